@@ -1,0 +1,36 @@
+# make html | test | serve | clean     (the first target run creates .venv)
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-stamp
+SPHINXOPTS ?= -j auto -q
+# The book is always built strictly: nitpicky, warnings are errors, report them all.
+SPHINXBUILD = $(BIN)/sphinx-build -c . docs _build/html -n -W --keep-going $(SPHINXOPTS)
+
+.PHONY: html test serve clean distclean venv
+.DEFAULT_GOAL := html
+
+venv: $(STAMP)
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[docs,test]'
+	touch $@
+
+html: $(STAMP)
+	$(SPHINXBUILD)
+	@echo "The book is in _build/html/index.html"
+
+test: $(STAMP)
+	$(BIN)/python -m pytest
+
+serve: html
+	$(BIN)/python -m http.server 8000 --bind 127.0.0.1 --directory _build/html
+
+# Removes the HTML, the executed notebooks and the execution cache (_build/.jupyter_cache):
+# the next `make html` executes every page again. The .venv stays; `make distclean` removes it too.
+clean:
+	rm -rf _build
+
+distclean: clean
+	rm -rf $(VENV)

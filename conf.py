@@ -1,0 +1,76 @@
+"""Sphinx configuration of the book. Build: sphinx-build -c . docs _build/html -n -W --keep-going"""
+
+import os
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+sys.path.insert(0, str(ROOT / "docs" / "_ext"))
+sys.path.insert(0, str(ROOT))  # autodoc and the pages import `derivations` from this checkout
+
+# The pages' kernels inherit this environment. An exported MPLBACKEND=Agg would make every
+# figure silently disappear; the book's figures go through the inline backend, always.
+os.environ["MPLBACKEND"] = "module://matplotlib_inline.backend_inline"
+os.environ["MATPLOTLIBRC"] = str(ROOT / "docs" / "matplotlibrc")
+os.environ["PYTHONPATH"] = os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]).rstrip(os.pathsep)
+
+project = "Backprop, Derived and Verified"
+author = "The Backprop, Derived and Verified authors"
+copyright = "2026, " + author
+release = version = "0.1"
+
+extensions = [
+    "myst_nb",
+    "sphinx.ext.autodoc",
+    "sphinx.ext.napoleon",
+    "sphinx.ext.mathjax",
+    "sphinxcontrib.bibtex",
+    "sphinx_copybutton",
+    "sphinx_design",
+    "offline_mathjax",
+    "fresh_pages",
+]
+
+exclude_patterns = ["_ext", "**.ipynb_checkpoints", "matplotlibrc"]
+numfig = True
+math_numfig = True
+math_eqref_format = "({number})"
+numfig_secnum_depth = 0
+
+# --- MyST and myst-nb
+myst_enable_extensions = ["dollarmath", "amsmath", "colon_fence", "deflist", "substitution"]
+myst_dmath_double_inline = True
+myst_heading_anchors = 3
+nb_execution_mode = "cache"
+nb_execution_raise_on_error = True  # a failing cell fails the build
+nb_execution_show_tb = True
+nb_execution_timeout = 300
+nb_merge_streams = True
+nb_render_markdown_format = "myst"
+
+# --- bibliography
+bibtex_bibfiles = ["docs/references.bib"]  # relative to conf.py
+bibtex_default_style = "plain"
+bibtex_reference_style = "author_year"
+
+# --- autodoc (the API page)
+autodoc_member_order = "bysource"
+autodoc_typehints = "description"
+autodoc_default_options = {"members": True, "undoc-members": False}
+nitpick_ignore_regex = [
+    # types in signatures that no inventory documents (no intersphinx: the build is offline)
+    (r"py:class", r"(np|numpy|sp|sympy|collections\.abc|typing)\..*"),
+    (r"py:class", r"(Callable|Iterable|Sequence|Check|Activation|optional)"),
+]
+
+# --- HTML
+html_theme = "sphinx_book_theme"
+html_title = project
+html_theme_options = {
+    "show_toc_level": 2,
+    "use_download_button": True,
+    "home_page_in_toc": True,
+}
+html_last_updated_fmt = None
+copybutton_prompt_text = r">>> |\.\.\. |\$ "
+copybutton_prompt_is_regexp = True

@@ -1,0 +1,32 @@
+"""Input validation shared by the numeric modules: loud errors that name the argument."""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+class DtypeError(TypeError, ValueError):
+    """A wrong dtype: a TypeError by Python's convention, and a ValueError like every
+    other bad input here, so ``except ValueError`` catches all of them."""
+
+
+def float_array(value, name: str) -> np.ndarray:
+    """``value`` as a real floating NumPy array, or a clear error naming ``name``.
+
+    Python floats become float64 0-d arrays; float16/32/64 arrays keep their dtype.
+    Integers, booleans, complex numbers, strings and objects are refused (:class:`DtypeError`), and
+    so are NaN and +-inf (ValueError): a silent cast or a NaN that propagates through a
+    backward pass is a wrong answer that looks like a right one.
+    """
+    if isinstance(value, float):
+        arr = np.asarray(value, dtype=np.float64)
+    else:
+        arr = np.asarray(value) if not isinstance(value, np.ndarray) else value
+        if arr.dtype.kind != "f":
+            raise DtypeError(
+                f"{name} must be an array of real floats (float16/32/64), "
+                f"got dtype {arr.dtype}"
+            )
+    if not np.all(np.isfinite(arr)):
+        raise ValueError(f"{name} contains NaN or infinite values")
+    return arr

@@ -1,0 +1,234 @@
+"""The checking core: every formula in the book is accepted through these functions.
+
+Two kinds of witness:
+
+* symbolic: :func:`symbolic_identity` proves ``a == b`` with SymPy. An identity SymPy
+  cannot decide is a failure, never a pass.
+* numeric: :func:`check_vjp` and :func:`check_derivative` compare a claimed gradient with
+  central differences (float64) or the complex step, using :func:`rel_error`.
+
+Each returns a :class:`Check`; :func:`require` raises :class:`CheckFailed` on a failed one.
+This module imports SymPy lazily, so numeric checks stay light.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable, Iterable, Sequence
+
+import numpy as np
+
+#: Tolerances on :func:`rel_error`, by method. Central differences carry an O(h^2)
+#: truncation error plus an O(eps/h) rounding error (about 1e-10 at h = 1e-6); the complex
+#: step has no subtraction, so its error is at the level of float64 rounding.
+TOLERANCES = {
+    "symbolic": 0.0,
+    "central-difference": 1e-7,
+    "complex-step": 1e-12,
+}
+#: The step h of the central difference, near the optimum (3 eps)^(1/3) ~ 9e-6 for O(1) inputs.
+CENTRAL_STEP = 1e-6
+#: The step h of the complex step; any tiny h works because nothing is subtracted.
+COMPLEX_STEP = 1e-20
+#: The largest input checked entry by entry ("in full"); larger inputs are checked
+#: along random unit directions.
+FULL_CHECK_MAX_SIZE = 64
+#: The number of random directions for large inputs.
+N_DIRECTIONS = 4
+
+
+@dataclass(frozen=True)
+class Check:
+    """One verified (or refuted) claim: what was compared, how, and how closely."""
+
+    topic: str
+    name: str
+    method: str
+    error: float
+    tolerance: float
+    passed: bool
+    detail: str = ""
+
+    def row(self) -> tuple[str, str, str, str, str, str]:
+        """The check as table cells: topic, check, method, error, tolerance, result."""
+        return (
+            self.topic,
+            self.name,
+            self.method,
+            f"{self.error:.1e}" if np.isfinite(self.error) else str(self.error),
+            f"{self.tolerance:.0e}" if self.tolerance else "0 (exact)",
+            "pass" if self.passed else "FAIL",
+        )
+
+
+class CheckFailed(AssertionError):
+    """Raised by :func:`require` when a check did not pass."""
+
+
+def require(checks: Check | Iterable[Check]) -> list[Check]:
+    """Raise :class:`CheckFailed` naming every failed check; return the checks otherwise."""
+    checks = [checks] if isinstance(checks, Check) else list(checks)
+    failed = [c for c in checks if not c.passed]
+    if failed:
+        lines = [f"{c.topic}: {c.name} [{c.method}] error {c.error:.3g} > tol {c.tolerance:.0e}"
+                 + (f" ({c.detail})" if c.detail else "") for c in failed]
+        raise CheckFailed("check failed:\n  " + "\n  ".join(lines))
+    return checks
+
+
+HEADER = ("topic", "check", "method", "error", "tolerance", "result")
+
+
+def markdown_table(checks: Sequence[Check], *, with_topic: bool = True) -> str:
+    """The checks as a Markdown (GFM) table, for the book's Verified boxes and report."""
+    cols = slice(0, 6) if with_topic else slice(1, 6)
+    rows = [HEADER[cols]] + [c.row()[cols] for c in checks]
+    rows = [[cell.replace("|", r"\|") for cell in r] for r in rows]
+    lines = ["| " + " | ".join(r) + " |" for r in rows]
+    lines.insert(1, "|" + "---|" * len(rows[0]))
+    return "\n".join(lines)
+
+
+def text_table(checks: Sequence[Check]) -> str:
+    """The checks as a fixed-width text table, for the terminal."""
+    rows = [HEADER] + [c.row() for c in checks]
+    widths = [max(len(r[i]) for r in rows) for i in range(len(HEADER))]
+    fmt = "  ".join(f"{{:<{w}}}" for w in widths)
+    lines = [fmt.format(*r) for r in rows]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    return "\n".join(lines)
+
+
+# --------------------------------------------------------------------------- symbolic
+
+
+def symbolic_identity(topic: str, name: str, a, b) -> Check:
+    """Prove ``a == b`` (SymPy expressions or matrices of equal shape).
+
+    Passes when ``simplify(a - b)`` is exactly zero, or when SymPy's ``.equals(0)``
+    returns True. ``.equals`` returning None (undecided) or False is a failure.
+    """
+    import sympy as sp
+
+    a, b = sp.sympify(a), sp.sympify(b)
+    if isinstance(a, sp.MatrixBase) or isinstance(b, sp.MatrixBase):
+        if not (isinstance(a, sp.MatrixBase) and isinstance(b, sp.MatrixBase)):
+            return Check(topic, name, "symbolic", np.inf, 0.0, False, "matrix against scalar")
+        if a.shape != b.shape:
+            return Check(topic, name, "symbolic", np.inf, 0.0, False,
+                         f"shapes differ: {a.shape} vs {b.shape}")
+        diffs = list(a - b)
+    else:
+        diffs = [a - b]
+    undecided = 0
+    for d in diffs:
+        d = sp.simplify(d)
+        if d == 0:
+            continue
+        verdict = d.equals(0)
+        if verdict is True:
+            continue
+        if verdict is None:
+            undecided += 1
+            continue
+        return Check(topic, name, "symbolic", np.inf, 0.0, False, f"nonzero difference: {d}")
+    if undecided:
+        return Check(topic, name, "symbolic", np.inf, 0.0, False,
+                     f"SymPy could not decide {undecided} entr{'y' if undecided == 1 else 'ies'}")
+    return Check(topic, name, "symbolic", 0.0, 0.0, True)
+
+
+# --------------------------------------------------------------------------- numeric
+
+
+def rel_error(a, b) -> float:
+    """``max|a - b| / max(1e-8, max(|a| + |b|))``, the error every numeric check reports.
+
+    Scaled by the largest entry, so entries that underflow (a derivative of 1e-40 far in
+    a tail) do not dominate; the 1e-8 floor keeps an all-zero pair from dividing by zero.
+    """
+    a = np.asarray(a, dtype=np.float64)
+    b = np.asarray(b, dtype=np.float64)
+    if a.shape != b.shape:
+        raise ValueError(f"rel_error: shapes differ: {a.shape} vs {b.shape}")
+    if a.size == 0:
+        return 0.0
+    scale = max(1e-8, float(np.max(np.abs(a) + np.abs(b))))
+    return float(np.max(np.abs(a - b))) / scale
+
+
+def directional_derivative(f: Callable, x: np.ndarray, v: np.ndarray, method: str) -> np.ndarray:
+    """d/dt f(x + t v) at t = 0, by central difference or complex step (f may be array-valued)."""
+    if method == "central-difference":
+        h = CENTRAL_STEP
+        return (np.asarray(f(x + h * v), dtype=np.float64)
+                - np.asarray(f(x - h * v), dtype=np.float64)) / (2 * h)
+    if method == "complex-step":
+        h = COMPLEX_STEP
+        return np.imag(np.asarray(f(x + 1j * h * v))) / h
+    raise ValueError(f"method must be 'central-difference' or 'complex-step', got {method!r}")
+
+
+def numeric_gradient(phi: Callable, x: np.ndarray, method: str = "central-difference") -> np.ndarray:
+    """The full gradient of a scalar function ``phi`` at ``x``, one coordinate at a time."""
+    x = np.asarray(x, dtype=np.float64)
+    grad = np.empty_like(x)
+    e = np.zeros_like(x)
+    for i in np.ndindex(x.shape):
+        e[i] = 1.0
+        grad[i] = directional_derivative(phi, x, e, method)
+        e[i] = 0.0
+    return grad
+
+
+def check_vjp(topic: str, name: str, f: Callable, vjp: Callable, x, *,
+              dout=None, method: str = "central-difference", tol: float | None = None,
+              rng: np.random.Generator | None = None) -> Check:
+    """Check a claimed vector-Jacobian product ``vjp(dout) = J_f(x)^T dout``.
+
+    The scalar ``phi(x) = sum(dout * f(x))`` has gradient ``J^T dout``; with a random
+    ``dout`` (never all ones) this checks every column of the Jacobian that ``dout`` sees.
+    Inputs of at most :data:`FULL_CHECK_MAX_SIZE` entries are checked in full, larger ones
+    along :data:`N_DIRECTIONS` random unit directions ``v``: ``<J^T dout, v>`` against the
+    numeric derivative of ``phi`` along ``v``.
+    """
+    rng = np.random.default_rng(0) if rng is None else rng
+    tol = TOLERANCES[method] if tol is None else tol
+    x = np.asarray(x, dtype=np.float64)
+    y = np.asarray(f(x))
+    dout = rng.standard_normal(y.shape) if dout is None else np.asarray(dout, dtype=np.float64)
+    if dout.shape != y.shape:
+        raise ValueError(f"dout has shape {dout.shape}, f(x) has shape {y.shape}")
+    claimed = np.asarray(vjp(dout), dtype=np.float64)
+    if claimed.shape != x.shape:
+        return Check(topic, name, method, np.inf, tol, False,
+                     f"gradient has shape {claimed.shape}, its parameter has shape {x.shape}")
+
+    def phi(z):
+        return np.sum(dout * f(z))
+
+    if x.size <= FULL_CHECK_MAX_SIZE:
+        numeric, analytic, how = numeric_gradient(phi, x, method), claimed, "in full"
+    else:
+        v = rng.standard_normal((N_DIRECTIONS,) + x.shape)
+        v /= np.sqrt(np.sum(v**2, axis=tuple(range(1, v.ndim)), keepdims=True))
+        numeric = np.array([directional_derivative(phi, x, vi, method) for vi in v])
+        analytic = np.array([np.sum(claimed * vi) for vi in v])
+        how = f"along {N_DIRECTIONS} random directions"
+    err = rel_error(analytic, numeric)
+    return Check(topic, name, method, err, tol, bool(err <= tol), how)
+
+
+def check_gradient(topic: str, name: str, loss: Callable, grad, x, **kwargs) -> Check:
+    """Check a claimed gradient ``grad`` (an array) of a scalar ``loss`` at ``x``."""
+    return check_vjp(topic, name, loss, lambda g: g * np.asarray(grad), x, dout=np.float64(1.0),
+                     **kwargs)
+
+
+def check_derivative(topic: str, name: str, f: Callable, df: Callable, x, **kwargs) -> Check:
+    """Check a claimed elementwise derivative ``df`` of an elementwise ``f`` at ``x``.
+
+    The claimed Jacobian is ``diag(df(x))``, so its VJP is ``dout * df(x)``; the numeric
+    side differentiates ``f`` as a general map, so a non-elementwise ``f`` also fails.
+    """
+    return check_vjp(topic, name, f, lambda g: g * np.asarray(df(x)), x, **kwargs)
