@@ -35,7 +35,7 @@ exclude_patterns = ["_ext", "**.ipynb_checkpoints", "matplotlibrc"]
 numfig = True
 math_numfig = True
 math_eqref_format = "({number})"
-numfig_secnum_depth = 0
+numfig_secnum_depth = 1  # Fig. 2.1, (2.3): numbered within chapters
 
 # --- MyST and myst-nb
 myst_enable_extensions = ["dollarmath", "amsmath", "colon_fence", "deflist", "substitution"]
@@ -71,6 +71,6 @@ html_theme_options = {
     "use_download_button": True,
     "home_page_in_toc": True,
 }
-html_last_updated_fmt = None
+html_context = {"default_mode": "light"}  # an empty mode makes the theme log a console error
 copybutton_prompt_text = r">>> |\.\.\. |\$ "
 copybutton_prompt_is_regexp = True

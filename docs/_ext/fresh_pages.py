@@ -11,7 +11,9 @@ old outputs. This extension closes that hole:
    read is marked outdated, and its entry in the execution cache is dropped, so myst-nb
    executes it again. A text-only edit keeps the hash, so the cached outputs are reused.
 
-The hashes live beside the execution cache in ``derivations-digests.json``.
+The hashes live beside the execution cache in ``derivations-digests.json``, with the source
+directory they were recorded for: cache entries are found by the page's path, so if the
+project has moved, the whole cache is dropped rather than trusted.
 """
 
 from __future__ import annotations
@@ -125,10 +127,14 @@ def _digests(app, env, docnames) -> dict[str, str]:
 
 
 def _load_state(app) -> dict[str, str]:
+    """The recorded page digests, or {} when none were recorded for this source directory."""
     try:
-        return json.loads(_state_path(app).read_text())
+        state = json.loads(_state_path(app).read_text())
     except (FileNotFoundError, ValueError):
         return {}
+    if state.get("srcdir") != str(Path(app.srcdir).resolve()):
+        return {}
+    return state.get("pages", {})
 
 
 def _outdated(app, env, added, changed, removed):
@@ -148,6 +154,11 @@ def _drop_stale_executions(app, env, docnames) -> None:
     cache = get_cache(app.env.mystnb_config.execution_cache_path)
     records = cache.list_cache_records()
     state = _load_state(app)
+    if not state and records:  # digests unknown (or recorded elsewhere): trust nothing
+        logger.info("fresh_pages: no digests recorded for this source directory; "
+                    "dropping all %d cached executions", len(records))
+        cache.clear_cache()
+        records = cache.list_cache_records()  # recreates the database, still before reading
     for doc, digest in _digests(app, env, docnames).items():
         if state.get(doc) == digest:
             continue
@@ -159,7 +170,8 @@ def _drop_stale_executions(app, env, docnames) -> None:
         state[doc] = digest
     path = _state_path(app)
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(state, indent=1, sort_keys=True))
+    srcdir = str(Path(app.srcdir).resolve())
+    path.write_text(json.dumps({"srcdir": srcdir, "pages": state}, indent=1, sort_keys=True))
 
 
 def setup(app):
