@@ -4,8 +4,9 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 SPHINXOPTS ?= -j auto -q
-# The book is always built strictly: nitpicky, warnings are errors, report them all.
-SPHINXBUILD = $(BIN)/sphinx-build -c . docs _build/html -n -W --keep-going $(SPHINXOPTS)
+# The book is always built strictly: nitpicky, warnings are errors, report them all,
+# and a failure prints its whole traceback (the failed check by name), not a temp file.
+SPHINXBUILD = $(BIN)/sphinx-build -c . docs _build/html -n -W --keep-going -T $(SPHINXOPTS)
 
 .PHONY: html test serve clean distclean venv
 .DEFAULT_GOAL := html

@@ -192,6 +192,8 @@ def check_vjp(topic: str, name: str, f: Callable, vjp: Callable, x, *,
     along :data:`N_DIRECTIONS` random unit directions ``v``: ``<J^T dout, v>`` against the
     numeric derivative of ``phi`` along ``v``.
     """
+    if method not in ("central-difference", "complex-step"):
+        raise ValueError(f"method must be 'central-difference' or 'complex-step', got {method!r}")
     rng = np.random.default_rng(0) if rng is None else rng
     tol = TOLERANCES[method] if tol is None else tol
     x = np.asarray(x, dtype=np.float64)

@@ -31,7 +31,7 @@ logger = logging.getLogger(__name__)
 PACKAGE = "derivations"
 STATE_FILE = "derivations-digests.json"
 _PAGE_IMPORT = re.compile(
-    rf"^[ \t]*(?:from[ \t]+({PACKAGE}(?:\.\w+)*)[ \t]+import[ \t]+\(?([\w \t,]+)"
+    rf"^[ \t]*(?:from[ \t]+({PACKAGE}(?:\.\w+)*)[ \t]+import[ \t]+(?:\(([^)]*)\)|([\w \t,]+))"
     rf"|import[ \t]+({PACKAGE}(?:\.\w+)*))",
     re.MULTILINE,
 )
@@ -105,12 +105,13 @@ def page_imports(text: str) -> set[str]:
     """The ``derivations`` modules a page's source imports (``from a.b import c`` gives
     ``a.b`` and, when it is a module, ``a.b.c``)."""
     names: set[str] = set()
-    for frm, what, imp in _PAGE_IMPORT.findall(text):
+    for frm, parenthesized, what, imp in _PAGE_IMPORT.findall(text):
+        what = parenthesized or what
         if imp:
             names.add(imp)
         else:
             names.add(frm)
-            names.update(f"{frm}.{w.strip()}" for w in what.split(",") if w.strip())
+            names.update(f"{frm}.{w.split()[0]}" for w in what.split(",") if w.strip())  # "x as y"
     return names
 
 

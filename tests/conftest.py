@@ -1,0 +1,45 @@
+"""Shared fixtures: the book built once, strictly, into a temporary directory."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+BIN = Path(sys.executable).parent
+
+
+@dataclass
+class Build:
+    returncode: int
+    log: str
+    html: Path
+
+
+def sphinx_build(root: Path, out: Path, *extra: str) -> Build:
+    """Run the README's strict build of the book in ``root`` into ``out`` (html in out/html)."""
+    env = {k: v for k, v in os.environ.items() if k != "MPLBACKEND"}
+    env["MPLBACKEND"] = "Agg"  # the trap conf.py must defuse: figures must still appear
+    cmd = [str(BIN / "sphinx-build"), "-c", str(root), str(root / "docs"), str(out / "html"),
+           "-n", "-W", "--keep-going", "-T", "-j", "auto", *extra]
+    proc = subprocess.run(cmd, cwd=root, env=env, capture_output=True, text=True, timeout=900)
+    return Build(proc.returncode, proc.stdout + proc.stderr, out / "html")
+
+
+@pytest.fixture(scope="session")
+def book(tmp_path_factory) -> Build:
+    """The book built from scratch (empty execution cache) with -n -W --keep-going."""
+    build = sphinx_build(ROOT, tmp_path_factory.mktemp("book"))
+    assert build.returncode == 0, build.log[-5000:]
+    return build
+
+
+@pytest.fixture
+def rng() -> np.random.Generator:
+    return np.random.default_rng(20261122)

@@ -1,0 +1,193 @@
+"""Activation functions: SymPy proofs, numerical derivatives, autograd, extremes, bad input."""
+
+import autograd.numpy as anp
+import mpmath
+import numpy as np
+import pytest
+import sympy as sp
+from autograd import elementwise_grad
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
+
+from derivations import verify
+from derivations.numeric import activations as act
+from derivations.numeric._validate import DtypeError
+from derivations.symbolic import activations as A
+
+NAMES = list(A.ACTIVATIONS)
+SMOOTH = [n for n in NAMES if A.ACTIVATIONS[n].analytic]
+ALPHA = A.ALPHA
+
+# The third witness: autograd differentiates forward functions written here, independently.
+AUTOGRAD_FORWARD = {
+    "sigmoid": lambda x: 1 / (1 + anp.exp(-x)),
+    "tanh": anp.tanh,
+    "relu": lambda x: anp.where(x > 0, x, 0.0),
+    "leaky_relu": lambda x: anp.where(x > 0, x, ALPHA * x),
+    "softplus": lambda x: anp.log1p(anp.exp(x)),
+}
+
+
+def away_from_kinks(x):
+    return np.where(np.abs(x) < 1e-3, 1e-3, x)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_sympy_derivative_equals_textbook_closed_form(name):
+    a = A.ACTIVATIONS[name]
+    c = verify.symbolic_identity("t", name, sp.diff(a.definition, A.x), a.closed_form)
+    assert c.passed, c
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_all_registered_checks_of_the_activation_pass(name):
+    checks = [c for c in A.checks(seed=1) if c.name.startswith(name)]
+    assert len(checks) >= 5
+    assert all(c.passed for c in checks), [c for c in checks if not c.passed]
+
+
+@pytest.mark.parametrize("name", NAMES)
+@pytest.mark.parametrize("shape", [(7,), (4, 5), (3, 20, 11)])
+def test_central_difference(name, shape, rng):
+    a = A.ACTIVATIONS[name]
+    x = away_from_kinks(3 * rng.standard_normal(shape))
+    c = verify.check_derivative("t", name, a.forward, a.grad, x, rng=rng)
+    assert c.error <= 1e-7, c
+
+
+@pytest.mark.parametrize("name", SMOOTH)
+def test_complex_step(name, rng):
+    a = A.ACTIVATIONS[name]
+    f = sp.lambdify(A.x, a.definition, "numpy")
+    x = 4 * rng.standard_normal((5, 6))
+    c = verify.check_derivative("t", name, f, a.grad, x, method="complex-step", rng=rng)
+    assert c.error <= 1e-12, c
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_agrees_with_autograd(name, rng):
+    x = away_from_kinks(4 * rng.standard_normal((6, 9)))
+    expected = elementwise_grad(AUTOGRAD_FORWARD[name])(x)
+    got = A.ACTIVATIONS[name].grad(x)
+    np.testing.assert_allclose(got, expected, rtol=1e-12, atol=1e-15)
+    np.testing.assert_allclose(A.ACTIVATIONS[name].forward(x), AUTOGRAD_FORWARD[name](x),
+                               rtol=1e-12, atol=1e-15)
+
+
+def test_kink_convention():
+    zero = np.zeros(3)
+    np.testing.assert_array_equal(act.relu_grad(zero), 0.0)
+    np.testing.assert_array_equal(act.leaky_relu_grad(zero), ALPHA)
+    np.testing.assert_array_equal(act.leaky_relu_grad(zero, alpha=0.2), 0.2)
+    np.testing.assert_array_equal(act.leaky_relu(np.array([-2.0, 3.0]), alpha=0.2), [-0.4, 3.0])
+
+
+def test_derived_ranges_and_maxima():
+    x0, peak = A.derivative_maximum(A.ACTIVATIONS["sigmoid"])
+    assert (x0, peak) == (0, sp.Rational(1, 4))
+    assert A.derivative_maximum(A.ACTIVATIONS["tanh"]) == (0, 1)
+    assert A.derivative_range(A.ACTIVATIONS["tanh"]) == sp.Interval.Lopen(0, 1)
+    # numerically: the NumPy derivative never exceeds the derived maximum
+    xs = np.linspace(-30, 30, 100001)
+    assert act.sigmoid_grad(xs).max() == pytest.approx(0.25, abs=1e-12)
+    assert act.tanh_grad(xs).max() == pytest.approx(1.0, abs=1e-12)
+
+
+EXTREMES = np.array([-1e4, -1e3, -800.0, -40.0, 0.0, 40.0, 800.0, 1e3, 1e4])
+
+
+@pytest.mark.parametrize("fname", act.__all__)
+@pytest.mark.parametrize("dtype", [np.float64, np.float32, np.float16])
+def test_extreme_inputs_are_finite_without_warnings(fname, dtype):
+    x = EXTREMES.astype(dtype) if dtype != np.float16 else np.array([-6e4, -1e4, 0, 1e4, 6e4], dtype)
+    y = getattr(act, fname)(x)  # RuntimeWarnings are errors in this suite
+    assert np.all(np.isfinite(y)) and y.dtype == dtype and y.shape == x.shape
+
+
+def test_extreme_values_are_right():
+    big = np.array([-1e4, 1e4])
+    np.testing.assert_array_equal(act.sigmoid(big), [0.0, 1.0])
+    np.testing.assert_array_equal(act.softplus(big), [0.0, 1e4])
+    np.testing.assert_array_equal(act.sigmoid_grad(big), [0.0, 0.0])
+    np.testing.assert_array_equal(act.tanh_grad(big), [0.0, 0.0])
+
+
+@pytest.mark.parametrize("fname,exact", [
+    ("sigmoid", lambda v: 1 / (1 + mpmath.exp(-v))),
+    ("sigmoid_grad", lambda v: mpmath.exp(-v) / (1 + mpmath.exp(-v)) ** 2),
+    ("tanh_grad", lambda v: mpmath.sech(v) ** 2),
+    ("softplus", lambda v: mpmath.log(1 + mpmath.exp(v))),
+])
+def test_full_relative_accuracy_in_the_tails(fname, exact):
+    # no cancellation: every value, however small, is right to a few ulps
+    mpmath.mp.dps = 50
+    xs = np.array([-700.0, -300.0, -50.0, -20.0, -1.5, 0.3, 2.0, 20.0, 50.0, 300.0])
+    got = getattr(act, fname)(xs)
+    want = np.array([float(exact(mpmath.mpf(v))) for v in xs])
+    nonzero = want != 0
+    np.testing.assert_allclose(got[nonzero], want[nonzero], rtol=1e-14, atol=0)
+
+
+BAD_DTYPES = [
+    ("string", np.array(["1.0", "2.0"])),
+    ("object", np.array([1.0, None], dtype=object)),
+    ("integer", np.array([1, 2, 3])),
+    ("bool", np.array([True, False])),
+    ("complex", np.array([1 + 2j])),
+    ("python str", "3.0"),
+]
+
+
+@pytest.mark.parametrize("fname", act.__all__)
+@pytest.mark.parametrize("label,value", BAD_DTYPES, ids=[b[0] for b in BAD_DTYPES])
+def test_bad_dtype_is_refused_naming_the_argument(fname, label, value):
+    with pytest.raises(DtypeError, match=r"^x must be an array of real floats"):
+        getattr(act, fname)(value)
+    assert issubclass(DtypeError, TypeError) and issubclass(DtypeError, ValueError)
+
+
+@pytest.mark.parametrize("fname", act.__all__)
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
+def test_non_finite_input_is_refused(fname, bad):
+    with pytest.raises(ValueError, match=r"^x contains NaN or infinite values"):
+        getattr(act, fname)(np.array([0.5, bad]))
+
+
+@pytest.mark.parametrize("alpha", ["0.1", None, np.nan, True])
+def test_bad_alpha_is_refused(alpha):
+    with pytest.raises((TypeError, ValueError), match="alpha"):
+        act.leaky_relu_grad(np.ones(2), alpha=alpha)
+
+
+@settings(max_examples=60, deadline=None, derandomize=True)
+@given(
+    fname=st.sampled_from(act.__all__),
+    x=hnp.arrays(
+        dtype=st.sampled_from([np.float32, np.float64]),
+        shape=hnp.array_shapes(min_dims=0, max_dims=4, max_side=5),
+        elements=st.floats(-1e4, 1e4, width=32),
+    ),
+)
+def test_shape_and_dtype_are_kept_for_any_shape(fname, x):
+    y = getattr(act, fname)(x)
+    assert y.shape == x.shape and y.dtype == x.dtype and np.all(np.isfinite(y))
+
+
+@settings(max_examples=40, deadline=None, derandomize=True)
+@given(
+    name=st.sampled_from(NAMES),
+    x=hnp.arrays(np.float64, hnp.array_shapes(min_dims=1, max_dims=3, max_side=4),
+                 elements=st.floats(-8, 8).filter(lambda v: abs(v) > 1e-3)),
+)
+def test_derivative_matches_central_difference_property(name, x):
+    a = A.ACTIVATIONS[name]
+    h = 1e-6
+    numeric = (a.forward(x + h) - a.forward(x - h)) / (2 * h)  # valid: the maps are elementwise
+    np.testing.assert_allclose(a.grad(x), numeric, rtol=1e-6, atol=1e-9)
+
+
+def test_derivative_latex_comes_from_the_checked_objects():
+    tex = A.derivative_latex(A.ACTIVATIONS["sigmoid"])
+    assert r"\left(1 - \sigma{\left(x \right)}\right) \sigma{\left(x \right)}" in tex
+    assert tex.startswith(r"\frac{d}{d x} \sigma{\left(x \right)} =")

@@ -1,0 +1,149 @@
+"""The built book: strict build, glued formulas, figures, the report, no stale pages."""
+
+import html
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from derivations.symbolic import activations as A
+from derivations.symbolic import all_checks
+
+from .conftest import ROOT, sphinx_build
+
+pytestmark = pytest.mark.book
+PAGES = ["index", "verification", "activations", "report", "api", "references"]
+
+
+def read(build, page):
+    # docutils turns ' into a typographic apostrophe; undo it for comparisons
+    return (build.html / f"{page}.html").read_text(encoding="utf-8").replace("\u2019", "'")
+
+
+def test_every_page_is_built_without_traceback_or_stderr(book):
+    for page in PAGES:
+        text = read(book, page)
+        assert "Traceback" not in text, page
+        assert 'class="output stderr"' not in text and 'class="output traceback"' not in text, page
+
+
+def test_activations_page_shows_the_glued_derivatives(book):
+    text = read(book, "activations")
+    for a in A.ACTIVATIONS.values():
+        assert html.escape(A.derivative_latex(a), quote=False) in text, a.name
+    # numbered equations that are cross-referenced
+    assert 'id="equation-eq-sigmoid-grad"' in text
+    assert 'href="#equation-eq-sigmoid-grad"' in text
+    # glued numbers in the prose
+    assert '<span class="pasted-text">1/4</span>' in text
+
+
+def test_activation_figures_exist_and_are_referenced(book):
+    text = read(book, "activations")
+    for name in A.ACTIVATIONS:
+        m = re.search(rf'<figure[^>]*id="fig-{name.replace("_", "-")}".*?<img[^>]+src="([^"]+)"',
+                      text, re.S)
+        assert m, f"no figure fig-{name}"
+        image = book.html / m.group(1)
+        assert image.is_file() and image.stat().st_size > 5000, image
+        assert image.read_bytes().lstrip().startswith((b"<?xml", b"<svg")), image
+
+
+def test_verified_box_lists_the_pages_checks(book):
+    text = read(book, "activations")
+    box = text[text.index("Verified:"):]
+    rows = re.findall(r"<tr[^>]*>(.*?)</tr>", box, re.S)
+    assert len(rows) - 1 == len(A.checks())
+    assert all(">pass<" in r for r in rows[1:])
+
+
+def test_report_lists_every_check_as_passed(book):
+    text = read(book, "report")
+    rows = re.findall(r"<tr[^>]*>(.*?)</tr>", text, re.S)[1:]
+    checks = all_checks()
+    assert len(rows) == len(checks)
+    for row, check in zip(rows, checks):
+        assert html.escape(check.name, quote=False) in row and ">pass<" in row
+    assert "FAIL" not in text
+
+
+def test_math_is_served_from_the_book_not_a_cdn(book):
+    assert (book.html / "_static" / "mathjax" / "tex-chtml.js").is_file()
+    assert list((book.html / "_static" / "mathjax" / "output" / "chtml" / "fonts").rglob("*.woff"))
+    for page in PAGES:
+        srcs = re.findall(r'<script[^>]+src="([^"]+)"', read(book, page))
+        assert not [s for s in srcs if "://" in s or s.startswith("//")], (page, srcs)
+        if 'class="math' in read(book, page):
+            assert "_static/mathjax/tex-chtml.js" in " ".join(srcs), page
+
+
+def test_bibliography_cites_primary_papers(book):
+    text = read(book, "references")
+    for needle in ("Learning representations by back-propagating errors",
+                   "Rectified linear units", "complex-step derivative approximation"):
+        assert needle in text
+
+
+# ----------------------------------------------------------------- a copy of the project
+
+
+def executed(build) -> set[str]:
+    return set(re.findall(r"docs/(\w+)\.md: Executing notebook", build.log))
+
+
+@pytest.fixture(scope="module")
+def project(tmp_path_factory):
+    dest = tmp_path_factory.mktemp("project") / "book"
+    shutil.copytree(ROOT, dest, ignore=shutil.ignore_patterns(
+        ".venv", "_build", ".git", "__pycache__", ".pytest_cache", ".hypothesis", "*.egg-info"))
+    return dest
+
+
+def test_edits_re_execute_exactly_the_pages_that_need_it(project):
+    out = project / "_build"
+    first = sphinx_build(project, out)
+    assert first.returncode == 0, first.log[-3000:]
+    assert executed(first) == {"activations", "report", "verification"}
+
+    t0 = time.perf_counter()
+    again = sphinx_build(project, out)
+    assert again.returncode == 0 and executed(again) == set()
+    no_change = time.perf_counter() - t0
+
+    page = project / "docs" / "activations.md"
+    page.write_text(page.read_text().replace(
+        "## The sigmoid\n", "## The sigmoid\n\nA sentence added by the freshness test.\n"))
+    text_edit = sphinx_build(project, out)
+    assert text_edit.returncode == 0 and executed(text_edit) == set()
+    assert "Using cached notebook" in text_edit.log
+    assert "A sentence added by the freshness test." in read(text_edit, "activations")
+
+    module = project / "derivations" / "numeric" / "activations.py"
+    module.write_text(module.read_text() + "\n# an edit the cache cannot see\n")
+    module_edit = sphinx_build(project, out)
+    assert module_edit.returncode == 0, module_edit.log[-3000:]
+    # every page importing numeric.activations, directly or through symbolic/verify
+    assert executed(module_edit) == {"activations", "report", "verification"}
+    print(f"no-change rebuild {no_change:.1f} s")
+
+
+def test_breaking_a_formula_fails_make_html(project):
+    module = project / "derivations" / "numeric" / "activations.py"
+    source = module.read_text()
+    assert "return z / (1 + z) ** 2" in source
+    module.write_text(source.replace("return z / (1 + z) ** 2", "return z / (1 + z)"))
+    try:
+        proc = subprocess.run(["make", "html", f"VENV={Path(sys.executable).parent.parent}"],
+                              cwd=project, capture_output=True, text=True, timeout=900,
+                              env={k: v for k, v in os.environ.items() if k != "MAKEFLAGS"})
+    finally:
+        module.write_text(source)
+    log = proc.stdout + proc.stderr
+    assert proc.returncode != 0
+    assert "sigmoid_grad against central differences" in log  # the failed check is named
+    assert "CheckFailed" in log

@@ -1,0 +1,57 @@
+"""The package as a user gets it: fast numeric imports, and `pip install .` works."""
+
+import subprocess
+import sys
+import time
+import zipfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def run_python(code: str, **kw) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=120, **kw)
+
+
+def test_numeric_import_does_not_import_sympy():
+    proc = run_python("import sys; from derivations.numeric import activations; "
+                      "print('sympy' in sys.modules, 'matplotlib' in sys.modules)")
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.split() == ["False", "False"]
+
+
+def test_numeric_import_is_fast():
+    best = min(_timed_import() for _ in range(3))
+    assert best <= 0.3, f"import derivations.numeric.activations took {best:.2f} s"
+
+
+def _timed_import() -> float:
+    t0 = time.perf_counter()
+    proc = run_python("import derivations.numeric.activations")
+    assert proc.returncode == 0, proc.stderr
+    return time.perf_counter() - t0
+
+
+def test_pip_install_gives_an_importable_package(tmp_path):
+    wheel_dir, target = tmp_path / "wheel", tmp_path / "site"
+    proc = subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q",
+         "-w", str(wheel_dir), str(ROOT)], capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    (wheel,) = wheel_dir.glob("backprop_derived-*.whl")
+    names = zipfile.ZipFile(wheel).namelist()
+    assert "derivations/numeric/activations.py" in names
+    assert "derivations/verify.py" in names and "derivations/__main__.py" in names
+    assert not any(n.startswith(("tests/", "docs/")) for n in names)
+    proc = subprocess.run([sys.executable, "-m", "pip", "install", "--no-deps", "-q",
+                           "--target", str(target), str(wheel)], capture_output=True, text=True,
+                          timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    # from another directory, with only the installed copy on the path
+    code = ("import derivations, derivations.numeric.activations as a; "
+            "print(derivations.__file__); print(a.sigmoid(0.0))")
+    proc = run_python(code, cwd=tmp_path, env={"PYTHONPATH": str(target), "PYTHONNOUSERSITE": "1"})
+    assert proc.returncode == 0, proc.stderr
+    file, value = proc.stdout.split()
+    assert file.startswith(str(target)) and float(value) == 0.5

@@ -1,0 +1,111 @@
+"""The checking core must pass right claims and fail wrong ones."""
+
+import numpy as np
+import pytest
+import sympy as sp
+
+from derivations import verify
+from derivations.numeric import activations as act
+
+x_sym = sp.Symbol("x", real=True)
+sigma = 1 / (1 + sp.exp(-x_sym))
+
+
+def test_rel_error_matches_its_definition(rng):
+    a, b = rng.standard_normal((2, 7, 3))
+    expected = np.max(np.abs(a - b)) / max(1e-8, np.max(np.abs(a) + np.abs(b)))
+    assert verify.rel_error(a, b) == pytest.approx(expected, rel=1e-15)
+    assert verify.rel_error(a, a) == 0.0
+    assert verify.rel_error(np.zeros(4), np.full(4, 1e-10)) == pytest.approx(1e-10 / 1e-8)
+
+
+def test_rel_error_refuses_shape_mismatch():
+    with pytest.raises(ValueError, match="shapes differ"):
+        verify.rel_error(np.zeros((2, 3)), np.zeros((3, 2)))
+
+
+@pytest.mark.parametrize("shape", [(5,), (3, 4), (40, 30)])  # in full, and along directions
+def test_right_derivative_passes(shape, rng):
+    x = rng.standard_normal(shape)
+    for method in ("central-difference", "complex-step"):
+        f = act.sigmoid if method == "central-difference" else (lambda z: 1 / (1 + np.exp(-z)))
+        c = verify.check_derivative("t", "sigmoid", f, act.sigmoid_grad, x, method=method, rng=rng)
+        assert c.passed, c
+        assert c.error <= verify.TOLERANCES[method]
+
+
+@pytest.mark.parametrize("shape", [(3, 4), (40, 30)])
+def test_wrong_sigmoid_derivative_fails(shape, rng):
+    x = rng.standard_normal(shape)
+    wrong = lambda z: act.sigmoid(z) * (1 + act.sigmoid(z))  # noqa: E731  sigma (1 + sigma)
+    c = verify.check_derivative("t", "sigmoid", act.sigmoid, wrong, x, rng=rng)
+    assert not c.passed and c.error > 0.1
+
+
+@pytest.mark.parametrize("n", [3, 12])  # 9 entries (in full) and 144 (directions)
+def test_transposed_gradient_fails(n, rng):
+    u, W = rng.standard_normal(n), rng.standard_normal((n, n))
+    right = verify.check_vjp("t", "W u", lambda W_: W_ @ u, lambda g: np.outer(g, u), W, rng=rng)
+    wrong = verify.check_vjp("t", "W u", lambda W_: W_ @ u, lambda g: np.outer(u, g), W, rng=rng)
+    assert right.passed, right
+    assert not wrong.passed and wrong.error > 0.1
+
+
+@pytest.mark.parametrize("shape", [(6,), (30, 20)])
+def test_gradient_off_by_factor_two_fails(shape, rng):
+    x = rng.standard_normal(shape)
+    loss = lambda z: 0.5 * np.sum(z**2)  # noqa: E731
+    assert verify.check_gradient("t", "half square", loss, x, x).passed
+    c = verify.check_gradient("t", "half square", loss, 2 * x, x)
+    assert not c.passed and c.error == pytest.approx(1 / 3, rel=1e-6)  # |2x - x| / (|2x| + |x|)
+
+
+def test_gradient_of_wrong_shape_fails(rng):
+    W = rng.standard_normal((2, 3))
+    u = rng.standard_normal(3)
+    c = verify.check_vjp("t", "W u", lambda W_: W_ @ u, lambda g: np.outer(u, g), W, rng=rng)
+    assert not c.passed and "shape" in c.detail
+
+
+def test_symbolic_identity_proves_and_refutes():
+    assert verify.symbolic_identity("t", "ok", sp.diff(sigma, x_sym), sigma * (1 - sigma)).passed
+    wrong = verify.symbolic_identity("t", "bad", sp.diff(sigma, x_sym), sigma * (1 + sigma))
+    assert not wrong.passed and wrong.error == np.inf
+
+
+def test_symbolic_identity_on_matrices_checks_shape_and_entries():
+    a, b = sp.symbols("a b")
+    M = sp.Matrix([[a, b], [b, a]])
+    assert verify.symbolic_identity("t", "ok", M, M.T).passed
+    assert not verify.symbolic_identity("t", "bad", M, sp.Matrix([[a, a], [b, b]])).passed
+    assert not verify.symbolic_identity("t", "shape", M, sp.Matrix([a, b])).passed
+
+
+def test_undecided_identity_is_a_failure(monkeypatch):
+    # An expression simplify cannot reduce and .equals cannot decide must not pass.
+    monkeypatch.setattr(sp, "simplify", lambda e, *a, **k: e)
+    monkeypatch.setattr(sp.Expr, "equals", lambda self, other, failing_expression=False: None)
+    c = verify.symbolic_identity("t", "undecided", sp.sin(x_sym) ** 2 + sp.cos(x_sym) ** 2, 1)
+    assert not c.passed and "could not decide" in c.detail
+
+
+def test_require_raises_with_the_failed_checks_named():
+    good = verify.Check("t", "fine", "symbolic", 0.0, 0.0, True)
+    bad = verify.Check("t", "broken formula", "central-difference", 0.5, 1e-7, False)
+    assert verify.require([good]) == [good]
+    with pytest.raises(verify.CheckFailed, match="broken formula"):
+        verify.require([good, bad])
+
+
+def test_tables_list_every_check():
+    checks = [verify.Check("t", "a|b", "symbolic", 0.0, 0.0, True),
+              verify.Check("t", "c", "complex-step", 2e-16, 1e-12, True)]
+    md = verify.markdown_table(checks)
+    assert md.count("\n") == 3 and r"a\|b" in md and "2.0e-16" in md
+    assert "complex-step" in verify.text_table(checks)
+
+
+def test_unknown_method_is_refused(rng):
+    with pytest.raises(ValueError, match="method"):
+        verify.check_derivative("t", "x", act.sigmoid, act.sigmoid_grad, rng.standard_normal(3),
+                                method="forward-difference")
