@@ -55,3 +55,12 @@ def test_pip_install_gives_an_importable_package(tmp_path):
     assert proc.returncode == 0, proc.stderr
     file, value = proc.stdout.split()
     assert file.startswith(str(target)) and float(value) == 0.5
+
+
+def test_readme_example_runs():
+    readme = (ROOT / "README.md").read_text()
+    code = readme.split("## Reusing a derivation from Python", 1)[1].split("```python\n", 1)[1]
+    code = code.split("```", 1)[0]
+    assert len(code.strip().splitlines()) <= 10
+    proc = run_python(code, cwd=ROOT)
+    assert proc.returncode == 0, proc.stderr
