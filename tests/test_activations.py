@@ -191,3 +191,10 @@ def test_derivative_latex_comes_from_the_checked_objects():
     tex = A.derivative_latex(A.ACTIVATIONS["sigmoid"])
     assert r"\left(1 - \sigma{\left(x \right)}\right) \sigma{\left(x \right)}" in tex
     assert tex.startswith(r"\frac{d}{d x} \sigma{\left(x \right)} =")
+
+
+def test_docstring_examples():
+    import doctest
+
+    result = doctest.testmod(A, optionflags=doctest.NORMALIZE_WHITESPACE)
+    assert result.attempted >= 1 and result.failed == 0
