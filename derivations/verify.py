@@ -20,11 +20,13 @@ import numpy as np
 
 #: Tolerances on :func:`rel_error`, by method. Central differences carry an O(h^2)
 #: truncation error plus an O(eps/h) rounding error (about 1e-10 at h = 1e-6); the complex
-#: step has no subtraction, so its error is at the level of float64 rounding.
+#: step has no subtraction, so its error is at the level of float64 rounding; so is the
+#: difference between the NumPy code and SymPy's result evaluated in float64.
 TOLERANCES = {
     "symbolic": 0.0,
     "central-difference": 1e-7,
     "complex-step": 1e-12,
+    "sympy-vs-numpy": 1e-13,
 }
 #: The step h of the central difference, near the optimum (3 eps)^(1/3) ~ 9e-6 for O(1) inputs.
 CENTRAL_STEP = 1e-6
@@ -155,6 +157,21 @@ def rel_error(a, b) -> float:
         return 0.0
     scale = max(1e-8, float(np.max(np.abs(a) + np.abs(b))))
     return float(np.max(np.abs(a - b))) / scale
+
+
+def check_against_sympy(topic: str, name: str, numeric, expr, symbol, points) -> Check:
+    """Compare NumPy values ``numeric`` at ``points`` with SymPy's ``expr`` evaluated there.
+
+    This pins down what neither numerical derivative can see: conventions at kinks, and
+    the NumPy code's formula against SymPy's own result.
+    """
+    import sympy as sp
+
+    points = np.asarray(points, dtype=np.float64)
+    expected = np.broadcast_to(sp.lambdify(symbol, expr, "numpy")(points), points.shape)
+    tol = TOLERANCES["sympy-vs-numpy"]
+    err = rel_error(numeric, expected)
+    return Check(topic, name, "sympy-vs-numpy", err, tol, bool(err <= tol))
 
 
 def directional_derivative(f: Callable, x: np.ndarray, v: np.ndarray, method: str) -> np.ndarray:
