@@ -30,3 +30,16 @@ def float_array(value, name: str) -> np.ndarray:
     if not np.all(np.isfinite(arr)):
         raise ValueError(f"{name} contains NaN or infinite values")
     return arr
+
+
+def same_shape(a: np.ndarray, a_name: str, b: np.ndarray, b_name: str) -> None:
+    """Raise ValueError unless ``a`` and ``b`` have the same shape (no broadcasting)."""
+    if a.shape != b.shape:
+        raise ValueError(f"{a_name} and {b_name} must have the same shape, "
+                         f"got {a_name} {a.shape} and {b_name} {b.shape}")
+
+
+def ndim(a: np.ndarray, name: str, n: int, what: str) -> None:
+    """Raise ValueError unless ``a`` has ``n`` dimensions; ``what`` names them, e.g. "(N, D)"."""
+    if a.ndim != n:
+        raise ValueError(f"{name} must be {n}-D {what}, got shape {a.shape}")

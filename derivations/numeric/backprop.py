@@ -1,0 +1,113 @@
+"""Affine layers and the two-layer network, forward and backward, batched.
+
+Conventions: a batch is the rows of ``x`` (N, D_in); a weight matrix has shape
+(D_out, D_in) as in the column-vector math W x; so the batched layer is
+``out = x W^T + b``. Every backward returns gradients in the order of its forward's
+arguments, each with the shape of its argument.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import numpy as np
+
+from . import activations as act
+from ._validate import float_array, ndim
+from .hadamard import elementwise_backward
+
+__all__ = ["AffineCache", "affine_forward", "affine_backward", "ACTIVATIONS",
+           "two_layer_forward", "two_layer_loss_and_grads", "two_layer_init", "PARAMS"]
+
+#: Activation name -> (f, f'), the options of the two-layer network.
+ACTIVATIONS = {
+    "sigmoid": (act.sigmoid, act.sigmoid_grad),
+    "tanh": (act.tanh, act.tanh_grad),
+    "relu": (act.relu, act.relu_grad),
+}
+#: The parameters of the two-layer network, in the order of the forward pass.
+PARAMS = ("W1", "b1", "W2", "b2")
+
+
+class AffineCache(NamedTuple):
+    """What :func:`affine_backward` needs: the input (N, D_in) and the weights (D_out, D_in)."""
+
+    x: np.ndarray
+    W: np.ndarray
+
+
+def affine_forward(x, W, b):
+    """out = x W^T + b for x (N, D_in), W (D_out, D_in), b (D_out,); returns (out, cache)."""
+    x, W, b = float_array(x, "x"), float_array(W, "W"), float_array(b, "b")
+    ndim(x, "x", 2, "(N, D_in)")
+    ndim(W, "W", 2, "(D_out, D_in)")
+    ndim(b, "b", 1, "(D_out,)")
+    if W.shape[1] != x.shape[1]:
+        raise ValueError(f"W must have shape (D_out, D_in) with D_in = x.shape[1] = {x.shape[1]}, "
+                         f"got W {W.shape}")
+    if b.shape[0] != W.shape[0]:
+        raise ValueError(f"b must have shape (D_out,) = ({W.shape[0]},), got {b.shape}")
+    return x @ W.T + b, AffineCache(x, W)
+
+
+def affine_backward(dout, cache: AffineCache):
+    """dx = dout W (N, D_in), dW = dout^T x (D_out, D_in), db = dout^T 1 (D_out,)."""
+    dout = float_array(dout, "dout")
+    expected = (cache.x.shape[0], cache.W.shape[0])
+    if dout.shape != expected:
+        raise ValueError(f"dout must have shape (N, D_out) = {expected}, got {dout.shape}")
+    return dout @ cache.W, dout.T @ cache.x, dout.sum(axis=0)
+
+
+def _check_params(params) -> dict:
+    if not isinstance(params, dict) or set(params) != set(PARAMS):
+        got = sorted(params) if isinstance(params, dict) else type(params).__name__
+        raise ValueError(f"params must be a dict with keys {', '.join(PARAMS)}, got {got}")
+    return {k: float_array(params[k], f"params['{k}']") for k in PARAMS}
+
+
+def _activation(activation: str):
+    if activation not in ACTIVATIONS:
+        raise ValueError(f"activation must be one of {', '.join(ACTIVATIONS)}, got {activation!r}")
+    return ACTIVATIONS[activation]
+
+
+def two_layer_forward(params, X, activation: str = "sigmoid"):
+    """Y_hat = f(X W1^T + b1) W2^T + b2 for X (N, D); returns Y_hat (N, K)."""
+    p = _check_params(params)
+    f, _ = _activation(activation)
+    Z1, _ = affine_forward(X, p["W1"], p["b1"])
+    Y_hat, _ = affine_forward(f(Z1), p["W2"], p["b2"])
+    return Y_hat
+
+
+def two_layer_loss_and_grads(params, X, Y, activation: str = "sigmoid"):
+    """Loss (1/N) sum_n 1/2 ||y_hat_n - y_n||^2 and its gradients, keyed like ``params``.
+
+    params: W1 (H, D), b1 (H,), W2 (K, H), b2 (K,); X (N, D); Y (N, K).
+    The 1/N enters once, in dL/dY_hat = (Y_hat - Y) / N; every other gradient is a sum
+    over the batch.
+    """
+    p = _check_params(params)
+    f, f_grad = _activation(activation)
+    Z1, cache1 = affine_forward(X, p["W1"], p["b1"])                # (N, H)
+    H = f(Z1)
+    Y_hat, cache2 = affine_forward(H, p["W2"], p["b2"])             # (N, K)
+    Y = float_array(Y, "Y")
+    if Y.shape != Y_hat.shape:
+        raise ValueError(f"Y must have shape (N, K) = {Y_hat.shape}, got {Y.shape}")
+    N = Y.shape[0]
+    diff = Y_hat - Y
+    loss = 0.5 * np.sum(diff**2) / N
+    dH, dW2, db2 = affine_backward(diff / N, cache2)               # delta2 = (Y_hat - Y) / N
+    dZ1 = elementwise_backward(dH, Z1, f_grad)                      # delta1 = (delta2 W2) ⊙ f'(Z1)
+    _, dW1, db1 = affine_backward(dZ1, cache1)
+    return float(loss), {"W1": dW1, "b1": db1, "W2": dW2, "b2": db2}
+
+
+def two_layer_init(D: int, H: int, K: int, rng: np.random.Generator, scale: float | None = None):
+    """Random parameters: weights N(0, scale^2) (default 1/sqrt(fan_in)), biases zero."""
+    s1 = 1 / np.sqrt(D) if scale is None else scale
+    s2 = 1 / np.sqrt(H) if scale is None else scale
+    return {"W1": s1 * rng.standard_normal((H, D)), "b1": np.zeros(H),
+            "W2": s2 * rng.standard_normal((K, H)), "b2": np.zeros(K)}

@@ -1,0 +1,35 @@
+"""Helpers shared by the symbolic modules: explicit matrices of symbols, and LaTeX in the
+book's notation (⊙ for the Hadamard product, ^⊤ for the transpose)."""
+
+from __future__ import annotations
+
+import sympy as sp
+
+
+def matrix(name: str, rows: int, cols: int) -> sp.Matrix:
+    """An explicit rows x cols matrix of real symbols name_ij (1-based), not a MatrixSymbol:
+    SymPy differentiates these entry by entry, reliably."""
+    return sp.Matrix(rows, cols, lambda i, j: sp.Symbol(f"{name}_{i + 1}{j + 1}", real=True))
+
+
+def vector(name: str, n: int) -> sp.Matrix:
+    """An explicit n x 1 column of real symbols name_i (1-based)."""
+    return sp.Matrix(n, 1, lambda i, _: sp.Symbol(f"{name}_{i + 1}", real=True))
+
+
+def tex(expr, names: dict | None = None) -> str:
+    """LaTeX of ``expr`` in the book's notation; ``names`` renames symbols for display."""
+    s = sp.latex(expr, symbol_names=names or {}, order="none")
+    return (s.replace(r"\circ", r"\odot").replace("^{T}", r"^{\top}")
+            .replace(r"\operatorname{DiagMatrix}", r"\operatorname{diag}"))
+
+
+def explicit(expr, values: dict) -> sp.Matrix:
+    """A MatrixSymbol expression evaluated on explicit matrices: the bridge between the
+    formula the page shows and the matrices SymPy proves it on. A 1 x 1 result (such as
+    u^T M v) is returned as its single entry."""
+    out = expr.xreplace(values).doit()
+    if isinstance(out, sp.MatrixBase):
+        out = sp.Matrix(out)
+        return out[0, 0] if out.shape == (1, 1) else out
+    return out
