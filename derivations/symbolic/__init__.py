@@ -5,7 +5,7 @@ from __future__ import annotations
 from importlib import import_module
 
 #: The topics in the book's order; each is ``derivations.symbolic.<topic>``.
-TOPICS = ("activations",)
+TOPICS = ("activations", "hadamard", "backprop", "losses", "gradient_descent")
 
 
 def all_checks(topics=TOPICS):

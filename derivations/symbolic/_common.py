@@ -4,6 +4,7 @@ book's notation (⊙ for the Hadamard product, ^⊤ for the transpose)."""
 from __future__ import annotations
 
 import sympy as sp
+from sympy.printing.latex import LatexPrinter
 
 
 def matrix(name: str, rows: int, cols: int) -> sp.Matrix:
@@ -17,9 +18,20 @@ def vector(name: str, n: int) -> sp.Matrix:
     return sp.Matrix(n, 1, lambda i, _: sp.Symbol(f"{name}_{i + 1}", real=True))
 
 
+class _BookLatex(LatexPrinter):
+    def _print_MatAdd(self, expr):
+        # SymPy orders a matrix sum's terms canonically (-y + y_hat); a book writes y_hat - y.
+        terms = sorted(expr.args, key=lambda t: t.could_extract_minus_sign())
+        out = self._print(terms[0])
+        for t in terms[1:]:
+            s = self._print(t)
+            out += f" - {s[1:].lstrip()}" if s.startswith("-") else f" + {s}"
+        return out
+
+
 def tex(expr, names: dict | None = None) -> str:
     """LaTeX of ``expr`` in the book's notation; ``names`` renames symbols for display."""
-    s = sp.latex(expr, symbol_names=names or {}, order="none")
+    s = _BookLatex({"symbol_names": names or {}}).doprint(expr)
     return (s.replace(r"\circ", r"\odot").replace("^{T}", r"^{\top}")
             .replace(r"\operatorname{DiagMatrix}", r"\operatorname{diag}"))
 

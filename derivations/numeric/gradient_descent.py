@@ -1,0 +1,84 @@
+"""Gradient descent and minibatch SGD on parameter dicts, and a least-squares model to run them on.
+
+A ``loss_and_grads(params, X, Y) -> (loss, grads)`` function (such as
+:func:`derivations.numeric.backprop.two_layer_loss_and_grads`) is all they need; ``grads``
+has the keys and shapes of ``params``.
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+import numpy as np
+
+from ._validate import float_array
+from .backprop import affine_backward, affine_forward
+
+__all__ = ["gd_step", "gradient_descent", "sgd", "least_squares_loss_and_grads"]
+
+
+def _learning_rate(lr) -> float:
+    if isinstance(lr, bool) or not isinstance(lr, (int, float, np.floating, np.integer)):
+        raise TypeError(f"lr must be a real number, got {type(lr).__name__}")
+    if not (np.isfinite(lr) and lr > 0):
+        raise ValueError(f"lr must be positive and finite, got {lr}")
+    return float(lr)
+
+
+def gd_step(params: dict, grads: dict, lr) -> dict:
+    """theta <- theta - lr * dL/dtheta for every parameter; returns new arrays."""
+    lr = _learning_rate(lr)
+    if set(params) != set(grads):
+        raise ValueError(f"grads must have the keys of params {sorted(params)}, got {sorted(grads)}")
+    out = {}
+    for k, p in params.items():
+        g = float_array(grads[k], f"grads['{k}']")
+        if g.shape != np.shape(p):
+            raise ValueError(f"grads['{k}'] has shape {g.shape}, params['{k}'] has {np.shape(p)}")
+        out[k] = p - lr * g
+    return out
+
+
+def gradient_descent(loss_and_grads: Callable, params: dict, X, Y, lr, steps: int):
+    """Full-batch gradient descent; returns (params, losses) with losses[k] the loss before step k."""
+    losses = []
+    for _ in range(steps):
+        loss, grads = loss_and_grads(params, X, Y)
+        losses.append(loss)
+        params = gd_step(params, grads, lr)
+    return params, np.array(losses)
+
+
+def sgd(loss_and_grads: Callable, params: dict, X, Y, lr, epochs: int, batch_size: int,
+        rng: np.random.Generator):
+    """Minibatch SGD: each epoch shuffles the N rows and steps once per batch.
+
+    Returns (params, epoch_losses) where epoch_losses[e] is the full-data loss before
+    epoch e (and the last entry after the final epoch), comparable with gradient descent.
+    """
+    X, Y = float_array(X, "X"), float_array(Y, "Y")
+    if len(X) != len(Y):
+        raise ValueError(f"X and Y must have the same number of rows, got {len(X)} and {len(Y)}")
+    if not (isinstance(batch_size, (int, np.integer)) and 1 <= batch_size <= len(X)):
+        raise ValueError(f"batch_size must be an integer in [1, {len(X)}], got {batch_size!r}")
+    losses = [loss_and_grads(params, X, Y)[0]]
+    for _ in range(epochs):
+        order = rng.permutation(len(X))
+        for start in range(0, len(X), batch_size):
+            idx = order[start:start + batch_size]
+            _, grads = loss_and_grads(params, X[idx], Y[idx])
+            params = gd_step(params, grads, lr)
+        losses.append(loss_and_grads(params, X, Y)[0])
+    return params, np.array(losses)
+
+
+def least_squares_loss_and_grads(params: dict, X, Y):
+    """L = (1/N) sum_n 1/2 ||W x_n + b - y_n||^2 for params W (K, D), b (K,); X (N, D), Y (N, K)."""
+    Y_hat, cache = affine_forward(X, params["W"], params["b"])
+    Y = float_array(Y, "Y")
+    if Y.shape != Y_hat.shape:
+        raise ValueError(f"Y must have shape (N, K) = {Y_hat.shape}, got {Y.shape}")
+    diff = Y_hat - Y
+    N = len(Y)
+    _, dW, db = affine_backward(diff / N, cache)
+    return float(0.5 * np.sum(diff**2) / N), {"W": dW, "b": db}
