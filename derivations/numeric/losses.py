@@ -73,7 +73,7 @@ def softmax_cross_entropy(logits, labels):
 def binary_cross_entropy_with_logits(logits, targets):
     """L = mean of -[t log sigma(z) + (1 - t) log(1 - sigma(z))] over all entries.
 
-    Computed as max(z, 0) - z t + log(1 + e^-|z|). Targets may be soft, in [0, 1].
+    Computed as max(z, 0) - z t + log(1 + e^-abs(z)). Targets may be soft, in [0, 1].
     Returns (L, dL/dz) with dL/dz = (sigma(z) - t) / n, n the number of entries.
     """
     z, t = float_array(logits, "logits"), float_array(targets, "targets")

@@ -18,19 +18,19 @@ import sympy as sp
 
 from .. import verify
 from ..numeric import backprop as num
-from ._common import explicit, matrix, tex, vector
+from .common import explicit, matrix, tex, vector
 
 TOPIC = "backprop"
 PROOF_DIMS = {"n": 3, "m": 2, "p": 2}
 BATCH_PROOF_DIMS = {"N": 2, "n": 2, "m": 2, "p": 2}
 HP = sp.HadamardProduct
-f = sp.Function("f")
+_f = sp.Function("f")
 _t = sp.Symbol("t", real=True)
 
 
 def fprime(zi):
     """f'(z_i) as SymPy writes it when it differentiates f(z_i)."""
-    return sp.diff(f(_t), _t).subs(_t, zi)
+    return sp.diff(_f(_t), _t).subs(_t, zi)
 
 
 @dataclass(frozen=True)
@@ -90,7 +90,7 @@ def _single_sample_values(n, m, p):
     V = {S["x"]: vector("x", n), S["W1"]: matrix("w1", m, n), S["b1"]: vector("b1", m),
          S["W2"]: matrix("w2", p, m), S["b2"]: vector("b2", p), S["y"]: vector("y", p)}
     z1 = V[S["W1"]] * V[S["x"]] + V[S["b1"]]
-    V[S["H"]] = z1.applyfunc(f)
+    V[S["H"]] = z1.applyfunc(_f)
     V[S["y_hat"]] = V[S["W2"]] * V[S["H"]] + V[S["b2"]]
     V[S["delta2"]] = V[S["y_hat"]] - V[S["y"]]
     V[S["fprime_z1"]] = z1.applyfunc(fprime)
@@ -112,8 +112,8 @@ def prove_single_sample() -> list[verify.Check]:
     h, yh, zz = vector("h", m), vector("yh", p), vector("zz", m)
     L_of_h = ((V[S["W2"]] * h + V[S["b2"]] - V[S["y"]]).T * (V[S["W2"]] * h + V[S["b2"]] - V[S["y"]]))[0, 0] / 2
     L_of_yh = ((yh - V[S["y"]]).T * (yh - V[S["y"]]))[0, 0] / 2
-    L_of_z = ((V[S["W2"]] * zz.applyfunc(f) + V[S["b2"]] - V[S["y"]]).T
-              * (V[S["W2"]] * zz.applyfunc(f) + V[S["b2"]] - V[S["y"]]))[0, 0] / 2
+    L_of_z = ((V[S["W2"]] * zz.applyfunc(_f) + V[S["b2"]] - V[S["y"]]).T
+              * (V[S["W2"]] * zz.applyfunc(_f) + V[S["b2"]] - V[S["y"]]))[0, 0] / 2
     derived = {
         "y_hat": _diff_matrix(L_of_yh, yh).subs(dict(zip(yh, V[S["y_hat"]]))),
         "W2": _diff_matrix(L, V[S["W2"]]), "b2": _diff_matrix(L, V[S["b2"]]),
@@ -188,7 +188,7 @@ def prove_batched() -> list[verify.Check]:
          S["W2"]: matrix("w2", p, m), S["b2"]: vector("b2", p), S["Y"]: matrix("y", N, p),
          S["ones"]: sp.ones(N, 1)}
     Z1 = explicit(S["X"] * S["W1"].T + S["ones"] * S["b1"].T, V)
-    V[S["H"]] = Z1.applyfunc(f)
+    V[S["H"]] = Z1.applyfunc(_f)
     V[S["Y_hat"]] = explicit(S["H"] * S["W2"].T + S["ones"] * S["b2"].T, V)
     V[S["Delta2"]] = explicit(grads[0].closed_form, V)
     V[S["fprime_Z1"]] = Z1.applyfunc(fprime)
@@ -201,7 +201,7 @@ def prove_batched() -> list[verify.Check]:
     L = loss(V[S["Y_hat"]])
     Hs, Yhs, Zs = matrix("h", N, m), matrix("yh", N, p), matrix("zz", N, m)
     L_of_H = loss(Hs * V[S["W2"]].T + V[S["ones"]] * V[S["b2"]].T)
-    L_of_Z = loss(Zs.applyfunc(f) * V[S["W2"]].T + V[S["ones"]] * V[S["b2"]].T)
+    L_of_Z = loss(Zs.applyfunc(_f) * V[S["W2"]].T + V[S["ones"]] * V[S["b2"]].T)
     derived = {
         "Y_hat": _diff_matrix(loss(Yhs), Yhs).subs(dict(zip(Yhs, V[S["Y_hat"]]))),
         "W2": _diff_matrix(L, V[S["W2"]]), "b2": _diff_matrix(L, V[S["b2"]]),
@@ -212,6 +212,37 @@ def prove_batched() -> list[verify.Check]:
     return [verify.symbolic_identity(
         TOPIC, f"{g.name.replace(' (batch)', '')} = {_plain(g)}: batch of N = {N}, SymPy diff of L",
         derived[g.of], explicit(g.closed_form, V)) for g in grads]
+
+
+# ----------------------------------------------------------------------------- chain rule
+
+_u = sp.Symbol("u", real=True)
+_g, _h, _l = sp.Function("g"), sp.Function("h"), sp.Function("l")
+
+
+def scalar_chain_rule():
+    """(d/du h(g(u)), h'(g(u)) g'(u)) for undefined h and g."""
+    outer = sp.diff(_h(_t), _t).subs(_t, _g(_u))
+    return sp.diff(_h(_g(_u)), _u), outer * sp.diff(_g(_u), _u)
+
+
+def vector_chain_rule(rows: int = 2, cols: int = 3):
+    """(grad_x l(W x), W^T grad_y l(y) at y = W x) for an undefined l of ``rows`` arguments."""
+    W, xv = matrix("w", rows, cols), vector("x", cols)
+    yv = W * xv
+    ys = sp.symbols(f"y1:{rows + 1}", real=True)
+    grad_y = sp.Matrix([sp.diff(_l(*ys), yi) for yi in ys]).subs(dict(zip(ys, yv)))
+    grad_x = sp.Matrix([sp.diff(_l(*yv), xi) for xi in xv])
+    return grad_x, W.T * grad_y
+
+
+def chain_rule_checks() -> list[verify.Check]:
+    return [
+        verify.symbolic_identity(TOPIC, "scalar chain rule: (h o g)' = h'(g) g', h and g undefined",
+                                 *scalar_chain_rule()),
+        verify.symbolic_identity(TOPIC, "vector chain rule: grad_x l(W x) = W^T grad_y l, W 2x3",
+                                 *vector_chain_rule()),
+    ]
 
 
 # ----------------------------------------------------------------------------- cost
@@ -231,7 +262,7 @@ def pass_costs(n: int, m: int, p: int) -> dict[str, int]:
 
 def checks(seed: int = 0) -> list[verify.Check]:
     rng = np.random.default_rng(seed)
-    out = prove_single_sample() + prove_batched()
+    out = chain_rule_checks() + prove_single_sample() + prove_batched()
     for N, D_in, D_out in [(4, 3, 2), (32, 50, 20)]:
         x = rng.standard_normal((N, D_in))
         W = rng.standard_normal((D_out, D_in))

@@ -13,7 +13,7 @@ import sympy as sp
 
 from .. import verify
 from ..numeric import gradient_descent as num
-from ._common import matrix, vector
+from .common import matrix, vector
 
 TOPIC = "gradient_descent"
 
@@ -30,12 +30,12 @@ wv, wv_star = vector("w", N_DIM), vector("ws", N_DIM)
 
 
 def stable_step_sizes() -> sp.Set:
-    """The set of alpha with |1 - alpha a| < 1, solved by SymPy."""
+    """The set of alpha with abs(1 - alpha a) < 1, solved by SymPy."""
     return sp.solveset(sp.Abs(contraction) < 1, alpha, sp.S.Reals)
 
 
 def spectral_radius(A: np.ndarray, lr: float) -> float:
-    """max_i |1 - lr lambda_i(A)|: the factor by which GD's error shrinks per step (at worst)."""
+    """max_i abs(1 - lr lambda_i(A)), the factor by which GD's error shrinks per step (at worst)."""
     return float(np.max(np.abs(1 - lr * np.linalg.eigvalsh(A))))
 
 

@@ -17,7 +17,7 @@ from sympy.matrices.expressions.diagonal import DiagMatrix
 from .. import verify
 from ..numeric import activations as act
 from ..numeric import hadamard as num
-from ._common import explicit, matrix, tex, vector
+from .common import explicit, matrix, tex, vector
 
 TOPIC = "hadamard"
 ROWS, COLS, N = 2, 3, 3
@@ -31,7 +31,7 @@ ONES_R, ONES_C = sp.MatrixSymbol("ones_r", ROWS, 1), sp.MatrixSymbol("ones_c", C
 NAMES = {fprime_z: "f'(z)", ONES: r"\mathbf{1}", ONES_R: r"\mathbf{1}", ONES_C: r"\mathbf{1}"}
 HP = sp.HadamardProduct
 
-f = sp.Function("f")
+_f = sp.Function("f")
 _t = sp.Symbol("t", real=True)
 
 #: Explicit matrices of symbols that the properties are proved on.
@@ -40,9 +40,9 @@ VALUES = {
     a: vector("a", N), b: vector("b", N), g: vector("g", N), z: vector("z", N),
     ONES: sp.ones(ROWS, COLS), ONES_R: sp.ones(ROWS, 1), ONES_C: sp.ones(COLS, 1),
 }
-VALUES[fprime_z] = VALUES[z].applyfunc(lambda zi: sp.diff(f(_t), _t).subs(_t, zi))
+VALUES[fprime_z] = VALUES[z].applyfunc(lambda zi: sp.diff(_f(_t), _t).subs(_t, zi))
 #: The Jacobian of h = f(z) elementwise, computed by SymPy from h itself.
-VALUES[J] = VALUES[z].applyfunc(f).jacobian(VALUES[z])
+VALUES[J] = VALUES[z].applyfunc(_f).jacobian(VALUES[z])
 
 #: name -> (what it says in words, left side, right side), as matrix-symbol expressions.
 PROPERTIES: dict[str, tuple[str, sp.Expr, sp.Expr]] = {

@@ -13,7 +13,7 @@ import sympy as sp
 
 from .. import verify
 from ..numeric import losses as num
-from ._common import vector
+from .common import vector
 
 TOPIC = "losses"
 N_MSE = 3   # components of the MSE proof
@@ -26,7 +26,7 @@ zs, t = sp.symbols("z t", real=True)      # one logit and its (soft) target
 m = sp.Symbol("m", real=True)             # any shift of the log-sum-exp
 _pos = sp.Symbol("u", positive=True)
 
-#: The MSE conventions in use: name -> (scale c in L = c * sum (y_hat - y)^2, gradient factor).
+#: The MSE conventions in use, as LaTeX prefix -> (c in L = c sum (y_hat - y)^2, gradient factor).
 MSE_CONVENTIONS = {
     r"\sum_i": (sp.Integer(1), 2),
     r"\frac{1}{2}\sum_i": (sp.Rational(1, 2), 1),
@@ -78,6 +78,8 @@ def checks(seed: int = 0) -> list[verify.Check]:
     out.append(ident(f"softmax Jacobian = diag(p) - p p^T, C = {C}", J, sp.diag(*p) - p * p.T))
     L = cross_entropy(z, q)
     grad = sp.Matrix([sp.diff(L, zk) for zk in z])
+    out.append(ident(f"d/dz cross_entropy(softmax(z), q) = p sum(q) - q for any q, C = {C}",
+                     grad, p * sum(q) - q))
     out.append(ident(f"d/dz cross_entropy(softmax(z), q) = p - q for q on the simplex, C = {C}",
                      on_simplex(grad), on_simplex(p - q)))
     out.append(ident("d/dz BCE(sigma(z), t) = sigma(z) - t", sp.diff(bce, zs), sigma - t))
