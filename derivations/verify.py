@@ -110,8 +110,9 @@ def text_table(checks: Sequence[Check]) -> str:
 def symbolic_identity(topic: str, name: str, a, b) -> Check:
     """Prove ``a == b`` (SymPy expressions or matrices of equal shape).
 
-    Passes when ``simplify(a - b)`` is exactly zero, or when SymPy's ``.equals(0)``
-    returns True. ``.equals`` returning None (undecided) or False is a failure.
+    Passes when ``a - b`` is exactly zero after ``expand`` (cheap, and enough for
+    polynomial identities) or after ``simplify``, or when SymPy's ``.equals(0)`` returns
+    True. ``.equals`` returning None (undecided) or False is a failure.
     """
     import sympy as sp
 
@@ -127,6 +128,9 @@ def symbolic_identity(topic: str, name: str, a, b) -> Check:
         diffs = [a - b]
     undecided = 0
     for d in diffs:
+        # expand settles polynomial and rational identities cheaply; simplify the rest
+        if d == 0 or sp.expand(d) == 0:
+            continue
         d = sp.simplify(d)
         if d == 0:
             continue

@@ -164,10 +164,12 @@ def batched_forward_latex() -> str:
     N, n, m, p = sp.symbols("N n m p", positive=True, integer=True)
     S, _ = batched(N, n, m, p)
     names = _names(S)
-    return (rf"Z_1 = {tex(S['X'] * S['W1'].T + S['ones'] * S['b1'].T, names)}, \quad "
-            rf"H = f(Z_1), \quad "
-            rf"\hat{{Y}} = {tex(S['H'] * S['W2'].T + S['ones'] * S['b2'].T, names)}, \quad "
-            rf"L = \frac{{1}}{{2N}} \lVert \hat{{Y}} - Y \rVert_F^2")
+    return (r"\begin{gathered}"
+            rf"Z_1 = {tex(S['X'] * S['W1'].T + S['ones'] * S['b1'].T, names)}, \qquad "
+            rf"H = f(Z_1), \\ "
+            rf"\hat{{Y}} = {tex(S['H'] * S['W2'].T + S['ones'] * S['b2'].T, names)}, \qquad "
+            rf"L = \frac{{1}}{{2N}} \lVert \hat{{Y}} - Y \rVert_F^2"
+            r"\end{gathered}")
 
 
 def batched_gradient_latex(g: Gradient, S) -> str:
