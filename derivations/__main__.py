@@ -8,7 +8,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from .symbolic import TOPICS, all_checks
+from .symbolic.topics import TOPICS, all_checks
 from .verify import text_table
 
 

@@ -11,13 +11,18 @@ from pathlib import Path
 
 import pytest
 
+from importlib import import_module
+
+from derivations.symbolic.topics import TOPICS, all_checks
 from derivations.symbolic import activations as A
-from derivations.symbolic import all_checks
+from derivations.symbolic import backprop as B
+from derivations.symbolic import hadamard as Hd
 
 from .conftest import ROOT, sphinx_build
 
 pytestmark = pytest.mark.book
-PAGES = ["index", "verification", "activations", "report", "api", "references"]
+PAGES = ["index", "verification", *TOPICS, "report", "api", "references"]
+NOTEBOOKS = {"verification", *TOPICS, "report"}
 
 
 def read(build, page):
@@ -54,12 +59,34 @@ def test_activation_figures_exist_and_are_referenced(book):
         assert image.read_bytes().lstrip().startswith((b"<?xml", b"<svg")), image
 
 
-def test_verified_box_lists_the_pages_checks(book):
-    text = read(book, "activations")
+@pytest.mark.parametrize("topic", TOPICS)
+def test_verified_box_lists_the_pages_checks(book, topic):
+    text = read(book, topic)
     box = text[text.index("Verified:"):]
     rows = re.findall(r"<tr[^>]*>(.*?)</tr>", box, re.S)
-    assert len(rows) - 1 == len(A.checks())
+    checks = import_module(f"derivations.symbolic.{topic}").checks()
+    assert len(rows) - 1 == len(checks)
     assert all(">pass<" in r for r in rows[1:])
+    for row, check in zip(rows[1:], checks):
+        assert html.escape(check.name, quote=False) in row
+
+
+def test_feed_forward_pages_show_the_proved_formulas(book):
+    backprop = read(book, "backprop")
+    S, grads = B.single_sample(*B.DISPLAY_DIMS)
+    for g in grads:
+        assert html.escape(B.gradient_latex(g, S), quote=False) in backprop, g.name
+    hadamard = read(book, "hadamard")
+    for name in Hd.PROPERTIES:
+        assert html.escape(Hd.property_latex(name), quote=False) in hadamard, name
+
+
+@pytest.mark.parametrize("page,figures", [("losses", 1), ("gradient_descent", 3), ("verification", 1)])
+def test_figures_of_the_other_pages_exist(book, page, figures):
+    srcs = re.findall(r'<figure[^>]*>.*?<img[^>]+src="([^"]+)"', read(book, page), re.S)
+    assert len(srcs) == figures
+    for src in srcs:
+        assert (book.html / src).stat().st_size > 5000
 
 
 def test_report_lists_every_check_as_passed(book):
@@ -108,7 +135,7 @@ def test_edits_re_execute_exactly_the_pages_that_need_it(project):
     out = project / "_build"
     first = sphinx_build(project, out)
     assert first.returncode == 0, first.log[-3000:]
-    assert executed(first) == {"activations", "report", "verification"}
+    assert executed(first) == NOTEBOOKS
 
     t0 = time.perf_counter()
     again = sphinx_build(project, out)
@@ -123,12 +150,20 @@ def test_edits_re_execute_exactly_the_pages_that_need_it(project):
     assert "Using cached notebook" in text_edit.log
     assert "A sentence added by the freshness test." in read(text_edit, "activations")
 
-    module = project / "derivations" / "numeric" / "activations.py"
+    module = project / "derivations" / "numeric" / "losses.py"
     module.write_text(module.read_text() + "\n# an edit the cache cannot see\n")
     module_edit = sphinx_build(project, out)
     assert module_edit.returncode == 0, module_edit.log[-3000:]
-    # every page importing numeric.activations, directly or through symbolic/verify
-    assert executed(module_edit) == {"activations", "report", "verification"}
+    # exactly the pages importing numeric.losses: directly, or (the report) through the
+    # dynamic import of every symbolic topic
+    assert executed(module_edit) == {"losses", "report"}
+
+    module = project / "derivations" / "numeric" / "activations.py"
+    module.write_text(module.read_text() + "\n# another edit\n")
+    module_edit = sphinx_build(project, out)
+    assert module_edit.returncode == 0, module_edit.log[-3000:]
+    # numeric.activations is imported, directly or not, by every page with code
+    assert executed(module_edit) == NOTEBOOKS
     print(f"no-change rebuild {no_change:.1f} s")
 
 
@@ -145,5 +180,7 @@ def test_breaking_a_formula_fails_make_html(project):
         module.write_text(source)
     log = proc.stdout + proc.stderr
     assert proc.returncode != 0
-    assert "sigmoid_grad against central differences" in log  # the failed check is named
     assert "CheckFailed" in log
+    # the failed check is named, with its method and error (whichever page failed first)
+    assert re.search(r"\w+: [^\n]*sigmoid[^\n]*\[(central-difference|complex-step|sympy-vs-numpy)\] "
+                     r"error [0-9.e+-]+ > tol", log), log[-3000:]

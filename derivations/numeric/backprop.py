@@ -66,6 +66,12 @@ def _check_params(params) -> dict:
     return {k: float_array(params[k], f"params['{k}']") for k in PARAMS}
 
 
+def _check_X(X) -> np.ndarray:
+    X = float_array(X, "X")
+    ndim(X, "X", 2, "(N, D)")
+    return X
+
+
 def _activation(activation: str):
     if activation not in ACTIVATIONS:
         raise ValueError(f"activation must be one of {', '.join(ACTIVATIONS)}, got {activation!r}")
@@ -76,7 +82,7 @@ def two_layer_forward(params, X, activation: str = "sigmoid"):
     """Y_hat = f(X W1^T + b1) W2^T + b2 for X (N, D); returns Y_hat (N, K)."""
     p = _check_params(params)
     f, _ = _activation(activation)
-    Z1, _ = affine_forward(X, p["W1"], p["b1"])
+    Z1, _ = affine_forward(_check_X(X), p["W1"], p["b1"])
     Y_hat, _ = affine_forward(f(Z1), p["W2"], p["b2"])
     return Y_hat
 
@@ -90,7 +96,7 @@ def two_layer_loss_and_grads(params, X, Y, activation: str = "sigmoid"):
     """
     p = _check_params(params)
     f, f_grad = _activation(activation)
-    Z1, cache1 = affine_forward(X, p["W1"], p["b1"])                # (N, H)
+    Z1, cache1 = affine_forward(_check_X(X), p["W1"], p["b1"])                # (N, H)
     H = f(Z1)
     Y_hat, cache2 = affine_forward(H, p["W2"], p["b2"])             # (N, K)
     Y = float_array(Y, "Y")

@@ -1,0 +1,24 @@
+"""The registered topics, in the book's order, and every check of every topic.
+
+Imports are static on purpose: the book's build reads them to know which pages depend on
+which modules (docs/_ext/fresh_pages.py).
+"""
+
+from __future__ import annotations
+
+from . import activations, backprop, gradient_descent, hadamard, losses
+
+#: topic name -> its symbolic module (each has ``TOPIC`` and ``checks()``).
+MODULES = {m.TOPIC: m for m in (activations, hadamard, backprop, losses, gradient_descent)}
+#: The topics in the book's order.
+TOPICS = tuple(MODULES)
+
+
+def all_checks(topics=TOPICS):
+    """Run every registered check of the given topics; returns the list of Check records."""
+    results = []
+    for topic in topics:
+        if topic not in MODULES:
+            raise ValueError(f"unknown topic {topic!r}; the topics are {', '.join(TOPICS)}")
+        results.extend(MODULES[topic].checks())
+    return results

@@ -1,0 +1,130 @@
+"""Backprop through affine layers and the two-layer network: SymPy, finite differences, autograd."""
+
+import autograd.numpy as anp
+import numpy as np
+import pytest
+from autograd import grad
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from derivations import verify
+from derivations.numeric import backprop as bp
+from derivations.symbolic import backprop as B
+
+AUTOGRAD_ACT = {"sigmoid": lambda z: 1 / (1 + anp.exp(-z)), "tanh": anp.tanh,
+                "relu": lambda z: anp.where(z > 0, z, 0.0)}
+
+
+def test_chain_rules_are_proved():
+    assert all(c.passed for c in B.chain_rule_checks())
+
+
+@pytest.mark.parametrize("check", B.prove_single_sample() + B.prove_batched(), ids=lambda c: c.name)
+def test_gradient_formula_is_proved(check):
+    assert check.passed, check
+
+
+def test_a_transposed_formula_is_refuted():
+    # dL/dW1 claimed as x delta1^T on a square hidden layer (n = m): same shape, wrong entries
+    n = m = p = 2
+    S, grads, V, _ = B._single_sample_values(n, m, p)
+    r = V[S["y_hat"]] - V[S["y"]]
+    L = (r.T * r)[0, 0] / 2
+    derived = B._diff_matrix(L, V[S["W1"]])
+    wrong = B.explicit(S["x"] * S["delta1"].T, V)
+    assert not verify.symbolic_identity("t", "transposed", derived, wrong).passed
+    assert verify.symbolic_identity("t", "right", derived,
+                                    B.explicit(S["delta1"] * S["x"].T, V)).passed
+
+
+def autograd_two_layer(params, X, Y, activation):
+    def loss(p):
+        H = AUTOGRAD_ACT[activation](anp.dot(X, p["W1"].T) + p["b1"])
+        Y_hat = anp.dot(H, p["W2"].T) + p["b2"]
+        return 0.5 * anp.sum((Y_hat - Y) ** 2) / X.shape[0]
+    return loss(params), grad(loss)(params)
+
+
+@pytest.mark.parametrize("activation", list(bp.ACTIVATIONS))
+@pytest.mark.parametrize("dims", [(1, 3, 4, 2), (16, 7, 5, 3), (50, 20, 30, 4)])
+def test_two_layer_gradients_agree_with_autograd_and_central_differences(activation, dims, rng):
+    N, D, Hd, K = dims
+    params = bp.two_layer_init(D, Hd, K, rng, scale=1.0)
+    params = {k: v + 0.3 * rng.standard_normal(v.shape) for k, v in params.items()}
+    X, Y = rng.standard_normal((N, D)), rng.standard_normal((N, K))
+    loss, grads = bp.two_layer_loss_and_grads(params, X, Y, activation)
+    ref_loss, ref = autograd_two_layer(params, X, Y, activation)
+    assert loss == pytest.approx(ref_loss, rel=1e-13)
+    for k in bp.PARAMS:
+        assert grads[k].shape == params[k].shape
+        np.testing.assert_allclose(grads[k], ref[k], rtol=1e-10, atol=1e-14)
+        c = verify.check_gradient(
+            "t", k, lambda v, k=k: bp.two_layer_loss_and_grads({**params, k: v}, X, Y, activation)[0],
+            grads[k], params[k], rng=rng)
+        assert c.error <= 1e-7, c
+
+
+@settings(max_examples=30, deadline=None, derandomize=True)
+@given(N=st.integers(1, 9), D_in=st.integers(1, 9), D_out=st.integers(1, 9), seed=st.integers(0, 2**16))
+def test_affine_backward_for_random_shapes(N, D_in, D_out, seed):
+    rng = np.random.default_rng(seed)
+    x, W, b = rng.standard_normal((N, D_in)), rng.standard_normal((D_out, D_in)), rng.standard_normal(D_out)
+    dout = rng.standard_normal((N, D_out))
+    out, cache = bp.affine_forward(x, W, b)
+    assert out.shape == (N, D_out)
+    dx, dW, db = bp.affine_backward(dout, cache)
+    assert (dx.shape, dW.shape, db.shape) == (x.shape, W.shape, b.shape)
+    f = lambda x_, W_, b_: anp.sum(dout * (anp.dot(x_, W_.T) + b_))  # noqa: E731
+    for got, argnum in ((dx, 0), (dW, 1), (db, 2)):
+        np.testing.assert_allclose(got, grad(f, argnum)(x, W, b), rtol=1e-12, atol=1e-12)
+    for got, arg, fn in ((dx, x, lambda v: bp.affine_forward(v, W, b)[0]),
+                         (dW, W, lambda v: bp.affine_forward(x, v, b)[0]),
+                         (db, b, lambda v: bp.affine_forward(x, W, v)[0])):
+        assert verify.check_vjp("t", "affine", fn, lambda g: got, arg, dout=dout).error <= 1e-7
+
+
+def test_the_one_over_n_enters_once(rng):
+    # the mean loss's gradient is the summed loss's gradient divided by N, exactly
+    params = bp.two_layer_init(3, 4, 2, rng)
+    X, Y = rng.standard_normal((10, 3)), rng.standard_normal((10, 2))
+    _, g_mean = bp.two_layer_loss_and_grads(params, X, Y)
+    _, g_one = zip(*[bp.two_layer_loss_and_grads(params, X[i:i + 1], Y[i:i + 1]) for i in range(10)])
+    for k in bp.PARAMS:
+        np.testing.assert_allclose(g_mean[k], sum(g[k] for g in g_one) / 10, rtol=1e-12, atol=1e-15)
+
+
+def test_pass_costs():
+    c = B.pass_costs(784, 256, 10)
+    assert c["params"] == 784 * 256 + 256 + 256 * 10 + 10
+    assert c["forward"] == 784 * 256 + 256 * 10
+
+
+BAD = [
+    (lambda p, X, Y: ({**p, "W1": p["W1"].T}, X, Y), r"W must have shape \(D_out, D_in\)"),
+    (lambda p, X, Y: ({k: v for k, v in p.items() if k != "b2"}, X, Y), r"params must be a dict with keys"),
+    (lambda p, X, Y: (p, X, Y[:, :1]), r"Y must have shape \(N, K\)"),
+    (lambda p, X, Y: (p, X, Y[:-1]), r"Y must have shape \(N, K\)"),
+    (lambda p, X, Y: (p, X[0], Y), r"X must be 2-D \(N, D\)"),
+    (lambda p, X, Y: ({**p, "b1": p["b1"][:, None]}, X, Y), r"b must be 1-D"),
+    (lambda p, X, Y: ({**p, "b1": p["b1"][:-1]}, X, Y), r"b must have shape \(D_out,\)"),
+    (lambda p, X, Y: (p, np.where(X > 0, np.nan, X), Y), r"X contains NaN"),
+    (lambda p, X, Y: ({**p, "W2": np.ones((2, 4), dtype=int)}, X, Y), r"params\['W2'\] must be an array of real floats"),
+]
+
+
+@pytest.mark.parametrize("mutate,message", BAD)
+def test_bad_input_raises_naming_the_argument(mutate, message, rng):
+    params = bp.two_layer_init(3, 4, 2, rng)
+    X, Y = rng.standard_normal((5, 3)), rng.standard_normal((5, 2))
+    with pytest.raises(ValueError, match=message):
+        bp.two_layer_loss_and_grads(*mutate(params, X, Y))
+
+
+def test_unknown_activation_and_bad_dout(rng):
+    params = bp.two_layer_init(3, 4, 2, rng)
+    X, Y = rng.standard_normal((5, 3)), rng.standard_normal((5, 2))
+    with pytest.raises(ValueError, match="activation must be one of sigmoid, tanh, relu, got 'softmax'"):
+        bp.two_layer_loss_and_grads(params, X, Y, "softmax")
+    _, cache = bp.affine_forward(X, params["W1"], params["b1"])
+    with pytest.raises(ValueError, match=r"dout must have shape \(N, D_out\) = \(5, 4\)"):
+        bp.affine_backward(np.ones((4, 5)), cache)

@@ -1,0 +1,80 @@
+"""Gradient descent: the contraction factor, the step-size limit, SGD, and bad input."""
+
+import autograd.numpy as anp
+import numpy as np
+import pytest
+import sympy as sp
+from autograd import grad
+
+from derivations.numeric import gradient_descent as gd
+from derivations.symbolic import gradient_descent as G
+
+
+def test_all_registered_checks_pass():
+    failed = [c for c in G.checks(seed=7) if not c.passed]
+    assert not failed, failed
+
+
+def test_stable_step_sizes_are_0_to_2_over_a():
+    assert G.stable_step_sizes() == sp.Interval.open(0, 2 / G.a)
+    assert sp.solve(G.contraction, G.alpha) == [1 / G.a]
+
+
+@pytest.mark.parametrize("factor,converges", [(0.5, True), (1.9, True), (1.99, True), (2.01, False), (3.0, False)])
+def test_quadratic_in_n_dimensions_obeys_two_over_lambda_max(factor, converges, rng):
+    A = G.random_spd(6, rng, cond=50.0)
+    lr = factor / np.linalg.eigvalsh(A).max()
+    path = G.run_quadratic(A, rng.standard_normal(6), lr, 400)
+    assert (np.linalg.norm(path[-1]) < np.linalg.norm(path[0])) == converges
+    assert (G.spectral_radius(A, lr) < 1) == converges
+
+
+def test_gd_step_is_theta_minus_lr_grad(rng):
+    p = {"W": rng.standard_normal((2, 3)), "b": rng.standard_normal(2)}
+    g = {"W": rng.standard_normal((2, 3)), "b": rng.standard_normal(2)}
+    new = gd.gd_step(p, g, 0.1)
+    for k in p:
+        np.testing.assert_allclose(new[k], p[k] - 0.1 * g[k], rtol=1e-15)
+    assert new["W"] is not p["W"]  # no mutation of the caller's arrays
+
+
+def test_sgd_with_one_full_batch_is_gradient_descent(rng):
+    X, Y = rng.standard_normal((20, 3)), rng.standard_normal((20, 1))
+    p0 = {"W": np.zeros((1, 3)), "b": np.zeros(1)}
+    p_gd, l_gd = gd.gradient_descent(gd.least_squares_loss_and_grads, p0, X, Y, 0.3, 5)
+    p_sgd, l_sgd = gd.sgd(gd.least_squares_loss_and_grads, p0, X, Y, 0.3, 5, 20, rng)
+    np.testing.assert_allclose(l_sgd[:5], l_gd, rtol=1e-12)
+    for k in p0:
+        np.testing.assert_allclose(p_sgd[k], p_gd[k], rtol=1e-12)
+
+
+def test_least_squares_gradients_against_autograd(rng):
+    X, Y = rng.standard_normal((30, 4)), rng.standard_normal((30, 2))
+    p = {"W": rng.standard_normal((2, 4)), "b": rng.standard_normal(2)}
+    loss, g = gd.least_squares_loss_and_grads(p, X, Y)
+    f = lambda W, b: 0.5 * anp.sum((anp.dot(X, W.T) + b - Y) ** 2) / 30  # noqa: E731
+    assert loss == pytest.approx(f(p["W"], p["b"]), rel=1e-14)
+    np.testing.assert_allclose(g["W"], grad(f, 0)(p["W"], p["b"]), rtol=1e-12)
+    np.testing.assert_allclose(g["b"], grad(f, 1)(p["W"], p["b"]), rtol=1e-12)
+
+
+def test_bad_input(rng):
+    p = {"w": np.ones(3)}
+    with pytest.raises(ValueError, match="lr must be positive"):
+        gd.gd_step(p, {"w": np.ones(3)}, -0.1)
+    with pytest.raises(ValueError, match="lr must be positive"):
+        gd.gd_step(p, {"w": np.ones(3)}, float("nan"))
+    with pytest.raises(TypeError, match="lr must be a real number"):
+        gd.gd_step(p, {"w": np.ones(3)}, "0.1")
+    with pytest.raises(ValueError, match="grads must have the keys"):
+        gd.gd_step(p, {"v": np.ones(3)}, 0.1)
+    with pytest.raises(ValueError, match=r"grads\['w'\] has shape \(2,\)"):
+        gd.gd_step(p, {"w": np.ones(2)}, 0.1)
+    with pytest.raises(ValueError, match=r"grads\['w'\] contains NaN"):
+        gd.gd_step(p, {"w": np.array([1.0, np.nan, 0.0])}, 0.1)
+    X, Y = np.ones((4, 2)), np.ones((3, 1))
+    with pytest.raises(ValueError, match="X and Y must have the same number of rows"):
+        gd.sgd(gd.least_squares_loss_and_grads, {"W": np.ones((1, 2)), "b": np.ones(1)}, X, Y, 0.1, 1, 2, rng)
+    with pytest.raises(ValueError, match=r"batch_size must be an integer in \[1, 4\]"):
+        gd.sgd(gd.least_squares_loss_and_grads, {"W": np.ones((1, 2)), "b": np.ones(1)}, X, np.ones((4, 1)),
+               0.1, 1, 0, rng)

@@ -1,0 +1,83 @@
+"""The Hadamard product: SymPy proofs, the elementwise backward pass, strict shapes."""
+
+import autograd.numpy as anp
+import numpy as np
+import pytest
+from autograd import grad
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
+
+from derivations import verify
+from derivations.numeric import activations as act
+from derivations.numeric import hadamard as had
+from derivations.symbolic import hadamard as H
+
+
+@pytest.mark.parametrize("name", list(H.PROPERTIES))
+def test_property_is_proved(name):
+    c = H.prove(name)
+    assert c.passed, c
+
+
+def test_a_false_property_is_refuted():
+    # the prover must not accept a plausible-looking wrong identity
+    c = verify.symbolic_identity("t", "wrong", H.explicit(H.HP(H.A, H.B), H.VALUES),
+                                 H.explicit(H.HP(H.A, H.A), H.VALUES))
+    assert not c.passed
+
+
+def test_matrix_product_does_not_commute():
+    assert H.matrix_product_commutes() is False
+
+
+def test_worked_example():
+    np.testing.assert_array_equal(had.hadamard(H.EXAMPLE_A, H.EXAMPLE_B), [[5, 12], [21, 32]])
+
+
+def test_all_registered_checks_pass():
+    assert all(c.passed for c in H.checks(seed=3))
+
+
+@pytest.mark.parametrize("f,f_grad,af", [
+    (act.sigmoid, act.sigmoid_grad, lambda z: 1 / (1 + anp.exp(-z))),
+    (act.tanh, act.tanh_grad, anp.tanh),
+])
+def test_elementwise_backward_agrees_with_autograd(f, f_grad, af, rng):
+    z = rng.standard_normal((7, 5))
+    g = rng.standard_normal((7, 5))
+    expected = grad(lambda zz: anp.sum(g * af(zz)))(z)
+    got = had.elementwise_backward(g, z, f_grad)
+    assert got.shape == z.shape
+    np.testing.assert_allclose(got, expected, rtol=1e-12, atol=1e-15)
+    c = verify.check_vjp("t", "vjp", f, lambda gg: had.elementwise_backward(gg, z, f_grad), z,
+                         dout=g)
+    assert c.error <= 1e-7
+
+
+@pytest.mark.parametrize("a_shape,b_shape", [((3, 1), (1, 3)), ((2, 3), (3, 2)), ((4,), (1, 4)),
+                                             ((2, 2), (2,))])
+def test_broadcasting_shapes_are_refused(a_shape, b_shape):
+    with pytest.raises(ValueError, match=r"a and b must have the same shape"):
+        had.hadamard(np.ones(a_shape), np.ones(b_shape))
+
+
+def test_bad_inputs_name_the_argument():
+    with pytest.raises(ValueError, match=r"^b contains NaN"):
+        had.hadamard(np.ones(2), np.array([1.0, np.nan]))
+    with pytest.raises(TypeError, match=r"^a must be an array of real floats"):
+        had.hadamard(np.ones(2, dtype=int), np.ones(2))
+    with pytest.raises(ValueError, match=r"dout and z must have the same shape"):
+        had.elementwise_backward(np.ones((2, 3)), np.ones((3, 2)), act.sigmoid_grad)
+
+
+@settings(max_examples=50, deadline=None, derandomize=True)
+@given(st.data())
+def test_hadamard_algebra_numerically_for_any_shape(data):
+    shape = data.draw(hnp.array_shapes(min_dims=1, max_dims=4, max_side=4))
+    arr = hnp.arrays(np.float64, shape, elements=st.floats(-10, 10))
+    a, b, c = data.draw(arr), data.draw(arr), data.draw(arr)
+    np.testing.assert_array_equal(had.hadamard(a, b), had.hadamard(b, a))
+    np.testing.assert_allclose(had.hadamard(a, b + c), had.hadamard(a, b) + had.hadamard(a, c),
+                               rtol=1e-12, atol=1e-12)
+    assert had.hadamard(a, b).shape == shape
