@@ -81,7 +81,8 @@ def test_feed_forward_pages_show_the_proved_formulas(book):
         assert html.escape(Hd.property_latex(name), quote=False) in hadamard, name
 
 
-@pytest.mark.parametrize("page,figures", [("losses", 1), ("gradient_descent", 3), ("verification", 1)])
+@pytest.mark.parametrize("page,figures", [("hadamard", 1), ("backprop", 1), ("losses", 1),
+                                          ("gradient_descent", 3), ("verification", 1)])
 def test_figures_of_the_other_pages_exist(book, page, figures):
     srcs = re.findall(r'<figure[^>]*>.*?<img[^>]+src="([^"]+)"', read(book, page), re.S)
     assert len(srcs) == figures
