@@ -6,10 +6,11 @@ which modules (docs/_ext/fresh_pages.py).
 
 from __future__ import annotations
 
-from . import activations, backprop, gradient_descent, hadamard, losses
+from . import activations, backprop, gradient_descent, hadamard, losses, normalization
 
 #: topic name -> its symbolic module (each has ``TOPIC`` and ``checks()``).
-MODULES = {m.TOPIC: m for m in (activations, hadamard, backprop, losses, gradient_descent)}
+MODULES = {m.TOPIC: m for m in (activations, hadamard, backprop, losses, gradient_descent,
+                                 normalization)}
 #: The topics in the book's order.
 TOPICS = tuple(MODULES)
 

@@ -1,0 +1,112 @@
+"""z-score, batch normalization and layer normalization, forward and backward.
+
+Conventions: the variance is the population (biased) variance, 1/n; ``eps`` is added to
+the variance inside the square root, in the forward and the backward pass alike. Batch
+norm (training mode) normalizes x (N, D) over the batch, axis 0; layer norm normalizes
+over the last axis, for any leading shape. ``gamma`` and ``beta`` have shape (D,).
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import numpy as np
+
+from ._validate import float_array, ndim
+
+__all__ = ["zscore", "NormCache", "batchnorm_forward", "batchnorm_backward",
+           "layernorm_forward", "layernorm_backward"]
+
+
+def zscore(x):
+    """(x - mean) / std over all entries of a 1-D array, population std (1/n)."""
+    x = float_array(x, "x")
+    ndim(x, "x", 1, "(n,)")
+    if x.size < 2:
+        raise ValueError(f"x must have at least 2 entries to be standardized, got {x.size}")
+    std = x.std()
+    if std == 0:
+        raise ValueError("x is constant: its standard deviation is 0")
+    return (x - x.mean()) / std
+
+
+class NormCache(NamedTuple):
+    """What the backward passes need: x_hat, 1/sqrt(var + eps), gamma and the axis."""
+
+    x_hat: np.ndarray
+    inv_std: np.ndarray
+    gamma: np.ndarray
+    axis: int
+
+
+def _affine_params(gamma, beta, D: int):
+    gamma, beta = float_array(gamma, "gamma"), float_array(beta, "beta")
+    for name, p in (("gamma", gamma), ("beta", beta)):
+        if p.shape != (D,):
+            raise ValueError(f"{name} must have shape (D,) = ({D},), got {p.shape}")
+    return gamma, beta
+
+
+def _eps(eps) -> float:
+    if isinstance(eps, bool) or not isinstance(eps, (int, float, np.floating)) or not eps > 0:
+        raise ValueError(f"eps must be a positive number, got {eps!r}")
+    return float(eps)
+
+
+def _normalize(x, gamma, beta, eps, axis):
+    mean = x.mean(axis=axis, keepdims=True)
+    var = x.var(axis=axis, keepdims=True)                    # biased: 1/n
+    inv_std = 1.0 / np.sqrt(var + eps)
+    x_hat = (x - mean) * inv_std
+    return gamma * x_hat + beta, NormCache(x_hat, inv_std, gamma, axis)
+
+
+def _backward(dout, cache: NormCache):
+    """dx = (1/(n sqrt(var+eps))) (n g - sum(g) - x_hat sum(g x_hat)), g = dout * gamma."""
+    dout = float_array(dout, "dout")
+    if dout.shape != cache.x_hat.shape:
+        raise ValueError(f"dout must have the shape of x, {cache.x_hat.shape}, got {dout.shape}")
+    ax = cache.axis
+    n = dout.shape[ax]
+    g = dout * cache.gamma                                   # dL/dx_hat
+    dx = cache.inv_std / n * (n * g - g.sum(axis=ax, keepdims=True)
+                              - cache.x_hat * np.sum(g * cache.x_hat, axis=ax, keepdims=True))
+    param_axes = tuple(range(dout.ndim - 1))                 # every axis but the features
+    dgamma = np.sum(dout * cache.x_hat, axis=param_axes)
+    dbeta = np.sum(dout, axis=param_axes)
+    return dx, dgamma, dbeta
+
+
+def batchnorm_forward(x, gamma, beta, eps=1e-5):
+    """y = gamma x_hat + beta, x_hat = (x - mean_batch) / sqrt(var_batch + eps); x (N, D).
+
+    Training mode: the statistics are the batch's own. N must be at least 2: with one
+    sample, x - mean is exactly 0, the output is beta whatever x is, and the gradient with
+    respect to x is 0; PyTorch refuses it too.
+    """
+    x = float_array(x, "x")
+    ndim(x, "x", 2, "(N, D)")
+    if x.shape[0] < 2:
+        raise ValueError(f"x must have N >= 2 rows for batch statistics, got N = {x.shape[0]}: "
+                         "with N = 1 the output is beta for every input and dL/dx is 0")
+    gamma, beta = _affine_params(gamma, beta, x.shape[1])
+    return _normalize(x, gamma, beta, _eps(eps), axis=0)
+
+
+def batchnorm_backward(dout, cache: NormCache):
+    """(dx, dgamma, dbeta) for :func:`batchnorm_forward`; shapes (N, D), (D,), (D,)."""
+    return _backward(dout, cache)
+
+
+def layernorm_forward(x, gamma, beta, eps=1e-5):
+    """y = gamma x_hat + beta, x_hat normalized over the last axis (D features); x (..., D)."""
+    x = float_array(x, "x")
+    if x.ndim < 1 or x.shape[-1] < 2:
+        raise ValueError(f"x must have at least 2 features on its last axis, got shape {x.shape}")
+    gamma, beta = _affine_params(gamma, beta, x.shape[-1])
+    return _normalize(x, gamma, beta, _eps(eps), axis=-1)
+
+
+def layernorm_backward(dout, cache: NormCache):
+    """(dx, dgamma, dbeta) for :func:`layernorm_forward`; shapes (..., D), (D,), (D,)."""
+    return _backward(dout, cache)

@@ -1,0 +1,119 @@
+"""Normalization: the z-score example, SymPy proofs, BN/LN backward against CD and autograd."""
+
+import autograd.numpy as anp
+import numpy as np
+import pytest
+import sympy as sp
+from autograd import grad
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from derivations import verify
+from derivations.numeric import normalization as nrm
+from derivations.symbolic import normalization as Nm
+
+
+def test_all_registered_checks_pass():
+    failed = [c for c in Nm.checks(seed=11) if not c.passed]
+    assert not failed, failed
+
+
+def test_worked_example_exact_values():
+    ex = Nm.worked_example()
+    assert ex["mean"] == sp.Rational(166, 5)
+    assert ex["var"] == sp.Rational(35574, 25)          # population variance, 1422.96
+    x = np.array(Nm.EXAMPLE, dtype=float)
+    assert float(ex["var"]) == pytest.approx(x.var(ddof=0), rel=1e-15)
+    np.testing.assert_allclose(nrm.zscore(x), (x - x.mean()) / x.std(), rtol=1e-15)
+
+
+def autograd_norm(x, gamma, beta, eps, axis):
+    mu = anp.mean(x, axis=axis, keepdims=True)
+    var = anp.mean((x - mu) ** 2, axis=axis, keepdims=True)
+    return gamma * (x - mu) / anp.sqrt(var + eps) + beta
+
+
+@pytest.mark.parametrize("kind,axis", [("batchnorm", 0), ("layernorm", -1)])
+# N = 2 is left to autograd (below): there x_hat = ±1 up to O(eps), the gradient is O(eps)
+# and a finite difference of an almost constant function measures only its rounding.
+@pytest.mark.parametrize("shape", [(3, 4), (7, 4), (64, 33)])
+def test_backward_against_autograd_and_central_differences(kind, axis, shape, rng):
+    fwd, bwd = getattr(nrm, f"{kind}_forward"), getattr(nrm, f"{kind}_backward")
+    x = 5 * rng.standard_normal(shape) - 2
+    gm, bt = rng.uniform(0.5, 2, shape[1]), rng.standard_normal(shape[1])
+    dout = rng.standard_normal(shape)                 # never all ones
+    out, cache = fwd(x, gm, bt, eps=1e-4)
+    np.testing.assert_allclose(out, autograd_norm(x, gm, bt, 1e-4, axis), rtol=1e-12, atol=1e-12)
+    dx, dg, db = bwd(dout, cache)
+    assert (dx.shape, dg.shape, db.shape) == (x.shape, gm.shape, bt.shape)
+    phi = lambda x_, g_, b_: anp.sum(dout * autograd_norm(x_, g_, b_, 1e-4, axis))  # noqa: E731
+    for got, argnum in ((dx, 0), (dg, 1), (db, 2)):
+        np.testing.assert_allclose(got, grad(phi, argnum)(x, gm, bt), rtol=1e-9, atol=1e-12)
+    c = verify.check_vjp("t", kind, lambda v: fwd(v, gm, bt, eps=1e-4)[0], lambda g: dx, x, dout=dout)
+    assert c.error <= 1e-7, c
+
+
+def test_batch_of_two_against_autograd(rng):
+    x, gm, bt = rng.standard_normal((2, 3)), rng.uniform(0.5, 2, 3), rng.standard_normal(3)
+    dout = rng.standard_normal((2, 3))
+    _, cache = nrm.batchnorm_forward(x, gm, bt, eps=1e-4)
+    dx, _, _ = nrm.batchnorm_backward(dout, cache)
+    expected = grad(lambda v: anp.sum(dout * autograd_norm(v, gm, bt, 1e-4, 0)))(x)
+    np.testing.assert_allclose(dx, expected, rtol=1e-9, atol=1e-15)
+
+
+def test_layernorm_on_higher_rank_and_single_sample(rng):
+    x = rng.standard_normal((2, 3, 5))
+    gm, bt = rng.uniform(0.5, 2, 5), rng.standard_normal(5)
+    dout = rng.standard_normal(x.shape)
+    _, cache = nrm.layernorm_forward(x, gm, bt)
+    dx, dg, db = nrm.layernorm_backward(dout, cache)
+    assert dx.shape == x.shape and dg.shape == (5,)
+    c = verify.check_vjp("t", "ln", lambda v: nrm.layernorm_forward(v, gm, bt)[0], lambda g: dx, x, dout=dout)
+    assert c.error <= 1e-7
+    one = rng.standard_normal((1, 5))
+    out, _ = nrm.layernorm_forward(one, gm, bt)      # N = 1 is fine for layer norm
+    assert np.isfinite(out).all()
+
+
+def test_all_ones_upstream_gives_zero_dx(rng):
+    x = rng.standard_normal((10, 4))
+    _, cache = nrm.batchnorm_forward(x, np.ones(4), np.zeros(4))
+    dx, _, _ = nrm.batchnorm_backward(np.ones_like(x), cache)
+    np.testing.assert_allclose(dx, 0.0, atol=1e-14)
+
+
+@settings(max_examples=30, deadline=None, derandomize=True)
+@given(N=st.integers(2, 9), D=st.integers(1, 6), seed=st.integers(0, 2**16),
+       scale=st.sampled_from([1e-2, 1.0, 1e3]))
+def test_batchnorm_output_statistics_for_random_shapes(N, D, seed, scale):
+    rng = np.random.default_rng(seed)
+    x = scale * rng.standard_normal((N, D))
+    out, _ = nrm.batchnorm_forward(x, np.ones(D), np.zeros(D), eps=1e-12 * scale**2)
+    np.testing.assert_allclose(out.mean(axis=0), 0.0, atol=1e-9)
+    np.testing.assert_allclose(out.var(axis=0), 1.0, rtol=1e-6)
+
+
+BAD = [
+    (lambda: nrm.batchnorm_forward(np.ones((1, 3)), np.ones(3), np.zeros(3)), r"x must have N >= 2 rows"),
+    (lambda: nrm.batchnorm_forward(np.ones(3), np.ones(3), np.zeros(3)), r"x must be 2-D"),
+    (lambda: nrm.batchnorm_forward(np.ones((4, 3)), np.ones(2), np.zeros(3)), r"gamma must have shape \(D,\) = \(3,\)"),
+    (lambda: nrm.batchnorm_forward(np.ones((4, 3)), np.ones(3), np.zeros((3, 1))), r"beta must have shape"),
+    (lambda: nrm.batchnorm_forward(np.ones((4, 3)), np.ones(3), np.zeros(3), eps=0.0), r"eps must be a positive"),
+    (lambda: nrm.batchnorm_forward(np.full((4, 3), np.nan), np.ones(3), np.zeros(3)), r"x contains NaN"),
+    (lambda: nrm.layernorm_forward(np.ones((4, 1)), np.ones(1), np.zeros(1)), r"at least 2 features"),
+    (lambda: nrm.zscore(np.ones(4)), r"x is constant"),
+    (lambda: nrm.zscore(np.ones(1)), r"at least 2 entries"),
+]
+
+
+@pytest.mark.parametrize("call,message", BAD)
+def test_bad_input(call, message):
+    with pytest.raises(ValueError, match=message):
+        call()
+
+
+def test_dout_of_the_wrong_shape(rng):
+    _, cache = nrm.batchnorm_forward(rng.standard_normal((4, 3)), np.ones(3), np.zeros(3))
+    with pytest.raises(ValueError, match=r"dout must have the shape of x, \(4, 3\)"):
+        nrm.batchnorm_backward(np.ones((3, 4)), cache)
