@@ -6,11 +6,12 @@ which modules (docs/_ext/fresh_pages.py).
 
 from __future__ import annotations
 
-from . import activations, backprop, gradient_descent, hadamard, losses, normalization
+from . import (activations, backprop, gradient_descent, hadamard, initialization, losses,
+               normalization, residual, vanishing_exploding)
 
 #: topic name -> its symbolic module (each has ``TOPIC`` and ``checks()``).
 MODULES = {m.TOPIC: m for m in (activations, hadamard, backprop, losses, gradient_descent,
-                                 normalization)}
+                                 vanishing_exploding, initialization, normalization, residual)}
 #: The topics in the book's order.
 TOPICS = tuple(MODULES)
 

@@ -1,0 +1,75 @@
+"""Deep stacks of layers: forward, backward, and the gradient norm at every layer.
+
+A plain stack computes h_{l+1} = f(W_l h_l); a residual stack h_{l+1} = h_l + f(W_l h_l).
+Batches are rows, h_l of shape (N, n); every W_l has shape (n, n). The backward pass of
+either is the product of the layers' Jacobians applied to the upstream gradient.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ._validate import float_array, ndim
+from .backprop import ACTIVATIONS
+from .initialization import he_variance, normal_weights, xavier_variance
+
+__all__ = ["INIT_SCHEMES", "init_stack", "stack_forward", "stack_backward", "layer_gradient_norms"]
+
+#: The initialization schemes of a square stack, as name -> Var(w) for width n.
+INIT_SCHEMES = {
+    "too small": lambda n: 0.01 / n,
+    "xavier": lambda n: xavier_variance(n, n),
+    "he": lambda n: he_variance(n),
+    "too large": lambda n: 16.0 / n,
+}
+
+
+def init_stack(depth: int, width: int, scheme: str, rng: np.random.Generator) -> list[np.ndarray]:
+    """``depth`` weight matrices (width, width) drawn with the variance of ``scheme``."""
+    if scheme not in INIT_SCHEMES:
+        raise ValueError(f"scheme must be one of {', '.join(INIT_SCHEMES)}, got {scheme!r}")
+    var = INIT_SCHEMES[scheme](width)
+    return [normal_weights(width, width, var, rng) for _ in range(depth)]
+
+
+def _activation(name: str):
+    if name not in ACTIVATIONS:
+        raise ValueError(f"activation must be one of {', '.join(ACTIVATIONS)}, got {name!r}")
+    return ACTIVATIONS[name]
+
+
+def stack_forward(x, weights, activation: str = "tanh", residual: bool = False):
+    """Returns (h_L, cache) for h_{l+1} = [h_l +] f(h_l W_l^T), x of shape (N, n)."""
+    h = float_array(x, "x")
+    ndim(h, "x", 2, "(N, n)")
+    f, _ = _activation(activation)
+    zs = []
+    for l, W in enumerate(weights):
+        W = float_array(W, f"weights[{l}]")
+        if W.shape != (h.shape[1], h.shape[1]):
+            raise ValueError(f"weights[{l}] must have shape (n, n) = {(h.shape[1],) * 2}, got {W.shape}")
+        z = h @ W.T
+        zs.append(z)
+        h = h + f(z) if residual else f(z)
+    return h, (zs, list(weights), activation, residual)
+
+
+def stack_backward(dout, cache):
+    """Gradients dL/dh_l for l = 0..L (a list, input first) given dout = dL/dh_L."""
+    zs, weights, activation, residual = cache
+    _, f_grad = _activation(activation)
+    g = float_array(dout, "dout")
+    grads = [g]
+    for z, W in zip(reversed(zs), reversed(weights)):
+        through = (g * f_grad(z)) @ W              # (J_f)^T g: diag(f'(z)) then W^T, batched
+        g = g + through if residual else through
+        grads.append(g)
+    return grads[::-1]
+
+
+def layer_gradient_norms(x, weights, activation="tanh", residual=False, rng=None) -> np.ndarray:
+    """||dL/dh_l|| (Frobenius, over the batch) for l = 0..L, with a random upstream gradient."""
+    rng = np.random.default_rng(0) if rng is None else rng
+    out, cache = stack_forward(x, weights, activation, residual)
+    grads = stack_backward(rng.standard_normal(out.shape), cache)
+    return np.array([np.linalg.norm(g) for g in grads])
