@@ -131,6 +131,10 @@ def symbolic_identity(topic: str, name: str, a, b) -> Check:
         # expand settles polynomial and rational identities cheaply; simplify the rest
         if d == 0 or sp.expand(d) == 0:
             continue
+        witness = _nonzero_at_random_point(d)
+        if witness is not None:  # refuted without simplify, which can take minutes to fail
+            return Check(topic, name, "symbolic", np.inf, 0.0, False,
+                         f"the difference is {witness:.3g} at a random point")
         d = sp.simplify(d)
         if d == 0:
             continue
@@ -145,6 +149,29 @@ def symbolic_identity(topic: str, name: str, a, b) -> Check:
         return Check(topic, name, "symbolic", np.inf, 0.0, False,
                      f"SymPy could not decide {undecided} entr{'y' if undecided == 1 else 'ies'}")
     return Check(topic, name, "symbolic", 0.0, 0.0, True)
+
+
+def _nonzero_at_random_point(d, digits: int = 30):
+    """The value of ``d`` at a random point of its symbols if it is clearly nonzero, else None.
+
+    Symbols are given values consistent with their assumptions (positive ones positive);
+    the value is computed to ``digits`` significant digits, so a nonzero result is a
+    counterexample, not rounding. Expressions with undefined functions are left to simplify.
+    """
+    import sympy as sp
+
+    rng = np.random.default_rng(12345)
+    point = {s: sp.Rational(int(rng.integers(1, 1000)), 997) * (1 if s.is_positive else
+                                                                (-1) ** int(rng.integers(2)))
+             for s in d.free_symbols}
+    try:
+        value = sp.N(d.subs(point), digits)
+    except (TypeError, ValueError, ZeroDivisionError):
+        return None
+    if not value.is_number or value.has(sp.zoo, sp.nan, sp.oo, -sp.oo):
+        return None
+    value = complex(value)
+    return value if abs(value) > 1e-20 else None
 
 
 # --------------------------------------------------------------------------- numeric
@@ -181,10 +208,11 @@ def check_against_sympy(topic: str, name: str, numeric, expr, symbol, points) ->
     return Check(topic, name, "sympy-vs-numpy", err, tol, bool(err <= tol))
 
 
-def directional_derivative(f: Callable, x: np.ndarray, v: np.ndarray, method: str) -> np.ndarray:
+def directional_derivative(f: Callable, x: np.ndarray, v: np.ndarray, method: str,
+                           step: float | None = None) -> np.ndarray:
     """d/dt f(x + t v) at t = 0, by central difference or complex step (f may be array-valued)."""
     if method == "central-difference":
-        h = CENTRAL_STEP
+        h = CENTRAL_STEP if step is None else step
         return (np.asarray(f(x + h * v), dtype=np.float64)
                 - np.asarray(f(x - h * v), dtype=np.float64)) / (2 * h)
     if method == "complex-step":
@@ -193,28 +221,31 @@ def directional_derivative(f: Callable, x: np.ndarray, v: np.ndarray, method: st
     raise ValueError(f"method must be 'central-difference' or 'complex-step', got {method!r}")
 
 
-def numeric_gradient(phi: Callable, x: np.ndarray, method: str = "central-difference") -> np.ndarray:
+def numeric_gradient(phi: Callable, x: np.ndarray, method: str = "central-difference",
+                     step: float | None = None) -> np.ndarray:
     """The full gradient of a scalar function ``phi`` at ``x``, one coordinate at a time."""
     x = np.asarray(x, dtype=np.float64)
     grad = np.empty_like(x)
     e = np.zeros_like(x)
     for i in np.ndindex(x.shape):
         e[i] = 1.0
-        grad[i] = directional_derivative(phi, x, e, method)
+        grad[i] = directional_derivative(phi, x, e, method, step)
         e[i] = 0.0
     return grad
 
 
 def check_vjp(topic: str, name: str, f: Callable, vjp: Callable, x, *,
               dout=None, method: str = "central-difference", tol: float | None = None,
-              rng: np.random.Generator | None = None) -> Check:
+              rng: np.random.Generator | None = None, step: float | None = None) -> Check:
     """Check a claimed vector-Jacobian product ``vjp(dout) = J_f(x)^T dout``.
 
     The scalar ``phi(x) = sum(dout * f(x))`` has gradient ``J^T dout``; with a random
     ``dout`` (never all ones) this checks every column of the Jacobian that ``dout`` sees.
     Inputs of at most :data:`FULL_CHECK_MAX_SIZE` entries are checked in full, larger ones
     along :data:`N_DIRECTIONS` random directions ``v`` (standard normal entries): ``<J^T dout, v>`` against the
-    numeric derivative of ``phi`` along ``v``.
+    numeric derivative of ``phi`` along ``v``. ``step`` overrides :data:`CENTRAL_STEP`: the
+    rounding error of a central difference is about eps abs(phi) / h, so a large ``phi`` (a loss
+    summed over a long sequence) wants a larger step.
     """
     if method not in ("central-difference", "complex-step"):
         raise ValueError(f"method must be 'central-difference' or 'complex-step', got {method!r}")
@@ -234,15 +265,17 @@ def check_vjp(topic: str, name: str, f: Callable, vjp: Callable, x, *,
         return np.sum(dout * f(z))
 
     if x.size <= FULL_CHECK_MAX_SIZE:
-        numeric, analytic, how = numeric_gradient(phi, x, method), claimed, "in full"
+        numeric, analytic, how = numeric_gradient(phi, x, method, step), claimed, "in full"
     else:
         v = rng.standard_normal((N_DIRECTIONS,) + x.shape)
         # Entries of size ~1, like the coordinate steps of a full check; a unit vector
         # would make the derivative along it ~sqrt(size) times smaller than its rounding error.
-        numeric = np.array([directional_derivative(phi, x, vi, method) for vi in v])
+        numeric = np.array([directional_derivative(phi, x, vi, method, step) for vi in v])
         analytic = np.array([np.sum(claimed * vi) for vi in v])
         how = f"along {N_DIRECTIONS} random directions"
     err = rel_error(analytic, numeric)
+    if step is not None and method == "central-difference":
+        how += f", h = {step:g}"
     return Check(topic, name, method, err, tol, bool(err <= tol), how)
 
 

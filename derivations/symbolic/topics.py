@@ -6,12 +6,12 @@ which modules (docs/_ext/fresh_pages.py).
 
 from __future__ import annotations
 
-from . import (activations, backprop, gradient_descent, hadamard, initialization, losses,
+from . import (activations, backprop, bptt, gradient_descent, hadamard, initialization, losses,
                normalization, residual, vanishing_exploding)
 
 #: topic name -> its symbolic module (each has ``TOPIC`` and ``checks()``).
 MODULES = {m.TOPIC: m for m in (activations, hadamard, backprop, losses, gradient_descent,
-                                 vanishing_exploding, initialization, normalization, residual)}
+                                 vanishing_exploding, initialization, normalization, residual, bptt)}
 #: The topics in the book's order.
 TOPICS = tuple(MODULES)
 

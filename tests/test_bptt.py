@@ -1,0 +1,114 @@
+"""BPTT: SymPy on the unrolled loss, long sequences against finite differences and autograd."""
+
+import autograd.numpy as anp
+import numpy as np
+import pytest
+from autograd import grad
+
+from derivations import verify
+from derivations.numeric import rnn
+from derivations.symbolic import bptt as B
+
+
+def test_all_registered_checks_pass():
+    failed = [c for c in B.checks(seed=21) if not c.passed]
+    assert not failed, failed
+
+
+def test_dropping_the_h0_term_is_refuted():
+    derived, wrong = B.wrong_h0_sum()
+    assert not verify.symbolic_identity("t", "no h0", derived, wrong).passed
+
+
+def autograd_rnn_loss(params, x, targets, h0):
+    def loss(p, h_init):
+        h, total = h_init, 0.0
+        for t in range(x.shape[0]):
+            h = anp.tanh(anp.dot(x[t], p["W_hx"].T) + anp.dot(h, p["W_hh"].T) + p["b_h"])
+            y = anp.dot(h, p["W_hy"].T) + p["b_y"]
+            total = total + 0.5 * anp.sum((y - targets[t]) ** 2)
+        return total / x.shape[1]
+    return loss(params, h0), grad(loss, 0)(params, h0), grad(loss, 1)(params, h0)
+
+
+@pytest.mark.parametrize("T,N,D,H,K", [(1, 1, 2, 3, 1), (7, 2, 3, 4, 2), (50, 3, 5, 8, 3)])
+def test_bptt_against_autograd(T, N, D, H, K, rng):
+    params = B.init_rnn(D, H, K, rng)
+    x, h0 = rng.standard_normal((T, N, D)), rng.standard_normal((N, H))
+    targets = rng.standard_normal((T, N, K))
+    loss, grads = rnn.rnn_loss_and_grads(params, x, targets, h0)
+    ref_loss, ref, ref_h0 = autograd_rnn_loss(params, x, targets, h0)
+    assert loss == pytest.approx(ref_loss, rel=1e-13)
+    for k in rnn.RNN_PARAMS:
+        assert grads[k].shape == params[k].shape
+        np.testing.assert_allclose(grads[k], ref[k], rtol=1e-10, atol=1e-13)
+    np.testing.assert_allclose(grads["h0"], ref_h0, rtol=1e-10, atol=1e-13)
+
+
+def test_rnn_backward_shapes_and_central_differences(rng):
+    T, N, D, H = 12, 3, 4, 6
+    p = B.init_rnn(D, H, 2, rng)
+    x, h0 = rng.standard_normal((T, N, D)), rng.standard_normal((N, H))
+    h, cache = rnn.rnn_forward(x, h0, p["W_hx"], p["W_hh"], p["b_h"])
+    assert h.shape == (T, N, H)
+    dh = rng.standard_normal(h.shape)
+    dx, dh0, dW_hx, dW_hh, db_h = rnn.rnn_backward(dh, cache)
+    assert (dx.shape, dh0.shape, dW_hx.shape, dW_hh.shape, db_h.shape) == (
+        x.shape, h0.shape, p["W_hx"].shape, p["W_hh"].shape, p["b_h"].shape)
+    fwd = {"h0": lambda v: rnn.rnn_forward(x, v, p["W_hx"], p["W_hh"], p["b_h"])[0],
+           "W_hh": lambda v: rnn.rnn_forward(x, h0, p["W_hx"], v, p["b_h"])[0],
+           "W_hx": lambda v: rnn.rnn_forward(x, h0, v, p["W_hh"], p["b_h"])[0]}
+    for name, got, arg in (("h0", dh0, h0), ("W_hh", dW_hh, p["W_hh"]), ("W_hx", dW_hx, p["W_hx"])):
+        c = verify.check_vjp("t", name, fwd[name], lambda g, got=got: got, arg, dout=dh)
+        assert c.error <= 1e-7, (name, c)
+
+
+def test_truncation(rng):
+    T = 15
+    p = B.init_rnn(3, 4, 2, rng)
+    x, h0 = rng.standard_normal((T, 2, 3)), rng.standard_normal((2, 4))
+    targets = rng.standard_normal((T, 2, 2))
+    _, full = rnn.rnn_loss_and_grads(p, x, targets, h0)
+    _, same = rnn.rnn_loss_and_grads(p, x, targets, h0, truncate=T)
+    for k in full:
+        np.testing.assert_allclose(same[k], full[k], rtol=1e-12, atol=1e-15)
+    _, one = rnn.rnn_loss_and_grads(p, x, targets, h0, truncate=1)
+    assert verify.rel_error(one["W_hh"], full["W_hh"]) > 1e-3
+    # truncate = 1: each step's own error only, no carry through W_hh
+    h, cache = rnn.rnn_forward(x, h0, p["W_hx"], p["W_hh"], p["b_h"])
+    dh = rng.standard_normal(h.shape)
+    _, _, _, dW_hh, _ = rnn.rnn_backward(dh, cache, truncate=1)
+    prev = np.concatenate([h0[None], h[:-1]])
+    np.testing.assert_allclose(dW_hh, np.einsum("tnh,tnk->hk", dh * (1 - h**2), prev), rtol=1e-12)
+
+
+def test_cross_entropy_variant(rng):
+    p = B.init_rnn(3, 4, 3, rng)
+    x, h0 = rng.standard_normal((6, 2, 3)), rng.standard_normal((2, 4))
+    labels = rng.integers(0, 3, (6, 2))
+    loss, g = rnn.rnn_loss_and_grads(p, x, labels, h0, loss="ce")
+    c = verify.check_gradient("t", "ce", lambda v: rnn.rnn_loss_and_grads({**p, "W_hh": v}, x, labels, h0, "ce")[0],
+                              g["W_hh"], p["W_hh"])
+    assert c.error <= 1e-7
+
+
+BAD = [
+    (lambda p, x, h0: rnn.rnn_forward(x[0], h0, p["W_hx"], p["W_hh"], p["b_h"]), r"x must be 3-D \(T, N, D\)"),
+    (lambda p, x, h0: rnn.rnn_forward(x, h0[:1], p["W_hx"], p["W_hh"], p["b_h"]), r"h0 must have shape \(2, 4\)"),
+    (lambda p, x, h0: rnn.rnn_forward(x, h0, p["W_hx"].T, p["W_hh"], p["b_h"]), r"W_hx must have shape \(4, 3\)"),
+    (lambda p, x, h0: rnn.rnn_forward(x, h0, p["W_hx"], p["W_hh"][:, :3], p["b_h"]), r"W_hh must have shape"),
+    (lambda p, x, h0: rnn.rnn_forward(x[:0], h0, p["W_hx"], p["W_hh"], p["b_h"]), r"at least one time step"),
+    (lambda p, x, h0: rnn.rnn_loss_and_grads(p, x, np.zeros((4, 2, 2)), h0), r"targets must have shape \(T, N, K\)"),
+    (lambda p, x, h0: rnn.rnn_loss_and_grads(p, x, np.zeros((4, 2), int), h0, "ce"), r"targets must have shape \(T, N\)"),
+    (lambda p, x, h0: rnn.rnn_loss_and_grads(p, x, np.zeros((5, 2, 2)), h0, "hinge"), r"loss must be 'mse' or 'ce'"),
+    (lambda p, x, h0: rnn.rnn_loss_and_grads(p, x, np.zeros((5, 2, 2)), h0, truncate=0), r"truncate must be a positive"),
+    (lambda p, x, h0: rnn.rnn_forward(np.full_like(x, np.nan), h0, p["W_hx"], p["W_hh"], p["b_h"]), r"x contains NaN"),
+]
+
+
+@pytest.mark.parametrize("call,message", BAD)
+def test_bad_input(call, message, rng):
+    p = B.init_rnn(3, 4, 2, rng)
+    x, h0 = rng.standard_normal((5, 2, 3)), rng.standard_normal((2, 4))
+    with pytest.raises(ValueError, match=message):
+        call(p, x, h0)
