@@ -6,12 +6,13 @@ which modules (docs/_ext/fresh_pages.py).
 
 from __future__ import annotations
 
-from . import (activations, backprop, bptt, gradient_descent, hadamard, initialization, losses,
-               normalization, residual, vanishing_exploding)
+from . import (activations, backprop, bptt, clipping, gradient_descent, hadamard, initialization,
+               losses, normalization, residual, vanishing_exploding)
 
 #: topic name -> its symbolic module (each has ``TOPIC`` and ``checks()``).
 MODULES = {m.TOPIC: m for m in (activations, hadamard, backprop, losses, gradient_descent,
-                                 vanishing_exploding, initialization, normalization, residual, bptt)}
+                                 vanishing_exploding, initialization, normalization, residual, bptt,
+                                 clipping)}
 #: The topics in the book's order.
 TOPICS = tuple(MODULES)
 

@@ -1,0 +1,52 @@
+"""Gradient clipping over a dict of gradient arrays.
+
+:func:`clip_grad_norm` rescales all gradients together when their global norm exceeds
+``max_norm`` (the semantics of PyTorch's ``clip_grad_norm_``), which keeps the direction;
+:func:`clip_grad_value` clips every entry to [-c, c], which does not.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ._validate import float_array
+
+__all__ = ["global_norm", "clip_grad_norm", "clip_grad_value"]
+
+
+def _positive(value, name: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.floating, np.integer)):
+        raise TypeError(f"{name} must be a real number, got {type(value).__name__}")
+    if not (np.isfinite(value) and value > 0):
+        raise ValueError(f"{name} must be positive and finite, got {value}")
+    return float(value)
+
+
+def _grads(grads) -> dict:
+    if not isinstance(grads, dict) or not grads:
+        raise ValueError("grads must be a non-empty dict of arrays")
+    return {k: float_array(v, f"grads['{k}']") for k, v in grads.items()}
+
+
+def global_norm(grads: dict) -> float:
+    """sqrt(sum over all arrays and entries of g^2): the norm of all gradients as one vector."""
+    return float(np.sqrt(sum(np.sum(g**2) for g in _grads(grads).values())))
+
+
+def clip_grad_norm(grads: dict, max_norm):
+    """g <- g * max_norm / (total_norm + 1e-6) for every array when total_norm > max_norm.
+
+    Returns (clipped, total_norm), total_norm measured before clipping. New arrays; the
+    input dict is not modified.
+    """
+    max_norm = _positive(max_norm, "max_norm")
+    grads = _grads(grads)
+    total = global_norm(grads)
+    scale = max_norm / (total + 1e-6) if total > max_norm else 1.0
+    return {k: g * scale for k, g in grads.items()}, total
+
+
+def clip_grad_value(grads: dict, clip_value):
+    """Each entry clipped to [-clip_value, clip_value] independently."""
+    c = _positive(clip_value, "clip_value")
+    return {k: np.clip(g, -c, c) for k, g in _grads(grads).items()}
