@@ -1,0 +1,96 @@
+"""An LSTM in the layout of the common frameworks, forward and backward through time.
+
+Gates in the order i, f, g, o: with a_t = x_t W_ih^T + h_{t-1} W_hh^T + b (N, 4H),
+i = sigma(a[:, :H]), f = sigma(a[:, H:2H]), g = tanh(a[:, 2H:3H]), o = sigma(a[:, 3H:]),
+c_t = f ⊙ c_{t-1} + i ⊙ g and h_t = o ⊙ tanh(c_t). Time-major: x (T, N, D), h0 and c0
+(N, H), W_ih (4H, D), W_hh (4H, H), b (4H,); h (T, N, H).
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import numpy as np
+
+from ._validate import float_array, ndim
+from .activations import sigmoid
+
+__all__ = ["LSTMCache", "lstm_forward", "lstm_backward"]
+
+
+class LSTMCache(NamedTuple):
+    """Inputs, weights, and per step the gates (T, N, 4H), cell states and tanh(c_t)."""
+
+    x: np.ndarray
+    h0: np.ndarray
+    c0: np.ndarray
+    W_ih: np.ndarray
+    W_hh: np.ndarray
+    h: np.ndarray
+    c: np.ndarray
+    gates: np.ndarray
+    tanh_c: np.ndarray
+
+
+def lstm_forward(x, h0, c0, W_ih, W_hh, b):
+    """Run the LSTM over T steps; returns (h (T, N, H), cache)."""
+    x, h0, c0 = float_array(x, "x"), float_array(h0, "h0"), float_array(c0, "c0")
+    W_ih, W_hh, b = float_array(W_ih, "W_ih"), float_array(W_hh, "W_hh"), float_array(b, "b")
+    ndim(x, "x", 3, "(T, N, D)")
+    ndim(h0, "h0", 2, "(N, H)")
+    T, N, D = x.shape
+    H = h0.shape[1]
+    for name, arr, shape in (("c0", c0, (N, H)), ("W_ih", W_ih, (4 * H, D)),
+                             ("W_hh", W_hh, (4 * H, H)), ("b", b, (4 * H,))):
+        if arr.shape != shape:
+            raise ValueError(f"{name} must have shape {shape} (N = {N}, D = {D}, H = {H}), got {arr.shape}")
+    if T == 0:
+        raise ValueError("x must have at least one time step (T >= 1)")
+    h, c = np.empty((T, N, H)), np.empty((T, N, H))
+    gates, tanh_c = np.empty((T, N, 4 * H)), np.empty((T, N, H))
+    h_prev, c_prev = h0, c0
+    for t in range(T):
+        a = x[t] @ W_ih.T + h_prev @ W_hh.T + b                  # (N, 4H)
+        gt = np.concatenate([sigmoid(a[:, :2 * H]), np.tanh(a[:, 2 * H:3 * H]),
+                             sigmoid(a[:, 3 * H:])], axis=1)     # i, f | g | o
+        i, f, g, o = np.split(gt, 4, axis=1)
+        c_prev = f * c_prev + i * g
+        tanh_c[t] = np.tanh(c_prev)
+        h_prev = o * tanh_c[t]
+        h[t], c[t], gates[t] = h_prev, c_prev, gt
+    return h, LSTMCache(x, h0, c0, W_ih, W_hh, h, c, gates, tanh_c)
+
+
+def lstm_backward(dh, cache: LSTMCache):
+    """(dx, dh0, dc0, dW_ih, dW_hh, db) given dL/dh_t for every t, shape (T, N, H).
+
+    Per step, with dh_t the total gradient on h_t and dc_t the gradient on c_t arriving
+    from step t+1: do = dh_t ⊙ tanh(c_t); dc = dc_t + dh_t ⊙ o ⊙ (1 - tanh^2 c_t);
+    di = dc ⊙ g, df = dc ⊙ c_{t-1}, dg = dc ⊙ i; each through its activation's derivative
+    at the pre-activation (sigma' = s(1-s), tanh' = 1 - g^2); dc_{t-1} = dc ⊙ f.
+    """
+    dh = float_array(dh, "dh")
+    if dh.shape != cache.h.shape:
+        raise ValueError(f"dh must have the shape of h, {cache.h.shape}, got {dh.shape}")
+    x, h0, c0, W_ih, W_hh, h, c, gates, tanh_c = cache
+    T, N, H = h.shape
+    dx = np.empty_like(x)
+    dW_ih, dW_hh, db = np.zeros_like(W_ih), np.zeros_like(W_hh), np.zeros(4 * H)
+    dh_next, dc_next = np.zeros((N, H)), np.zeros((N, H))
+    for t in range(T - 1, -1, -1):
+        i, f, g, o = np.split(gates[t], 4, axis=1)
+        c_prev = c[t - 1] if t > 0 else c0
+        h_prev = h[t - 1] if t > 0 else h0
+        dh_t = dh[t] + dh_next
+        do = dh_t * tanh_c[t]
+        dc = dc_next + dh_t * o * (1 - tanh_c[t] ** 2)
+        di, df, dg = dc * g, dc * c_prev, dc * i
+        da = np.concatenate([di * i * (1 - i), df * f * (1 - f), dg * (1 - g**2),
+                             do * o * (1 - o)], axis=1)           # (N, 4H): dL/da_t
+        dx[t] = da @ W_ih
+        dW_ih += da.T @ x[t]
+        dW_hh += da.T @ h_prev
+        db += da.sum(axis=0)
+        dh_next = da @ W_hh
+        dc_next = dc * f
+    return dx, dh_next, dc_next, dW_ih, dW_hh, db
