@@ -1,0 +1,92 @@
+"""A GRU in the layout of the common frameworks, forward and backward through time.
+
+Gate order r, z, n: with gi = x_t W_ih^T + b_ih and gh = h_{t-1} W_hh^T + b_hh (N, 3H),
+r = sigma(gi_r + gh_r), z = sigma(gi_z + gh_z), n = tanh(gi_n + r ⊙ gh_n), and
+h_t = (1 - z) ⊙ n + z ⊙ h_{t-1}. Time-major: x (T, N, D), h0 (N, H), W_ih (3H, D),
+W_hh (3H, H), b_ih and b_hh (3H,); h (T, N, H).
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import numpy as np
+
+from ._validate import float_array, ndim
+from .activations import sigmoid
+
+__all__ = ["GRUCache", "gru_forward", "gru_backward"]
+
+
+class GRUCache(NamedTuple):
+    """Inputs, weights, and per step the gates r, z, n (T, N, 3H) and gh_n (T, N, H)."""
+
+    x: np.ndarray
+    h0: np.ndarray
+    W_ih: np.ndarray
+    W_hh: np.ndarray
+    h: np.ndarray
+    gates: np.ndarray
+    gh_n: np.ndarray
+
+
+def gru_forward(x, h0, W_ih, W_hh, b_ih, b_hh):
+    """Run the GRU over T steps; returns (h (T, N, H), cache)."""
+    x, h0 = float_array(x, "x"), float_array(h0, "h0")
+    W_ih, W_hh = float_array(W_ih, "W_ih"), float_array(W_hh, "W_hh")
+    b_ih, b_hh = float_array(b_ih, "b_ih"), float_array(b_hh, "b_hh")
+    ndim(x, "x", 3, "(T, N, D)")
+    ndim(h0, "h0", 2, "(N, H)")
+    T, N, D = x.shape
+    H = h0.shape[1]
+    for name, arr, shape in (("W_ih", W_ih, (3 * H, D)), ("W_hh", W_hh, (3 * H, H)),
+                             ("b_ih", b_ih, (3 * H,)), ("b_hh", b_hh, (3 * H,))):
+        if arr.shape != shape:
+            raise ValueError(f"{name} must have shape {shape} (D = {D}, H = {H}), got {arr.shape}")
+    if T == 0:
+        raise ValueError("x must have at least one time step (T >= 1)")
+    h, gates, gh_n = np.empty((T, N, H)), np.empty((T, N, 3 * H)), np.empty((T, N, H))
+    h_prev = h0
+    for t in range(T):
+        gi = x[t] @ W_ih.T + b_ih
+        gh = h_prev @ W_hh.T + b_hh
+        rz = sigmoid(gi[:, :2 * H] + gh[:, :2 * H])
+        r, z = rz[:, :H], rz[:, H:]
+        n = np.tanh(gi[:, 2 * H:] + r * gh[:, 2 * H:])
+        h_prev = (1 - z) * n + z * h_prev
+        h[t], gates[t], gh_n[t] = h_prev, np.concatenate([r, z, n], axis=1), gh[:, 2 * H:]
+    return h, GRUCache(x, h0, W_ih, W_hh, h, gates, gh_n)
+
+
+def gru_backward(dh, cache: GRUCache):
+    """(dx, dh0, dW_ih, dW_hh, db_ih, db_hh) given dL/dh_t for every t, shape (T, N, H).
+
+    Per step, with g the total gradient on h_t: dn = g ⊙ (1 - z), dz = g ⊙ (h_{t-1} - n),
+    the direct path g ⊙ z to h_{t-1}; then through tanh and sigma at their pre-activations,
+    and r ⊙ gh_n splits into dr = da_n ⊙ gh_n and d(gh_n) = da_n ⊙ r.
+    """
+    dh = float_array(dh, "dh")
+    if dh.shape != cache.h.shape:
+        raise ValueError(f"dh must have the shape of h, {cache.h.shape}, got {dh.shape}")
+    x, h0, W_ih, W_hh, h, gates, gh_n = cache
+    T, N, H = h.shape
+    dx = np.empty_like(x)
+    dW_ih, dW_hh = np.zeros_like(W_ih), np.zeros_like(W_hh)
+    db_ih, db_hh = np.zeros(3 * H), np.zeros(3 * H)
+    carry = np.zeros((N, H))
+    for t in range(T - 1, -1, -1):
+        r, z, n = np.split(gates[t], 3, axis=1)
+        h_prev = h[t - 1] if t > 0 else h0
+        g = dh[t] + carry
+        da_n = g * (1 - z) * (1 - n**2)                     # dL/d(gi_n + r ⊙ gh_n)
+        da_z = g * (h_prev - n) * z * (1 - z)
+        da_r = da_n * gh_n[t] * r * (1 - r)
+        d_gi = np.concatenate([da_r, da_z, da_n], axis=1)   # (N, 3H)
+        d_gh = np.concatenate([da_r, da_z, da_n * r], axis=1)
+        dx[t] = d_gi @ W_ih
+        dW_ih += d_gi.T @ x[t]
+        db_ih += d_gi.sum(axis=0)
+        dW_hh += d_gh.T @ h_prev
+        db_hh += d_gh.sum(axis=0)
+        carry = g * z + d_gh @ W_hh
+    return dx, carry, dW_ih, dW_hh, db_ih, db_hh
