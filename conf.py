@@ -74,3 +74,8 @@ html_theme_options = {
 html_context = {"default_mode": "light"}  # an empty mode makes the theme log a console error
 copybutton_prompt_text = r">>> |\.\.\. |\$ "
 copybutton_prompt_is_regexp = True
+
+# No general or module index pages: the book has search and an API page, and each index
+# is regenerated on every build (0.6 s of a no-change rebuild).
+html_use_index = False
+html_domain_indices = False
