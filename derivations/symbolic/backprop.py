@@ -73,14 +73,17 @@ def _names(S):
     return {sym: NAMES.get(k, k) for k, sym in S.items()}
 
 
+#: The deltas the page names: dL/dz1 is delta_1, dL/dy_hat is delta_2 (capitals for a batch).
+_DELTA = {"z1": r"\delta_1", "y_hat": r"\delta_2", "Z1": r"\Delta_1", "Y_hat": r"\Delta_2"}
+
+
 def gradient_latex(g: Gradient, S) -> str:
-    """``dL/dW2 = delta2 H^T  in R^{p x m}``, printed from the closed form and its shape."""
+    """``dL/dW2 = delta2 H^T  in R^{p x m}``, printed from the closed form and its shape
+    (for one sample or a batch alike)."""
     rows, cols = g.closed_form.shape
     lhs = rf"\frac{{\partial L}}{{\partial {_LHS[g.of]}}}"
-    if g.of == "z1":
-        lhs = rf"\delta_1 = {lhs}"
-    if g.of == "y_hat":
-        lhs = rf"\delta_2 = {lhs}"
+    if g.of in _DELTA:
+        lhs = rf"{_DELTA[g.of]} = {lhs}"
     return (rf"{lhs} = {tex(g.closed_form, _names(S))} "
             rf"\in \mathbb{{R}}^{{{sp.latex(rows)} \times {sp.latex(cols)}}}")
 
@@ -170,17 +173,6 @@ def batched_forward_latex() -> str:
             rf"\hat{{Y}} = {tex(S['H'] * S['W2'].T + S['ones'] * S['b2'].T, names)}, \qquad "
             rf"L = \frac{{1}}{{2N}} \lVert \hat{{Y}} - Y \rVert_F^2"
             r"\end{gathered}")
-
-
-def batched_gradient_latex(g: Gradient, S) -> str:
-    rows, cols = g.closed_form.shape
-    lhs = rf"\frac{{\partial L}}{{\partial {_LHS[g.of]}}}"
-    if g.of == "Z1":
-        lhs = rf"\Delta_1 = {lhs}"
-    if g.of == "Y_hat":
-        lhs = rf"\Delta_2 = {lhs}"
-    return (rf"{lhs} = {tex(g.closed_form, _names(S))} "
-            rf"\in \mathbb{{R}}^{{{sp.latex(rows)} \times {sp.latex(cols)}}}")
 
 
 def prove_batched() -> list[verify.Check]:
