@@ -193,6 +193,14 @@ def rel_error(a, b) -> float:
     return float(np.max(np.abs(a - b))) / scale
 
 
+def check_values(topic: str, name: str, method: str, got, want) -> Check:
+    """Compare two arrays (or numbers) obtained independently, with the tolerance of
+    ``method`` from :data:`TOLERANCES`."""
+    tol = TOLERANCES[method]
+    err = rel_error(np.asarray(got, dtype=np.float64), np.asarray(want, dtype=np.float64))
+    return Check(topic, name, method, err, tol, bool(err <= tol))
+
+
 def check_against_sympy(topic: str, name: str, numeric, expr, symbol, points) -> Check:
     """Compare NumPy values ``numeric`` at ``points`` with SymPy's ``expr`` evaluated there.
 
@@ -203,9 +211,7 @@ def check_against_sympy(topic: str, name: str, numeric, expr, symbol, points) ->
 
     points = np.asarray(points, dtype=np.float64)
     expected = np.broadcast_to(sp.lambdify(symbol, expr, "numpy")(points), points.shape)
-    tol = TOLERANCES["sympy-vs-numpy"]
-    err = rel_error(numeric, expected)
-    return Check(topic, name, "sympy-vs-numpy", err, tol, bool(err <= tol))
+    return check_values(topic, name, "sympy-vs-numpy", numeric, expected)
 
 
 def directional_derivative(f: Callable, x: np.ndarray, v: np.ndarray, method: str,

@@ -109,3 +109,12 @@ def test_unknown_method_is_refused(rng):
     with pytest.raises(ValueError, match="method"):
         verify.check_derivative("t", "x", act.sigmoid, act.sigmoid_grad, rng.standard_normal(3),
                                 method="forward-difference")
+
+
+def test_check_values_uses_the_methods_tolerance(rng):
+    a = rng.standard_normal((3, 4))
+    ok = verify.check_values("t", "same", "sympy-vs-numpy", a, a * (1 + 1e-15))
+    assert ok.passed and ok.tolerance == verify.TOLERANCES["sympy-vs-numpy"]
+    bad = verify.check_values("t", "loose", "sympy-vs-numpy", a, a * (1 + 1e-11))
+    assert not bad.passed and bad.error > 1e-13
+    assert verify.check_values("t", "loose", "closed-form", a, a * (1 + 1e-11)).passed
