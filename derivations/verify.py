@@ -110,9 +110,9 @@ def text_table(checks: Sequence[Check]) -> str:
 def symbolic_identity(topic: str, name: str, a, b) -> Check:
     """Prove ``a == b`` (SymPy expressions or matrices of equal shape).
 
-    Passes when ``a - b`` is exactly zero after ``expand`` (cheap, and enough for
-    polynomial identities) or after ``simplify``, or when SymPy's ``.equals(0)`` returns
-    True. ``.equals`` returning None (undecided) or False is a failure.
+    Passes when ``a - b`` is exactly zero as a polynomial (see
+    ``_zero_as_polynomial``), after ``expand``, or after ``simplify``, or when SymPy's
+    ``.equals(0)`` returns True. ``.equals`` returning None (undecided) or False is a failure.
     """
     import sympy as sp
 
@@ -128,8 +128,8 @@ def symbolic_identity(topic: str, name: str, a, b) -> Check:
         diffs = [a - b]
     undecided = 0
     for d in diffs:
-        # expand settles polynomial and rational identities cheaply; simplify the rest
-        if d == 0 or sp.expand(d) == 0:
+        # polynomial arithmetic and expand settle most identities cheaply; simplify the rest
+        if d == 0 or _zero_as_polynomial(d) or sp.expand(d) == 0:
             continue
         witness = _nonzero_at_random_point(d)
         if witness is not None:  # refuted without simplify, which can take minutes to fail
@@ -149,6 +149,43 @@ def symbolic_identity(topic: str, name: str, a, b) -> Check:
         return Check(topic, name, "symbolic", np.inf, 0.0, False,
                      f"SymPy could not decide {undecided} entr{'y' if undecided == 1 else 'ies'}")
     return Check(topic, name, "symbolic", 0.0, 0.0, True)
+
+
+def _zero_as_polynomial(d) -> bool:
+    """True if ``d`` is the zero polynomial once every function application in it (sigma(a),
+    tanh(a), ...) is replaced by a fresh variable.
+
+    A sufficient condition, and an exact one: the replacement is a ring homomorphism, so a
+    zero polynomial means ``d`` is zero whatever the functions are. It is what a chain-rule
+    identity reduces to (both sides are sums of products of the same applications), and
+    SymPy's sparse polynomial rings multiply such sums out far faster than ``expand`` on
+    expression trees (the GRU proofs: 0.3 s instead of 10 s per entry). False when ``d`` is
+    not a polynomial in those variables or the polynomial is nonzero; the caller goes on.
+    """
+    import sympy as sp
+    from sympy.polys.rings import ring
+
+    # only the outermost applications: their arguments disappear with them, and
+    # d.atoms() would walk every nested argument of a deep unrolled expression
+    opaque, seen, stack = {}, set(), [d]
+    while stack:
+        node = stack.pop()
+        if node in seen:
+            continue
+        seen.add(node)
+        if isinstance(node, sp.Function):
+            opaque[node] = sp.Dummy()
+        else:
+            stack.extend(node.args)
+    e = d.xreplace(opaque)
+    gens = sorted(e.free_symbols, key=sp.default_sort_key)
+    if not gens:
+        return False
+    try:
+        R = ring(gens, sp.QQ)[0]
+        return R.from_expr(e) == 0
+    except (ValueError, TypeError, sp.polys.polyerrors.PolynomialError, sp.polys.polyerrors.CoercionFailed):
+        return False
 
 
 def _nonzero_at_random_point(d, digits: int = 30):

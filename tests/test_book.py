@@ -84,7 +84,7 @@ def test_feed_forward_pages_show_the_proved_formulas(book):
 @pytest.mark.parametrize("page,figures", [
     ("hadamard", 1), ("backprop", 1), ("losses", 1), ("gradient_descent", 3), ("verification", 1),
     ("vanishing_exploding", 1), ("initialization", 1), ("normalization", 1), ("residual", 1),
-    ("bptt", 1), ("clipping", 1)])
+    ("bptt", 1), ("clipping", 1), ("lstm_gru", 2)])
 def test_figures_of_the_other_pages_exist(book, page, figures):
     srcs = re.findall(r'<figure[^>]*>.*?<img[^>]+src="([^"]+)"', read(book, page), re.S)
     assert len(srcs) == figures

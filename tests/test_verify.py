@@ -118,3 +118,21 @@ def test_check_values_uses_the_methods_tolerance(rng):
     bad = verify.check_values("t", "loose", "sympy-vs-numpy", a, a * (1 + 1e-11))
     assert not bad.passed and bad.error > 1e-13
     assert verify.check_values("t", "loose", "closed-form", a, a * (1 + 1e-11)).passed
+
+
+def test_polynomial_stage_treats_function_applications_as_variables():
+    import sympy as sp
+
+    from derivations.verify import _zero_as_polynomial
+
+    x, y = sp.symbols("x y", real=True)
+    s = (1 + sp.tanh(x * y / 2)) / 2
+    # the chain rule through tanh: a polynomial identity in x, y and tanh(x y / 2)
+    assert _zero_as_polynomial(sp.diff(s, x) - y * s * (1 - s))
+    # nonzero polynomials, and identities that need more than ring arithmetic, are not claimed
+    assert not _zero_as_polynomial(sp.diff(s, x) - s * (1 - s))
+    assert not _zero_as_polynomial(sp.exp(x) * sp.exp(-x) - 1)
+    assert not _zero_as_polynomial(1 / (x + y))
+    # the later stages still decide what the polynomial stage leaves
+    assert verify.symbolic_identity("t", "exp", sp.exp(x) * sp.exp(-x), 1).passed
+    assert not verify.symbolic_identity("t", "chain", sp.diff(s, x), s * (1 - s)).passed
