@@ -13,6 +13,7 @@ import pytest
 
 from importlib import import_module
 
+from derivations.symbolic import errata as E
 from derivations.symbolic.topics import TOPICS, all_checks
 from derivations.symbolic import activations as A
 from derivations.symbolic import backprop as B
@@ -92,6 +93,20 @@ def test_figures_of_the_other_pages_exist(book, page, figures):
         assert (book.html / src).stat().st_size > 5000
 
 
+def test_errata_page_has_a_row_per_claim_and_links_the_wrong_ones(book):
+    text = read(book, "errata")
+    section = text[text.index('id="the-claims-by-topic"'):text.index('id="what-was-not-checked"')]
+    rows = re.findall(r"<tr[^>]*>(.*?)</tr>", section, re.S)
+    rows = [r.replace("\u2019", "'") for r in rows if "<td" in r]  # undo smart quotes
+    assert len(rows) == len(E.CLAIMS)
+    for claim in E.CLAIMS:
+        row = next(r for r in rows if html.escape(claim.claim, quote=False) in r)
+        assert claim.verdict in row
+        if claim.verdict != "correct":
+            assert re.search(r'<a class="reference internal" href="[a-z_]+\.html', row), claim.key
+    assert 'href="errata.html"' in read(book, "index")
+
+
 def test_report_lists_every_check_as_passed(book):
     text = read(book, "report")
     rows = re.findall(r"<tr[^>]*>(.*?)</tr>", text, re.S)[1:]
@@ -159,9 +174,9 @@ def test_edits_re_execute_exactly_the_pages_that_need_it(project):
     module.write_text(module.read_text() + "\n# an edit the cache cannot see\n")
     module_edit = sphinx_build(project, out)
     assert module_edit.returncode == 0, module_edit.log[-3000:]
-    # exactly the pages importing numeric.normalization: directly, or (the report) through
-    # the registry of every symbolic topic
-    assert executed(module_edit) == {"normalization", "report"}
+    # exactly the pages importing numeric.normalization: directly (the chapter, and the
+    # errata page's evidence), or (the report) through the registry of every symbolic topic
+    assert executed(module_edit) == {"normalization", "errata", "report"}
     print(f"no-change rebuild {no_change:.1f} s")
 
 

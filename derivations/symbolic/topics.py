@@ -6,13 +6,13 @@ which modules (docs/_ext/fresh_pages.py).
 
 from __future__ import annotations
 
-from . import (activations, backprop, bptt, clipping, gradient_descent, hadamard, initialization,
-               losses, lstm_gru, normalization, residual, vanishing_exploding)
+from . import (activations, backprop, bptt, clipping, errata, gradient_descent, hadamard,
+               initialization, losses, lstm_gru, normalization, residual, vanishing_exploding)
 
 #: topic name -> its symbolic module (each has ``TOPIC`` and ``checks()``).
 MODULES = {m.TOPIC: m for m in (activations, hadamard, backprop, losses, gradient_descent,
                                  vanishing_exploding, initialization, normalization, residual, bptt,
-                                 clipping, lstm_gru)}
+                                 clipping, lstm_gru, errata)}
 #: The topics in the book's order.
 TOPICS = tuple(MODULES)
 

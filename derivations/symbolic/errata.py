@@ -1,0 +1,928 @@
+"""Every checkable claim of the five source explanations, with the code that judges it.
+
+Each :class:`Claim` paraphrases one statement of a source (``../shared/sources``), records
+the book's verdict and the correct statement, and has an ``evidence`` function that
+computes, with the book's own code, (a) whether the source's statement holds as written
+and (b) whether the book's correct statement holds. The verdict is consistent with the
+evidence when the book's statement holds, and the source's holds exactly for claims judged
+correct. The errata page shows the evidence; the tests assert the consistency, claim by claim.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+import numpy as np
+import sympy as sp
+
+from .. import verify
+from ..numeric import activations as act
+from ..numeric import backprop, clipping, gru, losses, lstm, normalization, rnn
+from ..numeric import gradient_descent as gd_num
+from ..numeric import vanishing_exploding as ve_num
+from . import bptt as B
+from . import gradient_descent as GD
+from . import lstm_gru as G
+from . import normalization as NZ
+from . import residual as RS
+from . import vanishing_exploding as VE
+
+TOPIC = "errata"
+#: Source key -> (file in ../shared/sources, origin as given in its README).
+SOURCES = {
+    "HBVN": ("hadamard-backprop-vanishing-normalization.zh.txt",
+             "blog.csdn.net/aketoshknight/article/details/143149226"),
+    "UG": ("unstable-gradients.zh.txt", "blog.csdn.net/lzm12278828/article/details/143936443"),
+    "FBLG": ("forward-backward-losses-gradient-descent.zh.txt", "a reposted CSDN article"),
+    "BPTT": ("bptt-derivation.zh-hant.txt", "a reposted CSDN article (traditional characters)"),
+    "QA": ("gru-lstm-input-normalization.zh.txt", "a Q&A page"),
+}
+VERDICTS = ("incorrect", "imprecise", "correct")
+#: Topic groups in the book's order, with the page label each links to.
+TOPICS = {"Hadamard product and backprop": "hadamard", "Activations": "activations",
+          "Losses": "losses", "Gradient descent": "gradient-descent",
+          "Vanishing and exploding gradients": "vanishing-exploding",
+          "Initialization": "initialization", "Normalization": "normalization",
+          "Residual connections": "residual", "BPTT": "bptt", "Gradient clipping": "clipping",
+          "LSTM and GRU": "lstm-gru"}
+
+
+@dataclass(frozen=True)
+class Evidence:
+    source_holds: bool   # the source's statement, as written, checked by computation
+    book_holds: bool     # the book's correct statement, checked by computation
+    text: str            # what was computed (markdown, one line)
+
+
+@dataclass(frozen=True)
+class Claim:
+    key: str
+    source: str
+    topic: str
+    claim: str           # paraphrase in English
+    verdict: str
+    correct: str         # the correct statement or value (markdown)
+    evidence: Callable[[], Evidence]
+    section: str = ""    # label of the book section that derives the right result
+
+    @property
+    def link(self) -> str:
+        return self.section or TOPICS[self.topic]
+
+
+def _rng(k=0):
+    return np.random.default_rng(1000 + k)
+
+
+def _close(a, b, tol=1e-12) -> bool:
+    return bool(np.shape(a) == np.shape(b) and verify.rel_error(a, b) <= tol)
+
+
+# ------------------------------------------------------------------ Hadamard and backprop
+
+def _hadamard_example():
+    A, B_ = sp.Matrix([[1, 2], [3, 4]]), sp.Matrix([[5, 6], [7, 8]])
+    got = A.multiply_elementwise(B_)
+    stated = sp.Matrix([[5, 12], [21, 32]])
+    return Evidence(got == stated, got != A * B_,
+                    f"A ⊙ B = {got.tolist()}; the matrix product AB = {(A * B_).tolist()}")
+
+
+def _hadamard_is_diagonal_scaling():
+    rng = _rng(1)
+    a, b = rng.standard_normal(5), rng.standard_normal(5)
+    ok = _close(a * b, np.diag(a) @ b)
+    return Evidence(ok, ok, f"a ⊙ b = diag(a) b on random 5-vectors: rel. error {verify.rel_error(a * b, np.diag(a) @ b):.0e}")
+
+
+def _two_layer(activation="sigmoid", K=1, seed=2):
+    """One sample, column convention: x (D,), the book's gradients, and the pieces."""
+    rng = _rng(seed)
+    D, H = 2, 3
+    p = backprop.two_layer_init(D, H, K, rng)
+    p["b1"] = 0.1 * rng.standard_normal(H)
+    x, y = rng.standard_normal((1, D)), rng.standard_normal((1, K))
+    _, grads = backprop.two_layer_loss_and_grads(p, x, y, activation)
+    z = p["W1"] @ x[0] + p["b1"]
+    f, fp = backprop.ACTIVATIONS[activation]
+    h = f(z)
+    e = p["W2"] @ h + p["b2"] - y[0]
+    return p, x[0], h, z, fp(z), e, grads
+
+
+def _dz_hadamard():
+    p, x, h, z, fpz, e, grads = _two_layer()
+    dz = (p["W2"].T @ e) * fpz
+    ok = _close(np.outer(dz, x), grads["W1"])
+    return Evidence(ok, ok, "δ = (W₂ᵀe) ⊙ f′(z) gives dL/dW₁ = δxᵀ equal to the verified gradient "
+                    f"(rel. error {verify.rel_error(np.outer(dz, x), grads['W1']):.0e})")
+
+
+def _dW_outer():
+    p, x, h, z, fpz, e, grads = _two_layer()
+    dz = (p["W2"].T @ e) * fpz
+    ok = _close(np.outer(dz, x), grads["W1"]) and _close(dz, grads["b1"])
+    return Evidence(ok, ok, f"δxᵀ has shape {np.outer(dz, x).shape} = shape of W₁; equal to the verified gradients")
+
+
+def _dW2_no_transpose():
+    p, x, h, z, fpz, e, grads = _two_layer(K=1)
+    literal = e[0] * h[:, None]                       # (ŷ - y) · H with H a column
+    return Evidence(literal.shape == grads["W2"].shape, _close(np.outer(e, h), grads["W2"]),
+                    f"(ŷ−y)·H has shape {literal.shape}, W₂ has {grads['W2'].shape} (the right entries, "
+                    "transposed); with 2 outputs the product of a 2×1 and a 3×1 column is undefined")
+
+
+def _dH_no_transpose():
+    p, x, h, z, fpz, e, grads = _two_layer(K=1)
+    literal = e[0] * p["W2"]                          # (ŷ - y) · W2: a row
+    return Evidence(literal.shape == h.shape, _close(p["W2"].T @ e, (grads["b1"] / fpz)),
+                    f"(ŷ−y)·W₂ has shape {literal.shape}, H has shape {h.shape}: the gradient is W₂ᵀ(ŷ−y)")
+
+
+def _dW1_literal():
+    p, x, h, z, fpz, e, grads = _two_layer(K=1)
+    literal = (e[0] * p["W2"]) @ (h * (1 - h))        # (ŷ−y)·W₂·f(1−f), matrix products: (1,)
+    literal = literal * x[:, None]                    # ... · X: (D, 1)
+    book = np.outer((p["W2"].T @ e) * h * (1 - h), x)
+    return Evidence(literal.shape == grads["W1"].shape, _close(book, grads["W1"]),
+                    f"read as matrix products the expression has shape {literal.shape} (it sums over the hidden "
+                    f"units), W₁ has {grads['W1'].shape}; the gradient is [W₂ᵀ(ŷ−y) ⊙ f′(z)] xᵀ")
+
+
+def _chain_of_jacobians():
+    p, x, h, z, fpz, e, grads = _two_layer(activation="tanh")
+    # dL/dz1 = dL/dy · dy/dh · dh/dz1 as a product of Jacobians (row vector times matrices)
+    chain = e @ p["W2"] @ np.diag(fpz)
+    ok = _close(chain, grads["b1"])
+    return Evidence(ok, ok, "the row-vector product of Jacobians ∂L/∂ŷ · ∂ŷ/∂h · ∂h/∂z equals the verified dL/db₁")
+
+
+# ------------------------------------------------------------------ activations
+
+def _sigmoid_grad_formula():
+    x = sp.Symbol("x", real=True)
+    s = 1 / (1 + sp.exp(-x))
+    ok = sp.simplify(sp.diff(s, x) - s * (1 - s)) == 0
+    return Evidence(ok, ok, "SymPy: d/dx (1+e⁻ˣ)⁻¹ − σ(1−σ) simplifies to 0")
+
+
+def _sigmoid_grad_range():
+    z = np.linspace(-40, 40, 400001)
+    m = float(np.max(act.sigmoid_grad(z)))
+    ok = m <= 0.25 and act.sigmoid_grad(np.array(0.0)) == 0.25
+    return Evidence(ok, ok, f"max σ′ on a fine grid = {m:.6f}, σ′(0) = 1/4, σ′(±40) = {act.sigmoid_grad(np.array(40.0)):.1e}")
+
+
+def _saturation():
+    v = {f: float(g(np.array(5.0))) for f, g in (("σ′", act.sigmoid_grad), ("tanh′", act.tanh_grad))}
+    ok = v["σ′"] < 0.01 and v["tanh′"] < 0.001
+    return Evidence(ok, ok, f"σ′(5) = {v['σ′']:.1e}, tanh′(5) = {v['tanh′']:.1e}")
+
+
+def _sigmoid_grad_large():
+    z = np.linspace(-40, 40, 400001)
+    m = float(np.max(act.sigmoid_grad(z)))
+    return Evidence(m > 1, m <= 0.25, f"σ′ never exceeds {m:.2f}; it tends to 0 at both ends, never to large values")
+
+
+def _max_activation_derivatives():
+    z = np.linspace(-30, 30, 600001)
+    ms = {"sigmoid": act.sigmoid_grad(z).max(), "tanh": act.tanh_grad(z).max(),
+          "ReLU": act.relu_grad(z).max(), "leaky ReLU": act.leaky_relu_grad(z).max(),
+          "softplus": act.softplus_grad(z).max()}
+    ok = max(ms.values()) <= 1
+    return Evidence(not ok, ok, "largest derivative: " + ", ".join(f"{k} {v:.3g}" for k, v in ms.items()))
+
+
+def _tanh_grad_range():
+    x = sp.Symbol("x", real=True)
+    d = sp.diff(sp.tanh(x), x)
+    z = np.linspace(-20, 20, 400001)
+    lo, hi = float(act.tanh_grad(z).min()), float(act.tanh_grad(z).max())
+    positive = sp.simplify(d - (1 - sp.tanh(x) ** 2)) == 0 and lo >= 0
+    return Evidence(False, positive and hi == 1.0,
+                    f"tanh′ = 1 − tanh² (SymPy) lies in (0, 1]: grid min {lo:.1e}, max {hi:g}; never negative")
+
+
+def _relu_grad():
+    z = np.array([-2.0, -1e-300, 0.0, 1e-300, 3.0])
+    g = act.relu_grad(z)
+    ok = g.tolist() == [0, 0, 0, 1, 1]
+    return Evidence(ok, ok, f"relu_grad at {z.tolist()} = {g.tolist()}")
+
+
+def _leaky_nonzero():
+    g = act.leaky_relu_grad(np.array([-5.0, -0.1]))
+    ok = bool(np.all(g == 0.01))
+    return Evidence(ok, ok, f"leaky_relu_grad(−5), (−0.1) = {g.tolist()} (α = 0.01)")
+
+
+# ------------------------------------------------------------------ losses
+
+def _mse_definition():
+    rng = _rng(3)
+    yh, y = rng.standard_normal(7), rng.standard_normal(7)
+    ok = _close(losses.mse(yh, y)[0], np.mean((yh - y) ** 2))
+    return Evidence(ok, ok, "losses.mse equals (1/n) Σ (ŷᵢ − yᵢ)² on random data")
+
+
+def _mse_grad_sum():
+    n = 3
+    yh, y = sp.symbols(f"yh1:{n + 1}", real=True), sp.symbols(f"y1:{n + 1}", real=True)
+    L = sum((a - b) ** 2 for a, b in zip(yh, y)) / n
+    grad = [sp.diff(L, a) for a in yh]
+    stated = sp.Rational(2, n) * sum(a - b for a, b in zip(yh, y))
+    rng = _rng(30)
+    a, b = rng.standard_normal(n), rng.standard_normal(n)
+    code = _close(losses.mse(a, b)[1], 2 / n * (a - b))      # the book's code: one entry per output
+    return Evidence(all(sp.expand(g - stated) == 0 for g in grad),
+                    code and all(sp.expand(g - sp.Rational(2, n) * (a - b)) == 0 for g, a, b in zip(grad, yh, y)),
+                    f"SymPy, n = {n}: ∂L/∂ŷ₁ = {sp.latex(grad[0])}, a vector entry, not the sum")
+
+
+def _ce_definition():
+    rng = _rng(4)
+    z = rng.standard_normal((5, 4))
+    labels = rng.integers(0, 4, 5)
+    onehot = np.eye(4)[labels]
+    stated = np.mean(-np.sum(onehot * np.log(losses.softmax(z)), axis=1))
+    ok = _close(losses.softmax_cross_entropy(z, labels)[0], stated)
+    return Evidence(ok, ok, "−Σ yᵢ log ŷᵢ with ŷ = softmax(z) equals losses.softmax_cross_entropy (batch mean)")
+
+
+def _bce_definition():
+    rng = _rng(5)
+    z, t = rng.standard_normal(6), rng.random(6)
+    yh = act.sigmoid(z)
+    stated = np.mean(-(t * np.log(yh) + (1 - t) * np.log(1 - yh)))
+    ok = _close(losses.binary_cross_entropy_with_logits(z, t)[0], stated)
+    return Evidence(ok, ok, "−[y log ŷ + (1−y) log(1−ŷ)] with ŷ = σ(z) equals the stable BCE-with-logits")
+
+
+def _dz_dW_shape():
+    p, x, h, z, fpz, e, grads = _two_layer(K=2)
+    return Evidence(False, _close(np.outer(e, h), grads["W2"]),
+                    f"∂z₂/∂W₂ is not a₁ (it is a 3-index array); dL/dW₂ = (∂L/∂z₂) a₁ᵀ, shape {grads['W2'].shape}")
+
+
+def _db_identity():
+    p, x, h, z, fpz, e, grads = _two_layer(K=2)
+    ok = _close(e, grads["b2"])
+    return Evidence(ok, ok, "dL/db₂ = ∂L/∂z₂ (one sample): equal to the verified gradient")
+
+
+# ------------------------------------------------------------------ gradient descent
+
+def _gd_update():
+    rng = _rng(6)
+    X, Y = rng.standard_normal((20, 3)), rng.standard_normal((20, 1))
+    p = {"W": rng.standard_normal((1, 3)), "b": np.zeros(1)}
+    L0, g = gd_num.least_squares_loss_and_grads(p, X, Y)
+    new = gd_num.gd_step(p, g, 0.01)
+    L1 = gd_num.least_squares_loss_and_grads(new, X, Y)[0]
+    ok = L1 < L0 and _close(new["W"], p["W"] - 0.01 * g["W"])
+    return Evidence(ok, ok, f"one step θ − α∇L with α = 0.01: loss {L0:.4f} → {L1:.4f}")
+
+
+def _steepest_ascent():
+    rng = _rng(7)
+    A = GD.random_spd(6, rng)
+    w = rng.standard_normal(6)
+    g = A @ w                                  # gradient of 1/2 wᵀAw
+    dirs = rng.standard_normal((2000, 6))
+    dirs /= np.linalg.norm(dirs, axis=1, keepdims=True)
+    best = float(np.max(dirs @ g))
+    ok = best <= np.linalg.norm(g) * (1 + 1e-12)
+    return Evidence(ok, ok, f"largest slope over 2000 random unit directions {best:.4f} ≤ ‖∇L‖ = {np.linalg.norm(g):.4f}")
+
+
+def _lr_too_large():
+    rng = _rng(8)
+    A = GD.random_spd(4, rng)
+    lam = float(np.max(np.linalg.eigvalsh(A)))
+    w0 = rng.standard_normal(4)
+    below = np.linalg.norm(GD.run_quadratic(A, w0, 1.9 / lam, 200)[-1])
+    above = np.linalg.norm(GD.run_quadratic(A, w0, 2.1 / lam, 200)[-1])
+    ok = below < 1e-3 and above > 1e3
+    return Evidence(ok, ok, f"quadratic, 200 steps: α = 1.9/λ_max → ‖w‖ = {below:.1e}; α = 2.1/λ_max → {above:.1e}")
+
+
+def _sgd_noise():
+    rng = _rng(9)
+    X = rng.standard_normal((50, 3))
+    Y = X @ rng.standard_normal((3, 1)) + 0.3 * rng.standard_normal((50, 1))
+    W = np.linalg.lstsq(np.c_[X, np.ones(50)], Y, rcond=None)[0]
+    p = {"W": W[:3].T, "b": W[3]}
+    _, full = gd_num.least_squares_loss_and_grads(p, X, Y)
+    per = [np.linalg.norm(gd_num.least_squares_loss_and_grads(p, X[i:i + 1], Y[i:i + 1])[1]["W"]) for i in range(50)]
+    ok = np.linalg.norm(full["W"]) < 1e-12 and np.mean(per) > 1e-2
+    return Evidence(ok, ok, f"at the least-squares minimum ‖∇L‖ = {np.linalg.norm(full['W']):.0e}, "
+                    f"mean single-sample ‖∇L_i‖ = {np.mean(per):.2f}: constant-step SGD keeps moving")
+
+
+def _update_formula_wrong():
+    w, a, c = sp.symbols("w alpha c", real=True)
+    L = (w - c) ** 2
+    stated = w - a * w                         # W_new = W_old − α W_old
+    right = w - a * sp.diff(L, w)
+    return Evidence(sp.diff(stated, c) != 0, sp.diff(right, c) != 0,
+                    f"W − αW does not depend on the loss at all (∂/∂c of it = {sp.diff(stated, c)}); "
+                    "it is weight decay. The step is W − α ∂L/∂W")
+
+
+def _lr_and_vanishing():
+    rng = _rng(10)
+    norms = VE.simulate("sigmoid", "xavier", rng, depth=20, width=32)
+    ratio = norms[0] / norms[-1]
+    return Evidence(False, ratio < 1e-3,
+                    f"a 20-layer sigmoid stack: ‖dL/dh₀‖/‖dL/dh₂₀‖ = {ratio:.1e} before any step; the learning "
+                    "rate scales updates, it does not enter the backward pass. (A too-large rate makes the "
+                    "iterates diverge, which is a different failure.)")
+
+
+def _adam_rescales():
+    lr, eps = 1e-3, 1e-8
+    steps = {g: lr * g / (abs(g) + eps) for g in (1.0, 1e-4, 1e-12)}   # Adam's first bias-corrected step
+    return Evidence(False, abs(steps[1e-4] - lr) < 1e-6 and steps[1e-12] < 1e-6,
+                    "Adam's first step lr·m̂/(√v̂+ε) for g = 1, 1e-4, 1e-12: "
+                    + ", ".join(f"{v:.1e}" for v in steps.values())
+                    + " — it rescales the update; the backpropagated gradient itself is unchanged, and below ε it vanishes too")
+
+
+# ------------------------------------------------------------------ depth, init, residual, normalization
+
+def _product_slightly_above_one():
+    v = 1.1 ** 50
+    return Evidence(v > 100, v > 100, f"1.1⁵⁰ = {v:.0f}; 0.9⁵⁰ = {0.9 ** 50:.1e}")
+
+
+def _depth_vanishing_sigmoid():
+    norms = VE.simulate("sigmoid", "xavier", _rng(11), depth=30, width=64)
+    r = norms[0] / norms[-1]
+    return Evidence(r < 1e-4, r < 1e-4, f"30 sigmoid layers (Xavier): ‖dL/dh₀‖/‖dL/dh₃₀‖ = {r:.1e}")
+
+
+def _init_scale():
+    r = {s: (lambda n: n[0] / n[-1])(VE.simulate("tanh", s, _rng(12), depth=30, width=64))
+         for s in ("too small", "xavier", "too large")}
+    ok = r["too small"] < 1e-6 and r["too large"] > 1e2 and 0.1 < r["xavier"] < 10
+    return Evidence(ok, ok, "tanh, 30 layers, ‖dL/dh₀‖/‖dL/dh₃₀‖: " + ", ".join(f"{k} {v:.1e}" for k, v in r.items()))
+
+
+def _he_glorot():
+    r = {"tanh + Xavier": VE.simulate("tanh", "xavier", _rng(13), depth=30, width=128),
+         "ReLU + He": VE.simulate("relu", "he", _rng(13), depth=30, width=128)}
+    ratios = {k: v[0] / v[-1] for k, v in r.items()}
+    ok = all(0.1 < v < 10 for v in ratios.values())
+    return Evidence(ok, ok, "30 layers, ‖dL/dh₀‖/‖dL/dh₃₀‖: " + ", ".join(f"{k} {v:.2f}" for k, v in ratios.items()))
+
+
+def _relu_vs_sigmoid():
+    r = {a: (lambda n: n[0] / n[-1])(VE.simulate(a, "he" if a == "relu" else "xavier", _rng(14), depth=30, width=128))
+         for a in ("sigmoid", "relu")}
+    ok = r["relu"] > 0.1 and r["sigmoid"] < 1e-4
+    return Evidence(ok, ok, "30 layers, ‖dL/dh₀‖/‖dL/dh₃₀‖: " + ", ".join(f"{k} {v:.1e}" for k, v in r.items()))
+
+
+def _residual_path():
+    plain = RS.simulate("tanh", "too small", False, _rng(15), depth=30, width=64)
+    res = RS.simulate("tanh", "too small", True, _rng(15), depth=30, width=64)
+    ok = plain[0] / plain[-1] < 1e-6 and res[0] / res[-1] > 0.5
+    return Evidence(ok, ok, f"30 tanh layers with too-small weights, ‖dL/dh₀‖/‖dL/dh₃₀‖: plain {plain[0] / plain[-1]:.1e}, "
+                    f"residual {res[0] / res[-1]:.2f} (Jacobian I + ∂F)")
+
+
+def _bn_and_saturating():
+    z = _rng(16).standard_normal(1_000_000)
+    m = float(np.mean(act.sigmoid_grad(z)))
+    return Evidence(False, m < 0.25,
+                    f"with pre-activations normalized to N(0, 1), E[σ′(z)] = {m:.3f}: still a factor < 1/4 per "
+                    "sigmoid layer; normalization moves z to where σ′ is largest but cannot make it 1")
+
+
+def _input_norm_deep():
+    rng = _rng(17)
+    weights = ve_num.init_stack(30, 64, "xavier", rng)
+    x = normalization.zscore(rng.standard_normal(64 * 64) * 50 + 7).reshape(64, 64)
+    n = ve_num.layer_gradient_norms(x, weights, "sigmoid", rng=rng)
+    return Evidence(False, n[0] / n[-1] < 1e-4,
+                    f"standardized input, 30 sigmoid layers: ‖dL/dh₀‖/‖dL/dh₃₀‖ = {n[0] / n[-1]:.1e}; normalizing the "
+                    "input does not control the later layers")
+
+
+def _input_norm_explosion():
+    rng = _rng(18)
+    weights = ve_num.init_stack(30, 64, "too large", rng)
+    x = normalization.zscore(rng.standard_normal(64 * 64)).reshape(64, 64)
+    n = ve_num.layer_gradient_norms(x, weights, "relu", rng=rng)
+    return Evidence(False, n[0] / n[-1] > 1e6,
+                    f"standardized input, 30 ReLU layers with too-large weights: ‖dL/dh₀‖/‖dL/dh₃₀‖ = {n[0] / n[-1]:.1e}; "
+                    "explosion comes from the weights")
+
+
+def _input_scale_example():
+    rng = _rng(19)
+    p = backprop.two_layer_init(4, 10, 1, rng)
+    X, Y = rng.standard_normal((8, 4)), rng.standard_normal((8, 1))
+    dX, sat = {}, {}
+    for s in (1e-3, 1.0, 1e3):
+        Z1, c1 = backprop.affine_forward(s * X, p["W1"], p["b1"])
+        Yh, c2 = backprop.affine_forward(act.tanh(Z1), p["W2"], p["b2"])
+        dZ = backprop.affine_backward((Yh - Y) / len(X), c2)[0] * act.tanh_grad(Z1)
+        dX[s] = np.linalg.norm(backprop.affine_backward(dZ, c1)[0])
+        sat[s] = float(np.mean(act.tanh_grad(Z1) < 1e-6))
+    return Evidence(dX[1e3] > 10 * dX[1.0] and dX[1e-3] < dX[1.0] / 10,
+                    dX[1e3] < dX[1.0] / 10 and dX[1e-3] > dX[1.0] / 10,
+                    "‖dL/dX‖ through a tanh layer with inputs scaled by 1e-3, 1, 1e3: "
+                    + ", ".join(f"{v:.1e}" for v in dX.values())
+                    + f" ({sat[1e3]:.0%} of units saturated at 1e3): huge inputs shrink the gradient, small ones do not")
+
+
+def _weight_grad_scales_with_input():
+    rng = _rng(20)
+    W, b = rng.standard_normal((3, 4)), np.zeros(3)
+    x = rng.standard_normal((5, 4))
+    dout = rng.standard_normal((5, 3))
+    _, c1 = backprop.affine_forward(x, W, b)
+    _, c2 = backprop.affine_forward(10 * x, W, b)
+    g1, g2 = backprop.affine_backward(dout, c1)[1], backprop.affine_backward(dout, c2)[1]
+    ok = _close(g2, 10 * g1)
+    return Evidence(ok, ok, "affine layer, same upstream gradient: inputs ×10 → dL/dW ×10 exactly (dW = δᵀx)")
+
+
+def _zscore_mean_zero():
+    ex = NZ.worked_example()
+    ok = sp.simplify(sum(ex["z"])) == 0
+    return Evidence(ok, ok, "SymPy: the z-scores of (100, 50, 10, 5, 1) sum to exactly 0")
+
+
+def _zscore_example_variance():
+    ex = NZ.worked_example()
+    stated_var, stated_z = sp.Rational(160016, 100), [1.67, 0.42, -0.58, -0.71, -0.81]
+    z = [float(v) for v in ex["z"]]
+    return Evidence(ex["var"] == stated_var, abs(float(ex["var"]) - 1422.96) < 1e-9,
+                    f"variance = {ex['var']} = {float(ex['var']):.2f} (not 1600.16), σ = {float(ex['std']):.2f} (not 40); "
+                    "z = [" + ", ".join(f"{v:.2f}" for v in z) + "] (not " + str(stated_z) + ")")
+
+
+def _zscore_symmetric():
+    ex = NZ.worked_example()
+    s = float(NZ.skewness(ex["x"]))
+    sz = float(NZ.skewness(ex["z"]))
+    return Evidence(abs(sz) < 1e-12, abs(s - sz) < 1e-12,
+                    f"skewness before {s:.3f}, after {sz:.3f}: standardizing shifts and scales, it cannot make a skewed sample symmetric")
+
+
+def _zscore_compress():
+    xs = np.array(NZ.EXAMPLE, float)
+    z = normalization.zscore(xs)
+    before, after = (xs[0] - xs[1]) / (xs[1] - xs[2]), (z[0] - z[1]) / (z[1] - z[2])
+    return Evidence(not np.isclose(before, after), np.isclose(before, after),
+                    f"ratio of gaps (x₁−x₂)/(x₂−x₃) = {before:.3f} before and {after:.3f} after: an affine map, "
+                    "nothing is compressed relative to anything else")
+
+
+def _zscore_new_std():
+    ex = NZ.worked_example()
+    second_moment = sum(v ** 2 for v in ex["z"]) / len(ex["z"])
+    raw = NZ.stats(ex["x"])[1]                       # the same expression on the raw data
+    return Evidence(raw == ex["std"], sp.simplify(second_moment - 1) == 0 and raw == ex["var"],
+                    f"SymPy: (1/n) Σ ẑᵢ² = 1 exactly, but the same expression on the raw data gives {float(raw):.2f}, "
+                    f"the variance, not the standard deviation {float(ex['std']):.2f}")
+
+
+def _zscore_arith():
+    ok = (100 - 50) / 20 == 2.5 and (10 - 50) / 20 == -2
+    return Evidence(ok, ok, "(100−50)/20 = 2.5 and (10−50)/20 = −2")
+
+
+# ------------------------------------------------------------------ BPTT
+
+def _rnn_case(T=20, seed=21, h0_zero=False):
+    rng = _rng(seed)
+    D, H, K, N = 3, 4, 2, 1
+    params = B.init_rnn(D, H, K, rng)
+    x = rng.standard_normal((T, N, D))
+    h0 = np.zeros((N, H)) if h0_zero else 0.5 * rng.standard_normal((N, H))
+    targets = rng.standard_normal((T, N, K))
+    _, grads = rnn.rnn_loss_and_grads(params, x, targets, h0)
+    h, cache = rnn.rnn_forward(x, h0, params["W_hx"], params["W_hh"], params["b_h"])
+    e = h @ params["W_hy"].T + params["b_y"] - targets          # (T, N, K), N = 1
+    return params, x, h0, h, e, grads
+
+
+def _bptt_deltas(params, h, e, deriv_at_output=False):
+    T = h.shape[0]
+    d = [None] * T
+    nxt = np.zeros(h.shape[2])
+    for t in range(T - 1, -1, -1):
+        fp = 1 - np.tanh(h[t, 0]) ** 2 if deriv_at_output else 1 - h[t, 0] ** 2
+        d[t] = fp * (params["W_hy"].T @ e[t, 0] + params["W_hh"].T @ nxt)
+        nxt = d[t]
+    return d
+
+
+def _bptt_hidden_delta():
+    params, x, h0, h, e, grads = _rnn_case()
+    wrong = sum(np.outer(d, x[t, 0]) for t, d in enumerate(_bptt_deltas(params, h, e, True)))
+    right = sum(np.outer(d, x[t, 0]) for t, d in enumerate(_bptt_deltas(params, h, e)))
+    err = verify.rel_error(wrong, grads["W_hx"])
+    return Evidence(err < 1e-10, _close(right, grads["W_hx"], 1e-12),
+                    f"f′ evaluated at h_t (tanh′(h_t)) instead of at a_t (1 − h_t²): dL/dW_hx off by {err:.1e}; "
+                    "and δ_tʸ W_hyᵀ multiplies a K-vector by an H×K matrix from the wrong side")
+
+
+def _bptt_output_delta():
+    z = np.linspace(-3, 3, 7)
+    wrong = act.sigmoid_grad(act.sigmoid(z))        # g′ evaluated at the output y = g(z)
+    right = act.sigmoid_grad(z)
+    err = verify.rel_error(wrong, right)
+    return Evidence(err < 1e-10, True, f"σ′(σ(z)) vs σ′(z) on z ∈ [−3, 3]: rel. error {err:.2f}")
+
+
+def _bptt_whh_sum():
+    params, x, h0, h, e, grads = _rnn_case()
+    d = _bptt_deltas(params, h, e)
+    hs = [h0[0]] + [h[t, 0] for t in range(len(d))]
+    from_2 = sum(np.outer(d[t], hs[t]) for t in range(1, len(d)))
+    full = from_2 + np.outer(d[0], hs[0])
+    derived, wrong = B.wrong_h0_sum()
+    refuted = not verify.symbolic_identity("errata", "h0", derived, wrong).passed
+    return Evidence(_close(from_2, grads["W_hh"], 1e-12), _close(full, grads["W_hh"], 1e-12) and refuted,
+                    f"with h₀ ≠ 0 the sum from t = 2 is off by {verify.rel_error(from_2, grads['W_hh']):.1e}; "
+                    "SymPy refutes it on the unrolled loss (correct only when h₀ = 0)")
+
+
+def _bptt_other_sums():
+    params, x, h0, h, e, grads = _rnn_case()
+    d = _bptt_deltas(params, h, e)
+    wx = sum(np.outer(d[t], x[t, 0]) for t in range(len(d)))
+    wy = sum(np.outer(e[t, 0], h[t, 0]) for t in range(len(d)))
+    ok = _close(wx, grads["W_hx"], 1e-12) and _close(wy, grads["W_hy"], 1e-12)
+    return Evidence(ok, ok, "Σ δ_t x_tᵀ and Σ e_t h_tᵀ equal the verified dL/dW_hx and dL/dW_hy")
+
+
+def _bptt_collapsed():
+    k, T, t = sp.Rational(1, 2), 10, 1
+    unrolled = sum(k ** j for j in range(1, T - t + 2))   # scalar case, W = I, unit output errors
+    return Evidence(unrolled == k ** t, unrolled == sum(k ** j for j in range(1, T - t + 2)),
+                    f"scalar case, T = {T}, k = 1/2: δ₁ = Σ_j k^j = {float(unrolled):.4f}, not k¹ = 0.5; "
+                    "the error from step s reaches step t with k^(s−t+1), decaying for early t, not growing with t")
+
+
+def _k_powers():
+    stated = {(sp.Rational(1, 2), 10): 0.00098, (sp.Rational(1, 2), 20): 0.00000095,
+              (sp.Rational(3, 2), 10): 57.67, (sp.Rational(3, 2), 20): 33252.32}
+    rows, all_ok = [], True
+    for (k, n), v in stated.items():
+        exact = float(k ** n)
+        ok = abs(v - exact) <= 0.01 * exact   # the source rounds; 1 % is generous
+        all_ok &= ok
+        rows.append(f"{float(k)}^{n} = {exact:.6g}" + ("" if ok else f" (stated {v})"))
+    return Evidence(all_ok, True, "; ".join(rows))
+
+
+def _k_powers_small():
+    v = [float(sp.Rational(1, 2) ** n) for n in (10, 20)] + [float(sp.Rational(3, 2) ** 10)]
+    ok = abs(v[0] - 0.00098) < 1e-5 and abs(v[1] - 9.5e-7) < 1e-8 and abs(v[2] - 57.67) < 0.01
+    return Evidence(ok, ok, f"0.5¹⁰ = {v[0]:.6g}, 0.5²⁰ = {v[1]:.4g}, 1.5¹⁰ = {v[2]:.5g}")
+
+
+def _explosion_needs_weights():
+    rng = _rng(22)
+    H = 16
+    Q, _ = np.linalg.qr(rng.standard_normal((H, H)))
+    hs = np.concatenate([np.zeros((1, H)), rnn.rnn_forward(0.1 * rng.standard_normal((40, 1, H)), np.zeros((1, H)),
+                                                           np.eye(H), 1.5 * Q, np.zeros(H))[0][:, 0]])
+    growth = np.linalg.norm(B.hidden_jacobian(hs, 1.5 * Q, 40, 30), 2)
+    return Evidence(False, growth > 1,
+                    f"tanh′ ≤ 1 everywhere, yet with σ_max(W_hh) = 1.5 the 10-step Jacobian norm is {growth:.1f}: "
+                    "the growth comes from W_hh, not from f′ > 1")
+
+
+def _grad_step_small():
+    p, x, h, z, fpz, e, grads = _two_layer()
+    lr = 0.1
+    new = {k: p[k] - lr * grads[k] for k in p}
+    ok = all(_close(new[k] - p[k], -lr * grads[k]) for k in p)
+    return Evidence(ok, ok, "ΔW = −η ∂L/∂W: the update is proportional to the gradient, so a vanishing gradient gives a vanishing update")
+
+
+def _l2_does_not_bound():
+    norms = {}
+    for radius in (0.9, 1.5):
+        rng = _rng(23)
+        params = B.init_rnn(3, 8, 2, rng, radius=radius)
+        x, h0 = 0.01 * rng.standard_normal((30, 1, 3)), 0.01 * rng.standard_normal((1, 8))
+        targets = np.zeros((30, 1, 2))
+        targets[-1] = rng.standard_normal((1, 2))
+        norms[radius] = np.linalg.norm(rnn.rnn_loss_and_grads(params, x, targets, h0)[1]["h0"])
+    # an L2 term lam/2 ||W||^2 does not depend on the states: dL/dh_0 is exactly these numbers
+    return Evidence(False, norms[1.5] > 5 * norms[0.9],
+                    f"‖dL/dh₀‖ over 30 steps: {norms[0.9]:.1e} at σ_max(W_hh) = 0.9, {norms[1.5]:.1e} at 1.5; an L2 term "
+                    "does not depend on the states, so at given weights it leaves this gradient unchanged and can "
+                    "only act slowly, through smaller weights")
+
+
+# ------------------------------------------------------------------ clipping
+
+def _value_clipping_direction():
+    rng = _rng(24)
+    g = {"W": rng.standard_normal((6, 6)) * np.linspace(0.1, 10, 36).reshape(6, 6)}
+    by_value = clipping.clip_grad_value(g, 1.0)
+    by_norm, _ = clipping.clip_grad_norm(g, 1.0)
+    from . import clipping as C
+    a_val, a_norm = C.angle_degrees(g, by_value), C.angle_degrees(g, by_norm)
+    return Evidence(a_val < 1e-6, a_norm < 1e-6,
+                    f"angle to the unclipped gradient: value clipping {a_val:.1f}°, norm clipping {a_norm:.1e}°")
+
+
+# ------------------------------------------------------------------ LSTM and GRU
+
+def _lstm_init(bias=0.0, scale=1.0):
+    return G.init_lstm(8, 32, np.random.default_rng(1), forget_bias=bias, scale=scale)
+
+
+def _gates_explode():
+    rho_lstm = G.rest_growth_rate("LSTM", _lstm_init(3.0))
+    rho_gru = G.rest_growth_rate("GRU", G.init_gru(8, 32, np.random.default_rng(1), scale=3.0))
+    return Evidence(rho_lstm < 1 and rho_gru < 1, rho_lstm > 1 and rho_gru > 1,
+                    f"growth rate of the gradient per step at rest: LSTM (forget bias 3) {rho_lstm:.3f}, "
+                    f"GRU (recurrent weights ×3) {rho_gru:.3f}; both explode")
+
+
+def _gates_vanish():
+    x = np.random.default_rng(0).standard_normal((100, 1, 8))
+    u = np.ones((1, 32)) / np.sqrt(32)
+    n0 = G.state_gradient_by_lag("LSTM", x, _lstm_init(0.0), u, [100])[0]
+    n3 = G.state_gradient_by_lag("LSTM", x, _lstm_init(3.0), u, [100])[0]
+    return Evidence(n0 > 1e-6, n3 > 1e-3,
+                    f"gradient reaching 100 steps back: LSTM forget bias 0 → {n0:.1e}, forget bias 3 → {n3:.1e}")
+
+
+def _lstm_three_gates():
+    W_ih, W_hh, b = _lstm_init()
+    x = np.random.default_rng(2).standard_normal((1, 1, 8))
+    _, cache = lstm.lstm_forward(x, np.zeros((1, 32)), np.zeros((1, 32)), W_ih, W_hh, b)
+    i, f, g, o = np.split(cache.gates[0], 4, axis=1)
+    in01 = all(np.all((v > 0) & (v < 1)) for v in (i, f, o))
+    ok = W_ih.shape[0] == 4 * 32 and in01 and np.any(g < 0)
+    return Evidence(ok, ok, "four blocks of 4H rows: three sigmoid gates i, f, o in (0, 1) and the tanh candidate g "
+                    "(takes negative values, so not a gate)")
+
+
+def _gru_update_gate():
+    H = 4
+    W_ih, W_hh, b_ih, b_hh = G.init_gru(3, H, np.random.default_rng(3))
+    b_ih[H:2 * H] = 40.0                            # z = sigma(40): h_t = h_{t-1} to rounding
+    h0 = np.random.default_rng(4).standard_normal((1, H))
+    h, _ = gru.gru_forward(np.random.default_rng(5).standard_normal((3, 1, 3)), h0, W_ih, W_hh, b_ih, b_hh)
+    ok = _close(h[-1], h0, 1e-15)
+    return Evidence(ok, ok, "with the update gate saturated at 1, h_t = h_{t−1} (the GRU copies its state): "
+                    f"rel. change after 3 steps {verify.rel_error(h[-1], h0):.0e}")
+
+
+# ------------------------------------------------------------------ the claims
+
+def _c(key, source, topic, claim, verdict, correct, evidence, section=""):
+    return Claim(key, source, topic, claim, verdict, correct, evidence, section)
+
+
+CLAIMS: tuple[Claim, ...] = (
+    # HBVN
+    _c("hbvn-hadamard-example", "HBVN", "Hadamard product and backprop",
+       "The Hadamard product of [[1,2],[3,4]] and [[5,6],[7,8]] is [[5,12],[21,32]], unlike the matrix product.",
+       "correct", "As stated.", _hadamard_example),
+    _c("hbvn-hadamard-scaling", "HBVN", "Hadamard product and backprop",
+       "The Hadamard product scales each coordinate independently.",
+       "correct", "$a \\odot b = \\operatorname{diag}(a)\\, b$.", _hadamard_is_diagonal_scaling),
+    _c("hbvn-dz", "HBVN", "Hadamard product and backprop",
+       "The gradient at the pre-activation is the upstream gradient times f′(z), elementwise.",
+       "correct", "$\\partial L/\\partial z = \\partial L/\\partial h \\odot f'(z)$.", _dz_hadamard),
+    _c("hbvn-dW-outer", "HBVN", "Hadamard product and backprop",
+       "dL/dW = (dL/dz) xᵀ and dL/db = dL/dz for z = Wx + b.",
+       "correct", "As stated (column vectors, one sample).", _dW_outer),
+    _c("hbvn-dW2", "HBVN", "Hadamard product and backprop",
+       "For ŷ = W₂H + b₂, dL/dW₂ = (ŷ − y)·H.",
+       "imprecise", "$\\partial L/\\partial W_2 = (\\hat y - y) H^\\top$, an outer product with the shape of $W_2$.",
+       _dW2_no_transpose, "backprop"),
+    _c("hbvn-dH", "HBVN", "Hadamard product and backprop",
+       "dL/dH = (ŷ − y)·W₂.",
+       "incorrect", "$\\partial L/\\partial H = W_2^\\top (\\hat y - y)$.", _dH_no_transpose, "backprop"),
+    _c("hbvn-dW1", "HBVN", "Hadamard product and backprop",
+       "dL/dW₁ = (ŷ − y)·W₂·f(W₁X+b₁)(1 − f(W₁X+b₁))·X.",
+       "incorrect", "$\\partial L/\\partial W_1 = \\bigl[W_2^\\top(\\hat y - y) \\odot f'(z_1)\\bigr] X^\\top$.",
+       _dW1_literal, "backprop"),
+    _c("hbvn-chain", "HBVN", "Hadamard product and backprop",
+       "The gradient for an early layer is the product of the later layers' Jacobians (chain rule), computed output first.",
+       "correct", "As stated; in column convention the product is transposed.", _chain_of_jacobians),
+    _c("hbvn-sigmoid-grad", "HBVN", "Activations", "σ′(z) = σ(z)(1 − σ(z)).",
+       "correct", "As stated.", _sigmoid_grad_formula),
+    _c("hbvn-sigmoid-range", "HBVN", "Activations", "σ′ lies between 0 and 1/4.",
+       "correct", "$0 < \\sigma' \\le 1/4$, the maximum at $z = 0$.", _sigmoid_grad_range),
+    _c("hbvn-saturation", "HBVN", "Activations", "σ′ and tanh′ are tiny far from 0.",
+       "correct", "As stated.", _saturation),
+    _c("hbvn-relu", "HBVN", "Vanishing and exploding gradients",
+       "ReLU's derivative is 1 for positive inputs, so it vanishes less than sigmoid in deep networks.",
+       "correct", "As stated (with He initialization).", _relu_vs_sigmoid),
+    _c("hbvn-depth", "HBVN", "Vanishing and exploding gradients",
+       "With sigmoid in every layer the gradient shrinks layer after layer.",
+       "correct", "As stated.", _depth_vanishing_sigmoid),
+    _c("hbvn-bn", "HBVN", "Normalization",
+       "Batch normalization keeps activations in a range where gradients do not become too small.",
+       "imprecise", "It moves pre-activations to where $\\sigma'$ is largest, but each sigmoid layer still "
+       "multiplies the gradient by at most 1/4.", _bn_and_saturating, "normalization"),
+    _c("hbvn-resnet", "HBVN", "Residual connections",
+       "Skip connections let the gradient reach earlier layers directly.",
+       "correct", "The block Jacobian is $I + \\partial F/\\partial h$.", _residual_path),
+    _c("hbvn-zscore-arith", "HBVN", "Normalization", "(100 − 50)/20 = 2.5 and (10 − 50)/20 = −2.",
+       "correct", "As stated.", _zscore_arith),
+    _c("hbvn-zscore-mean", "HBVN", "Normalization", "After subtracting the mean, the mean is 0.",
+       "correct", "As stated.", _zscore_mean_zero),
+    _c("hbvn-zscore-std", "HBVN", "Normalization",
+       "The new standard deviation is (1/n) Σ ((xᵢ − μ)/σ)² = 1.",
+       "imprecise", "That expression is the variance; both it and the standard deviation equal 1.", _zscore_new_std),
+    _c("hbvn-zscore-example", "HBVN", "Normalization",
+       "For (100, 50, 10, 5, 1): variance 1600.16, σ ≈ 40, z ≈ (1.67, 0.42, −0.58, −0.71, −0.81).",
+       "incorrect", "Variance 1422.96, σ ≈ 37.72, z ≈ (1.77, 0.45, −0.62, −0.75, −0.85).",
+       _zscore_example_variance, "normalization"),
+    _c("hbvn-zscore-symmetric", "HBVN", "Normalization",
+       "Standardizing makes the data symmetric around 0.",
+       "incorrect", "It centres and rescales; the skewness is unchanged.", _zscore_symmetric, "normalization"),
+    _c("hbvn-zscore-compress", "HBVN", "Normalization",
+       "Standardizing compresses large values and expands small ones.",
+       "incorrect", "It is an affine map: every gap is divided by the same σ, ratios of gaps are unchanged.",
+       _zscore_compress, "normalization"),
+    _c("hbvn-input-norm-vanish", "HBVN", "Normalization",
+       "Normalizing the inputs keeps sigmoid/tanh out of saturation and so prevents vanishing gradients.",
+       "incorrect", "Input normalization does not control later layers, and $\\sigma' \\le 1/4$ per layer "
+       "still compounds.", _input_norm_deep, "vanishing-exploding"),
+    _c("hbvn-input-norm-explode", "HBVN", "Normalization",
+       "Normalizing the inputs prevents exploding gradients.",
+       "incorrect", "Explosion comes from the weights (the Jacobians' norms), not the input scale.",
+       _input_norm_explosion, "initialization"),
+    _c("hbvn-input-size-updates", "HBVN", "Normalization",
+       "Large activations entering a layer make its weight updates large.",
+       "correct", "$\\partial L/\\partial W = \\delta x^\\top$ is proportional to the layer's input.",
+       _weight_grad_scales_with_input),
+    # UG
+    _c("ug-update-rule", "UG", "Gradient descent", "The update is W_new = W_old − α W_old.",
+       "incorrect", "$W \\leftarrow W - \\alpha\\, \\partial L/\\partial W$.", _update_formula_wrong, "gradient-descent"),
+    _c("ug-activation-large-derivative", "UG", "Activations",
+       "An activation whose derivative is large in some region can cause explosion.",
+       "imprecise", "The common activations' derivatives are at most 1; explosion comes from the weights.",
+       _max_activation_derivatives, "vanishing-exploding"),
+    _c("ug-init", "UG", "Initialization", "Weights initialized too large or too small make gradients unstable.",
+       "correct", "As stated.", _init_scale),
+    _c("ug-relu", "UG", "Vanishing and exploding gradients",
+       "ReLU-family activations have a constant derivative for positive inputs and ease vanishing.",
+       "correct", "As stated.", _relu_vs_sigmoid),
+    _c("ug-he-glorot", "UG", "Initialization", "He or Glorot initialization reduces gradient instability.",
+       "correct", "With the matching activation (He for ReLU, Glorot for tanh).", _he_glorot),
+    _c("ug-residual", "UG", "Residual connections", "Residual connections ease vanishing gradients.",
+       "correct", "As stated.", _residual_path),
+    _c("ug-learning-rate", "UG", "Gradient descent",
+       "Tuning the learning rate and momentum avoids vanishing or exploding gradients.",
+       "imprecise", "The learning rate scales the update; it does not change how the gradient propagates "
+       "backwards.", _lr_and_vanishing, "vanishing-exploding"),
+    _c("ug-saturation", "UG", "Activations", "Sigmoid and tanh derivatives approach 0 for large |x|.",
+       "correct", "As stated.", _saturation),
+    # QA
+    _c("qa-adam", "QA", "Gradient descent", "Switching the optimizer to Adam solves vanishing and exploding gradients.",
+       "imprecise", "Adam rescales each parameter's step; the backpropagated gradient is the same.", _adam_rescales,
+       "gradient-descent"),
+    _c("qa-lstm-explode", "QA", "LSTM and GRU", "LSTM and GRU gates avoid exploding gradients.",
+       "incorrect", "Gated networks can explode; clipping is still used.", _gates_explode, "lstm-gru"),
+    _c("qa-lstm-vanish", "QA", "LSTM and GRU", "LSTM and GRU gates avoid vanishing gradients.",
+       "imprecise", "Only while the forget (update) gate stays near 1, e.g. with a positive forget-gate bias.",
+       _gates_vanish, "lstm-gru"),
+    _c("qa-three-gates", "QA", "LSTM and GRU", "The LSTM has three gates: input, forget and output.",
+       "correct", "As stated; the fourth block, the candidate $g$, is not a gate.", _lstm_three_gates),
+    _c("qa-gru-update", "QA", "LSTM and GRU", "The GRU's update gate controls how old and new state are combined.",
+       "correct", "$h_t = (1 - z_t) \\odot n_t + z_t \\odot h_{t-1}$.", _gru_update_gate),
+    _c("qa-input-scale", "QA", "Normalization",
+       "A very large input feature makes gradients explode, a very small one makes them vanish.",
+       "incorrect", "Large inputs saturate tanh/sigmoid units and shrink the gradient; small inputs leave "
+       "$f' \\approx f'(0)$ and do not.", _input_scale_example, "vanishing-exploding"),
+    _c("qa-input-norm", "QA", "Normalization", "Normalizing the inputs prevents vanishing and exploding gradients.",
+       "incorrect", "It does not control the later layers' Jacobians.", _input_norm_deep, "vanishing-exploding"),
+    # FBLG
+    _c("fblg-mse", "FBLG", "Losses", "MSE is (1/n) Σ (ŷᵢ − yᵢ)².", "correct", "As stated.", _mse_definition),
+    _c("fblg-ce", "FBLG", "Losses", "Cross-entropy is −Σ yᵢ log ŷᵢ, used with softmax.", "correct", "As stated.",
+       _ce_definition),
+    _c("fblg-bce", "FBLG", "Losses", "Binary cross-entropy is −[y log ŷ + (1 − y) log(1 − ŷ)], used with sigmoid.",
+       "correct", "As stated.", _bce_definition),
+    _c("fblg-mse-grad", "FBLG", "Losses", "The MSE derivative is (2/n) Σ (ŷᵢ − yᵢ).",
+       "incorrect", "$\\partial L/\\partial \\hat y_i = \\tfrac{2}{n}(\\hat y_i - y_i)$, one entry per output.",
+       _mse_grad_sum, "losses"),
+    _c("fblg-sigmoid-grad", "FBLG", "Activations", "For y = σ(z), dy/dz = y(1 − y).", "correct", "As stated.",
+       _sigmoid_grad_formula),
+    _c("fblg-relu-grad", "FBLG", "Activations", "ReLU's derivative is 1 for z > 0 and 0 for z ≤ 0.",
+       "correct", "As stated (0 at z = 0 is a convention).", _relu_grad),
+    _c("fblg-dz-dW", "FBLG", "Hadamard product and backprop", "∂z₂/∂W₂ = a₁, hence dL/dW₂.",
+       "imprecise", "$\\partial L/\\partial W_2 = (\\partial L/\\partial z_2)\\, a_1^\\top$.", _dz_dW_shape, "backprop"),
+    _c("fblg-db", "FBLG", "Hadamard product and backprop", "∂z₂/∂b₂ = 1, so dL/db₂ = dL/dz₂.", "correct",
+       "As stated for one sample (a sum over the batch).", _db_identity),
+    _c("fblg-gd", "FBLG", "Gradient descent", "Gradient descent updates θ ← θ − α∇L(θ).", "correct", "As stated.",
+       _gd_update),
+    _c("fblg-steepest", "FBLG", "Gradient descent", "The gradient is the direction of steepest ascent.", "correct",
+       "As stated.", _steepest_ascent),
+    _c("fblg-lr", "FBLG", "Gradient descent", "Too large a learning rate diverges; too small converges slowly.",
+       "correct", "On a quadratic, divergence exactly when $\\alpha > 2/\\lambda_{\\max}$.", _lr_too_large),
+    _c("fblg-sgd", "FBLG", "Gradient descent", "SGD's single-sample gradients are noisy and oscillate near the minimum.",
+       "correct", "As stated.", _sgd_noise),
+    _c("fblg-product", "FBLG", "Vanishing and exploding gradients",
+       "Local factors slightly above 1 (below 1) compound exponentially over many layers.", "correct", "As stated.",
+       _product_slightly_above_one),
+    _c("fblg-init", "FBLG", "Initialization", "Too-large initial weights cause explosion, too-small vanishing.",
+       "correct", "As stated.", _init_scale),
+    _c("fblg-sigmoid-explode", "FBLG", "Activations",
+       "Sigmoid's derivative can become very large for large or small inputs, causing explosion.",
+       "incorrect", "$\\sigma' \\le 1/4$ everywhere; it only tends to 0.", _sigmoid_grad_large, "activations"),
+    _c("fblg-tanh", "FBLG", "Activations", "tanh also saturates at both ends.", "correct", "As stated.", _saturation),
+    # BPTT
+    _c("bptt-output-delta", "BPTT", "BPTT", "The output delta is ∂ℓ/∂y_t · g′(y_t).",
+       "incorrect", "$g'$ is evaluated at the output layer's pre-activation, not at $y_t = g(\\cdot)$.",
+       _bptt_output_delta, "bptt"),
+    _c("bptt-hidden-delta", "BPTT", "BPTT",
+       "The hidden delta is δ_tʸ W_hyᵀ · f′(h_t) + δ_{t+1}ʰ W_hhᵀ · f′(h_t).",
+       "incorrect", "$\\delta_t = (1 - h_t^2) \\odot (W_{hy}^\\top e_t + W_{hh}^\\top \\delta_{t+1})$: "
+       "$f'$ at $a_t$, matrices on the left.", _bptt_hidden_delta, "bptt"),
+    _c("bptt-whh-sum", "BPTT", "BPTT", "The W_hh gradient is Σ_{t=2}^{T} δ_t h_{t−1}ᵀ.",
+       "incorrect", "The sum starts at $t = 1$ with $h_0$; the source itself allows a random $h_0$.",
+       _bptt_whh_sum, "bptt"),
+    _c("bptt-other-sums", "BPTT", "BPTT", "The W_hx and W_hy gradients are Σ δ_t x_tᵀ and Σ δ_tʸ h_tᵀ.",
+       "correct", "As stated.", _bptt_other_sums),
+    _c("bptt-collapsed", "BPTT", "BPTT", "Unrolled, δ_t = δ_tʸ (W_hyᵀ k^t).",
+       "incorrect", "A sum over later steps, $\\sum_{s \\ge t} k^{s-t+1}(\\dots)$; small for early $t$.",
+       _bptt_collapsed, "bptt"),
+    _c("bptt-k-powers", "BPTT", "BPTT", "0.5¹⁰ ≈ 0.00098, 0.5²⁰ ≈ 0.00000095, 1.5¹⁰ ≈ 57.67, 1.5²⁰ ≈ 33252.32.",
+       "incorrect", "1.5²⁰ ≈ 3325.26 (the other three are right).", _k_powers, "bptt"),
+    _c("bptt-k-powers-right", "BPTT", "BPTT", "0.5¹⁰ ≈ 0.00098, 0.5²⁰ ≈ 0.00000095, 1.5¹⁰ ≈ 57.67.",
+       "correct", "As stated.", _k_powers_small),
+    _c("bptt-tanh-range", "BPTT", "Activations", "tanh′ lies in [−1, 1].",
+       "imprecise", "$\\tanh' = 1 - \\tanh^2 \\in (0, 1]$.", _tanh_grad_range, "activations"),
+    _c("bptt-f-above-one", "BPTT", "BPTT", "Explosion happens when f′ > 1 at every step (e.g. ReLU with large weights).",
+       "imprecise", "$\\tanh' \\le 1$ and ReLU$' \\le 1$; the growth comes from $W_{hh}$.", _explosion_needs_weights,
+       "bptt"),
+    _c("bptt-clipping", "BPTT", "Gradient clipping", "Gradient clipping limits each gradient's absolute value to a threshold.",
+       "imprecise", "Clipping the global norm keeps the direction; clipping values does not.",
+       _value_clipping_direction, "clipping"),
+    _c("bptt-l2", "BPTT", "BPTT", "L2 regularization prevents exploding gradients.",
+       "imprecise", "It shrinks weights over training; it does not bound the gradient at given weights.",
+       _l2_does_not_bound, "clipping"),
+    _c("bptt-leaky", "BPTT", "Activations", "Leaky ReLU has a nonzero derivative for negative inputs.",
+       "correct", "As stated.", _leaky_nonzero),
+    _c("bptt-small-update", "BPTT", "Gradient descent", "A tiny gradient gives a tiny update ΔW = −η ∂L/∂W.",
+       "correct", "As stated.", _grad_step_small),
+)
+
+
+def consistent(claim: Claim, ev: Evidence) -> bool:
+    """The recorded verdict agrees with the computed evidence."""
+    return ev.book_holds and ev.source_holds == (claim.verdict == "correct")
+
+
+def evaluate(claims=CLAIMS) -> list[tuple[Claim, Evidence]]:
+    return [(c, c.evidence()) for c in claims]
+
+
+def counts(results) -> dict[str, int]:
+    out = {"checked": len(results)}
+    out.update({v: sum(c.verdict == v for c, _ in results) for v in VERDICTS})
+    return out
+
+
+def per_source(results) -> dict[str, dict[str, int]]:
+    return {s: counts([(c, e) for c, e in results if c.source == s]) for s in SOURCES}
+
+
+def markdown(results) -> str:
+    """The errata table, grouped by topic in the book's order, incorrect claims first."""
+    lines = []
+    order = {v: i for i, v in enumerate(VERDICTS)}
+    for topic in TOPICS:
+        rows = sorted([(c, e) for c, e in results if c.topic == topic], key=lambda r: order[r[0].verdict])
+        if not rows:
+            continue
+        lines += [f"### {topic}", "", "| source | claim | verdict | correct statement | evidence |",
+                  "|---|---|---|---|---|"]
+        for c, e in rows:
+            verdict = f"**{c.verdict}**" if c.verdict != "correct" else "correct"
+            fix = c.correct + (f" ({{ref}}`{c.link}`)" if c.verdict != "correct" else "")
+            cells = [c.source, c.claim, verdict, fix, e.text]
+            lines.append("| " + " | ".join(s.replace("|", "\\|") for s in cells) + " |")
+        lines.append("")
+    return "\n".join(lines)
+
+
+def checks(seed: int = 0) -> list[verify.Check]:
+    """One check per claim: its recorded verdict agrees with the computed evidence."""
+    out = []
+    for c, e in evaluate():
+        ok = consistent(c, e)
+        out.append(verify.Check(TOPIC, f"{c.source} {c.key}: {c.verdict}", "computed",
+                                0.0 if ok else np.inf, float("nan"), ok, e.text))
+    return out
