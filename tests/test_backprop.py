@@ -100,13 +100,14 @@ def test_pass_costs():
 
 
 BAD = [
-    (lambda p, X, Y: ({**p, "W1": p["W1"].T}, X, Y), r"W must have shape \(D_out, D_in\)"),
+    (lambda p, X, Y: ({**p, "W1": p["W1"].T}, X, Y), r"params\['b1'\] must have shape \(3,\) to match params\['W1'\]"),
     (lambda p, X, Y: ({k: v for k, v in p.items() if k != "b2"}, X, Y), r"params must be a dict with keys"),
     (lambda p, X, Y: (p, X, Y[:, :1]), r"Y must have shape \(N, K\)"),
     (lambda p, X, Y: (p, X, Y[:-1]), r"Y must have shape \(N, K\)"),
     (lambda p, X, Y: (p, X[0], Y), r"X must be 2-D \(N, D\)"),
-    (lambda p, X, Y: ({**p, "b1": p["b1"][:, None]}, X, Y), r"b must be 1-D"),
-    (lambda p, X, Y: ({**p, "b1": p["b1"][:-1]}, X, Y), r"b must have shape \(D_out,\)"),
+    (lambda p, X, Y: ({**p, "b1": p["b1"][:, None]}, X, Y), r"params\['b1'\] must have shape \(4,\)"),
+    (lambda p, X, Y: ({**p, "b1": p["b1"][:-1]}, X, Y), r"params\['b1'\] must have shape \(4,\)"),
+    (lambda p, X, Y: (p, X[:, :2], Y), r"X must have D = 3 columns"),
     (lambda p, X, Y: (p, np.where(X > 0, np.nan, X), Y), r"X contains NaN"),
     (lambda p, X, Y: ({**p, "W2": np.ones((2, 4), dtype=int)}, X, Y), r"params\['W2'\] must be an array of real floats"),
 ]

@@ -99,7 +99,7 @@ BAD = [
     (lambda p, x, h0: rnn.rnn_forward(x, h0, p["W_hx"], p["W_hh"][:, :3], p["b_h"]), r"W_hh must have shape"),
     (lambda p, x, h0: rnn.rnn_forward(x[:0], h0, p["W_hx"], p["W_hh"], p["b_h"]), r"at least one time step"),
     (lambda p, x, h0: rnn.rnn_loss_and_grads(p, x, np.zeros((4, 2, 2)), h0), r"targets must have shape \(T, N, K\)"),
-    (lambda p, x, h0: rnn.rnn_loss_and_grads(p, x, np.zeros((4, 2), int), h0, "ce"), r"targets must have shape \(T, N\)"),
+    (lambda p, x, h0: rnn.rnn_loss_and_grads(p, x, np.zeros((4, 2), int), h0, "ce"), r"targets must have shape \(5, 2\), got \(4, 2\)"),
     (lambda p, x, h0: rnn.rnn_loss_and_grads(p, x, np.zeros((5, 2, 2)), h0, "hinge"), r"loss must be 'mse' or 'ce'"),
     (lambda p, x, h0: rnn.rnn_loss_and_grads(p, x, np.zeros((5, 2, 2)), h0, truncate=0), r"truncate must be a positive"),
     (lambda p, x, h0: rnn.rnn_forward(np.full_like(x, np.nan), h0, p["W_hx"], p["W_hh"], p["b_h"]), r"x contains NaN"),

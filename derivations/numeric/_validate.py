@@ -32,6 +32,19 @@ def float_array(value, name: str) -> np.ndarray:
     return arr
 
 
+def class_labels(value, name: str, shape: tuple, n_classes: int) -> np.ndarray:
+    """``value`` as integer class indices of the given shape in [0, n_classes), or an error naming ``name``."""
+    labels = np.asarray(value)
+    if labels.dtype.kind not in "iu":
+        raise DtypeError(f"{name} must be integers (class indices), got dtype {labels.dtype}")
+    if labels.shape != shape:
+        raise ValueError(f"{name} must have shape {shape}, got {labels.shape}")
+    if labels.size and (labels.min() < 0 or labels.max() >= n_classes):
+        raise ValueError(f"{name} must lie in [0, {n_classes - 1}] for {n_classes} classes, "
+                         f"got values in [{labels.min()}, {labels.max()}]")
+    return labels
+
+
 def same_shape(a: np.ndarray, a_name: str, b: np.ndarray, b_name: str) -> None:
     """Raise ValueError unless ``a`` and ``b`` have the same shape (no broadcasting)."""
     if a.shape != b.shape:

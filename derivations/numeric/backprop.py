@@ -63,12 +63,22 @@ def _check_params(params) -> dict:
     if not isinstance(params, dict) or set(params) != set(PARAMS):
         got = sorted(params) if isinstance(params, dict) else type(params).__name__
         raise ValueError(f"params must be a dict with keys {', '.join(PARAMS)}, got {got}")
-    return {k: float_array(params[k], f"params['{k}']") for k in PARAMS}
+    p = {k: float_array(params[k], f"params['{k}']") for k in PARAMS}
+    ndim(p["W1"], "params['W1']", 2, "(H, D)")
+    ndim(p["W2"], "params['W2']", 2, "(K, H)")
+    (H, _), K = p["W1"].shape, p["W2"].shape[0]
+    for k, shape in (("b1", (H,)), ("W2", (K, H)), ("b2", (K,))):
+        if p[k].shape != shape:
+            raise ValueError(f"params['{k}'] must have shape {shape} to match params['W1'] "
+                             f"{p['W1'].shape}, got {p[k].shape}")
+    return p
 
 
-def _check_X(X) -> np.ndarray:
+def _check_X(X, W1: np.ndarray) -> np.ndarray:
     X = float_array(X, "X")
     ndim(X, "X", 2, "(N, D)")
+    if X.shape[1] != W1.shape[1]:
+        raise ValueError(f"X must have D = {W1.shape[1]} columns (params['W1'] is {W1.shape}), got {X.shape}")
     return X
 
 
@@ -82,7 +92,7 @@ def two_layer_forward(params, X, activation: str = "sigmoid"):
     """Y_hat = f(X W1^T + b1) W2^T + b2 for X (N, D); returns Y_hat (N, K)."""
     p = _check_params(params)
     f, _ = _activation(activation)
-    Z1, _ = affine_forward(_check_X(X), p["W1"], p["b1"])
+    Z1, _ = affine_forward(_check_X(X, p["W1"]), p["W1"], p["b1"])
     Y_hat, _ = affine_forward(f(Z1), p["W2"], p["b2"])
     return Y_hat
 
@@ -96,7 +106,7 @@ def two_layer_loss_and_grads(params, X, Y, activation: str = "sigmoid"):
     """
     p = _check_params(params)
     f, f_grad = _activation(activation)
-    Z1, cache1 = affine_forward(_check_X(X), p["W1"], p["b1"])                # (N, H)
+    Z1, cache1 = affine_forward(_check_X(X, p["W1"]), p["W1"], p["b1"])                # (N, H)
     H = f(Z1)
     Y_hat, cache2 = affine_forward(H, p["W2"], p["b2"])             # (N, K)
     Y = float_array(Y, "Y")

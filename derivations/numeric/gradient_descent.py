@@ -11,7 +11,7 @@ from typing import Callable
 
 import numpy as np
 
-from ._validate import float_array
+from ._validate import float_array, ndim
 from .backprop import affine_backward, affine_forward
 
 __all__ = ["gd_step", "gradient_descent", "sgd", "least_squares_loss_and_grads"]
@@ -32,6 +32,7 @@ def gd_step(params: dict, grads: dict, lr) -> dict:
         raise ValueError(f"grads must have the keys of params {sorted(params)}, got {sorted(grads)}")
     out = {}
     for k, p in params.items():
+        p = float_array(p, f"params['{k}']")
         g = float_array(grads[k], f"grads['{k}']")
         if g.shape != np.shape(p):
             raise ValueError(f"grads['{k}'] has shape {g.shape}, params['{k}'] has {np.shape(p)}")
@@ -74,7 +75,15 @@ def sgd(loss_and_grads: Callable, params: dict, X, Y, lr, epochs: int, batch_siz
 
 def least_squares_loss_and_grads(params: dict, X, Y):
     """L = (1/N) sum_n 1/2 ||W x_n + b - y_n||^2 for params W (K, D), b (K,); X (N, D), Y (N, K)."""
-    Y_hat, cache = affine_forward(X, params["W"], params["b"])
+    if not isinstance(params, dict) or set(params) != {"W", "b"}:
+        raise ValueError(f"params must be a dict with keys W, b, got {params!r:.60}")
+    X, W, b = float_array(X, "X"), float_array(params["W"], "params['W']"), float_array(params["b"], "params['b']")
+    ndim(X, "X", 2, "(N, D)")
+    ndim(W, "params['W']", 2, "(K, D)")
+    if X.shape[1] != W.shape[1] or b.shape != (W.shape[0],):
+        raise ValueError(f"X (N, D), params['W'] (K, D) and params['b'] (K,) do not fit: "
+                         f"got {X.shape}, {W.shape}, {b.shape}")
+    Y_hat, cache = affine_forward(X, W, b)
     Y = float_array(Y, "Y")
     if Y.shape != Y_hat.shape:
         raise ValueError(f"Y must have shape (N, K) = {Y_hat.shape}, got {Y.shape}")

@@ -39,7 +39,7 @@ def gru_forward(x, h0, W_ih, W_hh, b_ih, b_hh):
     ndim(h0, "h0", 2, "(N, H)")
     T, N, D = x.shape
     H = h0.shape[1]
-    for name, arr, shape in (("W_ih", W_ih, (3 * H, D)), ("W_hh", W_hh, (3 * H, H)),
+    for name, arr, shape in (("h0", h0, (N, H)), ("W_ih", W_ih, (3 * H, D)), ("W_hh", W_hh, (3 * H, H)),
                              ("b_ih", b_ih, (3 * H,)), ("b_hh", b_hh, (3 * H,))):
         if arr.shape != shape:
             raise ValueError(f"{name} must have shape {shape} (D = {D}, H = {H}), got {arr.shape}")

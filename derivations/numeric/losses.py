@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._validate import float_array, ndim, same_shape
+from ._validate import class_labels, float_array, ndim, same_shape
 from .activations import sigmoid
 
 __all__ = ["mse", "log_softmax", "softmax", "softmax_cross_entropy",
@@ -51,17 +51,10 @@ def softmax_cross_entropy(logits, labels):
     """
     z = float_array(logits, "logits")
     ndim(z, "logits", 2, "(N, C)")
-    labels = np.asarray(labels)
-    if labels.dtype.kind not in "iu":
-        raise ValueError(f"labels must be integers (class indices), got dtype {labels.dtype}")
-    if labels.shape != (z.shape[0],):
-        raise ValueError(f"labels must have shape (N,) = ({z.shape[0]},), got {labels.shape}")
     N, C = z.shape
     if N == 0 or C == 0:
         raise ValueError(f"logits must have N >= 1 rows and C >= 1 classes, got {z.shape}")
-    if labels.min() < 0 or labels.max() >= C:
-        raise ValueError(f"labels must lie in [0, {C - 1}] for C = {C} classes, "
-                         f"got values in [{labels.min()}, {labels.max()}]")
+    labels = class_labels(labels, "labels", (N,), C)
     logp = log_softmax(z)
     rows = np.arange(N)
     loss = -np.sum(logp[rows, labels]) / N

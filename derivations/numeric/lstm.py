@@ -40,7 +40,7 @@ def lstm_forward(x, h0, c0, W_ih, W_hh, b):
     ndim(h0, "h0", 2, "(N, H)")
     T, N, D = x.shape
     H = h0.shape[1]
-    for name, arr, shape in (("c0", c0, (N, H)), ("W_ih", W_ih, (4 * H, D)),
+    for name, arr, shape in (("h0", h0, (N, H)), ("c0", c0, (N, H)), ("W_ih", W_ih, (4 * H, D)),
                              ("W_hh", W_hh, (4 * H, H)), ("b", b, (4 * H,))):
         if arr.shape != shape:
             raise ValueError(f"{name} must have shape {shape} (N = {N}, D = {D}, H = {H}), got {arr.shape}")

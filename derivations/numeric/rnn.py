@@ -12,7 +12,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from ._validate import float_array, ndim
+from ._validate import class_labels, float_array, ndim
 from .losses import softmax_cross_entropy
 
 __all__ = ["RNNCache", "rnn_forward", "rnn_backward", "rnn_loss_and_grads", "RNN_PARAMS"]
@@ -132,9 +132,7 @@ def rnn_loss_and_grads(params: dict, x, targets, h0, loss: str = "mse", truncate
         e = (y - targets) / N                                   # e_t = dL/dy_t
         value = 0.5 * np.sum((y - targets) ** 2) / N
     elif loss == "ce":
-        targets = np.asarray(targets)
-        if targets.shape != (T, N):
-            raise ValueError(f"targets must have shape (T, N) = {(T, N)} for loss='ce', got {targets.shape}")
+        targets = class_labels(targets, "targets", (T, N), y.shape[2])
         value, e_flat = softmax_cross_entropy(y.reshape(T * N, -1), targets.reshape(T * N))
         value, e = value * T, e_flat.reshape(y.shape) * T       # sum over t of batch means
     else:

@@ -59,6 +59,8 @@ def stack_backward(dout, cache):
     zs, weights, activation, residual = cache
     _, f_grad = _activation(activation)
     g = float_array(dout, "dout")
+    if zs and g.shape != zs[-1].shape:
+        raise ValueError(f"dout must have the shape of the stack's output, {zs[-1].shape}, got {g.shape}")
     grads = [g]
     for z, W in zip(reversed(zs), reversed(weights)):
         through = (g * f_grad(z)) @ W              # (J_f)^T g: diag(f'(z)) then W^T, batched

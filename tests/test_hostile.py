@@ -1,0 +1,267 @@
+"""Hostile inputs, table-driven over every public numeric function.
+
+Each array argument (or array entry of a dict argument) is replaced in turn by a corrupted
+version: NaN, +-inf, an empty array, integer, complex and string dtypes, a wrong shape, and
++-1e4 entries. The function must either return finite outputs (of the right shape where the
+shape follows from the inputs) or raise ValueError/TypeError with a message naming the
+argument; never a silent NaN or a broadcast wrong shape. RuntimeWarnings are errors
+(pyproject), so an overflow on the way to a finite answer fails too.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from derivations.numeric import (activations, backprop, clipping, gradient_descent, gru, hadamard,
+                                 initialization, losses, lstm, normalization, rnn,
+                                 vanishing_exploding)
+
+
+def R(*shape):
+    return np.random.default_rng(sum(shape) + len(shape)).standard_normal(shape)
+
+
+def _two_layer_params():
+    return {"W1": R(4, 3), "b1": R(4), "W2": R(2, 4), "b2": R(2)}
+
+
+def _rnn_params():
+    return {"W_hx": R(4, 3), "W_hh": 0.5 * R(4, 4), "b_h": R(4), "W_hy": R(2, 4), "b_y": R(2)}
+
+
+def _cache(forward, *args):
+    return forward(*args)[1]
+
+
+# name -> (function, valid keyword arguments (a factory), shape_follows: the input whose shape the
+# (first) output must keep, or None)
+ELEMENTWISE = ["sigmoid", "sigmoid_grad", "tanh", "tanh_grad", "relu", "relu_grad", "leaky_relu",
+               "leaky_relu_grad", "softplus", "softplus_grad"]
+CASES = {f"activations.{n}": (getattr(activations, n), lambda: {"x": R(5, 3)}, "x") for n in ELEMENTWISE}
+CASES.update({
+    "hadamard.hadamard": (hadamard.hadamard, lambda: {"a": R(3, 4), "b": R(3, 4)}, "a"),
+    "hadamard.elementwise_backward": (hadamard.elementwise_backward,
+                                      lambda: {"dout": R(3, 4), "z": R(3, 4), "f_grad": activations.tanh_grad}, "z"),
+    "backprop.affine_forward": (backprop.affine_forward, lambda: {"x": R(5, 3), "W": R(4, 3), "b": R(4)}, None),
+    "backprop.affine_backward": (backprop.affine_backward, lambda: {
+        "dout": R(5, 4), "cache": _cache(backprop.affine_forward, R(5, 3), R(4, 3), R(4))}, None),
+    "backprop.two_layer_forward": (backprop.two_layer_forward,
+                                   lambda: {"params": _two_layer_params(), "X": R(6, 3)}, None),
+    "backprop.two_layer_loss_and_grads": (backprop.two_layer_loss_and_grads,
+                                          lambda: {"params": _two_layer_params(), "X": R(6, 3), "Y": R(6, 2)}, None),
+    "losses.mse": (losses.mse, lambda: {"y_hat": R(6, 2), "y": R(6, 2)}, None),
+    "losses.log_softmax": (losses.log_softmax, lambda: {"logits": R(6, 3)}, "logits"),
+    "losses.softmax": (losses.softmax, lambda: {"logits": R(6, 3)}, "logits"),
+    "losses.softmax_cross_entropy": (losses.softmax_cross_entropy,
+                                     lambda: {"logits": R(6, 3), "labels": np.array([0, 1, 2, 0, 1, 2])}, None),
+    "losses.binary_cross_entropy_with_logits": (losses.binary_cross_entropy_with_logits,
+                                                lambda: {"logits": R(6), "targets": np.linspace(0, 1, 6)}, None),
+    "gradient_descent.gd_step": (gradient_descent.gd_step,
+                                 lambda: {"params": {"W": R(2, 3)}, "grads": {"W": R(2, 3)}, "lr": 0.1}, None),
+    "gradient_descent.least_squares_loss_and_grads": (
+        gradient_descent.least_squares_loss_and_grads,
+        lambda: {"params": {"W": R(2, 3), "b": R(2)}, "X": R(6, 3), "Y": R(6, 2)}, None),
+    "vanishing_exploding.stack_forward": (vanishing_exploding.stack_forward,
+                                          lambda: {"x": R(5, 4), "weights": [R(4, 4), R(4, 4)]}, None),
+    "vanishing_exploding.stack_backward": (vanishing_exploding.stack_backward, lambda: {
+        "dout": R(5, 4), "cache": _cache(vanishing_exploding.stack_forward, R(5, 4), [R(4, 4), R(4, 4)])}, None),
+    "vanishing_exploding.layer_gradient_norms": (vanishing_exploding.layer_gradient_norms,
+                                                 lambda: {"x": R(5, 4), "weights": [R(4, 4), R(4, 4)]}, None),
+    "normalization.zscore": (normalization.zscore, lambda: {"x": R(7)}, "x"),
+    "normalization.batchnorm_forward": (normalization.batchnorm_forward,
+                                        lambda: {"x": R(6, 3), "gamma": R(3), "beta": R(3)}, None),
+    "normalization.batchnorm_backward": (normalization.batchnorm_backward, lambda: {
+        "dout": R(6, 3), "cache": _cache(normalization.batchnorm_forward, R(6, 3), R(3), R(3))}, None),
+    "normalization.layernorm_forward": (normalization.layernorm_forward,
+                                        lambda: {"x": R(6, 3), "gamma": R(3), "beta": R(3)}, None),
+    "normalization.layernorm_backward": (normalization.layernorm_backward, lambda: {
+        "dout": R(6, 3), "cache": _cache(normalization.layernorm_forward, R(6, 3), R(3), R(3))}, None),
+    "rnn.rnn_forward": (rnn.rnn_forward, lambda: {
+        "x": R(5, 2, 3), "h0": R(2, 4), "W_hx": R(4, 3), "W_hh": 0.5 * R(4, 4), "b_h": R(4)}, None),
+    "rnn.rnn_backward": (rnn.rnn_backward, lambda: {"dh": R(5, 2, 4), "cache": _cache(
+        rnn.rnn_forward, R(5, 2, 3), R(2, 4), R(4, 3), 0.5 * R(4, 4), R(4))}, None),
+    "rnn.rnn_loss_and_grads": (rnn.rnn_loss_and_grads, lambda: {
+        "params": _rnn_params(), "x": R(5, 2, 3), "targets": R(5, 2, 2), "h0": R(2, 4)}, None),
+    "clipping.global_norm": (clipping.global_norm, lambda: {"grads": {"W": R(3, 3), "b": R(3)}}, None),
+    "clipping.clip_grad_norm": (clipping.clip_grad_norm,
+                                lambda: {"grads": {"W": R(3, 3), "b": R(3)}, "max_norm": 1.0}, None),
+    "clipping.clip_grad_value": (clipping.clip_grad_value,
+                                 lambda: {"grads": {"W": R(3, 3), "b": R(3)}, "clip_value": 0.5}, None),
+    "lstm.lstm_forward": (lstm.lstm_forward, lambda: {
+        "x": R(5, 2, 3), "h0": R(2, 4), "c0": R(2, 4), "W_ih": R(16, 3), "W_hh": R(16, 4), "b": R(16)}, None),
+    "lstm.lstm_backward": (lstm.lstm_backward, lambda: {"dh": R(5, 2, 4), "cache": _cache(
+        lstm.lstm_forward, R(5, 2, 3), R(2, 4), R(2, 4), R(16, 3), R(16, 4), R(16))}, None),
+    "gru.gru_forward": (gru.gru_forward, lambda: {
+        "x": R(5, 2, 3), "h0": R(2, 4), "W_ih": R(12, 3), "W_hh": R(12, 4), "b_ih": R(12), "b_hh": R(12)}, None),
+    "gru.gru_backward": (gru.gru_backward, lambda: {"dh": R(5, 2, 4), "cache": _cache(
+        gru.gru_forward, R(5, 2, 3), R(2, 4), R(12, 3), R(12, 4), R(12), R(12))}, None),
+})
+# Functions of one elementwise argument accept any shape (and an empty array).
+ANY_SHAPE = {n for n, (_, _, follows) in CASES.items() if follows} - {"hadamard.hadamard",
+                                                                      "hadamard.elementwise_backward"}
+# ... and so do the entries of a gradient dict (each its own array), and logits with one more class
+ANY_SHAPE |= {"clipping.global_norm", "clipping.clip_grad_norm", "clipping.clip_grad_value",
+              "losses.softmax_cross_entropy"}
+# Inputs where +-1e4 is a legitimate value that must give a finite answer (logits, activations).
+LARGE_OK = {"x", "logits", "z", "a", "b", "dout", "y_hat", "y", "X", "Y", "dh"}
+
+
+def corruptions(arr: np.ndarray):
+    """(label, corrupted array, expected): expected 'raise' or 'either'."""
+    out = []
+    for label, v in (("NaN", np.nan), ("+inf", np.inf), ("-inf", -np.inf)):
+        bad = arr.astype(float).copy()
+        bad.flat[bad.size // 2] = v
+        out.append((label, bad, "raise"))
+    out.append(("int dtype", np.round(arr).astype(np.int64), "raise"))
+    out.append(("complex dtype", arr.astype(np.complex128), "raise"))
+    out.append(("string dtype", arr.astype(str), "raise"))
+    out.append(("empty", np.empty((0,) + arr.shape[1:]), "either"))
+    wrong = np.concatenate([arr, arr[..., :1]], axis=-1) if arr.ndim else np.array([arr, arr])
+    out.append(("wrong shape", wrong, "shape"))
+    out.append(("+1e4", 1e4 + arr, "large"))     # large, not constant (a constant has no z-score)
+    out.append(("-1e4", -1e4 + arr, "large"))
+    return out
+
+
+def array_slots(kwargs):
+    """(slot name for messages, getter, setter) for every array argument and dict entry."""
+    slots = []
+    for name, value in kwargs.items():
+        if isinstance(value, np.ndarray) and value.dtype.kind == "f":
+            slots.append((name, name))
+        elif isinstance(value, dict):
+            slots += [((name, key), key) for key, v in value.items() if isinstance(v, np.ndarray)]
+        elif isinstance(value, list) and value and isinstance(value[0], np.ndarray):
+            slots += [((name, i), f"{name}[{i}]") for i in range(len(value))]
+    return slots
+
+
+def with_value(kwargs, slot, new):
+    kw = dict(kwargs)
+    if isinstance(slot, str):
+        kw[slot] = new
+    else:
+        name, key = slot
+        container = kw[name].copy() if isinstance(kw[name], dict) else list(kw[name])
+        container[key] = new
+        kw[name] = container
+    return kw
+
+
+def get(kwargs, slot):
+    return kwargs[slot] if isinstance(slot, str) else kwargs[slot[0]][slot[1]]
+
+
+def names_in(kwargs):
+    out = list(kwargs)
+    for v in kwargs.values():
+        if isinstance(v, dict):
+            out += [str(k) for k in v]
+    return out
+
+
+def finite_leaves(out):
+    if isinstance(out, dict):
+        return [x for v in out.values() for x in finite_leaves(v)]
+    if isinstance(out, (tuple, list)):
+        return [x for v in out for x in finite_leaves(v)]
+    if isinstance(out, (np.ndarray, float, int, np.floating)):
+        return [np.asarray(out)]
+    return []   # caches' non-array fields, strings
+
+
+
+
+def test_every_public_numeric_function_is_in_the_table():
+    import derivations.numeric as pkg
+    from importlib import import_module
+    from pkgutil import iter_modules
+
+    public = set()
+    for m in iter_modules(pkg.__path__):
+        if m.name.startswith("_"):
+            continue
+        mod = import_module(f"derivations.numeric.{m.name}")
+        public |= {f"{m.name}.{n}" for n in mod.__all__
+                   if callable(getattr(mod, n)) and not isinstance(getattr(mod, n), type)}
+    # constructors and random initializers take sizes, not arrays: tested in their own files
+    untested = {"backprop.two_layer_init", "vanishing_exploding.init_stack", "gradient_descent.gradient_descent",
+                "gradient_descent.sgd", "initialization.xavier_variance", "initialization.he_variance",
+                "initialization.xavier_normal", "initialization.he_normal", "initialization.normal_weights"}
+    assert public - untested - set(CASES) == set()
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_hostile_inputs(case):
+    fn, make, follows = CASES[case]
+    tried = 0
+    for slot, label_name in array_slots(make()):
+        kwargs = make()
+        for label, bad, expect in corruptions(get(kwargs, slot)):
+            tried += 1
+            kw = with_value(make(), slot, bad)
+            where = f"{case}({label_name} = {label})"
+            try:
+                out = fn(**kw)
+            except (ValueError, TypeError) as e:
+                assert expect != "large" or label_name not in LARGE_OK, f"{where} raised for a legitimate value: {e}"
+                key = label_name if isinstance(slot, str) else str(slot[1])
+                # a value error names the argument; a shape mismatch may name the other side of it
+                names = [key] if expect in ("raise", "large") else [key, *names_in(kw)]
+                assert any(n in str(e) for n in names), f"{where}: the message names no argument: {e}"
+                continue
+            assert expect != "raise", f"{where} returned instead of raising"
+            if expect == "shape":
+                assert case in ANY_SHAPE, f"{where} accepted a mismatched shape"
+            leaves = finite_leaves(out)
+            assert all(np.all(np.isfinite(x)) for x in leaves if x.dtype.kind in "fc"), f"{where} returned NaN/inf"
+            if follows and isinstance(slot, str) and slot == follows:
+                first = out[0] if isinstance(out, tuple) else out
+                assert np.shape(first) == np.shape(bad), f"{where} returned shape {np.shape(first)}"
+    assert tried >= 9
+
+
+def test_batch_statistic_of_one_sample_is_refused():
+    with pytest.raises(ValueError, match="N = 1|at least 2"):
+        normalization.batchnorm_forward(R(1, 3), R(3), R(3))
+    with pytest.raises(ValueError, match="x"):
+        normalization.zscore(R(1))
+
+
+@pytest.mark.parametrize("fn,args", [
+    (rnn.rnn_backward, lambda: (R(4, 2, 4), _cache(rnn.rnn_forward, R(5, 2, 3), R(2, 4), R(4, 3), R(4, 4), R(4)))),
+    (lstm.lstm_backward, lambda: (R(4, 2, 4), _cache(lstm.lstm_forward, R(5, 2, 3), R(2, 4), R(2, 4), R(16, 3),
+                                                      R(16, 4), R(16)))),
+    (gru.gru_backward, lambda: (R(4, 2, 4), _cache(gru.gru_forward, R(5, 2, 3), R(2, 4), R(12, 3), R(12, 4), R(12),
+                                                    R(12)))),
+    (rnn.rnn_loss_and_grads, lambda: (_rnn_params(), R(5, 2, 3), R(4, 2, 2), R(2, 4))),
+])
+def test_mismatched_sequence_lengths_raise(fn, args):
+    with pytest.raises(ValueError, match="dh|targets"):
+        fn(*args())
+
+
+def test_number_of_hostile_inputs():
+    n = sum(len(array_slots(make())) * 11 for _, make, _ in CASES.values())
+    print(f"{n} hostile inputs over {len(CASES)} functions")
+    assert n > 500
+
+
+@pytest.mark.parametrize("labels,match", [
+    (np.array([0, 1, 3, 0, 1, 2]), "labels"),          # class 3 of 3
+    (np.array([0, 1, -1, 0, 1, 2]), "labels"),         # negative
+    (np.array([0, 1, 2, 0, 1]), "labels"),             # wrong length
+    (np.array([0.0, 1, 2, 0, 1, 2]), "labels"),        # float dtype
+    (np.array(["0", "1", "2", "0", "1", "2"]), "labels"),
+])
+def test_bad_class_labels_raise(labels, match):
+    with pytest.raises((ValueError, TypeError), match=match):
+        losses.softmax_cross_entropy(R(6, 3), labels)
+
+
+@pytest.mark.parametrize("targets", [np.array([0, 1, 3]), np.array([0.0, 1.0, 2.0])])
+def test_bad_rnn_class_targets_raise(targets):
+    with pytest.raises((ValueError, TypeError), match="targets"):
+        rnn.rnn_loss_and_grads(_rnn_params(), R(3, 1, 3), targets.reshape(3, 1), R(1, 4), loss="ce")
