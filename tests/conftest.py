@@ -10,6 +10,13 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import settings
+
+# Property tests: reproducible in CI (derandomized), exploring new examples locally.
+settings.register_profile("ci", derandomize=True, deadline=None, max_examples=25, print_blob=True)
+settings.register_profile("dev", deadline=None, max_examples=25)
+settings.register_profile("thorough", deadline=None, max_examples=400)   # HYPOTHESIS_PROFILE=thorough
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci" if os.environ.get("CI") else "dev"))
 
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
