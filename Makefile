@@ -1,4 +1,4 @@
-# make html | test | serve | clean     (the first target run creates .venv)
+# make html | test | serve | clean | mutation     (the first target run creates .venv)
 PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
@@ -8,7 +8,7 @@ SPHINXOPTS ?= -j auto -q
 # and a failure prints its whole traceback (the failed check by name), not a temp file.
 SPHINXBUILD = $(BIN)/sphinx-build -c . docs _build/html -n -W --keep-going -T $(SPHINXOPTS)
 
-.PHONY: html test serve clean distclean venv
+.PHONY: html test serve clean distclean venv mutation
 .DEFAULT_GOAL := html
 
 venv: $(STAMP)
@@ -24,6 +24,12 @@ html: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest
+
+# Mutation testing (slow, not in CI): config in pyproject.toml [tool.mutmut]; results in mutants/.
+mutation: $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[mutation]'
+	$(BIN)/mutmut run --max-children 2
+	$(BIN)/mutmut results
 
 serve: html
 	$(BIN)/python -m http.server 8000 --bind 127.0.0.1 --directory _build/html

@@ -12,6 +12,10 @@ sys.path.insert(0, str(ROOT))  # autodoc and the pages import `derivations` from
 # figure silently disappear; the book's figures go through the inline backend, always.
 os.environ["MPLBACKEND"] = "module://matplotlib_inline.backend_inline"
 os.environ["MATPLOTLIBRC"] = str(ROOT / "docs" / "matplotlibrc")
+# Reproducible output: matplotlib stamps every SVG with the build time unless SOURCE_DATE_EPOCH
+# is set (and the images are named by their content's hash). A fixed default (2026-01-01) makes
+# two builds of the same sources byte-identical; set it yourself to override.
+os.environ.setdefault("SOURCE_DATE_EPOCH", "1767225600")
 os.environ["PYTHONPATH"] = os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]).rstrip(os.pathsep)
 
 project = "Backprop, Derived and Verified"

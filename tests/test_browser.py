@@ -1,13 +1,27 @@
-"""The built book in a real browser (Debian's Chromium), with the network unreachable."""
+"""The built book in a real browser (Debian's Chromium), every page, with the network unreachable.
+
+Per page: math typeset with no MathJax errors, every image loaded, no console errors, nothing
+requested outside 127.0.0.1, and a full-page screenshot under _build/screenshots/. Across the
+book: every internal link resolves (HTTP 200, and its #fragment exists on the target page), and
+the search page finds "sigmoid" and "BPTT".
+"""
 
 import os
+import re
+import urllib.request
+from urllib.parse import urldefrag, urljoin
 
 import pytest
+
+from derivations.symbolic.topics import TOPICS
 
 from .browser import find_chromium, offline_page, serve
 from .conftest import ROOT
 
 pytestmark = pytest.mark.browser
+
+PAGES = ["index", "verification", *TOPICS, "report", "api", "references"]
+SHOTS = ROOT / "_build" / "screenshots"
 
 
 @pytest.fixture(scope="module")
@@ -20,30 +34,75 @@ def chromium():
     return path
 
 
-def test_activations_page_renders_math_and_figures_offline(book, chromium):
-    shots = ROOT / "_build" / "screenshots"
-    shots.mkdir(parents=True, exist_ok=True)
+@pytest.fixture(scope="module")
+def site(book, chromium):
+    """(base URL, page, console messages, internal links seen) shared by the module's tests."""
+    SHOTS.mkdir(parents=True, exist_ok=True)
     with serve(book.html) as url, offline_page(chromium, url) as page:
         console = []
         page.on("console", lambda m: console.append((m.type, m.text)))
         page.on("pageerror", lambda e: console.append(("error", str(e))))
-        page.goto(f"{url}/activations.html", wait_until="load")
-        page.wait_for_function(
-            "window.MathJax && MathJax.startup && MathJax.startup.promise", timeout=20000)
+        yield url, page, console, set()
+
+
+@pytest.mark.parametrize("name", PAGES)
+def test_page_renders_offline(site, name):
+    url, page, console, links = site
+    console.clear()
+    page.goto(f"{url}/{name}.html", wait_until="load")
+    has_math = page.evaluate("() => document.querySelectorAll('.math').length > 0")
+    if has_math:
+        page.wait_for_function("window.MathJax && MathJax.startup && MathJax.startup.promise", timeout=20000)
         page.evaluate("() => MathJax.startup.promise")
-        stats = page.evaluate("""() => ({
-            math: document.querySelectorAll('.math').length,
-            typeset: [...document.querySelectorAll('.math')]
-                       .filter(e => e.querySelector('mjx-container')).length,
-            errors: document.querySelectorAll('mjx-merror').length,
-            images: [...document.querySelectorAll('img')].map(i => [i.src, i.complete, i.naturalWidth]),
-        })""")
-        page.screenshot(path=str(shots / "activations.png"), full_page=True)
-        blocked = list(page.blocked)
-    assert stats["math"] > 30 and stats["typeset"] == stats["math"], stats
-    assert stats["errors"] == 0
-    figures = [i for i in stats["images"] if "_images/" in i[0]]
-    assert len(figures) >= 5 and all(ok and width > 0 for _, ok, width in figures), figures
+    stats = page.evaluate("""() => ({
+        math: document.querySelectorAll('.math').length,
+        typeset: [...document.querySelectorAll('.math')].filter(e => e.querySelector('mjx-container')).length,
+        errors: document.querySelectorAll('mjx-merror').length,
+        images: [...document.querySelectorAll('img')].map(i => [i.src, i.complete, i.naturalWidth]),
+        links: [...document.querySelectorAll('a[href]')].map(a => a.href),
+    })""")
+    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+    assert stats["typeset"] == stats["math"] and stats["errors"] == 0, stats
+    bad = [i for i in stats["images"] if not (i[1] and i[2] > 0)]
+    assert not bad, bad
     assert [c for c in console if c[0] == "error"] == []
-    assert blocked == []  # nothing tried to leave 127.0.0.1
-    assert (shots / "activations.png").stat().st_size > 50_000
+    assert page.blocked == [], page.blocked   # nothing tried to leave 127.0.0.1
+    links.update(h for h in stats["links"] if h.startswith(url))
+    assert (SHOTS / f"{name}.png").stat().st_size > 20_000
+
+
+def test_every_internal_link_resolves(site):
+    url, page, _, links = site
+    if len(links) < 50:   # the page tests ran first and collected them; collect here if run alone
+        for name in PAGES:
+            page.goto(f"{url}/{name}.html", wait_until="load")
+            links.update(h for h in page.evaluate("() => [...document.querySelectorAll('a[href]')].map(a => a.href)")
+                         if h.startswith(url))
+    cache, broken = {}, []
+    for link in sorted(links):
+        target, fragment = urldefrag(link)
+        if target not in cache:
+            try:
+                with urllib.request.urlopen(target) as r:
+                    cache[target] = (r.status, r.read().decode("utf-8", "replace"))
+            except urllib.error.HTTPError as e:
+                cache[target] = (e.code, "")
+        status, body = cache[target]
+        if status != 200:
+            broken.append((link, status))
+        elif fragment and target.endswith(".html") and not re.search(rf'id="{re.escape(fragment)}"', body):
+            broken.append((link, "missing #fragment"))
+    assert len(cache) >= len(PAGES)
+    assert not broken, broken[:20]
+
+
+@pytest.mark.parametrize("term", ["sigmoid", "BPTT"])
+def test_search_finds(site, term):
+    url, page, console, _ = site
+    console.clear()
+    page.goto(f"{url}/search.html?q={term}", wait_until="load")
+    page.wait_for_selector("#search-results li", timeout=20000)
+    hits = page.evaluate("() => [...document.querySelectorAll('#search-results li a')].map(a => a.href)")
+    assert hits, term
+    assert [c for c in console if c[0] == "error"] == []
+    page.screenshot(path=str(SHOTS / f"search-{term}.png"), full_page=True)

@@ -9,7 +9,9 @@ from __future__ import annotations
 from . import (activations, backprop, bptt, clipping, errata, gradient_descent, hadamard,
                initialization, losses, lstm_gru, normalization, residual, vanishing_exploding)
 
-#: topic name -> its symbolic module (each has ``TOPIC`` and ``checks()``).
+# topic name -> its symbolic module (each has TOPIC and checks()); a plain comment, not a
+# documented attribute: its value's repr holds file paths, which would make the API page
+# depend on where the book is built.
 MODULES = {m.TOPIC: m for m in (activations, hadamard, backprop, losses, gradient_descent,
                                  vanishing_exploding, initialization, normalization, residual, bptt,
                                  clipping, lstm_gru, errata)}
