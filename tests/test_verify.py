@@ -136,3 +136,39 @@ def test_polynomial_stage_treats_function_applications_as_variables():
     # the later stages still decide what the polynomial stage leaves
     assert verify.symbolic_identity("t", "exp", sp.exp(x) * sp.exp(-x), 1).passed
     assert not verify.symbolic_identity("t", "chain", sp.diff(s, x), s * (1 - s)).passed
+
+
+def test_row_formats_every_cell_exactly():
+    c = verify.Check("t", "a | b", "central-difference", 1.234e-9, 1e-7, True, "d")
+    assert c.row() == ("t", "a | b", "central-difference", "1.2e-09", "1e-07", "pass")
+    exact = verify.Check("t", "n", "symbolic", 0.0, 0.0, False)
+    assert exact.row() == ("t", "n", "symbolic", "0.0e+00", "0 (exact)", "FAIL")
+    refuted = verify.Check("t", "n", "computed", np.inf, float("nan"), False)
+    assert refuted.row()[3:] == ("inf", "n/a", "FAIL")
+
+
+def test_markdown_and_text_tables_exactly():
+    checks = [verify.Check("t", "x | y", "symbolic", 0.0, 0.0, True),
+              verify.Check("u", "long check name", "complex-step", 3e-16, 1e-12, True)]
+    assert verify.markdown_table(checks) == "\n".join([
+        "| topic | check | method | error | tolerance | result |",
+        "|---|---|---|---|---|---|",
+        "| t | x \\| y | symbolic | 0.0e+00 | 0 (exact) | pass |",
+        "| u | long check name | complex-step | 3.0e-16 | 1e-12 | pass |"])
+    assert verify.markdown_table(checks[:1], with_topic=False).splitlines()[:2] == [
+        "| check | method | error | tolerance | result |", "|---|---|---|---|---|"]
+    lines = verify.text_table(checks).splitlines()
+    assert lines[0].split() == list(verify.HEADER)
+    widths = [len(w) for w in lines[1].split("  ")]
+    assert widths == [5, 15, 12, 7, 9, 6]
+    assert lines[3].startswith("u      long check name  complex-step  3.0e-16  1e-12      pass")
+
+
+def test_require_message_and_pass_through():
+    ok = verify.Check("t", "fine", "symbolic", 0.0, 0.0, True)
+    assert verify.require(ok) == [ok] and verify.require([ok, ok]) == [ok, ok]
+    bad = verify.Check("top", "broken", "central-difference", 3.2e-5, 1e-7, False, "in full")
+    with pytest.raises(verify.CheckFailed) as e:
+        verify.require([ok, bad])
+    assert str(e.value) == "check failed:\n  top: broken [central-difference] error 3.2e-05 > tol 1e-07 (in full)"
+    assert "fine" not in str(e.value)
