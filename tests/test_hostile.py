@@ -10,6 +10,8 @@ argument; never a silent NaN or a broadcast wrong shape. RuntimeWarnings are err
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 
@@ -154,12 +156,17 @@ def get(kwargs, slot):
     return kwargs[slot] if isinstance(slot, str) else kwargs[slot[0]][slot[1]]
 
 
-def names_in(kwargs):
-    out = list(kwargs)
-    for v in kwargs.values():
-        if isinstance(v, dict):
-            out += [str(k) for k in v]
-    return out
+def spellings(slot):
+    """How a message may name an argument: x; params['W1'] or W1; weights[0]."""
+    if isinstance(slot, str):
+        return [slot]
+    name, key = slot
+    return [f"{name}[{key}]"] if isinstance(key, int) else [f"{name}['{key}']", key]
+
+
+def named(name: str, message: str) -> bool:
+    """``name`` appears in ``message`` as a whole word: 'XXx' or 'params_x' do not name x."""
+    return re.search(rf"(?<![\w'\[]){re.escape(name)}(?![\w'\]])", message) is not None
 
 
 def finite_leaves(out):
@@ -207,10 +214,10 @@ def test_hostile_inputs(case):
                 out = fn(**kw)
             except (ValueError, TypeError) as e:
                 assert expect != "large" or label_name not in LARGE_OK, f"{where} raised for a legitimate value: {e}"
-                key = label_name if isinstance(slot, str) else str(slot[1])
                 # a value error names the argument; a shape mismatch may name the other side of it
-                names = [key] if expect in ("raise", "large") else [key, *names_in(kw)]
-                assert any(n in str(e) for n in names), f"{where}: the message names no argument: {e}"
+                names = spellings(slot) if expect in ("raise", "large") else [
+                    n for other in array_slots(kw) for n in spellings(other[0])] + list(kw)
+                assert any(named(n, str(e)) for n in names), f"{where}: the message names no argument: {e}"
                 continue
             assert expect != "raise", f"{where} returned instead of raising"
             if expect == "shape":
@@ -265,3 +272,18 @@ def test_bad_class_labels_raise(labels, match):
 def test_bad_rnn_class_targets_raise(targets):
     with pytest.raises((ValueError, TypeError), match="targets"):
         rnn.rnn_loss_and_grads(_rnn_params(), R(3, 1, 3), targets.reshape(3, 1), R(1, 4), loss="ce")
+
+
+@pytest.mark.parametrize("case", sorted(c for c in CASES if any(isinstance(v, dict) for v in CASES[c][1]().values())))
+def test_a_dict_argument_must_be_a_dict_with_its_keys(case):
+    fn, make, _ = CASES[case]
+    kwargs = make()
+    for name, value in kwargs.items():
+        if not isinstance(value, dict):
+            continue
+        for bad in (list(value.values()), {}, {**value, "extra": next(iter(value.values()))},
+                    {k: v for k, v in list(value.items())[1:]}):
+            if case.startswith("clipping.") and isinstance(bad, dict) and bad:
+                continue   # any non-empty dict of arrays is a valid set of gradients
+            with pytest.raises((ValueError, TypeError), match=re.escape(name)):
+                fn(**{**kwargs, name: bad})

@@ -28,6 +28,9 @@ def _learning_rate(lr) -> float:
 def gd_step(params: dict, grads: dict, lr) -> dict:
     """theta <- theta - lr * dL/dtheta for every parameter; returns new arrays."""
     lr = _learning_rate(lr)
+    for name, d in (("params", params), ("grads", grads)):
+        if not isinstance(d, dict):
+            raise TypeError(f"{name} must be a dict of arrays, got {type(d).__name__}")
     if set(params) != set(grads):
         raise ValueError(f"grads must have the keys of params {sorted(params)}, got {sorted(grads)}")
     out = {}

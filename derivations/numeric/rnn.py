@@ -116,9 +116,10 @@ def rnn_loss_and_grads(params: dict, x, targets, h0, loss: str = "mse", truncate
     ``loss="ce"``: softmax cross-entropy, targets are integer classes (T, N).
     Returns (L, grads) with grads keyed like ``RNN_PARAMS`` plus ``h0``.
     """
-    missing = set(RNN_PARAMS) - set(params)
-    if missing:
-        raise ValueError(f"params is missing {', '.join(sorted(missing))}")
+    if not isinstance(params, dict):
+        raise TypeError(f"params must be a dict of arrays keyed {', '.join(RNN_PARAMS)}, got {type(params).__name__}")
+    if set(params) != set(RNN_PARAMS):
+        raise ValueError(f"params must have the keys {', '.join(RNN_PARAMS)}, got {', '.join(sorted(map(str, params)))}")
     W_hy, b_y = float_array(params["W_hy"], "params['W_hy']"), float_array(params["b_y"], "params['b_y']")
     h, cache = rnn_forward(x, h0, params["W_hx"], params["W_hh"], params["b_h"])
     T, N, H = h.shape
