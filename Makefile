@@ -1,4 +1,4 @@
-# make html | test | serve | clean | mutation     (the first target run creates .venv)
+# make html | test | serve | clean | mutation | bench     (the first target run creates .venv)
 PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
@@ -8,7 +8,7 @@ SPHINXOPTS ?= -j auto -q
 # and a failure prints its whole traceback (the failed check by name), not a temp file.
 SPHINXBUILD = $(BIN)/sphinx-build -c . docs _build/html -n -W --keep-going -T $(SPHINXOPTS)
 
-.PHONY: html test serve clean distclean venv mutation
+.PHONY: html test serve clean distclean venv mutation bench
 .DEFAULT_GOAL := html
 
 venv: $(STAMP)
@@ -30,6 +30,10 @@ mutation: $(STAMP)
 	$(BIN)/python -m pip install --quiet -e '.[mutation]'
 	$(BIN)/mutmut run --max-children 2
 	$(BIN)/mutmut results
+
+# Benchmarks (slow, run on an idle machine): book build, kernels, imports, test suite -> _build/bench.json
+bench: $(STAMP)
+	$(BIN)/python -m tests.benchmarks
 
 serve: html
 	$(BIN)/python -m http.server 8000 --bind 127.0.0.1 --directory _build/html
