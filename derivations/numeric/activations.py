@@ -26,9 +26,14 @@ def _exp_neg_abs(x: np.ndarray) -> np.ndarray:
 
 def sigmoid(x):
     """sigma(x) = 1 / (1 + e^-x), computed as 1/(1+z) or z/(1+z) with z = e^-abs(x)."""
-    x = float_array(x, "x")
+    return _sigmoid(float_array(x, "x"))
+
+
+def _sigmoid(x: np.ndarray) -> np.ndarray:
+    # the stable sigmoid without input validation, for loops over already-validated arrays
     z = _exp_neg_abs(x)
-    return np.where(x >= 0, 1 / (1 + z), z / (1 + z))
+    r = 1 / (1 + z)
+    return np.where(x >= 0, r, z * r)
 
 
 def sigmoid_grad(x):

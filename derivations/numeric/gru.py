@@ -13,7 +13,7 @@ from typing import NamedTuple
 import numpy as np
 
 from ._validate import float_array, ndim
-from .activations import sigmoid
+from .activations import _sigmoid
 
 __all__ = ["GRUCache", "gru_forward", "gru_backward"]
 
@@ -46,15 +46,18 @@ def gru_forward(x, h0, W_ih, W_hh, b_ih, b_hh):
     if T == 0:
         raise ValueError("x must have at least one time step (T >= 1)")
     h, gates, gh_n = np.empty((T, N, H)), np.empty((T, N, 3 * H)), np.empty((T, N, H))
+    # the input projections of all steps in one matrix product: (T N, D) (D, 3H)
+    gi_all = (x.reshape(T * N, D) @ W_ih.T).reshape(T, N, 3 * H) + b_ih
     h_prev = h0
     for t in range(T):
-        gi = x[t] @ W_ih.T + b_ih
+        gi = gi_all[t]
         gh = h_prev @ W_hh.T + b_hh
-        rz = sigmoid(gi[:, :2 * H] + gh[:, :2 * H])
-        r, z = rz[:, :H], rz[:, H:]
-        n = np.tanh(gi[:, 2 * H:] + r * gh[:, 2 * H:])
-        h_prev = (1 - z) * n + z * h_prev
-        h[t], gates[t], gh_n[t] = h_prev, np.concatenate([r, z, n], axis=1), gh[:, 2 * H:]
+        gt = gates[t]
+        gt[:, :2 * H] = _sigmoid(gi[:, :2 * H] + gh[:, :2 * H])        # r, z
+        r, z = gt[:, :H], gt[:, H:2 * H]
+        gh_n[t] = gh[:, 2 * H:]
+        n = gt[:, 2 * H:] = np.tanh(gi[:, 2 * H:] + r * gh_n[t])
+        h_prev = h[t] = (1 - z) * n + z * h_prev
     return h, GRUCache(x, h0, W_ih, W_hh, h, gates, gh_n)
 
 
@@ -70,23 +73,23 @@ def gru_backward(dh, cache: GRUCache):
         raise ValueError(f"dh must have the shape of h, {cache.h.shape}, got {dh.shape}")
     x, h0, W_ih, W_hh, h, gates, gh_n = cache
     T, N, H = h.shape
-    dx = np.empty_like(x)
-    dW_ih, dW_hh = np.zeros_like(W_ih), np.zeros_like(W_hh)
-    db_ih, db_hh = np.zeros(3 * H), np.zeros(3 * H)
+    D = x.shape[2]
+    d_gi_all, d_gh_all = np.empty((T, N, 3 * H)), np.empty((T, N, 3 * H))
     carry = np.zeros((N, H))
     for t in range(T - 1, -1, -1):
-        r, z, n = np.split(gates[t], 3, axis=1)
+        gt = gates[t]
+        r, z, n = gt[:, :H], gt[:, H:2 * H], gt[:, 2 * H:]
         h_prev = h[t - 1] if t > 0 else h0
         g = dh[t] + carry
         da_n = g * (1 - z) * (1 - n**2)                     # dL/d(gi_n + r ⊙ gh_n)
-        da_z = g * (h_prev - n) * z * (1 - z)
-        da_r = da_n * gh_n[t] * r * (1 - r)
-        d_gi = np.concatenate([da_r, da_z, da_n], axis=1)   # (N, 3H)
-        d_gh = np.concatenate([da_r, da_z, da_n * r], axis=1)
-        dx[t] = d_gi @ W_ih
-        dW_ih += d_gi.T @ x[t]
-        db_ih += d_gi.sum(axis=0)
-        dW_hh += d_gh.T @ h_prev
-        db_hh += d_gh.sum(axis=0)
+        d_gi, d_gh = d_gi_all[t], d_gh_all[t]
+        d_gi[:, :H] = d_gh[:, :H] = da_n * gh_n[t] * r * (1 - r)           # r
+        d_gi[:, H:2 * H] = d_gh[:, H:2 * H] = g * (h_prev - n) * z * (1 - z)  # z
+        d_gi[:, 2 * H:] = da_n
+        d_gh[:, 2 * H:] = da_n * r
         carry = g * z + d_gh @ W_hh
-    return dx, carry, dW_ih, dW_hh, db_ih, db_hh
+    # the parameter gradients, summed over time, as single matrix products over all steps
+    gi2, gh2 = d_gi_all.reshape(T * N, 3 * H), d_gh_all.reshape(T * N, 3 * H)
+    h_prev = np.concatenate([h0[None], h[:-1]]).reshape(T * N, H)
+    dx = (gi2 @ W_ih).reshape(T, N, D)
+    return dx, carry, gi2.T @ x.reshape(T * N, D), gh2.T @ h_prev, gi2.sum(axis=0), gh2.sum(axis=0)

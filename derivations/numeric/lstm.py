@@ -13,7 +13,7 @@ from typing import NamedTuple
 import numpy as np
 
 from ._validate import float_array, ndim
-from .activations import sigmoid
+from .activations import _sigmoid
 
 __all__ = ["LSTMCache", "lstm_forward", "lstm_backward"]
 
@@ -48,16 +48,19 @@ def lstm_forward(x, h0, c0, W_ih, W_hh, b):
         raise ValueError("x must have at least one time step (T >= 1)")
     h, c = np.empty((T, N, H)), np.empty((T, N, H))
     gates, tanh_c = np.empty((T, N, 4 * H)), np.empty((T, N, H))
+    # the input projections of all steps in one matrix product: (T N, D) (D, 4H)
+    xw = (x.reshape(T * N, D) @ W_ih.T).reshape(T, N, 4 * H) + b
     h_prev, c_prev = h0, c0
     for t in range(T):
-        a = x[t] @ W_ih.T + h_prev @ W_hh.T + b                  # (N, 4H)
-        gt = np.concatenate([sigmoid(a[:, :2 * H]), np.tanh(a[:, 2 * H:3 * H]),
-                             sigmoid(a[:, 3 * H:])], axis=1)     # i, f | g | o
-        i, f, g, o = np.split(gt, 4, axis=1)
-        c_prev = f * c_prev + i * g
-        tanh_c[t] = np.tanh(c_prev)
-        h_prev = o * tanh_c[t]
-        h[t], c[t], gates[t] = h_prev, c_prev, gt
+        a = xw[t] + h_prev @ W_hh.T                              # (N, 4H)
+        gt = gates[t]
+        gt[:, :2 * H] = _sigmoid(a[:, :2 * H])                    # i, f
+        gt[:, 2 * H:3 * H] = np.tanh(a[:, 2 * H:3 * H])           # g
+        gt[:, 3 * H:] = _sigmoid(a[:, 3 * H:])                    # o
+        i, f, g, o = gt[:, :H], gt[:, H:2 * H], gt[:, 2 * H:3 * H], gt[:, 3 * H:]
+        c_prev = c[t] = f * c_prev + i * g
+        np.tanh(c_prev, out=tanh_c[t])
+        h_prev = h[t] = o * tanh_c[t]
     return h, LSTMCache(x, h0, c0, W_ih, W_hh, h, c, gates, tanh_c)
 
 
@@ -74,23 +77,24 @@ def lstm_backward(dh, cache: LSTMCache):
         raise ValueError(f"dh must have the shape of h, {cache.h.shape}, got {dh.shape}")
     x, h0, c0, W_ih, W_hh, h, c, gates, tanh_c = cache
     T, N, H = h.shape
-    dx = np.empty_like(x)
-    dW_ih, dW_hh, db = np.zeros_like(W_ih), np.zeros_like(W_hh), np.zeros(4 * H)
+    D = x.shape[2]
+    da_all = np.empty((T, N, 4 * H))                              # dL/da_t for every step
     dh_next, dc_next = np.zeros((N, H)), np.zeros((N, H))
     for t in range(T - 1, -1, -1):
-        i, f, g, o = np.split(gates[t], 4, axis=1)
+        gt = gates[t]
+        i, f, g, o = gt[:, :H], gt[:, H:2 * H], gt[:, 2 * H:3 * H], gt[:, 3 * H:]
         c_prev = c[t - 1] if t > 0 else c0
-        h_prev = h[t - 1] if t > 0 else h0
         dh_t = dh[t] + dh_next
-        do = dh_t * tanh_c[t]
         dc = dc_next + dh_t * o * (1 - tanh_c[t] ** 2)
-        di, df, dg = dc * g, dc * c_prev, dc * i
-        da = np.concatenate([di * i * (1 - i), df * f * (1 - f), dg * (1 - g**2),
-                             do * o * (1 - o)], axis=1)           # (N, 4H): dL/da_t
-        dx[t] = da @ W_ih
-        dW_ih += da.T @ x[t]
-        dW_hh += da.T @ h_prev
-        db += da.sum(axis=0)
+        da = da_all[t]
+        da[:, :H] = dc * g * i * (1 - i)
+        da[:, H:2 * H] = dc * c_prev * f * (1 - f)
+        da[:, 2 * H:3 * H] = dc * i * (1 - g**2)
+        da[:, 3 * H:] = dh_t * tanh_c[t] * o * (1 - o)
         dh_next = da @ W_hh
         dc_next = dc * f
-    return dx, dh_next, dc_next, dW_ih, dW_hh, db
+    # the parameter gradients, summed over time, as single matrix products over all steps
+    da2 = da_all.reshape(T * N, 4 * H)
+    h_prev = np.concatenate([h0[None], h[:-1]]).reshape(T * N, H)
+    dx = (da2 @ W_ih).reshape(T, N, D)
+    return dx, dh_next, dc_next, da2.T @ x.reshape(T * N, D), da2.T @ h_prev, da2.sum(axis=0)

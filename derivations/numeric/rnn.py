@@ -47,10 +47,11 @@ def rnn_forward(x, h0, W_hx, W_hh, b_h):
     if T == 0:
         raise ValueError("x must have at least one time step (T >= 1)")
     h = np.empty((T, N, H))
+    # the input projections of all steps in one matrix product: (T N, D) (D, H)
+    xw = (x.reshape(T * N, D) @ W_hx.T).reshape(T, N, H) + b_h
     prev = h0
     for t in range(T):
-        prev = np.tanh(x[t] @ W_hx.T + prev @ W_hh.T + b_h)
-        h[t] = prev
+        prev = h[t] = np.tanh(xw[t] + prev @ W_hh.T)
     return h, RNNCache(x, h0, W_hx, W_hh, h)
 
 
@@ -70,20 +71,20 @@ def rnn_backward(dh, cache: RNNCache, truncate: int | None = None):
     if truncate is not None:
         return _truncated(dh, cache, int(truncate))
     x, h0, W_hx, W_hh, h = cache
-    T = h.shape[0]
-    dx = np.empty_like(x)
-    dW_hx, dW_hh = np.zeros_like(W_hx), np.zeros_like(W_hh)
-    db_h = np.zeros(W_hh.shape[0])
+    T, N, H = h.shape
+    D = x.shape[2]
+    deltas = np.empty_like(h)                    # dL/da_t for every step
     carry = np.zeros_like(h0)                    # dL/dh_t arriving from step t+1
     for t in range(T - 1, -1, -1):
-        delta = (dh[t] + carry) * (1 - h[t] ** 2)  # tanh'(a_t) = 1 - h_t^2: at the pre-activation
-        h_prev = h[t - 1] if t > 0 else h0
-        dx[t] = delta @ W_hx
-        dW_hx += delta.T @ x[t]
-        dW_hh += delta.T @ h_prev                # t = 0 contributes delta_1 h_0^T
-        db_h += delta.sum(axis=0)
+        # tanh'(a_t) = 1 - h_t^2: the derivative at the pre-activation, written through h_t
+        delta = deltas[t] = (dh[t] + carry) * (1 - h[t] ** 2)
         carry = delta @ W_hh
-    return dx, carry, dW_hx, dW_hh, db_h
+    # the sums over time as single matrix products over all steps; h_prev starts with h_0,
+    # so dW_hh includes the t = 1 term delta_1 h_0^T
+    d2 = deltas.reshape(T * N, H)
+    h_prev = np.concatenate([h0[None], h[:-1]]).reshape(T * N, H)
+    dx = (d2 @ W_hx).reshape(T, N, D)
+    return dx, carry, d2.T @ x.reshape(T * N, D), d2.T @ h_prev, d2.sum(axis=0)
 
 
 def _truncated(dh, cache: RNNCache, k: int):
