@@ -198,3 +198,8 @@ def test_docstring_examples():
 
     result = doctest.testmod(A, optionflags=doctest.NORMALIZE_WHITESPACE)
     assert result.attempted >= 1 and result.failed == 0
+
+
+def test_leaky_relu_default_slope_is_one_hundredth():
+    np.testing.assert_array_equal(act.leaky_relu(np.array([-2.0, 0.0, 3.0])), [-0.02, 0.0, 3.0])
+    np.testing.assert_array_equal(act.leaky_relu_grad(np.array([-2.0, 3.0])), [0.01, 1.0])

@@ -112,3 +112,20 @@ def test_bad_input(call, message, rng):
     x, h0 = rng.standard_normal((5, 2, 3)), rng.standard_normal((2, 4))
     with pytest.raises(ValueError, match=message):
         call(p, x, h0)
+
+
+def test_truncated_backward_returns_every_gradient(rng):
+    """All five outputs of rnn_backward under truncation: k >= T is full BPTT, k = 1 is local."""
+    T = 9
+    p = B.init_rnn(3, 4, 2, rng)
+    x, h0 = rng.standard_normal((T, 2, 3)), rng.standard_normal((2, 4))
+    h, cache = rnn.rnn_forward(x, h0, p["W_hx"], p["W_hh"], p["b_h"])
+    dh = rng.standard_normal(h.shape)
+    for got, want in zip(rnn.rnn_backward(dh, cache, truncate=T + 3), rnn.rnn_backward(dh, cache)):
+        np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-15)
+    dx, dh0, dW_hx, dW_hh, db_h = rnn.rnn_backward(dh, cache, truncate=1)
+    delta = dh * (1 - h**2)                     # no carry: each step's own delta
+    np.testing.assert_allclose(dx, delta @ p["W_hx"], rtol=1e-12)
+    np.testing.assert_allclose(dh0, delta[0] @ p["W_hh"], rtol=1e-12)
+    np.testing.assert_allclose(dW_hx, np.einsum("tnh,tnd->hd", delta, x), rtol=1e-12)
+    np.testing.assert_allclose(db_h, delta.sum(axis=(0, 1)), rtol=1e-12)

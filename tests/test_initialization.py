@@ -1,5 +1,6 @@
 """Initialization: variance propagation, the Xavier and He variances, Monte Carlo."""
 
+import numpy as np
 import pytest
 
 from derivations.numeric import initialization as ini
@@ -40,3 +41,13 @@ def test_monte_carlo_tolerance_rejects_a_factor_of_two():
 def test_bad_input(call, message, rng):
     with pytest.raises(ValueError, match=message):
         call(rng)
+
+
+def test_smallest_valid_sizes_and_zero_variance(rng):
+    assert ini.xavier_variance(1, 1) == 1.0 and ini.he_variance(1) == 2.0
+    assert ini.he_normal(1, 1, rng).shape == (1, 1)
+    np.testing.assert_array_equal(ini.normal_weights(3, 2, 0.0, rng), np.zeros((2, 3)))
+    with pytest.raises(ValueError, match="n_in must be a positive integer"):
+        ini.normal_weights(0, 2, 1.0, rng)
+    with pytest.raises(ValueError, match="n_out must be a positive integer"):
+        ini.normal_weights(2, 0, 1.0, rng)

@@ -172,3 +172,16 @@ def test_require_message_and_pass_through():
         verify.require([ok, bad])
     assert str(e.value) == "check failed:\n  top: broken [central-difference] error 3.2e-05 > tol 1e-07 (in full)"
     assert "fine" not in str(e.value)
+
+
+def test_check_helpers_fill_every_field(rng):
+    x = rng.standard_normal(4)
+    c = verify.check_values("top", "nm", "closed-form", x, x)
+    assert (c.topic, c.name, c.method, c.tolerance, c.passed, c.error) == ("top", "nm", "closed-form", 1e-10, True, 0.0)
+    c = verify.check_gradient("top", "g", lambda v: float(np.sum(v**2)), 2 * x, x)
+    assert (c.topic, c.name, c.method, c.tolerance, c.passed) == ("top", "g", "central-difference", 1e-7, True)
+    c = verify.check_derivative("top", "d", np.sin, np.cos, x, method="complex-step")
+    assert (c.topic, c.name, c.method, c.tolerance, c.passed) == ("top", "d", "complex-step", 1e-12, True)
+    s = sp.Symbol("s")
+    c = verify.check_against_sympy("top", "sy", np.sin(x), sp.sin(s), s, x)
+    assert (c.topic, c.name, c.method, c.passed) == ("top", "sy", "sympy-vs-numpy", True)
