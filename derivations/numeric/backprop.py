@@ -117,7 +117,8 @@ def two_layer_loss_and_grads(params, X, Y, activation: str = "sigmoid"):
     loss = 0.5 * np.sum(diff**2) / N
     dH, dW2, db2 = affine_backward(diff / N, cache2)               # delta2 = (Y_hat - Y) / N
     dZ1 = elementwise_backward(dH, Z1, f_grad)                      # delta1 = (delta2 W2) ⊙ f'(Z1)
-    _, dW1, db1 = affine_backward(dZ1, cache1)
+    # the first layer's dL/dX is not needed: only its weight and bias gradients
+    dW1, db1 = dZ1.T @ cache1.x, dZ1.sum(axis=0)
     return float(loss), {"W1": dW1, "b1": db1, "W2": dW2, "b2": db2}
 
 

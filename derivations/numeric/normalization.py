@@ -54,10 +54,10 @@ def _eps(eps) -> float:
 
 
 def _normalize(x, gamma, beta, eps, axis):
-    mean = x.mean(axis=axis, keepdims=True)
-    var = x.var(axis=axis, keepdims=True)                    # biased: 1/n
+    xc = x - x.mean(axis=axis, keepdims=True)
+    var = np.mean(xc * xc, axis=axis, keepdims=True)         # biased: 1/n
     inv_std = 1.0 / np.sqrt(var + eps)
-    x_hat = (x - mean) * inv_std
+    x_hat = xc * inv_std
     return gamma * x_hat + beta, NormCache(x_hat, inv_std, gamma, axis)
 
 
