@@ -281,6 +281,21 @@ def state_gradient_by_lag(model: str, x, params, u, lags=None):
     return np.array(norms)
 
 
+def _backward_checks(label: str, forward, backward, args: list, names: tuple, rng) -> list[verify.Check]:
+    """``backward``'s gradient for every argument of ``forward`` against central differences,
+    with a random upstream gradient on every hidden state."""
+    h, cache = forward(*args)
+    dh = rng.standard_normal(h.shape)
+    grads = backward(dh, cache)
+    out = []
+    for j, name in enumerate(names):
+        def f(v, j=j):
+            return forward(*args[:j], v, *args[j + 1:])[0]
+        out.append(verify.check_vjp(TOPIC, f"{label} d{name}, T = {len(args[0])}, random dh on every step",
+                                    f, lambda _, j=j: grads[j], args[j], dout=dh, rng=rng))
+    return out
+
+
 def checks(seed: int = 0) -> list[verify.Check]:
     rng = np.random.default_rng(seed)
     out = list(proofs())
@@ -289,26 +304,12 @@ def checks(seed: int = 0) -> list[verify.Check]:
     h0, c0 = rng.standard_normal((N, H)), rng.standard_normal((N, H))
     W_ih, W_hh, b = init_lstm(D, H, rng, forget_bias=1.0)
     b = b + 0.1 * rng.standard_normal(b.shape)
-    h, cache = num_lstm.lstm_forward(x, h0, c0, W_ih, W_hh, b)
-    dh = rng.standard_normal(h.shape)
-    grads = num_lstm.lstm_backward(dh, cache)
-    args = [x, h0, c0, W_ih, W_hh, b]
-    for j, name in enumerate(("x", "h0", "c0", "W_ih", "W_hh", "b")):
-        def f(v, j=j):
-            return num_lstm.lstm_forward(*args[:j], v, *args[j + 1:])[0]
-        out.append(verify.check_vjp(TOPIC, f"lstm_backward d{name}, T = {T}, random dh on every step",
-                                    f, lambda _, j=j: grads[j], args[j], dout=dh, rng=rng))
+    out += _backward_checks("lstm_backward", num_lstm.lstm_forward, num_lstm.lstm_backward,
+                            [x, h0, c0, W_ih, W_hh, b], ("x", "h0", "c0", "W_ih", "W_hh", "b"), rng)
     W_ih, W_hh, b_ih, b_hh = init_gru(D, H, rng)
     b_ih, b_hh = b_ih + 0.1 * rng.standard_normal(3 * H), 0.1 * rng.standard_normal(3 * H)
-    h, cache = num_gru.gru_forward(x, h0, W_ih, W_hh, b_ih, b_hh)
-    dh = rng.standard_normal(h.shape)
-    grads = num_gru.gru_backward(dh, cache)
-    args = [x, h0, W_ih, W_hh, b_ih, b_hh]
-    for j, name in enumerate(("x", "h0", "W_ih", "W_hh", "b_ih", "b_hh")):
-        def f(v, j=j):
-            return num_gru.gru_forward(*args[:j], v, *args[j + 1:])[0]
-        out.append(verify.check_vjp(TOPIC, f"gru_backward d{name}, T = {T}, random dh on every step",
-                                    f, lambda _, j=j: grads[j], args[j], dout=dh, rng=rng))
+    out += _backward_checks("gru_backward", num_gru.gru_forward, num_gru.gru_backward,
+                            [x, h0, W_ih, W_hh, b_ih, b_hh], ("x", "h0", "W_ih", "W_hh", "b_ih", "b_hh"), rng)
     return out
 
 
