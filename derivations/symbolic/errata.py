@@ -168,9 +168,13 @@ def _sigmoid_grad_formula():
     return Evidence(ok, ok, "SymPy: d/dx (1+e⁻ˣ)⁻¹ − σ(1−σ) simplifies to 0")
 
 
+def _sigmoid_grad_max() -> float:
+    """The largest sigma' on a fine grid over [-40, 40]."""
+    return float(np.max(act.sigmoid_grad(np.linspace(-40, 40, 400001))))
+
+
 def _sigmoid_grad_range():
-    z = np.linspace(-40, 40, 400001)
-    m = float(np.max(act.sigmoid_grad(z)))
+    m = _sigmoid_grad_max()
     ok = m <= 0.25 and act.sigmoid_grad(np.array(0.0)) == 0.25
     return Evidence(ok, ok, f"max σ′ on a fine grid = {m:.6f}, σ′(0) = 1/4, σ′(±40) = {act.sigmoid_grad(np.array(40.0)):.1e}")
 
@@ -182,8 +186,7 @@ def _saturation():
 
 
 def _sigmoid_grad_large():
-    z = np.linspace(-40, 40, 400001)
-    m = float(np.max(act.sigmoid_grad(z)))
+    m = _sigmoid_grad_max()
     return Evidence(m > 1, m <= 0.25, f"σ′ never exceeds {m:.2f}; it tends to 0 at both ends, never to large values")
 
 
@@ -686,196 +689,192 @@ def _gru_update_gate():
 
 # ------------------------------------------------------------------ the claims
 
-def _c(key, source, topic, claim, verdict, correct, evidence, section=""):
-    return Claim(key, source, topic, claim, verdict, correct, evidence, section)
-
-
 CLAIMS: tuple[Claim, ...] = (
     # HBVN
-    _c("hbvn-hadamard-example", "HBVN", "Hadamard product and backprop",
+    Claim("hbvn-hadamard-example", "HBVN", "Hadamard product and backprop",
        "The Hadamard product of [[1,2],[3,4]] and [[5,6],[7,8]] is [[5,12],[21,32]], unlike the matrix product.",
        "correct", "As stated.", _hadamard_example),
-    _c("hbvn-hadamard-scaling", "HBVN", "Hadamard product and backprop",
+    Claim("hbvn-hadamard-scaling", "HBVN", "Hadamard product and backprop",
        "The Hadamard product scales each coordinate independently.",
        "correct", "$a \\odot b = \\operatorname{diag}(a)\\, b$.", _hadamard_is_diagonal_scaling),
-    _c("hbvn-dz", "HBVN", "Hadamard product and backprop",
+    Claim("hbvn-dz", "HBVN", "Hadamard product and backprop",
        "The gradient at the pre-activation is the upstream gradient times f′(z), elementwise.",
        "correct", "$\\partial L/\\partial z = \\partial L/\\partial h \\odot f'(z)$.", _dz_hadamard),
-    _c("hbvn-dW-outer", "HBVN", "Hadamard product and backprop",
+    Claim("hbvn-dW-outer", "HBVN", "Hadamard product and backprop",
        "dL/dW = (dL/dz) xᵀ and dL/db = dL/dz for z = Wx + b.",
        "correct", "As stated (column vectors, one sample).", _dW_outer),
-    _c("hbvn-dW2", "HBVN", "Hadamard product and backprop",
+    Claim("hbvn-dW2", "HBVN", "Hadamard product and backprop",
        "For ŷ = W₂H + b₂, dL/dW₂ = (ŷ − y)·H.",
        "imprecise", "$\\partial L/\\partial W_2 = (\\hat y - y) H^\\top$, an outer product with the shape of $W_2$.",
        _dW2_no_transpose, "backprop"),
-    _c("hbvn-dH", "HBVN", "Hadamard product and backprop",
+    Claim("hbvn-dH", "HBVN", "Hadamard product and backprop",
        "dL/dH = (ŷ − y)·W₂.",
        "incorrect", "$\\partial L/\\partial H = W_2^\\top (\\hat y - y)$.", _dH_no_transpose, "backprop"),
-    _c("hbvn-dW1", "HBVN", "Hadamard product and backprop",
+    Claim("hbvn-dW1", "HBVN", "Hadamard product and backprop",
        "dL/dW₁ = (ŷ − y)·W₂·f(W₁X+b₁)(1 − f(W₁X+b₁))·X.",
        "incorrect", "$\\partial L/\\partial W_1 = \\bigl[W_2^\\top(\\hat y - y) \\odot f'(z_1)\\bigr] X^\\top$.",
        _dW1_literal, "backprop"),
-    _c("hbvn-chain", "HBVN", "Hadamard product and backprop",
+    Claim("hbvn-chain", "HBVN", "Hadamard product and backprop",
        "The gradient for an early layer is the product of the later layers' Jacobians (chain rule), computed output first.",
        "correct", "As stated; in column convention the product is transposed.", _chain_of_jacobians),
-    _c("hbvn-sigmoid-grad", "HBVN", "Activations", "σ′(z) = σ(z)(1 − σ(z)).",
+    Claim("hbvn-sigmoid-grad", "HBVN", "Activations", "σ′(z) = σ(z)(1 − σ(z)).",
        "correct", "As stated.", _sigmoid_grad_formula),
-    _c("hbvn-sigmoid-range", "HBVN", "Activations", "σ′ lies between 0 and 1/4.",
+    Claim("hbvn-sigmoid-range", "HBVN", "Activations", "σ′ lies between 0 and 1/4.",
        "correct", "$0 < \\sigma' \\le 1/4$, the maximum at $z = 0$.", _sigmoid_grad_range),
-    _c("hbvn-saturation", "HBVN", "Activations", "σ′ and tanh′ are tiny far from 0.",
+    Claim("hbvn-saturation", "HBVN", "Activations", "σ′ and tanh′ are tiny far from 0.",
        "correct", "As stated.", _saturation),
-    _c("hbvn-relu", "HBVN", "Vanishing and exploding gradients",
+    Claim("hbvn-relu", "HBVN", "Vanishing and exploding gradients",
        "ReLU's derivative is 1 for positive inputs, so it vanishes less than sigmoid in deep networks.",
        "correct", "As stated (with He initialization).", _relu_vs_sigmoid),
-    _c("hbvn-depth", "HBVN", "Vanishing and exploding gradients",
+    Claim("hbvn-depth", "HBVN", "Vanishing and exploding gradients",
        "With sigmoid in every layer the gradient shrinks layer after layer.",
        "correct", "As stated.", _depth_vanishing_sigmoid),
-    _c("hbvn-bn", "HBVN", "Normalization",
+    Claim("hbvn-bn", "HBVN", "Normalization",
        "Batch normalization keeps activations in a range where gradients do not become too small.",
        "imprecise", "It moves pre-activations to where $\\sigma'$ is largest, but each sigmoid layer still "
        "multiplies the gradient by at most 1/4.", _bn_and_saturating, "normalization"),
-    _c("hbvn-resnet", "HBVN", "Residual connections",
+    Claim("hbvn-resnet", "HBVN", "Residual connections",
        "Skip connections let the gradient reach earlier layers directly.",
        "correct", "The block Jacobian is $I + \\partial F/\\partial h$.", _residual_path),
-    _c("hbvn-zscore-arith", "HBVN", "Normalization", "(100 − 50)/20 = 2.5 and (10 − 50)/20 = −2.",
+    Claim("hbvn-zscore-arith", "HBVN", "Normalization", "(100 − 50)/20 = 2.5 and (10 − 50)/20 = −2.",
        "correct", "As stated.", _zscore_arith),
-    _c("hbvn-zscore-mean", "HBVN", "Normalization", "After subtracting the mean, the mean is 0.",
+    Claim("hbvn-zscore-mean", "HBVN", "Normalization", "After subtracting the mean, the mean is 0.",
        "correct", "As stated.", _zscore_mean_zero),
-    _c("hbvn-zscore-std", "HBVN", "Normalization",
+    Claim("hbvn-zscore-std", "HBVN", "Normalization",
        "The new standard deviation is (1/n) Σ ((xᵢ − μ)/σ)² = 1.",
        "imprecise", "That expression is the variance; both it and the standard deviation equal 1.", _zscore_new_std),
-    _c("hbvn-zscore-example", "HBVN", "Normalization",
+    Claim("hbvn-zscore-example", "HBVN", "Normalization",
        "For (100, 50, 10, 5, 1): variance 1600.16, σ ≈ 40, z ≈ (1.67, 0.42, −0.58, −0.71, −0.81).",
        "incorrect", "Variance 1422.96, σ ≈ 37.72, z ≈ (1.77, 0.45, −0.62, −0.75, −0.85).",
        _zscore_example_variance, "normalization"),
-    _c("hbvn-zscore-symmetric", "HBVN", "Normalization",
+    Claim("hbvn-zscore-symmetric", "HBVN", "Normalization",
        "Standardizing makes the data symmetric around 0.",
        "incorrect", "It centres and rescales; the skewness is unchanged.", _zscore_symmetric, "normalization"),
-    _c("hbvn-zscore-compress", "HBVN", "Normalization",
+    Claim("hbvn-zscore-compress", "HBVN", "Normalization",
        "Standardizing compresses large values and expands small ones.",
        "incorrect", "It is an affine map: every gap is divided by the same σ, ratios of gaps are unchanged.",
        _zscore_compress, "normalization"),
-    _c("hbvn-input-norm-vanish", "HBVN", "Normalization",
+    Claim("hbvn-input-norm-vanish", "HBVN", "Normalization",
        "Normalizing the inputs keeps sigmoid/tanh out of saturation and so prevents vanishing gradients.",
        "incorrect", "Input normalization does not control later layers, and $\\sigma' \\le 1/4$ per layer "
        "still compounds.", _input_norm_deep, "vanishing-exploding"),
-    _c("hbvn-input-norm-explode", "HBVN", "Normalization",
+    Claim("hbvn-input-norm-explode", "HBVN", "Normalization",
        "Normalizing the inputs prevents exploding gradients.",
        "incorrect", "Explosion comes from the weights (the Jacobians' norms), not the input scale.",
        _input_norm_explosion, "initialization"),
-    _c("hbvn-input-size-updates", "HBVN", "Normalization",
+    Claim("hbvn-input-size-updates", "HBVN", "Normalization",
        "Large activations entering a layer make its weight updates large.",
        "correct", "$\\partial L/\\partial W = \\delta x^\\top$ is proportional to the layer's input.",
        _weight_grad_scales_with_input),
     # UG
-    _c("ug-update-rule", "UG", "Gradient descent", "The update is W_new = W_old − α W_old.",
+    Claim("ug-update-rule", "UG", "Gradient descent", "The update is W_new = W_old − α W_old.",
        "incorrect", "$W \\leftarrow W - \\alpha\\, \\partial L/\\partial W$.", _update_formula_wrong, "gradient-descent"),
-    _c("ug-activation-large-derivative", "UG", "Activations",
+    Claim("ug-activation-large-derivative", "UG", "Activations",
        "An activation whose derivative is large in some region can cause explosion.",
        "imprecise", "The common activations' derivatives are at most 1; explosion comes from the weights.",
        _max_activation_derivatives, "vanishing-exploding"),
-    _c("ug-init", "UG", "Initialization", "Weights initialized too large or too small make gradients unstable.",
+    Claim("ug-init", "UG", "Initialization", "Weights initialized too large or too small make gradients unstable.",
        "correct", "As stated.", _init_scale),
-    _c("ug-relu", "UG", "Vanishing and exploding gradients",
+    Claim("ug-relu", "UG", "Vanishing and exploding gradients",
        "ReLU-family activations have a constant derivative for positive inputs and ease vanishing.",
        "correct", "As stated.", _relu_vs_sigmoid),
-    _c("ug-he-glorot", "UG", "Initialization", "He or Glorot initialization reduces gradient instability.",
+    Claim("ug-he-glorot", "UG", "Initialization", "He or Glorot initialization reduces gradient instability.",
        "correct", "With the matching activation (He for ReLU, Glorot for tanh).", _he_glorot),
-    _c("ug-residual", "UG", "Residual connections", "Residual connections ease vanishing gradients.",
+    Claim("ug-residual", "UG", "Residual connections", "Residual connections ease vanishing gradients.",
        "correct", "As stated.", _residual_path),
-    _c("ug-learning-rate", "UG", "Gradient descent",
+    Claim("ug-learning-rate", "UG", "Gradient descent",
        "Tuning the learning rate and momentum avoids vanishing or exploding gradients.",
        "imprecise", "The learning rate scales the update; it does not change how the gradient propagates "
        "backwards.", _lr_and_vanishing, "vanishing-exploding"),
-    _c("ug-saturation", "UG", "Activations", "Sigmoid and tanh derivatives approach 0 for large |x|.",
+    Claim("ug-saturation", "UG", "Activations", "Sigmoid and tanh derivatives approach 0 for large |x|.",
        "correct", "As stated.", _saturation),
     # QA
-    _c("qa-adam", "QA", "Gradient descent", "Switching the optimizer to Adam solves vanishing and exploding gradients.",
+    Claim("qa-adam", "QA", "Gradient descent", "Switching the optimizer to Adam solves vanishing and exploding gradients.",
        "imprecise", "Adam rescales each parameter's step; the backpropagated gradient is the same.", _adam_rescales,
        "gradient-descent"),
-    _c("qa-lstm-explode", "QA", "LSTM and GRU", "LSTM and GRU gates avoid exploding gradients.",
+    Claim("qa-lstm-explode", "QA", "LSTM and GRU", "LSTM and GRU gates avoid exploding gradients.",
        "incorrect", "Gated networks can explode; clipping is still used.", _gates_explode, "lstm-gru"),
-    _c("qa-lstm-vanish", "QA", "LSTM and GRU", "LSTM and GRU gates avoid vanishing gradients.",
+    Claim("qa-lstm-vanish", "QA", "LSTM and GRU", "LSTM and GRU gates avoid vanishing gradients.",
        "imprecise", "Only while the forget (update) gate stays near 1, e.g. with a positive forget-gate bias.",
        _gates_vanish, "lstm-gru"),
-    _c("qa-three-gates", "QA", "LSTM and GRU", "The LSTM has three gates: input, forget and output.",
+    Claim("qa-three-gates", "QA", "LSTM and GRU", "The LSTM has three gates: input, forget and output.",
        "correct", "As stated; the fourth block, the candidate $g$, is not a gate.", _lstm_three_gates),
-    _c("qa-gru-update", "QA", "LSTM and GRU", "The GRU's update gate controls how old and new state are combined.",
+    Claim("qa-gru-update", "QA", "LSTM and GRU", "The GRU's update gate controls how old and new state are combined.",
        "correct", "$h_t = (1 - z_t) \\odot n_t + z_t \\odot h_{t-1}$.", _gru_update_gate),
-    _c("qa-input-scale", "QA", "Normalization",
+    Claim("qa-input-scale", "QA", "Normalization",
        "A very large input feature makes gradients explode, a very small one makes them vanish.",
        "incorrect", "Large inputs saturate tanh/sigmoid units and shrink the gradient; small inputs leave "
        "$f' \\approx f'(0)$ and do not.", _input_scale_example, "vanishing-exploding"),
-    _c("qa-input-norm", "QA", "Normalization", "Normalizing the inputs prevents vanishing and exploding gradients.",
+    Claim("qa-input-norm", "QA", "Normalization", "Normalizing the inputs prevents vanishing and exploding gradients.",
        "incorrect", "It does not control the later layers' Jacobians.", _input_norm_deep, "vanishing-exploding"),
     # FBLG
-    _c("fblg-mse", "FBLG", "Losses", "MSE is (1/n) Σ (ŷᵢ − yᵢ)².", "correct", "As stated.", _mse_definition),
-    _c("fblg-ce", "FBLG", "Losses", "Cross-entropy is −Σ yᵢ log ŷᵢ, used with softmax.", "correct", "As stated.",
+    Claim("fblg-mse", "FBLG", "Losses", "MSE is (1/n) Σ (ŷᵢ − yᵢ)².", "correct", "As stated.", _mse_definition),
+    Claim("fblg-ce", "FBLG", "Losses", "Cross-entropy is −Σ yᵢ log ŷᵢ, used with softmax.", "correct", "As stated.",
        _ce_definition),
-    _c("fblg-bce", "FBLG", "Losses", "Binary cross-entropy is −[y log ŷ + (1 − y) log(1 − ŷ)], used with sigmoid.",
+    Claim("fblg-bce", "FBLG", "Losses", "Binary cross-entropy is −[y log ŷ + (1 − y) log(1 − ŷ)], used with sigmoid.",
        "correct", "As stated.", _bce_definition),
-    _c("fblg-mse-grad", "FBLG", "Losses", "The MSE derivative is (2/n) Σ (ŷᵢ − yᵢ).",
+    Claim("fblg-mse-grad", "FBLG", "Losses", "The MSE derivative is (2/n) Σ (ŷᵢ − yᵢ).",
        "incorrect", "$\\partial L/\\partial \\hat y_i = \\tfrac{2}{n}(\\hat y_i - y_i)$, one entry per output.",
        _mse_grad_sum, "losses"),
-    _c("fblg-sigmoid-grad", "FBLG", "Activations", "For y = σ(z), dy/dz = y(1 − y).", "correct", "As stated.",
+    Claim("fblg-sigmoid-grad", "FBLG", "Activations", "For y = σ(z), dy/dz = y(1 − y).", "correct", "As stated.",
        _sigmoid_grad_formula),
-    _c("fblg-relu-grad", "FBLG", "Activations", "ReLU's derivative is 1 for z > 0 and 0 for z ≤ 0.",
+    Claim("fblg-relu-grad", "FBLG", "Activations", "ReLU's derivative is 1 for z > 0 and 0 for z ≤ 0.",
        "correct", "As stated (0 at z = 0 is a convention).", _relu_grad),
-    _c("fblg-dz-dW", "FBLG", "Hadamard product and backprop", "∂z₂/∂W₂ = a₁, hence dL/dW₂.",
+    Claim("fblg-dz-dW", "FBLG", "Hadamard product and backprop", "∂z₂/∂W₂ = a₁, hence dL/dW₂.",
        "imprecise", "$\\partial L/\\partial W_2 = (\\partial L/\\partial z_2)\\, a_1^\\top$.", _dz_dW_shape, "backprop"),
-    _c("fblg-db", "FBLG", "Hadamard product and backprop", "∂z₂/∂b₂ = 1, so dL/db₂ = dL/dz₂.", "correct",
+    Claim("fblg-db", "FBLG", "Hadamard product and backprop", "∂z₂/∂b₂ = 1, so dL/db₂ = dL/dz₂.", "correct",
        "As stated for one sample (a sum over the batch).", _db_identity),
-    _c("fblg-gd", "FBLG", "Gradient descent", "Gradient descent updates θ ← θ − α∇L(θ).", "correct", "As stated.",
+    Claim("fblg-gd", "FBLG", "Gradient descent", "Gradient descent updates θ ← θ − α∇L(θ).", "correct", "As stated.",
        _gd_update),
-    _c("fblg-steepest", "FBLG", "Gradient descent", "The gradient is the direction of steepest ascent.", "correct",
+    Claim("fblg-steepest", "FBLG", "Gradient descent", "The gradient is the direction of steepest ascent.", "correct",
        "As stated.", _steepest_ascent),
-    _c("fblg-lr", "FBLG", "Gradient descent", "Too large a learning rate diverges; too small converges slowly.",
+    Claim("fblg-lr", "FBLG", "Gradient descent", "Too large a learning rate diverges; too small converges slowly.",
        "correct", "On a quadratic, divergence exactly when $\\alpha > 2/\\lambda_{\\max}$.", _lr_too_large),
-    _c("fblg-sgd", "FBLG", "Gradient descent", "SGD's single-sample gradients are noisy and oscillate near the minimum.",
+    Claim("fblg-sgd", "FBLG", "Gradient descent", "SGD's single-sample gradients are noisy and oscillate near the minimum.",
        "correct", "As stated.", _sgd_noise),
-    _c("fblg-product", "FBLG", "Vanishing and exploding gradients",
+    Claim("fblg-product", "FBLG", "Vanishing and exploding gradients",
        "Local factors slightly above 1 (below 1) compound exponentially over many layers.", "correct", "As stated.",
        _product_slightly_above_one),
-    _c("fblg-init", "FBLG", "Initialization", "Too-large initial weights cause explosion, too-small vanishing.",
+    Claim("fblg-init", "FBLG", "Initialization", "Too-large initial weights cause explosion, too-small vanishing.",
        "correct", "As stated.", _init_scale),
-    _c("fblg-sigmoid-explode", "FBLG", "Activations",
+    Claim("fblg-sigmoid-explode", "FBLG", "Activations",
        "Sigmoid's derivative can become very large for large or small inputs, causing explosion.",
        "incorrect", "$\\sigma' \\le 1/4$ everywhere; it only tends to 0.", _sigmoid_grad_large, "activations"),
-    _c("fblg-tanh", "FBLG", "Activations", "tanh also saturates at both ends.", "correct", "As stated.", _saturation),
+    Claim("fblg-tanh", "FBLG", "Activations", "tanh also saturates at both ends.", "correct", "As stated.", _saturation),
     # BPTT
-    _c("bptt-output-delta", "BPTT", "BPTT", "The output delta is ∂ℓ/∂y_t · g′(y_t).",
+    Claim("bptt-output-delta", "BPTT", "BPTT", "The output delta is ∂ℓ/∂y_t · g′(y_t).",
        "incorrect", "$g'$ is evaluated at the output layer's pre-activation, not at $y_t = g(\\cdot)$.",
        _bptt_output_delta, "bptt"),
-    _c("bptt-hidden-delta", "BPTT", "BPTT",
+    Claim("bptt-hidden-delta", "BPTT", "BPTT",
        "The hidden delta is δ_tʸ W_hyᵀ · f′(h_t) + δ_{t+1}ʰ W_hhᵀ · f′(h_t).",
        "incorrect", "$\\delta_t = (1 - h_t^2) \\odot (W_{hy}^\\top e_t + W_{hh}^\\top \\delta_{t+1})$: "
        "$f'$ at $a_t$, matrices on the left.", _bptt_hidden_delta, "bptt"),
-    _c("bptt-whh-sum", "BPTT", "BPTT", "The W_hh gradient is Σ_{t=2}^{T} δ_t h_{t−1}ᵀ.",
+    Claim("bptt-whh-sum", "BPTT", "BPTT", "The W_hh gradient is Σ_{t=2}^{T} δ_t h_{t−1}ᵀ.",
        "incorrect", "The sum starts at $t = 1$ with $h_0$; the source itself allows a random $h_0$.",
        _bptt_whh_sum, "bptt"),
-    _c("bptt-other-sums", "BPTT", "BPTT", "The W_hx and W_hy gradients are Σ δ_t x_tᵀ and Σ δ_tʸ h_tᵀ.",
+    Claim("bptt-other-sums", "BPTT", "BPTT", "The W_hx and W_hy gradients are Σ δ_t x_tᵀ and Σ δ_tʸ h_tᵀ.",
        "correct", "As stated.", _bptt_other_sums),
-    _c("bptt-collapsed", "BPTT", "BPTT", "Unrolled, δ_t = δ_tʸ (W_hyᵀ k^t).",
+    Claim("bptt-collapsed", "BPTT", "BPTT", "Unrolled, δ_t = δ_tʸ (W_hyᵀ k^t).",
        "incorrect", "A sum over later steps, $\\sum_{s \\ge t} k^{s-t+1}(\\dots)$; small for early $t$.",
        _bptt_collapsed, "bptt"),
-    _c("bptt-k-powers", "BPTT", "BPTT", "0.5¹⁰ ≈ 0.00098, 0.5²⁰ ≈ 0.00000095, 1.5¹⁰ ≈ 57.67, 1.5²⁰ ≈ 33252.32.",
+    Claim("bptt-k-powers", "BPTT", "BPTT", "0.5¹⁰ ≈ 0.00098, 0.5²⁰ ≈ 0.00000095, 1.5¹⁰ ≈ 57.67, 1.5²⁰ ≈ 33252.32.",
        "incorrect", "1.5²⁰ ≈ 3325.26 (the other three are right).", _k_powers, "bptt"),
-    _c("bptt-k-powers-right", "BPTT", "BPTT", "0.5¹⁰ ≈ 0.00098, 0.5²⁰ ≈ 0.00000095, 1.5¹⁰ ≈ 57.67.",
+    Claim("bptt-k-powers-right", "BPTT", "BPTT", "0.5¹⁰ ≈ 0.00098, 0.5²⁰ ≈ 0.00000095, 1.5¹⁰ ≈ 57.67.",
        "correct", "As stated.", _k_powers_small),
-    _c("bptt-tanh-range", "BPTT", "Activations", "tanh′ lies in [−1, 1].",
+    Claim("bptt-tanh-range", "BPTT", "Activations", "tanh′ lies in [−1, 1].",
        "imprecise", "$\\tanh' = 1 - \\tanh^2 \\in (0, 1]$.", _tanh_grad_range, "activations"),
-    _c("bptt-f-above-one", "BPTT", "BPTT", "Explosion happens when f′ > 1 at every step (e.g. ReLU with large weights).",
+    Claim("bptt-f-above-one", "BPTT", "BPTT", "Explosion happens when f′ > 1 at every step (e.g. ReLU with large weights).",
        "imprecise", "$\\tanh' \\le 1$ and ReLU$' \\le 1$; the growth comes from $W_{hh}$.", _explosion_needs_weights,
        "bptt"),
-    _c("bptt-clipping", "BPTT", "Gradient clipping", "Gradient clipping limits each gradient's absolute value to a threshold.",
+    Claim("bptt-clipping", "BPTT", "Gradient clipping", "Gradient clipping limits each gradient's absolute value to a threshold.",
        "imprecise", "Clipping the global norm keeps the direction; clipping values does not.",
        _value_clipping_direction, "clipping"),
-    _c("bptt-l2", "BPTT", "BPTT", "L2 regularization prevents exploding gradients.",
+    Claim("bptt-l2", "BPTT", "BPTT", "L2 regularization prevents exploding gradients.",
        "imprecise", "It shrinks weights over training; it does not bound the gradient at given weights.",
        _l2_does_not_bound, "clipping"),
-    _c("bptt-leaky", "BPTT", "Activations", "Leaky ReLU has a nonzero derivative for negative inputs.",
+    Claim("bptt-leaky", "BPTT", "Activations", "Leaky ReLU has a nonzero derivative for negative inputs.",
        "correct", "As stated.", _leaky_nonzero),
-    _c("bptt-small-update", "BPTT", "Gradient descent", "A tiny gradient gives a tiny update ΔW = −η ∂L/∂W.",
+    Claim("bptt-small-update", "BPTT", "Gradient descent", "A tiny gradient gives a tiny update ΔW = −η ∂L/∂W.",
        "correct", "As stated.", _grad_step_small),
 )
 
@@ -918,10 +917,11 @@ def markdown(results) -> str:
     return "\n".join(lines)
 
 
-def checks(seed: int = 0) -> list[verify.Check]:
-    """One check per claim: its recorded verdict agrees with the computed evidence."""
+def checks(seed: int = 0, results=None) -> list[verify.Check]:
+    """One check per claim: its recorded verdict agrees with the computed evidence.
+    ``results`` from :func:`evaluate` are reused when given (the page evaluates once)."""
     out = []
-    for c, e in evaluate():
+    for c, e in (evaluate() if results is None else results):
         ok = consistent(c, e)
         out.append(verify.Check(TOPIC, f"{c.source} {c.key}: {c.verdict}", "computed",
                                 0.0 if ok else np.inf, float("nan"), ok, e.text))
