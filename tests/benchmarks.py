@@ -22,7 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .conftest import BIN, ROOT, sphinx_build
+from .conftest import BIN, ROOT, copy_project, executed, sphinx_build
 
 TOPIC_MODULES = ["activations", "hadamard", "backprop", "losses", "gradient_descent", "vanishing_exploding",
                  "initialization", "normalization", "rnn", "clipping", "lstm", "gru"]
@@ -179,10 +179,6 @@ def execution_seconds(cache: Path) -> dict[str, float]:
     return {Path(uri).stem: json.loads(data)["execution_seconds"] for uri, data in rows}
 
 
-def executed(log: str) -> set[str]:
-    return set(re.findall(r"docs/(\w+)\.md: Executing notebook", log))
-
-
 def timed_build(root: Path, out: Path):
     t0 = time.perf_counter()
     b = sphinx_build(root, out)
@@ -194,9 +190,7 @@ def timed_build(root: Path, out: Path):
 
 def book() -> dict:
     tmp = Path(tempfile.mkdtemp(prefix="bench-"))
-    root = tmp / "book"
-    shutil.copytree(ROOT, root, ignore=shutil.ignore_patterns(
-        ".venv", "_build", ".git", "__pycache__", ".pytest_cache", ".hypothesis", "*.egg-info", "mutants"))
+    root = copy_project(tmp / "book")
     out = root / "_build"
     res = {}
     res["clean_s"], b = timed_build(root, out)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import re
+import shutil
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -24,6 +26,18 @@ BIN = Path(sys.executable).parent
 
 KERNEL_START_FAILURES = ("Address already in use", "Kernel died before replying",
                          "Kernel didn't respond", "DeadKernelError")
+
+
+def copy_project(dest: Path) -> Path:
+    """A copy of the sources (no venv, build output, caches or mutants) at ``dest``."""
+    shutil.copytree(ROOT, dest, ignore=shutil.ignore_patterns(
+        ".venv", "_build", ".git", "__pycache__", ".pytest_cache", ".hypothesis", "*.egg-info", "mutants"))
+    return dest
+
+
+def executed(log: str) -> set[str]:
+    """The pages a build's log says it executed (not taken from the cache)."""
+    return set(re.findall(r"docs/(\w+)\.md: Executing notebook", log))
 
 
 @dataclass

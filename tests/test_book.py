@@ -4,7 +4,6 @@ import hashlib
 import html
 import os
 import re
-import shutil
 import subprocess
 import sys
 import time
@@ -20,7 +19,7 @@ from derivations.symbolic import activations as A
 from derivations.symbolic import backprop as B
 from derivations.symbolic import hadamard as Hd
 
-from .conftest import ROOT, sphinx_build
+from .conftest import ROOT, copy_project, executed, sphinx_build
 
 pytestmark = pytest.mark.book
 PAGES = ["index", "verification", *TOPICS, "report", "api", "references"]
@@ -138,16 +137,9 @@ def test_bibliography_cites_primary_papers(book):
 # ----------------------------------------------------------------- a copy of the project
 
 
-def executed(build) -> set[str]:
-    return set(re.findall(r"docs/(\w+)\.md: Executing notebook", build.log))
-
-
 @pytest.fixture(scope="module")
 def project(tmp_path_factory):
-    dest = tmp_path_factory.mktemp("project") / "book"
-    shutil.copytree(ROOT, dest, ignore=shutil.ignore_patterns(
-        ".venv", "_build", ".git", "__pycache__", ".pytest_cache", ".hypothesis", "*.egg-info", "mutants"))
-    return dest
+    return copy_project(tmp_path_factory.mktemp("project") / "book")
 
 
 def tree_digest(html: Path) -> dict[str, str]:
@@ -163,7 +155,7 @@ def test_edits_re_execute_exactly_the_pages_that_need_it(project, book):
     if first.returncode != 0:
         Path("/tmp/first_build.log").write_text(first.log)
     assert first.returncode == 0, first.log[-8000:]
-    assert executed(first) == NOTEBOOKS
+    assert executed(first.log) == NOTEBOOKS
 
     # Reproducible build: this clean build of a copy of the sources, in another directory with
     # its own empty cache, is byte-identical to the session's clean build (HTML, images, search
@@ -174,14 +166,14 @@ def test_edits_re_execute_exactly_the_pages_that_need_it(project, book):
 
     t0 = time.perf_counter()
     again = sphinx_build(project, out)
-    assert again.returncode == 0 and executed(again) == set()
+    assert again.returncode == 0 and executed(again.log) == set()
     no_change = time.perf_counter() - t0
 
     page = project / "docs" / "activations.md"
     page.write_text(page.read_text().replace(
         "## The sigmoid\n", "## The sigmoid\n\nA sentence added by the freshness test.\n"))
     text_edit = sphinx_build(project, out)
-    assert text_edit.returncode == 0 and executed(text_edit) == set()
+    assert text_edit.returncode == 0 and executed(text_edit.log) == set()
     assert "Using cached notebook" in text_edit.log
     assert "A sentence added by the freshness test." in read(text_edit, "activations")
 
@@ -191,7 +183,7 @@ def test_edits_re_execute_exactly_the_pages_that_need_it(project, book):
     assert module_edit.returncode == 0, module_edit.log[-3000:]
     # exactly the pages importing numeric.normalization: directly (the chapter, and the
     # errata page's evidence), or (the report) through the registry of every symbolic topic
-    assert executed(module_edit) == {"normalization", "errata", "report"}
+    assert executed(module_edit.log) == {"normalization", "errata", "report"}
     print(f"no-change rebuild {no_change:.1f} s")
 
 
