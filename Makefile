@@ -6,7 +6,9 @@ STAMP  := $(VENV)/.installed-stamp
 SPHINXOPTS ?= -j auto -q
 # The book is always built strictly: nitpicky, warnings are errors, report them all,
 # and a failure prints its whole traceback (the failed check by name), not a temp file.
-SPHINXBUILD = $(BIN)/sphinx-build -c . docs _build/html -n -W --keep-going -T $(SPHINXOPTS)
+# Sphinx's parsed pages (.doctrees) live beside the HTML, not in it: removing _build/html
+# rewrites the HTML from them without reading (or executing) a page again.
+SPHINXBUILD = $(BIN)/sphinx-build -c . docs _build/html -d _build/.doctrees -n -W --keep-going -T $(SPHINXOPTS)
 
 .PHONY: html test serve clean distclean venv mutation bench
 .DEFAULT_GOAL := html

@@ -48,11 +48,12 @@ class Build:
 
 
 def sphinx_build(root: Path, out: Path, *extra: str) -> Build:
-    """Run the README's strict build of the book in ``root`` into ``out`` (html in out/html)."""
+    """Run the README's strict build of the book in ``root`` into ``out`` (html in out/html,
+    Sphinx's parsed pages in out/.doctrees, as ``make html`` does)."""
     env = {k: v for k, v in os.environ.items() if k != "MPLBACKEND"}
     env["MPLBACKEND"] = "Agg"  # the trap conf.py must defuse: figures must still appear
     cmd = [str(BIN / "sphinx-build"), "-c", str(root), str(root / "docs"), str(out / "html"),
-           "-n", "-W", "--keep-going", "-T", "-j", "auto", *extra]
+           "-d", str(out / ".doctrees"), "-n", "-W", "--keep-going", "-T", "-j", "auto", *extra]
     for attempt in (1, 2):
         proc = subprocess.run(cmd, cwd=root, env=env, capture_output=True, text=True, timeout=900)
         log = proc.stdout + proc.stderr

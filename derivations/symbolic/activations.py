@@ -23,6 +23,7 @@ import sympy as sp
 
 from .. import verify
 from ..numeric import activations as num
+from ..provenance import stored_checks
 
 TOPIC = "activations"
 
@@ -161,6 +162,7 @@ def sample_inputs(act: Activation, shape, rng: np.random.Generator, scale: float
     return xs
 
 
+@stored_checks
 def checks(seed: int = 0) -> list[verify.Check]:
     """Every witness of this topic (SymPy proofs and numeric comparisons)."""
     rng = np.random.default_rng(seed)

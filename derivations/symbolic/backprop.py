@@ -18,6 +18,7 @@ import sympy as sp
 
 from .. import verify
 from ..numeric import backprop as num
+from ..provenance import stored_checks
 from .common import explicit, matrix, tex, vector
 
 TOPIC = "backprop"
@@ -254,6 +255,7 @@ def pass_costs(n: int, m: int, p: int) -> dict[str, int]:
 # ----------------------------------------------------------------------------- numeric
 
 
+@stored_checks
 def checks(seed: int = 0) -> list[verify.Check]:
     rng = np.random.default_rng(seed)
     out = chain_rule_checks() + prove_single_sample() + prove_batched()

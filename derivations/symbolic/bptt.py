@@ -24,6 +24,7 @@ import sympy as sp
 
 from .. import verify
 from ..numeric import rnn as num
+from ..provenance import stored_checks
 from .common import matrix, vector
 
 TOPIC = "bptt"
@@ -115,6 +116,7 @@ def init_rnn(D, H, K, rng, radius: float = 0.9):
             "b_y": 0.1 * rng.standard_normal(K)}
 
 
+@stored_checks
 def checks(seed: int = 0) -> list[verify.Check]:
     rng = np.random.default_rng(seed)
     out = proofs()

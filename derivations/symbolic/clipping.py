@@ -14,6 +14,7 @@ from .. import verify
 from ..numeric import clipping as num
 from ..numeric import gradient_descent as gd
 from ..numeric import rnn
+from ..provenance import stored_checks
 from .bptt import init_rnn
 from .common import vector
 
@@ -71,6 +72,7 @@ def train_rnn(x, y, hidden: int, lr: float, steps: int, max_norm: float | None, 
     return losses, norms
 
 
+@stored_checks
 def checks(seed: int = 0) -> list[verify.Check]:
     rng = np.random.default_rng(seed)
     g = vector("g", 3)

@@ -13,6 +13,7 @@ import sympy as sp
 
 from .. import verify
 from ..numeric import gradient_descent as num
+from ..provenance import stored_checks
 from .common import matrix, vector
 
 TOPIC = "gradient_descent"
@@ -54,6 +55,7 @@ def run_quadratic(A: np.ndarray, w0: np.ndarray, lr: float, steps: int) -> np.nd
     return np.array(path)
 
 
+@stored_checks
 def checks(seed: int = 0) -> list[verify.Check]:
     rng = np.random.default_rng(seed)
     ident = lambda name, x, y: verify.symbolic_identity(TOPIC, name, x, y)  # noqa: E731

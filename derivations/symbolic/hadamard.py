@@ -17,6 +17,7 @@ from sympy.matrices.expressions.diagonal import DiagMatrix
 from .. import verify
 from ..numeric import activations as act
 from ..numeric import hadamard as num
+from ..provenance import stored_checks
 from .common import explicit, matrix, tex, vector
 
 TOPIC = "hadamard"
@@ -81,6 +82,7 @@ def matrix_product_commutes() -> bool:
     return all(sp.expand(e) == 0 for e in P * Q - Q * P)
 
 
+@stored_checks
 def checks(seed: int = 0) -> list[verify.Check]:
     rng = np.random.default_rng(seed)
     out = [prove(name) for name in PROPERTIES]

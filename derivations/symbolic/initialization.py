@@ -16,6 +16,7 @@ from sympy.stats import Normal, variance
 from .. import verify
 from ..numeric import activations as act
 from ..numeric import initialization as num
+from ..provenance import stored_checks
 
 TOPIC = "initialization"
 N_IN_PROOF = 3
@@ -71,6 +72,7 @@ def propagate(depth: int, width: int, variance_fn, activation, rng, n_samples: i
     return np.array(moments)
 
 
+@stored_checks
 def checks(seed: int = 0) -> list[verify.Check]:
     rng = np.random.default_rng(seed)
     ident = lambda name, a, b: verify.symbolic_identity(TOPIC, name, a, b)  # noqa: E731

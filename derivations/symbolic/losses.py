@@ -13,6 +13,7 @@ import sympy as sp
 
 from .. import verify
 from ..numeric import losses as num
+from ..provenance import stored_checks
 from .common import vector
 
 TOPIC = "losses"
@@ -62,6 +63,7 @@ logsumexp = sp.log(sum(sp.exp(zk) for zk in z))
 logsumexp_shifted = m + sp.log(sum(sp.exp(zk - m) for zk in z))
 
 
+@stored_checks
 def checks(seed: int = 0) -> list[verify.Check]:
     rng = np.random.default_rng(seed)
     ident = lambda name, a, b: verify.symbolic_identity(TOPIC, name, a, b)  # noqa: E731

@@ -28,6 +28,7 @@ import sympy as sp
 from .. import verify
 from ..numeric import gru as num_gru
 from ..numeric import lstm as num_lstm
+from ..provenance import stored_checks
 from .common import matrix, vector
 
 TOPIC = "lstm_gru"
@@ -296,6 +297,7 @@ def _backward_checks(label: str, forward, backward, args: list, names: tuple, rn
     return out
 
 
+@stored_checks
 def checks(seed: int = 0) -> list[verify.Check]:
     rng = np.random.default_rng(seed)
     out = list(proofs())

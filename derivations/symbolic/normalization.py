@@ -14,6 +14,7 @@ import sympy as sp
 
 from .. import verify
 from ..numeric import normalization as num
+from ..provenance import stored_checks
 
 TOPIC = "normalization"
 N_PROOF = 3
@@ -67,6 +68,7 @@ def closed_form_dx(gs, x_hat, s, n):
             for i in range(n)]
 
 
+@stored_checks
 def checks(seed: int = 0) -> list[verify.Check]:
     rng = np.random.default_rng(seed)
     ident = lambda name, x, y: verify.symbolic_identity(TOPIC, name, x, y)  # noqa: E731

@@ -13,6 +13,7 @@ import sympy as sp
 
 from .. import verify
 from ..numeric import vanishing_exploding as num
+from ..provenance import stored_checks
 from .common import matrix, vector
 
 TOPIC = "residual"
@@ -48,6 +49,7 @@ def simulate(activation: str, scheme: str, residual: bool, rng, depth: int = DEP
     return num.layer_gradient_norms(x, weights, activation, residual=residual, rng=rng)
 
 
+@stored_checks
 def checks(seed: int = 0) -> list[verify.Check]:
     rng = np.random.default_rng(seed)
     out = [

@@ -16,6 +16,7 @@ import sympy as sp
 from .. import verify
 from ..numeric import activations as act
 from ..numeric import vanishing_exploding as num
+from ..provenance import stored_checks
 from .common import matrix, vector
 
 TOPIC = "vanishing_exploding"
@@ -68,6 +69,7 @@ def mean_derivative_per_layer(x, weights, activation: str) -> np.ndarray:
     return np.array([float(np.mean(f_grad(z))) for z in cache[0]])
 
 
+@stored_checks
 def checks(seed: int = 0) -> list[verify.Check]:
     rng = np.random.default_rng(seed)
     out = [verify.symbolic_identity(

@@ -14,105 +14,28 @@ old outputs. This extension closes that hole:
 The hashes live beside the execution cache in ``derivations-digests.json``, with the source
 directory they were recorded for: cache entries are found by the page's path, so if the
 project has moved, the whole cache is dropped rather than trusted.
+
+3. The pages' kernels get ``DERIVATIONS_CHECK_STORE`` pointing into the execution cache, so
+   the report page reuses the checks a topic page ran on the same sources (and the reverse)
+   instead of running them twice (``derivations.provenance.stored_checks``). Dropping the
+   whole cache drops the stored checks with it.
+
+The import graph and the digests are ``derivations.provenance``'s, the same the store uses.
 """
 
 from __future__ import annotations
 
-import ast
-import hashlib
 import json
-import re
+import os
 from pathlib import Path
 
 from sphinx.util import logging
 
+from derivations.provenance import STORE_ENV, ModuleGraph, page_imports
+
 logger = logging.getLogger(__name__)
 
-PACKAGE = "derivations"
 STATE_FILE = "derivations-digests.json"
-_PAGE_IMPORT = re.compile(
-    rf"^[ \t]*(?:from[ \t]+({PACKAGE}(?:\.\w+)*)[ \t]+import[ \t]+(?:\(([^)]*)\)|([\w \t,]+))"
-    rf"|import[ \t]+({PACKAGE}(?:\.\w+)*))",
-    re.MULTILINE,
-)
-
-
-class ModuleGraph:
-    """Static import graph of the ``derivations`` package below ``root``."""
-
-    def __init__(self, root: Path):
-        self.root = root
-        self._deps: dict[str, set[str]] = {}
-
-    def file(self, name: str) -> Path | None:
-        path = self.root.joinpath(*name.split("."))
-        if (path / "__init__.py").is_file():
-            return path / "__init__.py"
-        if path.with_suffix(".py").is_file():
-            return path.with_suffix(".py")
-        return None
-
-    def _imports(self, name: str) -> set[str]:
-        """Modules of the package that module ``name`` imports directly."""
-        path = self.file(name)
-        if path is None:
-            return set()
-        is_pkg = path.name == "__init__.py"
-        package = name if is_pkg else name.rpartition(".")[0]
-        found: set[str] = set()
-        source = path.read_text()
-        tree = ast.parse(source)
-        for node in ast.walk(tree):
-            if isinstance(node, ast.Import):
-                found.update(a.name for a in node.names)
-            elif isinstance(node, ast.ImportFrom):
-                if node.level:
-                    base = package.split(".")
-                    base = base[: len(base) - (node.level - 1)]
-                    target = ".".join(base + ([node.module] if node.module else []))
-                else:
-                    target = node.module or ""
-                found.add(target)
-                found.update(f"{target}.{a.name}" for a in node.names)
-        if "import_module" in source:  # dynamic imports: the whole package
-            pkg_dir = self.root.joinpath(*package.split("."))
-            found.update(f"{package}.{p.stem}" for p in pkg_dir.glob("*.py"))
-        return {m for m in found if m.split(".")[0] == PACKAGE and self.file(m)}
-
-    def closure(self, names: set[str]) -> set[str]:
-        """The modules in ``names``, their parent packages, and all they import."""
-        todo, seen = [n for n in names if self.file(n)], set()
-        while todo:
-            name = todo.pop()
-            if name in seen:
-                continue
-            seen.add(name)
-            parts = name.split(".")
-            todo.extend(".".join(parts[:i]) for i in range(1, len(parts)))
-            if name not in self._deps:
-                self._deps[name] = self._imports(name)
-            todo.extend(self._deps[name])
-        return seen
-
-    def digest(self, names: set[str]) -> str:
-        h = hashlib.sha256()
-        for name in sorted(self.closure(names)):
-            h.update(name.encode() + b"\0" + self.file(name).read_bytes() + b"\0")
-        return h.hexdigest()
-
-
-def page_imports(text: str) -> set[str]:
-    """The ``derivations`` modules a page's source imports (``from a.b import c`` gives
-    ``a.b`` and, when it is a module, ``a.b.c``)."""
-    names: set[str] = set()
-    for frm, parenthesized, what, imp in _PAGE_IMPORT.findall(text):
-        what = parenthesized or what
-        if imp:
-            names.add(imp)
-        else:
-            names.add(frm)
-            names.update(f"{frm}.{w.split()[0]}" for w in what.split(",") if w.strip())  # "x as y"
-    return names
 
 
 def _state_path(app) -> Path:
@@ -171,6 +94,8 @@ def _drop_stale_executions(app, env, docnames) -> None:
         state[doc] = digest
     path = _state_path(app)
     path.parent.mkdir(parents=True, exist_ok=True)
+    # The kernels started from here on (in the parallel readers) inherit it.
+    os.environ[STORE_ENV] = str(path.parent / "checks")
     srcdir = str(Path(app.srcdir).resolve())
     path.write_text(json.dumps({"srcdir": srcdir, "pages": state}, indent=1, sort_keys=True))
 

@@ -1,0 +1,161 @@
+"""What a result depends on: the static import graph of the package, its source digests, and
+a store of check results keyed by them.
+
+The book's build uses both. ``docs/_ext/fresh_pages.py`` re-executes a page when a module it
+imports (directly or not) changes. And the verification report runs every topic's checks that
+the topic's own page has just run: with ``DERIVATIONS_CHECK_STORE`` set to a directory (the
+build sets it beside its execution cache), :func:`stored_checks` keeps each topic's results
+under the digest of the topic module's sources (and the Python, NumPy and SymPy versions), so
+the second caller of the same checks on the same sources reads them instead of running them
+again. Without the variable nothing is stored: ``python -m derivations`` and the tests always
+run every check.
+"""
+
+from __future__ import annotations
+
+import ast
+import functools
+import hashlib
+import json
+import os
+import platform
+import re
+from dataclasses import asdict
+from pathlib import Path
+
+PACKAGE = "derivations"
+ROOT = Path(__file__).resolve().parent.parent  # the directory holding the package
+STORE_ENV = "DERIVATIONS_CHECK_STORE"
+_PAGE_IMPORT = re.compile(
+    rf"^[ \t]*(?:from[ \t]+({PACKAGE}(?:\.\w+)*)[ \t]+import[ \t]+(?:\(([^)]*)\)|([\w \t,]+))"
+    rf"|import[ \t]+({PACKAGE}(?:\.\w+)*))",
+    re.MULTILINE,
+)
+
+
+class ModuleGraph:
+    """Static import graph of the ``derivations`` package below ``root`` (a module that calls
+    ``import_module`` or ``__import__`` is taken to import its whole package)."""
+
+    def __init__(self, root: Path = ROOT):
+        self.root = Path(root)
+        self._deps: dict[str, set[str]] = {}
+
+    def file(self, name: str) -> Path | None:
+        path = self.root.joinpath(*name.split("."))
+        if (path / "__init__.py").is_file():
+            return path / "__init__.py"
+        if path.with_suffix(".py").is_file():
+            return path.with_suffix(".py")
+        return None
+
+    def _imports(self, name: str) -> set[str]:
+        """Modules of the package that module ``name`` imports directly."""
+        path = self.file(name)
+        if path is None:
+            return set()
+        is_pkg = path.name == "__init__.py"
+        package = name if is_pkg else name.rpartition(".")[0]
+        found: set[str] = set()
+        dynamic = False
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Call):
+                func = node.func
+                dynamic |= (func.id if isinstance(func, ast.Name) else getattr(func, "attr", "")) in (
+                    "import_module", "__import__")
+            elif isinstance(node, ast.Import):
+                found.update(a.name for a in node.names)
+            elif isinstance(node, ast.ImportFrom):
+                if node.level:
+                    base = package.split(".")
+                    base = base[: len(base) - (node.level - 1)]
+                    target = ".".join(base + ([node.module] if node.module else []))
+                else:
+                    target = node.module or ""
+                found.add(target)
+                found.update(f"{target}.{a.name}" for a in node.names)
+        if dynamic:  # a call to import_module or __import__: the whole package
+            pkg_dir = self.root.joinpath(*package.split("."))
+            found.update(f"{package}.{p.stem}" for p in pkg_dir.glob("*.py"))
+        return {m for m in found if m.split(".")[0] == PACKAGE and self.file(m)}
+
+    def closure(self, names: set[str]) -> set[str]:
+        """The modules in ``names``, their parent packages, and all they import."""
+        todo, seen = [n for n in names if self.file(n)], set()
+        while todo:
+            name = todo.pop()
+            if name in seen:
+                continue
+            seen.add(name)
+            parts = name.split(".")
+            todo.extend(".".join(parts[:i]) for i in range(1, len(parts)))
+            if name not in self._deps:
+                self._deps[name] = self._imports(name)
+            todo.extend(self._deps[name])
+        return seen
+
+    def digest(self, names: set[str]) -> str:
+        """SHA-256 over the names and sources of :meth:`closure` of ``names``."""
+        h = hashlib.sha256()
+        for name in sorted(self.closure(names)):
+            h.update(name.encode() + b"\0" + self.file(name).read_bytes() + b"\0")
+        return h.hexdigest()
+
+
+def page_imports(text: str) -> set[str]:
+    """The ``derivations`` modules a page's source imports (``from a.b import c`` gives
+    ``a.b`` and, when it is a module, ``a.b.c``)."""
+    names: set[str] = set()
+    for frm, parenthesized, what, imp in _PAGE_IMPORT.findall(text):
+        what = parenthesized or what
+        if imp:
+            names.add(imp)
+        else:
+            names.add(frm)
+            names.update(f"{frm}.{w.split()[0]}" for w in what.split(",") if w.strip())  # "x as y"
+    return names
+
+
+def results_key(module: str, seed: int, root: Path = ROOT) -> str:
+    """What a module's checks depend on: its sources' digest, the seed and the versions of
+    Python, NumPy and SymPy."""
+    import numpy
+    import sympy
+
+    versions = f"{platform.python_version()} numpy {numpy.__version__} sympy {sympy.__version__}"
+    h = hashlib.sha256(f"{ModuleGraph(root).digest({module})}\0{seed}\0{versions}".encode())
+    return h.hexdigest()[:32]
+
+
+def _plain(value):
+    """NumPy scalars (a check's error or verdict is often one) as the Python number they hold."""
+    return value.item()
+
+
+def stored_checks(checks):
+    """Decorate a topic's ``checks(seed=0)``: with ``$DERIVATIONS_CHECK_STORE`` set, results
+    are read from, or written to, ``<store>/<module>-<key>.json`` (:func:`results_key`).
+    Calls with other arguments, or without the variable, always run the checks."""
+    module = checks.__module__
+
+    @functools.wraps(checks)
+    def wrapper(seed: int = 0, **kwargs):
+        store = os.environ.get(STORE_ENV)
+        if not store or kwargs:
+            return checks(seed, **kwargs)
+        from .verify import Check
+
+        path = Path(store) / f"{module}-{results_key(module, seed)}.json"
+        try:
+            return [Check(**fields) for fields in json.loads(path.read_text())]
+        except (OSError, ValueError, TypeError):  # absent, or half-written by a crashed run
+            pass
+        results = checks(seed)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        # Pages run in parallel: write a private file, then rename it into place atomically.
+        tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+        tmp.write_text(json.dumps([asdict(c) for c in results], default=_plain))
+        os.replace(tmp, path)
+        return results
+
+    return wrapper

@@ -1,0 +1,139 @@
+"""derivations.provenance: the import graph the book's freshness rests on, and the store that
+lets the report reuse a topic's checks only while every source they depend on is unchanged."""
+
+import json
+import shutil
+
+import pytest
+
+from derivations import provenance as P
+from derivations.symbolic import hadamard
+from derivations.verify import Check
+
+from .conftest import ROOT
+
+
+@pytest.fixture
+def package(tmp_path):
+    """A copy of the package to edit."""
+    shutil.copytree(ROOT / "derivations", tmp_path / "derivations",
+                    ignore=shutil.ignore_patterns("__pycache__"))
+    return tmp_path
+
+
+def test_closure_follows_relative_imports_and_parent_packages():
+    closure = P.ModuleGraph().closure({"derivations.symbolic.clipping"})
+    assert {"derivations", "derivations.symbolic", "derivations.verify", "derivations.provenance",
+            "derivations.numeric.clipping", "derivations.numeric.rnn", "derivations.symbolic.bptt",
+            "derivations.symbolic.common"} <= closure
+    # what clipping does not import is not part of it
+    assert not {"derivations.symbolic.lstm_gru", "derivations.numeric.lstm", "derivations.symbolic.topics"} & closure
+
+
+def test_a_dynamic_import_depends_on_the_whole_package_but_the_words_do_not(package):
+    graph = P.ModuleGraph(package)
+    # provenance.py mentions import_module without calling it
+    assert graph.closure({"derivations.provenance"}) == {"derivations", "derivations.provenance",
+                                                         "derivations.verify"}
+    module = package / "derivations" / "numeric" / "hadamard.py"
+    module.write_text(module.read_text() + "\nfrom importlib import import_module\n"
+                      "_ = import_module\n")
+    assert "derivations.numeric.lstm" not in P.ModuleGraph(package).closure({"derivations.numeric.hadamard"})
+    module.write_text(module.read_text() + "import_module('derivations.numeric.lstm')\n")
+    assert "derivations.numeric.lstm" in P.ModuleGraph(package).closure({"derivations.numeric.hadamard"})
+
+
+def test_digest_changes_with_the_closure_and_only_with_it(package):
+    name = {"derivations.symbolic.clipping"}
+    before = P.ModuleGraph(package).digest(name)
+    assert P.ModuleGraph(package).digest(name) == before
+    lstm = package / "derivations" / "numeric" / "lstm.py"
+    lstm.write_text(lstm.read_text() + "\n# not imported by clipping\n")
+    assert P.ModuleGraph(package).digest(name) == before
+    rnn = package / "derivations" / "numeric" / "rnn.py"  # imported by clipping via symbolic.bptt
+    rnn.write_text(rnn.read_text() + "\n# an edit\n")
+    assert P.ModuleGraph(package).digest(name) != before
+
+
+@pytest.mark.parametrize("text, names", [
+    ("from derivations.symbolic import activations as A\n",
+     {"derivations.symbolic", "derivations.symbolic.activations"}),
+    ("import derivations.numeric.rnn\n", {"derivations.numeric.rnn"}),
+    ("from derivations.verify import (markdown_table,\n    require)\n",
+     {"derivations.verify", "derivations.verify.markdown_table", "derivations.verify.require"}),
+    ("  from derivations.numeric import lstm, gru as G\n",
+     {"derivations.numeric", "derivations.numeric.lstm", "derivations.numeric.gru"}),
+    ("# derivations is imported below\nimport numpy as np\n", set()),
+])
+def test_page_imports(text, names):
+    assert P.page_imports(text) == names
+
+
+def counted(module="derivations.symbolic.hadamard"):
+    """A checks() under ``module``'s name that counts its calls."""
+    calls = []
+
+    def checks(seed=0, **kwargs):
+        calls.append((seed, kwargs))
+        return [Check("t", f"seed {seed}", "m", float("nan"), 1e-7, True),
+                Check("t", "second", "m", 0.1 + 0.2, 0.0, False, "detail")]
+    checks.__module__ = module
+    return P.stored_checks(checks), calls
+
+
+def test_without_a_store_the_checks_always_run(monkeypatch, tmp_path):
+    monkeypatch.delenv(P.STORE_ENV, raising=False)
+    checks, calls = counted()
+    checks(), checks()
+    assert len(calls) == 2
+
+
+def test_a_store_runs_each_seed_once_and_returns_the_same_checks(monkeypatch, tmp_path):
+    monkeypatch.setenv(P.STORE_ENV, str(tmp_path / "store"))
+    checks, calls = counted()
+    first = checks()
+    again = checks()
+    assert calls == [(0, {})]
+    assert [c.row() for c in again] == [c.row() for c in first]
+    assert again[1] == first[1] and again[1].error == 0.1 + 0.2  # floats round-trip exactly
+    checks(seed=1)
+    checks(1, results="given")  # other arguments: never stored
+    checks(1, results="given")
+    assert calls == [(0, {}), (1, {}), (1, {"results": "given"}), (1, {"results": "given"})]
+    assert len(list((tmp_path / "store").glob("derivations.symbolic.hadamard-*.json"))) == 2
+
+
+def test_stored_checks_are_keyed_by_the_modules_sources(tmp_path):
+    key = P.results_key("derivations.symbolic.hadamard", 0)
+    assert key != P.results_key("derivations.symbolic.hadamard", 1)
+    assert key != P.results_key("derivations.symbolic.clipping", 0)
+    # the same module under a copy of the sources, then edited
+    shutil.copytree(ROOT / "derivations", tmp_path / "derivations")
+    assert P.results_key("derivations.symbolic.hadamard", 0, tmp_path) == key
+    numeric = tmp_path / "derivations" / "numeric" / "hadamard.py"
+    numeric.write_text(numeric.read_text() + "\n# an edit\n")
+    assert P.results_key("derivations.symbolic.hadamard", 0, tmp_path) != key
+
+
+def test_a_damaged_store_entry_is_run_again_and_replaced(monkeypatch, tmp_path):
+    monkeypatch.setenv(P.STORE_ENV, str(tmp_path))
+    checks, calls = counted()
+    checks()
+    (entry,) = tmp_path.glob("*.json")
+    entry.write_text('[{"topic": "t"')  # a write cut short
+    assert [c.name for c in checks()] == ["seed 0", "second"] and len(calls) == 2
+    entry.write_text(json.dumps([{"topic": "t", "unknown": 1}]))  # another version's fields
+    checks()
+    assert len(calls) == 3
+    assert [c["name"] for c in json.loads(entry.read_text())] == ["seed 0", "second"]
+    assert not list(tmp_path.glob("*.tmp"))
+
+
+def test_a_topics_stored_checks_are_the_checks_it_runs(monkeypatch, tmp_path):
+    monkeypatch.delenv(P.STORE_ENV, raising=False)
+    fresh = hadamard.checks()
+    monkeypatch.setenv(P.STORE_ENV, str(tmp_path))
+    hadamard.checks()
+    stored = hadamard.checks()
+    assert [c.row() + (c.detail,) for c in stored] == [c.row() + (c.detail,) for c in fresh]
+    assert all(type(c.passed) is bool and type(c.error) is float for c in stored)
