@@ -33,6 +33,7 @@ extensions = [
     "sphinx_design",
     "offline_mathjax",
     "fresh_pages",
+    "page_schedule",
 ]
 
 exclude_patterns = ["_ext", "**.ipynb_checkpoints", "matplotlibrc"]

@@ -38,6 +38,13 @@ def test_every_page_is_built_without_traceback_or_stderr(book):
         assert 'class="output stderr"' not in text and 'class="output traceback"' not in text, page
 
 
+def test_each_page_is_read_by_its_own_task(book):
+    # docs/_ext/page_schedule.py: Sphinx alone reads 18 pages in two chunks of nine, one
+    # progress line per chunk; one line per page shows a free process takes the next page
+    read_lines = re.findall(r"^reading sources\.\.\. \[ *\d+%\] (\w+)$", book.log, re.M)
+    assert sorted(read_lines) == sorted(PAGES)
+
+
 def test_activations_page_shows_the_glued_derivatives(book):
     text = read(book, "activations")
     for a in A.ACTIVATIONS.values():
@@ -113,8 +120,16 @@ def test_report_lists_every_check_as_passed(book):
     checks = all_checks()
     assert len(rows) == len(checks)
     for row, check in zip(rows, checks):
-        assert html.escape(check.name, quote=False) in row and ">pass<" in row
+        # every cell, errors included, as this process computes them: the stored checks the
+        # report reused are the checks themselves
+        cells = [html.escape(c, quote=False) for c in check.row()]
+        assert all(c in row for c in cells) and ">pass<" in row, (cells, row)
     assert "FAIL" not in text
+
+
+def test_the_report_reused_a_stored_result_for_every_topic(book):
+    store = book.html.parent / ".jupyter_cache" / "checks"
+    assert {p.name.split("-")[0] for p in store.glob("*.json")} == {f"derivations.symbolic.{t}" for t in TOPICS}
 
 
 def test_math_is_served_from_the_book_not_a_cdn(book):
