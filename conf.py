@@ -16,6 +16,11 @@ os.environ["MATPLOTLIBRC"] = str(ROOT / "docs" / "matplotlibrc")
 # is set (and the images are named by their content's hash). A fixed default (2026-01-01) makes
 # two builds of the same sources byte-identical; set it yourself to override.
 os.environ.setdefault("SOURCE_DATE_EPOCH", "1767225600")
+# The build runs one page per core at once (-j auto): a multithreaded BLAS in each kernel would
+# only fight the other pages for the same cores, and its results would depend on the thread
+# count. One thread per kernel; set them yourself to override.
+for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_var, "1")
 os.environ["PYTHONPATH"] = os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]).rstrip(os.pathsep)
 
 project = "Backprop, Derived and Verified"
@@ -52,6 +57,9 @@ nb_execution_show_tb = True
 nb_execution_timeout = 300
 nb_merge_streams = True
 nb_render_markdown_format = "myst"
+# docs/_ext/page_schedule.py: the report runs last, when the topic pages have stored the checks
+# it lists (derivations.provenance), instead of running them all again beside them
+page_schedule_last = ["report"]
 
 # --- bibliography
 bibtex_bibfiles = ["docs/references.bib"]  # relative to conf.py

@@ -5,7 +5,7 @@ read by one process (two chunks of nine pages here): when the two slowest pages 
 same chunk, one process works on while the other sits idle. Reading one page per task lets a
 process that finishes take the next page, and starting with the pages that took longest last
 time is the classic longest-processing-time-first schedule. Pages never executed before (a
-clean build) keep Sphinx's order.
+clean build) keep Sphinx's order; the pages in ``page_schedule_last`` (conf.py) come last.
 
 Writing keeps Sphinx's chunks: writing a page takes milliseconds, a process per page would
 cost more than it balances.
@@ -53,9 +53,14 @@ def _schedule(app, env, docnames) -> None:
     if len(docnames) < 2:
         return
     seconds = _last_seconds(app, env)
+    last = [d for d in app.config.page_schedule_last if d in docnames]
     # sorted() is stable: pages with no recorded time keep their order, after the timed ones
-    docnames[:] = sorted(docnames, key=lambda d: -seconds.get(d, 0.0))
-    logger.info("page_schedule: reading %s", ", ".join(docnames))
+    order = sorted((d for d in docnames if d not in last), key=lambda d: -seconds.get(d, 0.0)) + last
+    logger.info("page_schedule: reading %s", ", ".join(order))
+    # Sphinx's ParallelTasks starts the first nproc tasks as they are added and then takes the
+    # waiting ones last-in first-out: hand them over so that they start in ``order``.
+    nproc = app.parallel
+    docnames[:] = order[:nproc] + order[nproc:][::-1] if nproc > 1 else order
 
 
 def _done_reading(app, env) -> list[str]:
@@ -65,6 +70,8 @@ def _done_reading(app, env) -> list[str]:
 
 def setup(app):
     app.setup_extension("myst_nb")
+    # pages read after all others (the report, which reuses the checks the topic pages stored)
+    app.add_config_value("page_schedule_last", [], "env", types=[list])
     if getattr(sphinx.builders, "make_chunks", None) is make_chunks:
         sphinx.builders.make_chunks = _chunks
         # before fresh_pages (priority 500) drops the stale pages' records, and their times
