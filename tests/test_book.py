@@ -208,7 +208,10 @@ def test_breaking_a_formula_fails_make_html(project):
     assert "return z / (1 + z) ** 2" in source
     module.write_text(source.replace("return z / (1 + z) ** 2", "return z / (1 + z)"))
     try:
-        proc = subprocess.run(["make", "html", f"VENV={Path(sys.executable).parent.parent}"],
+        venv = Path(sys.executable).parent.parent
+        # -o: never reinstall from this copy (an editable install would point the venv's
+        # `derivations` at a temporary directory), even when pyproject.toml is newer
+        proc = subprocess.run(["make", "html", f"VENV={venv}", "-o", f"{venv}/.installed-stamp"],
                               cwd=project, capture_output=True, text=True, timeout=900,
                               env={k: v for k, v in os.environ.items() if k != "MAKEFLAGS"})
     finally:

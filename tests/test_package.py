@@ -21,6 +21,15 @@ def test_numeric_import_does_not_import_sympy():
     assert proc.stdout.split() == ["False", "False"]
 
 
+def test_the_environment_imports_this_checkout(tmp_path):
+    # from outside the project (no cwd on sys.path): the installed `derivations` is this one,
+    # not a temporary copy a test's `make` reinstalled from (test_book runs make in copies)
+    proc = run_python("import derivations; print(derivations.__file__)", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    installed = Path(proc.stdout.strip()).resolve()
+    assert installed == ROOT / "derivations" / "__init__.py" or "site-packages" in installed.parts, installed
+
+
 def test_numeric_import_is_fast():
     best = min(_timed_import() for _ in range(3))
     assert best <= 0.3, f"import derivations.numeric.activations took {best:.2f} s"
