@@ -203,3 +203,22 @@ def test_docstring_examples():
 def test_leaky_relu_default_slope_is_one_hundredth():
     np.testing.assert_array_equal(act.leaky_relu(np.array([-2.0, 0.0, 3.0])), [-0.02, 0.0, 3.0])
     np.testing.assert_array_equal(act.leaky_relu_grad(np.array([-2.0, 3.0])), [0.01, 1.0])
+
+
+def test_the_gates_sigmoid_matches_mpmath_in_place_and_in_the_tails():
+    # numeric.activations._sigmoid (the LSTM/GRU gates, written in place): 1/(1 + e^-x)
+    x = np.concatenate([np.linspace(-708, 708, 20001), [-1e4, -745.0, -710.0, 710.0, 1e4, 0.0]])
+    exact = np.array([float(1 / (1 + mpmath.exp(-mpmath.mpf(v)))) for v in x])
+    buf = x.copy()
+    out = act._sigmoid(buf, out=buf)
+    assert out is buf
+    normal = exact > np.finfo(float).tiny
+    np.testing.assert_allclose(out[normal], exact[normal], rtol=4 * np.finfo(float).eps, atol=0)
+    # below sigma(x) ~ 1e-308 (x < -709) the subnormal result is flushed to zero
+    assert np.all(out[~normal] == 0) and np.all(exact[~normal] < 1e-307)
+    # a strided view in place (as on the gate columns): the columns between are not touched
+    a = np.linspace(-30, 30, 24).reshape(4, 6)
+    before = a.copy()
+    act._sigmoid(a[:, ::2], out=a[:, ::2])
+    np.testing.assert_allclose(a[:, ::2], act.sigmoid(before[:, ::2]), rtol=4 * np.finfo(float).eps)
+    np.testing.assert_array_equal(a[:, 1::2], before[:, 1::2])

@@ -26,14 +26,20 @@ def _exp_neg_abs(x: np.ndarray) -> np.ndarray:
 
 def sigmoid(x):
     """sigma(x) = 1 / (1 + e^-x), computed as 1/(1+z) or z/(1+z) with z = e^-abs(x)."""
-    return _sigmoid(float_array(x, "x"))
-
-
-def _sigmoid(x: np.ndarray) -> np.ndarray:
-    # the stable sigmoid without input validation, for loops over already-validated arrays
+    x = float_array(x, "x")
     z = _exp_neg_abs(x)
     r = 1 / (1 + z)
     return np.where(x >= 0, r, z * r)
+
+
+def _sigmoid(x: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+    # The recurrent loops' gates (validated arrays, written in place): 1 / (1 + e^-x) in four
+    # passes instead of sigmoid's seven. It is as accurate (a few ulp) for every x; e^-x
+    # overflows to inf only for x < -709, where 1 / inf = 0 replaces a subnormal sigma(x).
+    with np.errstate(over="ignore"):
+        out = np.exp(np.negative(x, out=out), out=out)
+    out += 1
+    return np.reciprocal(out, out=out)
 
 
 def sigmoid_grad(x):

@@ -46,14 +46,19 @@ def gru_forward(x, h0, W_ih, W_hh, b_ih, b_hh):
     if T == 0:
         raise ValueError("x must have at least one time step (T >= 1)")
     h, gates, gh_n = np.empty((T, N, H)), np.empty((T, N, 3 * H)), np.empty((T, N, H))
-    # the input projections of all steps in one matrix product: (T N, D) (D, 3H)
-    gi_all = (x.reshape(T * N, D) @ W_ih.T).reshape(T, N, 3 * H) + b_ih
+    # the input projections of all steps in one matrix product: (T N, D) (D, 3H); the bias
+    # added in place (a second array of that size costs more than the addition)
+    gi_all = x.reshape(T * N, D) @ W_ih.T
+    gi_all += b_ih
+    gi_all = gi_all.reshape(T, N, 3 * H)
     h_prev = h0
     for t in range(T):
         gi = gi_all[t]
-        gh = h_prev @ W_hh.T + b_hh
+        gh = h_prev @ W_hh.T
+        gh += b_hh
         gt = gates[t]
-        gt[:, :2 * H] = _sigmoid(gi[:, :2 * H] + gh[:, :2 * H])        # r, z
+        np.add(gi[:, :2 * H], gh[:, :2 * H], out=gt[:, :2 * H])
+        _sigmoid(gt[:, :2 * H], out=gt[:, :2 * H])                     # r, z
         r, z = gt[:, :H], gt[:, H:2 * H]
         gh_n[t] = gh[:, 2 * H:]
         n = gt[:, 2 * H:] = np.tanh(gi[:, 2 * H:] + r * gh_n[t])

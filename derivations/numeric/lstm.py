@@ -48,19 +48,24 @@ def lstm_forward(x, h0, c0, W_ih, W_hh, b):
         raise ValueError("x must have at least one time step (T >= 1)")
     h, c = np.empty((T, N, H)), np.empty((T, N, H))
     gates, tanh_c = np.empty((T, N, 4 * H)), np.empty((T, N, H))
-    # the input projections of all steps in one matrix product: (T N, D) (D, 4H)
-    xw = (x.reshape(T * N, D) @ W_ih.T).reshape(T, N, 4 * H) + b
+    # the input projections of all steps in one matrix product: (T N, D) (D, 4H); the bias
+    # added in place (a second array of that size costs more than the addition)
+    xw = x.reshape(T * N, D) @ W_ih.T
+    xw += b
+    xw = xw.reshape(T, N, 4 * H)
     h_prev, c_prev = h0, c0
     for t in range(T):
-        a = xw[t] + h_prev @ W_hh.T                              # (N, 4H)
-        gt = gates[t]
-        gt[:, :2 * H] = _sigmoid(a[:, :2 * H])                    # i, f
-        gt[:, 2 * H:3 * H] = np.tanh(a[:, 2 * H:3 * H])           # g
-        gt[:, 3 * H:] = _sigmoid(a[:, 3 * H:])                    # o
+        gt = gates[t]                                             # a_t, then the gates in place
+        np.matmul(h_prev, W_hh.T, out=gt)
+        gt += xw[t]
+        _sigmoid(gt[:, :2 * H], out=gt[:, :2 * H])                # i, f
+        np.tanh(gt[:, 2 * H:3 * H], out=gt[:, 2 * H:3 * H])       # g
+        _sigmoid(gt[:, 3 * H:], out=gt[:, 3 * H:])                # o
         i, f, g, o = gt[:, :H], gt[:, H:2 * H], gt[:, 2 * H:3 * H], gt[:, 3 * H:]
-        c_prev = c[t] = f * c_prev + i * g
+        c_prev = np.multiply(f, c_prev, out=c[t])
+        c_prev += i * g
         np.tanh(c_prev, out=tanh_c[t])
-        h_prev = h[t] = o * tanh_c[t]
+        h_prev = np.multiply(o, tanh_c[t], out=h[t])
     return h, LSTMCache(x, h0, c0, W_ih, W_hh, h, c, gates, tanh_c)
 
 

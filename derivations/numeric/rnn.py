@@ -47,11 +47,16 @@ def rnn_forward(x, h0, W_hx, W_hh, b_h):
     if T == 0:
         raise ValueError("x must have at least one time step (T >= 1)")
     h = np.empty((T, N, H))
-    # the input projections of all steps in one matrix product: (T N, D) (D, H)
-    xw = (x.reshape(T * N, D) @ W_hx.T).reshape(T, N, H) + b_h
+    # the input projections of all steps in one matrix product: (T N, D) (D, H); the bias
+    # added in place (a second array of that size costs more than the addition)
+    xw = x.reshape(T * N, D) @ W_hx.T
+    xw += b_h
+    xw = xw.reshape(T, N, H)
     prev = h0
     for t in range(T):
-        prev = h[t] = np.tanh(xw[t] + prev @ W_hh.T)
+        prev = np.matmul(prev, W_hh.T, out=h[t])
+        prev += xw[t]
+        np.tanh(prev, out=prev)
     return h, RNNCache(x, h0, W_hx, W_hh, h)
 
 
