@@ -79,3 +79,101 @@ def test_check_vjp_reports_shape_mismatch_and_step():
     assert c.passed and c.detail == "along 4 random directions"
     with pytest.raises(ValueError, match="dout has shape"):
         verify.check_vjp("t", "n", lambda v: v, lambda g: g, x, dout=np.ones(2))
+
+
+# ---------------------------------------------------------------- from the 2026-11-23 mutation run
+
+def test_require_lists_each_failure_on_its_own_line_detail_only_when_there_is_one():
+    a = verify.Check("t", "a", "central-difference", 1.0, 1e-7, False)
+    b = verify.Check("t", "b", "complex-step", 2.0, 1e-12, False, "along 4 random directions")
+    with pytest.raises(verify.CheckFailed) as e:
+        verify.require([a, b])
+    assert str(e.value) == ("check failed:\n"
+                            "  t: a [central-difference] error 1 > tol 1e-07\n"
+                            "  t: b [complex-step] error 2 > tol 1e-12 (along 4 random directions)")
+
+
+def test_numeric_derivatives_use_the_step_they_are_given():
+    # a central difference of x^3 is exact up to h^2: (f(x+h) - f(x-h)) / 2h = 3x^2 + h^2
+    x = np.array([0.5, 2.0])
+    cube = lambda v: np.sum(v**3)  # noqa: E731
+    np.testing.assert_allclose(verify.numeric_gradient(cube, x, step=0.1), 3 * x**2 + 0.01, rtol=1e-12)
+    np.testing.assert_allclose(verify.directional_derivative(cube, x, np.array([1.0, 0.0]), "central-difference", 0.1),
+                               3 * 0.25 + 0.01, rtol=1e-12)
+    exact = lambda g: g * 3 * x**2  # noqa: E731
+    assert verify.check_vjp("t", "n", cube, exact, x, dout=np.float64(1.0)).passed
+    coarse = verify.check_vjp("t", "n", cube, exact, x, dout=np.float64(1.0), step=0.1)
+    assert not coarse.passed and coarse.error == pytest.approx(0.01 / (2 * 12 + 0.01), rel=1e-6)  # rel_error
+    big = np.linspace(0.5, 1.5, 100)   # checked along random directions: the step still reaches them
+    coarse = verify.check_vjp("t", "n", cube, lambda g: g * 3 * big**2, big, dout=np.float64(1.0), step=0.1)
+    assert not coarse.passed and coarse.error > 1e-4
+    with pytest.raises(ValueError, match="'central-difference' or 'complex-step', got 'forward'"):
+        verify.directional_derivative(cube, x, x, "forward")
+
+
+def test_check_vjp_checks_in_full_up_to_and_including_the_limit():
+    for size, how in ((verify.FULL_CHECK_MAX_SIZE, "in full"),
+                      (verify.FULL_CHECK_MAX_SIZE + 1, f"along {verify.N_DIRECTIONS} random directions")):
+        x = R(size)
+        assert verify.check_vjp("t", "n", np.sin, lambda g: g * np.cos(x), x).detail == how
+
+
+def test_check_vjp_uses_the_tolerance_and_the_generator_it_is_given():
+    x = R(5)
+    c = verify.check_vjp("t", "n", np.sin, lambda g: g * np.cos(x), x, tol=1e-3)
+    assert c.tolerance == 1e-3 and c.passed
+    off = lambda g: g * np.cos(x) * (1 + 1e-6)  # noqa: E731  (wrong by 1e-6, relative)
+    assert verify.check_vjp("t", "n", np.sin, off, x, tol=1e-5).passed
+    assert not verify.check_vjp("t", "n", np.sin, off, x).passed
+    # the random upstream gradient comes from rng: two generators, two different errors
+    errs = {verify.check_vjp("t", "n", np.sin, off, x, rng=np.random.default_rng(s)).error for s in (1, 2)}
+    assert len(errs) == 2
+
+
+def test_an_exact_match_passes_even_at_zero_tolerance():
+    x = R(3)
+    c = verify.check_values("t", "n", "symbolic", x, x.copy())
+    assert (c.error, c.tolerance, c.passed) == (0.0, 0.0, True)
+
+
+def test_layer_gradient_norms_draws_its_upstream_gradient_from_rng():
+    from derivations.numeric import vanishing_exploding as ve
+    x, weights = R(4, 3), [R(3, 3), R(3, 3)]
+    norms = [ve.layer_gradient_norms(x, weights, rng=np.random.default_rng(s)) for s in (1, 2)]
+    assert not np.allclose(norms[0], norms[1])
+    np.testing.assert_array_equal(ve.layer_gradient_norms(x, weights), ve.layer_gradient_norms(x, weights, rng=np.random.default_rng(0)))
+    with pytest.raises(ValueError, match=r"weights\[1\] must have shape \(n, n\) = \(3, 3\), got \(3, 2\)"):
+        ve.stack_forward(x, [R(3, 3), R(3, 2)])
+
+
+def test_two_layer_init_uses_the_scale_it_is_given():
+    p = backprop.two_layer_init(400, 300, 200, np.random.default_rng(0), scale=2.0)
+    assert p["W1"].std() == pytest.approx(2.0, rel=0.02) and p["W2"].std() == pytest.approx(2.0, rel=0.02)
+
+
+def test_eps_must_be_a_positive_number_not_a_bool():
+    for fwd in (normalization.batchnorm_forward, normalization.layernorm_forward):
+        with pytest.raises(ValueError, match="eps must be a positive number, got True"):
+            fwd(R(4, 3), np.ones(3), np.zeros(3), eps=True)
+
+
+def test_messages_report_the_sizes_that_were_expected():
+    with pytest.raises(ValueError, match=r"b must have shape \(D_out,\) = \(2,\), got \(3,\)"):
+        backprop.affine_forward(R(4, 3), R(2, 3), R(3))
+    with pytest.raises(ValueError, match="got N = 1"):
+        normalization.batchnorm_forward(R(1, 5), np.ones(5), np.zeros(5))
+
+
+def test_sgd_names_its_data_arguments():
+    from derivations.numeric import initialization
+    params = {"W": R(1, 2), "b": R(1)}
+    X, Y = R(6, 2), R(6, 1)
+    for bad_X, bad_Y, name in ((X * np.nan, Y, "X"), (X, Y * np.nan, "Y")):
+        with pytest.raises(ValueError, match=rf"\b{name}\b"):
+            gradient_descent.sgd(gradient_descent.least_squares_loss_and_grads, params, bad_X, bad_Y,
+                                 0.1, 1, 2, np.random.default_rng(0))
+    for args, name in (((0, 3), "n_in"), ((3, 0), "n_out")):
+        with pytest.raises(ValueError, match=name):
+            initialization.xavier_variance(*args)
+    with pytest.raises(ValueError, match="y_hat must not be empty"):
+        losses.mse(np.empty((0, 2)), np.empty((0, 2)))
