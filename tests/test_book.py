@@ -158,10 +158,10 @@ def project(tmp_path_factory):
 
 
 def tree_digest(html: Path) -> dict[str, str]:
-    """sha256 of every published file. Not .doctrees/: Sphinx's build cache (pickles that hold
-    the absolute source path), never served; everything a reader downloads is compared."""
+    """sha256 of every published file: all of the HTML directory (Sphinx's .doctrees cache,
+    pickles that hold the absolute source path, lives beside it, not in it)."""
     return {str(p.relative_to(html)): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(html.rglob("*")) if p.is_file() and ".doctrees" not in p.relative_to(html).parts}
+            for p in sorted(html.rglob("*")) if p.is_file()}
 
 
 def test_edits_re_execute_exactly_the_pages_that_need_it(project, book):
