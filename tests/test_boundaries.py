@@ -173,7 +173,35 @@ def test_sgd_names_its_data_arguments():
             gradient_descent.sgd(gradient_descent.least_squares_loss_and_grads, params, bad_X, bad_Y,
                                  0.1, 1, 2, np.random.default_rng(0))
     for args, name in (((0, 3), "n_in"), ((3, 0), "n_out")):
-        with pytest.raises(ValueError, match=name):
+        with pytest.raises(ValueError, match=rf"\b{name}\b"):
             initialization.xavier_variance(*args)
     with pytest.raises(ValueError, match="y_hat must not be empty"):
         losses.mse(np.empty((0, 2)), np.empty((0, 2)))
+
+
+def test_type_errors_name_the_type_that_was_given():
+    from derivations.numeric import activations, rnn
+    cases = [
+        (lambda: activations.leaky_relu(R(3), alpha="0.1"), "alpha must be a real number, got str"),
+        (lambda: gradient_descent.gd_step({"W": R(2)}, {"W": R(2)}, "0.1"), "lr must be a real number, got str"),
+        (lambda: clipping.clip_grad_norm({"W": R(2)}, "1"), "max_norm must be a real number, got str"),
+        (lambda: gradient_descent.gd_step([R(2)], {"W": R(2)}, 0.1), "params must be a dict of arrays, got list"),
+        (lambda: rnn.rnn_loss_and_grads((R(2),), R(3, 1, 2), R(3, 1, 1), R(1, 2)), r"got tuple"),
+    ]
+    for call, message in cases:
+        with pytest.raises(TypeError, match=message):
+            call()
+    with pytest.raises(ValueError, match=r"grads\['W'\] has shape \(3,\), params\['W'\] has \(2,\)"):
+        gradient_descent.gd_step({"W": R(2)}, {"W": R(3)}, 0.1)
+
+
+def test_rel_error_of_unsigned_integers_does_not_wrap_around():
+    assert verify.rel_error(np.array([1], np.uint8), np.array([2], np.uint8)) == pytest.approx(1 / 3)
+
+
+def test_an_exact_vjp_passes_at_zero_tolerance():
+    # the complex step of a linear map is exact: Im(2 (x + i h)) / h = 2
+    x = R(3)
+    c = verify.check_vjp("t", "n", lambda v: 2 * v, lambda g: 2 * g, x, dout=np.ones(3),
+                         method="complex-step", tol=0.0)
+    assert (c.error, c.passed) == (0.0, True)
