@@ -52,6 +52,9 @@ def sphinx_build(root: Path, out: Path, *extra: str) -> Build:
     Sphinx's parsed pages in out/.doctrees, as ``make html`` does)."""
     env = {k: v for k, v in os.environ.items() if k != "MPLBACKEND"}
     env["MPLBACKEND"] = "Agg"  # the trap conf.py must defuse: figures must still appear
+    # Plain logs everywhere: with CI=true Sphinx colours its output and rewrites one progress
+    # line in place, which the tests that read the log would not recognise.
+    env["NO_COLOR"] = "1"
     cmd = [str(BIN / "sphinx-build"), "-c", str(root), str(root / "docs"), str(out / "html"),
            "-d", str(out / ".doctrees"), "-n", "-W", "--keep-going", "-T", "-j", "auto", *extra]
     for attempt in (1, 2):
