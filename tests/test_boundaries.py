@@ -205,3 +205,12 @@ def test_an_exact_vjp_passes_at_zero_tolerance():
     c = verify.check_vjp("t", "n", lambda v: 2 * v, lambda g: 2 * g, x, dout=np.ones(3),
                          method="complex-step", tol=0.0)
     assert (c.error, c.passed) == (0.0, True)
+
+
+def test_gd_step_names_a_grads_argument_that_is_not_a_dict():
+    with pytest.raises(TypeError, match=r"\bgrads\b must be a dict of arrays, got list"):
+        gradient_descent.gd_step({"W": R(2)}, [R(2)], 0.1)
+
+
+def test_rel_error_of_empty_arrays_is_zero():
+    assert verify.rel_error(np.empty((0, 3)), np.empty((0, 3))) == 0.0
