@@ -185,3 +185,37 @@ def test_check_helpers_fill_every_field(rng):
     s = sp.Symbol("s")
     c = verify.check_against_sympy("top", "sy", np.sin(x), sp.sin(s), s, x)
     assert (c.topic, c.name, c.method, c.passed) == ("top", "sy", "sympy-vs-numpy", True)
+
+
+def test_symbolic_identity_every_verdict_exactly():
+    # every field of the Check each branch returns: a branch that said passed=True, dropped the
+    # detail or checked one entry of a matrix only would prove a wrong formula
+    x, f = sp.Symbol("x", real=True), sp.Function("f")
+    fail = lambda detail: verify.Check("t", "n", "symbolic", np.inf, 0.0, False, detail)  # noqa: E731
+    ident = lambda a, b: verify.symbolic_identity("t", "n", a, b)  # noqa: E731
+    proved = verify.Check("t", "n", "symbolic", 0.0, 0.0, True)
+    assert ident((x + 1) ** 2, x**2 + 2 * x + 1) == proved                       # as polynomials
+    assert ident(sp.sin(x) ** 2 + sp.cos(x) ** 2, 1) == proved                    # by simplify
+    assert ident(sp.Matrix([x]), x) == fail("matrix against scalar")
+    assert ident(x, sp.Matrix([x])) == fail("matrix against scalar")
+    assert ident(sp.Matrix([[x, x]]), sp.Matrix([x, x])) == fail("shapes differ: (1, 2) vs (2, 1)")
+    assert ident(x, x + 1) == fail("the difference is -1+0j at a random point")
+    # an undefined function has no value at a random point: simplify finds the difference 1
+    trig_f = sp.sin(f(x)) ** 2 + sp.cos(f(x)) ** 2
+    assert ident(trig_f, 0) == fail("nonzero difference: 1")
+    # every entry of a matrix is checked, not only up to the first one proved
+    assert ident(sp.Matrix([sp.sin(x) ** 2 + sp.cos(x) ** 2, trig_f]), sp.Matrix([1, 0])) == fail(
+        "nonzero difference: 1")
+    assert ident(sp.Matrix([trig_f - 1, x]), sp.Matrix([0, x + 1])) == fail(
+        "the difference is -1+0j at a random point")
+
+
+def test_undecided_entries_are_counted(monkeypatch):
+    monkeypatch.setattr(sp, "simplify", lambda e, *a, **k: e)
+    monkeypatch.setattr(sp.Expr, "equals", lambda self, other, failing_expression=False: None)
+    f = sp.Function("f")
+    undecidable = sp.sin(f(x_sym)) ** 2 + sp.cos(f(x_sym)) ** 2   # no value at a random point
+    one = verify.symbolic_identity("t", "n", undecidable, 1)
+    assert one == verify.Check("t", "n", "symbolic", np.inf, 0.0, False, "SymPy could not decide 1 entry")
+    two = verify.symbolic_identity("t", "n", sp.Matrix([undecidable, x_sym, undecidable]), sp.Matrix([1, x_sym, 1]))
+    assert two.detail == "SymPy could not decide 2 entries" and not two.passed
