@@ -214,3 +214,14 @@ def test_gd_step_names_a_grads_argument_that_is_not_a_dict():
 
 def test_rel_error_of_empty_arrays_is_zero():
     assert verify.rel_error(np.empty((0, 3)), np.empty((0, 3))) == 0.0
+
+
+def test_python_floats_and_lists_are_accepted_as_float_arrays():
+    from derivations.numeric import activations
+    from derivations.numeric._validate import float_array
+    x = float_array(0.5, "x")
+    assert isinstance(x, np.ndarray) and x.dtype == np.float64 and x.shape == () and x == 0.5
+    assert activations.sigmoid(0.0) == 0.5
+    np.testing.assert_array_equal(activations.relu([-1.0, 2.0]), [0.0, 2.0])
+    with pytest.raises(ValueError, match=r"\bx contains NaN"):
+        float_array(float("nan"), "x")
