@@ -1,4 +1,4 @@
-# make html | test | serve | clean | mutation | bench     (the first target run creates .venv)
+# make html | test | serve | clean | mutation | mutation-core | bench     (the first target run creates .venv)
 PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
@@ -10,7 +10,7 @@ SPHINXOPTS ?= -j auto -q
 # rewrites the HTML from them without reading (or executing) a page again.
 SPHINXBUILD = $(BIN)/sphinx-build -c . docs _build/html -d _build/.doctrees -n -W --keep-going -T $(SPHINXOPTS)
 
-.PHONY: html test serve clean distclean venv mutation bench
+.PHONY: html test serve clean distclean venv mutation mutation-core bench
 .DEFAULT_GOAL := html
 
 venv: $(STAMP)
@@ -32,6 +32,11 @@ mutation: $(STAMP)
 	$(BIN)/python -m pip install --quiet -e '.[mutation]'
 	$(BIN)/mutmut run --max-children 2
 	$(BIN)/mutmut results
+
+# verify.py's symbolic core against its own unit tests (make mutation would take hours on it)
+mutation-core: $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[mutation]'
+	$(BIN)/python -m tests.mutation_core
 
 # Benchmarks (slow, run on an idle machine): book build, kernels, imports, test suite -> _build/bench.json
 bench: $(STAMP)
