@@ -225,3 +225,9 @@ def test_python_floats_and_lists_are_accepted_as_float_arrays():
     np.testing.assert_array_equal(activations.relu([-1.0, 2.0]), [0.0, 2.0])
     with pytest.raises(ValueError, match=r"\bx contains NaN"):
         float_array(float("nan"), "x")
+
+
+def test_check_gradient_passes_its_options_on():
+    x = R(4)
+    c = verify.check_gradient("t", "g", lambda v: np.sum(np.sin(v)), np.cos(x), x, method="complex-step", tol=1e-14)
+    assert (c.method, c.tolerance, c.passed) == ("complex-step", 1e-14, True)
