@@ -200,6 +200,9 @@ def test_symbolic_identity_every_verdict_exactly():
     assert ident(x, sp.Matrix([x])) == fail("matrix against scalar")
     assert ident(sp.Matrix([[x, x]]), sp.Matrix([x, x])) == fail("shapes differ: (1, 2) vs (2, 1)")
     assert ident(x, x + 1) == fail("the difference is -1+0j at a random point")
+    # a difference of exactly 1, as it stands or once expanded, is a refutation too
+    assert ident(x + 1, x) == fail("the difference is 1+0j at a random point")
+    assert ident((x + 1) ** 2, x**2 + 2 * x) == fail("the difference is 1+0j at a random point")
     # an undefined function has no value at a random point: simplify finds the difference 1
     trig_f = sp.sin(f(x)) ** 2 + sp.cos(f(x)) ** 2
     assert ident(trig_f, 0) == fail("nonzero difference: 1")
