@@ -211,6 +211,12 @@ def test_symbolic_identity_every_verdict_exactly():
         "nonzero difference: 1")
     assert ident(sp.Matrix([trig_f - 1, x]), sp.Matrix([0, x + 1])) == fail(
         "the difference is -1+0j at a random point")
+    # cos(pi/7) - cos(2 pi/7) + cos(3 pi/7) = 1/2: simplify leaves it, only .equals proves it
+    heptagon = sp.cos(sp.pi / 7) - sp.cos(2 * sp.pi / 7) + sp.cos(3 * sp.pi / 7)
+    assert sp.simplify(heptagon - sp.Rational(1, 2)) != 0
+    assert ident(heptagon, sp.Rational(1, 2)) == proved
+    assert ident(sp.Matrix([heptagon, x]), sp.Matrix([sp.Rational(1, 2), x + 1])) == fail(
+        "the difference is -1+0j at a random point")
 
 
 def test_undecided_entries_are_counted(monkeypatch):
