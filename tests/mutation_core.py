@@ -3,7 +3,7 @@
 ``make mutation`` runs every unit test that reaches a mutated function, and every SymPy proof
 of every topic reaches ``verify.symbolic_identity``: 63 s of tests for each of its 236 mutants,
 several hours. This run mutates verify.py alone and judges it by tests/test_verify.py and
-tests/test_boundaries.py (a few seconds per mutant), in a copy of the committed tree under
+tests/test_boundaries.py (a few seconds per mutant), in a copy of the sources under
 _build/mutation-core (mutmut reads its configuration from the copy's pyproject.toml).
 
     python -m tests.mutation_core
@@ -17,18 +17,15 @@ import subprocess
 import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+from .conftest import ROOT, copy_project
+
 WHERE = ROOT / "_build" / "mutation-core"
 TESTS = ["tests/test_verify.py", "tests/test_boundaries.py"]
 
 
 def main() -> int:
     shutil.rmtree(WHERE, ignore_errors=True)
-    WHERE.mkdir(parents=True)
-    for name in subprocess.run(["git", "ls-files"], cwd=ROOT, capture_output=True, text=True,
-                               check=True).stdout.split():
-        (WHERE / name).parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy2(ROOT / name, WHERE / name)
+    copy_project(WHERE)
     config = WHERE / "pyproject.toml"
     text, n1 = re.subn(r"^only_mutate = .*$", 'only_mutate = ["derivations/verify.py"]',
                        config.read_text(), flags=re.M)
