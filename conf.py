@@ -39,6 +39,7 @@ extensions = [
     "offline_mathjax",
     "fresh_pages",
     "page_schedule",
+    "check_citations",
 ]
 
 exclude_patterns = ["_ext", "**.ipynb_checkpoints", "matplotlibrc"]

@@ -29,6 +29,8 @@ TOLERANCES = {
     "sympy-vs-numpy": 1e-13,
     # an iterated computation against its closed form: rounding accumulates over the steps
     "closed-form": 1e-10,
+    # a measured value against a bound it must respect: exact, the error is how far past it
+    "bound": 0.0,
 }
 #: The step h of the central difference, near the optimum (3 eps)^(1/3) ~ 9e-6 for O(1) inputs.
 CENTRAL_STEP = 1e-6
@@ -236,6 +238,19 @@ def check_values(topic: str, name: str, method: str, got, want) -> Check:
     tol = TOLERANCES[method]
     err = rel_error(np.asarray(got, dtype=np.float64), np.asarray(want, dtype=np.float64))
     return Check(topic, name, method, err, tol, bool(err <= tol))
+
+
+def check_bound(topic: str, name: str, value, bound, *, strict: bool = False) -> Check:
+    """A computed value against a bound computed independently (a threshold, another run):
+    passes when ``value <= bound`` (``value < bound`` if ``strict``) for every entry; the error
+    is the largest ``value - bound``, the tolerance 0."""
+    value = np.asarray(value, dtype=np.float64)
+    bound = np.broadcast_to(np.asarray(bound, dtype=np.float64), value.shape)
+    if value.size == 0 or not (np.isfinite(value).all() and np.isfinite(bound).all()):
+        return Check(topic, name, "bound", np.inf, 0.0, False, "empty or not finite")
+    err = float(np.max(value - bound))
+    ok = bool(np.all(value < bound) if strict else np.all(value <= bound))
+    return Check(topic, name, "bound", err, 0.0, ok)
 
 
 def check_against_sympy(topic: str, name: str, numeric, expr, symbol, points) -> Check:

@@ -22,7 +22,7 @@ from derivations.symbolic import hadamard as Hd
 from .conftest import ROOT, copy_project, executed, sphinx_build
 
 pytestmark = pytest.mark.book
-PAGES = ["index", "verification", *TOPICS, "report", "api", "references"]
+PAGES = ["index", "notation", "verification", *TOPICS, "report", "api", "references"]
 NOTEBOOKS = {"verification", *TOPICS, "report"}
 
 
@@ -77,6 +77,10 @@ def test_verified_box_lists_the_pages_checks(book, topic):
     assert all(">pass<" in r for r in rows[1:])
     for row, check in zip(rows[1:], checks):
         assert html.escape(check.name, quote=False) in row
+    # every check the prose cites ({check} role) is one of them (the build verifies it too)
+    cited = re.findall(r'<a class="[^"]*check-ref[^"]*"[^>]*>\s*<span[^>]*>\u2713 (.*?)</span>', text)
+    names = {html.escape(c.name, quote=False).replace("\u2019", "'") for c in checks}
+    assert set(cited) <= names, set(cited) - names
 
 
 def test_feed_forward_pages_show_the_proved_formulas(book):

@@ -29,9 +29,10 @@ class _BookLatex(LatexPrinter):
         return out
 
 
-def tex(expr, names: dict | None = None) -> str:
-    """LaTeX of ``expr`` in the book's notation; ``names`` renames symbols for display."""
-    s = _BookLatex({"symbol_names": names or {}}).doprint(expr)
+def tex(expr, names: dict | None = None, **settings) -> str:
+    """LaTeX of ``expr`` in the book's notation; ``names`` renames symbols for display;
+    ``settings`` go to SymPy's printer (``order="none"`` keeps an unevaluated sum's order)."""
+    s = _BookLatex({"symbol_names": names or {}, **settings}).doprint(expr)
     return (s.replace(r"\circ", r"\odot").replace("^{T}", r"^{\top}")
             .replace(r"\operatorname{DiagMatrix}", r"\operatorname{diag}"))
 

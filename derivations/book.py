@@ -1,0 +1,163 @@
+"""What a page shows, as plain data, and how a page glues it (presentation only).
+
+A topic's symbolic module computes everything its page shows in ``exhibits()``: a dict from
+glue name to a ``str`` (glued as text), an :class:`Equation`, a :class:`Markdown` fragment, a
+:class:`Table` or a :class:`Figure`. They are plain data, so the tests can read what a page
+will show; only :func:`glue_page` imports IPython, myst-nb and matplotlib. A page's one
+hidden cell is ``glue_page(topic_module)``: it runs the topic's checks (raising on a failure),
+glues every exhibit, and glues the page's Verified box (``n_checks``, ``checks_table``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Sequence
+
+import numpy as np
+
+from . import verify
+
+
+@dataclass(frozen=True)
+class Equation:
+    """Display math, as LaTeX printed from the object a check proved (``common.tex``)."""
+
+    tex: str
+
+
+@dataclass(frozen=True)
+class Markdown:
+    """A MyST fragment: prose with inline math or code, glued with ``{glue:md}``."""
+
+    text: str
+
+
+@dataclass(frozen=True)
+class Table:
+    """A table of MyST cells; ``align`` is one of l, r, c per column (default: left)."""
+
+    header: Sequence[str]
+    rows: Sequence[Sequence[str]]
+    align: str = ""
+
+    def markdown(self) -> str:
+        align = self.align or "l" * len(self.header)
+        if len(align) != len(self.header) or any(len(r) != len(self.header) for r in self.rows):
+            raise ValueError(f"table: {len(self.header)} columns in the header, rows and align differ")
+        rule = {"l": "---", "r": "---:", "c": ":---:"}
+        cells = lambda r: "| " + " | ".join(str(c).replace("|", r"\|") for c in r) + " |"  # noqa: E731
+        return "\n".join([cells(self.header), "|" + "|".join(rule[a] for a in align) + "|",
+                          *map(cells, self.rows)])
+
+
+@dataclass(frozen=True)
+class Curve:
+    """One line (``style`` a matplotlib format such as "-", "--", ":", "o") of a panel."""
+
+    x: np.ndarray
+    y: np.ndarray
+    label: str | None = None
+    style: str = "-"
+    color: str | None = None
+
+
+@dataclass(frozen=True)
+class Panel:
+    """One set of axes: curves, or an image (a heat map with a labelled colour bar)."""
+
+    curves: Sequence[Curve] = ()
+    title: str = ""
+    xlabel: str = ""
+    ylabel: str = ""
+    xscale: str = "linear"
+    yscale: str = "linear"
+    vlines: Sequence[float] = ()          # dotted markers, e.g. where a naive formula fails
+    hlines: Sequence[float] = ()
+    ylim: tuple[float, float] | None = None
+    image: np.ndarray | None = None       # rows drawn top to bottom
+    extent: tuple[float, float, float, float] | None = None
+    colorbar: str = ""
+    legend_loc: str = "best"
+
+
+@dataclass(frozen=True)
+class Figure:
+    """Panels side by side; ``size`` in inches (the pages scale it to the column)."""
+
+    panels: Sequence[Panel]
+    size: tuple[float, float] = (6.4, 3.2)
+    sharey: bool = False
+
+
+def render(figure: Figure):
+    """The matplotlib figure of a :class:`Figure` (closed: it is only glued)."""
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, len(figure.panels), figsize=figure.size, squeeze=False,
+                             sharey=figure.sharey)
+    for ax, panel in zip(axes[0], figure.panels):
+        if panel.image is not None:
+            im = ax.imshow(panel.image, aspect="auto", extent=panel.extent, origin="upper")
+            fig.colorbar(im, ax=ax, label=panel.colorbar)
+            ax.grid(False)
+        for c in panel.curves:
+            kw = {"lw": 2} if not any(m in c.style for m in "o.sx^") else {"ms": 4}
+            ax.plot(c.x, c.y, c.style, label=c.label, color=c.color, **kw)
+        for v in panel.vlines:
+            ax.axvline(v, color="C3", lw=1, ls=":")
+        for h in panel.hlines:
+            ax.axhline(h, color="0.4", lw=1, ls=":")
+        ax.set_xscale(panel.xscale)
+        ax.set_yscale(panel.yscale)
+        ax.set_xlabel(panel.xlabel)
+        ax.set_ylabel(panel.ylabel)
+        if panel.title:
+            ax.set_title(panel.title, fontsize=10)
+        if panel.ylim is not None:
+            ax.set_ylim(*panel.ylim)
+        if any(c.label for c in panel.curves):
+            ax.legend(fontsize=8, loc=panel.legend_loc)
+    fig.tight_layout()
+    plt.close(fig)
+    return fig
+
+
+def _displayable(value):
+    from IPython.display import Markdown as IMarkdown
+    from IPython.display import Math
+
+    if isinstance(value, str):
+        return value
+    if isinstance(value, Equation):
+        return Math(value.tex)
+    if isinstance(value, Markdown):
+        return IMarkdown(value.text)
+    if isinstance(value, Table):
+        return IMarkdown(value.markdown())
+    if isinstance(value, Figure):
+        return render(value)
+    raise TypeError(f"exhibit: cannot glue a {type(value).__name__}; give a str, Equation, "
+                    "Markdown, Table or Figure")
+
+
+def glue_all(exhibits: dict) -> None:
+    """Glue every exhibit under its name (not displayed where the cell is)."""
+    from matplotlib_inline.backend_inline import set_matplotlib_formats
+    from myst_nb import glue
+
+    set_matplotlib_formats("svg")
+    for name, value in exhibits.items():
+        glue(name, _displayable(value), display=False)
+
+
+def verified_box(checks: Sequence[verify.Check], *, with_topic: bool = False) -> dict:
+    """The glue of a Verified box: the number of checks and their table."""
+    return {"n_checks": str(len(checks)),
+            "checks_table": Markdown(verify.markdown_table(checks, with_topic=with_topic))}
+
+
+def glue_page(module) -> None:
+    """A topic page's one hidden cell: run ``module.checks()`` (a failure raises and fails the
+    build), then glue ``module.exhibits()`` and the Verified box."""
+    checks = verify.require(module.checks())
+    glue_all({**module.exhibits(), **verified_box(checks)})
