@@ -161,3 +161,14 @@ def glue_page(module) -> None:
     build), then glue ``module.exhibits()`` and the Verified box."""
     checks = verify.require(module.checks())
     glue_all({**module.exhibits(), **verified_box(checks)})
+
+
+def glue_report(topics) -> None:
+    """The verification report's one hidden cell: every registered check of every topic
+    (``topics`` is ``derivations.symbolic.topics``), raising on a failure, glued as one table."""
+    checks = verify.require(topics.all_checks())
+    methods = sorted({c.method for c in checks})
+    glue_all({"n_checks": str(len(checks)), "n_topics": str(len(topics.TOPICS)),
+              "n_passed": str(sum(c.passed for c in checks)),
+              "methods": Markdown(", ".join(f"`{m}`" for m in methods)),
+              "report_table": Markdown(verify.markdown_table(checks))})

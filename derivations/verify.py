@@ -63,7 +63,8 @@ class Check:
             self.method,
             f"{self.error:.1e}" if np.isfinite(self.error) else str(self.error),
             ("n/a" if np.isnan(self.tolerance)
-             else f"{self.tolerance:.0e}" if self.tolerance else "0 (exact)"),
+             else f"{self.tolerance:.0e}" if self.tolerance
+             else "0 (bound)" if self.method == "bound" else "0 (exact)"),
             "pass" if self.passed else "FAIL",
         )
 
@@ -243,11 +244,12 @@ def check_values(topic: str, name: str, method: str, got, want) -> Check:
 def check_bound(topic: str, name: str, value, bound, *, strict: bool = False) -> Check:
     """A computed value against a bound computed independently (a threshold, another run):
     passes when ``value <= bound`` (``value < bound`` if ``strict``) for every entry; the error
-    is the largest ``value - bound``, the tolerance 0."""
+    is the largest ``value - bound`` (negative when the bound holds with room), the tolerance 0.
+    An infinite bound is a bound; NaN anywhere, or no entries, is a failure."""
     value = np.asarray(value, dtype=np.float64)
     bound = np.broadcast_to(np.asarray(bound, dtype=np.float64), value.shape)
-    if value.size == 0 or not (np.isfinite(value).all() and np.isfinite(bound).all()):
-        return Check(topic, name, "bound", np.inf, 0.0, False, "empty or not finite")
+    if value.size == 0 or np.isnan(value).any() or np.isnan(bound).any():
+        return Check(topic, name, "bound", np.inf, 0.0, False, "empty, or NaN")
     err = float(np.max(value - bound))
     ok = bool(np.all(value < bound) if strict else np.all(value <= bound))
     return Check(topic, name, "bound", err, 0.0, ok)

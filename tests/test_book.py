@@ -22,8 +22,8 @@ from derivations.symbolic import hadamard as Hd
 from .conftest import ROOT, copy_project, executed, sphinx_build
 
 pytestmark = pytest.mark.book
-PAGES = ["index", "notation", "verification", *TOPICS, "report", "api", "references"]
-NOTEBOOKS = {"verification", *TOPICS, "report"}
+PAGES = ["index", "notation", *TOPICS, "report", "api", "references"]
+NOTEBOOKS = {*TOPICS, "report"}
 
 
 def read(build, page):

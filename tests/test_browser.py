@@ -20,7 +20,7 @@ from .conftest import ROOT
 
 pytestmark = pytest.mark.browser
 
-PAGES = ["index", "notation", "verification", *TOPICS, "report", "api", "references"]
+PAGES = ["index", "notation", *TOPICS, "report", "api", "references"]
 SHOTS = ROOT / "_build" / "screenshots"
 
 

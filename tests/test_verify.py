@@ -228,3 +228,17 @@ def test_undecided_entries_are_counted(monkeypatch):
     assert one == verify.Check("t", "n", "symbolic", np.inf, 0.0, False, "SymPy could not decide 1 entry")
     two = verify.symbolic_identity("t", "n", sp.Matrix([undecidable, x_sym, undecidable]), sp.Matrix([1, x_sym, 1]))
     assert two.detail == "SymPy could not decide 2 entries" and not two.passed
+
+
+def test_check_bound_every_verdict_exactly():
+    ok = verify.check_bound("t", "b", [1.0, 2.0], 3.0)
+    assert (ok.method, ok.error, ok.tolerance, ok.passed) == ("bound", -1.0, 0.0, True)
+    assert ok.row()[4] == "0 (bound)"
+    assert verify.check_bound("t", "b", 3.0, 3.0).passed
+    assert not verify.check_bound("t", "b", 3.0, 3.0, strict=True).passed
+    over = verify.check_bound("t", "b", [1.0, 3.5], [2.0, 3.0])   # one entry past its bound
+    assert not over.passed and over.error == 0.5
+    assert verify.check_bound("t", "b", 1e300, np.inf, strict=True).passed   # an infinite bound
+    for value, bound in [(np.nan, 1.0), (1.0, np.nan), ([], 1.0)]:
+        bad = verify.check_bound("t", "b", value, bound)
+        assert not bad.passed and bad.error == np.inf and bad.detail == "empty, or NaN"

@@ -11,12 +11,14 @@ correct. The errata page shows the evidence; the tests assert the consistency, c
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Callable
 
 import numpy as np
 import sympy as sp
 
 from .. import verify
+from ..book import Markdown, Table
 from ..numeric import activations as act
 from ..numeric import backprop, clipping, gru, losses, lstm, normalization, rnn
 from ..numeric import gradient_descent as gd_num
@@ -889,6 +891,12 @@ def evaluate(claims=CLAIMS) -> list[tuple[Claim, Evidence]]:
     return [(c, c.evidence()) for c in claims]
 
 
+@lru_cache(maxsize=1)
+def _evaluated() -> tuple[tuple[Claim, Evidence], ...]:
+    """Every claim evaluated once per process: the page's checks and its tables share it."""
+    return tuple(evaluate())
+
+
 def counts(results) -> dict[str, int]:
     out = {"checked": len(results)}
     out.update({v: sum(c.verdict == v for c, _ in results) for v in VERDICTS})
@@ -921,10 +929,22 @@ def markdown(results) -> str:
 @stored_checks
 def checks(seed: int = 0, results=None) -> list[verify.Check]:
     """One check per claim: its recorded verdict agrees with the computed evidence.
-    ``results`` from :func:`evaluate` are reused when given (the page evaluates once)."""
+    ``results`` from :func:`evaluate` are used when given."""
     out = []
-    for c, e in (evaluate() if results is None else results):
+    for c, e in (_evaluated() if results is None else results):
         ok = consistent(c, e)
         out.append(verify.Check(TOPIC, f"{c.source} {c.key}: {c.verdict}", "computed",
                                 0.0 if ok else np.inf, float("nan"), ok, e.text))
+    return out
+
+
+def exhibits() -> dict:
+    """What the errata page shows: the counts, the table per source and the claims' table."""
+    results = _evaluated()
+    out = {f"n_{k}": str(v) for k, v in counts(results).items()}
+    rows = [(f"**{key}** `{SOURCES[key][0]}`", SOURCES[key][1], *(str(c[k]) for k in ("checked", *VERDICTS)))
+            for key, c in per_source(results).items()]
+    out["sources_table"] = Table(["source", "origin", "claims", "incorrect", "imprecise", "correct"],
+                                 rows, align="llrrrr")
+    out["errata_table"] = Markdown(markdown(results))
     return out

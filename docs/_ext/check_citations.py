@@ -17,9 +17,17 @@ logger = logging.getLogger(__name__)
 VERIFIED_SECTION = "verified"   # the id of the "## Verified" heading of every topic page
 
 
+_PLAIN_QUOTES = str.maketrans({"\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"'})
+
+
+def _plain(text: str) -> str:
+    """Whitespace collapsed and typographic quotes undone (docutils "smartens" the table's)."""
+    return " ".join(text.split()).translate(_PLAIN_QUOTES)
+
+
 def check_role(name, rawtext, text, lineno, inliner, options=None, content=None):
     node = nodes.reference(rawtext, "", refuri=f"#{VERIFIED_SECTION}", classes=["check-ref"])
-    node["check_name"] = " ".join(text.split())
+    node["check_name"] = _plain(text)
     node += nodes.inline("", f"✓ {node['check_name']}")
     return [node], []
 
@@ -34,7 +42,7 @@ def _verified_names(doctree) -> set[str] | None:
             for row in table.findall(nodes.row):
                 entries = list(row.findall(nodes.entry))
                 if len(entries) >= 2:
-                    names.add(" ".join(entries[0 if len(entries) == 5 else 1].astext().split()))
+                    names.add(_plain(entries[0 if len(entries) == 5 else 1].astext()))
         return names
     return None
 

@@ -1,0 +1,37 @@
+"""derivations.book: the exhibits a page glues, as plain data, and their rendering."""
+
+import numpy as np
+import pytest
+
+from derivations import book
+
+
+def test_table_markdown_exactly():
+    t = book.Table(["a", "b|c"], [("1", "$x$"), ("2", "y")], align="lr")
+    assert t.markdown() == "| a | b\\|c |\n|---|---:|\n| 1 | $x$ |\n| 2 | y |"
+    with pytest.raises(ValueError, match="columns"):
+        book.Table(["a", "b"], [("1",)]).markdown()
+    with pytest.raises(ValueError, match="columns"):
+        book.Table(["a", "b"], [("1", "2")], align="l").markdown()
+
+
+def test_render_draws_every_panel_curve_and_marker():
+    x = np.linspace(1, 10, 5)
+    fig = book.render(book.Figure([
+        book.Panel([book.Curve(x, x**2, "square"), book.Curve(x, x, None, "o")],
+                   xscale="log", yscale="log", vlines=[2.0], hlines=[3.0], title="t", ylim=(1, 100)),
+        book.Panel(image=np.eye(3), colorbar="value")], size=(6, 3)))
+    first, second = fig.axes[:2]
+    assert len(first.lines) == 4                        # two curves, one vline, one hline
+    assert first.get_xscale() == "log" and first.get_title() == "t"
+    assert first.get_ylim() == (1, 100)
+    assert first.get_legend().get_texts()[0].get_text() == "square"
+    assert len(second.images) == 1 and len(fig.axes) == 3   # the colour bar's axes
+    assert tuple(fig.get_size_inches()) == (6, 3)
+
+
+def test_an_unknown_exhibit_is_refused():
+    with pytest.raises(TypeError, match="cannot glue a int"):
+        book._displayable(3)
+    assert book._displayable("7") == "7"
+    assert book._displayable(book.Equation("x^2")).data == "x^2"
