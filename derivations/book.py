@@ -77,6 +77,7 @@ class Panel:
     image: np.ndarray | None = None       # rows drawn top to bottom
     extent: tuple[float, float, float, float] | None = None
     colorbar: str = ""
+    cmap: str | None = None               # a diverging map (e.g. "RdBu_r") is centred on 0
     legend_loc: str = "best"
 
 
@@ -97,7 +98,12 @@ def render(figure: Figure):
                              sharey=figure.sharey)
     for ax, panel in zip(axes[0], figure.panels):
         if panel.image is not None:
-            im = ax.imshow(panel.image, aspect="auto", extent=panel.extent, origin="upper")
+            limits = {}
+            if panel.cmap in ("RdBu_r", "RdBu", "coolwarm", "bwr", "seismic", "PuOr"):
+                top = float(np.max(np.abs(panel.image))) or 1.0
+                limits = {"vmin": -top, "vmax": top}
+            im = ax.imshow(panel.image, aspect="auto", extent=panel.extent, origin="upper",
+                           cmap=panel.cmap, **limits)
             fig.colorbar(im, ax=ax, label=panel.colorbar)
             ax.grid(False)
         for c in panel.curves:

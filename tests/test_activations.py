@@ -1,5 +1,8 @@
 """Activation functions: SymPy proofs, numerical derivatives, autograd, extremes, bad input."""
 
+import re
+from pathlib import Path
+
 import autograd.numpy as anp
 import mpmath
 import numpy as np
@@ -15,6 +18,7 @@ from derivations.numeric import activations as act
 from derivations.numeric._validate import DtypeError
 from derivations.symbolic import activations as A
 
+ROOT = Path(__file__).resolve().parents[1]
 NAMES = list(A.ACTIVATIONS)
 SMOOTH = [n for n in NAMES if A.ACTIVATIONS[n].analytic]
 ALPHA = A.ALPHA
@@ -40,11 +44,24 @@ def test_sympy_derivative_equals_textbook_closed_form(name):
     assert c.passed, c
 
 
+@pytest.fixture(scope="module")
+def seeded_checks():
+    return A.checks(seed=1)
+
+
 @pytest.mark.parametrize("name", NAMES)
-def test_all_registered_checks_of_the_activation_pass(name):
-    checks = [c for c in A.checks(seed=1) if c.name.startswith(name)]
+def test_all_registered_checks_of_the_activation_pass(name, seeded_checks):
+    checks = [c for c in seeded_checks if c.name.startswith(name)]
     assert len(checks) >= 5
     assert all(c.passed for c in checks), [c for c in checks if not c.passed]
+
+
+def test_every_check_of_the_page_passes_and_names_are_unique(seeded_checks):
+    assert all(c.passed for c in seeded_checks), [c for c in seeded_checks if not c.passed]
+    names = [c.name for c in seeded_checks]
+    assert len(names) == len(set(names))
+    # nothing Markdown (or Sphinx: @) would reformat in the Verified box
+    assert not [n for n in names if re.search(r"[*`|@]|(^|\W)_\w+_(\W|$)", n)]
 
 
 @pytest.mark.parametrize("name", NAMES)
@@ -189,8 +206,45 @@ def test_derivative_matches_central_difference_property(name, x):
 
 def test_derivative_latex_comes_from_the_checked_objects():
     tex = A.derivative_latex(A.ACTIVATIONS["sigmoid"])
-    assert r"\left(1 - \sigma{\left(x \right)}\right) \sigma{\left(x \right)}" in tex
-    assert tex.startswith(r"\frac{d}{d x} \sigma{\left(x \right)} =")
+    assert r"\left(1 - \sigma{\left(z \right)}\right) \sigma{\left(z \right)}" in tex
+    assert tex.startswith(r"\frac{d}{d z} \sigma{\left(z \right)} =")
+
+
+def test_a_wrong_textbook_derivative_is_refuted():
+    # the closed-form check must go red when the textbook formula is wrong
+    wrong = A._sigma(A.z) * (1 + A._sigma(A.z))
+    c = verify.symbolic_identity("t", "wrong", A.derivative(A.ACTIVATIONS["sigmoid"]), wrong.subs(A._EXPAND))
+    assert not c.passed
+
+
+def test_exhibits_cover_every_glue_name_of_the_page():
+    page = (ROOT / "docs" / "activations.md").read_text(encoding="utf-8")
+    used = set(re.findall(r"\{glue:\w+\}`([\w]+)", page)) | set(re.findall(r"^```\{glue:\w+\} (\w+)", page, re.M))
+    shown = set(A.exhibits()) | {"n_checks", "checks_table"}
+    assert used <= shown, used - shown
+    assert {f"fig_{n}" for n in NAMES} <= shown
+
+
+def test_the_float64_thresholds_equal_their_closed_forms():
+    lim = A.float_limits()
+    ln2 = np.log(2)
+    assert lim["sigmoid=1"]["found"] == pytest.approx(53 * ln2, rel=1e-14)
+    assert lim["sigmoid_grad=0"]["found"] == pytest.approx(1075 * ln2, rel=1e-14)
+    assert lim["tanh_grad=0"]["found"] == pytest.approx(1075 * ln2 / 2, rel=1e-14)
+    assert all(r["violations"] == 0 for r in lim.values())
+    # the naive form gives up where the true value is still about 1e-16
+    assert 1e-17 < float(lim["naive=0"]["exact_value"]) < 1e-15
+    assert float(lim["tanh_grad=0"]["exact_value"]) < 1e-322
+
+
+def test_first_true_refuses_a_bracket_that_does_not_bracket():
+    with pytest.raises(ValueError, match="first_true"):
+        A.first_true(lambda s: s > 5, 6.0, 10.0)
+
+
+def test_the_product_of_layers_can_grow_although_tanh_prime_is_at_most_one():
+    (ww, dwdw), (ww_exact, dwdw_exact) = A._tanh_product()
+    assert ww == 0 and dwdw == pytest.approx(dwdw_exact, rel=1e-14) and dwdw > 0.3
 
 
 def test_docstring_examples():

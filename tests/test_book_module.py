@@ -20,13 +20,14 @@ def test_render_draws_every_panel_curve_and_marker():
     fig = book.render(book.Figure([
         book.Panel([book.Curve(x, x**2, "square"), book.Curve(x, x, None, "o")],
                    xscale="log", yscale="log", vlines=[2.0], hlines=[3.0], title="t", ylim=(1, 100)),
-        book.Panel(image=np.eye(3), colorbar="value")], size=(6, 3)))
+        book.Panel(image=np.eye(3) - 2, colorbar="value", cmap="RdBu_r")], size=(6, 3)))
     first, second = fig.axes[:2]
     assert len(first.lines) == 4                        # two curves, one vline, one hline
     assert first.get_xscale() == "log" and first.get_title() == "t"
     assert first.get_ylim() == (1, 100)
     assert first.get_legend().get_texts()[0].get_text() == "square"
     assert len(second.images) == 1 and len(fig.axes) == 3   # the colour bar's axes
+    assert second.images[0].get_clim() == (-2, 2)              # a diverging map centred on 0
     assert tuple(fig.get_size_inches()) == (6, 3)
 
 

@@ -1,5 +1,8 @@
 """The Hadamard product: SymPy proofs, the elementwise backward pass, strict shapes."""
 
+import re
+from pathlib import Path
+
 import autograd.numpy as anp
 import numpy as np
 import pytest
@@ -13,6 +16,8 @@ from derivations.numeric import activations as act
 from derivations.numeric import hadamard as had
 from derivations.symbolic import hadamard as H
 
+ROOT = Path(__file__).resolve().parents[1]
+
 
 @pytest.mark.parametrize("name", list(H.PROPERTIES))
 def test_property_is_proved(name):
@@ -22,9 +27,32 @@ def test_property_is_proved(name):
 
 def test_a_false_property_is_refuted():
     # the prover must not accept a plausible-looking wrong identity
-    c = verify.symbolic_identity("t", "wrong", H.explicit(H.HP(H.A, H.B), H.VALUES),
-                                 H.explicit(H.HP(H.A, H.A), H.VALUES))
+    c = verify.symbolic_identity("t", "wrong", H._at(H.HP(H.A, H.B), 0), H._at(H.HP(H.A, H.A), 0))
     assert not c.passed
+
+
+def test_properties_are_proved_at_two_sizes():
+    assert len(set(H.SHAPES)) == 2 and len(set(H.LENGTHS)) == 2
+    for name in H.PROPERTIES:
+        assert H.prove(name).name.endswith(H.sizes_text(name))
+    # a matrix property is expanded at both m x n shapes, a vector one at both lengths
+    rows = [H._at(H.PROPERTIES["commutative"][1], k).shape[0] for k in (0, 1)]
+    assert rows == [r * c for r, c in H.SHAPES]
+    assert [H._at(H.PROPERTIES["backprop"][1], k).shape[0] for k in (0, 1)] == list(H.LENGTHS)
+
+
+def test_exhibits_cover_every_glue_name_of_the_page():
+    page = (ROOT / "docs" / "hadamard.md").read_text(encoding="utf-8")
+    used = set(re.findall(r"\{glue:\w+\}`([\w]+)", page)) | set(re.findall(r"^```\{glue:\w+\} (\w+)", page, re.M))
+    shown = set(H.exhibits()) | {"n_checks", "checks_table"}
+    assert used <= shown, used - shown
+    for name in H.PROPERTIES:   # every property is displayed from property_latex
+        assert H.property_latex(name) in H.exhibits()[f"eq_{name}"].tex
+
+
+def test_operation_counts():
+    counts = H.operation_counts(3, 4)
+    assert counts == {"vector": (16, 4), "matrix": (36, 12)}
 
 
 def test_matrix_product_does_not_commute():
@@ -36,7 +64,12 @@ def test_worked_example():
 
 
 def test_all_registered_checks_pass():
-    assert all(c.passed for c in H.checks(seed=3))
+    checks = H.checks(seed=3)
+    assert all(c.passed for c in checks)
+    names = [c.name for c in checks]
+    assert len(names) == len(set(names))
+    # nothing Markdown (or Sphinx: @) would reformat in the Verified box
+    assert not [n for n in names if re.search(r"[*`|@]|(^|\W)_\w+_(\W|$)", n)]
 
 
 @pytest.mark.parametrize("f,f_grad,af", [

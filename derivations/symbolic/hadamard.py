@@ -1,7 +1,12 @@
 """The Hadamard product in SymPy: its algebra, and why backprop is full of it.
 
-Each property is written once with SymPy matrix symbols (that is what the page shows) and
-proved by substituting explicit matrices of symbols (2 x 3, or vectors of length 3).
+Each property is written once with SymPy matrix symbols of symbolic size (m x n matrices,
+vectors of length n): that is what the page shows. It is proved by substituting explicit
+matrices of symbols at two sizes (:data:`SHAPES`, :data:`LENGTHS`), so that a property that
+held only at one size could not pass. :func:`checks` adds the numeric witnesses (the NumPy
+``hadamard`` against the definition, the elementwise backward pass against central
+differences, the Jacobians of the figure, the two-layer network's hidden delta) and the
+operation counts the page states; :func:`exhibits` is everything the page shows.
 
 >>> from derivations.symbolic.hadamard import PROPERTIES
 >>> sorted(PROPERTIES)[:2]
@@ -10,40 +15,42 @@ proved by substituting explicit matrices of symbols (2 x 3, or vectors of length
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import numpy as np
 import sympy as sp
 from sympy.matrices.expressions.diagonal import DiagMatrix
+from sympy.matrices.expressions.matexpr import MatrixElement
 
 from .. import verify
+from ..book import Equation, Figure, Markdown, Panel
 from ..numeric import activations as act
+from ..numeric import backprop as bp
 from ..numeric import hadamard as num
 from ..provenance import stored_checks
 from .common import explicit, matrix, tex, vector
 
 TOPIC = "hadamard"
-ROWS, COLS, N = 2, 3, 3
+#: The sizes (m, n) at which the matrix properties are proved.
+SHAPES = ((2, 3), (3, 2))
+#: The lengths n at which the vector properties are proved.
+LENGTHS = (2, 3)
 
-A, B, C = (sp.MatrixSymbol(s, ROWS, COLS) for s in "ABC")
-a, b, g, z = (sp.MatrixSymbol(s, N, 1) for s in ("a", "b", "g", "z"))
-fprime_z = sp.MatrixSymbol("fprime_z", N, 1)
-J = sp.MatrixSymbol("J", N, N)
-ONES = sp.MatrixSymbol("ones", ROWS, COLS)
-ONES_R, ONES_C = sp.MatrixSymbol("ones_r", ROWS, 1), sp.MatrixSymbol("ones_c", COLS, 1)
-NAMES = {fprime_z: "f'(z)", ONES: r"\mathbf{1}", ONES_R: r"\mathbf{1}", ONES_C: r"\mathbf{1}"}
+m, n = sp.symbols("m n", positive=True, integer=True)
+i, j = sp.symbols("i j", integer=True, nonnegative=True)
+A, B, C = (sp.MatrixSymbol(s, m, n) for s in "ABC")
+a, b, z = (sp.MatrixSymbol(s, n, 1) for s in ("a", "b", "z"))
+dL_dh = sp.MatrixSymbol("dL_dh", n, 1)            # the upstream gradient dL/dh
+fprime_z = sp.MatrixSymbol("fprime_z", n, 1)
+J = sp.MatrixSymbol("J", n, n)
+ONES = sp.MatrixSymbol("ones", m, n)
+ONES_R, ONES_C = sp.MatrixSymbol("ones_r", m, 1), sp.MatrixSymbol("ones_c", n, 1)
+NAMES = {fprime_z: "f'(z)", dL_dh: r"\frac{\partial L}{\partial h}",
+         ONES: r"\mathbf{1}", ONES_R: r"\mathbf{1}", ONES_C: r"\mathbf{1}"}
 HP = sp.HadamardProduct
 
 _f = sp.Function("f")
 _t = sp.Symbol("t", real=True)
-
-#: Explicit matrices of symbols that the properties are proved on.
-VALUES = {
-    A: matrix("a", ROWS, COLS), B: matrix("b", ROWS, COLS), C: matrix("c", ROWS, COLS),
-    a: vector("a", N), b: vector("b", N), g: vector("g", N), z: vector("z", N),
-    ONES: sp.ones(ROWS, COLS), ONES_R: sp.ones(ROWS, 1), ONES_C: sp.ones(COLS, 1),
-}
-VALUES[fprime_z] = VALUES[z].applyfunc(lambda zi: sp.diff(_f(_t), _t).subs(_t, zi))
-#: The Jacobian of h = f(z) elementwise, computed by SymPy from h itself.
-VALUES[J] = VALUES[z].applyfunc(_f).jacobian(VALUES[z])
 
 #: name -> (what it says in words, left side, right side), as matrix-symbol expressions.
 PROPERTIES: dict[str, tuple[str, sp.Expr, sp.Expr]] = {
@@ -56,8 +63,10 @@ PROPERTIES: dict[str, tuple[str, sp.Expr, sp.Expr]] = {
     "trace": ("tr(A^T B) = sum of the entries of A ⊙ B", sp.Trace(A.T * B),
               ONES_R.T * HP(A, B) * ONES_C),
     "jacobian": ("the Jacobian of h = f(z) elementwise is diag(f'(z))", J, DiagMatrix(fprime_z)),
-    "backprop": ("J^T g = g ⊙ f'(z)", J.T * g, HP(g, fprime_z)),
+    "backprop": ("J^T dL/dh = dL/dh ⊙ f'(z)", J.T * dL_dh, HP(dL_dh, fprime_z)),
 }
+#: The definition, entry (i, j) of A ⊙ B, displayed and evaluated on numbers by the checks.
+DEFINITION = (MatrixElement(HP(A, B), i, j), A[i, j] * B[i, j])
 
 EXAMPLE_A = np.array([[1.0, 2.0], [3.0, 4.0]])
 EXAMPLE_B = np.array([[5.0, 6.0], [7.0, 8.0]])
@@ -69,11 +78,59 @@ def property_latex(name: str) -> str:
     return f"{tex(lhs, NAMES)} = {tex(rhs, NAMES)}"
 
 
+@lru_cache(maxsize=None)
+def values(rows: int, cols: int, length: int) -> dict:
+    """Explicit matrices of symbols for the matrix symbols at m = rows, n = cols (matrices)
+    and n = length (vectors), keyed by the size-substituted matrix symbols."""
+    at_m, at_v = {m: rows, n: cols}, {n: length}
+    out = {A.subs(at_m): matrix("a", rows, cols), B.subs(at_m): matrix("b", rows, cols),
+           C.subs(at_m): matrix("c", rows, cols), ONES.subs(at_m): sp.ones(rows, cols),
+           ONES_R.subs(at_m): sp.ones(rows, 1), ONES_C.subs(at_m): sp.ones(cols, 1)}
+    zv = vector("z", length)
+    out.update({a.subs(at_v): vector("a", length), b.subs(at_v): vector("b", length),
+                z.subs(at_v): zv, dL_dh.subs(at_v): vector("g", length),
+                fprime_z.subs(at_v): zv.applyfunc(lambda zi: sp.diff(_f(_t), _t).subs(_t, zi)),
+                # the Jacobian of h = f(z) elementwise, computed by SymPy from h itself
+                J.subs(at_v): zv.applyfunc(_f).jacobian(zv)})
+    return out
+
+
+#: The vector-sized symbols: a property that has one is proved at n = LENGTHS.
+_VECTORS = {a, b, z, dL_dh, fprime_z, J}
+
+
+def _is_vector(expr) -> bool:
+    return bool(expr.atoms(sp.MatrixSymbol) & _VECTORS)
+
+
+def _at(expr, k: int) -> sp.Matrix:
+    """``expr`` at the k-th size, on explicit matrices, as a column of its entries."""
+    (rows, cols), length = SHAPES[k], LENGTHS[k]
+    sub = {n: length} if _is_vector(expr) else {m: rows, n: cols}
+    e = explicit(expr.subs(sub), values(rows, cols, length))
+    return sp.Matrix(list(e)) if isinstance(e, sp.MatrixBase) else sp.Matrix([e])
+
+
+def sizes_text(name: str) -> str:
+    """Where a property is proved: 'm x n = 2 x 3 and 4 x 2' or 'n = 3 and 5'."""
+    if _is_vector(PROPERTIES[name][1]):
+        return "n = " + " and ".join(map(str, LENGTHS))
+    return "m x n = " + " and ".join(f"{r} x {c}" for r, c in SHAPES)
+
+
 def prove(name: str) -> verify.Check:
-    """Prove a property on the explicit matrices of symbols in :data:`VALUES`."""
+    """Prove a property on explicit matrices of symbols, at both sizes."""
     words, lhs, rhs = PROPERTIES[name]
-    return verify.symbolic_identity(TOPIC, f"{name}: {words}",
-                                    explicit(lhs, VALUES), explicit(rhs, VALUES))
+    both = lambda e: sp.Matrix.vstack(_at(e, 0), _at(e, 1))  # noqa: E731
+    return verify.symbolic_identity(TOPIC, f"{name}: {words}, {sizes_text(name)}", both(lhs), both(rhs))
+
+
+def commutator_entry(size: int = 2) -> tuple[sp.Expr, sp.Expr]:
+    """(PQ - QP)_11 for explicit size x size matrices of symbols, expanded by SymPy, and the
+    polynomial the page shows for it."""
+    P, Q = matrix("p", size, size), matrix("q", size, size)
+    p12, p21, q12, q21 = P[0, 1], P[1, 0], Q[0, 1], Q[1, 0]
+    return sp.expand((P * Q - Q * P)[0, 0]), p12 * q21 - p21 * q12
 
 
 def matrix_product_commutes() -> bool:
@@ -82,21 +139,178 @@ def matrix_product_commutes() -> bool:
     return all(sp.expand(e) == 0 for e in P * Q - Q * P)
 
 
+def multiplications(expr) -> int:
+    """The scalar multiplications SymPy counts in an expression (or the entries of a matrix)."""
+    items = list(expr) if isinstance(expr, sp.MatrixBase) else [expr]
+    ops = sum(sp.count_ops(e, visual=True) for e in items)
+    return int(ops.coeff(sp.Symbol("MUL"))) if ops != 0 else 0
+
+
+def operation_counts(rows: int, cols: int) -> dict[str, tuple[int, int]]:
+    """Multiplications, counted by SymPy on matrices of symbols, of the dense products with
+    a diagonal matrix stored as a full matrix (its zeros are multiplied too) and of the
+    Hadamard forms: vector (length cols) and matrix (rows x cols) cases."""
+    D_full = matrix("d", cols, cols)                 # a dense n x n matrix: what diag() stores
+    d, g = vector("d", cols), vector("g", cols)
+    W = matrix("w", rows, cols)
+    Dm_full, dm = matrix("d", rows, rows), vector("d", rows)
+    return {"vector": (multiplications(D_full * g), multiplications(d.multiply_elementwise(g))),
+            "matrix": (multiplications(Dm_full * W),
+                       multiplications((dm * sp.ones(1, cols)).multiply_elementwise(W)))}
+
+
+#: The width and seed of the figure's two Jacobians.
+FIG_N = 8
+
+
+@lru_cache(maxsize=None)
+def _jacobians():
+    """Jacobians of h = sigmoid(z) and h = W z on FIG_N inputs, by central differences of the
+    NumPy code (one row per output), with the point z0 and W."""
+    rng = np.random.default_rng(0)
+    z0 = rng.standard_normal(FIG_N)
+    W = rng.standard_normal((FIG_N, FIG_N))
+    jac = lambda f: np.array([verify.numeric_gradient(lambda v, k=k: f(v)[k], z0)  # noqa: E731
+                              for k in range(FIG_N)])
+    return z0, W, jac(act.sigmoid), jac(lambda v: W @ v)
+
+
+def _hidden_delta(rng):
+    """One sample through the book's two-layer sigmoid network: delta1 computed as
+    (W2^T delta2) ⊙ f'(z1), and the network's verified dL/db1 (which is delta1)."""
+    p = bp.two_layer_init(3, 4, 2, rng)
+    p["b1"] = 0.1 * rng.standard_normal(4)
+    x, y = rng.standard_normal((1, 3)), rng.standard_normal((1, 2))
+    _, grads = bp.two_layer_loss_and_grads(p, x, y, "sigmoid")
+    z1 = p["W1"] @ x[0] + p["b1"]
+    delta2 = p["W2"] @ act.sigmoid(z1) + p["b2"] - y[0]      # dL/dy_hat for L = 1/2 ||y_hat - y||^2
+    return num.hadamard(p["W2"].T @ delta2, act.sigmoid_grad(z1)), grads["b1"]
+
+
+def _shapes_of_the_wrong_forms(size: int = 4):
+    """Shapes of u f, f^T u and u ⊙ f for m x 1 columns u and f (m = size): None where
+    SymPy refuses the product."""
+    u, f = sp.MatrixSymbol("u", size, 1), sp.MatrixSymbol("f", size, 1)
+    try:
+        product = (u * f).shape
+    except sp.ShapeError:
+        product = None
+    return product, (f.T * u).shape, HP(u, f).shape
+
+
 @stored_checks
 def checks(seed: int = 0) -> list[verify.Check]:
     rng = np.random.default_rng(seed)
-    out = [prove(name) for name in PROPERTIES]
-    commutes = matrix_product_commutes()
-    out.append(verify.Check(TOPIC, "the matrix product does not commute: PQ - QP != 0",
-                            "symbolic", 0.0 if not commutes else np.inf, 0.0, not commutes))
-    worked = num.hadamard(EXAMPLE_A, EXAMPLE_B)
-    by_sympy = np.array(sp.Matrix(EXAMPLE_A).multiply_elementwise(sp.Matrix(EXAMPLE_B)), float)
-    out.append(verify.check_values(TOPIC, "the 2x2 worked example: NumPy against SymPy",
-                                   "sympy-vs-numpy", worked, by_sympy))
-    for name, f_num, f_grad in [("sigmoid", act.sigmoid, act.sigmoid_grad),
-                                ("tanh", act.tanh, act.tanh_grad)]:
-        zs = 2 * rng.standard_normal((30, 40))
+    out = []
+    # the definition: NumPy's hadamard against the displayed entry A_ij B_ij, at two shapes
+    # the displayed A_ij B_ij as Python code (indexing and a product: no module needed)
+    entry = sp.lambdify((A, B, i, j), DEFINITION[1], modules=[{}])
+    for shape in [(2, 3), (4, 5)]:
+        An, Bn = rng.standard_normal(shape), rng.standard_normal(shape)
+        entries = [[entry(An, Bn, r, c) for c in range(shape[1])] for r in range(shape[0])]
+        out.append(verify.check_values(
+            TOPIC, f"hadamard(A, B) equals the displayed definition entry by entry, shape {shape}",
+            "sympy-vs-numpy", num.hadamard(An, Bn), entries))
+    out += [prove(name) for name in PROPERTIES]
+    got, shown = commutator_entry()
+    out.append(verify.symbolic_identity(
+        TOPIC, "the (1, 1) entry of PQ - QP is p12 q21 - p21 q12, for 2 x 2 matrices of symbols", got, shown))
+    worked = (num.hadamard(EXAMPLE_A, EXAMPLE_B), EXAMPLE_A @ EXAMPLE_B)
+    SA, SB = sp.Matrix(EXAMPLE_A.astype(int)), sp.Matrix(EXAMPLE_B.astype(int))
+    out.append(verify.check_values(TOPIC, "the 2x2 worked example: hadamard and the matrix product against SymPy",
+                                   "sympy-vs-numpy", np.stack(worked),
+                                   np.stack([np.array(SA.multiply_elementwise(SB), float),
+                                             np.array(SA * SB, float)])))
+    # the figure: Jacobians by central differences
+    z0, W, J_act, J_lin = _jacobians()
+    out.append(verify.check_values(TOPIC, f"central-difference Jacobian of sigmoid on {FIG_N} inputs "
+                                   "= diag(sigmoid_grad(z))", "central-difference", J_act,
+                                   np.diag(act.sigmoid_grad(z0))))
+    out.append(verify.check_bound(TOPIC, f"its off-diagonal entries are exactly 0, n = {FIG_N}",
+                                  np.abs(J_act - np.diag(np.diag(J_act))), 0.0))
+    out.append(verify.check_values(TOPIC, f"central-difference Jacobian of z -> W z on {FIG_N} inputs = W",
+                                   "central-difference", J_lin, W))
+    # the backward pass of an elementwise layer, one sample and a batch
+    for name, f_num, f_grad, shape in [("sigmoid", act.sigmoid, act.sigmoid_grad, (30, 40)),
+                                       ("tanh", act.tanh, act.tanh_grad, (7,))]:
+        zs = 2 * rng.standard_normal(shape)
         out.append(verify.check_vjp(
-            TOPIC, f"elementwise_backward(g, z, {name}_grad) = J^T g, shape (30, 40)",
+            TOPIC, f"elementwise_backward(dout, z, {name}_grad) = J^T dout, shape {shape}",
             f_num, lambda gg: num.elementwise_backward(gg, zs, f_grad), zs, rng=rng))
+    mine, network = _hidden_delta(rng)
+    out.append(verify.check_values(
+        TOPIC, "delta1 = (W2^T delta2) ⊙ f'(z1) equals the two-layer network's dL/db1",
+        "sympy-vs-numpy", mine, network))
+    product, inner, had_shape = _shapes_of_the_wrong_forms()
+    out.append(verify.check_values(
+        TOPIC, "shapes for m = 4: u f is undefined, f^T u is 1 x 1, u ⊙ f is 4 x 1",
+        "sympy-vs-numpy", [product is None, *inner, *had_shape], [True, 1, 1, 4, 1]))
+    # costs: what diag(f'(z)) stored as a dense matrix costs against the Hadamard product
+    for rows, cols in [(2, 3), (3, 5)]:
+        counts = operation_counts(rows, cols)
+        out.append(verify.check_values(
+            TOPIC, f"multiplications: n^2 for diag(d) g dense, n for d ⊙ g; m^2 n for diag(d) W dense, "
+            f"m n row scaling; m, n = {rows}, {cols}", "sympy-vs-numpy",
+            [*counts["vector"], *counts["matrix"]], [cols ** 2, cols, rows ** 2 * cols, rows * cols]))
+    fp, g, Wr = rng.standard_normal(6), rng.standard_normal(6), rng.standard_normal((6, 5))
+    dense = np.concatenate([np.diag(fp) @ g, (np.diag(fp) @ Wr).ravel()])
+    hadamard_form = np.concatenate([num.hadamard(fp, g), num.hadamard(np.outer(fp, np.ones(5)), Wr).ravel()])
+    out.append(verify.check_values(
+        TOPIC, "diag(d) g = d ⊙ g and diag(d) W = (d 1^T) ⊙ W in NumPy, m = 6, n = 5",
+        "sympy-vs-numpy", dense, hadamard_form))
+    # broadcasting: NumPy's * on a column and a row is their outer product
+    col, row = np.array([[1.0], [2.0], [3.0]]), np.array([[4.0, 5.0, 6.0]])
+    out.append(verify.check_values(
+        TOPIC, "NumPy's broadcasting product of a 3 x 1 column and a 1 x 3 row is their outer product",
+        "sympy-vs-numpy", col * row, np.outer(col, row)))
+    # the exercises
+    for length in LENGTHS:
+        av, bv = vector("a", length), vector("b", length)
+        out.append(verify.symbolic_identity(
+            TOPIC, f"exercise: diag(a) diag(b) = diag(a ⊙ b), n = {length}",
+            sp.diag(*av) * sp.diag(*bv), sp.diag(*av.multiply_elementwise(bv))))
+        s = vector("s", length)
+        fa, fb = (sp.Matrix([sp.Function(f"{k}{q + 1}")(*s) for q in range(length)]) for k in ("a", "b"))
+        out.append(verify.symbolic_identity(
+            TOPIC, f"exercise: the Jacobian of a(s) ⊙ b(s) is diag(b) Ja + diag(a) Jb, n = {length}",
+            fa.multiply_elementwise(fb).jacobian(s),
+            sp.diag(*fb) * fa.jacobian(s) + sp.diag(*fa) * fb.jacobian(s)))
+    return out
+
+
+def _jacobian_figure() -> Figure:
+    _, _, J_act, J_lin = _jacobians()
+    ext = (0.5, FIG_N + 0.5, FIG_N + 0.5, 0.5)
+    return Figure([
+        Panel(image=J_act, extent=ext, title=r"$h = \sigma(z)$: $J = \mathrm{diag}(\sigma'(z))$",
+              xlabel="input $j$", ylabel="output $i$", colorbar=r"$J_{ij}$", cmap="RdBu_r"),
+        Panel(image=J_lin, extent=ext, title=r"$h = W z$: $J = W$",
+              xlabel="input $j$", ylabel="output $i$", colorbar=r"$J_{ij}$", cmap="RdBu_r")],
+        size=(7.5, 3.3))
+
+
+def exhibits() -> dict:
+    """What the Hadamard page shows, each formula printed from the expression a check proved."""
+    out: dict = {f"eq_{name}": Equation(property_latex(name)) for name in PROPERTIES}
+    out["eq_backprop"] = Equation(rf"\frac{{\partial L}}{{\partial z}} = {property_latex('backprop')}")
+    lhs, rhs = DEFINITION
+    out["eq_definition"] = Equation(f"{tex(lhs)} = {tex(rhs)}")
+    SA, SB = sp.Matrix(EXAMPLE_A.astype(int)), sp.Matrix(EXAMPLE_B.astype(int))
+    out["eq_example"] = Equation(rf"\begin{{gathered}} {tex(SA)} \odot {tex(SB)} = "
+                                 rf"{tex(SA.multiply_elementwise(SB))}, \\ "
+                                 rf"{tex(SA)} {tex(SB)} = {tex(SA * SB)} \end{{gathered}}")
+    got, shown = commutator_entry()
+    out["eq_pq"] = Equation(rf"(PQ - QP)_{{11}} = {tex(shown, order='none')}")
+    out["matrix_shapes"] = Markdown(" and ".join(f"${r} \\times {c}$" for r, c in SHAPES))
+    out["vector_lengths"] = " and ".join(map(str, LENGTHS))
+    out["fig_jacobians"] = _jacobian_figure()
+    out["fig_n"] = str(FIG_N)
+    col, row = np.array([[1.0], [2.0], [3.0]]), np.array([[4.0, 5.0, 6.0]])
+    out["bcast_shape"] = str((col * row).shape)
+    try:
+        num.hadamard(col, row)
+    except ValueError as err:
+        out["bcast_error"] = str(err)
+    else:
+        raise AssertionError("hadamard accepted operands of different shapes")
     return out
