@@ -26,15 +26,38 @@ def test_gradient_formula_is_proved(check):
 
 def test_a_transposed_formula_is_refuted():
     # dL/dW1 claimed as x delta1^T on a square hidden layer (n = m): same shape, wrong entries
-    n = m = p = 2
-    S, grads, V, _ = B._single_sample_values(n, m, p)
-    r = V[S["y_hat"]] - V[S["y"]]
-    L = (r.T * r)[0, 0] / 2
-    derived = B._diff_matrix(L, V[S["W1"]])
+    S, grads = B.single_sample(2, 2, 2)
+    inputs = B._symbolic_inputs(S)
+    V = B.evaluate(B.model(S) + B.auxiliary(S, grads), inputs)
+    derived = B._diff_matrix(V[B.LOSS], inputs[S["W1"]])
     wrong = B.explicit(S["x"] * S["delta1"].T, V)
     assert not verify.symbolic_identity("t", "transposed", derived, wrong).passed
     assert verify.symbolic_identity("t", "right", derived,
                                     B.explicit(S["delta1"] * S["x"].T, V)).passed
+
+
+def test_a_changed_model_breaks_the_checks(monkeypatch):
+    # the page prints model(); the proofs and the NumPy comparison use the same definitions,
+    # so a change to the model (here: the output layer reads z1 instead of h) fails both
+    rng = np.random.default_rng(0)
+    assert B.model_against_numpy("tanh", (3, 2, 2), rng).passed
+    original = B.model
+
+    def changed(S, f=B._f):
+        defs = original(S, f)
+        if "x" in S:
+            defs[2] = (S["y_hat"], S["W2"] * S["z1"] + S["b2"])
+        return defs
+
+    monkeypatch.setattr(B, "model", changed)
+    assert not B.model_against_numpy("tanh", (3, 2, 2), rng).passed
+    assert not all(c.passed for c in B.prove(*B.single_sample(2, 1, 3), (2, 1, 3)))
+    assert r"\hat{y} = W_2 z_1 + b_2" in B.model_latex(B.single_sample(*B.DISPLAY_DIMS)[0])
+
+
+def test_a_different_activation_is_refuted(monkeypatch):
+    monkeypatch.setitem(B.SYMPY_ACTIVATIONS, "tanh", B.SYMPY_ACTIVATIONS["sigmoid"])
+    assert not B.model_against_numpy("tanh", (3, 2, 2), np.random.default_rng(0)).passed
 
 
 def autograd_two_layer(params, X, Y, activation):
@@ -48,10 +71,10 @@ def autograd_two_layer(params, X, Y, activation):
 @pytest.mark.parametrize("activation", list(bp.ACTIVATIONS))
 @pytest.mark.parametrize("dims", [(1, 3, 4, 2), (16, 7, 5, 3), (50, 20, 30, 4)])
 def test_two_layer_gradients_agree_with_autograd_and_central_differences(activation, dims, rng):
-    N, D, Hd, K = dims
-    params = bp.two_layer_init(D, Hd, K, rng, scale=1.0)
+    N, n, m, p = dims
+    params = bp.two_layer_init(n, m, p, rng, scale=1.0)
     params = {k: v + 0.3 * rng.standard_normal(v.shape) for k, v in params.items()}
-    X, Y = rng.standard_normal((N, D)), rng.standard_normal((N, K))
+    X, Y = rng.standard_normal((N, n)), rng.standard_normal((N, p))
     loss, grads = bp.two_layer_loss_and_grads(params, X, Y, activation)
     ref_loss, ref = autograd_two_layer(params, X, Y, activation)
     assert loss == pytest.approx(ref_loss, rel=1e-13)
@@ -97,17 +120,70 @@ def test_pass_costs():
     c = B.pass_costs(784, 256, 10)
     assert c["params"] == 784 * 256 + 256 + 256 * 10 + 10
     assert c["forward"] == 784 * 256 + 256 * 10
+    assert c["backward"] == 2 * 256 * 10 + 784 * 256
+    assert c["backward_with_dx"] == 2 * c["forward"]
+    deep = B.pass_costs(5, 4, 3, 2)
+    assert deep["backward"] == 2 * deep["forward"] - 5 * 4
+
+
+@pytest.mark.parametrize("check", B.cost_checks(), ids=lambda c: c.name)
+def test_cost_checks(check):
+    assert check.passed, check
+
+
+def test_the_counter_counts_matrix_products_only():
+    A, Bm = np.ones((3, 4)), np.ones((4, 5))
+    assert B.count_multiply_adds(lambda a, b: a @ b, A, Bm) == 60
+    assert B.count_multiply_adds(lambda a, b: (a @ b).sum() + (a * 2).sum(), A, Bm) == 60
+    assert B.count_multiply_adds(lambda a, v: a @ v, A, np.ones(4)) == 12
+    # a count that skipped the first layer's dL/dx would differ from one that computes it
+    widths = (6, 5, 4, 3)
+    assert B.counted_passes(widths, input_grad=True)["backward"] - B.counted_passes(widths)["backward"] == 30
+
+
+@pytest.mark.parametrize("activation", list(bp.ACTIVATIONS))
+def test_deep_network_against_autograd(activation, rng):
+    widths, N = (4, 6, 5, 3), 7
+    layers = B.deep_init(widths, rng)
+    X, Y = rng.standard_normal((N, widths[0])), rng.standard_normal((N, widths[-1]))
+    loss, grads, dX = B.deep_loss_and_grads(layers, X, Y, activation, input_grad=True)
+
+    def f(flat_layers, X_):
+        A = X_
+        for k, (W, b) in enumerate(flat_layers):
+            A = anp.dot(A, W.T) + b
+            if k < len(flat_layers) - 1:
+                A = AUTOGRAD_ACT[activation](A)
+        return 0.5 * anp.sum((A - Y) ** 2) / N
+
+    assert loss == pytest.approx(f(layers, X), rel=1e-13)
+    ref = grad(f, 0)(layers, X)
+    for (dW, db), (rW, rb) in zip(grads, ref):
+        np.testing.assert_allclose(dW, rW, rtol=1e-10, atol=1e-14)
+        np.testing.assert_allclose(db, rb, rtol=1e-10, atol=1e-14)
+    np.testing.assert_allclose(dX, grad(f, 1)(layers, X), rtol=1e-10, atol=1e-14)
+    # without dL/dX the parameter gradients are the same
+    _, same, none = B.deep_loss_and_grads(layers, X, Y, activation)
+    assert none is None and all(np.array_equal(a, b) for g, h in zip(grads, same) for a, b in zip(g, h))
+
+
+def test_the_page_glues_exactly_the_exhibits():
+    import re
+    from pathlib import Path
+    page = (Path(__file__).resolve().parents[1] / "docs" / "backprop.md").read_text(encoding="utf-8")
+    used = set(re.findall(r"\{glue:(?:text|md|math|figure)\}`?\s*([A-Za-z0-9_]+)", page))
+    assert used - {"n_checks", "checks_table"} == set(B.exhibits())
 
 
 BAD = [
     (lambda p, X, Y: ({**p, "W1": p["W1"].T}, X, Y), r"params\['b1'\] must have shape \(3,\) to match params\['W1'\]"),
     (lambda p, X, Y: ({k: v for k, v in p.items() if k != "b2"}, X, Y), r"params must be a dict with keys"),
-    (lambda p, X, Y: (p, X, Y[:, :1]), r"Y must have shape \(N, K\)"),
-    (lambda p, X, Y: (p, X, Y[:-1]), r"Y must have shape \(N, K\)"),
-    (lambda p, X, Y: (p, X[0], Y), r"X must be 2-D \(N, D\)"),
+    (lambda p, X, Y: (p, X, Y[:, :1]), r"Y must have shape \(N, p\)"),
+    (lambda p, X, Y: (p, X, Y[:-1]), r"Y must have shape \(N, p\)"),
+    (lambda p, X, Y: (p, X[0], Y), r"X must be 2-D \(N, n\)"),
     (lambda p, X, Y: ({**p, "b1": p["b1"][:, None]}, X, Y), r"params\['b1'\] must have shape \(4,\)"),
     (lambda p, X, Y: ({**p, "b1": p["b1"][:-1]}, X, Y), r"params\['b1'\] must have shape \(4,\)"),
-    (lambda p, X, Y: (p, X[:, :2], Y), r"X must have D = 3 columns"),
+    (lambda p, X, Y: (p, X[:, :2], Y), r"X must have n = 3 columns"),
     (lambda p, X, Y: (p, np.where(X > 0, np.nan, X), Y), r"X contains NaN"),
     (lambda p, X, Y: ({**p, "W2": np.ones((2, 4), dtype=int)}, X, Y), r"params\['W2'\] must be an array of real floats"),
 ]
@@ -129,3 +205,13 @@ def test_unknown_activation_and_bad_dout(rng):
     _, cache = bp.affine_forward(X, params["W1"], params["b1"])
     with pytest.raises(ValueError, match=r"dout must have shape \(N, D_out\) = \(5, 4\)"):
         bp.affine_backward(np.ones((4, 5)), cache)
+
+
+def test_a_wrong_closed_form_is_refuted_by_prove():
+    # dL/dz1 without the f'(z1) factor, and dL/dW2 with h instead of h^T (as a shape error)
+    S, grads = B.single_sample(2, 1, 3)
+    wrong = [B.Gradient(g.name, g.of, S["W2"].T * S["delta2"]) if g.of == "z1" else g for g in grads]
+    verdicts = {c.name.split(" =")[0]: c.passed for c in B.prove(S, wrong, (2, 1, 3))}
+    assert verdicts["dL/dz1"] is False and verdicts["dL/dh"] is True
+    # and the opaque symbols do not hide f': the right closed form passes, with it
+    assert all(c.passed for c in B.prove(S, grads, (2, 1, 3)))

@@ -16,8 +16,50 @@ def test_all_registered_checks_pass():
 
 
 def test_stable_step_sizes_are_0_to_2_over_a():
-    assert G.stable_step_sizes() == sp.Interval.open(0, 2 / G.a)
-    assert sp.solve(G.contraction, G.alpha) == [1 / G.a]
+    # in units of the curvature, x = eta a: 0 < eta a < 2
+    assert G.stable_step_sizes() == sp.Interval.open(0, 2)
+    assert sp.solveset(sp.Abs(G.contraction) < 1, G.eta, sp.S.Reals) == sp.Interval.open(0, 2 / G.a)
+    assert sp.solve(G.contraction, G.eta) == [1 / G.a]
+    assert G.regime_step_sizes() == list(G.REGIME_SETS)
+
+
+def test_the_displayed_update_is_the_proved_one():
+    # the page's equation is printed from gd_update, which the 1-D step and the NumPy check use
+    assert G.exhibits()["eq_gd"].tex == r"\theta \leftarrow \theta - \eta \nabla_\theta L(\theta)"
+    assert sp.simplify(G.step - (G.w_k - G.eta * G.a * (G.w_k - G.w_star))) == 0
+
+
+def test_the_page_glues_exactly_the_exhibits():
+    import re
+    from pathlib import Path
+    page = (Path(__file__).resolve().parents[1] / "docs" / "gradient_descent.md").read_text(encoding="utf-8")
+    used = set(re.findall(r"\{glue:(?:text|md|math|figure)\}`?\s*([A-Za-z0-9_]+)", page))
+    assert used - {"n_checks", "checks_table"} == set(G.exhibits())
+
+
+def test_sgd_takes_a_schedule(rng):
+    X, Y = rng.standard_normal((20, 3)), rng.standard_normal((20, 1))
+    p0 = {"W": np.zeros((1, 3)), "b": np.zeros(1)}
+    schedule = lambda e: 0.2 / (1 + e)  # noqa: E731
+    _, losses = gd.sgd(gd.least_squares_loss_and_grads, p0, X, Y, schedule, 3, 5, np.random.default_rng(4))
+    r, p, manual = np.random.default_rng(4), p0, [gd.least_squares_loss_and_grads(p0, X, Y)[0]]
+    for e in range(3):
+        p, _ = gd.sgd(gd.least_squares_loss_and_grads, p, X, Y, schedule(e), 1, 5, r)
+        manual.append(gd.least_squares_loss_and_grads(p, X, Y)[0])
+    np.testing.assert_allclose(losses, manual, rtol=1e-14)
+    with pytest.raises(ValueError, match="lr must be positive"):
+        gd.sgd(gd.least_squares_loss_and_grads, p0, X, Y, lambda e: -1.0, 1, 5, rng)
+
+
+def test_descend_stops_where_the_numeric_code_refuses(rng):
+    A = G.random_spd(3, rng)
+    loss = lambda p, X, Y: (0.5 * float(p["w"] @ A @ p["w"]), {"w": A @ p["w"]})  # noqa: E731
+    lr = 10 / np.linalg.eigvalsh(A).max()
+    _, losses, refused, message = G.descend(loss, {"w": np.ones(3)}, None, None, lr, 2000)
+    assert refused is not None and "NaN or infinite" in message
+    assert len(losses) == refused and np.all(np.diff(losses[np.isfinite(losses)]) > 0)
+    _, losses, refused, _ = G.descend(loss, {"w": np.ones(3)}, None, None, 1 / np.linalg.eigvalsh(A).max(), 50)
+    assert refused is None and len(losses) == 50
 
 
 @pytest.mark.parametrize("factor,converges", [(0.5, True), (1.9, True), (1.99, True), (2.01, False), (3.0, False)])

@@ -1,9 +1,11 @@
 """Affine layers and the two-layer network, forward and backward, batched.
 
-Conventions: a batch is the rows of ``x`` (N, D_in); a weight matrix has shape
-(D_out, D_in) as in the column-vector math W x; so the batched layer is
-``out = x W^T + b``. Every backward returns gradients in the order of its forward's
-arguments, each with the shape of its argument.
+Conventions (docs/notation.md): a batch is the rows of ``x`` (N, D_in); a weight matrix has
+shape (D_out, D_in) as in the column-vector math W x; so the batched layer is
+``out = x W^T + b``. The two-layer network has n inputs, a hidden layer of width m and p
+outputs: W1 (m, n), b1 (m,), W2 (p, m), b2 (p,); X (N, n), its hidden activations H (N, m),
+Y (N, p). Every backward returns gradients in the order of its forward's arguments, each
+with the shape of its argument.
 """
 
 from __future__ import annotations
@@ -64,10 +66,10 @@ def _check_params(params) -> dict:
         got = sorted(params) if isinstance(params, dict) else type(params).__name__
         raise ValueError(f"params must be a dict with keys {', '.join(PARAMS)}, got {got}")
     p = {k: float_array(params[k], f"params['{k}']") for k in PARAMS}
-    ndim(p["W1"], "params['W1']", 2, "(H, D)")
-    ndim(p["W2"], "params['W2']", 2, "(K, H)")
-    (H, _), K = p["W1"].shape, p["W2"].shape[0]
-    for k, shape in (("b1", (H,)), ("W2", (K, H)), ("b2", (K,))):
+    ndim(p["W1"], "params['W1']", 2, "(m, n)")
+    ndim(p["W2"], "params['W2']", 2, "(p, m)")
+    (m, _), p_out = p["W1"].shape, p["W2"].shape[0]
+    for k, shape in (("b1", (m,)), ("W2", (p_out, m)), ("b2", (p_out,))):
         if p[k].shape != shape:
             raise ValueError(f"params['{k}'] must have shape {shape} to match params['W1'] "
                              f"{p['W1'].shape}, got {p[k].shape}")
@@ -76,9 +78,9 @@ def _check_params(params) -> dict:
 
 def _check_X(X, W1: np.ndarray) -> np.ndarray:
     X = float_array(X, "X")
-    ndim(X, "X", 2, "(N, D)")
+    ndim(X, "X", 2, "(N, n)")
     if X.shape[1] != W1.shape[1]:
-        raise ValueError(f"X must have D = {W1.shape[1]} columns (params['W1'] is {W1.shape}), got {X.shape}")
+        raise ValueError(f"X must have n = {W1.shape[1]} columns (params['W1'] is {W1.shape}), got {X.shape}")
     return X
 
 
@@ -89,7 +91,7 @@ def _activation(activation: str):
 
 
 def two_layer_forward(params, X, activation: str = "sigmoid"):
-    """Y_hat = f(X W1^T + b1) W2^T + b2 for X (N, D); returns Y_hat (N, K)."""
+    """Y_hat = f(X W1^T + b1) W2^T + b2 for X (N, n); returns Y_hat (N, p)."""
     p = _check_params(params)
     f, _ = _activation(activation)
     Z1, _ = affine_forward(_check_X(X, p["W1"]), p["W1"], p["b1"])
@@ -100,31 +102,32 @@ def two_layer_forward(params, X, activation: str = "sigmoid"):
 def two_layer_loss_and_grads(params, X, Y, activation: str = "sigmoid"):
     """Loss (1/N) sum_n 1/2 ||y_hat_n - y_n||^2 and its gradients, keyed like ``params``.
 
-    params: W1 (H, D), b1 (H,), W2 (K, H), b2 (K,); X (N, D); Y (N, K).
+    params: W1 (m, n), b1 (m,), W2 (p, m), b2 (p,); X (N, n); Y (N, p).
     The 1/N enters once, in dL/dY_hat = (Y_hat - Y) / N; every other gradient is a sum
     over the batch.
     """
     p = _check_params(params)
     f, f_grad = _activation(activation)
-    Z1, cache1 = affine_forward(_check_X(X, p["W1"]), p["W1"], p["b1"])                # (N, H)
-    H = f(Z1)
-    Y_hat, cache2 = affine_forward(H, p["W2"], p["b2"])             # (N, K)
+    Z1, cache1 = affine_forward(_check_X(X, p["W1"]), p["W1"], p["b1"])                # (N, m)
+    H = f(Z1)                                                       # (N, m)
+    Y_hat, cache2 = affine_forward(H, p["W2"], p["b2"])             # (N, p)
     Y = float_array(Y, "Y")
     if Y.shape != Y_hat.shape:
-        raise ValueError(f"Y must have shape (N, K) = {Y_hat.shape}, got {Y.shape}")
+        raise ValueError(f"Y must have shape (N, p) = {Y_hat.shape}, got {Y.shape}")
     N = Y.shape[0]
     diff = Y_hat - Y
     loss = 0.5 * np.sum(diff**2) / N
-    dH, dW2, db2 = affine_backward(diff / N, cache2)               # delta2 = (Y_hat - Y) / N
-    dZ1 = elementwise_backward(dH, Z1, f_grad)                      # delta1 = (delta2 W2) ⊙ f'(Z1)
+    dH, dW2, db2 = affine_backward(diff / N, cache2)               # Delta2 = (Y_hat - Y) / N
+    dZ1 = elementwise_backward(dH, Z1, f_grad)                      # Delta1 = (Delta2 W2) ⊙ f'(Z1)
     # the first layer's dL/dX is not needed: only its weight and bias gradients
     dW1, db1 = dZ1.T @ cache1.x, dZ1.sum(axis=0)
     return float(loss), {"W1": dW1, "b1": db1, "W2": dW2, "b2": db2}
 
 
-def two_layer_init(D: int, H: int, K: int, rng: np.random.Generator, scale: float | None = None):
-    """Random parameters: weights N(0, scale^2) (default 1/sqrt(fan_in)), biases zero."""
-    s1 = 1 / np.sqrt(D) if scale is None else scale
-    s2 = 1 / np.sqrt(H) if scale is None else scale
-    return {"W1": s1 * rng.standard_normal((H, D)), "b1": np.zeros(H),
-            "W2": s2 * rng.standard_normal((K, H)), "b2": np.zeros(K)}
+def two_layer_init(n: int, m: int, p: int, rng: np.random.Generator, scale: float | None = None):
+    """Random parameters for n inputs, m hidden units and p outputs: weights N(0, scale^2)
+    (default 1/sqrt(fan_in)), biases zero."""
+    s1 = 1 / np.sqrt(n) if scale is None else scale
+    s2 = 1 / np.sqrt(m) if scale is None else scale
+    return {"W1": s1 * rng.standard_normal((m, n)), "b1": np.zeros(m),
+            "W2": s2 * rng.standard_normal((p, m)), "b2": np.zeros(p)}

@@ -57,6 +57,8 @@ def sgd(loss_and_grads: Callable, params: dict, X, Y, lr, epochs: int, batch_siz
         rng: np.random.Generator):
     """Minibatch SGD: each epoch shuffles the N rows and steps once per batch.
 
+    ``lr`` is a positive number, or a function of the epoch e = 0, 1, ... returning one (a
+    decaying schedule such as ``lambda e: 0.05 / (1 + e)``).
     Returns (params, epoch_losses) where epoch_losses[e] is the full-data loss before
     epoch e (and the last entry after the final epoch), comparable with gradient descent.
     """
@@ -66,30 +68,31 @@ def sgd(loss_and_grads: Callable, params: dict, X, Y, lr, epochs: int, batch_siz
     if not (isinstance(batch_size, (int, np.integer)) and 1 <= batch_size <= len(X)):
         raise ValueError(f"batch_size must be an integer in [1, {len(X)}], got {batch_size!r}")
     losses = [loss_and_grads(params, X, Y)[0]]
-    for _ in range(epochs):
+    for epoch in range(epochs):
+        rate = lr(epoch) if callable(lr) else lr
         order = rng.permutation(len(X))
         for start in range(0, len(X), batch_size):
             idx = order[start:start + batch_size]
             _, grads = loss_and_grads(params, X[idx], Y[idx])
-            params = gd_step(params, grads, lr)
+            params = gd_step(params, grads, rate)
         losses.append(loss_and_grads(params, X, Y)[0])
     return params, np.array(losses)
 
 
 def least_squares_loss_and_grads(params: dict, X, Y):
-    """L = (1/N) sum_n 1/2 ||W x_n + b - y_n||^2 for params W (K, D), b (K,); X (N, D), Y (N, K)."""
+    """L = (1/N) sum_i 1/2 ||W x_i + b - y_i||^2 for params W (p, n), b (p,); X (N, n), Y (N, p)."""
     if not isinstance(params, dict) or set(params) != {"W", "b"}:
         raise ValueError(f"params must be a dict with keys W, b, got {params!r:.60}")
     X, W, b = float_array(X, "X"), float_array(params["W"], "params['W']"), float_array(params["b"], "params['b']")
-    ndim(X, "X", 2, "(N, D)")
-    ndim(W, "params['W']", 2, "(K, D)")
+    ndim(X, "X", 2, "(N, n)")
+    ndim(W, "params['W']", 2, "(p, n)")
     if X.shape[1] != W.shape[1] or b.shape != (W.shape[0],):
-        raise ValueError(f"X (N, D), params['W'] (K, D) and params['b'] (K,) do not fit: "
+        raise ValueError(f"X (N, n), params['W'] (p, n) and params['b'] (p,) do not fit: "
                          f"got {X.shape}, {W.shape}, {b.shape}")
     Y_hat, cache = affine_forward(X, W, b)
     Y = float_array(Y, "Y")
     if Y.shape != Y_hat.shape:
-        raise ValueError(f"Y must have shape (N, K) = {Y_hat.shape}, got {Y.shape}")
+        raise ValueError(f"Y must have shape (N, p) = {Y_hat.shape}, got {Y.shape}")
     diff = Y_hat - Y
     N = len(Y)
     _, dW, db = affine_backward(diff / N, cache)
