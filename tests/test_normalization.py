@@ -1,5 +1,8 @@
 """Normalization: the z-score example, SymPy proofs, BN/LN backward against CD and autograd."""
 
+import re
+from pathlib import Path
+
 import autograd.numpy as anp
 import numpy as np
 import pytest
@@ -16,6 +19,70 @@ from derivations.symbolic import normalization as Nm
 def test_all_registered_checks_pass():
     failed = [c for c in Nm.checks(seed=11) if not c.passed]
     assert not failed, failed
+
+
+# --------------------------------------------------------------- the general-N machinery
+i, j, k, N = Nm.i, Nm.j, Nm.k, Nm.N
+
+
+def test_sum_out_agrees_with_explicit_sums_at_a_concrete_size(rng):
+    """sum_out's power sums, given the values of a concrete batch, reproduce the sums."""
+    size = 6
+    xs, up = rng.standard_normal(size), rng.standard_normal(size)
+    expr = sp.Sum(Nm.Upstream(i) * (Nm.x[i] - sp.Sum(Nm.x[j], (j, 1, N)) / N) ** 2
+                  + sp.KroneckerDelta(i, k) * Nm.x[i] ** 3, (i, 1, N))
+    values = {Nm.x: xs, Nm.Upstream: up}
+    direct = Nm._at_size(expr.subs(k, 2), N, size, values)
+    summed = Nm.sum_out(expr)
+    numbers = {}
+    for (key, size_), symbol in Nm._POWER_SUMS.items():
+        if size_ == N and symbol in summed.free_symbols:
+            numbers[symbol] = sum(Nm._at_size(key.xreplace({Nm._IOTA: m}), N, size, values)
+                                  for m in range(1, size + 1))
+    numbers.update({Nm.x[k]: xs[1], N: size})
+    assert float(summed.xreplace({k: 2}).xreplace({Nm.x[2]: xs[1]}).xreplace(numbers)) == pytest.approx(direct, rel=1e-12)
+
+
+def test_normal_form_refutes_a_backward_pass_without_its_third_term():
+    L = sp.Sum(Nm.Upstream(i) * Nm.bn_output(i), (i, 1, N))
+    derived = Nm.normal_form(sp.diff(Nm.definitions(L), Nm.x[k]),
+                             Nm.definitions(Nm._add(Nm.s ** 2, Nm.eps)), Nm.eps)
+    a, b = Nm.canonical(derived, Nm._bn(Nm.bn_dx(k)))
+    assert a == b
+    wrong = (Nm.BN_COEFF * Nm._add(*Nm.BN_TERMS[:2])).xreplace({i: k})
+    a, b = Nm.canonical(derived, Nm._bn(wrong))
+    assert a != b
+    check = verify.symbolic_identity("t", "wrong", a, b)
+    assert not check.passed
+
+
+def test_sum_out_refuses_what_it_cannot_sum():
+    with pytest.raises(ValueError, match="cannot sum"):
+        Nm.sum_out(sp.Sum(sp.sqrt(Nm.x[i] ** 2 + 1), (i, 1, N)))
+    with pytest.raises(ValueError, match="start at 1"):
+        Nm.sum_out(sp.Sum(Nm.x[i], (i, 0, N)))
+
+
+def test_a_change_of_the_model_breaks_the_checks_against_numpy(monkeypatch):
+    """Dividing the displayed variance by N - 1 changes the page's equation and fails the
+    comparison with batchnorm_forward (which divides by N)."""
+    sample = lambda size=N: sp.Sum(Nm._add(Nm.x[i], -Nm.mu) ** 2, (i, 1, size)) / (size - 1)  # noqa: E731
+    monkeypatch.setattr(Nm, "variance", sample)
+    Nm.all_ones_test.cache_clear()
+    assert r"\frac{1}{-1 + N}" in Nm.exhibits()["eq_bn_forward"].tex
+    failed = {c.name for c in Nm.checks.__wrapped__(0) if not c.passed}
+    assert f"batchnorm_forward equals the displayed o, N = {Nm.N_NUMERIC}" in failed
+    assert f"batchnorm_backward equals the displayed dL/dx, N = {Nm.N_NUMERIC}" in failed
+
+
+def test_the_page_glues_only_what_exhibits_computes():
+    page = (Path(__file__).resolve().parents[1] / "docs" / "normalization.md").read_text(encoding="utf-8")
+    glued = set(re.findall(r"\{glue:(?:text|md|math|figure)\}`?\s*([a-z_0-9]+)", page))
+    glued |= set(re.findall(r"```\{glue:(?:math|md|figure)\} ([a-z_0-9]+)", page))
+    assert glued and glued <= set(Nm.exhibits()) | {"n_checks", "checks_table"}, glued - set(Nm.exhibits())
+    cited = set(re.findall(r"\{check\}`([^`]+)`", page))
+    names = {c.name for c in Nm.checks()}
+    assert cited and cited <= names, cited - names
 
 
 def test_worked_example_exact_values():

@@ -1,121 +1,696 @@
-"""Normalization in SymPy: z-scores, batch norm and layer norm, and their backward passes.
+"""Normalization in SymPy: the z-score, batch norm and layer norm, and their backward passes,
+proved at a general size (N samples, n features), not at a substituted one.
 
-The backward passes are derived by differentiating L = sum_i g_i y_i (g a symbolic
-upstream gradient) on an explicit batch of symbols, eps included, and proved equal to
-the compact closed form
+The page's formulas are SymPy objects written with display symbols (the mean mu, the standard
+deviation s, the normalized input x-hat, the output o and the upstream gradient dL/do); the
+proofs substitute the definitions of mu, s and x-hat, as sums over 1..N of the indexed entries
+x_i, into those very objects, so a change of the model changes the display and the proof
+together. SymPy differentiates the sums with respect to one entry x_k (its derivative is a sum
+of Kronecker deltas); :func:`sum_out` then evaluates every sum over 1..N by linearity
+(Sum_i delta_ik f(i) = f(k) for 1 <= k <= N, the sum of a constant is N times it, and every
+other product of entries becomes an opaque power-sum symbol such as Sum_i x_i^2), and
+:func:`normal_form` writes sqrt(s^2 + eps) as a symbol r, eliminates eps through
+s^2 + eps = r^2 and cancels. Two sides with the same normal form are equal for every N and
+every batch, since the power sums are left free.
 
-    dx = (gamma / (N sqrt(var + eps))) (N g - sum(g) - x_hat sum(g x_hat)).
+:func:`exhibits` is what the page shows, every formula printed from the object a check proved,
+every number computed here.
 """
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import numpy as np
 import sympy as sp
+from sympy import KroneckerDelta
 
 from .. import verify
+from ..book import Curve, Equation, Figure, Markdown, Panel, Table
 from ..numeric import normalization as num
 from ..provenance import stored_checks
+from .common import tex
 
 TOPIC = "normalization"
-N_PROOF = 3
 EXAMPLE = (100, 50, 10, 5, 1)
+#: The sizes at which the NumPy kernels are compared with the displayed formulas, entry by entry.
+N_NUMERIC, n_NUMERIC = 5, 4
+#: The shapes (N, n) at which the backward passes are checked against central differences.
+VJP_SHAPES = ((4, 3), (32, 20))
+#: The eps of the page's figure, batchnorm_forward's default.
+EPS_DEFAULT = 1e-5
 
+# ------------------------------------------------------------------ the display symbols
+N = sp.Symbol("N", positive=True, integer=True)        # batch size (batch norm)
+n = sp.Symbol("n", positive=True, integer=True)        # number of features (z-score, layer norm)
+i, j, k = sp.symbols("i j k", positive=True, integer=True)
+x = sp.IndexedBase("x", real=True)
+x_hat = sp.IndexedBase(r"\hat{x}", real=True)
+gamma_i = sp.IndexedBase("gamma", positive=True)        # layer norm: one scale per feature
+beta_i = sp.IndexedBase("beta", real=True)
+mu = sp.Symbol("mu", real=True)
+s = sp.Symbol("s", positive=True)                      # the standard deviation: s^2 is the variance
+eps = sp.Symbol("epsilon", positive=True)
 gamma = sp.Symbol("gamma", positive=True)
 beta = sp.Symbol("beta", real=True)
-eps = sp.Symbol("epsilon", positive=True)
 a_pos = sp.Symbol("a", positive=True)
 b_any = sp.Symbol("b", real=True)
+rho = sp.Symbol("r", real=True)                        # a correlation coefficient
 
 
+class Upstream(sp.Function):
+    """dL/do_i, the upstream gradient of the normalization's output o_i (a function of i only)."""
+
+    is_real = True
+
+    def _latex(self, printer, exp=None):
+        out = rf"\frac{{\partial L}}{{\partial o_{{{printer._print(self.args[0])}}}}}"
+        return rf"\left({out}\right)^{{{printer._print(exp)}}}" if exp is not None else out
+
+
+def _add(*terms):
+    """A sum printed in the order written (tex(..., order="none"))."""
+    return sp.Add(*terms, evaluate=False)
+
+
+def mean(size=N):
+    return sp.Sum(x[i], (i, 1, size)) / size
+
+
+def variance(size=N):
+    """s^2 = (1/size) sum_i (x_i - mu)^2, the population variance, with mu a symbol."""
+    return sp.Sum(_add(x[i], -mu) ** 2, (i, 1, size)) / size
+
+
+def normalized(q, with_eps=True):
+    """x-hat_q = (x_q - mu) / sqrt(s^2 + eps) (batch and layer norm), or (x_q - mu) / s (z-score)."""
+    return _add(x[q], -mu) / (sp.sqrt(_add(s ** 2, eps)) if with_eps else s)
+
+
+def bn_output(q):
+    return _add(gamma * x_hat[q], beta)
+
+
+def ln_output(q):
+    return _add(sp.Mul(gamma_i[q], x_hat[q], evaluate=False), beta_i[q])
+
+
+BN_COEFF = gamma / (N * sp.sqrt(_add(s ** 2, eps)))
+LN_COEFF = 1 / (n * sp.sqrt(_add(s ** 2, eps)))
+#: The three terms of batch norm's backward pass (direct, through mu, through s^2).
+BN_TERMS = (N * Upstream(i), -sp.Sum(Upstream(j), (j, 1, N)),
+            -x_hat[i] * sp.Sum(Upstream(j) * x_hat[j], (j, 1, N)))
+LN_TERMS = (n * gamma_i[i] * Upstream(i), -sp.Sum(gamma_i[j] * Upstream(j), (j, 1, n)),
+            -x_hat[i] * sp.Sum(sp.Mul(gamma_i[j], Upstream(j), x_hat[j], evaluate=False), (j, 1, n)))
+
+
+def bn_dx(q=i):
+    """The displayed dL/dx_q of batch norm."""
+    return (BN_COEFF * _add(*BN_TERMS)).xreplace({i: q})
+
+
+def ln_dx(q=i):
+    return (LN_COEFF * _add(*LN_TERMS)).xreplace({i: q})
+
+
+BN_DGAMMA = sp.Sum(Upstream(i) * x_hat[i], (i, 1, N))
+BN_DBETA = sp.Sum(Upstream(i), (i, 1, N))
+#: The Jacobian d x-hat / d x (N x N) of batch norm as a matrix expression, a coefficient
+#: times I - (1/N) 1 1^T - (1/N) x-hat x-hat^T.
+X_HAT, ONES, EYE = (sp.MatrixSymbol(r"\hat{x}", N, 1), sp.MatrixSymbol(r"\mathbf{1}", N, 1),
+                    sp.MatrixSymbol("I", N, N))
+JACOBIAN_COEFF = 1 / sp.sqrt(_add(s ** 2, eps))
+JACOBIAN_MATRIX = sp.MatAdd(EYE, -ONES * ONES.T / N, -X_HAT * X_HAT.T / N)
+
+
+def jacobian_entry(q=i, r=k):
+    """Entry (q, r) of the displayed Jacobian: I_qr = delta_qr, 1_q = 1, x-hat_q the entry."""
+    e = (JACOBIAN_COEFF * JACOBIAN_MATRIX)[q, r]
+    return e.replace(lambda t: isinstance(t, sp.matrices.expressions.matexpr.MatrixElement),
+                     lambda t: (KroneckerDelta(t.i, t.j) if t.parent == EYE else
+                                sp.Integer(1) if t.parent == ONES else x_hat[t.i]))
+
+
+#: sum_i x-hat_i dL/dx_i, which vanishes only when eps = 0.
+XHAT_DOT_DX_COEFF = gamma * eps / _add(s ** 2, eps) ** sp.Rational(3, 2)
+BN_XHAT_DOT_DX = XHAT_DOT_DX_COEFF * BN_DGAMMA
+#: The batch variance of x-hat (its mean is 0), below 1 because of eps.
+XHAT_SECOND_MOMENT = sp.Sum(x_hat[i] ** 2, (i, 1, N)) / N
+XHAT_VARIANCE = s ** 2 / _add(s ** 2, eps)
+
+
+def definitions(expr, size=N, with_eps=True):
+    """``expr`` with x-hat, s and mu replaced by their definitions over ``size`` entries."""
+    expr = expr.replace(lambda e: isinstance(e, sp.Indexed) and e.base == x_hat,
+                        lambda e: normalized(e.indices[0], with_eps))
+    return expr.subs(s, sp.sqrt(variance(size))).subs(mu, mean(size))
+
+
+# ------------------------------------------------------------------ sums over 1..size, evaluated
+_IOTA = sp.Symbol("iota", positive=True, integer=True)
+_POWER_SUMS: dict = {}
+_R = sp.Symbol("r", positive=True)
+
+
+def _power_sum(product, v, size):
+    key = (product.xreplace({v: _IOTA}), size)
+    if key not in _POWER_SUMS:
+        _POWER_SUMS[key] = sp.Symbol(f"Sum({key[0]}, iota=1..{size})", real=True)
+    return _POWER_SUMS[key]
+
+
+def _sum_over(f, v, size):
+    total = []
+    for term in sp.Add.make_args(sp.expand(f)):
+        dep, free = [], []
+        for factor in sp.Mul.make_args(term):
+            (dep if v in factor.free_symbols else free).append(factor)
+        dep, free = sp.Mul(*dep), sp.Mul(*free)
+        deltas = [d for d in dep.atoms(KroneckerDelta) if v in d.args]
+        if deltas:                       # sum_v delta(v, w) f(v) = f(w), for 1 <= w <= size
+            d = deltas[0]
+            other = d.args[1] if d.args[0] == v else d.args[0]
+            rest = dep.replace(lambda e: e == d or (e.is_Pow and e.base == d), lambda e: sp.Integer(1))
+            total.append(free * rest.xreplace({v: other}))
+        elif dep == 1:
+            total.append(size * free)
+        else:
+            for factor in sp.Mul.make_args(dep):
+                if not (factor.as_base_exp()[1].is_Integer and factor.as_base_exp()[1] > 0):
+                    raise ValueError(f"sum_out: cannot sum {dep} over {v}")
+            total.append(free * _power_sum(dep, v, size))
+    return sp.Add(*total)
+
+
+def sum_out(expr):
+    """Every ``Sum(f, (v, 1, size))`` in ``expr`` evaluated by linearity: sum_v delta(v, w) f(v)
+    = f(w) (w an index in 1..size), the sum of a term free of v is size times it, and each other
+    product of entries becomes an opaque power-sum symbol. Innermost sums first."""
+    if isinstance(expr, sp.MatrixBase):
+        return expr.applyfunc(sum_out)
+    if isinstance(expr, sp.Sum):
+        (v, lo, hi), = expr.limits
+        if lo != 1:
+            raise ValueError(f"sum_out: sums start at 1, got {lo}")
+        return _sum_over(sum_out(expr.function), v, hi)
+    if not expr.args or isinstance(expr, (sp.Indexed, sp.Symbol)):
+        return expr
+    return expr.func(*[sum_out(a) for a in expr.args])
+
+
+def _plain(expr):
+    """Entries x_k, dL/do_k, gamma_k and Kronecker deltas at free indices -> plain symbols
+    (a substitution, so an identity of the result is an identity of ``expr``)."""
+    atoms = expr.atoms(sp.Indexed) | expr.atoms(Upstream) | expr.atoms(KroneckerDelta)
+    return expr.xreplace({a: sp.Symbol(f"<{a}>", real=True) for a in atoms})
+
+
+def normal_form(expr, radicand, eliminate, root=_R):
+    """``expr`` (its sums evaluated by :func:`sum_out`) as a rational function: every power of
+    c times ``radicand`` (also summed out; c >= 0 free of the sums) written as c^p ``root``^2p,
+    and ``eliminate`` (a symbol the radicand is linear in) solved from radicand = root^2.
+    :func:`canonical` then puts such functions in lowest terms. Other radicals are left as
+    they are: they can only make an identity fail, never pass."""
+    A = sp.expand(_plain(sum_out(radicand)))
+    slope = sp.diff(A, eliminate)
+    if slope == 0 or sp.diff(slope, eliminate) != 0:
+        raise ValueError(f"normal_form: the radicand is not linear in {eliminate}")
+    solution = (root ** 2 - A.subs(eliminate, 0)) / slope
+    sums = set(_POWER_SUMS.values()) | {eliminate}
+
+    ratios = {}
+
+    def power(t):
+        if t.base not in ratios:
+            ratios[t.base] = sp.factor(sp.cancel(sp.expand(t.base) / A))
+        c = ratios[t.base]
+        if c.free_symbols & sums or not c.is_nonnegative:
+            return t          # not a power of the radicand: left as it is (an identity then fails)
+        return c ** t.exp * root ** (2 * t.exp)
+    e = _plain(sum_out(expr)).replace(
+        lambda t: t.is_Pow and t.exp.is_Rational and not t.exp.is_Integer and t.base.free_symbols & sums,
+        power)
+    e = e.replace(lambda t: t.is_Pow and t.exp.is_Integer and sp.expand(t.base) == A,
+                  lambda t: root ** (2 * t.exp))
+    return e.xreplace({eliminate: solution})
+
+
+def canonical(*exprs):
+    """Rational functions (of the same generators) as canonical expressions: each is converted
+    into one field of fractions of sparse polynomials, p/q in lowest terms, and back. Equal
+    rational functions come out as the same expression; SymPy's sparse polynomials do this far
+    faster than ``cancel`` on expression trees, also when the two differ."""
+    from sympy.polys.fields import field
+
+    exprs = [sp.sympify(e) for e in exprs]
+    # anything not rational in the symbols (sqrt(N), a function) is an opaque generator
+    opaque = {t: sp.Dummy() for e in exprs for t in e.atoms(sp.Pow, sp.Function)
+              if not (t.is_Pow and t.exp.is_Integer)}
+    exprs = [e.xreplace(opaque) for e in exprs]
+    gens = sorted(set().union(*(e.free_symbols for e in exprs)), key=sp.default_sort_key)
+    if not gens:
+        return exprs
+    K = field(gens, sp.QQ)[0]
+    back = {d: t for t, d in opaque.items()}
+    return [K.from_expr(e).as_expr().xreplace(back) for e in exprs]
+
+
+def _bn(expr, size=N):
+    """Normal form of a batch-norm (or layer-norm) expression over ``size`` entries."""
+    return normal_form(definitions(expr, size), definitions(_add(s ** 2, eps), size), eps)
+
+
+def _square_sum(size):
+    return _power_sum(x[_IOTA] ** 2, _IOTA, size)
+
+
+def _z(expr, size=n, transform=None):
+    """Normal form of a z-score expression (no eps) over ``size`` entries, after ``transform``
+    of the entries x_i if given: sqrt(s^2) is a symbol r and the definition of s^2 is solved
+    for sum_i x_i^2."""
+    e = definitions(expr, size, with_eps=False)
+    if transform is not None:
+        e = e.replace(lambda t: isinstance(t, sp.Indexed) and t.base == x, transform)
+    return normal_form(e, definitions(variance(size), size), _square_sum(size))
+
+
+# ------------------------------------------------------------------ the z-score, exactly
 def stats(xs):
     """Population mean and variance (1/n) of a sequence of SymPy expressions."""
-    n = len(xs)
-    mu = sum(xs) / n
-    return mu, sum((x - mu) ** 2 for x in xs) / n
+    m = len(xs)
+    mu_ = sum(xs) / m
+    return mu_, sum((v - mu_) ** 2 for v in xs) / m
 
 
 def zscores(xs):
-    mu, var = stats(xs)
-    return [(x - mu) / sp.sqrt(var) for x in xs]
+    mu_, var = stats(xs)
+    return [(v - mu_) / sp.sqrt(var) for v in xs]
 
 
 def skewness(xs):
-    mu, var = stats(xs)
-    return sum((x - mu) ** 3 for x in xs) / len(xs) / var ** sp.Rational(3, 2)
+    mu_, var = stats(xs)
+    return sum((v - mu_) ** 3 for v in xs) / len(xs) / var ** sp.Rational(3, 2)
 
 
 def worked_example():
     """The z-score example x = (100, 50, 10, 5, 1), exactly: mean, variance, std, z."""
     xs = [sp.Integer(v) for v in EXAMPLE]
-    mu, var = stats(xs)
-    return {"x": xs, "mean": mu, "var": var, "std": sp.sqrt(var), "z": zscores(xs)}
+    mu_, var = stats(xs)
+    return {"x": xs, "mean": mu_, "var": var, "std": sp.sqrt(var), "z": zscores(xs)}
 
 
-def normalized_batch(n: int = N_PROOF):
-    """Symbols x_i, upstream g_i, and the normalization y_i = gamma x_hat_i + beta."""
-    xs = list(sp.symbols(f"x1:{n + 1}", real=True))
-    gs = list(sp.symbols(f"g1:{n + 1}", real=True))
-    mu, var = stats(xs)
-    s = sp.sqrt(var + eps)
-    x_hat = [(x - mu) / s for x in xs]
-    ys = [gamma * h + beta for h in x_hat]
-    return xs, gs, x_hat, ys, s
+# ------------------------------------------------------------------ numbers the page states
+def backward_without_variance_path(dout, cache: num.NormCache):
+    """A wrong batch-norm backward pass that drops the third term (the path through s^2):
+    the bug the all-ones test cannot see."""
+    N_ = dout.shape[0]
+    g = dout * cache.gamma
+    return cache.inv_std / N_ * (N_ * g - g.sum(axis=0))
 
 
-def closed_form_dx(gs, x_hat, s, n):
-    """The compact backward pass of batch norm (and of layer norm with a shared gamma)."""
-    return [gamma / (n * s) * (n * gs[i] - sum(gs) - x_hat[i] * sum(g * h for g, h in zip(gs, x_hat)))
-            for i in range(n)]
+@lru_cache(maxsize=None)
+def all_ones_test(seed: int = 0):
+    """The common test (central differences of sum(out), compared with an absolute tolerance)
+    against batchnorm_backward and the wrong backward pass, and the same against a random
+    upstream gradient. Returns the numbers the page states."""
+    rng = np.random.default_rng(seed)
+    X = 2 * rng.standard_normal((16, 5)) + 1
+    gm, bt = rng.uniform(0.5, 2, 5), rng.standard_normal(5)
+    _, cache = num.batchnorm_forward(X, gm, bt)
+    ones = np.ones_like(X)
+    fwd = lambda v: num.batchnorm_forward(v, gm, bt)[0]  # noqa: E731
+    numeric_ones = verify.numeric_gradient(lambda v: fwd(v).sum(), X)
+    wrong = verify.check_vjp(TOPIC, "wrong", fwd, lambda g: backward_without_variance_path(g, cache), X,
+                             dout=rng.standard_normal(X.shape))
+    return {"dx_ones": float(np.abs(num.batchnorm_backward(ones, cache)[0]).max()),
+            "numeric_ones": float(np.abs(numeric_ones).max()),
+            "wrong_ones_gap": float(np.abs(backward_without_variance_path(ones, cache) - numeric_ones).max()),
+            "wrong_random_error": wrong.error}
 
 
+def _bn_jacobian(X, eps_):
+    """d x-hat / d x of one feature (X of shape (N, 1)), from batchnorm_backward: row m is the
+    backward pass of the upstream gradient e_m."""
+    _, cache = num.batchnorm_forward(X, np.ones(1), np.zeros(1), eps=eps_)
+    rows = [num.batchnorm_backward(np.eye(len(X))[:, [m]], cache)[0][:, 0] for m in range(len(X))]
+    return np.array(rows)
+
+
+@lru_cache(maxsize=None)
+def eps_sweep(size: int = 16, seed: int = 3):
+    """For batches of one feature with standard deviations s from 1e-4 to 10 (eps = 1e-5):
+    s^2, the spectral norm of d x-hat / d x and the batch variance of x-hat, from the NumPy
+    kernels; and the same spectral norm for a batch of two."""
+    z = num.zscore(np.random.default_rng(seed).standard_normal(size))
+    scales = np.geomspace(1e-4, 10, 11)
+    s2, norm, var_hat = [], [], []
+    for sc in scales:
+        X = (sc * z)[:, None]
+        out, _ = num.batchnorm_forward(X, np.ones(1), np.zeros(1), eps=EPS_DEFAULT)
+        s2.append(X.var())
+        norm.append(np.linalg.norm(_bn_jacobian(X, EPS_DEFAULT), 2))
+        var_hat.append(out.var())
+    two_s2, two_norm = [], []
+    for sc in scales:
+        X = np.array([[sc], [-sc]])
+        two_s2.append(X.var())
+        two_norm.append(np.linalg.norm(_bn_jacobian(X, EPS_DEFAULT), 2))
+    return tuple(map(np.array, (s2, norm, var_hat, two_s2, two_norm)))
+
+
+def _hessian_linear(size, width=2):
+    """SymPy's Hessian of the mean squared error of a linear model w^T x + b on ``size`` samples,
+    and (2/size) A^T A with A = [X 1]."""
+    X = sp.Matrix(size, width, lambda r, c: sp.Symbol(f"x_{r + 1}{c + 1}", real=True))
+    y = sp.Matrix(size, 1, lambda r, _: sp.Symbol(f"y_{r + 1}", real=True))
+    w = sp.Matrix(width + 1, 1, lambda r, _: sp.Symbol(f"w_{r + 1}", real=True))
+    A = X.row_join(sp.ones(size, 1))
+    L = sum((sum(A[r, c] * w[c] for c in range(width + 1)) - y[r]) ** 2 for r in range(size)) / size
+    return sp.hessian(L, list(w)), 2 * A.T * A / size
+
+
+#: The three data sets of two features, COND_N samples each, as (scales, means, correlation).
+COND_N = 1000
+DATASETS = {"scales 1, 100": ((1.0, 100.0), (0.0, 0.0), 0.0),
+            "means 10, 0": ((1.0, 1.0), (10.0, 0.0), 0.0),
+            "scales 1, 100, correlated": ((1.0, 100.0), (0.0, 0.0), 0.9)}
+
+
+def _kappa(X):
+    A = np.column_stack([X, np.ones(len(X))])
+    ev = np.linalg.eigvalsh(A.T @ A / len(X))
+    return ev[-1] / ev[0]
+
+
+@lru_cache(maxsize=None)
+def conditioning(seed: int = 5):
+    """Per data set: kappa of the Hessian before and after standardizing each feature, and the
+    sample correlation r of the two features."""
+    rng = np.random.default_rng(seed)
+    out = {}
+    for name, (scales, means, corr) in DATASETS.items():
+        u = rng.standard_normal((COND_N, 2))
+        u[:, 1] = corr * u[:, 0] + np.sqrt(1 - corr ** 2) * u[:, 1]
+        X = u * np.array(scales) + np.array(means)
+        Z = np.column_stack([num.zscore(X[:, c]) for c in range(2)])
+        out[name] = (_kappa(X), _kappa(Z), float(np.corrcoef(X.T)[0, 1]))
+    return out
+
+
+def _at_size(expr, size_symbol, size, values: dict, env=None) -> float:
+    """``expr`` evaluated in floating point at a concrete size: every sum over 1..size_symbol
+    is a Python loop, ``values`` maps an IndexedBase (or Upstream) to a sequence (1-based
+    entries) and a symbol to a number."""
+    env = env or {}
+    ev = lambda e, more=None: _at_size(e, size_symbol, size, values, {**env, **(more or {})})  # noqa: E731
+    if isinstance(expr, sp.Sum):
+        (v, lo, hi), = expr.limits
+        if lo != 1 or hi != size_symbol:
+            raise ValueError(f"_at_size: a sum over 1..{size_symbol} expected, got {expr.limits}")
+        return sum(ev(expr.function, {v: m}) for m in range(1, size + 1))
+    if isinstance(expr, (sp.Indexed, Upstream)):
+        seq = values[expr.base if isinstance(expr, sp.Indexed) else Upstream]
+        return float(seq[int(expr.args[-1].xreplace(env)) - 1])
+    if isinstance(expr, sp.Symbol):
+        return float(env[expr] if expr in env else size if expr == size_symbol else values[expr])
+    if isinstance(expr, KroneckerDelta):
+        a, b = (int(arg.xreplace(env)) for arg in expr.args)
+        return float(a == b)
+    if expr.is_Number:
+        return float(expr)
+    if expr.is_Add:
+        return sum(ev(a) for a in expr.args)
+    if expr.is_Mul:
+        return float(np.prod([ev(a) for a in expr.args]))
+    if expr.is_Pow:
+        return ev(expr.base) ** ev(expr.exp)
+    raise ValueError(f"_at_size: cannot evaluate {expr}")
+
+
+# ------------------------------------------------------------------ checks
 @stored_checks
 def checks(seed: int = 0) -> list[verify.Check]:
     rng = np.random.default_rng(seed)
-    ident = lambda name, x, y: verify.symbolic_identity(TOPIC, name, x, y)  # noqa: E731
+    ident = lambda name, a, b: verify.symbolic_identity(TOPIC, name, a, b)  # noqa: E731
+    same = lambda name, a, b: verify.symbolic_identity(TOPIC, name, *canonical(a, b))  # noqa: E731  general size
     out = []
-    xs4 = list(sp.symbols("x1:5", real=True))
-    z = zscores(xs4)
-    out.append(ident("z-scores have mean 0 (n = 4 symbols)", sum(z) / 4, 0))
-    out.append(ident("z-scores have variance 1 (n = 4 symbols)", stats(z)[1], 1))
-    xs3 = list(sp.symbols("x1:4", real=True))
-    out.append(ident("an affine map a x + b, a > 0, keeps the skewness (n = 3 symbols)",
-                     skewness([a_pos * x + b_any for x in xs3]), skewness(xs3)))
+
+    # the z-score, general n
+    Z = lambda q: normalized(q, with_eps=False)  # noqa: E731
+    out.append(same("z-scores have mean 0, general n", _z(sp.Sum(Z(i), (i, 1, n)) / n), 0))
+    out.append(same("z-scores have variance 1, general n", _z(sp.Sum(Z(i) ** 2, (i, 1, n)) / n), 1))
+    out.append(same("gaps between z-scores are the gaps of x divided by s, general n",
+                    _z(Z(i) - Z(j)), _z((x[i] - x[j]) / s)))
+    affine = lambda t: a_pos * t + b_any  # noqa: E731
+    out.append(same("the z-scores of a x + b are those of x for a > 0, general n",
+                    _z(Z(k), transform=affine), _z(Z(k))))
+    skew = sp.Sum(Z(i) ** 3, (i, 1, n)) / n            # the skewness: the mean of z^3
+    out.append(same("an affine map a x + b with a > 0 keeps the skewness, general n",
+                    _z(skew, transform=affine), _z(skew)))
     ex = worked_example()
-    zs = num.zscore(np.array(EXAMPLE, dtype=float))
     out.append(verify.check_values(TOPIC, "zscore on (100, 50, 10, 5, 1) equals SymPy's exact values",
-                                   "sympy-vs-numpy", zs, [float(v) for v in ex["z"]]))
-    xs, gs, x_hat, ys, s = normalized_batch()
-    L = sum(g * y for g, y in zip(gs, ys))
-    derived = sp.Matrix([sp.diff(L, x) for x in xs])
-    out.append(ident(f"batch norm dL/dx: SymPy diff = compact closed form (N = {N_PROOF}, eps symbolic)",
-                     derived, sp.Matrix(closed_form_dx(gs, x_hat, s, N_PROOF))))
-    out.append(ident("batch norm dL/dgamma = sum g x_hat", sp.diff(L, gamma),
-                     sum(g * h for g, h in zip(gs, x_hat))))
-    out.append(ident("batch norm dL/dbeta = sum g", sp.diff(L, beta), sum(gs)))
-    ones = {g: 1 for g in gs}
-    out.append(ident("an upstream gradient of all ones gives dL/dx = 0 exactly",
-                     derived.subs(ones), sp.zeros(N_PROOF, 1)))
-    # layer norm: per-feature gamma_j, so gamma stays inside the sums
-    gam = list(sp.symbols(f"gamma1:{N_PROOF + 1}", positive=True))
-    ys_ln = [gj * h + beta for gj, h in zip(gam, x_hat)]
-    L_ln = sum(g * y for g, y in zip(gs, ys_ln))
-    gg = [g * gj for g, gj in zip(gs, gam)]
-    closed_ln = [1 / (N_PROOF * s) * (N_PROOF * gg[i] - sum(gg) - x_hat[i] * sum(a * h for a, h in zip(gg, x_hat)))
-                 for i in range(N_PROOF)]
-    out.append(ident(f"layer norm dL/dx with per-feature gamma: SymPy diff = closed form (D = {N_PROOF})",
-                     sp.Matrix([sp.diff(L_ln, x) for x in xs]), sp.Matrix(closed_ln)))
-    for shape in [(4, 3), (32, 20)]:
-        x = 3 * rng.standard_normal(shape) + 1.5
+                                   "sympy-vs-numpy", num.zscore(np.array(EXAMPLE, dtype=float)),
+                                   [float(v) for v in ex["z"]]))
+
+    # batch norm, general N
+    L = sp.Sum(Upstream(i) * bn_output(i), (i, 1, N))     # sum_i dL/do_i o_i: its gradient is dL/dx
+    derived = sp.diff(definitions(L), x[k])
+    A_bn = definitions(_add(s ** 2, eps))
+    out.append(same("batch norm dL/dx: SymPy's derivative = the three-term formula, general N",
+                    normal_form(derived, A_bn, eps), _bn(bn_dx(k))))
+    out.append(same("batch norm dL/dgamma = sum of dL/do x-hat, general N",
+                    _bn(sp.diff(definitions(L), gamma)), _bn(BN_DGAMMA)))
+    out.append(same("batch norm dL/dbeta = sum of dL/do, general N",
+                    _bn(sp.diff(definitions(L), beta)), _bn(BN_DBETA)))
+    # the three paths: x-hat as a function of x, mu and V = s^2 held apart
+    V = sp.Symbol("V", positive=True)
+    L_paths = L.replace(lambda e: isinstance(e, sp.Indexed) and e.base == x_hat,
+                        lambda e: normalized(e.indices[0])).subs(s, sp.sqrt(V))
+    back = lambda e: _bn(e.subs(V, s ** 2))  # noqa: E731
+    direct = sp.diff(L_paths, x[k])
+    via_mu = sp.diff(L_paths, mu) * sp.diff(mean(), x[k])
+    via_s2 = sp.diff(L_paths, V) * sp.diff(variance(), x[k])
+    for name, path, term in (("held fixed", direct, 0), ("through mu", via_mu, 1), ("through s2", via_s2, 2)):
+        out.append(same(f"term {term + 1} of the formula is the path with mu and s2 {name}, general N"
+                         if term == 0 else f"term {term + 1} of the formula is the path {name}, general N",
+                         back(path), _bn((BN_COEFF * BN_TERMS[term]).xreplace({i: k}))))
+    out.append(same("ds2/dmu = 0 at the batch mean, general N",
+                    _bn(sp.diff(variance(), mu)), 0))
+    out.append(same("the gradient sums to zero over the batch, general N", _bn(sp.Sum(bn_dx(i), (i, 1, N))), 0))
+    out.append(same("sum of x-hat times dL/dx = gamma eps (s2 + eps)^(-3/2) sum of dL/do x-hat, general N",
+                    _bn(sp.Sum(x_hat[i] * bn_dx(i), (i, 1, N))), _bn(BN_XHAT_DOT_DX)))
+    out.append(same("an upstream gradient of all ones gives dL/dx = 0, general N",
+                    _bn(bn_dx(k).replace(Upstream, lambda q: sp.Integer(1))), 0))
+    out.append(same("x-hat has batch mean 0, general N", _bn(sp.Sum(x_hat[i], (i, 1, N)) / N), 0))
+    out.append(same("x-hat has batch variance s2/(s2 + eps), general N",
+                    _bn(XHAT_SECOND_MOMENT), _bn(XHAT_VARIANCE)))
+    out.append(same("dx-hat/dx = (I - 1 1^T/N - x-hat x-hat^T/N)/sqrt(s2 + eps), entry (i, k), general N",
+                    normal_form(sp.diff(definitions(x_hat[i]), x[k]), A_bn, eps), _bn(jacobian_entry())))
+    scaled = lambda t: a_pos * t  # noqa: E731
+    # x-hat(a x; eps) = x-hat(x; eps / a^2), proved in the form x-hat(a x; a^2 eps) = x-hat(x; eps)
+    lhs = definitions(x_hat[k]).replace(lambda t: isinstance(t, sp.Indexed) and t.base == x, scaled)
+    out.append(same("x-hat of a x = x-hat of x with eps replaced by eps/a^2, general N",
+                    normal_form(lhs.subs(eps, a_pos ** 2 * eps), A_bn, eps), _bn(x_hat[k])))
+    no_eps = lambda e: normal_form(e.subs(eps, 0), definitions(s ** 2), _square_sum(N))  # noqa: E731
+    dx0 = definitions(bn_dx(k))
+    out.append(same("with eps = 0, dL/dx at a x is dL/dx at x divided by a, general N",
+                    no_eps(dx0.replace(lambda t: isinstance(t, sp.Indexed) and t.base == x, scaled)),
+                    no_eps(dx0 / a_pos)))
+    one = sp.Symbol("x_1", real=True)
+    out.append(ident("with N = 1, o = beta and dL/dx = 0",
+                     sp.Matrix([definitions(bn_output(1), 1).doit().subs(x[1], one),
+                                sp.diff(definitions(bn_output(1), 1).doit().subs(x[1], one), one)]),
+                     sp.Matrix([beta, 0])))
+    two = definitions(x_hat[1], 2).doit()
+    out.append(ident("with N = 2, x-hat-2 = -x-hat-1 and x-hat-1 squared = s2/(s2 + eps)",
+                     sp.Matrix([definitions(x_hat[2], 2).doit(), two ** 2]),
+                     sp.Matrix([-two, definitions(s ** 2 / _add(s ** 2, eps), 2).doit()])))
+
+    # layer norm, general n
+    L_ln = sp.Sum(Upstream(i) * ln_output(i), (i, 1, n))
+    out.append(same("layer norm dL/dx with per-feature gamma: SymPy's derivative = the formula, general n",
+                    normal_form(sp.diff(definitions(L_ln, n), x[k]), definitions(_add(s ** 2, eps), n), eps),
+                    _bn(ln_dx(k), n)))
+
+    ones_ln = ln_dx(k).replace(Upstream, lambda q: sp.Integer(1))
+    out.append(same("layer norm, all-ones upstream gradient and equal gamma-i: dL/dx = 0, general n",
+                    _bn(ones_ln.replace(lambda t: isinstance(t, sp.Indexed) and t.base == gamma_i,
+                                        lambda t: gamma), n), 0))
+    X = rng.standard_normal((5, n_NUMERIC))
+    _, cache = num.layernorm_forward(X, rng.uniform(0.5, 2, n_NUMERIC), np.zeros(n_NUMERIC))
+    out.append(verify.check_bound(
+        TOPIC, "layer norm, all-ones upstream gradient and unequal gamma-i: dL/dx is not zero (above 0.01)",
+        0.01, np.abs(num.layernorm_backward(np.ones_like(X), cache)[0]).max()))
+
+    # the NumPy kernels against the displayed formulas, entry by entry
+    xs = rng.standard_normal(N_NUMERIC) * 2 + 1
+    up = rng.standard_normal(N_NUMERIC)
+    gm, bt, e_ = 1.5, -0.5, 1e-3
+    o_np, cache = num.batchnorm_forward(xs[:, None], np.array([gm]), np.array([bt]), eps=e_)
+    dx_np = num.batchnorm_backward(up[:, None], cache)[0][:, 0]
+    vals = {x: xs, Upstream: up, gamma: gm, beta: bt, eps: e_}
+    out.append(verify.check_values(
+        TOPIC, f"batchnorm_forward equals the displayed o, N = {N_NUMERIC}", "sympy-vs-numpy", o_np[:, 0],
+        [_at_size(definitions(bn_output(q)), N, N_NUMERIC, vals) for q in range(1, N_NUMERIC + 1)]))
+    out.append(verify.check_values(
+        TOPIC, f"batchnorm_backward equals the displayed dL/dx, N = {N_NUMERIC}", "sympy-vs-numpy", dx_np,
+        [_at_size(definitions(bn_dx(q)), N, N_NUMERIC, vals) for q in range(1, N_NUMERIC + 1)]))
+    xl, ul = rng.standard_normal(n_NUMERIC) * 3, rng.standard_normal(n_NUMERIC)
+    gl, bl = rng.uniform(0.5, 2, n_NUMERIC), rng.standard_normal(n_NUMERIC)
+    o_ln, cache = num.layernorm_forward(xl[None, :], gl, bl, eps=e_)
+    dx_ln = num.layernorm_backward(ul[None, :], cache)[0][0]
+    vals = {x: xl, Upstream: ul, gamma_i: gl, beta_i: bl, eps: e_}
+    out.append(verify.check_values(
+        TOPIC, f"layernorm_forward equals the displayed o, n = {n_NUMERIC}", "sympy-vs-numpy", o_ln[0],
+        [_at_size(definitions(ln_output(q), n), n, n_NUMERIC, vals) for q in range(1, n_NUMERIC + 1)]))
+    out.append(verify.check_values(
+        TOPIC, f"layernorm_backward equals the displayed dL/dx, n = {n_NUMERIC}", "sympy-vs-numpy", dx_ln,
+        [_at_size(definitions(ln_dx(q), n), n, n_NUMERIC, vals) for q in range(1, n_NUMERIC + 1)]))
+
+    # the backward passes against central differences, eps included
+    for shape in VJP_SHAPES:
+        X = 3 * rng.standard_normal(shape) + 1.5
         gm, bt = rng.uniform(0.5, 2, shape[1]), rng.standard_normal(shape[1])
         dout = rng.standard_normal(shape)
         for kind, fwd, bwd in (("batchnorm", num.batchnorm_forward, num.batchnorm_backward),
                                ("layernorm", num.layernorm_forward, num.layernorm_backward)):
-            _, cache = fwd(x, gm, bt, eps=1e-3)
+            _, cache = fwd(X, gm, bt, eps=1e-3)
             dx, dg, db = bwd(dout, cache)
             for what, arg, grad_, f in (
-                    ("dx", x, dx, lambda v: fwd(v, gm, bt, eps=1e-3)[0]),
-                    ("dgamma", gm, dg, lambda v: fwd(x, v, bt, eps=1e-3)[0]),
-                    ("dbeta", bt, db, lambda v: fwd(x, gm, v, eps=1e-3)[0])):
+                    ("dx", X, dx, lambda v: fwd(v, gm, bt, eps=1e-3)[0]),
+                    ("dgamma", gm, dg, lambda v: fwd(X, v, bt, eps=1e-3)[0]),
+                    ("dbeta", bt, db, lambda v: fwd(X, gm, v, eps=1e-3)[0])):
                 out.append(verify.check_vjp(TOPIC, f"{kind}_backward {what}, shape {shape}, eps = 1e-3",
                                             f, lambda g, grad_=grad_: grad_, arg, dout=dout))
+
+    # one sample against the others
+    X = rng.standard_normal((6, 4))
+    gm, bt = rng.uniform(0.5, 2, 4), rng.standard_normal(4)
+    moved = X.copy()
+    moved[1] += 1.0
+    change = np.abs(num.batchnorm_forward(moved, gm, bt)[0][0] - num.batchnorm_forward(X, gm, bt)[0][0]).max()
+    out.append(verify.check_bound(TOPIC, "batch norm: moving sample 2 changes the output of sample 1",
+                                  0.01, change))
+    rows = np.vstack([num.layernorm_forward(X[r:r + 1], gm, bt)[0] for r in range(len(X))])
+    out.append(verify.check_bound(TOPIC, "layer norm of a batch = layer norm of each sample alone (exactly)",
+                                  np.abs(num.layernorm_forward(X, gm, bt)[0] - rows).max(), 0.0))
+
+    # the all-ones upstream gradient
+    t = all_ones_test()
+    out.append(verify.check_bound(TOPIC, "batchnorm_backward of an all-ones upstream gradient is below 1e-13",
+                                  t["dx_ones"], 1e-13))
+    out.append(verify.check_bound(TOPIC, "central differences of the sum of the outputs are below 1e-7",
+                                  t["numeric_ones"], 1e-7))
+    out.append(verify.check_bound(TOPIC, "the backward pass without the s2 path passes the all-ones test (1e-6)",
+                                  t["wrong_ones_gap"], 1e-6))
+    out.append(verify.check_bound(TOPIC, "the backward pass without the s2 path fails a random upstream "
+                                  "gradient (error above 0.1)", 0.1, t["wrong_random_error"]))
+
+    # eps: the figure's curves against the formulas
+    s2_, norm, var_hat, two_s2, two_norm = eps_sweep()
+    sq = sp.Symbol("q", positive=True)             # s^2 as a number
+    at = {eps: EPS_DEFAULT}
+    out.append(verify.check_against_sympy(
+        TOPIC, "spectral norm of dx-hat/dx = 1/sqrt(s2 + eps), N = 16, 11 values of s", norm,
+        (1 / sp.sqrt(_add(s ** 2, eps))).subs(at).subs(s ** 2, sq), sq, s2_))
+    out.append(verify.check_against_sympy(
+        TOPIC, "spectral norm of dx-hat/dx = eps/(s2 + eps)^(3/2), N = 2, 11 values of s", two_norm,
+        (eps / _add(s ** 2, eps) ** sp.Rational(3, 2)).subs(at).subs(s ** 2, sq), sq, two_s2))
+    out.append(verify.check_against_sympy(
+        TOPIC, "batch variance of batchnorm_forward's x-hat = s2/(s2 + eps), N = 16, 11 values of s", var_hat,
+        (s ** 2 / _add(s ** 2, eps)).subs(at).subs(s ** 2, sq), sq, s2_))
+
+    # input normalization and conditioning
+    for size in (3, 5):
+        out.append(ident(f"Hessian of the MSE of a linear model w x + b = (2/N) A^T A, A = [X 1], N = {size}",
+                         *_hessian_linear(size)))
+    lam = sp.Symbol("lambda")
+    H_std = 2 * sp.Matrix([[1, rho, 0], [rho, 1, 0], [0, 0, 1]])   # (2/N) A^T A, standardized X
+    out.append(ident("standardized features with correlation r: the Hessian's eigenvalues are 2(1 - r), 2, 2(1 + r)",
+                     H_std.charpoly(lam).as_expr(),
+                     sp.expand((lam - 2 * (1 - rho)) * (lam - 2) * (lam - 2 * (1 + rho)))))
+    kappas = conditioning()
+    out.append(verify.check_values(
+        TOPIC, "kappa after standardizing = (1 + abs(r))/(1 - abs(r)), 3 data sets", "closed-form",
+        [v[1] for v in kappas.values()], [(1 + abs(v[2])) / (1 - abs(v[2])) for v in kappas.values()]))
     return out
+
+
+# ------------------------------------------------------------------ what the page shows
+def _eps_figure() -> Figure:
+    s2_, norm, var_hat, two_s2, two_norm = eps_sweep()
+    sd = np.sqrt(s2_)
+    fine = np.geomspace(sd[0], sd[-1], 200)
+    return Figure([
+        Panel([Curve(fine, 1 / fine, None, ":", "0.5"),
+               Curve(fine, 1 / np.sqrt(fine ** 2 + EPS_DEFAULT), r"$1/\sqrt{s^2 + \epsilon}$"),
+               Curve(sd, norm, "measured, $N = 16$", "o"),
+               Curve(fine, EPS_DEFAULT / (fine ** 2 + EPS_DEFAULT) ** 1.5,
+                     r"$\epsilon / (s^2 + \epsilon)^{3/2}$", "--", "C2"),
+               Curve(np.sqrt(two_s2), two_norm, "measured, $N = 2$", "s", "C2")],
+              title=r"(a) spectral norm of $\partial \hat{x} / \partial x$", xlabel="batch standard deviation $s$",
+              xscale="log", yscale="log", hlines=[1 / np.sqrt(EPS_DEFAULT)], ylim=(1e-12, 1e6),
+              legend_loc="lower left"),
+        Panel([Curve(fine, fine ** 2 / (fine ** 2 + EPS_DEFAULT), r"$s^2 / (s^2 + \epsilon)$"),
+               Curve(sd, var_hat, "measured, $N = 16$", "o")],
+              title=r"(b) batch variance of $\hat{x}$", xlabel="batch standard deviation $s$",
+              xscale="log", legend_loc="upper left"),
+    ], size=(7.2, 3.3))
+
+
+def exhibits() -> dict:
+    """What the normalization page shows, each formula printed from the object a check proved."""
+    T = lambda e, **kw: tex(e, order="none", fold_frac_powers=True, **kw)  # noqa: E731
+    ex = worked_example()
+    z_num = num.zscore(np.array(EXAMPLE, dtype=float))
+    sample_var = sum((v - ex["mean"]) ** 2 for v in ex["x"]) / (len(EXAMPLE) - 1)
+    table = Table(["$x_i$", "$z_i$ (exact)", "$z_i$"],
+                  [(str(v), f"${sp.latex(ze)}$", f"{zn:.4f}") for v, ze, zn in zip(EXAMPLE, ex["z"], z_num)],
+                  align="rcr")
+    ones = all_ones_test()
+    kap = conditioning()
+    cond = Table(["data", r"$\kappa$ raw", r"$\kappa$ std.", "$r$"],
+                 [(name, f"{a:,.0f}", f"{b:.2f}", f"{r:.3f}") for name, (a, b, r) in kap.items()], align="lrrr")
+    dL = lambda v: rf"\frac{{\partial L}}{{\partial {v}}}"  # noqa: E731
+    lines = lambda *rows: r" \\ ".join(rows)  # noqa: E731  (aligned at "&", one relation per line)
+    mean_ = lambda size: T(mean(size), long_frac_ratio=1)  # noqa: E731
+    var_ = lambda size: T(variance(size), long_frac_ratio=1)  # noqa: E731
+
+    def backward(coeff, terms):   # coeff (t1 + t2 + t3), one term per line
+        return (rf"{dL('x_{i}')} &= {T(coeff)} \Biggl({T(terms[0])} \\ "
+                + r" \\ ".join(rf"&\qquad {T(t)}" for t in terms[1:]) + r"\Biggr)")
+    return {
+        "eq_zscore": Equation(lines(rf"\mu &= {mean_(n)},", rf"s^{{2}} &= {var_(n)},",
+                                    rf"z_{{i}} &= {T(normalized(i, with_eps=False))}")),
+        "ex_x": ", ".join(str(v) for v in EXAMPLE),
+        "ex_mean": Markdown(f"$\\mu = {sp.latex(ex['mean'])} = {float(ex['mean']):.1f}$"),
+        "ex_var": Markdown(f"$s^2 = {sp.latex(ex['var'])} = {float(ex['var']):.2f}$"),
+        "ex_std": Markdown(f"$s = {sp.latex(ex['std'])} \\approx {float(ex['std']):.4f}$"),
+        "ex_table": table,
+        "ex_sample_var": f"{float(sample_var):.2f}",
+        "ex_mean_z": f"{abs(z_num.mean()):.0e}",
+        "ex_var_z": f"{z_num.var():.15f}",
+        "eq_bn_forward": Equation(lines(rf"\mu &= {mean_(N)},", rf"s^{{2}} &= {var_(N)},",
+                                        rf"{T(x_hat[i])} &= {T(normalized(i))},", rf"o_{{i}} &= {T(bn_output(i))}")),
+        "eq_bn_backward": Equation(lines(backward(BN_COEFF, BN_TERMS) + ",",
+                                         rf"{dL(T(gamma))} &= {T(BN_DGAMMA)},", rf"{dL(T(beta))} &= {T(BN_DBETA)}")),
+        "eq_jacobian": Equation(rf"\frac{{\partial \hat x}}{{\partial x}} = "   # the matrix times 1/sqrt(.)
+                                rf"\frac{{{tex(JACOBIAN_MATRIX)}}}{{{T(1 / JACOBIAN_COEFF)}}}"),
+        "eq_xhat_dx": Equation(rf"\sum_{{i=1}}^{{N}} {T(x_hat[i])} {dL('x_{i}')} = {T(XHAT_DOT_DX_COEFF)} "
+                               rf"{dL(T(gamma))}"),   # dL/dgamma: BN_DGAMMA, by eq-bn-backward
+        "eq_var_xhat": Equation(rf"{T(XHAT_SECOND_MOMENT, long_frac_ratio=1)} = {T(XHAT_VARIANCE)}"),
+        "eq_ln": Equation(lines(rf"o_{{i}} &= {T(ln_output(i))},", backward(LN_COEFF, LN_TERMS))),
+        "dx_ones": f"{ones['dx_ones']:.0e}",
+        "numeric_ones": f"{ones['numeric_ones']:.0e}",
+        "wrong_ones_gap": f"{ones['wrong_ones_gap']:.0e}",
+        "wrong_random_error": f"{ones['wrong_random_error']:.2f}",
+        "inv_sqrt_eps": f"{1 / np.sqrt(EPS_DEFAULT):.0f}",
+        "eps_default": f"{EPS_DEFAULT:.0e}".replace("e-0", "e-"),
+        "fig_eps": _eps_figure(),
+        "conditioning": cond,
+        "cond_n": str(COND_N),
+        "cond_corr": f"{DATASETS['scales 1, 100, correlated'][2]:g}",
+        "n_numeric": str(N_NUMERIC),
+        "vjp_shapes": Markdown(" and ".join(f"$({a}, {b})$" for a, b in VJP_SHAPES)),
+        "ln_numeric": str(n_NUMERIC),
+    }
