@@ -42,7 +42,7 @@ extensions = [
     "check_citations",
 ]
 
-exclude_patterns = ["_ext", "**.ipynb_checkpoints", "matplotlibrc"]
+exclude_patterns = ["_ext", "_static", "**.ipynb_checkpoints", "matplotlibrc"]
 numfig = True
 math_numfig = True
 math_eqref_format = "({number})"
@@ -85,6 +85,8 @@ html_theme_options = {
     "use_download_button": True,
     "home_page_in_toc": True,
 }
+html_static_path = ["docs/_static"]
+html_css_files = ["book.css"]
 html_context = {"default_mode": "light"}  # an empty mode makes the theme log a console error
 copybutton_prompt_text = r">>> |\.\.\. |\$ "
 copybutton_prompt_is_regexp = True
