@@ -3,6 +3,7 @@
 import autograd.numpy as anp
 import numpy as np
 import pytest
+import sympy as sp
 from autograd import grad
 
 from derivations import verify
@@ -93,12 +94,12 @@ def test_cross_entropy_variant(rng):
 
 
 BAD = [
-    (lambda p, x, h0: rnn.rnn_forward(x[0], h0, p["W_hx"], p["W_hh"], p["b_h"]), r"x must be 3-D \(T, N, D\)"),
+    (lambda p, x, h0: rnn.rnn_forward(x[0], h0, p["W_hx"], p["W_hh"], p["b_h"]), r"x must be 3-D \(T, N, n\)"),
     (lambda p, x, h0: rnn.rnn_forward(x, h0[:1], p["W_hx"], p["W_hh"], p["b_h"]), r"h0 must have shape \(2, 4\)"),
     (lambda p, x, h0: rnn.rnn_forward(x, h0, p["W_hx"].T, p["W_hh"], p["b_h"]), r"W_hx must have shape \(4, 3\)"),
     (lambda p, x, h0: rnn.rnn_forward(x, h0, p["W_hx"], p["W_hh"][:, :3], p["b_h"]), r"W_hh must have shape"),
     (lambda p, x, h0: rnn.rnn_forward(x[:0], h0, p["W_hx"], p["W_hh"], p["b_h"]), r"at least one time step"),
-    (lambda p, x, h0: rnn.rnn_loss_and_grads(p, x, np.zeros((4, 2, 2)), h0), r"targets must have shape \(T, N, K\)"),
+    (lambda p, x, h0: rnn.rnn_loss_and_grads(p, x, np.zeros((4, 2, 2)), h0), r"targets must have shape \(T, N, p\)"),
     (lambda p, x, h0: rnn.rnn_loss_and_grads(p, x, np.zeros((4, 2), int), h0, "ce"), r"targets must have shape \(5, 2\), got \(4, 2\)"),
     (lambda p, x, h0: rnn.rnn_loss_and_grads(p, x, np.zeros((5, 2, 2)), h0, "hinge"), r"loss must be 'mse' or 'ce'"),
     (lambda p, x, h0: rnn.rnn_loss_and_grads(p, x, np.zeros((5, 2, 2)), h0, truncate=0), r"truncate must be a positive"),
@@ -129,3 +130,86 @@ def test_truncated_backward_returns_every_gradient(rng):
     np.testing.assert_allclose(dh0, delta[0] @ p["W_hh"], rtol=1e-12)
     np.testing.assert_allclose(dW_hx, np.einsum("tnh,tnd->hd", delta, x), rtol=1e-12)
     np.testing.assert_allclose(db_h, delta.sum(axis=(0, 1)), rtol=1e-12)
+
+
+def test_bptt_deltas_is_the_recursion_of_rnn_backward(rng):
+    T, N, n, m = 7, 2, 3, 4
+    p = B.init_rnn(n, m, 2, rng)
+    x, h0 = rng.standard_normal((T, N, n)), rng.standard_normal((N, m))
+    h, cache = rnn.rnn_forward(x, h0, p["W_hx"], p["W_hh"], p["b_h"])
+    dh = rng.standard_normal(h.shape)
+    deltas, dh0 = rnn.bptt_deltas(dh, h, p["W_hh"])
+    dx, dh0_b, dW_hx, dW_hh, db_h = rnn.rnn_backward(dh, cache)
+    np.testing.assert_array_equal(dh0, dh0_b)
+    np.testing.assert_allclose(dW_hh, np.einsum("tnm,tnk->mk", deltas, np.concatenate([h0[None], h[:-1]])),
+                               rtol=1e-13)
+    np.testing.assert_allclose(db_h, deltas.sum(axis=(0, 1)), rtol=1e-13)
+    # delta_t = f'(a_t) (dh_t + W_hh^T delta_{t+1}), written out for the last two steps
+    np.testing.assert_allclose(deltas[-1], dh[-1] * (1 - h[-1] ** 2), rtol=1e-15)
+    np.testing.assert_allclose(deltas[-2], (dh[-2] + deltas[-1] @ p["W_hh"]) * (1 - h[-2] ** 2), rtol=1e-13)
+    # fprime replaces 1 - h^2: with ones, the recursion is linear
+    lin, _ = rnn.bptt_deltas(dh, h, p["W_hh"], fprime=np.ones_like(h))
+    np.testing.assert_allclose(lin[-2], dh[-2] + dh[-1] @ p["W_hh"], rtol=1e-13)
+
+
+@pytest.mark.parametrize("args,message", [
+    (lambda h, W: (h, h[0], W), r"h must be 3-D"),
+    (lambda h, W: (h[:, :1], h, W), r"dh must have the shape of h"),
+    (lambda h, W: (h, h, W[:, :2]), r"W_hh must have shape \(4, 4\)"),
+    (lambda h, W: (h, h, W, h[:1]), r"fprime must have the shape of h"),
+    (lambda h, W: (h[:0], h[:0], W), r"at least one time step"),
+    (lambda h, W: (np.full_like(h, np.nan), h, W), r"dh contains NaN"),
+    (lambda h, W: (h.astype(int), h, W), r"dh must be an array of real floats"),
+])
+def test_bptt_deltas_bad_input(args, message, rng):
+    h, W = np.tanh(rng.standard_normal((5, 2, 4))), rng.standard_normal((4, 4))
+    with pytest.raises(ValueError, match=message):
+        rnn.bptt_deltas(*args(h, W))
+
+
+def test_the_display_and_the_checks_move_with_the_model(monkeypatch, rng):
+    """The model's activation is defined once: the displayed equation and the check against
+    the NumPy code both change when it does (the issue's tanh -> sigmoid)."""
+    assert r"h_{t} &= \tanh{\left(a_{t} \right)}" in B.exhibits()["eq_rnn"].tex
+    sym, npy = B.model_against_numpy(B.PROOF_SIZES[0], np.random.default_rng(0))
+    assert verify.rel_error(sym["h"], npy["h"]) < 1e-13
+    monkeypatch.setattr(B, "ACTIVATION", lambda a: 1 / (1 + sp.exp(-a)))
+    B.derivation.cache_clear()
+    try:
+        assert r"h_{t} &= \frac{1}{1 + e^{- a_{t}}}" in B.exhibits()["eq_rnn"].tex
+        sym, npy = B.model_against_numpy(B.PROOF_SIZES[0], np.random.default_rng(0))
+        assert verify.rel_error(sym["h"], npy["h"]) > 1e-3
+        S2 = B.model(2, 2, 2)
+        A = B.vector("a", 2)
+        assert not verify.symbolic_identity(
+            "t", "f'", B.evaluate(B.fprime_through_output(S2.h), {S2.h: B.evaluate(S2.state, {S2.a: A})}),
+            A.applyfunc(lambda u: sp.diff(B.ACTIVATION(u), u))).passed
+    finally:
+        B.derivation.cache_clear()
+
+
+def test_window_k_keeps_products_of_at_most_k_minus_1_factors(rng):
+    """Off by one in either direction is caught: window k is not the brute-force sum of k + 1."""
+    T, N, m = 6, 1, 3
+    p = B.init_rnn(2, m, 2, rng)
+    x, h0 = rng.standard_normal((T, N, 2)), rng.standard_normal((N, m))
+    h, cache = rnn.rnn_forward(x, h0, p["W_hx"], p["W_hh"], p["b_h"])
+    dh = rng.standard_normal(h.shape)
+    for k in (1, 2, 4):
+        got = rnn.rnn_backward(dh, cache, truncate=k)[3]
+        np.testing.assert_allclose(got, B.truncated_by_brute_force(h0, h, p["W_hh"], dh, k), rtol=1e-12)
+        assert verify.rel_error(got, B.truncated_by_brute_force(h0, h, p["W_hh"], dh, k + 1)) > 1e-6
+
+
+def test_evaluate_refuses_what_it_cannot_expand():
+    X = sp.MatrixSymbol("X", 2, 2)
+    with pytest.raises(TypeError, match="no explicit form for Inverse"):
+        B.evaluate(X.I, {X: sp.eye(2)})
+
+
+def test_names_other_modules_use_are_kept():
+    """errata.py uses init_rnn, hidden_jacobian and wrong_h0_sum."""
+    derived, wrong = B.wrong_h0_sum()
+    assert derived.shape == wrong.shape == (B.PROOF_SIZES[0][2],) * 2
+    J = B.hidden_jacobian(np.zeros((4, 3)), 2 * np.eye(3), 3, 1)
+    np.testing.assert_array_equal(J, 4 * np.eye(3))

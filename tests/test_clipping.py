@@ -35,10 +35,30 @@ def test_value_clipping_changes_the_direction(rng):
 
 def test_training_with_clipping_learns_and_without_diverges(rng):
     x, y = C.echo_task(np.random.default_rng(0))       # the book page's configuration
-    unclipped, _ = C.train_rnn(x, y, 16, 0.05, 200, None)
-    clipped, _ = C.train_rnn(x, y, 16, 0.05, 200, 1.0)
-    assert np.isfinite(clipped).all() and clipped[-1] < clipped[0] / 10
-    assert not np.isfinite(unclipped).all() and np.nanmax(unclipped) > 1e100
+    unclipped = C.train_rnn(x, y, 16, 0.05, 200, None)
+    clipped = C.train_rnn(x, y, 16, 0.05, 200, 1.0)
+    assert np.isfinite(clipped.losses).all() and clipped.losses[-1] < clipped.losses[0] / 10
+    assert not np.isfinite(unclipped.losses).all() and np.nanmax(unclipped.losses) > 1e100
+    assert unclipped.stopped.startswith(f"step {C.first_nan(unclipped.losses)},") and clipped.stopped == ""
+    # the update lengths: lr times the (clipped) gradient norm
+    stop = C.first_nan(unclipped.losses)
+    np.testing.assert_allclose(unclipped.steps[:stop], 0.05 * unclipped.norms[:stop], rtol=1e-10)
+    assert np.all(clipped.steps <= 0.05 * 1.0)
+
+
+def test_the_displayed_factor_is_the_one_the_code_uses():
+    assert C.clip_factor(1.0, 4.0) == 0.25 and C.clip_factor(5.0, 4.0) == 1.0
+    g = {"a": np.array([3.0, 4.0])}
+    out, _ = clip.clip_grad_norm(g, 1.0)
+    np.testing.assert_allclose(out["a"], g["a"] * C.clip_factor(1.0, 5.0 + C.EPS), rtol=1e-15)
+
+
+def test_page_numbers_are_what_the_checks_check():
+    ex = C.exhibits()
+    runs = C.experiment()
+    assert ex["diverged_at"] == str(C.first_nan(runs["no clipping"].losses))
+    assert float(ex["angle_norm"]) == 0.0 and float(ex["angle_value"]) > 10
+    assert ex["eq_clip_norm"].tex == r"g \leftarrow g \, \min\left(1, \frac{c}{\lVert g \rVert}\right)"
 
 
 @pytest.mark.parametrize("call,exc,message", [

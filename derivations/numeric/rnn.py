@@ -1,9 +1,10 @@
 """A vanilla RNN, time-major, forward and backward through time (BPTT).
 
-h_t = tanh(x_t W_hx^T + h_{t-1} W_hh^T + b_h) for t = 1..T, with x (T, N, D), h0 (N, H),
-W_hx (H, D), W_hh (H, H), b_h (H,); the hidden states h have shape (T, N, H). The backward
-pass takes the upstream gradient on every hidden state, dh (T, N, H), and returns the
-gradients in the order of the forward's arguments.
+h_t = tanh(x_t W_hx^T + h_{t-1} W_hh^T + b_h) for t = 1..T, with x (T, N, n), h0 (N, m),
+W_hx (m, n), W_hh (m, m), b_h (m,) (n inputs, m hidden units, N sequences, rows are
+samples); the hidden states h have shape (T, N, m). The backward pass takes the upstream
+gradient on every hidden state, dh (T, N, m), and returns the gradients in the order of the
+forward's arguments; ``bptt_deltas`` is its recursion.
 """
 
 from __future__ import annotations
@@ -32,26 +33,26 @@ class RNNCache(NamedTuple):
 
 
 def rnn_forward(x, h0, W_hx, W_hh, b_h):
-    """Run the RNN over T steps; returns (h (T, N, H), cache)."""
+    """Run the RNN over T steps; returns (h (T, N, m), cache)."""
     x, h0 = float_array(x, "x"), float_array(h0, "h0")
     W_hx, W_hh, b_h = float_array(W_hx, "W_hx"), float_array(W_hh, "W_hh"), float_array(b_h, "b_h")
-    ndim(x, "x", 3, "(T, N, D)")
-    ndim(h0, "h0", 2, "(N, H)")
-    T, N, D = x.shape
-    H = h0.shape[1]
-    for name, arr, shape in (("h0", h0, (N, H)), ("W_hx", W_hx, (H, D)), ("W_hh", W_hh, (H, H)),
-                             ("b_h", b_h, (H,))):
+    ndim(x, "x", 3, "(T, N, n)")
+    ndim(h0, "h0", 2, "(N, m)")
+    T, N, n = x.shape
+    m = h0.shape[1]
+    for name, arr, shape in (("h0", h0, (N, m)), ("W_hx", W_hx, (m, n)), ("W_hh", W_hh, (m, m)),
+                             ("b_h", b_h, (m,))):
         if arr.shape != shape:
-            raise ValueError(f"{name} must have shape {shape} (T, N, D = {T}, {N}, {D}; H = {H}), "
+            raise ValueError(f"{name} must have shape {shape} (T, N, n = {T}, {N}, {n}; m = {m}), "
                              f"got {arr.shape}")
     if T == 0:
         raise ValueError("x must have at least one time step (T >= 1)")
-    h = np.empty((T, N, H))
-    # the input projections of all steps in one matrix product: (T N, D) (D, H); the bias
+    h = np.empty((T, N, m))
+    # the input projections of all steps in one matrix product: (T N, n) (n, m); the bias
     # added in place (a second array of that size costs more than the addition)
-    xw = x.reshape(T * N, D) @ W_hx.T
+    xw = x.reshape(T * N, n) @ W_hx.T
     xw += b_h
-    xw = xw.reshape(T, N, H)
+    xw = xw.reshape(T, N, m)
     prev = h0
     for t in range(T):
         prev = np.matmul(prev, W_hh.T, out=h[t])
@@ -60,67 +61,111 @@ def rnn_forward(x, h0, W_hx, W_hh, b_h):
     return h, RNNCache(x, h0, W_hx, W_hh, h)
 
 
-def rnn_backward(dh, cache: RNNCache, truncate: int | None = None):
-    """(dx, dh0, dW_hx, dW_hh, db_h) given dL/dh_t for every t, shape (T, N, H).
+def bptt_deltas(dh, h, W_hh, fprime=None):
+    """The BPTT recursion, the one implementation in the package: (deltas, dL/dh_0).
 
-    delta_t = (1 - h_t^2) ⊙ (dh_t + delta_{t+1} W_hh) is dL/da_t, a_t the pre-activation;
-    the weight gradients sum over t = 1..T, and dW_hh's sum includes the h_0 term.
-    With ``truncate = k``, the gradient arriving at step t is carried back through at
-    most k steps (truncated BPTT); ``None`` is full BPTT.
+    Backwards from delta_{T+1} = 0, for t = T, ..., 1 (rows are samples, so the row vector
+    delta_{t+1} W_hh is the column W_hh^T delta_{t+1}):
+
+        delta_t = f'(a_t) ⊙ (dh_t + delta_{t+1} W_hh),
+
+    with ``dh`` (T, N, m) the gradient every hidden state receives from its own step (the
+    output layer's W_hy^T e_t), ``h`` (T, N, m) the hidden states and ``W_hh`` (m, m).
+    f'(a_t), the activation's derivative at the pre-activation a_t, is tanh'(a_t) = 1 - h_t^2
+    (written through h_t) unless ``fprime`` (its values, shaped like ``h``) is given. Returns
+    deltas (T, N, m), deltas[t - 1] = dL/da_t, and dL/dh_0 = delta_1 W_hh (N, m).
+    """
+    dh, h, W_hh = float_array(dh, "dh"), float_array(h, "h"), float_array(W_hh, "W_hh")
+    ndim(h, "h", 3, "(T, N, m)")
+    if h.shape[0] == 0:
+        raise ValueError("h must have at least one time step (T >= 1)")
+    if dh.shape != h.shape:
+        raise ValueError(f"dh must have the shape of h, {h.shape}, got {dh.shape}")
+    if W_hh.shape != (h.shape[2],) * 2:
+        raise ValueError(f"W_hh must have shape {(h.shape[2],) * 2}, got {W_hh.shape}")
+    if fprime is None:
+        fprime = 1 - h ** 2
+    else:
+        fprime = float_array(fprime, "fprime")
+        if fprime.shape != h.shape:
+            raise ValueError(f"fprime must have the shape of h, {h.shape}, got {fprime.shape}")
+    return _recursion(dh, fprime, W_hh)
+
+
+def _recursion(dh, fprime, W_hh):
+    """bptt_deltas without the validation (for the backward passes below)."""
+    deltas = np.empty_like(dh)                   # dL/da_t for every step
+    carry = np.zeros_like(dh[0])                 # dL/dh_t arriving from step t+1
+    for t in range(dh.shape[0] - 1, -1, -1):
+        delta = deltas[t] = (dh[t] + carry) * fprime[t]
+        carry = delta @ W_hh
+    return deltas, carry
+
+
+def _sums(deltas, x, h_prev, W_hx):
+    """(dx, dW_hx, dW_hh, db_h) from the deltas: the sums over time as single matrix
+    products over all steps (h_prev[t] is h_{t-1}, starting with h_0)."""
+    T, N, m = deltas.shape
+    d2 = deltas.reshape(T * N, m)
+    dx = (d2 @ W_hx).reshape(x.shape)
+    return dx, d2.T @ x.reshape(T * N, -1), d2.T @ h_prev.reshape(T * N, m), d2.sum(axis=0)
+
+
+def rnn_backward(dh, cache: RNNCache, truncate: int | None = None):
+    """(dx, dh0, dW_hx, dW_hh, db_h) given dL/dh_t for every t, shape (T, N, m).
+
+    The deltas dL/da_t come from ``bptt_deltas`` (tanh'(a_t) = 1 - h_t^2, the derivative
+    at the pre-activation written through h_t); the weight gradients sum over t = 1..T, and
+    dW_hh's sum includes the h_0 term delta_1 h_0^T.
+    With ``truncate = k`` (truncated BPTT), the gradient arriving at step s is carried back
+    through the k steps s, s-1, ..., s-k+1 only: of the Jacobian products dh_s/dh_t it keeps
+    those of 0 to k-1 factors. ``None`` is full BPTT; any k >= T is full BPTT too.
     """
     dh = float_array(dh, "dh")
     if dh.shape != cache.h.shape:
         raise ValueError(f"dh must have the shape of h, {cache.h.shape}, got {dh.shape}")
     if truncate is not None and not (isinstance(truncate, (int, np.integer)) and truncate >= 1):
         raise ValueError(f"truncate must be a positive integer or None, got {truncate!r}")
-    if truncate is not None:
-        return _truncated(dh, cache, int(truncate))
     x, h0, W_hx, W_hh, h = cache
-    T, N, H = h.shape
-    D = x.shape[2]
-    deltas = np.empty_like(h)                    # dL/da_t for every step
-    carry = np.zeros_like(h0)                    # dL/dh_t arriving from step t+1
-    for t in range(T - 1, -1, -1):
-        # tanh'(a_t) = 1 - h_t^2: the derivative at the pre-activation, written through h_t
-        delta = deltas[t] = (dh[t] + carry) * (1 - h[t] ** 2)
-        carry = delta @ W_hh
-    # the sums over time as single matrix products over all steps; h_prev starts with h_0,
-    # so dW_hh includes the t = 1 term delta_1 h_0^T
-    d2 = deltas.reshape(T * N, H)
-    h_prev = np.concatenate([h0[None], h[:-1]]).reshape(T * N, H)
-    dx = (d2 @ W_hx).reshape(T, N, D)
-    return dx, carry, d2.T @ x.reshape(T * N, D), d2.T @ h_prev, d2.sum(axis=0)
+    fprime = 1 - h ** 2
+    h_prev = np.concatenate([h0[None], h[:-1]])
+    if truncate is None or truncate >= h.shape[0]:
+        deltas, dh0 = _recursion(dh, fprime, W_hh)
+        dx, dW_hx, dW_hh, db_h = _sums(deltas, x, h_prev, W_hx)
+        return dx, dh0, dW_hx, dW_hh, db_h
+    return _truncated(dh, x, h0, W_hx, W_hh, fprime, h_prev, int(truncate))
 
 
-def _truncated(dh, cache: RNNCache, k: int):
-    """Each dh[s] carried back through steps s, s-1, ..., s-k+1 only (k steps of BPTT)."""
-    x, h0, W_hx, W_hh, h = cache
-    T = h.shape[0]
+def _truncated(dh, x, h0, W_hx, W_hh, fprime, h_prev, k: int):
+    """Each dh[s] alone through the recursion over its window s-k+1..s, the results summed."""
+    T = dh.shape[0]
     dx = np.zeros_like(x)
     dW_hx, dW_hh = np.zeros_like(W_hx), np.zeros_like(W_hh)
     db_h = np.zeros(W_hh.shape[0])
     dh0 = np.zeros_like(h0)
     for s in range(T):
-        carry = dh[s]
-        for t in range(s, max(s - k, -1), -1):
-            delta = carry * (1 - h[t] ** 2)
-            h_prev = h[t - 1] if t > 0 else h0
-            dx[t] += delta @ W_hx
-            dW_hx += delta.T @ x[t]
-            dW_hh += delta.T @ h_prev
-            db_h += delta.sum(axis=0)
-            carry = delta @ W_hh
-            if t == 0:
-                dh0 += carry
+        lo = max(s - k + 1, 0)
+        upstream = np.zeros_like(dh[lo:s + 1])
+        upstream[-1] = dh[s]
+        deltas, carry = _recursion(upstream, fprime[lo:s + 1], W_hh)
+        g = _sums(deltas, x[lo:s + 1], h_prev[lo:s + 1], W_hx)
+        dx[lo:s + 1] += g[0]
+        dW_hx += g[1]
+        dW_hh += g[2]
+        db_h += g[3]
+        if lo == 0:
+            dh0 += carry
     return dx, dh0, dW_hx, dW_hh, db_h
 
 
 def rnn_loss_and_grads(params: dict, x, targets, h0, loss: str = "mse", truncate: int | None = None):
-    """L = sum_t l(y_t, target_t), averaged over the batch, y_t = h_t W_hy^T + b_y.
+    """L = sum_t l(y_hat_t, y_t), averaged over the batch, with the prediction
+    y_hat_t = h_t W_hy^T + b_y (W_hy (p, m), b_y (p,)) and the target y_t.
 
-    ``loss="mse"``: l = 1/2 ||y_t - target_t||^2, targets (T, N, K).
-    ``loss="ce"``: softmax cross-entropy, targets are integer classes (T, N).
-    Returns (L, grads) with grads keyed like ``RNN_PARAMS`` plus ``h0``.
+    ``loss="mse"``: l = 1/2 ||y_hat_t - y_t||^2, targets (T, N, p).
+    ``loss="ce"``: softmax cross-entropy of the logits y_hat_t, targets integer classes (T, N).
+    ``truncate``: as in :func:`rnn_backward`. Returns (L, grads) with grads keyed like
+    ``RNN_PARAMS`` plus ``h0``.
     """
     if not isinstance(params, dict):
         raise TypeError(f"params must be a dict of arrays keyed {', '.join(RNN_PARAMS)}, got {type(params).__name__}")
@@ -128,23 +173,23 @@ def rnn_loss_and_grads(params: dict, x, targets, h0, loss: str = "mse", truncate
         raise ValueError(f"params must have the keys {', '.join(RNN_PARAMS)}, got {', '.join(sorted(map(str, params)))}")
     W_hy, b_y = float_array(params["W_hy"], "params['W_hy']"), float_array(params["b_y"], "params['b_y']")
     h, cache = rnn_forward(x, h0, params["W_hx"], params["W_hh"], params["b_h"])
-    T, N, H = h.shape
-    if W_hy.ndim != 2 or W_hy.shape[1] != H or b_y.shape != (W_hy.shape[0],):
-        raise ValueError(f"W_hy must have shape (K, H = {H}) and b_y (K,), got {W_hy.shape} and {b_y.shape}")
-    y = h @ W_hy.T + b_y                                        # (T, N, K)
+    T, N, m = h.shape
+    if W_hy.ndim != 2 or W_hy.shape[1] != m or b_y.shape != (W_hy.shape[0],):
+        raise ValueError(f"W_hy must have shape (p, m = {m}) and b_y (p,), got {W_hy.shape} and {b_y.shape}")
+    y_hat = h @ W_hy.T + b_y                                    # (T, N, p)
     if loss == "mse":
         targets = float_array(targets, "targets")
-        if targets.shape != y.shape:
-            raise ValueError(f"targets must have shape (T, N, K) = {y.shape}, got {targets.shape}")
-        e = (y - targets) / N                                   # e_t = dL/dy_t
-        value = 0.5 * np.sum((y - targets) ** 2) / N
+        if targets.shape != y_hat.shape:
+            raise ValueError(f"targets must have shape (T, N, p) = {y_hat.shape}, got {targets.shape}")
+        e = (y_hat - targets) / N                               # e_t = dL/dy_hat_t
+        value = 0.5 * np.sum((y_hat - targets) ** 2) / N
     elif loss == "ce":
-        targets = class_labels(targets, "targets", (T, N), y.shape[2])
-        value, e_flat = softmax_cross_entropy(y.reshape(T * N, -1), targets.reshape(T * N))
-        value, e = value * T, e_flat.reshape(y.shape) * T       # sum over t of batch means
+        targets = class_labels(targets, "targets", (T, N), y_hat.shape[2])
+        value, e_flat = softmax_cross_entropy(y_hat.reshape(T * N, -1), targets.reshape(T * N))
+        value, e = value * T, e_flat.reshape(y_hat.shape) * T   # sum over t of batch means
     else:
         raise ValueError(f"loss must be 'mse' or 'ce', got {loss!r}")
-    dW_hy = np.einsum("tnk,tnh->kh", e, h)
+    dW_hy = np.einsum("tnp,tnm->pm", e, h)
     db_y = e.sum(axis=(0, 1))
     dh = e @ W_hy                                               # W_hy^T e_t, batched
     _, dh0, dW_hx, dW_hh, db_h = rnn_backward(dh, cache, truncate)

@@ -1,76 +1,174 @@
 """Backpropagation through time for a vanilla RNN, proved on the fully unrolled loss.
 
-Model: a_t = W_hx x_t + W_hh h_{t-1} + b_h, h_t = tanh(a_t), y_t = W_hy h_t + b_y,
-L = sum_t 1/2 ||y_t - target_t||^2. With e_t = y_t - target_t,
+The model and the formulas the page displays are matrix-symbol expressions, defined once
+(:func:`model`): a_t = W_hx x_t + W_hh h_{t-1} + b_h, h_t = tanh(a_t) (:data:`ACTIVATION`),
+y_hat_t = W_hy h_t + b_y, L = sum_t 1/2 ||y_hat_t - y_t||^2 (y_t the target), and with
+e_t = y_hat_t - y_t the recursion
 
-    delta_t = (1 - h_t^2) ⊙ (W_hy^T e_t + W_hh^T delta_{t+1}),   delta_{T+1} = 0,
+    delta_t = (1 - h_t^{⊙2}) ⊙ (W_hy^T e_t + W_hh^T delta_{t+1}),   delta_{T+1} = 0,
 
-(dL/da_t: the derivative of tanh at the pre-activation a_t, written through h_t), and
-
-    dL/dW_hh = sum_{t=1..T} delta_t h_{t-1}^T   (the t = 1 term uses h_0),
-    dL/dW_hx = sum_t delta_t x_t^T,  dL/db_h = sum_t delta_t,  dL/dh_0 = W_hh^T delta_1,
-    dL/dW_hy = sum_t e_t h_t^T,      dL/db_y = sum_t e_t.
-
-SymPy differentiates the loss unrolled over T = 3 steps with a 2-dimensional hidden state,
-3-dimensional inputs and 2 outputs, all entries symbols, and compares.
+and the gradients dL/dW_hh = sum_{t=1..T} delta_t h_{t-1}^T (the h_0 term included),
+dL/dW_hx = sum_t delta_t x_t^T, dL/db_h = sum_t delta_t, dL/dh_0 = W_hh^T delta_1,
+dL/dW_hy = sum_t e_t h_t^T, dL/db_y = sum_t e_t. The proofs evaluate these very expressions
+on explicit matrices of symbols, unroll the loss over T steps and differentiate it, at two
+sizes (:data:`PROOF_SIZES`); the checks evaluate them on numbers against the NumPy code
+(``numeric.rnn``, whose ``bptt_deltas`` is the package's one implementation of the
+recursion). So a change to the model (tanh -> sigmoid) changes the
+displayed equations and fails the checks. :func:`exhibits` is what the page shows.
 """
 
 from __future__ import annotations
 
 from functools import lru_cache
+from types import SimpleNamespace
 
 import numpy as np
 import sympy as sp
 
 from .. import verify
+from ..book import Curve, Equation, Figure, Panel, Table
 from ..numeric import rnn as num
 from ..provenance import stored_checks
-from .common import matrix, vector
+from .common import matrix, tex, vector
 
 TOPIC = "bptt"
-T_PROOF, H_PROOF, D_PROOF, K_PROOF = 3, 2, 3, 2
-#: The sequence length of the numerical checks (the issue asks for T >= 50).
+#: The activation of the model, h_t = f(a_t) entrywise.
+ACTIVATION = sp.tanh
+#: The sizes (T, n, m, p) of the two unrolled proofs, steps and input, hidden, output widths.
+PROOF_SIZES = ((3, 3, 2, 2), (2, 2, 3, 1))
+#: The first step of the sums over time (the h_0 term, t = 1, included).
+FIRST_STEP = 1
+#: The widths m at which the one-step Jacobian is proved.
+JACOBIAN_WIDTHS = (2, 3)
+#: A mistake must move dL/dW_hh by more than this (relative).
+MISTAKE_THRESHOLD = 1e-3
+#: The sequence length of the numerical gradient checks.
 T_NUMERIC = 60
 
-
-def unrolled(T=T_PROOF, H=H_PROOF, D=D_PROOF, K=K_PROOF):
-    """Symbols, hidden states, outputs and the unrolled loss of the RNN."""
-    P = {"W_hx": matrix("u", H, D), "W_hh": matrix("w", H, H), "b_h": vector("b", H),
-         "W_hy": matrix("v", K, H), "b_y": vector("c", K), "h0": vector("s", H)}
-    xs = [vector(f"x{t}", D) for t in range(1, T + 1)]
-    ys_target = [vector(f"y{t}", K) for t in range(1, T + 1)]
-    hs = [P["h0"]]
-    for t in range(T):
-        hs.append((P["W_hx"] * xs[t] + P["W_hh"] * hs[-1] + P["b_h"]).applyfunc(sp.tanh))
-    outs = [P["W_hy"] * h + P["b_y"] for h in hs[1:]]
-    errors = [o - y for o, y in zip(outs, ys_target)]
-    L = sum((e.T * e)[0, 0] for e in errors) / 2
-    return P, xs, hs, errors, L
+n, m, p = sp.symbols("n m p", positive=True, integer=True)
 
 
-def deltas(P, hs, errors) -> list:
-    """delta_1..delta_T by the recursion (index 0 unused), delta_{T+1} = 0."""
-    T = len(errors)
-    d = [None] * (T + 2)
-    d[T + 1] = sp.zeros(P["W_hh"].shape[0], 1)
-    for t in range(T, 0, -1):
-        back = P["W_hy"].T * errors[t - 1] + P["W_hh"].T * d[t + 1]
-        d[t] = back.multiply_elementwise(hs[t].applyfunc(lambda h: 1 - h**2))
+def fprime_through_output(h):
+    """f'(a) written through the output h = f(a), entrywise; for tanh, 1 - h^{⊙2}."""
+    return sp.OneMatrix(*h.shape) - sp.HadamardPower(h, 2)
+
+
+def model(n=n, m=m, p=p):
+    """The RNN's symbols and every formula of the page, as matrix-symbol expressions of the
+    sizes given (symbols for display, integers for the proofs)."""
+    M = lambda name, rows, cols=1: sp.MatrixSymbol(name, rows, cols)  # noqa: E731
+    s = SimpleNamespace(
+        W_hx=M("W_{hx}", m, n), W_hh=M("W_{hh}", m, m), b_h=M("b_h", m), W_hy=M("W_{hy}", p, m),
+        b_y=M("b_y", p), x=M("x_t", n), h_prev=M("h_{t-1}", m), a=M("a_t", m), h=M("h_t", m),
+        y_hat=M(r"\hat y_t", p), y=M("y_t", p), e=M("e_t", p), delta=M(r"\delta_t", m),
+        delta_next=M(r"\delta_{t+1}", m), delta_1=M(r"\delta_1", m), h_0=M("h_0", m))
+    s.pre = sp.MatAdd(s.W_hx * s.x, s.W_hh * s.h_prev, s.b_h, evaluate=False)    # a_t
+    s.state = s.a.applyfunc(ACTIVATION)                                         # h_t
+    s.output = sp.MatAdd(s.W_hy * s.h, s.b_y, evaluate=False)                  # y_hat_t
+    s.error = sp.MatAdd(s.y_hat, -s.y, evaluate=False)        # e_t, and the residual of the loss
+    s.delta_formula = sp.HadamardProduct(
+        fprime_through_output(s.h), sp.MatAdd(s.W_hy.T * s.e, s.W_hh.T * s.delta_next, evaluate=False))
+    s.delta_end = sp.ZeroMatrix(m, 1)                                           # delta_{T+1}
+    s.grads = {"W_hh": s.delta * s.h_prev.T, "W_hx": s.delta * s.x.T, "b_h": s.delta,
+               "W_hy": s.e * s.h.T, "b_y": s.e}
+    s.h0_grad = s.W_hh.T * s.delta_1
+    s.jacobian_step = sp.DiagMatrix(fprime_through_output(s.h)) * s.W_hh       # dh_t/dh_{t-1}
+    return s
+
+
+def evaluate(expr, values: dict) -> sp.Matrix:
+    """A matrix-symbol expression on explicit matrices ``values`` {MatrixSymbol: Matrix}, as an
+    explicit Matrix: products, sums, transposes, Hadamard products and powers, diag and
+    entrywise functions, each computed as the explicit operation it denotes."""
+    def ev(e):
+        if e in values:
+            return sp.Matrix(values[e])
+        if isinstance(e, sp.MatrixBase):
+            return sp.Matrix(e)
+        if not getattr(e, "is_Matrix", False):
+            return e                                                    # a scalar factor
+        if isinstance(e, sp.MatAdd):
+            return sum((ev(a) for a in e.args), sp.zeros(*e.shape))
+        if isinstance(e, sp.MatMul):
+            out = sp.Integer(1)
+            for a in e.args:
+                out = out * ev(a)
+            return out
+        if isinstance(e, sp.Transpose):
+            return ev(e.arg).T
+        if isinstance(e, sp.HadamardProduct):
+            out = ev(e.args[0])
+            for a in e.args[1:]:
+                out = out.multiply_elementwise(ev(a))
+            return out
+        if isinstance(e, sp.HadamardPower):
+            return ev(e.base).applyfunc(lambda u: u ** e.exp)
+        if isinstance(e, sp.DiagMatrix):
+            return sp.diag(*ev(e.args[0]))
+        if isinstance(e, sp.matrices.expressions.applyfunc.ElementwiseApplyFunction):
+            return ev(e.expr).applyfunc(e.function)
+        if isinstance(e, sp.OneMatrix):
+            return sp.ones(*e.shape)
+        if isinstance(e, sp.ZeroMatrix):
+            return sp.zeros(*e.shape)
+        raise TypeError(f"evaluate: no explicit form for {type(e).__name__} ({e})")
+    return ev(expr)
+
+
+def half_squared_norm(r: sp.Matrix):
+    """1/2 ||r||^2 = 1/2 r^T r of an explicit column."""
+    return (r.T * r)[0, 0] / 2
+
+
+def _parameters(T_, n_, m_, p_, values=None):
+    """Explicit matrices: symbols, or the numbers in ``values`` (NumPy arrays)."""
+    if values is not None:
+        return ({k: sp.Matrix(v) for k, v in values["params"].items()},
+                [sp.Matrix(v) for v in values["x"]], [sp.Matrix(v) for v in values["y"]])
+    P = {"W_hx": matrix("u", m_, n_), "W_hh": matrix("w", m_, m_), "b_h": vector("b", m_),
+         "W_hy": matrix("v", p_, m_), "b_y": vector("c", p_), "h0": vector("s", m_)}
+    return (P, [vector(f"x{t}", n_) for t in range(1, T_ + 1)],
+            [vector(f"y{t}", p_) for t in range(1, T_ + 1)])
+
+
+def unroll(T_, n_, m_, p_, values=None):
+    """The model unrolled over the given number of steps: (model, params, inputs, states
+    h_0..h_T, errors, L), every step built from the model's expressions, on symbols or on
+    ``values``."""
+    S = model(n_, m_, p_)
+    P, xs, ys = _parameters(T_, n_, m_, p_, values)
+    hs, errors, L = [P["h0"]], [], 0
+    for t in range(T_):
+        a = evaluate(S.pre, {S.W_hx: P["W_hx"], S.x: xs[t], S.W_hh: P["W_hh"], S.h_prev: hs[-1],
+                             S.b_h: P["b_h"]})
+        hs.append(evaluate(S.state, {S.a: a}))
+        y_hat = evaluate(S.output, {S.W_hy: P["W_hy"], S.h: hs[-1], S.b_y: P["b_y"]})
+        errors.append(evaluate(S.error, {S.y_hat: y_hat, S.y: ys[t]}))
+        L += half_squared_norm(errors[-1])
+    return S, P, xs, hs, errors, L
+
+
+def deltas(S, P, hs, errors) -> dict:
+    """delta_1..delta_{T+1} by the displayed recursion, from delta_{T+1} (the model's delta_end)."""
+    T_ = len(errors)
+    d = {T_ + 1: evaluate(S.delta_end, {})}
+    for t in range(T_, 0, -1):
+        d[t] = evaluate(S.delta_formula, {S.h: hs[t], S.e: errors[t - 1], S.W_hy: P["W_hy"],
+                                          S.W_hh: P["W_hh"], S.delta_next: d[t + 1]})
     return d
 
 
-def closed_forms(P, xs, hs, errors):
-    """The BPTT gradients from the recursion (the formulas of the module docstring)."""
-    T = len(xs)
-    d = deltas(P, hs, errors)[1:T + 1]
-    return {
-        "W_hh": sum((d[t] * hs[t].T for t in range(T)), sp.zeros(*P["W_hh"].shape)),
-        "W_hx": sum((d[t] * xs[t].T for t in range(T)), sp.zeros(*P["W_hx"].shape)),
-        "b_h": sum(d, sp.zeros(*P["b_h"].shape)),
-        "h0": P["W_hh"].T * d[0],
-        "W_hy": sum((errors[t] * hs[t + 1].T for t in range(T)), sp.zeros(*P["W_hy"].shape)),
-        "b_y": sum(errors, sp.zeros(*P["b_y"].shape)),
-    }
+def closed_forms(S, P, xs, hs, errors, first: int = FIRST_STEP) -> dict:
+    """The displayed gradient formulas, summed over t = first..T."""
+    T_ = len(errors)
+    d = deltas(S, P, hs, errors)
+    out = {}
+    for k, summand in S.grads.items():
+        terms = [evaluate(summand, {S.delta: d[t], S.h_prev: hs[t - 1], S.x: xs[t - 1],
+                                    S.e: errors[t - 1], S.h: hs[t]}) for t in range(first, T_ + 1)]
+        out[k] = sum(terms, sp.zeros(*summand.shape))
+    out["h0"] = evaluate(S.h0_grad, {S.W_hh: P["W_hh"], S.delta_1: d[1]})
+    return out
 
 
 PLAIN = {"W_hh": "sum_t delta_t h_{t-1}^T, h_0 term included", "W_hx": "sum_t delta_t x_t^T",
@@ -78,70 +176,454 @@ PLAIN = {"W_hh": "sum_t delta_t h_{t-1}^T, h_0 term included", "W_hx": "sum_t de
          "b_y": "sum_t e_t"}
 
 
-@lru_cache(maxsize=1)
-def derivation():
-    """(symbols, hidden states, errors, SymPy's gradients of the unrolled loss, closed forms)."""
-    P, xs, hs, errors, L = unrolled()
-    derived = {k: P[k].applyfunc(lambda e: sp.diff(L, e)) for k in PLAIN}
-    return P, xs, hs, errors, derived, closed_forms(P, xs, hs, errors)
+def sizes_text(sizes) -> str:
+    return "T = {}, n = {}, m = {}, p = {}".format(*sizes)
 
 
-def proofs() -> list[verify.Check]:
-    *_, derived, closed = derivation()
-    dims = f"T = {T_PROOF}, H = {H_PROOF}, D = {D_PROOF}, K = {K_PROOF}"
-    return [verify.symbolic_identity(TOPIC, f"dL/d{k} = {PLAIN[k]} (unrolled loss, {dims})",
-                                     derived[k], closed[k]) for k in PLAIN]
+@lru_cache(maxsize=None)
+def derivation(sizes=PROOF_SIZES[0]):
+    """(model, params, SymPy's gradients of the unrolled loss, the displayed closed forms,
+    the W_hh sum without its t = 1 term) at ``sizes`` = (T, n, m, p)."""
+    S, P, xs, hs, errors, L = unroll(*sizes)
+    derived = {k: P[k].applyfunc(lambda v: sp.diff(L, v)) for k in PLAIN}
+    wrong = closed_forms(S, P, xs, hs, errors, first=FIRST_STEP + 1)["W_hh"]
+    return S, P, derived, closed_forms(S, P, xs, hs, errors), wrong
 
 
 def wrong_h0_sum():
     """(SymPy's dL/dW_hh, the sum with its t = 1 term, the one with h_0, dropped)."""
-    P, xs, hs, errors, derived, closed = derivation()
-    return derived["W_hh"], closed["W_hh"] - deltas(P, hs, errors)[1] * hs[0].T
+    _, _, derived, _, wrong = derivation()
+    return derived["W_hh"], wrong
 
 
-def hidden_jacobian(h_seq: np.ndarray, W_hh: np.ndarray, t: int, k: int) -> np.ndarray:
-    """dh_t/dh_k = prod_{j=t..k+1} diag(1 - h_j^2) W_hh for one sequence (h_seq (T+1, H), index 0 = h_0)."""
+def init_rnn(n, m, p, rng, radius: float = 0.9):
+    """Random RNN parameters (n inputs, m hidden units, p outputs), W_hh scaled to spectral
+    radius ``radius`` (its spectral norm is larger in general)."""
+    W_hh = rng.standard_normal((m, m))
+    W_hh *= radius / np.max(np.abs(np.linalg.eigvals(W_hh)))
+    return {"W_hx": rng.standard_normal((m, n)) / np.sqrt(n), "W_hh": W_hh,
+            "b_h": 0.1 * rng.standard_normal(m), "W_hy": rng.standard_normal((p, m)) / np.sqrt(m),
+            "b_y": 0.1 * rng.standard_normal(p)}
+
+
+def hidden_jacobian(h_seq: np.ndarray, W_hh: np.ndarray, t: int, j: int) -> np.ndarray:
+    """dh_t/dh_j = prod_{i=t..j+1} diag(1 - h_i^2) W_hh (the factor of step t leftmost) for one
+    sequence, h_seq (T+1, m) with index 0 = h_0: a product of t - j one-step Jacobians."""
     J = np.eye(W_hh.shape[0])
-    for j in range(t, k, -1):
-        J = J @ (np.diag(1 - h_seq[j] ** 2) @ W_hh)
+    for i in range(t, j, -1):
+        J = J @ (np.diag(1 - h_seq[i] ** 2) @ W_hh)
     return J
 
 
-def init_rnn(D, H, K, rng, radius: float = 0.9):
-    """Random RNN parameters with W_hh scaled to spectral radius ``radius``."""
-    W_hh = rng.standard_normal((H, H))
-    W_hh *= radius / np.max(np.abs(np.linalg.eigvals(W_hh)))
-    return {"W_hx": rng.standard_normal((H, D)) / np.sqrt(D), "W_hh": W_hh,
-            "b_h": 0.1 * rng.standard_normal(H), "W_hy": rng.standard_normal((K, H)) / np.sqrt(H),
-            "b_y": 0.1 * rng.standard_normal(K)}
+# ------------------------------------------------------------- the model against NumPy
+
+def _numeric_instance(sizes, rng):
+    """Random numbers for the unrolled model (one sequence, N = 1)."""
+    T_, n_, m_, p_ = sizes
+    params = init_rnn(n_, m_, p_, rng)
+    h0 = rng.standard_normal(m_)
+    x, y = rng.standard_normal((T_, n_)), rng.standard_normal((T_, p_))
+    return params, h0, x, y
+
+
+def model_against_numpy(sizes, rng):
+    """(SymPy's states, loss and closed-form gradients of the displayed model on numbers, and
+    the NumPy code's), each as arrays."""
+    params, h0, x, y = _numeric_instance(sizes, rng)
+    values = {"params": {**{k: v.reshape(v.shape[0], -1) for k, v in params.items()}, "h0": h0[:, None]},
+              "x": [v[:, None] for v in x], "y": [v[:, None] for v in y]}
+    S, P, xs, hs, errors, L = unroll(*sizes, values=values)
+    grads = closed_forms(S, P, xs, hs, errors)
+    sym = {"h": np.array([np.array(h, dtype=float).ravel() for h in hs[1:]]), "L": float(L),
+           "grads": {k: np.array(g, dtype=float).reshape(np.shape(params.get(k, h0)))
+                     for k, g in grads.items()},
+           "W_hh from t = 2": np.array(closed_forms(S, P, xs, hs, errors, first=FIRST_STEP + 1)["W_hh"],
+                                       dtype=float)}
+    h, _ = num.rnn_forward(x[:, None], h0[None], params["W_hx"], params["W_hh"], params["b_h"])
+    L_num, g_num = num.rnn_loss_and_grads(params, x[:, None], y[:, None], h0[None])
+    return sym, {"h": h[:, 0], "L": L_num, "grads": {**g_num, "h0": g_num["h0"][0]}}
+
+
+# ------------------------------------------------------------- four common mistakes
+#: (T, N, n, m, p, seed) of the mistakes' RNN.
+MISTAKES_RNN = (30, 4, 3, 5, 2, 4)
+MISTAKES = {
+    "at the output": r"$\tanh'(h_t)$ in place of $1 - h_t^2$",
+    "h_t for h_t-1": r"$\delta_t h_t^\top$ in place of $\delta_t h_{t-1}^\top$",
+    "h_0 term dropped": r"the sum started at $t = 2$",
+    "W_hh for W_hh^T": r"$W_{hh}$ in place of $W_{hh}^\top$ in the recursion",
+}
+
+
+@lru_cache(maxsize=1)
+def mistakes():
+    """dL/dW_hh with each mistake, against the verified gradient: ({mistake: rel. error},
+    whether the same slip with W_hx, m x n, is a shape error)."""
+    T_, N, n_, m_, p_, seed = MISTAKES_RNN
+    rng = np.random.default_rng(seed)
+    params = init_rnn(n_, m_, p_, rng)
+    x, h0 = rng.standard_normal((T_, N, n_)), rng.standard_normal((N, m_))
+    targets = rng.standard_normal((T_, N, p_))
+    _, grads = num.rnn_loss_and_grads(params, x, targets, h0)
+    h, _ = num.rnn_forward(x, h0, params["W_hx"], params["W_hh"], params["b_h"])
+    dh = ((h @ params["W_hy"].T + params["b_y"] - targets) / N) @ params["W_hy"]   # W_hy^T e_t
+    prev = np.concatenate([h0[None], h[:-1]])
+    W = params["W_hh"]
+    right, _ = num.bptt_deltas(dh, h, W)
+    at_output, _ = num.bptt_deltas(dh, h, W, fprime=1 - np.tanh(h) ** 2)
+    untransposed, _ = num.bptt_deltas(dh, h, W.T)
+    total = lambda d, hp: np.einsum("tnm,tnk->mk", d, hp)  # noqa: E731
+    variants = {"at the output": total(at_output, prev), "h_t for h_t-1": total(right, h),
+                "h_0 term dropped": total(right[1:], prev[1:]),
+                "W_hh for W_hh^T": total(untransposed, prev)}
+    try:
+        right @ params["W_hx"].T     # the slip of W_hh for W_hh^T, made with W_hx: (m,) by (n, m)
+        shape_error = False
+    except ValueError:
+        shape_error = True
+    return {k: verify.rel_error(v, grads["W_hh"]) for k, v in variants.items()}, shape_error
+
+
+# ------------------------------------------------------------- Jacobian products over time
+#: (m, T, seed) of the figure's RNN, and the spectral norms of its W_hh = norm * Q, Q orthogonal.
+LAG_RNN = (32, 60, 8)
+LAG_NORMS = (0.5, 0.9, 1.0, 1.1, 1.5)
+
+
+def lag_orthogonal() -> np.ndarray:
+    """The figure's orthogonal matrix Q (W_hh = r Q has spectral norm and radius r)."""
+    m_, _, seed = LAG_RNN
+    return np.linalg.qr(np.random.default_rng(seed).standard_normal((m_, m_)))[0]
+
+
+@lru_cache(maxsize=1)
+def lag_norms():
+    """{spectral norm r: (||dh_T/dh_{T-lag}||_2 for lag = 0..T-1, mean of 1 - h_t^2 over the run)}."""
+    m_, T_, seed = LAG_RNN
+    rng = np.random.default_rng(seed)
+    rng.standard_normal((m_, m_))                          # Q's draws, see lag_orthogonal
+    Q = lag_orthogonal()
+    xs = 0.1 * rng.standard_normal((T_, 1, m_))
+    out = {}
+    for r in LAG_NORMS:
+        W = r * Q
+        h, _ = num.rnn_forward(xs, np.zeros((1, m_)), np.eye(m_), W, np.zeros(m_))
+        hs = np.concatenate([np.zeros((1, m_)), h[:, 0]])
+        out[r] = (np.array([np.linalg.norm(hidden_jacobian(hs, W, T_, T_ - lag), 2) for lag in range(T_)]),
+                  float(np.mean(1 - hs[1:] ** 2)))
+    return out
+
+
+#: The bound (gamma ||W_hh||_2)^(t - j) of the Jacobian products, gamma = max f'.
+GAMMA, SPECTRAL_NORM = sp.Symbol(r"\gamma", positive=True), sp.Symbol(r"\lVert W_{hh} \rVert_2", positive=True)
+_t, _j = sp.symbols("t j", integer=True)
+JACOBIAN_BOUND = sp.Pow(GAMMA * SPECTRAL_NORM, sp.Add(_t, -_j, evaluate=False), evaluate=False)
+
+
+def jacobian_bound(norm: float, lags) -> np.ndarray:
+    """The displayed bound at gamma = max f' (SymPy), ||W_hh||_2 = norm, for t - j = lags."""
+    f = sp.lambdify((GAMMA, SPECTRAL_NORM, _t, _j), JACOBIAN_BOUND, "numpy")
+    return np.asarray(f(float(gamma()), norm, np.asarray(lags, dtype=float), 0.0), dtype=float)
+
+
+def counterexample():
+    """W with W^2 = 0 and D = diag(1, 1/10) (a tanh' can be that): D W D W is not 0."""
+    W = sp.Matrix([[1, 1], [-1, -1]]) / 2
+    D = sp.diag(1, sp.Rational(1, 10))
+    return W, D, W * W, D * W * D * W
+
+
+@lru_cache(maxsize=1)
+def gamma():
+    """max f', by SymPy: the largest value of f' at the zeros of f'' (the check of the page
+    compares it with the largest value on a grid, which rules out a larger one elsewhere)."""
+    z = sp.Symbol("z", real=True)
+    fp = sp.diff(ACTIVATION(z), z)
+    return sp.Max(*[fp.subs(z, c) for c in sp.solveset(sp.diff(fp, z), z, sp.S.Reals)])
+
+
+#: Factors per step and numbers of steps of the powers table.
+POWERS = ((sp.Rational(1, 2), 10), (sp.Rational(1, 2), 20), (sp.Rational(3, 2), 10), (sp.Rational(3, 2), 20))
+
+
+# ------------------------------------------------------------- truncated BPTT
+#: (T, N, n, m, p, seed) of the truncation experiment, and its windows k.
+TRUNC_RNN = (40, 4, 3, 6, 2, 9)
+TRUNC_WINDOWS = (1, 5, 10, 20, 40)
+
+
+@lru_cache(maxsize=1)
+def truncation():
+    """(rho(W_hh), ||W_hh||_2, {k: relative error of the truncated dL/dW_hh against full BPTT})."""
+    T_, N, n_, m_, p_, seed = TRUNC_RNN
+    rng = np.random.default_rng(seed)
+    params = init_rnn(n_, m_, p_, rng, radius=0.9)
+    x, h0 = rng.standard_normal((T_, N, n_)), rng.standard_normal((N, m_))
+    targets = rng.standard_normal((T_, N, p_))
+    _, full = num.rnn_loss_and_grads(params, x, targets, h0)
+    errors = {k: verify.rel_error(num.rnn_loss_and_grads(params, x, targets, h0, truncate=k)[1]["W_hh"],
+                                  full["W_hh"]) for k in TRUNC_WINDOWS}
+    W = params["W_hh"]
+    return float(np.max(np.abs(np.linalg.eigvals(W)))), float(np.linalg.norm(W, 2)), errors
+
+
+def truncated_by_brute_force(h0, h, W_hh, dh, k: int) -> np.ndarray:
+    """dL/dW_hh of truncated BPTT as a sum of explicit Jacobian products: each dh_s reaches
+    a_t through dh_s/dh_t, kept for lags s - t = 0..k-1 (products of 0 to k-1 factors)."""
+    T_, N, _ = h.shape
+    out = np.zeros_like(W_hh)
+    for b in range(N):
+        hs = np.concatenate([h0[b][None], h[:, b]])          # index t = h_t, 0 = h_0
+        for s in range(1, T_ + 1):
+            for t in range(max(1, s - k + 1), s + 1):
+                delta = (1 - hs[t] ** 2) * (hidden_jacobian(hs, W_hh, s, t).T @ dh[s - 1, b])
+                out += np.outer(delta, hs[t - 1])
+    return out
+
+
+def prove_unrolled(name: str, derived: sp.Matrix, closed: sp.Matrix) -> verify.Check:
+    """derived == closed, by symbolic_identity's first and exact stage (every entry of the
+    difference the zero polynomial in its function applications) or by symbolic_identity
+    itself; a difference that is nonzero at a random point (20 digits) fails at once. For a
+    model that is not polynomial in its function applications (a sigmoid written with exp),
+    the expansion symbolic_identity tries next can take many minutes before it fails."""
+    diffs = list(derived - closed)
+    if all(d == 0 or verify._zero_as_polynomial(d) for d in diffs):
+        return verify.Check(TOPIC, name, "symbolic", 0.0, 0.0, True)
+    rng = np.random.default_rng(7)
+    for d in diffs:
+        point = {v: sp.Float(rng.uniform(-1, 1), 20) for v in sorted(d.free_symbols, key=str)}
+        value = complex(d.xreplace(point))
+        if abs(value) > 1e-12:
+            return verify.Check(TOPIC, name, "symbolic", np.inf, 0.0, False,
+                                f"the difference is {value.real:.3g} at a random point")
+    return verify.symbolic_identity(TOPIC, name, derived, closed)
+
+
+def _proof_checks() -> list[verify.Check]:
+    """The derivative through h_t, the unrolled proofs at two sizes, the shapes, the Jacobian."""
+    ident = lambda name, a, b: verify.symbolic_identity(TOPIC, name, a, b)  # noqa: E731
+    S2 = model(2, 2, 2)
+    A = vector("a", 2)
+    out = [ident("f'(a_t) = 1 - h_t^2 with h_t = tanh(a_t): the derivative at the pre-activation",
+                 evaluate(fprime_through_output(S2.h), {S2.h: evaluate(S2.state, {S2.a: A})}),
+                 A.applyfunc(lambda u: sp.diff(ACTIVATION(u), u)))]
+    grid = np.linspace(-4, 4, 801)
+    out.append(verify.check_values(TOPIC, "gamma = max f' (SymPy) equals the largest tanh' on a grid",
+                                   "sympy-vs-numpy", float(gamma()), np.max(1 - np.tanh(grid) ** 2)))
+    for sizes in PROOF_SIZES:
+        _, _, derived, closed, _ = derivation(sizes)
+        out += [prove_unrolled(f"dL/d{k} = {PLAIN[k]} (unrolled loss, {sizes_text(sizes)})", derived[k], closed[k])
+                for k in PLAIN]
+    S, P, _, closed, wrong = derivation(PROOF_SIZES[0])
+    zero_h0 = {v: 0 for v in P["h0"]}
+    out.append(ident(f"with h_0 = 0 the sum from t = 2 is dL/dW_hh ({sizes_text(PROOF_SIZES[0])})",
+                     closed["W_hh"].xreplace(zero_h0), wrong.xreplace(zero_h0)))
+    S = model()
+    out.append(ident("each summand has the shape of its parameter (general n, m, p)",
+                     sp.Matrix([S.grads[k].shape for k in S.grads] + [S.h0_grad.shape]),
+                     sp.Matrix([getattr(S, k).shape for k in S.grads] + [S.h_0.shape])))
+    for width in JACOBIAN_WIDTHS:
+        S = model(2, width, 2)
+        h_prev, W = vector("s", width), matrix("w", width, width)
+        a = evaluate(S.pre, {S.W_hx: matrix("u", width, 2), S.x: vector("x", 2), S.W_hh: W,
+                             S.h_prev: h_prev, S.b_h: vector("b", width)})
+        h = evaluate(S.state, {S.a: a})
+        out.append(ident(f"dh_t/dh_t-1 = diag(1 - h_t^2) W_hh, m = {width}",
+                         h.jacobian(h_prev), evaluate(S.jacobian_step, {S.h: h, S.W_hh: W})))
+    return out
+
+
+def _numeric_checks(rng) -> list[verify.Check]:
+    """The displayed model on numbers against the NumPy code; the NumPy code on long
+    sequences against central differences; the product of one-step Jacobians."""
+    sym, npy = model_against_numpy(PROOF_SIZES[0], rng)
+    dims = sizes_text(PROOF_SIZES[0])
+    out = [verify.check_values(TOPIC, f"the displayed model gives rnn_forward's states ({dims})",
+                               "sympy-vs-numpy", npy["h"], sym["h"]),
+           verify.check_values(TOPIC, f"the displayed loss equals rnn_loss_and_grads's ({dims})",
+                               "sympy-vs-numpy", npy["L"], sym["L"]),
+           verify.check_values(TOPIC, f"the displayed gradients equal rnn_loss_and_grads's ({dims})",
+                               "sympy-vs-numpy", np.concatenate([npy["grads"][k].ravel() for k in PLAIN]),
+                               np.concatenate([sym["grads"][k].ravel() for k in PLAIN])),
+           verify.check_bound(TOPIC, f"summing dL/dW_hh from t = 2 (h_0 term dropped) is refuted ({dims})",
+                              1e-3, verify.rel_error(sym["W_hh from t = 2"], sym["grads"]["W_hh"]), strict=True)]
+    T_, N, n_, m_, p_ = T_NUMERIC, 3, 4, 5, 2
+    params = init_rnn(n_, m_, p_, rng)
+    x, h0 = rng.standard_normal((T_, N, n_)), rng.standard_normal((N, m_))
+    for loss, targets in (("mse", rng.standard_normal((T_, N, p_))), ("ce", rng.integers(0, p_, (T_, N)))):
+        _, grads = num.rnn_loss_and_grads(params, x, targets, h0, loss)
+        for key in (*num.RNN_PARAMS, "h0"):
+            def f(v, key=key):
+                q = {**params, key: v} if key != "h0" else params
+                return num.rnn_loss_and_grads(q, x, targets, v if key == "h0" else h0, loss)[0]
+            arg = h0 if key == "h0" else params[key]
+            # the loss sums T terms, so its rounding error is T times larger: a larger step
+            out.append(verify.check_gradient(TOPIC, f"BPTT dL/d{key}, T = {T_}, {loss} loss",
+                                             f, grads[key], arg, rng=rng, step=1e-5))
+    W_hx, W, b_h = params["W_hx"], params["W_hh"], params["b_h"]
+    h, cache = num.rnn_forward(x, h0, W_hx, W, b_h)
+    dh = rng.standard_normal(h.shape)
+    dx = num.rnn_backward(dh, cache)[0]
+    out.append(verify.check_vjp(TOPIC, f"rnn_backward dx, T = {T_}, random dh on every step",
+                                lambda v: num.rnn_forward(v, h0, W_hx, W, b_h)[0], lambda g: dx, x, dout=dh))
+    # dh_t/dh_j of the first sequence, t - j = lag, against the forward pass from h_j = h_0
+    lag = 8
+    J = hidden_jacobian(np.concatenate([h0[:1], h[:, 0]]), W, lag, 0)
+    out.append(verify.check_vjp(
+        TOPIC, f"dh_t/dh_j = product of one-step Jacobians, step t leftmost (t - j = {lag})",
+        lambda v: num.rnn_forward(x[:lag, :1], v[None], W_hx, W, b_h)[0][-1, 0],
+        lambda g: J.T @ g, h0[0], dout=rng.standard_normal(m_)))
+    return out
+
+
+def _experiment_checks(rng) -> list[verify.Check]:
+    """What the page's tables and figure show."""
+    errors, shape_error = mistakes()
+    out = [verify.check_bound(TOPIC, f"mistake '{k}' moves dL/dW_hh by more than {MISTAKE_THRESHOLD:g} (relative)",
+                              MISTAKE_THRESHOLD, err, strict=True) for k, err in errors.items()]
+    out.append(verify.Check(TOPIC, f"the W_hh-for-W_hh^T slip made with W_hx (m = {MISTAKES_RNN[3]}, "
+                            f"n = {MISTAKES_RNN[2]}) is a shape error", "shape", 0.0, 0.0, shape_error))
+    norms = lag_norms()
+    lags = np.arange(LAG_RNN[1])
+    out.append(verify.check_bound(
+        TOPIC, "Jacobian norm at most (spectral norm of W_hh)^(t-j), every lag, the five W_hh of the figure",
+        np.concatenate([norms[r][0] for r in LAG_NORMS]),
+        np.concatenate([jacobian_bound(r, lags) * (1 + 1e-12) for r in LAG_NORMS])))
+    rise, grow = LAG_NORMS[3], LAG_NORMS[4]
+    n_rise, n_grow = norms[rise][0], norms[grow][0]
+    out.append(verify.check_bound(TOPIC, f"spectral norm {rise}: the Jacobian norm rises above 1, then falls below 1",
+                                  [1.0, n_rise[-1]], [n_rise.max(), 1.0], strict=True))
+    out.append(verify.check_bound(TOPIC, f"spectral norm {grow}: the Jacobian norm is largest at the last lag",
+                                  n_grow[:-1], n_grow[-1], strict=True))
+    Q = lag_orthogonal()
+    out.append(verify.check_values(
+        TOPIC, f"a scaled orthogonal W_hh alone meets the bound: spectral norm of W_hh^(t-j), norm {grow}",
+        "closed-form", [np.linalg.norm(np.linalg.matrix_power(grow * Q, L), 2) for L in lags],
+        jacobian_bound(grow, lags)))
+    means = [norms[r][1] for r in LAG_NORMS]
+    out.append(verify.check_bound(TOPIC, "the mean of 1 - h_t^2 falls as the spectral norm of W_hh grows",
+                                  means[1:], means[:-1], strict=True))
+    _, _, WW, DWDW = counterexample()
+    out.append(verify.symbolic_identity(TOPIC, "W W = 0 for the counterexample W", WW, sp.zeros(2, 2)))
+    z = sp.Symbol("z", real=True)
+    fp = sp.diff(ACTIVATION(z), z)
+    Dc = counterexample()[1]
+    out.append(verify.symbolic_identity(
+        TOPIC, "D = diag(1, 1/10) are tanh' values, at a = 0 and a = atanh(sqrt(9/10))",
+        sp.Matrix([fp.subs(z, 0), fp.subs(z, sp.atanh(sp.sqrt(sp.Rational(9, 10))))]), sp.Matrix([Dc[0, 0], Dc[1, 1]])))
+    out.append(verify.check_bound(TOPIC, "a smaller factor can give a larger product: spectral norm of "
+                                  "D W D W above that of W W", float(WW.norm(2)), float(DWDW.norm(2)), strict=True))
+    rho, norm2, trunc = truncation()
+    out.append(verify.check_bound(TOPIC, "truncation experiment: spectral radius of W_hh below 1, spectral "
+                                  "norm above 1", [rho, 1.0], [1.0, norm2], strict=True))
+    errs = [trunc[k] for k in TRUNC_WINDOWS]
+    out.append(verify.check_bound(TOPIC, "the truncation error falls as the window k grows",
+                                  errs[1:], errs[:-1], strict=True))
+    # the window's semantics, against a brute-force sum of the kept Jacobian products
+    T_, N, n_, m_ = 8, 2, 3, 4
+    params = init_rnn(n_, m_, 2, rng)
+    x, h0 = rng.standard_normal((T_, N, n_)), rng.standard_normal((N, m_))
+    h, cache = num.rnn_forward(x, h0, params["W_hx"], params["W_hh"], params["b_h"])
+    dh = rng.standard_normal(h.shape)
+    for k in (1, 3, T_):
+        out.append(verify.check_values(
+            TOPIC, f"window k = {k} keeps the Jacobian products of 0 to k-1 factors (brute-force sum, T = {T_})",
+            "sympy-vs-numpy", num.rnn_backward(dh, cache, truncate=k)[3],
+            truncated_by_brute_force(h0, h, params["W_hh"], dh, k)))
+    out.append(verify.check_values(TOPIC, f"window k = T gives full BPTT (T = {T_})", "sympy-vs-numpy",
+                                   num.rnn_backward(dh, cache, truncate=T_)[3], num.rnn_backward(dh, cache)[3]))
+    return out
 
 
 @stored_checks
 def checks(seed: int = 0) -> list[verify.Check]:
     rng = np.random.default_rng(seed)
-    out = proofs()
-    derived, wrong = wrong_h0_sum()
-    c = verify.symbolic_identity(TOPIC, "dropping the h_0 term from dL/dW_hh is refuted", derived, wrong)
-    out.append(verify.Check(TOPIC, c.name, "symbolic", 0.0, 0.0, not c.passed,
-                            "the wrong formula differs, as it must"))
-    T, N, D, H, K = T_NUMERIC, 3, 4, 5, 2
-    params = init_rnn(D, H, K, rng)
-    x, h0 = rng.standard_normal((T, N, D)), rng.standard_normal((N, H))
-    for loss, targets in (("mse", rng.standard_normal((T, N, K))), ("ce", rng.integers(0, K, (T, N)))):
-        _, grads = num.rnn_loss_and_grads(params, x, targets, h0, loss)
-        for key in (*num.RNN_PARAMS, "h0"):
-            def f(v, key=key):
-                p = {**params, key: v} if key != "h0" else params
-                return num.rnn_loss_and_grads(p, x, targets, v if key == "h0" else h0, loss)[0]
-            arg = h0 if key == "h0" else params[key]
-            # the loss sums T terms, so its rounding error is T times larger: a larger step
-            out.append(verify.check_gradient(TOPIC, f"BPTT dL/d{key}, T = {T}, {loss} loss",
-                                             f, grads[key], arg, rng=rng, step=1e-5))
-    # rnn_backward on its own: random upstream gradient on every hidden state
-    h, cache = num.rnn_forward(x, h0, params["W_hx"], params["W_hh"], params["b_h"])
-    dh = rng.standard_normal(h.shape)
-    dx = num.rnn_backward(dh, cache)[0]
-    out.append(verify.check_vjp(TOPIC, f"rnn_backward dx, T = {T}, random dh on every step",
-                                lambda v: num.rnn_forward(v, h0, params["W_hx"], params["W_hh"], params["b_h"])[0],
-                                lambda g: dx, x, dout=dh))
-    return out
+    return _proof_checks() + _numeric_checks(rng) + _experiment_checks(rng)
+
+
+# ------------------------------------------------------------------ what the page shows
+
+def _entrywise_tex(e) -> str:
+    """f(a) for an entrywise application f(a) of the model: the function's own LaTeX."""
+    var = e.function.variables[0]
+    return tex(e.function.expr, names={var: tex(e.expr)})
+
+
+def _rows(*rows: str) -> str:
+    """Display rows aligned at their &: one formula per row, so that narrow screens need no
+    horizontal scrolling."""
+    return r"\begin{aligned} " + r" \\ ".join(rows) + r" \end{aligned}"
+
+
+def _sum_over_time(body: str) -> str:
+    return rf"\sum_{{t={FIRST_STEP}}}^{{T}} {body}"
+
+
+def _lag_figure() -> Figure:
+    norms = lag_norms()
+    lags = np.arange(LAG_RNN[1])
+    curves = [Curve(lags, norms[r][0], rf"$\|W_{{hh}}\|_2 = {r}$") for r in LAG_NORMS]
+    return Figure([Panel(curves, xlabel="lag t - j", ylabel=r"$\|\partial h_t / \partial h_j\|_2$",
+                         yscale="log", legend_loc="lower left")], size=(6.4, 3.4))
+
+
+def exhibits() -> dict:
+    """What the BPTT page shows, each formula printed from the expression a check proved."""
+    S = model()
+    loss = _sum_over_time(rf"\tfrac12 \lVert {tex(S.error)} \rVert^2")
+    eq_rnn = _rows(rf"{tex(S.a)} &= {tex(S.pre, order='none')}", rf"{tex(S.h)} &= {_entrywise_tex(S.state)}",
+                   rf"{tex(S.y_hat)} &= {tex(S.output, order='none')}", rf"L &= {loss}")
+    if not (isinstance(S.delta_formula, sp.HadamardProduct) and len(S.delta_formula.args) == 2):
+        raise TypeError("exhibits: the recursion is displayed as a Hadamard product of two factors over two rows")
+    factors = [rf"\left({tex(f, order='none')}\right)" for f in S.delta_formula.args]
+    eq_delta = _rows(rf"{tex(S.delta)} &= {factors[0]}", rf"&\qquad \odot {factors[1]}",
+                     rf"\delta_{{T+1}} &= {tex(S.delta_end)}, \qquad {tex(S.e)} = {tex(S.error)}")
+    d = lambda k: rf"\frac{{\partial L}}{{\partial {tex(getattr(S, k))}}}"  # noqa: E731
+    g = lambda k: rf"{d(k)} &= {_sum_over_time(tex(S.grads[k]))}"  # noqa: E731
+    eq_grads = _rows(*(g(k) for k in ("W_hh", "W_hx", "b_h")), rf"{d('h_0')} &= {tex(S.h0_grad)}",
+                     *(g(k) for k in ("W_hy", "b_y")))
+    dh = lambda a, b: rf"\frac{{\partial {a}}}{{\partial {b}}}"  # noqa: E731
+    eq_jac = _rows(rf"{dh('h_t', 'h_{t-1}')} &= {tex(S.jacobian_step)}",
+                   rf"{dh('h_t', 'h_j')} &= \prod_{{i=j+1}}^{{t}} {dh('h_i', 'h_{i-1}')}",
+                   rf"\Bigl\lVert {dh('h_t', 'h_j')} \Bigr\rVert_2 &\le {tex(JACOBIAN_BOUND, order='none')}",
+                   rf"{tex(GAMMA)} &= \max_a f'(a) = {tex(gamma())}")
+    Wc, Dc, WW, DWDW = counterexample()
+    eq_counter = _rows(rf"W &= {tex(Wc)}", rf"D &= {tex(Dc)}",
+                       rf"\lVert D W D W \rVert_2 &= {tex(DWDW.norm(2))} \approx {float(DWDW.norm(2)):.2f}")
+    errors, _ = mistakes()
+    norms = lag_norms()
+    rise, grow = LAG_NORMS[3], LAG_NORMS[4]
+    n_rise, n_grow = norms[rise][0], norms[grow][0]
+    rho, norm2, trunc = truncation()
+    powers = Table([r"factor per step $r$", r"steps $t - j$", r"$r^{t-j}$ (exact)", r"$r^{t-j}$"],
+                   [(f"${tex(r)}$", str(k), f"${tex(r ** k)}$", f"{float(r ** k):.4g}") for r, k in POWERS],
+                   align="rrrr")
+    return {
+        "eq_rnn": Equation(eq_rnn),
+        "eq_bptt_delta": Equation(eq_delta),
+        "eq_bptt_grads": Equation(eq_grads),
+        "eq_rnn_jacobian": Equation(eq_jac),
+        "eq_counterexample": Equation(eq_counter),
+        "proof_sizes": " and ".join(sizes_text(s) for s in PROOF_SIZES),
+        "T_num": str(T_NUMERIC),
+        "gamma": tex(gamma()),
+        "mistakes_table": Table(["mistake", r"relative error of $\partial L / \partial W_{hh}$"],
+                                [(MISTAKES[k], f"{v:.2e}") for k, v in errors.items()], align="lr"),
+        "mT": str(MISTAKES_RNN[0]), "m_m": str(MISTAKES_RNN[3]),
+        "fig_lag": _lag_figure(),
+        "lag_m": str(LAG_RNN[0]), "lag_T": str(LAG_RNN[1]),
+        "r_rise": f"{rise}", "r_grow": f"{grow}", "r_low": f"{LAG_NORMS[0]}",
+        "peak_rise": f"{n_rise.max():.2f}", "peak_lag_rise": str(int(np.argmax(n_rise))),
+        "last_grow": f"{n_grow[-1]:.0f}", "last_lag": str(LAG_RNN[1] - 1),
+        "bound_grow": f"{float(jacobian_bound(grow, [LAG_RNN[1] - 1])[0]):.1e}",
+        "mean_fp_low": f"{norms[LAG_NORMS[0]][1]:.2f}", "mean_fp_grow": f"{norms[grow][1]:.2f}",
+        "jac_widths": " and ".join(map(str, JACOBIAN_WIDTHS)),
+        "mistake_threshold": f"{MISTAKE_THRESHOLD:g}",
+        "n_formulas": str(len(PLAIN)), "n_other_proofs": str(len(PLAIN) * len(PROOF_SIZES) - 1),
+        "powers_table": powers,
+        "tT": str(TRUNC_RNN[0]), "t_m": str(TRUNC_RNN[3]),
+        "trunc_rho": f"{rho:.2f}", "trunc_norm": f"{norm2:.2f}",
+        "trunc_table": Table(["window $k$", r"relative error of $\partial L / \partial W_{hh}$ against full BPTT"],
+                             [(str(k), f"{v:.1e}") for k, v in trunc.items()], align="rr"),
+    }

@@ -1,24 +1,41 @@
-"""Gradient clipping: norm clipping keeps the gradient's direction, elementwise clipping does not.
+"""Gradient clipping: norm clipping keeps the gradient's direction, value clipping does not.
 
-SymPy proves that scaling by a positive factor leaves the cosine with the original at 1;
-the NumPy functions are checked against their closed forms; and :func:`train_rnn` runs the
-seeded experiment of the book's page.
+The displayed rule g <- g min(1, c / ||g||) is :data:`CLIP_FACTOR`; SymPy proves that it
+leaves a gradient of norm min(||g||, c) on both sides of the threshold, that its factor is
+positive, and that a positive factor keeps the direction (cos^2 = 1, at two sizes). The
+NumPy functions are checked against the displayed rule (with the code's epsilon) and against
+their closed forms; :func:`train_rnn` runs the seeded experiment of the page, and
+:func:`exhibits` is what the page shows.
 """
 
 from __future__ import annotations
+
+from functools import lru_cache
+from typing import NamedTuple
 
 import numpy as np
 import sympy as sp
 
 from .. import verify
+from ..book import Curve, Equation, Figure, Panel
 from ..numeric import clipping as num
 from ..numeric import gradient_descent as gd
 from ..numeric import rnn
 from ..provenance import stored_checks
 from .bptt import init_rnn
-from .common import vector
+from .common import tex, vector
 
 TOPIC = "clipping"
+#: The threshold c, the global norm of g and a scale lambda.
+c = sp.Symbol("c", positive=True)
+g_norm = sp.Symbol(r"\lVert g \rVert", positive=True)
+lam = sp.Symbol(r"\lambda", positive=True)
+#: Norm clipping multiplies every gradient by this factor.
+CLIP_FACTOR = sp.Min(1, c / g_norm)
+#: The epsilon ``clip_grad_norm`` adds to the norm in its factor, as PyTorch's ``clip_grad_norm_`` does.
+EPS = 1e-6
+#: The sizes of the gradient vector in the proofs.
+SIZES = (2, 5)
 
 
 def cosine_squared(a, b):
@@ -35,6 +52,11 @@ def angle_degrees(a: dict, b: dict) -> float:
     return float(np.degrees(2 * np.arctan2(np.linalg.norm(u - v), np.linalg.norm(u + v))))
 
 
+def clip_factor(max_norm: float, norm: float) -> float:
+    """The displayed factor min(1, c / ||g||) at c = max_norm, ||g|| = norm, from the SymPy object."""
+    return float(CLIP_FACTOR.subs({c: max_norm, g_norm: norm}))
+
+
 def echo_task(rng, T: int = 30, N: int = 32, delay: int = 3):
     """Inputs x (T, N, 1) and targets y_t = x_{t - delay} (zero before): a memory task."""
     x = rng.standard_normal((T, N, 1))
@@ -43,59 +65,227 @@ def echo_task(rng, T: int = 30, N: int = 32, delay: int = 3):
     return x, y
 
 
-def train_rnn(x, y, hidden: int, lr: float, steps: int, max_norm: float | None, seed: int = 1,
-              radius: float = 1.2):
-    """Full-batch GD on the echo task; returns the loss per step, NaN from a divergence on.
+class Run(NamedTuple):
+    """One training run: per step, the loss, the global gradient norm before clipping and the
+    length of the update (NaN from the step the run stopped at on); why it stopped."""
 
-    A diverging run ends when the forward pass overflows (floating-point errors are raised,
-    not silently turned into inf) or the numeric code refuses a non-finite value.
+    losses: np.ndarray
+    norms: np.ndarray
+    steps: np.ndarray
+    stopped: str
+
+
+def train_rnn(x, y, hidden: int, lr: float, steps: int, max_norm: float | None, seed: int = 1,
+              radius: float = 1.2) -> Run:
+    """Full-batch gradient descent on the echo task, with norm clipping at ``max_norm`` or none.
+
+    A diverging run stops when a floating-point overflow or invalid operation is raised
+    (``np.errstate``: nothing is silently turned into inf) or the numeric code refuses a
+    non-finite value.
     """
     params = init_rnn(x.shape[2], hidden, y.shape[2], np.random.default_rng(seed), radius=radius)
     h0 = np.zeros((x.shape[1], hidden))
-    losses = np.full(steps, np.nan)
-    norms = np.full(steps, np.nan)
+    losses, norms, lengths = (np.full(steps, np.nan) for _ in range(3))
+    stopped = ""
     with np.errstate(over="raise", invalid="raise"):
         for k in range(steps):
             try:
                 loss, grads = rnn.rnn_loss_and_grads(params, x, y, h0)
                 grads.pop("h0")
                 norm = num.global_norm(grads)
-            except (FloatingPointError, ValueError):
+            except (FloatingPointError, ValueError) as err:
+                stopped = f"step {k}, loss and gradient: {err}"
                 break
             losses[k], norms[k] = loss, norm
             if max_norm is not None:
                 grads, _ = num.clip_grad_norm(grads, max_norm)
             try:
-                params = gd.gd_step(params, grads, lr)
-            except (FloatingPointError, ValueError):
+                new = gd.gd_step(params, grads, lr)
+            except (FloatingPointError, ValueError) as err:
+                stopped = f"step {k}, update: {err}"
                 break
-    return losses, norms
+            lengths[k] = num.global_norm({key: new[key] - params[key] for key in params})
+            params = new
+    return Run(losses, norms, lengths, stopped)
 
 
-@stored_checks
-def checks(seed: int = 0) -> list[verify.Check]:
-    rng = np.random.default_rng(seed)
-    g = vector("g", 3)
-    c = sp.Symbol("c", positive=True)
-    # cos^2 = 1 and g . (c g) = c |g|^2 > 0 together give cos = 1: the same direction
-    out = [verify.symbolic_identity(TOPIC, "cos^2(g, c g) = 1 for every c > 0 (and g . c g > 0): "
-                                    "scaling keeps the direction", cosine_squared(g, c * g), 1)]
+# ------------------------------------------------------------------ the page's numbers
+
+#: The experiment's sequence length, delay, spectral radius of W_hh, steps, learning rate,
+#: hidden units and clipping threshold.
+EXPERIMENT = {"T": 30, "delay": 3, "radius": 1.2, "steps": 300, "lr": 0.05, "hidden": 16, "max_norm": 1.0}
+
+
+@lru_cache(maxsize=1)
+def experiment() -> dict:
+    """{"no clipping": Run, "norm clipped": Run} on the same task and initialization."""
+    e = EXPERIMENT
+    x, y = echo_task(np.random.default_rng(0), T=e["T"], delay=e["delay"])
+    return {label: train_rnn(x, y, e["hidden"], e["lr"], e["steps"], max_norm, radius=e["radius"])
+            for label, max_norm in (("no clipping", None), ("norm clipped", e["max_norm"]))}
+
+
+def first_nan(values: np.ndarray) -> int:
+    """The first index at which ``values`` is NaN (the length if none)."""
+    bad = np.flatnonzero(~np.isfinite(values))
+    return int(bad[0]) if bad.size else len(values)
+
+
+#: The threshold of the page's example.
+EXAMPLE_C = 1.0
+
+
+@lru_cache(maxsize=1)
+def example():
+    """A gradient of an RNN's three parameters with large entries in W_hh's, clipped both ways
+    at EXAMPLE_C: (gradient, by norm, by value)."""
+    rng = np.random.default_rng(3)
+    g = {"W_hh": 4 * rng.standard_normal((16, 16)), "W_hx": rng.standard_normal((16, 1)),
+         "b_h": 0.1 * rng.standard_normal(16)}
+    return g, num.clip_grad_norm(g, EXAMPLE_C)[0], num.clip_grad_value(g, EXAMPLE_C)
+
+
+def _proofs() -> list[verify.Check]:
+    ident = lambda name, a, b: verify.symbolic_identity(TOPIC, name, a, b)  # noqa: E731
+    v = sp.Symbol("v", positive=True)     # c = ||g|| / (1 + v) above the threshold, ||g|| (1 + v) below
+    out = []
+    for size in SIZES:
+        g = vector("g", size)
+        norm = sp.sqrt((g.T * g)[0, 0])
+        for side, threshold, expected in (("above", norm / (1 + v), "c"), ("below", norm * (1 + v), "norm g")):
+            clipped = g * CLIP_FACTOR.subs({g_norm: norm, c: threshold})
+            clipped_norm = sp.sqrt(sp.factor((clipped.T * clipped)[0, 0]))    # factor: an exact rewrite
+            out.append(ident(f"squared norm of g min(1, c/norm g) = ({expected})^2 when norm g is {side} c, "
+                             f"size {size}", (clipped.T * clipped)[0, 0], (threshold if side == "above" else norm) ** 2))
+            out.append(ident(f"clipping twice at c is clipping once, norm g {side} c, size {size}",
+                             clipped * CLIP_FACTOR.subs({g_norm: clipped_norm, c: threshold}), clipped))
+        out.append(ident(f"cos^2(g, lambda g) = 1 for every lambda > 0, size {size}",
+                         cosine_squared(g, lam * g), 1))
+        out.append(ident(f"g . (lambda g) = lambda times norm g squared, size {size}",
+                         (g.T * (lam * g))[0, 0], lam * norm ** 2))
+    positive = bool(CLIP_FACTOR.is_positive)
+    out.append(verify.Check(TOPIC, "min(1, c/norm g) > 0 for c > 0 (SymPy): clipping keeps the direction",
+                            "symbolic", 0.0 if positive else np.inf, 0.0, positive))
+    return out
+
+
+def _numeric(rng) -> list[verify.Check]:
     grads = {"W": 3 * rng.standard_normal((4, 5)), "b": rng.standard_normal(4)}
     total = np.sqrt(np.sum(grads["W"] ** 2) + np.sum(grads["b"] ** 2))
     clipped, reported = num.clip_grad_norm(grads, 1.0)
-    for name, got, want in (
-            ("clip_grad_norm reports the global norm before clipping", reported, total),
-            ("clipped global norm = max_norm * total / (total + 1e-6)",
-             num.global_norm(clipped), total / (total + 1e-6)),
-            ("clip_grad_norm scales W and b by the same factor",
-             clipped["W"] / grads["W"], np.full(grads["W"].shape, clipped["b"][0] / grads["b"][0]))):
-        out.append(verify.check_values(TOPIC, name, "closed-form", got, want))
+    out = [verify.check_values(TOPIC, name, "closed-form", got, want) for name, got, want in (
+        ("clip_grad_norm reports the global norm before clipping", reported, total),
+        (f"clipped global norm = max_norm total / (total + {EPS:g})",
+         num.global_norm(clipped), total / (total + EPS)),
+        ("clip_grad_norm scales W and b by the same factor",
+         clipped["W"] / grads["W"], np.full(grads["W"].shape, clipped["b"][0] / grads["b"][0])))]
+    for side, max_norm in (("above", total / 10), ("below", 10 * total)):
+        got, _ = num.clip_grad_norm(grads, max_norm)
+        factor = clip_factor(max_norm, total + EPS)
+        out.append(verify.check_values(
+            TOPIC, f"clip_grad_norm = g min(1, c/(norm g + {EPS:g})), norm g {side} c", "sympy-vs-numpy",
+            np.concatenate([got[k].ravel() for k in grads]),
+            np.concatenate([factor * grads[k].ravel() for k in grads])))
     same, _ = num.clip_grad_norm(grads, 10 * total)
     tol = verify.TOLERANCES["closed-form"]
     err = max(verify.rel_error(same[k], grads[k]) for k in grads)  # each array on its own scale
     out.append(verify.Check(TOPIC, "below max_norm, clip_grad_norm changes nothing", "closed-form",
                             err, tol, err <= tol))
-    ang = angle_degrees(grads, clipped)
+    g, by_norm, by_value = example()
+    ang = angle_degrees(g, by_norm)
     out.append(verify.Check(TOPIC, "norm clipping: angle to the unclipped gradient (degrees)",
                             "closed-form", ang / 180, tol, ang / 180 <= tol))
+    out.append(verify.check_values(TOPIC, "clip_grad_value = sign(g) min(abs(g), c), entry by entry",
+                                   "closed-form", np.concatenate([by_value[k].ravel() for k in g]),
+                                   np.concatenate([np.sign(g[k].ravel()) * np.minimum(np.abs(g[k].ravel()), EXAMPLE_C)
+                                                   for k in g])))
+    changed = np.concatenate([(by_value[k] != g[k]).ravel() for k in g])
+    above = np.concatenate([(np.abs(g[k]) > EXAMPLE_C).ravel() for k in g])
+    out.append(verify.check_values(TOPIC, "value clipping changes exactly the entries above c in magnitude",
+                                   "closed-form", changed.astype(float), above.astype(float)))
+    out.append(verify.check_bound(TOPIC, "value clipping turns the example gradient by more than 10 degrees",
+                                  10.0, angle_degrees(g, by_value), strict=True))
     return out
+
+
+def _experiment() -> list[verify.Check]:
+    runs = experiment()
+    free, clipped = runs["no clipping"], runs["norm clipped"]
+    e = EXPERIMENT
+    return [
+        verify.check_values(TOPIC, "both runs start from the same loss", "closed-form",
+                            free.losses[0], clipped.losses[0]),
+        verify.check_bound(TOPIC, f"without clipping the run overflows before step {e['steps']}",
+                           first_nan(free.losses), e["steps"], strict=True),
+        verify.Check(TOPIC, "the unclipped run stops where computing its loss and gradient overflows",
+                     "closed-form", 0.0, 0.0,
+                     free.stopped.startswith(f"step {first_nan(free.losses)}, loss and gradient: overflow")),
+        verify.check_bound(TOPIC, "with clipping the loss stays finite and falls more than tenfold",
+                           10 * clipped.losses[-1:], clipped.losses[:1], strict=True),
+        verify.check_values(TOPIC, f"every clipped step has length lr max_norm norm/(norm + {EPS:g})",
+                            "closed-form", clipped.steps,
+                            e["lr"] * e["max_norm"] * clipped.norms / (clipped.norms + EPS)),
+        verify.check_bound(TOPIC, "the clipped run's gradient norm stays above max_norm: every step is clipped",
+                           e["max_norm"], np.min(clipped.norms), strict=True),
+    ]
+
+
+@stored_checks
+def checks(seed: int = 0) -> list[verify.Check]:
+    rng = np.random.default_rng(seed)
+    return _proofs() + _numeric(rng) + _experiment()
+
+
+#: The top of the loss panel, as log10 of the loss, high enough to show the unclipped loss
+#: leave, low enough to show the clipped run learn.
+LOSS_PANEL_TOP = 3.0
+
+
+def _figure() -> Figure:
+    runs = experiment()
+    styles = {"no clipping": ("-", "C3"), "norm clipped": ("-", "C0")}
+    labels = {"no clipping": "no clipping", "norm clipped": f"norm clipped to {EXPERIMENT['max_norm']:g}"}
+    panels = []
+    # log10 on a linear axis: the unclipped values reach 1e300, where a log axis's ticks overflow
+    for k, (field, ylabel, ylim) in enumerate((
+            ("losses", "log10 training loss", (-0.6, LOSS_PANEL_TOP)),
+            ("norms", "log10 global gradient norm\n(before clipping)", None))):
+        curves = [Curve(np.arange(len(getattr(r, field))), np.log10(getattr(r, field)),
+                        labels[label] if k == 0 else None, *styles[label]) for label, r in runs.items()]
+        panels.append(Panel(curves, xlabel="gradient-descent step", ylabel=ylabel, ylim=ylim,
+                            legend_loc="upper right"))
+    return Figure(panels, size=(8, 3.2))
+
+
+def exhibits() -> dict:
+    """What the clipping page shows."""
+    g, by_norm, by_value = example()
+    runs = experiment()
+    free, clipped = runs["no clipping"], runs["norm clipped"]
+    e = EXPERIMENT
+    stop = first_nan(free.losses)
+    return {
+        "eq_clip_norm": Equation(rf"g \leftarrow g \, {tex(CLIP_FACTOR)}"),
+        "sizes": " and ".join(map(str, SIZES)),
+        "eps": f"{EPS:g}",
+        "total": f"{num.global_norm(g):.1f}",
+        "angle_norm": f"{angle_degrees(g, by_norm):.1f}",
+        "angle_value": f"{angle_degrees(g, by_value):.1f}",
+        "norm_after": f"{num.global_norm(by_norm):.4f}",
+        "value_after": f"{num.global_norm(by_value):.1f}",
+        "example_c": f"{EXAMPLE_C:g}",
+        "n_cut_whh": str(int(np.sum(np.abs(g["W_hh"]) > EXAMPLE_C))), "n_whh": str(g["W_hh"].size),
+        "fig_clip": _figure(),
+        "T": str(e["T"]), "delay": str(e["delay"]), "radius": f"{e['radius']:g}",
+        "lr": f"{e['lr']:g}", "steps": str(e["steps"]), "H": str(e["hidden"]),
+        "max_norm": f"{e['max_norm']:g}", "max_step": f"{e['lr'] * e['max_norm']:g}",
+        "diverged_at": str(stop),
+        "loss_top": f"{10 ** LOSS_PANEL_TOP:g}",
+        "leaves_at": str(int(np.argmax(free.losses > 10 ** LOSS_PANEL_TOP))),
+        "first_norm": f"{free.norms[0]:.1f}",
+        "peak_loss": f"{np.nanmax(free.losses):.1e}",
+        "last_norm": f"{free.norms[stop - 1]:.1e}",
+        "clip_first": f"{clipped.losses[0]:.2f}",
+        "clip_last": f"{clipped.losses[-1]:.3f}",
+        "clip_min_norm": f"{np.min(clipped.norms):.1f}",
+    }
