@@ -83,6 +83,8 @@ CASES.update({
         "x": R(5, 2, 3), "h0": R(2, 4), "W_hx": R(4, 3), "W_hh": 0.5 * R(4, 4), "b_h": R(4)}, None),
     "rnn.rnn_backward": (rnn.rnn_backward, lambda: {"dh": R(5, 2, 4), "cache": _cache(
         rnn.rnn_forward, R(5, 2, 3), R(2, 4), R(4, 3), 0.5 * R(4, 4), R(4))}, None),
+    "rnn.bptt_deltas": (rnn.bptt_deltas, lambda: {
+        "dh": R(5, 2, 4), "h": np.tanh(R(5, 2, 4)), "W_hh": 0.5 * R(4, 4)}, None),
     "rnn.rnn_loss_and_grads": (rnn.rnn_loss_and_grads, lambda: {
         "params": _rnn_params(), "x": R(5, 2, 3), "targets": R(5, 2, 2), "h0": R(2, 4)}, None),
     "clipping.global_norm": (clipping.global_norm, lambda: {"grads": {"W": R(3, 3), "b": R(3)}}, None),

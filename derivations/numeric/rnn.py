@@ -16,7 +16,7 @@ import numpy as np
 from ._validate import class_labels, float_array, ndim
 from .losses import softmax_cross_entropy
 
-__all__ = ["RNNCache", "rnn_forward", "rnn_backward", "rnn_loss_and_grads", "RNN_PARAMS"]
+__all__ = ["RNNCache", "rnn_forward", "rnn_backward", "bptt_deltas", "rnn_loss_and_grads", "RNN_PARAMS"]
 
 #: The parameters of rnn_loss_and_grads, in the order of the forward pass.
 RNN_PARAMS = ("W_hx", "W_hh", "b_h", "W_hy", "b_y")

@@ -520,14 +520,10 @@ def _rnn_case(T=20, seed=21, h0_zero=False):
 
 
 def _bptt_deltas(params, h, e, deriv_at_output=False):
-    T = h.shape[0]
-    d = [None] * T
-    nxt = np.zeros(h.shape[2])
-    for t in range(T - 1, -1, -1):
-        fp = 1 - np.tanh(h[t, 0]) ** 2 if deriv_at_output else 1 - h[t, 0] ** 2
-        d[t] = fp * (params["W_hy"].T @ e[t, 0] + params["W_hh"].T @ nxt)
-        nxt = d[t]
-    return d
+    """delta_1..delta_T (N = 1) by the package's one recursion; with deriv_at_output,
+    f' evaluated at the output h_t (the source's mistake)."""
+    fprime = 1 - np.tanh(h) ** 2 if deriv_at_output else None
+    return list(rnn.bptt_deltas(e @ params["W_hy"], h, params["W_hh"], fprime=fprime)[0][:, 0])
 
 
 def _bptt_hidden_delta():
@@ -604,7 +600,7 @@ def _explosion_needs_weights():
                                                            np.eye(H), 1.5 * Q, np.zeros(H))[0][:, 0]])
     growth = np.linalg.norm(B.hidden_jacobian(hs, 1.5 * Q, 40, 30), 2)
     return Evidence(False, growth > 1,
-                    f"tanh′ ≤ 1 everywhere, yet with σ_max(W_hh) = 1.5 the 10-step Jacobian norm is {growth:.1f}: "
+                    f"tanh′ ≤ 1 everywhere, yet with ‖W_hh‖₂ = 1.5 the 10-step Jacobian norm is {growth:.1f}: "
                     "the growth comes from W_hh, not from f′ > 1")
 
 
@@ -627,7 +623,7 @@ def _l2_does_not_bound():
         norms[radius] = np.linalg.norm(rnn.rnn_loss_and_grads(params, x, targets, h0)[1]["h0"])
     # an L2 term lam/2 ||W||^2 does not depend on the states: dL/dh_0 is exactly these numbers
     return Evidence(False, norms[1.5] > 5 * norms[0.9],
-                    f"‖dL/dh₀‖ over 30 steps: {norms[0.9]:.1e} at σ_max(W_hh) = 0.9, {norms[1.5]:.1e} at 1.5; an L2 term "
+                    f"‖dL/dh₀‖ over 30 steps: {norms[0.9]:.1e} at ρ(W_hh) = 0.9, {norms[1.5]:.1e} at 1.5; an L2 term "
                     "does not depend on the states, so at given weights it leaves this gradient unchanged and can "
                     "only act slowly, through smaller weights")
 
