@@ -1,8 +1,12 @@
-"""Initialization: variance propagation, the Xavier and He variances, Monte Carlo."""
+"""Initialization: variance propagation on the algebra of expectations, the Xavier and He
+variances, Monte Carlo, deep stacks against the mean-field recursion."""
 
 import numpy as np
 import pytest
+import sympy as sp
 
+from derivations import book, verify
+from derivations.numeric import activations as act
 from derivations.numeric import initialization as ini
 from derivations.symbolic import initialization as I
 
@@ -13,12 +17,39 @@ def test_all_registered_checks_pass():
 
 
 def test_derived_variances():
-    assert I.preactivation_variance(2) == 2 * I.sigma_w**2 * I.sigma_x**2
-    assert I.relu_second_moment() == I.sigma**2 / 2
-    assert I.xavier_from_conditions() == 2 / (I.n_in + I.n_out)
-    assert I.he_from_condition() == 2 / I.n_in
+    assert I.preactivation_variance(2) == 2 * I.var_w * I.ex2
+    assert I.relu_second_moment() == I.var_z / 2
+    assert I.xavier_from_conditions() == 2 / (I.n + I.m)
+    assert I.he_from_condition() == 2 / I.n
     assert ini.xavier_variance(300, 100) == 2 / 400
     assert ini.he_variance(50) == 2 / 50
+
+
+def test_the_zero_mean_form_is_refuted_for_inputs_with_a_mean():
+    wrong = I.zero_mean_formula.subs(I.VAR_X).subs(I.n, 3)
+    assert not verify.symbolic_identity("t", "Var(x)", I.preactivation_variance(3), wrong).passed
+    assert verify.symbolic_identity("t", "Var(x), E[x] = 0", I.preactivation_variance(3).subs(I.ex1, 0),
+                                    wrong.subs(I.ex1, 0)).passed
+
+
+def test_expectation_keeps_the_correlations_of_the_inputs():
+    ws, xs = sp.symbols("w1:3"), sp.symbols("x1:3")
+    # E[(x1 + x2)^2] = 2 E[x^2] + 2 E[x1 x2]: a free symbol for the cross moment
+    e = I.expectation((xs[0] + xs[1]) ** 2, ws, xs)
+    assert e == 2 * I.ex2 + 2 * sp.Symbol("M_1_1")
+    # weights with a nonzero third moment give E[z^3] = n mu_3 E[x^3]
+    assert I.third_moment(3, symmetric=False) != 0 and I.third_moment(3) == 0
+
+
+def test_monte_carlo_tolerances_reject_a_factor_of_two():
+    checks = I.mc_checks(3)
+    assert all(c.tolerance < 0.5 for c in checks)
+    assert all(c.passed for c in checks)
+
+
+def test_mean_field_recursion_of_relu_is_exact():
+    np.testing.assert_allclose(I.mean_field_moments(2.0, act.relu, 5), np.ones(6), rtol=1e-12)
+    np.testing.assert_allclose(I.mean_field_moments(1.0, act.relu, 5), 0.5 ** np.arange(6), rtol=1e-12)
 
 
 def test_samplers_have_the_right_shape_and_variance(rng):
@@ -29,8 +60,9 @@ def test_samplers_have_the_right_shape_and_variance(rng):
     assert W.var() == pytest.approx(2 / 700, rel=0.03)
 
 
-def test_monte_carlo_tolerance_rejects_a_factor_of_two():
-    assert I.MC_TOL < 0.5
+def test_exhibits_are_plain_data():
+    for name, value in I.exhibits().items():
+        assert isinstance(value, (str, book.Equation, book.Table, book.Figure, book.Markdown)), name
 
 
 @pytest.mark.parametrize("call,message", [

@@ -1,4 +1,4 @@
-"""Vanishing and exploding gradients: the Jacobian product, its bound, the simulations."""
+"""Vanishing and exploding gradients: the Jacobian product, its bound, the estimate, the runs."""
 
 import autograd.numpy as anp
 import numpy as np
@@ -6,7 +6,7 @@ import pytest
 import sympy as sp
 from autograd import grad
 
-from derivations import verify
+from derivations import book, verify
 from derivations.numeric import vanishing_exploding as ve
 from derivations.symbolic import vanishing_exploding as V
 
@@ -19,10 +19,38 @@ def test_all_registered_checks_pass():
     assert not failed, failed
 
 
-def test_jacobian_product_is_proved_and_a_wrong_one_refuted():
-    derived, product = V.jacobian_product_proof()
+@pytest.mark.parametrize("depth,width", V.PROOF_SIZES)
+def test_jacobian_product_is_proved_and_a_wrong_one_refuted(depth, width):
+    derived, product = V.jacobian_product_proof(depth, width)
     assert verify.symbolic_identity("t", "product", derived, product).passed
     assert not verify.symbolic_identity("t", "twice", derived, 2 * product).passed
+
+
+def test_changing_the_model_breaks_the_proof(monkeypatch):
+    """The display and the proof share V.layer: a residual layer in its place fails the proof."""
+    monkeypatch.setattr(V, "layer", lambda W, h, f=V._f: h + (W * h).applyfunc(f))
+    assert not verify.symbolic_identity("t", "residual", *V.jacobian_product_proof(2, 2)).passed
+
+
+def test_the_displayed_product_is_printed_from_the_proved_factors():
+    shown = V.exhibits()["eq_jacobian_product"].tex
+    for k in (1, 2, "d"):
+        assert V.tex(sp.MatMul(*V.layer_factor(k))) in shown
+    assert r"W_{1}^{\top} D_{1}" in shown
+
+
+def test_bound_and_estimate_are_the_displayed_products(rng):
+    norms, msq = rng.uniform(0.5, 3, 7), rng.uniform(0.01, 0.3, 7)
+    np.testing.assert_allclose(V.bound_value(norms, 0.25, [2.0, 3.0]),
+                               np.prod(norms) * 0.25 ** 7 * np.array([2.0, 3.0]), rtol=1e-13)
+    assert V.mean_field_value(4.0, msq) == pytest.approx(np.prod(np.sqrt(4.0 * msq)), rel=1e-13)
+
+
+@pytest.mark.parametrize("n", [9, 128])
+def test_spectral_norms_are_the_largest_singular_values(n, rng):
+    Ws = [rng.standard_normal((n, n)) / np.sqrt(n) for _ in range(3)]
+    np.testing.assert_allclose(V.spectral_norms(Ws), [np.linalg.norm(W, 2) for W in Ws], rtol=1e-12)
+    assert np.all(V.spectral_norms(Ws) <= [np.linalg.norm(W, 2) * (1 + 1e-13) for W in Ws])
 
 
 @pytest.mark.parametrize("activation", list(ve.ACTIVATIONS))
@@ -45,10 +73,32 @@ def test_stack_backward_against_autograd(activation, residual, rng):
 
 def test_sigmoid_bound_and_measured_vanishing(rng):
     assert V.sigmoid_bound(30) == sp.Rational(1, 4) ** 30
+    assert V.sigmoid_derivative_maximum() == (0, sp.Rational(1, 4))
     norms = V.simulate("sigmoid", "xavier", rng, depth=20, width=32)
     assert norms[0] / norms[-1] < 1e-6
     norms = V.simulate("relu", "he", rng, depth=20, width=128)
     assert 0.1 < norms[0] / norms[-1] < 10
+
+
+def test_runs_do_not_depend_on_the_order_of_the_calls():
+    a = V.stack_run("tanh", 2.0, depth=5, width=16, n_samples=8, seed=3)
+    V.stack_run.cache_clear()
+    V.stack_run("relu", 2.0, depth=5, width=16, n_samples=8, seed=3)
+    b = V.stack_run("tanh", 2.0, depth=5, width=16, n_samples=8, seed=3)
+    np.testing.assert_array_equal(a.norms, b.norms)
+
+
+def test_the_sigmoid_critical_variance_lies_in_the_crossing():
+    lo, hi = V.CROSSING
+    assert lo < V.critical_c() < hi
+    assert V.mean_field_gain(V.critical_c())[0] == pytest.approx(1.0, abs=1e-9)
+
+
+def test_exhibits_are_plain_data_without_nan():
+    for name, value in V.exhibits().items():
+        assert isinstance(value, (str, book.Equation, book.Table, book.Figure, book.Markdown)), name
+        if isinstance(value, str):
+            assert "nan" not in value.lower() and "inf" not in value.lower(), (name, value)
 
 
 BAD = [

@@ -1,108 +1,476 @@
 """Initialization in SymPy: variance propagation, and the Xavier and He variances.
 
-For z = sum_i w_i x_i with independent zero-mean w_i, x_i, Var(z) = n_in Var(w) Var(x)
-(computed by sympy.stats for n_in = 3 normal variables). Keeping Var(z) equal to Var(x)
-forwards and the gradient's variance backwards gives Xavier's 2 / (n_in + n_out); for
-ReLU, E[relu(z)^2] = Var(z) / 2 (integrated by SymPy) gives He's 2 / n_in. Monte Carlo
-checks each with a stated tolerance.
+For z = sum_{i=1}^n w_i x_i with zero-mean weights of variance Var(w), independent of each
+other and of the inputs, Var(z) = n Var(w) E[x^2], whatever the inputs' mean and correlations:
+proved on the algebra of expectations (:func:`expectation`) at n = 3 and n = 5. The textbook
+form n Var(w) Var(x) holds only for zero-mean inputs, which ReLU outputs are not. For a
+symmetric zero-mean z, E[relu(z)^2] = Var(z)/2 (proved for every even density, and integrated
+for the normal one); with the general formula this gives He's 2/n, while the zero-mean form
+would give 2 pi / ((pi - 1) n). Xavier's 2/(n + m) averages the forward and backward
+conditions. Monte Carlo checks each with a tolerance of five standard errors computed from its
+own samples, and deep stacks are compared with the mean-field recursion.
+:func:`exhibits` is what the page shows.
 """
 
 from __future__ import annotations
 
+import functools
+import math
+import zlib
+
 import numpy as np
 import sympy as sp
-from sympy.stats import Normal, variance
 
 from .. import verify
+from ..book import Curve, Equation, Figure, Markdown, Panel
 from ..numeric import activations as act
 from ..numeric import initialization as num
 from ..provenance import stored_checks
+from .common import tex
 
 TOPIC = "initialization"
-N_IN_PROOF = 3
-#: The number of Monte Carlo samples, and (MC_TOL) the relative error it allows:
-#: about 5 standard errors of a variance estimated from this many samples.
+#: The fan-ins n at which the variance formula is proved on the algebra of expectations.
+PROOF_SIZES = (3, 5)
+#: The number of Monte Carlo samples, and the tolerance in standard errors.
 MC_SAMPLES = 20000
-MC_TOL = 5 * np.sqrt(2 / MC_SAMPLES)
+MC_STANDARD_ERRORS = 5
+#: (n, m) of the matrices drawn to check the samplers.
+SAMPLER_SHAPE = (400, 300)
+#: The deep stacks (depth, width, batch), and the widths and seeds of the finite-width study.
+DEPTH, WIDTH, N_SAMPLES = 20, 256, 512
+TRANSPOSE_SHAPES = ((2, 3), (3, 2))
+DRIFT_WIDTHS, DRIFT_SEEDS, DRIFT_SAMPLES = (32, 256), 8, 128
+#: A stack follows the mean-field recursion within this many standard deviations of the
+#: compounded finite-width fluctuation, sqrt(2 l / n) after l layers.
+PROPAGATION_SD = 4
 
-sigma_w, sigma_x, sigma = sp.symbols("sigma_w sigma_x sigma", positive=True)
-n_in, n_out = sp.symbols("n_in n_out", positive=True, integer=True)
-var_w = sp.Symbol("Var_w", positive=True)
+n, m = sp.symbols("n m", positive=True, integer=True)      # fan-in, fan-out
+var_w = sp.Symbol("v_w", positive=True)                    # Var(w)
+ex2 = sp.Symbol("x_sq", positive=True)                     # E[x^2]
+ex1 = sp.Symbol("x_mean", real=True)                       # E[x]
+var_x = sp.Symbol("v_x", positive=True)                    # Var(x)
+var_z = sp.Symbol("v_z", positive=True)                    # Var(z)
+#: The symbols are named so that SymPy prints n Var(w) E[x^2] in this order.
 _t = sp.Symbol("t", real=True)
+_p = sp.Function("p")                                      # a density
+
+NAMES = {var_w: r"\operatorname{Var}(w)", ex2: r"\mathbb{E}[x^2]", ex1: r"\mathbb{E}[x]",
+         var_x: r"\operatorname{Var}(x)", var_z: r"\operatorname{Var}(z)"}
+
+#: Var(z) = n Var(w) E[x^2], the statement that holds.
+variance_formula = n * var_w * ex2
+#: n Var(w) Var(x), the zero-mean form; VAR_X says what Var(x) is.
+zero_mean_formula = n * var_w * var_x
+VAR_X = {var_x: ex2 - ex1 ** 2}
+#: What the zero-mean form misses, Var(z) - n Var(w) Var(x) = n Var(w) E[x]^2.
+zero_mean_gap = n * var_w * ex1 ** 2
+#: E[relu(z)^2] = Var(z) / 2 for a symmetric zero-mean z.
+relu_second_moment_formula = var_z / 2
 
 
-def preactivation_variance(n: int = N_IN_PROOF):
-    """Var(sum_i w_i x_i) for n independent N(0, sigma_w^2) weights and N(0, sigma_x^2) inputs."""
-    W = [Normal(f"w{i}", 0, sigma_w) for i in range(n)]
-    X = [Normal(f"x{i}", 0, sigma_x) for i in range(n)]
-    return sp.simplify(variance(sum(w * x for w, x in zip(W, X))))
+# ------------------------------------------------------------------ the algebra of expectations
+def _weight_moment(k: int, symmetric: bool):
+    """E[w^k] of one weight: 1, 0 (zero mean), Var(w), then a symbol mu_k (0 for odd k if the
+    weights are symmetric)."""
+    if k < 3:
+        return (sp.Integer(1), sp.Integer(0), var_w)[k]
+    return sp.Integer(0) if symmetric and k % 2 else sp.Symbol(f"mu_{k}")
 
 
+def _input_moment(exponents) -> sp.Expr:
+    """E[prod_i x_i^b_i] for inputs of any joint distribution whose entries share E[x] and
+    E[x^2]: those two, and a separate symbol for every other joint moment."""
+    nonzero = [(i, b) for i, b in enumerate(exponents) if b]
+    if not nonzero:
+        return sp.Integer(1)
+    if len(nonzero) == 1 and nonzero[0][1] in (1, 2):
+        return ex1 if nonzero[0][1] == 1 else ex2
+    return sp.Symbol("M_" + "_".join(map(str, exponents)))
+
+
+def expectation(expr, ws, xs, symmetric: bool = False) -> sp.Expr:
+    """E[expr] for a polynomial in the weights ``ws`` and the inputs ``xs``.
+
+    The weights are independent of each other and of the inputs (E factors over them), with
+    zero mean and variance Var(w); the inputs may be correlated and of any mean."""
+    poly = sp.Poly(sp.expand(expr), *ws, *xs)
+    total = sp.Integer(0)
+    for monom, coeff in poly.terms():
+        wpart = math.prod((_weight_moment(k, symmetric) for k in monom[:len(ws)]), start=sp.Integer(1))
+        if wpart != 0:
+            total += coeff * wpart * _input_moment(monom[len(ws):])
+    return sp.expand(total)
+
+
+def _unit(size: int):
+    ws = sp.symbols(f"w1:{size + 1}", real=True)
+    xs = sp.symbols(f"x1:{size + 1}", real=True)
+    return ws, xs, sum(w * x for w, x in zip(ws, xs))
+
+
+def preactivation_variance(size: int = PROOF_SIZES[0]) -> sp.Expr:
+    """Var(z) = E[z^2] - E[z]^2 for z = sum_{i=1}^size w_i x_i, on the algebra of expectations."""
+    ws, xs, z = _unit(size)
+    return sp.expand(expectation(z ** 2, ws, xs) - expectation(z, ws, xs) ** 2)
+
+
+def third_moment(size: int, symmetric: bool = True) -> sp.Expr:
+    """E[z^3] for z = sum w_i x_i (0 when the weights are symmetric, whatever the inputs)."""
+    ws, xs, z = _unit(size)
+    return expectation(z ** 3, ws, xs, symmetric)
+
+
+def squared_norm_through_transpose(rows: int, cols: int) -> tuple[sp.Expr, sp.Expr]:
+    """(E norm(W^T u)^2, cols rows Var(w) E[u^2]) for W of shape (rows, cols) with independent
+    zero-mean entries and u independent of W: the backward pass's version of the formula."""
+    W = sp.Matrix(rows, cols, lambda i, j: sp.Symbol(f"w_{i + 1}{j + 1}", real=True))
+    u = sp.symbols(f"u1:{rows + 1}", real=True)
+    sq = sum(e ** 2 for e in W.T * sp.Matrix(u))
+    got = expectation(sq, list(W), u)
+    # the inputs' moment symbols: E[u_i^2] is shared (ex2); compare with cols * rows Var(w) E[u^2]
+    return got, cols * rows * var_w * ex2
+
+
+# ------------------------------------------------------------------ ReLU and the He variance
 def relu_second_moment():
-    """E[relu(z)^2] for z ~ N(0, sigma^2): the integral of t^2 times the density over t > 0."""
-    pdf = sp.exp(-_t**2 / (2 * sigma**2)) / sp.sqrt(2 * sp.pi * sigma**2)
-    return sp.simplify(sp.integrate(_t**2 * pdf, (_t, 0, sp.oo)))
+    """E[relu(z)^2] for z ~ N(0, Var(z)): the integral of t^2 times the density over t > 0."""
+    pdf = sp.exp(-_t ** 2 / (2 * var_z)) / sp.sqrt(2 * sp.pi * var_z)
+    return sp.simplify(sp.integrate(_t ** 2 * pdf, (_t, 0, sp.oo)))
 
 
-def xavier_from_conditions():
-    """Solve ((n_in + n_out)/2) Var(w) = 1: the average of the forward condition
-    n_in Var(w) = 1 and the backward condition n_out Var(w) = 1."""
-    return sp.solve(sp.Eq((n_in + n_out) / 2 * var_w, 1), var_w)[0]
+def relu_mean():
+    """E[relu(z)] for z ~ N(0, Var(z))."""
+    pdf = sp.exp(-_t ** 2 / (2 * var_z)) / sp.sqrt(2 * sp.pi * var_z)
+    return sp.simplify(sp.integrate(_t * pdf, (_t, 0, sp.oo)))
+
+
+def uniform_relu_second_moment():
+    """(E[relu(z)^2], Var(z)) for z uniform on (-a, a)."""
+    a = sp.Symbol("a", positive=True)
+    e2 = sp.integrate(_t ** 2 / (2 * a), (_t, 0, a))
+    return e2, sp.integrate(_t ** 2 / (2 * a), (_t, -a, a))
+
+
+def even_density_proof():
+    """For any density p with p(-t) = p(t): (E[relu(z)^2], E[z^2] / 2), the negative half-line
+    of E[z^2] mapped onto the positive one by t -> -t."""
+    positive = sp.Integral(_t ** 2 * _p(_t), (_t, 0, sp.oo))
+    negative = sp.Integral(_t ** 2 * _p(_t), (_t, -sp.oo, 0))
+    s = sp.Symbol("s", real=True)
+    mirrored = negative.transform(-_t, s)          # s = -t: the same integral, over s > 0
+    mirrored = mirrored.xreplace({_p(-s): _p(s)}).xreplace({s: _t})   # p is even; rename s to t
+    return positive, (mirrored + positive) / 2
+
+
+alpha = sp.Symbol("alpha", positive=True)    # leaky ReLU's slope for z < 0
+
+
+def leaky_even_density_proof():
+    """For any even density p: (E[leaky_relu(z)^2], (1 + alpha^2)/2 E[z^2]) (the exercise)."""
+    positive, half = even_density_proof()
+    s = sp.Symbol("s", real=True)
+    negative = sp.Integral(alpha ** 2 * _t ** 2 * _p(_t), (_t, -sp.oo, 0)).transform(-_t, s)
+    negative = negative.xreplace({_p(-s): _p(s)}).xreplace({s: _t})
+    return sp.expand(positive + negative), sp.expand((1 + alpha ** 2) * half)
+
+
+def leaky_he_variance():
+    """Var(w) keeping Var(z) through leaky ReLU: n Var(w) (1 + alpha^2)/2 Var(z) = Var(z)."""
+    return sp.solve(sp.Eq(variance_formula.subs(ex2, (1 + alpha ** 2) / 2 * var_z), var_z), var_w)[0]
+
+
+def uniform_he_bound():
+    """The a of weights uniform on (-a, a) (variance a^2/3) with He's variance (the exercise)."""
+    a = sp.Symbol("a", positive=True)
+    return sp.solve(sp.Eq(a ** 2 / 3, he_from_condition()), a)[0]
 
 
 def he_from_condition():
-    """Solve n_in Var(w) E[relu(z)^2]/Var(z) = 1 with E[relu(z)^2] = Var(z)/2."""
-    ratio = relu_second_moment() / sigma**2
-    return sp.solve(sp.Eq(n_in * var_w * ratio, 1), var_w)[0]
+    """Solve Var(z') = Var(z) for Var(w), with Var(z') = n Var(w) E[relu(z)^2]."""
+    nxt = variance_formula.subs(ex2, relu_second_moment_formula)
+    return sp.solve(sp.Eq(nxt, var_z), var_w)[0]
 
 
-def _mc_check(name, estimate, expected) -> verify.Check:
-    err = abs(estimate - expected) / abs(expected)
-    return verify.Check(TOPIC, name, "monte-carlo", float(err), float(MC_TOL), bool(err <= MC_TOL))
+def he_from_zero_mean_form():
+    """The same condition with the zero-mean form n Var(w) Var(relu(z)) (normal z): the wrong
+    variance the textbook formula gives for ReLU."""
+    nxt = zero_mean_formula.subs(VAR_X).subs({ex2: relu_second_moment(), ex1: relu_mean()})
+    return sp.simplify(sp.solve(sp.Eq(nxt, var_z), var_w)[0])
 
 
+def xavier_from_conditions():
+    """Solve ((n + m)/2) Var(w) = 1: the average of the forward condition n Var(w) = 1 and the
+    backward condition m Var(w) = 1."""
+    return sp.solve(sp.Eq((n + m) / 2 * var_w, 1), var_w)[0]
+
+
+def both_conditions():
+    """Solve n Var(w) = 1 and m Var(w) = 1 together: they force m = n."""
+    return sp.solve([sp.Eq(n * var_w, 1), sp.Eq(m * var_w, 1)], [var_w, m], dict=True)
+
+
+# ------------------------------------------------------------------ Monte Carlo
+def _mc_check(name, samples, expected) -> verify.Check:
+    """The mean of ``samples`` against ``expected``: relative error, tolerance five standard
+    errors of that mean (estimated from the samples themselves)."""
+    samples = np.asarray(samples, dtype=float)
+    se = samples.std(ddof=1) / np.sqrt(samples.size)
+    err = abs(samples.mean() - expected) / abs(expected)
+    tol = MC_STANDARD_ERRORS * se / abs(expected)
+    return verify.Check(TOPIC, name, "monte-carlo", float(err), float(tol), bool(err <= tol))
+
+
+#: The Monte Carlo unit (fan-in, weight standard deviation, scale of the ReLU inputs).
+MC_FAN_IN, MC_SW, MC_SU = 256, 0.07, 1.3
+
+
+@functools.lru_cache(maxsize=None)
+def _mc_relu_unit(seed: int):
+    """z = sum_i w_i relu(u_i) over MC_SAMPLES draws, and the inputs' E[x^2] and Var(x)."""
+    rng = np.random.default_rng([seed, 1])
+    w = MC_SW * rng.standard_normal((MC_SAMPLES, MC_FAN_IN))
+    x = act.relu(MC_SU * rng.standard_normal((MC_SAMPLES, MC_FAN_IN)))
+    z = np.sum(w * x, axis=1)
+    e2 = float(relu_second_moment().subs(var_z, MC_SU ** 2))
+    e1 = float(relu_mean().subs(var_z, MC_SU ** 2))
+    return z, e2, e2 - e1 ** 2
+
+
+def mc_checks(seed: int) -> list[verify.Check]:
+    rng = np.random.default_rng([seed, 2])
+    z, e2, vx = _mc_relu_unit(seed)
+    right = float(variance_formula.subs({n: MC_FAN_IN, var_w: MC_SW ** 2, ex2: e2}))
+    wrong = float(zero_mean_formula.subs({n: MC_FAN_IN, var_w: MC_SW ** 2, var_x: vx}))
+    dev = (z - z.mean()) ** 2 * MC_SAMPLES / (MC_SAMPLES - 1)
+    out = [_mc_check(f"Monte Carlo: Var(z) = n Var(w) E[x^2] on ReLU inputs, n = {MC_FAN_IN}, "
+                     f"{MC_SAMPLES} samples", dev, right)]
+    bad = _mc_check("", dev, wrong)
+    out.append(verify.Check(TOPIC, f"Monte Carlo rejects n Var(w) Var(x) on ReLU inputs, n = {MC_FAN_IN}",
+                            "monte-carlo", bad.error, bad.tolerance, bool(bad.error > bad.tolerance)))
+    out.append(_mc_check(f"Monte Carlo: P(z > 0) = 1/2 on ReLU inputs (z symmetric), {MC_SAMPLES} samples",
+                         (z > 0).astype(float), 0.5))
+    zs = 1.7 * rng.standard_normal(MC_SAMPLES)
+    out.append(_mc_check(f"Monte Carlo: E[relu(z)^2] = Var(z)/2, z normal, {MC_SAMPLES} samples",
+                         act.relu(zs) ** 2, float(relu_second_moment_formula.subs(var_z, 1.7 ** 2))))
+    zu = rng.uniform(-2.0, 2.0, MC_SAMPLES)
+    out.append(_mc_check(f"Monte Carlo: E[relu(z)^2] = Var(z)/2, z uniform, {MC_SAMPLES} samples",
+                         act.relu(zu) ** 2, float(relu_second_moment_formula.subs(var_z, sp.Rational(4, 3)))))
+    zt = rng.standard_normal(MC_SAMPLES)
+    out.append(_mc_check(f"Monte Carlo: E[tanh(z)^2] at Var(z) = 1 equals SymPy's integral, {MC_SAMPLES} samples",
+                         act.tanh(zt) ** 2, tanh_second_moment()))
+    fan_in, fan_out = SAMPLER_SHAPE
+    W = num.he_normal(fan_in, fan_out, rng)
+    out.append(_mc_check(f"he_normal({fan_in}, {fan_out}): the {W.size} weights have variance 2/n, n = {fan_in}",
+                         W.ravel() ** 2, num.he_variance(fan_in)))
+    W = num.xavier_normal(fan_in, fan_out, rng)
+    out.append(_mc_check(f"xavier_normal({fan_in}, {fan_out}): the {W.size} weights have variance 2/(n + m), "
+                         f"n = {fan_in}, m = {fan_out}", W.ravel() ** 2, num.xavier_variance(fan_in, fan_out)))
+    return out
+
+
+@functools.lru_cache(maxsize=None)
+def tanh_second_moment() -> float:
+    """E[tanh(z)^2] for z ~ N(0, 1), integrated numerically by SymPy (mpmath)."""
+    pdf = sp.exp(-_t ** 2 / 2) / sp.sqrt(2 * sp.pi)
+    return float(sp.Integral(sp.tanh(_t) ** 2 * pdf, (_t, -sp.oo, sp.oo)).evalf(20))
+
+
+# ------------------------------------------------------------------ deep stacks
 def propagate(depth: int, width: int, variance_fn, activation, rng, n_samples: int = 512):
     """Second moment of the activations at each layer of a deep stack (no biases)."""
     h = rng.standard_normal((n_samples, width))
-    moments = [float(np.mean(h**2))]
+    moments = [float(np.mean(h ** 2))]
     for _ in range(depth):
         W = num.normal_weights(width, width, variance_fn(width), rng)
         h = activation(h @ W.T)
-        moments.append(float(np.mean(h**2)))
+        moments.append(float(np.mean(h ** 2)))
     return np.array(moments)
 
 
+@functools.lru_cache(maxsize=None)
+def _hermite_nodes(k: int = 201):
+    u, wts = np.polynomial.hermite_e.hermegauss(k)
+    return u, wts / np.sum(wts)
+
+
+def mean_field_moments(c: float, activation, depth: int, m0: float = 1.0) -> np.ndarray:
+    """The mean-field recursion q_l = c E[h_{l-1}^2] (the variance formula), E[h_l^2] =
+    E[f(sqrt(q_l) u)^2] for u ~ N(0, 1) (Gauss-Hermite quadrature), from E[h_0^2] = m0."""
+    u, wts = _hermite_nodes()
+    out = [m0]
+    for _ in range(depth):
+        out.append(float(np.sum(wts * activation(np.sqrt(c * out[-1]) * u) ** 2)))
+    return np.array(out)
+
+
+def stacks() -> dict:
+    """The stacks of the figure: label -> (activation name, c in Var(w) = c / n)."""
+    c_wrong = float(he_from_zero_mean_form() * n)
+    return {"ReLU, He (2/n)": ("relu", 2.0),
+            "ReLU, Xavier (1/n)": ("relu", 1.0),
+            f"ReLU, zero-mean form ({c_wrong:.2f}/n)": ("relu", c_wrong),
+            "tanh, Xavier (1/n)": ("tanh", 1.0),
+            "tanh, He (2/n)": ("tanh", 2.0)}
+
+
+_F = {"relu": act.relu, "tanh": act.tanh}
+
+
+@functools.lru_cache(maxsize=None)
+def stack_moments(activation: str, c: float, width: int = WIDTH, depth: int = DEPTH,
+                  n_samples: int = N_SAMPLES, seed: int = 0) -> np.ndarray:
+    """Mean of h_l^2 at each layer l = 0..depth of a stack with Var(w) = c / width."""
+    key = repr((activation, c, width, depth, n_samples)).encode()
+    rng = np.random.default_rng([seed, zlib.crc32(key)])
+    return propagate(depth, width, lambda k: c / k, _F[activation], rng, n_samples)
+
+
+def propagation_runs(seed: int = 0) -> dict:
+    """label -> (measured, mean-field) second moments per layer."""
+    out = {}
+    for label, (a, c) in stacks().items():
+        measured = stack_moments(a, c, seed=seed)
+        out[label] = (measured, mean_field_moments(c, _F[a], DEPTH, measured[0]))
+    return out
+
+
+@functools.lru_cache(maxsize=None)
+def drift(seed: int = 0) -> dict:
+    """width -> the standard deviation of log(E[h_l^2] / E[h_{l-1}^2]) over the layers l >= 2 of
+    DRIFT_SEEDS ReLU stacks with He's variance (whose mean-field factor is exactly 1)."""
+    out = {}
+    for w in DRIFT_WIDTHS:
+        steps = [np.diff(np.log(stack_moments("relu", 2.0, width=w, n_samples=DRIFT_SAMPLES,
+                                              seed=seed * 1000 + k)[1:]))
+                 for k in range(DRIFT_SEEDS)]
+        out[w] = float(np.std(np.concatenate(steps), ddof=1))
+    return out
+
+
+def _fluctuation(width: int, depth: int) -> np.ndarray:
+    """sqrt(2 l / n) for l = 1..depth: the compounded fluctuation of a mean of n squares."""
+    return np.sqrt(2 * np.arange(1, depth + 1) / width)
+
+
+# ------------------------------------------------------------------ checks
 @stored_checks
 def checks(seed: int = 0) -> list[verify.Check]:
-    rng = np.random.default_rng(seed)
     ident = lambda name, a, b: verify.symbolic_identity(TOPIC, name, a, b)  # noqa: E731
-    out = [
-        ident(f"Var(sum of {N_IN_PROOF} w_i x_i) = n_in Var(w) Var(x) (sympy.stats)",
-              preactivation_variance(), N_IN_PROOF * sigma_w**2 * sigma_x**2),
-        ident("E[relu(z)^2] = Var(z)/2 for z ~ N(0, sigma^2) (integrated)",
-              relu_second_moment(), sigma**2 / 2),
-        ident("Xavier: Var(w) = 2 / (n_in + n_out)", xavier_from_conditions(), 2 / (n_in + n_out)),
-        ident("He: Var(w) = 2 / n_in", he_from_condition(), 2 / n_in),
-    ]
-    fan_in, sw, sx = 256, 0.07, 1.3
-    w = sw * rng.standard_normal((MC_SAMPLES, fan_in))
-    x = sx * rng.standard_normal((MC_SAMPLES, fan_in))
-    z = np.sum(w * x, axis=1)
-    out.append(_mc_check(f"Monte Carlo: Var(z) = n_in Var(w) Var(x), n_in = {fan_in}, "
-                         f"{MC_SAMPLES} samples", z.var(), fan_in * sw**2 * sx**2))
-    zs = 1.7 * rng.standard_normal(MC_SAMPLES)
-    out.append(_mc_check(f"Monte Carlo: E[relu(z)^2] = Var(z)/2, {MC_SAMPLES} samples",
-                         np.mean(act.relu(zs) ** 2), 1.7**2 / 2))
-    W = num.he_normal(400, 300, rng)
-    out.append(_mc_check("he_normal(400, 300): sample variance of the 120000 weights is 2/400",
-                         W.var(), num.he_variance(400)))
-    W = num.xavier_normal(400, 300, rng)
-    out.append(_mc_check("xavier_normal(400, 300): sample variance of the 120000 weights is 2/700",
-                         W.var(), num.xavier_variance(400, 300)))
-    m = propagate(20, 256, num.he_variance, act.relu, rng)
-    ratio = m[-1] / m[1]  # after the first ReLU, the second moment should stay put
-    err = abs(np.log(ratio))
-    out.append(verify.Check(TOPIC, "He + ReLU, depth 20: second moment of the last layer "
-                            "over the first, |log ratio| (the error column)", "simulation",
-                            float(err), 0.5, bool(err <= 0.5)))
+    out = []
+    for size in PROOF_SIZES:
+        out.append(ident(f"Var(z) = n Var(w) E[x^2] for z = sum of n w_i x_i, n = {size}: "
+                         "zero-mean independent weights, inputs of any mean and correlation",
+                         preactivation_variance(size), variance_formula.subs(n, size)))
+    for size in PROOF_SIZES:
+        out.append(ident(f"Var(z) - n Var(w) Var(x) = n Var(w) E[x]^2, n = {size}",
+                         preactivation_variance(size) - zero_mean_formula.subs(VAR_X).subs(n, size),
+                         zero_mean_gap.subs(n, size)))
+    for size in PROOF_SIZES:
+        out.append(ident(f"E[z^3] = 0 for symmetric weights, whatever the inputs, n = {size}",
+                         third_moment(size), 0))
+    for rows, cols in TRANSPOSE_SHAPES:
+        out.append(ident(f"E of the squared norm of W^T u = n m Var(w) E[u^2], W of shape (m, n) = ({rows}, {cols})",
+                         *squared_norm_through_transpose(rows, cols)))
+    out.append(ident("E[relu(z)^2] = E[z^2]/2 for every even density p (t to -t, p(-t) = p(t))",
+                     *even_density_proof()))
+    out.append(ident("E[relu(z)^2] = Var(z)/2 for z normal (integrated)",
+                     relu_second_moment(), relu_second_moment_formula))
+    e2, vz = uniform_relu_second_moment()
+    out.append(ident("E[relu(z)^2] = Var(z)/2 for z uniform on (-a, a) (integrated)",
+                     e2, relu_second_moment_formula.subs(var_z, vz)))
+    out.append(ident("He: Var(w) = 2/n", he_from_condition(), 2 / n))
+    out.append(ident("the zero-mean form would give Var(w) = 2 pi / ((pi - 1) n) for ReLU",
+                     he_from_zero_mean_form(), 2 * sp.pi / ((sp.pi - 1) * n)))
+    out.append(ident("leaky ReLU: E[f(z)^2] = (1 + alpha^2)/2 E[z^2] for every even density p",
+                     *leaky_even_density_proof()))
+    out.append(ident("leaky ReLU: Var(w) = 2/((1 + alpha^2) n)", leaky_he_variance(), 2 / ((1 + alpha ** 2) * n)))
+    out.append(ident("uniform weights on (-a, a) with He's variance: a = sqrt(6/n)", uniform_he_bound(), sp.sqrt(6 / n)))
+    out.append(ident("Xavier: Var(w) = 2/(n + m)", xavier_from_conditions(), 2 / (n + m)))
+    sols = both_conditions()
+    out.append(ident("n Var(w) = 1 and m Var(w) = 1 together force m = n",
+                     sp.Matrix([len(sols), sols[0][m]]), sp.Matrix([1, n])))
+    out.append(ident("tanh'(0) = 1 and tanh(z) = z + O(z^3)",
+                     sp.Matrix([sp.diff(sp.tanh(_t), _t).subs(_t, 0), sp.series(sp.tanh(_t), _t, 0, 3).removeO()]),
+                     sp.Matrix([1, _t])))
+    grid = np.linspace(-10, 10, 20001)
+    out.append(verify.check_bound(TOPIC, "tanh(z)^2 <= z^2 on 20001 points of [-10, 10]",
+                                  act.tanh(grid) ** 2, grid ** 2))
+    out.extend(mc_checks(seed))
+    for label, (measured, predicted) in propagation_runs(seed).items():
+        out.append(verify.check_bound(
+            TOPIC, f"{label}, depth {DEPTH}, n = {WIDTH}: log E[h_l^2] within {PROPAGATION_SD} "
+            "sqrt(2 l/n) of the mean-field recursion",
+            np.abs(np.log(measured[1:] / predicted[1:])) / _fluctuation(WIDTH, DEPTH), PROPAGATION_SD))
+    spread = drift(seed)
+    out.append(verify.check_bound(
+        TOPIC, f"ReLU, He: the per-layer fluctuation of log E[h_l^2] is within a factor 2 of sqrt(2/n), "
+        f"n = {DRIFT_WIDTHS[0]} and {DRIFT_WIDTHS[1]} ({DRIFT_SEEDS} stacks each)",
+        [abs(np.log(spread[w] / np.sqrt(2 / w))) for w in DRIFT_WIDTHS], np.log(2)))
     return out
+
+
+# ------------------------------------------------------------------ what the page shows
+def _propagation_figure(runs) -> Figure:
+    curves = []
+    for k, (label, (measured, predicted)) in enumerate(runs.items()):
+        layers = np.arange(len(measured))
+        curves.append(Curve(layers, measured, label, "o", f"C{k}"))
+        curves.append(Curve(layers, predicted, None, ":", f"C{k}"))
+    return Figure([Panel(curves, xlabel="layer ℓ", ylabel=r"mean of $h_\ell^2$", yscale="log",
+                         legend_loc="lower left")], size=(5.6, 3.8))
+
+
+def exhibits() -> dict:
+    """What the initialization page shows, each formula printed from the expression a check
+    proved."""
+    runs = propagation_runs()
+    labels = list(runs)
+    he_label, xav_label, wrong_label = labels[0], labels[1], labels[2]
+    z, e2, vx = _mc_relu_unit(0)
+    mc = mc_checks(0)
+    spread = drift()
+    small, large = DRIFT_WIDTHS
+    return {
+        "eq_variance": Equation(rf"\operatorname{{Var}}(z) = {tex(variance_formula, names=NAMES)}"),
+        "eq_zero_mean": Equation(rf"\operatorname{{Var}}(z) - {tex(zero_mean_formula, names=NAMES)} = "
+                                 rf"{tex(zero_mean_gap, names=NAMES)}"),
+        "eq_relu2": Equation(rf"\mathbb{{E}}\bigl[\operatorname{{relu}}(z)^2\bigr] = "
+                             rf"{tex(relu_second_moment_formula, names=NAMES)}"),
+        "eq_xavier": Equation(rf"{NAMES[var_w]} = {tex(xavier_from_conditions())}"),
+        "eq_he": Equation(rf"{NAMES[var_w]} = {tex(he_from_condition())}"),
+        "proof_sizes": " and ".join(map(str, PROOF_SIZES)),
+        "relu_mean": Markdown(rf"$\mathbb{{E}}[\operatorname{{relu}}(z)] = {tex(relu_mean(), names=NAMES)}$"),
+        "relu_var_factor": f"{float(1 / 2 - 1 / (2 * sp.pi)):.3f}",
+        "wrong_he": Markdown(f"${NAMES[var_w]} = {tex(he_from_zero_mean_form(), order='rev-lex')}$"),
+        "wrong_he_c": f"{float(he_from_zero_mean_form() * n):.2f}",
+        "mc_n": f"{MC_SAMPLES:,}",
+        "mc_weights": f"{SAMPLER_SHAPE[0] * SAMPLER_SHAPE[1]:,}",
+        "n_samples": str(N_SAMPLES),
+        "mc_k": str(MC_STANDARD_ERRORS),
+        "mc_fan_in": str(MC_FAN_IN),
+        "mc_tol_min": f"{min(c.tolerance for c in mc):.1%}",
+        "mc_tol_max": f"{max(c.tolerance for c in mc):.1%}",
+        "mc_wrong_err": f"{mc[1].error:.0%}",
+        "mc_wrong_tol": f"{mc[1].tolerance:.1%}",
+        "tanh2": f"{tanh_second_moment():.3f}",
+        "depth": str(DEPTH),
+        "width": str(WIDTH),
+        "fig_propagation": _propagation_figure(runs),
+        "relu_he_last": f"{runs[he_label][0][-1]:.2f}",
+        "relu_he_pred": f"{runs[he_label][1][-1]:.2f}",
+        "relu_xavier_last": f"{runs[xav_label][0][-1]:.1e}",
+        "relu_xavier_pred": f"{runs[xav_label][1][-1]:.1e}",
+        "wrong_last": f"{runs[wrong_label][0][-1]:.0f}",
+        "wrong_pred": f"{runs[wrong_label][1][-1]:.0f}",
+        "wrong_step": f"{float(he_from_zero_mean_form() * n) / 2:.2f}",
+        "tanh_xavier_last": f"{runs[labels[3]][0][-1]:.3f}",
+        "tanh_he_last": f"{runs[labels[4]][0][-1]:.2f}",
+        "prop_sd": str(PROPAGATION_SD),
+        "sqrt2n_small": f"{np.sqrt(2 / small):.2f}",
+        "sqrt2n_large": f"{np.sqrt(2 / large):.2f}",
+        "drift_small_n": str(small),
+        "drift_large_n": str(large),
+        "drift_small": f"{spread[small]:.2f}",
+        "drift_large": f"{spread[large]:.2f}",
+        "drift_seeds": str(DRIFT_SEEDS),
+    }

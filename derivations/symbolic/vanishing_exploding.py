@@ -1,59 +1,234 @@
 """Vanishing and exploding gradients: the gradient at a layer is a product of Jacobians.
 
-For a stack h_k = f(z_k), z_k = W_k h_{k-1}, the gradient of L with respect to h_0 is
+For a stack h_l = f(W_l h_{l-1}) of depth d, SymPy proves
 
-    dL/dh_0 = W_1^T D_1 W_2^T D_2 ... W_L^T D_L dL/dh_L,   D_k = diag(f'(z_k)),
+    dL/dh_0 = W_1^T D_1 W_2^T D_2 ... W_d^T D_d dL/dh_d,   D_l = diag(f'(z_l)),
 
-proved by SymPy on an explicit stack of depth 3 and width 2 for an undefined f. Its norm
-is at most prod_k norm2(W_k) max(abs(f'))^L norm(dL/dh_L); for the sigmoid, max(abs(f')) = 1/4.
+for an undefined f at two (depth, width) pairs; the display is printed from the matrix-symbol
+product whose explicit expansion is proved. Its norm is at most
+prod_l norm2(W_l) max(abs(f'))^d norm(dL/dh_d), checked per sample on simulated stacks; for
+the sigmoid max(abs(sigma')) = 1/4. The mean-field estimate prod_l sqrt(n Var(w) mean(f'(z_l)^2))
+predicts the measured ratios within a factor of 3, and explains why a larger variance does not
+rescue a sigmoid stack: the weights that would compensate the 1/4 saturate the units.
+:func:`exhibits` is what the page shows.
 """
 
 from __future__ import annotations
+
+import functools
+import zlib
+from dataclasses import dataclass
 
 import numpy as np
 import sympy as sp
 
 from .. import verify
-from ..numeric import activations as act
+from ..book import Curve, Equation, Figure, Markdown, Panel, Table
 from ..numeric import vanishing_exploding as num
+from ..numeric.initialization import normal_weights
 from ..provenance import stored_checks
-from .common import matrix, vector
+from .common import _BookLatex, explicit, matrix, vector
+from .initialization import squared_norm_through_transpose
 
 TOPIC = "vanishing_exploding"
-DEPTH_PROOF, WIDTH_PROOF = 3, 2
-#: The depth of the simulated stacks, and their width.
-DEPTH, WIDTH = 30, 128
+#: (depth, width) of the explicit stacks on which the Jacobian product is proved.
+PROOF_SIZES = ((3, 2), (2, 3))
+#: The simulated stacks (depth d, width n, batch size N).
+DEPTH, WIDTH, N_SAMPLES = 30, 128, 64
+#: The four initializations, as c in Var(w) = c / n (from the numeric module's schemes).
+SCHEMES = {name: var(WIDTH) * WIDTH for name, var in num.INIT_SCHEMES.items()}
+#: The sweep of c = n Var(w) for sigmoid stacks.
+SWEEP = (1, 4, 16, 64, 128, 256)
+#: The sigmoid sweep crosses from vanishing to exploding between these two values of n Var(w).
+CROSSING = (64, 128)
+#: The mean-field estimate must agree with the measured ratio within this factor.
+MEAN_FIELD_FACTOR = 3.0
+#: The input-scaling experiment (a Xavier sigmoid stack of this depth and width, a batch of
+#: standardized inputs, and the factor they are multiplied by).
+SCALE_DEPTH, SCALE_WIDTH, SCALE_SAMPLES, INPUT_SCALE = 10, 64, 256, 30.0
+ACTIVATION_NAMES = tuple(num.ACTIVATIONS)
 
+# ------------------------------------------------------------------ symbols and printing
+n = sp.Symbol("n", positive=True, integer=True)     # the width
+d = sp.Symbol("d", positive=True, integer=True)     # the depth
+ell = sp.Symbol("ell", positive=True, integer=True)  # a layer
+fmax = sp.Symbol("M", positive=True)                 # max |f'|
+g0, gd = sp.symbols("g_0 g_d")                       # dL/dh_0, dL/dh_d (in norms)
+_W_l = sp.IndexedBase("W")
 _f = sp.Function("f")
 _t = sp.Symbol("t", real=True)
+z = sp.Symbol("z", real=True)
+
+NAMES = {ell: r"\ell", sp.Symbol("v_w"): r"\operatorname{Var}(w)", fmax: r"\max\lvert f'\rvert",
+         g0: r"\partial L / \partial h_0", gd: r"\partial L / \partial h_d"}
 
 
-def _fprime(z):
-    return sp.diff(_f(_t), _t).subs(_t, z)
+class Norm(sp.Function):
+    """The Euclidean norm of a vector (display; evaluated by substituting its value)."""
+
+    def _latex(self, printer):
+        return rf"\left\lVert {printer._print(self.args[0])} \right\rVert"
 
 
-def jacobian_product_proof():
-    """(SymPy's dL/dh_0, the product of transposed Jacobians) for depth 3, width 2."""
-    Ws = [matrix(f"w{k + 1}", WIDTH_PROOF, WIDTH_PROOF) for k in range(DEPTH_PROOF)]
-    h0, g = vector("h0", WIDTH_PROOF), vector("g", WIDTH_PROOF)
-    h, zs = h0, []
-    for W in Ws:
-        z = W * h
-        zs.append(z)
-        h = z.applyfunc(_f)
-    L = (g.T * h)[0, 0]
+class SpectralNorm(sp.Function):
+    """The spectral norm norm2(W) (display; evaluated by substituting its value)."""
+
+    def _latex(self, printer):
+        return rf"\lVert {printer._print(self.args[0])} \rVert_2"
+
+
+class MeanSq(sp.Function):
+    """mean(f'(z_l)^2) over the batch and the units of layer l (display; substituted)."""
+
+    def _latex(self, printer):
+        return rf"\overline{{f'(z_{{{printer._print(self.args[0])}}})^2}}"
+
+
+class _Latex(_BookLatex):
+    def _print_ElementwiseApplyFunction(self, expr):
+        # f applied entrywise is written f(W h), as the book does, not (d -> f(d))_odot(W h)
+        lam = expr.function
+        arg = sp.Symbol("ARGUMENT")
+        return self._print(lam.expr.xreplace({lam.variables[0]: arg})).replace(
+            self._print(arg), self._print(expr.expr))
+
+
+def tex(expr, names: dict | None = None, **settings) -> str:
+    """common.tex, with f applied entrywise printed as f(.) and the identity as I."""
+    s = _Latex({"symbol_names": {**NAMES, **(names or {})}, **settings}).doprint(expr)
+    return (s.replace(r"\circ", r"\odot").replace("^{T}", r"^{\top}")
+            .replace(r"\operatorname{DiagMatrix}", r"\operatorname{diag}")
+            .replace(r"\mathbb{I}", "I"))
+
+
+# ------------------------------------------------------------------ the model and the product
+def W(k, size=n):
+    return sp.MatrixSymbol(f"W_{k}", size, size)
+
+
+def h(k, size=n):
+    return sp.MatrixSymbol(f"h_{k}", size, 1)
+
+
+def layer(Wk, h_prev, f=_f):
+    """One layer of the stack, f(W h) entrywise: for matrix symbols (the display) and for
+    explicit matrices (the proof) alike."""
+    return (Wk * h_prev).applyfunc(f)
+
+
+def _D(k, size=n):
+    return sp.MatrixSymbol(f"D_{k}", size, size)
+
+
+def _fprime_of_z(k, size=n):
+    return sp.MatrixSymbol(f"fprime_{k}", size, 1)
+
+
+def activation_jacobian(k, size=n):
+    """D_k = diag(f'(z_k))."""
+    return sp.DiagMatrix(_fprime_of_z(k, size))
+
+
+def layer_factor(k, size=n):
+    """Layer k's share of the product: W_k^T D_k (its Jacobian, transposed)."""
+    return (W(k, size).T, _D(k, size))
+
+
+def _upstream(size=n):
+    return sp.MatrixSymbol("g", size, 1)
+
+
+def jacobian_product(depth, size=n):
+    """W_1^T D_1 ... W_depth^T D_depth dL/dh_depth, as one flat matrix-symbol product."""
+    return sp.MatMul(*[a for k in range(1, depth + 1) for a in layer_factor(k, size)], _upstream(size))
+
+
+def _fprime(zk):
+    return sp.diff(_f(_t), _t).subs(_t, zk)
+
+
+def jacobian_product_proof(depth: int = 3, width: int = 2):
+    """(SymPy's dL/dh_0 of the stack built with :func:`layer`, the displayed product evaluated
+    on the same explicit matrices), f undefined."""
+    Ws = [matrix(f"w{k}", width, width) for k in range(1, depth + 1)]
+    h0, g = vector("h0", width), vector("g", width)
+    hk, values = h0, {_upstream(width): g}
+    for k, Wk in enumerate(Ws, 1):
+        zk = Wk * hk
+        hk = layer(Wk, hk)
+        values[W(k, width)] = Wk
+        values[_D(k, width)] = explicit(activation_jacobian(k, width),
+                                        {_fprime_of_z(k, width): zk.applyfunc(_fprime)})
+    L = (g.T * hk)[0, 0]
     derived = sp.Matrix([sp.diff(L, v) for v in h0])
-    product = g
-    for W, z in zip(reversed(Ws), reversed(zs)):
-        product = W.T * sp.diag(*z.applyfunc(_fprime)) * product
-    return derived, product
+    return derived, explicit(jacobian_product(depth, width), values)
+
+
+def sigmoid_derivative_maximum() -> tuple[sp.Expr, sp.Expr]:
+    """(argmax, max) of sigma'(z), from SymPy's derivative of 1 / (1 + e^-z)."""
+    dsig = sp.diff(1 / (1 + sp.exp(-z)), z)
+    (z0,) = sp.solve(sp.diff(dsig, z), z)
+    return z0, sp.simplify(dsig.subs(z, z0))
 
 
 def sigmoid_bound(depth: int) -> sp.Rational:
     """max(abs(sigma'))^depth = (1/4)^depth, the activations' share of the bound."""
-    return sp.Rational(1, 4) ** depth
+    return sigmoid_derivative_maximum()[1] ** depth
 
 
+#: The largest value of abs(f') for each activation (1/4 for the sigmoid, derived above, 1 for
+#: tanh and ReLU).
+F_MAX = {"sigmoid": sigmoid_derivative_maximum()[1], "tanh": sp.Integer(1), "relu": sp.Integer(1)}
+
+#: The bound norm(dL/dh_0) <= prod_l norm2(W_l) max(abs(f'))^d norm(dL/dh_d), displayed and evaluated.
+bound_rhs = sp.Mul(sp.Product(SpectralNorm(_W_l[ell]), (ell, 1, d)), fmax ** d, Norm(gd),
+                   evaluate=False)
+_n_, _v_ = sp.symbols("n v_w")   # without assumptions, so that the square root prints as one root
+#: The mean-field estimate of norm(dL/dh_0) / norm(dL/dh_d).
+mean_field_ratio = sp.Product(sp.sqrt(_n_ * _v_ * MeanSq(ell)), (ell, 1, d))
+_u = sp.Symbol("u", positive=True)
+
+
+def evaluate_products(expr, depth: int, per_layer: dict, scalars: dict):
+    """A displayed expression at a given depth, numerically: every Product over l = 1..d is
+    the product over the layers of its factor, evaluated with ``per_layer`` (a map from the
+    factor's per-layer expression, such as SpectralNorm(W[l]) or MeanSq(l), to an array of its
+    values for l = 1..depth); the rest is evaluated with ``scalars`` (a map from symbols or
+    sub-expressions to numbers or arrays)."""
+    expr = expr.subs(d, depth)
+    products = {}
+    for p in expr.atoms(sp.Product):
+        (var, lo, hi), = p.limits
+        if (var, lo, hi) != (ell, 1, depth):
+            raise ValueError(f"expected a product over l = 1..{depth}, got {p.limits}")
+        keys = [k for k in per_layer if p.function.has(k)]
+        args = sp.symbols(f"a0:{len(keys)}")
+        fn = sp.lambdify(args, p.function.xreplace(dict(zip(keys, args))), "numpy")
+        values = np.broadcast_to(fn(*[np.asarray(per_layer[k], dtype=float) for k in keys]), (depth,))
+        products[p] = sp.Float(float(np.prod(values)))
+    rest = expr.xreplace(products)
+    keys = list(scalars)
+    args = sp.symbols(f"b0:{len(keys)}")
+    fn = sp.lambdify(args, rest.xreplace(dict(zip(keys, args))), "numpy")
+    return fn(*[np.asarray(scalars[k], dtype=float) for k in keys])
+
+
+def bound_value(spectral_norms, f_max, upstream_norms) -> np.ndarray:
+    """:data:`bound_rhs` at depth len(spectral_norms), evaluated per sample."""
+    depth = len(spectral_norms)
+    per_layer = {SpectralNorm(_W_l[ell]): spectral_norms}
+    return np.asarray(evaluate_products(bound_rhs, depth, per_layer,
+                                        {fmax: float(f_max), Norm(gd): np.asarray(upstream_norms, dtype=float)}),
+                      dtype=float)
+
+
+def mean_field_value(c: float, mean_squares) -> float:
+    """:data:`mean_field_ratio` at depth len(mean_squares), n Var(w) = c."""
+    per_layer = {MeanSq(ell): mean_squares, _n_: np.ones(len(mean_squares)), _v_: np.full(len(mean_squares), c)}
+    return float(evaluate_products(mean_field_ratio, len(mean_squares), per_layer, {}))
+
+
+# ------------------------------------------------------------------ simulations
 def simulate(activation: str, scheme: str, rng, depth: int = DEPTH, width: int = WIDTH,
              n_samples: int = 64) -> np.ndarray:
     """Gradient norm at each layer l = 0..depth of a freshly initialized stack."""
@@ -69,13 +244,186 @@ def mean_derivative_per_layer(x, weights, activation: str) -> np.ndarray:
     return np.array([float(np.mean(f_grad(z))) for z in cache[0]])
 
 
+@dataclass(frozen=True)
+class Run:
+    """One simulated stack: what the page shows and the checks use."""
+
+    activation: str
+    c: float                      # n Var(w)
+    norms: np.ndarray             # ||dL/dh_l|| (over the batch) for l = 0..d
+    g0: np.ndarray                # ||dL/dh_0|| per sample
+    gd: np.ndarray                # ||dL/dh_d|| per sample
+    spectral: np.ndarray          # ||W_l||_2, l = 1..d (empty unless computed)
+    mean_fprime: np.ndarray       # mean f'(z_l), l = 1..d
+    mean_sq_fprime: np.ndarray    # mean f'(z_l)^2, l = 1..d
+    saturated: float              # the fraction of units (all layers) with f'(z) < max f' / 10
+    branch_gain: np.ndarray       # mean f(z_l)^2 / mean h_{l-1}^2: a layer's output (the branch,
+                                  # in a residual stack) over its input, l = 1..d
+
+    @property
+    def ratio(self) -> float:
+        """norm(dL/dh_0) / norm(dL/dh_d), the norms over the batch."""
+        return float(self.norms[0] / self.norms[-1])
+
+    @property
+    def mean_slope(self) -> float:
+        """The mean of f'(z_l) over all layers, samples and units."""
+        return float(np.mean(self.mean_fprime))
+
+
+def spectral_norms(weights, steps: int = 40) -> np.ndarray:
+    """norm2(W_l) of each matrix, the square root of the largest eigenvalue of W_l^T W_l, by
+    Lanczos with full reorthogonalization on all matrices at once (matrix-vector products only,
+    no threaded LAPACK). A Ritz value never exceeds the largest eigenvalue, so the result is
+    never above norm2(W_l), and after ``steps`` steps it agrees with it to rounding (tested
+    against numpy.linalg.norm(W, 2))."""
+    Ws = np.stack(weights)
+    count, n, _ = Ws.shape
+    steps = min(steps, n)
+    Q = np.zeros((count, steps + 1, n))
+    alpha, beta = np.zeros((count, steps)), np.zeros((count, steps))
+    Q[:, 0] = 1 / np.sqrt(n)
+    for j in range(steps):
+        v = np.einsum("kji,kj->ki", Ws, np.einsum("kij,kj->ki", Ws, Q[:, j]))
+        alpha[:, j] = np.einsum("ki,ki->k", v, Q[:, j])
+        basis = Q[:, :j + 1]
+        v -= np.einsum("kj,kji->ki", np.einsum("kji,ki->kj", basis, v), basis)
+        beta[:, j] = np.linalg.norm(v, axis=1)
+        if np.any(beta[:, j] < 1e-14 * np.abs(alpha[:, j])):   # an invariant subspace: T is exact
+            steps = j + 1
+            break
+        Q[:, j + 1] = v / beta[:, j:j + 1]
+    top = [np.linalg.eigvalsh(np.diag(alpha[k, :steps]) + np.diag(beta[k, :steps - 1], 1)
+                              + np.diag(beta[k, :steps - 1], -1))[-1] for k in range(count)]
+    return np.sqrt(np.array(top))
+
+
+def _rng(seed: int, *key) -> np.random.Generator:
+    """A generator for one run, from the seed and the run's parameters (not the call order)."""
+    return np.random.default_rng([seed, zlib.crc32(repr(key).encode())])
+
+
+@functools.lru_cache(maxsize=None)
+def stack_run(activation: str, c: float, depth: int = DEPTH, width: int = WIDTH,
+              n_samples: int = N_SAMPLES, seed: int = 0, residual: bool = False,
+              branch_scale: float = 1.0, with_norms: bool = True) -> Run:
+    """A stack of ``depth`` layers with Var(w) = c / width (the weights then scaled by
+    ``branch_scale``), standard normal inputs and a standard normal upstream gradient; the
+    spectral norms of its weights (an eigenvalue problem per layer) only ``with_norms``."""
+    rng = _rng(seed, activation, c, depth, width, n_samples, residual, branch_scale)
+    weights = [branch_scale * normal_weights(width, width, c / width, rng) for _ in range(depth)]
+    x = rng.standard_normal((n_samples, width))
+    out, cache = num.stack_forward(x, weights, activation, residual)
+    grads = num.stack_backward(rng.standard_normal(out.shape), cache)
+    f, f_grad = num.ACTIVATIONS[activation]
+    fp = [f_grad(zl) for zl in cache[0]]
+    gain, h = [], x
+    for zl in cache[0]:
+        branch = f(zl)
+        gain.append(float(np.mean(branch ** 2) / np.mean(h ** 2)))
+        h = h + branch if residual else branch
+    return Run(activation, c * branch_scale ** 2, np.array([np.linalg.norm(g) for g in grads]),
+               np.linalg.norm(grads[0], axis=1), np.linalg.norm(grads[-1], axis=1),
+               spectral_norms(weights) if with_norms else np.array([]),
+               np.array([float(np.mean(v)) for v in fp]), np.array([float(np.mean(v ** 2)) for v in fp]),
+               float(np.mean(np.stack(fp) < float(F_MAX[activation]) / 10)), np.array(gain))
+
+
+def scheme_runs(seed: int = 0) -> dict:
+    """(activation, scheme) -> Run, for the four initializations."""
+    return {(a, s): stack_run(a, c, seed=seed) for a in ACTIVATION_NAMES for s, c in SCHEMES.items()}
+
+
+def sweep_runs(seed: int = 0) -> dict:
+    """c -> Run of a sigmoid stack with Var(w) = c / n."""
+    return {c: stack_run("sigmoid", float(c), seed=seed) for c in SWEEP}
+
+
+@functools.lru_cache(maxsize=None)
+def _hermite_nodes(k: int = 201) -> tuple[np.ndarray, np.ndarray]:
+    u, wts = np.polynomial.hermite_e.hermegauss(k)
+    return u, wts / np.sum(wts)
+
+
+def gauss_expectation(fn) -> float:
+    """E[fn(u)] for u ~ N(0, 1), by Gauss-Hermite quadrature (201 nodes)."""
+    u, wts = _hermite_nodes()
+    return float(np.sum(wts * fn(u)))
+
+
+def mean_field_gain(c: float, activation: str = "sigmoid", iterations: int = 400) -> tuple[float, float]:
+    """(chi, mean f') at the mean-field fixed point of a deep stack with n Var(w) = c: the
+    pre-activations' second moment q solves q = c E[f(sqrt(q) u)^2], and chi = c E[f'(sqrt(q) u)^2]
+    is the factor by which a layer multiplies the gradient's squared norm."""
+    f, f_grad = num.ACTIVATIONS[activation]
+    q = 1.0
+    for _ in range(iterations):
+        q, previous = c * gauss_expectation(lambda u: f(np.sqrt(q) * u) ** 2), q
+        if abs(q - previous) <= 1e-13 * q:
+            break
+    return (c * gauss_expectation(lambda u: f_grad(np.sqrt(q) * u) ** 2),
+            gauss_expectation(lambda u: f_grad(np.sqrt(q) * u)))
+
+
+@functools.lru_cache(maxsize=None)
+def critical_c() -> float:
+    """The n Var(w) at which the mean-field gain of a deep sigmoid stack is 1 (bisection)."""
+    lo, hi = float(SWEEP[0]), float(SWEEP[-1])
+    for _ in range(50):
+        mid = np.sqrt(lo * hi)
+        lo, hi = (mid, hi) if mean_field_gain(mid)[0] < 1 else (lo, mid)
+    return float(np.sqrt(lo * hi))
+
+
+@dataclass(frozen=True)
+class InputScaling:
+    mean_fprime: dict             # scale -> mean sigma'(z_l), l = 1..d
+    rms_fprime_1: dict            # scale -> rms sigma'(z_1)
+    through_first: dict           # scale -> ||dL/dh_0|| / ||dL/dh_1||
+    total: float                  # ||dL/dh_0|| / ||dL/dh_d||, standardized inputs
+    g0: np.ndarray                # per sample, standardized and scaled inputs
+    gd: np.ndarray
+    spectral: np.ndarray
+
+
+@functools.lru_cache(maxsize=None)
+def input_scaling(seed: int = 0) -> InputScaling:
+    """A Xavier sigmoid stack fed standardized inputs, and the same inputs times INPUT_SCALE
+    (same weights, same upstream gradient)."""
+    rng = _rng(seed, "input scaling")
+    weights = num.init_stack(SCALE_DEPTH, SCALE_WIDTH, "xavier", rng)
+    x = rng.standard_normal((SCALE_SAMPLES, SCALE_WIDTH))
+    upstream = rng.standard_normal(x.shape)
+    f_grad = num.ACTIVATIONS["sigmoid"][1]
+    mean, rms, through, grads = {}, {}, {}, {}
+    for s in (1.0, INPUT_SCALE):
+        _, cache = num.stack_forward(s * x, weights, "sigmoid")
+        g = num.stack_backward(upstream, cache)
+        fp = [f_grad(zl) for zl in cache[0]]
+        mean[s] = np.array([float(np.mean(v)) for v in fp])
+        rms[s] = float(np.sqrt(np.mean(fp[0] ** 2)))
+        through[s] = float(np.linalg.norm(g[0]) / np.linalg.norm(g[1]))
+        grads[s] = g
+    g = grads[1.0]
+    return InputScaling(mean, rms, through, float(np.linalg.norm(g[0]) / np.linalg.norm(g[-1])),
+                        np.concatenate([np.linalg.norm(grads[s][0], axis=1) for s in grads]),
+                        np.concatenate([np.linalg.norm(grads[s][-1], axis=1) for s in grads]),
+                        spectral_norms(weights))
+
+
+# ------------------------------------------------------------------ checks
+def _log_gap(measured, predicted) -> np.ndarray:
+    return np.abs(np.log(np.asarray(measured) / np.asarray(predicted)))
+
+
 @stored_checks
 def checks(seed: int = 0) -> list[verify.Check]:
     rng = np.random.default_rng(seed)
     out = [verify.symbolic_identity(
-        TOPIC, f"dL/dh_0 = W1^T D1 W2^T D2 W3^T D3 g (depth {DEPTH_PROOF}, width {WIDTH_PROOF}, f undefined)",
-        *jacobian_product_proof())]
-    for activation in num.ACTIVATIONS:
+        TOPIC, f"dL/dh_0 = {' '.join(f'W{k}^T D{k}' for k in range(1, depth + 1))} dL/dh_{depth}, "
+        f"depth {depth}, width {width}, f undefined", *jacobian_product_proof(depth, width))
+        for depth, width in PROOF_SIZES]
+    for activation in ACTIVATION_NAMES:
         for residual in (False, True):
             weights = num.init_stack(3, 6, "he", rng)
             x = rng.standard_normal((3, 6))
@@ -87,14 +435,194 @@ def checks(seed: int = 0) -> list[verify.Check]:
                 TOPIC, f"stack_backward, {kind} {activation} stack of depth 3, width 6, He init",
                 lambda v: num.stack_forward(v, weights, activation, residual)[0],
                 lambda g: dx, x, dout=dout))
-    # the bound ||dL/dh_0|| <= prod ||W_k||_2 (1/4)^L ||dL/dh_L|| for a sigmoid stack, per sample
-    weights = num.init_stack(DEPTH, 64, "xavier", rng)
-    x = rng.standard_normal((1, 64))
-    out_, cache = num.stack_forward(x, weights, "sigmoid")
-    dout = rng.standard_normal(out_.shape)
-    g0 = num.stack_backward(dout, cache)[0]
-    bound = np.prod([np.linalg.norm(W, 2) for W in weights]) * float(sigmoid_bound(DEPTH)) * np.linalg.norm(dout)
-    ratio = float(np.linalg.norm(g0) / bound)
-    out.append(verify.Check(TOPIC, f"sigmoid stack, depth {DEPTH}: ||dL/dh_0|| / its bound "
-                            "(the error column) is at most 1", "bound", ratio, 1.0, ratio <= 1.0))
+    for shape in ((2, 3), (3, 2)):
+        out.append(verify.symbolic_identity(
+            TOPIC, f"E of the squared norm of W^T u = n Var(w) m E[u^2], W of shape (m, n) = {shape}",
+            *squared_norm_through_transpose(*shape)))
+    # max|f'|: SymPy's maximum of sigma' (and 1 for tanh, relu) against the NumPy derivatives
+    grid = np.linspace(-20, 20, 10001)
+    out.append(verify.check_values(
+        TOPIC, "max of f' on 10001 points of [-20, 20] equals max f' = 1/4 (sigmoid, SymPy), 1 (tanh), 1 (relu)",
+        "sympy-vs-numpy", [np.max(num.ACTIVATIONS[a][1](grid)) for a in ACTIVATION_NAMES],
+        [float(F_MAX[a]) for a in ACTIVATION_NAMES]))
+    # the bound, per sample, at two depths
+    runs, sweep = scheme_runs(seed), sweep_runs(seed)
+    for a in ACTIVATION_NAMES:
+        rs = [runs[(a, s)] for s in SCHEMES] + (list(sweep.values()) if a == "sigmoid" else [])
+        out.append(verify.check_bound(
+            TOPIC, f"bound on dL/dh_0 by the spectral norms and max f', {a}, d = {DEPTH}, "
+            f"{'4 initializations and the sweep' if a == 'sigmoid' else '4 initializations'}, every sample",
+            np.concatenate([r.g0 for r in rs]),
+            np.concatenate([bound_value(r.spectral, F_MAX[a], r.gd) for r in rs])))
+    sc = input_scaling(seed)
+    out.append(verify.check_bound(
+        TOPIC, f"bound on dL/dh_0 by the spectral norms and max f', sigmoid, d = {SCALE_DEPTH}, "
+        "inputs standardized and scaled, every sample",
+        sc.g0, bound_value(sc.spectral, F_MAX["sigmoid"], sc.gd)))
+    # the mean-field estimate against the measured ratios
+    for a in ACTIVATION_NAMES:
+        rs = [runs[(a, s)] for s in SCHEMES]
+        out.append(verify.check_bound(
+            TOPIC, f"{a}, 4 initializations, d = {DEPTH}: measured ratio within a factor "
+            f"{MEAN_FIELD_FACTOR:g} of the mean-field estimate",
+            _log_gap([r.ratio for r in rs], [mean_field_value(r.c, r.mean_sq_fprime) for r in rs]),
+            np.log(MEAN_FIELD_FACTOR)))
+    rs = list(sweep.values())
+    out.append(verify.check_bound(
+        TOPIC, f"sigmoid, n Var(w) = {SWEEP[0]} to {SWEEP[-1]}, d = {DEPTH}: measured ratio within a "
+        f"factor {MEAN_FIELD_FACTOR:g} of the mean-field estimate",
+        _log_gap([r.ratio for r in rs], [mean_field_value(r.c, r.mean_sq_fprime) for r in rs]),
+        np.log(MEAN_FIELD_FACTOR)))
+    # the sigmoid sweep: from vanishing to exploding, through saturation
+    c_lo, c_hi = CROSSING
+    out.append(verify.check_bound(
+        TOPIC, f"sigmoid, d = {DEPTH}: the ratio is below 1 at n Var(w) = {c_lo} and above 1 at {c_hi}",
+        [sweep[c_lo].ratio, 1.0], [1.0, sweep[c_hi].ratio], strict=True))
+    out.append(verify.check_bound(
+        TOPIC, f"sigmoid, n Var(w) = {SWEEP[0]} to {SWEEP[-1]}: the mean of sigma'(z) falls as n Var(w) grows",
+        np.diff([r.mean_fprime.mean() for r in rs]), 0.0, strict=True))
+    grid = np.geomspace(SWEEP[0], SWEEP[-1], 25)
+    out.append(verify.check_bound(
+        TOPIC, f"the mean-field gain of a deep sigmoid stack increases with n Var(w), {SWEEP[0]} to {SWEEP[-1]} "
+        "(one critical value)", -np.diff([mean_field_gain(c)[0] for c in grid]), 0.0, strict=True))
+    cs = critical_c()
+    out.append(verify.check_bound(
+        TOPIC, "mean-field critical n Var(w) lies between the last vanishing and the first exploding sigmoid stack",
+        [c_lo, cs], [cs, c_hi], strict=True))
+    # input scaling
+    s1, sb = 1.0, INPUT_SCALE
+    out.append(verify.check_bound(
+        TOPIC, f"inputs times {INPUT_SCALE:g}: the mean of sigma'(z_1) falls", sc.mean_fprime[sb][0],
+        sc.mean_fprime[s1][0], strict=True))
+    out.append(verify.check_bound(
+        TOPIC, f"inputs times {INPUT_SCALE:g}: the gradient through layer 1 shrinks by the ratio of "
+        "the rms of sigma'(z_1), within 15 %",
+        _log_gap(sc.through_first[sb] / sc.through_first[s1], sc.rms_fprime_1[sb] / sc.rms_fprime_1[s1]),
+        np.log(1.15)))
+    gap = np.abs(sc.mean_fprime[sb] - sc.mean_fprime[s1])
+    out.append(verify.check_bound(
+        TOPIC, f"inputs times {INPUT_SCALE:g}: from layer 3 on, mean sigma'(z_l) moves by under "
+        "1 % of its move at layer 1", gap[2:], 0.01 * gap[0], strict=True))
     return out
+
+
+# ------------------------------------------------------------------ what the page shows
+def _sci(v: float, digits: int = 1) -> str:
+    """A ratio for glued prose: 0.011, 3.4 or 551 as such, 1.2e-05 as 1.2e-5."""
+    if 100 <= abs(v) < 1000:
+        return f"{v:.0f}"
+    if 0.01 <= abs(v) < 100:
+        return f"{v:.{digits + 1}g}"
+    m, e = f"{v:.{digits}e}".split("e")
+    return f"{m}e{int(e)}"
+
+
+def _short(v: float) -> str:
+    """A ratio for a table cell narrow enough for a phone: 0.14, 3.4, 39, 550 or 7e-49."""
+    if 10 <= abs(v) < 1000:
+        return f"{v:.0f}"
+    return f"{v:.2g}" if 0.01 <= abs(v) < 10 else f"{v:.0e}"
+
+
+def _stacks_figure(runs) -> Figure:
+    panels = []
+    for k, a in enumerate(ACTIVATION_NAMES):
+        curves = []
+        for s in SCHEMES:
+            r = runs[(a, s)]
+            curves.append(Curve(np.arange(len(r.norms)), r.norms / r.norms[-1], s if k == 0 else None))
+        panels.append(Panel(curves, title=a, xlabel="layer ℓ (0 = input)",
+                            ylabel=r"$\|\partial L/\partial h_\ell\| \,/\, \|\partial L/\partial h_d\|$" if k == 0 else "",
+                            yscale="log", legend_loc="lower right"))
+    return Figure(panels, size=(8, 3.2), sharey=True)
+
+
+def exhibits() -> dict:
+    """What the vanishing/exploding page shows, each formula printed from the expression a
+    check proved or evaluated."""
+    runs, sweep, sc = scheme_runs(), sweep_runs(), input_scaling()
+    ratio = lambda a, s: runs[(a, s)].ratio  # noqa: E731
+    h_prev = sp.MatrixSymbol("h_prev", n, 1)
+    model = r"h_\ell = " + tex(layer(W("ell"), h_prev), names={h_prev: r"h_{\ell-1}"})
+    product = " ".join([tex(sp.MatMul(*layer_factor(1))), tex(sp.MatMul(*layer_factor(2))), r"\cdots",
+                        tex(sp.MatMul(*layer_factor("d"))), r"\frac{\partial L}{\partial h_d}"])
+    d_def = tex(activation_jacobian("ell"), names={_fprime_of_z("ell"): r"f'(z_\ell)"})
+    lhs = tex(Norm(g0) / Norm(gd))
+    c_lo, c_hi = CROSSING
+    z0, smax = sigmoid_derivative_maximum()
+    best = max(SCHEMES, key=lambda s: ratio("sigmoid", s))
+    table = Table(["initialization", *ACTIVATION_NAMES], [
+        (s, *[_short(ratio(a, s)) for a in ACTIVATION_NAMES]) for s in SCHEMES], "l" + "r" * len(ACTIVATION_NAMES))
+    sweep_table = Table(
+        [r"$n \operatorname{Var}(w)$", r"$\lVert W_\ell \rVert_2$", r"$\sigma'(z_\ell)$", "ratio (estimate)"],
+        [(f"{c:g}", f"{r.spectral.mean():.1f}", f"{r.mean_slope:.3f}",
+          f"{_short(r.ratio)} ({_short(mean_field_value(r.c, r.mean_sq_fprime))})") for c, r in sweep.items()],
+        "rrrr")
+    xavier_relu = runs[("relu", "xavier")]
+    too_small_bounds = {a: float(bound_value(runs[(a, "too small")].spectral, F_MAX[a], [1.0])[0])
+                        for a in ACTIVATION_NAMES}
+    xav_sig = runs[("sigmoid", "xavier")]
+    return {
+        "eq_model": Equation(model),
+        "eq_jacobian_product": Equation(rf"\frac{{\partial L}}{{\partial h_0}} = {product}"),
+        "d_def": Markdown(rf"$D_\ell = {d_def}$"),
+        "eq_bound": Equation(tex(sp.Le(Norm(g0), bound_rhs, evaluate=False), order="none")),
+        "eq_mean_field": Equation(rf"{lhs} \approx {tex(mean_field_ratio)}"),
+        "proof_sizes": " and ".join(f"depth {dd}, width {w}" for dd, w in PROOF_SIZES),
+        "sig_max": str(smax),
+        "sig_argmax": str(z0),
+        "sig_inv": str(1 / smax),
+        "norms_needed": Markdown(rf"$\prod_\ell \lVert W_\ell \rVert_2 \ge {tex((1 / smax) ** d)}$"),
+        "depth": str(DEPTH),
+        "width": str(WIDTH),
+        "n_samples": str(N_SAMPLES),
+        "bound_d": _sci(float(sigmoid_bound(DEPTH))),
+        "schemes_c": ", ".join(f"{c:g} ({s})" for s, c in SCHEMES.items()),
+        "fig_stacks": _stacks_figure(runs),
+        "ratio_table": table,
+        "sweep_table": sweep_table,
+        "sigmoid_best": _sci(ratio("sigmoid", best)),
+        "sigmoid_best_scheme": best,
+        "relu_he": f"{ratio('relu', 'he'):.2f}",
+        "relu_he_active": f"{runs[('relu', 'he')].mean_fprime.mean():.2f}",
+        "relu_he_step": f"{ratio('relu', 'he') ** (1 / DEPTH):.2f}",
+        "all_min": _sci(min(r.ratio for r in [*runs.values(), *sweep.values()])),
+        "all_max": _sci(max(r.ratio for r in [*runs.values(), *sweep.values()])),
+        "saturated_lo": f"{sweep[CROSSING[0]].saturated:.0%}",
+        "saturated_hi": f"{sweep[CROSSING[1]].saturated:.0%}",
+        "tanh_xavier": f"{ratio('tanh', 'xavier'):.2f}",
+        "relu_large": _sci(ratio("relu", "too large")),
+        "tanh_large": _sci(ratio("tanh", "too large")),
+        "tanh_large_mean_fprime": f"{runs[('tanh', 'too large')].mean_fprime.mean():.2f}",
+        "relu_xavier": _sci(ratio("relu", "xavier")),
+        "relu_xavier_step": f"{ratio('relu', 'xavier') ** (1 / DEPTH):.2f}",
+        "relu_xavier_active": f"{xavier_relu.mean_fprime.mean():.2f}",
+        "inv_sqrt2": f"{float(1 / sp.sqrt(2)):.2f}",
+        "too_small_max_bound": _sci(max(too_small_bounds.values())),
+        "xavier_norm": f"{xav_sig.spectral.mean():.1f}",
+        "xavier_sig_bound": _sci(float(bound_value(xav_sig.spectral, F_MAX["sigmoid"], [1.0])[0])),
+        "xavier_sig_ratio": _sci(xav_sig.ratio),
+        "mf_factor": f"{MEAN_FIELD_FACTOR:g}",
+        "sweep_min": f"{SWEEP[0]:g}",
+        "sweep_max": f"{SWEEP[-1]:g}",
+        "c_lo": f"{c_lo:g}",
+        "c_hi": f"{c_hi:g}",
+        "ratio_lo": _sci(sweep[c_lo].ratio),
+        "ratio_hi": _sci(sweep[c_hi].ratio),
+        "ratio_max": _sci(sweep[SWEEP[-1]].ratio),
+        "fprime_lo": f"{sweep[c_lo].mean_fprime.mean():.3f}",
+        "fprime_hi": f"{sweep[c_hi].mean_fprime.mean():.3f}",
+        "c_crit": f"{critical_c():.0f}",
+        "fprime_crit": f"{mean_field_gain(critical_c())[1]:.3f}",
+        "scale_depth": str(SCALE_DEPTH),
+        "scale_width": str(SCALE_WIDTH),
+        "input_scale": f"{INPUT_SCALE:g}",
+        "d1_small": f"{sc.mean_fprime[1.0][0]:.3f}",
+        "d1_big": f"{sc.mean_fprime[INPUT_SCALE][0]:.3f}",
+        "d2_small": f"{sc.mean_fprime[1.0][1]:.3f}",
+        "d2_big": f"{sc.mean_fprime[INPUT_SCALE][1]:.3f}",
+        "g_ratio_scale": f"{sc.through_first[INPUT_SCALE] / sc.through_first[1.0]:.2f}",
+        "rms_ratio_scale": f"{sc.rms_fprime_1[INPUT_SCALE] / sc.rms_fprime_1[1.0]:.2f}",
+        "g_small_total": _sci(sc.total),
+        "scale_bound": _sci(float(bound_value(sc.spectral, F_MAX["sigmoid"], [1.0])[0])),
+    }
