@@ -19,6 +19,12 @@ def vector(name: str, n: int) -> sp.Matrix:
 
 
 class _BookLatex(LatexPrinter):
+    def _print_ElementwiseApplyFunction(self, expr):
+        # f applied entrywise is written f(W h), as the book does, not (d -> f(d))_odot(W h)
+        lam, arg = expr.function, sp.Symbol("ARGUMENT")
+        return self._print(lam.expr.xreplace({lam.variables[0]: arg})).replace(
+            self._print(arg), self._print(expr.expr))
+
     def _print_MatAdd(self, expr):
         # SymPy orders a matrix sum's terms canonically (-y + y_hat); a book writes y_hat - y.
         terms = sorted(expr.args, key=lambda t: t.could_extract_minus_sign())
@@ -34,7 +40,7 @@ def tex(expr, names: dict | None = None, **settings) -> str:
     ``settings`` go to SymPy's printer (``order="none"`` keeps an unevaluated sum's order)."""
     s = _BookLatex({"symbol_names": names or {}, **settings}).doprint(expr)
     return (s.replace(r"\circ", r"\odot").replace("^{T}", r"^{\top}")
-            .replace(r"\operatorname{DiagMatrix}", r"\operatorname{diag}"))
+            .replace(r"\operatorname{DiagMatrix}", r"\operatorname{diag}").replace(r"\mathbb{I}", "I"))
 
 
 def explicit(expr, values: dict) -> sp.Matrix:

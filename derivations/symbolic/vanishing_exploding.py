@@ -27,7 +27,8 @@ from ..book import Curve, Equation, Figure, Markdown, Panel, Table
 from ..numeric import vanishing_exploding as num
 from ..numeric.initialization import normal_weights
 from ..provenance import stored_checks
-from .common import _BookLatex, explicit, matrix, vector
+from .common import explicit, matrix, vector
+from .common import tex as common_tex
 from .initialization import squared_norm_through_transpose
 
 TOPIC = "vanishing_exploding"
@@ -84,21 +85,9 @@ class MeanSq(sp.Function):
         return rf"\overline{{f'(z_{{{printer._print(self.args[0])}}})^2}}"
 
 
-class _Latex(_BookLatex):
-    def _print_ElementwiseApplyFunction(self, expr):
-        # f applied entrywise is written f(W h), as the book does, not (d -> f(d))_odot(W h)
-        lam = expr.function
-        arg = sp.Symbol("ARGUMENT")
-        return self._print(lam.expr.xreplace({lam.variables[0]: arg})).replace(
-            self._print(arg), self._print(expr.expr))
-
-
 def tex(expr, names: dict | None = None, **settings) -> str:
-    """common.tex, with f applied entrywise printed as f(.) and the identity as I."""
-    s = _Latex({"symbol_names": {**NAMES, **(names or {})}, **settings}).doprint(expr)
-    return (s.replace(r"\circ", r"\odot").replace("^{T}", r"^{\top}")
-            .replace(r"\operatorname{DiagMatrix}", r"\operatorname{diag}")
-            .replace(r"\mathbb{I}", "I"))
+    """common.tex with this chapter's display names."""
+    return common_tex(expr, {**NAMES, **(names or {})}, **settings)
 
 
 # ------------------------------------------------------------------ the model and the product
