@@ -26,9 +26,9 @@ TOPIC = "verification"
 # the central difference's error model: truncation h^2 M / 6, rounding eps F / h
 h, eps, M, F = sp.symbols("h epsilon M F", positive=True)
 step_error = h**2 * M / 6 + eps * F / h
-#: The unit roundoff of float64 and the error model's optimum at |f| = |f'''| = 1.
+#: The machine epsilon of float64.
 EPS64 = float(np.finfo(np.float64).eps)
-#: Where the steps of the figure are evaluated: the sigmoid's derivative at x0.
+#: The point at which the figure differentiates the sigmoid.
 X0 = 0.7
 #: The size of the input on which unit and standard normal directions are compared.
 N_DIRECTIONS_DEMO = 10_000
