@@ -27,6 +27,8 @@ TOLERANCES = {
     "central-difference": 1e-7,
     "complex-step": 1e-12,
     "sympy-vs-numpy": 1e-13,
+    # two independent float64 computations of the same numbers (no SymPy involved)
+    "float64": 1e-13,
     # an iterated computation against its closed form: rounding accumulates over the steps
     "closed-form": 1e-10,
     # a measured value against a bound it must respect: exact, the error is how far past it
