@@ -3,8 +3,8 @@
 Proved: the MSE gradient is the vector c (y_hat - y) (no sum), with c = 2, 1, 2/n or 1/n by
 convention, at two sizes n so that no size can be printed into the general formula; the
 softmax Jacobian is diag(p) - p p^T and the gradient of cross-entropy through softmax is
-p - q for any target q on the simplex (p sum(q) - q otherwise), at two class counts C;
-through the sigmoid it is sigma(z) - t; the stable forms the NumPy code uses (log-sum-exp,
+y_hat - q for any target q on the simplex (y_hat sum(q) - q otherwise), y_hat = softmax(z), at two class counts C;
+through the sigmoid it is sigma(z) - y; the stable forms the NumPy code uses (log-sum-exp,
 BCE with logits) equal the textbook ones exactly. :func:`exhibits` is what the page shows,
 every formula printed from the expression a check proved.
 """
@@ -27,19 +27,19 @@ TOPIC = "losses"
 N_SIZES = (2, 5)
 C_SIZES = (3, 4)
 
-n, C = sp.symbols("n C", positive=True, integer=True)
+p_out, C = sp.symbols("p C", positive=True, integer=True)
 i = sp.Symbol("i", positive=True, integer=True)
 yh_i, y_i = sp.IndexedBase(r"\hat{y}"), sp.IndexedBase("y")
-zs, t = sp.symbols("z t", real=True)      # one logit and its (soft) target
-m = sp.Symbol("m", real=True)             # any shift of the log-sum-exp
+zs, t = sp.symbols("z y", real=True)      # one logit and its (soft) target y
+m = sp.Symbol("c", real=True)             # any shift c of the log-sum-exp
 _pos = sp.Symbol("u", positive=True)
 
 #: The MSE conventions in use, each name with its c in L = c sum_i (y_hat_i - y_i)^2.
 MSE_CONVENTIONS = {"sum": sp.Integer(1), "half sum": sp.Rational(1, 2),
-                   "mean": 1 / n, "half mean": 1 / (2 * n)}
+                   "mean": 1 / p_out, "half mean": 1 / (2 * p_out)}
 
 
-def mse_loss(scale, size=n):
+def mse_loss(scale, size=p_out):
     """c sum_{i=1}^{size} (y_hat_i - y_i)^2, as an unevaluated sum over indexed symbols."""
     return scale * sp.Sum((yh_i[i] - y_i[i]) ** 2, (i, 1, size))
 
@@ -51,10 +51,10 @@ def mse_gradient_factor(scale):
 
 def _mse_gradient_at(scale, size: int) -> tuple[sp.Matrix, sp.Matrix]:
     """At n = size: SymPy's gradient of the expanded sum, and the claimed one."""
-    L = mse_loss(scale, size).subs(n, size).doit()
+    L = mse_loss(scale, size).subs(p_out, size).doit()
     yh = [yh_i[k] for k in range(1, size + 1)]
     got = sp.Matrix([sp.diff(L, v) for v in yh])
-    want = sp.Matrix([mse_gradient_factor(scale).subs(n, size) * (yh_i[k] - y_i[k])
+    want = sp.Matrix([mse_gradient_factor(scale).subs(p_out, size) * (yh_i[k] - y_i[k])
                       for k in range(1, size + 1)])
     return got, want
 
@@ -62,7 +62,7 @@ def _mse_gradient_at(scale, size: int) -> tuple[sp.Matrix, sp.Matrix]:
 # softmax and cross-entropy: the displayed formulas are matrix-symbol expressions; the proofs
 # expand them on explicit logits (common.explicit), so the display and the proof cannot differ
 def _p(size):
-    return sp.MatrixSymbol("p", size, 1)
+    return sp.MatrixSymbol(r"\hat{y}", size, 1)
 
 
 def _q(size):
@@ -175,31 +175,39 @@ def checks(seed: int = 0) -> list[verify.Check]:
     for conv, scale in MSE_CONVENTIONS.items():
         for size in N_SIZES:
             out.append(ident(f"MSE as {conv}: dL/dy_hat is the vector {mse_gradient_factor(scale)} "
-                             f"(y_hat - y), n = {size}", *_mse_gradient_at(scale, size)))
+                             f"(y_hat - y), p = {size}", *_mse_gradient_at(scale, size)))
     for size in C_SIZES:
         z, q = vector("z", size), vector("q", size)
         p = softmax_expr(z)
         P, Q = _p(size), _q(size)
         J = p.jacobian(z)
-        out.append(ident(f"softmax Jacobian = diag(p) - p p^T, C = {size}",
+        out.append(ident(f"softmax Jacobian = diag(y_hat) - y_hat y_hat^T, C = {size}",
                          J, explicit(softmax_jacobian_formula(size), {P: p})))
         out.append(ident(f"every row and column of the softmax Jacobian sums to 0, C = {size}",
                          sp.Matrix.hstack(J * sp.ones(size, 1), J.T * sp.ones(size, 1)), sp.zeros(size, 2)))
         grad = sp.Matrix([sp.diff(cross_entropy(z, q), zk) for zk in z])
-        out.append(ident(f"dL/dz = p sum(q) - q for any q, C = {size}", grad, p * sum(q) - q))
-        out.append(ident(f"dL/dz = p - q for q on the simplex, C = {size}",
+        out.append(ident(f"dL/dz = y_hat sum(q) - q for any q, C = {size}", grad, p * sum(q) - q))
+        out.append(ident(f"dL/dz = y_hat - q for q on the simplex, C = {size}",
                          on_simplex(grad, q), on_simplex(explicit(ce_gradient_formula(size), {P: p, Q: q}), q)))
-        out.append(ident(f"log-sum-exp is unchanged by any shift m, C = {size}",
+        out.append(ident(f"log-sum-exp is unchanged by any shift c, C = {size}",
                          logsumexp.subs(C, size).doit(), logsumexp_shifted.subs(C, size).doit()))
-    out.append(ident("dL/dz of BCE(sigma(z), t) = sigma(z) - t", sp.diff(bce, zs), bce_gradient))
+    out.append(ident("dL/dz of BCE(sigma(z), y) = sigma(z) - y", sp.diff(bce, zs), bce_gradient))
+    # saturated on the wrong side (z = -20, y = 1): BCE's gradient stays near -1, while the
+    # squared error through the sigmoid, (sigma - y) sigma', vanishes
+    wrong_side = {zs: -20, t: 1}
+    squared_through_sigmoid = sp.diff((sigma - t) ** 2 / 2, zs)
+    out.append(verify.check_bound(TOPIC, "saturated on the wrong side (z = -20, y = 1) the BCE gradient is below -0.99",
+                                  float(bce_gradient.subs(wrong_side)), -0.99))
+    out.append(verify.check_bound(TOPIC, "there the squared error through the sigmoid has a gradient below 1e-8 in size",
+                                  abs(float(squared_through_sigmoid.subs(wrong_side))), 1e-8))
     for half, sub in (("z>0", _pos), ("z<0", -_pos)):
-        out.append(ident(f"BCE with logits max(z,0) - z t + log(1 + e^-|z|) is exact for {half}",
+        out.append(ident(f"BCE with logits max(z,0) - z y + log(1 + e^-|z|) is exact for {half}",
                          bce.subs(zs, sub), bce_stable.subs(zs, sub)))
     # where the naive forms fail, against where e^s overflows
     out.append(verify.check_values(TOPIC, "naive softmax CE first fails where e^s overflows",
-                                   "sympy-vs-numpy", first_failure(naive_softmax_ce), EXP_OVERFLOW))
+                                   "float64", first_failure(naive_softmax_ce), EXP_OVERFLOW))
     out.append(verify.check_values(TOPIC, "naive BCE first fails where e^s overflows",
-                                   "sympy-vs-numpy", first_failure(naive_bce), EXP_OVERFLOW))
+                                   "float64", first_failure(naive_bce), EXP_OVERFLOW))
     (ce, exact_ce, dce, exact_dce), (bce_, exact_bce, dbce, exact_dbce) = _big_logit_losses()
     out.append(verify.check_values(TOPIC, "softmax_cross_entropy at logits +-1e4 equals the exact loss",
                                    "sympy-vs-numpy", ce, exact_ce))
@@ -266,7 +274,7 @@ def exhibits() -> dict:
         return (tex(expr) if c == 1 else
                 rf"{tex(c)} \left({tex(expr)}\right)" if expr.is_Add else f"{tex(c)} {tex(expr)}")
     residual = yh_i[i] - y_i[i]
-    total = sp.Sum(residual ** 2, (i, 1, n))
+    total = sp.Sum(residual ** 2, (i, 1, p_out))
     table = Table(["convention", "$L$", r"$\partial L / \partial \hat y_i$"], [
         (conv, f"${times(scale, total)}$", f"${times(mse_gradient_factor(scale), residual)}$")
         for conv, scale in MSE_CONVENTIONS.items()])
@@ -280,7 +288,7 @@ def exhibits() -> dict:
         "mse_conventions": table,
         "n_sizes": " and ".join(map(str, N_SIZES)),
         "c_sizes": " and ".join(map(str, C_SIZES)),
-        "eq_softmax_jac": Equation(rf"\frac{{\partial p}}{{\partial z}} = {jac}"),
+        "eq_softmax_jac": Equation(rf"\frac{{\partial \hat y}}{{\partial z}} = {jac}"),
         "eq_ce_grad": Equation(rf"\frac{{\partial L}}{{\partial z}} = {tex(ce_gradient_formula())}"
                                r"\qquad \text{whenever } \textstyle\sum_k q_k = 1"),
         "eq_bce": Equation(rf"L = {tex(bce_display)}, \qquad "
