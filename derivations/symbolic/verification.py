@@ -84,21 +84,21 @@ def wrong_claims(seed: int = 0) -> tuple[verify.Check, ...]:
     given to the checking core."""
     rng = np.random.default_rng(seed)
     x = rng.standard_normal((4, 5))
-    u, W = rng.standard_normal(3), rng.standard_normal((3, 3))
+    xv, W = rng.standard_normal(3), rng.standard_normal((3, 3))
     s = sp.Symbol("x")
     sig = 1 / (1 + sp.exp(-s))
     return (
         verify.check_derivative("demo", "sigmoid' claimed as sigma (1 + sigma)", act.sigmoid,
                                 lambda z: act.sigmoid(z) * (1 + act.sigmoid(z)), x),
-        # f(W) = W u: dL/dW = (dL/df) u^T; the transposed claim has the right shape (3 x 3)
-        verify.check_vjp("demo", "dL/dW of W u claimed as u (dL/df)^T (transposed)",
-                         lambda W_: W_ @ u, lambda g: np.outer(u, g), W, rng=rng),
+        # f(W) = W x: dL/dW = (dL/df) x^T; the transposed claim has the right shape (3 x 3)
+        verify.check_vjp("demo", "dL/dW of W x claimed as x (dL/df)^T (transposed)",
+                         lambda W_: W_ @ xv, lambda g: np.outer(xv, g), W, rng=rng),
         verify.check_gradient("demo", "gradient of ||x||^2 / 2 claimed as 2x",
                               lambda z: 0.5 * np.sum(z**2), 2 * x, x),
         verify.symbolic_identity("demo", "sigma' = sigma (1 + sigma), symbolically",
                                  sp.diff(sig, s), sig * (1 + sig)),
-        verify.check_vjp("demo", "dL/dW of W u as (dL/df) u^T", lambda W_: W_ @ u,
-                         lambda g: np.outer(g, u), W, rng=rng),
+        verify.check_vjp("demo", "dL/dW of W x as (dL/df) x^T", lambda W_: W_ @ xv,
+                         lambda g: np.outer(g, xv), W, rng=rng),
     )
 
 
@@ -200,5 +200,7 @@ def exhibits() -> dict:
         "best_h": f"{hs[int(np.argmin(cd))]:.0e}",
         "n_demo": f"{N_DIRECTIONS_DEMO:,}",
         "dir_ratio": f"{unit / normal:.0f}",
+        "normal_err": f"{normal:.1e}",
+        "unit_err": f"{unit:.1e}",
         "demo_table": Markdown(verify.markdown_table(wrong_claims(), with_topic=False)),
     }
