@@ -114,3 +114,11 @@ def test_hadamard_algebra_numerically_for_any_shape(data):
     np.testing.assert_allclose(had.hadamard(a, b + c), had.hadamard(a, b) + had.hadamard(a, c),
                                rtol=1e-12, atol=1e-12)
     assert had.hadamard(a, b).shape == shape
+
+
+@pytest.mark.parametrize("size", H.WRONG_FORM_SIZES)
+def test_shapes_of_the_wrong_forms(size):
+    # u f undefined, f^T u is 1 x 1, u ⊙ f is m x 1: in SymPy and in NumPy alike
+    symbolic, numeric = H._shapes_of_the_wrong_forms(size)
+    assert symbolic == numeric == [1, 1, 1, size, 1]
+    assert size > 1

@@ -366,6 +366,17 @@ PRODUCT_W = sp.Matrix([[sp.Rational(1, 2), sp.Rational(1, 2)], [-sp.Rational(1, 
 PRODUCT_Z = (0, 2)
 
 
+def softplus_excess() -> list[sp.Expr]:
+    """softplus(z) - max(0, z) from the definition: its value at 0, its limits at +oo and
+    -oo, and whether it increases for z < 0 and decreases for z > 0 (1 for yes), so that the
+    value at 0 is its maximum."""
+    zp, zn = sp.Symbol("z", positive=True), sp.Symbol("z", negative=True)
+    excess = lambda v: ACTIVATIONS["softplus"].definition.subs(z, v) - sp.Max(v, 0)  # noqa: E731
+    return [excess(sp.Integer(0)), sp.limit(excess(zp), zp, sp.oo), sp.limit(excess(zn), zn, -sp.oo),
+            sp.Integer(bool(sp.simplify(sp.diff(excess(zn), zn)).is_positive)),
+            sp.Integer(bool(sp.simplify(sp.diff(excess(zp), zp)).is_negative))]
+
+
 @lru_cache(maxsize=None)
 def _tanh_product():
     """Spectral norms of W W and D W D W with D = diag(tanh'(z)), NumPy and exact."""
@@ -377,8 +388,9 @@ def _tanh_product():
     # det W = 0, so P has rank at most 1 and its spectral norm is its Frobenius norm
     if PRODUCT_W.det() != 0:
         raise ValueError("PRODUCT_W must be singular for the Frobenius norm to be its spectral norm")
-    exact = sp.sqrt(sum(e ** 2 for e in P))
-    return numeric, (0.0, float(sp.N(exact, 30)))
+    # each is computed exactly by SymPy from PRODUCT_W (rank <= 1: spectral = Frobenius norm)
+    frobenius = lambda M: sp.sqrt(sum(e ** 2 for e in M))  # noqa: E731
+    return numeric, tuple(float(sp.N(frobenius(M), 30)) for M in (PRODUCT_W ** 2, P))
 
 
 def _dead_unit(rng):
@@ -412,6 +424,10 @@ def checks(seed: int = 0) -> list[verify.Check]:
             out.append(identity(f"{n}: the stable formula of {what} equals the definition for z>0, z<0 and z=0",
                                 sp.Matrix([reference.subs(z, a) for a in at]),
                                 sp.Matrix([stable.subs(z, a) for a in at])))
+        if n == "softplus":
+            out.append(identity("softplus(z) - max(0, z) is log 2 at z = 0, increases before, decreases after, "
+                                "and tends to 0 at both tails", sp.Matrix(softplus_excess()),
+                                sp.Matrix([sp.log(2), 0, 0, 1, 1])))
         for shape in [(3, 4), (64, 50)]:
             out.append(verify.check_derivative(
                 TOPIC, f"{n}_grad against central differences of {n}, shape {shape}",

@@ -45,8 +45,9 @@ fprime_z = sp.MatrixSymbol("fprime_z", n, 1)
 J = sp.MatrixSymbol("J", n, n)
 ONES = sp.MatrixSymbol("ones", m, n)
 ONES_R, ONES_C = sp.MatrixSymbol("ones_r", m, 1), sp.MatrixSymbol("ones_c", n, 1)
+# E is the m x n matrix of ones; 1_m and 1_n are columns of ones (docs/notation.md)
 NAMES = {fprime_z: "f'(z)", dL_dh: r"\frac{\partial L}{\partial h}",
-         ONES: r"\mathbf{1}", ONES_R: r"\mathbf{1}", ONES_C: r"\mathbf{1}"}
+         ONES: "E", ONES_R: r"\mathbf{1}_m", ONES_C: r"\mathbf{1}_n"}
 HP = sp.HadamardProduct
 
 _f = sp.Function("f")
@@ -57,7 +58,7 @@ PROPERTIES: dict[str, tuple[str, sp.Expr, sp.Expr]] = {
     "commutative": ("A ⊙ B = B ⊙ A", HP(A, B), HP(B, A)),
     "associative": ("(A ⊙ B) ⊙ C = A ⊙ (B ⊙ C)", HP(HP(A, B), C), HP(A, HP(B, C))),
     "distributive": ("A ⊙ (B + C) = A ⊙ B + A ⊙ C", HP(A, B + C), HP(A, B) + HP(A, C)),
-    "identity": ("A ⊙ 1 = A", HP(A, ONES), A),
+    "identity": ("A ⊙ E = A, E the matrix of ones", HP(A, ONES), A),
     "transpose": ("(A ⊙ B)^T = A^T ⊙ B^T", sp.Transpose(HP(A, B)), HP(A.T, B.T)),
     "diagonal": ("diag(a) b = a ⊙ b", DiagMatrix(a) * b, HP(a, b)),
     "trace": ("tr(A^T B) = sum of the entries of A ⊙ B", sp.Trace(A.T * B),
@@ -151,12 +152,12 @@ def operation_counts(rows: int, cols: int) -> dict[str, tuple[int, int]]:
     a diagonal matrix stored as a full matrix (its zeros are multiplied too) and of the
     Hadamard forms: vector (length cols) and matrix (rows x cols) cases."""
     D_full = matrix("d", cols, cols)                 # a dense n x n matrix: what diag() stores
-    d, g = vector("d", cols), vector("g", cols)
+    v, g = vector("v", cols), vector("g", cols)
     W = matrix("w", rows, cols)
-    Dm_full, dm = matrix("d", rows, rows), vector("d", rows)
-    return {"vector": (multiplications(D_full * g), multiplications(d.multiply_elementwise(g))),
+    Dm_full, vm = matrix("d", rows, rows), vector("v", rows)
+    return {"vector": (multiplications(D_full * g), multiplications(v.multiply_elementwise(g))),
             "matrix": (multiplications(Dm_full * W),
-                       multiplications((dm * sp.ones(1, cols)).multiply_elementwise(W)))}
+                       multiplications((vm * sp.ones(1, cols)).multiply_elementwise(W)))}
 
 
 #: The width and seed of the figure's two Jacobians.
@@ -165,7 +166,7 @@ FIG_N = 8
 
 @lru_cache(maxsize=None)
 def _jacobians():
-    """Jacobians of h = sigmoid(z) and h = W z on FIG_N inputs, by central differences of the
+    """Jacobians of h = sigmoid(z) and h = W x on FIG_N inputs, by central differences of the
     NumPy code (one row per output), with the point z0 and W."""
     rng = np.random.default_rng(0)
     z0 = rng.standard_normal(FIG_N)
@@ -187,15 +188,25 @@ def _hidden_delta(rng):
     return num.hadamard(p["W2"].T @ delta2, act.sigmoid_grad(z1)), grads["b1"]
 
 
-def _shapes_of_the_wrong_forms(size: int = 4):
-    """Shapes of u f, f^T u and u ⊙ f for m x 1 columns u and f (m = size): None where
-    SymPy refuses the product."""
+#: The column lengths m > 1 at which the shapes of the wrong forms are checked.
+WRONG_FORM_SIZES = (4, 7)
+
+
+def _shapes_of_the_wrong_forms(size: int) -> tuple[list[int], list[int]]:
+    """[u f undefined (1 or 0), shape of f^T u, shape of u ⊙ f] for m x 1 columns u and f
+    (m = size), once from SymPy's matrix symbols and once from NumPy arrays."""
     u, f = sp.MatrixSymbol("u", size, 1), sp.MatrixSymbol("f", size, 1)
     try:
-        product = (u * f).shape
+        undefined = (u * f).shape is None
     except sp.ShapeError:
-        product = None
-    return product, (f.T * u).shape, HP(u, f).shape
+        undefined = True
+    symbolic = [int(undefined), *(f.T * u).shape, *HP(u, f).shape]
+    un, fn = np.ones((size, 1)), np.ones((size, 1))
+    try:
+        undefined = (un @ fn) is None
+    except ValueError:
+        undefined = True
+    return symbolic, [int(undefined), *(fn.T @ un).shape, *num.hadamard(un, fn).shape]
 
 
 @stored_checks
@@ -228,7 +239,7 @@ def checks(seed: int = 0) -> list[verify.Check]:
                                    np.diag(act.sigmoid_grad(z0))))
     out.append(verify.check_bound(TOPIC, f"its off-diagonal entries are exactly 0, n = {FIG_N}",
                                   np.abs(J_act - np.diag(np.diag(J_act))), 0.0))
-    out.append(verify.check_values(TOPIC, f"central-difference Jacobian of z -> W z on {FIG_N} inputs = W",
+    out.append(verify.check_values(TOPIC, f"central-difference Jacobian of x -> W x on {FIG_N} inputs = W",
                                    "central-difference", J_lin, W))
     # the backward pass of an elementwise layer, one sample and a batch
     for name, f_num, f_grad, shape in [("sigmoid", act.sigmoid, act.sigmoid_grad, (30, 40)),
@@ -240,29 +251,30 @@ def checks(seed: int = 0) -> list[verify.Check]:
     mine, network = _hidden_delta(rng)
     out.append(verify.check_values(
         TOPIC, "delta1 = (W2^T delta2) ⊙ f'(z1) equals the two-layer network's dL/db1",
-        "sympy-vs-numpy", mine, network))
-    product, inner, had_shape = _shapes_of_the_wrong_forms()
+        "float64", mine, network))
+    sympy_shapes, numpy_shapes = zip(*map(_shapes_of_the_wrong_forms, WRONG_FORM_SIZES))
     out.append(verify.check_values(
-        TOPIC, "shapes for m = 4: u f is undefined, f^T u is 1 x 1, u ⊙ f is 4 x 1",
-        "sympy-vs-numpy", [product is None, *inner, *had_shape], [True, 1, 1, 4, 1]))
+        TOPIC, f"shapes for m = {' and '.join(map(str, WRONG_FORM_SIZES))}: u f is undefined, f^T u is 1 x 1, "
+        "u ⊙ f is m x 1, in SymPy and in NumPy", "sympy-vs-numpy", sympy_shapes, numpy_shapes))
     # costs: what diag(f'(z)) stored as a dense matrix costs against the Hadamard product
     for rows, cols in [(2, 3), (3, 5)]:
         counts = operation_counts(rows, cols)
-        out.append(verify.check_values(
-            TOPIC, f"multiplications: n^2 for diag(d) g dense, n for d ⊙ g; m^2 n for diag(d) W dense, "
-            f"m n row scaling; m, n = {rows}, {cols}", "sympy-vs-numpy",
-            [*counts["vector"], *counts["matrix"]], [cols ** 2, cols, rows ** 2 * cols, rows * cols]))
+        formulas = sp.Matrix([n ** 2, n, m ** 2 * n, m * n]).subs({m: rows, n: cols})
+        out.append(verify.symbolic_identity(
+            TOPIC, f"multiplications: n^2 for diag(v) g dense, n for v ⊙ g; m^2 n for diag(v) W dense, "
+            f"m n row scaling; m, n = {rows}, {cols}",
+            sp.Matrix([*counts["vector"], *counts["matrix"]]), formulas))
     fp, g, Wr = rng.standard_normal(6), rng.standard_normal(6), rng.standard_normal((6, 5))
     dense = np.concatenate([np.diag(fp) @ g, (np.diag(fp) @ Wr).ravel()])
     hadamard_form = np.concatenate([num.hadamard(fp, g), num.hadamard(np.outer(fp, np.ones(5)), Wr).ravel()])
     out.append(verify.check_values(
-        TOPIC, "diag(d) g = d ⊙ g and diag(d) W = (d 1^T) ⊙ W in NumPy, m = 6, n = 5",
-        "sympy-vs-numpy", dense, hadamard_form))
+        TOPIC, "diag(v) g = v ⊙ g and diag(v) W = (v 1n^T) ⊙ W in NumPy, m = 6, n = 5",
+        "float64", dense, hadamard_form))
     # broadcasting: NumPy's * on a column and a row is their outer product
     col, row = np.array([[1.0], [2.0], [3.0]]), np.array([[4.0, 5.0, 6.0]])
     out.append(verify.check_values(
         TOPIC, "NumPy's broadcasting product of a 3 x 1 column and a 1 x 3 row is their outer product",
-        "sympy-vs-numpy", col * row, np.outer(col, row)))
+        "float64", col * row, np.outer(col, row)))
     # the exercises
     for length in LENGTHS:
         av, bv = vector("a", length), vector("b", length)
@@ -284,7 +296,7 @@ def _jacobian_figure() -> Figure:
     return Figure([
         Panel(image=J_act, extent=ext, title=r"$h = \sigma(z)$: $J = \mathrm{diag}(\sigma'(z))$",
               xlabel="input $j$", ylabel="output $i$", colorbar=r"$J_{ij}$", cmap="RdBu_r"),
-        Panel(image=J_lin, extent=ext, title=r"$h = W z$: $J = W$",
+        Panel(image=J_lin, extent=ext, title=r"$h = W x$: $J = W$",
               xlabel="input $j$", ylabel="output $i$", colorbar=r"$J_{ij}$", cmap="RdBu_r")],
         size=(7.5, 3.3))
 
