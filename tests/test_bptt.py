@@ -144,7 +144,7 @@ def test_bptt_deltas_is_the_recursion_of_rnn_backward(rng):
     np.testing.assert_allclose(dW_hh, np.einsum("tnm,tnk->mk", deltas, np.concatenate([h0[None], h[:-1]])),
                                rtol=1e-13)
     np.testing.assert_allclose(db_h, deltas.sum(axis=(0, 1)), rtol=1e-13)
-    # delta_t = f'(a_t) (dh_t + W_hh^T delta_{t+1}), written out for the last two steps
+    # delta_t = f'(z_t) (dh_t + W_hh^T delta_{t+1}), written out for the last two steps
     np.testing.assert_allclose(deltas[-1], dh[-1] * (1 - h[-1] ** 2), rtol=1e-15)
     np.testing.assert_allclose(deltas[-2], (dh[-2] + deltas[-1] @ p["W_hh"]) * (1 - h[-2] ** 2), rtol=1e-13)
     # fprime replaces 1 - h^2: with ones, the recursion is linear
@@ -170,13 +170,13 @@ def test_bptt_deltas_bad_input(args, message, rng):
 def test_the_display_and_the_checks_move_with_the_model(monkeypatch, rng):
     """The model's activation is defined once: the displayed equation and the check against
     the NumPy code both change when it does (the issue's tanh -> sigmoid)."""
-    assert r"h_{t} &= \tanh{\left(a_{t} \right)}" in B.exhibits()["eq_rnn"].tex
+    assert r"h_{t} &= \tanh{\left(z_{t} \right)}" in B.exhibits()["eq_rnn"].tex
     sym, npy = B.model_against_numpy(B.PROOF_SIZES[0], np.random.default_rng(0))
     assert verify.rel_error(sym["h"], npy["h"]) < 1e-13
     monkeypatch.setattr(B, "ACTIVATION", lambda a: 1 / (1 + sp.exp(-a)))
     B.derivation.cache_clear()
     try:
-        assert r"h_{t} &= \frac{1}{1 + e^{- a_{t}}}" in B.exhibits()["eq_rnn"].tex
+        assert r"h_{t} &= \frac{1}{1 + e^{- z_{t}}}" in B.exhibits()["eq_rnn"].tex
         sym, npy = B.model_against_numpy(B.PROOF_SIZES[0], np.random.default_rng(0))
         assert verify.rel_error(sym["h"], npy["h"]) > 1e-3
         S2 = B.model(2, 2, 2)
@@ -213,3 +213,9 @@ def test_names_other_modules_use_are_kept():
     assert derived.shape == wrong.shape == (B.PROOF_SIZES[0][2],) * 2
     J = B.hidden_jacobian(np.zeros((4, 3)), 2 * np.eye(3), 3, 1)
     np.testing.assert_array_equal(J, 4 * np.eye(3))
+
+
+def test_the_tables_report_the_frobenius_relative_error():
+    a, G = np.array([[1.0, 2.0], [3.0, 4.0]]), np.array([[1.0, 0.0], [0.0, 2.0]])
+    assert B.frobenius_error(a, G) == pytest.approx(np.sqrt(4 + 9 + 4) / np.sqrt(5), rel=1e-15)
+    assert B.frobenius_error(3 * G, G) == pytest.approx(2.0, rel=1e-15)   # not capped at 1

@@ -1,7 +1,9 @@
 """Gradient clipping over a dict of gradient arrays.
 
 :func:`clip_grad_norm` rescales all gradients together when their global norm exceeds
-``max_norm`` (the semantics of PyTorch's ``clip_grad_norm_``), which keeps the direction;
+``max_norm``, by PyTorch's factor max_norm / (total_norm + 1e-6), which keeps the direction
+(PyTorch's ``clip_grad_norm_`` applies that factor whenever it is below 1, i.e. already for
+total_norm > max_norm - 1e-6; this function leaves a norm at most max_norm unchanged);
 :func:`clip_grad_value` clips every entry to [-c, c], which does not.
 """
 

@@ -67,13 +67,13 @@ def bptt_deltas(dh, h, W_hh, fprime=None):
     Backwards from delta_{T+1} = 0, for t = T, ..., 1 (rows are samples, so the row vector
     delta_{t+1} W_hh is the column W_hh^T delta_{t+1}):
 
-        delta_t = f'(a_t) ⊙ (dh_t + delta_{t+1} W_hh),
+        delta_t = f'(z_t) ⊙ (dh_t + delta_{t+1} W_hh),
 
     with ``dh`` (T, N, m) the gradient every hidden state receives from its own step (the
     output layer's W_hy^T e_t), ``h`` (T, N, m) the hidden states and ``W_hh`` (m, m).
-    f'(a_t), the activation's derivative at the pre-activation a_t, is tanh'(a_t) = 1 - h_t^2
+    f'(z_t), the activation's derivative at the pre-activation z_t, is tanh'(z_t) = 1 - h_t^2
     (written through h_t) unless ``fprime`` (its values, shaped like ``h``) is given. Returns
-    deltas (T, N, m), deltas[t - 1] = dL/da_t, and dL/dh_0 = delta_1 W_hh (N, m).
+    deltas (T, N, m), deltas[t - 1] = dL/dz_t, and dL/dh_0 = delta_1 W_hh (N, m).
     """
     dh, h, W_hh = float_array(dh, "dh"), float_array(h, "h"), float_array(W_hh, "W_hh")
     ndim(h, "h", 3, "(T, N, m)")
@@ -94,7 +94,7 @@ def bptt_deltas(dh, h, W_hh, fprime=None):
 
 def _recursion(dh, fprime, W_hh):
     """bptt_deltas without the validation (for the backward passes below)."""
-    deltas = np.empty_like(dh)                   # dL/da_t for every step
+    deltas = np.empty_like(dh)                   # dL/dz_t for every step
     carry = np.zeros_like(dh[0])                 # dL/dh_t arriving from step t+1
     for t in range(dh.shape[0] - 1, -1, -1):
         delta = deltas[t] = (dh[t] + carry) * fprime[t]
@@ -114,7 +114,7 @@ def _sums(deltas, x, h_prev, W_hx):
 def rnn_backward(dh, cache: RNNCache, truncate: int | None = None):
     """(dx, dh0, dW_hx, dW_hh, db_h) given dL/dh_t for every t, shape (T, N, m).
 
-    The deltas dL/da_t come from ``bptt_deltas`` (tanh'(a_t) = 1 - h_t^2, the derivative
+    The deltas dL/dz_t come from ``bptt_deltas`` (tanh'(z_t) = 1 - h_t^2, the derivative
     at the pre-activation written through h_t); the weight gradients sum over t = 1..T, and
     dW_hh's sum includes the h_0 term delta_1 h_0^T.
     With ``truncate = k`` (truncated BPTT), the gradient arriving at step s is carried back

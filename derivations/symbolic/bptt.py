@@ -1,7 +1,7 @@
 """Backpropagation through time for a vanilla RNN, proved on the fully unrolled loss.
 
 The model and the formulas the page displays are matrix-symbol expressions, defined once
-(:func:`model`): a_t = W_hx x_t + W_hh h_{t-1} + b_h, h_t = tanh(a_t) (:data:`ACTIVATION`),
+(:func:`model`): z_t = W_hx x_t + W_hh h_{t-1} + b_h, h_t = tanh(z_t) (:data:`ACTIVATION`),
 y_hat_t = W_hy h_t + b_y, L = sum_t 1/2 ||y_hat_t - y_t||^2 (y_t the target), and with
 e_t = y_hat_t - y_t the recursion
 
@@ -32,7 +32,7 @@ from ..provenance import stored_checks
 from .common import matrix, tex, vector
 
 TOPIC = "bptt"
-#: The activation of the model, h_t = f(a_t) entrywise.
+#: The activation of the model, h_t = f(z_t) entrywise.
 ACTIVATION = sp.tanh
 #: The sizes (T, n, m, p) of the two unrolled proofs, steps and input, hidden, output widths.
 PROOF_SIZES = ((3, 3, 2, 2), (2, 2, 3, 1))
@@ -49,7 +49,7 @@ n, m, p = sp.symbols("n m p", positive=True, integer=True)
 
 
 def fprime_through_output(h):
-    """f'(a) written through the output h = f(a), entrywise; for tanh, 1 - h^{⊙2}."""
+    """f'(z) written through the output h = f(z), entrywise; for tanh, 1 - h^{⊙2}."""
     return sp.OneMatrix(*h.shape) - sp.HadamardPower(h, 2)
 
 
@@ -59,10 +59,10 @@ def model(n=n, m=m, p=p):
     M = lambda name, rows, cols=1: sp.MatrixSymbol(name, rows, cols)  # noqa: E731
     s = SimpleNamespace(
         W_hx=M("W_{hx}", m, n), W_hh=M("W_{hh}", m, m), b_h=M("b_h", m), W_hy=M("W_{hy}", p, m),
-        b_y=M("b_y", p), x=M("x_t", n), h_prev=M("h_{t-1}", m), a=M("a_t", m), h=M("h_t", m),
+        b_y=M("b_y", p), x=M("x_t", n), h_prev=M("h_{t-1}", m), a=M("z_t", m), h=M("h_t", m),
         y_hat=M(r"\hat y_t", p), y=M("y_t", p), e=M("e_t", p), delta=M(r"\delta_t", m),
         delta_next=M(r"\delta_{t+1}", m), delta_1=M(r"\delta_1", m), h_0=M("h_0", m))
-    s.pre = sp.MatAdd(s.W_hx * s.x, s.W_hh * s.h_prev, s.b_h, evaluate=False)    # a_t
+    s.pre = sp.MatAdd(s.W_hx * s.x, s.W_hh * s.h_prev, s.b_h, evaluate=False)    # z_t
     s.state = s.a.applyfunc(ACTIVATION)                                         # h_t
     s.output = sp.MatAdd(s.W_hy * s.h, s.b_y, evaluate=False)                  # y_hat_t
     s.error = sp.MatAdd(s.y_hat, -s.y, evaluate=False)        # e_t, and the residual of the loss
@@ -255,9 +255,14 @@ MISTAKES = {
 }
 
 
+def frobenius_error(v: np.ndarray, G: np.ndarray) -> float:
+    """||v - G||_F / ||G||_F: the error of v relative to the reference G (the tables' metric)."""
+    return float(np.linalg.norm(v - G) / np.linalg.norm(G))
+
+
 @lru_cache(maxsize=1)
 def mistakes():
-    """dL/dW_hh with each mistake, against the verified gradient: ({mistake: rel. error},
+    """dL/dW_hh with each mistake, against the verified gradient G: ({mistake: ||v - G||_F / ||G||_F},
     whether the same slip with W_hx, m x n, is a shape error)."""
     T_, N, n_, m_, p_, seed = MISTAKES_RNN
     rng = np.random.default_rng(seed)
@@ -281,7 +286,7 @@ def mistakes():
         shape_error = False
     except ValueError:
         shape_error = True
-    return {k: verify.rel_error(v, grads["W_hh"]) for k, v in variants.items()}, shape_error
+    return {k: frobenius_error(v, grads["W_hh"]) for k, v in variants.items()}, shape_error
 
 
 # ------------------------------------------------------------- Jacobian products over time
@@ -336,7 +341,8 @@ def counterexample():
 @lru_cache(maxsize=1)
 def gamma():
     """max f', by SymPy: the largest value of f' at the zeros of f'' (the check of the page
-    compares it with the largest value on a grid, which rules out a larger one elsewhere)."""
+    compares it with the largest value on a grid of [-4, 4]: a cross-check of SymPy's answer,
+    not a proof that no larger value exists outside the grid)."""
     z = sp.Symbol("z", real=True)
     fp = sp.diff(ACTIVATION(z), z)
     return sp.Max(*[fp.subs(z, c) for c in sp.solveset(sp.diff(fp, z), z, sp.S.Reals)])
@@ -354,22 +360,22 @@ TRUNC_WINDOWS = (1, 5, 10, 20, 40)
 
 @lru_cache(maxsize=1)
 def truncation():
-    """(rho(W_hh), ||W_hh||_2, {k: relative error of the truncated dL/dW_hh against full BPTT})."""
+    """(rho(W_hh), ||W_hh||_2, {k: ||v - G||_F / ||G||_F of the truncated dL/dW_hh v against full BPTT's G})."""
     T_, N, n_, m_, p_, seed = TRUNC_RNN
     rng = np.random.default_rng(seed)
     params = init_rnn(n_, m_, p_, rng, radius=0.9)
     x, h0 = rng.standard_normal((T_, N, n_)), rng.standard_normal((N, m_))
     targets = rng.standard_normal((T_, N, p_))
     _, full = num.rnn_loss_and_grads(params, x, targets, h0)
-    errors = {k: verify.rel_error(num.rnn_loss_and_grads(params, x, targets, h0, truncate=k)[1]["W_hh"],
-                                  full["W_hh"]) for k in TRUNC_WINDOWS}
+    errors = {k: frobenius_error(num.rnn_loss_and_grads(params, x, targets, h0, truncate=k)[1]["W_hh"],
+                                 full["W_hh"]) for k in TRUNC_WINDOWS}
     W = params["W_hh"]
     return float(np.max(np.abs(np.linalg.eigvals(W)))), float(np.linalg.norm(W, 2)), errors
 
 
 def truncated_by_brute_force(h0, h, W_hh, dh, k: int) -> np.ndarray:
     """dL/dW_hh of truncated BPTT as a sum of explicit Jacobian products: each dh_s reaches
-    a_t through dh_s/dh_t, kept for lags s - t = 0..k-1 (products of 0 to k-1 factors)."""
+    z_t through dh_s/dh_t, kept for lags s - t = 0..k-1 (products of 0 to k-1 factors)."""
     T_, N, _ = h.shape
     out = np.zeros_like(W_hh)
     for b in range(N):
@@ -404,8 +410,8 @@ def _proof_checks() -> list[verify.Check]:
     """The derivative through h_t, the unrolled proofs at two sizes, the shapes, the Jacobian."""
     ident = lambda name, a, b: verify.symbolic_identity(TOPIC, name, a, b)  # noqa: E731
     S2 = model(2, 2, 2)
-    A = vector("a", 2)
-    out = [ident("f'(a_t) = 1 - h_t^2 with h_t = tanh(a_t): the derivative at the pre-activation",
+    A = vector("z", 2)
+    out = [ident("f'(z_t) = 1 - h_t^2 with h_t = tanh(z_t): the derivative at the pre-activation",
                  evaluate(fprime_through_output(S2.h), {S2.h: evaluate(S2.state, {S2.a: A})}),
                  A.applyfunc(lambda u: sp.diff(ACTIVATION(u), u)))]
     grid = np.linspace(-4, 4, 801)
@@ -510,7 +516,7 @@ def _experiment_checks(rng) -> list[verify.Check]:
     fp = sp.diff(ACTIVATION(z), z)
     Dc = counterexample()[1]
     out.append(verify.symbolic_identity(
-        TOPIC, "D = diag(1, 1/10) are tanh' values, at a = 0 and a = atanh(sqrt(9/10))",
+        TOPIC, "D = diag(1, 1/10) are tanh' values, at z = 0 and z = atanh(sqrt(9/10))",
         sp.Matrix([fp.subs(z, 0), fp.subs(z, sp.atanh(sp.sqrt(sp.Rational(9, 10))))]), sp.Matrix([Dc[0, 0], Dc[1, 1]])))
     out.append(verify.check_bound(TOPIC, "a smaller factor can give a larger product: spectral norm of "
                                   "D W D W above that of W W", float(WW.norm(2)), float(DWDW.norm(2)), strict=True))
@@ -587,7 +593,7 @@ def exhibits() -> dict:
     eq_jac = _rows(rf"{dh('h_t', 'h_{t-1}')} &= {tex(S.jacobian_step)}",
                    rf"{dh('h_t', 'h_j')} &= \prod_{{i=j+1}}^{{t}} {dh('h_i', 'h_{i-1}')}",
                    rf"\Bigl\lVert {dh('h_t', 'h_j')} \Bigr\rVert_2 &\le {tex(JACOBIAN_BOUND, order='none')}",
-                   rf"{tex(GAMMA)} &= \max_a f'(a) = {tex(gamma())}")
+                   rf"{tex(GAMMA)} &= \max_z f'(z) = {tex(gamma())}")
     Wc, Dc, WW, DWDW = counterexample()
     eq_counter = _rows(rf"W &= {tex(Wc)}", rf"D &= {tex(Dc)}",
                        rf"\lVert D W D W \rVert_2 &= {tex(DWDW.norm(2))} \approx {float(DWDW.norm(2)):.2f}")
@@ -608,8 +614,8 @@ def exhibits() -> dict:
         "proof_sizes": " and ".join(sizes_text(s) for s in PROOF_SIZES),
         "T_num": str(T_NUMERIC),
         "gamma": tex(gamma()),
-        "mistakes_table": Table(["mistake", r"relative error of $\partial L / \partial W_{hh}$"],
-                                [(MISTAKES[k], f"{v:.2e}") for k, v in errors.items()], align="lr"),
+        "mistakes_table": Table(["mistake", r"$\lVert v - G \rVert_F / \lVert G \rVert_F$"],
+                                [(MISTAKES[k], f"{v:.3g}") for k, v in errors.items()], align="lr"),
         "mT": str(MISTAKES_RNN[0]), "m_m": str(MISTAKES_RNN[3]),
         "fig_lag": _lag_figure(),
         "lag_m": str(LAG_RNN[0]), "lag_T": str(LAG_RNN[1]),
@@ -624,6 +630,6 @@ def exhibits() -> dict:
         "powers_table": powers,
         "tT": str(TRUNC_RNN[0]), "t_m": str(TRUNC_RNN[3]),
         "trunc_rho": f"{rho:.2f}", "trunc_norm": f"{norm2:.2f}",
-        "trunc_table": Table(["window $k$", r"relative error of $\partial L / \partial W_{hh}$ against full BPTT"],
+        "trunc_table": Table(["window $k$", r"$\lVert v - G \rVert_F / \lVert G \rVert_F$, $G$ full BPTT"],
                              [(str(k), f"{v:.1e}") for k, v in trunc.items()], align="rr"),
     }

@@ -41,8 +41,8 @@ VJP_SHAPES = ((4, 3), (32, 20))
 EPS_DEFAULT = 1e-5
 
 # ------------------------------------------------------------------ the display symbols
-N = sp.Symbol("N", positive=True, integer=True)        # batch size (batch norm)
-n = sp.Symbol("n", positive=True, integer=True)        # number of features (z-score, layer norm)
+N = sp.Symbol("N", positive=True, integer=True)        # number of values (z-score), batch size (batch norm)
+n = sp.Symbol("n", positive=True, integer=True)        # number of features (layer norm)
 i, j, k = sp.symbols("i j k", positive=True, integer=True)
 x = sp.IndexedBase("x", real=True)
 x_hat = sp.IndexedBase(r"\hat{x}", real=True)
@@ -264,7 +264,7 @@ def _square_sum(size):
     return _power_sum(x[_IOTA] ** 2, _IOTA, size)
 
 
-def _z(expr, size=n, transform=None):
+def _z(expr, size=N, transform=None):
     """Normal form of a z-score expression (no eps) over ``size`` entries, after ``transform``
     of the entries x_i if given: sqrt(s^2) is a symbol r and the definition of s^2 is solved
     for sum_i x_i^2."""
@@ -382,19 +382,31 @@ def _kappa(X):
     return ev[-1] / ev[0]
 
 
+def standardized_hessian(r):
+    """(2/N) A^T A, A = [Z 1], for two standardized features with sample correlation r: the
+    matrix whose characteristic polynomial the page's check factors (SymPy r, or a float)."""
+    return 2 * sp.Matrix([[1, r, 0], [r, 1, 0], [0, 0, 1]])
+
+
 @lru_cache(maxsize=None)
-def conditioning(seed: int = 5):
-    """Per data set: kappa of the Hessian before and after standardizing each feature, and the
-    sample correlation r of the two features."""
+def standardized(seed: int = 5):
+    """Per data set: (X, Z), the raw data and each feature standardized by ``zscore``."""
     rng = np.random.default_rng(seed)
     out = {}
     for name, (scales, means, corr) in DATASETS.items():
         u = rng.standard_normal((COND_N, 2))
         u[:, 1] = corr * u[:, 0] + np.sqrt(1 - corr ** 2) * u[:, 1]
         X = u * np.array(scales) + np.array(means)
-        Z = np.column_stack([num.zscore(X[:, c]) for c in range(2)])
-        out[name] = (_kappa(X), _kappa(Z), float(np.corrcoef(X.T)[0, 1]))
+        out[name] = (X, np.column_stack([num.zscore(X[:, c]) for c in range(2)]))
     return out
+
+
+@lru_cache(maxsize=None)
+def conditioning(seed: int = 5):
+    """Per data set: kappa of the Hessian before and after standardizing each feature, and the
+    sample correlation r of the two features."""
+    return {name: (_kappa(X), _kappa(Z), float(np.corrcoef(X.T)[0, 1]))
+            for name, (X, Z) in standardized(seed).items()}
 
 
 def _at_size(expr, size_symbol, size, values: dict, env=None) -> float:
@@ -435,17 +447,17 @@ def checks(seed: int = 0) -> list[verify.Check]:
     same = lambda name, a, b: verify.symbolic_identity(TOPIC, name, *canonical(a, b))  # noqa: E731  general size
     out = []
 
-    # the z-score, general n
+    # the z-score, general N
     Z = lambda q: normalized(q, with_eps=False)  # noqa: E731
-    out.append(same("z-scores have mean 0, general n", _z(sp.Sum(Z(i), (i, 1, n)) / n), 0))
-    out.append(same("z-scores have variance 1, general n", _z(sp.Sum(Z(i) ** 2, (i, 1, n)) / n), 1))
-    out.append(same("gaps between z-scores are the gaps of x divided by s, general n",
+    out.append(same("z-scores have mean 0, general N", _z(sp.Sum(Z(i), (i, 1, N)) / N), 0))
+    out.append(same("z-scores have variance 1, general N", _z(sp.Sum(Z(i) ** 2, (i, 1, N)) / N), 1))
+    out.append(same("gaps between z-scores are the gaps of x divided by s, general N",
                     _z(Z(i) - Z(j)), _z((x[i] - x[j]) / s)))
     affine = lambda t: a_pos * t + b_any  # noqa: E731
-    out.append(same("the z-scores of a x + b are those of x for a > 0, general n",
+    out.append(same("the z-scores of a x + b are those of x for a > 0, general N",
                     _z(Z(k), transform=affine), _z(Z(k))))
-    skew = sp.Sum(Z(i) ** 3, (i, 1, n)) / n            # the skewness: the mean of z^3
-    out.append(same("an affine map a x + b with a > 0 keeps the skewness, general n",
+    skew = sp.Sum(Z(i) ** 3, (i, 1, N)) / N            # the skewness: the mean of z^3
+    out.append(same("an affine map a x + b with a > 0 keeps the skewness, general N",
                     _z(skew, transform=affine), _z(skew)))
     ex = worked_example()
     out.append(verify.check_values(TOPIC, "zscore on (100, 50, 10, 5, 1) equals SymPy's exact values",
@@ -605,7 +617,15 @@ def checks(seed: int = 0) -> list[verify.Check]:
         out.append(ident(f"Hessian of the MSE of a linear model w x + b = (2/N) A^T A, A = [X 1], N = {size}",
                          *_hessian_linear(size)))
     lam = sp.Symbol("lambda")
-    H_std = 2 * sp.Matrix([[1, rho, 0], [rho, 1, 0], [0, 0, 1]])   # (2/N) A^T A, standardized X
+    H_std = standardized_hessian(rho)
+    data = standardized()
+    out.append(verify.check_values(
+        TOPIC, "standardized data: (2/N) A^T A = 2 on the diagonal, 2r between the features, 0 against 1, "
+        "3 data sets", "float64",
+        np.concatenate([(2 * A.T @ A / len(A)).ravel() for A in (np.column_stack([Z, np.ones(len(Z))])
+                                                                    for _, Z in data.values())]),
+        np.concatenate([np.array(standardized_hessian(float(np.corrcoef(X.T)[0, 1])), dtype=float).ravel()
+                        for X, _ in data.values()])))
     out.append(ident("standardized features with correlation r: the Hessian's eigenvalues are 2(1 - r), 2, 2(1 + r)",
                      H_std.charpoly(lam).as_expr(),
                      sp.expand((lam - 2 * (1 - rho)) * (lam - 2) * (lam - 2 * (1 + rho)))))
@@ -644,7 +664,7 @@ def exhibits() -> dict:
     ex = worked_example()
     z_num = num.zscore(np.array(EXAMPLE, dtype=float))
     sample_var = sum((v - ex["mean"]) ** 2 for v in ex["x"]) / (len(EXAMPLE) - 1)
-    table = Table(["$x_i$", "$z_i$ (exact)", "$z_i$"],
+    table = Table(["$x_i$", r"$\hat x_i$ (exact)", r"$\hat x_i$"],
                   [(str(v), f"${sp.latex(ze)}$", f"{zn:.4f}") for v, ze, zn in zip(EXAMPLE, ex["z"], z_num)],
                   align="rcr")
     ones = all_ones_test()
@@ -660,8 +680,8 @@ def exhibits() -> dict:
         return (rf"{dL('x_{i}')} &= {T(coeff)} \Biggl({T(terms[0])} \\ "
                 + r" \\ ".join(rf"&\qquad {T(t)}" for t in terms[1:]) + r"\Biggr)")
     return {
-        "eq_zscore": Equation(lines(rf"\mu &= {mean_(n)},", rf"s^{{2}} &= {var_(n)},",
-                                    rf"z_{{i}} &= {T(normalized(i, with_eps=False))}")),
+        "eq_zscore": Equation(lines(rf"\mu &= {mean_(N)},", rf"s^{{2}} &= {var_(N)},",
+                                    rf"{T(x_hat[i])} &= {T(normalized(i, with_eps=False))}")),
         "ex_x": ", ".join(str(v) for v in EXAMPLE),
         "ex_mean": Markdown(f"$\\mu = {sp.latex(ex['mean'])} = {float(ex['mean']):.1f}$"),
         "ex_var": Markdown(f"$s^2 = {sp.latex(ex['var'])} = {float(ex['var']):.2f}$"),
