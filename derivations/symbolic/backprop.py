@@ -40,7 +40,7 @@ from .common import explicit, matrix, tex, vector
 TOPIC = "backprop"
 #: The sizes (n, m, p) at which the single-sample gradients are proved, and (N, n, m, p) for a batch.
 PROOF_SIZES = ((3, 2, 2), (2, 1, 3))
-BATCH_PROOF_SIZES = ((2, 1, 2, 1), (3, 2, 1, 2))
+BATCH_PROOF_SIZES = ((3, 2, 1, 2), (2, 3, 2, 2))
 DISPLAY_DIMS = sp.symbols("n m p", positive=True, integer=True)
 BATCH_DISPLAY_DIMS = sp.symbols("N n m p", positive=True, integer=True)
 HP = sp.HadamardProduct
@@ -271,23 +271,26 @@ def model_against_numpy(activation: str, sizes, rng) -> verify.Check:
 # ----------------------------------------------------------------------------- chain rule
 
 _u = sp.Symbol("u", real=True)
-_g, _h, _l = sp.Function("g"), sp.Function("h"), sp.Function("l")
-#: The sizes (m, n) of W at which the vector chain rule is proved.
+# psi and phi, not g and h: on this page h is the hidden activation and y the target
+_g, _h, _l = sp.Function("psi"), sp.Function("phi"), sp.Function("l")
+#: The sizes (m, n) of W at which the vector chain rule is proved, and the sizes (k, n, m) of
+#: psi: R^k -> R^n, phi: R^n -> R^m at which the Jacobian chain rule is.
 CHAIN_SIZES = ((2, 3), (3, 2))
+JACOBIAN_SIZES = ((2, 3, 2), (3, 2, 3))
 
 
 def scalar_chain_rule():
-    """(d/du h(g(u)) unevaluated, h'(g(u)) g'(u) as an unevaluated product) for undefined h, g."""
+    """(d/du phi(psi(u)) unevaluated, phi'(psi(u)) psi'(u) as an unevaluated product) for undefined phi, psi."""
     outer = sp.diff(_h(_t), _t).subs(_t, _g(_u))
     return sp.Derivative(_h(_g(_u)), _u), sp.Mul(outer, sp.diff(_g(_u), _u), evaluate=False)
 
 
 def jacobian_chain_rule(k: int = 2, n: int = 3, m: int = 2):
-    """(J of h o g at u, J_h(g(u)) J_g(u)) for undefined g: R^k -> R^n and h: R^n -> R^m."""
+    """(J of phi o psi at u, J_phi(psi(u)) J_psi(u)) for undefined psi: R^k -> R^n and phi: R^n -> R^m."""
     u = sp.Matrix(sp.symbols(f"u1:{k + 1}", real=True))
-    ys = sp.symbols(f"y1:{n + 1}", real=True)
-    gs = sp.Matrix([sp.Function(f"g{i + 1}")(*u) for i in range(n)])
-    hs = [sp.Function(f"h{i + 1}") for i in range(m)]
+    ys = sp.symbols(f"v1:{n + 1}", real=True)
+    gs = sp.Matrix([sp.Function(f"psi{i + 1}")(*u) for i in range(n)])
+    hs = [sp.Function(f"phi{i + 1}") for i in range(m)]
     J_h = sp.Matrix([[sp.diff(hi(*ys), yj) for yj in ys] for hi in hs]).subs(dict(zip(ys, gs)))
     composed = sp.Matrix([hi(*gs) for hi in hs])
     return composed.jacobian(u), J_h * gs.jacobian(u)
@@ -295,11 +298,11 @@ def jacobian_chain_rule(k: int = 2, n: int = 3, m: int = 2):
 
 def vector_chain_symbols(m, n):
     """W (m, n), x (n, 1) and the upstream gradient (m, 1) as matrix symbols."""
-    return sp.MatrixSymbol("W", m, n), sp.MatrixSymbol("x", n, 1), sp.MatrixSymbol("grad_y", m, 1)
+    return sp.MatrixSymbol("W", m, n), sp.MatrixSymbol("x", n, 1), sp.MatrixSymbol("grad_v", m, 1)
 
 
 def vector_chain_formula(m, n):
-    """grad_x L = W^T grad_y L for y = W x: the formula the page shows."""
+    """grad_x L = W^T grad_v L for v = W x: the formula the page shows."""
     W, _, gy = vector_chain_symbols(m, n)
     return W.T * gy
 
@@ -309,20 +312,22 @@ def vector_chain_rule(m: int, n: int):
     W, x, gy = vector_chain_symbols(m, n)
     Wv, xv = matrix("w", m, n), vector("x", n)
     yv = Wv * xv
-    ys = sp.symbols(f"y1:{m + 1}", real=True)
+    ys = sp.symbols(f"v1:{m + 1}", real=True)
     grad_y = sp.Matrix([sp.diff(_l(*ys), yi) for yi in ys]).subs(dict(zip(ys, yv)))
     grad_x = sp.Matrix([sp.diff(_l(*yv), xi) for xi in xv])
     return grad_x, explicit(vector_chain_formula(m, n), {W: Wv, gy: grad_y})
 
 
 def chain_rule_checks() -> list[verify.Check]:
-    out = [verify.symbolic_identity(TOPIC, "scalar chain rule: (h o g)' = h'(g) g', h and g undefined",
-                                    scalar_chain_rule()[0].doit(), scalar_chain_rule()[1]),
-           verify.symbolic_identity(TOPIC, "Jacobian chain rule: J(h o g) = J_h(g) J_g, g: R^2 to R^3, "
-                                    "h: R^3 to R^2 undefined", *jacobian_chain_rule())]
+    out = [verify.symbolic_identity(TOPIC, "scalar chain rule: (phi o psi)' = phi'(psi) psi', phi and psi undefined",
+                                    scalar_chain_rule()[0].doit(), scalar_chain_rule()[1])]
+    for k, n, m in JACOBIAN_SIZES:
+        out.append(verify.symbolic_identity(
+            TOPIC, f"Jacobian chain rule: J(phi o psi) = J_phi(psi) J_psi, psi: R^{k} to R^{n}, "
+                   f"phi: R^{n} to R^{m} undefined", *jacobian_chain_rule(k, n, m)))
     for m, n in CHAIN_SIZES:
         out.append(verify.symbolic_identity(
-            TOPIC, f"vector chain rule: grad_x l(W x) = W^T grad_y l, W {m}x{n}, l undefined",
+            TOPIC, f"vector chain rule: grad_x l(W x) = W^T grad_v l, W {m}x{n}, l undefined",
             *vector_chain_rule(m, n)))
     return out
 
@@ -557,6 +562,20 @@ def cost_checks() -> list[verify.Check]:
     out.append(verify.check_values(
         TOPIC, f"d layers of width {EQUAL_WIDTH}, counted: backward / forward = 2 - 1/d, d = 1 to {MAX_LAYERS}",
         "closed-form", r["without dx"], 2 - 1 / r["d"]))
+    out.append(verify.check_values(
+        TOPIC, f"d layers of width {EQUAL_WIDTH}, counted, with dL/dx: backward / forward = 2, d = 1 to {MAX_LAYERS}",
+        "closed-form", r["with dx"], np.full(r["with dx"].shape, 2.0)))
+    for d in (1, 2, 3, 4):
+        ws = sp.symbols(f"n0:{d + 1}", positive=True, integer=True)
+        c = pass_costs(*ws)
+        out.append(verify.symbolic_identity(
+            TOPIC, f"pass_costs: B = 2F - n0 n1 and B with dL/dx = 2F, widths n0 to n{d} general, d = {d}",
+            sp.Matrix([c["backward"], c["backward_with_dx"]]),
+            sp.Matrix([2 * c["forward"] - ws[0] * ws[1], 2 * c["forward"]])))
+    P_sym = pass_costs(n, m, p)["params"]
+    out.append(verify.symbolic_identity(
+        TOPIC, "central differences / backprop = 2P (n + p)/(2n + 3p) for the two-layer network, general n, m, p",
+        fd_over_backprop((n, m, p)), 2 * P_sym * (n + p) / (2 * n + 3 * p)))
     one, many = counted_passes(COUNTED_TWO_LAYER[1]), counted_passes(COUNTED_TWO_LAYER[1], N=BATCH_COUNT)
     out.append(_exact(f"a batch of N = {BATCH_COUNT} costs N times one sample, counted, "
                       f"(n, m, p) = {COUNTED_TWO_LAYER[1]}",
@@ -713,7 +732,10 @@ def _primed(expr):
 
 
 def _tex_primed(expr) -> str:
-    return re.sub(r"\\operatorname\{([A-Za-z])'\}", r"\1'", tex(_primed(expr)))
+    def prime(match):   # f' stays f'; a Greek name such as phi' becomes \phi'
+        name = match.group(1)
+        return (name if len(name) == 1 else "\\" + name) + "'"
+    return re.sub(r"\\operatorname\{([A-Za-z]+)'\}", prime, tex(_primed(expr)))
 
 
 def definition_latex(what, definition, names) -> str:
@@ -791,12 +813,12 @@ def exhibits() -> dict:
     SB, bgrads = batched(*BATCH_DISPLAY_DIMS)
     lhs, rhs = scalar_chain_rule()
     W, x, gy = vector_chain_symbols(m, n)
-    chain_names = {gy: r"\nabla_y L"}
+    chain_names = {gy: r"\nabla_v L"}
     two, deep = pass_costs(784, 256, 10), pass_costs(*DEEP_EXAMPLE)
     r = equal_width_ratios()
     out = {
         "eq_chain_scalar": Equation(rf"{tex(lhs)} = " + r" \, ".join(_tex_primed(a) for a in rhs.args)),
-        "eq_chain_vector": Equation(rf"y = {tex(W * x)}, \qquad \nabla_x L = "
+        "eq_chain_vector": Equation(rf"v = {tex(W * x)}, \qquad \nabla_x L = "
                                     rf"{tex(vector_chain_formula(m, n), chain_names)}"),
         "chain_sizes": " and ".join(f"{a} × {b}" for a, b in CHAIN_SIZES),
         "eq_model": Equation(model_latex(S)),

@@ -1,10 +1,10 @@
 """Gradient descent: the update, its contraction on quadratics, SGD, and training a network.
 
 The update theta <- theta - eta * grad is written once, :func:`gd_update`: the page prints it,
-the proofs apply it to L(w) = a/2 (w - w*)^2 and to L(w) = 1/2 (w - w*)^T A (w - w*) (at n = 2
+the proofs apply it to L(w) = lambda/2 (w - w*)^2 and to L(w) = 1/2 (w - w*)^T A (w - w*) (at n = 2
 and 3, as matrix-symbol expressions expanded with ``common.explicit``), and a check compares it
-with the NumPy ``gd_step``. On the quadratic one step multiplies the error by 1 - eta a, so the
-iteration converges exactly when 0 < eta < 2/a (SymPy's solveset, regime by regime); in n
+with the NumPy ``gd_step``. On the quadratic one step multiplies the error by 1 - eta lambda, so the
+iteration converges exactly when 0 < eta < 2/lambda (SymPy's solveset, regime by regime); in n
 dimensions the iteration matrix is I - eta A and the limit is eta < 2 / lambda_max(A).
 
 The runs the page shows (the quadratics, full-batch GD against SGD on a least-squares problem,
@@ -47,14 +47,15 @@ def gd_update(param, gradient):
 
 # ----------------------------------------------------------------------------- one dimension
 
-w, w_k, w_star = sp.symbols("w w_k w^*", real=True)
-a = sp.Symbol("a", positive=True)
+w, w_k, w_star = sp.symbols("w w_s w^*", real=True)   # w_k: the iterate at step s
+#: The curvature of the one-dimensional quadratic, lambda (as the eigenvalues lambda_i later).
+a = sp.Symbol("lambda", positive=True)
 quadratic = sp.Mul(a / 2, (w - w_star) ** 2, evaluate=False)
 derivative = sp.factor(sp.diff(quadratic, w))                     # a (w - w*)
 step = gd_update(w_k, derivative.subs(w, w_k))                    # w_{k+1}
 contraction = 1 - eta * a
 error_map = sp.Mul(contraction, w_k - w_star, evaluate=False)    # (1 - eta a)(w_k - w*)
-W_NAMES = {w_k: "w_k", w_star: "w^*", eta: r"\eta"}
+W_NAMES = {w_k: "w_s", w_star: "w^*", eta: r"\eta"}
 
 #: The step size in units of the curvature, x = eta a, for which the factor is 1 - x.
 x = sp.Symbol("x", real=True)
@@ -65,7 +66,7 @@ REGIMES = (
     (sp.And(0 < factor_x, factor_x < 1), "approach $w^*$ from one side"),
     (sp.Eq(factor_x, 0), "reach $w^*$ in one step"),
     (sp.And(-1 < factor_x, factor_x < 0), "oscillate around $w^*$ and converge"),
-    (sp.Eq(factor_x, -1), "oscillate forever, $\\lvert w_k - w^* \\rvert$ constant"),
+    (sp.Eq(factor_x, -1), "oscillate forever, $\\lvert w_s - w^* \\rvert$ constant"),
     (factor_x < -1, "oscillate and diverge"),
 )
 #: The sets of x = eta a that the regimes' names claim (compared with the solved ones).
@@ -122,7 +123,7 @@ def quadratic_n(n):
     """The loss 1/2 (w - w*)^T A (w - w*), the claimed gradient A (w - w*), GD's step from
     w_k, and the claimed error map (I - eta A)(w_k - w*), as matrix-symbol expressions."""
     A, wv, ws, wk = (sp.MatrixSymbol("A", n, n), sp.MatrixSymbol("w", n, 1),
-                     sp.MatrixSymbol("w^*", n, 1), sp.MatrixSymbol("w_k", n, 1))
+                     sp.MatrixSymbol("w^*", n, 1), sp.MatrixSymbol("w_s", n, 1))
     loss = sp.MatMul(sp.Rational(1, 2), sp.Transpose(wv - ws), A, wv - ws)
     gradient = A * (wv - ws)
     step_n = gd_update(wk, gradient.xreplace({wv: wk}))
@@ -141,7 +142,7 @@ def prove_n(n: int) -> list[verify.Check]:
     return [
         verify.symbolic_identity(TOPIC, f"n = {n}: the gradient of 1/2 (w - w_star)^T A (w - w_star) is A (w - w_star), "
                                  "A symmetric", derived, explicit(Q["gradient"], values)),
-        verify.symbolic_identity(TOPIC, f"n = {n}: one GD step maps the error e to (I - eta A) e",
+        verify.symbolic_identity(TOPIC, f"n = {n}: one GD step maps the error r to (I - eta A) r",
                                  explicit(Q["step"] - Q["w*"], values), explicit(Q["error_map"], values)),
     ]
 
@@ -185,7 +186,7 @@ SGD = {"N": 500, "n": 10, "noise": 0.1, "epochs": 30, "batch": 10, "gd_lr": 0.5,
 
 
 def decaying(epoch: int) -> float:
-    """The decaying schedule of the page: eta_e = eta / (1 + e)."""
+    """The decaying schedule of the page: eta_j = eta / (1 + j) in epoch j."""
     return SGD["sgd_lr"] / (1 + epoch)
 
 
@@ -261,13 +262,19 @@ def network_problem(seed: int = 0) -> dict:
             "net": partial(bp.two_layer_loss_and_grads, activation=NET["activation"])}
 
 
-def descend(loss_and_grads, params, X, Y, lr, steps):
+def descend(loss_and_grads, params, X, Y, lr, steps, snapshots: dict | None = None):
     """Full-batch gradient descent with :func:`~derivations.numeric.gradient_descent.gd_step`, recording the
-    loss before each step, until the numeric code refuses a value (a divergence overflows):
-    returns (params, losses, the step that was refused or None, its message)."""
+    loss before each step, until the numeric code refuses a value: returns (params, losses, the
+    step that was refused or None, its message). The loss itself is not tested: an infinite loss
+    with finite gradients is stepped on (overflow warnings are silenced). If ``snapshots`` is a
+    dict, its keys are steps and the parameters before each of them are stored as its values."""
     losses = []
     with np.errstate(over="ignore", invalid="ignore"):
-        for k in range(steps):
+        for k in range(steps + 1):
+            if snapshots is not None and k in snapshots:
+                snapshots[k] = params
+            if k == steps:
+                break
             try:
                 loss, grads = loss_and_grads(params, X, Y)
                 params = num.gd_step(params, grads, lr)
@@ -282,21 +289,59 @@ def lambda_max(H: np.ndarray) -> float:
     return float(np.linalg.eigvalsh((H + H.T) / 2)[-1])
 
 
+#: The steps of the run at 1.2 times the limit at which lambda_max is computed; the loss of that
+#: run falls at every step from FALLS_FROM on, and that of the run at 1.6 times the limit rises
+#: at every step from RISES_FROM until it overflows.
+SHARPNESS_STEPS = (0, 6, 50, 100, 200, 300, 400, 500)
+FALLS_FROM, RISES_FROM = 4, 13
+
+
 @lru_cache(maxsize=None)
 def network_runs() -> dict:
     """The Hessian at the start, and a run at each multiple of 2 / lambda_max: its step size,
-    parameters, losses, the step refused (or None) and the message; lambda_max at the end of
-    the run at 1.2 times the limit."""
+    parameters, losses, the step refused (or None) and the message; lambda_max along the run
+    at 1.2 times the limit, at SHARPNESS_STEPS."""
     P = network_problem()
     H0 = hessian(P["net"], P["params"], P["X"], P["Y"])
     limit = 2 / lambda_max(H0)
     out = {"H0": H0, "limit": limit}
-    for c in NET["multiples"]:
-        params, losses, refused, message = descend(P["net"], P["params"], P["X"], P["Y"], c * limit, NET["steps"])
-        out[c] = {"lr": c * limit, "params": params, "losses": losses, "refused": refused, "message": message}
     above = NET["multiples"][1]
-    out["lambda_end"] = lambda_max(hessian(P["net"], out[above]["params"], P["X"], P["Y"]))
+    for c in NET["multiples"]:
+        snaps = dict.fromkeys(SHARPNESS_STEPS) if c == above else None
+        params, losses, refused, message = descend(P["net"], P["params"], P["X"], P["Y"], c * limit,
+                                                   NET["steps"], snaps)
+        out[c] = {"lr": c * limit, "params": params, "losses": losses, "refused": refused, "message": message}
+        if c == above:
+            out["sharpness"] = np.array([lambda_max(hessian(P["net"], snaps[k], P["X"], P["Y"]))
+                                         for k in SHARPNESS_STEPS])
+    out["lambda_end"] = out["sharpness"][-1]
     return out
+
+
+def power_iteration_lambda_max(loss_and_grads, params: dict, X, Y, iterations: int = 60,
+                               h: float = 1e-4, seed: int = 0) -> float:
+    """lambda_max of the loss's Hessian by power iteration on Hessian-vector products, each a
+    central difference of the gradient along the vector (no Hessian matrix is formed): a second
+    method for the largest eigenvalue (valid when it is also the largest in absolute value)."""
+    keys = list(params)
+    shapes = [np.shape(params[k]) for k in keys]
+    flat = np.concatenate([np.ravel(params[k]) for k in keys])
+
+    def grad_at(v):
+        p, start = {}, 0
+        for k, shape in zip(keys, shapes):
+            size = int(np.prod(shape))
+            p[k], start = v[start:start + size].reshape(shape), start + size
+        return np.concatenate([np.ravel(g) for g in (loss_and_grads(p, X, Y)[1][k] for k in keys)])
+
+    v = np.random.default_rng(seed).standard_normal(flat.size)
+    v /= np.linalg.norm(v)
+    lam = 0.0
+    for _ in range(iterations):
+        Hv = (grad_at(flat + h * v) - grad_at(flat - h * v)) / (2 * h)
+        lam = float(v @ Hv)
+        v = Hv / np.linalg.norm(Hv)
+    return lam
 
 
 # ----------------------------------------------------------------------------- checks
@@ -324,15 +369,15 @@ def update_checks(rng) -> list[verify.Check]:
 
 
 def one_dimensional_checks() -> list[verify.Check]:
-    out = [verify.symbolic_identity(TOPIC, "one GD step on a/2 (w - w_star)^2: w_k+1 - w_star = (1 - eta a)(w_k - w_star)",
+    out = [verify.symbolic_identity(TOPIC, "one GD step on lambda/2 (w - w_star)^2: w_s+1 - w_star = (1 - eta lambda)(w_s - w_star)",
                                     step - w_star, error_map)]
     solved = stable_step_sizes()
     ok = solved == sp.Interval.open(0, 2)
-    out.append(verify.Check(TOPIC, "GD converges on the quadratic iff abs(1 - eta a) < 1 iff 0 < eta a < 2 (solveset)",
+    out.append(verify.Check(TOPIC, "GD converges on the quadratic iff abs(1 - eta lambda) < 1 iff 0 < eta lambda < 2 (solveset)",
                             "symbolic", 0.0 if ok else np.inf, 0.0, ok, "" if ok else str(solved)))
-    names = ("0 < 1 - eta a < 1 iff 0 < eta a < 1", "1 - eta a = 0 iff eta a = 1",
-             "-1 < 1 - eta a < 0 iff 1 < eta a < 2", "1 - eta a = -1 iff eta a = 2",
-             "1 - eta a < -1 iff eta a > 2")
+    names = ("0 < 1 - eta lambda < 1 iff 0 < eta lambda < 1", "1 - eta lambda = 0 iff eta lambda = 1",
+             "-1 < 1 - eta lambda < 0 iff 1 < eta lambda < 2", "1 - eta lambda = -1 iff eta lambda = 2",
+             "1 - eta lambda < -1 iff eta lambda > 2")
     for name, got, want in zip(names, regime_step_sizes(), REGIME_SETS):
         ok = got == want
         out.append(verify.Check(TOPIC, f"{name}, eta > 0 (solveset)", "symbolic", 0.0 if ok else np.inf,
@@ -340,7 +385,7 @@ def one_dimensional_checks() -> list[verify.Check]:
     runs = one_dimensional_runs()
     k = np.arange(QUADRATIC_STEPS + 1)
     rel = max(verify.rel_error(runs[f], (1 - f) ** k) for f in FACTORS)
-    out.append(verify.Check(TOPIC, f"1-D iterates = (1 - eta a)^k (w_0 - w_star), eta a = "
+    out.append(verify.Check(TOPIC, f"1-D iterates = (1 - eta lambda)^s (w_0 - w_star), eta lambda = "
                             f"{', '.join(map(str, FACTORS))}, {QUADRATIC_STEPS} steps",
                             "closed-form", rel, verify.TOLERANCES["closed-form"],
                             rel <= verify.TOLERANCES["closed-form"]))
@@ -376,13 +421,19 @@ def spd_checks() -> list[verify.Check]:
     rho_best = iteration_radius(A, S["best"])
     out.append(verify.check_values(TOPIC, "at eta = 2/(lambda_max + lambda_min): rho = (kappa - 1)/(kappa + 1)",
                                    "closed-form", rho_best, (kappa - 1) / (kappa + 1)))
+    lo, hi = sp.symbols("lambda_min lambda_max", positive=True)
+    best_eta, kap = 2 / (hi + lo), hi / lo
+    out.append(verify.symbolic_identity(
+        TOPIC, "at eta = 2/(lambda_max + lambda_min): 1 - eta lambda_min = eta lambda_max - 1 = "
+               "(kappa - 1)/(kappa + 1), any 0 < lambda_min <= lambda_max (SymPy)",
+        sp.Matrix([1 - best_eta * lo, best_eta * hi - 1]), sp.Matrix([(kap - 1) / (kap + 1)] * 2)))
     out.append(verify.check_bound(TOPIC, "no step size of the grid of 400 contracts faster than 2/(lambda_max + lambda_min)",
                                   rho_best, measured.min()))
     M = np.eye(SPD_SIZE) - S["best"] * A
     out.append(verify.check_values(TOPIC, "at the best step the spectral norm of I - eta A equals its spectral "
                                    "radius (A symmetric)", "closed-form", np.linalg.norm(M, 2), rho_best))
     norms = np.linalg.norm(S["best_run"], axis=1) / np.linalg.norm(w0)
-    out.append(verify.check_bound(TOPIC, f"norm of e_k <= rho^k norm of e_0 along the run at the best step, {SPD_STEPS} steps",
+    out.append(verify.check_bound(TOPIC, f"norm of r_s <= rho^s norm of r_0 along the run at the best step, {SPD_STEPS} steps",
                                   norms, rho_best ** np.arange(SPD_STEPS + 1) * (1 + 1e-12)))
     return out
 
@@ -416,6 +467,13 @@ def sgd_checks(rng) -> list[verify.Check]:
                f"N = {SGD['N']}", "closed-form",
         np.concatenate([np.mean([g[k] for g in batches], axis=0).ravel() for k in ("W", "b")]),
         np.concatenate([full[k].ravel() for k in ("W", "b")])))
+    uneven = 30
+    parts = [ls(p0, X[order[i:i + uneven]], Y[order[i:i + uneven]])[1] for i in range(0, len(X), uneven)]
+    mean_uneven = np.concatenate([np.mean([g[k] for g in parts], axis=0).ravel() for k in ("W", "b")])
+    out.append(verify.check_bound(
+        TOPIC, f"batches of {uneven}, N = {SGD['N']} ({uneven} does not divide N): the mean of an epoch's batch "
+               "gradients differs from the full gradient by more than 1e-6", 1e-6,
+        verify.rel_error(mean_uneven, np.concatenate([full[k].ravel() for k in ("W", "b")])), strict=True))
     gd, sg, dec, floor = runs["gd"], runs["sgd"], runs["decay"], R["floor"]
     losses = np.concatenate([gd, sg, dec])
     out.append(verify.check_bound(TOPIC, "the least-squares minimum is below every loss of the three runs",
@@ -432,7 +490,7 @@ def sgd_checks(rng) -> list[verify.Check]:
                                   "mean norm above 1e-3", 1e-3, noise["batch"], strict=True))
     out.append(verify.check_values(TOPIC, "the decaying schedule's first epoch is the constant one's",
                                    "closed-form", dec[:2], sg[:2]))
-    out.append(verify.check_bound(TOPIC, f"after {SGD['epochs']} epochs SGD with eta/(1 + e) is closer to the "
+    out.append(verify.check_bound(TOPIC, f"after {SGD['epochs']} epochs SGD with eta/(1 + j) is closer to the "
                                   "minimum than with a constant eta", dec[-1] - floor, sg[-1] - floor, strict=True))
     _, l_gd = num.gradient_descent(ls, p0, X, Y, 0.3, 4)
     _, l_sgd = num.sgd(ls, p0, X, Y, 0.3, 3, len(X), np.random.default_rng(0))
@@ -483,11 +541,20 @@ def minimum_gradients() -> dict:
     return {"full": norm(ls(p, X, Y)[1]), "batch": float(np.mean(batch))}
 
 
+@lru_cache(maxsize=None)
+def start_lambda_by_power_iteration() -> float:
+    P = network_problem()
+    return power_iteration_lambda_max(P["net"], P["params"], P["X"], P["Y"])
+
+
 def network_checks() -> list[verify.Check]:
     P, R = network_problem(), network_runs()
     below, above, beyond = NET["multiples"]
     out = [verify.check_values(TOPIC, "the network's Hessian by central differences is symmetric",
-                               "central-difference", R["H0"], R["H0"].T)]
+                               "central-difference", R["H0"], R["H0"].T),
+           verify.check_values(TOPIC, "lambda_max at the start: eigenvalues of the central-difference Hessian "
+                               "= power iteration on Hessian-vector products", "central-difference",
+                               2 / R["limit"], start_lambda_by_power_iteration())]
     l = R[below]["losses"]
     out.append(verify.check_bound(TOPIC, f"eta = {below} x 2/lambda_max: the loss falls at every one of "
                                   f"{NET['steps']} steps", l[1:] - l[:-1], 0.0, strict=True))
@@ -498,10 +565,31 @@ def network_checks() -> list[verify.Check]:
     l = R[above]["losses"]
     out.append(verify.check_bound(TOPIC, f"eta = {above} x 2/lambda_max: the loss first rises above its start",
                                   l[0], l[:10].max(), strict=True))
+    out.append(verify.check_bound(TOPIC, f"eta = {above} x 2/lambda_max: the loss falls at every step from step "
+                                  f"{FALLS_FROM} to {NET['steps']}", l[FALLS_FROM + 1:] - l[FALLS_FROM:-1], 0.0,
+                                  strict=True))
     out.append(verify.check_bound(TOPIC, f"eta = {above} x 2/lambda_max: the loss ends below 1/100 of the start",
                                   l[-1], l[0] / 100))
+    sharp, lr = R["sharpness"], R[above]["lr"]
+    inner = ", ".join(map(str, SHARPNESS_STEPS[1:-1]))
+    out.append(verify.check_bound(TOPIC, f"eta = {above} x 2/lambda_max: lambda_max < 2/eta at steps {inner}",
+                                  sharp[1:-1] * lr / 2, 1.0, strict=True))
+    out.append(verify.check_bound(TOPIC, f"eta = {above} x 2/lambda_max: lambda_max grows from step "
+                                  f"{SHARPNESS_STEPS[1]} to step {SHARPNESS_STEPS[-1]}",
+                                  sharp[1:-1], sharp[2:], strict=True))
     out.append(verify.check_bound(TOPIC, f"eta = {above} x 2/lambda_max: at the end lambda_max is within 0.1% "
                                   "of 2/eta", abs(R["lambda_end"] * R[above]["lr"] / 2 - 1), 1e-3))
+    l = R[beyond]["losses"]
+    overflow = int(np.argmax(~np.isfinite(l)))
+    out.append(verify.check_bound(TOPIC, f"eta = {beyond} x 2/lambda_max: the loss rises at every step from step "
+                                  f"{RISES_FROM} until it overflows", l[RISES_FROM:overflow - 1] - l[RISES_FROM + 1:overflow],
+                                  0.0, strict=True))
+    refused = R[beyond]["refused"]
+    stepped = refused is not None and overflow < refused and not np.any(np.isfinite(l[overflow:refused]))
+    out.append(verify.Check(TOPIC, f"eta = {beyond} x 2/lambda_max: gd_step keeps stepping on an infinite loss "
+                            "(finite gradients) until the backward pass raises", "simulation",
+                            0.0 if stepped else np.inf, 0.0, bool(stepped),
+                            "" if stepped else f"overflow at {overflow}, refused at {refused}"))
     out.append(_refuted_run(f"eta = {beyond} x 2/lambda_max: the loss overflows and the numeric code raises "
                             "ValueError", R[beyond]["refused"], R[beyond]["message"]))
     return out
@@ -530,7 +618,7 @@ def _regime_table() -> Table:
     rows = []
     for (cond, what), solved in zip(REGIMES, regime_step_sizes()):
         rows.append((show(solved), show(sp.imageset(sp.Lambda(x, factor_x), solved)), what))
-    return Table([r"$\eta a$", r"$1 - \eta a$", "the iterates"], rows, "ccl")
+    return Table([r"$\eta \lambda$", r"$1 - \eta \lambda$", "the iterates"], rows, "ccl")
 
 
 #: The step sizes of the right panel (the sign of the error), and its number of steps.
@@ -541,15 +629,15 @@ def _quadratic_figure() -> Figure:
     runs = one_dimensional_runs()
     k = np.arange(QUADRATIC_STEPS + 1)
     # eta a and 2 - eta a have the same |factor|: solid for eta a <= 1, dashed beyond
-    left = [Curve(k, np.maximum(np.abs(runs[f]), 1e-17), f"ηa = {f}", "-" if f <= 1 else "--")
+    left = [Curve(k, np.maximum(np.abs(runs[f]), 1e-17), f"ηλ = {f}", "-" if f <= 1 else "--")
             for f in FACTORS]
     ks = np.arange(SIGNED_STEPS + 1)
-    right = [Curve(ks, runs[f][:SIGNED_STEPS + 1], f"ηa = {f}", "o-", f"C{FACTORS.index(f)}")
+    right = [Curve(ks, runs[f][:SIGNED_STEPS + 1], f"ηλ = {f}", "o-", f"C{FACTORS.index(f)}")
              for f in SIGNED]
     return Figure([
-        Panel(left, title="distance |wₖ − w*|", xlabel="step k", yscale="log", ylim=(1e-17, 1e3),
+        Panel(left, title="distance |wₛ − w*|", xlabel="step s", yscale="log", ylim=(1e-17, 1e3),
               legend_loc="lower left"),
-        Panel(right, title="error wₖ − w*, first steps", xlabel="step k", legend_loc="lower left"),
+        Panel(right, title="error wₛ − w*, first steps", xlabel="step s", legend_loc="lower left"),
     ], size=(8, 3.6))
 
 
@@ -561,8 +649,8 @@ def _sgd_figure() -> Figure:
     return Figure([Panel([
         Curve(e, excess(runs["gd"]), f"full batch, η = {SGD['gd_lr']} (1 step per epoch)", "o-"),
         Curve(e, excess(runs["sgd"]), f"SGD, batch {SGD['batch']}, η = {SGD['sgd_lr']} ({steps} steps per epoch)", "s-"),
-        Curve(e, excess(runs["decay"]), f"SGD, batch {SGD['batch']}, ηₑ = {SGD['sgd_lr']}/(1 + e)", "^-")],
-        xlabel="epoch e (passes over the data)", ylabel="L − L_min", yscale="log", legend_loc="lower left")],
+        Curve(e, excess(runs["decay"]), f"SGD, batch {SGD['batch']}, η_j = {SGD['sgd_lr']}/(1 + j)", "^-")],
+        xlabel="epoch j (passes over the data)", ylabel="L − L_min", yscale="log", legend_loc="lower left")],
         size=(6.4, 3.6))
 
 
@@ -588,7 +676,7 @@ def exhibits() -> dict:
     lam = S["lam"]
     rho_best = iteration_radius(S["A"], S["best"])
     Qn = quadratic_n(sp.Symbol("n", positive=True, integer=True))
-    n_names = {Qn["w*"]: "w^*", Qn["w_k"]: "w_k"}
+    n_names = {Qn["w*"]: "w^*", Qn["w_k"]: "w_s"}
     net, curv, noise = network_runs(), regression_curvature(), minimum_gradients()
     below, above, beyond = NET["multiples"]
     P = network_problem()
@@ -598,9 +686,9 @@ def exhibits() -> dict:
         "eq_gd": Equation(rf"\theta \leftarrow {tex(gd_update(theta, grad_L), UPDATE_NAMES, order='none')}"),
         "eq_quadratic": Equation(
             r"\begin{gathered}" + rf"L(w) = {tex(quadratic, W_NAMES)}, \\ "
-            rf"w_{{k+1}} = {tex(step, W_NAMES, order='none')}, \\ "
-            rf"w_{{k+1}} - w^* = {tex(error_map, W_NAMES, order='none')}" + r"\end{gathered}"),
-        "stable_set": Markdown(rf"$\eta a \in {tex(stable_step_sizes())}$"),
+            rf"w_{{s+1}} = {tex(step, W_NAMES, order='none')}, \\ "
+            rf"w_{{s+1}} - w^* = {tex(error_map, W_NAMES, order='none')}" + r"\end{gathered}"),
+        "stable_set": Markdown(rf"$\eta \lambda \in {tex(stable_step_sizes())}$"),
         "regimes": _regime_table(),
         "fig_quadratic": _quadratic_figure(),
         "factors": ", ".join(map(str, FACTORS)),
@@ -610,7 +698,7 @@ def exhibits() -> dict:
         "eq_quadratic_n": Equation(
             r"\begin{gathered}" + rf"L(w) = {tex(Qn['loss'].as_coeff_mmul()[0])} {tex(Qn['loss'].as_coeff_mmul()[1], n_names)}, "
             rf"\\ \nabla L(w) = {tex(Qn['gradient'], n_names)}, \\ "
-            rf"w_{{k+1}} - w^* = {tex(Qn['error_map'], n_names)}".replace(r"\mathbb{I}", "I") + r"\end{gathered}"),
+            rf"w_{{s+1}} - w^* = {tex(Qn['error_map'], n_names)}".replace(r"\mathbb{I}", "I") + r"\end{gathered}"),
         "n_sizes": " and ".join(map(str, N_SIZES)),
         "spd_size": f"{SPD_SIZE} × {SPD_SIZE}",
         "lam_min": _f(lam[0]), "lam_max": _f(lam[-1]), "spd_limit": _f(2 / lam[-1], 4),
@@ -636,6 +724,13 @@ def exhibits() -> dict:
         "peak": _f(l_above.max()), "peak_ratio": _f(l_above.max() / l_above[0], 2),
         "last_above": _f(l_above[-1]), "lam_end": _f(net["lambda_end"], 4),
         "two_over_lr": _f(2 / net[above]["lr"], 4),
+        "falls_from": str(FALLS_FROM), "rises_from": str(RISES_FROM),
+        "sharp_step": str(SHARPNESS_STEPS[1]), "sharp_ratio": _f(net["sharpness"][1] * net[above]["lr"] / 2, 2),
+        "sharp_last_below": str(SHARPNESS_STEPS[-2]),
+        "sharpness_table": Table(["step $s$", r"$\lambda_{\max}$", r"$\eta \lambda_{\max} / 2$"],
+                                 [(str(k), _f(v, 4), f"{v * net[above]['lr'] / 2:.3f}")
+                                  for k, v in zip(SHARPNESS_STEPS, net["sharpness"])], "rrr"),
+        "lam0_power": _f(start_lambda_by_power_iteration()),
         "overflow_step": str(overflow), "refused_step": str(net[beyond]["refused"]),
         "refused_message": Markdown(f"`ValueError: {net[beyond]['message']}`"),
         "fig_train": _train_figure(),
