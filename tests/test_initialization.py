@@ -60,6 +60,12 @@ def test_samplers_have_the_right_shape_and_variance(rng):
     assert W.var() == pytest.approx(2 / 700, rel=0.03)
 
 
+def test_tanh_below_the_identity_is_proved_and_sin_is_not():
+    assert verify.symbolic_identity("t", "tanh", *I.below_identity_proof(sp.tanh)).passed
+    # the same proof for sin fails: d/dz (z - sin z) = 1 - cos z, not sin(z)^2
+    assert not verify.symbolic_identity("t", "sin", *I.below_identity_proof(sp.sin)).passed
+
+
 def test_exhibits_are_plain_data():
     for name, value in I.exhibits().items():
         assert isinstance(value, (str, book.Equation, book.Table, book.Figure, book.Markdown)), name

@@ -94,6 +94,17 @@ def test_the_sigmoid_critical_variance_lies_in_the_crossing():
     assert V.mean_field_gain(V.critical_c())[0] == pytest.approx(1.0, abs=1e-9)
 
 
+def test_positive_outputs_force_a_large_second_moment_and_centring_removes_it():
+    # sigma has E[sigma(sqrt(s) xi)] = 1/2, so s >= c/4; sigma - 1/2 balances near c = 16 with s small
+    for c in (4.0, 64.0, V.critical_c()):
+        assert V.mean_field_fixed_point(c)[2] >= c / 4
+    lo, hi = V.CENTRED_CROSSING
+    assert V.mean_field_gain(lo, "centred sigmoid")[0] < 1 < V.mean_field_gain(hi, "centred sigmoid")[0]
+    assert V.mean_field_fixed_point(float(hi), "centred sigmoid")[2] < 1
+    # the uncentred sigmoid does not balance there
+    assert V.mean_field_gain(hi, "sigmoid")[0] < 1
+
+
 def test_exhibits_are_plain_data_without_nan():
     for name, value in V.exhibits().items():
         assert isinstance(value, (str, book.Equation, book.Table, book.Figure, book.Markdown)), name

@@ -40,8 +40,8 @@ SAMPLER_SHAPE = (400, 300)
 DEPTH, WIDTH, N_SAMPLES = 20, 256, 512
 TRANSPOSE_SHAPES = ((2, 3), (3, 2))
 DRIFT_WIDTHS, DRIFT_SEEDS, DRIFT_SAMPLES = (32, 256), 8, 128
-#: A stack follows the mean-field recursion within this many standard deviations of the
-#: compounded finite-width fluctuation, sqrt(2 l / n) after l layers.
+#: A stack follows the mean-field recursion within this many times sqrt(2 l / n) after l layers,
+#: an empirical scale of the compounded finite-width fluctuation.
 PROPAGATION_SD = 4
 
 n, m = sp.symbols("n m", positive=True, integer=True)      # fan-in, fan-out
@@ -220,8 +220,12 @@ def _mc_check(name, samples, expected) -> verify.Check:
     return verify.Check(TOPIC, name, "monte-carlo", float(err), float(tol), bool(err <= tol))
 
 
-#: The Monte Carlo unit (fan-in, weight standard deviation, scale of the ReLU inputs).
-MC_FAN_IN, MC_SW, MC_SU = 256, 0.07, 1.3
+#: The fan-in of the Monte Carlo unit.
+MC_FAN_IN = 256
+#: The standard deviation of the Monte Carlo unit's weights.
+MC_SW = 0.07
+#: The standard deviation of the normal variables whose ReLU feeds the Monte Carlo unit.
+MC_SU = 1.3
 
 
 @functools.lru_cache(maxsize=None)
@@ -348,8 +352,16 @@ def drift(seed: int = 0) -> dict:
 
 
 def _fluctuation(width: int, depth: int) -> np.ndarray:
-    """sqrt(2 l / n) for l = 1..depth: the compounded fluctuation of a mean of n squares."""
+    """sqrt(2 l / n) for l = 1..depth, the empirical scale of the compounded finite-width
+    fluctuation (measured by :func:`drift`, not derived)."""
     return np.sqrt(2 * np.arange(1, depth + 1) / width)
+
+
+def below_identity_proof(f=sp.tanh):
+    """((d/dz (z - f(z)), z - f(z) at 0), (f(z)^2, 0)): for f = tanh, z - tanh z vanishes at 0 and
+    has a nonnegative derivative, so abs(tanh z) <= abs(z) for every z."""
+    return (sp.Matrix([sp.diff(_t - f(_t), _t), (_t - f(_t)).subs(_t, 0)]),
+            sp.Matrix([f(_t) ** 2, 0]))
 
 
 # ------------------------------------------------------------------ checks
@@ -392,6 +404,8 @@ def checks(seed: int = 0) -> list[verify.Check]:
     out.append(ident("tanh'(0) = 1 and tanh(z) = z + O(z^3)",
                      sp.Matrix([sp.diff(sp.tanh(_t), _t).subs(_t, 0), sp.series(sp.tanh(_t), _t, 0, 3).removeO()]),
                      sp.Matrix([1, _t])))
+    out.append(ident("d/dz (z - tanh z) = tanh(z)^2, and z - tanh z = 0 at z = 0",
+                     *below_identity_proof(sp.tanh)))
     grid = np.linspace(-10, 10, 20001)
     out.append(verify.check_bound(TOPIC, "tanh(z)^2 <= z^2 on 20001 points of [-10, 10]",
                                   act.tanh(grid) ** 2, grid ** 2))

@@ -6,7 +6,8 @@ Jacobians multiply, and the product of d factors I + A_l is the sum over every s
 of the ordered product of their A_l (proved at d = 2 and 3), the identity included. Measured
 on stacks of depth 50: skip connections remove the vanishing of sigmoid stacks, as the
 mean-field estimate prod sqrt(1 + n Var(w) mean(f'^2)) predicts, but not the growth of ReLU
-stacks with He's variance, which the estimate misses. :func:`exhibits` is what the page shows.
+stacks with He's variance, which the estimate misses (which of its approximations fails is not
+measured). :func:`exhibits` is what the page shows.
 """
 
 from __future__ import annotations
@@ -95,14 +96,15 @@ def product_expansion_proof(depth: int = 2, size: int = 2):
 
 two_layer_product_proof = functools.partial(product_expansion_proof, 2, 2)
 
-#: The mean-field estimate of a residual stack (each layer multiplies the gradient's squared norm
-#: by 1 + n Var(w) mean(f'(z_l)^2), the identity plus the branch as in a plain layer).
+#: The mean-field estimate of a residual stack. Each layer multiplies the gradient's squared norm
+#: by 1 plus n Var(w) times the mean of the squared derivative, the identity plus the branch.
 residual_mean_field_ratio = sp.Product(
     sp.sqrt(sp.Add(1, VE._n_ * VE._v_ * VE.MeanSq(ell), evaluate=False)), (ell, 1, d))
 
 
 def residual_mean_field_value(c: float, mean_squares) -> float:
-    """:data:`residual_mean_field_ratio` at depth len(mean_squares), n Var(w) = c."""
+    """The residual mean-field estimate, :data:`residual_mean_field_ratio`, evaluated at depth
+    len(mean_squares) with n Var(w) equal to c."""
     k = len(mean_squares)
     per_layer = {VE.MeanSq(ell): mean_squares, VE._n_: np.ones(k), VE._v_: np.full(k, c)}
     return float(VE.evaluate_products(residual_mean_field_ratio, k, per_layer, {}))

@@ -8,8 +8,9 @@ for an undefined f at two (depth, width) pairs; the display is printed from the 
 product whose explicit expansion is proved. Its norm is at most
 prod_l norm2(W_l) max(abs(f'))^d norm(dL/dh_d), checked per sample on simulated stacks; for
 the sigmoid max(abs(sigma')) = 1/4. The mean-field estimate prod_l sqrt(n Var(w) mean(f'(z_l)^2))
-predicts the measured ratios within a factor of 3, and explains why a larger variance does not
-rescue a sigmoid stack: the weights that would compensate the 1/4 saturate the units.
+evaluated with each stack's measured mean(f'^2) agrees with the measured ratios within a factor
+of 3; a larger variance restores a sigmoid stack's gradient, at the cost of saturating its units,
+because the sigmoid's outputs have mean 1/2 (the centred sigma - 1/2 balances at n Var(w) near 16).
 :func:`exhibits` is what the page shows.
 """
 
@@ -340,18 +341,35 @@ def gauss_expectation(fn) -> float:
     return float(np.sum(wts * fn(u)))
 
 
-def mean_field_gain(c: float, activation: str = "sigmoid", iterations: int = 400) -> tuple[float, float]:
-    """(chi, mean f') at the mean-field fixed point of a deep stack with n Var(w) = c: the
-    pre-activations' second moment q solves q = c E[f(sqrt(q) u)^2], and chi = c E[f'(sqrt(q) u)^2]
-    is the factor by which a layer multiplies the gradient's squared norm."""
-    f, f_grad = num.ACTIVATIONS[activation]
-    q = 1.0
+#: The activations of the mean-field fixed point, those of the stacks and the centred sigmoid
+#: sigma - 1/2 (the same derivative, outputs of mean zero).
+MEAN_FIELD_ACTIVATIONS = {**num.ACTIVATIONS,
+                          "centred sigmoid": (lambda v: num.ACTIVATIONS["sigmoid"][0](v) - 0.5,
+                                              num.ACTIVATIONS["sigmoid"][1])}
+#: The centred sigmoid's mean-field gain crosses 1 between these two values of n Var(w).
+CENTRED_CROSSING = (16, 17)
+
+
+@functools.lru_cache(maxsize=None)
+def mean_field_fixed_point(c: float, activation: str = "sigmoid",
+                           iterations: int = 400) -> tuple[float, float, float]:
+    """(chi, mean f', s) at the mean-field fixed point of a deep stack with n Var(w) = c: the
+    pre-activations' second moment s solves s = c E[f(sqrt(s) xi)^2] for xi ~ N(0, 1) (iterated
+    from s = 1), and chi = c E[f'(sqrt(s) xi)^2] is the factor by which a layer multiplies the
+    gradient's squared norm."""
+    f, f_grad = MEAN_FIELD_ACTIVATIONS[activation]
+    s = 1.0
     for _ in range(iterations):
-        q, previous = c * gauss_expectation(lambda u: f(np.sqrt(q) * u) ** 2), q
-        if abs(q - previous) <= 1e-13 * q:
+        s, previous = c * gauss_expectation(lambda u: f(np.sqrt(s) * u) ** 2), s
+        if abs(s - previous) <= 1e-13 * s:
             break
-    return (c * gauss_expectation(lambda u: f_grad(np.sqrt(q) * u) ** 2),
-            gauss_expectation(lambda u: f_grad(np.sqrt(q) * u)))
+    return (c * gauss_expectation(lambda u: f_grad(np.sqrt(s) * u) ** 2),
+            gauss_expectation(lambda u: f_grad(np.sqrt(s) * u)), s)
+
+
+def mean_field_gain(c: float, activation: str = "sigmoid", iterations: int = 400) -> tuple[float, float]:
+    """(chi, mean f') at the mean-field fixed point (:func:`mean_field_fixed_point`)."""
+    return mean_field_fixed_point(float(c), activation, iterations)[:2]
 
 
 @functools.lru_cache(maxsize=None)
@@ -362,6 +380,10 @@ def critical_c() -> float:
         mid = np.sqrt(lo * hi)
         lo, hi = (mid, hi) if mean_field_gain(mid)[0] < 1 else (lo, mid)
     return float(np.sqrt(lo * hi))
+
+
+#: The grid of n Var(w) on which the mean-field gain and fixed point are checked.
+MEAN_FIELD_GRID = tuple(float(c) for c in np.geomspace(SWEEP[0], SWEEP[-1], 25))
 
 
 @dataclass(frozen=True)
@@ -470,14 +492,25 @@ def checks(seed: int = 0) -> list[verify.Check]:
     out.append(verify.check_bound(
         TOPIC, f"sigmoid, n Var(w) = {SWEEP[0]} to {SWEEP[-1]}: the mean of sigma'(z) falls as n Var(w) grows",
         np.diff([r.mean_fprime.mean() for r in rs]), 0.0, strict=True))
-    grid = np.geomspace(SWEEP[0], SWEEP[-1], 25)
+    fixed = [mean_field_fixed_point(c) for c in MEAN_FIELD_GRID]
     out.append(verify.check_bound(
-        TOPIC, f"the mean-field gain of a deep sigmoid stack increases with n Var(w), {SWEEP[0]} to {SWEEP[-1]} "
-        "(one critical value)", -np.diff([mean_field_gain(c)[0] for c in grid]), 0.0, strict=True))
+        TOPIC, f"the mean-field gain of a deep sigmoid stack increases with n Var(w) at "
+        f"{len(MEAN_FIELD_GRID)} points from {SWEEP[0]} to {SWEEP[-1]}",
+        -np.diff([fp[0] for fp in fixed]), 0.0, strict=True))
+    out.append(verify.check_bound(
+        TOPIC, f"sigmoid mean-field fixed point: s >= n Var(w)/4 at {len(MEAN_FIELD_GRID)} points of "
+        f"n Var(w) from {SWEEP[0]} to {SWEEP[-1]} (E[sigma] = 1/2)",
+        np.array(MEAN_FIELD_GRID) / 4, [fp[2] for fp in fixed]))
     cs = critical_c()
     out.append(verify.check_bound(
         TOPIC, "mean-field critical n Var(w) lies between the last vanishing and the first exploding sigmoid stack",
         [c_lo, cs], [cs, c_hi], strict=True))
+    k_lo, k_hi = CENTRED_CROSSING
+    out.append(verify.check_bound(
+        TOPIC, f"centred sigmoid sigma - 1/2: the mean-field gain crosses 1 between n Var(w) = {k_lo} and "
+        f"{k_hi}, below the sigmoid's critical n Var(w)",
+        [mean_field_gain(k_lo, "centred sigmoid")[0], 1.0, k_hi],
+        [1.0, mean_field_gain(k_hi, "centred sigmoid")[0], cs], strict=True))
     # input scaling
     s1, sb = 1.0, INPUT_SCALE
     out.append(verify.check_bound(
@@ -603,6 +636,13 @@ def exhibits() -> dict:
         "fprime_hi": f"{sweep[c_hi].mean_fprime.mean():.3f}",
         "c_crit": f"{critical_c():.0f}",
         "fprime_crit": f"{mean_field_gain(critical_c())[1]:.3f}",
+        "mf_grid": str(len(MEAN_FIELD_GRID)),
+        "s_crit": f"{mean_field_fixed_point(critical_c())[2]:.0f}",
+        "s_crit_bound": f"{critical_c() / 4:.0f}",
+        "centred_lo": f"{CENTRED_CROSSING[0]:g}",
+        "centred_hi": f"{CENTRED_CROSSING[1]:g}",
+        "centred_fprime": f"{mean_field_gain(CENTRED_CROSSING[1], 'centred sigmoid')[1]:.3f}",
+        "centred_s": f"{mean_field_fixed_point(float(CENTRED_CROSSING[1]), 'centred sigmoid')[2]:.2f}",
         "scale_depth": str(SCALE_DEPTH),
         "scale_width": str(SCALE_WIDTH),
         "input_scale": f"{INPUT_SCALE:g}",
