@@ -1,4 +1,5 @@
-"""GRU forward and backward (numeric module only so far): autograd and central differences."""
+"""GRU forward and backward against HIPS autograd and central differences (the
+proofs are in test_lstm_gru.py)."""
 
 import autograd.numpy as anp
 import numpy as np

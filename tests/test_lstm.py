@@ -1,4 +1,5 @@
-"""LSTM forward and backward (numeric module only so far): autograd and central differences."""
+"""LSTM forward and backward against HIPS autograd and central differences (the
+proofs are in test_lstm_gru.py)."""
 
 import autograd.numpy as anp
 import numpy as np

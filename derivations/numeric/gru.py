@@ -1,9 +1,12 @@
 """A GRU in the layout of the common frameworks, forward and backward through time.
 
-Gate order r, z, n: with gi = x_t W_ih^T + b_ih and gh = h_{t-1} W_hh^T + b_hh (N, 3H),
-r = sigma(gi_r + gh_r), z = sigma(gi_z + gh_z), n = tanh(gi_n + r ⊙ gh_n), and
-h_t = (1 - z) ⊙ n + z ⊙ h_{t-1}. Time-major: x (T, N, D), h0 (N, H), W_ih (3H, D),
-W_hh (3H, H), b_ih and b_hh (3H,); h (T, N, H).
+Input width n, hidden width m (``D`` and ``H`` in the code). The rows of W_ih, W_hh, b_ih
+and b_hh are three blocks of m, in the order reset gate r, update gate u (``z`` in the code),
+candidate h~ (``n`` in the code): with gi = x_t W_ih^T + b_ih and gh = h_{t-1} W_hh^T + b_hh
+(N, 3m), r = sigma(gi_r + gh_r), u = sigma(gi_u + gh_u), h~ = tanh(gi_h~ + r ⊙ gh_h~) (the
+reset gate after the product, as in PyTorch), and h_t = (1 - u) ⊙ h~ + u ⊙ h_{t-1}.
+Time-major: x (T, N, n), h0 (N, m), W_ih (3m, n), W_hh (3m, m), b_ih and b_hh (3m,);
+h (T, N, m). The equations, proved, are those of the LSTM and GRU chapter.
 """
 
 from __future__ import annotations
@@ -19,7 +22,8 @@ __all__ = ["GRUCache", "gru_forward", "gru_backward"]
 
 
 class GRUCache(NamedTuple):
-    """Inputs, weights, and per step the gates r, z, n (T, N, 3H) and gh_n (T, N, H)."""
+    """Inputs, weights, and per step the gates r, u, h~ (T, N, 3m) and W_hh~ h_{t-1} + b_hh~
+    (``gh_n``, T, N, m)."""
 
     x: np.ndarray
     h0: np.ndarray
@@ -31,7 +35,7 @@ class GRUCache(NamedTuple):
 
 
 def gru_forward(x, h0, W_ih, W_hh, b_ih, b_hh):
-    """Run the GRU over T steps; returns (h (T, N, H), cache)."""
+    """Run the GRU over T steps; returns (h (T, N, m), cache)."""
     x, h0 = float_array(x, "x"), float_array(h0, "h0")
     W_ih, W_hh = float_array(W_ih, "W_ih"), float_array(W_hh, "W_hh")
     b_ih, b_hh = float_array(b_ih, "b_ih"), float_array(b_hh, "b_hh")
@@ -42,7 +46,7 @@ def gru_forward(x, h0, W_ih, W_hh, b_ih, b_hh):
     for name, arr, shape in (("h0", h0, (N, H)), ("W_ih", W_ih, (3 * H, D)), ("W_hh", W_hh, (3 * H, H)),
                              ("b_ih", b_ih, (3 * H,)), ("b_hh", b_hh, (3 * H,))):
         if arr.shape != shape:
-            raise ValueError(f"{name} must have shape {shape} (D = {D}, H = {H}), got {arr.shape}")
+            raise ValueError(f"{name} must have shape {shape} (n = {D}, m = {H}), got {arr.shape}")
     if T == 0:
         raise ValueError("x must have at least one time step (T >= 1)")
     h, gates, gh_n = np.empty((T, N, H)), np.empty((T, N, 3 * H)), np.empty((T, N, H))
@@ -67,11 +71,13 @@ def gru_forward(x, h0, W_ih, W_hh, b_ih, b_hh):
 
 
 def gru_backward(dh, cache: GRUCache):
-    """(dx, dh0, dW_ih, dW_hh, db_ih, db_hh) given dL/dh_t for every t, shape (T, N, H).
+    """(dx, dh0, dW_ih, dW_hh, db_ih, db_hh) given dl_t/dh_t for every t (the gradient reaching
+    h_t from outside the recurrence), shape (T, N, m).
 
-    Per step, with g the total gradient on h_t: dn = g ⊙ (1 - z), dz = g ⊙ (h_{t-1} - n),
-    the direct path g ⊙ z to h_{t-1}; then through tanh and sigma at their pre-activations,
-    and r ⊙ gh_n splits into dr = da_n ⊙ gh_n and d(gh_n) = da_n ⊙ r.
+    Per step, with ``g`` the total gradient on h_t: the candidate receives g ⊙ (1 - u), the
+    update gate g ⊙ (h_{t-1} - h~), and h_{t-1} the direct path g ⊙ u; then through tanh and
+    sigma at their pre-activations, and r ⊙ gh_n splits into dr = da_h~ ⊙ gh_n and
+    d(gh_n) = da_h~ ⊙ r.
     """
     dh = float_array(dh, "dh")
     if dh.shape != cache.h.shape:

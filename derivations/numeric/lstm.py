@@ -1,9 +1,11 @@
 """An LSTM in the layout of the common frameworks, forward and backward through time.
 
-Gates in the order i, f, g, o: with a_t = x_t W_ih^T + h_{t-1} W_hh^T + b (N, 4H),
-i = sigma(a[:, :H]), f = sigma(a[:, H:2H]), g = tanh(a[:, 2H:3H]), o = sigma(a[:, 3H:]),
-c_t = f ⊙ c_{t-1} + i ⊙ g and h_t = o ⊙ tanh(c_t). Time-major: x (T, N, D), h0 and c0
-(N, H), W_ih (4H, D), W_hh (4H, H), b (4H,); h (T, N, H).
+Input width n, hidden width m (``D`` and ``H`` in the code). The rows of W_ih, W_hh and b are
+four blocks of m, in the order input gate i, forget gate f, candidate c~, output gate o:
+with a_t = x_t W_ih^T + h_{t-1} W_hh^T + b (N, 4m), i = sigma(a[:, :m]), f = sigma(a[:, m:2m]),
+c~ = tanh(a[:, 2m:3m]) (``g`` in the code), o = sigma(a[:, 3m:]), c_t = f ⊙ c_{t-1} + i ⊙ c~
+and h_t = o ⊙ tanh(c_t). Time-major: x (T, N, n), h0 and c0 (N, m), W_ih (4m, n),
+W_hh (4m, m), b (4m,); h (T, N, m). The equations, proved, are those of the LSTM chapter.
 """
 
 from __future__ import annotations
@@ -33,7 +35,7 @@ class LSTMCache(NamedTuple):
 
 
 def lstm_forward(x, h0, c0, W_ih, W_hh, b):
-    """Run the LSTM over T steps; returns (h (T, N, H), cache)."""
+    """Run the LSTM over T steps; returns (h (T, N, m), cache)."""
     x, h0, c0 = float_array(x, "x"), float_array(h0, "h0"), float_array(c0, "c0")
     W_ih, W_hh, b = float_array(W_ih, "W_ih"), float_array(W_hh, "W_hh"), float_array(b, "b")
     ndim(x, "x", 3, "(T, N, D)")
@@ -43,7 +45,7 @@ def lstm_forward(x, h0, c0, W_ih, W_hh, b):
     for name, arr, shape in (("h0", h0, (N, H)), ("c0", c0, (N, H)), ("W_ih", W_ih, (4 * H, D)),
                              ("W_hh", W_hh, (4 * H, H)), ("b", b, (4 * H,))):
         if arr.shape != shape:
-            raise ValueError(f"{name} must have shape {shape} (N = {N}, D = {D}, H = {H}), got {arr.shape}")
+            raise ValueError(f"{name} must have shape {shape} (N = {N}, n = {D}, m = {H}), got {arr.shape}")
     if T == 0:
         raise ValueError("x must have at least one time step (T >= 1)")
     h, c = np.empty((T, N, H)), np.empty((T, N, H))
@@ -70,12 +72,14 @@ def lstm_forward(x, h0, c0, W_ih, W_hh, b):
 
 
 def lstm_backward(dh, cache: LSTMCache):
-    """(dx, dh0, dc0, dW_ih, dW_hh, db) given dL/dh_t for every t, shape (T, N, H).
+    """(dx, dh0, dc0, dW_ih, dW_hh, db) given dl_t/dh_t for every t (the gradient reaching h_t
+    from outside the recurrence), shape (T, N, m).
 
-    Per step, with dh_t the total gradient on h_t and dc_t the gradient on c_t arriving
-    from step t+1: do = dh_t ⊙ tanh(c_t); dc = dc_t + dh_t ⊙ o ⊙ (1 - tanh^2 c_t);
-    di = dc ⊙ g, df = dc ⊙ c_{t-1}, dg = dc ⊙ i; each through its activation's derivative
-    at the pre-activation (sigma' = s(1-s), tanh' = 1 - g^2); dc_{t-1} = dc ⊙ f.
+    Per step, with dh_t the total gradient on h_t and dc_{t+1} the gradient arriving at c_t
+    from step t+1: dc_t = dc_{t+1} ⊙ f_{t+1} + dh_t ⊙ o ⊙ (1 - tanh^2 c_t); the gradients of the
+    gates' values, dc_t ⊙ c~ (i), dc_t ⊙ c_{t-1} (f), dc_t ⊙ i (c~) and dh_t ⊙ tanh(c_t) (o),
+    each through its activation's derivative at the pre-activation (sigma' = s(1 - s),
+    tanh' = 1 - c~^2); dh_{t-1} = da_t W_hh.
     """
     dh = float_array(dh, "dh")
     if dh.shape != cache.h.shape:

@@ -1,338 +1,1125 @@
-"""LSTM and GRU backward passes, proved on small unrolled cases, and their gradient paths.
+"""LSTM and GRU: the models as SymPy objects, their backward passes proved on the unrolled
+loss, the paths of the gradient through time, and the measurements the page shows.
 
-Column-vector convention, one sequence: a_t = W_ih x_t + W_hh h_{t-1} + b, gates in the
-frameworks' order (LSTM i, f, g, o; GRU r, z, n). The loss is L = sum_t u_t^T h_t with
-symbolic upstream gradients u_t, so dL/d(parameter) is exactly the vector-Jacobian product
-that ``lstm_backward`` / ``gru_backward`` compute. SymPy differentiates L unrolled over
-T = 2 steps (H = 2, D = 2, every entry a symbol) and compares with the backward recursion
-written out below. The gates are written with SymPy's own tanh: sigma(a) = (1 + tanh(a/2))/2 exactly, so the backward's sigma(1-sigma)
-is checked, not assumed.
+Each model is one :class:`Model` (:func:`lstm_model`, :func:`gru_model`): its forward
+equations, the stacking of the per-gate blocks into the frameworks' matrices, the backward
+recursion and the parameter gradients, all SymPy matrix expressions in the book's notation
+(inputs of width n, hidden states of width m; LSTM gates i, f, o, candidate c~, cell c; GRU
+reset r, update u, candidate h~). The page prints these objects (:func:`exhibits`); the proofs
+evaluate the very same expressions on explicit matrices of symbols (:func:`evaluate`) and
+compare them with SymPy's own derivative of the unrolled loss; the NumPy code is checked
+against the same forward equations evaluated in floating point, block by block in the order
+the displayed stacking gives. A change to a model (an activation, a term, the gate order)
+changes what the page shows and fails a check.
 
-The one-step Jacobians behind the gradient paths are proved the same way:
-
-* LSTM: dc_t/dc_{t-1} = diag(f_t) + [diag(c_{t-1} ⊙ f_t(1-f_t)) W_hf + diag(g_t ⊙ i_t(1-i_t)) W_hi
-  + diag(i_t ⊙ (1-g_t^2)) W_hg] diag(o_{t-1} ⊙ (1 - tanh^2 c_{t-1})),
-  the direct path diag(f_t) plus the paths through h_{t-1} = o_{t-1} ⊙ tanh(c_{t-1});
-* GRU: dh_t/dh_{t-1} = diag(z_t) + diag((h_{t-1} - n_t) ⊙ z_t(1-z_t)) W_hz
-  + diag((1-z_t) ⊙ (1-n_t^2)) [diag(r_t) W_hn + diag(gh_n ⊙ r_t(1-r_t)) W_hr],
-  the direct path diag(z_t) plus the paths through the gates.
+The loss is L = sum_t l_t, where l_t depends on h_t (an output layer and its loss); the proofs
+take l_t = e_t^T h_t with symbolic e_t = dl_t/dh_t, which covers every such loss, because the
+gradient of L is linear in the vectors dl_t/dh_t. The sigmoid is evaluated as
+1/2 + tanh(a/2)/2, an exact identity (checked), so SymPy differentiates it by the tanh rule
+and the backward's sigma(1 - sigma) is checked, not assumed.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 
 import numpy as np
 import sympy as sp
+from sympy.matrices.expressions.applyfunc import ElementwiseApplyFunction
+from sympy.matrices.expressions.hadamard import HadamardPower, HadamardProduct
 
 from .. import verify
+from ..book import Curve, Equation, Figure, Markdown, Panel, Table
 from ..numeric import gru as num_gru
 from ..numeric import lstm as num_lstm
+from ..numeric import rnn as num_rnn
+from ..numeric.activations import sigmoid as np_sigmoid
 from ..provenance import stored_checks
-from .common import matrix, vector
+from .common import matrix, tex, vector
 
 TOPIC = "lstm_gru"
-T_PROOF, H_PROOF, D_PROOF = 2, 2, 1
+
+#: The sizes as the page shows them (input width n, hidden width m, sequence length T) and
+#: the step t.
+n, m, T = sp.symbols("n m T", positive=True, integer=True)
+t = sp.Symbol("t", integer=True)
+#: The sizes (T, m, n) of the unrolled proofs, at two lengths T and two hidden widths m, so
+#: that no length printed into the sums over time can pass (the widths appear in no displayed
+#: formula but the parameter counts, which are proved for symbolic n and m).
+PROOF_SIZES = ((2, 2, 1), (1, 1, 1))
+#: The hidden width of the one-step Jacobian proofs (input width 1).
+JACOBIAN_WIDTH = 2
+
+# ---------------------------------------------------------------- the vocabulary
+
+#: The sigmoid as the page prints it (the proofs evaluate it with :func:`logistic`).
+sigma = sp.Function("sigma")
 
 
-def sigma(a):
-    """The logistic sigmoid written exactly as (1 + tanh(a/2)) / 2, so that SymPy's tanh
-    rule differentiates it and nothing about its derivative is assumed."""
-    return (1 + sp.tanh(a / 2)) / 2
+def logistic(a):
+    """The sigmoid written exactly as 1/2 + tanh(a/2)/2, so that SymPy's tanh rule
+    differentiates it and nothing about its derivative is assumed."""
+    return sp.Rational(1, 2) + sp.tanh(a / 2) / 2
 
 
-def _dsig(s):
-    return s.applyfunc(lambda v: v * (1 - v))
+#: How the proofs evaluate each activation the models apply.
+ACTIVATIONS = {"sigma": logistic, "tanh": sp.tanh}
+_LATEX_NAMES = {"sigma": r"\sigma", "tanh": r"\tanh"}
 
 
-def _dtanh(s):
-    return s.applyfunc(lambda v: 1 - v**2)
+class Apply(ElementwiseApplyFunction):
+    """A function applied entrywise to a vector expression, printed as sigma(...), tanh(...)."""
+
+    @property
+    def name(self) -> str:
+        f = self.function
+        return (f.expr.func if isinstance(f, sp.Lambda) else f).__name__
+
+    def _latex(self, printer):
+        return rf"{_LATEX_NAMES[self.name]}\left({printer._print(self.expr)}\right)"
 
 
-def _had(*ms):
-    out = ms[0]
-    for m in ms[1:]:
-        out = out.multiply_elementwise(m)
-    return out
+class Square(HadamardPower):
+    """The entrywise square, printed v^2 (tanh^2(c) for a function)."""
+
+    def __new__(cls, base, exp=2):
+        return super().__new__(cls, base, sp.Integer(exp))
+
+    def _latex(self, printer):
+        base = self.base
+        if isinstance(base, Apply):
+            return rf"{_LATEX_NAMES[base.name]}^{{2}}\left({printer._print(base.expr)}\right)"
+        return rf"{printer._print(base)}^{{2}}"
 
 
-def _blocks(m, k):
-    H = m.shape[0] // k
-    return [m[j * H:(j + 1) * H, :] for j in range(k)]
+def had(*factors):
+    """The Hadamard product of the factors, in the order given (nested products flattened)."""
+    flat = []
+    for f in factors:
+        flat.extend(f.args if isinstance(f, HadamardProduct) else [f])
+    return HadamardProduct(*flat, evaluate=False)
 
 
-# ---------------------------------------------------------------- LSTM
-
-def lstm_step(x, h, c, W_ih, W_hh, b):
-    """One LSTM step on column vectors: (h_t, c_t, gates (i, f, g, o))."""
-    ai, af, ag, ao = _blocks(W_ih * x + W_hh * h + b, 4)
-    i, f, o = ai.applyfunc(sigma), af.applyfunc(sigma), ao.applyfunc(sigma)
-    g = ag.applyfunc(sp.tanh)
-    c_new = _had(f, c) + _had(i, g)
-    return _had(o, c_new.applyfunc(sp.tanh)), c_new, (i, f, g, o)
+def add(*terms):
+    return sp.MatAdd(*terms, evaluate=False)
 
 
-def lstm_unrolled(T=T_PROOF, H=H_PROOF, D=D_PROOF):
-    P = {"W_ih": matrix("u", 4 * H, D), "W_hh": matrix("w", 4 * H, H), "b": vector("b", 4 * H),
-         "h0": vector("s", H), "c0": vector("q", H)}
-    xs = [vector(f"x{t}", D) for t in range(1, T + 1)]
-    us = [vector(f"g{t}", H) for t in range(1, T + 1)]
-    hs, cs, gates = [P["h0"]], [P["c0"]], [None]
-    for t in range(T):
-        h, c, gt = lstm_step(xs[t], hs[-1], cs[-1], P["W_ih"], P["W_hh"], P["b"])
-        hs.append(h), cs.append(c), gates.append(gt)
-    L = sum((u.T * h)[0, 0] for u, h in zip(us, hs[1:]))
-    return P, xs, us, hs, cs, gates, L
+def mul(*factors):
+    """The matrix product of the factors, kept as written (``*`` would reorder the sums in it)."""
+    return sp.MatMul(*factors, evaluate=False)
 
 
-def lstm_backward_symbolic(P, xs, us, hs, cs, gates):
-    """The LSTM backward recursion of ``lstm_backward``, on column vectors.
+def neg(v):
+    return sp.MatMul(sp.S.NegativeOne, v, evaluate=False)
 
-    dh_t = u_t + W_hh^T da_{t+1}; dc_t = dh_t ⊙ o_t ⊙ (1 - tanh^2 c_t) + dc_{t+1} ⊙ f_{t+1};
-    da_t stacks dc_t ⊙ g_t ⊙ i_t(1-i_t), dc_t ⊙ c_{t-1} ⊙ f_t(1-f_t), dc_t ⊙ i_t ⊙ (1-g_t^2)
-    and dh_t ⊙ tanh(c_t) ⊙ o_t(1-o_t); dW_ih = sum da_t x_t^T, dW_hh = sum da_t h_{t-1}^T,
-    db = sum da_t, dx_t = W_ih^T da_t, dh_0 = W_hh^T da_1, dc_0 = dc_1 ⊙ f_1.
+
+def one_minus(v):
+    return add(sp.OneMatrix(*v.shape), neg(v))
+
+
+def dsigma(v):
+    """sigma' at the pre-activation, written through the gate's value v: v (1 - v)."""
+    return had(v, one_minus(v))
+
+
+def dtanh(v):
+    """tanh' at the pre-activation, written through the value v: 1 - v^2."""
+    return one_minus(Square(v))
+
+
+def diag(v):
+    return sp.DiagMatrix(v)
+
+
+# ---------------------------------------------------------------- the models
+
+@dataclass
+class Model:
+    """A recurrent cell as SymPy matrix expressions.
+
+    ``forward`` and ``backward`` are (lhs, rhs) pairs for one step t, evaluated in order
+    (forward for t = 1..T, backward for t = T..1); ``stacking`` gives each stacked matrix of
+    the code as a column of per-gate blocks; ``gradients`` the parameter and input
+    gradients; ``jacobian`` the one-step Jacobian of the state that carries the direct path,
+    as (lhs, direct path, the other paths); ``rest`` that Jacobian at rest and the gate values
+    it uses. ``timed`` maps the name of every time-indexed symbol to (quantity, step), the step
+    an expression in t; every other symbol is a parameter.
     """
-    T, H = len(xs), P["h0"].shape[0]
-    da, dx = [None] * (T + 1), [None] * (T + 1)
-    dh_next, dc_next = sp.zeros(H, 1), sp.zeros(H, 1)
-    for t in range(T, 0, -1):
-        i, f, g, o = gates[t]
-        tc = cs[t].applyfunc(sp.tanh)
-        dh = us[t - 1] + dh_next
-        dc = _had(dh, o, _dtanh(tc)) + dc_next
-        da[t] = sp.Matrix.vstack(_had(dc, g, _dsig(i)), _had(dc, cs[t - 1], _dsig(f)),
-                                 _had(dc, i, _dtanh(g)), _had(dh, tc, _dsig(o)))
-        dx[t] = P["W_ih"].T * da[t]
-        dh_next, dc_next = P["W_hh"].T * da[t], _had(dc, f)
-    return {"W_ih": sum((da[t] * xs[t - 1].T for t in range(1, T + 1)), sp.zeros(*P["W_ih"].shape)),
-            "W_hh": sum((da[t] * hs[t - 1].T for t in range(1, T + 1)), sp.zeros(*P["W_hh"].shape)),
-            "b": sum(da[1:], sp.zeros(*P["b"].shape)), "h0": dh_next, "c0": dc_next,
-            **{f"x{t}": dx[t] for t in range(1, T + 1)}}
+
+    name: str
+    gates: tuple
+    forward: list
+    stacking: list
+    backward: list
+    gradients: list
+    jacobian: tuple
+    rest: tuple
+    timed: dict = field(default_factory=dict)
+    states: tuple = ()
+    width: object = m
+    inputs: object = n
+
+    def lhs(self, key: str):
+        """The left-hand side of the forward or backward equation of quantity ``key``."""
+        return next(l for l, _ in self.forward + self.backward if self.timed[l.name][0] == key)
 
 
-# ---------------------------------------------------------------- GRU
+class _Timed:
+    """Time-indexed symbols of one model: ``q("c", t - 1)`` is the symbol c_{t-1}."""
 
-def gru_step(x, h, W_ih, W_hh, b_ih, b_hh):
-    """One GRU step on column vectors: (h_t, (r, z, n), gh_n)."""
-    gi, gh = _blocks(W_ih * x + b_ih, 3), _blocks(W_hh * h + b_hh, 3)
-    r, z = (gi[0] + gh[0]).applyfunc(sigma), (gi[1] + gh[1]).applyfunc(sigma)
-    n = (gi[2] + _had(r, gh[2])).applyfunc(sp.tanh)
-    return _had(z.applyfunc(lambda v: 1 - v), n) + _had(z, h), (r, z, n), gh[2]
+    def __init__(self, formats: dict, rows: dict):
+        self.formats, self.rows, self.timed = formats, rows, {}
 
-
-def gru_unrolled(T=T_PROOF, H=H_PROOF, D=D_PROOF):
-    P = {"W_ih": matrix("u", 3 * H, D), "W_hh": matrix("w", 3 * H, H), "b_ih": vector("b", 3 * H),
-         "b_hh": vector("d", 3 * H), "h0": vector("s", H)}
-    xs = [vector(f"x{t}", D) for t in range(1, T + 1)]
-    us = [vector(f"g{t}", H) for t in range(1, T + 1)]
-    hs, gates, ghn = [P["h0"]], [None], [None]
-    for t in range(T):
-        h, gt, gn = gru_step(xs[t], hs[-1], P["W_ih"], P["W_hh"], P["b_ih"], P["b_hh"])
-        hs.append(h), gates.append(gt), ghn.append(gn)
-    L = sum((u.T * h)[0, 0] for u, h in zip(us, hs[1:]))
-    return P, xs, us, hs, gates, ghn, L
+    def __call__(self, key: str, when):
+        when = sp.sympify(when)
+        w = sp.latex(when)
+        name = self.formats[key].format(w=w)
+        self.timed[name] = (key, when)
+        return sp.MatrixSymbol(name, self.rows[key], 1)
 
 
-def gru_backward_symbolic(P, xs, us, hs, gates, ghn):
-    """The GRU backward recursion of ``gru_backward``, on column vectors: with
-    dh_t = u_t + (carry from t+1), da_n = dh_t ⊙ (1-z) ⊙ (1-n^2), da_z = dh_t ⊙ (h_{t-1} - n) ⊙ z(1-z),
-    da_r = da_n ⊙ gh_n ⊙ r(1-r): d(gi) = [da_r; da_z; da_n], d(gh) = [da_r; da_z; da_n ⊙ r];
-    the carry to h_{t-1} is dh_t ⊙ z + W_hh^T d(gh)."""
-    T, H = len(xs), P["h0"].shape[0]
-    dgi, dgh, dx = [None] * (T + 1), [None] * (T + 1), [None] * (T + 1)
-    carry = sp.zeros(H, 1)
-    for t in range(T, 0, -1):
-        r, z, n = gates[t]
-        dh = us[t - 1] + carry
-        da_n = _had(dh, z.applyfunc(lambda v: 1 - v), _dtanh(n))
-        da_z = _had(dh, hs[t - 1] - n, _dsig(z))
-        da_r = _had(da_n, ghn[t], _dsig(r))
-        dgi[t] = sp.Matrix.vstack(da_r, da_z, da_n)
-        dgh[t] = sp.Matrix.vstack(da_r, da_z, _had(da_n, r))
-        dx[t] = P["W_ih"].T * dgi[t]
-        carry = _had(dh, z) + P["W_hh"].T * dgh[t]
-    steps = range(1, T + 1)
-    return {"W_ih": sum((dgi[t] * xs[t - 1].T for t in steps), sp.zeros(*P["W_ih"].shape)),
-            "W_hh": sum((dgh[t] * hs[t - 1].T for t in steps), sp.zeros(*P["W_hh"].shape)),
-            "b_ih": sum(dgi[1:], sp.zeros(*P["b_ih"].shape)),
-            "b_hh": sum(dgh[1:], sp.zeros(*P["b_hh"].shape)), "h0": carry,
-            **{f"x{t}": dx[t] for t in steps}}
+def _esc(g: str) -> str:
+    return g.replace("{", "{{").replace("}", "}}")
 
 
-@lru_cache(maxsize=1)
-def derivations():
-    """{model: (SymPy's gradients of the unrolled loss, the backward recursion's)}."""
-    out = {}
-    P, xs, us, hs, cs, gates, L = lstm_unrolled()
-    args = {**P, **{f"x{t + 1}": x for t, x in enumerate(xs)}}
-    out["LSTM"] = ({k: v.applyfunc(lambda e: sp.diff(L, e)) for k, v in args.items()},
-                   lstm_backward_symbolic(P, xs, us, hs, cs, gates))
-    P, xs, us, hs, gates, ghn, L = gru_unrolled()
-    args = {**P, **{f"x{t + 1}": x for t, x in enumerate(xs)}}
-    out["GRU"] = ({k: v.applyfunc(lambda e: sp.diff(L, e)) for k, v in args.items()},
-                  gru_backward_symbolic(P, xs, us, hs, gates, ghn))
+def _delta(g):
+    return r"\delta^{{" + _esc(g) + r"}}_{{{w}}}"
+
+
+def _d(of):
+    return r"\frac{{\partial L}}{{\partial " + of + r"_{{{w}}}}}"
+
+
+def lstm_model(m=m, n=n) -> Model:
+    """The LSTM in the frameworks' layout (PyTorch's ``nn.LSTM``, with one bias vector)."""
+    gates = ("i", "f", r"\tilde{c}", "o")
+    act = {"i": sigma, "f": sigma, r"\tilde{c}": sp.tanh, "o": sigma}
+    formats = {"x": "x_{{{w}}}", "h": "h_{{{w}}}", "c": "c_{{{w}}}",
+               "dl": r"\frac{{\partial \ell_{{{w}}}}}{{\partial h_{{{w}}}}}",
+               "dh": _d("h"), "dc": _d("c"), "dx": _d("x"), "delta": r"\delta_{{{w}}}",
+               **{g: _esc(g) + "_{{{w}}}" for g in gates}, **{"d" + g: _delta(g) for g in gates}}
+    rows = {k: m for k in formats} | {"x": n, "dx": n, "delta": 4 * m}
+    q = _Timed(formats, rows)
+    Wx = {g: sp.MatrixSymbol(f"W_{{x{g}}}", m, n) for g in gates}
+    Wh = {g: sp.MatrixSymbol(f"W_{{h{g}}}", m, m) for g in gates}
+    b = {g: sp.MatrixSymbol(f"b_{{{g}}}", m, 1) for g in gates}
+    W_ih, W_hh = sp.MatrixSymbol("W_{ih}", 4 * m, n), sp.MatrixSymbol("W_{hh}", 4 * m, m)
+    bias = sp.MatrixSymbol("b", 4 * m, 1)
+    i, f, ct, o = (q(g, t) for g in gates)
+    forward = [(q(g, t), Apply(act[g], add(Wx[g] * q("x", t), Wh[g] * q("h", t - 1), b[g])))
+               for g in gates]
+    forward += [(q("c", t), add(had(f, q("c", t - 1)), had(i, ct))),
+                (q("h", t), had(o, Apply(sp.tanh, q("c", t))))]
+    stacking = [(W_ih, sp.BlockMatrix([[Wx[g]] for g in gates])),
+                (W_hh, sp.BlockMatrix([[Wh[g]] for g in gates])),
+                (bias, sp.BlockMatrix([[b[g]] for g in gates]))]
+    dh, dc = q("dh", t), q("dc", t)
+    backward = [
+        (dh, add(q("dl", t), W_hh.T * q("delta", t + 1))),
+        (dc, add(had(dh, o, dtanh(Apply(sp.tanh, q("c", t)))), had(q("dc", t + 1), q("f", t + 1)))),
+        (q("di", t), had(dc, ct, dsigma(i))),
+        (q("df", t), had(dc, q("c", t - 1), dsigma(f))),
+        (q(r"d\tilde{c}", t), had(dc, i, dtanh(ct))),
+        (q("do", t), had(dh, Apply(sp.tanh, q("c", t)), dsigma(o))),
+        (q("delta", t), sp.BlockMatrix([[q("d" + g, t)] for g in gates])),
+    ]
+    delta = q("delta", t)
+    total = lambda term: sp.Sum(term, (t, 1, T))  # noqa: E731
+    gradients = [
+        (sp.MatrixSymbol(r"\frac{\partial L}{\partial W_{ih}}", 4 * m, n), total(delta * q("x", t).T)),
+        (sp.MatrixSymbol(r"\frac{\partial L}{\partial W_{hh}}", 4 * m, m), total(delta * q("h", t - 1).T)),
+        (sp.MatrixSymbol(r"\frac{\partial L}{\partial b}", 4 * m, 1), total(delta)),
+        (q("dx", t), W_ih.T * delta),
+        (q("dh", 0), W_hh.T * q("delta", 1)),
+        (q("dc", 0), had(q("dc", 1), q("f", 1))),
+    ]
+    # one step: dc_t/dc_{t-1}, with h_{t-1} = o_{t-1} ⊙ tanh(c_{t-1}) (the forward at t-1)
+    c_prev, o_prev = q("c", t - 1), q("o", t - 1)
+    through_h = add(mul(diag(had(c_prev, dsigma(f))), Wh["f"]), mul(diag(had(ct, dsigma(i))), Wh["i"]),
+                    mul(diag(had(i, dtanh(ct))), Wh[r"\tilde{c}"]))
+    jacobian = (sp.MatrixSymbol(r"\frac{\partial c_{t}}{\partial c_{t - 1}}", m, m), diag(f),
+                mul(through_h, diag(had(o_prev, dtanh(Apply(sp.tanh, c_prev))))))
+    # at rest (x = 0, h = 0, c = 0, b_c~ = 0): the gates at the sigmoids of their biases
+    rest_gates = {g: Apply(sigma, b[g]) for g in ("i", "f", "o")}
+    rest = (add(diag(f), mul(diag(i), Wh[r"\tilde{c}"], diag(o_prev))),
+            {i: rest_gates["i"], f: rest_gates["f"], o_prev: rest_gates["o"]})
+    return Model("LSTM", gates, forward, stacking, backward, gradients, jacobian, rest, q.timed,
+                 ("h", "c"), m, n)
+
+
+def gru_model(m=m, n=n) -> Model:
+    """The GRU in the frameworks' layout (PyTorch's ``nn.GRU``: the reset gate multiplies
+    W_hh~ h_{t-1} + b_hh~, after the product)."""
+    gates = ("r", "u", r"\tilde{h}")
+    formats = {"x": "x_{{{w}}}", "h": "h_{{{w}}}",
+               "dl": r"\frac{{\partial \ell_{{{w}}}}}{{\partial h_{{{w}}}}}",
+               "dh": _d("h"), "dx": _d("x"), "delta_ih": r"\delta^{{ih}}_{{{w}}}",
+               "delta_hh": r"\delta^{{hh}}_{{{w}}}",
+               **{g: _esc(g) + "_{{{w}}}" for g in gates}, **{"d" + g: _delta(g) for g in gates}}
+    rows = {k: m for k in formats} | {"x": n, "dx": n, "delta_ih": 3 * m, "delta_hh": 3 * m}
+    q = _Timed(formats, rows)
+    Wx = {g: sp.MatrixSymbol(f"W_{{x{g}}}", m, n) for g in gates}
+    Wh = {g: sp.MatrixSymbol(f"W_{{h{g}}}", m, m) for g in gates}
+    bx = {g: sp.MatrixSymbol(f"b_{{x{g}}}", m, 1) for g in gates}
+    bh = {g: sp.MatrixSymbol(f"b_{{h{g}}}", m, 1) for g in gates}
+    W_ih, W_hh = sp.MatrixSymbol("W_{ih}", 3 * m, n), sp.MatrixSymbol("W_{hh}", 3 * m, m)
+    b_ih, b_hh = sp.MatrixSymbol("b_{ih}", 3 * m, 1), sp.MatrixSymbol("b_{hh}", 3 * m, 1)
+    x, h_prev = q("x", t), q("h", t - 1)
+    r, u, ht = (q(g, t) for g in gates)
+    cand = r"\tilde{h}"
+    recurrent_cand = add(Wh[cand] * h_prev, bh[cand])       # what the reset gate multiplies
+    forward = [(r, Apply(sigma, add(Wx["r"] * x, bx["r"], Wh["r"] * h_prev, bh["r"]))),
+               (u, Apply(sigma, add(Wx["u"] * x, bx["u"], Wh["u"] * h_prev, bh["u"]))),
+               (ht, Apply(sp.tanh, add(Wx[cand] * x, bx[cand], had(r, recurrent_cand)))),
+               (q("h", t), add(had(one_minus(u), ht), had(u, h_prev)))]
+    stacking = [(W_ih, sp.BlockMatrix([[Wx[g]] for g in gates])),
+                (W_hh, sp.BlockMatrix([[Wh[g]] for g in gates])),
+                (b_ih, sp.BlockMatrix([[bx[g]] for g in gates])),
+                (b_hh, sp.BlockMatrix([[bh[g]] for g in gates]))]
+    dh = q("dh", t)
+    d_r, d_u, d_ht = q("dr", t), q("du", t), q(r"d\tilde{h}", t)
+    backward = [
+        (dh, add(q("dl", t), had(q("u", t + 1), q("dh", t + 1)), W_hh.T * q("delta_hh", t + 1))),
+        (d_ht, had(dh, one_minus(u), dtanh(ht))),
+        (d_u, had(dh, add(h_prev, neg(ht)), dsigma(u))),
+        (d_r, had(d_ht, recurrent_cand, dsigma(r))),
+        (q("delta_ih", t), sp.BlockMatrix([[d_r], [d_u], [d_ht]])),
+        (q("delta_hh", t), sp.BlockMatrix([[d_r], [d_u], [had(r, d_ht)]])),
+    ]
+    total = lambda term: sp.Sum(term, (t, 1, T))  # noqa: E731
+    d_ih, d_hh = q("delta_ih", t), q("delta_hh", t)
+    gradients = [
+        (sp.MatrixSymbol(r"\frac{\partial L}{\partial W_{ih}}", 3 * m, n), total(d_ih * x.T)),
+        (sp.MatrixSymbol(r"\frac{\partial L}{\partial W_{hh}}", 3 * m, m), total(d_hh * h_prev.T)),
+        (sp.MatrixSymbol(r"\frac{\partial L}{\partial b_{ih}}", 3 * m, 1), total(d_ih)),
+        (sp.MatrixSymbol(r"\frac{\partial L}{\partial b_{hh}}", 3 * m, 1), total(d_hh)),
+        (q("dx", t), W_ih.T * d_ih),
+        (q("dh", 0), add(had(q("u", 1), q("dh", 1)), W_hh.T * q("delta_hh", 1))),
+    ]
+    through_gates = add(mul(diag(had(add(h_prev, neg(ht)), dsigma(u))), Wh["u"]),
+                        mul(diag(had(one_minus(u), dtanh(ht))),
+                            add(mul(diag(r), Wh[cand]), mul(diag(had(recurrent_cand, dsigma(r))), Wh["r"]))))
+    jacobian = (sp.MatrixSymbol(r"\frac{\partial h_{t}}{\partial h_{t - 1}}", m, m), diag(u), through_gates)
+    # at rest (x = 0, h = 0, b_xh~ = b_hh~ = 0): r and u at the sigmoids of their two biases
+    rest = (add(diag(u), mul(diag(had(one_minus(u), r)), Wh[cand])),
+            {r: Apply(sigma, add(bx["r"], bh["r"])), u: Apply(sigma, add(bx["u"], bh["u"]))})
+    return Model("GRU", gates, forward, stacking, backward, gradients, jacobian, rest, q.timed, ("h",), m, n)
+
+
+# ---------------------------------------------------------------- evaluation
+
+class Env:
+    """Values of a model's symbols, parameters by name and time-indexed quantities by step."""
+
+    def __init__(self, model: Model, params: dict, steps: int):
+        self.model, self.params, self.steps = model, dict(params), steps
+        self.seq: dict[str, dict[int, sp.Matrix]] = {}
+
+    def set(self, sym, s: int, value):
+        key, when = self.model.timed[sym.name]
+        self.seq.setdefault(key, {})[int(when.subs(t, s))] = value
+
+    def value(self, sym, s: int):
+        if sym.name in self.params:
+            return self.params[sym.name]
+        key, when = self.model.timed[sym.name]
+        k = int(when.subs(t, s))
+        if k in self.seq.get(key, {}):
+            return self.seq[key][k]
+        if k > self.steps:                       # nothing arrives from after the last step
+            return sp.zeros(*sym.shape)
+        raise KeyError(f"{self.model.name}: no value of {sym.name} at step {s}")
+
+
+def evaluate(expr, env: Env, s: int = 0):
+    """``expr`` (one of a model's matrix expressions) on the explicit values of ``env`` at step
+    ``s``: every operation the page prints, carried out entry by entry."""
+    if isinstance(expr, sp.MatrixSymbol):
+        return env.value(expr, s)
+    if isinstance(expr, Square):
+        return evaluate(expr.base, env, s).applyfunc(lambda v: v**2)
+    if isinstance(expr, Apply):
+        return evaluate(expr.expr, env, s).applyfunc(ACTIVATIONS[expr.name])
+    if isinstance(expr, HadamardProduct):
+        out = evaluate(expr.args[0], env, s)
+        for a in expr.args[1:]:
+            out = out.multiply_elementwise(evaluate(a, env, s))
+        return out
+    if isinstance(expr, sp.MatAdd):
+        parts = [evaluate(a, env, s) for a in expr.args]
+        out = parts[0]
+        for p in parts[1:]:
+            out = out + p
+        return out
+    if isinstance(expr, sp.MatMul):
+        out = sp.Integer(1)
+        for a in expr.args:
+            out = out * evaluate(a, env, s)
+        return out
+    if isinstance(expr, sp.Transpose):
+        return evaluate(expr.arg, env, s).T
+    if isinstance(expr, sp.DiagMatrix):
+        return sp.diag(*evaluate(expr.args[0], env, s))
+    if isinstance(expr, sp.BlockMatrix):
+        b = expr.blocks
+        return sp.Matrix.vstack(*[sp.Matrix.hstack(*[evaluate(b[i, j], env, s) for j in range(b.cols)])
+                                  for i in range(b.rows)])
+    if isinstance(expr, sp.OneMatrix):
+        return sp.ones(*expr.shape)
+    if isinstance(expr, sp.ZeroMatrix):
+        return sp.zeros(*expr.shape)
+    if isinstance(expr, sp.Sum):
+        term, (var, lo, hi) = expr.function, expr.limits[0]
+        lo, hi = (int(v.subs(T, env.steps)) for v in (lo, hi))
+        out = None
+        for k in range(lo, hi + 1):
+            v = evaluate(term, env, k)
+            out = v if out is None else out + v
+        return out
+    if expr.is_number:
+        return expr
+    raise TypeError(f"evaluate: cannot evaluate a {type(expr).__name__}")
+
+
+def blocks_of(stack: sp.BlockMatrix, value) -> dict:
+    """The per-gate blocks of a stacked matrix ``value`` (SymPy or NumPy), by name, in the
+    order the displayed stacking gives."""
+    out, row = {}, 0
+    for k in range(stack.blocks.rows):
+        block = stack.blocks[k, 0]
+        rows = block.shape[0]
+        out[block.name] = value[row:row + rows, :]
+        row += rows
     return out
 
 
-# ---------------------------------------------------------------- one-step Jacobians
-
-def lstm_cell_jacobian():
-    """(SymPy's dc_t/dc_{t-1}, the direct path diag(f_t), the paths through h_{t-1});
-    the closed form of the module docstring is the sum of the last two."""
-    H, D = H_PROOF, 1
-    W_ih, W_hh, b = matrix("u", 4 * H, D), matrix("w", 4 * H, H), vector("b", 4 * H)
-    x, c_prev, o_prev = vector("x", D), vector("q", H), vector("o", H)
-    h_prev = _had(o_prev, c_prev.applyfunc(sp.tanh))
-    _, c, (i, f, g, o) = lstm_step(x, h_prev, c_prev, W_ih, W_hh, b)
-    derived = c.jacobian(c_prev)
-    W_hi, W_hf, W_hg, _ = _blocks(W_hh, 4)
-    through_h = (sp.diag(*_had(c_prev, _dsig(f))) * W_hf + sp.diag(*_had(g, _dsig(i))) * W_hi
-                 + sp.diag(*_had(i, _dtanh(g))) * W_hg)
-    return derived, sp.diag(*f), through_h * sp.diag(*_had(o_prev, _dtanh(c_prev.applyfunc(sp.tanh))))
+def _params(model: Model, stacked: dict) -> dict:
+    """Parameter values by name: the stacked matrices and their per-gate blocks."""
+    out = dict(stacked)
+    for sym, stack in model.stacking:
+        out.update(blocks_of(stack, stacked[sym.name]))
+    return out
 
 
-def gru_hidden_jacobian():
-    """(SymPy's dh_t/dh_{t-1}, the direct path diag(z_t), the paths through the gates)."""
-    H, D = H_PROOF, 1
-    W_ih, W_hh = matrix("u", 3 * H, D), matrix("w", 3 * H, H)
-    b_ih, b_hh, x, h_prev = vector("b", 3 * H), vector("d", 3 * H), vector("x", D), vector("s", H)
-    h, (r, z, n), gh_n = gru_step(x, h_prev, W_ih, W_hh, b_ih, b_hh)
-    W_hr, W_hz, W_hn = _blocks(W_hh, 3)
-    gates = (sp.diag(*_had(h_prev - n, _dsig(z))) * W_hz
-             + sp.diag(*_had(z.applyfunc(lambda v: 1 - v), _dtanh(n)))
-             * (sp.diag(*r) * W_hn + sp.diag(*_had(gh_n, _dsig(r))) * W_hr))
-    return h.jacobian(h_prev), sp.diag(*z), gates
+def run_forward(model: Model, env: Env, xs: list, states: dict):
+    """Evaluate the forward equations for t = 1..len(xs) from the initial ``states``."""
+    for key, v in states.items():
+        env.seq.setdefault(key, {})[0] = v
+    env.seq["x"] = {k + 1: x for k, x in enumerate(xs)}
+    for s in range(1, len(xs) + 1):
+        for lhs, rhs in model.forward:
+            env.set(lhs, s, evaluate(rhs, env, s))
+
+
+def run_backward(model: Model, env: Env, dls: list):
+    """Evaluate the backward recursion for t = T..1, with dl_t/dh_t = ``dls[t-1]``."""
+    env.seq["dl"] = {k + 1: e for k, e in enumerate(dls)}
+    for s in range(len(dls), 0, -1):
+        for lhs, rhs in model.backward:
+            env.set(lhs, s, evaluate(rhs, env, s))
+
+
+# ---------------------------------------------------------------- the proofs
+
+def _stacked_symbols(model: Model, prefix: str = "") -> dict:
+    """Explicit matrices of symbols for the stacked parameters (the code's arguments)."""
+    letters = iter("uwbd")
+    return {sym.name: matrix(prefix + next(letters), *sym.shape) for sym, _ in model.stacking}
+
+
+@lru_cache(maxsize=None)
+def derivations(model_name: str, steps: int, width: int, inputs: int):
+    """(SymPy's derivatives of the unrolled loss, the displayed recursion's gradients), each
+    {gradient name: matrix}, for the model unrolled over ``steps`` steps of hidden width
+    ``width`` and input width ``inputs``, every weight, bias, input, initial state and
+    dl_t/dh_t a symbol."""
+    model = (lstm_model if model_name == "LSTM" else gru_model)(width, inputs)
+    return unrolled_gradients(model, steps), recursion_gradients(model, steps)
+
+
+def _unrolled(model: Model, steps: int):
+    """The forward equations evaluated over ``steps`` steps on explicit symbols: (env, the
+    stacked parameters, the inputs, the initial states, the symbols dl_t/dh_t)."""
+    stacked = _stacked_symbols(model)
+    env = Env(model, _params(model, stacked), steps)
+    xs = [vector(f"x{s}", model.inputs) for s in range(1, steps + 1)]
+    states = {key: vector(f"{key}0", model.width) for key in model.states}
+    dls = [vector(f"e{s}", model.width) for s in range(1, steps + 1)]
+    run_forward(model, env, xs, states)
+    return env, stacked, xs, states, dls
+
+
+def unrolled_gradients(model: Model, steps: int) -> dict:
+    """SymPy's derivatives of L = sum_t e_t^T h_t, the forward equations unrolled, with respect
+    to the stacked parameters, the initial states (h_0, c_0) and the inputs (x_t, one column
+    per step)."""
+    env, stacked, xs, states, dls = _unrolled(model, steps)
+    L = sum((e.T * env.seq["h"][s])[0, 0] for s, e in enumerate(dls, start=1))
+    grad = lambda v: v.applyfunc(lambda e: sp.diff(L, e))  # noqa: E731
+    out = {name: grad(v) for name, v in stacked.items()}
+    out |= {f"{key}_0": grad(v) for key, v in states.items()}
+    out["x_t"] = sp.Matrix.hstack(*map(grad, xs))
+    return out
+
+
+def recursion_gradients(model: Model, steps: int) -> dict:
+    """The same gradients from the displayed backward recursion and gradient formulas,
+    evaluated on the same symbols."""
+    env, _, _, _, dls = _unrolled(model, steps)
+    run_backward(model, env, dls)
+    out = {}
+    for lhs, rhs in model.gradients:
+        if lhs.name in model.timed:
+            key, when = model.timed[lhs.name]
+            if when.has(t):                     # one gradient per step: dL/dx_t
+                out["x_t"] = sp.Matrix.hstack(*[evaluate(rhs, env, s) for s in range(1, steps + 1)])
+            else:                               # dL/dh_0, dL/dc_0
+                out[f"{key[1:]}_{int(when)}"] = evaluate(rhs, env)
+        else:                                   # \frac{\partial L}{\partial W_{ih}} -> W_{ih}
+            out[lhs.name[len(r"\frac{\partial L}{\partial "):-1]] = evaluate(rhs, env)
+    return out
+
+
+def _plain(name: str) -> str:
+    """A parameter's LaTeX name in plain text, for check names: W_{ih} -> W_ih."""
+    return name.replace("{", "").replace("}", "")
+
+
+def one_step_jacobian(model: Model):
+    """(SymPy's Jacobian of the state that carries the direct path, the displayed direct
+    path, the displayed other paths), on explicit symbols at hidden width JACOBIAN_WIDTH,
+    input width 1. For the LSTM, h_{t-1} is the forward's h at step t-1 from a free c_{t-1}
+    and o_{t-1}."""
+    stacked = _stacked_symbols(model)
+    env = Env(model, _params(model, stacked), 1)
+    mw = model.width
+    env.seq["x"] = {1: vector("x", 1)}
+    if model.name == "LSTM":
+        c_prev, o_prev = vector("q", mw), vector("o", mw)
+        env.seq["c"], env.seq["o"] = {0: c_prev}, {0: o_prev}
+        env.set(model.lhs("h"), 0, evaluate(dict(model.forward)[model.lhs("h")], env, 0))
+        state = c_prev
+    else:
+        state = vector("s", mw)
+        env.seq["h"] = {0: state}
+    for lhs, rhs in model.forward:
+        env.set(lhs, 1, evaluate(rhs, env, 1))
+    key = "c" if model.name == "LSTM" else "h"
+    derived = env.seq[key][1].jacobian(state)
+    _, direct, others = model.jacobian
+    return derived, evaluate(direct, env, 1), evaluate(others, env, 1), env, stacked
+
+
+@lru_cache(maxsize=None)
+def jacobians(model_name: str):
+    """:func:`one_step_jacobian` of the model at hidden width JACOBIAN_WIDTH, input width 1
+    (kept per process: the proofs and the checks share it)."""
+    return one_step_jacobian((lstm_model if model_name == "LSTM" else gru_model)(JACOBIAN_WIDTH, 1))
+
+
+def rest_jacobian(model: Model, jacobian=None):
+    """(SymPy's one-step Jacobian at rest, the displayed rest Jacobian): zero input and
+    state, zero candidate biases, the gates at the sigmoids of their biases (for the LSTM,
+    o_{t-1} too: the previous step was at rest). ``jacobian`` is the model's
+    :func:`one_step_jacobian`, if already computed."""
+    derived, _, _, env, stacked = jacobian or one_step_jacobian(model)
+    formula, gate_values = model.rest
+    at_rest = {s: 0 for s in env.seq["x"][1]}
+    for sym, stack in model.stacking:
+        if sym.name.startswith("b"):            # the candidate's bias block
+            for name, block in blocks_of(stack, stacked[sym.name]).items():
+                if r"\tilde" in name:
+                    at_rest.update({s: 0 for s in block})
+    at_rest.update({s: 0 for s in env.seq[model.states[-1]][0]})
+    rest_env = Env(model, env.params, 1)
+    for sym, value in gate_values.items():
+        rest_env.set(sym, 1, evaluate(value, env, 1))
+    if model.name == "LSTM":
+        o_prev = next(sym for sym in gate_values if model.timed[sym.name][1] == t - 1)
+        at_rest.update(dict(zip(env.seq["o"][0], rest_env.value(o_prev, 1))))
+    return derived.xreplace(at_rest), evaluate(formula, rest_env, 1).xreplace(at_rest)
+
+
+def parameter_count(model: Model):
+    """The number of parameters, from the shapes of the stacked matrices (a polynomial in
+    the model's widths when they are symbols)."""
+    return sp.expand(sum(sym.shape[0] * sym.shape[1] for sym, _ in model.stacking))
+
+
+#: The displayed parameter counts as functions of the widths, their plain-text form for the
+#: checks' names, and the limit of their ratio as the hidden width grows.
+PARAMETER_COUNTS = {"LSTM": 4 * m * (n + m + 1), "GRU": 3 * m * (n + m + 2)}
+PARAMETER_COUNT_NAMES = {"LSTM": "4m(n + m + 1)", "GRU": "3m(n + m + 2)"}
+PARAMETER_RATIO_LIMIT = sp.Rational(3, 4)
 
 
 @lru_cache(maxsize=1)
 def proofs() -> tuple[verify.Check, ...]:
-    """The symbolic checks (about 10 s; they do not depend on a seed, so kept per process)."""
-    out = []
-    dims = f"T = {T_PROOF}, H = {H_PROOF}, D = {D_PROOF}, symbolic upstream gradients"
-    for model, (derived, closed) in derivations().items():
-        for k in derived:
-            out.append(verify.symbolic_identity(
-                TOPIC, f"{model} backward: dL/d{k} from the recursion ({dims})", derived[k], closed[k]))
-    derived, direct, rest = lstm_cell_jacobian()
-    out.append(verify.symbolic_identity(
-        TOPIC, "LSTM dc_t/dc_{t-1} = diag(f_t) + paths through h_{t-1}", derived, direct + rest))
-    derived, direct, rest = gru_hidden_jacobian()
-    out.append(verify.symbolic_identity(
-        TOPIC, "GRU dh_t/dh_{t-1} = diag(z_t) + paths through the gates", derived, direct + rest))
+    """The symbolic checks (they do not depend on a seed, so kept per process)."""
+    ident = lambda name, a, b: verify.symbolic_identity(TOPIC, name, a, b)  # noqa: E731
+    a = sp.Symbol("a", real=True)
+    out = [ident("sigma(a) = 1/2 + tanh(a/2)/2 equals 1/(1 + e^-a)", logistic(a).rewrite(sp.exp),
+                 1 / (1 + sp.exp(-a)))]
+    for steps, width, inputs in PROOF_SIZES:
+        dims = f"T = {steps}, m = {width}, n = {inputs}"
+        for name in ("LSTM", "GRU"):
+            derived, closed = derivations(name, steps, width, inputs)
+            for k in derived:
+                out.append(ident(f"{name} backward: dL/d{_plain(k)} from the recursion, {dims}",
+                                 derived[k], closed[k]))
+    for model, lhs in ((lstm_model(JACOBIAN_WIDTH, 1), "dc_t/dc_t-1 = diag(f_t) + the paths through h_t-1"),
+                       (gru_model(JACOBIAN_WIDTH, 1), "dh_t/dh_t-1 = diag(u_t) + the paths through the gates")):
+        derived, direct, others, *_ = jacobians(model.name)
+        out.append(ident(f"{model.name} {lhs}, m = {JACOBIAN_WIDTH}", derived, direct + others))
+        derived, formula = rest_jacobian(model, jacobians(model.name))
+        out.append(ident(f"{model.name} {lhs.split(' =')[0]} at rest, m = {JACOBIAN_WIDTH}", derived, formula))
+    for name, build in (("LSTM", lstm_model), ("GRU", gru_model)):
+        out.append(ident(f"{name} parameter count {PARAMETER_COUNT_NAMES[name]}, any n and m",
+                         parameter_count(build()), PARAMETER_COUNTS[name]))
+    out.append(ident(f"GRU/LSTM parameter ratio tends to {PARAMETER_RATIO_LIMIT} as m grows, any n",
+                     sp.limit(parameter_count(gru_model()) / parameter_count(lstm_model()), m, sp.oo),
+                     PARAMETER_RATIO_LIMIT))
     return tuple(out)
 
 
 # ---------------------------------------------------------------- numerics
 
-def init_lstm(D, H, rng, forget_bias=0.0, scale=1.0):
-    """(W_ih, W_hh, b) with N(0, scale^2/fan_in) weights and the forget-gate bias set."""
-    b = np.zeros(4 * H)
-    b[H:2 * H] = forget_bias
-    return (scale * rng.standard_normal((4 * H, D)) / np.sqrt(D),
-            scale * rng.standard_normal((4 * H, H)) / np.sqrt(H), b)
+def init_lstm(n_in, m_hidden, rng, forget_bias=0.0, scale=1.0):
+    """(W_ih, W_hh, b) with N(0, scale^2/fan_in) weights, zero biases but the forget gate's."""
+    b = np.zeros(4 * m_hidden)
+    b[m_hidden:2 * m_hidden] = forget_bias
+    return (scale * rng.standard_normal((4 * m_hidden, n_in)) / np.sqrt(n_in),
+            scale * rng.standard_normal((4 * m_hidden, m_hidden)) / np.sqrt(m_hidden), b)
 
 
-def init_gru(D, H, rng, update_bias=0.0, scale=1.0):
-    """(W_ih, W_hh, b_ih, b_hh) with N(0, scale^2/fan_in) weights and the update-gate bias set."""
-    b_ih = np.zeros(3 * H)
-    b_ih[H:2 * H] = update_bias
-    return (scale * rng.standard_normal((3 * H, D)) / np.sqrt(D),
-            scale * rng.standard_normal((3 * H, H)) / np.sqrt(H), b_ih, np.zeros(3 * H))
+def init_gru(n_in, m_hidden, rng, update_bias=0.0, scale=1.0):
+    """(W_ih, W_hh, b_ih, b_hh) with N(0, scale^2/fan_in) weights, zero biases but the update
+    gate's (in b_ih)."""
+    b_ih = np.zeros(3 * m_hidden)
+    b_ih[m_hidden:2 * m_hidden] = update_bias
+    return (scale * rng.standard_normal((3 * m_hidden, n_in)) / np.sqrt(n_in),
+            scale * rng.standard_normal((3 * m_hidden, m_hidden)) / np.sqrt(m_hidden), b_ih,
+            np.zeros(3 * m_hidden))
 
 
-def state_gradient_by_lag(model: str, x, params, u, lags=None):
+def init_rnn(n_in, m_hidden, rng, radius=0.9):
+    """(W_hx, W_hh, b_h) of a tanh RNN: W_hh scaled to spectral radius ``radius``, W_hx with
+    variance 1/fan-in, zero bias."""
+    W_hh = rng.standard_normal((m_hidden, m_hidden))
+    W_hh *= radius / np.max(np.abs(np.linalg.eigvals(W_hh)))
+    return rng.standard_normal((m_hidden, n_in)) / np.sqrt(n_in), W_hh, np.zeros(m_hidden)
+
+
+_KERNELS = {"LSTM": (num_lstm.lstm_forward, num_lstm.lstm_backward),
+            "GRU": (num_gru.gru_forward, num_gru.gru_backward),
+            "RNN": (num_rnn.rnn_forward, num_rnn.rnn_backward)}
+
+
+def state_gradient_by_lag(model: str, x, params, u, lags=None, direct_only: bool = False):
     """||dL/d(state_k)|| for L = u^T h_T at the given lags T - k (default 0..T), as an array.
 
     The state is h_k for the RNN and GRU and (h_k, c_k) for the LSTM. Each value is the
     gradient with respect to the initial state of the rest of the sequence, restarted from
-    the state of step k (which reproduces the same trajectory).
+    the state of step k (which reproduces the same trajectory). ``direct_only`` runs the
+    backward pass with W_hh set to zero in its cache: the forward trajectory is unchanged, and
+    the only way left back through time is the direct path (c_{t-1} via f_t, h_{t-1} via u_t).
     """
-    from ..numeric import rnn as num_rnn
-
-    T, N, _ = x.shape
-    H = u.shape[-1]
-    zeros = np.zeros((N, H))
-    if model == "LSTM":
-        h, cache = num_lstm.lstm_forward(x, zeros, zeros, *params)
-        states = [(zeros, zeros)] + [(h[t], cache.c[t]) for t in range(T)]
-        forward, backward = num_lstm.lstm_forward, num_lstm.lstm_backward
-    elif model == "GRU":
-        h, _ = num_gru.gru_forward(x, zeros, *params)
-        states = [(zeros,)] + [(h[t],) for t in range(T)]
-        forward, backward = num_gru.gru_forward, num_gru.gru_backward
-    elif model == "RNN":
-        h, _ = num_rnn.rnn_forward(x, zeros, *params)
-        states = [(zeros,)] + [(h[t],) for t in range(T)]
-        forward, backward = num_rnn.rnn_forward, num_rnn.rnn_backward
-    else:
+    if model not in _KERNELS:
         raise ValueError(f"model must be 'RNN', 'LSTM' or 'GRU', got {model!r}")
+    forward, backward = _KERNELS[model]
+    T_, N, _ = x.shape
+    width = u.shape[-1]
+    zeros = np.zeros((N, width))
+    if model == "LSTM":
+        h, cache = forward(x, zeros, zeros, *params)
+        states = [(zeros, zeros)] + [(h[s], cache.c[s]) for s in range(T_)]
+    else:
+        h, _ = forward(x, zeros, *params)
+        states = [(zeros,)] + [(h[s],) for s in range(T_)]
     norms = []
-    for lag in (range(T + 1) if lags is None else lags):
+    for lag in (range(T_ + 1) if lags is None else lags):
         if lag == 0:
             norms.append(np.linalg.norm(u))
             continue
-        k = T - lag
-        dh = np.zeros((lag, N, H))
+        k = T_ - lag
+        dh = np.zeros((lag, N, width))
         dh[-1] = u
         _, cache = forward(x[k:], *states[k], *params)
+        if direct_only:
+            cache = cache._replace(W_hh=np.zeros_like(cache.W_hh))
         # (dx, dh0, [dc0,] ...): the state gradients follow dx
         state_grads = backward(dh, cache)[1:1 + len(states[k])]
         norms.append(np.sqrt(sum(np.sum(g**2) for g in state_grads)))
     return np.array(norms)
 
 
+def gate_product_by_lag(model: str, x, params, u, lags):
+    """The direct path in closed form: ||(prod_{s=k+1}^{T} g_s) ⊙ dL/d(state_T)|| with g the
+    forget gate (LSTM; dL/dc_T = u ⊙ o_T ⊙ (1 - tanh^2 c_T)) or the update gate (GRU;
+    dL/dh_T = u), from the forward pass's gates alone."""
+    forward, _ = _KERNELS[model]
+    T_, N, _ = x.shape
+    width = u.shape[-1]
+    zeros = np.zeros((N, width))
+    if model == "LSTM":
+        _, cache = forward(x, zeros, zeros, *params)
+        g = cache.gates[:, :, width:2 * width]
+        end = u * cache.gates[-1, :, 3 * width:] * (1 - cache.tanh_c[-1] ** 2)
+    else:
+        _, cache = forward(x, zeros, *params)
+        g = cache.gates[:, :, width:2 * width]
+        end = u
+    out = []
+    for lag in lags:
+        # steps k+1..T of the sequence restarted at k = T - lag: indices T - lag .. T - 1
+        out.append(np.linalg.norm(np.prod(g[T_ - lag:], axis=0) * end) if lag > 0 else np.linalg.norm(u))
+    return np.array(out)
+
+
+def rest_jacobian_numeric(model: str, params) -> np.ndarray:
+    """The one-step Jacobian at rest (zero input and state, zero candidate biases):
+    diag(f) + diag(i) W_hc~ diag(o) for the LSTM (the Jacobian of (h, c) has the same
+    nonzero eigenvalues), diag(u) + diag((1 - u) ⊙ r) W_hh~ for the GRU."""
+    if model == "LSTM":
+        _, W_hh, b = params
+        w = W_hh.shape[1]
+        i, f, o = (np_sigmoid(b[j * w:(j + 1) * w]) for j in (0, 1, 3))
+        return np.diag(f) + np.diag(i) @ W_hh[2 * w:3 * w] @ np.diag(o)
+    if model == "GRU":
+        _, W_hh, b_ih, b_hh = params
+        w = W_hh.shape[1]
+        r, u = np_sigmoid(b_ih[:w] + b_hh[:w]), np_sigmoid(b_ih[w:2 * w] + b_hh[w:2 * w])
+        return np.diag(u) + np.diag((1 - u) * r) @ W_hh[2 * w:]
+    raise ValueError(f"model must be 'LSTM' or 'GRU', got {model!r}")
+
+
+def rest_growth_rate(model: str, params) -> float:
+    """Spectral radius of :func:`rest_jacobian_numeric`: at rest the gradient norm grows or
+    decays like this number to the power of the lag."""
+    return float(np.max(np.abs(np.linalg.eigvals(rest_jacobian_numeric(model, params)))))
+
+
+def state_jacobian_at_rest(params, step: float = 1e-6) -> np.ndarray:
+    """The LSTM's Jacobian of (h_t, c_t) with respect to (h_{t-1}, c_{t-1}) at rest, by
+    central differences of ``lstm_forward`` over one step (2m x 2m)."""
+    W_ih, W_hh, b = params
+    w = W_hh.shape[1]
+    x = np.zeros((1, 1, W_ih.shape[1]))
+
+    def state(v):
+        h, cache = num_lstm.lstm_forward(x, v[None, :w], v[None, w:], W_ih, W_hh, b)
+        return np.concatenate([h[0, 0], cache.c[0, 0]])
+
+    J = np.empty((2 * w, 2 * w))
+    for j in range(2 * w):
+        e = np.zeros(2 * w)
+        e[j] = step
+        J[:, j] = (state(e) - state(-e)) / (2 * step)
+    return J
+
+
+def forward_from_display(model: Model, x, states: dict, stacked: dict) -> np.ndarray:
+    """The displayed forward equations evaluated in floating point (30 digits) for one
+    sequence: x (T, n), states and stacked parameters as NumPy arrays (biases 1-D); the hidden
+    states (T, m)."""
+    F = lambda a: sp.Matrix(np.atleast_2d(a).T if np.ndim(a) == 1 else a).applyfunc(  # noqa: E731
+        lambda v: sp.Float(float(v), 30))
+    env = Env(model, _params(model, {k: F(v) for k, v in stacked.items()}), len(x))
+    run_forward(model, env, [F(v) for v in x], {k: F(v) for k, v in states.items()})
+    return np.array([[float(v) for v in env.seq["h"][s]] for s in range(1, len(x) + 1)])
+
+
+def reset_before_candidate(x, h, W_ih, W_hh, b_ih, b_hh):
+    """The original GRU's candidate (Cho et al.): the reset gate applied to h_{t-1} before
+    the product, tanh(W_xh~ x + b_xh~ + W_hh~ (r ⊙ h) + b_hh~); for one step, (N, m)."""
+    w = h.shape[1]
+    r = np_sigmoid(x @ W_ih[:w].T + b_ih[:w] + h @ W_hh[:w].T + b_hh[:w])
+    return np.tanh(x @ W_ih[2 * w:].T + b_ih[2 * w:] + (r * h) @ W_hh[2 * w:].T + b_hh[2 * w:])
+
+
+# ---------------------------------------------------------------- the measurements
+
+#: The page's measurement uses one sequence of T_MEASURE steps, input width N_IN and hidden
+#: width M_HIDDEN, and compares these gate biases.
+T_MEASURE, N_IN, M_HIDDEN = 100, 8, 32
+FORGET_BIASES = (0.0, 1.0, 3.0)
+UPDATE_BIASES = (0.0, 3.0)
+RNN_RADIUS = 0.9
+GRU_SCALE = 3.0
+LAGS = np.arange(0, T_MEASURE + 1, 5)
+
+
+@dataclass(frozen=True)
+class Run:
+    """One model's measurement: gradient norm by lag (and, driven, the direct path alone)."""
+
+    kind: str
+    params: tuple
+    norms: np.ndarray
+    direct: np.ndarray | None = None
+    gate_mean: float = np.nan
+    rho: float = np.nan
+
+
+def _lstm(**kw):
+    return init_lstm(N_IN, M_HIDDEN, np.random.default_rng(1), **kw)
+
+
+def _gru(**kw):
+    return init_gru(N_IN, M_HIDDEN, np.random.default_rng(1), **kw)
+
+
+@lru_cache(maxsize=1)
+def driven():
+    """({label: Run} on one random input sequence, the sequence x, the unit gradient u)."""
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((T_MEASURE, 1, N_IN))
+    u = rng.standard_normal((1, M_HIDDEN))
+    u /= np.linalg.norm(u)
+    models = {"RNN": ("RNN", init_rnn(N_IN, M_HIDDEN, rng, RNN_RADIUS))}
+    models |= {f"LSTM, forget bias {fb:g}": ("LSTM", _lstm(forget_bias=fb)) for fb in FORGET_BIASES}
+    models |= {f"GRU, update bias {ub:g}": ("GRU", _gru(update_bias=ub)) for ub in UPDATE_BIASES}
+    out = {}
+    for label, (kind, params) in models.items():
+        run = Run(kind, params, state_gradient_by_lag(kind, x, params, u, LAGS))
+        if kind != "RNN":
+            zeros = np.zeros((1, M_HIDDEN))
+            cache = (num_lstm.lstm_forward(x, zeros, zeros, *params) if kind == "LSTM"
+                     else num_gru.gru_forward(x, zeros, *params))[1]
+            run = replace(run, direct=state_gradient_by_lag(kind, x, params, u, LAGS, direct_only=True),
+                          gate_mean=float(cache.gates[:, :, M_HIDDEN:2 * M_HIDDEN].mean()))
+        out[label] = run
+    return out, x, u
+
+
+@lru_cache(maxsize=1)
+def at_rest():
+    """{label: Run} at rest: zero input, the same unit gradient, rho predicted from the weights."""
+    _, x, u = driven()
+    x0 = np.zeros_like(x)
+    models = {"LSTM, forget bias 0": ("LSTM", _lstm()), "LSTM, forget bias 3": ("LSTM", _lstm(forget_bias=3.0)),
+              "GRU, update bias 3": ("GRU", _gru(update_bias=3.0)),
+              f"GRU, recurrent weights x{GRU_SCALE:g}": ("GRU", _gru(scale=GRU_SCALE))}
+    return {label: Run(kind, params, state_gradient_by_lag(kind, x0, params, u, LAGS),
+                       rho=rest_growth_rate(kind, params)) for label, (kind, params) in models.items()}
+
+
+def measured_rate(norms) -> float:
+    """The growth factor per step between lag T/2 and lag T."""
+    half = len(LAGS) // 2
+    return float((norms[-1] / norms[half]) ** (1 / (LAGS[-1] - LAGS[half])))
+
+
+def _gate(kind: str) -> str:
+    return "forget" if kind == "LSTM" else "update"
+
+
+def _rest_state(run: Run) -> np.ndarray:
+    zero, z = np.zeros((T_MEASURE, 1, N_IN)), np.zeros((1, M_HIDDEN))
+    return (num_lstm.lstm_forward(zero, z, z, *run.params)[0] if run.kind == "LSTM"
+            else num_gru.gru_forward(zero, z, *run.params)[0])
+
+
+def gru_rest_bound(params) -> float:
+    """max u + max((1 - u) ⊙ r) ||W_hh~||_2: a bound on the spectral norm of the GRU's Jacobian
+    at rest (triangle inequality), hence on its spectral radius."""
+    _, W_hh, b_ih, b_hh = params
+    w = W_hh.shape[1]
+    r, u = np_sigmoid(b_ih[:w] + b_hh[:w]), np_sigmoid(b_ih[w:2 * w] + b_hh[w:2 * w])
+    return float(u.max() + ((1 - u) * r).max() * np.linalg.norm(W_hh[2 * w:], 2))
+
+
+def eigenvalue_mismatch(full: np.ndarray, small: np.ndarray) -> float:
+    """How far the eigenvalues of ``full`` (2m x 2m) are from those of ``small`` (m x m)
+    together with m zeros: the largest distance from an eigenvalue of either list to the
+    nearest one of the other."""
+    a = np.linalg.eigvals(full)
+    b = np.concatenate([np.linalg.eigvals(small), np.zeros(small.shape[0])])
+    d = np.abs(a[:, None] - b[None, :])
+    return float(max(d.min(axis=0).max(), d.min(axis=1).max()))
+
+
+def _measurement_checks() -> list[verify.Check]:
+    out = []
+    runs, x, u = driven()
+    lstm = np.array([runs[f"LSTM, forget bias {fb:g}"].norms[-1] for fb in FORGET_BIASES])
+    out.append(verify.check_bound(TOPIC, "LSTM gradient at lag 100 grows with the forget bias 0, 1, 3",
+                                  lstm[:-1], lstm[1:], strict=True))
+    gru = [runs[f"GRU, update bias {ub:g}"].norms[-1] for ub in UPDATE_BIASES]
+    out.append(verify.check_bound(TOPIC, "GRU gradient at lag 100 grows with the update bias 0, 3",
+                                  gru[0], gru[1], strict=True))
+    for kind in ("LSTM", "GRU"):
+        labels = [k for k, r in runs.items() if r.kind == kind]
+        out.append(verify.check_values(
+            TOPIC, f"{kind}: the direct path alone equals the product of the {_gate(kind)} gates, "
+            "every lag and bias",
+            "closed-form", np.concatenate([runs[k].direct for k in labels]),
+            np.concatenate([gate_product_by_lag(kind, x, runs[k].params, u, LAGS) for k in labels])))
+    big = [runs["LSTM, forget bias 3"], runs["GRU, update bias 3"]]
+    out.append(verify.check_bound(TOPIC, "bias 3: the direct path alone carries less than the whole gradient "
+                                  "at lag 100, LSTM and GRU", np.array([r.direct[-1] for r in big]),
+                                  np.array([r.norms[-1] for r in big]), strict=True))
+    rest = at_rest()
+    out.append(verify.check_bound(TOPIC, "at rest the state stays exactly 0, all four models",
+                                  np.array([np.max(np.abs(_rest_state(r))) for r in rest.values()]), 0.0))
+    out.append(verify.check_bound(
+        TOPIC, "at rest the measured growth per step is within 1 % of ρ, all four models",
+        np.array([abs(measured_rate(r.norms) / r.rho - 1) for r in rest.values()]), 0.01))
+    out.append(verify.check_bound(
+        TOPIC, "ρ at rest below 1, LSTM forget bias 0 and GRU update bias 3",
+        np.array([rest["LSTM, forget bias 0"].rho, rest["GRU, update bias 3"].rho]), 1.0, strict=True))
+    out.append(verify.check_bound(TOPIC, f"ρ at rest above 1, LSTM forget bias 3 and GRU recurrent weights "
+                                  f"x{GRU_SCALE:g}", np.ones(2),
+                                  np.array([rest["LSTM, forget bias 3"].rho,
+                                            rest[f"GRU, recurrent weights x{GRU_SCALE:g}"].rho]), strict=True))
+    grus = [r for r in rest.values() if r.kind == "GRU"]
+    norms = [np.linalg.norm(rest_jacobian_numeric("GRU", r.params), 2) for r in grus]
+    out.append(verify.check_bound(
+        TOPIC, "GRU at rest: ρ ≤ ‖J‖₂ ≤ max u + max((1 - u) r) ‖W_hh̃‖₂, both GRUs",
+        np.array([r.rho for r in grus] + norms), np.array(norms + [gru_rest_bound(r.params) for r in grus])))
+    out.append(verify.check_bound(TOPIC, "GRU update bias 3: the bound on ‖J‖₂ at rest is below 1",
+                                  gru_rest_bound(rest["GRU, update bias 3"].params), 1.0, strict=True))
+    params = rest["LSTM, forget bias 3"].params
+    out.append(verify.check_bound(
+        TOPIC, "LSTM forget bias 3: the (h, c) Jacobian at rest has the eigenvalues of dc_t/dc_t-1 at rest "
+        "and m zeros",
+        eigenvalue_mismatch(state_jacobian_at_rest(params), rest_jacobian_numeric("LSTM", params)), 1e-6))
+    return out
+
+
 def _backward_checks(label: str, forward, backward, args: list, names: tuple, rng) -> list[verify.Check]:
     """``backward``'s gradient for every argument of ``forward`` against central differences,
-    with a random upstream gradient on every hidden state."""
+    with a random dl_t/dh_t on every step."""
     h, cache = forward(*args)
     dh = rng.standard_normal(h.shape)
     grads = backward(dh, cache)
+    T_, N, n_in = args[0].shape
+    dims = f"T = {T_}, N = {N}, n = {n_in}, m = {h.shape[2]}"
     out = []
     for j, name in enumerate(names):
         def f(v, j=j):
             return forward(*args[:j], v, *args[j + 1:])[0]
-        out.append(verify.check_vjp(TOPIC, f"{label} d{name}, T = {len(args[0])}, random dh on every step",
+        out.append(verify.check_vjp(TOPIC, f"{label}: dL/d{name} against central differences, {dims}",
                                     f, lambda _, j=j: grads[j], args[j], dout=dh, rng=rng))
+    return out
+
+
+def _display_checks(rng) -> list[verify.Check]:
+    """The displayed forward equations against the NumPy code, and what the text says about
+    the models' structure."""
+    out = []
+    T_, N, n_in, width = 3, 2, 3, 2
+    dims = f"T = {T_}, N = {N}, n = {n_in}, m = {width}"
+    x = rng.standard_normal((T_, N, n_in))
+    h0, c0 = rng.standard_normal((N, width)), rng.standard_normal((N, width))
+    W_ih, W_hh, b = init_lstm(n_in, width, rng)
+    b = b + 0.5 * rng.standard_normal(4 * width)
+    lstm_p = (W_ih, W_hh, b)
+    h, _ = num_lstm.lstm_forward(x, h0, c0, *lstm_p)
+    model = lstm_model(width, n_in)
+    stacked = dict(zip(("W_{ih}", "W_{hh}", "b"), lstm_p))
+    shown = np.stack([forward_from_display(model, x[:, k], {"h": h0[k], "c": c0[k]}, stacked)
+                      for k in range(N)], axis=1)
+    out.append(verify.check_values(TOPIC, f"lstm_forward computes the displayed LSTM, {dims}",
+                                   "sympy-vs-numpy", h, shown))
+    swap = np.r_[width:2 * width, 0:width, 2 * width:4 * width]      # input and forget blocks swapped
+    swapped = num_lstm.lstm_forward(x, h0, c0, W_ih[swap], W_hh[swap], b[swap])[0]
+    out.append(verify.check_bound(TOPIC, "lstm_forward with the input and forget blocks swapped computes a "
+                                  "different function", 1e-3, np.max(np.abs(swapped - h))))
+    W_ih, W_hh, b_ih, b_hh = init_gru(n_in, width, rng)
+    gru_p = (W_ih, W_hh, b_ih + 0.5 * rng.standard_normal(3 * width), 0.5 * rng.standard_normal(3 * width))
+    h, cache = num_gru.gru_forward(x, h0, *gru_p)
+    model = gru_model(width, n_in)
+    shown = np.stack([forward_from_display(model, x[:, k], {"h": h0[k]},
+                                           dict(zip(("W_{ih}", "W_{hh}", "b_{ih}", "b_{hh}"), gru_p)))
+                      for k in range(N)], axis=1)
+    out.append(verify.check_values(TOPIC, f"gru_forward computes the displayed GRU, {dims}",
+                                   "sympy-vs-numpy", h, shown))
+    after = cache.gates[0, :, 2 * width:]
+    out.append(verify.check_bound(TOPIC, "the reset gate after W_hh̃ (frameworks) and before it (Cho et al.) "
+                                  "give different candidates", 1e-3,
+                                  np.max(np.abs(after - reset_before_candidate(x[0], h0, *gru_p)))))
+    # the paths besides the direct one are not zero: keeping only diag(f_t) is a wrong gradient
+    for model, via in ((lstm_model(JACOBIAN_WIDTH, 1), "h_t-1"), (gru_model(JACOBIAN_WIDTH, 1), "the gates")):
+        others = jacobians(model.name)[2]
+        point = {s: sp.Rational(int(rng.integers(-9, 10)), 7) for s in others.free_symbols}
+        out.append(verify.check_bound(TOPIC, f"{model.name}: the paths through {via} are not zero at a random "
+                                      "point", 1e-3, float(others.xreplace(point).evalf(30).norm())))
+    for n_in_, width_ in ((3, 5), (N_IN, M_HIDDEN)):
+        got = [sum(a.size for a in init(n_in_, width_, rng)) for init in (init_lstm, init_gru)]
+        want = [int(PARAMETER_COUNTS[k].subs({n: n_in_, m: width_})) for k in ("LSTM", "GRU")]
+        out.append(verify.check_values(TOPIC, f"init_lstm and init_gru hold the displayed parameter counts, "
+                                       f"n = {n_in_}, m = {width_}", "sympy-vs-numpy", got, want))
     return out
 
 
 @stored_checks
 def checks(seed: int = 0) -> list[verify.Check]:
     rng = np.random.default_rng(seed)
-    out = list(proofs())
-    T, N, D, H = 20, 3, 4, 5
-    x = rng.standard_normal((T, N, D))
-    h0, c0 = rng.standard_normal((N, H)), rng.standard_normal((N, H))
-    W_ih, W_hh, b = init_lstm(D, H, rng, forget_bias=1.0)
+    out = list(proofs()) + _display_checks(rng)
+    T_, N, n_in, width = 20, 3, 4, 5
+    x = rng.standard_normal((T_, N, n_in))
+    h0, c0 = rng.standard_normal((N, width)), rng.standard_normal((N, width))
+    W_ih, W_hh, b = init_lstm(n_in, width, rng, forget_bias=1.0)
     b = b + 0.1 * rng.standard_normal(b.shape)
     out += _backward_checks("lstm_backward", num_lstm.lstm_forward, num_lstm.lstm_backward,
-                            [x, h0, c0, W_ih, W_hh, b], ("x", "h0", "c0", "W_ih", "W_hh", "b"), rng)
-    W_ih, W_hh, b_ih, b_hh = init_gru(D, H, rng)
-    b_ih, b_hh = b_ih + 0.1 * rng.standard_normal(3 * H), 0.1 * rng.standard_normal(3 * H)
+                            [x, h0, c0, W_ih, W_hh, b], ("x_t", "h_0", "c_0", "W_ih", "W_hh", "b"), rng)
+    W_ih, W_hh, b_ih, b_hh = init_gru(n_in, width, rng)
+    b_ih, b_hh = b_ih + 0.1 * rng.standard_normal(3 * width), 0.1 * rng.standard_normal(3 * width)
     out += _backward_checks("gru_backward", num_gru.gru_forward, num_gru.gru_backward,
-                            [x, h0, W_ih, W_hh, b_ih, b_hh], ("x", "h0", "W_ih", "W_hh", "b_ih", "b_hh"), rng)
-    return out
+                            [x, h0, W_ih, W_hh, b_ih, b_hh],
+                            ("x_t", "h_0", "W_ih", "W_hh", "b_ih", "b_hh"), rng)
+    return out + _measurement_checks()
 
 
-def rest_growth_rate(model: str, params) -> float:
-    """Spectral radius of the state Jacobian at rest (zero input and state, g = n = 0):
-    diag(f) + diag(i) W_hg diag(o) for the LSTM, similar to diag(f) + diag(i o) W_hg (the
-    Jacobian of (h, c) has the same nonzero eigenvalues), diag(z) + diag((1 - z) r) W_hn for
-    the GRU, with the gates at the sigmoids of their biases. The gradient norm
-    grows or decays like this number to the power of the lag."""
-    from ..numeric.activations import sigmoid
+# ---------------------------------------------------------------- what the page shows
 
-    if model == "LSTM":
-        _, W_hh, b = params
-        H = W_hh.shape[1]
-        i, f, o = (sigmoid(b[j * H:(j + 1) * H]) for j in (0, 1, 3))
-        J = np.diag(f) + np.diag(i * o) @ W_hh[2 * H:3 * H]
-    elif model == "GRU":
-        _, W_hh, b_ih, b_hh = params
-        H = W_hh.shape[1]
-        r, z = sigmoid(b_ih[:H] + b_hh[:H]), sigmoid(b_ih[H:2 * H] + b_hh[H:2 * H])
-        J = np.diag(z) + np.diag((1 - z) * r) @ W_hh[2 * H:]
-    else:
-        raise ValueError(f"model must be 'LSTM' or 'GRU', got {model!r}")
-    return float(np.max(np.abs(np.linalg.eigvals(J))))
+def _tex(expr) -> str:
+    # the upper limit T of a sum printed as {T}: common.tex turns every "^{T}" into a transpose
+    return tex(expr, names={T: "{T}"})
+
+
+def _rows(pairs, split=()) -> list[str]:
+    """One aligned row per equation; a sum whose left-hand side is in ``split`` puts each of
+    its further terms on a line of its own (narrow screens)."""
+    rows = []
+    for lhs, rhs in pairs:
+        if lhs in split and isinstance(rhs, sp.MatAdd):
+            first, *rest = rhs.args
+            rows.append(f"{_tex(lhs)} &= {_tex(first)}")
+            rows += [f"&\\quad {{}} + {_tex(term)}" for term in rest]
+        else:
+            rows.append(f"{_tex(lhs)} &= {_tex(rhs)}")
+    return rows
+
+
+def _aligned(rows) -> str:
+    return r"\begin{aligned}" + r" \\ ".join(rows) + r"\end{aligned}"
+
+
+def _stacking(model: Model) -> str:
+    """The stacked matrices, two per line."""
+    parts = [f"{_tex(sym)} &= {_tex(stack)}" for sym, stack in model.stacking]
+    return _aligned([r", \qquad & ".join(parts[k:k + 2]) for k in range(0, len(parts), 2)])
+
+
+def _path_lines(model: Model) -> str:
+    """The one-step Jacobian, the direct path on the first line and each other path on its
+    own line (printed from the terms of the proved expression)."""
+    lhs, direct, others = model.jacobian
+    if model.name == "LSTM":             # [t1 + t2 + t3] diag(...)
+        bracket, tail = others.args
+        first, *terms = [_tex(a) for a in bracket.args]
+        return _aligned([f"{_tex(lhs)} &= {_tex(direct)}", f"&\\quad {{}} + \\bigl[{first}",
+                         *[f"&\\qquad {{}} + {t}" for t in terms[:-1]], f"&\\qquad {{}} + {terms[-1]}\\bigr]",
+                         f"&\\qquad {{}} \\cdot {_tex(tail)}"])
+    first, second = others.args           # t1 + diag(...) [a + b]
+    scale, (a, b) = second.args[0], second.args[1].args
+    return _aligned([f"{_tex(lhs)} &= {_tex(direct)}", f"&\\quad {{}} + {_tex(first)}",
+                     f"&\\quad {{}} + {_tex(scale)}", f"&\\qquad {{}} \\cdot \\bigl[{_tex(a)}",
+                     f"&\\qquad\\quad {{}} + {_tex(b)}\\bigr]"])
+
+
+def _rest_equation(model: Model) -> str:
+    lhs = model.jacobian[0]
+    formula, gates = model.rest
+    direct, weighted = formula.args
+    values = [f"{_tex(k)} = {_tex(v)}" for k, v in gates.items()]
+    return _aligned([rf"\left.{_tex(lhs)}\right|_{{\text{{rest}}}} &= {_tex(direct)}",
+                     rf"&\quad {{}} + {_tex(weighted)},", rf"&\text{{with }} {values[0]},"]
+                    + [rf"&\phantom{{\text{{with }}}} {v}" + ("," if k < len(values) - 2 else "")
+                       for k, v in enumerate(values[1:])])
+
+
+def _gates_figure() -> Figure:
+    runs, _, _ = driven()
+    colors = {"RNN": "0.45", "LSTM, forget bias 0": "C0", "LSTM, forget bias 1": "C2",
+              "LSTM, forget bias 3": "C1", "GRU, update bias 0": "C0", "GRU, update bias 3": "C1"}
+    panels = []
+    for kind in ("LSTM", "GRU"):
+        curves = [Curve(LAGS, runs["RNN"].norms, f"RNN, ρ(W_hh) = {RNN_RADIUS:g}", "-", colors["RNN"])]
+        for label, run in runs.items():
+            if run.kind != kind:
+                continue
+            bias = label.split("bias ")[1]
+            curves.append(Curve(LAGS, run.norms, f"bias {bias}", "-", colors[label]))
+            if bias == "3":
+                curves.append(Curve(LAGS, run.direct, "bias 3, direct path only", "--", colors[label]))
+        panels.append(Panel(curves, title=f"{kind}, {_gate(kind)}-gate bias", xlabel="lag T − k",
+                            ylabel="gradient norm" if kind == "LSTM" else "", yscale="log",
+                            legend_loc="lower left"))
+    return Figure(panels, size=(8, 3.6), sharey=True)
+
+
+def _explode_figure() -> Figure:
+    curves = []
+    for k, (label, run) in enumerate(at_rest().items()):
+        color = f"C{k}"
+        curves.append(Curve(LAGS, run.norms, label, "-", color))
+        curves.append(Curve(LAGS, run.norms[-1] * run.rho ** (LAGS - LAGS[-1]), None, ":", color))
+    return Figure([Panel(curves, xlabel="lag T − k", ylabel="gradient norm", yscale="log",
+                         legend_loc="lower left")], size=(6.4, 3.6))
+
+
+def _e(v: float) -> str:
+    return f"{v:.1e}"
+
+
+def exhibits() -> dict:
+    """What the LSTM/GRU page shows, every formula printed from the expression a check proved."""
+    L, G_ = lstm_model(), gru_model()
+    runs, _, _ = driven()
+    rest = at_rest()
+    fb3, ub3 = runs["LSTM, forget bias 3"], runs["GRU, update bias 3"]
+    sizes = ", and ".join(f"$T = {s}$ with $m = {w}$, $n = {i}$" for s, w, i in PROOF_SIZES)
+    gates_rows = []
+    for label, run in runs.items():
+        rnn = run.kind == "RNN"
+        gates_rows.append((f"RNN, $\\rho(W_{{hh}}) = {RNN_RADIUS:g}$" if rnn else label, _e(run.norms[-1]),
+                           "" if rnn else _e(run.direct[-1]), "" if rnn else f"{run.gate_mean:.3f}"))
+    rest_rows = [(label, f"{r.rho:.3f}", f"{measured_rate(r.norms):.3f}", _e(r.norms[-1]))
+                 for label, r in rest.items()]
+    sig3 = float(np_sigmoid(np.array(3.0)))
+    W_rnn = runs["RNN"].params[1]
+    return {
+        "eq_lstm": Equation(_aligned(_rows(L.forward))),
+        "eq_lstm_stack": Equation(_stacking(L)),
+        "eq_lstm_backward": Equation(_aligned(_rows(L.backward, split=[L.lhs("dc")]))),
+        "eq_lstm_grads": Equation(_aligned(_rows(L.gradients))),
+        "eq_gru": Equation(_aligned(_rows(G_.forward))),
+        "eq_gru_stack": Equation(_stacking(G_)),
+        "eq_gru_backward": Equation(_aligned(_rows(G_.backward, split=[G_.lhs("dh")]))),
+        "eq_gru_grads": Equation(_aligned(_rows(G_.gradients))),
+        "eq_lstm_path": Equation(_path_lines(L)),
+        "eq_gru_path": Equation(_path_lines(G_)),
+        "eq_lstm_rest": Equation(_rest_equation(L)),
+        "eq_gru_rest": Equation(_rest_equation(G_)),
+        "proof_sizes": Markdown(sizes),
+        "jacobian_width": str(JACOBIAN_WIDTH),
+        "count_lstm": Markdown(f"${_tex(PARAMETER_COUNTS['LSTM'])}$"),
+        "count_gru": Markdown(f"${_tex(PARAMETER_COUNTS['GRU'])}$"),
+        "count_ratio": Markdown(f"${_tex(PARAMETER_RATIO_LIMIT)}$"),
+        "t_measure": str(T_MEASURE), "n_in": str(N_IN), "m_hidden": str(M_HIDDEN),
+        "rnn_rho": f"{np.max(np.abs(np.linalg.eigvals(W_rnn))):.2g}",
+        "rnn_lag": _e(runs["RNN"].norms[-1]),
+        "sig3": f"{sig3:.3f}", "sig3_pow": _e(sig3 ** T_MEASURE),
+        "lstm0_gate": f"{runs['LSTM, forget bias 0'].gate_mean:.2f}",
+        "lstm0_lag": _e(runs["LSTM, forget bias 0"].norms[-1]),
+        "gru0_lag": _e(runs["GRU, update bias 0"].norms[-1]),
+        "lstm1_lag": _e(runs["LSTM, forget bias 1"].norms[-1]),
+        "lstm3_gate": f"{fb3.gate_mean:.3f}", "lstm3_lag": f"{fb3.norms[-1]:.2f}",
+        "lstm3_direct": _e(fb3.direct[-1]), "lstm3_ratio": f"{fb3.norms[-1] / fb3.direct[-1]:.0f}",
+        "gru3_ratio": f"{ub3.norms[-1] / ub3.direct[-1]:.1f}", "gru3_lag": _e(ub3.norms[-1]),
+        "gru3_direct": _e(ub3.direct[-1]),
+        "rho_lstm0": f"{rest['LSTM, forget bias 0'].rho:.3f}",
+        "rho_lstm3": f"{rest['LSTM, forget bias 3'].rho:.3f}",
+        "rho_gru3": f"{rest['GRU, update bias 3'].rho:.3f}",
+        "gru3_bound": f"{gru_rest_bound(rest['GRU, update bias 3'].params):.3f}",
+        "rho_gru_scaled": f"{rest[f'GRU, recurrent weights x{GRU_SCALE:g}'].rho:.3f}",
+        "gru_scale": f"{GRU_SCALE:g}",
+        "gates_table": Table(["model", "at lag 100", "direct path only", "mean gate"], gates_rows, "lrrr"),
+        "explode_table": Table(["model", "$\\rho$", "measured per step", "at lag 100"], rest_rows, "lrrr"),
+        "fig_gates": _gates_figure(),
+        "fig_explode": _explode_figure(),
+    }
