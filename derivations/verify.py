@@ -205,7 +205,7 @@ def _nonzero_at_random_point(d, digits: int = 30):
     rng = np.random.default_rng(12345)
     point = {s: sp.Rational(int(rng.integers(1, 1000)), 997) * (1 if s.is_positive else
                                                                 (-1) ** int(rng.integers(2)))
-             for s in d.free_symbols}
+             for s in sorted(d.free_symbols, key=str)}
     try:
         value = sp.N(d.subs(point), digits)
     except (TypeError, ValueError, ZeroDivisionError):

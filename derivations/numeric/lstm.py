@@ -2,9 +2,9 @@
 
 Input width n, hidden width m (``D`` and ``H`` in the code). The rows of W_ih, W_hh and b are
 four blocks of m, in the order input gate i, forget gate f, candidate c~, output gate o:
-with a_t = x_t W_ih^T + h_{t-1} W_hh^T + b (N, 4m), i = sigma(a[:, :m]), f = sigma(a[:, m:2m]),
-c~ = tanh(a[:, 2m:3m]) (``g`` in the code), o = sigma(a[:, 3m:]), c_t = f ⊙ c_{t-1} + i ⊙ c~
-and h_t = o ⊙ tanh(c_t). Time-major: x (T, N, n), h0 and c0 (N, m), W_ih (4m, n),
+with the pre-activations z_t = x_t W_ih^T + h_{t-1} W_hh^T + b (N, 4m), i = sigma(z[:, :m]),
+f = sigma(z[:, m:2m]), c~ = tanh(z[:, 2m:3m]) (``g`` in the code), o = sigma(z[:, 3m:]),
+c_t = f ⊙ c_{t-1} + i ⊙ c~ and h_t = o ⊙ tanh(c_t). Time-major: x (T, N, n), h0 and c0 (N, m), W_ih (4m, n),
 W_hh (4m, m), b (4m,); h (T, N, m). The equations, proved, are those of the LSTM chapter.
 """
 
@@ -57,7 +57,7 @@ def lstm_forward(x, h0, c0, W_ih, W_hh, b):
     xw = xw.reshape(T, N, 4 * H)
     h_prev, c_prev = h0, c0
     for t in range(T):
-        gt = gates[t]                                             # a_t, then the gates in place
+        gt = gates[t]                                             # z_t, then the gates in place
         np.matmul(h_prev, W_hh.T, out=gt)
         gt += xw[t]
         _sigmoid(gt[:, :2 * H], out=gt[:, :2 * H])                # i, f
@@ -79,7 +79,7 @@ def lstm_backward(dh, cache: LSTMCache):
     from step t+1: dc_t = dc_{t+1} ⊙ f_{t+1} + dh_t ⊙ o ⊙ (1 - tanh^2 c_t); the gradients of the
     gates' values, dc_t ⊙ c~ (i), dc_t ⊙ c_{t-1} (f), dc_t ⊙ i (c~) and dh_t ⊙ tanh(c_t) (o),
     each through its activation's derivative at the pre-activation (sigma' = s(1 - s),
-    tanh' = 1 - c~^2); dh_{t-1} = da_t W_hh.
+    tanh' = 1 - c~^2), which stack into dL/dz_t (``da`` in the code); dh_{t-1} = dL/dz_t W_hh.
     """
     dh = float_array(dh, "dh")
     if dh.shape != cache.h.shape:
@@ -87,7 +87,7 @@ def lstm_backward(dh, cache: LSTMCache):
     x, h0, c0, W_ih, W_hh, h, c, gates, tanh_c = cache
     T, N, H = h.shape
     D = x.shape[2]
-    da_all = np.empty((T, N, 4 * H))                              # dL/da_t for every step
+    da_all = np.empty((T, N, 4 * H))                              # dL/dz_t for every step
     dh_next, dc_next = np.zeros((N, H)), np.zeros((N, H))
     for t in range(T - 1, -1, -1):
         gt = gates[t]

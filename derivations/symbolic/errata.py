@@ -671,7 +671,7 @@ def _lstm_three_gates():
     i, f, g, o = np.split(cache.gates[0], 4, axis=1)
     in01 = all(np.all((v > 0) & (v < 1)) for v in (i, f, o))
     ok = W_ih.shape[0] == 4 * 32 and in01 and np.any(g < 0)
-    return Evidence(ok, ok, "four blocks of 4H rows: three sigmoid gates i, f, o in (0, 1) and the tanh candidate g "
+    return Evidence(ok, ok, "four blocks of 4H rows: three sigmoid gates i, f, o in (0, 1) and the tanh candidate c̃ "
                     "(takes negative values, so not a gate)")
 
 
@@ -797,9 +797,9 @@ CLAIMS: tuple[Claim, ...] = (
        "imprecise", "Only while the forget (update) gate stays near 1, e.g. with a positive forget-gate bias.",
        _gates_vanish, "lstm-gru"),
     Claim("qa-three-gates", "QA", "LSTM and GRU", "The LSTM has three gates: input, forget and output.",
-       "correct", "As stated; the fourth block, the candidate $g$, is not a gate.", _lstm_three_gates),
+       "correct", "As stated; the fourth block, the candidate $\\tilde c_t$, is not a gate.", _lstm_three_gates),
     Claim("qa-gru-update", "QA", "LSTM and GRU", "The GRU's update gate controls how old and new state are combined.",
-       "correct", "$h_t = (1 - z_t) \\odot n_t + z_t \\odot h_{t-1}$.", _gru_update_gate),
+       "correct", "$h_t = (1 - u_t) \\odot \\tilde h_t + u_t \\odot h_{t-1}$.", _gru_update_gate),
     Claim("qa-input-scale", "QA", "Normalization",
        "A very large input feature makes gradients explode, a very small one makes them vanish.",
        "incorrect", "Large inputs saturate tanh/sigmoid units and shrink the gradient; small inputs leave "

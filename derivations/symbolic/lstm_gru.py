@@ -21,6 +21,7 @@ and the backward's sigma(1 - sigma) is checked, not assumed.
 
 from __future__ import annotations
 
+import zlib
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 
@@ -554,6 +555,63 @@ PARAMETER_COUNT_NAMES = {"LSTM": "4m(n + m + 1)", "GRU": "3m(n + m + 2)"}
 PARAMETER_RATIO_LIMIT = sp.Rational(3, 4)
 
 
+def _point(x: sp.Symbol):
+    """The value of a symbol at the random point of :func:`prove`: in [-1, 1), fixed by its
+    name, so that every expression sharing the symbol sees the same value."""
+    import mpmath
+
+    return mpmath.mpf(zlib.crc32(x.name.encode())) / 2**31 - 1
+
+
+def value_at(expr, cache: dict):
+    """``expr`` at the point of :func:`_point`, in mpmath's working precision, evaluated once per
+    distinct subexpression (the unrolled expressions share most of their subtrees)."""
+    import mpmath
+
+    if expr in cache:
+        return cache[expr]
+    if expr.is_Symbol:
+        v = _point(expr)
+    elif expr.is_Rational:
+        v = mpmath.mpf(expr.p) / expr.q
+    elif expr.is_Add:
+        v = mpmath.fsum(value_at(a, cache) for a in expr.args)
+    elif expr.is_Mul:
+        v = mpmath.fprod(value_at(a, cache) for a in expr.args)
+    elif expr.is_Pow:
+        v = value_at(expr.base, cache) ** value_at(expr.exp, cache)
+    elif isinstance(expr, sp.tanh):
+        v = mpmath.tanh(value_at(expr.args[0], cache))
+    else:
+        raise TypeError(f"value_at: cannot evaluate a {type(expr).__name__}")
+    cache[expr] = v
+    return v
+
+
+def prove(name: str, a: sp.Matrix, b: sp.Matrix, cache: dict | None = None) -> verify.Check:
+    """:func:`verify.symbolic_identity` of two matrices, refuted fast when they differ.
+
+    Both sides are first evaluated at one point (30 digits, :func:`_point`); if they differ
+    there, the identity is false, and the check fails with the two values (SymPy's own
+    refutation of a large false identity can take many minutes). Otherwise the identity is
+    proved in full: agreeing at one point is never a pass. ``cache`` (subexpression -> value)
+    may be shared by calls on expressions with common parts.
+    """
+    import mpmath
+
+    cache = {} if cache is None else cache
+    with mpmath.workdps(30):
+        try:
+            va, vb = ([value_at(e, cache) for e in side] for side in (a, b))
+        except TypeError:                      # something value_at does not know: prove directly
+            return verify.symbolic_identity(TOPIC, name, a, b)
+        scale = max([abs(v) for v in va + vb] + [mpmath.mpf(1)])
+        if max(abs(x - y) for x, y in zip(va, vb)) > mpmath.mpf(10) ** -20 * scale:
+            as_matrix = lambda vs: sp.Matrix(a.rows, a.cols, [sp.Float(str(v), 30) for v in vs])  # noqa: E731
+            return verify.symbolic_identity(TOPIC, name, as_matrix(va), as_matrix(vb))
+    return verify.symbolic_identity(TOPIC, name, a, b)
+
+
 @lru_cache(maxsize=1)
 def proofs() -> tuple[verify.Check, ...]:
     """The symbolic checks (they do not depend on a seed, so kept per process)."""
@@ -565,15 +623,16 @@ def proofs() -> tuple[verify.Check, ...]:
         dims = f"T = {steps}, m = {width}, n = {inputs}"
         for name in ("LSTM", "GRU"):
             derived, closed = derivations(name, steps, width, inputs)
+            cache: dict = {}
             for k in derived:
-                out.append(ident(f"{name} backward: dL/d{_plain(k)} from the recursion, {dims}",
-                                 derived[k], closed[k]))
+                out.append(prove(f"{name} backward: dL/d{_plain(k)} from the recursion, {dims}",
+                                 derived[k], closed[k], cache))
     for model, lhs in ((lstm_model(JACOBIAN_WIDTH, 1), "dc_t/dc_t-1 = diag(f_t) + the paths through h_t-1"),
                        (gru_model(JACOBIAN_WIDTH, 1), "dh_t/dh_t-1 = diag(u_t) + the paths through the gates")):
         derived, direct, others, *_ = jacobians(model.name)
-        out.append(ident(f"{model.name} {lhs}, m = {JACOBIAN_WIDTH}", derived, direct + others))
+        out.append(prove(f"{model.name} {lhs}, m = {JACOBIAN_WIDTH}", derived, direct + others))
         derived, formula = rest_jacobian(model, jacobians(model.name))
-        out.append(ident(f"{model.name} {lhs.split(' =')[0]} at rest, m = {JACOBIAN_WIDTH}", derived, formula))
+        out.append(prove(f"{model.name} {lhs.split(' =')[0]} at rest, m = {JACOBIAN_WIDTH}", derived, formula))
     for name, build in (("LSTM", lstm_model), ("GRU", gru_model)):
         out.append(ident(f"{name} parameter count {PARAMETER_COUNT_NAMES[name]}, any n and m",
                          parameter_count(build()), PARAMETER_COUNTS[name]))
@@ -943,7 +1002,7 @@ def _display_checks(rng) -> list[verify.Check]:
     # the paths besides the direct one are not zero: keeping only diag(f_t) is a wrong gradient
     for model, via in ((lstm_model(JACOBIAN_WIDTH, 1), "h_t-1"), (gru_model(JACOBIAN_WIDTH, 1), "the gates")):
         others = jacobians(model.name)[2]
-        point = {s: sp.Rational(int(rng.integers(-9, 10)), 7) for s in others.free_symbols}
+        point = {s: sp.Rational(int(rng.integers(-9, 10)), 7) for s in sorted(others.free_symbols, key=str)}
         out.append(verify.check_bound(TOPIC, f"{model.name}: the paths through {via} are not zero at a random "
                                       "point", 1e-3, float(others.xreplace(point).evalf(30).norm())))
     for n_in_, width_ in ((3, 5), (N_IN, M_HIDDEN)):
