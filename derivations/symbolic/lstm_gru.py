@@ -564,7 +564,7 @@ def _point(x: sp.Symbol):
 
 
 def value_at(expr, cache: dict):
-    """``expr`` at the point of :func:`_point`, in mpmath's working precision, evaluated once per
+    """``expr`` at the point of ``_point``, in mpmath's working precision, evaluated once per
     distinct subexpression (the unrolled expressions share most of their subtrees)."""
     import mpmath
 
@@ -589,9 +589,9 @@ def value_at(expr, cache: dict):
 
 
 def prove(name: str, a: sp.Matrix, b: sp.Matrix, cache: dict | None = None) -> verify.Check:
-    """:func:`verify.symbolic_identity` of two matrices, refuted fast when they differ.
+    """:func:`~derivations.verify.symbolic_identity` of two matrices, refuted fast when they differ.
 
-    Both sides are first evaluated at one point (30 digits, :func:`_point`); if they differ
+    Both sides are first evaluated at one point (30 digits, ``_point``); if they differ
     there, the identity is false, and the check fails with the two values (SymPy's own
     refutation of a large false identity can take many minutes). Otherwise the identity is
     proved in full: agreeing at one point is never a pass. ``cache`` (subexpression -> value)
