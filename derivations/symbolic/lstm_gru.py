@@ -690,11 +690,10 @@ def state_gradient_by_lag(model: str, x, params, u, lags=None, direct_only: bool
     T_, N, _ = x.shape
     width = u.shape[-1]
     zeros = np.zeros((N, width))
+    h, cache = _forward_from_rest(model, x, params, width)
     if model == "LSTM":
-        h, cache = forward(x, zeros, zeros, *params)
         states = [(zeros, zeros)] + [(h[s], cache.c[s]) for s in range(T_)]
     else:
-        h, _ = forward(x, zeros, *params)
         states = [(zeros,)] + [(h[s],) for s in range(T_)]
     norms = []
     for lag in (range(T_ + 1) if lags is None else lags):
@@ -713,22 +712,22 @@ def state_gradient_by_lag(model: str, x, params, u, lags=None, direct_only: bool
     return np.array(norms)
 
 
+def _forward_from_rest(model: str, x, params, width: int):
+    """The model's forward pass from a zero state (and zero cell for the LSTM): (h, cache)."""
+    forward, _ = _KERNELS[model]
+    zeros = np.zeros((x.shape[1], width))
+    return forward(x, zeros, zeros, *params) if model == "LSTM" else forward(x, zeros, *params)
+
+
 def gate_product_by_lag(model: str, x, params, u, lags):
     """The direct path in closed form: ||(prod_{s=k+1}^{T} g_s) ⊙ dL/d(state_T)|| with g the
     forget gate (LSTM; dL/dc_T = u ⊙ o_T ⊙ (1 - tanh^2 c_T)) or the update gate (GRU;
     dL/dh_T = u), from the forward pass's gates alone."""
-    forward, _ = _KERNELS[model]
-    T_, N, _ = x.shape
+    T_ = x.shape[0]
     width = u.shape[-1]
-    zeros = np.zeros((N, width))
-    if model == "LSTM":
-        _, cache = forward(x, zeros, zeros, *params)
-        g = cache.gates[:, :, width:2 * width]
-        end = u * cache.gates[-1, :, 3 * width:] * (1 - cache.tanh_c[-1] ** 2)
-    else:
-        _, cache = forward(x, zeros, *params)
-        g = cache.gates[:, :, width:2 * width]
-        end = u
+    _, cache = _forward_from_rest(model, x, params, width)
+    g = cache.gates[:, :, width:2 * width]   # the forget gate (LSTM) or the update gate (GRU)
+    end = u * cache.gates[-1, :, 3 * width:] * (1 - cache.tanh_c[-1] ** 2) if model == "LSTM" else u
     out = []
     for lag in lags:
         # steps k+1..T of the sequence restarted at k = T - lag: indices T - lag .. T - 1
