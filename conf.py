@@ -70,6 +70,8 @@ bibtex_reference_style = "author_year"
 # --- autodoc (the API page)
 autodoc_member_order = "bysource"
 autodoc_typehints = "description"
+# defaults as written in the source (claims=CLAIMS), not the repr of the value (63 kB of text)
+autodoc_preserve_defaults = True
 autodoc_default_options = {"members": True, "undoc-members": False}
 nitpick_ignore_regex = [
     # types in signatures that no inventory documents (no intersphinx: the build is offline)

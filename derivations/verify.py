@@ -14,6 +14,7 @@ This module imports SymPy lazily, so numeric checks stay light.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Callable, Iterable, Sequence
 
 import numpy as np
@@ -115,9 +116,11 @@ def text_table(checks: Sequence[Check]) -> str:
 def symbolic_identity(topic: str, name: str, a, b) -> Check:
     """Prove ``a == b`` (SymPy expressions or matrices of equal shape).
 
-    Passes when ``a - b`` is exactly zero as a polynomial (see
-    ``_zero_as_polynomial``), after ``expand``, or after ``simplify``, or when SymPy's
-    ``.equals(0)`` returns True. ``.equals`` returning None (undecided) or False is a failure.
+    Passes when every entry of ``a - b`` is exactly zero as a rational function of its
+    function applications (see ``_zero_as_rational_function``), after ``expand``, or after
+    ``simplify``, or when SymPy's ``.equals(0)`` returns True. Fails at once when an entry is
+    nonzero at a random point (``_nonzero_at_random_point``); ``.equals`` returning None
+    (undecided) or False is a failure too.
     """
     import sympy as sp
 
@@ -132,14 +135,19 @@ def symbolic_identity(topic: str, name: str, a, b) -> Check:
     else:
         diffs = [a - b]
     undecided = 0
+    values: dict = {}   # the random point's subexpression values, shared by the entries
     for d in diffs:
-        # polynomial arithmetic and expand settle most identities cheaply; simplify the rest
-        if d == 0 or _zero_as_polynomial(d) or sp.expand(d) == 0:
+        # rational-function arithmetic settles most identities cheaply; a random point
+        # refutes most false ones (before expand or simplify, which can take minutes to
+        # fail on a large difference); expand and simplify decide the rest
+        if d == 0 or _zero_as_rational_function(d):
             continue
-        witness = _nonzero_at_random_point(d)
-        if witness is not None:  # refuted without simplify, which can take minutes to fail
+        witness = _nonzero_at_random_point(d, values)
+        if witness is not None:
             return Check(topic, name, "symbolic", np.inf, 0.0, False,
                          f"the difference is {witness:.3g} at a random point")
+        if sp.expand(d) == 0:
+            continue
         d = sp.simplify(d)
         if d == 0:
             continue
@@ -156,64 +164,137 @@ def symbolic_identity(topic: str, name: str, a, b) -> Check:
     return Check(topic, name, "symbolic", 0.0, 0.0, True)
 
 
-def _zero_as_polynomial(d) -> bool:
-    """True if ``d`` is the zero polynomial once every function application in it (sigma(a),
-    tanh(a), ...) is replaced by a fresh variable.
+def _zero_as_rational_function(d) -> bool:
+    """True if ``d`` is the zero rational function once every function application in it
+    (sigma(a), tanh(a), ...) is replaced by a fresh variable, and every exp(k_1 a_1 + ...)
+    with integer k_i by the product v_1^k_1 ... of one variable per a_i.
 
-    A sufficient condition, and an exact one: the replacement is a ring homomorphism, so a
-    zero polynomial means ``d`` is zero whatever the functions are. It is what a chain-rule
-    identity reduces to (both sides are sums of products of the same applications), and
-    SymPy's sparse polynomial rings multiply such sums out far faster than ``expand`` on
-    expression trees (the GRU proofs: 0.3 s instead of 10 s per entry). False when ``d`` is
-    not a polynomial in those variables or the polynomial is nonzero; the caller goes on.
+    A sufficient condition, and an exact one: both replacements respect sums, products and
+    quotients (exp turns sums into products), so a zero result means ``d`` is zero wherever
+    it is defined, whatever the functions are. It is what a chain-rule identity reduces to
+    (both sides are sums of products of the same applications; a softmax's are quotients of
+    sums of exponentials), and SymPy's sparse polynomial rings and fields do that arithmetic
+    far faster than ``expand`` or ``simplify`` on expression trees (the GRU proofs: 0.3 s
+    instead of 10 s per entry). False when ``d`` is not rational in those variables or is
+    not zero; the caller goes on.
     """
     import sympy as sp
+    from sympy.polys.fields import field
+    from sympy.polys.polyerrors import CoercionFailed, PolynomialError
     from sympy.polys.rings import ring
 
     # only the outermost applications: their arguments disappear with them, and
     # d.atoms() would walk every nested argument of a deep unrolled expression
-    opaque, seen, stack = {}, set(), [d]
+    opaque, exponent, seen, stack = {}, {}, set(), [d]
     while stack:
         node = stack.pop()
         if node in seen:
             continue
         seen.add(node)
+        if isinstance(node, sp.exp):
+            terms = node.args[0].as_coefficients_dict()
+            if all(k.is_Integer for k in terms.values()):
+                opaque[node] = sp.Mul(*[exponent.setdefault(a, sp.Dummy()) ** k for a, k in terms.items()])
+                continue
         if isinstance(node, sp.Function):
             opaque[node] = sp.Dummy()
         else:
             stack.extend(node.args)
     e = d.xreplace(opaque)
     gens = sorted(e.free_symbols, key=sp.default_sort_key)
-    if not gens:
-        return False
-    try:
-        R = ring(gens, sp.QQ)[0]
-        return R.from_expr(e) == 0
-    except (ValueError, TypeError, sp.polys.polyerrors.PolynomialError, sp.polys.polyerrors.CoercionFailed):
-        return False
+    if not gens:                   # the replacement may cancel everything: e^x e^-x - 1
+        return e == 0
+    for domain in (ring, field):   # polynomials first: a ring multiplies without gcds
+        try:
+            return domain(gens, sp.QQ)[0].from_expr(e) == 0
+        except (ValueError, TypeError, PolynomialError, CoercionFailed):
+            continue
+    return False
 
 
-def _nonzero_at_random_point(d, digits: int = 30):
+def _nonzero_at_random_point(d, values: dict | None = None, digits: int = 50):
     """The value of ``d`` at a random point of its symbols if it is clearly nonzero, else None.
 
-    Symbols are given values consistent with their assumptions (positive ones positive);
-    the value is computed to ``digits`` significant digits, so a nonzero result is a
-    counterexample, not rounding. Expressions with undefined functions are left to simplify.
+    Symbols are given values consistent with their assumptions (positive ones positive).
+    ``d`` is evaluated in mpmath at ``digits`` digits, each distinct subexpression once
+    (``values`` keeps them, and may be shared by calls on expressions with common parts), and
+    called nonzero when it exceeds 1e-20 times the largest value met on the way: far above
+    the rounding, so a nonzero result is a counterexample. An expression with something
+    mpmath cannot evaluate (an undefined function) is evaluated by SymPy to ``digits``
+    significant digits instead, or, with an undefined function, left to simplify.
     """
+    import mpmath
     import sympy as sp
 
-    rng = np.random.default_rng(12345)
-    point = {s: sp.Rational(int(rng.integers(1, 1000)), 997) * (1 if s.is_positive else
-                                                                (-1) ** int(rng.integers(2)))
-             for s in sorted(d.free_symbols, key=str)}
-    try:
-        value = sp.N(d.subs(point), digits)
-    except (TypeError, ValueError, ZeroDivisionError):
-        return None
-    if not value.is_number or value.has(sp.zoo, sp.nan, sp.oo, -sp.oo):
-        return None
-    value = complex(value)
-    return value if abs(value) > 1e-20 else None
+    values = {} if values is None else values
+    with mpmath.workdps(digits):
+        try:
+            value = _value_at(d, values)
+            scale = max([abs(v) for v in values.values() if mpmath.isfinite(v)] + [mpmath.mpf(1)])
+        except (TypeError, ValueError, ZeroDivisionError, OverflowError):
+            try:
+                value = sp.N(d.xreplace({s: _random_value(s) for s in d.free_symbols}), digits)
+            except (TypeError, ValueError, ZeroDivisionError):
+                return None
+            if not value.is_number or value.has(sp.zoo, sp.nan, sp.oo, -sp.oo):
+                return None
+            value, scale = complex(value), 1.0
+        if not mpmath.isfinite(value):
+            return None
+        value = complex(value)
+    return value if abs(value) > 1e-20 * float(scale) else None
+
+
+def _random_value(s):
+    """A symbol's value at the random point: a rational k/997, 0 < k < 1000, fixed by the
+    symbol's name (so every expression sharing the symbol sees the same value), of random
+    sign unless the symbol is positive."""
+    import zlib
+
+    import sympy as sp
+
+    rng = np.random.default_rng(zlib.crc32(s.name.encode()))
+    sign = 1 if s.is_positive or s.is_nonnegative else (-1) ** int(rng.integers(2))
+    return sp.Rational(int(rng.integers(1, 1000)), 997) * sign
+
+
+def _value_at(expr, values: dict):
+    """``expr`` at the point of :func:`_random_value`, in mpmath's working precision."""
+    import mpmath
+    import sympy as sp
+    from sympy.core.function import AppliedUndef
+
+    if expr in values:
+        return values[expr]
+    if expr.is_Symbol:
+        r = _random_value(expr)
+        v = mpmath.mpf(r.p) / r.q
+    elif expr.is_Rational:
+        v = mpmath.mpf(expr.p) / expr.q
+    elif expr.is_Number or expr.is_NumberSymbol or expr is sp.I:
+        v = mpmath.mpmathify(complex(expr)) if expr is sp.I else mpmath.mpmathify(expr.evalf(mpmath.mp.dps))
+    elif expr.is_Add:
+        v = mpmath.fsum(_value_at(a, values) for a in expr.args)
+    elif expr.is_Mul:
+        v = mpmath.fprod(_value_at(a, values) for a in expr.args)
+    elif expr.is_Pow:
+        v = mpmath.power(_value_at(expr.base, values), _value_at(expr.exp, values))
+    elif isinstance(expr, sp.Function) and not isinstance(expr, AppliedUndef) and expr.func in _mpmath_functions():
+        v = _mpmath_functions()[expr.func](*[_value_at(a, values) for a in expr.args])
+    else:
+        raise TypeError(f"no value for a {type(expr).__name__} at a random point")
+    values[expr] = v
+    return v
+
+
+@lru_cache(maxsize=1)
+def _mpmath_functions() -> dict:
+    """The SymPy functions :func:`_value_at` evaluates, and their mpmath counterparts."""
+    import mpmath
+    import sympy as sp
+
+    return {sp.exp: mpmath.exp, sp.log: mpmath.log, sp.tanh: mpmath.tanh, sp.sin: mpmath.sin,
+            sp.cos: mpmath.cos, sp.Abs: abs, sp.Max: lambda *a: max(a), sp.Min: lambda *a: min(a)}
 
 
 # --------------------------------------------------------------------------- numeric

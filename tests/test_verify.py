@@ -120,19 +120,22 @@ def test_check_values_uses_the_methods_tolerance(rng):
     assert verify.check_values("t", "loose", "closed-form", a, a * (1 + 1e-11)).passed
 
 
-def test_polynomial_stage_treats_function_applications_as_variables():
+def test_rational_stage_treats_function_applications_as_variables():
     import sympy as sp
 
-    from derivations.verify import _zero_as_polynomial
+    from derivations.verify import _zero_as_rational_function as zero
 
     x, y = sp.symbols("x y", real=True)
     s = (1 + sp.tanh(x * y / 2)) / 2
     # the chain rule through tanh: a polynomial identity in x, y and tanh(x y / 2)
-    assert _zero_as_polynomial(sp.diff(s, x) - y * s * (1 - s))
-    # nonzero polynomials, and identities that need more than ring arithmetic, are not claimed
-    assert not _zero_as_polynomial(sp.diff(s, x) - s * (1 - s))
-    assert not _zero_as_polynomial(sp.exp(x) * sp.exp(-x) - 1)
-    assert not _zero_as_polynomial(1 / (x + y))
+    assert zero(sp.diff(s, x) - y * s * (1 - s))
+    # exp turns sums into products: e^x e^-x = 1, and a softmax's quotients, are field identities
+    assert zero(sp.exp(x) * sp.exp(-x) - 1)
+    assert zero(sp.exp(2 * x + y) / (sp.exp(x) + sp.exp(y)) - sp.exp(x) * sp.exp(x + y) / (sp.exp(x) + sp.exp(y)))
+    # nonzero rational functions, and identities that need more than field arithmetic, are not claimed
+    assert not zero(sp.diff(s, x) - s * (1 - s))
+    assert not zero(1 / (x + y))
+    assert not zero(sp.sin(x) ** 2 + sp.cos(x) ** 2 - 1)
     # the later stages still decide what the polynomial stage leaves
     assert verify.symbolic_identity("t", "exp", sp.exp(x) * sp.exp(-x), 1).passed
     assert not verify.symbolic_identity("t", "chain", sp.diff(s, x), s * (1 - s)).passed
@@ -242,3 +245,23 @@ def test_check_bound_every_verdict_exactly():
     for value, bound in [(np.nan, 1.0), (1.0, np.nan), ([], 1.0)]:
         bad = verify.check_bound("t", "b", value, bound)
         assert not bad.passed and bad.error == np.inf and bad.detail == "empty, or NaN"
+
+
+def test_random_point_evaluates_each_subexpression_once_and_falls_back_to_sympy():
+    x, y = sp.symbols("x y", real=True)
+    j = sp.Symbol("j", integer=True, positive=True)
+    # what mpmath cannot evaluate (a Sum) is evaluated by SymPy: still refuted at once
+    wrong_sum = verify.symbolic_identity("t", "n", sp.Sum(x**j, (j, 1, 3)), x + x**2 + x**3 + 1)
+    assert not wrong_sum.passed and "random point" in wrong_sum.detail
+    # shared subexpressions are valued once, and every entry sees the same point
+    values = {}
+    shared = sp.tanh(x * y + 1)
+    assert verify._nonzero_at_random_point(shared ** 2 - shared ** 2 + x - x, values) is None
+    first = dict(values)
+    assert verify._nonzero_at_random_point(shared + 1, values) is not None
+    assert all(values[k] == v for k, v in first.items()) and shared in values
+    # a difference far below the values it comes from is not claimed at the point (it could be
+    # rounding): the later stages decide it
+    big = sp.exp(sp.Integer(60)) * x
+    assert verify._nonzero_at_random_point(big - big * (1 + sp.Rational(1, 10**60))) is None
+    assert not verify.symbolic_identity("t", "n", big, big * (1 + sp.Rational(1, 10**60))).passed
