@@ -652,7 +652,7 @@ def _gates_explode():
     rho_gru = G.rest_growth_rate("GRU", G.init_gru(8, 32, np.random.default_rng(1), scale=3.0))
     return Evidence(rho_lstm < 1 and rho_gru < 1, rho_lstm > 1 and rho_gru > 1,
                     f"growth rate of the gradient per step at rest: LSTM (forget bias 3) {rho_lstm:.3f}, "
-                    f"GRU (recurrent weights ×3) {rho_gru:.3f}; both explode")
+                    f"GRU (zero biases, weights ×3) {rho_gru:.3f}; both explode")
 
 
 def _gates_vanish():
