@@ -22,7 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .conftest import BIN, ROOT, copy_project, executed, sphinx_build
+from .conftest import BIN, ROOT, copy_project, executed, sphinx_build, tree_digest
 
 TOPIC_MODULES = ["activations", "hadamard", "backprop", "losses", "gradient_descent", "vanishing_exploding",
                  "initialization", "normalization", "rnn", "clipping", "lstm", "gru"]
@@ -194,6 +194,7 @@ def book() -> dict:
     out = root / "_build"
     res = {}
     res["clean_s"], b = timed_build(root, out)
+    first = tree_digest(out / "html")
     exe = execution_seconds(out / ".jupyter_cache")
     res["pages"] = len(exe)
     res["execution_s_by_page"] = dict(sorted(exe.items(), key=lambda kv: -kv[1]))
@@ -219,6 +220,11 @@ def book() -> dict:
     dep_floor = (sum(exe2[p] for p in again) + len(again) * res["kernel_start_s"]) / 2 if again else 0.0
     res["module_edit_dependent_floor_s"] = dep_floor
     res["module_edit_over_floor_s"] = res["module_edit_s"] - dep_floor
+    # reproducible: a clean build of a second copy, in another directory, gives the same files
+    again = copy_project(tmp / "again")
+    timed_build(again, again / "_build")
+    second = tree_digest(again / "_build" / "html")
+    res["clean_builds_differ"] = sorted(k for k in first.keys() | second.keys() if first.get(k) != second.get(k))
     shutil.rmtree(tmp)
     return res
 
@@ -260,7 +266,7 @@ def main(argv=None) -> int:
         print(table([[k, f"{bk[k]:.2f}" if isinstance(bk[k], float) else bk[k]]
                      for k in ("clean_s", "floor_s", "clean_over_floor", "kernel_start_s", "no_change_s", "warm_html_s",
                                "reread_s", "text_edit_s", "text_edit_executed", "module_edit_s", "module_edit_executed",
-                               "module_edit_dependent_floor_s", "module_edit_over_floor_s")], ["book build", "value"]))
+                               "module_edit_dependent_floor_s", "module_edit_over_floor_s", "clean_builds_differ")], ["book build", "value"]))
         print("slowest pages:", ", ".join(f"{p} {s:.1f}s" for p, s in list(bk["execution_s_by_page"].items())[:5]))
     if not args.skip_tests:
         report["tests"] = ts = test_suite()

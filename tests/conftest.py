@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+import hashlib
 import os
 import re
 import shutil
@@ -40,6 +42,18 @@ def executed(log: str) -> set[str]:
     return set(re.findall(r"docs/(\w+)\.md: Executing notebook", log))
 
 
+def tree_digest(html: Path) -> dict[str, str]:
+    """sha256 of every published file: all of the HTML directory (Sphinx's .doctrees cache,
+    pickles that hold the absolute source path, lives beside it, not in it). A page rewritten
+    by a later build links its static files with a ``?v=<checksum>`` that a clean build omits:
+    that suffix is not part of the digest."""
+    def content(p: Path) -> bytes:
+        data = p.read_bytes()
+        return re.sub(rb"\?v=[0-9a-f]+", b"", data) if p.suffix == ".html" else data
+    return {str(p.relative_to(html)): hashlib.sha256(content(p)).hexdigest()
+            for p in sorted(html.rglob("*")) if p.is_file()}
+
+
 @dataclass
 class Build:
     returncode: int
@@ -69,11 +83,33 @@ def sphinx_build(root: Path, out: Path, *extra: str) -> Build:
 
 
 @pytest.fixture(scope="session")
-def book(tmp_path_factory) -> Build:
-    """The book built from scratch (empty execution cache) with -n -W --keep-going."""
-    build = sphinx_build(ROOT, tmp_path_factory.mktemp("book"))
+def book_project(tmp_path_factory) -> Path:
+    """A copy of the sources, in which the session's book is built (``book``)."""
+    return copy_project(tmp_path_factory.mktemp("book") / "project")
+
+
+@pytest.fixture(scope="session")
+def book(book_project) -> Build:
+    """The book built from scratch (empty execution cache) with -n -W --keep-going, in
+    ``book_project``/_build as ``make html`` builds it."""
+    build = sphinx_build(book_project, book_project / "_build")
     assert build.returncode == 0, build.log[-5000:]
     return build
+
+
+def pytest_collection_modifyitems(session, config, items):
+    """Tests that edit ``book_project`` and build it again run after every other test, which
+    read the book as it was built."""
+    items.sort(key=lambda item: "book_project" in getattr(item, "fixturenames", ()))
+
+
+@functools.cache
+def checks_of(topic: str) -> tuple:
+    """A topic's checks as its page runs them (seed 0), run once per test session: the tests
+    that compare the built pages with them share one run."""
+    from derivations.symbolic.topics import MODULES
+
+    return tuple(MODULES[topic].checks())
 
 
 @pytest.fixture
