@@ -265,3 +265,31 @@ def test_random_point_evaluates_each_subexpression_once_and_falls_back_to_sympy(
     big = sp.exp(sp.Integer(60)) * x
     assert verify._nonzero_at_random_point(big - big * (1 + sp.Rational(1, 10**60))) is None
     assert not verify.symbolic_identity("t", "n", big, big * (1 + sp.Rational(1, 10**60))).passed
+
+
+def test_value_at_evaluates_numbers_powers_and_functions_at_the_point():
+    import mpmath
+
+    x = sp.Symbol("x", positive=True)
+    expr = x**3 / (1 + x) + sp.pi * sp.Float(0.5) + sp.tanh(x) + sp.log(x) * sp.exp(-x) + sp.Abs(x - 1) + sp.I
+    with mpmath.workdps(50):
+        got = complex(verify._value_at(expr, {}))
+    want = complex(expr.subs(x, verify._random_value(x)).evalf(50))
+    assert abs(got - want) < 1e-30 * abs(want)
+    with pytest.raises(TypeError, match="no value for a f at a random point"):
+        verify._value_at(sp.Function("f")(x), {})
+
+
+def test_random_point_scale_and_the_sympy_fallback():
+    x = sp.Symbol("x", positive=True)
+    j = sp.Symbol("j", integer=True, positive=True)
+    # 1e-13 against values of 1e17: not claimed at the point (the fast path's scale); the
+    # fallback, which has no scale, would have called it nonzero
+    big = sp.exp(sp.Integer(40)) * x
+    d = big - big * (1 + sp.Rational(1, 10**30))
+    assert verify._nonzero_at_random_point(d) is None
+    assert verify._nonzero_at_random_point(d + 1) is not None
+    # the fallback: a Sum is evaluated by SymPy; a value with a pole has no verdict
+    assert verify._nonzero_at_random_point(sp.Sum(x**j, (j, 1, 2)) - x) is not None
+    assert verify._nonzero_at_random_point(sp.Sum(x**j, (j, 1, 2)) - x - x**2) is None
+    assert verify._nonzero_at_random_point(sp.Sum(1 / (j - 2), (j, 1, 3)) + x) is None
