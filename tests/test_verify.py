@@ -293,3 +293,19 @@ def test_random_point_scale_and_the_sympy_fallback():
     assert verify._nonzero_at_random_point(sp.Sum(x**j, (j, 1, 2)) - x) is not None
     assert verify._nonzero_at_random_point(sp.Sum(x**j, (j, 1, 2)) - x - x**2) is None
     assert verify._nonzero_at_random_point(sp.Sum(1 / (j - 2), (j, 1, 3)) + x) is None
+
+
+def test_each_exponential_argument_is_its_own_variable_and_expand_checks_every_entry():
+    from derivations.verify import _zero_as_rational_function as zero
+
+    x, y = sp.symbols("x y", real=True)
+    assert not zero(sp.exp(x) - sp.exp(y))
+    assert zero(sp.exp(x + y) - sp.exp(x) * sp.exp(y))
+    # sqrt(x) is no variable of the rational stage and the identity has no value to refute at
+    # a point: expand proves the first entry, and the second entry is still checked
+    p = sp.Symbol("p", positive=True)
+    by_expand = sp.sqrt(p) * (sp.sqrt(p) + 1)
+    assert not zero(by_expand - p - sp.sqrt(p))
+    assert verify.symbolic_identity("t", "n", by_expand, p + sp.sqrt(p)).passed
+    wrong = verify.symbolic_identity("t", "n", sp.Matrix([by_expand, p]), sp.Matrix([p + sp.sqrt(p), p + 1]))
+    assert not wrong.passed and "random point" in wrong.detail
