@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import inspect
 import os
 import re
 import shutil
@@ -100,7 +101,10 @@ def book(book_project) -> Build:
 def pytest_collection_modifyitems(session, config, items):
     """Tests that edit ``book_project`` and build it again run after every other test, which
     read the book as it was built."""
-    items.sort(key=lambda item: "book_project" in getattr(item, "fixturenames", ()))
+    def edits(item) -> bool:    # asks for book_project itself, not only through ``book``
+        function = getattr(item, "function", None)
+        return function is not None and "book_project" in inspect.signature(function).parameters
+    items.sort(key=edits)
 
 
 @functools.cache
