@@ -272,7 +272,7 @@ def _value_at(expr, values: dict):
     elif expr.is_Rational:
         v = mpmath.mpf(expr.p) / expr.q
     elif expr.is_Number or expr.is_NumberSymbol or expr is sp.I:
-        v = mpmath.mpmathify(complex(expr)) if expr is sp.I else mpmath.mpmathify(expr.evalf(mpmath.mp.dps))
+        v = mpmath.mpmathify(expr.evalf(mpmath.mp.dps))
     elif expr.is_Add:
         v = mpmath.fsum(_value_at(a, values) for a in expr.args)
     elif expr.is_Mul:

@@ -18,7 +18,7 @@ from derivations.symbolic import activations as A
 from derivations.symbolic import backprop as B
 from derivations.symbolic import hadamard as Hd
 
-from .conftest import ROOT, checks_of, copy_project, executed, sphinx_build, tree_digest
+from .conftest import checks_of, copy_project, executed, sphinx_build, tree_digest
 
 pytestmark = pytest.mark.book
 PAGES = ["index", "notation", *TOPICS, "report", "api", "references"]

@@ -9,7 +9,7 @@ the search page finds "sigmoid" and "BPTT".
 import os
 import re
 import urllib.request
-from urllib.parse import urldefrag, urljoin
+from urllib.parse import urldefrag
 
 import pytest
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from typing import Callable
 
-import numpy as np
 
 from ._validate import float_array, same_shape
 

@@ -581,7 +581,7 @@ def _stable_forms_latex() -> str:
     return r"\begin{aligned}" + r" \\ ".join(rows) + r"\end{aligned}"
 
 
-def _sci(v, digits: int = 2) -> str:
+def _sci_latex(v, digits: int = 2) -> str:
     """A number (a float, or a SymPy Float below the float64 range) as LaTeX scientific
     notation, 1.8 \\times 10^{-4}."""
     v = sp.Float(v, 30)
@@ -603,7 +603,7 @@ def _float_list() -> Markdown:
     lim = float_limits()
     s0 = lambda key: f"{lim[key]['found']:.2f}"  # noqa: E731
     true = lambda key, one=False: (f"; the true value there is "  # noqa: E731
-                                   f"${'1 - ' if one else ''}{_sci(lim[key]['exact_value'])}$")
+                                   f"${'1 - ' if one else ''}{_sci_latex(lim[key]['exact_value'])}$")
     items = [
         rf"`np.exp(s)` overflows to inf for $s \ge \ln(\text{{largest float64}}) \approx {s0('exp')}$.",
         rf"`sigmoid(z)` returns exactly 1 for $z \ge 53 \ln 2 \approx {s0('sigmoid=1')}$"
@@ -624,7 +624,7 @@ def _float_list() -> Markdown:
 def _saturation_table() -> Table:
     pts = np.array(TABLE_Z, dtype=float)
     s, t = num.sigmoid_grad(pts), num.tanh_grad(pts)
-    fmt = lambda v: f"{v:.3g}" if v >= 1e-2 else _sci(v, 3)  # noqa: E731
+    fmt = lambda v: f"{v:.3g}" if v >= 1e-2 else _sci_latex(v, 3)  # noqa: E731
     return Table(["$z$", r"$\sigma'(z)$", r"$\tanh'(z)$"],
                  [(f"${v:g}$", f"${fmt(a)}$", f"${fmt(b)}$") for v, a, b in zip(pts, s, t)],
                  align="rrr")
@@ -646,7 +646,7 @@ def exhibits() -> dict:
     out["saturation_table"] = _saturation_table()
     out["sat_z"] = "5"
     sat = {n: float(ACTIVATIONS[n].grad(np.array(5.0))) for n in SMOOTH}
-    out["sat_sigmoid"], out["sat_tanh"] = (Markdown(f"${_sci(sat[k])}$") for k in ("sigmoid", "tanh"))
+    out["sat_sigmoid"], out["sat_tanh"] = (Markdown(f"${_sci_latex(sat[k])}$") for k in ("sigmoid", "tanh"))
     kink = np.array([0.0])
     out["relu_grad_at_0"] = f"{float(num.relu_grad(kink)[0]):g}"
     out["leaky_grad_at_0"] = f"{float(num.leaky_relu_grad(kink)[0]):g}"
@@ -661,18 +661,18 @@ def exhibits() -> dict:
     out["sigmoid_zero_neg"] = Markdown(f"$-{lim['sigmoid=0']['found']:.2f}$")
     out["sigmoid_one_from"] = f"{lim['sigmoid=1']['found']:.2f}"
     out["naive_zero_from"] = f"{lim['naive=0']['found']:.2f}"
-    out["naive_zero_exact"] = Markdown(f"${_sci(lim['naive=0']['exact_value'])}$")
+    out["naive_zero_exact"] = Markdown(f"${_sci_latex(lim['naive=0']['exact_value'])}$")
     tiny = max((lim[k]["exact_value"] for k in ("sigmoid=0", "sigmoid_grad=0", "tanh_grad=0")), key=float)
-    out["tiny_max"] = Markdown(f"${_sci(tiny)}$")
-    out["one_gap"] = Markdown(f"${_sci(lim['sigmoid=1']['exact_value'])}$")
+    out["tiny_max"] = Markdown(f"${_sci_latex(tiny)}$")
+    out["one_gap"] = Markdown(f"${_sci_latex(lim['sigmoid=1']['exact_value'])}$")
     out["tanh_grad_zero_from"] = f"{lim['tanh_grad=0']['found']:.2f}"
-    out["extremes"] = Markdown(" and ".join(f"$\\pm {_sci(v, 1) if v >= 1e4 else f'{v:g}'}$"
+    out["extremes"] = Markdown(" and ".join(f"$\\pm {_sci_latex(v, 1) if v >= 1e4 else f'{v:g}'}$"
                                             for v in sorted({abs(e) for e in EXTREMES})))
-    out["kink_margin"] = Markdown(f"${_sci(KINK_MARGIN, 1)}$")
-    out["central_step"] = Markdown(f"${_sci(verify.CENTRAL_STEP, 1)}$")
+    out["kink_margin"] = Markdown(f"${_sci_latex(KINK_MARGIN, 1)}$")
+    out["central_step"] = Markdown(f"${_sci_latex(verify.CENTRAL_STEP, 1)}$")
     big = _tanh_big()
     out["tanh_x_big"] = f"{TANH_BIG:g}"
-    out["tanh_true"] = Markdown(f"${_sci(big['exact'], 4)}$")
+    out["tanh_true"] = Markdown(f"${_sci_latex(big['exact'], 4)}$")
     out["tanh_stable_rel"] = f"{abs(big['stable'] - big['exact']) / big['exact']:.1g}"
     (ww, dwdw), _ = _tanh_product()
     out["product_W"] = Markdown(f"$W = {tex(PRODUCT_W)}$")

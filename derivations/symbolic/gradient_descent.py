@@ -672,7 +672,7 @@ def _train_figure() -> Figure:
 
 def exhibits() -> dict:
     """Everything the gradient-descent page shows."""
-    S, R, runs, floor = spd_problem(), regression(), sgd_runs(), regression()["floor"]
+    S, runs, floor = spd_problem(), sgd_runs(), regression()["floor"]
     lam = S["lam"]
     rho_best = iteration_radius(S["A"], S["best"])
     Qn = quadratic_n(sp.Symbol("n", positive=True, integer=True))

@@ -373,7 +373,7 @@ def evaluate(expr, env: Env, s: int = 0):
     if isinstance(expr, sp.ZeroMatrix):
         return sp.zeros(*expr.shape)
     if isinstance(expr, sp.Sum):
-        term, (var, lo, hi) = expr.function, expr.limits[0]
+        term, (_, lo, hi) = expr.function, expr.limits[0]   # summed over the step t
         lo, hi = (int(v.subs(T, env.steps)) for v in (lo, hi))
         out = None
         for k in range(lo, hi + 1):
