@@ -38,7 +38,6 @@ extensions = [
     "sphinx_design",
     "offline_mathjax",
     "fresh_pages",
-    "page_schedule",
     "check_citations",
 ]
 
@@ -58,9 +57,6 @@ nb_execution_show_tb = True
 nb_execution_timeout = 300
 nb_merge_streams = True
 nb_render_markdown_format = "myst"
-# docs/_ext/page_schedule.py: the report runs last, when the topic pages have stored the checks
-# it lists (derivations.provenance), instead of running them all again beside them
-page_schedule_last = ["report"]
 
 # --- bibliography
 bibtex_bibfiles = ["docs/references.bib"]  # relative to conf.py
@@ -97,3 +93,16 @@ copybutton_prompt_is_regexp = True
 # is regenerated on every build (0.6 s of a no-change rebuild).
 html_use_index = False
 html_domain_indices = False
+
+
+def _skip_sympy_assumptions(app, what, name, obj, skip, options):
+    """SymPy writes its assumption facts (is_prime, is_real, ...) into every subclass of Basic:
+    on the API page they would list some thirty attributes under each of lstm_gru's Apply and
+    Square and normalization's Upstream, facts the book neither states nor uses."""
+    if name == "default_assumptions" or (name.startswith("is_") and isinstance(obj, bool)):
+        return True
+    return None
+
+
+def setup(app):
+    app.connect("autodoc-skip-member", _skip_sympy_assumptions)

@@ -38,13 +38,6 @@ def test_every_page_is_built_without_traceback_or_stderr(book):
         assert 'class="output stderr"' not in text and 'class="output traceback"' not in text, page
 
 
-def test_each_page_is_read_by_its_own_task(book):
-    # docs/_ext/page_schedule.py: Sphinx alone reads 18 pages in two chunks of nine, one
-    # progress line per chunk; one line per page shows a free process takes the next page
-    read_lines = re.findall(r"^reading sources\.\.\. \[ *\d+%\] (\w+)$", book.log, re.M)
-    assert sorted(read_lines) == sorted(PAGES)
-
-
 def test_activations_page_shows_the_glued_derivatives(book):
     text = read(book, "activations")
     for a in A.ACTIVATIONS.values():
