@@ -38,6 +38,9 @@ from ..numeric import hadamard as had
 from ..provenance import stored_checks
 from .common import tex
 
+__all__ = ["z", "alpha", "Activation", "ACTIVATIONS", "derivative", "derivative_range",
+           "derivative_maximum", "one_sided_derivatives", "checks", "exhibits"]
+
 TOPIC = "activations"
 
 #: The pre-activation, the variable of every activation and derivative on the page.
@@ -88,6 +91,9 @@ class Activation:
 
 _step = sp.Piecewise((1, z > 0), (0, True))
 
+#: name -> Activation, for sigmoid, tanh, relu, leaky_relu and softplus.
+#:
+#: :meta hide-value:
 ACTIVATIONS: dict[str, Activation] = {
     a.name: a
     for a in [

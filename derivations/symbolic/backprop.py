@@ -37,6 +37,10 @@ from ..numeric.hadamard import elementwise_backward
 from ..provenance import stored_checks
 from .common import explicit, matrix, tex, vector
 
+__all__ = ["Gradient", "single_sample", "batched", "model", "auxiliary", "prove",
+           "jacobian_chain_rule", "vector_chain_rule", "pass_costs", "formula_costs",
+           "count_multiply_adds", "checks", "exhibits"]
+
 TOPIC = "backprop"
 #: The sizes (n, m, p) at which the single-sample gradients are proved, and (N, n, m, p) for a batch.
 PROOF_SIZES = ((3, 2, 2), (2, 1, 3))
@@ -280,13 +284,15 @@ JACOBIAN_SIZES = ((2, 3, 2), (3, 2, 3))
 
 
 def scalar_chain_rule():
-    """(d/du phi(psi(u)) unevaluated, phi'(psi(u)) psi'(u) as an unevaluated product) for undefined phi, psi."""
+    """(d/du phi(psi(u)) unevaluated, phi'(psi(u)) psi'(u) as an unevaluated product) for undefined
+    phi, psi."""
     outer = sp.diff(_h(_t), _t).subs(_t, _g(_u))
     return sp.Derivative(_h(_g(_u)), _u), sp.Mul(outer, sp.diff(_g(_u), _u), evaluate=False)
 
 
 def jacobian_chain_rule(k: int = 2, n: int = 3, m: int = 2):
-    """(J of phi o psi at u, J_phi(psi(u)) J_psi(u)) for undefined psi: R^k -> R^n and phi: R^n -> R^m."""
+    """(J of phi o psi at u, J_phi(psi(u)) J_psi(u)) for undefined psi: R^k -> R^n and phi: R^n ->
+    R^m."""
     u = sp.Matrix(sp.symbols(f"u1:{k + 1}", real=True))
     ys = sp.symbols(f"v1:{n + 1}", real=True)
     gs = sp.Matrix([sp.Function(f"psi{i + 1}")(*u) for i in range(n)])
@@ -308,7 +314,8 @@ def vector_chain_formula(m, n):
 
 
 def vector_chain_rule(m: int, n: int):
-    """(grad_x l(W x) by SymPy, the formula on explicit matrices) for an undefined l of m arguments."""
+    """(grad_x l(W x) by SymPy, the formula on explicit matrices) for an undefined l of m arguments.
+    (grad_x l(W x) by SymPy, the formula on explicit matrices) for an undefined l of m arguments."""
     W, x, gy = vector_chain_symbols(m, n)
     Wv, xv = matrix("w", m, n), vector("x", n)
     yv = Wv * xv
@@ -660,6 +667,8 @@ def deep_gradient_check(rng) -> verify.Check:
 
 @stored_checks
 def checks(seed: int = 0) -> list[verify.Check]:
+    """Every witness of this topic: the chain rules and closed-form gradients proved, NumPy
+    compared, costs counted."""
     rng = np.random.default_rng(seed)
     out = chain_rule_checks() + prove_single_sample() + prove_batched()
     out += [model_against_numpy(a, PROOF_SIZES[0], rng) for a in num.ACTIVATIONS]

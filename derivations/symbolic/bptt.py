@@ -31,6 +31,9 @@ from ..numeric import rnn as num
 from ..provenance import stored_checks
 from .common import matrix, tex, vector
 
+__all__ = ["ACTIVATION", "PROOF_SIZES", "model", "unroll", "deltas", "closed_forms", "derivation",
+           "wrong_h0_sum", "init_rnn", "hidden_jacobian", "checks", "exhibits"]
+
 TOPIC = "bptt"
 #: The activation of the model, h_t = f(z_t) entrywise.
 ACTIVATION = sp.tanh
@@ -303,7 +306,8 @@ def lag_orthogonal() -> np.ndarray:
 
 @lru_cache(maxsize=1)
 def lag_norms():
-    """{spectral norm r: (||dh_T/dh_{T-lag}||_2 for lag = 0..T-1, mean of 1 - h_t^2 over the run)}."""
+    """{spectral norm r: (||dh_T/dh_{T-lag}||_2 for lag = 0..T-1, mean of 1 - h_t^2 over the run)}.
+    {spectral norm r: (||dh_T/dh_{T-lag}||_2 for lag = 0..T-1, mean of 1 - h_t^2 over the run)}."""
     m_, T_, seed = LAG_RNN
     rng = np.random.default_rng(seed)
     rng.standard_normal((m_, m_))                          # Q's draws, see lag_orthogonal
@@ -360,7 +364,8 @@ TRUNC_WINDOWS = (1, 5, 10, 20, 40)
 
 @lru_cache(maxsize=1)
 def truncation():
-    """(rho(W_hh), ||W_hh||_2, {k: ||v - G||_F / ||G||_F of the truncated dL/dW_hh v against full BPTT's G})."""
+    """(rho(W_hh), ||W_hh||_2, {k: ||v - G||_F / ||G||_F of the truncated dL/dW_hh v against full
+    BPTT's G})."""
     T_, N, n_, m_, p_, seed = TRUNC_RNN
     rng = np.random.default_rng(seed)
     params = init_rnn(n_, m_, p_, rng, radius=0.9)
@@ -525,6 +530,8 @@ def _experiment_checks(rng) -> list[verify.Check]:
 
 @stored_checks
 def checks(seed: int = 0) -> list[verify.Check]:
+    """Every witness of this topic: the BPTT formulas proved on the unrolled loss, NumPy compared,
+    experiments."""
     rng = np.random.default_rng(seed)
     return _proof_checks() + _numeric_checks(rng) + _experiment_checks(rng)
 

@@ -25,6 +25,8 @@ from ..provenance import stored_checks
 from .bptt import init_rnn
 from .common import tex, vector
 
+__all__ = ["CLIP_FACTOR", "echo_task", "Run", "train_rnn", "angle_degrees", "checks", "exhibits"]
+
 TOPIC = "clipping"
 #: The threshold c, the global norm of g and a scale lambda.
 c = sp.Symbol("c", positive=True)
@@ -53,7 +55,8 @@ def angle_degrees(a: dict, b: dict) -> float:
 
 
 def clip_factor(max_norm: float, norm: float) -> float:
-    """The displayed factor min(1, c / ||g||) at c = max_norm, ||g|| = norm, from the SymPy object."""
+    """The displayed factor min(1, c / ||g||) at c = max_norm, ||g|| = norm, from the SymPy object.
+    The displayed factor min(1, c / ||g||) at c = max_norm, ||g|| = norm, from the SymPy object."""
     return float(CLIP_FACTOR.subs({c: max_norm, g_norm: norm}))
 
 
@@ -237,6 +240,8 @@ def _experiment() -> list[verify.Check]:
 
 @stored_checks
 def checks(seed: int = 0) -> list[verify.Check]:
+    """Every witness of this topic: the clipping rule proved, the NumPy functions compared, the
+    experiment run."""
     rng = np.random.default_rng(seed)
     return _proofs() + _numeric(rng) + _experiment()
 

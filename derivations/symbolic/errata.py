@@ -31,6 +31,8 @@ from . import normalization as NZ
 from . import residual as RS
 from . import vanishing_exploding as VE
 
+__all__ = ["Evidence", "Claim", "CLAIMS", "consistent", "evaluate", "checks", "exhibits"]
+
 TOPIC = "errata"
 #: Source key -> (file in ../shared/sources, origin as given in its README).
 SOURCES = {
@@ -53,6 +55,9 @@ TOPICS = {"Hadamard product and backprop": "hadamard", "Activations": "activatio
 
 @dataclass(frozen=True)
 class Evidence:
+    """What a claim's evidence computed: whether the source's and the book's statements hold, and
+    how."""
+
     source_holds: bool   # the source's statement, as written, checked by computation
     book_holds: bool     # the book's correct statement, checked by computation
     text: str            # what was computed (markdown, one line)
@@ -60,6 +65,9 @@ class Evidence:
 
 @dataclass(frozen=True)
 class Claim:
+    """One claim of a source: its paraphrase, the book's verdict and correct statement, its
+    evidence."""
+
     key: str
     source: str
     topic: str
@@ -688,6 +696,9 @@ def _gru_update_gate():
 
 # ------------------------------------------------------------------ the claims
 
+#: Every checkable claim of the five sources, grouped by source.
+#:
+#: :meta hide-value:
 CLAIMS: tuple[Claim, ...] = (
     # HBVN
     Claim("hbvn-hadamard-example", "HBVN", "Hadamard product and backprop",
@@ -884,6 +895,8 @@ def consistent(claim: Claim, ev: Evidence) -> bool:
 
 
 def evaluate(claims=CLAIMS) -> list[tuple[Claim, Evidence]]:
+    """Each claim with the Evidence its ``evidence`` function computes, as (claim, evidence) pairs.
+    Each claim with the Evidence its ``evidence`` function computes, as (claim, evidence) pairs."""
     return [(c, c.evidence()) for c in claims]
 
 

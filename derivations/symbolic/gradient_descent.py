@@ -27,6 +27,9 @@ from ..numeric import gradient_descent as num
 from ..provenance import stored_checks
 from .common import explicit, matrix, tex, vector
 
+__all__ = ["gd_update", "contraction", "REGIMES", "stable_step_sizes", "regime_step_sizes",
+           "quadratic_n", "spectral_radius", "random_spd", "run_quadratic", "checks", "exhibits"]
+
 TOPIC = "gradient_descent"
 
 # ----------------------------------------------------------------------------- the update
@@ -53,6 +56,7 @@ a = sp.Symbol("lambda", positive=True)
 quadratic = sp.Mul(a / 2, (w - w_star) ** 2, evaluate=False)
 derivative = sp.factor(sp.diff(quadratic, w))                     # a (w - w*)
 step = gd_update(w_k, derivative.subs(w, w_k))                    # w_{k+1}
+#: The factor 1 - eta lambda by which one step multiplies the error w_s - w* on the quadratic.
 contraction = 1 - eta * a
 error_map = sp.Mul(contraction, w_k - w_star, evaluate=False)    # (1 - eta a)(w_k - w*)
 W_NAMES = {w_k: "w_s", w_star: "w^*", eta: r"\eta"}
@@ -597,6 +601,8 @@ def network_checks() -> list[verify.Check]:
 
 @stored_checks
 def checks(seed: int = 0) -> list[verify.Check]:
+    """Every witness of this topic: the update and its contraction proved, the runs of the page
+    checked."""
     rng = np.random.default_rng(seed)
     out = update_checks(rng) + one_dimensional_checks()
     for n in N_SIZES:

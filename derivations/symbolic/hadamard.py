@@ -30,6 +30,9 @@ from ..numeric import hadamard as num
 from ..provenance import stored_checks
 from .common import explicit, matrix, tex, vector
 
+__all__ = ["SHAPES", "LENGTHS", "PROPERTIES", "DEFINITION", "prove", "matrix_product_commutes",
+           "operation_counts", "checks", "exhibits"]
+
 TOPIC = "hadamard"
 #: The sizes (m, n) at which the matrix properties are proved.
 SHAPES = ((2, 3), (3, 2))
@@ -211,6 +214,8 @@ def _shapes_of_the_wrong_forms(size: int) -> tuple[list[int], list[int]]:
 
 @stored_checks
 def checks(seed: int = 0) -> list[verify.Check]:
+    """Every witness of this topic: the properties proved at two sizes, NumPy against the
+    definition, the counts."""
     rng = np.random.default_rng(seed)
     out = []
     # the definition: NumPy's hadamard against the displayed entry A_ij B_ij, at two shapes

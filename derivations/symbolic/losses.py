@@ -22,6 +22,10 @@ from ..numeric import losses as num
 from ..provenance import stored_checks
 from .common import explicit, tex, vector
 
+__all__ = ["MSE_CONVENTIONS", "mse_loss", "mse_gradient_factor", "softmax_expr",
+           "softmax_jacobian_formula", "cross_entropy", "ce_gradient_formula", "bce",
+           "bce_gradient", "bce_stable", "checks", "exhibits"]
+
 TOPIC = "losses"
 #: The sizes at which the general-n MSE formulas and the general-C softmax ones are proved.
 N_SIZES = (2, 5)
@@ -70,6 +74,7 @@ def _q(size):
 
 
 def softmax_jacobian_formula(size=C):
+    """d softmax(z) / dz = diag(p) - p p^T, p = softmax(z) a column of length size."""
     p = _p(size)
     return sp.DiagMatrix(p) - p * p.T
 
@@ -80,6 +85,7 @@ def ce_gradient_formula(size=C):
 
 
 def softmax_expr(zv: sp.Matrix) -> sp.Matrix:
+    """softmax(z)_k = e^{z_k} / sum_j e^{z_j}, for an explicit column z."""
     e = zv.applyfunc(sp.exp)
     return e / sum(e)
 
@@ -101,8 +107,11 @@ _sigma = sp.Function("sigma")
 sigma = 1 / (1 + sp.exp(-zs))
 bce_display = -(t * sp.log(_sigma(zs)) + (1 - t) * sp.log(1 - _sigma(zs)))
 bce_gradient_display = sp.Add(_sigma(zs), -t, evaluate=False)
+#: BCE of one logit z against the target y, -(y log sigma(z) + (1 - y) log(1 - sigma(z))).
 bce = bce_display.subs(_sigma(zs), sigma)
+#: Its gradient dL/dz = sigma(z) - y.
 bce_gradient = bce_gradient_display.subs(_sigma(zs), sigma)
+#: The stable form the NumPy code uses, max(z, 0) - z y + log(1 + e^(-abs(z))).
 bce_stable = sp.Add(sp.Max(zs, 0), -zs * t, sp.log(1 + sp.exp(-sp.Abs(zs))), evaluate=False)
 
 j = sp.Symbol("j", positive=True, integer=True)
@@ -169,6 +178,8 @@ def _big_logit_losses():
 
 @stored_checks
 def checks(seed: int = 0) -> list[verify.Check]:
+    """Every witness of this topic: the MSE, softmax and BCE gradients and the stable forms proved,
+    NumPy compared."""
     rng = np.random.default_rng(seed)
     ident = lambda name, a, b: verify.symbolic_identity(TOPIC, name, a, b)  # noqa: E731
     out = []

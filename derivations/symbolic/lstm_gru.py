@@ -6,7 +6,7 @@ equations, the stacking of the per-gate blocks into the frameworks' matrices, th
 recursion and the parameter gradients, all SymPy matrix expressions in the book's notation
 (inputs of width n, hidden states of width m; LSTM gates i, f, o, candidate c~, cell c; GRU
 reset r, update u, candidate h~). The page prints these objects (:func:`exhibits`); the proofs
-evaluate the very same expressions on explicit matrices of symbols (:func:`evaluate`) and
+evaluate the very same expressions on explicit matrices of symbols (``evaluate``) and
 compare them with SymPy's own derivative of the unrolled loss; the NumPy code is checked
 against the same forward equations evaluated in floating point, block by block in the order
 the displayed stacking gives. A change to a model (an activation, a term, the gate order)
@@ -37,6 +37,10 @@ from ..numeric import rnn as num_rnn
 from ..numeric.activations import sigmoid as np_sigmoid
 from ..provenance import stored_checks
 from .common import matrix, tex, vector
+
+__all__ = ["Model", "lstm_model", "gru_model", "unrolled_gradients", "recursion_gradients",
+           "one_step_jacobian", "rest_jacobian", "init_lstm", "init_gru", "state_gradient_by_lag",
+           "checks", "exhibits"]
 
 TOPIC = "lstm_gru"
 
@@ -966,6 +970,8 @@ def _display_checks(rng) -> list[verify.Check]:
 
 @stored_checks
 def checks(seed: int = 0) -> list[verify.Check]:
+    """Every witness of this topic: the LSTM and GRU backward passes proved, the NumPy kernels and
+    the paths checked."""
     rng = np.random.default_rng(seed)
     out = list(proofs()) + _display_checks(rng)
     T_, N, n_in, width = 20, 3, 4, 5

@@ -31,6 +31,10 @@ from ..numeric import normalization as num
 from ..provenance import stored_checks
 from .common import tex
 
+__all__ = ["normalized", "bn_output", "ln_output", "bn_dx", "ln_dx", "jacobian_entry",
+           "definitions", "sum_out", "normal_form", "canonical", "worked_example", "checks",
+           "exhibits"]
+
 TOPIC = "normalization"
 EXAMPLE = (100, 50, 10, 5, 1)
 #: The sizes at which the NumPy kernels are compared with the displayed formulas, entry by entry.
@@ -83,15 +87,18 @@ def variance(size=N):
 
 
 def normalized(q, with_eps=True):
-    """x-hat_q = (x_q - mu) / sqrt(s^2 + eps) (batch and layer norm), or (x_q - mu) / s (z-score)."""
+    """x-hat_q = (x_q - mu) / sqrt(s^2 + eps) (batch and layer norm), or (x_q - mu) / s (z-score).
+    x-hat_q = (x_q - mu) / sqrt(s^2 + eps) (batch and layer norm), or (x_q - mu) / s (z-score)."""
     return _add(x[q], -mu) / (sp.sqrt(_add(s ** 2, eps)) if with_eps else s)
 
 
 def bn_output(q):
+    """Batch norm's output o_q = gamma x-hat_q + beta (one gamma and beta per feature)."""
     return _add(gamma * x_hat[q], beta)
 
 
 def ln_output(q):
+    """Layer norm's output o_q = gamma_q x-hat_q + beta_q (one gamma_q and beta_q per feature q)."""
     return _add(sp.Mul(gamma_i[q], x_hat[q], evaluate=False), beta_i[q])
 
 
@@ -110,6 +117,7 @@ def bn_dx(q=i):
 
 
 def ln_dx(q=i):
+    """The displayed dL/dx_q of layer norm."""
     return (LN_COEFF * _add(*LN_TERMS)).xreplace({i: q})
 
 
@@ -442,6 +450,8 @@ def _at_size(expr, size_symbol, size, values: dict, env=None) -> float:
 # ------------------------------------------------------------------ checks
 @stored_checks
 def checks(seed: int = 0) -> list[verify.Check]:
+    """Every witness of this topic: the z-score, batch and layer norm formulas proved at general
+    size, NumPy compared."""
     rng = np.random.default_rng(seed)
     ident = lambda name, a, b: verify.symbolic_identity(TOPIC, name, a, b)  # noqa: E731
     same = lambda name, a, b: verify.symbolic_identity(TOPIC, name, *canonical(a, b))  # noqa: E731  general size

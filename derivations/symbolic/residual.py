@@ -25,6 +25,9 @@ from ..provenance import stored_checks
 from . import vanishing_exploding as VE
 from .common import explicit, matrix, vector
 
+__all__ = ["residual_layer", "residual_jacobian", "residual_jacobian_proof",
+           "product_expansion_proof", "residual_mean_field_ratio", "simulate", "checks", "exhibits"]
+
 TOPIC = "residual"
 #: The widths of the explicit layers on which the Jacobian is proved, and the depths of the
 #: product expansion.
@@ -147,6 +150,8 @@ def branch_second_moments(seed: int = 0) -> np.ndarray:
 # ------------------------------------------------------------------ checks
 @stored_checks
 def checks(seed: int = 0) -> list[verify.Check]:
+    """Every witness of this topic: the Jacobian I + diag(f'(W h)) W proved, the residual stacks
+    measured."""
     rng = np.random.default_rng(seed)
     out = [verify.symbolic_identity(TOPIC, f"Jacobian of h + f(W h) = I + diag(f'(W h)) W, width {w}, f undefined",
                                     *residual_jacobian_proof(w)) for w in PROOF_WIDTHS]

@@ -32,6 +32,10 @@ from .common import explicit, matrix, vector
 from .common import tex as common_tex
 from .initialization import squared_norm_through_transpose
 
+__all__ = ["layer", "jacobian_product", "jacobian_product_proof", "F_MAX", "bound_rhs",
+           "mean_field_ratio", "mean_field_fixed_point", "mean_field_gain", "Run", "stack_run",
+           "simulate", "checks", "exhibits"]
+
 TOPIC = "vanishing_exploding"
 #: (depth, width) of the explicit stacks on which the Jacobian product is proved.
 PROOF_SIZES = ((3, 2), (2, 3))
@@ -429,6 +433,8 @@ def _log_gap(measured, predicted) -> np.ndarray:
 
 @stored_checks
 def checks(seed: int = 0) -> list[verify.Check]:
+    """Every witness of this topic: the Jacobian product proved, the bound and mean-field estimate
+    measured."""
     rng = np.random.default_rng(seed)
     out = [verify.symbolic_identity(
         TOPIC, f"dL/dh_0 = {' '.join(f'W{k}^T D{k}' for k in range(1, depth + 1))} dL/dh_{depth}, "
