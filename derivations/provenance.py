@@ -2,19 +2,18 @@
 a store of check results keyed by them.
 
 The book's build uses both. ``docs/_ext/fresh_pages.py`` re-executes a page when a module it
-imports (directly or not) changes. And the verification report runs every topic's checks that
-the topic's own page has just run: with ``DERIVATIONS_CHECK_STORE`` set to a directory (the
-build sets it beside its execution cache), :func:`stored_checks` keeps each topic's results
-under the digest of the topic module's sources (and the Python, NumPy and SymPy versions), so
-the second caller of the same checks on the same sources reads them instead of running them
-again. Without the variable nothing is stored: ``python -m derivations`` and the tests always
-run every check.
+imports (directly or not) changes. And the pages do not run a topic's checks twice: with
+``DERIVATIONS_CHECK_STORE`` set to a directory (the build sets it beside its execution cache),
+:func:`stored` keeps each topic's results under the digest of the topic module's sources (and
+the Python, NumPy and SymPy versions), so that the second caller of the same checks on the
+same sources (a topic page and the verification report, :mod:`derivations.book`) reads them
+instead of running them again. Without the variable nothing is stored: ``python -m
+derivations`` and the tests always run every check. The topic modules know nothing of this.
 """
 
 from __future__ import annotations
 
 import ast
-import functools
 import hashlib
 import json
 import os
@@ -132,30 +131,23 @@ def _plain(value):
     return value.item()
 
 
-def stored_checks(checks):
-    """Decorate a topic's ``checks(seed=0)``: with ``$DERIVATIONS_CHECK_STORE`` set, results
-    are read from, or written to, ``<store>/<module>-<key>.json`` (:func:`results_key`).
-    Calls with other arguments, or without the variable, always run the checks."""
-    module = checks.__module__
+def stored(module: str, seed: int, run):
+    """``run()``'s list of checks, read from or written to ``<store>/<module>-<key>.json``
+    (:func:`results_key`) when ``$DERIVATIONS_CHECK_STORE`` names a store; without it, ``run()``."""
+    store = os.environ.get(STORE_ENV)
+    if not store:
+        return run()
+    from .verify import Check
 
-    @functools.wraps(checks)
-    def wrapper(seed: int = 0, **kwargs):
-        store = os.environ.get(STORE_ENV)
-        if not store or kwargs:
-            return checks(seed, **kwargs)
-        from .verify import Check
-
-        path = Path(store) / f"{module}-{results_key(module, seed)}.json"
-        try:
-            return [Check(**fields) for fields in json.loads(path.read_text())]
-        except (OSError, ValueError, TypeError):  # absent, or half-written by a crashed run
-            pass
-        results = checks(seed)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        # Pages run in parallel: write a private file, then rename it into place atomically.
-        tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
-        tmp.write_text(json.dumps([asdict(c) for c in results], default=_plain))
-        os.replace(tmp, path)
-        return results
-
-    return wrapper
+    path = Path(store) / f"{module}-{results_key(module, seed)}.json"
+    try:
+        return [Check(**fields) for fields in json.loads(path.read_text())]
+    except (OSError, ValueError, TypeError):  # absent, or half-written by a crashed run
+        pass
+    results = run()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    # Pages run in parallel: write a private file, then rename it into place atomically.
+    tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+    tmp.write_text(json.dumps([asdict(c) for c in results], default=_plain))
+    os.replace(tmp, path)
+    return results

@@ -1,5 +1,6 @@
 """derivations.provenance: the import graph the book's freshness rests on, and the store that
-lets the report reuse a topic's checks only while every source they depend on is unchanged."""
+lets the book (a topic page, the report) reuse a topic's checks only while every source they
+depend on is unchanged."""
 
 import json
 import shutil
@@ -7,6 +8,7 @@ import shutil
 import pytest
 
 from derivations import provenance as P
+from derivations.book import topic_checks
 from derivations.symbolic import hadamard
 from derivations.verify import Check
 
@@ -70,15 +72,16 @@ def test_page_imports(text, names):
 
 
 def counted(module="derivations.symbolic.hadamard"):
-    """A checks() under ``module``'s name that counts its calls."""
+    """checks(seed), stored under ``module``'s name, and the list of the seeds it really ran."""
     calls = []
 
-    def checks(seed=0, **kwargs):
-        calls.append((seed, kwargs))
-        return [Check("t", f"seed {seed}", "m", float("nan"), 1e-7, True),
-                Check("t", "second", "m", 0.1 + 0.2, 0.0, False, "detail")]
-    checks.__module__ = module
-    return P.stored_checks(checks), calls
+    def checks(seed=0):
+        def run():
+            calls.append(seed)
+            return [Check("t", f"seed {seed}", "m", float("nan"), 1e-7, True),
+                    Check("t", "second", "m", 0.1 + 0.2, 0.0, False, "detail")]
+        return P.stored(module, seed, run)
+    return checks, calls
 
 
 def test_without_a_store_the_checks_always_run(monkeypatch, tmp_path):
@@ -93,13 +96,12 @@ def test_a_store_runs_each_seed_once_and_returns_the_same_checks(monkeypatch, tm
     checks, calls = counted()
     first = checks()
     again = checks()
-    assert calls == [(0, {})]
+    assert calls == [0]
     assert [c.row() for c in again] == [c.row() for c in first]
     assert again[1] == first[1] and again[1].error == 0.1 + 0.2  # floats round-trip exactly
     checks(seed=1)
-    checks(1, results="given")  # other arguments: never stored
-    checks(1, results="given")
-    assert calls == [(0, {}), (1, {}), (1, {"results": "given"}), (1, {"results": "given"})]
+    checks(seed=1)
+    assert calls == [0, 1]
     assert len(list((tmp_path / "store").glob("derivations.symbolic.hadamard-*.json"))) == 2
 
 
@@ -132,8 +134,10 @@ def test_a_damaged_store_entry_is_run_again_and_replaced(monkeypatch, tmp_path):
 def test_a_topics_stored_checks_are_the_checks_it_runs(monkeypatch, tmp_path):
     monkeypatch.delenv(P.STORE_ENV, raising=False)
     fresh = hadamard.checks()
+    assert topic_checks(hadamard) == fresh  # no store: the book runs the checks
     monkeypatch.setenv(P.STORE_ENV, str(tmp_path))
-    hadamard.checks()
-    stored = hadamard.checks()
+    topic_checks(hadamard)
+    monkeypatch.setattr(hadamard, "checks", lambda seed=0: pytest.fail("ran the checks again"))
+    stored = topic_checks(hadamard)
     assert [c.row() + (c.detail,) for c in stored] == [c.row() + (c.detail,) for c in fresh]
     assert all(type(c.passed) is bool and type(c.error) is float for c in stored)

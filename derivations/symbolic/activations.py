@@ -35,7 +35,6 @@ from ..book import Curve, Equation, Figure, Markdown, Panel, Table
 from ..numeric import activations as num
 from ..numeric import backprop as bp
 from ..numeric import hadamard as had
-from ..provenance import stored_checks
 from .common import tex
 
 __all__ = ["z", "alpha", "Activation", "ACTIVATIONS", "derivative", "derivative_range",
@@ -412,7 +411,6 @@ def _dead_unit(rng):
 
 
 # --------------------------------------------------------------------------- checks
-@stored_checks
 def checks(seed: int = 0) -> list[verify.Check]:
     """Every witness of this topic (SymPy proofs and numeric comparisons)."""
     rng = np.random.default_rng(seed)

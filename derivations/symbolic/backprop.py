@@ -34,7 +34,6 @@ from ..book import Curve, Equation, Figure, Markdown, Panel, Table
 from ..numeric import activations as act
 from ..numeric import backprop as num
 from ..numeric.hadamard import elementwise_backward
-from ..provenance import stored_checks
 from .common import explicit, matrix, tex, vector
 
 __all__ = ["Gradient", "single_sample", "batched", "model", "auxiliary", "prove",
@@ -665,7 +664,6 @@ def deep_gradient_check(rng) -> verify.Check:
                                  loss, claimed, flat)
 
 
-@stored_checks
 def checks(seed: int = 0) -> list[verify.Check]:
     """Every witness of this topic: the chain rules and closed-form gradients proved, NumPy
     compared, costs counted."""

@@ -28,7 +28,6 @@ import sympy as sp
 from .. import verify
 from ..book import Curve, Equation, Figure, Panel, Table
 from ..numeric import rnn as num
-from ..provenance import stored_checks
 from .common import matrix, tex, vector
 
 __all__ = ["ACTIVATION", "PROOF_SIZES", "model", "unroll", "deltas", "closed_forms", "derivation",
@@ -528,7 +527,6 @@ def _experiment_checks(rng) -> list[verify.Check]:
     return out
 
 
-@stored_checks
 def checks(seed: int = 0) -> list[verify.Check]:
     """Every witness of this topic: the BPTT formulas proved on the unrolled loss, NumPy compared,
     experiments."""

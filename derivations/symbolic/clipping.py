@@ -21,7 +21,6 @@ from ..book import Curve, Equation, Figure, Panel
 from ..numeric import clipping as num
 from ..numeric import gradient_descent as gd
 from ..numeric import rnn
-from ..provenance import stored_checks
 from .bptt import init_rnn
 from .common import tex, vector
 
@@ -238,7 +237,6 @@ def _experiment() -> list[verify.Check]:
     ]
 
 
-@stored_checks
 def checks(seed: int = 0) -> list[verify.Check]:
     """Every witness of this topic: the clipping rule proved, the NumPy functions compared, the
     experiment run."""

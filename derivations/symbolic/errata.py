@@ -23,7 +23,6 @@ from ..numeric import activations as act
 from ..numeric import backprop, clipping, gru, losses, lstm, normalization, rnn
 from ..numeric import gradient_descent as gd_num
 from ..numeric import vanishing_exploding as ve_num
-from ..provenance import stored_checks
 from . import bptt as B
 from . import gradient_descent as GD
 from . import lstm_gru as G
@@ -935,7 +934,6 @@ def markdown(results) -> str:
     return "\n".join(lines)
 
 
-@stored_checks
 def checks(seed: int = 0, results=None) -> list[verify.Check]:
     """One check per claim: its recorded verdict agrees with the computed evidence.
     ``results`` from :func:`evaluate` are used when given."""

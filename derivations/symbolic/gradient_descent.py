@@ -24,7 +24,6 @@ from .. import verify
 from ..book import Curve, Equation, Figure, Markdown, Panel, Table
 from ..numeric import backprop as bp
 from ..numeric import gradient_descent as num
-from ..provenance import stored_checks
 from .common import explicit, matrix, tex, vector
 
 __all__ = ["gd_update", "contraction", "REGIMES", "stable_step_sizes", "regime_step_sizes",
@@ -599,7 +598,6 @@ def network_checks() -> list[verify.Check]:
     return out
 
 
-@stored_checks
 def checks(seed: int = 0) -> list[verify.Check]:
     """Every witness of this topic: the update and its contraction proved, the runs of the page
     checked."""

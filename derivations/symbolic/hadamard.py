@@ -27,7 +27,6 @@ from ..book import Equation, Figure, Markdown, Panel
 from ..numeric import activations as act
 from ..numeric import backprop as bp
 from ..numeric import hadamard as num
-from ..provenance import stored_checks
 from .common import explicit, matrix, tex, vector
 
 __all__ = ["SHAPES", "LENGTHS", "PROPERTIES", "DEFINITION", "prove", "matrix_product_commutes",
@@ -212,7 +211,6 @@ def _shapes_of_the_wrong_forms(size: int) -> tuple[list[int], list[int]]:
     return symbolic, [int(undefined), *(fn.T @ un).shape, *num.hadamard(un, fn).shape]
 
 
-@stored_checks
 def checks(seed: int = 0) -> list[verify.Check]:
     """Every witness of this topic: the properties proved at two sizes, NumPy against the
     definition, the counts."""

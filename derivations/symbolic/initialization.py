@@ -25,7 +25,6 @@ from .. import verify
 from ..book import Curve, Equation, Figure, Markdown, Panel
 from ..numeric import activations as act
 from ..numeric import initialization as num
-from ..provenance import stored_checks
 from .common import tex
 
 __all__ = ["variance_formula", "relu_second_moment_formula", "expectation",
@@ -370,7 +369,6 @@ def below_identity_proof(f=sp.tanh):
 
 
 # ------------------------------------------------------------------ checks
-@stored_checks
 def checks(seed: int = 0) -> list[verify.Check]:
     """Every witness of this topic: Var(z) = n Var(w) E[x^2] and the He and Xavier variances proved,
     Monte Carlo."""

@@ -19,7 +19,6 @@ import sympy as sp
 from .. import verify
 from ..book import Curve, Equation, Figure, Panel, Table
 from ..numeric import losses as num
-from ..provenance import stored_checks
 from .common import explicit, tex, vector
 
 __all__ = ["MSE_CONVENTIONS", "mse_loss", "mse_gradient_factor", "softmax_expr",
@@ -176,7 +175,6 @@ def _big_logit_losses():
             (bce_, float(exact_bce), dbce, np.array(exact_dbce, dtype=float)))
 
 
-@stored_checks
 def checks(seed: int = 0) -> list[verify.Check]:
     """Every witness of this topic: the MSE, softmax and BCE gradients and the stable forms proved,
     NumPy compared."""

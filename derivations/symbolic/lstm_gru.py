@@ -35,7 +35,6 @@ from ..numeric import gru as num_gru
 from ..numeric import lstm as num_lstm
 from ..numeric import rnn as num_rnn
 from ..numeric.activations import sigmoid as np_sigmoid
-from ..provenance import stored_checks
 from .common import matrix, tex, vector
 
 __all__ = ["Model", "lstm_model", "gru_model", "unrolled_gradients", "recursion_gradients",
@@ -968,7 +967,6 @@ def _display_checks(rng) -> list[verify.Check]:
     return out
 
 
-@stored_checks
 def checks(seed: int = 0) -> list[verify.Check]:
     """Every witness of this topic: the LSTM and GRU backward passes proved, the NumPy kernels and
     the paths checked."""

@@ -28,7 +28,6 @@ from sympy import KroneckerDelta
 from .. import verify
 from ..book import Curve, Equation, Figure, Markdown, Panel, Table
 from ..numeric import normalization as num
-from ..provenance import stored_checks
 from .common import tex
 
 __all__ = ["normalized", "bn_output", "ln_output", "bn_dx", "ln_dx", "jacobian_entry",
@@ -448,7 +447,6 @@ def _at_size(expr, size_symbol, size, values: dict, env=None) -> float:
 
 
 # ------------------------------------------------------------------ checks
-@stored_checks
 def checks(seed: int = 0) -> list[verify.Check]:
     """Every witness of this topic: the z-score, batch and layer norm formulas proved at general
     size, NumPy compared."""

@@ -21,7 +21,6 @@ import sympy as sp
 from .. import verify
 from ..book import Curve, Equation, Figure, Panel, Table
 from ..numeric import vanishing_exploding as num
-from ..provenance import stored_checks
 from . import vanishing_exploding as VE
 from .common import explicit, matrix, vector
 
@@ -148,7 +147,6 @@ def branch_second_moments(seed: int = 0) -> np.ndarray:
 
 
 # ------------------------------------------------------------------ checks
-@stored_checks
 def checks(seed: int = 0) -> list[verify.Check]:
     """Every witness of this topic: the Jacobian I + diag(f'(W h)) W proved, the residual stacks
     measured."""

@@ -27,7 +27,6 @@ from .. import verify
 from ..book import Curve, Equation, Figure, Markdown, Panel, Table
 from ..numeric import vanishing_exploding as num
 from ..numeric.initialization import normal_weights
-from ..provenance import stored_checks
 from .common import explicit, matrix, vector
 from .common import tex as common_tex
 from .initialization import squared_norm_through_transpose
@@ -431,7 +430,6 @@ def _log_gap(measured, predicted) -> np.ndarray:
     return np.abs(np.log(np.asarray(measured) / np.asarray(predicted)))
 
 
-@stored_checks
 def checks(seed: int = 0) -> list[verify.Check]:
     """Every witness of this topic: the Jacobian product proved, the bound and mean-field estimate
     measured."""

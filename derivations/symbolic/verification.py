@@ -18,7 +18,6 @@ import sympy as sp
 from .. import verify
 from ..book import Curve, Equation, Figure, Markdown, Panel
 from ..numeric import activations as act
-from ..provenance import stored_checks
 from .common import tex, vector
 
 __all__ = ["step_error", "optimal_step", "rel_error_formula", "wrong_claims", "checks", "exhibits"]
@@ -120,7 +119,6 @@ def rel_error_by_formula(x: np.ndarray, y: np.ndarray) -> float:
     return max(v[0] for v in vals) / max(float(floor), max(v[1] for v in vals))
 
 
-@stored_checks
 def checks(seed: int = 0) -> list[verify.Check]:
     """Every witness of this topic: h* proved, steps and rel_error measured, wrong claims rejected.
     Every witness of this topic: h* proved, steps and rel_error measured, wrong claims rejected."""

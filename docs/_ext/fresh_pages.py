@@ -17,7 +17,7 @@ project has moved, the whole cache is dropped rather than trusted.
 
 3. The pages' kernels get ``DERIVATIONS_CHECK_STORE`` pointing into the execution cache, so
    the report page reuses the checks a topic page ran on the same sources (and the reverse)
-   instead of running them twice (``derivations.provenance.stored_checks``). Dropping the
+   instead of running them twice (``derivations.book.topic_checks``). Dropping the
    whole cache drops the stored checks with it.
 
 The import graph and the digests are ``derivations.provenance``'s, the same the store uses.
