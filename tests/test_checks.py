@@ -1,0 +1,70 @@
+"""Every registered check of every topic: it passes, it is shown as named, and what a page
+cites or glues exists.
+
+One run per topic (seed 0, as its page runs them: ``conftest.checks_of``), shared with the
+tests that compare the built pages' Verified boxes and the report with the same checks.
+"""
+
+import html
+import re
+
+import pytest
+from markdown_it.renderer import RendererHTML
+from myst_parser.config.main import MdParserConfig
+from myst_parser.parsers.mdit import create_md_parser
+
+from derivations import verify
+from derivations.symbolic.activations import ACTIVATIONS
+from derivations.symbolic.topics import MODULES, TOPICS
+
+from .conftest import ROOT, checks_of
+
+
+@pytest.mark.parametrize("topic", TOPICS)
+def test_every_check_passes(topic):
+    checks = checks_of(topic)
+    assert checks, topic
+    failed = [c for c in checks if not c.passed]
+    assert not failed, failed
+
+
+def first_column(markdown: str) -> list[str]:
+    """The first column of a Markdown table as the book's MyST parser renders it (HTML)."""
+    config = MdParserConfig(enable_extensions={"dollarmath", "amsmath", "colon_fence", "deflist"},
+                            dmath_double_inline=True)
+    rendered = create_md_parser(config, RendererHTML).render(markdown)
+    return re.findall(r"<tr>\n<td>(.*?)</td>", rendered)
+
+
+@pytest.mark.parametrize("topic", TOPICS)
+def test_check_names_are_unique_and_shown_as_written(topic):
+    checks = checks_of(topic)
+    names = [c.name for c in checks]
+    assert len(names) == len(set(names))
+    assert all(c.topic == topic for c in checks)
+    # the Verified box shows each name as written: no emphasis, code or math made of it
+    cells = first_column(verify.markdown_table(checks, with_topic=False))
+    assert [html.unescape(c) for c in cells] == names and not [c for c in cells if "<" in c]
+    assert not [n for n in names if "@" in n]  # kept out of {check} citations in Sphinx
+
+
+def test_a_name_markdown_would_reformat_is_seen():
+    bad = [verify.Check("t", "the *real* minimum of $x$", "m", 0.0, 0.0, True)]
+    assert first_column(verify.markdown_table(bad, with_topic=False)) == [
+        'the <em>real</em> minimum of <span class="math inline">x</span>']
+
+
+@pytest.mark.parametrize("topic", TOPICS)
+def test_a_page_cites_only_its_checks_and_glues_only_its_exhibits(topic):
+    page = (ROOT / "docs" / f"{topic}.md").read_text(encoding="utf-8")
+    cited = set(re.findall(r"\{check\}`([^`]+)`", page))
+    assert cited <= {c.name for c in checks_of(topic)}, cited - {c.name for c in checks_of(topic)}
+    glued = set(re.findall(r"\{glue:(?:text|md|math|figure)\}`?\s*(\w+)", page))
+    glued |= set(re.findall(r"```\{glue:(?:math|md|figure)\} (\w+)", page))
+    shown = set(MODULES[topic].exhibits()) | {"n_checks", "checks_table"}
+    assert glued and glued <= shown, glued - shown
+
+
+@pytest.mark.parametrize("name", ACTIVATIONS)
+def test_every_activation_has_its_checks(name):
+    assert len([c for c in checks_of("activations") if c.name.startswith(name)]) >= 5
