@@ -1,4 +1,4 @@
-"""Sphinx configuration of the book. Build: sphinx-build -c . docs _build/html -n -W --keep-going"""
+"""Sphinx configuration of the book. Build it with `make html` (the Makefile holds the command)."""
 
 import os
 import sys

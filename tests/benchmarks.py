@@ -22,7 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .conftest import BIN, ROOT, copy_project, executed, sphinx_build, tree_digest
+from .conftest import BIN, ROOT, copy_project, executed, make_html, tree_digest
 
 TOPIC_MODULES = ["activations", "hadamard", "backprop", "losses", "gradient_descent", "vanishing_exploding",
                  "initialization", "normalization", "rnn", "clipping", "lstm", "gru"]
@@ -179,9 +179,9 @@ def execution_seconds(cache: Path) -> dict[str, float]:
     return {Path(uri).stem: json.loads(data)["execution_seconds"] for uri, data in rows}
 
 
-def timed_build(root: Path, out: Path):
+def timed_build(root: Path):
     t0 = time.perf_counter()
-    b = sphinx_build(root, out)
+    b = make_html(root)
     wall = time.perf_counter() - t0
     if b.returncode != 0:
         raise RuntimeError(b.log[-3000:])
@@ -193,7 +193,7 @@ def book() -> dict:
     root = copy_project(tmp / "book")
     out = root / "_build"
     res = {}
-    res["clean_s"], b = timed_build(root, out)
+    res["clean_s"], b = timed_build(root)
     first = tree_digest(out / "html")
     exe = execution_seconds(out / ".jupyter_cache")
     res["pages"] = len(exe)
@@ -201,19 +201,19 @@ def book() -> dict:
     res["kernel_start_s"] = kernel_start_seconds()
     res["floor_s"] = (sum(exe.values()) + len(exe) * res["kernel_start_s"]) / 2
     res["clean_over_floor"] = res["clean_s"] / res["floor_s"]
-    res["no_change_s"], b = timed_build(root, out)
+    res["no_change_s"], b = timed_build(root)
     shutil.rmtree(out / "html")  # the HTML goes, the parsed pages and the executions stay
-    res["warm_html_s"], b = timed_build(root, out)
+    res["warm_html_s"], b = timed_build(root)
     shutil.rmtree(out / "html")
     shutil.rmtree(out / ".doctrees")  # every page read again, none executed
-    res["reread_s"], b = timed_build(root, out)
+    res["reread_s"], b = timed_build(root)
     page = root / "docs" / "activations.md"
     page.write_text(page.read_text().replace("## The sigmoid\n", "## The sigmoid\n\nA sentence added by bench.\n"))
-    res["text_edit_s"], b = timed_build(root, out)
+    res["text_edit_s"], b = timed_build(root)
     res["text_edit_executed"] = sorted(executed(b.log))
     module = root / "derivations" / "numeric" / "normalization.py"
     module.write_text(module.read_text() + "\n# an edit by bench\n")
-    res["module_edit_s"], b = timed_build(root, out)
+    res["module_edit_s"], b = timed_build(root)
     again = sorted(executed(b.log))
     res["module_edit_executed"] = again
     exe2 = execution_seconds(out / ".jupyter_cache")
@@ -222,7 +222,7 @@ def book() -> dict:
     res["module_edit_over_floor_s"] = res["module_edit_s"] - dep_floor
     # reproducible: a clean build of a second copy, in another directory, gives the same files
     again = copy_project(tmp / "again")
-    timed_build(again, again / "_build")
+    timed_build(again)
     second = tree_digest(again / "_build" / "html")
     res["clean_builds_differ"] = sorted(k for k in first.keys() | second.keys() if first.get(k) != second.get(k))
     shutil.rmtree(tmp)

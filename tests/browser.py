@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import functools
-import os
 import shutil
-import subprocess
 import threading
 from contextlib import contextmanager
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
@@ -19,17 +17,9 @@ CHROMIUM_ARGS = [
 ]
 
 
-def find_chromium(install: bool = True) -> str | None:
-    """Path of Debian's chromium; installed with apt-get when missing and we are root."""
-    path = shutil.which("chromium") or shutil.which("chromium-browser")
-    if path or not install:
-        return path
-    if os.geteuid() == 0 and shutil.which("apt-get"):
-        env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
-        subprocess.run(["apt-get", "update", "-qq"], check=False, env=env)
-        subprocess.run(["apt-get", "install", "-y", "-qq", "--no-install-recommends", "chromium"],
-                       check=False, env=env)
-    return shutil.which("chromium")
+def find_chromium() -> str | None:
+    """Path of Debian's chromium (.ci/run installs it), or None."""
+    return shutil.which("chromium") or shutil.which("chromium-browser")
 
 
 class _QuietHandler(SimpleHTTPRequestHandler):

@@ -62,25 +62,29 @@ class Build:
     html: Path
 
 
-def sphinx_build(root: Path, out: Path, *extra: str) -> Build:
-    """Run the README's strict build of the book in ``root`` into ``out`` (html in out/html,
-    Sphinx's parsed pages in out/.doctrees, as ``make html`` does)."""
+def make_html(root: Path) -> Build:
+    """``make html`` in the project at ``root`` (the Makefile holds the one build command), with
+    this venv and without reinstalling; the HTML in root/_build/html."""
     env = {k: v for k, v in os.environ.items() if k != "MPLBACKEND"}
     env["MPLBACKEND"] = "Agg"  # the trap conf.py must defuse: figures must still appear
     # Plain logs everywhere: with CI=true Sphinx colours its output and rewrites one progress
     # line in place, which the tests that read the log would not recognise.
     env["NO_COLOR"] = "1"
-    cmd = [str(BIN / "sphinx-build"), "-c", str(root), str(root / "docs"), str(out / "html"),
-           "-d", str(out / ".doctrees"), "-n", "-W", "--keep-going", "-T", "-j", "auto", *extra]
+    venv = BIN.parent
+    # -o: never reinstall from this copy (an editable install would point the venv's
+    # `derivations` at a temporary directory), even when pyproject.toml is newer. SPHINXOPTS
+    # without -q: the tests read which pages were executed from the log.
+    cmd = ["make", "--no-print-directory", "-C", str(root), "html", f"VENV={venv}",
+           "-o", f"{venv}/.installed-stamp", "SPHINXOPTS=-j auto"]
     for attempt in (1, 2):
-        proc = subprocess.run(cmd, cwd=root, env=env, capture_output=True, text=True, timeout=900)
+        proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=900)
         log = proc.stdout + proc.stderr
         # A kernel that fails to start (a TCP port taken between jupyter_client choosing it and
         # the kernel binding it) is the machine's fault, not the book's: retry once. A failing
         # cell never matches these and is never retried.
         if proc.returncode == 0 or attempt == 2 or not any(s in log for s in KERNEL_START_FAILURES):
             break
-    return Build(proc.returncode, log, out / "html")
+    return Build(proc.returncode, log, root / "_build" / "html")
 
 
 @pytest.fixture(scope="session")
@@ -93,7 +97,7 @@ def book_project(tmp_path_factory) -> Path:
 def book(book_project) -> Build:
     """The book built from scratch (empty execution cache) with -n -W --keep-going, in
     ``book_project``/_build as ``make html`` builds it."""
-    build = sphinx_build(book_project, book_project / "_build")
+    build = make_html(book_project)
     assert build.returncode == 0, build.log[-5000:]
     return build
 

@@ -18,7 +18,7 @@ from derivations.symbolic import activations as A
 from derivations.symbolic import backprop as B
 from derivations.symbolic import hadamard as Hd
 
-from .conftest import checks_of, copy_project, executed, sphinx_build, tree_digest
+from .conftest import checks_of, copy_project, executed, make_html, tree_digest
 
 pytestmark = pytest.mark.book
 PAGES = ["index", "notation", *TOPICS, "report", "api", "references"]
@@ -156,26 +156,26 @@ def project(tmp_path_factory):
 
 def test_edits_re_execute_exactly_the_pages_that_need_it(book_project, book):
     """Run last (conftest): it edits the sources the session's book was built from."""
-    project, out = book_project, book.html.parent
+    project = book_project
     assert executed(book.log) == NOTEBOOKS
     before = tree_digest(book.html)
 
     t0 = time.perf_counter()
-    again = sphinx_build(project, out)
+    again = make_html(project)
     assert again.returncode == 0 and executed(again.log) == set()
     no_change = time.perf_counter() - t0
 
     page = project / "docs" / "activations.md"
     page.write_text(page.read_text().replace(
         "## The sigmoid\n", "## The sigmoid\n\nA sentence added by the freshness test.\n"))
-    text_edit = sphinx_build(project, out)
+    text_edit = make_html(project)
     assert text_edit.returncode == 0 and executed(text_edit.log) == set()
     assert "Using cached notebook" in text_edit.log
     assert "A sentence added by the freshness test." in read(text_edit, "activations")
 
     module = project / "derivations" / "numeric" / "normalization.py"
     module.write_text(module.read_text() + "\n# an edit the cache cannot see\n")
-    module_edit = sphinx_build(project, out)
+    module_edit = make_html(project)
     assert module_edit.returncode == 0, module_edit.log[-3000:]
     # exactly the pages importing numeric.normalization: directly (the chapter, and the
     # errata page's evidence), or (the report) through the registry of every symbolic topic

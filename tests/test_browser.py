@@ -26,11 +26,11 @@ SHOTS = ROOT / "_build" / "screenshots"
 
 @pytest.fixture(scope="module")
 def chromium():
-    path = find_chromium(install=True)
+    path = find_chromium()
     if path is None:
         if os.environ.get("CI"):
-            pytest.fail("chromium is not installed and could not be installed (apt-get)")
-        pytest.skip("chromium not found: apt-get install chromium (as root), then re-run")
+            pytest.fail("chromium is not installed (.ci/run installs it with apt-get)")
+        pytest.skip("chromium not found: apt-get install chromium, then re-run")
     return path
 
 
