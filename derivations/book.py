@@ -164,8 +164,9 @@ def verified_box(checks: Sequence[verify.Check], *, with_topic: bool = False) ->
 
 
 def topic_checks(module) -> list[verify.Check]:
-    """``module.checks()``, or the results the same checks gave on the same sources earlier in
-    this build (``derivations.provenance.stored``)."""
+    """``module.checks()`` (seed 0), or, when ``$DERIVATIONS_CHECK_STORE`` names a store, the
+    results an earlier run (this build or a previous one) stored for the same sources, seed and
+    Python, NumPy and SymPy versions (``derivations.provenance.stored``)."""
     return stored(module.__name__, 0, module.checks)
 
 
@@ -178,7 +179,8 @@ def glue_page(module) -> None:
 
 def glue_report(topics) -> None:
     """The verification report's one hidden cell: every registered check of every topic
-    (``topics`` is ``derivations.symbolic.topics``), raising on a failure, glued as one table."""
+    (``topics`` is ``derivations.symbolic.topics``; each topic's by :func:`topic_checks`),
+    raising on a failure, glued as one table."""
     checks = verify.require([c for t in topics.TOPICS for c in topic_checks(topics.MODULES[t])])
     methods = sorted({c.method for c in checks})
     glue_all({"n_checks": str(len(checks)), "n_topics": str(len(topics.TOPICS)),

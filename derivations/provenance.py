@@ -133,7 +133,8 @@ def _plain(value):
 
 def stored(module: str, seed: int, run):
     """``run()``'s list of checks, read from or written to ``<store>/<module>-<key>.json``
-    (:func:`results_key`) when ``$DERIVATIONS_CHECK_STORE`` names a store; without it, ``run()``."""
+    (:func:`results_key`) when ``$DERIVATIONS_CHECK_STORE`` names a store; without it, ``run()``.
+    ``seed`` only keys the store: ``run`` must compute with that seed."""
     store = os.environ.get(STORE_ENV)
     if not store:
         return run()

@@ -313,8 +313,8 @@ def vector_chain_formula(m, n):
 
 
 def vector_chain_rule(m: int, n: int):
-    """(grad_x l(W x) by SymPy, the formula on explicit matrices) for an undefined l of m arguments.
-    (grad_x l(W x) by SymPy, the formula on explicit matrices) for an undefined l of m arguments."""
+    """(grad_x l(W x) by SymPy, the formula on explicit
+    matrices) for an undefined l of m arguments."""
     W, x, gy = vector_chain_symbols(m, n)
     Wv, xv = matrix("w", m, n), vector("x", n)
     yv = Wv * xv
@@ -665,8 +665,9 @@ def deep_gradient_check(rng) -> verify.Check:
 
 
 def checks(seed: int = 0) -> list[verify.Check]:
-    """Every witness of this topic: the chain rules and closed-form gradients proved, NumPy
-    compared, costs counted."""
+    """Every witness of this topic: the chain rules and closed-form gradients proved on explicit
+    matrices at two sizes each (PROOF_SIZES, BATCH_PROOF_SIZES, ...), NumPy compared, costs
+    counted."""
     rng = np.random.default_rng(seed)
     out = chain_rule_checks() + prove_single_sample() + prove_batched()
     out += [model_against_numpy(a, PROOF_SIZES[0], rng) for a in num.ACTIVATIONS]

@@ -305,8 +305,8 @@ def lag_orthogonal() -> np.ndarray:
 
 @lru_cache(maxsize=1)
 def lag_norms():
-    """{spectral norm r: (||dh_T/dh_{T-lag}||_2 for lag = 0..T-1, mean of 1 - h_t^2 over the run)}.
-    {spectral norm r: (||dh_T/dh_{T-lag}||_2 for lag = 0..T-1, mean of 1 - h_t^2 over the run)}."""
+    """{spectral norm r: (||dh_T/dh_{T-lag}||_2 for lag =
+    0..T-1, mean of 1 - h_t^2 over the run)}."""
     m_, T_, seed = LAG_RNN
     rng = np.random.default_rng(seed)
     rng.standard_normal((m_, m_))                          # Q's draws, see lag_orthogonal
@@ -528,8 +528,8 @@ def _experiment_checks(rng) -> list[verify.Check]:
 
 
 def checks(seed: int = 0) -> list[verify.Check]:
-    """Every witness of this topic: the BPTT formulas proved on the unrolled loss, NumPy compared,
-    experiments."""
+    """Every witness of this topic: the BPTT formulas proved on the unrolled loss at the two sizes
+    of PROOF_SIZES, NumPy compared, the experiments of the page run."""
     rng = np.random.default_rng(seed)
     return _proof_checks() + _numeric_checks(rng) + _experiment_checks(rng)
 

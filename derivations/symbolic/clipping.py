@@ -54,8 +54,8 @@ def angle_degrees(a: dict, b: dict) -> float:
 
 
 def clip_factor(max_norm: float, norm: float) -> float:
-    """The displayed factor min(1, c / ||g||) at c = max_norm, ||g|| = norm, from the SymPy object.
-    The displayed factor min(1, c / ||g||) at c = max_norm, ||g|| = norm, from the SymPy object."""
+    """The displayed factor min(1, c / ||g||) at c = max_norm,
+    ||g|| = norm, from the SymPy object."""
     return float(CLIP_FACTOR.subs({c: max_norm, g_norm: norm}))
 
 

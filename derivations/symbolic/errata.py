@@ -889,13 +889,15 @@ CLAIMS: tuple[Claim, ...] = (
 
 
 def consistent(claim: Claim, ev: Evidence) -> bool:
-    """The recorded verdict agrees with the computed evidence."""
+    """The recorded verdict agrees with the computed evidence: the book's statement holds, and
+    the source's holds exactly when the verdict is "correct" ("imprecise" and "incorrect" both
+    need it to fail)."""
     return ev.book_holds and ev.source_holds == (claim.verdict == "correct")
 
 
 def evaluate(claims=CLAIMS) -> list[tuple[Claim, Evidence]]:
-    """Each claim with the Evidence its ``evidence`` function computes, as (claim, evidence) pairs.
-    Each claim with the Evidence its ``evidence`` function computes, as (claim, evidence) pairs."""
+    """Each claim with the Evidence its ``evidence`` function
+    computes, as (claim, evidence) pairs."""
     return [(c, c.evidence()) for c in claims]
 
 

@@ -599,8 +599,8 @@ def network_checks() -> list[verify.Check]:
 
 
 def checks(seed: int = 0) -> list[verify.Check]:
-    """Every witness of this topic: the update and its contraction proved, the runs of the page
-    checked."""
+    """Every witness of this topic: the update and its contraction proved, the quadratic, regression
+    and network runs of the page checked against the step-size bounds."""
     rng = np.random.default_rng(seed)
     out = update_checks(rng) + one_dimensional_checks()
     for n in N_SIZES:

@@ -176,8 +176,8 @@ def _big_logit_losses():
 
 
 def checks(seed: int = 0) -> list[verify.Check]:
-    """Every witness of this topic: the MSE, softmax and BCE gradients and the stable forms proved,
-    NumPy compared."""
+    """Every witness of this topic: the MSE, softmax and BCE gradients and the stable forms proved
+    at two sizes each, NumPy compared."""
     rng = np.random.default_rng(seed)
     ident = lambda name, a, b: verify.symbolic_identity(TOPIC, name, a, b)  # noqa: E731
     out = []

@@ -86,18 +86,20 @@ def variance(size=N):
 
 
 def normalized(q, with_eps=True):
-    """x-hat_q = (x_q - mu) / sqrt(s^2 + eps) (batch and layer norm), or (x_q - mu) / s (z-score).
-    x-hat_q = (x_q - mu) / sqrt(s^2 + eps) (batch and layer norm), or (x_q - mu) / s (z-score)."""
+    """x-hat_q = (x_q - mu) / sqrt(s^2 + eps) (batch and layer
+    norm), or (x_q - mu) / s (z-score)."""
     return _add(x[q], -mu) / (sp.sqrt(_add(s ** 2, eps)) if with_eps else s)
 
 
 def bn_output(q):
-    """Batch norm's output o_q = gamma x-hat_q + beta (one gamma and beta per feature)."""
+    """Batch norm's output o_q = gamma x-hat_q + beta: q = 1..N runs over the batch, for one
+    feature, whose gamma and beta are scalars."""
     return _add(gamma * x_hat[q], beta)
 
 
 def ln_output(q):
-    """Layer norm's output o_q = gamma_q x-hat_q + beta_q (one gamma_q and beta_q per feature q)."""
+    """Layer norm's output o_q = gamma_q x-hat_q + beta_q: q = 1..n runs over the features of one
+    sample, each with its own gamma_q and beta_q."""
     return _add(sp.Mul(gamma_i[q], x_hat[q], evaluate=False), beta_i[q])
 
 
@@ -111,12 +113,12 @@ LN_TERMS = (n * gamma_i[i] * Upstream(i), -sp.Sum(gamma_i[j] * Upstream(j), (j, 
 
 
 def bn_dx(q=i):
-    """The displayed dL/dx_q of batch norm."""
+    """The displayed dL/dx_q of batch norm (q over the batch, one feature)."""
     return (BN_COEFF * _add(*BN_TERMS)).xreplace({i: q})
 
 
 def ln_dx(q=i):
-    """The displayed dL/dx_q of layer norm."""
+    """The displayed dL/dx_q of layer norm (q over the features, one sample)."""
     return (LN_COEFF * _add(*LN_TERMS)).xreplace({i: q})
 
 

@@ -169,8 +169,8 @@ def sigmoid_bound(depth: int) -> sp.Rational:
     return sigmoid_derivative_maximum()[1] ** depth
 
 
-#: The largest value of abs(f') for each activation (1/4 for the sigmoid, derived above, 1 for
-#: tanh and ReLU).
+#: The largest value of abs(f') for each activation (1/4 for the sigmoid, derived by
+#: ``sigmoid_derivative_maximum``; 1 for tanh and ReLU).
 F_MAX = {"sigmoid": sigmoid_derivative_maximum()[1], "tanh": sp.Integer(1), "relu": sp.Integer(1)}
 
 #: The bound norm(dL/dh_0) <= prod_l norm2(W_l) max(abs(f'))^d norm(dL/dh_d), displayed and evaluated.

@@ -105,7 +105,7 @@ def wrong_claims(seed: int = 0) -> tuple[verify.Check, ...]:
 
 
 def rel_error_formula():
-    """err(a, b) over entries a_i, b_i, as (numerator body, denominator body, floor)."""
+    """err(a, b) over entries a_i, b_i, as (numerator body, denominator body, floor, (a, b, i))."""
     i = sp.Symbol("i")
     a, b = sp.IndexedBase("a"), sp.IndexedBase("b")
     return sp.Abs(a[i] - b[i]), sp.Abs(a[i]) + sp.Abs(b[i]), sp.Float(1e-8), (a, b, i)
@@ -120,8 +120,8 @@ def rel_error_by_formula(x: np.ndarray, y: np.ndarray) -> float:
 
 
 def checks(seed: int = 0) -> list[verify.Check]:
-    """Every witness of this topic: h* proved, steps and rel_error measured, wrong claims rejected.
-    Every witness of this topic: h* proved, steps and rel_error measured, wrong claims rejected."""
+    """Every witness of this topic: h* proved, steps and
+    rel_error measured, wrong claims rejected."""
     rng = np.random.default_rng(seed)
     out = []
     h_star, e_star = optimal_step()
