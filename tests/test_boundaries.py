@@ -1,10 +1,13 @@
 """Boundaries and defaults that mutation testing showed no test pinned down."""
 
+import re
+
 import numpy as np
 import pytest
 
 from derivations import verify
 from derivations.numeric import backprop, clipping, gradient_descent, losses, normalization
+from derivations.numeric._validate import real_number
 
 
 def R(*shape):
@@ -153,8 +156,29 @@ def test_two_layer_init_uses_the_scale_it_is_given():
 
 def test_eps_must_be_a_positive_number_not_a_bool():
     for fwd in (normalization.batchnorm_forward, normalization.layernorm_forward):
-        with pytest.raises(ValueError, match="eps must be a positive number, got True"):
+        with pytest.raises(TypeError, match="eps must be a real number, got bool"):
             fwd(R(4, 3), np.ones(3), np.zeros(3), eps=True)
+
+
+@pytest.mark.parametrize("value,kw,error,message", [
+    (True, {}, TypeError, "x must be a real number, got bool"),
+    ("1", {}, TypeError, "x must be a real number, got str"),
+    (np.array([1.0]), {}, TypeError, "x must be a real number, got ndarray"),
+    (float("nan"), {}, ValueError, "x must be finite, got nan"),
+    (float("inf"), {"positive": True}, ValueError, "x must be finite, got inf"),
+    (0.0, {"positive": True}, ValueError, "x must be positive, got 0.0"),
+    (-1e-300, {"nonnegative": True}, ValueError, "x must be >= 0, got -1e-300"),
+])
+def test_real_number_refuses_what_no_scalar_argument_may_be(value, kw, error, message):
+    with pytest.raises(error, match=f"^{re.escape(message)}$"):
+        real_number(value, "x", **kw)
+
+
+@pytest.mark.parametrize("value,kw", [(0, {"nonnegative": True}), (np.float32(2.5), {"positive": True}),
+                                      (np.int64(-3), {}), (1e-300, {"positive": True})])
+def test_real_number_returns_a_python_float(value, kw):
+    out = real_number(value, "x", **kw)
+    assert type(out) is float and out == float(value)
 
 
 def test_messages_report_the_sizes_that_were_expected():

@@ -99,7 +99,7 @@ def test_bad_input(rng):
     p = {"w": np.ones(3)}
     with pytest.raises(ValueError, match="lr must be positive"):
         gd.gd_step(p, {"w": np.ones(3)}, -0.1)
-    with pytest.raises(ValueError, match="lr must be positive"):
+    with pytest.raises(ValueError, match="lr must be finite"):
         gd.gd_step(p, {"w": np.ones(3)}, float("nan"))
     with pytest.raises(TypeError, match="lr must be a real number"):
         gd.gd_step(p, {"w": np.ones(3)}, "0.1")

@@ -149,7 +149,7 @@ BAD = [
     (lambda: nrm.batchnorm_forward(np.ones(3), np.ones(3), np.zeros(3)), r"x must be 2-D"),
     (lambda: nrm.batchnorm_forward(np.ones((4, 3)), np.ones(2), np.zeros(3)), r"gamma must have shape \(D,\) = \(3,\)"),
     (lambda: nrm.batchnorm_forward(np.ones((4, 3)), np.ones(3), np.zeros((3, 1))), r"beta must have shape"),
-    (lambda: nrm.batchnorm_forward(np.ones((4, 3)), np.ones(3), np.zeros(3), eps=0.0), r"eps must be a positive"),
+    (lambda: nrm.batchnorm_forward(np.ones((4, 3)), np.ones(3), np.zeros(3), eps=0.0), r"eps must be positive"),
     (lambda: nrm.batchnorm_forward(np.full((4, 3), np.nan), np.ones(3), np.zeros(3)), r"x contains NaN"),
     (lambda: nrm.layernorm_forward(np.ones((4, 1)), np.ones(1), np.zeros(1)), r"at least 2 features"),
     (lambda: nrm.zscore(np.ones(4)), r"x is constant"),

@@ -32,6 +32,20 @@ def float_array(value, name: str) -> np.ndarray:
     return arr
 
 
+def real_number(value, name: str, *, positive: bool = False, nonnegative: bool = False) -> float:
+    """``value``, a finite real scalar (a bool is refused), as a float, or a clear error naming
+    ``name``; ``positive`` asks for > 0, ``nonnegative`` for >= 0."""
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.floating, np.integer)):
+        raise TypeError(f"{name} must be a real number, got {type(value).__name__}")
+    if not np.isfinite(value):
+        raise ValueError(f"{name} must be finite, got {value}")
+    if positive and not value > 0:
+        raise ValueError(f"{name} must be positive, got {value}")
+    if nonnegative and not value >= 0:
+        raise ValueError(f"{name} must be >= 0, got {value}")
+    return float(value)
+
+
 def class_labels(value, name: str, shape: tuple, n_classes: int) -> np.ndarray:
     """``value`` as integer class indices of the given shape in [0, n_classes), or an error naming ``name``."""
     labels = np.asarray(value)

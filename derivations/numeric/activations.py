@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._validate import float_array
+from ._validate import float_array, real_number
 
 __all__ = [
     "sigmoid", "sigmoid_grad", "tanh", "tanh_grad", "relu", "relu_grad",
@@ -81,25 +81,17 @@ def relu_grad(x):
     return (x > 0).astype(x.dtype)
 
 
-def _slope(alpha) -> float:
-    if isinstance(alpha, bool) or not isinstance(alpha, (int, float, np.floating, np.integer)):
-        raise TypeError(f"alpha must be a real number, got {type(alpha).__name__}")
-    if not np.isfinite(alpha):
-        raise ValueError(f"alpha must be finite, got {alpha}")
-    return float(alpha)
-
-
 def leaky_relu(x, alpha=0.01):
     """leaky_relu(x) = x for x > 0, alpha x otherwise."""
     x = float_array(x, "x")
-    alpha = _slope(alpha)
+    alpha = real_number(alpha, "alpha")
     return np.where(x > 0, x, alpha * x).astype(x.dtype, copy=False)
 
 
 def leaky_relu_grad(x, alpha=0.01):
     """leaky_relu'(x) = 1 for x > 0, alpha otherwise (alpha at the kink x = 0)."""
     x = float_array(x, "x")
-    alpha = _slope(alpha)
+    alpha = real_number(alpha, "alpha")
     return np.where(x > 0, 1.0, alpha).astype(x.dtype, copy=False)
 
 

@@ -11,17 +11,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._validate import float_array
+from ._validate import float_array, real_number
 
 __all__ = ["global_norm", "clip_grad_norm", "clip_grad_value"]
-
-
-def _positive(value, name: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.floating, np.integer)):
-        raise TypeError(f"{name} must be a real number, got {type(value).__name__}")
-    if not (np.isfinite(value) and value > 0):
-        raise ValueError(f"{name} must be positive and finite, got {value}")
-    return float(value)
 
 
 def _grads(grads) -> dict:
@@ -41,7 +33,7 @@ def clip_grad_norm(grads: dict, max_norm):
     Returns (clipped, total_norm), total_norm measured before clipping. New arrays; the
     input dict is not modified.
     """
-    max_norm = _positive(max_norm, "max_norm")
+    max_norm = real_number(max_norm, "max_norm", positive=True)
     grads = _grads(grads)
     total = global_norm(grads)
     scale = max_norm / (total + 1e-6) if total > max_norm else 1.0
@@ -50,5 +42,5 @@ def clip_grad_norm(grads: dict, max_norm):
 
 def clip_grad_value(grads: dict, clip_value):
     """Each entry clipped to [-clip_value, clip_value] independently."""
-    c = _positive(clip_value, "clip_value")
+    c = real_number(clip_value, "clip_value", positive=True)
     return {k: np.clip(g, -c, c) for k, g in _grads(grads).items()}

@@ -11,23 +11,15 @@ from typing import Callable
 
 import numpy as np
 
-from ._validate import float_array, ndim
+from ._validate import float_array, ndim, real_number
 from .backprop import affine_backward, affine_forward
 
 __all__ = ["gd_step", "gradient_descent", "sgd", "least_squares_loss_and_grads"]
 
 
-def _learning_rate(lr) -> float:
-    if isinstance(lr, bool) or not isinstance(lr, (int, float, np.floating, np.integer)):
-        raise TypeError(f"lr must be a real number, got {type(lr).__name__}")
-    if not (np.isfinite(lr) and lr > 0):
-        raise ValueError(f"lr must be positive and finite, got {lr}")
-    return float(lr)
-
-
 def gd_step(params: dict, grads: dict, lr) -> dict:
     """theta <- theta - lr * dL/dtheta for every parameter; returns new arrays."""
-    lr = _learning_rate(lr)
+    lr = real_number(lr, "lr", positive=True)
     for name, d in (("params", params), ("grads", grads)):
         if not isinstance(d, dict):
             raise TypeError(f"{name} must be a dict of arrays, got {type(d).__name__}")

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from ._validate import real_number
+
 __all__ = ["xavier_variance", "he_variance", "xavier_normal", "he_normal", "normal_weights"]
 
 
@@ -28,8 +30,7 @@ def he_variance(n_in: int) -> float:
 
 def normal_weights(n_in: int, n_out: int, variance: float, rng: np.random.Generator) -> np.ndarray:
     """W of shape (n_out, n_in) with independent N(0, variance) entries."""
-    if not (np.isfinite(variance) and variance >= 0):
-        raise ValueError(f"variance must be finite and >= 0, got {variance}")
+    variance = real_number(variance, "variance", nonnegative=True)
     return np.sqrt(variance) * rng.standard_normal((_fan(n_out, "n_out"), _fan(n_in, "n_in")))
 
 

@@ -12,7 +12,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from ._validate import float_array, ndim
+from ._validate import float_array, ndim, real_number
 
 __all__ = ["zscore", "NormCache", "batchnorm_forward", "batchnorm_backward",
            "layernorm_forward", "layernorm_backward"]
@@ -45,12 +45,6 @@ def _affine_params(gamma, beta, D: int):
         if p.shape != (D,):
             raise ValueError(f"{name} must have shape (D,) = ({D},), got {p.shape}")
     return gamma, beta
-
-
-def _eps(eps) -> float:
-    if isinstance(eps, bool) or not isinstance(eps, (int, float, np.floating)) or not eps > 0:
-        raise ValueError(f"eps must be a positive number, got {eps!r}")
-    return float(eps)
 
 
 def _normalize(x, gamma, beta, eps, axis):
@@ -90,7 +84,7 @@ def batchnorm_forward(x, gamma, beta, eps=1e-5):
         raise ValueError(f"x must have N >= 2 rows for batch statistics, got N = {x.shape[0]}: "
                          "with N = 1 the output is beta for every input and dL/dx is 0")
     gamma, beta = _affine_params(gamma, beta, x.shape[1])
-    return _normalize(x, gamma, beta, _eps(eps), axis=0)
+    return _normalize(x, gamma, beta, real_number(eps, "eps", positive=True), axis=0)
 
 
 def batchnorm_backward(dout, cache: NormCache):
@@ -104,7 +98,7 @@ def layernorm_forward(x, gamma, beta, eps=1e-5):
     if x.ndim < 1 or x.shape[-1] < 2:
         raise ValueError(f"x must have at least 2 features on its last axis, got shape {x.shape}")
     gamma, beta = _affine_params(gamma, beta, x.shape[-1])
-    return _normalize(x, gamma, beta, _eps(eps), axis=-1)
+    return _normalize(x, gamma, beta, real_number(eps, "eps", positive=True), axis=-1)
 
 
 def layernorm_backward(dout, cache: NormCache):
