@@ -15,7 +15,8 @@ from typing import NamedTuple
 
 import numpy as np
 
-from ._validate import float_array, ndim
+from ._recurrent import input_projections, sequence_arguments
+from ._validate import float_array
 from .activations import _sigmoid
 
 __all__ = ["GRUCache", "gru_forward", "gru_backward"]
@@ -36,25 +37,12 @@ class GRUCache(NamedTuple):
 
 def gru_forward(x, h0, W_ih, W_hh, b_ih, b_hh):
     """Run the GRU over T steps; returns (h (T, N, m), cache)."""
-    x, h0 = float_array(x, "x"), float_array(h0, "h0")
-    W_ih, W_hh = float_array(W_ih, "W_ih"), float_array(W_hh, "W_hh")
-    b_ih, b_hh = float_array(b_ih, "b_ih"), float_array(b_hh, "b_hh")
-    ndim(x, "x", 3, "(T, N, D)")
-    ndim(h0, "h0", 2, "(N, H)")
-    T, N, D = x.shape
-    H = h0.shape[1]
-    for name, arr, shape in (("h0", h0, (N, H)), ("W_ih", W_ih, (3 * H, D)), ("W_hh", W_hh, (3 * H, H)),
-                             ("b_ih", b_ih, (3 * H,)), ("b_hh", b_hh, (3 * H,))):
-        if arr.shape != shape:
-            raise ValueError(f"{name} must have shape {shape} (n = {D}, m = {H}), got {arr.shape}")
-    if T == 0:
-        raise ValueError("x must have at least one time step (T >= 1)")
+    x, h0, w, (T, N, D, H) = sequence_arguments(
+        x, h0, {"W_ih": W_ih, "W_hh": W_hh, "b_ih": b_ih, "b_hh": b_hh},
+        lambda N, n, m: {"W_ih": (3 * m, n), "W_hh": (3 * m, m), "b_ih": (3 * m,), "b_hh": (3 * m,)})
+    W_ih, W_hh, b_hh = w["W_ih"], w["W_hh"], w["b_hh"]
     h, gates, gh_n = np.empty((T, N, H)), np.empty((T, N, 3 * H)), np.empty((T, N, H))
-    # the input projections of all steps in one matrix product: (T N, D) (D, 3H); the bias
-    # added in place (a second array of that size costs more than the addition)
-    gi_all = x.reshape(T * N, D) @ W_ih.T
-    gi_all += b_ih
-    gi_all = gi_all.reshape(T, N, 3 * H)
+    gi_all = input_projections(x, W_ih, w["b_ih"])
     h_prev = h0
     for t in range(T):
         gi = gi_all[t]

@@ -14,7 +14,8 @@ from typing import NamedTuple
 
 import numpy as np
 
-from ._validate import float_array, ndim
+from ._recurrent import input_projections, sequence_arguments
+from ._validate import float_array
 from .activations import _sigmoid
 
 __all__ = ["LSTMCache", "lstm_forward", "lstm_backward"]
@@ -36,25 +37,13 @@ class LSTMCache(NamedTuple):
 
 def lstm_forward(x, h0, c0, W_ih, W_hh, b):
     """Run the LSTM over T steps; returns (h (T, N, m), cache)."""
-    x, h0, c0 = float_array(x, "x"), float_array(h0, "h0"), float_array(c0, "c0")
-    W_ih, W_hh, b = float_array(W_ih, "W_ih"), float_array(W_hh, "W_hh"), float_array(b, "b")
-    ndim(x, "x", 3, "(T, N, D)")
-    ndim(h0, "h0", 2, "(N, H)")
-    T, N, D = x.shape
-    H = h0.shape[1]
-    for name, arr, shape in (("h0", h0, (N, H)), ("c0", c0, (N, H)), ("W_ih", W_ih, (4 * H, D)),
-                             ("W_hh", W_hh, (4 * H, H)), ("b", b, (4 * H,))):
-        if arr.shape != shape:
-            raise ValueError(f"{name} must have shape {shape} (N = {N}, n = {D}, m = {H}), got {arr.shape}")
-    if T == 0:
-        raise ValueError("x must have at least one time step (T >= 1)")
+    x, h0, w, (T, N, D, H) = sequence_arguments(
+        x, h0, {"c0": c0, "W_ih": W_ih, "W_hh": W_hh, "b": b},
+        lambda N, n, m: {"c0": (N, m), "W_ih": (4 * m, n), "W_hh": (4 * m, m), "b": (4 * m,)})
+    c0, W_ih, W_hh = w["c0"], w["W_ih"], w["W_hh"]
     h, c = np.empty((T, N, H)), np.empty((T, N, H))
     gates, tanh_c = np.empty((T, N, 4 * H)), np.empty((T, N, H))
-    # the input projections of all steps in one matrix product: (T N, D) (D, 4H); the bias
-    # added in place (a second array of that size costs more than the addition)
-    xw = x.reshape(T * N, D) @ W_ih.T
-    xw += b
-    xw = xw.reshape(T, N, 4 * H)
+    xw = input_projections(x, W_ih, w["b"])
     h_prev, c_prev = h0, c0
     for t in range(T):
         gt = gates[t]                                             # z_t, then the gates in place

@@ -13,6 +13,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from ._recurrent import input_projections, sequence_arguments
 from ._validate import class_labels, float_array, ndim
 from .losses import softmax_cross_entropy
 
@@ -34,25 +35,12 @@ class RNNCache(NamedTuple):
 
 def rnn_forward(x, h0, W_hx, W_hh, b_h):
     """Run the RNN over T steps; returns (h (T, N, m), cache)."""
-    x, h0 = float_array(x, "x"), float_array(h0, "h0")
-    W_hx, W_hh, b_h = float_array(W_hx, "W_hx"), float_array(W_hh, "W_hh"), float_array(b_h, "b_h")
-    ndim(x, "x", 3, "(T, N, n)")
-    ndim(h0, "h0", 2, "(N, m)")
-    T, N, n = x.shape
-    m = h0.shape[1]
-    for name, arr, shape in (("h0", h0, (N, m)), ("W_hx", W_hx, (m, n)), ("W_hh", W_hh, (m, m)),
-                             ("b_h", b_h, (m,))):
-        if arr.shape != shape:
-            raise ValueError(f"{name} must have shape {shape} (T, N, n = {T}, {N}, {n}; m = {m}), "
-                             f"got {arr.shape}")
-    if T == 0:
-        raise ValueError("x must have at least one time step (T >= 1)")
+    x, h0, w, (T, N, n, m) = sequence_arguments(
+        x, h0, {"W_hx": W_hx, "W_hh": W_hh, "b_h": b_h},
+        lambda N, n, m: {"W_hx": (m, n), "W_hh": (m, m), "b_h": (m,)})
+    W_hx, W_hh = w["W_hx"], w["W_hh"]
     h = np.empty((T, N, m))
-    # the input projections of all steps in one matrix product: (T N, n) (n, m); the bias
-    # added in place (a second array of that size costs more than the addition)
-    xw = x.reshape(T * N, n) @ W_hx.T
-    xw += b_h
-    xw = xw.reshape(T, N, m)
+    xw = input_projections(x, W_hx, w["b_h"])
     prev = h0
     for t in range(T):
         prev = np.matmul(prev, W_hh.T, out=h[t])

@@ -1,0 +1,40 @@
+"""What the recurrent forwards (rnn, lstm, gru) share: their arguments checked, and the input
+projections of all steps computed at once."""
+
+from __future__ import annotations
+
+from typing import Callable
+
+import numpy as np
+
+from ._validate import float_array, ndim
+
+
+def sequence_arguments(x, h0, weights: dict, shapes: Callable[[int, int, int], dict]):
+    """``x`` (T, N, n) and ``h0`` (N, m) as float arrays, and every array of ``weights`` (name ->
+    value) as a float array of the shape ``shapes(N, n, m)[name]``, T >= 1; a clear error naming
+    the argument otherwise. Returns (x, h0, {name: array}, (T, N, n, m))."""
+    x, h0 = float_array(x, "x"), float_array(h0, "h0")
+    ndim(x, "x", 3, "(T, N, n)")
+    ndim(h0, "h0", 2, "(N, m)")
+    T, N, n = x.shape
+    m = h0.shape[1]
+    arrays = {name: float_array(value, name) for name, value in weights.items()}
+    for name, shape in {"h0": (N, m), **shapes(N, n, m)}.items():
+        got = h0.shape if name == "h0" else arrays[name].shape
+        if got != shape:
+            raise ValueError(f"{name} must have shape {shape} (T, N, n = {T}, {N}, {n}; m = {m}), "
+                             f"got {got}")
+    if T == 0:
+        raise ValueError("x must have at least one time step (T >= 1)")
+    return x, h0, arrays, (T, N, n, m)
+
+
+def input_projections(x: np.ndarray, W: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """x_t W^T + b for every step t at once, shape (T, N, k) for W (k, n): one matrix product
+    (T N, n) (n, k), the bias added in place (a second array of that size costs more than the
+    addition)."""
+    T, N, n = x.shape
+    xw = x.reshape(T * N, n) @ W.T
+    xw += b
+    return xw.reshape(T, N, W.shape[0])
