@@ -14,14 +14,14 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 from derivations import verify
-from derivations.numeric import activations as act
+from derivations.numeric import activations as activations_np
 from derivations.numeric._validate import DtypeError
-from derivations.symbolic import activations as A
+from derivations.symbolic import activations as activations_sym
 
 ROOT = Path(__file__).resolve().parents[1]
-NAMES = list(A.ACTIVATIONS)
-SMOOTH = [n for n in NAMES if A.ACTIVATIONS[n].analytic]
-ALPHA = A.ALPHA
+NAMES = list(activations_sym.ACTIVATIONS)
+SMOOTH = [n for n in NAMES if activations_sym.ACTIVATIONS[n].analytic]
+ALPHA = activations_sym.ALPHA
 
 # The third witness: autograd differentiates forward functions written here, independently.
 AUTOGRAD_FORWARD = {
@@ -39,15 +39,15 @@ def away_from_kinks(x):
 
 @pytest.mark.parametrize("name", NAMES)
 def test_sympy_derivative_equals_textbook_closed_form(name):
-    a = A.ACTIVATIONS[name]
-    c = verify.symbolic_identity("t", name, sp.diff(a.definition, A.x), a.closed_form)
+    a = activations_sym.ACTIVATIONS[name]
+    c = verify.symbolic_identity("t", name, sp.diff(a.definition, activations_sym.x), a.closed_form)
     assert c.passed, c
 
 
 @pytest.mark.parametrize("name", NAMES)
 @pytest.mark.parametrize("shape", [(7,), (4, 5), (3, 20, 11)])
 def test_central_difference(name, shape, rng):
-    a = A.ACTIVATIONS[name]
+    a = activations_sym.ACTIVATIONS[name]
     x = away_from_kinks(3 * rng.standard_normal(shape))
     c = verify.check_derivative("t", name, a.forward, a.grad, x, rng=rng)
     assert c.error <= 1e-7, c
@@ -55,8 +55,8 @@ def test_central_difference(name, shape, rng):
 
 @pytest.mark.parametrize("name", SMOOTH)
 def test_complex_step(name, rng):
-    a = A.ACTIVATIONS[name]
-    f = sp.lambdify(A.x, a.definition, "numpy")
+    a = activations_sym.ACTIVATIONS[name]
+    f = sp.lambdify(activations_sym.x, a.definition, "numpy")
     x = 4 * rng.standard_normal((5, 6))
     c = verify.check_derivative("t", name, f, a.grad, x, method="complex-step", rng=rng)
     assert c.error <= 1e-12, c
@@ -66,48 +66,48 @@ def test_complex_step(name, rng):
 def test_agrees_with_autograd(name, rng):
     x = away_from_kinks(4 * rng.standard_normal((6, 9)))
     expected = elementwise_grad(AUTOGRAD_FORWARD[name])(x)
-    got = A.ACTIVATIONS[name].grad(x)
+    got = activations_sym.ACTIVATIONS[name].grad(x)
     np.testing.assert_allclose(got, expected, rtol=1e-12, atol=1e-15)
-    np.testing.assert_allclose(A.ACTIVATIONS[name].forward(x), AUTOGRAD_FORWARD[name](x),
+    np.testing.assert_allclose(activations_sym.ACTIVATIONS[name].forward(x), AUTOGRAD_FORWARD[name](x),
                                rtol=1e-12, atol=1e-15)
 
 
 def test_kink_convention():
     zero = np.zeros(3)
-    np.testing.assert_array_equal(act.relu_grad(zero), 0.0)
-    np.testing.assert_array_equal(act.leaky_relu_grad(zero), ALPHA)
-    np.testing.assert_array_equal(act.leaky_relu_grad(zero, alpha=0.2), 0.2)
-    np.testing.assert_array_equal(act.leaky_relu(np.array([-2.0, 3.0]), alpha=0.2), [-0.4, 3.0])
+    np.testing.assert_array_equal(activations_np.relu_grad(zero), 0.0)
+    np.testing.assert_array_equal(activations_np.leaky_relu_grad(zero), ALPHA)
+    np.testing.assert_array_equal(activations_np.leaky_relu_grad(zero, alpha=0.2), 0.2)
+    np.testing.assert_array_equal(activations_np.leaky_relu(np.array([-2.0, 3.0]), alpha=0.2), [-0.4, 3.0])
 
 
 def test_derived_ranges_and_maxima():
-    x0, peak = A.derivative_maximum(A.ACTIVATIONS["sigmoid"])
+    x0, peak = activations_sym.derivative_maximum(activations_sym.ACTIVATIONS["sigmoid"])
     assert (x0, peak) == (0, sp.Rational(1, 4))
-    assert A.derivative_maximum(A.ACTIVATIONS["tanh"]) == (0, 1)
-    assert A.derivative_range(A.ACTIVATIONS["tanh"]) == sp.Interval.Lopen(0, 1)
+    assert activations_sym.derivative_maximum(activations_sym.ACTIVATIONS["tanh"]) == (0, 1)
+    assert activations_sym.derivative_range(activations_sym.ACTIVATIONS["tanh"]) == sp.Interval.Lopen(0, 1)
     # numerically: the NumPy derivative never exceeds the derived maximum
     xs = np.linspace(-30, 30, 100001)
-    assert act.sigmoid_grad(xs).max() == pytest.approx(0.25, abs=1e-12)
-    assert act.tanh_grad(xs).max() == pytest.approx(1.0, abs=1e-12)
+    assert activations_np.sigmoid_grad(xs).max() == pytest.approx(0.25, abs=1e-12)
+    assert activations_np.tanh_grad(xs).max() == pytest.approx(1.0, abs=1e-12)
 
 
 EXTREMES = np.array([-1e4, -1e3, -800.0, -40.0, 0.0, 40.0, 800.0, 1e3, 1e4])
 
 
-@pytest.mark.parametrize("fname", act.__all__)
+@pytest.mark.parametrize("fname", activations_np.__all__)
 @pytest.mark.parametrize("dtype", [np.float64, np.float32, np.float16])
 def test_extreme_inputs_are_finite_without_warnings(fname, dtype):
     x = EXTREMES.astype(dtype) if dtype != np.float16 else np.array([-6e4, -1e4, 0, 1e4, 6e4], dtype)
-    y = getattr(act, fname)(x)  # RuntimeWarnings are errors in this suite
+    y = getattr(activations_np, fname)(x)  # RuntimeWarnings are errors in this suite
     assert np.all(np.isfinite(y)) and y.dtype == dtype and y.shape == x.shape
 
 
 def test_extreme_values_are_right():
     big = np.array([-1e4, 1e4])
-    np.testing.assert_array_equal(act.sigmoid(big), [0.0, 1.0])
-    np.testing.assert_array_equal(act.softplus(big), [0.0, 1e4])
-    np.testing.assert_array_equal(act.sigmoid_grad(big), [0.0, 0.0])
-    np.testing.assert_array_equal(act.tanh_grad(big), [0.0, 0.0])
+    np.testing.assert_array_equal(activations_np.sigmoid(big), [0.0, 1.0])
+    np.testing.assert_array_equal(activations_np.softplus(big), [0.0, 1e4])
+    np.testing.assert_array_equal(activations_np.sigmoid_grad(big), [0.0, 0.0])
+    np.testing.assert_array_equal(activations_np.tanh_grad(big), [0.0, 0.0])
 
 
 @pytest.mark.parametrize("fname,exact", [
@@ -120,7 +120,7 @@ def test_full_relative_accuracy_in_the_tails(fname, exact):
     # no cancellation: every value, however small, is right to a few ulps
     mpmath.mp.dps = 50
     xs = np.array([-700.0, -300.0, -50.0, -20.0, -1.5, 0.3, 2.0, 20.0, 50.0, 300.0])
-    got = getattr(act, fname)(xs)
+    got = getattr(activations_np, fname)(xs)
     want = np.array([float(exact(mpmath.mpf(v))) for v in xs])
     nonzero = want != 0
     np.testing.assert_allclose(got[nonzero], want[nonzero], rtol=1e-14, atol=0)
@@ -136,30 +136,30 @@ BAD_DTYPES = [
 ]
 
 
-@pytest.mark.parametrize("fname", act.__all__)
+@pytest.mark.parametrize("fname", activations_np.__all__)
 @pytest.mark.parametrize("label,value", BAD_DTYPES, ids=[b[0] for b in BAD_DTYPES])
 def test_bad_dtype_is_refused_naming_the_argument(fname, label, value):
     with pytest.raises(DtypeError, match=r"^x must be an array of real floats"):
-        getattr(act, fname)(value)
+        getattr(activations_np, fname)(value)
     assert issubclass(DtypeError, TypeError) and issubclass(DtypeError, ValueError)
 
 
-@pytest.mark.parametrize("fname", act.__all__)
+@pytest.mark.parametrize("fname", activations_np.__all__)
 @pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
 def test_non_finite_input_is_refused(fname, bad):
     with pytest.raises(ValueError, match=r"^x contains NaN or infinite values"):
-        getattr(act, fname)(np.array([0.5, bad]))
+        getattr(activations_np, fname)(np.array([0.5, bad]))
 
 
 @pytest.mark.parametrize("alpha", ["0.1", None, np.nan, True])
 def test_bad_alpha_is_refused(alpha):
     with pytest.raises((TypeError, ValueError), match="alpha"):
-        act.leaky_relu_grad(np.ones(2), alpha=alpha)
+        activations_np.leaky_relu_grad(np.ones(2), alpha=alpha)
 
 
 @settings(max_examples=60, deadline=None, derandomize=True)
 @given(
-    fname=st.sampled_from(act.__all__),
+    fname=st.sampled_from(activations_np.__all__),
     x=hnp.arrays(
         dtype=st.sampled_from([np.float32, np.float64]),
         shape=hnp.array_shapes(min_dims=0, max_dims=4, max_side=5),
@@ -167,7 +167,7 @@ def test_bad_alpha_is_refused(alpha):
     ),
 )
 def test_shape_and_dtype_are_kept_for_any_shape(fname, x):
-    y = getattr(act, fname)(x)
+    y = getattr(activations_np, fname)(x)
     assert y.shape == x.shape and y.dtype == x.dtype and np.all(np.isfinite(y))
 
 
@@ -178,35 +178,35 @@ def test_shape_and_dtype_are_kept_for_any_shape(fname, x):
                  elements=st.floats(-8, 8).filter(lambda v: abs(v) > 1e-3)),
 )
 def test_derivative_matches_central_difference_property(name, x):
-    a = A.ACTIVATIONS[name]
+    a = activations_sym.ACTIVATIONS[name]
     h = 1e-6
     numeric = (a.forward(x + h) - a.forward(x - h)) / (2 * h)  # valid: the maps are elementwise
     np.testing.assert_allclose(a.grad(x), numeric, rtol=1e-6, atol=1e-9)
 
 
 def test_derivative_latex_comes_from_the_checked_objects():
-    tex = A.derivative_latex(A.ACTIVATIONS["sigmoid"])
+    tex = activations_sym.derivative_latex(activations_sym.ACTIVATIONS["sigmoid"])
     assert r"\left(1 - \sigma{\left(z \right)}\right) \sigma{\left(z \right)}" in tex
     assert tex.startswith(r"\frac{d}{d z} \sigma{\left(z \right)} =")
 
 
 def test_a_wrong_textbook_derivative_is_refuted():
     # the closed-form check must go red when the textbook formula is wrong
-    wrong = A._sigma(A.z) * (1 + A._sigma(A.z))
-    c = verify.symbolic_identity("t", "wrong", A.derivative(A.ACTIVATIONS["sigmoid"]), wrong.subs(A._EXPAND))
+    wrong = activations_sym._sigma(activations_sym.z) * (1 + activations_sym._sigma(activations_sym.z))
+    c = verify.symbolic_identity("t", "wrong", activations_sym.derivative(activations_sym.ACTIVATIONS["sigmoid"]), wrong.subs(activations_sym._EXPAND))
     assert not c.passed
 
 
 def test_exhibits_cover_every_glue_name_of_the_page():
     page = (ROOT / "docs" / "activations.md").read_text(encoding="utf-8")
     used = set(re.findall(r"\{glue:\w+\}`([\w]+)", page)) | set(re.findall(r"^```\{glue:\w+\} (\w+)", page, re.M))
-    shown = set(A.exhibits()) | {"n_checks", "checks_table"}
+    shown = set(activations_sym.exhibits()) | {"n_checks", "checks_table"}
     assert used <= shown, used - shown
     assert {f"fig_{n}" for n in NAMES} <= shown
 
 
 def test_the_float64_thresholds_equal_their_closed_forms():
-    lim = A.float_limits()
+    lim = activations_sym.float_limits()
     ln2 = np.log(2)
     assert lim["sigmoid=1"]["found"] == pytest.approx(53 * ln2, rel=1e-14)
     assert lim["sigmoid_grad=0"]["found"] == pytest.approx(1075 * ln2, rel=1e-14)
@@ -219,24 +219,24 @@ def test_the_float64_thresholds_equal_their_closed_forms():
 
 def test_first_true_refuses_a_bracket_that_does_not_bracket():
     with pytest.raises(ValueError, match="first_true"):
-        A.first_true(lambda s: s > 5, 6.0, 10.0)
+        activations_sym.first_true(lambda s: s > 5, 6.0, 10.0)
 
 
 def test_the_product_of_layers_can_grow_although_tanh_prime_is_at_most_one():
-    (ww, dwdw), (ww_exact, dwdw_exact) = A._tanh_product()
+    (ww, dwdw), (ww_exact, dwdw_exact) = activations_sym._tanh_product()
     assert ww == 0 and dwdw == pytest.approx(dwdw_exact, rel=1e-14) and dwdw > 0.3
 
 
 def test_docstring_examples():
     import doctest
 
-    result = doctest.testmod(A, optionflags=doctest.NORMALIZE_WHITESPACE)
+    result = doctest.testmod(activations_sym, optionflags=doctest.NORMALIZE_WHITESPACE)
     assert result.attempted >= 1 and result.failed == 0
 
 
 def test_leaky_relu_default_slope_is_one_hundredth():
-    np.testing.assert_array_equal(act.leaky_relu(np.array([-2.0, 0.0, 3.0])), [-0.02, 0.0, 3.0])
-    np.testing.assert_array_equal(act.leaky_relu_grad(np.array([-2.0, 3.0])), [0.01, 1.0])
+    np.testing.assert_array_equal(activations_np.leaky_relu(np.array([-2.0, 0.0, 3.0])), [-0.02, 0.0, 3.0])
+    np.testing.assert_array_equal(activations_np.leaky_relu_grad(np.array([-2.0, 3.0])), [0.01, 1.0])
 
 
 def test_the_gates_sigmoid_matches_mpmath_in_place_and_in_the_tails():
@@ -244,7 +244,7 @@ def test_the_gates_sigmoid_matches_mpmath_in_place_and_in_the_tails():
     x = np.concatenate([np.linspace(-708, 708, 20001), [-1e4, -745.0, -710.0, 710.0, 1e4, 0.0]])
     exact = np.array([float(1 / (1 + mpmath.exp(-mpmath.mpf(v)))) for v in x])
     buf = x.copy()
-    out = act._sigmoid(buf, out=buf)
+    out = activations_np._sigmoid(buf, out=buf)
     assert out is buf
     normal = exact > np.finfo(float).tiny
     np.testing.assert_allclose(out[normal], exact[normal], rtol=4 * np.finfo(float).eps, atol=0)
@@ -253,6 +253,6 @@ def test_the_gates_sigmoid_matches_mpmath_in_place_and_in_the_tails():
     # a strided view in place (as on the gate columns): the columns between are not touched
     a = np.linspace(-30, 30, 24).reshape(4, 6)
     before = a.copy()
-    act._sigmoid(a[:, ::2], out=a[:, ::2])
-    np.testing.assert_allclose(a[:, ::2], act.sigmoid(before[:, ::2]), rtol=4 * np.finfo(float).eps)
+    activations_np._sigmoid(a[:, ::2], out=a[:, ::2])
+    np.testing.assert_allclose(a[:, ::2], activations_np.sigmoid(before[:, ::2]), rtol=4 * np.finfo(float).eps)
     np.testing.assert_array_equal(a[:, 1::2], before[:, 1::2])

@@ -8,56 +8,56 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from derivations import verify
-from derivations.numeric import backprop as bp
-from derivations.symbolic import backprop as B
+from derivations.numeric import backprop as backprop_np
+from derivations.symbolic import backprop as backprop_sym
 
 AUTOGRAD_ACT = {"sigmoid": lambda z: 1 / (1 + anp.exp(-z)), "tanh": anp.tanh,
                 "relu": lambda z: anp.where(z > 0, z, 0.0)}
 
 
 def test_chain_rules_are_proved():
-    assert all(c.passed for c in B.chain_rule_checks())
+    assert all(c.passed for c in backprop_sym.chain_rule_checks())
 
 
-@pytest.mark.parametrize("check", B.prove_single_sample() + B.prove_batched(), ids=lambda c: c.name)
+@pytest.mark.parametrize("check", backprop_sym.prove_single_sample() + backprop_sym.prove_batched(), ids=lambda c: c.name)
 def test_gradient_formula_is_proved(check):
     assert check.passed, check
 
 
 def test_a_transposed_formula_is_refuted():
     # dL/dW1 claimed as x delta1^T on a square hidden layer (n = m): same shape, wrong entries
-    S, grads = B.single_sample(2, 2, 2)
-    inputs = B._symbolic_inputs(S)
-    V = B.evaluate(B.model(S) + B.auxiliary(S, grads), inputs)
-    derived = B._diff_matrix(V[B.LOSS], inputs[S["W1"]])
-    wrong = B.explicit(S["x"] * S["delta1"].T, V)
+    S, grads = backprop_sym.single_sample(2, 2, 2)
+    inputs = backprop_sym._symbolic_inputs(S)
+    V = backprop_sym.evaluate(backprop_sym.model(S) + backprop_sym.auxiliary(S, grads), inputs)
+    derived = backprop_sym._diff_matrix(V[backprop_sym.LOSS], inputs[S["W1"]])
+    wrong = backprop_sym.explicit(S["x"] * S["delta1"].T, V)
     assert not verify.symbolic_identity("t", "transposed", derived, wrong).passed
     assert verify.symbolic_identity("t", "right", derived,
-                                    B.explicit(S["delta1"] * S["x"].T, V)).passed
+                                    backprop_sym.explicit(S["delta1"] * S["x"].T, V)).passed
 
 
 def test_a_changed_model_breaks_the_checks(monkeypatch):
     # the page prints model(); the proofs and the NumPy comparison use the same definitions,
     # so a change to the model (here: the output layer reads z1 instead of h) fails both
     rng = np.random.default_rng(0)
-    assert B.model_against_numpy("tanh", (3, 2, 2), rng).passed
-    original = B.model
+    assert backprop_sym.model_against_numpy("tanh", (3, 2, 2), rng).passed
+    original = backprop_sym.model
 
-    def changed(S, f=B._f):
+    def changed(S, f=backprop_sym._f):
         defs = original(S, f)
         if "x" in S:
             defs[2] = (S["y_hat"], S["W2"] * S["z1"] + S["b2"])
         return defs
 
-    monkeypatch.setattr(B, "model", changed)
-    assert not B.model_against_numpy("tanh", (3, 2, 2), rng).passed
-    assert not all(c.passed for c in B.prove(*B.single_sample(2, 1, 3), (2, 1, 3)))
-    assert r"\hat{y} = W_2 z_1 + b_2" in B.model_latex(B.single_sample(*B.DISPLAY_DIMS)[0])
+    monkeypatch.setattr(backprop_sym, "model", changed)
+    assert not backprop_sym.model_against_numpy("tanh", (3, 2, 2), rng).passed
+    assert not all(c.passed for c in backprop_sym.prove(*backprop_sym.single_sample(2, 1, 3), (2, 1, 3)))
+    assert r"\hat{y} = W_2 z_1 + b_2" in backprop_sym.model_latex(backprop_sym.single_sample(*backprop_sym.DISPLAY_DIMS)[0])
 
 
 def test_a_different_activation_is_refuted(monkeypatch):
-    monkeypatch.setitem(B.SYMPY_ACTIVATIONS, "tanh", B.SYMPY_ACTIVATIONS["sigmoid"])
-    assert not B.model_against_numpy("tanh", (3, 2, 2), np.random.default_rng(0)).passed
+    monkeypatch.setitem(backprop_sym.SYMPY_ACTIVATIONS, "tanh", backprop_sym.SYMPY_ACTIVATIONS["sigmoid"])
+    assert not backprop_sym.model_against_numpy("tanh", (3, 2, 2), np.random.default_rng(0)).passed
 
 
 def autograd_two_layer(params, X, Y, activation):
@@ -68,21 +68,21 @@ def autograd_two_layer(params, X, Y, activation):
     return loss(params), grad(loss)(params)
 
 
-@pytest.mark.parametrize("activation", list(bp.ACTIVATIONS))
+@pytest.mark.parametrize("activation", list(backprop_np.ACTIVATION_PAIRS))
 @pytest.mark.parametrize("dims", [(1, 3, 4, 2), (16, 7, 5, 3), (50, 20, 30, 4)])
 def test_two_layer_gradients_agree_with_autograd_and_central_differences(activation, dims, rng):
     N, n, m, p = dims
-    params = bp.two_layer_init(n, m, p, rng, scale=1.0)
+    params = backprop_np.two_layer_init(n, m, p, rng, scale=1.0)
     params = {k: v + 0.3 * rng.standard_normal(v.shape) for k, v in params.items()}
     X, Y = rng.standard_normal((N, n)), rng.standard_normal((N, p))
-    loss, grads = bp.two_layer_loss_and_grads(params, X, Y, activation)
+    loss, grads = backprop_np.two_layer_loss_and_grads(params, X, Y, activation)
     ref_loss, ref = autograd_two_layer(params, X, Y, activation)
     assert loss == pytest.approx(ref_loss, rel=1e-13)
-    for k in bp.PARAMS:
+    for k in backprop_np.PARAMS:
         assert grads[k].shape == params[k].shape
         np.testing.assert_allclose(grads[k], ref[k], rtol=1e-10, atol=1e-14)
         c = verify.check_gradient(
-            "t", k, lambda v, k=k: bp.two_layer_loss_and_grads({**params, k: v}, X, Y, activation)[0],
+            "t", k, lambda v, k=k: backprop_np.two_layer_loss_and_grads({**params, k: v}, X, Y, activation)[0],
             grads[k], params[k], rng=rng)
         assert c.error <= 1e-7, c
 
@@ -93,60 +93,60 @@ def test_affine_backward_for_random_shapes(N, D_in, D_out, seed):
     rng = np.random.default_rng(seed)
     x, W, b = rng.standard_normal((N, D_in)), rng.standard_normal((D_out, D_in)), rng.standard_normal(D_out)
     dout = rng.standard_normal((N, D_out))
-    out, cache = bp.affine_forward(x, W, b)
+    out, cache = backprop_np.affine_forward(x, W, b)
     assert out.shape == (N, D_out)
-    dx, dW, db = bp.affine_backward(dout, cache)
+    dx, dW, db = backprop_np.affine_backward(dout, cache)
     assert (dx.shape, dW.shape, db.shape) == (x.shape, W.shape, b.shape)
     f = lambda x_, W_, b_: anp.sum(dout * (anp.dot(x_, W_.T) + b_))  # noqa: E731
     for got, argnum in ((dx, 0), (dW, 1), (db, 2)):
         np.testing.assert_allclose(got, grad(f, argnum)(x, W, b), rtol=1e-12, atol=1e-12)
-    for got, arg, fn in ((dx, x, lambda v: bp.affine_forward(v, W, b)[0]),
-                         (dW, W, lambda v: bp.affine_forward(x, v, b)[0]),
-                         (db, b, lambda v: bp.affine_forward(x, W, v)[0])):
+    for got, arg, fn in ((dx, x, lambda v: backprop_np.affine_forward(v, W, b)[0]),
+                         (dW, W, lambda v: backprop_np.affine_forward(x, v, b)[0]),
+                         (db, b, lambda v: backprop_np.affine_forward(x, W, v)[0])):
         assert verify.check_vjp("t", "affine", fn, lambda g: got, arg, dout=dout).error <= 1e-7
 
 
 def test_the_one_over_n_enters_once(rng):
     # the mean loss's gradient is the summed loss's gradient divided by N, exactly
-    params = bp.two_layer_init(3, 4, 2, rng)
+    params = backprop_np.two_layer_init(3, 4, 2, rng)
     X, Y = rng.standard_normal((10, 3)), rng.standard_normal((10, 2))
-    _, g_mean = bp.two_layer_loss_and_grads(params, X, Y)
-    _, g_one = zip(*[bp.two_layer_loss_and_grads(params, X[i:i + 1], Y[i:i + 1]) for i in range(10)])
-    for k in bp.PARAMS:
+    _, g_mean = backprop_np.two_layer_loss_and_grads(params, X, Y)
+    _, g_one = zip(*[backprop_np.two_layer_loss_and_grads(params, X[i:i + 1], Y[i:i + 1]) for i in range(10)])
+    for k in backprop_np.PARAMS:
         np.testing.assert_allclose(g_mean[k], sum(g[k] for g in g_one) / 10, rtol=1e-12, atol=1e-15)
 
 
 def test_pass_costs():
-    c = B.pass_costs(784, 256, 10)
+    c = backprop_sym.pass_costs(784, 256, 10)
     assert c["params"] == 784 * 256 + 256 + 256 * 10 + 10
     assert c["forward"] == 784 * 256 + 256 * 10
     assert c["backward"] == 2 * 256 * 10 + 784 * 256
     assert c["backward_with_dx"] == 2 * c["forward"]
-    deep = B.pass_costs(5, 4, 3, 2)
+    deep = backprop_sym.pass_costs(5, 4, 3, 2)
     assert deep["backward"] == 2 * deep["forward"] - 5 * 4
 
 
-@pytest.mark.parametrize("check", B.cost_checks(), ids=lambda c: c.name)
+@pytest.mark.parametrize("check", backprop_sym.cost_checks(), ids=lambda c: c.name)
 def test_cost_checks(check):
     assert check.passed, check
 
 
 def test_the_counter_counts_matrix_products_only():
     A, Bm = np.ones((3, 4)), np.ones((4, 5))
-    assert B.count_multiply_adds(lambda a, b: a @ b, A, Bm) == 60
-    assert B.count_multiply_adds(lambda a, b: (a @ b).sum() + (a * 2).sum(), A, Bm) == 60
-    assert B.count_multiply_adds(lambda a, v: a @ v, A, np.ones(4)) == 12
+    assert backprop_sym.count_multiply_adds(lambda a, b: a @ b, A, Bm) == 60
+    assert backprop_sym.count_multiply_adds(lambda a, b: (a @ b).sum() + (a * 2).sum(), A, Bm) == 60
+    assert backprop_sym.count_multiply_adds(lambda a, v: a @ v, A, np.ones(4)) == 12
     # a count that skipped the first layer's dL/dx would differ from one that computes it
     widths = (6, 5, 4, 3)
-    assert B.counted_passes(widths, input_grad=True)["backward"] - B.counted_passes(widths)["backward"] == 30
+    assert backprop_sym.counted_passes(widths, input_grad=True)["backward"] - backprop_sym.counted_passes(widths)["backward"] == 30
 
 
-@pytest.mark.parametrize("activation", list(bp.ACTIVATIONS))
+@pytest.mark.parametrize("activation", list(backprop_np.ACTIVATION_PAIRS))
 def test_deep_network_against_autograd(activation, rng):
     widths, N = (4, 6, 5, 3), 7
-    layers = B.deep_init(widths, rng)
+    layers = backprop_sym.deep_init(widths, rng)
     X, Y = rng.standard_normal((N, widths[0])), rng.standard_normal((N, widths[-1]))
-    loss, grads, dX = B.deep_loss_and_grads(layers, X, Y, activation, input_grad=True)
+    loss, grads, dX = backprop_sym.deep_loss_and_grads(layers, X, Y, activation, input_grad=True)
 
     def f(flat_layers, X_):
         A = X_
@@ -163,7 +163,7 @@ def test_deep_network_against_autograd(activation, rng):
         np.testing.assert_allclose(db, rb, rtol=1e-10, atol=1e-14)
     np.testing.assert_allclose(dX, grad(f, 1)(layers, X), rtol=1e-10, atol=1e-14)
     # without dL/dX the parameter gradients are the same
-    _, same, none = B.deep_loss_and_grads(layers, X, Y, activation)
+    _, same, none = backprop_sym.deep_loss_and_grads(layers, X, Y, activation)
     assert none is None and all(np.array_equal(a, b) for g, h in zip(grads, same) for a, b in zip(g, h))
 
 
@@ -172,7 +172,7 @@ def test_the_page_glues_exactly_the_exhibits():
     from pathlib import Path
     page = (Path(__file__).resolve().parents[1] / "docs" / "backprop.md").read_text(encoding="utf-8")
     used = set(re.findall(r"\{glue:(?:text|md|math|figure)\}`?\s*([A-Za-z0-9_]+)", page))
-    assert used - {"n_checks", "checks_table"} == set(B.exhibits())
+    assert used - {"n_checks", "checks_table"} == set(backprop_sym.exhibits())
 
 
 BAD = [
@@ -191,27 +191,27 @@ BAD = [
 
 @pytest.mark.parametrize("mutate,message", BAD)
 def test_bad_input_raises_naming_the_argument(mutate, message, rng):
-    params = bp.two_layer_init(3, 4, 2, rng)
+    params = backprop_np.two_layer_init(3, 4, 2, rng)
     X, Y = rng.standard_normal((5, 3)), rng.standard_normal((5, 2))
     with pytest.raises(ValueError, match=message):
-        bp.two_layer_loss_and_grads(*mutate(params, X, Y))
+        backprop_np.two_layer_loss_and_grads(*mutate(params, X, Y))
 
 
 def test_unknown_activation_and_bad_dout(rng):
-    params = bp.two_layer_init(3, 4, 2, rng)
+    params = backprop_np.two_layer_init(3, 4, 2, rng)
     X, Y = rng.standard_normal((5, 3)), rng.standard_normal((5, 2))
     with pytest.raises(ValueError, match="activation must be one of sigmoid, tanh, relu, got 'softmax'"):
-        bp.two_layer_loss_and_grads(params, X, Y, "softmax")
-    _, cache = bp.affine_forward(X, params["W1"], params["b1"])
+        backprop_np.two_layer_loss_and_grads(params, X, Y, "softmax")
+    _, cache = backprop_np.affine_forward(X, params["W1"], params["b1"])
     with pytest.raises(ValueError, match=r"dout must have shape \(N, D_out\) = \(5, 4\)"):
-        bp.affine_backward(np.ones((4, 5)), cache)
+        backprop_np.affine_backward(np.ones((4, 5)), cache)
 
 
 def test_a_wrong_closed_form_is_refuted_by_prove():
     # dL/dz1 without the f'(z1) factor, and dL/dW2 with h instead of h^T (as a shape error)
-    S, grads = B.single_sample(2, 1, 3)
-    wrong = [B.Gradient(g.name, g.of, S["W2"].T * S["delta2"]) if g.of == "z1" else g for g in grads]
-    verdicts = {c.name.split(" =")[0]: c.passed for c in B.prove(S, wrong, (2, 1, 3))}
+    S, grads = backprop_sym.single_sample(2, 1, 3)
+    wrong = [backprop_sym.Gradient(g.name, g.of, S["W2"].T * S["delta2"]) if g.of == "z1" else g for g in grads]
+    verdicts = {c.name.split(" =")[0]: c.passed for c in backprop_sym.prove(S, wrong, (2, 1, 3))}
     assert verdicts["dL/dz1"] is False and verdicts["dL/dh"] is True
     # and the opaque symbols do not hide f': the right closed form passes, with it
-    assert all(c.passed for c in B.prove(S, grads, (2, 1, 3)))
+    assert all(c.passed for c in backprop_sym.prove(S, grads, (2, 1, 3)))

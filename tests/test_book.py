@@ -12,11 +12,11 @@ from pathlib import Path
 import pytest
 
 
-from derivations.symbolic import errata as E
+from derivations.symbolic import errata as errata_sym
 from derivations.symbolic.topics import TOPICS
-from derivations.symbolic import activations as A
-from derivations.symbolic import backprop as B
-from derivations.symbolic import hadamard as Hd
+from derivations.symbolic import activations as activations_sym
+from derivations.symbolic import backprop as backprop_sym
+from derivations.symbolic import hadamard as hadamard_sym
 
 from .conftest import checks_of, copy_project, executed, make_html, tree_digest
 
@@ -40,8 +40,8 @@ def test_every_page_is_built_without_traceback_or_stderr(book):
 
 def test_activations_page_shows_the_glued_derivatives(book):
     text = read(book, "activations")
-    for a in A.ACTIVATIONS.values():
-        assert html.escape(A.derivative_latex(a), quote=False) in text, a.name
+    for a in activations_sym.ACTIVATIONS.values():
+        assert html.escape(activations_sym.derivative_latex(a), quote=False) in text, a.name
     # numbered equations that are cross-referenced
     assert 'id="equation-eq-sigmoid-grad"' in text
     assert 'href="#equation-eq-sigmoid-grad"' in text
@@ -51,7 +51,7 @@ def test_activations_page_shows_the_glued_derivatives(book):
 
 def test_activation_figures_exist_and_are_referenced(book):
     text = read(book, "activations")
-    for name in A.ACTIVATIONS:
+    for name in activations_sym.ACTIVATIONS:
         m = re.search(rf'<figure[^>]*id="fig-{name.replace("_", "-")}".*?<img[^>]+src="([^"]+)"',
                       text, re.S)
         assert m, f"no figure fig-{name}"
@@ -78,12 +78,12 @@ def test_verified_box_lists_the_pages_checks(book, topic):
 
 def test_feed_forward_pages_show_the_proved_formulas(book):
     backprop = read(book, "backprop")
-    S, grads = B.single_sample(*B.DISPLAY_DIMS)
+    S, grads = backprop_sym.single_sample(*backprop_sym.DISPLAY_DIMS)
     for g in grads:
-        assert html.escape(B.gradient_latex(g, S), quote=False) in backprop, g.name
+        assert html.escape(backprop_sym.gradient_latex(g, S), quote=False) in backprop, g.name
     hadamard = read(book, "hadamard")
-    for name in Hd.PROPERTIES:
-        assert html.escape(Hd.property_latex(name), quote=False) in hadamard, name
+    for name in hadamard_sym.PROPERTIES:
+        assert html.escape(hadamard_sym.property_latex(name), quote=False) in hadamard, name
 
 
 @pytest.mark.parametrize("page,figures", [
@@ -102,8 +102,8 @@ def test_errata_page_has_a_row_per_claim_and_links_the_wrong_ones(book):
     section = text[text.index('id="the-claims-by-topic"'):text.index('id="what-was-not-checked"')]
     rows = re.findall(r"<tr[^>]*>(.*?)</tr>", section, re.S)
     rows = [r.replace("\u2019", "'") for r in rows if "<td" in r]  # undo smart quotes
-    assert len(rows) == len(E.CLAIMS)
-    for claim in E.CLAIMS:
+    assert len(rows) == len(errata_sym.CLAIMS)
+    for claim in errata_sym.CLAIMS:
         row = next(r for r in rows if html.escape(claim.claim, quote=False) in r)
         assert claim.verdict in row
         if claim.verdict != "correct":

@@ -140,13 +140,13 @@ def test_an_exact_match_passes_even_at_zero_tolerance():
 
 
 def test_layer_gradient_norms_draws_its_upstream_gradient_from_rng():
-    from derivations.numeric import vanishing_exploding as ve
+    from derivations.numeric import vanishing_exploding as vanishing_exploding_np
     x, weights = R(4, 3), [R(3, 3), R(3, 3)]
-    norms = [ve.layer_gradient_norms(x, weights, rng=np.random.default_rng(s)) for s in (1, 2)]
+    norms = [vanishing_exploding_np.layer_gradient_norms(x, weights, rng=np.random.default_rng(s)) for s in (1, 2)]
     assert not np.allclose(norms[0], norms[1])
-    np.testing.assert_array_equal(ve.layer_gradient_norms(x, weights), ve.layer_gradient_norms(x, weights, rng=np.random.default_rng(0)))
+    np.testing.assert_array_equal(vanishing_exploding_np.layer_gradient_norms(x, weights), vanishing_exploding_np.layer_gradient_norms(x, weights, rng=np.random.default_rng(0)))
     with pytest.raises(ValueError, match=r"weights\[1\] must have shape \(n, n\) = \(3, 3\), got \(3, 2\)"):
-        ve.stack_forward(x, [R(3, 3), R(3, 2)])
+        vanishing_exploding_np.stack_forward(x, [R(3, 3), R(3, 2)])
 
 
 def test_two_layer_init_uses_the_scale_it_is_given():

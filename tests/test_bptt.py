@@ -8,11 +8,11 @@ from autograd import grad
 
 from derivations import verify
 from derivations.numeric import rnn
-from derivations.symbolic import bptt as B
+from derivations.symbolic import bptt as bptt_sym
 
 
 def test_dropping_the_h0_term_is_refuted():
-    derived, wrong = B.wrong_h0_sum()
+    derived, wrong = bptt_sym.wrong_h0_sum()
     assert not verify.symbolic_identity("t", "no h0", derived, wrong).passed
 
 
@@ -29,7 +29,7 @@ def autograd_rnn_loss(params, x, targets, h0):
 
 @pytest.mark.parametrize("T,N,D,H,K", [(1, 1, 2, 3, 1), (7, 2, 3, 4, 2), (50, 3, 5, 8, 3)])
 def test_bptt_against_autograd(T, N, D, H, K, rng):
-    params = B.init_rnn(D, H, K, rng)
+    params = bptt_sym.init_rnn(D, H, K, rng)
     x, h0 = rng.standard_normal((T, N, D)), rng.standard_normal((N, H))
     targets = rng.standard_normal((T, N, K))
     loss, grads = rnn.rnn_loss_and_grads(params, x, targets, h0)
@@ -43,7 +43,7 @@ def test_bptt_against_autograd(T, N, D, H, K, rng):
 
 def test_rnn_backward_shapes_and_central_differences(rng):
     T, N, D, H = 12, 3, 4, 6
-    p = B.init_rnn(D, H, 2, rng)
+    p = bptt_sym.init_rnn(D, H, 2, rng)
     x, h0 = rng.standard_normal((T, N, D)), rng.standard_normal((N, H))
     h, cache = rnn.rnn_forward(x, h0, p["W_hx"], p["W_hh"], p["b_h"])
     assert h.shape == (T, N, H)
@@ -61,7 +61,7 @@ def test_rnn_backward_shapes_and_central_differences(rng):
 
 def test_truncation(rng):
     T = 15
-    p = B.init_rnn(3, 4, 2, rng)
+    p = bptt_sym.init_rnn(3, 4, 2, rng)
     x, h0 = rng.standard_normal((T, 2, 3)), rng.standard_normal((2, 4))
     targets = rng.standard_normal((T, 2, 2))
     _, full = rnn.rnn_loss_and_grads(p, x, targets, h0)
@@ -79,7 +79,7 @@ def test_truncation(rng):
 
 
 def test_cross_entropy_variant(rng):
-    p = B.init_rnn(3, 4, 3, rng)
+    p = bptt_sym.init_rnn(3, 4, 3, rng)
     x, h0 = rng.standard_normal((6, 2, 3)), rng.standard_normal((2, 4))
     labels = rng.integers(0, 3, (6, 2))
     loss, g = rnn.rnn_loss_and_grads(p, x, labels, h0, loss="ce")
@@ -104,7 +104,7 @@ BAD = [
 
 @pytest.mark.parametrize("call,message", BAD)
 def test_bad_input(call, message, rng):
-    p = B.init_rnn(3, 4, 2, rng)
+    p = bptt_sym.init_rnn(3, 4, 2, rng)
     x, h0 = rng.standard_normal((5, 2, 3)), rng.standard_normal((2, 4))
     with pytest.raises(ValueError, match=message):
         call(p, x, h0)
@@ -113,7 +113,7 @@ def test_bad_input(call, message, rng):
 def test_truncated_backward_returns_every_gradient(rng):
     """All five outputs of rnn_backward under truncation: k >= T is full BPTT, k = 1 is local."""
     T = 9
-    p = B.init_rnn(3, 4, 2, rng)
+    p = bptt_sym.init_rnn(3, 4, 2, rng)
     x, h0 = rng.standard_normal((T, 2, 3)), rng.standard_normal((2, 4))
     h, cache = rnn.rnn_forward(x, h0, p["W_hx"], p["W_hh"], p["b_h"])
     dh = rng.standard_normal(h.shape)
@@ -129,7 +129,7 @@ def test_truncated_backward_returns_every_gradient(rng):
 
 def test_bptt_deltas_is_the_recursion_of_rnn_backward(rng):
     T, N, n, m = 7, 2, 3, 4
-    p = B.init_rnn(n, m, 2, rng)
+    p = bptt_sym.init_rnn(n, m, 2, rng)
     x, h0 = rng.standard_normal((T, N, n)), rng.standard_normal((N, m))
     h, cache = rnn.rnn_forward(x, h0, p["W_hx"], p["W_hh"], p["b_h"])
     dh = rng.standard_normal(h.shape)
@@ -165,52 +165,52 @@ def test_bptt_deltas_bad_input(args, message, rng):
 def test_the_display_and_the_checks_move_with_the_model(monkeypatch, rng):
     """The model's activation is defined once: the displayed equation and the check against
     the NumPy code both change when it does (the issue's tanh -> sigmoid)."""
-    assert r"h_{t} &= \tanh{\left(z_{t} \right)}" in B.exhibits()["eq_rnn"].tex
-    sym, npy = B.model_against_numpy(B.PROOF_SIZES[0], np.random.default_rng(0))
+    assert r"h_{t} &= \tanh{\left(z_{t} \right)}" in bptt_sym.exhibits()["eq_rnn"].tex
+    sym, npy = bptt_sym.model_against_numpy(bptt_sym.PROOF_SIZES[0], np.random.default_rng(0))
     assert verify.rel_error(sym["h"], npy["h"]) < 1e-13
-    monkeypatch.setattr(B, "ACTIVATION", lambda a: 1 / (1 + sp.exp(-a)))
-    B.derivation.cache_clear()
+    monkeypatch.setattr(bptt_sym, "ACTIVATION", lambda a: 1 / (1 + sp.exp(-a)))
+    bptt_sym.derivation.cache_clear()
     try:
-        assert r"h_{t} &= \frac{1}{1 + e^{- z_{t}}}" in B.exhibits()["eq_rnn"].tex
-        sym, npy = B.model_against_numpy(B.PROOF_SIZES[0], np.random.default_rng(0))
+        assert r"h_{t} &= \frac{1}{1 + e^{- z_{t}}}" in bptt_sym.exhibits()["eq_rnn"].tex
+        sym, npy = bptt_sym.model_against_numpy(bptt_sym.PROOF_SIZES[0], np.random.default_rng(0))
         assert verify.rel_error(sym["h"], npy["h"]) > 1e-3
-        S2 = B.model(2, 2, 2)
-        A = B.vector("a", 2)
+        S2 = bptt_sym.model(2, 2, 2)
+        A = bptt_sym.vector("a", 2)
         assert not verify.symbolic_identity(
-            "t", "f'", B.evaluate(B.fprime_through_output(S2.h), {S2.h: B.evaluate(S2.state, {S2.a: A})}),
-            A.applyfunc(lambda u: sp.diff(B.ACTIVATION(u), u))).passed
+            "t", "f'", bptt_sym.evaluate(bptt_sym.fprime_through_output(S2.h), {S2.h: bptt_sym.evaluate(S2.state, {S2.a: A})}),
+            A.applyfunc(lambda u: sp.diff(bptt_sym.ACTIVATION(u), u))).passed
     finally:
-        B.derivation.cache_clear()
+        bptt_sym.derivation.cache_clear()
 
 
 def test_window_k_keeps_products_of_at_most_k_minus_1_factors(rng):
     """Off by one in either direction is caught: window k is not the brute-force sum of k + 1."""
     T, N, m = 6, 1, 3
-    p = B.init_rnn(2, m, 2, rng)
+    p = bptt_sym.init_rnn(2, m, 2, rng)
     x, h0 = rng.standard_normal((T, N, 2)), rng.standard_normal((N, m))
     h, cache = rnn.rnn_forward(x, h0, p["W_hx"], p["W_hh"], p["b_h"])
     dh = rng.standard_normal(h.shape)
     for k in (1, 2, 4):
         got = rnn.rnn_backward(dh, cache, truncate=k)[3]
-        np.testing.assert_allclose(got, B.truncated_by_brute_force(h0, h, p["W_hh"], dh, k), rtol=1e-12)
-        assert verify.rel_error(got, B.truncated_by_brute_force(h0, h, p["W_hh"], dh, k + 1)) > 1e-6
+        np.testing.assert_allclose(got, bptt_sym.truncated_by_brute_force(h0, h, p["W_hh"], dh, k), rtol=1e-12)
+        assert verify.rel_error(got, bptt_sym.truncated_by_brute_force(h0, h, p["W_hh"], dh, k + 1)) > 1e-6
 
 
 def test_evaluate_refuses_what_it_cannot_expand():
     X = sp.MatrixSymbol("X", 2, 2)
     with pytest.raises(TypeError, match="no explicit form for Inverse"):
-        B.evaluate(X.I, {X: sp.eye(2)})
+        bptt_sym.evaluate(X.I, {X: sp.eye(2)})
 
 
 def test_names_other_modules_use_are_kept():
     """errata.py uses init_rnn, hidden_jacobian and wrong_h0_sum."""
-    derived, wrong = B.wrong_h0_sum()
-    assert derived.shape == wrong.shape == (B.PROOF_SIZES[0][2],) * 2
-    J = B.hidden_jacobian(np.zeros((4, 3)), 2 * np.eye(3), 3, 1)
+    derived, wrong = bptt_sym.wrong_h0_sum()
+    assert derived.shape == wrong.shape == (bptt_sym.PROOF_SIZES[0][2],) * 2
+    J = bptt_sym.hidden_jacobian(np.zeros((4, 3)), 2 * np.eye(3), 3, 1)
     np.testing.assert_array_equal(J, 4 * np.eye(3))
 
 
 def test_the_tables_report_the_frobenius_relative_error():
     a, G = np.array([[1.0, 2.0], [3.0, 4.0]]), np.array([[1.0, 0.0], [0.0, 2.0]])
-    assert B.frobenius_error(a, G) == pytest.approx(np.sqrt(4 + 9 + 4) / np.sqrt(5), rel=1e-15)
-    assert B.frobenius_error(3 * G, G) == pytest.approx(2.0, rel=1e-15)   # not capped at 1
+    assert bptt_sym.frobenius_error(a, G) == pytest.approx(np.sqrt(4 + 9 + 4) / np.sqrt(5), rel=1e-15)
+    assert bptt_sym.frobenius_error(3 * G, G) == pytest.approx(2.0, rel=1e-15)   # not capped at 1

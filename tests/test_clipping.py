@@ -3,65 +3,65 @@
 import numpy as np
 import pytest
 
-from derivations.numeric import clipping as clip
-from derivations.symbolic import clipping as C
+from derivations.numeric import clipping as clipping_np
+from derivations.symbolic import clipping as clipping_sym
 
 
 def test_norm_clipping_semantics(rng):
     g = {"a": rng.standard_normal((3, 4)), "b": rng.standard_normal(5)}
     total = np.sqrt(sum(np.sum(v**2) for v in g.values()))
-    out, reported = clip.clip_grad_norm(g, 0.5)
+    out, reported = clipping_np.clip_grad_norm(g, 0.5)
     assert reported == pytest.approx(total, rel=1e-15)
     for k in g:
         np.testing.assert_allclose(out[k], g[k] * 0.5 / (total + 1e-6), rtol=1e-14)
         assert out[k] is not g[k]
-    assert C.angle_degrees(g, out) < 1e-12
-    same, _ = clip.clip_grad_norm(g, total * 2)
+    assert clipping_sym.angle_degrees(g, out) < 1e-12
+    same, _ = clipping_np.clip_grad_norm(g, total * 2)
     for k in g:
         np.testing.assert_array_equal(same[k], g[k])
 
 
 def test_value_clipping_changes_the_direction(rng):
     g = {"a": np.array([10.0, 0.1, -0.2])}
-    out = clip.clip_grad_value(g, 1.0)
+    out = clipping_np.clip_grad_value(g, 1.0)
     np.testing.assert_array_equal(out["a"], [1.0, 0.1, -0.2])
-    assert C.angle_degrees(g, out) > 5
+    assert clipping_sym.angle_degrees(g, out) > 5
 
 
 def test_training_with_clipping_learns_and_without_diverges(rng):
-    x, y = C.echo_task(np.random.default_rng(0))       # the book page's configuration
-    unclipped = C.train_rnn(x, y, 16, 0.05, 200, None)
-    clipped = C.train_rnn(x, y, 16, 0.05, 200, 1.0)
+    x, y = clipping_sym.echo_task(np.random.default_rng(0))       # the book page's configuration
+    unclipped = clipping_sym.train_rnn(x, y, 16, 0.05, 200, None)
+    clipped = clipping_sym.train_rnn(x, y, 16, 0.05, 200, 1.0)
     assert np.isfinite(clipped.losses).all() and clipped.losses[-1] < clipped.losses[0] / 10
     assert not np.isfinite(unclipped.losses).all() and np.nanmax(unclipped.losses) > 1e100
-    assert unclipped.stopped.startswith(f"step {C.first_nan(unclipped.losses)},") and clipped.stopped == ""
+    assert unclipped.stopped.startswith(f"step {clipping_sym.first_nan(unclipped.losses)},") and clipped.stopped == ""
     # the update lengths: lr times the (clipped) gradient norm
-    stop = C.first_nan(unclipped.losses)
+    stop = clipping_sym.first_nan(unclipped.losses)
     np.testing.assert_allclose(unclipped.steps[:stop], 0.05 * unclipped.norms[:stop], rtol=1e-10)
     assert np.all(clipped.steps <= 0.05 * 1.0)
 
 
 def test_the_displayed_factor_is_the_one_the_code_uses():
-    assert C.clip_factor(1.0, 4.0) == 0.25 and C.clip_factor(5.0, 4.0) == 1.0
+    assert clipping_sym.clip_factor(1.0, 4.0) == 0.25 and clipping_sym.clip_factor(5.0, 4.0) == 1.0
     g = {"a": np.array([3.0, 4.0])}
-    out, _ = clip.clip_grad_norm(g, 1.0)
-    np.testing.assert_allclose(out["a"], g["a"] * C.clip_factor(1.0, 5.0 + C.EPS), rtol=1e-15)
+    out, _ = clipping_np.clip_grad_norm(g, 1.0)
+    np.testing.assert_allclose(out["a"], g["a"] * clipping_sym.clip_factor(1.0, 5.0 + clipping_sym.EPS), rtol=1e-15)
 
 
 def test_page_numbers_are_what_the_checks_check():
-    ex = C.exhibits()
-    runs = C.experiment()
-    assert ex["diverged_at"] == str(C.first_nan(runs["no clipping"].losses))
+    ex = clipping_sym.exhibits()
+    runs = clipping_sym.experiment()
+    assert ex["diverged_at"] == str(clipping_sym.first_nan(runs["no clipping"].losses))
     assert float(ex["angle_norm"]) == 0.0 and float(ex["angle_value"]) > 10
     assert ex["eq_clip_norm"].tex == r"g \leftarrow g \, \min\left(1, \frac{c}{\lVert g \rVert}\right)"
 
 
 @pytest.mark.parametrize("call,exc,message", [
-    (lambda: clip.clip_grad_norm({"a": np.ones(2)}, 0.0), ValueError, "max_norm must be positive"),
-    (lambda: clip.clip_grad_norm({"a": np.ones(2)}, "1"), TypeError, "max_norm must be a real number"),
-    (lambda: clip.clip_grad_norm({}, 1.0), ValueError, "grads must be a non-empty dict"),
-    (lambda: clip.clip_grad_norm({"a": np.array([np.nan])}, 1.0), ValueError, r"grads\['a'\] contains NaN"),
-    (lambda: clip.clip_grad_value({"a": np.ones(2)}, -1.0), ValueError, "clip_value must be positive"),
+    (lambda: clipping_np.clip_grad_norm({"a": np.ones(2)}, 0.0), ValueError, "max_norm must be positive"),
+    (lambda: clipping_np.clip_grad_norm({"a": np.ones(2)}, "1"), TypeError, "max_norm must be a real number"),
+    (lambda: clipping_np.clip_grad_norm({}, 1.0), ValueError, "grads must be a non-empty dict"),
+    (lambda: clipping_np.clip_grad_norm({"a": np.array([np.nan])}, 1.0), ValueError, r"grads\['a'\] contains NaN"),
+    (lambda: clipping_np.clip_grad_value({"a": np.ones(2)}, -1.0), ValueError, "clip_value must be positive"),
 ])
 def test_bad_input(call, exc, message):
     with pytest.raises(exc, match=message):

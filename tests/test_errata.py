@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from derivations.numeric import losses
-from derivations.symbolic import errata as E
+from derivations.symbolic import errata as errata_sym
 
 from .conftest import ROOT
 
@@ -14,7 +14,7 @@ DOC_LABELS = {m for page in (ROOT / "docs").glob("*.md")
               for m in re.findall(r"^\((\S+)\)=$", page.read_text(), re.M)}
 
 
-@pytest.mark.parametrize("claim", E.CLAIMS, ids=[c.key for c in E.CLAIMS])
+@pytest.mark.parametrize("claim", errata_sym.CLAIMS, ids=[c.key for c in errata_sym.CLAIMS])
 def test_claim_verdict_agrees_with_the_computed_evidence(claim):
     ev = claim.evidence()
     assert ev.book_holds, f"the book's statement failed: {ev.text}"
@@ -23,30 +23,30 @@ def test_claim_verdict_agrees_with_the_computed_evidence(claim):
 
 
 def test_claims_are_well_formed():
-    keys = [c.key for c in E.CLAIMS]
+    keys = [c.key for c in errata_sym.CLAIMS]
     assert len(keys) == len(set(keys))
-    for c in E.CLAIMS:
-        assert c.source in E.SOURCES and c.verdict in E.VERDICTS and c.topic in E.TOPICS, c.key
+    for c in errata_sym.CLAIMS:
+        assert c.source in errata_sym.SOURCES and c.verdict in errata_sym.VERDICTS and c.topic in errata_sym.TOPICS, c.key
         assert c.link in DOC_LABELS, c.key
         # paraphrased in English: no copied Chinese text
         assert not re.search(r"[\u4e00-\u9fff]", c.claim + c.correct), c.key
     # every source was read and contributes claims, and each has at least one non-correct claim
-    for s in E.SOURCES:
-        verdicts = {c.verdict for c in E.CLAIMS if c.source == s}
+    for s in errata_sym.SOURCES:
+        verdicts = {c.verdict for c in errata_sym.CLAIMS if c.source == s}
         assert verdicts and verdicts != {"correct"}, s
 
 
 def test_counts_add_up():
-    results = [(c, None) for c in E.CLAIMS]
-    n = E.counts(results)
-    assert n["checked"] == len(E.CLAIMS) == sum(n[v] for v in E.VERDICTS)
-    assert sum(v["checked"] for v in E.per_source(results).values()) == n["checked"]
+    results = [(c, None) for c in errata_sym.CLAIMS]
+    n = errata_sym.counts(results)
+    assert n["checked"] == len(errata_sym.CLAIMS) == sum(n[v] for v in errata_sym.VERDICTS)
+    assert sum(v["checked"] for v in errata_sym.per_source(results).values()) == n["checked"]
 
 
 def test_markdown_groups_by_topic_with_incorrect_first():
-    results = E.evaluate()
-    md = E.markdown(results)
-    for topic in E.TOPICS:
+    results = errata_sym.evaluate()
+    md = errata_sym.markdown(results)
+    for topic in errata_sym.TOPICS:
         block = md.split(f"### {topic}\n")[1].split("###")[0] if f"### {topic}\n" in md else ""
         verdicts = [v for v in re.findall(r"\| (\*\*incorrect\*\*|\*\*imprecise\*\*|correct) \|", block)]
         order = {"**incorrect**": 0, "**imprecise**": 1, "correct": 2}
@@ -55,7 +55,7 @@ def test_markdown_groups_by_topic_with_incorrect_first():
 
 def test_moving_the_book_toward_a_source_error_turns_a_claim_red(monkeypatch):
     """If losses.mse returned the source's summed derivative, the MSE claim would fail."""
-    claim = next(c for c in E.CLAIMS if c.key == "fblg-mse-grad")
+    claim = next(c for c in errata_sym.CLAIMS if c.key == "fblg-mse-grad")
     assert claim.evidence().book_holds
     real = losses.mse
 

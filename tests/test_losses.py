@@ -8,12 +8,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from derivations import verify
-from derivations.numeric import losses as L
+from derivations.numeric import losses as losses_np
 
 
 def test_mse_gradient_is_a_vector_not_a_sum(rng):
     y_hat, y = rng.standard_normal((4, 3)), rng.standard_normal((4, 3))
-    loss, g = L.mse(y_hat, y)
+    loss, g = losses_np.mse(y_hat, y)
     assert loss == pytest.approx(np.mean((y_hat - y) ** 2), rel=1e-14)
     np.testing.assert_allclose(g, 2 * (y_hat - y) / 12, rtol=1e-14)
     np.testing.assert_allclose(g, grad(lambda v: anp.mean((v - y) ** 2))(y_hat), rtol=1e-13)
@@ -27,10 +27,10 @@ def test_softmax_cross_entropy_against_autograd(rng):
     def naive(v):
         logp = v - anp.log(anp.sum(anp.exp(v), axis=1, keepdims=True))
         return -anp.sum(onehot * logp) / v.shape[0]
-    loss, g = L.softmax_cross_entropy(z, labels)
+    loss, g = losses_np.softmax_cross_entropy(z, labels)
     assert loss == pytest.approx(naive(z), rel=1e-13)
     np.testing.assert_allclose(g, grad(naive)(z), rtol=1e-11, atol=1e-15)
-    np.testing.assert_allclose(L.softmax(z).sum(axis=1), 1.0, rtol=1e-15)
+    np.testing.assert_allclose(losses_np.softmax(z).sum(axis=1), 1.0, rtol=1e-15)
 
 
 def test_bce_with_logits_against_autograd_with_soft_targets(rng):
@@ -40,7 +40,7 @@ def test_bce_with_logits_against_autograd_with_soft_targets(rng):
     def naive(v):
         s = 1 / (1 + anp.exp(-v))
         return -anp.mean(t * anp.log(s) + (1 - t) * anp.log(1 - s))
-    loss, g = L.binary_cross_entropy_with_logits(z, t)
+    loss, g = losses_np.binary_cross_entropy_with_logits(z, t)
     assert loss == pytest.approx(naive(z), rel=1e-12)
     np.testing.assert_allclose(g, grad(naive)(z), rtol=1e-10, atol=1e-15)
 
@@ -51,41 +51,41 @@ def test_cross_entropy_gradients_central_difference_random_shapes(N, C, seed, sc
     rng = np.random.default_rng(seed)
     z = scale * rng.standard_normal((N, C))
     labels = rng.integers(0, C, N)
-    loss, g = L.softmax_cross_entropy(z, labels)
+    loss, g = losses_np.softmax_cross_entropy(z, labels)
     assert g.shape == z.shape and np.isfinite(loss)
     np.testing.assert_allclose(g.sum(axis=1), 0.0, atol=1e-15)     # p - onehot sums to zero
-    c = verify.check_gradient("t", "ce", lambda v: L.softmax_cross_entropy(v, labels)[0], g, z)
+    c = verify.check_gradient("t", "ce", lambda v: losses_np.softmax_cross_entropy(v, labels)[0], g, z)
     assert c.error <= 1e-7, c
     t = rng.uniform(0, 1, (N, C))
-    loss, g = L.binary_cross_entropy_with_logits(z, t)
-    c = verify.check_gradient("t", "bce", lambda v: L.binary_cross_entropy_with_logits(v, t)[0], g, z)
+    loss, g = losses_np.binary_cross_entropy_with_logits(z, t)
+    c = verify.check_gradient("t", "bce", lambda v: losses_np.binary_cross_entropy_with_logits(v, t)[0], g, z)
     assert c.error <= 1e-7, c
 
 
 def test_extreme_logits_are_finite_without_warnings():
     z = np.array([[1e4, -1e4, 0.0], [-1e4, 1e4, 5.0], [1e4, 1e4, 1e4]])
-    loss, g = L.softmax_cross_entropy(z, np.array([1, 0, 2]))
+    loss, g = losses_np.softmax_cross_entropy(z, np.array([1, 0, 2]))
     assert loss == pytest.approx((2e4 + 2e4 + np.log(3)) / 3)
     assert np.isfinite(g).all()
-    loss, g = L.binary_cross_entropy_with_logits(np.array([1e4, -1e4, 1e4, -1e4]),
+    loss, g = losses_np.binary_cross_entropy_with_logits(np.array([1e4, -1e4, 1e4, -1e4]),
                                                  np.array([0.0, 1.0, 1.0, 0.0]))
     assert loss == pytest.approx(2e4 / 4) and np.isfinite(g).all()
     np.testing.assert_allclose(g, [0.25, -0.25, 0.0, 0.0])
 
 
 BAD = [
-    (lambda: L.softmax_cross_entropy(np.zeros((2, 3)), np.array([0, 3])), r"labels must lie in \[0, 2\]"),
-    (lambda: L.softmax_cross_entropy(np.zeros((2, 3)), np.array([-1, 0])), r"labels must lie in"),
-    (lambda: L.softmax_cross_entropy(np.zeros((2, 3)), np.array([0.0, 1.0])), r"labels must be integers"),
-    (lambda: L.softmax_cross_entropy(np.zeros((2, 3)), np.array([0, 1, 2])), r"labels must have shape \(2,\)"),
-    (lambda: L.softmax_cross_entropy(np.zeros(3), np.array([0])), r"logits must be 2-D"),
-    (lambda: L.softmax_cross_entropy(np.array([[0.0, np.nan]]), np.array([0])), r"logits contains NaN"),
-    (lambda: L.softmax_cross_entropy(np.zeros((0, 3)), np.zeros(0, dtype=int)), r"logits must have N >= 1"),
-    (lambda: L.binary_cross_entropy_with_logits(np.zeros(3), np.array([0.0, 1.5, 1.0])), r"targets must lie in \[0, 1\]"),
-    (lambda: L.binary_cross_entropy_with_logits(np.zeros(3), np.zeros(2)), r"logits and targets must have the same shape"),
-    (lambda: L.binary_cross_entropy_with_logits(np.zeros(0), np.zeros(0)), r"logits must not be empty"),
-    (lambda: L.mse(np.zeros((2, 3)), np.zeros((3, 2))), r"y_hat and y must have the same shape"),
-    (lambda: L.mse(np.zeros(2), np.array([1.0, np.inf])), r"y contains NaN or infinite"),
+    (lambda: losses_np.softmax_cross_entropy(np.zeros((2, 3)), np.array([0, 3])), r"labels must lie in \[0, 2\]"),
+    (lambda: losses_np.softmax_cross_entropy(np.zeros((2, 3)), np.array([-1, 0])), r"labels must lie in"),
+    (lambda: losses_np.softmax_cross_entropy(np.zeros((2, 3)), np.array([0.0, 1.0])), r"labels must be integers"),
+    (lambda: losses_np.softmax_cross_entropy(np.zeros((2, 3)), np.array([0, 1, 2])), r"labels must have shape \(2,\)"),
+    (lambda: losses_np.softmax_cross_entropy(np.zeros(3), np.array([0])), r"logits must be 2-D"),
+    (lambda: losses_np.softmax_cross_entropy(np.array([[0.0, np.nan]]), np.array([0])), r"logits contains NaN"),
+    (lambda: losses_np.softmax_cross_entropy(np.zeros((0, 3)), np.zeros(0, dtype=int)), r"logits must have N >= 1"),
+    (lambda: losses_np.binary_cross_entropy_with_logits(np.zeros(3), np.array([0.0, 1.5, 1.0])), r"targets must lie in \[0, 1\]"),
+    (lambda: losses_np.binary_cross_entropy_with_logits(np.zeros(3), np.zeros(2)), r"logits and targets must have the same shape"),
+    (lambda: losses_np.binary_cross_entropy_with_logits(np.zeros(0), np.zeros(0)), r"logits must not be empty"),
+    (lambda: losses_np.mse(np.zeros((2, 3)), np.zeros((3, 2))), r"y_hat and y must have the same shape"),
+    (lambda: losses_np.mse(np.zeros(2), np.array([1.0, np.inf])), r"y contains NaN or infinite"),
 ]
 
 

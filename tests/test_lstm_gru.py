@@ -12,17 +12,17 @@ import sympy as sp
 from sympy.parsing.sympy_parser import implicit_multiplication, parse_expr, standard_transformations
 
 from derivations import verify
-from derivations.numeric import gru as num_gru
-from derivations.numeric import lstm as num_lstm
+from derivations.numeric import gru as gru_np
+from derivations.numeric import lstm as lstm_np
 from derivations.numeric import rnn
-from derivations.symbolic import lstm_gru as G
+from derivations.symbolic import lstm_gru as lstm_gru_sym
 
 
-@pytest.mark.parametrize("model", [G.lstm_model(G.JACOBIAN_WIDTH, 1), G.gru_model(G.JACOBIAN_WIDTH, 1)],
+@pytest.mark.parametrize("model", [lstm_gru_sym.lstm_model(lstm_gru_sym.JACOBIAN_WIDTH, 1), lstm_gru_sym.gru_model(lstm_gru_sym.JACOBIAN_WIDTH, 1)],
                          ids=["LSTM", "GRU"])
 def test_the_direct_path_alone_is_refuted(model):
     """diag(f_t) (or diag(u_t)) is not the whole one-step Jacobian, and neither are the others."""
-    derived, direct, others, *_ = G.one_step_jacobian(model)
+    derived, direct, others, *_ = lstm_gru_sym.one_step_jacobian(model)
     assert verify.symbolic_identity("t", "full", derived, direct + others).passed
     assert not verify.symbolic_identity("t", "direct only", derived, direct).passed
     assert not verify.symbolic_identity("t", "without the direct path", derived, others).passed
@@ -31,13 +31,13 @@ def test_the_direct_path_alone_is_refuted(model):
 def test_proof_covers_every_argument_of_the_backward_passes():
     for name, keys in (("LSTM", {"W_{ih}", "W_{hh}", "b", "h_0", "c_0", "x_t"}),
                        ("GRU", {"W_{ih}", "W_{hh}", "b_{ih}", "b_{hh}", "h_0", "x_t"})):
-        for steps, width, inputs in G.PROOF_SIZES:
-            derived, closed = G.derivations(name, steps, width, inputs)
+        for steps, width, inputs in lstm_gru_sym.PROOF_SIZES:
+            derived, closed = lstm_gru_sym.derivations(name, steps, width, inputs)
             assert set(derived) == set(closed) == keys
             for k in keys:
                 assert derived[k].shape == closed[k].shape, (name, k)
-    assert len({s for s, _, _ in G.PROOF_SIZES}) == 2     # two lengths: no T can be printed in
-    assert len({w for _, w, _ in G.PROOF_SIZES}) == 2     # and two hidden widths
+    assert len({s for s, _, _ in lstm_gru_sym.PROOF_SIZES}) == 2     # two lengths: no T can be printed in
+    assert len({w for _, w, _ in lstm_gru_sym.PROOF_SIZES}) == 2     # and two hidden widths
 
 
 # ------------------------------------------------------------------ mutations of the models
@@ -46,98 +46,98 @@ def _forward_matches_numpy(model, kind, rng):
     x = rng.standard_normal((3, 2))
     h0 = rng.standard_normal(2)
     if kind == "LSTM":
-        p = G.init_lstm(2, 2, rng, forget_bias=0.5)
+        p = lstm_gru_sym.init_lstm(2, 2, rng, forget_bias=0.5)
         p = (*p[:2], p[2] + 0.5 * rng.standard_normal(8))
-        want = num_lstm.lstm_forward(x[:, None], h0[None], h0[None], *p)[0][:, 0]
-        got = G.forward_from_display(model, x, {"h": h0, "c": h0}, dict(zip(("W_{ih}", "W_{hh}", "b"), p)))
+        want = lstm_np.lstm_forward(x[:, None], h0[None], h0[None], *p)[0][:, 0]
+        got = lstm_gru_sym.forward_from_display(model, x, {"h": h0, "c": h0}, dict(zip(("W_{ih}", "W_{hh}", "b"), p)))
     else:
-        p = G.init_gru(2, 2, rng)
+        p = lstm_gru_sym.init_gru(2, 2, rng)
         p = (*p[:2], 0.5 * rng.standard_normal(6), 0.5 * rng.standard_normal(6))
-        want = num_gru.gru_forward(x[:, None], h0[None], *p)[0][:, 0]
+        want = gru_np.gru_forward(x[:, None], h0[None], *p)[0][:, 0]
         stacked = dict(zip(("W_{ih}", "W_{hh}", "b_{ih}", "b_{hh}"), p))
-        got = G.forward_from_display(model, x, {"h": h0}, stacked)
+        got = lstm_gru_sym.forward_from_display(model, x, {"h": h0}, stacked)
     return verify.check_values("t", "forward", "sympy-vs-numpy", want, got).passed
 
 
 def _with_forward(model, key, rhs):
     forward = [(lhs, rhs if model.timed[lhs.name][0] == key else old) for lhs, old in model.forward]
-    return G.replace(model, forward=forward)
+    return lstm_gru_sym.replace(model, forward=forward)
 
 
 def _recursion_holds(model, steps):
     """Does the model's displayed recursion give SymPy's derivative of its unrolled forward?"""
-    build = G.lstm_model if model.name == "LSTM" else G.gru_model
-    same_forward = G._rows(model.forward) == G._rows(build(model.width, model.inputs).forward)
-    derived = (G.derivations(model.name, steps, model.width, model.inputs)[0] if same_forward
-               else G.unrolled_gradients(model, steps))
-    closed = G.recursion_gradients(model, steps)
+    build = lstm_gru_sym.lstm_model if model.name == "LSTM" else lstm_gru_sym.gru_model
+    same_forward = lstm_gru_sym._rows(model.forward) == lstm_gru_sym._rows(build(model.width, model.inputs).forward)
+    derived = (lstm_gru_sym.derivations(model.name, steps, model.width, model.inputs)[0] if same_forward
+               else lstm_gru_sym.unrolled_gradients(model, steps))
+    closed = lstm_gru_sym.recursion_gradients(model, steps)
     return all(verify.symbolic_identity("t", k, derived[k], closed[k]).passed for k in derived)
 
 
 def test_unmutated_models_pass_the_mutation_harness(rng):
-    for kind, build in (("LSTM", G.lstm_model), ("GRU", G.gru_model)):
+    for kind, build in (("LSTM", lstm_gru_sym.lstm_model), ("GRU", lstm_gru_sym.gru_model)):
         model = build(2, 2)
         assert _forward_matches_numpy(model, kind, rng)
         assert _recursion_holds(build(2, 1), 1)
 
 
 def test_changing_the_candidate_activation_changes_the_display_and_fails(rng):
-    model = G.lstm_model(2, 2)
+    model = lstm_gru_sym.lstm_model(2, 2)
     cand = model.lhs(r"\tilde{c}")
     arg = dict(model.forward)[cand].expr
-    mutated = _with_forward(model, r"\tilde{c}", G.Apply(G.sigma, arg))
-    assert G._rows(mutated.forward) != G._rows(model.forward)
-    assert r"\tilde{c}_{t} &= \sigma\left(" in G._aligned(G._rows(mutated.forward))
+    mutated = _with_forward(model, r"\tilde{c}", lstm_gru_sym.Apply(lstm_gru_sym.sigma, arg))
+    assert lstm_gru_sym._rows(mutated.forward) != lstm_gru_sym._rows(model.forward)
+    assert r"\tilde{c}_{t} &= \sigma\left(" in lstm_gru_sym._aligned(lstm_gru_sym._rows(mutated.forward))
     assert not _forward_matches_numpy(mutated, "LSTM", rng)
-    small = G.lstm_model(2, 1)
+    small = lstm_gru_sym.lstm_model(2, 1)
     arg = dict(small.forward)[small.lhs(r"\tilde{c}")].expr
-    small = _with_forward(small, r"\tilde{c}", G.Apply(G.sigma, arg))
+    small = _with_forward(small, r"\tilde{c}", lstm_gru_sym.Apply(lstm_gru_sym.sigma, arg))
     assert not _recursion_holds(small, 1)
 
 
 def test_moving_the_reset_gate_before_the_product_fails(rng):
     """Cho et al.'s candidate, tanh(W_xh~ x + b_xh~ + W_hh~ (r ⊙ h_{t-1}) + b_hh~), is not what
     the code computes."""
-    model = G.gru_model(2, 2)
+    model = lstm_gru_sym.gru_model(2, 2)
     sym = lambda name, cols=1: sp.MatrixSymbol(name, 2, cols)  # noqa: E731
-    reset_h = G.had(model.lhs("r"), sym("h_{t - 1}"))
-    before = G.add(G.mul(sym(r"W_{x\tilde{h}}", 2), sym("x_{t}")), sym(r"b_{x\tilde{h}}"),
-                   G.mul(sym(r"W_{h\tilde{h}}", 2), reset_h), sym(r"b_{h\tilde{h}}"))
-    mutated = _with_forward(model, r"\tilde{h}", G.Apply(sp.tanh, before))
-    assert G._rows(mutated.forward) != G._rows(model.forward)
+    reset_h = lstm_gru_sym.had(model.lhs("r"), sym("h_{t - 1}"))
+    before = lstm_gru_sym.add(lstm_gru_sym.mul(sym(r"W_{x\tilde{h}}", 2), sym("x_{t}")), sym(r"b_{x\tilde{h}}"),
+                   lstm_gru_sym.mul(sym(r"W_{h\tilde{h}}", 2), reset_h), sym(r"b_{h\tilde{h}}"))
+    mutated = _with_forward(model, r"\tilde{h}", lstm_gru_sym.Apply(sp.tanh, before))
+    assert lstm_gru_sym._rows(mutated.forward) != lstm_gru_sym._rows(model.forward)
     assert not _forward_matches_numpy(mutated, "GRU", rng)
 
 
 def test_changing_the_displayed_gate_order_fails(rng):
-    model = G.lstm_model(2, 2)
+    model = lstm_gru_sym.lstm_model(2, 2)
     stacking = list(model.stacking)
     for k, (sym, stack) in enumerate(stacking):
         blocks = [stack.blocks[j, 0] for j in range(stack.blocks.rows)]
         blocks[0], blocks[1] = blocks[1], blocks[0]
         stacking[k] = (sym, sp.BlockMatrix([[b] for b in blocks]))
-    assert not _forward_matches_numpy(G.replace(model, stacking=stacking), "LSTM", rng)
+    assert not _forward_matches_numpy(lstm_gru_sym.replace(model, stacking=stacking), "LSTM", rng)
 
 
 @pytest.mark.parametrize("wrong", ["c", "h"])
 def test_the_wrong_cell_derivative_fails_the_proof(wrong):
     """1 - c_t^2 or 1 - h_t^2 in place of 1 - tanh^2(c_t) (the pitfall) is refuted."""
-    model = G.lstm_model(2, 1)
+    model = lstm_gru_sym.lstm_model(2, 1)
     dc, c = model.lhs("dc"), model.lhs("c")
     rhs = dict(model.backward)[dc]
-    right = next(e for e in sp.preorder_traversal(rhs) if isinstance(e, G.Square)
-                 and isinstance(e.base, G.Apply) and e.base.name == "tanh" and e.base.expr == c)
-    wrong_rhs = rhs.xreplace({right: G.Square(model.lhs(wrong))})
+    right = next(e for e in sp.preorder_traversal(rhs) if isinstance(e, lstm_gru_sym.Square)
+                 and isinstance(e.base, lstm_gru_sym.Apply) and e.base.name == "tanh" and e.base.expr == c)
+    wrong_rhs = rhs.xreplace({right: lstm_gru_sym.Square(model.lhs(wrong))})
     backward = [(lhs, wrong_rhs if lhs == dc else old) for lhs, old in model.backward]
     assert _recursion_holds(model, 1)
-    assert not _recursion_holds(G.replace(model, backward=backward), 1)
+    assert not _recursion_holds(lstm_gru_sym.replace(model, backward=backward), 1)
 
 
 def test_dropping_the_direct_path_of_the_gru_fails_the_proof():
-    model = G.gru_model(2, 1)
+    model = lstm_gru_sym.gru_model(2, 1)
     lhs0, rhs0 = model.gradients[-1]                      # dL/dh_0 = u_1 ⊙ dL/dh_1 + W_hh^T delta_hh_1
     assert isinstance(rhs0, sp.MatAdd) and len(rhs0.args) == 2
     gradients = model.gradients[:-1] + [(lhs0, rhs0.args[1])]
-    assert not _recursion_holds(G.replace(model, gradients=gradients), 1)
+    assert not _recursion_holds(lstm_gru_sym.replace(model, gradients=gradients), 1)
 
 
 # ------------------------------------------------------------------ the measurements
@@ -146,10 +146,10 @@ def test_rnn_state_gradient_equals_the_jacobian_product(rng):
     """Independent witness for the lag measurement: ||(dh_T/dh_k)^T u|| from the product of the
     one-step Jacobians diag(1 - h_t^2) W_hh."""
     T, n, m = 25, 3, 6
-    params = G.init_rnn(n, m, rng, radius=1.2)
+    params = lstm_gru_sym.init_rnn(n, m, rng, radius=1.2)
     x = rng.standard_normal((T, 1, n))
     u = rng.standard_normal((1, m))
-    norms = G.state_gradient_by_lag("RNN", x, params, u)
+    norms = lstm_gru_sym.state_gradient_by_lag("RNN", x, params, u)
     h, _ = rnn.rnn_forward(x, np.zeros((1, m)), *params)
     want, J = [np.linalg.norm(u)], np.eye(m)
     for k in range(T - 1, -1, -1):                       # J = dh_T / dh_k
@@ -162,34 +162,34 @@ def test_rnn_state_gradient_equals_the_jacobian_product(rng):
                                           ("GRU", {"scale": 3.0}), ("GRU", {"update_bias": 2.0})])
 def test_growth_at_rest_is_the_spectral_radius(model, kwargs, rng):
     n, m, T = 4, 16, 200
-    init = G.init_lstm if model == "LSTM" else G.init_gru
+    init = lstm_gru_sym.init_lstm if model == "LSTM" else lstm_gru_sym.init_gru
     params = init(n, m, np.random.default_rng(3), **kwargs)
-    v = G.state_gradient_by_lag(model, np.zeros((T, 1, n)), params, rng.standard_normal((1, m)))
+    v = lstm_gru_sym.state_gradient_by_lag(model, np.zeros((T, 1, n)), params, rng.standard_normal((1, m)))
     rate = (v[T] / v[T // 2]) ** (1 / (T - T // 2))
-    assert rate == pytest.approx(G.rest_growth_rate(model, params), rel=0.01)
+    assert rate == pytest.approx(lstm_gru_sym.rest_growth_rate(model, params), rel=0.01)
 
 
 def test_the_direct_path_closed_form_sees_an_off_by_one(rng):
     """The gate product over steps k+2..T instead of k+1..T is refuted by the backward pass."""
-    runs, x, u = G.driven()
+    runs, x, u = lstm_gru_sym.driven()
     run = runs["LSTM, forget bias 1"]
     lags = np.arange(1, 11)
-    direct = G.state_gradient_by_lag("LSTM", x, run.params, u, lags, direct_only=True)
-    np.testing.assert_allclose(direct, G.gate_product_by_lag("LSTM", x, run.params, u, lags), rtol=1e-10)
-    shifted = G.gate_product_by_lag("LSTM", x, run.params, u, lags + 1)
+    direct = lstm_gru_sym.state_gradient_by_lag("LSTM", x, run.params, u, lags, direct_only=True)
+    np.testing.assert_allclose(direct, lstm_gru_sym.gate_product_by_lag("LSTM", x, run.params, u, lags), rtol=1e-10)
+    shifted = lstm_gru_sym.gate_product_by_lag("LSTM", x, run.params, u, lags + 1)
     assert not np.allclose(direct, shifted, rtol=1e-3)
 
 
 def test_parameter_count_names_are_the_proved_formulas():
-    parse = lambda s: parse_expr(s, local_dict={"m": G.m, "n": G.n},  # noqa: E731
+    parse = lambda s: parse_expr(s, local_dict={"m": lstm_gru_sym.m, "n": lstm_gru_sym.n},  # noqa: E731
                                  transformations=standard_transformations + (implicit_multiplication,))
-    for name, count in G.PARAMETER_COUNTS.items():
-        assert sp.expand(parse(G.PARAMETER_COUNT_NAMES[name]) - count) == 0
+    for name, count in lstm_gru_sym.PARAMETER_COUNTS.items():
+        assert sp.expand(parse(lstm_gru_sym.PARAMETER_COUNT_NAMES[name]) - count) == 0
 
 
 def test_exhibits_show_the_models_and_every_number_is_text():
-    ex = G.exhibits()
-    assert ex["eq_lstm"].tex == G._aligned(G._rows(G.lstm_model().forward))
+    ex = lstm_gru_sym.exhibits()
+    assert ex["eq_lstm"].tex == lstm_gru_sym._aligned(lstm_gru_sym._rows(lstm_gru_sym.lstm_model().forward))
     assert r"\tilde{c}_{t} &= \tanh\left(" in ex["eq_lstm"].tex
     assert r"r_{t} \odot \left(W_{h\tilde{h}} h_{t - 1} + b_{h\tilde{h}}\right)" in ex["eq_gru"].tex
     assert r"\sum_{t=1}^{{T}}" in ex["eq_lstm_grads"].tex
@@ -200,23 +200,23 @@ def test_exhibits_show_the_models_and_every_number_is_text():
 
 def test_bad_model_name_raises():
     with pytest.raises(ValueError, match="model must be"):
-        G.state_gradient_by_lag("LSTMX", np.zeros((2, 1, 1)), None, np.zeros((1, 1)))
+        lstm_gru_sym.state_gradient_by_lag("LSTMX", np.zeros((2, 1, 1)), None, np.zeros((1, 1)))
     with pytest.raises(ValueError, match="model must be"):
-        G.rest_growth_rate("RNN", None)
+        lstm_gru_sym.rest_growth_rate("RNN", None)
 
 
 def test_evaluate_refuses_what_it_cannot_evaluate_and_steps_that_do_not_exist():
-    model = G.lstm_model(2, 1)
-    env = G.Env(model, {}, 2)
+    model = lstm_gru_sym.lstm_model(2, 1)
+    env = lstm_gru_sym.Env(model, {}, 2)
     with pytest.raises(TypeError, match="cannot evaluate"):
-        G.evaluate(sp.Inverse(sp.MatrixSymbol("A", 2, 2)), env, 1)
+        lstm_gru_sym.evaluate(sp.Inverse(sp.MatrixSymbol("A", 2, 2)), env, 1)
     with pytest.raises(KeyError, match="no value"):
-        G.evaluate(model.lhs("h"), env, 1)               # h_1 before the forward pass ran
-    assert G.evaluate(model.backward[0][1].args[1].args[1], env, 2) == sp.zeros(8, 1)   # delta_{T+1} = 0
+        lstm_gru_sym.evaluate(model.lhs("h"), env, 1)               # h_1 before the forward pass ran
+    assert lstm_gru_sym.evaluate(model.backward[0][1].args[1].args[1], env, 2) == sp.zeros(8, 1)   # delta_{T+1} = 0
 
 
 def test_an_unrolled_gradient_off_by_a_tenth_of_a_percent_is_refuted_at_a_random_point():
-    derived, closed = G.derivations("GRU", 1, 1, 1)
+    derived, closed = lstm_gru_sym.derivations("GRU", 1, 1, 1)
     assert verify.symbolic_identity("t", "h_0", derived["h_0"], closed["h_0"]).passed
     wrong = verify.symbolic_identity("t", "h_0", derived["h_0"], closed["h_0"] * sp.Rational(1001, 1000))
     assert not wrong.passed and "random point" in wrong.detail

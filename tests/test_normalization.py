@@ -10,40 +10,40 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from derivations import verify
-from derivations.numeric import normalization as nrm
-from derivations.symbolic import normalization as Nm
+from derivations.numeric import normalization as normalization_np
+from derivations.symbolic import normalization as normalization_sym
 
 
 # --------------------------------------------------------------- the general-N machinery
-i, j, k, N = Nm.i, Nm.j, Nm.k, Nm.N
+i, j, k, N = normalization_sym.i, normalization_sym.j, normalization_sym.k, normalization_sym.N
 
 
 def test_sum_out_agrees_with_explicit_sums_at_a_concrete_size(rng):
     """sum_out's power sums, given the values of a concrete batch, reproduce the sums."""
     size = 6
     xs, up = rng.standard_normal(size), rng.standard_normal(size)
-    expr = sp.Sum(Nm.Upstream(i) * (Nm.x[i] - sp.Sum(Nm.x[j], (j, 1, N)) / N) ** 2
-                  + sp.KroneckerDelta(i, k) * Nm.x[i] ** 3, (i, 1, N))
-    values = {Nm.x: xs, Nm.Upstream: up}
-    direct = Nm._at_size(expr.subs(k, 2), N, size, values)
-    summed = Nm.sum_out(expr)
+    expr = sp.Sum(normalization_sym.Upstream(i) * (normalization_sym.x[i] - sp.Sum(normalization_sym.x[j], (j, 1, N)) / N) ** 2
+                  + sp.KroneckerDelta(i, k) * normalization_sym.x[i] ** 3, (i, 1, N))
+    values = {normalization_sym.x: xs, normalization_sym.Upstream: up}
+    direct = normalization_sym._at_size(expr.subs(k, 2), N, size, values)
+    summed = normalization_sym.sum_out(expr)
     numbers = {}
-    for (key, size_), symbol in Nm._POWER_SUMS.items():
+    for (key, size_), symbol in normalization_sym._POWER_SUMS.items():
         if size_ == N and symbol in summed.free_symbols:
-            numbers[symbol] = sum(Nm._at_size(key.xreplace({Nm._IOTA: m}), N, size, values)
+            numbers[symbol] = sum(normalization_sym._at_size(key.xreplace({normalization_sym._IOTA: m}), N, size, values)
                                   for m in range(1, size + 1))
-    numbers.update({Nm.x[k]: xs[1], N: size})
-    assert float(summed.xreplace({k: 2}).xreplace({Nm.x[2]: xs[1]}).xreplace(numbers)) == pytest.approx(direct, rel=1e-12)
+    numbers.update({normalization_sym.x[k]: xs[1], N: size})
+    assert float(summed.xreplace({k: 2}).xreplace({normalization_sym.x[2]: xs[1]}).xreplace(numbers)) == pytest.approx(direct, rel=1e-12)
 
 
 def test_normal_form_refutes_a_backward_pass_without_its_third_term():
-    L = sp.Sum(Nm.Upstream(i) * Nm.bn_output(i), (i, 1, N))
-    derived = Nm.normal_form(sp.diff(Nm.definitions(L), Nm.x[k]),
-                             Nm.definitions(Nm._add(Nm.s ** 2, Nm.eps)), Nm.eps)
-    a, b = Nm.canonical(derived, Nm._bn(Nm.bn_dx(k)))
+    L = sp.Sum(normalization_sym.Upstream(i) * normalization_sym.bn_output(i), (i, 1, N))
+    derived = normalization_sym.normal_form(sp.diff(normalization_sym.definitions(L), normalization_sym.x[k]),
+                             normalization_sym.definitions(normalization_sym._add(normalization_sym.s ** 2, normalization_sym.eps)), normalization_sym.eps)
+    a, b = normalization_sym.canonical(derived, normalization_sym._bn(normalization_sym.bn_dx(k)))
     assert a == b
-    wrong = (Nm.BN_COEFF * Nm._add(*Nm.BN_TERMS[:2])).xreplace({i: k})
-    a, b = Nm.canonical(derived, Nm._bn(wrong))
+    wrong = (normalization_sym.BN_COEFF * normalization_sym._add(*normalization_sym.BN_TERMS[:2])).xreplace({i: k})
+    a, b = normalization_sym.canonical(derived, normalization_sym._bn(wrong))
     assert a != b
     check = verify.symbolic_identity("t", "wrong", a, b)
     assert not check.passed
@@ -51,30 +51,30 @@ def test_normal_form_refutes_a_backward_pass_without_its_third_term():
 
 def test_sum_out_refuses_what_it_cannot_sum():
     with pytest.raises(ValueError, match="cannot sum"):
-        Nm.sum_out(sp.Sum(sp.sqrt(Nm.x[i] ** 2 + 1), (i, 1, N)))
+        normalization_sym.sum_out(sp.Sum(sp.sqrt(normalization_sym.x[i] ** 2 + 1), (i, 1, N)))
     with pytest.raises(ValueError, match="start at 1"):
-        Nm.sum_out(sp.Sum(Nm.x[i], (i, 0, N)))
+        normalization_sym.sum_out(sp.Sum(normalization_sym.x[i], (i, 0, N)))
 
 
 def test_a_change_of_the_model_breaks_the_checks_against_numpy(monkeypatch):
     """Dividing the displayed variance by N - 1 changes the page's equation and fails the
     comparison with batchnorm_forward (which divides by N)."""
-    sample = lambda size=N: sp.Sum(Nm._add(Nm.x[i], -Nm.mu) ** 2, (i, 1, size)) / (size - 1)  # noqa: E731
-    monkeypatch.setattr(Nm, "variance", sample)
-    Nm.all_ones_test.cache_clear()
-    assert r"\frac{1}{-1 + N}" in Nm.exhibits()["eq_bn_forward"].tex
-    failed = {c.name for c in Nm.checks(0) if not c.passed}
-    assert f"batchnorm_forward equals the displayed o, N = {Nm.N_NUMERIC}" in failed
-    assert f"batchnorm_backward equals the displayed dL/dx, N = {Nm.N_NUMERIC}" in failed
+    sample = lambda size=N: sp.Sum(normalization_sym._add(normalization_sym.x[i], -normalization_sym.mu) ** 2, (i, 1, size)) / (size - 1)  # noqa: E731
+    monkeypatch.setattr(normalization_sym, "variance", sample)
+    normalization_sym.all_ones_test.cache_clear()
+    assert r"\frac{1}{-1 + N}" in normalization_sym.exhibits()["eq_bn_forward"].tex
+    failed = {c.name for c in normalization_sym.checks(0) if not c.passed}
+    assert f"batchnorm_forward equals the displayed o, N = {normalization_sym.N_NUMERIC}" in failed
+    assert f"batchnorm_backward equals the displayed dL/dx, N = {normalization_sym.N_NUMERIC}" in failed
 
 
 def test_worked_example_exact_values():
-    ex = Nm.worked_example()
+    ex = normalization_sym.worked_example()
     assert ex["mean"] == sp.Rational(166, 5)
     assert ex["var"] == sp.Rational(35574, 25)          # population variance, 1422.96
-    x = np.array(Nm.EXAMPLE, dtype=float)
+    x = np.array(normalization_sym.EXAMPLE, dtype=float)
     assert float(ex["var"]) == pytest.approx(x.var(ddof=0), rel=1e-15)
-    np.testing.assert_allclose(nrm.zscore(x), (x - x.mean()) / x.std(), rtol=1e-15)
+    np.testing.assert_allclose(normalization_np.zscore(x), (x - x.mean()) / x.std(), rtol=1e-15)
 
 
 def autograd_norm(x, gamma, beta, eps, axis):
@@ -88,7 +88,7 @@ def autograd_norm(x, gamma, beta, eps, axis):
 # and a finite difference of an almost constant function measures only its rounding.
 @pytest.mark.parametrize("shape", [(3, 4), (7, 4), (64, 33)])
 def test_backward_against_autograd_and_central_differences(kind, axis, shape, rng):
-    fwd, bwd = getattr(nrm, f"{kind}_forward"), getattr(nrm, f"{kind}_backward")
+    fwd, bwd = getattr(normalization_np, f"{kind}_forward"), getattr(normalization_np, f"{kind}_backward")
     x = 5 * rng.standard_normal(shape) - 2
     gm, bt = rng.uniform(0.5, 2, shape[1]), rng.standard_normal(shape[1])
     dout = rng.standard_normal(shape)                 # never all ones
@@ -106,8 +106,8 @@ def test_backward_against_autograd_and_central_differences(kind, axis, shape, rn
 def test_batch_of_two_against_autograd(rng):
     x, gm, bt = rng.standard_normal((2, 3)), rng.uniform(0.5, 2, 3), rng.standard_normal(3)
     dout = rng.standard_normal((2, 3))
-    _, cache = nrm.batchnorm_forward(x, gm, bt, eps=1e-4)
-    dx, _, _ = nrm.batchnorm_backward(dout, cache)
+    _, cache = normalization_np.batchnorm_forward(x, gm, bt, eps=1e-4)
+    dx, _, _ = normalization_np.batchnorm_backward(dout, cache)
     expected = grad(lambda v: anp.sum(dout * autograd_norm(v, gm, bt, 1e-4, 0)))(x)
     np.testing.assert_allclose(dx, expected, rtol=1e-9, atol=1e-15)
 
@@ -116,20 +116,20 @@ def test_layernorm_on_higher_rank_and_single_sample(rng):
     x = rng.standard_normal((2, 3, 5))
     gm, bt = rng.uniform(0.5, 2, 5), rng.standard_normal(5)
     dout = rng.standard_normal(x.shape)
-    _, cache = nrm.layernorm_forward(x, gm, bt)
-    dx, dg, db = nrm.layernorm_backward(dout, cache)
+    _, cache = normalization_np.layernorm_forward(x, gm, bt)
+    dx, dg, db = normalization_np.layernorm_backward(dout, cache)
     assert dx.shape == x.shape and dg.shape == (5,)
-    c = verify.check_vjp("t", "ln", lambda v: nrm.layernorm_forward(v, gm, bt)[0], lambda g: dx, x, dout=dout)
+    c = verify.check_vjp("t", "ln", lambda v: normalization_np.layernorm_forward(v, gm, bt)[0], lambda g: dx, x, dout=dout)
     assert c.error <= 1e-7
     one = rng.standard_normal((1, 5))
-    out, _ = nrm.layernorm_forward(one, gm, bt)      # N = 1 is fine for layer norm
+    out, _ = normalization_np.layernorm_forward(one, gm, bt)      # N = 1 is fine for layer norm
     assert np.isfinite(out).all()
 
 
 def test_all_ones_upstream_gives_zero_dx(rng):
     x = rng.standard_normal((10, 4))
-    _, cache = nrm.batchnorm_forward(x, np.ones(4), np.zeros(4))
-    dx, _, _ = nrm.batchnorm_backward(np.ones_like(x), cache)
+    _, cache = normalization_np.batchnorm_forward(x, np.ones(4), np.zeros(4))
+    dx, _, _ = normalization_np.batchnorm_backward(np.ones_like(x), cache)
     np.testing.assert_allclose(dx, 0.0, atol=1e-14)
 
 
@@ -139,21 +139,21 @@ def test_all_ones_upstream_gives_zero_dx(rng):
 def test_batchnorm_output_statistics_for_random_shapes(N, D, seed, scale):
     rng = np.random.default_rng(seed)
     x = scale * rng.standard_normal((N, D))
-    out, _ = nrm.batchnorm_forward(x, np.ones(D), np.zeros(D), eps=1e-12 * scale**2)
+    out, _ = normalization_np.batchnorm_forward(x, np.ones(D), np.zeros(D), eps=1e-12 * scale**2)
     np.testing.assert_allclose(out.mean(axis=0), 0.0, atol=1e-9)
     np.testing.assert_allclose(out.var(axis=0), 1.0, rtol=1e-6)
 
 
 BAD = [
-    (lambda: nrm.batchnorm_forward(np.ones((1, 3)), np.ones(3), np.zeros(3)), r"x must have N >= 2 rows"),
-    (lambda: nrm.batchnorm_forward(np.ones(3), np.ones(3), np.zeros(3)), r"x must be 2-D"),
-    (lambda: nrm.batchnorm_forward(np.ones((4, 3)), np.ones(2), np.zeros(3)), r"gamma must have shape \(D,\) = \(3,\)"),
-    (lambda: nrm.batchnorm_forward(np.ones((4, 3)), np.ones(3), np.zeros((3, 1))), r"beta must have shape"),
-    (lambda: nrm.batchnorm_forward(np.ones((4, 3)), np.ones(3), np.zeros(3), eps=0.0), r"eps must be positive"),
-    (lambda: nrm.batchnorm_forward(np.full((4, 3), np.nan), np.ones(3), np.zeros(3)), r"x contains NaN"),
-    (lambda: nrm.layernorm_forward(np.ones((4, 1)), np.ones(1), np.zeros(1)), r"at least 2 features"),
-    (lambda: nrm.zscore(np.ones(4)), r"x is constant"),
-    (lambda: nrm.zscore(np.ones(1)), r"at least 2 entries"),
+    (lambda: normalization_np.batchnorm_forward(np.ones((1, 3)), np.ones(3), np.zeros(3)), r"x must have N >= 2 rows"),
+    (lambda: normalization_np.batchnorm_forward(np.ones(3), np.ones(3), np.zeros(3)), r"x must be 2-D"),
+    (lambda: normalization_np.batchnorm_forward(np.ones((4, 3)), np.ones(2), np.zeros(3)), r"gamma must have shape \(D,\) = \(3,\)"),
+    (lambda: normalization_np.batchnorm_forward(np.ones((4, 3)), np.ones(3), np.zeros((3, 1))), r"beta must have shape"),
+    (lambda: normalization_np.batchnorm_forward(np.ones((4, 3)), np.ones(3), np.zeros(3), eps=0.0), r"eps must be positive"),
+    (lambda: normalization_np.batchnorm_forward(np.full((4, 3), np.nan), np.ones(3), np.zeros(3)), r"x contains NaN"),
+    (lambda: normalization_np.layernorm_forward(np.ones((4, 1)), np.ones(1), np.zeros(1)), r"at least 2 features"),
+    (lambda: normalization_np.zscore(np.ones(4)), r"x is constant"),
+    (lambda: normalization_np.zscore(np.ones(1)), r"at least 2 entries"),
 ]
 
 
@@ -164,6 +164,6 @@ def test_bad_input(call, message):
 
 
 def test_dout_of_the_wrong_shape(rng):
-    _, cache = nrm.batchnorm_forward(rng.standard_normal((4, 3)), np.ones(3), np.zeros(3))
+    _, cache = normalization_np.batchnorm_forward(rng.standard_normal((4, 3)), np.ones(3), np.zeros(3))
     with pytest.raises(ValueError, match=r"dout must have the shape of x, \(4, 3\)"):
-        nrm.batchnorm_backward(np.ones((3, 4)), cache)
+        normalization_np.batchnorm_backward(np.ones((3, 4)), cache)

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 from derivations import verify
-from derivations.numeric import (activations as act, backprop, clipping, gradient_descent, gru, hadamard,
+from derivations.numeric import (activations as activations_np, backprop, clipping, gradient_descent, gru, hadamard,
                                  initialization, losses, lstm, normalization, rnn, vanishing_exploding)
 
 shapes = hnp.array_shapes(min_dims=1, max_dims=4, min_side=1, max_side=5)
@@ -42,34 +42,34 @@ def assert_vjp(f, claimed, x, dout, rtol=1e-6):
 
 @given(arrays())
 def test_sigmoid_and_its_derivative(x):
-    s = act.sigmoid(x)
+    s = activations_np.sigmoid(x)
     np.testing.assert_allclose(s, 1 / (1 + np.exp(-x)), rtol=1e-12, atol=1e-300)
     # sigma(x) sigma(-x) = sigma(1 - sigma) without the cancellation in 1 - sigma for large x
-    np.testing.assert_allclose(act.sigmoid_grad(x), s * act.sigmoid(-x), rtol=1e-12, atol=1e-300)
+    np.testing.assert_allclose(activations_np.sigmoid_grad(x), s * activations_np.sigmoid(-x), rtol=1e-12, atol=1e-300)
     assert s.shape == x.shape and np.all((s >= 0) & (s <= 1))
 
 
 @given(arrays())
 def test_tanh_and_softplus(x):
-    np.testing.assert_allclose(act.tanh_grad(x), 1 / np.cosh(x) ** 2, rtol=1e-12, atol=1e-300)
-    np.testing.assert_allclose(act.softplus(x), np.log1p(np.exp(x)), rtol=1e-12, atol=1e-300)
-    np.testing.assert_allclose(act.softplus_grad(x), act.sigmoid(x), rtol=1e-12, atol=1e-300)
-    np.testing.assert_allclose(act.tanh(x), np.tanh(x), rtol=1e-15)
+    np.testing.assert_allclose(activations_np.tanh_grad(x), 1 / np.cosh(x) ** 2, rtol=1e-12, atol=1e-300)
+    np.testing.assert_allclose(activations_np.softplus(x), np.log1p(np.exp(x)), rtol=1e-12, atol=1e-300)
+    np.testing.assert_allclose(activations_np.softplus_grad(x), activations_np.sigmoid(x), rtol=1e-12, atol=1e-300)
+    np.testing.assert_allclose(activations_np.tanh(x), np.tanh(x), rtol=1e-15)
 
 
 @given(arrays(st.floats(0.01, 30) | st.floats(-30, -0.01)), st.floats(0.001, 0.5))
 def test_relu_family_away_from_the_kink(x, alpha):
-    np.testing.assert_array_equal(act.relu(x), np.where(x > 0, x, 0.0))
-    np.testing.assert_array_equal(act.relu_grad(x), (x > 0).astype(float))
-    np.testing.assert_allclose(act.leaky_relu(x, alpha), np.where(x > 0, x, alpha * x), rtol=1e-15)
-    np.testing.assert_allclose(act.leaky_relu_grad(x, alpha), np.where(x > 0, 1.0, alpha), rtol=1e-15)
+    np.testing.assert_array_equal(activations_np.relu(x), np.where(x > 0, x, 0.0))
+    np.testing.assert_array_equal(activations_np.relu_grad(x), (x > 0).astype(float))
+    np.testing.assert_allclose(activations_np.leaky_relu(x, alpha), np.where(x > 0, x, alpha * x), rtol=1e-15)
+    np.testing.assert_allclose(activations_np.leaky_relu_grad(x, alpha), np.where(x > 0, 1.0, alpha), rtol=1e-15)
 
 
 @given(arrays(st.floats(-4, 4)), seeds)   # beyond, f' ~ 1e-6 drowns in rounding relative to f
 def test_activation_derivatives_against_central_differences(x, seed):
     rng = np.random.default_rng(seed)
     g = rng.standard_normal(x.shape)
-    for f, df in ((act.sigmoid, act.sigmoid_grad), (act.tanh, act.tanh_grad), (act.softplus, act.softplus_grad)):
+    for f, df in ((activations_np.sigmoid, activations_np.sigmoid_grad), (activations_np.tanh, activations_np.tanh_grad), (activations_np.softplus, activations_np.softplus_grad)):
         assert_vjp(f, g * df(x), x, g)
 
 
@@ -81,7 +81,7 @@ def test_hadamard_and_its_backward(data):
     a, b = data.draw(arrays(shape=shape)), data.draw(arrays(shape=shape))
     np.testing.assert_array_equal(hadamard.hadamard(a, b), hadamard.hadamard(b, a))
     np.testing.assert_allclose(hadamard.hadamard(a, b), (np.diag(a.ravel()) @ b.ravel()).reshape(shape), rtol=1e-15)
-    np.testing.assert_allclose(hadamard.elementwise_backward(a, b, act.tanh_grad), a / np.cosh(b) ** 2,
+    np.testing.assert_allclose(hadamard.elementwise_backward(a, b, activations_np.tanh_grad), a / np.cosh(b) ** 2,
                                rtol=1e-12, atol=1e-300)
 
 
@@ -141,7 +141,7 @@ def test_two_layer_gradients_against_central_differences(N, D, H, K, seed, activ
     p = backprop.two_layer_init(D, H, K, rng)
     X, Y = rng.standard_normal((N, D)), rng.standard_normal((N, K))
     L, grads = backprop.two_layer_loss_and_grads(p, X, Y, activation)
-    f1 = act.sigmoid if activation == "sigmoid" else np.tanh
+    f1 = activations_np.sigmoid if activation == "sigmoid" else np.tanh
     np.testing.assert_allclose(backprop.two_layer_forward(p, X, activation),
                                f1(X @ p["W1"].T + p["b1"]) @ p["W2"].T + p["b2"], rtol=1e-12, atol=1e-15)
     for k in backprop.PARAMS:

@@ -7,7 +7,7 @@ import shutil
 
 import pytest
 
-from derivations import provenance as P
+from derivations import provenance
 from derivations.book import topic_checks
 from derivations.symbolic import hadamard
 from derivations.verify import Check
@@ -24,7 +24,7 @@ def package(tmp_path):
 
 
 def test_closure_follows_relative_imports_and_parent_packages():
-    closure = P.ModuleGraph().closure({"derivations.symbolic.clipping"})
+    closure = provenance.ModuleGraph().closure({"derivations.symbolic.clipping"})
     assert {"derivations", "derivations.symbolic", "derivations.verify", "derivations.provenance",
             "derivations.numeric.clipping", "derivations.numeric.rnn", "derivations.symbolic.bptt",
             "derivations.symbolic.common"} <= closure
@@ -33,28 +33,28 @@ def test_closure_follows_relative_imports_and_parent_packages():
 
 
 def test_a_dynamic_import_depends_on_the_whole_package_but_the_words_do_not(package):
-    graph = P.ModuleGraph(package)
+    graph = provenance.ModuleGraph(package)
     # provenance.py mentions import_module without calling it
     assert graph.closure({"derivations.provenance"}) == {"derivations", "derivations.provenance",
                                                          "derivations.verify"}
     module = package / "derivations" / "numeric" / "hadamard.py"
     module.write_text(module.read_text() + "\nfrom importlib import import_module\n"
                       "_ = import_module\n")
-    assert "derivations.numeric.lstm" not in P.ModuleGraph(package).closure({"derivations.numeric.hadamard"})
+    assert "derivations.numeric.lstm" not in provenance.ModuleGraph(package).closure({"derivations.numeric.hadamard"})
     module.write_text(module.read_text() + "import_module('derivations.numeric.lstm')\n")
-    assert "derivations.numeric.lstm" in P.ModuleGraph(package).closure({"derivations.numeric.hadamard"})
+    assert "derivations.numeric.lstm" in provenance.ModuleGraph(package).closure({"derivations.numeric.hadamard"})
 
 
 def test_digest_changes_with_the_closure_and_only_with_it(package):
     name = {"derivations.symbolic.clipping"}
-    before = P.ModuleGraph(package).digest(name)
-    assert P.ModuleGraph(package).digest(name) == before
+    before = provenance.ModuleGraph(package).digest(name)
+    assert provenance.ModuleGraph(package).digest(name) == before
     lstm = package / "derivations" / "numeric" / "lstm.py"
     lstm.write_text(lstm.read_text() + "\n# not imported by clipping\n")
-    assert P.ModuleGraph(package).digest(name) == before
+    assert provenance.ModuleGraph(package).digest(name) == before
     rnn = package / "derivations" / "numeric" / "rnn.py"  # imported by clipping via symbolic.bptt
     rnn.write_text(rnn.read_text() + "\n# an edit\n")
-    assert P.ModuleGraph(package).digest(name) != before
+    assert provenance.ModuleGraph(package).digest(name) != before
 
 
 @pytest.mark.parametrize("text, names", [
@@ -68,7 +68,7 @@ def test_digest_changes_with_the_closure_and_only_with_it(package):
     ("# derivations is imported below\nimport numpy as np\n", set()),
 ])
 def test_page_imports(text, names):
-    assert P.page_imports(text) == names
+    assert provenance.page_imports(text) == names
 
 
 def counted(module="derivations.symbolic.hadamard"):
@@ -80,19 +80,19 @@ def counted(module="derivations.symbolic.hadamard"):
             calls.append(seed)
             return [Check("t", f"seed {seed}", "m", float("nan"), 1e-7, True),
                     Check("t", "second", "m", 0.1 + 0.2, 0.0, False, "detail")]
-        return P.stored(module, seed, run)
+        return provenance.stored(module, seed, run)
     return checks, calls
 
 
 def test_without_a_store_the_checks_always_run(monkeypatch, tmp_path):
-    monkeypatch.delenv(P.STORE_ENV, raising=False)
+    monkeypatch.delenv(provenance.STORE_ENV, raising=False)
     checks, calls = counted()
     checks(), checks()
     assert len(calls) == 2
 
 
 def test_a_store_runs_each_seed_once_and_returns_the_same_checks(monkeypatch, tmp_path):
-    monkeypatch.setenv(P.STORE_ENV, str(tmp_path / "store"))
+    monkeypatch.setenv(provenance.STORE_ENV, str(tmp_path / "store"))
     checks, calls = counted()
     first = checks()
     again = checks()
@@ -106,19 +106,19 @@ def test_a_store_runs_each_seed_once_and_returns_the_same_checks(monkeypatch, tm
 
 
 def test_stored_checks_are_keyed_by_the_modules_sources(tmp_path):
-    key = P.results_key("derivations.symbolic.hadamard", 0)
-    assert key != P.results_key("derivations.symbolic.hadamard", 1)
-    assert key != P.results_key("derivations.symbolic.clipping", 0)
+    key = provenance.results_key("derivations.symbolic.hadamard", 0)
+    assert key != provenance.results_key("derivations.symbolic.hadamard", 1)
+    assert key != provenance.results_key("derivations.symbolic.clipping", 0)
     # the same module under a copy of the sources, then edited
     shutil.copytree(ROOT / "derivations", tmp_path / "derivations")
-    assert P.results_key("derivations.symbolic.hadamard", 0, tmp_path) == key
+    assert provenance.results_key("derivations.symbolic.hadamard", 0, tmp_path) == key
     numeric = tmp_path / "derivations" / "numeric" / "hadamard.py"
     numeric.write_text(numeric.read_text() + "\n# an edit\n")
-    assert P.results_key("derivations.symbolic.hadamard", 0, tmp_path) != key
+    assert provenance.results_key("derivations.symbolic.hadamard", 0, tmp_path) != key
 
 
 def test_a_damaged_store_entry_is_run_again_and_replaced(monkeypatch, tmp_path):
-    monkeypatch.setenv(P.STORE_ENV, str(tmp_path))
+    monkeypatch.setenv(provenance.STORE_ENV, str(tmp_path))
     checks, calls = counted()
     checks()
     (entry,) = tmp_path.glob("*.json")
@@ -132,10 +132,10 @@ def test_a_damaged_store_entry_is_run_again_and_replaced(monkeypatch, tmp_path):
 
 
 def test_a_topics_stored_checks_are_the_checks_it_runs(monkeypatch, tmp_path):
-    monkeypatch.delenv(P.STORE_ENV, raising=False)
+    monkeypatch.delenv(provenance.STORE_ENV, raising=False)
     fresh = hadamard.checks()
     assert topic_checks(hadamard) == fresh  # no store: the book runs the checks
-    monkeypatch.setenv(P.STORE_ENV, str(tmp_path))
+    monkeypatch.setenv(provenance.STORE_ENV, str(tmp_path))
     topic_checks(hadamard)
     monkeypatch.setattr(hadamard, "checks", lambda seed=0: pytest.fail("ran the checks again"))
     stored = topic_checks(hadamard)

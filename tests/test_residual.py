@@ -5,40 +5,40 @@ import pytest
 import sympy as sp
 
 from derivations import book, verify
-from derivations.symbolic import residual as R
+from derivations.symbolic import residual as residual_sym
 
 
-@pytest.mark.parametrize("width", R.PROOF_WIDTHS)
+@pytest.mark.parametrize("width", residual_sym.PROOF_WIDTHS)
 def test_residual_jacobian_is_proved_and_the_plain_one_refuted(width):
-    derived, closed = R.residual_jacobian_proof(width)
+    derived, closed = residual_sym.residual_jacobian_proof(width)
     assert verify.symbolic_identity("t", "residual", derived, closed).passed
     assert not verify.symbolic_identity("t", "no identity", derived, closed - sp.eye(width)).passed
 
 
 def test_product_expansion_without_a_term_is_refuted():
-    lhs, rhs = R.product_expansion_proof(3)
+    lhs, rhs = residual_sym.product_expansion_proof(3)
     assert verify.symbolic_identity("t", "expansion", lhs, rhs).passed
-    A = [R.matrix(f"a{k}", 2, 2) for k in (1, 2, 3)]
+    A = [residual_sym.matrix(f"a{k}", 2, 2) for k in (1, 2, 3)]
     assert not verify.symbolic_identity("t", "no triple", lhs, rhs - A[0] * A[1] * A[2]).passed
 
 
 def test_the_displayed_model_is_the_differentiated_one():
-    shown = R.exhibits()["eq_residual_model"].tex
+    shown = residual_sym.exhibits()["eq_residual_model"].tex
     assert shown.startswith(r"h_\ell = h_{\ell-1} + f")
 
 
 def test_residual_estimate_is_the_displayed_product(rng):
     msq = rng.uniform(0.01, 0.3, 6)
-    assert R.residual_mean_field_value(2.0, msq) == pytest.approx(np.prod(np.sqrt(1 + 2.0 * msq)), rel=1e-13)
+    assert residual_sym.residual_mean_field_value(2.0, msq) == pytest.approx(np.prod(np.sqrt(1 + 2.0 * msq)), rel=1e-13)
 
 
 def test_residual_keeps_the_identity_path(rng):
-    plain = R.simulate("sigmoid", "xavier", False, rng, depth=30, width=32)
-    res = R.simulate("sigmoid", "xavier", True, rng, depth=30, width=32)
+    plain = residual_sym.simulate("sigmoid", "xavier", False, rng, depth=30, width=32)
+    res = residual_sym.simulate("sigmoid", "xavier", True, rng, depth=30, width=32)
     assert plain[0] / plain[-1] < 1e-10
     assert 0.3 < res[0] / res[-1] < 3
 
 
 def test_exhibits_are_plain_data():
-    for name, value in R.exhibits().items():
+    for name, value in residual_sym.exhibits().items():
         assert isinstance(value, (str, book.Equation, book.Table, book.Figure, book.Markdown)), name

@@ -7,54 +7,55 @@ import sympy as sp
 from autograd import grad
 
 from derivations import book, verify
-from derivations.numeric import vanishing_exploding as ve
-from derivations.symbolic import vanishing_exploding as V
+from derivations.numeric import backprop as backprop_np
+from derivations.numeric import vanishing_exploding as vanishing_exploding_np
+from derivations.symbolic import vanishing_exploding as vanishing_exploding_sym
 
 AUTOGRAD_ACT = {"sigmoid": lambda z: 1 / (1 + anp.exp(-z)), "tanh": anp.tanh,
                 "relu": lambda z: anp.where(z > 0, z, 0.0)}
 
 
-@pytest.mark.parametrize("depth,width", V.PROOF_SIZES)
+@pytest.mark.parametrize("depth,width", vanishing_exploding_sym.PROOF_SIZES)
 def test_jacobian_product_is_proved_and_a_wrong_one_refuted(depth, width):
-    derived, product = V.jacobian_product_proof(depth, width)
+    derived, product = vanishing_exploding_sym.jacobian_product_proof(depth, width)
     assert verify.symbolic_identity("t", "product", derived, product).passed
     assert not verify.symbolic_identity("t", "twice", derived, 2 * product).passed
 
 
 def test_changing_the_model_breaks_the_proof(monkeypatch):
     """The display and the proof share V.layer: a residual layer in its place fails the proof."""
-    monkeypatch.setattr(V, "layer", lambda W, h, f=V._f: h + (W * h).applyfunc(f))
-    assert not verify.symbolic_identity("t", "residual", *V.jacobian_product_proof(2, 2)).passed
+    monkeypatch.setattr(vanishing_exploding_sym, "layer", lambda W, h, f=vanishing_exploding_sym._f: h + (W * h).applyfunc(f))
+    assert not verify.symbolic_identity("t", "residual", *vanishing_exploding_sym.jacobian_product_proof(2, 2)).passed
 
 
 def test_the_displayed_product_is_printed_from_the_proved_factors():
-    shown = V.exhibits()["eq_jacobian_product"].tex
+    shown = vanishing_exploding_sym.exhibits()["eq_jacobian_product"].tex
     for k in (1, 2, "d"):
-        assert V.tex(sp.MatMul(*V.layer_factor(k))) in shown
+        assert vanishing_exploding_sym.tex(sp.MatMul(*vanishing_exploding_sym.layer_factor(k))) in shown
     assert r"W_{1}^{\top} D_{1}" in shown
 
 
 def test_bound_and_estimate_are_the_displayed_products(rng):
     norms, msq = rng.uniform(0.5, 3, 7), rng.uniform(0.01, 0.3, 7)
-    np.testing.assert_allclose(V.bound_value(norms, 0.25, [2.0, 3.0]),
+    np.testing.assert_allclose(vanishing_exploding_sym.bound_value(norms, 0.25, [2.0, 3.0]),
                                np.prod(norms) * 0.25 ** 7 * np.array([2.0, 3.0]), rtol=1e-13)
-    assert V.mean_field_value(4.0, msq) == pytest.approx(np.prod(np.sqrt(4.0 * msq)), rel=1e-13)
+    assert vanishing_exploding_sym.mean_field_value(4.0, msq) == pytest.approx(np.prod(np.sqrt(4.0 * msq)), rel=1e-13)
 
 
 @pytest.mark.parametrize("n", [9, 128])
 def test_spectral_norms_are_the_largest_singular_values(n, rng):
     Ws = [rng.standard_normal((n, n)) / np.sqrt(n) for _ in range(3)]
-    np.testing.assert_allclose(V.spectral_norms(Ws), [np.linalg.norm(W, 2) for W in Ws], rtol=1e-12)
-    assert np.all(V.spectral_norms(Ws) <= [np.linalg.norm(W, 2) * (1 + 1e-13) for W in Ws])
+    np.testing.assert_allclose(vanishing_exploding_sym.spectral_norms(Ws), [np.linalg.norm(W, 2) for W in Ws], rtol=1e-12)
+    assert np.all(vanishing_exploding_sym.spectral_norms(Ws) <= [np.linalg.norm(W, 2) * (1 + 1e-13) for W in Ws])
 
 
-@pytest.mark.parametrize("activation", list(ve.ACTIVATIONS))
+@pytest.mark.parametrize("activation", list(backprop_np.ACTIVATION_PAIRS))
 @pytest.mark.parametrize("residual", [False, True])
 def test_stack_backward_against_autograd(activation, residual, rng):
-    weights = ve.init_stack(5, 7, "he", rng)
+    weights = vanishing_exploding_np.init_stack(5, 7, "he", rng)
     x, dout = rng.standard_normal((4, 7)), rng.standard_normal((4, 7))
-    _, cache = ve.stack_forward(x, weights, activation, residual)
-    grads = ve.stack_backward(dout, cache)
+    _, cache = vanishing_exploding_np.stack_forward(x, weights, activation, residual)
+    grads = vanishing_exploding_np.stack_backward(dout, cache)
     assert len(grads) == 6 and all(g.shape == x.shape for g in grads)
 
     def phi(v):
@@ -67,52 +68,52 @@ def test_stack_backward_against_autograd(activation, residual, rng):
 
 
 def test_sigmoid_bound_and_measured_vanishing(rng):
-    assert V.sigmoid_bound(30) == sp.Rational(1, 4) ** 30
-    assert V.sigmoid_derivative_maximum() == (0, sp.Rational(1, 4))
-    norms = V.simulate("sigmoid", "xavier", rng, depth=20, width=32)
+    assert vanishing_exploding_sym.sigmoid_bound(30) == sp.Rational(1, 4) ** 30
+    assert vanishing_exploding_sym.sigmoid_derivative_maximum() == (0, sp.Rational(1, 4))
+    norms = vanishing_exploding_sym.simulate("sigmoid", "xavier", rng, depth=20, width=32)
     assert norms[0] / norms[-1] < 1e-6
-    norms = V.simulate("relu", "he", rng, depth=20, width=128)
+    norms = vanishing_exploding_sym.simulate("relu", "he", rng, depth=20, width=128)
     assert 0.1 < norms[0] / norms[-1] < 10
 
 
 def test_runs_do_not_depend_on_the_order_of_the_calls():
-    a = V.stack_run("tanh", 2.0, depth=5, width=16, n_samples=8, seed=3)
-    V.stack_run.cache_clear()
-    V.stack_run("relu", 2.0, depth=5, width=16, n_samples=8, seed=3)
-    b = V.stack_run("tanh", 2.0, depth=5, width=16, n_samples=8, seed=3)
+    a = vanishing_exploding_sym.stack_run("tanh", 2.0, depth=5, width=16, n_samples=8, seed=3)
+    vanishing_exploding_sym.stack_run.cache_clear()
+    vanishing_exploding_sym.stack_run("relu", 2.0, depth=5, width=16, n_samples=8, seed=3)
+    b = vanishing_exploding_sym.stack_run("tanh", 2.0, depth=5, width=16, n_samples=8, seed=3)
     np.testing.assert_array_equal(a.norms, b.norms)
 
 
 def test_the_sigmoid_critical_variance_lies_in_the_crossing():
-    lo, hi = V.CROSSING
-    assert lo < V.critical_c() < hi
-    assert V.mean_field_gain(V.critical_c())[0] == pytest.approx(1.0, abs=1e-9)
+    lo, hi = vanishing_exploding_sym.CROSSING
+    assert lo < vanishing_exploding_sym.critical_c() < hi
+    assert vanishing_exploding_sym.mean_field_gain(vanishing_exploding_sym.critical_c())[0] == pytest.approx(1.0, abs=1e-9)
 
 
 def test_positive_outputs_force_a_large_second_moment_and_centring_removes_it():
     # sigma has E[sigma(sqrt(s) xi)] = 1/2, so s >= c/4; sigma - 1/2 balances near c = 16 with s small
-    for c in (4.0, 64.0, V.critical_c()):
-        assert V.mean_field_fixed_point(c)[2] >= c / 4
-    lo, hi = V.CENTRED_CROSSING
-    assert V.mean_field_gain(lo, "centred sigmoid")[0] < 1 < V.mean_field_gain(hi, "centred sigmoid")[0]
-    assert V.mean_field_fixed_point(float(hi), "centred sigmoid")[2] < 1
+    for c in (4.0, 64.0, vanishing_exploding_sym.critical_c()):
+        assert vanishing_exploding_sym.mean_field_fixed_point(c)[2] >= c / 4
+    lo, hi = vanishing_exploding_sym.CENTRED_CROSSING
+    assert vanishing_exploding_sym.mean_field_gain(lo, "centred sigmoid")[0] < 1 < vanishing_exploding_sym.mean_field_gain(hi, "centred sigmoid")[0]
+    assert vanishing_exploding_sym.mean_field_fixed_point(float(hi), "centred sigmoid")[2] < 1
     # the uncentred sigmoid does not balance there
-    assert V.mean_field_gain(hi, "sigmoid")[0] < 1
+    assert vanishing_exploding_sym.mean_field_gain(hi, "sigmoid")[0] < 1
 
 
 def test_exhibits_are_plain_data_without_nan():
-    for name, value in V.exhibits().items():
+    for name, value in vanishing_exploding_sym.exhibits().items():
         assert isinstance(value, (str, book.Equation, book.Table, book.Figure, book.Markdown)), name
         if isinstance(value, str):
             assert "nan" not in value.lower() and "inf" not in value.lower(), (name, value)
 
 
 BAD = [
-    (lambda rng: ve.init_stack(3, 4, "orthogonal", rng), "scheme must be one of"),
-    (lambda rng: ve.stack_forward(np.ones(4), [np.eye(4)]), r"x must be 2-D"),
-    (lambda rng: ve.stack_forward(np.ones((2, 4)), [np.eye(3)]), r"weights\[0\] must have shape"),
-    (lambda rng: ve.stack_forward(np.ones((2, 4)), [np.eye(4)], "gelu"), "activation must be one of"),
-    (lambda rng: ve.stack_forward(np.full((2, 4), np.nan), [np.eye(4)]), "x contains NaN"),
+    (lambda rng: vanishing_exploding_np.init_stack(3, 4, "orthogonal", rng), "scheme must be one of"),
+    (lambda rng: vanishing_exploding_np.stack_forward(np.ones(4), [np.eye(4)]), r"x must be 2-D"),
+    (lambda rng: vanishing_exploding_np.stack_forward(np.ones((2, 4)), [np.eye(3)]), r"weights\[0\] must have shape"),
+    (lambda rng: vanishing_exploding_np.stack_forward(np.ones((2, 4)), [np.eye(4)], "gelu"), "activation must be one of"),
+    (lambda rng: vanishing_exploding_np.stack_forward(np.full((2, 4), np.nan), [np.eye(4)]), "x contains NaN"),
 ]
 
 

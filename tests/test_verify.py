@@ -5,7 +5,7 @@ import pytest
 import sympy as sp
 
 from derivations import verify
-from derivations.numeric import activations as act
+from derivations.numeric import activations as activations_np
 
 x_sym = sp.Symbol("x", real=True)
 sigma = 1 / (1 + sp.exp(-x_sym))
@@ -28,8 +28,8 @@ def test_rel_error_refuses_shape_mismatch():
 def test_right_derivative_passes(shape, rng):
     x = rng.standard_normal(shape)
     for method in ("central-difference", "complex-step"):
-        f = act.sigmoid if method == "central-difference" else (lambda z: 1 / (1 + np.exp(-z)))
-        c = verify.check_derivative("t", "sigmoid", f, act.sigmoid_grad, x, method=method, rng=rng)
+        f = activations_np.sigmoid if method == "central-difference" else (lambda z: 1 / (1 + np.exp(-z)))
+        c = verify.check_derivative("t", "sigmoid", f, activations_np.sigmoid_grad, x, method=method, rng=rng)
         assert c.passed, c
         assert c.error <= verify.TOLERANCES[method]
 
@@ -37,8 +37,8 @@ def test_right_derivative_passes(shape, rng):
 @pytest.mark.parametrize("shape", [(3, 4), (40, 30)])
 def test_wrong_sigmoid_derivative_fails(shape, rng):
     x = rng.standard_normal(shape)
-    wrong = lambda z: act.sigmoid(z) * (1 + act.sigmoid(z))  # noqa: E731  sigma (1 + sigma)
-    c = verify.check_derivative("t", "sigmoid", act.sigmoid, wrong, x, rng=rng)
+    wrong = lambda z: activations_np.sigmoid(z) * (1 + activations_np.sigmoid(z))  # noqa: E731  sigma (1 + sigma)
+    c = verify.check_derivative("t", "sigmoid", activations_np.sigmoid, wrong, x, rng=rng)
     assert not c.passed and c.error > 0.1
 
 
@@ -107,7 +107,7 @@ def test_tables_list_every_check():
 
 def test_unknown_method_is_refused(rng):
     with pytest.raises(ValueError, match="method"):
-        verify.check_derivative("t", "x", act.sigmoid, act.sigmoid_grad, rng.standard_normal(3),
+        verify.check_derivative("t", "x", activations_np.sigmoid, activations_np.sigmoid_grad, rng.standard_normal(3),
                                 method="forward-difference")
 
 

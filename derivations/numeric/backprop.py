@@ -14,18 +14,18 @@ from typing import NamedTuple
 
 import numpy as np
 
-from . import activations as act
+from . import activations as activations_np
 from ._validate import float_array, ndim
 from .hadamard import elementwise_backward
 
-__all__ = ["AffineCache", "affine_forward", "affine_backward", "ACTIVATIONS",
+__all__ = ["AffineCache", "affine_forward", "affine_backward", "ACTIVATION_PAIRS", "activation_pair",
            "two_layer_forward", "two_layer_loss_and_grads", "two_layer_init", "PARAMS"]
 
 #: Activation name -> (f, f'), the options of the two-layer network.
-ACTIVATIONS = {
-    "sigmoid": (act.sigmoid, act.sigmoid_grad),
-    "tanh": (act.tanh, act.tanh_grad),
-    "relu": (act.relu, act.relu_grad),
+ACTIVATION_PAIRS = {
+    "sigmoid": (activations_np.sigmoid, activations_np.sigmoid_grad),
+    "tanh": (activations_np.tanh, activations_np.tanh_grad),
+    "relu": (activations_np.relu, activations_np.relu_grad),
 }
 #: The parameters of the two-layer network, in the order of the forward pass.
 PARAMS = ("W1", "b1", "W2", "b2")
@@ -84,16 +84,17 @@ def _check_X(X, W1: np.ndarray) -> np.ndarray:
     return X
 
 
-def _activation(activation: str):
-    if activation not in ACTIVATIONS:
-        raise ValueError(f"activation must be one of {', '.join(ACTIVATIONS)}, got {activation!r}")
-    return ACTIVATIONS[activation]
+def activation_pair(activation: str):
+    """(f, f') of the named activation (a key of ACTIVATION_PAIRS), or an error naming it."""
+    if activation not in ACTIVATION_PAIRS:
+        raise ValueError(f"activation must be one of {', '.join(ACTIVATION_PAIRS)}, got {activation!r}")
+    return ACTIVATION_PAIRS[activation]
 
 
 def two_layer_forward(params, X, activation: str = "sigmoid"):
     """Y_hat = f(X W1^T + b1) W2^T + b2 for X (N, n); returns Y_hat (N, p)."""
     p = _check_params(params)
-    f, _ = _activation(activation)
+    f, _ = activation_pair(activation)
     Z1, _ = affine_forward(_check_X(X, p["W1"]), p["W1"], p["b1"])
     Y_hat, _ = affine_forward(f(Z1), p["W2"], p["b2"])
     return Y_hat
@@ -107,7 +108,7 @@ def two_layer_loss_and_grads(params, X, Y, activation: str = "sigmoid"):
     over the batch.
     """
     p = _check_params(params)
-    f, f_grad = _activation(activation)
+    f, f_grad = activation_pair(activation)
     Z1, cache1 = affine_forward(_check_X(X, p["W1"]), p["W1"], p["b1"])                # (N, m)
     H = f(Z1)                                                       # (N, m)
     Y_hat, cache2 = affine_forward(H, p["W2"], p["b2"])             # (N, p)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from ._validate import float_array, ndim
-from .backprop import ACTIVATIONS
+from .backprop import activation_pair
 from .initialization import he_variance, normal_weights, xavier_variance
 
 __all__ = ["INIT_SCHEMES", "init_stack", "stack_forward", "stack_backward", "layer_gradient_norms"]
@@ -32,17 +32,11 @@ def init_stack(depth: int, width: int, scheme: str, rng: np.random.Generator) ->
     return [normal_weights(width, width, var, rng) for _ in range(depth)]
 
 
-def _activation(name: str):
-    if name not in ACTIVATIONS:
-        raise ValueError(f"activation must be one of {', '.join(ACTIVATIONS)}, got {name!r}")
-    return ACTIVATIONS[name]
-
-
 def stack_forward(x, weights, activation: str = "tanh", residual: bool = False):
     """Returns (h_L, cache) for h_{l+1} = [h_l +] f(h_l W_l^T), x of shape (N, n)."""
     h = float_array(x, "x")
     ndim(h, "x", 2, "(N, n)")
-    f, _ = _activation(activation)
+    f, _ = activation_pair(activation)
     zs = []
     for l, W in enumerate(weights):
         W = float_array(W, f"weights[{l}]")
@@ -57,7 +51,7 @@ def stack_forward(x, weights, activation: str = "tanh", residual: bool = False):
 def stack_backward(dout, cache):
     """Gradients dL/dh_l for l = 0..L (a list, input first) given dout = dL/dh_L."""
     zs, weights, activation, residual = cache
-    _, f_grad = _activation(activation)
+    _, f_grad = activation_pair(activation)
     g = float_array(dout, "dout")
     if zs and g.shape != zs[-1].shape:
         raise ValueError(f"dout must have the shape of the stack's output, {zs[-1].shape}, got {g.shape}")

@@ -32,9 +32,9 @@ import sympy as sp
 
 from .. import verify
 from ..book import Curve, Equation, Figure, Markdown, Panel, Table
-from ..numeric import activations as num
-from ..numeric import backprop as bp
-from ..numeric import hadamard as had
+from ..numeric import activations as activations_np
+from ..numeric import backprop as backprop_np
+from ..numeric import hadamard as hadamard_np
 from .common import tex
 
 __all__ = ["z", "alpha", "Activation", "ACTIVATIONS", "derivative", "derivative_range",
@@ -48,7 +48,7 @@ x = z  # the variable's former name, kept for callers
 #: Leaky ReLU's slope for z < 0, kept symbolic in the derivation.
 alpha = sp.Symbol("alpha", positive=True)
 #: The numeric default of that slope, read from ``numeric.activations.leaky_relu``.
-ALPHA = inspect.signature(num.leaky_relu).parameters["alpha"].default
+ALPHA = inspect.signature(activations_np.leaky_relu).parameters["alpha"].default
 _t = sp.Symbol("t", positive=True)  # z = t and z = -t cover the two half-lines
 #: How the page writes e^(-abs(z)), the quantity the stable formulas are built on.
 u = sp.Symbol("u", positive=True)
@@ -99,7 +99,7 @@ ACTIVATIONS: dict[str, Activation] = {
         Activation(
             "sigmoid", _sigma, sigmoid_def, textbook=_sigma(z) * (1 - _sigma(z)),
             derivative_range=sp.Interval.Lopen(0, sp.Rational(1, 4)),
-            forward=num.sigmoid, grad=num.sigmoid_grad,
+            forward=activations_np.sigmoid, grad=activations_np.sigmoid_grad,
             stable_forms={
                 "sigmoid": (sigmoid_def,
                             sp.Piecewise((1 / (1 + _u1), z >= 0), (_u1 / (1 + _u1), True))),
@@ -109,26 +109,26 @@ ACTIVATIONS: dict[str, Activation] = {
         Activation(
             "tanh", sp.tanh, tanh_def, textbook=1 - sp.tanh(z) ** 2,
             derivative_range=sp.Interval.Lopen(0, 1),
-            forward=num.tanh, grad=num.tanh_grad,
+            forward=activations_np.tanh, grad=activations_np.tanh_grad,
             stable_forms={"tanh_grad": (sp.diff(tanh_def, z), 4 * _u2 / (1 + _u2) ** 2)},
         ),
         Activation(
             "relu", sp.Function("ReLU"), sp.Piecewise((z, z > 0), (0, True)), textbook=_step,
             derivative_range=sp.FiniteSet(0, 1),
-            forward=num.relu, grad=num.relu_grad, analytic=False, kinks=(0.0,),
+            forward=activations_np.relu, grad=activations_np.relu_grad, analytic=False, kinks=(0.0,),
         ),
         Activation(
             "leaky_relu", sp.Function("LeakyReLU"),
             sp.Piecewise((z, z > 0), (alpha * z, True)),
             textbook=sp.Piecewise((1, z > 0), (alpha, True)),
             derivative_range=sp.FiniteSet(alpha, 1),
-            forward=partial(num.leaky_relu, alpha=ALPHA),
-            grad=partial(num.leaky_relu_grad, alpha=ALPHA), analytic=False, kinks=(0.0,),
+            forward=partial(activations_np.leaky_relu, alpha=ALPHA),
+            grad=partial(activations_np.leaky_relu_grad, alpha=ALPHA), analytic=False, kinks=(0.0,),
         ),
         Activation(
             "softplus", sp.Function("softplus"), sp.log(1 + sp.exp(z)), textbook=_sigma(z),
             derivative_range=sp.Interval.open(0, 1),
-            forward=num.softplus, grad=num.softplus_grad,
+            forward=activations_np.softplus, grad=activations_np.softplus_grad,
             stable_forms={"softplus": (sp.log(1 + sp.exp(z)), sp.Max(z, 0) + sp.log(1 + _u1))},
         ),
     ]
@@ -292,15 +292,15 @@ def _float_rows():
     return {
         "exp": dict(pred=lambda s: not np.isfinite(_scalar(np.exp, s)), hi=1e4,
                     closed=sp.log(sp.Float(np.finfo(np.float64).max, 30)), sign=1, even=False, exact=None),
-        "sigmoid=1": dict(pred=lambda s: _scalar(num.sigmoid, s) == 1.0, hi=1e4, closed=53 * LN2,
+        "sigmoid=1": dict(pred=lambda s: _scalar(activations_np.sigmoid, s) == 1.0, hi=1e4, closed=53 * LN2,
                           sign=1, even=False, exact=forms["sigmoid"].subs(z, -z)),   # 1 - sigma(z)
-        "sigmoid=0": dict(pred=lambda s: _scalar(num.sigmoid, -s) == 0.0, hi=1e4, closed=1075 * LN2,
+        "sigmoid=0": dict(pred=lambda s: _scalar(activations_np.sigmoid, -s) == 0.0, hi=1e4, closed=1075 * LN2,
                           sign=-1, even=False, exact=forms["sigmoid"]),
-        "sigmoid_grad=0": dict(pred=lambda s: _scalar(num.sigmoid_grad, s) == 0.0, hi=1e4,
-                               closed=1075 * LN2, sign=1, even=True, f=num.sigmoid_grad,
+        "sigmoid_grad=0": dict(pred=lambda s: _scalar(activations_np.sigmoid_grad, s) == 0.0, hi=1e4,
+                               closed=1075 * LN2, sign=1, even=True, f=activations_np.sigmoid_grad,
                                exact=forms["sigmoid_grad"]),
-        "tanh_grad=0": dict(pred=lambda s: _scalar(num.tanh_grad, s) == 0.0, hi=1e4,
-                            closed=1075 * LN2 / 2, sign=1, even=True, f=num.tanh_grad,
+        "tanh_grad=0": dict(pred=lambda s: _scalar(activations_np.tanh_grad, s) == 0.0, hi=1e4,
+                            closed=1075 * LN2 / 2, sign=1, even=True, f=activations_np.tanh_grad,
                             exact=forms["tanh_grad"]),
         "naive=0": dict(pred=lambda s: _scalar(naive, s) == 0.0, hi=40.0, closed=None, sign=1,
                         even=True, f=naive, exact=forms["tanh_grad"]),
@@ -342,12 +342,12 @@ EXTREMES = (-1e4, -800.0, 800.0, 1e4)
 def _tanh_big():
     exact = sp.N(sp.sech(sp.Float(TANH_BIG, 30)) ** 2, 30)
     return {"naive": float(1 - np.tanh(TANH_BIG) ** 2),
-            "stable": float(num.tanh_grad(np.array(TANH_BIG))), "exact": float(exact)}
+            "stable": float(activations_np.tanh_grad(np.array(TANH_BIG))), "exact": float(exact)}
 
 
 def _pitfall():
-    right = float(num.sigmoid_grad(np.array(PITFALL_Z)))
-    wrong = float(num.sigmoid_grad(num.sigmoid(np.array(PITFALL_Z))))
+    right = float(activations_np.sigmoid_grad(np.array(PITFALL_Z)))
+    wrong = float(activations_np.sigmoid_grad(activations_np.sigmoid(np.array(PITFALL_Z))))
     d = derivative(ACTIVATIONS["sigmoid"])
     zz = sp.Float(PITFALL_Z, 30)
     return np.array([right, wrong]), np.array([float(d.subs(z, zz)),
@@ -360,8 +360,8 @@ def _extremes_trouble() -> int:
     bad = 0
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        for fname in num.__all__:
-            bad += int(np.sum(~np.isfinite(getattr(num, fname)(np.array(EXTREMES)))))
+        for fname in activations_np.__all__:
+            bad += int(np.sum(~np.isfinite(getattr(activations_np, fname)(np.array(EXTREMES)))))
     return bad + sum(issubclass(w.category, RuntimeWarning) for w in caught)
 
 
@@ -386,7 +386,7 @@ def softplus_excess() -> list[sp.Expr]:
 def _tanh_product():
     """Spectral norms of W W and D W D W with D = diag(tanh'(z)), NumPy and exact."""
     W = np.array(PRODUCT_W, dtype=float)
-    D = np.diag(num.tanh_grad(np.array(PRODUCT_Z, dtype=float)))
+    D = np.diag(activations_np.tanh_grad(np.array(PRODUCT_Z, dtype=float)))
     numeric = (np.linalg.norm(W @ W, 2), np.linalg.norm(D @ W @ D @ W, 2))
     Ds = sp.diag(*[derivative(ACTIVATIONS["tanh"]).subs(z, v) for v in PRODUCT_Z])
     P = Ds * PRODUCT_W * Ds * PRODUCT_W
@@ -401,12 +401,12 @@ def _tanh_product():
 def _dead_unit(rng):
     """A two-layer ReLU network whose hidden unit 0 has z < 0 on every sample of the batch:
     the gradients of its weights and bias, and the largest gradient of the other units."""
-    p = bp.two_layer_init(4, 5, 2, rng)
+    p = backprop_np.two_layer_init(4, 5, 2, rng)
     p["b1"] = np.zeros(5)
     p["b1"][0] = -50.0        # z_0 = w_0 . x - 50 < 0 for these inputs
     X, Y = rng.standard_normal((16, 4)), rng.standard_normal((16, 2))
     Z = X @ p["W1"].T + p["b1"]
-    _, g = bp.two_layer_loss_and_grads(p, X, Y, "relu")
+    _, g = backprop_np.two_layer_loss_and_grads(p, X, Y, "relu")
     return float(Z[:, 0].max()), np.concatenate([g["W1"][0], [g["b1"][0]]]), g
 
 
@@ -487,7 +487,7 @@ def _sigmoid_tanh_checks(rng) -> list[verify.Check]:
     Z, G = 3 * rng.standard_normal((64, 50)), rng.standard_normal((64, 50))
     for act in (sig, th):
         peak = derivative_maximum(act)[1]      # the SymPy maximum of f', the bound
-        dz = had.elementwise_backward(G, Z, act.grad)
+        dz = hadamard_np.elementwise_backward(G, Z, act.grad)
         out.append(verify.check_bound(
             TOPIC, f"{act.name} layer: abs(dL/dz) <= {peak} abs(dL/dh) entrywise, shape (64, 50)",
             np.abs(dz), float(peak) * np.abs(G)))
@@ -517,7 +517,7 @@ def _kink_checks(rng) -> list[verify.Check]:
         "sympy-vs-numpy", [relu.grad(kink)[0], leaky.grad(kink)[0]],
         [numeric_derivative(relu)(0.0), numeric_derivative(leaky)(0.0)]))
     h = verify.CENTRAL_STEP
-    cd = (num.relu(np.array(h)) - num.relu(np.array(-h))) / (2 * h)
+    cd = (activations_np.relu(np.array(h)) - activations_np.relu(np.array(-h))) / (2 * h)
     out.append(verify.check_values(
         TOPIC, "central differences of relu at z = 0 give the mean of the one-sided derivatives",
         "central-difference", cd, float((one_sided[0] + one_sided[1]) / 2)))
@@ -563,8 +563,8 @@ def _activation_figure(name: str) -> Figure:
     forward, grad = act.forward, act.grad
     if name == "leaky_relu":
         zs = np.linspace(-3, 3, 601)
-        forward = partial(num.leaky_relu, alpha=FIG_ALPHA)
-        grad = partial(num.leaky_relu_grad, alpha=FIG_ALPHA)
+        forward = partial(activations_np.leaky_relu, alpha=FIG_ALPHA)
+        grad = partial(activations_np.leaky_relu_grad, alpha=FIG_ALPHA)
     label = {"sigmoid": r"\sigma", "tanh": r"\tanh", "relu": r"\mathrm{ReLU}",
              "leaky_relu": r"\mathrm{LeakyReLU}", "softplus": r"\mathrm{softplus}"}[name]
     ylim = {"sigmoid": (-0.1, 1.1), "tanh": (-1.1, 1.1), "relu": (-0.5, 3),
@@ -627,7 +627,7 @@ def _float_list() -> Markdown:
 
 def _saturation_table() -> Table:
     pts = np.array(TABLE_Z, dtype=float)
-    s, t = num.sigmoid_grad(pts), num.tanh_grad(pts)
+    s, t = activations_np.sigmoid_grad(pts), activations_np.tanh_grad(pts)
     fmt = lambda v: f"{v:.3g}" if v >= 1e-2 else _sci_latex(v, 3)  # noqa: E731
     return Table(["$z$", r"$\sigma'(z)$", r"$\tanh'(z)$"],
                  [(f"${v:g}$", f"${fmt(a)}$", f"${fmt(b)}$") for v, a, b in zip(pts, s, t)],
@@ -652,12 +652,12 @@ def exhibits() -> dict:
     sat = {n: float(ACTIVATIONS[n].grad(np.array(5.0))) for n in SMOOTH}
     out["sat_sigmoid"], out["sat_tanh"] = (Markdown(f"${_sci_latex(sat[k])}$") for k in ("sigmoid", "tanh"))
     kink = np.array([0.0])
-    out["relu_grad_at_0"] = f"{float(num.relu_grad(kink)[0]):g}"
-    out["leaky_grad_at_0"] = f"{float(num.leaky_relu_grad(kink)[0]):g}"
+    out["relu_grad_at_0"] = f"{float(activations_np.relu_grad(kink)[0]):g}"
+    out["leaky_grad_at_0"] = f"{float(activations_np.leaky_relu_grad(kink)[0]):g}"
     out["alpha_default"] = f"{ALPHA:g}"
     out["fig_alpha"] = f"{FIG_ALPHA:g}"
     h = verify.CENTRAL_STEP
-    out["relu_cd_at_0"] = f"{float((num.relu(np.array(h)) - num.relu(np.array(-h))) / (2 * h)):g}"
+    out["relu_cd_at_0"] = f"{float((activations_np.relu(np.array(h)) - activations_np.relu(np.array(-h))) / (2 * h)):g}"
     out["eq_stable_forms"] = Equation(_stable_forms_latex())
     lim = float_limits()
     out["float_list"] = _float_list()

@@ -31,8 +31,8 @@ from sympy.matrices.expressions.applyfunc import ElementwiseApplyFunction
 
 from .. import verify
 from ..book import Curve, Equation, Figure, Markdown, Panel, Table
-from ..numeric import activations as act
-from ..numeric import backprop as num
+from ..numeric import activations as activations_np
+from ..numeric import backprop as backprop_np
 from ..numeric.hadamard import elementwise_backward
 from .common import explicit, matrix, tex, vector
 
@@ -262,10 +262,10 @@ def model_against_numpy(activation: str, sizes, rng) -> verify.Check:
     inputs = {S[k]: sp.Matrix(v.reshape(v.shape[0], -1)) for k, v in arrays.items()}
     V = evaluate(model(S, f) + auxiliary(S, grads, f), inputs)
     by_of = _by_of(grads)
-    sym = [float(V[LOSS])] + [float(e) for k in num.PARAMS for e in as_matrix(by_of[k].closed_form, V)]
-    params = {k: arrays[k] for k in num.PARAMS}
-    loss, g = num.two_layer_loss_and_grads(params, arrays["x"][None], arrays["y"][None], activation)
-    got = [loss] + [e for k in num.PARAMS for e in g[k].ravel()]
+    sym = [float(V[LOSS])] + [float(e) for k in backprop_np.PARAMS for e in as_matrix(by_of[k].closed_form, V)]
+    params = {k: arrays[k] for k in backprop_np.PARAMS}
+    loss, g = backprop_np.two_layer_loss_and_grads(params, arrays["x"][None], arrays["y"][None], activation)
+    got = [loss] + [e for k in backprop_np.PARAMS for e in g[k].ravel()]
     return verify.check_values(
         TOPIC, f"the model with f = {activation}: loss and gradients equal two_layer_loss_and_grads, "
                f"(n, m, p) = {sizes}", "sympy-vs-numpy", got, sym)
@@ -424,10 +424,10 @@ def deep_init(widths, rng) -> list[tuple[np.ndarray, np.ndarray]]:
 
 def deep_forward(layers, X, activation: str = "tanh"):
     """The output of :func:`deep_loss_and_grads`'s network: the forward pass alone."""
-    f, _ = num.ACTIVATIONS[activation]
+    f, _ = backprop_np.ACTIVATION_PAIRS[activation]
     A = X
     for k, (W, b) in enumerate(layers):
-        A, _ = num.affine_forward(A, W, b)
+        A, _ = backprop_np.affine_forward(A, W, b)
         if k < len(layers) - 1:
             A = f(A)
     return A
@@ -438,10 +438,10 @@ def deep_loss_and_grads(layers, X, Y, activation: str = "tanh", input_grad: bool
     kernels (affine_forward, affine_backward, elementwise_backward) like the two-layer network:
     loss (1/N) sum 1/2 ||y_hat - y||^2, the list of (dW_l, db_l), and dL/dX if ``input_grad``
     (otherwise the first layer computes only its weight and bias gradients)."""
-    f, f_grad = num.ACTIVATIONS[activation]
+    f, f_grad = backprop_np.ACTIVATION_PAIRS[activation]
     caches, Zs, A = [], [], X
     for k, (W, b) in enumerate(layers):
-        Z, cache = num.affine_forward(A, W, b)
+        Z, cache = backprop_np.affine_forward(A, W, b)
         caches.append(cache)
         if k < len(layers) - 1:
             Zs.append(Z)
@@ -453,7 +453,7 @@ def deep_loss_and_grads(layers, X, Y, activation: str = "tanh", input_grad: bool
         if k == 0 and not input_grad:
             grads[0] = (delta.T @ caches[0].x, delta.sum(axis=0))
             break
-        dA, dW, db = num.affine_backward(delta, caches[k])
+        dA, dW, db = backprop_np.affine_backward(delta, caches[k])
         grads[k] = (dW, db)
         if k == 0:
             dX = dA
@@ -468,9 +468,9 @@ def counted_passes(widths, N: int = 1, input_grad: bool = False, seed: int = 0) 
     rng = np.random.default_rng(seed)
     X, Y = rng.standard_normal((N, widths[0])), rng.standard_normal((N, widths[-1]))
     if len(widths) == 3 and not input_grad:
-        params = num.two_layer_init(*widths, rng)
-        forward = count_multiply_adds(num.two_layer_forward, params, X, "tanh")
-        both = count_multiply_adds(num.two_layer_loss_and_grads, params, X, Y, "tanh")
+        params = backprop_np.two_layer_init(*widths, rng)
+        forward = count_multiply_adds(backprop_np.two_layer_forward, params, X, "tanh")
+        both = count_multiply_adds(backprop_np.two_layer_loss_and_grads, params, X, Y, "tanh")
     else:   # the values do not change the count: small constant weights, cheap to make
         layers = [(np.full((n_out, n_in), 1 / n_in), np.zeros(n_out)) for n_in, n_out in zip(widths[:-1], widths[1:])]
         forward = count_multiply_adds(deep_forward, layers, X)
@@ -485,17 +485,17 @@ def finite_difference_cost(sizes, seed: int = 0) -> int:
     (central differences, the book's own gradient check) computes the gradient of the
     two-layer network's loss with respect to all its parameters, for one sample."""
     rng = np.random.default_rng(seed)
-    params = num.two_layer_init(*sizes, rng, scale=1.0)
+    params = backprop_np.two_layer_init(*sizes, rng, scale=1.0)
     X, Y = rng.standard_normal((1, sizes[0])), rng.standard_normal((1, sizes[-1]))
-    shapes = [params[k].shape for k in num.PARAMS]
-    theta = np.concatenate([params[k].ravel() for k in num.PARAMS])
+    shapes = [params[k].shape for k in backprop_np.PARAMS]
+    theta = np.concatenate([params[k].ravel() for k in backprop_np.PARAMS])
 
     def loss(v):
         v, parts, start = v.view(_Counted), {}, 0
-        for k, shape in zip(num.PARAMS, shapes):
+        for k, shape in zip(backprop_np.PARAMS, shapes):
             size = int(np.prod(shape))
             parts[k], start = v[start:start + size].reshape(shape), start + size
-        return 0.5 * np.sum((num.two_layer_forward(parts, X, "tanh") - Y) ** 2)
+        return 0.5 * np.sum((backprop_np.two_layer_forward(parts, X, "tanh") - Y) ** 2)
 
     _Counted.total = 0
     verify.numeric_gradient(loss, theta)
@@ -611,19 +611,19 @@ def cost_checks() -> list[verify.Check]:
 
 def pitfall_checks(rng) -> list[verify.Check]:
     # the transposed outer product x delta1^T: with n = m it has the shape of W1, wrong values
-    params = num.two_layer_init(3, 3, 2, rng, scale=1.0)
+    params = backprop_np.two_layer_init(3, 3, 2, rng, scale=1.0)
     x, y = rng.standard_normal((1, 3)), rng.standard_normal((1, 2))
-    _, grads = num.two_layer_loss_and_grads(params, x, y, "tanh")
+    _, grads = backprop_np.two_layer_loss_and_grads(params, x, y, "tanh")
     delta1 = grads["b1"]                       # dL/db1 = delta1 for one sample
     wrong = np.outer(x[0], delta1)
     out = [verify.check_bound(TOPIC, "x delta1^T has the shape of W1 when n = m = 3, and differs from "
                               "dL/dW1 by more than 10%", 0.1, verify.rel_error(wrong, grads["W1"]), strict=True)]
     z = np.linspace(-4, 4, 17)
-    h = act.sigmoid(z)
+    h = activations_np.sigmoid(z)
     out.append(verify.check_values(TOPIC, "sigmoid_grad(z) = h(1 - h) at h = sigmoid(z), 17 points",
-                                   "closed-form", act.sigmoid_grad(z), h * (1 - h)))
+                                   "closed-form", activations_np.sigmoid_grad(z), h * (1 - h)))
     out.append(verify.check_bound(TOPIC, "sigmoid_grad(h) is not h(1 - h): they differ by more than 1%",
-                                  0.01, verify.rel_error(act.sigmoid_grad(h), h * (1 - h)), strict=True))
+                                  0.01, verify.rel_error(activations_np.sigmoid_grad(h), h * (1 - h)), strict=True))
     return out
 
 
@@ -633,14 +633,14 @@ def pitfall_checks(rng) -> list[verify.Check]:
 def batch_mean_check(rng) -> verify.Check:
     """The mean loss's gradients are the per-sample gradients summed and divided by N, once."""
     N = 10
-    params = num.two_layer_init(3, 4, 2, rng)
+    params = backprop_np.two_layer_init(3, 4, 2, rng)
     X, Y = rng.standard_normal((N, 3)), rng.standard_normal((N, 2))
-    _, mean = num.two_layer_loss_and_grads(params, X, Y)
-    per = [num.two_layer_loss_and_grads(params, X[i:i + 1], Y[i:i + 1])[1] for i in range(N)]
+    _, mean = backprop_np.two_layer_loss_and_grads(params, X, Y)
+    per = [backprop_np.two_layer_loss_and_grads(params, X[i:i + 1], Y[i:i + 1])[1] for i in range(N)]
     return verify.check_values(
         TOPIC, f"batch of N = {N}: each gradient of the mean loss = (1/N) x the sum of the per-sample ones",
-        "closed-form", np.concatenate([mean[k].ravel() for k in num.PARAMS]),
-        np.concatenate([sum(g[k] for g in per).ravel() / N for k in num.PARAMS]))
+        "closed-form", np.concatenate([mean[k].ravel() for k in backprop_np.PARAMS]),
+        np.concatenate([sum(g[k] for g in per).ravel() / N for k in backprop_np.PARAMS]))
 
 
 def deep_gradient_check(rng) -> verify.Check:
@@ -670,7 +670,7 @@ def checks(seed: int = 0) -> list[verify.Check]:
     counted."""
     rng = np.random.default_rng(seed)
     out = chain_rule_checks() + prove_single_sample() + prove_batched()
-    out += [model_against_numpy(a, PROOF_SIZES[0], rng) for a in num.ACTIVATIONS]
+    out += [model_against_numpy(a, PROOF_SIZES[0], rng) for a in backprop_np.ACTIVATION_PAIRS]
     out += cost_checks() + pitfall_checks(rng)
     out.append(batch_mean_check(rng))
     for N, n, m in [(4, 3, 2), (32, 50, 20)]:
@@ -678,26 +678,26 @@ def checks(seed: int = 0) -> list[verify.Check]:
         W = rng.standard_normal((m, n))
         b = rng.standard_normal(m)
         dout = rng.standard_normal((N, m))
-        _, cache = num.affine_forward(x, W, b)
-        dx, dW, db = num.affine_backward(dout, cache)
+        _, cache = backprop_np.affine_forward(x, W, b)
+        dx, dW, db = backprop_np.affine_backward(dout, cache)
         shape = f"N={N}, n={n}, m={m}"
         out += [
             verify.check_vjp(TOPIC, f"affine_backward dx, {shape}",
-                             lambda x_: num.affine_forward(x_, W, b)[0], lambda g: dx, x, dout=dout),
+                             lambda x_: backprop_np.affine_forward(x_, W, b)[0], lambda g: dx, x, dout=dout),
             verify.check_vjp(TOPIC, f"affine_backward dW, {shape}",
-                             lambda W_: num.affine_forward(x, W_, b)[0], lambda g: dW, W, dout=dout),
+                             lambda W_: backprop_np.affine_forward(x, W_, b)[0], lambda g: dW, W, dout=dout),
             verify.check_vjp(TOPIC, f"affine_backward db, {shape}",
-                             lambda b_: num.affine_forward(x, W, b_)[0], lambda g: db, b, dout=dout),
+                             lambda b_: backprop_np.affine_forward(x, W, b_)[0], lambda g: db, b, dout=dout),
         ]
-    for activation in num.ACTIVATIONS:
+    for activation in backprop_np.ACTIVATION_PAIRS:
         for N, n, m, p in [(3, 4, 3, 2), (64, 30, 20, 5)]:
-            params = num.two_layer_init(n, m, p, rng, scale=1.0)
+            params = backprop_np.two_layer_init(n, m, p, rng, scale=1.0)
             params = {k: v + 0.1 * rng.standard_normal(v.shape) for k, v in params.items()}
             X, Y = rng.standard_normal((N, n)), rng.standard_normal((N, p))
-            _, grads = num.two_layer_loss_and_grads(params, X, Y, activation)
-            for key in num.PARAMS:
+            _, grads = backprop_np.two_layer_loss_and_grads(params, X, Y, activation)
+            for key in backprop_np.PARAMS:
                 def loss(v, key=key):
-                    return num.two_layer_loss_and_grads({**params, key: v}, X, Y, activation)[0]
+                    return backprop_np.two_layer_loss_and_grads({**params, key: v}, X, Y, activation)[0]
                 out.append(verify.check_gradient(
                     TOPIC, f"two-layer {activation}: dL/d{key}, N={N}, n={n}, m={m}, p={p}",
                     loss, grads[key], params[key], rng=rng))

@@ -27,7 +27,7 @@ import sympy as sp
 
 from .. import verify
 from ..book import Curve, Equation, Figure, Panel, Table
-from ..numeric import rnn as num
+from ..numeric import rnn as rnn_np
 from .common import matrix, tex, vector
 
 __all__ = ["ACTIVATION", "PROOF_SIZES", "model", "unroll", "deltas", "closed_forms", "derivation",
@@ -241,8 +241,8 @@ def model_against_numpy(sizes, rng):
                      for k, g in grads.items()},
            "W_hh from t = 2": np.array(closed_forms(S, P, xs, hs, errors, first=FIRST_STEP + 1)["W_hh"],
                                        dtype=float)}
-    h, _ = num.rnn_forward(x[:, None], h0[None], params["W_hx"], params["W_hh"], params["b_h"])
-    L_num, g_num = num.rnn_loss_and_grads(params, x[:, None], y[:, None], h0[None])
+    h, _ = rnn_np.rnn_forward(x[:, None], h0[None], params["W_hx"], params["W_hh"], params["b_h"])
+    L_num, g_num = rnn_np.rnn_loss_and_grads(params, x[:, None], y[:, None], h0[None])
     return sym, {"h": h[:, 0], "L": L_num, "grads": {**g_num, "h0": g_num["h0"][0]}}
 
 
@@ -271,14 +271,14 @@ def mistakes():
     params = init_rnn(n_, m_, p_, rng)
     x, h0 = rng.standard_normal((T_, N, n_)), rng.standard_normal((N, m_))
     targets = rng.standard_normal((T_, N, p_))
-    _, grads = num.rnn_loss_and_grads(params, x, targets, h0)
-    h, _ = num.rnn_forward(x, h0, params["W_hx"], params["W_hh"], params["b_h"])
+    _, grads = rnn_np.rnn_loss_and_grads(params, x, targets, h0)
+    h, _ = rnn_np.rnn_forward(x, h0, params["W_hx"], params["W_hh"], params["b_h"])
     dh = ((h @ params["W_hy"].T + params["b_y"] - targets) / N) @ params["W_hy"]   # W_hy^T e_t
     prev = np.concatenate([h0[None], h[:-1]])
     W = params["W_hh"]
-    right, _ = num.bptt_deltas(dh, h, W)
-    at_output, _ = num.bptt_deltas(dh, h, W, fprime=1 - np.tanh(h) ** 2)
-    untransposed, _ = num.bptt_deltas(dh, h, W.T)
+    right, _ = rnn_np.bptt_deltas(dh, h, W)
+    at_output, _ = rnn_np.bptt_deltas(dh, h, W, fprime=1 - np.tanh(h) ** 2)
+    untransposed, _ = rnn_np.bptt_deltas(dh, h, W.T)
     total = lambda d, hp: np.einsum("tnm,tnk->mk", d, hp)  # noqa: E731
     variants = {"at the output": total(at_output, prev), "h_t for h_t-1": total(right, h),
                 "h_0 term dropped": total(right[1:], prev[1:]),
@@ -315,7 +315,7 @@ def lag_norms():
     out = {}
     for r in LAG_NORMS:
         W = r * Q
-        h, _ = num.rnn_forward(xs, np.zeros((1, m_)), np.eye(m_), W, np.zeros(m_))
+        h, _ = rnn_np.rnn_forward(xs, np.zeros((1, m_)), np.eye(m_), W, np.zeros(m_))
         hs = np.concatenate([np.zeros((1, m_)), h[:, 0]])
         out[r] = (np.array([np.linalg.norm(hidden_jacobian(hs, W, T_, T_ - lag), 2) for lag in range(T_)]),
                   float(np.mean(1 - hs[1:] ** 2)))
@@ -370,8 +370,8 @@ def truncation():
     params = init_rnn(n_, m_, p_, rng, radius=0.9)
     x, h0 = rng.standard_normal((T_, N, n_)), rng.standard_normal((N, m_))
     targets = rng.standard_normal((T_, N, p_))
-    _, full = num.rnn_loss_and_grads(params, x, targets, h0)
-    errors = {k: frobenius_error(num.rnn_loss_and_grads(params, x, targets, h0, truncate=k)[1]["W_hh"],
+    _, full = rnn_np.rnn_loss_and_grads(params, x, targets, h0)
+    errors = {k: frobenius_error(rnn_np.rnn_loss_and_grads(params, x, targets, h0, truncate=k)[1]["W_hh"],
                                  full["W_hh"]) for k in TRUNC_WINDOWS}
     W = params["W_hh"]
     return float(np.max(np.abs(np.linalg.eigvals(W)))), float(np.linalg.norm(W, 2)), errors
@@ -443,27 +443,27 @@ def _numeric_checks(rng) -> list[verify.Check]:
     params = init_rnn(n_, m_, p_, rng)
     x, h0 = rng.standard_normal((T_, N, n_)), rng.standard_normal((N, m_))
     for loss, targets in (("mse", rng.standard_normal((T_, N, p_))), ("ce", rng.integers(0, p_, (T_, N)))):
-        _, grads = num.rnn_loss_and_grads(params, x, targets, h0, loss)
-        for key in (*num.RNN_PARAMS, "h0"):
+        _, grads = rnn_np.rnn_loss_and_grads(params, x, targets, h0, loss)
+        for key in (*rnn_np.RNN_PARAMS, "h0"):
             def f(v, key=key):
                 q = {**params, key: v} if key != "h0" else params
-                return num.rnn_loss_and_grads(q, x, targets, v if key == "h0" else h0, loss)[0]
+                return rnn_np.rnn_loss_and_grads(q, x, targets, v if key == "h0" else h0, loss)[0]
             arg = h0 if key == "h0" else params[key]
             # the loss sums T terms, so its rounding error is T times larger: a larger step
             out.append(verify.check_gradient(TOPIC, f"BPTT dL/d{key}, T = {T_}, {loss} loss",
                                              f, grads[key], arg, rng=rng, step=1e-5))
     W_hx, W, b_h = params["W_hx"], params["W_hh"], params["b_h"]
-    h, cache = num.rnn_forward(x, h0, W_hx, W, b_h)
+    h, cache = rnn_np.rnn_forward(x, h0, W_hx, W, b_h)
     dh = rng.standard_normal(h.shape)
-    dx = num.rnn_backward(dh, cache)[0]
+    dx = rnn_np.rnn_backward(dh, cache)[0]
     out.append(verify.check_vjp(TOPIC, f"rnn_backward dx, T = {T_}, random dh on every step",
-                                lambda v: num.rnn_forward(v, h0, W_hx, W, b_h)[0], lambda g: dx, x, dout=dh))
+                                lambda v: rnn_np.rnn_forward(v, h0, W_hx, W, b_h)[0], lambda g: dx, x, dout=dh))
     # dh_t/dh_j of the first sequence, t - j = lag, against the forward pass from h_j = h_0
     lag = 8
     J = hidden_jacobian(np.concatenate([h0[:1], h[:, 0]]), W, lag, 0)
     out.append(verify.check_vjp(
         TOPIC, f"dh_t/dh_j = product of one-step Jacobians, step t leftmost (t - j = {lag})",
-        lambda v: num.rnn_forward(x[:lag, :1], v[None], W_hx, W, b_h)[0][-1, 0],
+        lambda v: rnn_np.rnn_forward(x[:lag, :1], v[None], W_hx, W, b_h)[0][-1, 0],
         lambda g: J.T @ g, h0[0], dout=rng.standard_normal(m_)))
     return out
 
@@ -515,15 +515,15 @@ def _experiment_checks(rng) -> list[verify.Check]:
     T_, N, n_, m_ = 8, 2, 3, 4
     params = init_rnn(n_, m_, 2, rng)
     x, h0 = rng.standard_normal((T_, N, n_)), rng.standard_normal((N, m_))
-    h, cache = num.rnn_forward(x, h0, params["W_hx"], params["W_hh"], params["b_h"])
+    h, cache = rnn_np.rnn_forward(x, h0, params["W_hx"], params["W_hh"], params["b_h"])
     dh = rng.standard_normal(h.shape)
     for k in (1, 3, T_):
         out.append(verify.check_values(
             TOPIC, f"window k = {k} keeps the Jacobian products of 0 to k-1 factors (brute-force sum, T = {T_})",
-            "sympy-vs-numpy", num.rnn_backward(dh, cache, truncate=k)[3],
+            "sympy-vs-numpy", rnn_np.rnn_backward(dh, cache, truncate=k)[3],
             truncated_by_brute_force(h0, h, params["W_hh"], dh, k)))
     out.append(verify.check_values(TOPIC, f"window k = T gives full BPTT (T = {T_})", "sympy-vs-numpy",
-                                   num.rnn_backward(dh, cache, truncate=T_)[3], num.rnn_backward(dh, cache)[3]))
+                                   rnn_np.rnn_backward(dh, cache, truncate=T_)[3], rnn_np.rnn_backward(dh, cache)[3]))
     return out
 
 

@@ -18,8 +18,8 @@ import sympy as sp
 
 from .. import verify
 from ..book import Curve, Equation, Figure, Panel
-from ..numeric import clipping as num
-from ..numeric import gradient_descent as gd
+from ..numeric import clipping as clipping_np
+from ..numeric import gradient_descent as gradient_descent_np
 from ..numeric import rnn
 from .bptt import init_rnn
 from .common import tex, vector
@@ -94,19 +94,19 @@ def train_rnn(x, y, hidden: int, lr: float, steps: int, max_norm: float | None, 
             try:
                 loss, grads = rnn.rnn_loss_and_grads(params, x, y, h0)
                 grads.pop("h0")
-                norm = num.global_norm(grads)
+                norm = clipping_np.global_norm(grads)
             except (FloatingPointError, ValueError) as err:
                 stopped = f"step {k}, loss and gradient: {err}"
                 break
             losses[k], norms[k] = loss, norm
             if max_norm is not None:
-                grads, _ = num.clip_grad_norm(grads, max_norm)
+                grads, _ = clipping_np.clip_grad_norm(grads, max_norm)
             try:
-                new = gd.gd_step(params, grads, lr)
+                new = gradient_descent_np.gd_step(params, grads, lr)
             except (FloatingPointError, ValueError) as err:
                 stopped = f"step {k}, update: {err}"
                 break
-            lengths[k] = num.global_norm({key: new[key] - params[key] for key in params})
+            lengths[k] = clipping_np.global_norm({key: new[key] - params[key] for key in params})
             params = new
     return Run(losses, norms, lengths, stopped)
 
@@ -144,7 +144,7 @@ def example():
     rng = np.random.default_rng(3)
     g = {"W_hh": 4 * rng.standard_normal((16, 16)), "W_hx": rng.standard_normal((16, 1)),
          "b_h": 0.1 * rng.standard_normal(16)}
-    return g, num.clip_grad_norm(g, EXAMPLE_C)[0], num.clip_grad_value(g, EXAMPLE_C)
+    return g, clipping_np.clip_grad_norm(g, EXAMPLE_C)[0], clipping_np.clip_grad_value(g, EXAMPLE_C)
 
 
 def _proofs() -> list[verify.Check]:
@@ -174,15 +174,15 @@ def _proofs() -> list[verify.Check]:
 def _numeric(rng) -> list[verify.Check]:
     grads = {"W": 3 * rng.standard_normal((4, 5)), "b": rng.standard_normal(4)}
     total = np.sqrt(np.sum(grads["W"] ** 2) + np.sum(grads["b"] ** 2))
-    clipped, reported = num.clip_grad_norm(grads, 1.0)
+    clipped, reported = clipping_np.clip_grad_norm(grads, 1.0)
     out = [verify.check_values(TOPIC, name, "closed-form", got, want) for name, got, want in (
         ("clip_grad_norm reports the global norm before clipping", reported, total),
         (f"clipped global norm = max_norm total / (total + {EPS:g})",
-         num.global_norm(clipped), total / (total + EPS)),
+         clipping_np.global_norm(clipped), total / (total + EPS)),
         ("clip_grad_norm scales W and b by the same factor",
          clipped["W"] / grads["W"], np.full(grads["W"].shape, clipped["b"][0] / grads["b"][0])))]
     for side, max_norm in (("above", total / 10), ("below", 10 * total)):
-        got, _ = num.clip_grad_norm(grads, max_norm)
+        got, _ = clipping_np.clip_grad_norm(grads, max_norm)
         factor = clip_factor(max_norm, total + EPS)
         out.append(verify.check_values(
             TOPIC, f"clip_grad_norm = g min(1, c/(norm g + {EPS:g})), norm g {side} c", "sympy-vs-numpy",
@@ -190,12 +190,12 @@ def _numeric(rng) -> list[verify.Check]:
             np.concatenate([factor * grads[k].ravel() for k in grads])))
     at_c = {"W": np.array([3.0, 4.0])}                   # global norm exactly 5.0 in float64
     out.append(verify.check_values(TOPIC, "at norm g = c exactly, clip_grad_norm leaves g unchanged",
-                                   "float64", num.clip_grad_norm(at_c, 5.0)[0]["W"], at_c["W"]))
-    twice, _ = num.clip_grad_norm(clipped, 1.0)
+                                   "float64", clipping_np.clip_grad_norm(at_c, 5.0)[0]["W"], at_c["W"]))
+    twice, _ = clipping_np.clip_grad_norm(clipped, 1.0)
     out.append(verify.check_values(TOPIC, "clip_grad_norm applied twice at the same max_norm is applied once",
                                    "float64", np.concatenate([twice[k].ravel() for k in grads]),
                                    np.concatenate([clipped[k].ravel() for k in grads])))
-    same, _ = num.clip_grad_norm(grads, 10 * total)
+    same, _ = clipping_np.clip_grad_norm(grads, 10 * total)
     tol = verify.TOLERANCES["closed-form"]
     err = max(verify.rel_error(same[k], grads[k]) for k in grads)  # each array on its own scale
     out.append(verify.Check(TOPIC, "below max_norm, clip_grad_norm changes nothing", "closed-form",
@@ -276,11 +276,11 @@ def exhibits() -> dict:
         "eq_clip_norm": Equation(rf"g \leftarrow g \, {tex(CLIP_FACTOR)}"),
         "sizes": " and ".join(map(str, SIZES)),
         "eps": f"{EPS:g}",
-        "total": f"{num.global_norm(g):.1f}",
+        "total": f"{clipping_np.global_norm(g):.1f}",
         "angle_norm": f"{angle_degrees(g, by_norm):.1f}",
         "angle_value": f"{angle_degrees(g, by_value):.1f}",
-        "norm_after": f"{num.global_norm(by_norm):.4f}",
-        "value_after": f"{num.global_norm(by_value):.1f}",
+        "norm_after": f"{clipping_np.global_norm(by_norm):.4f}",
+        "value_after": f"{clipping_np.global_norm(by_value):.1f}",
         "example_c": f"{EXAMPLE_C:g}",
         "n_cut_whh": str(int(np.sum(np.abs(g["W_hh"]) > EXAMPLE_C))), "n_whh": str(g["W_hh"].size),
         "fig_clip": _figure(),

@@ -19,16 +19,16 @@ import sympy as sp
 
 from .. import verify
 from ..book import Markdown, Table
-from ..numeric import activations as act
+from ..numeric import activations as activations_np
 from ..numeric import backprop, clipping, gru, losses, lstm, normalization, rnn
-from ..numeric import gradient_descent as gd_num
-from ..numeric import vanishing_exploding as ve_num
-from . import bptt as B
-from . import gradient_descent as GD
-from . import lstm_gru as G
-from . import normalization as NZ
-from . import residual as RS
-from . import vanishing_exploding as VE
+from ..numeric import gradient_descent as gradient_descent_np
+from ..numeric import vanishing_exploding as vanishing_exploding_np
+from . import bptt as bptt_sym
+from . import gradient_descent as gradient_descent_sym
+from . import lstm_gru as lstm_gru_sym
+from . import normalization as normalization_sym
+from . import residual as residual_sym
+from . import vanishing_exploding as vanishing_exploding_sym
 
 __all__ = ["Evidence", "Claim", "CLAIMS", "consistent", "evaluate", "checks", "exhibits"]
 
@@ -115,7 +115,7 @@ def _two_layer(activation="sigmoid", K=1, seed=2):
     x, y = rng.standard_normal((1, D)), rng.standard_normal((1, K))
     _, grads = backprop.two_layer_loss_and_grads(p, x, y, activation)
     z = p["W1"] @ x[0] + p["b1"]
-    f, fp = backprop.ACTIVATIONS[activation]
+    f, fp = backprop.ACTIVATION_PAIRS[activation]
     h = f(z)
     e = p["W2"] @ h + p["b2"] - y[0]
     return p, x[0], h, z, fp(z), e, grads
@@ -180,17 +180,17 @@ def _sigmoid_grad_formula():
 
 def _sigmoid_grad_max() -> float:
     """The largest sigma' on a fine grid over [-40, 40]."""
-    return float(np.max(act.sigmoid_grad(np.linspace(-40, 40, 400001))))
+    return float(np.max(activations_np.sigmoid_grad(np.linspace(-40, 40, 400001))))
 
 
 def _sigmoid_grad_range():
     m = _sigmoid_grad_max()
-    ok = m <= 0.25 and act.sigmoid_grad(np.array(0.0)) == 0.25
-    return Evidence(ok, ok, f"max σ′ on a fine grid = {m:.6f}, σ′(0) = 1/4, σ′(±40) = {act.sigmoid_grad(np.array(40.0)):.1e}")
+    ok = m <= 0.25 and activations_np.sigmoid_grad(np.array(0.0)) == 0.25
+    return Evidence(ok, ok, f"max σ′ on a fine grid = {m:.6f}, σ′(0) = 1/4, σ′(±40) = {activations_np.sigmoid_grad(np.array(40.0)):.1e}")
 
 
 def _saturation():
-    v = {f: float(g(np.array(5.0))) for f, g in (("σ′", act.sigmoid_grad), ("tanh′", act.tanh_grad))}
+    v = {f: float(g(np.array(5.0))) for f, g in (("σ′", activations_np.sigmoid_grad), ("tanh′", activations_np.tanh_grad))}
     ok = v["σ′"] < 0.01 and v["tanh′"] < 0.001
     return Evidence(ok, ok, f"σ′(5) = {v['σ′']:.1e}, tanh′(5) = {v['tanh′']:.1e}")
 
@@ -202,9 +202,9 @@ def _sigmoid_grad_large():
 
 def _max_activation_derivatives():
     z = np.linspace(-30, 30, 600001)
-    ms = {"sigmoid": act.sigmoid_grad(z).max(), "tanh": act.tanh_grad(z).max(),
-          "ReLU": act.relu_grad(z).max(), "leaky ReLU": act.leaky_relu_grad(z).max(),
-          "softplus": act.softplus_grad(z).max()}
+    ms = {"sigmoid": activations_np.sigmoid_grad(z).max(), "tanh": activations_np.tanh_grad(z).max(),
+          "ReLU": activations_np.relu_grad(z).max(), "leaky ReLU": activations_np.leaky_relu_grad(z).max(),
+          "softplus": activations_np.softplus_grad(z).max()}
     ok = max(ms.values()) <= 1
     return Evidence(not ok, ok, "largest derivative: " + ", ".join(f"{k} {v:.3g}" for k, v in ms.items()))
 
@@ -213,7 +213,7 @@ def _tanh_grad_range():
     x = sp.Symbol("x", real=True)
     d = sp.diff(sp.tanh(x), x)
     z = np.linspace(-20, 20, 400001)
-    lo, hi = float(act.tanh_grad(z).min()), float(act.tanh_grad(z).max())
+    lo, hi = float(activations_np.tanh_grad(z).min()), float(activations_np.tanh_grad(z).max())
     positive = sp.simplify(d - (1 - sp.tanh(x) ** 2)) == 0 and lo >= 0
     return Evidence(False, positive and hi == 1.0,
                     f"tanh′ = 1 − tanh² (SymPy) lies in (0, 1]: grid min {lo:.1e}, max {hi:g}; never negative")
@@ -221,13 +221,13 @@ def _tanh_grad_range():
 
 def _relu_grad():
     z = np.array([-2.0, -1e-300, 0.0, 1e-300, 3.0])
-    g = act.relu_grad(z)
+    g = activations_np.relu_grad(z)
     ok = g.tolist() == [0, 0, 0, 1, 1]
     return Evidence(ok, ok, f"relu_grad at {z.tolist()} = {g.tolist()}")
 
 
 def _leaky_nonzero():
-    g = act.leaky_relu_grad(np.array([-5.0, -0.1]))
+    g = activations_np.leaky_relu_grad(np.array([-5.0, -0.1]))
     ok = bool(np.all(g == 0.01))
     return Evidence(ok, ok, f"leaky_relu_grad(−5), (−0.1) = {g.tolist()} (α = 0.01)")
 
@@ -268,7 +268,7 @@ def _ce_definition():
 def _bce_definition():
     rng = _rng(5)
     z, t = rng.standard_normal(6), rng.random(6)
-    yh = act.sigmoid(z)
+    yh = activations_np.sigmoid(z)
     stated = np.mean(-(t * np.log(yh) + (1 - t) * np.log(1 - yh)))
     ok = _close(losses.binary_cross_entropy_with_logits(z, t)[0], stated)
     return Evidence(ok, ok, "−[y log ŷ + (1−y) log(1−ŷ)] with ŷ = σ(z) equals the stable BCE-with-logits")
@@ -292,16 +292,16 @@ def _gd_update():
     rng = _rng(6)
     X, Y = rng.standard_normal((20, 3)), rng.standard_normal((20, 1))
     p = {"W": rng.standard_normal((1, 3)), "b": np.zeros(1)}
-    L0, g = gd_num.least_squares_loss_and_grads(p, X, Y)
-    new = gd_num.gd_step(p, g, 0.01)
-    L1 = gd_num.least_squares_loss_and_grads(new, X, Y)[0]
+    L0, g = gradient_descent_np.least_squares_loss_and_grads(p, X, Y)
+    new = gradient_descent_np.gd_step(p, g, 0.01)
+    L1 = gradient_descent_np.least_squares_loss_and_grads(new, X, Y)[0]
     ok = L1 < L0 and _close(new["W"], p["W"] - 0.01 * g["W"])
     return Evidence(ok, ok, f"one step θ − α∇L with α = 0.01: loss {L0:.4f} → {L1:.4f}")
 
 
 def _steepest_ascent():
     rng = _rng(7)
-    A = GD.random_spd(6, rng)
+    A = gradient_descent_sym.random_spd(6, rng)
     w = rng.standard_normal(6)
     g = A @ w                                  # gradient of 1/2 wᵀAw
     dirs = rng.standard_normal((2000, 6))
@@ -313,11 +313,11 @@ def _steepest_ascent():
 
 def _lr_too_large():
     rng = _rng(8)
-    A = GD.random_spd(4, rng)
+    A = gradient_descent_sym.random_spd(4, rng)
     lam = float(np.max(np.linalg.eigvalsh(A)))
     w0 = rng.standard_normal(4)
-    below = np.linalg.norm(GD.run_quadratic(A, w0, 1.9 / lam, 200)[-1])
-    above = np.linalg.norm(GD.run_quadratic(A, w0, 2.1 / lam, 200)[-1])
+    below = np.linalg.norm(gradient_descent_sym.run_quadratic(A, w0, 1.9 / lam, 200)[-1])
+    above = np.linalg.norm(gradient_descent_sym.run_quadratic(A, w0, 2.1 / lam, 200)[-1])
     ok = below < 1e-3 and above > 1e3
     return Evidence(ok, ok, f"quadratic, 200 steps: α = 1.9/λ_max → ‖w‖ = {below:.1e}; α = 2.1/λ_max → {above:.1e}")
 
@@ -328,8 +328,8 @@ def _sgd_noise():
     Y = X @ rng.standard_normal((3, 1)) + 0.3 * rng.standard_normal((50, 1))
     W = np.linalg.lstsq(np.c_[X, np.ones(50)], Y, rcond=None)[0]
     p = {"W": W[:3].T, "b": W[3]}
-    _, full = gd_num.least_squares_loss_and_grads(p, X, Y)
-    per = [np.linalg.norm(gd_num.least_squares_loss_and_grads(p, X[i:i + 1], Y[i:i + 1])[1]["W"]) for i in range(50)]
+    _, full = gradient_descent_np.least_squares_loss_and_grads(p, X, Y)
+    per = [np.linalg.norm(gradient_descent_np.least_squares_loss_and_grads(p, X[i:i + 1], Y[i:i + 1])[1]["W"]) for i in range(50)]
     ok = np.linalg.norm(full["W"]) < 1e-12 and np.mean(per) > 1e-2
     return Evidence(ok, ok, f"at the least-squares minimum ‖∇L‖ = {np.linalg.norm(full['W']):.0e}, "
                     f"mean single-sample ‖∇L_i‖ = {np.mean(per):.2f}: constant-step SGD keeps moving")
@@ -347,7 +347,7 @@ def _update_formula_wrong():
 
 def _lr_and_vanishing():
     rng = _rng(10)
-    norms = VE.simulate("sigmoid", "xavier", rng, depth=20, width=32)
+    norms = vanishing_exploding_sym.simulate("sigmoid", "xavier", rng, depth=20, width=32)
     ratio = norms[0] / norms[-1]
     return Evidence(False, ratio < 1e-3,
                     f"a 20-layer sigmoid stack: ‖dL/dh₀‖/‖dL/dh₂₀‖ = {ratio:.1e} before any step; the learning "
@@ -372,36 +372,36 @@ def _product_slightly_above_one():
 
 
 def _depth_vanishing_sigmoid():
-    norms = VE.simulate("sigmoid", "xavier", _rng(11), depth=30, width=64)
+    norms = vanishing_exploding_sym.simulate("sigmoid", "xavier", _rng(11), depth=30, width=64)
     r = norms[0] / norms[-1]
     return Evidence(r < 1e-4, r < 1e-4, f"30 sigmoid layers (Xavier): ‖dL/dh₀‖/‖dL/dh₃₀‖ = {r:.1e}")
 
 
 def _init_scale():
-    r = {s: (lambda n: n[0] / n[-1])(VE.simulate("tanh", s, _rng(12), depth=30, width=64))
+    r = {s: (lambda n: n[0] / n[-1])(vanishing_exploding_sym.simulate("tanh", s, _rng(12), depth=30, width=64))
          for s in ("too small", "xavier", "too large")}
     ok = r["too small"] < 1e-6 and r["too large"] > 1e2 and 0.1 < r["xavier"] < 10
     return Evidence(ok, ok, "tanh, 30 layers, ‖dL/dh₀‖/‖dL/dh₃₀‖: " + ", ".join(f"{k} {v:.1e}" for k, v in r.items()))
 
 
 def _he_glorot():
-    r = {"tanh + Xavier": VE.simulate("tanh", "xavier", _rng(13), depth=30, width=128),
-         "ReLU + He": VE.simulate("relu", "he", _rng(13), depth=30, width=128)}
+    r = {"tanh + Xavier": vanishing_exploding_sym.simulate("tanh", "xavier", _rng(13), depth=30, width=128),
+         "ReLU + He": vanishing_exploding_sym.simulate("relu", "he", _rng(13), depth=30, width=128)}
     ratios = {k: v[0] / v[-1] for k, v in r.items()}
     ok = all(0.1 < v < 10 for v in ratios.values())
     return Evidence(ok, ok, "30 layers, ‖dL/dh₀‖/‖dL/dh₃₀‖: " + ", ".join(f"{k} {v:.2f}" for k, v in ratios.items()))
 
 
 def _relu_vs_sigmoid():
-    r = {a: (lambda n: n[0] / n[-1])(VE.simulate(a, "he" if a == "relu" else "xavier", _rng(14), depth=30, width=128))
+    r = {a: (lambda n: n[0] / n[-1])(vanishing_exploding_sym.simulate(a, "he" if a == "relu" else "xavier", _rng(14), depth=30, width=128))
          for a in ("sigmoid", "relu")}
     ok = r["relu"] > 0.1 and r["sigmoid"] < 1e-4
     return Evidence(ok, ok, "30 layers, ‖dL/dh₀‖/‖dL/dh₃₀‖: " + ", ".join(f"{k} {v:.1e}" for k, v in r.items()))
 
 
 def _residual_path():
-    plain = RS.simulate("tanh", "too small", False, _rng(15), depth=30, width=64)
-    res = RS.simulate("tanh", "too small", True, _rng(15), depth=30, width=64)
+    plain = residual_sym.simulate("tanh", "too small", False, _rng(15), depth=30, width=64)
+    res = residual_sym.simulate("tanh", "too small", True, _rng(15), depth=30, width=64)
     ok = plain[0] / plain[-1] < 1e-6 and res[0] / res[-1] > 0.5
     return Evidence(ok, ok, f"30 tanh layers with too-small weights, ‖dL/dh₀‖/‖dL/dh₃₀‖: plain {plain[0] / plain[-1]:.1e}, "
                     f"residual {res[0] / res[-1]:.2f} (Jacobian I + ∂F)")
@@ -409,7 +409,7 @@ def _residual_path():
 
 def _bn_and_saturating():
     z = _rng(16).standard_normal(1_000_000)
-    m = float(np.mean(act.sigmoid_grad(z)))
+    m = float(np.mean(activations_np.sigmoid_grad(z)))
     return Evidence(False, m < 0.25,
                     f"with pre-activations normalized to N(0, 1), E[σ′(z)] = {m:.3f}: still a factor < 1/4 per "
                     "sigmoid layer; normalization moves z to where σ′ is largest but cannot make it 1")
@@ -417,9 +417,9 @@ def _bn_and_saturating():
 
 def _input_norm_deep():
     rng = _rng(17)
-    weights = ve_num.init_stack(30, 64, "xavier", rng)
+    weights = vanishing_exploding_np.init_stack(30, 64, "xavier", rng)
     x = normalization.zscore(rng.standard_normal(64 * 64) * 50 + 7).reshape(64, 64)
-    n = ve_num.layer_gradient_norms(x, weights, "sigmoid", rng=rng)
+    n = vanishing_exploding_np.layer_gradient_norms(x, weights, "sigmoid", rng=rng)
     return Evidence(False, n[0] / n[-1] < 1e-4,
                     f"standardized input, 30 sigmoid layers: ‖dL/dh₀‖/‖dL/dh₃₀‖ = {n[0] / n[-1]:.1e}; normalizing the "
                     "input does not control the later layers")
@@ -427,9 +427,9 @@ def _input_norm_deep():
 
 def _input_norm_explosion():
     rng = _rng(18)
-    weights = ve_num.init_stack(30, 64, "too large", rng)
+    weights = vanishing_exploding_np.init_stack(30, 64, "too large", rng)
     x = normalization.zscore(rng.standard_normal(64 * 64)).reshape(64, 64)
-    n = ve_num.layer_gradient_norms(x, weights, "relu", rng=rng)
+    n = vanishing_exploding_np.layer_gradient_norms(x, weights, "relu", rng=rng)
     return Evidence(False, n[0] / n[-1] > 1e6,
                     f"standardized input, 30 ReLU layers with too-large weights: ‖dL/dh₀‖/‖dL/dh₃₀‖ = {n[0] / n[-1]:.1e}; "
                     "explosion comes from the weights")
@@ -442,10 +442,10 @@ def _input_scale_example():
     dX, sat = {}, {}
     for s in (1e-3, 1.0, 1e3):
         Z1, c1 = backprop.affine_forward(s * X, p["W1"], p["b1"])
-        Yh, c2 = backprop.affine_forward(act.tanh(Z1), p["W2"], p["b2"])
-        dZ = backprop.affine_backward((Yh - Y) / len(X), c2)[0] * act.tanh_grad(Z1)
+        Yh, c2 = backprop.affine_forward(activations_np.tanh(Z1), p["W2"], p["b2"])
+        dZ = backprop.affine_backward((Yh - Y) / len(X), c2)[0] * activations_np.tanh_grad(Z1)
         dX[s] = np.linalg.norm(backprop.affine_backward(dZ, c1)[0])
-        sat[s] = float(np.mean(act.tanh_grad(Z1) < 1e-6))
+        sat[s] = float(np.mean(activations_np.tanh_grad(Z1) < 1e-6))
     return Evidence(dX[1e3] > 10 * dX[1.0] and dX[1e-3] < dX[1.0] / 10,
                     dX[1e3] < dX[1.0] / 10 and dX[1e-3] > dX[1.0] / 10,
                     "‖dL/dX‖ through a tanh layer with inputs scaled by 1e-3, 1, 1e3: "
@@ -466,13 +466,13 @@ def _weight_grad_scales_with_input():
 
 
 def _zscore_mean_zero():
-    ex = NZ.worked_example()
+    ex = normalization_sym.worked_example()
     ok = sp.simplify(sum(ex["z"])) == 0
     return Evidence(ok, ok, "SymPy: the z-scores of (100, 50, 10, 5, 1) sum to exactly 0")
 
 
 def _zscore_example_variance():
-    ex = NZ.worked_example()
+    ex = normalization_sym.worked_example()
     stated_var, stated_z = sp.Rational(160016, 100), [1.67, 0.42, -0.58, -0.71, -0.81]
     z = [float(v) for v in ex["z"]]
     return Evidence(ex["var"] == stated_var, abs(float(ex["var"]) - 1422.96) < 1e-9,
@@ -481,15 +481,15 @@ def _zscore_example_variance():
 
 
 def _zscore_symmetric():
-    ex = NZ.worked_example()
-    s = float(NZ.skewness(ex["x"]))
-    sz = float(NZ.skewness(ex["z"]))
+    ex = normalization_sym.worked_example()
+    s = float(normalization_sym.skewness(ex["x"]))
+    sz = float(normalization_sym.skewness(ex["z"]))
     return Evidence(abs(sz) < 1e-12, abs(s - sz) < 1e-12,
                     f"skewness before {s:.3f}, after {sz:.3f}: standardizing shifts and scales, it cannot make a skewed sample symmetric")
 
 
 def _zscore_compress():
-    xs = np.array(NZ.EXAMPLE, float)
+    xs = np.array(normalization_sym.EXAMPLE, float)
     z = normalization.zscore(xs)
     before, after = (xs[0] - xs[1]) / (xs[1] - xs[2]), (z[0] - z[1]) / (z[1] - z[2])
     return Evidence(not np.isclose(before, after), np.isclose(before, after),
@@ -498,9 +498,9 @@ def _zscore_compress():
 
 
 def _zscore_new_std():
-    ex = NZ.worked_example()
+    ex = normalization_sym.worked_example()
     second_moment = sum(v ** 2 for v in ex["z"]) / len(ex["z"])
-    raw = NZ.stats(ex["x"])[1]                       # the same expression on the raw data
+    raw = normalization_sym.stats(ex["x"])[1]                       # the same expression on the raw data
     return Evidence(raw == ex["std"], sp.simplify(second_moment - 1) == 0 and raw == ex["var"],
                     f"SymPy: (1/n) Σ ẑᵢ² = 1 exactly, but the same expression on the raw data gives {float(raw):.2f}, "
                     f"the variance, not the standard deviation {float(ex['std']):.2f}")
@@ -516,7 +516,7 @@ def _zscore_arith():
 def _rnn_case(T=20, seed=21, h0_zero=False):
     rng = _rng(seed)
     D, H, K, N = 3, 4, 2, 1
-    params = B.init_rnn(D, H, K, rng)
+    params = bptt_sym.init_rnn(D, H, K, rng)
     x = rng.standard_normal((T, N, D))
     h0 = np.zeros((N, H)) if h0_zero else 0.5 * rng.standard_normal((N, H))
     targets = rng.standard_normal((T, N, K))
@@ -545,8 +545,8 @@ def _bptt_hidden_delta():
 
 def _bptt_output_delta():
     z = np.linspace(-3, 3, 7)
-    wrong = act.sigmoid_grad(act.sigmoid(z))        # g′ evaluated at the output y = g(z)
-    right = act.sigmoid_grad(z)
+    wrong = activations_np.sigmoid_grad(activations_np.sigmoid(z))        # g′ evaluated at the output y = g(z)
+    right = activations_np.sigmoid_grad(z)
     err = verify.rel_error(wrong, right)
     return Evidence(err < 1e-10, True, f"σ′(σ(z)) vs σ′(z) on z ∈ [−3, 3]: rel. error {err:.2f}")
 
@@ -557,7 +557,7 @@ def _bptt_whh_sum():
     hs = [h0[0]] + [h[t, 0] for t in range(len(d))]
     from_2 = sum(np.outer(d[t], hs[t]) for t in range(1, len(d)))
     full = from_2 + np.outer(d[0], hs[0])
-    derived, wrong = B.wrong_h0_sum()
+    derived, wrong = bptt_sym.wrong_h0_sum()
     refuted = not verify.symbolic_identity("errata", "h0", derived, wrong).passed
     return Evidence(_close(from_2, grads["W_hh"], 1e-12), _close(full, grads["W_hh"], 1e-12) and refuted,
                     f"with h₀ ≠ 0 the sum from t = 2 is off by {verify.rel_error(from_2, grads['W_hh']):.1e}; "
@@ -605,7 +605,7 @@ def _explosion_needs_weights():
     Q, _ = np.linalg.qr(rng.standard_normal((H, H)))
     hs = np.concatenate([np.zeros((1, H)), rnn.rnn_forward(0.1 * rng.standard_normal((40, 1, H)), np.zeros((1, H)),
                                                            np.eye(H), 1.5 * Q, np.zeros(H))[0][:, 0]])
-    growth = np.linalg.norm(B.hidden_jacobian(hs, 1.5 * Q, 40, 30), 2)
+    growth = np.linalg.norm(bptt_sym.hidden_jacobian(hs, 1.5 * Q, 40, 30), 2)
     return Evidence(False, growth > 1,
                     f"tanh′ ≤ 1 everywhere, yet with ‖W_hh‖₂ = 1.5 the 10-step Jacobian norm is {growth:.1f}: "
                     "the growth comes from W_hh, not from f′ > 1")
@@ -623,7 +623,7 @@ def _l2_does_not_bound():
     norms = {}
     for radius in (0.9, 1.5):
         rng = _rng(23)
-        params = B.init_rnn(3, 8, 2, rng, radius=radius)
+        params = bptt_sym.init_rnn(3, 8, 2, rng, radius=radius)
         x, h0 = 0.01 * rng.standard_normal((30, 1, 3)), 0.01 * rng.standard_normal((1, 8))
         targets = np.zeros((30, 1, 2))
         targets[-1] = rng.standard_normal((1, 2))
@@ -642,8 +642,8 @@ def _value_clipping_direction():
     g = {"W": rng.standard_normal((6, 6)) * np.linspace(0.1, 10, 36).reshape(6, 6)}
     by_value = clipping.clip_grad_value(g, 1.0)
     by_norm, _ = clipping.clip_grad_norm(g, 1.0)
-    from . import clipping as C
-    a_val, a_norm = C.angle_degrees(g, by_value), C.angle_degrees(g, by_norm)
+    from . import clipping as clipping_sym
+    a_val, a_norm = clipping_sym.angle_degrees(g, by_value), clipping_sym.angle_degrees(g, by_norm)
     return Evidence(a_val < 1e-6, a_norm < 1e-6,
                     f"angle to the unclipped gradient: value clipping {a_val:.1f}°, norm clipping {a_norm:.1e}°")
 
@@ -651,12 +651,12 @@ def _value_clipping_direction():
 # ------------------------------------------------------------------ LSTM and GRU
 
 def _lstm_init(bias=0.0, scale=1.0):
-    return G.init_lstm(8, 32, np.random.default_rng(1), forget_bias=bias, scale=scale)
+    return lstm_gru_sym.init_lstm(8, 32, np.random.default_rng(1), forget_bias=bias, scale=scale)
 
 
 def _gates_explode():
-    rho_lstm = G.rest_growth_rate("LSTM", _lstm_init(3.0))
-    rho_gru = G.rest_growth_rate("GRU", G.init_gru(8, 32, np.random.default_rng(1), scale=3.0))
+    rho_lstm = lstm_gru_sym.rest_growth_rate("LSTM", _lstm_init(3.0))
+    rho_gru = lstm_gru_sym.rest_growth_rate("GRU", lstm_gru_sym.init_gru(8, 32, np.random.default_rng(1), scale=3.0))
     return Evidence(rho_lstm < 1 and rho_gru < 1, rho_lstm > 1 and rho_gru > 1,
                     f"growth rate of the gradient per step at rest: LSTM (forget bias 3) {rho_lstm:.3f}, "
                     f"GRU (zero biases, weights ×3) {rho_gru:.3f}; both explode")
@@ -665,8 +665,8 @@ def _gates_explode():
 def _gates_vanish():
     x = np.random.default_rng(0).standard_normal((100, 1, 8))
     u = np.ones((1, 32)) / np.sqrt(32)
-    n0 = G.state_gradient_by_lag("LSTM", x, _lstm_init(0.0), u, [100])[0]
-    n3 = G.state_gradient_by_lag("LSTM", x, _lstm_init(3.0), u, [100])[0]
+    n0 = lstm_gru_sym.state_gradient_by_lag("LSTM", x, _lstm_init(0.0), u, [100])[0]
+    n3 = lstm_gru_sym.state_gradient_by_lag("LSTM", x, _lstm_init(3.0), u, [100])[0]
     return Evidence(n0 > 1e-6, n3 > 1e-3,
                     f"gradient reaching 100 steps back: LSTM forget bias 0 → {n0:.1e}, forget bias 3 → {n3:.1e}")
 
@@ -684,7 +684,7 @@ def _lstm_three_gates():
 
 def _gru_update_gate():
     H = 4
-    W_ih, W_hh, b_ih, b_hh = G.init_gru(3, H, np.random.default_rng(3))
+    W_ih, W_hh, b_ih, b_hh = lstm_gru_sym.init_gru(3, H, np.random.default_rng(3))
     b_ih[H:2 * H] = 40.0                            # z = sigma(40): h_t = h_{t-1} to rounding
     h0 = np.random.default_rng(4).standard_normal((1, H))
     h, _ = gru.gru_forward(np.random.default_rng(5).standard_normal((3, 1, 3)), h0, W_ih, W_hh, b_ih, b_hh)

@@ -22,8 +22,8 @@ import sympy as sp
 
 from .. import verify
 from ..book import Curve, Equation, Figure, Markdown, Panel, Table
-from ..numeric import backprop as bp
-from ..numeric import gradient_descent as num
+from ..numeric import backprop as backprop_np
+from ..numeric import gradient_descent as gradient_descent_np
 from .common import explicit, matrix, tex, vector
 
 __all__ = ["gd_update", "contraction", "REGIMES", "stable_step_sizes", "regime_step_sizes",
@@ -105,7 +105,7 @@ def run_quadratic(A: np.ndarray, w0: np.ndarray, lr: float, steps: int) -> np.nd
     """Gradient descent on 1/2 w^T A w (minimum at 0) with gd_step; returns the iterates."""
     params, path = {"w": w0}, [w0]
     for _ in range(steps):
-        params = num.gd_step(params, {"w": A @ params["w"]}, lr)
+        params = gradient_descent_np.gd_step(params, {"w": A @ params["w"]}, lr)
         path.append(params["w"])
     return np.array(path)
 
@@ -204,7 +204,7 @@ def regression(seed: int = 1) -> dict:
     sol = np.linalg.lstsq(Xa, Y, rcond=None)[0]
     minimum = {"W": sol[:n].T, "b": sol[n]}
     return {"X": X, "Y": Y, "hessian": Xa.T @ Xa / N, "minimum": minimum,
-            "floor": num.least_squares_loss_and_grads(minimum, X, Y)[0],
+            "floor": gradient_descent_np.least_squares_loss_and_grads(minimum, X, Y)[0],
             "p0": {"W": np.zeros((1, n)), "b": np.zeros(1)}}
 
 
@@ -212,11 +212,11 @@ def regression(seed: int = 1) -> dict:
 def sgd_runs() -> dict:
     """Loss per epoch: full-batch GD, SGD with a constant step, SGD with :func:`decaying`."""
     R = regression()
-    ls = num.least_squares_loss_and_grads
-    _, gd = num.gradient_descent(ls, R["p0"], R["X"], R["Y"], SGD["gd_lr"], SGD["epochs"] + 1)
-    _, const = num.sgd(ls, R["p0"], R["X"], R["Y"], SGD["sgd_lr"], SGD["epochs"], SGD["batch"],
+    ls = gradient_descent_np.least_squares_loss_and_grads
+    _, gd = gradient_descent_np.gradient_descent(ls, R["p0"], R["X"], R["Y"], SGD["gd_lr"], SGD["epochs"] + 1)
+    _, const = gradient_descent_np.sgd(ls, R["p0"], R["X"], R["Y"], SGD["sgd_lr"], SGD["epochs"], SGD["batch"],
                        np.random.default_rng(2))
-    _, decay = num.sgd(ls, R["p0"], R["X"], R["Y"], decaying, SGD["epochs"], SGD["batch"],
+    _, decay = gradient_descent_np.sgd(ls, R["p0"], R["X"], R["Y"], decaying, SGD["epochs"], SGD["batch"],
                        np.random.default_rng(2))
     return {"gd": gd, "sgd": const, "decay": decay}
 
@@ -259,10 +259,10 @@ def target(X):
 def network_problem(seed: int = 0) -> dict:
     rng = np.random.default_rng(seed)
     X = rng.uniform(-2, 2, (NET["N"], NET["n"]))
-    params = bp.two_layer_init(NET["n"], NET["m"], NET["p"], rng)
+    params = backprop_np.two_layer_init(NET["n"], NET["m"], NET["p"], rng)
     X_new = rng.uniform(-2, 2, (NET["N"], NET["n"]))
     return {"X": X, "Y": target(X), "params": params, "X_new": X_new, "Y_new": target(X_new),
-            "net": partial(bp.two_layer_loss_and_grads, activation=NET["activation"])}
+            "net": partial(backprop_np.two_layer_loss_and_grads, activation=NET["activation"])}
 
 
 def descend(loss_and_grads, params, X, Y, lr, steps, snapshots: dict | None = None):
@@ -280,7 +280,7 @@ def descend(loss_and_grads, params, X, Y, lr, steps, snapshots: dict | None = No
                 break
             try:
                 loss, grads = loss_and_grads(params, X, Y)
-                params = num.gd_step(params, grads, lr)
+                params = gradient_descent_np.gd_step(params, grads, lr)
             except ValueError as e:
                 return params, np.array(losses), k, str(e)
             losses.append(loss)
@@ -363,7 +363,7 @@ def update_checks(rng) -> list[verify.Check]:
     update = [float(gd_update(theta, grad_L).subs({theta: p, grad_L: g, eta: 0.1}))
               for p, g in zip(P.ravel(), G.ravel())]
     out = [verify.check_values(TOPIC, "the update theta - eta grad equals gd_step", "sympy-vs-numpy",
-                               num.gd_step({"W": P}, {"W": G}, 0.1)["W"].ravel(), update)]
+                               gradient_descent_np.gd_step({"W": P}, {"W": G}, 0.1)["W"].ravel(), update)]
     Wm = matrix("W", 2, 2)
     out.append(ident("W - eta W is the GD step on L = 1/2 sum W_ij^2, whatever the data",
                      gd_update(Wm, Wm.applyfunc(lambda e: sp.diff(sum(v**2 for v in Wm) / 2, e))),
@@ -443,7 +443,7 @@ def spd_checks() -> list[verify.Check]:
 
 def sgd_checks(rng) -> list[verify.Check]:
     R, runs = regression(), sgd_runs()
-    ls = num.least_squares_loss_and_grads
+    ls = gradient_descent_np.least_squares_loss_and_grads
     out = []
     # the gradients the optimizers use are verified, and so is the curvature they see
     X3, Y3 = rng.standard_normal((40, 3)), rng.standard_normal((40, 2))
@@ -495,15 +495,15 @@ def sgd_checks(rng) -> list[verify.Check]:
                                    "closed-form", dec[:2], sg[:2]))
     out.append(verify.check_bound(TOPIC, f"after {SGD['epochs']} epochs SGD with eta/(1 + j) is closer to the "
                                   "minimum than with a constant eta", dec[-1] - floor, sg[-1] - floor, strict=True))
-    _, l_gd = num.gradient_descent(ls, p0, X, Y, 0.3, 4)
-    _, l_sgd = num.sgd(ls, p0, X, Y, 0.3, 3, len(X), np.random.default_rng(0))
+    _, l_gd = gradient_descent_np.gradient_descent(ls, p0, X, Y, 0.3, 4)
+    _, l_sgd = gradient_descent_np.sgd(ls, p0, X, Y, 0.3, 3, len(X), np.random.default_rng(0))
     out.append(verify.check_values(TOPIC, "SGD with one batch of all N samples is full-batch GD",
                                    "closed-form", l_sgd, l_gd))
     # pitfalls: the limit moves with the data's scale and with the batch convention
     scaled = lam["scaled"]
     out.append(verify.check_bound(TOPIC, f"inputs x {SCALE}: eta = {SGD['gd_lr']} is beyond 2/lambda_max",
                                   2 / scaled, SGD["gd_lr"], strict=True))
-    _, l_scaled = num.gradient_descent(ls, p0, SCALE * X, Y, SGD["gd_lr"], SCALED_STEPS)
+    _, l_scaled = gradient_descent_np.gradient_descent(ls, p0, SCALE * X, Y, SGD["gd_lr"], SCALED_STEPS)
     out.append(verify.check_bound(TOPIC, f"inputs x {SCALE}: eta = {SGD['gd_lr']} makes the loss grow at each of "
                                   f"{SCALED_STEPS - 1} steps",
                                   l_scaled[:-1] - l_scaled[1:], 0.0, strict=True))
@@ -536,7 +536,7 @@ def minimum_gradients() -> dict:
     """At the least-squares minimum: the norm of the full gradient and the mean norm of the
     gradients of the batches of one shuffled epoch."""
     R = regression()
-    ls, X, Y, p = num.least_squares_loss_and_grads, R["X"], R["Y"], R["minimum"]
+    ls, X, Y, p = gradient_descent_np.least_squares_loss_and_grads, R["X"], R["Y"], R["minimum"]
     norm = lambda g: float(np.sqrt(sum(np.sum(v**2) for v in g.values())))  # noqa: E731
     order = np.random.default_rng(5).permutation(len(X))
     batch = [norm(ls(p, X[order[i:i + SGD["batch"]]], Y[order[i:i + SGD["batch"]]])[1])

@@ -24,9 +24,9 @@ from sympy.matrices.expressions.matexpr import MatrixElement
 
 from .. import verify
 from ..book import Equation, Figure, Markdown, Panel
-from ..numeric import activations as act
-from ..numeric import backprop as bp
-from ..numeric import hadamard as num
+from ..numeric import activations as activations_np
+from ..numeric import backprop as backprop_np
+from ..numeric import hadamard as hadamard_np
 from .common import explicit, matrix, tex, vector
 
 __all__ = ["SHAPES", "LENGTHS", "PROPERTIES", "DEFINITION", "prove", "matrix_product_commutes",
@@ -175,19 +175,19 @@ def _jacobians():
     W = rng.standard_normal((FIG_N, FIG_N))
     jac = lambda f: np.array([verify.numeric_gradient(lambda v, k=k: f(v)[k], z0)  # noqa: E731
                               for k in range(FIG_N)])
-    return z0, W, jac(act.sigmoid), jac(lambda v: W @ v)
+    return z0, W, jac(activations_np.sigmoid), jac(lambda v: W @ v)
 
 
 def _hidden_delta(rng):
     """One sample through the book's two-layer sigmoid network: delta1 computed as
     (W2^T delta2) ⊙ f'(z1), and the network's verified dL/db1 (which is delta1)."""
-    p = bp.two_layer_init(3, 4, 2, rng)
+    p = backprop_np.two_layer_init(3, 4, 2, rng)
     p["b1"] = 0.1 * rng.standard_normal(4)
     x, y = rng.standard_normal((1, 3)), rng.standard_normal((1, 2))
-    _, grads = bp.two_layer_loss_and_grads(p, x, y, "sigmoid")
+    _, grads = backprop_np.two_layer_loss_and_grads(p, x, y, "sigmoid")
     z1 = p["W1"] @ x[0] + p["b1"]
-    delta2 = p["W2"] @ act.sigmoid(z1) + p["b2"] - y[0]      # dL/dy_hat for L = 1/2 ||y_hat - y||^2
-    return num.hadamard(p["W2"].T @ delta2, act.sigmoid_grad(z1)), grads["b1"]
+    delta2 = p["W2"] @ activations_np.sigmoid(z1) + p["b2"] - y[0]      # dL/dy_hat for L = 1/2 ||y_hat - y||^2
+    return hadamard_np.hadamard(p["W2"].T @ delta2, activations_np.sigmoid_grad(z1)), grads["b1"]
 
 
 #: The column lengths m > 1 at which the shapes of the wrong forms are checked.
@@ -208,7 +208,7 @@ def _shapes_of_the_wrong_forms(size: int) -> tuple[list[int], list[int]]:
         undefined = (un @ fn) is None
     except ValueError:
         undefined = True
-    return symbolic, [int(undefined), *(fn.T @ un).shape, *num.hadamard(un, fn).shape]
+    return symbolic, [int(undefined), *(fn.T @ un).shape, *hadamard_np.hadamard(un, fn).shape]
 
 
 def checks(seed: int = 0) -> list[verify.Check]:
@@ -224,12 +224,12 @@ def checks(seed: int = 0) -> list[verify.Check]:
         entries = [[entry(An, Bn, r, c) for c in range(shape[1])] for r in range(shape[0])]
         out.append(verify.check_values(
             TOPIC, f"hadamard(A, B) equals the displayed definition entry by entry, shape {shape}",
-            "sympy-vs-numpy", num.hadamard(An, Bn), entries))
+            "sympy-vs-numpy", hadamard_np.hadamard(An, Bn), entries))
     out += [prove(name) for name in PROPERTIES]
     got, shown = commutator_entry()
     out.append(verify.symbolic_identity(
         TOPIC, "the (1, 1) entry of PQ - QP is p12 q21 - p21 q12, for 2 x 2 matrices of symbols", got, shown))
-    worked = (num.hadamard(EXAMPLE_A, EXAMPLE_B), EXAMPLE_A @ EXAMPLE_B)
+    worked = (hadamard_np.hadamard(EXAMPLE_A, EXAMPLE_B), EXAMPLE_A @ EXAMPLE_B)
     SA, SB = sp.Matrix(EXAMPLE_A.astype(int)), sp.Matrix(EXAMPLE_B.astype(int))
     out.append(verify.check_values(TOPIC, "the 2x2 worked example: hadamard and the matrix product against SymPy",
                                    "sympy-vs-numpy", np.stack(worked),
@@ -239,18 +239,18 @@ def checks(seed: int = 0) -> list[verify.Check]:
     z0, W, J_act, J_lin = _jacobians()
     out.append(verify.check_values(TOPIC, f"central-difference Jacobian of sigmoid on {FIG_N} inputs "
                                    "= diag(sigmoid_grad(z))", "central-difference", J_act,
-                                   np.diag(act.sigmoid_grad(z0))))
+                                   np.diag(activations_np.sigmoid_grad(z0))))
     out.append(verify.check_bound(TOPIC, f"its off-diagonal entries are exactly 0, n = {FIG_N}",
                                   np.abs(J_act - np.diag(np.diag(J_act))), 0.0))
     out.append(verify.check_values(TOPIC, f"central-difference Jacobian of x -> W x on {FIG_N} inputs = W",
                                    "central-difference", J_lin, W))
     # the backward pass of an elementwise layer, one sample and a batch
-    for name, f_num, f_grad, shape in [("sigmoid", act.sigmoid, act.sigmoid_grad, (30, 40)),
-                                       ("tanh", act.tanh, act.tanh_grad, (7,))]:
+    for name, f_num, f_grad, shape in [("sigmoid", activations_np.sigmoid, activations_np.sigmoid_grad, (30, 40)),
+                                       ("tanh", activations_np.tanh, activations_np.tanh_grad, (7,))]:
         zs = 2 * rng.standard_normal(shape)
         out.append(verify.check_vjp(
             TOPIC, f"elementwise_backward(dout, z, {name}_grad) = J^T dout, shape {shape}",
-            f_num, lambda gg: num.elementwise_backward(gg, zs, f_grad), zs, rng=rng))
+            f_num, lambda gg: hadamard_np.elementwise_backward(gg, zs, f_grad), zs, rng=rng))
     mine, network = _hidden_delta(rng)
     out.append(verify.check_values(
         TOPIC, "delta1 = (W2^T delta2) ⊙ f'(z1) equals the two-layer network's dL/db1",
@@ -269,7 +269,7 @@ def checks(seed: int = 0) -> list[verify.Check]:
             sp.Matrix([*counts["vector"], *counts["matrix"]]), formulas))
     fp, g, Wr = rng.standard_normal(6), rng.standard_normal(6), rng.standard_normal((6, 5))
     dense = np.concatenate([np.diag(fp) @ g, (np.diag(fp) @ Wr).ravel()])
-    hadamard_form = np.concatenate([num.hadamard(fp, g), num.hadamard(np.outer(fp, np.ones(5)), Wr).ravel()])
+    hadamard_form = np.concatenate([hadamard_np.hadamard(fp, g), hadamard_np.hadamard(np.outer(fp, np.ones(5)), Wr).ravel()])
     out.append(verify.check_values(
         TOPIC, "diag(v) g = v ⊙ g and diag(v) W = (v 1n^T) ⊙ W in NumPy, m = 6, n = 5",
         "float64", dense, hadamard_form))
@@ -323,7 +323,7 @@ def exhibits() -> dict:
     col, row = np.array([[1.0], [2.0], [3.0]]), np.array([[4.0, 5.0, 6.0]])
     out["bcast_shape"] = str((col * row).shape)
     try:
-        num.hadamard(col, row)
+        hadamard_np.hadamard(col, row)
     except ValueError as err:
         out["bcast_error"] = str(err)
     else:

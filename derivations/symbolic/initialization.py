@@ -23,8 +23,8 @@ import sympy as sp
 
 from .. import verify
 from ..book import Curve, Equation, Figure, Markdown, Panel
-from ..numeric import activations as act
-from ..numeric import initialization as num
+from ..numeric import activations as activations_np
+from ..numeric import initialization as initialization_np
 from .common import tex
 
 __all__ = ["variance_formula", "relu_second_moment_formula", "expectation",
@@ -238,7 +238,7 @@ def _mc_relu_unit(seed: int):
     """z = sum_i w_i relu(u_i) over MC_SAMPLES draws, and the inputs' E[x^2] and Var(x)."""
     rng = np.random.default_rng([seed, 1])
     w = MC_SW * rng.standard_normal((MC_SAMPLES, MC_FAN_IN))
-    x = act.relu(MC_SU * rng.standard_normal((MC_SAMPLES, MC_FAN_IN)))
+    x = activations_np.relu(MC_SU * rng.standard_normal((MC_SAMPLES, MC_FAN_IN)))
     z = np.sum(w * x, axis=1)
     e2 = float(relu_second_moment().subs(var_z, MC_SU ** 2))
     e1 = float(relu_mean().subs(var_z, MC_SU ** 2))
@@ -260,20 +260,20 @@ def mc_checks(seed: int) -> list[verify.Check]:
                          (z > 0).astype(float), 0.5))
     zs = 1.7 * rng.standard_normal(MC_SAMPLES)
     out.append(_mc_check(f"Monte Carlo: E[relu(z)^2] = Var(z)/2, z normal, {MC_SAMPLES} samples",
-                         act.relu(zs) ** 2, float(relu_second_moment_formula.subs(var_z, 1.7 ** 2))))
+                         activations_np.relu(zs) ** 2, float(relu_second_moment_formula.subs(var_z, 1.7 ** 2))))
     zu = rng.uniform(-2.0, 2.0, MC_SAMPLES)
     out.append(_mc_check(f"Monte Carlo: E[relu(z)^2] = Var(z)/2, z uniform, {MC_SAMPLES} samples",
-                         act.relu(zu) ** 2, float(relu_second_moment_formula.subs(var_z, sp.Rational(4, 3)))))
+                         activations_np.relu(zu) ** 2, float(relu_second_moment_formula.subs(var_z, sp.Rational(4, 3)))))
     zt = rng.standard_normal(MC_SAMPLES)
     out.append(_mc_check(f"Monte Carlo: E[tanh(z)^2] at Var(z) = 1 equals SymPy's integral, {MC_SAMPLES} samples",
-                         act.tanh(zt) ** 2, tanh_second_moment()))
+                         activations_np.tanh(zt) ** 2, tanh_second_moment()))
     fan_in, fan_out = SAMPLER_SHAPE
-    W = num.he_normal(fan_in, fan_out, rng)
+    W = initialization_np.he_normal(fan_in, fan_out, rng)
     out.append(_mc_check(f"he_normal({fan_in}, {fan_out}): the {W.size} weights have variance 2/n, n = {fan_in}",
-                         W.ravel() ** 2, num.he_variance(fan_in)))
-    W = num.xavier_normal(fan_in, fan_out, rng)
+                         W.ravel() ** 2, initialization_np.he_variance(fan_in)))
+    W = initialization_np.xavier_normal(fan_in, fan_out, rng)
     out.append(_mc_check(f"xavier_normal({fan_in}, {fan_out}): the {W.size} weights have variance 2/(n + m), "
-                         f"n = {fan_in}, m = {fan_out}", W.ravel() ** 2, num.xavier_variance(fan_in, fan_out)))
+                         f"n = {fan_in}, m = {fan_out}", W.ravel() ** 2, initialization_np.xavier_variance(fan_in, fan_out)))
     return out
 
 
@@ -290,7 +290,7 @@ def propagate(depth: int, width: int, variance_fn, activation, rng, n_samples: i
     h = rng.standard_normal((n_samples, width))
     moments = [float(np.mean(h ** 2))]
     for _ in range(depth):
-        W = num.normal_weights(width, width, variance_fn(width), rng)
+        W = initialization_np.normal_weights(width, width, variance_fn(width), rng)
         h = activation(h @ W.T)
         moments.append(float(np.mean(h ** 2)))
     return np.array(moments)
@@ -322,7 +322,7 @@ def stacks() -> dict:
             "tanh, He (2/n)": ("tanh", 2.0)}
 
 
-_F = {"relu": act.relu, "tanh": act.tanh}
+_F = {"relu": activations_np.relu, "tanh": activations_np.tanh}
 
 
 @functools.lru_cache(maxsize=None)
@@ -415,7 +415,7 @@ def checks(seed: int = 0) -> list[verify.Check]:
                      *below_identity_proof(sp.tanh)))
     grid = np.linspace(-10, 10, 20001)
     out.append(verify.check_bound(TOPIC, "tanh(z)^2 <= z^2 on 20001 points of [-10, 10]",
-                                  act.tanh(grid) ** 2, grid ** 2))
+                                  activations_np.tanh(grid) ** 2, grid ** 2))
     out.extend(mc_checks(seed))
     for label, (measured, predicted) in propagation_runs(seed).items():
         out.append(verify.check_bound(

@@ -18,7 +18,7 @@ import sympy as sp
 
 from .. import verify
 from ..book import Curve, Equation, Figure, Panel, Table
-from ..numeric import losses as num
+from ..numeric import losses as losses_np
 from .common import explicit, tex, vector
 
 __all__ = ["MSE_CONVENTIONS", "mse_loss", "mse_gradient_factor", "softmax_expr",
@@ -161,8 +161,8 @@ def _big_logit_losses():
     (0, 1, 1) is (1e4 + 1e4 + 0) / 3 up to e^-1e4."""
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        ce, dce = num.softmax_cross_entropy(np.array([[BIG, -BIG, 0.0]]), np.array([1]))
-        bce_, dbce = num.binary_cross_entropy_with_logits(np.array([BIG, -BIG, BIG]),
+        ce, dce = losses_np.softmax_cross_entropy(np.array([[BIG, -BIG, 0.0]]), np.array([1]))
+        bce_, dbce = losses_np.binary_cross_entropy_with_logits(np.array([BIG, -BIG, BIG]),
                                                           np.array([0.0, 1.0, 1.0]))
     big = sp.Integer(int(BIG))
     logits, onehot = sp.Matrix([big, -big, 0]), sp.Matrix([0, 1, 0])
@@ -231,38 +231,38 @@ def checks(seed: int = 0) -> list[verify.Check]:
     label = int(rng.integers(size))
     onehot = sp.Matrix([1 if k == label else 0 for k in range(size)])
     sym_ce = float(cross_entropy(sp.Matrix(Z[0]), onehot))
-    ce, _ = num.softmax_cross_entropy(Z, np.array([label]))
+    ce, _ = losses_np.softmax_cross_entropy(Z, np.array([label]))
     out.append(verify.check_values(TOPIC, "softmax_cross_entropy equals SymPy's value",
                                    "sympy-vs-numpy", ce, sym_ce))
     zt = rng.standard_normal(2)
     sym_bce = float(bce.subs({zs: zt[0], t: sp.Float(0.3)}))
-    nb, _ = num.binary_cross_entropy_with_logits(zt[:1], np.array([0.3]))
+    nb, _ = losses_np.binary_cross_entropy_with_logits(zt[:1], np.array([0.3]))
     out.append(verify.check_values(TOPIC, "binary_cross_entropy_with_logits equals SymPy's value",
                                    "sympy-vs-numpy", nb, sym_bce))
     for shape in [(4, 3), (50, 10)]:
         Yh, Yt = rng.standard_normal(shape), rng.standard_normal(shape)
-        _, g = num.mse(Yh, Yt)
+        _, g = losses_np.mse(Yh, Yt)
         out.append(verify.check_gradient(TOPIC, f"mse gradient, shape {shape}",
-                                         lambda v: num.mse(v, Yt)[0], g, Yh, rng=rng))
+                                         lambda v: losses_np.mse(v, Yt)[0], g, Yh, rng=rng))
         logits = 3 * rng.standard_normal(shape)
         labels = rng.integers(0, shape[1], size=shape[0])
-        _, g = num.softmax_cross_entropy(logits, labels)
+        _, g = losses_np.softmax_cross_entropy(logits, labels)
         out.append(verify.check_gradient(
             TOPIC, f"softmax_cross_entropy gradient, shape {shape}",
-            lambda v: num.softmax_cross_entropy(v, labels)[0], g, logits, rng=rng))
+            lambda v: losses_np.softmax_cross_entropy(v, labels)[0], g, logits, rng=rng))
         targets = rng.uniform(0, 1, shape)   # soft labels
-        _, g = num.binary_cross_entropy_with_logits(logits, targets)
+        _, g = losses_np.binary_cross_entropy_with_logits(logits, targets)
         out.append(verify.check_gradient(
             TOPIC, f"binary_cross_entropy_with_logits gradient, soft targets, shape {shape}",
-            lambda v: num.binary_cross_entropy_with_logits(v, targets)[0], g, logits, rng=rng))
+            lambda v: losses_np.binary_cross_entropy_with_logits(v, targets)[0], g, logits, rng=rng))
     return out
 
 
 def _naive_vs_fused_figure() -> Figure:
     scales = np.geomspace(1, BIG, 200)
-    fused_ce = [num.softmax_cross_entropy(np.array([[s, -s, 0.0]]), np.array([WRONG_LABEL]))[0]
+    fused_ce = [losses_np.softmax_cross_entropy(np.array([[s, -s, 0.0]]), np.array([WRONG_LABEL]))[0]
                 for s in scales]
-    fused_bce = [num.binary_cross_entropy_with_logits(np.array([-s]), np.array([1.0]))[0]
+    fused_bce = [losses_np.binary_cross_entropy_with_logits(np.array([-s]), np.array([1.0]))[0]
                  for s in scales]
     panels = []
     for k, (title, naive, fused) in enumerate([("softmax cross-entropy", naive_softmax_ce, fused_ce),

@@ -31,9 +31,9 @@ from sympy.matrices.expressions.hadamard import HadamardPower, HadamardProduct
 
 from .. import verify
 from ..book import Curve, Equation, Figure, Markdown, Panel, Table
-from ..numeric import gru as num_gru
-from ..numeric import lstm as num_lstm
-from ..numeric import rnn as num_rnn
+from ..numeric import gru as gru_np
+from ..numeric import lstm as lstm_np
+from ..numeric import rnn as rnn_np
 from ..numeric.activations import sigmoid as np_sigmoid
 from .common import matrix, tex, vector
 
@@ -70,7 +70,7 @@ def logistic(a):
 
 
 #: How the proofs evaluate each activation the models apply.
-ACTIVATIONS = {"sigma": logistic, "tanh": sp.tanh}
+APPLIED_FUNCTIONS = {"sigma": logistic, "tanh": sp.tanh}
 _LATEX_NAMES = {"sigma": r"\sigma", "tanh": r"\tanh"}
 
 
@@ -346,7 +346,7 @@ def evaluate(expr, env: Env, s: int = 0):
     if isinstance(expr, Square):
         return evaluate(expr.base, env, s).applyfunc(lambda v: v**2)
     if isinstance(expr, Apply):
-        return evaluate(expr.expr, env, s).applyfunc(ACTIVATIONS[expr.name])
+        return evaluate(expr.expr, env, s).applyfunc(APPLIED_FUNCTIONS[expr.name])
     if isinstance(expr, HadamardProduct):
         out = evaluate(expr.args[0], env, s)
         for a in expr.args[1:]:
@@ -617,9 +617,9 @@ def init_rnn(n_in, m_hidden, rng, radius=0.9):
     return rng.standard_normal((m_hidden, n_in)) / np.sqrt(n_in), W_hh, np.zeros(m_hidden)
 
 
-_KERNELS = {"LSTM": (num_lstm.lstm_forward, num_lstm.lstm_backward),
-            "GRU": (num_gru.gru_forward, num_gru.gru_backward),
-            "RNN": (num_rnn.rnn_forward, num_rnn.rnn_backward)}
+_KERNELS = {"LSTM": (lstm_np.lstm_forward, lstm_np.lstm_backward),
+            "GRU": (gru_np.gru_forward, gru_np.gru_backward),
+            "RNN": (rnn_np.rnn_forward, rnn_np.rnn_backward)}
 
 
 def state_gradient_by_lag(model: str, x, params, u, lags=None, direct_only: bool = False):
@@ -713,7 +713,7 @@ def state_jacobian_at_rest(params, step: float = 1e-6) -> np.ndarray:
     x = np.zeros((1, 1, W_ih.shape[1]))
 
     def state(v):
-        h, cache = num_lstm.lstm_forward(x, v[None, :w], v[None, w:], W_ih, W_hh, b)
+        h, cache = lstm_np.lstm_forward(x, v[None, :w], v[None, w:], W_ih, W_hh, b)
         return np.concatenate([h[0, 0], cache.c[0, 0]])
 
     J = np.empty((2 * w, 2 * w))
@@ -790,8 +790,8 @@ def driven():
         run = Run(kind, params, state_gradient_by_lag(kind, x, params, u, LAGS))
         if kind != "RNN":
             zeros = np.zeros((1, M_HIDDEN))
-            cache = (num_lstm.lstm_forward(x, zeros, zeros, *params) if kind == "LSTM"
-                     else num_gru.gru_forward(x, zeros, *params))[1]
+            cache = (lstm_np.lstm_forward(x, zeros, zeros, *params) if kind == "LSTM"
+                     else gru_np.gru_forward(x, zeros, *params))[1]
             run = replace(run, direct=state_gradient_by_lag(kind, x, params, u, LAGS, direct_only=True),
                           gate_mean=float(cache.gates[:, :, M_HIDDEN:2 * M_HIDDEN].mean()))
         out[label] = run
@@ -822,8 +822,8 @@ def _gate(kind: str) -> str:
 
 def _rest_state(run: Run) -> np.ndarray:
     zero, z = np.zeros((T_MEASURE, 1, N_IN)), np.zeros((1, M_HIDDEN))
-    return (num_lstm.lstm_forward(zero, z, z, *run.params)[0] if run.kind == "LSTM"
-            else num_gru.gru_forward(zero, z, *run.params)[0])
+    return (lstm_np.lstm_forward(zero, z, z, *run.params)[0] if run.kind == "LSTM"
+            else gru_np.gru_forward(zero, z, *run.params)[0])
 
 
 def gru_rest_bound(params) -> float:
@@ -929,7 +929,7 @@ def _display_checks(rng) -> list[verify.Check]:
     W_ih, W_hh, b = init_lstm(n_in, width, rng)
     b = b + 0.5 * rng.standard_normal(4 * width)
     lstm_p = (W_ih, W_hh, b)
-    h, _ = num_lstm.lstm_forward(x, h0, c0, *lstm_p)
+    h, _ = lstm_np.lstm_forward(x, h0, c0, *lstm_p)
     model = lstm_model(width, n_in)
     stacked = dict(zip(("W_{ih}", "W_{hh}", "b"), lstm_p))
     shown = np.stack([forward_from_display(model, x[:, k], {"h": h0[k], "c": c0[k]}, stacked)
@@ -937,12 +937,12 @@ def _display_checks(rng) -> list[verify.Check]:
     out.append(verify.check_values(TOPIC, f"lstm_forward computes the displayed LSTM, {dims}",
                                    "sympy-vs-numpy", h, shown))
     swap = np.r_[width:2 * width, 0:width, 2 * width:4 * width]      # input and forget blocks swapped
-    swapped = num_lstm.lstm_forward(x, h0, c0, W_ih[swap], W_hh[swap], b[swap])[0]
+    swapped = lstm_np.lstm_forward(x, h0, c0, W_ih[swap], W_hh[swap], b[swap])[0]
     out.append(verify.check_bound(TOPIC, "lstm_forward with the input and forget blocks swapped computes a "
                                   "different function", 1e-3, np.max(np.abs(swapped - h))))
     W_ih, W_hh, b_ih, b_hh = init_gru(n_in, width, rng)
     gru_p = (W_ih, W_hh, b_ih + 0.5 * rng.standard_normal(3 * width), 0.5 * rng.standard_normal(3 * width))
-    h, cache = num_gru.gru_forward(x, h0, *gru_p)
+    h, cache = gru_np.gru_forward(x, h0, *gru_p)
     model = gru_model(width, n_in)
     shown = np.stack([forward_from_display(model, x[:, k], {"h": h0[k]},
                                            dict(zip(("W_{ih}", "W_{hh}", "b_{ih}", "b_{hh}"), gru_p)))
@@ -977,11 +977,11 @@ def checks(seed: int = 0) -> list[verify.Check]:
     h0, c0 = rng.standard_normal((N, width)), rng.standard_normal((N, width))
     W_ih, W_hh, b = init_lstm(n_in, width, rng, forget_bias=1.0)
     b = b + 0.1 * rng.standard_normal(b.shape)
-    out += _backward_checks("lstm_backward", num_lstm.lstm_forward, num_lstm.lstm_backward,
+    out += _backward_checks("lstm_backward", lstm_np.lstm_forward, lstm_np.lstm_backward,
                             [x, h0, c0, W_ih, W_hh, b], ("x_t", "h_0", "c_0", "W_ih", "W_hh", "b"), rng)
     W_ih, W_hh, b_ih, b_hh = init_gru(n_in, width, rng)
     b_ih, b_hh = b_ih + 0.1 * rng.standard_normal(3 * width), 0.1 * rng.standard_normal(3 * width)
-    out += _backward_checks("gru_backward", num_gru.gru_forward, num_gru.gru_backward,
+    out += _backward_checks("gru_backward", gru_np.gru_forward, gru_np.gru_backward,
                             [x, h0, W_ih, W_hh, b_ih, b_hh],
                             ("x_t", "h_0", "W_ih", "W_hh", "b_ih", "b_hh"), rng)
     return out + _measurement_checks()

@@ -27,7 +27,7 @@ from sympy import KroneckerDelta
 
 from .. import verify
 from ..book import Curve, Equation, Figure, Markdown, Panel, Table
-from ..numeric import normalization as num
+from ..numeric import normalization as normalization_np
 from .common import tex
 
 __all__ = ["normalized", "bn_output", "ln_output", "bn_dx", "ln_dx", "jacobian_entry",
@@ -309,7 +309,7 @@ def worked_example():
 
 
 # ------------------------------------------------------------------ numbers the page states
-def backward_without_variance_path(dout, cache: num.NormCache):
+def backward_without_variance_path(dout, cache: normalization_np.NormCache):
     """A wrong batch-norm backward pass that drops the third term (the path through s^2):
     the bug the all-ones test cannot see."""
     N_ = dout.shape[0]
@@ -325,13 +325,13 @@ def all_ones_test(seed: int = 0):
     rng = np.random.default_rng(seed)
     X = 2 * rng.standard_normal((16, 5)) + 1
     gm, bt = rng.uniform(0.5, 2, 5), rng.standard_normal(5)
-    _, cache = num.batchnorm_forward(X, gm, bt)
+    _, cache = normalization_np.batchnorm_forward(X, gm, bt)
     ones = np.ones_like(X)
-    fwd = lambda v: num.batchnorm_forward(v, gm, bt)[0]  # noqa: E731
+    fwd = lambda v: normalization_np.batchnorm_forward(v, gm, bt)[0]  # noqa: E731
     numeric_ones = verify.numeric_gradient(lambda v: fwd(v).sum(), X)
     wrong = verify.check_vjp(TOPIC, "wrong", fwd, lambda g: backward_without_variance_path(g, cache), X,
                              dout=rng.standard_normal(X.shape))
-    return {"dx_ones": float(np.abs(num.batchnorm_backward(ones, cache)[0]).max()),
+    return {"dx_ones": float(np.abs(normalization_np.batchnorm_backward(ones, cache)[0]).max()),
             "numeric_ones": float(np.abs(numeric_ones).max()),
             "wrong_ones_gap": float(np.abs(backward_without_variance_path(ones, cache) - numeric_ones).max()),
             "wrong_random_error": wrong.error}
@@ -340,8 +340,8 @@ def all_ones_test(seed: int = 0):
 def _bn_jacobian(X, eps_):
     """d x-hat / d x of one feature (X of shape (N, 1)), from batchnorm_backward: row m is the
     backward pass of the upstream gradient e_m."""
-    _, cache = num.batchnorm_forward(X, np.ones(1), np.zeros(1), eps=eps_)
-    rows = [num.batchnorm_backward(np.eye(len(X))[:, [m]], cache)[0][:, 0] for m in range(len(X))]
+    _, cache = normalization_np.batchnorm_forward(X, np.ones(1), np.zeros(1), eps=eps_)
+    rows = [normalization_np.batchnorm_backward(np.eye(len(X))[:, [m]], cache)[0][:, 0] for m in range(len(X))]
     return np.array(rows)
 
 
@@ -350,12 +350,12 @@ def eps_sweep(size: int = 16, seed: int = 3):
     """For batches of one feature with standard deviations s from 1e-4 to 10 (eps = 1e-5):
     s^2, the spectral norm of d x-hat / d x and the batch variance of x-hat, from the NumPy
     kernels; and the same spectral norm for a batch of two."""
-    z = num.zscore(np.random.default_rng(seed).standard_normal(size))
+    z = normalization_np.zscore(np.random.default_rng(seed).standard_normal(size))
     scales = np.geomspace(1e-4, 10, 11)
     s2, norm, var_hat = [], [], []
     for sc in scales:
         X = (sc * z)[:, None]
-        out, _ = num.batchnorm_forward(X, np.ones(1), np.zeros(1), eps=EPS_DEFAULT)
+        out, _ = normalization_np.batchnorm_forward(X, np.ones(1), np.zeros(1), eps=EPS_DEFAULT)
         s2.append(X.var())
         norm.append(np.linalg.norm(_bn_jacobian(X, EPS_DEFAULT), 2))
         var_hat.append(out.var())
@@ -406,7 +406,7 @@ def standardized(seed: int = 5):
         u = rng.standard_normal((COND_N, 2))
         u[:, 1] = corr * u[:, 0] + np.sqrt(1 - corr ** 2) * u[:, 1]
         X = u * np.array(scales) + np.array(means)
-        out[name] = (X, np.column_stack([num.zscore(X[:, c]) for c in range(2)]))
+        out[name] = (X, np.column_stack([normalization_np.zscore(X[:, c]) for c in range(2)]))
     return out
 
 
@@ -471,7 +471,7 @@ def checks(seed: int = 0) -> list[verify.Check]:
                     _z(skew, transform=affine), _z(skew)))
     ex = worked_example()
     out.append(verify.check_values(TOPIC, "zscore on (100, 50, 10, 5, 1) equals SymPy's exact values",
-                                   "sympy-vs-numpy", num.zscore(np.array(EXAMPLE, dtype=float)),
+                                   "sympy-vs-numpy", normalization_np.zscore(np.array(EXAMPLE, dtype=float)),
                                    [float(v) for v in ex["z"]]))
 
     # batch norm, general N
@@ -539,17 +539,17 @@ def checks(seed: int = 0) -> list[verify.Check]:
                     _bn(ones_ln.replace(lambda t: isinstance(t, sp.Indexed) and t.base == gamma_i,
                                         lambda t: gamma), n), 0))
     X = rng.standard_normal((5, n_NUMERIC))
-    _, cache = num.layernorm_forward(X, rng.uniform(0.5, 2, n_NUMERIC), np.zeros(n_NUMERIC))
+    _, cache = normalization_np.layernorm_forward(X, rng.uniform(0.5, 2, n_NUMERIC), np.zeros(n_NUMERIC))
     out.append(verify.check_bound(
         TOPIC, "layer norm, all-ones upstream gradient and unequal gamma-i: dL/dx is not zero (above 0.01)",
-        0.01, np.abs(num.layernorm_backward(np.ones_like(X), cache)[0]).max()))
+        0.01, np.abs(normalization_np.layernorm_backward(np.ones_like(X), cache)[0]).max()))
 
     # the NumPy kernels against the displayed formulas, entry by entry
     xs = rng.standard_normal(N_NUMERIC) * 2 + 1
     up = rng.standard_normal(N_NUMERIC)
     gm, bt, e_ = 1.5, -0.5, 1e-3
-    o_np, cache = num.batchnorm_forward(xs[:, None], np.array([gm]), np.array([bt]), eps=e_)
-    dx_np = num.batchnorm_backward(up[:, None], cache)[0][:, 0]
+    o_np, cache = normalization_np.batchnorm_forward(xs[:, None], np.array([gm]), np.array([bt]), eps=e_)
+    dx_np = normalization_np.batchnorm_backward(up[:, None], cache)[0][:, 0]
     vals = {x: xs, Upstream: up, gamma: gm, beta: bt, eps: e_}
     out.append(verify.check_values(
         TOPIC, f"batchnorm_forward equals the displayed o, N = {N_NUMERIC}", "sympy-vs-numpy", o_np[:, 0],
@@ -559,8 +559,8 @@ def checks(seed: int = 0) -> list[verify.Check]:
         [_at_size(definitions(bn_dx(q)), N, N_NUMERIC, vals) for q in range(1, N_NUMERIC + 1)]))
     xl, ul = rng.standard_normal(n_NUMERIC) * 3, rng.standard_normal(n_NUMERIC)
     gl, bl = rng.uniform(0.5, 2, n_NUMERIC), rng.standard_normal(n_NUMERIC)
-    o_ln, cache = num.layernorm_forward(xl[None, :], gl, bl, eps=e_)
-    dx_ln = num.layernorm_backward(ul[None, :], cache)[0][0]
+    o_ln, cache = normalization_np.layernorm_forward(xl[None, :], gl, bl, eps=e_)
+    dx_ln = normalization_np.layernorm_backward(ul[None, :], cache)[0][0]
     vals = {x: xl, Upstream: ul, gamma_i: gl, beta_i: bl, eps: e_}
     out.append(verify.check_values(
         TOPIC, f"layernorm_forward equals the displayed o, n = {n_NUMERIC}", "sympy-vs-numpy", o_ln[0],
@@ -574,8 +574,8 @@ def checks(seed: int = 0) -> list[verify.Check]:
         X = 3 * rng.standard_normal(shape) + 1.5
         gm, bt = rng.uniform(0.5, 2, shape[1]), rng.standard_normal(shape[1])
         dout = rng.standard_normal(shape)
-        for kind, fwd, bwd in (("batchnorm", num.batchnorm_forward, num.batchnorm_backward),
-                               ("layernorm", num.layernorm_forward, num.layernorm_backward)):
+        for kind, fwd, bwd in (("batchnorm", normalization_np.batchnorm_forward, normalization_np.batchnorm_backward),
+                               ("layernorm", normalization_np.layernorm_forward, normalization_np.layernorm_backward)):
             _, cache = fwd(X, gm, bt, eps=1e-3)
             dx, dg, db = bwd(dout, cache)
             for what, arg, grad_, f in (
@@ -590,12 +590,12 @@ def checks(seed: int = 0) -> list[verify.Check]:
     gm, bt = rng.uniform(0.5, 2, 4), rng.standard_normal(4)
     moved = X.copy()
     moved[1] += 1.0
-    change = np.abs(num.batchnorm_forward(moved, gm, bt)[0][0] - num.batchnorm_forward(X, gm, bt)[0][0]).max()
+    change = np.abs(normalization_np.batchnorm_forward(moved, gm, bt)[0][0] - normalization_np.batchnorm_forward(X, gm, bt)[0][0]).max()
     out.append(verify.check_bound(TOPIC, "batch norm: moving sample 2 changes the output of sample 1",
                                   0.01, change))
-    rows = np.vstack([num.layernorm_forward(X[r:r + 1], gm, bt)[0] for r in range(len(X))])
+    rows = np.vstack([normalization_np.layernorm_forward(X[r:r + 1], gm, bt)[0] for r in range(len(X))])
     out.append(verify.check_bound(TOPIC, "layer norm of a batch = layer norm of each sample alone (exactly)",
-                                  np.abs(num.layernorm_forward(X, gm, bt)[0] - rows).max(), 0.0))
+                                  np.abs(normalization_np.layernorm_forward(X, gm, bt)[0] - rows).max(), 0.0))
 
     # the all-ones upstream gradient
     t = all_ones_test()
@@ -672,7 +672,7 @@ def exhibits() -> dict:
     """What the normalization page shows, each formula printed from the object a check proved."""
     T = lambda e, **kw: tex(e, order="none", fold_frac_powers=True, **kw)  # noqa: E731
     ex = worked_example()
-    z_num = num.zscore(np.array(EXAMPLE, dtype=float))
+    z_num = normalization_np.zscore(np.array(EXAMPLE, dtype=float))
     sample_var = sum((v - ex["mean"]) ** 2 for v in ex["x"]) / (len(EXAMPLE) - 1)
     table = Table(["$x_i$", r"$\hat x_i$ (exact)", r"$\hat x_i$"],
                   [(str(v), f"${sp.latex(ze)}$", f"{zn:.4f}") for v, ze, zn in zip(EXAMPLE, ex["z"], z_num)],

@@ -20,8 +20,9 @@ import sympy as sp
 
 from .. import verify
 from ..book import Curve, Equation, Figure, Panel, Table
-from ..numeric import vanishing_exploding as num
-from . import vanishing_exploding as VE
+from ..numeric import backprop as backprop_np
+from ..numeric import vanishing_exploding as vanishing_exploding_np
+from . import vanishing_exploding as vanishing_exploding_sym
 from .common import explicit, matrix, vector
 
 __all__ = ["residual_layer", "residual_jacobian", "residual_jacobian_proof",
@@ -42,10 +43,10 @@ RESIDUAL_FACTOR = 1.25
 #: ... and misses the ReLU stack with full-size branches by more than this factor.
 RELU_MISS = 100.0
 
-n, ell, d = VE.n, VE.ell, VE.d
+n, ell, d = vanishing_exploding_sym.n, vanishing_exploding_sym.ell, vanishing_exploding_sym.d
 _f = sp.Function("f")
 _t = sp.Symbol("t", real=True)
-tex = VE.tex
+tex = vanishing_exploding_sym.tex
 
 
 # ------------------------------------------------------------------ the model and its Jacobian
@@ -53,8 +54,8 @@ def residual_layer(Wk, h_prev, f=_f):
     """h + f(W h): the plain layer of the previous chapter plus its input (for matrix symbols,
     an unevaluated sum, so that it prints in this order)."""
     if isinstance(h_prev, sp.MatrixExpr):
-        return sp.MatAdd(h_prev, VE.layer(Wk, h_prev, f), evaluate=False)
-    return h_prev + VE.layer(Wk, h_prev, f)
+        return sp.MatAdd(h_prev, vanishing_exploding_sym.layer(Wk, h_prev, f), evaluate=False)
+    return h_prev + vanishing_exploding_sym.layer(Wk, h_prev, f)
 
 
 def _fprime_of_Wh(size=n):
@@ -63,7 +64,7 @@ def _fprime_of_Wh(size=n):
 
 def residual_jacobian(size=n):
     """I + diag(f'(W h)) W, as a matrix-symbol expression."""
-    return sp.MatAdd(sp.Identity(size), sp.DiagMatrix(_fprime_of_Wh(size)) * VE.W("ell", size),
+    return sp.MatAdd(sp.Identity(size), sp.DiagMatrix(_fprime_of_Wh(size)) * vanishing_exploding_sym.W("ell", size),
                      evaluate=False)
 
 
@@ -73,7 +74,7 @@ def residual_jacobian_proof(width: int = 3):
     W, h = matrix("w", width, width), vector("h", width)
     out = residual_layer(W, h)
     fprime = (W * h).applyfunc(lambda zi: sp.diff(_f(_t), _t).subs(_t, zi))
-    closed = explicit(residual_jacobian(width), {_fprime_of_Wh(width): fprime, VE.W("ell", width): W,
+    closed = explicit(residual_jacobian(width), {_fprime_of_Wh(width): fprime, vanishing_exploding_sym.W("ell", width): W,
                                                  sp.Identity(width): sp.eye(width)})
     return out.jacobian(h), closed
 
@@ -101,15 +102,15 @@ two_layer_product_proof = functools.partial(product_expansion_proof, 2, 2)
 #: The mean-field estimate of a residual stack. Each layer multiplies the gradient's squared norm
 #: by 1 plus n Var(w) times the mean of the squared derivative, the identity plus the branch.
 residual_mean_field_ratio = sp.Product(
-    sp.sqrt(sp.Add(1, VE._n_ * VE._v_ * VE.MeanSq(ell), evaluate=False)), (ell, 1, d))
+    sp.sqrt(sp.Add(1, vanishing_exploding_sym._n_ * vanishing_exploding_sym._v_ * vanishing_exploding_sym.MeanSq(ell), evaluate=False)), (ell, 1, d))
 
 
 def residual_mean_field_value(c: float, mean_squares) -> float:
     """The residual mean-field estimate, :data:`residual_mean_field_ratio`, evaluated at depth
     len(mean_squares) with n Var(w) equal to c."""
     k = len(mean_squares)
-    per_layer = {VE.MeanSq(ell): mean_squares, VE._n_: np.ones(k), VE._v_: np.full(k, c)}
-    return float(VE.evaluate_products(residual_mean_field_ratio, k, per_layer, {}))
+    per_layer = {vanishing_exploding_sym.MeanSq(ell): mean_squares, vanishing_exploding_sym._n_: np.ones(k), vanishing_exploding_sym._v_: np.full(k, c)}
+    return float(vanishing_exploding_sym.evaluate_products(residual_mean_field_ratio, k, per_layer, {}))
 
 
 # ------------------------------------------------------------------ simulations
@@ -117,9 +118,9 @@ def simulate(activation: str, scheme: str, residual: bool, rng, depth: int = DEP
              width: int = WIDTH, n_samples: int = 64, branch_scale: float = 1.0) -> np.ndarray:
     """Gradient norm at each layer of a plain or residual stack (the residual branch's
     weights scaled by ``branch_scale``)."""
-    weights = [branch_scale * W for W in num.init_stack(depth, width, scheme, rng)]
+    weights = [branch_scale * W for W in vanishing_exploding_np.init_stack(depth, width, scheme, rng)]
     x = rng.standard_normal((n_samples, width))
-    return num.layer_gradient_norms(x, weights, activation, residual=residual, rng=rng)
+    return vanishing_exploding_np.layer_gradient_norms(x, weights, activation, residual=residual, rng=rng)
 
 
 def _kind(kind: str) -> tuple[bool, float]:
@@ -133,7 +134,7 @@ def runs(seed: int = 0) -> dict:
     for a, scheme in CONFIGS:
         for kind in KINDS:
             residual, scale = _kind(kind)
-            out[(a, kind)] = VE.stack_run(a, VE.SCHEMES[scheme], depth=DEPTH, width=WIDTH,
+            out[(a, kind)] = vanishing_exploding_sym.stack_run(a, vanishing_exploding_sym.SCHEMES[scheme], depth=DEPTH, width=WIDTH,
                                           n_samples=N_SAMPLES, seed=seed, residual=residual,
                                           branch_scale=float(scale),
                                           with_norms=(a, kind) == ("sigmoid", "plain"))
@@ -158,13 +159,13 @@ def checks(seed: int = 0) -> list[verify.Check]:
         f"products of their A_l, d = {k}", *product_expansion_proof(k)) for k in PRODUCT_DEPTHS]
     # numerically: the Jacobian of a residual layer, by central differences, is I + diag(f') W
     width = 5
-    W = num.init_stack(1, width, "xavier", rng)
+    W = vanishing_exploding_np.init_stack(1, width, "xavier", rng)
     h = rng.standard_normal((1, width))
-    for activation, (f, f_grad) in num.ACTIVATIONS.items():
+    for activation, (f, f_grad) in backprop_np.ACTIVATION_PAIRS.items():
         z = h @ W[0].T
         claimed = np.eye(width) + np.diag(f_grad(z)[0]) @ W[0]
         numeric = np.array([verify.numeric_gradient(
-            lambda v, i=i: num.stack_forward(v, W, activation, residual=True)[0][0, i], h)[0]
+            lambda v, i=i: vanishing_exploding_np.stack_forward(v, W, activation, residual=True)[0][0, i], h)[0]
             for i in range(width)])
         out.append(verify.check_values(TOPIC, f"residual {activation} layer: Jacobian "
                                        "I + diag(f') W, full, against central differences",
@@ -173,13 +174,13 @@ def checks(seed: int = 0) -> list[verify.Check]:
     plain = r[("sigmoid", "plain")]
     out.append(verify.check_bound(
         TOPIC, f"plain sigmoid stack, d = {DEPTH}: every sample within the bound by the spectral norms and max f'",
-        plain.g0, VE.bound_value(plain.spectral, VE.F_MAX["sigmoid"], plain.gd)))
+        plain.g0, vanishing_exploding_sym.bound_value(plain.spectral, vanishing_exploding_sym.F_MAX["sigmoid"], plain.gd)))
     for a in ("sigmoid", "tanh"):
         rs = [r[(a, kind)] for kind in KINDS[1:]]
         out.append(verify.check_bound(
             TOPIC, f"residual {a} stacks, d = {DEPTH}, full and scaled branches: measured ratio within a factor "
             f"{RESIDUAL_FACTOR:g} of the residual mean-field estimate",
-            VE._log_gap([x.ratio for x in rs], [residual_mean_field_value(x.c, x.mean_sq_fprime) for x in rs]),
+            vanishing_exploding_sym._log_gap([x.ratio for x in rs], [residual_mean_field_value(x.c, x.mean_sq_fprime) for x in rs]),
             np.log(RESIDUAL_FACTOR)))
     relu = r[("relu", "residual")]
     out.append(verify.check_bound(
@@ -217,15 +218,15 @@ def exhibits() -> dict:
     h_prev = sp.MatrixSymbol("h_prev", n, 1)
     names = {h_prev: r"h_{\ell-1}", _fprime_of_Wh(): r"f'(W_\ell h_{\ell-1})"}
     table = Table(["stack", "plain", "residual", r"branches $\times 1/\sqrt{d}$"],
-                  [(f"{a}, {s}", *[VE._short(ratio(a, k)) for k in KINDS]) for a, s in CONFIGS], "lrrr")
+                  [(f"{a}, {s}", *[vanishing_exploding_sym._short(ratio(a, k)) for k in KINDS]) for a, s in CONFIGS], "lrrr")
     plain = rr[("sigmoid", "plain")]
     relu, relu_s = rr[("relu", "residual")], rr[("relu", "residual, branch / sqrt(d)")]
     return {
-        "eq_residual_model": Equation(r"h_\ell = " + tex(residual_layer(VE.W("ell"), h_prev), names=names,
+        "eq_residual_model": Equation(r"h_\ell = " + tex(residual_layer(vanishing_exploding_sym.W("ell"), h_prev), names=names,
                                                          order="none")),
         "eq_residual_jacobian": Equation(r"\frac{\partial h_\ell}{\partial h_{\ell-1}} = "
                                          + tex(residual_jacobian(), names=names, order="none")),
-        "eq_residual_mean_field": Equation(rf"{tex(VE.Norm(VE.g0) / VE.Norm(VE.gd))} \approx "
+        "eq_residual_mean_field": Equation(rf"{tex(vanishing_exploding_sym.Norm(vanishing_exploding_sym.g0) / vanishing_exploding_sym.Norm(vanishing_exploding_sym.gd))} \approx "
                                            rf"{tex(residual_mean_field_ratio, order='none')}"),
         "proof_widths": " and ".join(map(str, PROOF_WIDTHS)),
         "product_depths": " and ".join(map(str, PRODUCT_DEPTHS)),
@@ -234,15 +235,15 @@ def exhibits() -> dict:
         "n_samples": str(N_SAMPLES),
         "fig_residual": _figure(rr),
         "residual_table": table,
-        "sig_plain": VE._sci(ratio("sigmoid", "plain")),
-        "sig_plain_bound": VE._sci(float(VE.bound_value(plain.spectral, VE.F_MAX["sigmoid"], [1.0])[0])),
+        "sig_plain": vanishing_exploding_sym._sci(ratio("sigmoid", "plain")),
+        "sig_plain_bound": vanishing_exploding_sym._sci(float(vanishing_exploding_sym.bound_value(plain.spectral, vanishing_exploding_sym.F_MAX["sigmoid"], [1.0])[0])),
         "sig_res": f"{ratio('sigmoid', 'residual'):.2f}",
-        "tanh_plain": VE._sci(ratio("tanh", "plain")),
+        "tanh_plain": vanishing_exploding_sym._sci(ratio("tanh", "plain")),
         "tanh_res": f"{ratio('tanh', 'residual'):.1f}",
         "res_factor": f"{RESIDUAL_FACTOR:g}",
-        "relu_res": VE._sci(relu.ratio),
+        "relu_res": vanishing_exploding_sym._sci(relu.ratio),
         "relu_res_step": f"{relu.ratio ** (1 / DEPTH):.2f}",
-        "relu_res_estimate": VE._sci(residual_mean_field_value(relu.c, relu.mean_sq_fprime)),
+        "relu_res_estimate": vanishing_exploding_sym._sci(residual_mean_field_value(relu.c, relu.mean_sq_fprime)),
         "relu_miss": f"{RELU_MISS:g}",
         "relu_branch_ratio": f"{np.exp(np.mean(np.log(branch_second_moments()))):.2f}",
         "relu_res_small": f"{relu_s.ratio:.1f}",

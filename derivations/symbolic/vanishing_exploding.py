@@ -25,7 +25,8 @@ import sympy as sp
 
 from .. import verify
 from ..book import Curve, Equation, Figure, Markdown, Panel, Table
-from ..numeric import vanishing_exploding as num
+from ..numeric import backprop as backprop_np
+from ..numeric import vanishing_exploding as vanishing_exploding_np
 from ..numeric.initialization import normal_weights
 from .common import explicit, matrix, vector
 from .common import tex as common_tex
@@ -41,7 +42,7 @@ PROOF_SIZES = ((3, 2), (2, 3))
 #: The simulated stacks (depth d, width n, batch size N).
 DEPTH, WIDTH, N_SAMPLES = 30, 128, 64
 #: The four initializations, as c in Var(w) = c / n (from the numeric module's schemes).
-SCHEMES = {name: var(WIDTH) * WIDTH for name, var in num.INIT_SCHEMES.items()}
+SCHEMES = {name: var(WIDTH) * WIDTH for name, var in vanishing_exploding_np.INIT_SCHEMES.items()}
 #: The sweep of c = n Var(w) for sigmoid stacks.
 SWEEP = (1, 4, 16, 64, 128, 256)
 #: The sigmoid sweep crosses from vanishing to exploding between these two values of n Var(w).
@@ -51,7 +52,7 @@ MEAN_FIELD_FACTOR = 3.0
 #: The input-scaling experiment (a Xavier sigmoid stack of this depth and width, a batch of
 #: standardized inputs, and the factor they are multiplied by).
 SCALE_DEPTH, SCALE_WIDTH, SCALE_SAMPLES, INPUT_SCALE = 10, 64, 256, 30.0
-ACTIVATION_NAMES = tuple(num.ACTIVATIONS)
+ACTIVATION_NAMES = tuple(backprop_np.ACTIVATION_PAIRS)
 
 # ------------------------------------------------------------------ symbols and printing
 n = sp.Symbol("n", positive=True, integer=True)     # the width
@@ -225,15 +226,15 @@ def mean_field_value(c: float, mean_squares) -> float:
 def simulate(activation: str, scheme: str, rng, depth: int = DEPTH, width: int = WIDTH,
              n_samples: int = 64) -> np.ndarray:
     """Gradient norm at each layer l = 0..depth of a freshly initialized stack."""
-    weights = num.init_stack(depth, width, scheme, rng)
+    weights = vanishing_exploding_np.init_stack(depth, width, scheme, rng)
     x = rng.standard_normal((n_samples, width))
-    return num.layer_gradient_norms(x, weights, activation, rng=rng)
+    return vanishing_exploding_np.layer_gradient_norms(x, weights, activation, rng=rng)
 
 
 def mean_derivative_per_layer(x, weights, activation: str) -> np.ndarray:
     """The mean of f'(z_l) over the batch and units, at each layer l = 1..L."""
-    _, cache = num.stack_forward(x, weights, activation)
-    f_grad = num.ACTIVATIONS[activation][1]
+    _, cache = vanishing_exploding_np.stack_forward(x, weights, activation)
+    f_grad = backprop_np.ACTIVATION_PAIRS[activation][1]
     return np.array([float(np.mean(f_grad(z))) for z in cache[0]])
 
 
@@ -306,9 +307,9 @@ def stack_run(activation: str, c: float, depth: int = DEPTH, width: int = WIDTH,
     rng = _rng(seed, activation, c, depth, width, n_samples, residual, branch_scale)
     weights = [branch_scale * normal_weights(width, width, c / width, rng) for _ in range(depth)]
     x = rng.standard_normal((n_samples, width))
-    out, cache = num.stack_forward(x, weights, activation, residual)
-    grads = num.stack_backward(rng.standard_normal(out.shape), cache)
-    f, f_grad = num.ACTIVATIONS[activation]
+    out, cache = vanishing_exploding_np.stack_forward(x, weights, activation, residual)
+    grads = vanishing_exploding_np.stack_backward(rng.standard_normal(out.shape), cache)
+    f, f_grad = backprop_np.ACTIVATION_PAIRS[activation]
     fp = [f_grad(zl) for zl in cache[0]]
     gain, h = [], x
     for zl in cache[0]:
@@ -346,9 +347,9 @@ def gauss_expectation(fn) -> float:
 
 #: The activations of the mean-field fixed point, those of the stacks and the centred sigmoid
 #: sigma - 1/2 (the same derivative, outputs of mean zero).
-MEAN_FIELD_ACTIVATIONS = {**num.ACTIVATIONS,
-                          "centred sigmoid": (lambda v: num.ACTIVATIONS["sigmoid"][0](v) - 0.5,
-                                              num.ACTIVATIONS["sigmoid"][1])}
+MEAN_FIELD_ACTIVATIONS = {**backprop_np.ACTIVATION_PAIRS,
+                          "centred sigmoid": (lambda v: backprop_np.ACTIVATION_PAIRS["sigmoid"][0](v) - 0.5,
+                                              backprop_np.ACTIVATION_PAIRS["sigmoid"][1])}
 #: The centred sigmoid's mean-field gain crosses 1 between these two values of n Var(w).
 CENTRED_CROSSING = (16, 17)
 
@@ -405,14 +406,14 @@ def input_scaling(seed: int = 0) -> InputScaling:
     """A Xavier sigmoid stack fed standardized inputs, and the same inputs times INPUT_SCALE
     (same weights, same upstream gradient)."""
     rng = _rng(seed, "input scaling")
-    weights = num.init_stack(SCALE_DEPTH, SCALE_WIDTH, "xavier", rng)
+    weights = vanishing_exploding_np.init_stack(SCALE_DEPTH, SCALE_WIDTH, "xavier", rng)
     x = rng.standard_normal((SCALE_SAMPLES, SCALE_WIDTH))
     upstream = rng.standard_normal(x.shape)
-    f_grad = num.ACTIVATIONS["sigmoid"][1]
+    f_grad = backprop_np.ACTIVATION_PAIRS["sigmoid"][1]
     mean, rms, through, grads = {}, {}, {}, {}
     for s in (1.0, INPUT_SCALE):
-        _, cache = num.stack_forward(s * x, weights, "sigmoid")
-        g = num.stack_backward(upstream, cache)
+        _, cache = vanishing_exploding_np.stack_forward(s * x, weights, "sigmoid")
+        g = vanishing_exploding_np.stack_backward(upstream, cache)
         fp = [f_grad(zl) for zl in cache[0]]
         mean[s] = np.array([float(np.mean(v)) for v in fp])
         rms[s] = float(np.sqrt(np.mean(fp[0] ** 2)))
@@ -440,15 +441,15 @@ def checks(seed: int = 0) -> list[verify.Check]:
         for depth, width in PROOF_SIZES]
     for activation in ACTIVATION_NAMES:
         for residual in (False, True):
-            weights = num.init_stack(3, 6, "he", rng)
+            weights = vanishing_exploding_np.init_stack(3, 6, "he", rng)
             x = rng.standard_normal((3, 6))
             dout = rng.standard_normal((3, 6))
-            _, cache = num.stack_forward(x, weights, activation, residual)
-            dx = num.stack_backward(dout, cache)[0]
+            _, cache = vanishing_exploding_np.stack_forward(x, weights, activation, residual)
+            dx = vanishing_exploding_np.stack_backward(dout, cache)[0]
             kind = "residual" if residual else "plain"
             out.append(verify.check_vjp(
                 TOPIC, f"stack_backward, {kind} {activation} stack of depth 3, width 6, He init",
-                lambda v: num.stack_forward(v, weights, activation, residual)[0],
+                lambda v: vanishing_exploding_np.stack_forward(v, weights, activation, residual)[0],
                 lambda g: dx, x, dout=dout))
     for shape in ((2, 3), (3, 2)):
         out.append(verify.symbolic_identity(
@@ -458,7 +459,7 @@ def checks(seed: int = 0) -> list[verify.Check]:
     grid = np.linspace(-20, 20, 10001)
     out.append(verify.check_values(
         TOPIC, "max of f' on 10001 points of [-20, 20] equals max f' = 1/4 (sigmoid, SymPy), 1 (tanh), 1 (relu)",
-        "sympy-vs-numpy", [np.max(num.ACTIVATIONS[a][1](grid)) for a in ACTIVATION_NAMES],
+        "sympy-vs-numpy", [np.max(backprop_np.ACTIVATION_PAIRS[a][1](grid)) for a in ACTIVATION_NAMES],
         [float(F_MAX[a]) for a in ACTIVATION_NAMES]))
     # the bound, per sample, at two depths
     runs, sweep = scheme_runs(seed), sweep_runs(seed)

@@ -17,7 +17,7 @@ import sympy as sp
 
 from .. import verify
 from ..book import Curve, Equation, Figure, Markdown, Panel
-from ..numeric import activations as act
+from ..numeric import activations as activations_np
 from .common import tex, vector
 
 __all__ = ["step_error", "optimal_step", "rel_error_formula", "wrong_claims", "checks", "exhibits"]
@@ -55,7 +55,7 @@ def _sigmoid_c(z):
 def step_sweep(points: int = 120):
     """Relative errors of the central difference and the complex step of sigma'(X0) over
     steps h from 1e-14 to 1e-1 (the complex step's floored at 1e-17 for the log plot)."""
-    exact = float(act.sigmoid_grad(np.array(X0)))
+    exact = float(activations_np.sigmoid_grad(np.array(X0)))
     hs = np.logspace(-14, -1, points)
     cd = np.abs((_sigmoid_c(X0 + hs) - _sigmoid_c(X0 - hs)) / (2 * hs) - exact) / exact
     cs = np.maximum(np.abs(np.imag(_sigmoid_c(X0 + 1j * hs)) / hs - exact) / exact, 1e-17)
@@ -90,8 +90,8 @@ def wrong_claims(seed: int = 0) -> tuple[verify.Check, ...]:
     s = sp.Symbol("x")
     sig = 1 / (1 + sp.exp(-s))
     return (
-        verify.check_derivative("demo", "sigmoid' claimed as sigma (1 + sigma)", act.sigmoid,
-                                lambda z: act.sigmoid(z) * (1 + act.sigmoid(z)), x),
+        verify.check_derivative("demo", "sigmoid' claimed as sigma (1 + sigma)", activations_np.sigmoid,
+                                lambda z: activations_np.sigmoid(z) * (1 + activations_np.sigmoid(z)), x),
         # f(W) = W x: dL/dW = (dL/df) x^T; the transposed claim has the right shape (3 x 3)
         verify.check_vjp("demo", "dL/dW of W x claimed as x (dL/df)^T (transposed)",
                          lambda W_: W_ @ xv, lambda g: np.outer(xv, g), W, rng=rng),
