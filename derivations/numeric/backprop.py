@@ -18,8 +18,8 @@ from . import activations as activations_np
 from ._validate import float_array, ndim
 from .hadamard import elementwise_backward
 
-__all__ = ["AffineCache", "affine_forward", "affine_backward", "ACTIVATION_PAIRS", "activation_pair",
-           "two_layer_forward", "two_layer_loss_and_grads", "two_layer_init", "PARAMS"]
+__all__ = ["AffineCache", "AffineGrads", "affine_forward", "affine_backward", "ACTIVATION_PAIRS",
+           "activation_pair", "two_layer_forward", "two_layer_loss_and_grads", "two_layer_init", "PARAMS"]
 
 #: Activation name -> (f, f'), the options of the two-layer network.
 ACTIVATION_PAIRS = {
@@ -38,6 +38,14 @@ class AffineCache(NamedTuple):
     W: np.ndarray
 
 
+class AffineGrads(NamedTuple):
+    """The gradients of :func:`affine_backward`, by name: dx (N, D_in), dW (D_out, D_in), db (D_out,)."""
+
+    dx: np.ndarray
+    dW: np.ndarray
+    db: np.ndarray
+
+
 def affine_forward(x, W, b):
     """out = x W^T + b for x (N, D_in), W (D_out, D_in), b (D_out,); returns (out, cache)."""
     x, W, b = float_array(x, "x"), float_array(W, "W"), float_array(b, "b")
@@ -53,12 +61,12 @@ def affine_forward(x, W, b):
 
 
 def affine_backward(dout, cache: AffineCache):
-    """dx = dout W (N, D_in), dW = dout^T x (D_out, D_in), db = dout^T 1 (D_out,)."""
+    """AffineGrads: dx = dout W (N, D_in), dW = dout^T x (D_out, D_in), db = dout^T 1 (D_out,)."""
     dout = float_array(dout, "dout")
     expected = (cache.x.shape[0], cache.W.shape[0])
     if dout.shape != expected:
         raise ValueError(f"dout must have shape (N, D_out) = {expected}, got {dout.shape}")
-    return dout @ cache.W, dout.T @ cache.x, dout.sum(axis=0)
+    return AffineGrads(dout @ cache.W, dout.T @ cache.x, dout.sum(axis=0))
 
 
 def _check_params(params) -> dict:

@@ -19,7 +19,7 @@ from ._recurrent import input_projections, sequence_arguments
 from ._validate import float_array
 from .activations import _sigmoid
 
-__all__ = ["GRUCache", "gru_forward", "gru_backward"]
+__all__ = ["GRUCache", "GRUGrads", "gru_forward", "gru_backward"]
 
 
 class GRUCache(NamedTuple):
@@ -33,6 +33,17 @@ class GRUCache(NamedTuple):
     h: np.ndarray
     gates: np.ndarray
     gh_n: np.ndarray
+
+
+class GRUGrads(NamedTuple):
+    """The gradients of :func:`gru_backward`, by name, each of its argument's shape."""
+
+    dx: np.ndarray
+    dh0: np.ndarray
+    dW_ih: np.ndarray
+    dW_hh: np.ndarray
+    db_ih: np.ndarray
+    db_hh: np.ndarray
 
 
 def gru_forward(x, h0, W_ih, W_hh, b_ih, b_hh):
@@ -59,8 +70,8 @@ def gru_forward(x, h0, W_ih, W_hh, b_ih, b_hh):
 
 
 def gru_backward(dh, cache: GRUCache):
-    """(dx, dh0, dW_ih, dW_hh, db_ih, db_hh) given dl_t/dh_t for every t (the gradient reaching
-    h_t from outside the recurrence), shape (T, N, m).
+    """GRUGrads(dx, dh0, dW_ih, dW_hh, db_ih, db_hh) given dl_t/dh_t for every t (the gradient
+    reaching h_t from outside the recurrence), shape (T, N, m).
 
     Per step, with ``g`` the total gradient on h_t: the candidate receives g ⊙ (1 - u), the
     update gate g ⊙ (h_{t-1} - h~), and h_{t-1} the direct path g ⊙ u; then through tanh and
@@ -91,4 +102,4 @@ def gru_backward(dh, cache: GRUCache):
     gi2, gh2 = d_gi_all.reshape(T * N, 3 * H), d_gh_all.reshape(T * N, 3 * H)
     h_prev = np.concatenate([h0[None], h[:-1]]).reshape(T * N, H)
     dx = (gi2 @ W_ih).reshape(T, N, D)
-    return dx, carry, gi2.T @ x.reshape(T * N, D), gh2.T @ h_prev, gi2.sum(axis=0), gh2.sum(axis=0)
+    return GRUGrads(dx, carry, gi2.T @ x.reshape(T * N, D), gh2.T @ h_prev, gi2.sum(axis=0), gh2.sum(axis=0))

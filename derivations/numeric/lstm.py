@@ -18,7 +18,7 @@ from ._recurrent import input_projections, sequence_arguments
 from ._validate import float_array
 from .activations import _sigmoid
 
-__all__ = ["LSTMCache", "lstm_forward", "lstm_backward"]
+__all__ = ["LSTMCache", "LSTMGrads", "lstm_forward", "lstm_backward"]
 
 
 class LSTMCache(NamedTuple):
@@ -33,6 +33,17 @@ class LSTMCache(NamedTuple):
     c: np.ndarray
     gates: np.ndarray
     tanh_c: np.ndarray
+
+
+class LSTMGrads(NamedTuple):
+    """The gradients of :func:`lstm_backward`, by name, each of its argument's shape."""
+
+    dx: np.ndarray
+    dh0: np.ndarray
+    dc0: np.ndarray
+    dW_ih: np.ndarray
+    dW_hh: np.ndarray
+    db: np.ndarray
 
 
 def lstm_forward(x, h0, c0, W_ih, W_hh, b):
@@ -61,8 +72,8 @@ def lstm_forward(x, h0, c0, W_ih, W_hh, b):
 
 
 def lstm_backward(dh, cache: LSTMCache):
-    """(dx, dh0, dc0, dW_ih, dW_hh, db) given dl_t/dh_t for every t (the gradient reaching h_t
-    from outside the recurrence), shape (T, N, m).
+    """LSTMGrads(dx, dh0, dc0, dW_ih, dW_hh, db) given dl_t/dh_t for every t (the gradient
+    reaching h_t from outside the recurrence), shape (T, N, m).
 
     Per step, with dh_t the total gradient on h_t and dc_{t+1} the gradient arriving at c_t
     from step t+1: dc_t = dc_{t+1} ⊙ f_{t+1} + dh_t ⊙ o ⊙ (1 - tanh^2 c_t); the gradients of the
@@ -95,4 +106,4 @@ def lstm_backward(dh, cache: LSTMCache):
     da2 = da_all.reshape(T * N, 4 * H)
     h_prev = np.concatenate([h0[None], h[:-1]]).reshape(T * N, H)
     dx = (da2 @ W_ih).reshape(T, N, D)
-    return dx, dh_next, dc_next, da2.T @ x.reshape(T * N, D), da2.T @ h_prev, da2.sum(axis=0)
+    return LSTMGrads(dx, dh_next, dc_next, da2.T @ x.reshape(T * N, D), da2.T @ h_prev, da2.sum(axis=0))

@@ -17,7 +17,8 @@ from ._recurrent import input_projections, sequence_arguments
 from ._validate import class_labels, float_array, ndim
 from .losses import softmax_cross_entropy
 
-__all__ = ["RNNCache", "rnn_forward", "rnn_backward", "bptt_deltas", "rnn_loss_and_grads", "RNN_PARAMS"]
+__all__ = ["RNNCache", "RNNGrads", "rnn_forward", "rnn_backward", "bptt_deltas", "rnn_loss_and_grads",
+           "RNN_PARAMS"]
 
 #: The parameters of rnn_loss_and_grads, in the order of the forward pass.
 RNN_PARAMS = ("W_hx", "W_hh", "b_h", "W_hy", "b_y")
@@ -31,6 +32,16 @@ class RNNCache(NamedTuple):
     W_hx: np.ndarray
     W_hh: np.ndarray
     h: np.ndarray
+
+
+class RNNGrads(NamedTuple):
+    """The gradients of :func:`rnn_backward`, by name, each of its argument's shape."""
+
+    dx: np.ndarray
+    dh0: np.ndarray
+    dW_hx: np.ndarray
+    dW_hh: np.ndarray
+    db_h: np.ndarray
 
 
 def rnn_forward(x, h0, W_hx, W_hh, b_h):
@@ -100,7 +111,7 @@ def _sums(deltas, x, h_prev, W_hx):
 
 
 def rnn_backward(dh, cache: RNNCache, truncate: int | None = None):
-    """(dx, dh0, dW_hx, dW_hh, db_h) given dL/dh_t for every t, shape (T, N, m).
+    """RNNGrads(dx, dh0, dW_hx, dW_hh, db_h) given dL/dh_t for every t, shape (T, N, m).
 
     The deltas dL/dz_t come from ``bptt_deltas`` (tanh'(z_t) = 1 - h_t^2, the derivative
     at the pre-activation written through h_t); the weight gradients sum over t = 1..T, and
@@ -120,7 +131,7 @@ def rnn_backward(dh, cache: RNNCache, truncate: int | None = None):
     if truncate is None or truncate >= h.shape[0]:
         deltas, dh0 = _recursion(dh, fprime, W_hh)
         dx, dW_hx, dW_hh, db_h = _sums(deltas, x, h_prev, W_hx)
-        return dx, dh0, dW_hx, dW_hh, db_h
+        return RNNGrads(dx, dh0, dW_hx, dW_hh, db_h)
     return _truncated(dh, x, h0, W_hx, W_hh, fprime, h_prev, int(truncate))
 
 
@@ -143,7 +154,7 @@ def _truncated(dh, x, h0, W_hx, W_hh, fprime, h_prev, k: int):
         db_h += g[3]
         if lo == 0:
             dh0 += carry
-    return dx, dh0, dW_hx, dW_hh, db_h
+    return RNNGrads(dx, dh0, dW_hx, dW_hh, db_h)
 
 
 def rnn_loss_and_grads(params: dict, x, targets, h0, loss: str = "mse", truncate: int | None = None):

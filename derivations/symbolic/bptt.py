@@ -455,7 +455,7 @@ def _numeric_checks(rng) -> list[verify.Check]:
     W_hx, W, b_h = params["W_hx"], params["W_hh"], params["b_h"]
     h, cache = rnn_np.rnn_forward(x, h0, W_hx, W, b_h)
     dh = rng.standard_normal(h.shape)
-    dx = rnn_np.rnn_backward(dh, cache)[0]
+    dx = rnn_np.rnn_backward(dh, cache).dx
     out.append(verify.check_vjp(TOPIC, f"rnn_backward dx, T = {T_}, random dh on every step",
                                 lambda v: rnn_np.rnn_forward(v, h0, W_hx, W, b_h)[0], lambda g: dx, x, dout=dh))
     # dh_t/dh_j of the first sequence, t - j = lag, against the forward pass from h_j = h_0
@@ -520,10 +520,10 @@ def _experiment_checks(rng) -> list[verify.Check]:
     for k in (1, 3, T_):
         out.append(verify.check_values(
             TOPIC, f"window k = {k} keeps the Jacobian products of 0 to k-1 factors (brute-force sum, T = {T_})",
-            "sympy-vs-numpy", rnn_np.rnn_backward(dh, cache, truncate=k)[3],
+            "sympy-vs-numpy", rnn_np.rnn_backward(dh, cache, truncate=k).dW_hh,
             truncated_by_brute_force(h0, h, params["W_hh"], dh, k)))
     out.append(verify.check_values(TOPIC, f"window k = T gives full BPTT (T = {T_})", "sympy-vs-numpy",
-                                   rnn_np.rnn_backward(dh, cache, truncate=T_)[3], rnn_np.rnn_backward(dh, cache)[3]))
+                                   rnn_np.rnn_backward(dh, cache, truncate=T_).dW_hh, rnn_np.rnn_backward(dh, cache).dW_hh))
     return out
 
 

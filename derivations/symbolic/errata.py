@@ -443,8 +443,8 @@ def _input_scale_example():
     for s in (1e-3, 1.0, 1e3):
         Z1, c1 = backprop.affine_forward(s * X, p["W1"], p["b1"])
         Yh, c2 = backprop.affine_forward(activations_np.tanh(Z1), p["W2"], p["b2"])
-        dZ = backprop.affine_backward((Yh - Y) / len(X), c2)[0] * activations_np.tanh_grad(Z1)
-        dX[s] = np.linalg.norm(backprop.affine_backward(dZ, c1)[0])
+        dZ = backprop.affine_backward((Yh - Y) / len(X), c2).dx * activations_np.tanh_grad(Z1)
+        dX[s] = np.linalg.norm(backprop.affine_backward(dZ, c1).dx)
         sat[s] = float(np.mean(activations_np.tanh_grad(Z1) < 1e-6))
     return Evidence(dX[1e3] > 10 * dX[1.0] and dX[1e-3] < dX[1.0] / 10,
                     dX[1e3] < dX[1.0] / 10 and dX[1e-3] > dX[1.0] / 10,
@@ -460,7 +460,7 @@ def _weight_grad_scales_with_input():
     dout = rng.standard_normal((5, 3))
     _, c1 = backprop.affine_forward(x, W, b)
     _, c2 = backprop.affine_forward(10 * x, W, b)
-    g1, g2 = backprop.affine_backward(dout, c1)[1], backprop.affine_backward(dout, c2)[1]
+    g1, g2 = backprop.affine_backward(dout, c1).dW, backprop.affine_backward(dout, c2).dW
     ok = _close(g2, 10 * g1)
     return Evidence(ok, ok, "affine layer, same upstream gradient: inputs ×10 → dL/dW ×10 exactly (dW = δᵀx)")
 
