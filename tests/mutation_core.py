@@ -2,9 +2,9 @@
 
 ``make mutation`` runs every unit test that reaches a mutated function, and every SymPy proof
 of every topic reaches ``verify.symbolic_identity``: 63 s of tests for each of its 236 mutants,
-several hours. This run mutates verify.py alone and judges it by tests/test_verify.py and
-tests/test_boundaries.py (a few seconds per mutant), in a copy of the sources under
-_build/mutation-core (mutmut reads its configuration from the copy's pyproject.toml).
+several hours. This run mutates verify.py alone and judges it by tests/test_verify.py (a few
+seconds per mutant), in a copy of the sources under _build/mutation-core (mutmut reads its
+configuration from the copy's pyproject.toml).
 
     python -m tests.mutation_core
 """
@@ -20,7 +20,7 @@ from pathlib import Path
 from .conftest import ROOT, copy_project
 
 WHERE = ROOT / "_build" / "mutation-core"
-TESTS = ["tests/test_verify.py", "tests/test_boundaries.py"]
+TESTS = ["tests/test_verify.py"]
 
 
 def main() -> int:

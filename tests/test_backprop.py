@@ -1,4 +1,5 @@
-"""Backprop through affine layers and the two-layer network: SymPy, finite differences, autograd."""
+"""Backprop through affine layers and the two-layer network: SymPy, finite differences, autograd;
+the network's initialization."""
 
 import autograd.numpy as anp
 import numpy as np
@@ -215,3 +216,15 @@ def test_a_wrong_closed_form_is_refuted_by_prove():
     assert verdicts["dL/dz1"] is False and verdicts["dL/dh"] is True
     # and the opaque symbols do not hide f': the right closed form passes, with it
     assert all(c.passed for c in backprop_sym.prove(S, grads, (2, 1, 3)))
+
+
+def test_two_layer_init_default_scale_is_one_over_sqrt_fan_in():
+    p = backprop_np.two_layer_init(400, 300, 200, np.random.default_rng(0))
+    assert p["W1"].std() == pytest.approx(1 / np.sqrt(400), rel=0.02)
+    assert p["W2"].std() == pytest.approx(1 / np.sqrt(300), rel=0.02)
+    assert not p["b1"].any() and not p["b2"].any()
+
+
+def test_two_layer_init_uses_the_scale_it_is_given():
+    p = backprop_np.two_layer_init(400, 300, 200, np.random.default_rng(0), scale=2.0)
+    assert p["W1"].std() == pytest.approx(2.0, rel=0.02) and p["W2"].std() == pytest.approx(2.0, rel=0.02)

@@ -1,4 +1,5 @@
-"""Gradient clipping: semantics, direction, bad input, and the training experiment."""
+"""Gradient clipping: semantics (at the thresholds too), direction, bad input, and the training
+experiment."""
 
 import numpy as np
 import pytest
@@ -66,3 +67,11 @@ def test_page_numbers_are_what_the_checks_check():
 def test_bad_input(call, exc, message):
     with pytest.raises(exc, match=message):
         call()
+
+
+def test_clipping_boundaries():
+    g = {"W": np.array([3.0, 4.0])}                       # norm 5
+    same, total = clipping_np.clip_grad_norm(g, 5.0)        # at the threshold: untouched
+    assert total == 5.0 and np.array_equal(same["W"], g["W"])
+    np.testing.assert_array_equal(clipping_np.clip_grad_value({"W": np.array([-3.0, 0.5, 4.0])}, 1.0)["W"],
+                                  [-1.0, 0.5, 1.0])

@@ -1,4 +1,5 @@
-"""Gradient descent: the contraction factor, the step-size limit, SGD, and bad input."""
+"""Gradient descent: the contraction factor, the step-size limit, SGD, the smallest sizes
+accepted, and bad input."""
 
 import autograd.numpy as anp
 import numpy as np
@@ -8,6 +9,10 @@ from autograd import grad
 
 from derivations.numeric import gradient_descent as gradient_descent_np
 from derivations.symbolic import gradient_descent as gradient_descent_sym
+
+
+def R(*shape):
+    return np.random.default_rng(sum(shape)).standard_normal(shape)
 
 
 def test_stable_step_sizes_are_0_to_2_over_a():
@@ -115,3 +120,18 @@ def test_bad_input(rng):
     with pytest.raises(ValueError, match=r"batch_size must be an integer in \[1, 4\]"):
         gradient_descent_np.sgd(gradient_descent_np.least_squares_loss_and_grads, {"W": np.ones((1, 2)), "b": np.ones(1)}, X, np.ones((4, 1)),
                0.1, 1, 0, rng)
+
+
+def test_smallest_accepted_sizes():
+    X, Y = R(4, 2), R(4, 1)
+    p = {"W": R(1, 2), "b": np.zeros(1)}
+    _, hist = gradient_descent_np.sgd(gradient_descent_np.least_squares_loss_and_grads, p, X, Y, 0.01, 1, 1,
+                                      np.random.default_rng(0))
+    assert len(hist) == 2
+    with pytest.raises(ValueError, match="lr must be positive"):
+        gradient_descent_np.gd_step(p, p, 0.0)
+
+
+def test_gd_step_names_a_grads_argument_that_is_not_a_dict():
+    with pytest.raises(TypeError, match=r"\bgrads\b must be a dict of arrays, got list"):
+        gradient_descent_np.gd_step({"W": R(2)}, [R(2)], 0.1)

@@ -6,6 +6,10 @@ version: NaN, +-inf, an empty array, integer, complex and string dtypes, a wrong
 shape follows from the inputs) or raise ValueError/TypeError with a message naming the
 argument; never a silent NaN or a broadcast wrong shape. RuntimeWarnings are errors
 (pyproject), so an overflow on the way to a finite answer fails too.
+
+Also here: the validators of scalar and array arguments (`real_number`, `float_array` in
+derivations.numeric._validate), and messages of bad inputs across modules: a message says what
+was given and what was expected.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ import pytest
 from derivations.numeric import (activations, backprop, clipping, gradient_descent, gru, hadamard,
                                  initialization, losses, lstm, normalization, rnn,
                                  vanishing_exploding)
+from derivations.numeric._validate import float_array, real_number
 
 
 def R(*shape):
@@ -293,3 +298,80 @@ def test_a_dict_argument_must_be_a_dict_with_its_keys(case):
                 continue   # any non-empty dict of arrays is a valid set of gradients
             with pytest.raises((ValueError, TypeError), match=re.escape(name)):
                 fn(**{**kwargs, name: bad})
+
+
+def test_params_errors_say_what_was_given():
+    with pytest.raises(ValueError, match=r"got \['W1', 'b1'\]"):
+        backprop.two_layer_forward({"W1": R(2, 2), "b1": R(2)}, R(3, 2))
+    with pytest.raises(ValueError, match="got list"):
+        backprop.two_layer_forward([R(2, 2)], R(3, 2))
+    with pytest.raises(ValueError, match="params must be a dict with keys W, b"):
+        gradient_descent.least_squares_loss_and_grads({"W": R(1, 2)}, R(3, 2), R(3, 1))
+    with pytest.raises(ValueError, match="do not fit"):
+        gradient_descent.least_squares_loss_and_grads({"W": R(1, 2), "b": R(2)}, R(3, 2), R(3, 1))
+
+
+@pytest.mark.parametrize("value,kw,error,message", [
+    (True, {}, TypeError, "x must be a real number, got bool"),
+    ("1", {}, TypeError, "x must be a real number, got str"),
+    (np.array([1.0]), {}, TypeError, "x must be a real number, got ndarray"),
+    (float("nan"), {}, ValueError, "x must be finite, got nan"),
+    (float("inf"), {"positive": True}, ValueError, "x must be finite, got inf"),
+    (0.0, {"positive": True}, ValueError, "x must be positive, got 0.0"),
+    (-1e-300, {"nonnegative": True}, ValueError, "x must be >= 0, got -1e-300"),
+])
+def test_real_number_refuses_what_no_scalar_argument_may_be(value, kw, error, message):
+    with pytest.raises(error, match=f"^{re.escape(message)}$"):
+        real_number(value, "x", **kw)
+
+
+@pytest.mark.parametrize("value,kw", [(0, {"nonnegative": True}), (np.float32(2.5), {"positive": True}),
+                                      (np.int64(-3), {}), (1e-300, {"positive": True})])
+def test_real_number_returns_a_python_float(value, kw):
+    out = real_number(value, "x", **kw)
+    assert type(out) is float and out == float(value)
+
+
+def test_messages_report_the_sizes_that_were_expected():
+    with pytest.raises(ValueError, match=r"b must have shape \(D_out,\) = \(2,\), got \(3,\)"):
+        backprop.affine_forward(R(4, 3), R(2, 3), R(3))
+    with pytest.raises(ValueError, match="got N = 1"):
+        normalization.batchnorm_forward(R(1, 5), np.ones(5), np.zeros(5))
+
+
+def test_sgd_names_its_data_arguments():
+    params = {"W": R(1, 2), "b": R(1)}
+    X, Y = R(6, 2), R(6, 1)
+    for bad_X, bad_Y, name in ((X * np.nan, Y, "X"), (X, Y * np.nan, "Y")):
+        with pytest.raises(ValueError, match=rf"\b{name}\b"):
+            gradient_descent.sgd(gradient_descent.least_squares_loss_and_grads, params, bad_X, bad_Y,
+                                 0.1, 1, 2, np.random.default_rng(0))
+    for args, name in (((0, 3), "n_in"), ((3, 0), "n_out")):
+        with pytest.raises(ValueError, match=rf"\b{name}\b"):
+            initialization.xavier_variance(*args)
+    with pytest.raises(ValueError, match="y_hat must not be empty"):
+        losses.mse(np.empty((0, 2)), np.empty((0, 2)))
+
+
+def test_type_errors_name_the_type_that_was_given():
+    cases = [
+        (lambda: activations.leaky_relu(R(3), alpha="0.1"), "alpha must be a real number, got str"),
+        (lambda: gradient_descent.gd_step({"W": R(2)}, {"W": R(2)}, "0.1"), "lr must be a real number, got str"),
+        (lambda: clipping.clip_grad_norm({"W": R(2)}, "1"), "max_norm must be a real number, got str"),
+        (lambda: gradient_descent.gd_step([R(2)], {"W": R(2)}, 0.1), "params must be a dict of arrays, got list"),
+        (lambda: rnn.rnn_loss_and_grads((R(2),), R(3, 1, 2), R(3, 1, 1), R(1, 2)), r"got tuple"),
+    ]
+    for call, message in cases:
+        with pytest.raises(TypeError, match=message):
+            call()
+    with pytest.raises(ValueError, match=r"grads\['W'\] has shape \(3,\), params\['W'\] has \(2,\)"):
+        gradient_descent.gd_step({"W": R(2)}, {"W": R(3)}, 0.1)
+
+
+def test_python_floats_and_lists_are_accepted_as_float_arrays():
+    x = float_array(0.5, "x")
+    assert isinstance(x, np.ndarray) and x.dtype == np.float64 and x.shape == () and x == 0.5
+    assert activations.sigmoid(0.0) == 0.5
+    np.testing.assert_array_equal(activations.relu([-1.0, 2.0]), [0.0, 2.0])
+    with pytest.raises(ValueError, match=r"\bx contains NaN"):
+        float_array(float("nan"), "x")

@@ -1,4 +1,5 @@
-"""Losses: SymPy proofs, central differences, autograd, extreme logits, bad input."""
+"""Losses: SymPy proofs, central differences, autograd, extreme logits, any rank and the smallest
+size, bad input."""
 
 import autograd.numpy as anp
 import numpy as np
@@ -9,6 +10,10 @@ from hypothesis import strategies as st
 
 from derivations import verify
 from derivations.numeric import losses as losses_np
+
+
+def R(*shape):
+    return np.random.default_rng(sum(shape)).standard_normal(shape)
 
 
 def test_mse_gradient_is_a_vector_not_a_sum(rng):
@@ -93,3 +98,13 @@ BAD = [
 def test_bad_input_raises_a_value_error_naming_the_argument(call, message):
     with pytest.raises(ValueError, match=message):
         call()
+
+
+def test_log_softmax_acts_on_the_last_axis_of_any_rank():
+    z = R(2, 3, 4)
+    flat = losses_np.log_softmax(z.reshape(6, 4)).reshape(2, 3, 4)
+    np.testing.assert_allclose(losses_np.log_softmax(z), flat, rtol=1e-14)
+
+
+def test_smallest_accepted_size_of_mse():
+    assert losses_np.mse(np.array([2.0]), np.array([0.5]))[0] == 2.25

@@ -1,4 +1,5 @@
-"""Normalization: the z-score example, SymPy proofs, BN/LN backward against CD and autograd."""
+"""Normalization: the z-score example, SymPy proofs, BN/LN backward against CD and autograd,
+the default eps, the axes and smallest sizes accepted, bad input."""
 
 
 import autograd.numpy as anp
@@ -12,6 +13,10 @@ from hypothesis import strategies as st
 from derivations import verify
 from derivations.numeric import normalization as normalization_np
 from derivations.symbolic import normalization as normalization_sym
+
+
+def R(*shape):
+    return np.random.default_rng(sum(shape)).standard_normal(shape)
 
 
 # --------------------------------------------------------------- the general-N machinery
@@ -167,3 +172,30 @@ def test_dout_of_the_wrong_shape(rng):
     _, cache = normalization_np.batchnorm_forward(rng.standard_normal((4, 3)), np.ones(3), np.zeros(3))
     with pytest.raises(ValueError, match=r"dout must have the shape of x, \(4, 3\)"):
         normalization_np.batchnorm_backward(np.ones((3, 4)), cache)
+
+
+def test_layernorm_acts_on_the_last_axis_of_any_rank():
+    z = R(2, 3, 4)
+    y, _ = normalization_np.layernorm_forward(z, np.ones(4), np.zeros(4))
+    np.testing.assert_allclose(y.mean(axis=-1), 0, atol=1e-12)
+    y1, _ = normalization_np.layernorm_forward(z[0, 0], np.ones(4), np.zeros(4))   # a single 1-D vector
+    np.testing.assert_allclose(y1, y[0, 0], rtol=1e-14)
+    y2, _ = normalization_np.layernorm_forward(R(3, 2), np.ones(2), np.zeros(2))   # D = 2 is the minimum
+    np.testing.assert_allclose(np.abs(y2), 1, rtol=1e-4)
+
+
+def test_default_eps_is_1e_minus_5():
+    x = R(4, 3)
+    for fwd in (normalization_np.batchnorm_forward, normalization_np.layernorm_forward):
+        np.testing.assert_array_equal(fwd(x, np.ones(3), np.zeros(3))[0], fwd(x, np.ones(3), np.zeros(3), eps=1e-5)[0])
+        assert not np.array_equal(fwd(x, np.ones(3), np.zeros(3))[0], fwd(x, np.ones(3), np.zeros(3), eps=1e-3)[0])
+
+
+def test_smallest_accepted_size_of_zscore():
+    np.testing.assert_allclose(normalization_np.zscore(np.array([1.0, 3.0])), [-1.0, 1.0])
+
+
+def test_eps_must_be_a_positive_number_not_a_bool():
+    for fwd in (normalization_np.batchnorm_forward, normalization_np.layernorm_forward):
+        with pytest.raises(TypeError, match="eps must be a real number, got bool"):
+            fwd(R(4, 3), np.ones(3), np.zeros(3), eps=True)

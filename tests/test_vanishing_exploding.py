@@ -11,6 +11,10 @@ from derivations.numeric import backprop as backprop_np
 from derivations.numeric import vanishing_exploding as vanishing_exploding_np
 from derivations.symbolic import vanishing_exploding as vanishing_exploding_sym
 
+
+def R(*shape):
+    return np.random.default_rng(sum(shape)).standard_normal(shape)
+
 AUTOGRAD_ACT = {"sigmoid": lambda z: 1 / (1 + anp.exp(-z)), "tanh": anp.tanh,
                 "relu": lambda z: anp.where(z > 0, z, 0.0)}
 
@@ -121,3 +125,12 @@ BAD = [
 def test_bad_input(call, message, rng):
     with pytest.raises(ValueError, match=message):
         call(rng)
+
+
+def test_layer_gradient_norms_draws_its_upstream_gradient_from_rng():
+    x, weights = R(4, 3), [R(3, 3), R(3, 3)]
+    norms = [vanishing_exploding_np.layer_gradient_norms(x, weights, rng=np.random.default_rng(s)) for s in (1, 2)]
+    assert not np.allclose(norms[0], norms[1])
+    np.testing.assert_array_equal(vanishing_exploding_np.layer_gradient_norms(x, weights), vanishing_exploding_np.layer_gradient_norms(x, weights, rng=np.random.default_rng(0)))
+    with pytest.raises(ValueError, match=r"weights\[1\] must have shape \(n, n\) = \(3, 3\), got \(3, 2\)"):
+        vanishing_exploding_np.stack_forward(x, [R(3, 3), R(3, 2)])

@@ -1,4 +1,5 @@
-"""The checking core must pass right claims and fail wrong ones."""
+"""The checking core must pass right claims and fail wrong ones, use the options it is given
+(step, tolerance, generator, method) and report exactly what it checked."""
 
 import numpy as np
 import pytest
@@ -9,6 +10,10 @@ from derivations.numeric import activations as activations_np
 
 x_sym = sp.Symbol("x", real=True)
 sigma = 1 / (1 + sp.exp(-x_sym))
+
+
+def R(*shape):
+    return np.random.default_rng(sum(shape)).standard_normal(shape)
 
 
 def test_rel_error_matches_its_definition(rng):
@@ -309,3 +314,91 @@ def test_each_exponential_argument_is_its_own_variable_and_expand_checks_every_e
     assert verify.symbolic_identity("t", "n", by_expand, p + sp.sqrt(p)).passed
     wrong = verify.symbolic_identity("t", "n", sp.Matrix([by_expand, p]), sp.Matrix([p + sp.sqrt(p), p + 1]))
     assert not wrong.passed and "random point" in wrong.detail
+
+
+def test_check_vjp_reports_shape_mismatch_and_step():
+    x = R(3)
+    c = verify.check_vjp("t", "n", lambda v: v * 2, lambda g: np.ones(4), x)
+    assert (c.topic, c.name, c.method, c.error, c.tolerance, c.passed) == ("t", "n", "central-difference", np.inf, 1e-7, False)
+    c = verify.check_vjp("t", "n", lambda v: v * 2, lambda g: 2 * g, x, step=1e-5)
+    assert c.passed and c.detail == "in full, h = 1e-05"
+    big = R(100)
+    c = verify.check_vjp("t", "n", lambda v: v * 2, lambda g: 2 * g, big)
+    assert c.passed and c.detail == "along 4 random directions"
+    with pytest.raises(ValueError, match="dout has shape"):
+        verify.check_vjp("t", "n", lambda v: v, lambda g: g, x, dout=np.ones(2))
+
+
+def test_require_lists_each_failure_on_its_own_line_detail_only_when_there_is_one():
+    a = verify.Check("t", "a", "central-difference", 1.0, 1e-7, False)
+    b = verify.Check("t", "b", "complex-step", 2.0, 1e-12, False, "along 4 random directions")
+    with pytest.raises(verify.CheckFailed) as e:
+        verify.require([a, b])
+    assert str(e.value) == ("check failed:\n"
+                            "  t: a [central-difference] error 1 > tol 1e-07\n"
+                            "  t: b [complex-step] error 2 > tol 1e-12 (along 4 random directions)")
+
+
+def test_numeric_derivatives_use_the_step_they_are_given():
+    # a central difference of x^3 is exact up to h^2: (f(x+h) - f(x-h)) / 2h = 3x^2 + h^2
+    x = np.array([0.5, 2.0])
+    cube = lambda v: np.sum(v**3)  # noqa: E731
+    np.testing.assert_allclose(verify.numeric_gradient(cube, x, step=0.1), 3 * x**2 + 0.01, rtol=1e-12)
+    np.testing.assert_allclose(verify.directional_derivative(cube, x, np.array([1.0, 0.0]), "central-difference", 0.1),
+                               3 * 0.25 + 0.01, rtol=1e-12)
+    exact = lambda g: g * 3 * x**2  # noqa: E731
+    assert verify.check_vjp("t", "n", cube, exact, x, dout=np.float64(1.0)).passed
+    coarse = verify.check_vjp("t", "n", cube, exact, x, dout=np.float64(1.0), step=0.1)
+    assert not coarse.passed and coarse.error == pytest.approx(0.01 / (2 * 12 + 0.01), rel=1e-6)  # rel_error
+    big = np.linspace(0.5, 1.5, 100)   # checked along random directions: the step still reaches them
+    coarse = verify.check_vjp("t", "n", cube, lambda g: g * 3 * big**2, big, dout=np.float64(1.0), step=0.1)
+    assert not coarse.passed and coarse.error > 1e-4
+    with pytest.raises(ValueError, match="'central-difference' or 'complex-step', got 'forward'"):
+        verify.directional_derivative(cube, x, x, "forward")
+
+
+def test_check_vjp_checks_in_full_up_to_and_including_the_limit():
+    for size, how in ((verify.FULL_CHECK_MAX_SIZE, "in full"),
+                      (verify.FULL_CHECK_MAX_SIZE + 1, f"along {verify.N_DIRECTIONS} random directions")):
+        x = R(size)
+        assert verify.check_vjp("t", "n", np.sin, lambda g: g * np.cos(x), x).detail == how
+
+
+def test_check_vjp_uses_the_tolerance_and_the_generator_it_is_given():
+    x = R(5)
+    c = verify.check_vjp("t", "n", np.sin, lambda g: g * np.cos(x), x, tol=1e-3)
+    assert c.tolerance == 1e-3 and c.passed
+    off = lambda g: g * np.cos(x) * (1 + 1e-6)  # noqa: E731  (wrong by 1e-6, relative)
+    assert verify.check_vjp("t", "n", np.sin, off, x, tol=1e-5).passed
+    assert not verify.check_vjp("t", "n", np.sin, off, x).passed
+    # the random upstream gradient comes from rng: two generators, two different errors
+    errs = {verify.check_vjp("t", "n", np.sin, off, x, rng=np.random.default_rng(s)).error for s in (1, 2)}
+    assert len(errs) == 2
+
+
+def test_an_exact_match_passes_even_at_zero_tolerance():
+    x = R(3)
+    c = verify.check_values("t", "n", "symbolic", x, x.copy())
+    assert (c.error, c.tolerance, c.passed) == (0.0, 0.0, True)
+
+
+def test_rel_error_of_unsigned_integers_does_not_wrap_around():
+    assert verify.rel_error(np.array([1], np.uint8), np.array([2], np.uint8)) == pytest.approx(1 / 3)
+
+
+def test_an_exact_vjp_passes_at_zero_tolerance():
+    # the complex step of a linear map is exact: Im(2 (x + i h)) / h = 2
+    x = R(3)
+    c = verify.check_vjp("t", "n", lambda v: 2 * v, lambda g: 2 * g, x, dout=np.ones(3),
+                         method="complex-step", tol=0.0)
+    assert (c.error, c.passed) == (0.0, True)
+
+
+def test_rel_error_of_empty_arrays_is_zero():
+    assert verify.rel_error(np.empty((0, 3)), np.empty((0, 3))) == 0.0
+
+
+def test_check_gradient_passes_its_options_on():
+    x = R(4)
+    c = verify.check_gradient("t", "g", lambda v: np.sum(np.sin(v)), np.cos(x), x, method="complex-step", tol=1e-14)
+    assert (c.method, c.tolerance, c.passed) == ("complex-step", 1e-14, True)
