@@ -149,10 +149,12 @@ def _displayable(value):
 
 def glue_all(exhibits: dict) -> None:
     """Glue every exhibit under its name (not displayed where the cell is)."""
-    from matplotlib_inline.backend_inline import set_matplotlib_formats
     from myst_nb import glue
 
-    set_matplotlib_formats("svg")
+    if any(isinstance(v, Figure) for v in exhibits.values()):  # matplotlib only when needed
+        from matplotlib_inline.backend_inline import set_matplotlib_formats
+
+        set_matplotlib_formats("svg")
     for name, value in exhibits.items():
         glue(name, _displayable(value), display=False)
 
