@@ -93,16 +93,3 @@ copybutton_prompt_is_regexp = True
 # is regenerated on every build (0.6 s of a no-change rebuild).
 html_use_index = False
 html_domain_indices = False
-
-
-def _skip_sympy_assumptions(app, what, name, obj, skip, options):
-    """SymPy writes its assumption facts (is_prime, is_real, ...) into every subclass of Basic:
-    on the API page they would list some thirty attributes under each of lstm_gru's Apply and
-    Square and normalization's Upstream, facts the book neither states nor uses."""
-    if name == "default_assumptions" or (name.startswith("is_") and isinstance(obj, bool)):
-        return True
-    return None
-
-
-def setup(app):
-    app.connect("autodoc-skip-member", _skip_sympy_assumptions)
