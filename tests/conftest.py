@@ -62,10 +62,10 @@ class Build:
     html: Path
 
 
-def make_html(root: Path) -> Build:
-    """``make html`` in the project at ``root`` (the Makefile holds the one build command), with
-    this venv and without reinstalling; the HTML in root/_build/html."""
-    env = {k: v for k, v in os.environ.items() if k != "MPLBACKEND"}
+def make_html_command(root: Path) -> tuple[list[str], dict[str, str]]:
+    """The command line and environment of ``make html`` in the project at ``root`` (the
+    Makefile holds the one build command), with this venv and without reinstalling."""
+    env = {k: v for k, v in os.environ.items() if k not in ("MPLBACKEND", "MAKEFLAGS")}
     env["MPLBACKEND"] = "Agg"  # the trap conf.py must defuse: figures must still appear
     # Plain logs everywhere: with CI=true Sphinx colours its output and rewrites one progress
     # line in place, which the tests that read the log would not recognise.
@@ -76,6 +76,12 @@ def make_html(root: Path) -> Build:
     # without -q: the tests read which pages were executed from the log.
     cmd = ["make", "--no-print-directory", "-C", str(root), "html", f"VENV={venv}",
            "-o", f"{venv}/.installed-stamp", "SPHINXOPTS=-j auto"]
+    return cmd, env
+
+
+def make_html(root: Path) -> Build:
+    """``make html`` in the project at ``root``; the HTML in root/_build/html."""
+    cmd, env = make_html_command(root)
     for attempt in (1, 2):
         proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=900)
         log = proc.stdout + proc.stderr
