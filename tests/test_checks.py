@@ -5,6 +5,7 @@ One run per topic (seed 0, as its page runs them: ``conftest.checks_of``), share
 tests that compare the built pages' Verified boxes and the report with the same checks.
 """
 
+import ast
 import html
 import re
 
@@ -28,10 +29,20 @@ def test_every_check_passes(topic):
     assert not failed, failed
 
 
+def conf_value(name: str):
+    """A literal assigned in conf.py (read, not run: running it would set the build's
+    environment variables in the test process)."""
+    for node in ast.parse((ROOT / "conf.py").read_text()).body:
+        if isinstance(node, ast.Assign) and [getattr(t, "id", None) for t in node.targets] == [name]:
+            return ast.literal_eval(node.value)
+    raise KeyError(name)
+
+
 def first_column(markdown: str) -> list[str]:
-    """The first column of a Markdown table as the book's MyST parser renders it (HTML)."""
-    config = MdParserConfig(enable_extensions={"dollarmath", "amsmath", "colon_fence", "deflist"},
-                            dmath_double_inline=True)
+    """The first column of a Markdown table as the book's MyST parser renders it (HTML), with
+    the extensions conf.py enables."""
+    config = MdParserConfig(enable_extensions=set(conf_value("myst_enable_extensions")),
+                            dmath_double_inline=conf_value("myst_dmath_double_inline"))
     rendered = create_md_parser(config, RendererHTML).render(markdown)
     return re.findall(r"<tr>\n<td>(.*?)</td>", rendered)
 

@@ -19,7 +19,8 @@ from ._validate import float_array, ndim
 from .hadamard import elementwise_backward
 
 __all__ = ["AffineCache", "AffineGrads", "affine_forward", "affine_backward", "ACTIVATION_PAIRS",
-           "activation_pair", "two_layer_forward", "two_layer_loss_and_grads", "two_layer_init", "PARAMS"]
+           "activation_pair", "two_layer_forward", "two_layer_loss_and_grads", "two_layer_init",
+           "PARAMS"]
 
 #: Activation name -> (f, f'), the options of the two-layer network.
 ACTIVATION_PAIRS = {
@@ -39,7 +40,8 @@ class AffineCache(NamedTuple):
 
 
 class AffineGrads(NamedTuple):
-    """The gradients of :func:`affine_backward`, by name: dx (N, D_in), dW (D_out, D_in), db (D_out,)."""
+    """The gradients of :func:`affine_backward`, by name: dx (N, D_in), dW (D_out, D_in),
+    db (D_out,)."""
 
     dx: np.ndarray
     dW: np.ndarray
