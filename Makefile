@@ -24,14 +24,15 @@ html: $(STAMP)
 	$(SPHINXBUILD)
 	@echo "The book is in _build/html/index.html"
 
+# Two processes: one builds the book and runs every test that reads it or the session's checks
+# (the group conftest.py marks), both share the other tests as they come free.
 test: $(STAMP)
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n 2 --dist loadgroup
 
 # The edit-test loop: every test but the book builds and the browser (make test runs them all),
-# in two processes, each test file in one of them (so a topic's checks run once in
-# tests/test_checks.py; measured 60 s, against 71 s in one process).
+# in two processes as make test (the tests of the checks in one, so each check runs once).
 check: $(STAMP)
-	$(BIN)/python -m pytest -q -m "not book and not browser" -n 2 --dist loadfile
+	$(BIN)/python -m pytest -q -m "not book and not browser" -n 2 --dist loadgroup
 
 # Mutation testing (slow, not in CI): config in pyproject.toml [tool.mutmut]; results in mutants/.
 mutation: $(STAMP)

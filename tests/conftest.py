@@ -99,31 +99,61 @@ def book_project(tmp_path_factory) -> Path:
     return copy_project(tmp_path_factory.mktemp("book") / "project")
 
 
+def check_store(root: Path) -> Path:
+    """Where ``make html`` in the project at ``root`` stores the checks its pages ran
+    (``docs/_ext/fresh_pages.py``: beside the execution cache)."""
+    return root / "_build" / ".jupyter_cache" / "checks"
+
+
+#: The check store of the session's book, once this process has built it.
+_BOOK_STORE: list[Path] = []
+
+
+@functools.cache
+def _checks_of(topic: str) -> tuple:
+    from derivations.book import topic_checks
+    from derivations.provenance import STORE_ENV
+    from derivations.symbolic.topics import MODULES
+
+    with pytest.MonkeyPatch.context() as env:
+        if _BOOK_STORE:
+            env.setenv(STORE_ENV, str(_BOOK_STORE[0]))
+        else:
+            env.delenv(STORE_ENV, raising=False)
+        return tuple(topic_checks(MODULES[topic]))
+
+
+@pytest.fixture(scope="session")
+def checks_of():
+    """``checks_of(topic)``: the topic's checks as its page runs them (seed 0), once per test
+    session, shared by the tests of the checks, of the CLI and of the built pages. Read from the
+    check store of the session's book when this process has built it (its pages ran them, so
+    each check runs once per ``make test``), run here otherwise (``make check``)."""
+    return _checks_of
+
+
 @pytest.fixture(scope="session")
 def book(book_project) -> Build:
     """The book built from scratch (empty execution cache) with -n -W --keep-going, in
     ``book_project``/_build as ``make html`` builds it."""
     build = make_html(book_project)
     assert build.returncode == 0, build.log[-5000:]
+    _BOOK_STORE.append(check_store(book_project))
     return build
 
 
+@pytest.hookimpl(tryfirst=True)   # before pytest-xdist reads the groups
 def pytest_collection_modifyitems(session, config, items):
     """Tests that edit ``book_project`` and build it again run after every other test, which
-    read the book as it was built."""
+    read the book as it was built. Under pytest-xdist (``make test``) the tests that use the
+    session's book or its checks form one group, run by one worker, so that each is made once."""
     def edits(item) -> bool:    # asks for book_project itself, not only through ``book``
         function = getattr(item, "function", None)
         return function is not None and "book_project" in inspect.signature(function).parameters
     items.sort(key=edits)
-
-
-@functools.cache
-def checks_of(topic: str) -> tuple:
-    """A topic's checks as its page runs them (seed 0), run once per test session: the tests
-    that compare the built pages with them share one run."""
-    from derivations.symbolic.topics import MODULES
-
-    return tuple(MODULES[topic].checks())
+    for item in items:
+        if {"book", "checks_of"} & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.xdist_group("book"))
 
 
 @pytest.fixture

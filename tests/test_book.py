@@ -15,7 +15,7 @@ from derivations.symbolic import errata as errata_sym
 from derivations.symbolic import hadamard as hadamard_sym
 from derivations.symbolic.topics import TOPICS
 
-from .conftest import checks_of, copy_project, executed, make_html, make_html_command, tree_digest
+from .conftest import copy_project, executed, make_html, make_html_command, tree_digest
 
 pytestmark = pytest.mark.book
 PAGES = ["index", "notation", *TOPICS, "report", "api", "references"]
@@ -58,7 +58,7 @@ def test_activation_figures_exist_and_are_referenced(book):
 
 
 @pytest.mark.parametrize("topic", TOPICS)
-def test_verified_box_lists_the_pages_checks(book, topic):
+def test_verified_box_lists_the_pages_checks(book, checks_of, topic):
     text = read(book, topic)
     box = text[text.index("Verified:"):]
     rows = re.findall(r"<tr[^>]*>(.*?)</tr>", box, re.S)
@@ -108,14 +108,13 @@ def test_errata_page_has_a_row_per_claim_and_links_the_wrong_ones(book):
     assert 'href="errata.html"' in read(book, "index")
 
 
-def test_report_lists_every_check_as_passed(book):
+def test_report_lists_every_check_as_passed(book, checks_of):
     text = read(book, "report")
     rows = re.findall(r"<tr[^>]*>(.*?)</tr>", text, re.S)[1:]
     checks = [c for topic in TOPICS for c in checks_of(topic)]
     assert len(rows) == len(checks)
     for row, check in zip(rows, checks):
-        # every cell, errors included, as this process computes them: the stored checks the
-        # report reused are the checks themselves
+        # every cell, errors included, as the pages ran them (conftest.checks_of)
         cells = [html.escape(c, quote=False) for c in check.row()]
         assert all(c in row for c in cells) and ">pass<" in row, (cells, row)
     assert "FAIL" not in text

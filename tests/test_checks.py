@@ -1,8 +1,9 @@
 """Every registered check of every topic: it passes, it is shown as named, and what a page
 cites or glues exists.
 
-One run per topic (seed 0, as its page runs them: ``conftest.checks_of``), shared with the
-tests that compare the built pages' Verified boxes and the report with the same checks.
+One run per topic (seed 0, as its page runs them: ``conftest.checks_of``; in ``make test``, the
+run of the session's book, whose pages ran them), shared with the tests of ``python -m
+derivations`` and of the built pages' Verified boxes and report.
 """
 
 import ast
@@ -18,11 +19,11 @@ from derivations import verify
 from derivations.symbolic.activations import ACTIVATIONS
 from derivations.symbolic.topics import MODULES, TOPICS
 
-from .conftest import ROOT, checks_of
+from .conftest import ROOT
 
 
 @pytest.mark.parametrize("topic", TOPICS)
-def test_every_check_passes(topic):
+def test_every_check_passes(checks_of, topic):
     checks = checks_of(topic)
     assert checks, topic
     failed = [c for c in checks if not c.passed]
@@ -48,7 +49,7 @@ def first_column(markdown: str) -> list[str]:
 
 
 @pytest.mark.parametrize("topic", TOPICS)
-def test_check_names_are_unique_and_shown_as_written(topic):
+def test_check_names_are_unique_and_shown_as_written(checks_of, topic):
     checks = checks_of(topic)
     names = [c.name for c in checks]
     assert len(names) == len(set(names))
@@ -65,17 +66,24 @@ def test_a_name_markdown_would_reformat_is_seen():
         'the <em>real</em> minimum of <span class="math inline">x</span>']
 
 
+def page(topic: str) -> str:
+    return (ROOT / "docs" / f"{topic}.md").read_text(encoding="utf-8")
+
+
 @pytest.mark.parametrize("topic", TOPICS)
-def test_a_page_cites_only_its_checks_and_glues_only_its_exhibits(topic):
-    page = (ROOT / "docs" / f"{topic}.md").read_text(encoding="utf-8")
-    cited = set(re.findall(r"\{check\}`([^`]+)`", page))
+def test_a_page_cites_only_its_checks(checks_of, topic):
+    cited = set(re.findall(r"\{check\}`([^`]+)`", page(topic)))
     assert cited <= {c.name for c in checks_of(topic)}, cited - {c.name for c in checks_of(topic)}
-    glued = set(re.findall(r"\{glue:(?:text|md|math|figure)\}`?\s*(\w+)", page))
-    glued |= set(re.findall(r"```\{glue:(?:math|md|figure)\} (\w+)", page))
+
+
+@pytest.mark.parametrize("topic", TOPICS)
+def test_a_page_glues_only_its_exhibits(topic):
+    glued = set(re.findall(r"\{glue:(?:text|md|math|figure)\}`?\s*(\w+)", page(topic)))
+    glued |= set(re.findall(r"```\{glue:(?:math|md|figure)\} (\w+)", page(topic)))
     shown = set(MODULES[topic].exhibits()) | {"n_checks", "checks_table"}
     assert glued and glued <= shown, glued - shown
 
 
 @pytest.mark.parametrize("name", ACTIVATIONS)
-def test_every_activation_has_its_checks(name):
+def test_every_activation_has_its_checks(checks_of, name):
     assert len([c for c in checks_of("activations") if c.name.startswith(name)]) >= 5

@@ -9,10 +9,8 @@ from derivations import __main__ as cli
 from derivations import verify
 from derivations.symbolic import topics as symbolic
 
-from .conftest import checks_of
 
-
-def test_runs_the_checks_of_the_topics_asked_and_exits_zero():
+def test_runs_the_checks_of_the_topics_asked_and_exits_zero(checks_of):
     # two of the quickest topics in a subprocess (tests/test_checks.py runs every topic's
     # checks; all of them here would run every check of the book once more)
     asked = ["verification", "clipping"]
