@@ -3,12 +3,13 @@ a store of check results keyed by them.
 
 The book's build uses both. ``docs/_ext/fresh_pages.py`` re-executes a page when a module it
 imports (directly or not) changes. And the pages do not run a topic's checks twice: with
-``DERIVATIONS_CHECK_STORE`` set to a directory (the build sets it beside its execution cache),
-:func:`stored` keeps each topic's results under the digest of the topic module's sources (and
-the Python, NumPy and SymPy versions), so that the second caller of the same checks on the
-same sources (a topic page and the verification report, :mod:`derivations.book`) reads them
-instead of running them again. Without the variable nothing is stored: ``python -m
-derivations`` and the tests always run every check. The topic modules know nothing of this.
+``DERIVATIONS_CHECK_STORE`` set to a directory (the build sets it beside its execution cache
+unless it is set already), :func:`stored` keeps each topic's results under the digest of the
+topic module's sources (and the Python, NumPy and SymPy versions), so that a second caller of
+the same checks on the same sources (a topic page and the verification report,
+:mod:`derivations.book`; the tests, which share one store with the book they build) reads
+them instead of running them again. Without the variable nothing is stored: ``python -m
+derivations`` always runs every check. The topic modules know nothing of this.
 """
 
 from __future__ import annotations
@@ -134,21 +135,27 @@ def _plain(value):
 def stored(module: str, seed: int, run):
     """``run()``'s list of checks, read from or written to ``<store>/<module>-<key>.json``
     (:func:`results_key`) when ``$DERIVATIONS_CHECK_STORE`` names a store; without it, ``run()``.
-    ``seed`` only keys the store: ``run`` must compute with that seed."""
+    ``seed`` only keys the store: ``run`` must compute with that seed. Of the processes that ask
+    for the same results at once (pages executed in parallel, test workers), the first runs
+    them and the others wait for them (a lock beside the file)."""
     store = os.environ.get(STORE_ENV)
     if not store:
         return run()
+    import fcntl
+
     from .verify import Check
 
     path = Path(store) / f"{module}-{results_key(module, seed)}.json"
-    try:
-        return [Check(**fields) for fields in json.loads(path.read_text())]
-    except (OSError, ValueError, TypeError):  # absent, or half-written by a crashed run
-        pass
-    results = run()
     path.parent.mkdir(parents=True, exist_ok=True)
-    # Pages run in parallel: write a private file, then rename it into place atomically.
-    tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(json.dumps([asdict(c) for c in results], default=_plain))
-    os.replace(tmp, path)
-    return results
+    with open(path.with_suffix(".lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)   # released when the file is closed, or its process ends
+        try:
+            return [Check(**fields) for fields in json.loads(path.read_text())]
+        except (OSError, ValueError, TypeError):  # absent, or half-written by a crashed run
+            pass
+        results = run()
+        # Write a private file, then rename it into place: a crash leaves no half-written store.
+        tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+        tmp.write_text(json.dumps([asdict(c) for c in results], default=_plain))
+        os.replace(tmp, path)
+        return results

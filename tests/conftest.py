@@ -62,10 +62,15 @@ class Build:
     html: Path
 
 
-def make_html_command(root: Path) -> tuple[list[str], dict[str, str]]:
+def make_html_command(root: Path, check_store: Path | None = None) -> tuple[list[str], dict[str, str]]:
     """The command line and environment of ``make html`` in the project at ``root`` (the
-    Makefile holds the one build command), with this venv and without reinstalling."""
-    env = {k: v for k, v in os.environ.items() if k not in ("MPLBACKEND", "MAKEFLAGS")}
+    Makefile holds the one build command), with this venv and without reinstalling; its pages
+    store their checks in ``check_store`` if given, else beside the build's execution cache."""
+    from derivations.provenance import STORE_ENV
+
+    env = {k: v for k, v in os.environ.items() if k not in ("MPLBACKEND", "MAKEFLAGS", STORE_ENV)}
+    if check_store is not None:
+        env[STORE_ENV] = str(check_store)
     env["MPLBACKEND"] = "Agg"  # the trap conf.py must defuse: figures must still appear
     # Plain logs everywhere: with CI=true Sphinx colours its output and rewrites one progress
     # line in place, which the tests that read the log would not recognise.
@@ -79,9 +84,10 @@ def make_html_command(root: Path) -> tuple[list[str], dict[str, str]]:
     return cmd, env
 
 
-def make_html(root: Path) -> Build:
-    """``make html`` in the project at ``root``; the HTML in root/_build/html."""
-    cmd, env = make_html_command(root)
+def make_html(root: Path, check_store: Path | None = None) -> Build:
+    """``make html`` in the project at ``root`` (:func:`make_html_command`); the HTML in
+    root/_build/html."""
+    cmd, env = make_html_command(root, check_store)
     for attempt in (1, 2):
         proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=900)
         log = proc.stdout + proc.stderr
@@ -99,46 +105,53 @@ def book_project(tmp_path_factory) -> Path:
     return copy_project(tmp_path_factory.mktemp("book") / "project")
 
 
-def check_store(root: Path) -> Path:
-    """Where ``make html`` in the project at ``root`` stores the checks its pages ran
-    (``docs/_ext/fresh_pages.py``: beside the execution cache)."""
-    return root / "_build" / ".jupyter_cache" / "checks"
+@pytest.fixture(scope="session")
+def check_store(tmp_path_factory, worker_id) -> Path:
+    """The session's store of check results (``derivations.provenance.stored``), shared by its
+    pytest-xdist workers and the book they build: whoever asks for a topic's checks first runs
+    them, once per session; the others wait for them and read them. ``$DERIVATIONS_CHECK_STORE``
+    names another (``make check`` reuses the book's: results stored for the same sources)."""
+    from derivations.provenance import STORE_ENV
+
+    if os.environ.get(STORE_ENV):
+        return Path(os.environ[STORE_ENV]).resolve()
+    session = tmp_path_factory.getbasetemp()
+    return (session if worker_id == "master" else session.parent) / "checks"
 
 
-#: The check store of the session's book, once this process has built it.
-_BOOK_STORE: list[Path] = []
-
-
-@functools.cache
-def _checks_of(topic: str) -> tuple:
+@pytest.fixture(scope="session")
+def checks_of(check_store):
+    """``checks_of(topic)``: the topic's checks as its page runs them (seed 0), run once per
+    test session (:func:`check_store`) by this process or another, and shared by the tests of
+    the checks, of the CLI and of the built pages."""
     from derivations.book import topic_checks
     from derivations.provenance import STORE_ENV
     from derivations.symbolic.topics import MODULES
 
-    with pytest.MonkeyPatch.context() as env:
-        if _BOOK_STORE:
-            env.setenv(STORE_ENV, str(_BOOK_STORE[0]))
-        else:
-            env.delenv(STORE_ENV, raising=False)
-        return tuple(topic_checks(MODULES[topic]))
+    @functools.cache
+    def of(topic: str) -> tuple:
+        with pytest.MonkeyPatch.context() as env:
+            env.setenv(STORE_ENV, str(check_store))
+            return tuple(topic_checks(MODULES[topic]))
+    return of
 
 
 @pytest.fixture(scope="session")
-def checks_of():
-    """``checks_of(topic)``: the topic's checks as its page runs them (seed 0), once per test
-    session, shared by the tests of the checks, of the CLI and of the built pages. Read from the
-    check store of the session's book when this process has built it (its pages ran them, so
-    each check runs once per ``make test``), run here otherwise (``make check``)."""
-    return _checks_of
+def exhibits_of():
+    """``exhibits_of(topic)``: the topic's ``exhibits()``, what its page glues, computed once per
+    process (the tests only read them)."""
+    from derivations.symbolic.topics import MODULES
+
+    return functools.cache(lambda topic: MODULES[topic].exhibits())
 
 
 @pytest.fixture(scope="session")
-def book(book_project) -> Build:
+def book(book_project, check_store) -> Build:
     """The book built from scratch (empty execution cache) with -n -W --keep-going, in
-    ``book_project``/_build as ``make html`` builds it."""
-    build = make_html(book_project)
+    ``book_project``/_build as ``make html`` builds it; its pages share the session's check
+    store."""
+    build = make_html(book_project, check_store)
     assert build.returncode == 0, build.log[-5000:]
-    _BOOK_STORE.append(check_store(book_project))
     return build
 
 
@@ -146,13 +159,13 @@ def book(book_project) -> Build:
 def pytest_collection_modifyitems(session, config, items):
     """Tests that edit ``book_project`` and build it again run after every other test, which
     read the book as it was built. Under pytest-xdist (``make test``) the tests that use the
-    session's book or its checks form one group, run by one worker, so that each is made once."""
+    session's book form one group, run by the worker that builds it."""
     def edits(item) -> bool:    # asks for book_project itself, not only through ``book``
         function = getattr(item, "function", None)
         return function is not None and "book_project" in inspect.signature(function).parameters
     items.sort(key=edits)
     for item in items:
-        if {"book", "checks_of"} & set(getattr(item, "fixturenames", ())):
+        if "book" in getattr(item, "fixturenames", ()):
             item.add_marker(pytest.mark.xdist_group("book"))
 
 

@@ -168,14 +168,6 @@ def test_deep_network_against_autograd(activation, rng):
     assert none is None and all(np.array_equal(a, b) for g, h in zip(grads, same) for a, b in zip(g, h))
 
 
-def test_the_page_glues_exactly_the_exhibits():
-    import re
-    from pathlib import Path
-    page = (Path(__file__).resolve().parents[1] / "docs" / "backprop.md").read_text(encoding="utf-8")
-    used = set(re.findall(r"\{glue:(?:text|md|math|figure)\}`?\s*([A-Za-z0-9_]+)", page))
-    assert used - {"n_checks", "checks_table"} == set(backprop_sym.exhibits())
-
-
 BAD = [
     (lambda p, X, Y: ({**p, "W1": p["W1"].T}, X, Y), r"params\['b1'\] must have shape \(3,\) to match params\['W1'\]"),
     (lambda p, X, Y: ({k: v for k, v in p.items() if k != "b2"}, X, Y), r"params must be a dict with keys"),

@@ -49,8 +49,8 @@ def test_the_displayed_factor_is_the_one_the_code_uses():
     np.testing.assert_allclose(out["a"], g["a"] * clipping_sym.clip_factor(1.0, 5.0 + clipping_sym.EPS), rtol=1e-15)
 
 
-def test_page_numbers_are_what_the_checks_check():
-    ex = clipping_sym.exhibits()
+def test_page_numbers_are_what_the_checks_check(exhibits_of):
+    ex = exhibits_of("clipping")
     runs = clipping_sym.experiment()
     assert ex["diverged_at"] == str(clipping_sym.first_nan(runs["no clipping"].losses))
     assert float(ex["angle_norm"]) == 0.0 and float(ex["angle_value"]) > 10

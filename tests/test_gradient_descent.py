@@ -23,18 +23,10 @@ def test_stable_step_sizes_are_0_to_2_over_a():
     assert gradient_descent_sym.regime_step_sizes() == list(gradient_descent_sym.REGIME_SETS)
 
 
-def test_the_displayed_update_is_the_proved_one():
+def test_the_displayed_update_is_the_proved_one(exhibits_of):
     # the page's equation is printed from gd_update, which the 1-D step and the NumPy check use
-    assert gradient_descent_sym.exhibits()["eq_gd"].tex == r"\theta \leftarrow \theta - \eta \nabla_\theta L(\theta)"
+    assert exhibits_of("gradient_descent")["eq_gd"].tex == r"\theta \leftarrow \theta - \eta \nabla_\theta L(\theta)"
     assert sp.simplify(gradient_descent_sym.step - (gradient_descent_sym.w_k - gradient_descent_sym.eta * gradient_descent_sym.a * (gradient_descent_sym.w_k - gradient_descent_sym.w_star))) == 0
-
-
-def test_the_page_glues_exactly_the_exhibits():
-    import re
-    from pathlib import Path
-    page = (Path(__file__).resolve().parents[1] / "docs" / "gradient_descent.md").read_text(encoding="utf-8")
-    used = set(re.findall(r"\{glue:(?:text|md|math|figure)\}`?\s*([A-Za-z0-9_]+)", page))
-    assert used - {"n_checks", "checks_table"} == set(gradient_descent_sym.exhibits())
 
 
 def test_sgd_takes_a_schedule(rng):

@@ -61,8 +61,8 @@ def test_tanh_below_the_identity_is_proved_and_sin_is_not():
     assert not verify.symbolic_identity("t", "sin", *initialization_sym.below_identity_proof(sp.sin)).passed
 
 
-def test_exhibits_are_plain_data():
-    for name, value in initialization_sym.exhibits().items():
+def test_exhibits_are_plain_data(exhibits_of):
+    for name, value in exhibits_of("initialization").items():
         assert isinstance(value, (str, book.Equation, book.Table, book.Figure, book.Markdown)), name
 
 

@@ -187,8 +187,8 @@ def test_parameter_count_names_are_the_proved_formulas():
         assert sp.expand(parse(lstm_gru_sym.PARAMETER_COUNT_NAMES[name]) - count) == 0
 
 
-def test_exhibits_show_the_models_and_every_number_is_text():
-    ex = lstm_gru_sym.exhibits()
+def test_exhibits_show_the_models_and_every_number_is_text(exhibits_of):
+    ex = exhibits_of("lstm_gru")
     assert ex["eq_lstm"].tex == lstm_gru_sym._aligned(lstm_gru_sym._rows(lstm_gru_sym.lstm_model().forward))
     assert r"\tilde{c}_{t} &= \tanh\left(" in ex["eq_lstm"].tex
     assert r"r_{t} \odot \left(W_{h\tilde{h}} h_{t - 1} + b_{h\tilde{h}}\right)" in ex["eq_gru"].tex

@@ -22,8 +22,8 @@ def test_product_expansion_without_a_term_is_refuted():
     assert not verify.symbolic_identity("t", "no triple", lhs, rhs - A[0] * A[1] * A[2]).passed
 
 
-def test_the_displayed_model_is_the_differentiated_one():
-    shown = residual_sym.exhibits()["eq_residual_model"].tex
+def test_the_displayed_model_is_the_differentiated_one(exhibits_of):
+    shown = exhibits_of("residual")["eq_residual_model"].tex
     assert shown.startswith(r"h_\ell = h_{\ell-1} + f")
 
 
@@ -39,6 +39,6 @@ def test_residual_keeps_the_identity_path(rng):
     assert 0.3 < res[0] / res[-1] < 3
 
 
-def test_exhibits_are_plain_data():
-    for name, value in residual_sym.exhibits().items():
+def test_exhibits_are_plain_data(exhibits_of):
+    for name, value in exhibits_of("residual").items():
         assert isinstance(value, (str, book.Equation, book.Table, book.Figure, book.Markdown)), name

@@ -32,8 +32,8 @@ def test_changing_the_model_breaks_the_proof(monkeypatch):
     assert not verify.symbolic_identity("t", "residual", *vanishing_exploding_sym.jacobian_product_proof(2, 2)).passed
 
 
-def test_the_displayed_product_is_printed_from_the_proved_factors():
-    shown = vanishing_exploding_sym.exhibits()["eq_jacobian_product"].tex
+def test_the_displayed_product_is_printed_from_the_proved_factors(exhibits_of):
+    shown = exhibits_of("vanishing_exploding")["eq_jacobian_product"].tex
     for k in (1, 2, "d"):
         assert vanishing_exploding_sym.tex(sp.MatMul(*vanishing_exploding_sym.layer_factor(k))) in shown
     assert r"W_{1}^{\top} D_{1}" in shown
@@ -105,8 +105,8 @@ def test_positive_outputs_force_a_large_second_moment_and_centring_removes_it():
     assert vanishing_exploding_sym.mean_field_gain(hi, "sigmoid")[0] < 1
 
 
-def test_exhibits_are_plain_data_without_nan():
-    for name, value in vanishing_exploding_sym.exhibits().items():
+def test_exhibits_are_plain_data_without_nan(exhibits_of):
+    for name, value in exhibits_of("vanishing_exploding").items():
         assert isinstance(value, (str, book.Equation, book.Table, book.Figure, book.Markdown)), name
         if isinstance(value, str):
             assert "nan" not in value.lower() and "inf" not in value.lower(), (name, value)

@@ -1110,7 +1110,6 @@ def exhibits() -> dict:
         "eq_lstm_rest": Equation(_rest_equation(L)),
         "eq_gru_rest": Equation(_rest_equation(G_)),
         "proof_sizes": Markdown(sizes),
-        "jacobian_width": str(JACOBIAN_WIDTH),
         "count_lstm": Markdown(f"${_tex(PARAMETER_COUNTS['LSTM'])}$"),
         "count_gru": Markdown(f"${_tex(PARAMETER_COUNTS['GRU'])}$"),
         "count_ratio": Markdown(f"${_tex(PARAMETER_RATIO_LIMIT)}$"),

@@ -244,7 +244,6 @@ def exhibits() -> dict:
         "relu_res": vanishing_exploding_sym._sci(relu.ratio),
         "relu_res_step": f"{relu.ratio ** (1 / DEPTH):.2f}",
         "relu_res_estimate": vanishing_exploding_sym._sci(residual_mean_field_value(relu.c, relu.mean_sq_fprime)),
-        "relu_miss": f"{RELU_MISS:g}",
         "relu_branch_ratio": f"{np.exp(np.mean(np.log(branch_second_moments()))):.2f}",
         "relu_res_small": f"{relu_s.ratio:.1f}",
         "tanh_res_small": f"{ratio('tanh', 'residual, branch / sqrt(d)'):.2f}",

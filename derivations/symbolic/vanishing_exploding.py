@@ -626,7 +626,6 @@ def exhibits() -> dict:
         "relu_xavier_active": f"{xavier_relu.mean_fprime.mean():.2f}",
         "inv_sqrt2": f"{float(1 / sp.sqrt(2)):.2f}",
         "too_small_max_bound": _sci(max(too_small_bounds.values())),
-        "xavier_norm": f"{xav_sig.spectral.mean():.1f}",
         "xavier_sig_bound": _sci(float(bound_value(xav_sig.spectral, F_MAX["sigmoid"], [1.0])[0])),
         "xavier_sig_ratio": _sci(xav_sig.ratio),
         "mf_factor": f"{MEAN_FIELD_FACTOR:g}",

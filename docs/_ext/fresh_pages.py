@@ -15,10 +15,10 @@ The hashes live beside the execution cache in ``derivations-digests.json``, with
 directory they were recorded for: cache entries are found by the page's path, so if the
 project has moved, the whole cache is dropped rather than trusted.
 
-3. The pages' kernels get ``DERIVATIONS_CHECK_STORE`` pointing into the execution cache, so
-   the report page reuses the checks a topic page ran on the same sources (and the reverse)
-   instead of running them twice (``derivations.book.topic_checks``). Dropping the
-   whole cache drops the stored checks with it.
+3. The pages' kernels get ``DERIVATIONS_CHECK_STORE`` pointing into the execution cache
+   (unless it is already set), so the report page reuses the checks a topic page ran on the
+   same sources (and the reverse) instead of running them twice
+   (``derivations.book.topic_checks``). Dropping the whole cache drops the stored checks with it.
 
 The import graph and the digests are ``derivations.provenance``'s, the same the store uses.
 """
@@ -94,8 +94,9 @@ def _drop_stale_executions(app, env, docnames) -> None:
         state[doc] = digest
     path = _state_path(app)
     path.parent.mkdir(parents=True, exist_ok=True)
-    # The kernels started from here on (in the parallel readers) inherit it.
-    os.environ[STORE_ENV] = str(path.parent / "checks")
+    # The kernels started from here on (in the parallel readers) inherit it. A store named by
+    # the caller is kept (the tests share one between the book they build and themselves).
+    os.environ.setdefault(STORE_ENV, str(path.parent / "checks"))
     srcdir = str(Path(app.srcdir).resolve())
     path.write_text(json.dumps({"srcdir": srcdir, "pages": state}, indent=1, sort_keys=True))
 
