@@ -24,16 +24,16 @@ html: $(STAMP)
 	$(SPHINXBUILD)
 	@echo "The book is in _build/html/index.html"
 
-# Two processes: one builds the book and runs every test that reads it (the group conftest.py
-# marks), both share the other tests; a topic's checks run once, in either or in a page.
+# Two processes (pytest-xdist): one starts with the book's build while the other runs the unit
+# tests; a topic's checks run once, in either process or in a page (conftest.py).
 test: $(STAMP)
-	$(BIN)/python -m pytest -n 2 --dist loadgroup
+	$(BIN)/python -m pytest -n 2
 
 # The edit-test loop: every test but the book builds and the browser (make test runs them all),
 # in two processes as make test. A topic's registered checks run again only when a source they
 # depend on changed: their results are kept in the book's store (make html reads it too).
 check: $(STAMP)
-	DERIVATIONS_CHECK_STORE=_build/.jupyter_cache/checks $(BIN)/python -m pytest -q -m "not book and not browser" -n 2 --dist loadgroup
+	DERIVATIONS_CHECK_STORE=_build/.jupyter_cache/checks $(BIN)/python -m pytest -q -m "not book and not browser" -n 2
 
 # Mutation testing (slow, not in CI): config in pyproject.toml [tool.mutmut]; results in mutants/.
 mutation: $(STAMP)

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import fcntl
 import functools
 import hashlib
-import inspect
+import json
 import os
 import re
 import shutil
 import subprocess
 import sys
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -100,13 +102,24 @@ def make_html(root: Path, check_store: Path | None = None) -> Build:
 
 
 @pytest.fixture(scope="session")
-def book_project(tmp_path_factory) -> Path:
-    """A copy of the sources, in which the session's book is built (``book``)."""
-    return copy_project(tmp_path_factory.mktemp("book") / "project")
+def session_path(tmp_path_factory, worker_id) -> Path:
+    """A directory of this test session shared by its pytest-xdist workers (``make test`` runs
+    two; without workers, the session's own temporary directory)."""
+    base = tmp_path_factory.getbasetemp()
+    return base if worker_id == "master" else base.parent
+
+
+@contextmanager
+def exclusive(lock: Path):
+    """Held by one process of the session at a time (the others wait); released when the block
+    ends or the process dies."""
+    with open(lock, "w") as f:
+        fcntl.flock(f, fcntl.LOCK_EX)
+        yield
 
 
 @pytest.fixture(scope="session")
-def check_store(tmp_path_factory, worker_id) -> Path:
+def check_store(session_path) -> Path:
     """The session's store of check results (``derivations.provenance.stored``), shared by its
     pytest-xdist workers and the book they build: whoever asks for a topic's checks first runs
     them, once per session; the others wait for them and read them. ``$DERIVATIONS_CHECK_STORE``
@@ -115,8 +128,7 @@ def check_store(tmp_path_factory, worker_id) -> Path:
 
     if os.environ.get(STORE_ENV):
         return Path(os.environ[STORE_ENV]).resolve()
-    session = tmp_path_factory.getbasetemp()
-    return (session if worker_id == "master" else session.parent) / "checks"
+    return session_path / "checks"
 
 
 @pytest.fixture(scope="session")
@@ -146,27 +158,38 @@ def exhibits_of():
 
 
 @pytest.fixture(scope="session")
-def book(book_project, check_store) -> Build:
-    """The book built from scratch (empty execution cache) with -n -W --keep-going, in
-    ``book_project``/_build as ``make html`` builds it; its pages share the session's check
-    store."""
-    build = make_html(book_project, check_store)
-    assert build.returncode == 0, build.log[-5000:]
-    return build
+def book(session_path, check_store) -> Build:
+    """The book built from scratch (empty execution cache) with -n -W --keep-going, as ``make
+    html`` builds it, in a copy of the sources (``book_project``), once per session: the first
+    worker to ask builds it, the others wait for it. Its HTML as built is kept apart from the
+    project (``html``), so that the tests reading it and the test that edits the project and
+    builds it again can run at the same time. Its pages share the session's check store."""
+    root = session_path / "book"
+    root.mkdir(exist_ok=True)
+    with exclusive(root / "lock"):
+        record = root / "build.json"
+        if not record.exists():
+            shutil.rmtree(root / "project", ignore_errors=True)   # what a killed run left
+            build = make_html(copy_project(root / "project"), check_store)
+            if build.returncode == 0:
+                shutil.copytree(build.html, root / "html")
+            record.write_text(json.dumps({"returncode": build.returncode, "log": build.log}))
+        built = json.loads(record.read_text())
+    assert built["returncode"] == 0, built["log"][-5000:]
+    return Build(built["returncode"], built["log"], root / "html")
 
 
-@pytest.hookimpl(tryfirst=True)   # before pytest-xdist reads the groups
+@pytest.fixture(scope="session")
+def book_project(book, session_path) -> Path:
+    """The copy of the sources the session's book was built in, with its build directory."""
+    return session_path / "book" / "project"
+
+
 def pytest_collection_modifyitems(session, config, items):
-    """Tests that edit ``book_project`` and build it again run after every other test, which
-    read the book as it was built. Under pytest-xdist (``make test``) the tests that use the
-    session's book form one group, run by the worker that builds it."""
-    def edits(item) -> bool:    # asks for book_project itself, not only through ``book``
-        function = getattr(item, "function", None)
-        return function is not None and "book_project" in inspect.signature(function).parameters
-    items.sort(key=edits)
-    for item in items:
-        if "book" in getattr(item, "fixturenames", ()):
-            item.add_marker(pytest.mark.xdist_group("book"))
+    """The first test that reads the book runs first, so that the book (the slowest fixture)
+    is built while the other worker runs the unit tests; the other tests that read it run last."""
+    reads = [i for i in items if "book" in getattr(i, "fixturenames", ())]
+    items[:] = reads[:1] + [i for i in items if i not in reads] + reads[1:]
 
 
 @pytest.fixture

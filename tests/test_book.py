@@ -146,7 +146,8 @@ def project(tmp_path_factory):
 
 
 def test_edits_re_execute_exactly_the_pages_that_need_it(book_project, book, check_store):
-    """Run last (conftest): it edits the sources the session's book was built from."""
+    """It edits the project the session's book was built in and builds it again (the other
+    tests read the book's HTML as first built, kept apart: conftest.book)."""
     project = book_project
     assert executed(book.log) == NOTEBOOKS
     before = tree_digest(book.html)

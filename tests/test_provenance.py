@@ -3,7 +3,10 @@ lets the book (a topic page, the report) reuse a topic's checks only while every
 depend on is unchanged."""
 
 import json
+import os
 import shutil
+import subprocess
+import sys
 
 import pytest
 
@@ -143,28 +146,26 @@ def test_a_topics_stored_checks_are_the_checks_it_runs(monkeypatch, tmp_path):
     assert all(type(c.passed) is bool and type(c.error) is float for c in stored)
 
 
-def _slow_checks(store: str, log: str) -> list:
-    """A process's call of stored() whose run takes a second and says so in ``log``."""
-    import os
-    import time
+SLOW_CHECKS = """
+import os, sys, time
+from derivations import provenance
+from derivations.verify import Check
 
-    os.environ[provenance.STORE_ENV] = store
+def run():
+    with open(sys.argv[1], "a") as f:
+        f.write(f"{os.getpid()}\\n")
+    time.sleep(1.0)
+    return [Check("t", "slow", "m", 0.0, 0.0, True)]
 
-    def run():
-        with open(log, "a") as f:
-            f.write(f"{os.getpid()}\n")
-        time.sleep(1.0)
-        return [Check("t", "slow", "m", 0.0, 0.0, True)]
-    return [c.name for c in provenance.stored("derivations.symbolic.hadamard", 0, run)]
+print([c.name for c in provenance.stored("derivations.symbolic.hadamard", 0, run)])
+"""
 
 
 def test_processes_asking_at_once_run_the_checks_once(tmp_path):
     """Pages executed in parallel and test workers share a store: the first runs, the others wait."""
-    from concurrent.futures import ProcessPoolExecutor
-    from multiprocessing import get_context
-
     log = tmp_path / "runs.log"
-    with ProcessPoolExecutor(3, mp_context=get_context("spawn")) as pool:
-        names = list(pool.map(_slow_checks, [str(tmp_path / "store")] * 3, [str(log)] * 3))
-    assert names == [["slow"]] * 3
+    env = {**os.environ, provenance.STORE_ENV: str(tmp_path / "store")}
+    procs = [subprocess.Popen([sys.executable, "-c", SLOW_CHECKS, str(log)], env=env, text=True,
+                              stdout=subprocess.PIPE) for _ in range(3)]
+    assert [p.communicate(timeout=60)[0].strip() for p in procs] == ["['slow']"] * 3
     assert len(log.read_text().split()) == 1

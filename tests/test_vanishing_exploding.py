@@ -19,10 +19,9 @@ AUTOGRAD_ACT = {"sigmoid": lambda z: 1 / (1 + anp.exp(-z)), "tanh": anp.tanh,
                 "relu": lambda z: anp.where(z > 0, z, 0.0)}
 
 
-@pytest.mark.parametrize("depth,width", vanishing_exploding_sym.PROOF_SIZES)
-def test_jacobian_product_is_proved_and_a_wrong_one_refuted(depth, width):
-    derived, product = vanishing_exploding_sym.jacobian_product_proof(depth, width)
-    assert verify.symbolic_identity("t", "product", derived, product).passed
+def test_a_wrong_jacobian_product_is_refuted():
+    # (the right one is a registered check, proved at every PROOF_SIZES: tests/test_checks.py)
+    derived, product = vanishing_exploding_sym.jacobian_product_proof(*vanishing_exploding_sym.PROOF_SIZES[0])
     assert not verify.symbolic_identity("t", "twice", derived, 2 * product).passed
 
 
