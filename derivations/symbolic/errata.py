@@ -6,6 +6,9 @@ computes, with the book's own code, (a) whether the source's statement holds as 
 and (b) whether the book's correct statement holds. The verdict is consistent with the
 evidence when the book's statement holds, and the source's holds exactly for claims judged
 correct. The errata page shows the evidence; the tests assert the consistency, claim by claim.
+
+Claims are declared where they are judged: the ``@judges(...)`` decorator above each evidence
+function lists the claims that function decides, and :data:`CLAIMS` collects them all.
 """
 
 from __future__ import annotations
@@ -81,6 +84,19 @@ class Claim:
         return self.section or TOPICS[self.topic]
 
 
+_DECLARED: list[Claim] = []   # every claim, in the order the @judges decorators below declare them
+
+
+def judges(*specs):
+    """Declare the claims the decorated evidence function judges, one tuple
+    ``(key, source, topic, claim, verdict, correct[, section])`` per claim: the :class:`Claim`
+    fields but ``evidence``, which is the decorated function. Returns the function unchanged."""
+    def register(evidence: Callable[[], Evidence]) -> Callable[[], Evidence]:
+        _DECLARED.extend(Claim(*spec[:6], evidence, *spec[6:]) for spec in specs)
+        return evidence
+    return register
+
+
 def _rng(k=0):
     return np.random.default_rng(1000 + k)
 
@@ -91,6 +107,9 @@ def _close(a, b, tol=1e-12) -> bool:
 
 # ------------------------------------------------------------------ Hadamard and backprop
 
+@judges(("hbvn-hadamard-example", "HBVN", "Hadamard product and backprop",
+         "The Hadamard product of [[1,2],[3,4]] and [[5,6],[7,8]] is [[5,12],[21,32]], unlike the matrix product.",
+         "correct", "As stated."))
 def _hadamard_example():
     A, B_ = sp.Matrix([[1, 2], [3, 4]]), sp.Matrix([[5, 6], [7, 8]])
     got = A.multiply_elementwise(B_)
@@ -99,6 +118,9 @@ def _hadamard_example():
                     f"A ⊙ B = {got.tolist()}; the matrix product AB = {(A * B_).tolist()}")
 
 
+@judges(("hbvn-hadamard-scaling", "HBVN", "Hadamard product and backprop",
+         "The Hadamard product scales each coordinate independently.",
+         "correct", "$a \\odot b = \\operatorname{diag}(a)\\, b$."))
 def _hadamard_is_diagonal_scaling():
     rng = _rng(1)
     a, b = rng.standard_normal(5), rng.standard_normal(5)
@@ -121,6 +143,9 @@ def _two_layer(activation="sigmoid", K=1, seed=2):
     return p, x[0], h, z, fp(z), e, grads
 
 
+@judges(("hbvn-dz", "HBVN", "Hadamard product and backprop",
+         "The gradient at the pre-activation is the upstream gradient times f′(z), elementwise.",
+         "correct", "$\\partial L/\\partial z = \\partial L/\\partial h \\odot f'(z)$."))
 def _dz_hadamard():
     p, x, h, z, fpz, e, grads = _two_layer()
     dz = (p["W2"].T @ e) * fpz
@@ -129,6 +154,9 @@ def _dz_hadamard():
                     f"(rel. error {verify.rel_error(np.outer(dz, x), grads['W1']):.0e})")
 
 
+@judges(("hbvn-dW-outer", "HBVN", "Hadamard product and backprop",
+         "dL/dW = (dL/dz) xᵀ and dL/db = dL/dz for z = Wx + b.",
+         "correct", "As stated (column vectors, one sample)."))
 def _dW_outer():
     p, x, h, z, fpz, e, grads = _two_layer()
     dz = (p["W2"].T @ e) * fpz
@@ -136,6 +164,11 @@ def _dW_outer():
     return Evidence(ok, ok, f"δxᵀ has shape {np.outer(dz, x).shape} = shape of W₁; equal to the verified gradients")
 
 
+@judges(("hbvn-dW2", "HBVN", "Hadamard product and backprop",
+         "For ŷ = W₂H + b₂, dL/dW₂ = (ŷ − y)·H.",
+         "imprecise",
+         "$\\partial L/\\partial W_2 = (\\hat y - y) H^\\top$, an outer product with the shape of $W_2$.",
+         "backprop"))
 def _dW2_no_transpose():
     p, x, h, z, fpz, e, grads = _two_layer(K=1)
     literal = e[0] * h[:, None]                       # (ŷ - y) · H with H a column
@@ -144,6 +177,9 @@ def _dW2_no_transpose():
                     "transposed); with 2 outputs the product of a 2×1 and a 3×1 column is undefined")
 
 
+@judges(("hbvn-dH", "HBVN", "Hadamard product and backprop",
+         "dL/dH = (ŷ − y)·W₂.",
+         "incorrect", "$\\partial L/\\partial H = W_2^\\top (\\hat y - y)$.", "backprop"))
 def _dH_no_transpose():
     p, x, h, z, fpz, e, grads = _two_layer(K=1)
     literal = e[0] * p["W2"]                          # (ŷ - y) · W2: a row
@@ -151,6 +187,10 @@ def _dH_no_transpose():
                     f"(ŷ−y)·W₂ has shape {literal.shape}, H has shape {h.shape}: the gradient is W₂ᵀ(ŷ−y)")
 
 
+@judges(("hbvn-dW1", "HBVN", "Hadamard product and backprop",
+         "dL/dW₁ = (ŷ − y)·W₂·f(W₁X+b₁)(1 − f(W₁X+b₁))·X.",
+         "incorrect", "$\\partial L/\\partial W_1 = \\bigl[W_2^\\top(\\hat y - y) \\odot f'(z_1)\\bigr] X^\\top$.",
+         "backprop"))
 def _dW1_literal():
     p, x, h, z, fpz, e, grads = _two_layer(K=1)
     literal = (e[0] * p["W2"]) @ (h * (1 - h))        # (ŷ−y)·W₂·f(1−f), matrix products: (1,)
@@ -161,6 +201,9 @@ def _dW1_literal():
                     f"units), W₁ has {grads['W1'].shape}; the gradient is [W₂ᵀ(ŷ−y) ⊙ f′(z)] xᵀ")
 
 
+@judges(("hbvn-chain", "HBVN", "Hadamard product and backprop",
+         "The gradient for an early layer is the product of the later layers' Jacobians (chain rule), computed output first.",
+         "correct", "As stated; in column convention the product is transposed."))
 def _chain_of_jacobians():
     p, x, h, z, fpz, e, grads = _two_layer(activation="tanh")
     # dL/dz1 = dL/dy · dy/dh · dh/dz1 as a product of Jacobians (row vector times matrices)
@@ -171,6 +214,8 @@ def _chain_of_jacobians():
 
 # ------------------------------------------------------------------ activations
 
+@judges(("hbvn-sigmoid-grad", "HBVN", "Activations", "σ′(z) = σ(z)(1 − σ(z)).", "correct", "As stated."),
+        ("fblg-sigmoid-grad", "FBLG", "Activations", "For y = σ(z), dy/dz = y(1 − y).", "correct", "As stated."))
 def _sigmoid_grad_formula():
     x = sp.Symbol("x", real=True)
     s = 1 / (1 + sp.exp(-x))
@@ -183,23 +228,38 @@ def _sigmoid_grad_max() -> float:
     return float(np.max(activations_np.sigmoid_grad(np.linspace(-40, 40, 400001))))
 
 
+@judges(("hbvn-sigmoid-range", "HBVN", "Activations",
+         "σ′ lies between 0 and 1/4.",
+         "correct", "$0 < \\sigma' \\le 1/4$, the maximum at $z = 0$."))
 def _sigmoid_grad_range():
     m = _sigmoid_grad_max()
     ok = m <= 0.25 and activations_np.sigmoid_grad(np.array(0.0)) == 0.25
     return Evidence(ok, ok, f"max σ′ on a fine grid = {m:.6f}, σ′(0) = 1/4, σ′(±40) = {activations_np.sigmoid_grad(np.array(40.0)):.1e}")
 
 
+@judges(("hbvn-saturation", "HBVN", "Activations", "σ′ and tanh′ are tiny far from 0.", "correct", "As stated."),
+        ("ug-saturation", "UG", "Activations",
+         "Sigmoid and tanh derivatives approach 0 for large |x|.",
+         "correct", "As stated."),
+        ("fblg-tanh", "FBLG", "Activations", "tanh also saturates at both ends.", "correct", "As stated."))
 def _saturation():
     v = {f: float(g(np.array(5.0))) for f, g in (("σ′", activations_np.sigmoid_grad), ("tanh′", activations_np.tanh_grad))}
     ok = v["σ′"] < 0.01 and v["tanh′"] < 0.001
     return Evidence(ok, ok, f"σ′(5) = {v['σ′']:.1e}, tanh′(5) = {v['tanh′']:.1e}")
 
 
+@judges(("fblg-sigmoid-explode", "FBLG", "Activations",
+         "Sigmoid's derivative can become very large for large or small inputs, causing explosion.",
+         "incorrect", "$\\sigma' \\le 1/4$ everywhere; it only tends to 0.", "activations"))
 def _sigmoid_grad_large():
     m = _sigmoid_grad_max()
     return Evidence(m > 1, m <= 0.25, f"σ′ never exceeds {m:.2f}; it tends to 0 at both ends, never to large values")
 
 
+@judges(("ug-activation-large-derivative", "UG", "Activations",
+         "An activation whose derivative is large in some region can cause explosion.",
+         "imprecise", "The common activations' derivatives are at most 1; explosion comes from the weights.",
+         "vanishing-exploding"))
 def _max_activation_derivatives():
     z = np.linspace(-30, 30, 600001)
     ms = {"sigmoid": activations_np.sigmoid_grad(z).max(), "tanh": activations_np.tanh_grad(z).max(),
@@ -209,6 +269,9 @@ def _max_activation_derivatives():
     return Evidence(not ok, ok, "largest derivative: " + ", ".join(f"{k} {v:.3g}" for k, v in ms.items()))
 
 
+@judges(("bptt-tanh-range", "BPTT", "Activations",
+         "tanh′ lies in [−1, 1].",
+         "imprecise", "$\\tanh' = 1 - \\tanh^2 \\in (0, 1]$.", "activations"))
 def _tanh_grad_range():
     x = sp.Symbol("x", real=True)
     d = sp.diff(sp.tanh(x), x)
@@ -219,6 +282,9 @@ def _tanh_grad_range():
                     f"tanh′ = 1 − tanh² (SymPy) lies in (0, 1]: grid min {lo:.1e}, max {hi:g}; never negative")
 
 
+@judges(("fblg-relu-grad", "FBLG", "Activations",
+         "ReLU's derivative is 1 for z > 0 and 0 for z ≤ 0.",
+         "correct", "As stated (0 at z = 0 is a convention)."))
 def _relu_grad():
     z = np.array([-2.0, -1e-300, 0.0, 1e-300, 3.0])
     g = activations_np.relu_grad(z)
@@ -226,6 +292,9 @@ def _relu_grad():
     return Evidence(ok, ok, f"relu_grad at {z.tolist()} = {g.tolist()}")
 
 
+@judges(("bptt-leaky", "BPTT", "Activations",
+         "Leaky ReLU has a nonzero derivative for negative inputs.",
+         "correct", "As stated."))
 def _leaky_nonzero():
     g = activations_np.leaky_relu_grad(np.array([-5.0, -0.1]))
     ok = bool(np.all(g == 0.01))
@@ -234,6 +303,7 @@ def _leaky_nonzero():
 
 # ------------------------------------------------------------------ losses
 
+@judges(("fblg-mse", "FBLG", "Losses", "MSE is (1/n) Σ (ŷᵢ − yᵢ)².", "correct", "As stated."))
 def _mse_definition():
     rng = _rng(3)
     yh, y = rng.standard_normal(7), rng.standard_normal(7)
@@ -241,6 +311,10 @@ def _mse_definition():
     return Evidence(ok, ok, "losses.mse equals (1/n) Σ (ŷᵢ − yᵢ)² on random data")
 
 
+@judges(("fblg-mse-grad", "FBLG", "Losses",
+         "The MSE derivative is (2/n) Σ (ŷᵢ − yᵢ).",
+         "incorrect", "$\\partial L/\\partial \\hat y_i = \\tfrac{2}{n}(\\hat y_i - y_i)$, one entry per output.",
+         "losses"))
 def _mse_grad_sum():
     n = 3
     yh, y = sp.symbols(f"yh1:{n + 1}", real=True), sp.symbols(f"y1:{n + 1}", real=True)
@@ -255,6 +329,7 @@ def _mse_grad_sum():
                     f"SymPy, n = {n}: ∂L/∂ŷ₁ = {sp.latex(grad[0])}, a vector entry, not the sum")
 
 
+@judges(("fblg-ce", "FBLG", "Losses", "Cross-entropy is −Σ yᵢ log ŷᵢ, used with softmax.", "correct", "As stated."))
 def _ce_definition():
     rng = _rng(4)
     z = rng.standard_normal((5, 4))
@@ -265,6 +340,9 @@ def _ce_definition():
     return Evidence(ok, ok, "−Σ yᵢ log ŷᵢ with ŷ = softmax(z) equals losses.softmax_cross_entropy (batch mean)")
 
 
+@judges(("fblg-bce", "FBLG", "Losses",
+         "Binary cross-entropy is −[y log ŷ + (1 − y) log(1 − ŷ)], used with sigmoid.",
+         "correct", "As stated."))
 def _bce_definition():
     rng = _rng(5)
     z, t = rng.standard_normal(6), rng.random(6)
@@ -274,12 +352,18 @@ def _bce_definition():
     return Evidence(ok, ok, "−[y log ŷ + (1−y) log(1−ŷ)] with ŷ = σ(z) equals the stable BCE-with-logits")
 
 
+@judges(("fblg-dz-dW", "FBLG", "Hadamard product and backprop",
+         "∂z₂/∂W₂ = a₁, hence dL/dW₂.",
+         "imprecise", "$\\partial L/\\partial W_2 = (\\partial L/\\partial z_2)\\, a_1^\\top$.", "backprop"))
 def _dz_dW_shape():
     p, x, h, z, fpz, e, grads = _two_layer(K=2)
     return Evidence(False, _close(np.outer(e, h), grads["W2"]),
                     f"∂z₂/∂W₂ is not a₁ (it is a 3-index array); dL/dW₂ = (∂L/∂z₂) a₁ᵀ, shape {grads['W2'].shape}")
 
 
+@judges(("fblg-db", "FBLG", "Hadamard product and backprop",
+         "∂z₂/∂b₂ = 1, so dL/db₂ = dL/dz₂.",
+         "correct", "As stated for one sample (a sum over the batch)."))
 def _db_identity():
     p, x, h, z, fpz, e, grads = _two_layer(K=2)
     ok = _close(e, grads["b2"])
@@ -288,6 +372,7 @@ def _db_identity():
 
 # ------------------------------------------------------------------ gradient descent
 
+@judges(("fblg-gd", "FBLG", "Gradient descent", "Gradient descent updates θ ← θ − α∇L(θ).", "correct", "As stated."))
 def _gd_update():
     rng = _rng(6)
     X, Y = rng.standard_normal((20, 3)), rng.standard_normal((20, 1))
@@ -299,6 +384,9 @@ def _gd_update():
     return Evidence(ok, ok, f"one step θ − α∇L with α = 0.01: loss {L0:.4f} → {L1:.4f}")
 
 
+@judges(("fblg-steepest", "FBLG", "Gradient descent",
+         "The gradient is the direction of steepest ascent.",
+         "correct", "As stated."))
 def _steepest_ascent():
     rng = _rng(7)
     A = gradient_descent_sym.random_spd(6, rng)
@@ -311,6 +399,9 @@ def _steepest_ascent():
     return Evidence(ok, ok, f"largest slope over 2000 random unit directions {best:.4f} ≤ ‖∇L‖ = {np.linalg.norm(g):.4f}")
 
 
+@judges(("fblg-lr", "FBLG", "Gradient descent",
+         "Too large a learning rate diverges; too small converges slowly.",
+         "correct", "On a quadratic, divergence exactly when $\\alpha > 2/\\lambda_{\\max}$."))
 def _lr_too_large():
     rng = _rng(8)
     A = gradient_descent_sym.random_spd(4, rng)
@@ -322,6 +413,9 @@ def _lr_too_large():
     return Evidence(ok, ok, f"quadratic, 200 steps: α = 1.9/λ_max → ‖w‖ = {below:.1e}; α = 2.1/λ_max → {above:.1e}")
 
 
+@judges(("fblg-sgd", "FBLG", "Gradient descent",
+         "SGD's single-sample gradients are noisy and oscillate near the minimum.",
+         "correct", "As stated."))
 def _sgd_noise():
     rng = _rng(9)
     X = rng.standard_normal((50, 3))
@@ -335,6 +429,9 @@ def _sgd_noise():
                     f"mean single-sample ‖∇L_i‖ = {np.mean(per):.2f}: constant-step SGD keeps moving")
 
 
+@judges(("ug-update-rule", "UG", "Gradient descent",
+         "The update is W_new = W_old − α W_old.",
+         "incorrect", "$W \\leftarrow W - \\alpha\\, \\partial L/\\partial W$.", "gradient-descent"))
 def _update_formula_wrong():
     w, a, c = sp.symbols("w alpha c", real=True)
     L = (w - c) ** 2
@@ -345,6 +442,10 @@ def _update_formula_wrong():
                     "it is weight decay. The step is W − α ∂L/∂W")
 
 
+@judges(("ug-learning-rate", "UG", "Gradient descent",
+         "Tuning the learning rate and momentum avoids vanishing or exploding gradients.",
+         "imprecise", "The learning rate scales the update; it does not change how the gradient propagates "
+         "backwards.", "vanishing-exploding"))
 def _lr_and_vanishing():
     rng = _rng(10)
     norms = vanishing_exploding_sym.simulate("sigmoid", "xavier", rng, depth=20, width=32)
@@ -355,6 +456,10 @@ def _lr_and_vanishing():
                     "iterates diverge, which is a different failure.)")
 
 
+@judges(("qa-adam", "QA", "Gradient descent",
+         "Switching the optimizer to Adam solves vanishing and exploding gradients.",
+         "imprecise", "Adam rescales each parameter's step; the backpropagated gradient is the same.",
+         "gradient-descent"))
 def _adam_rescales():
     lr, eps = 1e-3, 1e-8
     steps = {g: lr * g / (abs(g) + eps) for g in (1.0, 1e-4, 1e-12)}   # Adam's first bias-corrected step
@@ -366,17 +471,29 @@ def _adam_rescales():
 
 # ------------------------------------------------------------------ depth, init, residual, normalization
 
+@judges(("fblg-product", "FBLG", "Vanishing and exploding gradients",
+         "Local factors slightly above 1 (below 1) compound exponentially over many layers.",
+         "correct", "As stated."))
 def _product_slightly_above_one():
     v = 1.1 ** 50
     return Evidence(v > 100, v > 100, f"1.1⁵⁰ = {v:.0f}; 0.9⁵⁰ = {0.9 ** 50:.1e}")
 
 
+@judges(("hbvn-depth", "HBVN", "Vanishing and exploding gradients",
+         "With sigmoid in every layer the gradient shrinks layer after layer.",
+         "correct", "As stated."))
 def _depth_vanishing_sigmoid():
     norms = vanishing_exploding_sym.simulate("sigmoid", "xavier", _rng(11), depth=30, width=64)
     r = norms[0] / norms[-1]
     return Evidence(r < 1e-4, r < 1e-4, f"30 sigmoid layers (Xavier): ‖dL/dh₀‖/‖dL/dh₃₀‖ = {r:.1e}")
 
 
+@judges(("ug-init", "UG", "Initialization",
+         "Weights initialized too large or too small make gradients unstable.",
+         "correct", "As stated."),
+        ("fblg-init", "FBLG", "Initialization",
+         "Too-large initial weights cause explosion, too-small vanishing.",
+         "correct", "As stated."))
 def _init_scale():
     r = {s: (lambda n: n[0] / n[-1])(vanishing_exploding_sym.simulate("tanh", s, _rng(12), depth=30, width=64))
          for s in ("too small", "xavier", "too large")}
@@ -384,6 +501,9 @@ def _init_scale():
     return Evidence(ok, ok, "tanh, 30 layers, ‖dL/dh₀‖/‖dL/dh₃₀‖: " + ", ".join(f"{k} {v:.1e}" for k, v in r.items()))
 
 
+@judges(("ug-he-glorot", "UG", "Initialization",
+         "He or Glorot initialization reduces gradient instability.",
+         "correct", "With the matching activation (He for ReLU, Glorot for tanh)."))
 def _he_glorot():
     r = {"tanh + Xavier": vanishing_exploding_sym.simulate("tanh", "xavier", _rng(13), depth=30, width=128),
          "ReLU + He": vanishing_exploding_sym.simulate("relu", "he", _rng(13), depth=30, width=128)}
@@ -392,6 +512,12 @@ def _he_glorot():
     return Evidence(ok, ok, "30 layers, ‖dL/dh₀‖/‖dL/dh₃₀‖: " + ", ".join(f"{k} {v:.2f}" for k, v in ratios.items()))
 
 
+@judges(("hbvn-relu", "HBVN", "Vanishing and exploding gradients",
+         "ReLU's derivative is 1 for positive inputs, so it vanishes less than sigmoid in deep networks.",
+         "correct", "As stated (with He initialization)."),
+        ("ug-relu", "UG", "Vanishing and exploding gradients",
+         "ReLU-family activations have a constant derivative for positive inputs and ease vanishing.",
+         "correct", "As stated."))
 def _relu_vs_sigmoid():
     r = {a: (lambda n: n[0] / n[-1])(vanishing_exploding_sym.simulate(a, "he" if a == "relu" else "xavier", _rng(14), depth=30, width=128))
          for a in ("sigmoid", "relu")}
@@ -399,6 +525,12 @@ def _relu_vs_sigmoid():
     return Evidence(ok, ok, "30 layers, ‖dL/dh₀‖/‖dL/dh₃₀‖: " + ", ".join(f"{k} {v:.1e}" for k, v in r.items()))
 
 
+@judges(("hbvn-resnet", "HBVN", "Residual connections",
+         "Skip connections let the gradient reach earlier layers directly.",
+         "correct", "The block Jacobian is $I + \\partial F/\\partial h$."),
+        ("ug-residual", "UG", "Residual connections",
+         "Residual connections ease vanishing gradients.",
+         "correct", "As stated."))
 def _residual_path():
     plain = residual_sym.simulate("tanh", "too small", False, _rng(15), depth=30, width=64)
     res = residual_sym.simulate("tanh", "too small", True, _rng(15), depth=30, width=64)
@@ -407,6 +539,10 @@ def _residual_path():
                     f"residual {res[0] / res[-1]:.2f} (Jacobian I + ∂F)")
 
 
+@judges(("hbvn-bn", "HBVN", "Normalization",
+         "Batch normalization keeps activations in a range where gradients do not become too small.",
+         "imprecise", "It moves pre-activations to where $\\sigma'$ is largest, but each sigmoid layer still "
+         "multiplies the gradient by at most 1/4.", "normalization"))
 def _bn_and_saturating():
     z = _rng(16).standard_normal(1_000_000)
     m = float(np.mean(activations_np.sigmoid_grad(z)))
@@ -415,6 +551,13 @@ def _bn_and_saturating():
                     "sigmoid layer; normalization moves z to where σ′ is largest but cannot make it 1")
 
 
+@judges(("hbvn-input-norm-vanish", "HBVN", "Normalization",
+         "Normalizing the inputs keeps sigmoid/tanh out of saturation and so prevents vanishing gradients.",
+         "incorrect", "Input normalization does not control later layers, and $\\sigma' \\le 1/4$ per layer "
+         "still compounds.", "vanishing-exploding"),
+        ("qa-input-norm", "QA", "Normalization",
+         "Normalizing the inputs prevents vanishing and exploding gradients.",
+         "incorrect", "It does not control the later layers' Jacobians.", "vanishing-exploding"))
 def _input_norm_deep():
     rng = _rng(17)
     weights = vanishing_exploding_np.init_stack(30, 64, "xavier", rng)
@@ -425,6 +568,10 @@ def _input_norm_deep():
                     "input does not control the later layers")
 
 
+@judges(("hbvn-input-norm-explode", "HBVN", "Normalization",
+         "Normalizing the inputs prevents exploding gradients.",
+         "incorrect", "Explosion comes from the weights (the Jacobians' norms), not the input scale.",
+         "initialization"))
 def _input_norm_explosion():
     rng = _rng(18)
     weights = vanishing_exploding_np.init_stack(30, 64, "too large", rng)
@@ -435,6 +582,10 @@ def _input_norm_explosion():
                     "explosion comes from the weights")
 
 
+@judges(("qa-input-scale", "QA", "Normalization",
+         "A very large input feature makes gradients explode, a very small one makes them vanish.",
+         "incorrect", "Large inputs saturate tanh/sigmoid units and shrink the gradient; small inputs leave "
+         "$f' \\approx f'(0)$ and do not.", "vanishing-exploding"))
 def _input_scale_example():
     rng = _rng(19)
     p = backprop.two_layer_init(4, 10, 1, rng)
@@ -453,6 +604,9 @@ def _input_scale_example():
                     + f" ({sat[1e3]:.0%} of units saturated at 1e3): huge inputs shrink the gradient, small ones do not")
 
 
+@judges(("hbvn-input-size-updates", "HBVN", "Normalization",
+         "Large activations entering a layer make its weight updates large.",
+         "correct", "$\\partial L/\\partial W = \\delta x^\\top$ is proportional to the layer's input."))
 def _weight_grad_scales_with_input():
     rng = _rng(20)
     W, b = rng.standard_normal((3, 4)), np.zeros(3)
@@ -465,12 +619,18 @@ def _weight_grad_scales_with_input():
     return Evidence(ok, ok, "affine layer, same upstream gradient: inputs ×10 → dL/dW ×10 exactly (dW = δᵀx)")
 
 
+@judges(("hbvn-zscore-mean", "HBVN", "Normalization",
+         "After subtracting the mean, the mean is 0.",
+         "correct", "As stated."))
 def _zscore_mean_zero():
     ex = normalization_sym.worked_example()
     ok = sp.simplify(sum(ex["z"])) == 0
     return Evidence(ok, ok, "SymPy: the z-scores of (100, 50, 10, 5, 1) sum to exactly 0")
 
 
+@judges(("hbvn-zscore-example", "HBVN", "Normalization",
+         "For (100, 50, 10, 5, 1): variance 1600.16, σ ≈ 40, z ≈ (1.67, 0.42, −0.58, −0.71, −0.81).",
+         "incorrect", "Variance 1422.96, σ ≈ 37.72, z ≈ (1.77, 0.45, −0.62, −0.75, −0.85).", "normalization"))
 def _zscore_example_variance():
     ex = normalization_sym.worked_example()
     stated_var, stated_z = sp.Rational(160016, 100), [1.67, 0.42, -0.58, -0.71, -0.81]
@@ -480,6 +640,9 @@ def _zscore_example_variance():
                     "z = [" + ", ".join(f"{v:.2f}" for v in z) + "] (not " + str(stated_z) + ")")
 
 
+@judges(("hbvn-zscore-symmetric", "HBVN", "Normalization",
+         "Standardizing makes the data symmetric around 0.",
+         "incorrect", "It centres and rescales; the skewness is unchanged.", "normalization"))
 def _zscore_symmetric():
     ex = normalization_sym.worked_example()
     s = float(normalization_sym.skewness(ex["x"]))
@@ -488,6 +651,10 @@ def _zscore_symmetric():
                     f"skewness before {s:.3f}, after {sz:.3f}: standardizing shifts and scales, it cannot make a skewed sample symmetric")
 
 
+@judges(("hbvn-zscore-compress", "HBVN", "Normalization",
+         "Standardizing compresses large values and expands small ones.",
+         "incorrect", "It is an affine map: every gap is divided by the same σ, ratios of gaps are unchanged.",
+         "normalization"))
 def _zscore_compress():
     xs = np.array(normalization_sym.EXAMPLE, float)
     z = normalization.zscore(xs)
@@ -497,6 +664,9 @@ def _zscore_compress():
                     "nothing is compressed relative to anything else")
 
 
+@judges(("hbvn-zscore-std", "HBVN", "Normalization",
+         "The new standard deviation is (1/n) Σ ((xᵢ − μ)/σ)² = 1.",
+         "imprecise", "That expression is the variance; both it and the standard deviation equal 1."))
 def _zscore_new_std():
     ex = normalization_sym.worked_example()
     second_moment = sum(v ** 2 for v in ex["z"]) / len(ex["z"])
@@ -506,6 +676,9 @@ def _zscore_new_std():
                     f"the variance, not the standard deviation {float(ex['std']):.2f}")
 
 
+@judges(("hbvn-zscore-arith", "HBVN", "Normalization",
+         "(100 − 50)/20 = 2.5 and (10 − 50)/20 = −2.",
+         "correct", "As stated."))
 def _zscore_arith():
     ok = (100 - 50) / 20 == 2.5 and (10 - 50) / 20 == -2
     return Evidence(ok, ok, "(100−50)/20 = 2.5 and (10−50)/20 = −2")
@@ -533,6 +706,10 @@ def _bptt_deltas(params, h, e, deriv_at_output=False):
     return list(rnn.bptt_deltas(e @ params["W_hy"], h, params["W_hh"], fprime=fprime)[0][:, 0])
 
 
+@judges(("bptt-hidden-delta", "BPTT", "BPTT",
+         "The hidden delta is δ_tʸ W_hyᵀ · f′(h_t) + δ_{t+1}ʰ W_hhᵀ · f′(h_t).",
+         "incorrect", "$\\delta_t = (1 - h_t^2) \\odot (W_{hy}^\\top e_t + W_{hh}^\\top \\delta_{t+1})$: "
+         "$f'$ at $a_t$, matrices on the left.", "bptt"))
 def _bptt_hidden_delta():
     params, x, h0, h, e, grads = _rnn_case()
     wrong = sum(np.outer(d, x[t, 0]) for t, d in enumerate(_bptt_deltas(params, h, e, True)))
@@ -543,6 +720,9 @@ def _bptt_hidden_delta():
                     "and δ_tʸ W_hyᵀ multiplies a K-vector by an H×K matrix from the wrong side")
 
 
+@judges(("bptt-output-delta", "BPTT", "BPTT",
+         "The output delta is ∂ℓ/∂y_t · g′(y_t).",
+         "incorrect", "$g'$ is evaluated at the output layer's pre-activation, not at $y_t = g(\\cdot)$.", "bptt"))
 def _bptt_output_delta():
     z = np.linspace(-3, 3, 7)
     wrong = activations_np.sigmoid_grad(activations_np.sigmoid(z))        # g′ evaluated at the output y = g(z)
@@ -551,6 +731,9 @@ def _bptt_output_delta():
     return Evidence(err < 1e-10, True, f"σ′(σ(z)) vs σ′(z) on z ∈ [−3, 3]: rel. error {err:.2f}")
 
 
+@judges(("bptt-whh-sum", "BPTT", "BPTT",
+         "The W_hh gradient is Σ_{t=2}^{T} δ_t h_{t−1}ᵀ.",
+         "incorrect", "The sum starts at $t = 1$ with $h_0$; the source itself allows a random $h_0$.", "bptt"))
 def _bptt_whh_sum():
     params, x, h0, h, e, grads = _rnn_case()
     d = _bptt_deltas(params, h, e)
@@ -564,6 +747,9 @@ def _bptt_whh_sum():
                     "SymPy refutes it on the unrolled loss (correct only when h₀ = 0)")
 
 
+@judges(("bptt-other-sums", "BPTT", "BPTT",
+         "The W_hx and W_hy gradients are Σ δ_t x_tᵀ and Σ δ_tʸ h_tᵀ.",
+         "correct", "As stated."))
 def _bptt_other_sums():
     params, x, h0, h, e, grads = _rnn_case()
     d = _bptt_deltas(params, h, e)
@@ -573,6 +759,9 @@ def _bptt_other_sums():
     return Evidence(ok, ok, "Σ δ_t x_tᵀ and Σ e_t h_tᵀ equal the verified dL/dW_hx and dL/dW_hy")
 
 
+@judges(("bptt-collapsed", "BPTT", "BPTT",
+         "Unrolled, δ_t = δ_tʸ (W_hyᵀ k^t).",
+         "incorrect", "A sum over later steps, $\\sum_{s \\ge t} k^{s-t+1}(\\dots)$; small for early $t$.", "bptt"))
 def _bptt_collapsed():
     k, T, t = sp.Rational(1, 2), 10, 1
     unrolled = sum(k ** j for j in range(1, T - t + 2))   # scalar case, W = I, unit output errors
@@ -581,6 +770,9 @@ def _bptt_collapsed():
                     "the error from step s reaches step t with k^(s−t+1), decaying for early t, not growing with t")
 
 
+@judges(("bptt-k-powers", "BPTT", "BPTT",
+         "0.5¹⁰ ≈ 0.00098, 0.5²⁰ ≈ 0.00000095, 1.5¹⁰ ≈ 57.67, 1.5²⁰ ≈ 33252.32.",
+         "incorrect", "1.5²⁰ ≈ 3325.26 (the other three are right).", "bptt"))
 def _k_powers():
     stated = {(sp.Rational(1, 2), 10): 0.00098, (sp.Rational(1, 2), 20): 0.00000095,
               (sp.Rational(3, 2), 10): 57.67, (sp.Rational(3, 2), 20): 33252.32}
@@ -593,12 +785,18 @@ def _k_powers():
     return Evidence(all_ok, True, "; ".join(rows))
 
 
+@judges(("bptt-k-powers-right", "BPTT", "BPTT",
+         "0.5¹⁰ ≈ 0.00098, 0.5²⁰ ≈ 0.00000095, 1.5¹⁰ ≈ 57.67.",
+         "correct", "As stated."))
 def _k_powers_small():
     v = [float(sp.Rational(1, 2) ** n) for n in (10, 20)] + [float(sp.Rational(3, 2) ** 10)]
     ok = abs(v[0] - 0.00098) < 1e-5 and abs(v[1] - 9.5e-7) < 1e-8 and abs(v[2] - 57.67) < 0.01
     return Evidence(ok, ok, f"0.5¹⁰ = {v[0]:.6g}, 0.5²⁰ = {v[1]:.4g}, 1.5¹⁰ = {v[2]:.5g}")
 
 
+@judges(("bptt-f-above-one", "BPTT", "BPTT",
+         "Explosion happens when f′ > 1 at every step (e.g. ReLU with large weights).",
+         "imprecise", "$\\tanh' \\le 1$ and ReLU$' \\le 1$; the growth comes from $W_{hh}$.", "bptt"))
 def _explosion_needs_weights():
     rng = _rng(22)
     H = 16
@@ -611,6 +809,9 @@ def _explosion_needs_weights():
                     "the growth comes from W_hh, not from f′ > 1")
 
 
+@judges(("bptt-small-update", "BPTT", "Gradient descent",
+         "A tiny gradient gives a tiny update ΔW = −η ∂L/∂W.",
+         "correct", "As stated."))
 def _grad_step_small():
     p, x, h, z, fpz, e, grads = _two_layer()
     lr = 0.1
@@ -619,6 +820,10 @@ def _grad_step_small():
     return Evidence(ok, ok, "ΔW = −η ∂L/∂W: the update is proportional to the gradient, so a vanishing gradient gives a vanishing update")
 
 
+@judges(("bptt-l2", "BPTT", "BPTT",
+         "L2 regularization prevents exploding gradients.",
+         "imprecise", "It shrinks weights over training; it does not bound the gradient at given weights.",
+         "clipping"))
 def _l2_does_not_bound():
     norms = {}
     for radius in (0.9, 1.5):
@@ -637,6 +842,9 @@ def _l2_does_not_bound():
 
 # ------------------------------------------------------------------ clipping
 
+@judges(("bptt-clipping", "BPTT", "Gradient clipping",
+         "Gradient clipping limits each gradient's absolute value to a threshold.",
+         "imprecise", "Clipping the global norm keeps the direction; clipping values does not.", "clipping"))
 def _value_clipping_direction():
     rng = _rng(24)
     g = {"W": rng.standard_normal((6, 6)) * np.linspace(0.1, 10, 36).reshape(6, 6)}
@@ -654,6 +862,9 @@ def _lstm_init(bias=0.0, scale=1.0):
     return lstm_gru_sym.init_lstm(8, 32, np.random.default_rng(1), forget_bias=bias, scale=scale)
 
 
+@judges(("qa-lstm-explode", "QA", "LSTM and GRU",
+         "LSTM and GRU gates avoid exploding gradients.",
+         "incorrect", "Gated networks can explode; clipping is still used.", "lstm-gru"))
 def _gates_explode():
     rho_lstm = lstm_gru_sym.rest_growth_rate("LSTM", _lstm_init(3.0))
     rho_gru = lstm_gru_sym.rest_growth_rate("GRU", lstm_gru_sym.init_gru(8, 32, np.random.default_rng(1), scale=3.0))
@@ -662,6 +873,10 @@ def _gates_explode():
                     f"GRU (zero biases, weights ×3) {rho_gru:.3f}; both explode")
 
 
+@judges(("qa-lstm-vanish", "QA", "LSTM and GRU",
+         "LSTM and GRU gates avoid vanishing gradients.",
+         "imprecise", "Only while the forget (update) gate stays near 1, e.g. with a positive forget-gate bias.",
+         "lstm-gru"))
 def _gates_vanish():
     x = np.random.default_rng(0).standard_normal((100, 1, 8))
     u = np.ones((1, 32)) / np.sqrt(32)
@@ -671,6 +886,9 @@ def _gates_vanish():
                     f"gradient reaching 100 steps back: LSTM forget bias 0 → {n0:.1e}, forget bias 3 → {n3:.1e}")
 
 
+@judges(("qa-three-gates", "QA", "LSTM and GRU",
+         "The LSTM has three gates: input, forget and output.",
+         "correct", "As stated; the fourth block, the candidate $\\tilde c_t$, is not a gate."))
 def _lstm_three_gates():
     W_ih, W_hh, b = _lstm_init()
     x = np.random.default_rng(2).standard_normal((1, 1, 8))
@@ -682,6 +900,9 @@ def _lstm_three_gates():
                     "(takes negative values, so not a gate)")
 
 
+@judges(("qa-gru-update", "QA", "LSTM and GRU",
+         "The GRU's update gate controls how old and new state are combined.",
+         "correct", "$h_t = (1 - u_t) \\odot \\tilde h_t + u_t \\odot h_{t-1}$."))
 def _gru_update_gate():
     H = 4
     W_ih, W_hh, b_ih, b_hh = lstm_gru_sym.init_gru(3, H, np.random.default_rng(3))
@@ -695,197 +916,11 @@ def _gru_update_gate():
 
 # ------------------------------------------------------------------ the claims
 
-#: Every checkable claim of the five sources, grouped by source.
+#: Every checkable claim of the five sources, declared above with its evidence; grouped by
+#: source, in ``SOURCES`` order, and each source's in the order declared.
 #:
 #: :meta hide-value:
-CLAIMS: tuple[Claim, ...] = (
-    # HBVN
-    Claim("hbvn-hadamard-example", "HBVN", "Hadamard product and backprop",
-       "The Hadamard product of [[1,2],[3,4]] and [[5,6],[7,8]] is [[5,12],[21,32]], unlike the matrix product.",
-       "correct", "As stated.", _hadamard_example),
-    Claim("hbvn-hadamard-scaling", "HBVN", "Hadamard product and backprop",
-       "The Hadamard product scales each coordinate independently.",
-       "correct", "$a \\odot b = \\operatorname{diag}(a)\\, b$.", _hadamard_is_diagonal_scaling),
-    Claim("hbvn-dz", "HBVN", "Hadamard product and backprop",
-       "The gradient at the pre-activation is the upstream gradient times f′(z), elementwise.",
-       "correct", "$\\partial L/\\partial z = \\partial L/\\partial h \\odot f'(z)$.", _dz_hadamard),
-    Claim("hbvn-dW-outer", "HBVN", "Hadamard product and backprop",
-       "dL/dW = (dL/dz) xᵀ and dL/db = dL/dz for z = Wx + b.",
-       "correct", "As stated (column vectors, one sample).", _dW_outer),
-    Claim("hbvn-dW2", "HBVN", "Hadamard product and backprop",
-       "For ŷ = W₂H + b₂, dL/dW₂ = (ŷ − y)·H.",
-       "imprecise", "$\\partial L/\\partial W_2 = (\\hat y - y) H^\\top$, an outer product with the shape of $W_2$.",
-       _dW2_no_transpose, "backprop"),
-    Claim("hbvn-dH", "HBVN", "Hadamard product and backprop",
-       "dL/dH = (ŷ − y)·W₂.",
-       "incorrect", "$\\partial L/\\partial H = W_2^\\top (\\hat y - y)$.", _dH_no_transpose, "backprop"),
-    Claim("hbvn-dW1", "HBVN", "Hadamard product and backprop",
-       "dL/dW₁ = (ŷ − y)·W₂·f(W₁X+b₁)(1 − f(W₁X+b₁))·X.",
-       "incorrect", "$\\partial L/\\partial W_1 = \\bigl[W_2^\\top(\\hat y - y) \\odot f'(z_1)\\bigr] X^\\top$.",
-       _dW1_literal, "backprop"),
-    Claim("hbvn-chain", "HBVN", "Hadamard product and backprop",
-       "The gradient for an early layer is the product of the later layers' Jacobians (chain rule), computed output first.",
-       "correct", "As stated; in column convention the product is transposed.", _chain_of_jacobians),
-    Claim("hbvn-sigmoid-grad", "HBVN", "Activations", "σ′(z) = σ(z)(1 − σ(z)).",
-       "correct", "As stated.", _sigmoid_grad_formula),
-    Claim("hbvn-sigmoid-range", "HBVN", "Activations", "σ′ lies between 0 and 1/4.",
-       "correct", "$0 < \\sigma' \\le 1/4$, the maximum at $z = 0$.", _sigmoid_grad_range),
-    Claim("hbvn-saturation", "HBVN", "Activations", "σ′ and tanh′ are tiny far from 0.",
-       "correct", "As stated.", _saturation),
-    Claim("hbvn-relu", "HBVN", "Vanishing and exploding gradients",
-       "ReLU's derivative is 1 for positive inputs, so it vanishes less than sigmoid in deep networks.",
-       "correct", "As stated (with He initialization).", _relu_vs_sigmoid),
-    Claim("hbvn-depth", "HBVN", "Vanishing and exploding gradients",
-       "With sigmoid in every layer the gradient shrinks layer after layer.",
-       "correct", "As stated.", _depth_vanishing_sigmoid),
-    Claim("hbvn-bn", "HBVN", "Normalization",
-       "Batch normalization keeps activations in a range where gradients do not become too small.",
-       "imprecise", "It moves pre-activations to where $\\sigma'$ is largest, but each sigmoid layer still "
-       "multiplies the gradient by at most 1/4.", _bn_and_saturating, "normalization"),
-    Claim("hbvn-resnet", "HBVN", "Residual connections",
-       "Skip connections let the gradient reach earlier layers directly.",
-       "correct", "The block Jacobian is $I + \\partial F/\\partial h$.", _residual_path),
-    Claim("hbvn-zscore-arith", "HBVN", "Normalization", "(100 − 50)/20 = 2.5 and (10 − 50)/20 = −2.",
-       "correct", "As stated.", _zscore_arith),
-    Claim("hbvn-zscore-mean", "HBVN", "Normalization", "After subtracting the mean, the mean is 0.",
-       "correct", "As stated.", _zscore_mean_zero),
-    Claim("hbvn-zscore-std", "HBVN", "Normalization",
-       "The new standard deviation is (1/n) Σ ((xᵢ − μ)/σ)² = 1.",
-       "imprecise", "That expression is the variance; both it and the standard deviation equal 1.", _zscore_new_std),
-    Claim("hbvn-zscore-example", "HBVN", "Normalization",
-       "For (100, 50, 10, 5, 1): variance 1600.16, σ ≈ 40, z ≈ (1.67, 0.42, −0.58, −0.71, −0.81).",
-       "incorrect", "Variance 1422.96, σ ≈ 37.72, z ≈ (1.77, 0.45, −0.62, −0.75, −0.85).",
-       _zscore_example_variance, "normalization"),
-    Claim("hbvn-zscore-symmetric", "HBVN", "Normalization",
-       "Standardizing makes the data symmetric around 0.",
-       "incorrect", "It centres and rescales; the skewness is unchanged.", _zscore_symmetric, "normalization"),
-    Claim("hbvn-zscore-compress", "HBVN", "Normalization",
-       "Standardizing compresses large values and expands small ones.",
-       "incorrect", "It is an affine map: every gap is divided by the same σ, ratios of gaps are unchanged.",
-       _zscore_compress, "normalization"),
-    Claim("hbvn-input-norm-vanish", "HBVN", "Normalization",
-       "Normalizing the inputs keeps sigmoid/tanh out of saturation and so prevents vanishing gradients.",
-       "incorrect", "Input normalization does not control later layers, and $\\sigma' \\le 1/4$ per layer "
-       "still compounds.", _input_norm_deep, "vanishing-exploding"),
-    Claim("hbvn-input-norm-explode", "HBVN", "Normalization",
-       "Normalizing the inputs prevents exploding gradients.",
-       "incorrect", "Explosion comes from the weights (the Jacobians' norms), not the input scale.",
-       _input_norm_explosion, "initialization"),
-    Claim("hbvn-input-size-updates", "HBVN", "Normalization",
-       "Large activations entering a layer make its weight updates large.",
-       "correct", "$\\partial L/\\partial W = \\delta x^\\top$ is proportional to the layer's input.",
-       _weight_grad_scales_with_input),
-    # UG
-    Claim("ug-update-rule", "UG", "Gradient descent", "The update is W_new = W_old − α W_old.",
-       "incorrect", "$W \\leftarrow W - \\alpha\\, \\partial L/\\partial W$.", _update_formula_wrong, "gradient-descent"),
-    Claim("ug-activation-large-derivative", "UG", "Activations",
-       "An activation whose derivative is large in some region can cause explosion.",
-       "imprecise", "The common activations' derivatives are at most 1; explosion comes from the weights.",
-       _max_activation_derivatives, "vanishing-exploding"),
-    Claim("ug-init", "UG", "Initialization", "Weights initialized too large or too small make gradients unstable.",
-       "correct", "As stated.", _init_scale),
-    Claim("ug-relu", "UG", "Vanishing and exploding gradients",
-       "ReLU-family activations have a constant derivative for positive inputs and ease vanishing.",
-       "correct", "As stated.", _relu_vs_sigmoid),
-    Claim("ug-he-glorot", "UG", "Initialization", "He or Glorot initialization reduces gradient instability.",
-       "correct", "With the matching activation (He for ReLU, Glorot for tanh).", _he_glorot),
-    Claim("ug-residual", "UG", "Residual connections", "Residual connections ease vanishing gradients.",
-       "correct", "As stated.", _residual_path),
-    Claim("ug-learning-rate", "UG", "Gradient descent",
-       "Tuning the learning rate and momentum avoids vanishing or exploding gradients.",
-       "imprecise", "The learning rate scales the update; it does not change how the gradient propagates "
-       "backwards.", _lr_and_vanishing, "vanishing-exploding"),
-    Claim("ug-saturation", "UG", "Activations", "Sigmoid and tanh derivatives approach 0 for large |x|.",
-       "correct", "As stated.", _saturation),
-    # QA
-    Claim("qa-adam", "QA", "Gradient descent", "Switching the optimizer to Adam solves vanishing and exploding gradients.",
-       "imprecise", "Adam rescales each parameter's step; the backpropagated gradient is the same.", _adam_rescales,
-       "gradient-descent"),
-    Claim("qa-lstm-explode", "QA", "LSTM and GRU", "LSTM and GRU gates avoid exploding gradients.",
-       "incorrect", "Gated networks can explode; clipping is still used.", _gates_explode, "lstm-gru"),
-    Claim("qa-lstm-vanish", "QA", "LSTM and GRU", "LSTM and GRU gates avoid vanishing gradients.",
-       "imprecise", "Only while the forget (update) gate stays near 1, e.g. with a positive forget-gate bias.",
-       _gates_vanish, "lstm-gru"),
-    Claim("qa-three-gates", "QA", "LSTM and GRU", "The LSTM has three gates: input, forget and output.",
-       "correct", "As stated; the fourth block, the candidate $\\tilde c_t$, is not a gate.", _lstm_three_gates),
-    Claim("qa-gru-update", "QA", "LSTM and GRU", "The GRU's update gate controls how old and new state are combined.",
-       "correct", "$h_t = (1 - u_t) \\odot \\tilde h_t + u_t \\odot h_{t-1}$.", _gru_update_gate),
-    Claim("qa-input-scale", "QA", "Normalization",
-       "A very large input feature makes gradients explode, a very small one makes them vanish.",
-       "incorrect", "Large inputs saturate tanh/sigmoid units and shrink the gradient; small inputs leave "
-       "$f' \\approx f'(0)$ and do not.", _input_scale_example, "vanishing-exploding"),
-    Claim("qa-input-norm", "QA", "Normalization", "Normalizing the inputs prevents vanishing and exploding gradients.",
-       "incorrect", "It does not control the later layers' Jacobians.", _input_norm_deep, "vanishing-exploding"),
-    # FBLG
-    Claim("fblg-mse", "FBLG", "Losses", "MSE is (1/n) Σ (ŷᵢ − yᵢ)².", "correct", "As stated.", _mse_definition),
-    Claim("fblg-ce", "FBLG", "Losses", "Cross-entropy is −Σ yᵢ log ŷᵢ, used with softmax.", "correct", "As stated.",
-       _ce_definition),
-    Claim("fblg-bce", "FBLG", "Losses", "Binary cross-entropy is −[y log ŷ + (1 − y) log(1 − ŷ)], used with sigmoid.",
-       "correct", "As stated.", _bce_definition),
-    Claim("fblg-mse-grad", "FBLG", "Losses", "The MSE derivative is (2/n) Σ (ŷᵢ − yᵢ).",
-       "incorrect", "$\\partial L/\\partial \\hat y_i = \\tfrac{2}{n}(\\hat y_i - y_i)$, one entry per output.",
-       _mse_grad_sum, "losses"),
-    Claim("fblg-sigmoid-grad", "FBLG", "Activations", "For y = σ(z), dy/dz = y(1 − y).", "correct", "As stated.",
-       _sigmoid_grad_formula),
-    Claim("fblg-relu-grad", "FBLG", "Activations", "ReLU's derivative is 1 for z > 0 and 0 for z ≤ 0.",
-       "correct", "As stated (0 at z = 0 is a convention).", _relu_grad),
-    Claim("fblg-dz-dW", "FBLG", "Hadamard product and backprop", "∂z₂/∂W₂ = a₁, hence dL/dW₂.",
-       "imprecise", "$\\partial L/\\partial W_2 = (\\partial L/\\partial z_2)\\, a_1^\\top$.", _dz_dW_shape, "backprop"),
-    Claim("fblg-db", "FBLG", "Hadamard product and backprop", "∂z₂/∂b₂ = 1, so dL/db₂ = dL/dz₂.", "correct",
-       "As stated for one sample (a sum over the batch).", _db_identity),
-    Claim("fblg-gd", "FBLG", "Gradient descent", "Gradient descent updates θ ← θ − α∇L(θ).", "correct", "As stated.",
-       _gd_update),
-    Claim("fblg-steepest", "FBLG", "Gradient descent", "The gradient is the direction of steepest ascent.", "correct",
-       "As stated.", _steepest_ascent),
-    Claim("fblg-lr", "FBLG", "Gradient descent", "Too large a learning rate diverges; too small converges slowly.",
-       "correct", "On a quadratic, divergence exactly when $\\alpha > 2/\\lambda_{\\max}$.", _lr_too_large),
-    Claim("fblg-sgd", "FBLG", "Gradient descent", "SGD's single-sample gradients are noisy and oscillate near the minimum.",
-       "correct", "As stated.", _sgd_noise),
-    Claim("fblg-product", "FBLG", "Vanishing and exploding gradients",
-       "Local factors slightly above 1 (below 1) compound exponentially over many layers.", "correct", "As stated.",
-       _product_slightly_above_one),
-    Claim("fblg-init", "FBLG", "Initialization", "Too-large initial weights cause explosion, too-small vanishing.",
-       "correct", "As stated.", _init_scale),
-    Claim("fblg-sigmoid-explode", "FBLG", "Activations",
-       "Sigmoid's derivative can become very large for large or small inputs, causing explosion.",
-       "incorrect", "$\\sigma' \\le 1/4$ everywhere; it only tends to 0.", _sigmoid_grad_large, "activations"),
-    Claim("fblg-tanh", "FBLG", "Activations", "tanh also saturates at both ends.", "correct", "As stated.", _saturation),
-    # BPTT
-    Claim("bptt-output-delta", "BPTT", "BPTT", "The output delta is ∂ℓ/∂y_t · g′(y_t).",
-       "incorrect", "$g'$ is evaluated at the output layer's pre-activation, not at $y_t = g(\\cdot)$.",
-       _bptt_output_delta, "bptt"),
-    Claim("bptt-hidden-delta", "BPTT", "BPTT",
-       "The hidden delta is δ_tʸ W_hyᵀ · f′(h_t) + δ_{t+1}ʰ W_hhᵀ · f′(h_t).",
-       "incorrect", "$\\delta_t = (1 - h_t^2) \\odot (W_{hy}^\\top e_t + W_{hh}^\\top \\delta_{t+1})$: "
-       "$f'$ at $a_t$, matrices on the left.", _bptt_hidden_delta, "bptt"),
-    Claim("bptt-whh-sum", "BPTT", "BPTT", "The W_hh gradient is Σ_{t=2}^{T} δ_t h_{t−1}ᵀ.",
-       "incorrect", "The sum starts at $t = 1$ with $h_0$; the source itself allows a random $h_0$.",
-       _bptt_whh_sum, "bptt"),
-    Claim("bptt-other-sums", "BPTT", "BPTT", "The W_hx and W_hy gradients are Σ δ_t x_tᵀ and Σ δ_tʸ h_tᵀ.",
-       "correct", "As stated.", _bptt_other_sums),
-    Claim("bptt-collapsed", "BPTT", "BPTT", "Unrolled, δ_t = δ_tʸ (W_hyᵀ k^t).",
-       "incorrect", "A sum over later steps, $\\sum_{s \\ge t} k^{s-t+1}(\\dots)$; small for early $t$.",
-       _bptt_collapsed, "bptt"),
-    Claim("bptt-k-powers", "BPTT", "BPTT", "0.5¹⁰ ≈ 0.00098, 0.5²⁰ ≈ 0.00000095, 1.5¹⁰ ≈ 57.67, 1.5²⁰ ≈ 33252.32.",
-       "incorrect", "1.5²⁰ ≈ 3325.26 (the other three are right).", _k_powers, "bptt"),
-    Claim("bptt-k-powers-right", "BPTT", "BPTT", "0.5¹⁰ ≈ 0.00098, 0.5²⁰ ≈ 0.00000095, 1.5¹⁰ ≈ 57.67.",
-       "correct", "As stated.", _k_powers_small),
-    Claim("bptt-tanh-range", "BPTT", "Activations", "tanh′ lies in [−1, 1].",
-       "imprecise", "$\\tanh' = 1 - \\tanh^2 \\in (0, 1]$.", _tanh_grad_range, "activations"),
-    Claim("bptt-f-above-one", "BPTT", "BPTT", "Explosion happens when f′ > 1 at every step (e.g. ReLU with large weights).",
-       "imprecise", "$\\tanh' \\le 1$ and ReLU$' \\le 1$; the growth comes from $W_{hh}$.", _explosion_needs_weights,
-       "bptt"),
-    Claim("bptt-clipping", "BPTT", "Gradient clipping", "Gradient clipping limits each gradient's absolute value to a threshold.",
-       "imprecise", "Clipping the global norm keeps the direction; clipping values does not.",
-       _value_clipping_direction, "clipping"),
-    Claim("bptt-l2", "BPTT", "BPTT", "L2 regularization prevents exploding gradients.",
-       "imprecise", "It shrinks weights over training; it does not bound the gradient at given weights.",
-       _l2_does_not_bound, "clipping"),
-    Claim("bptt-leaky", "BPTT", "Activations", "Leaky ReLU has a nonzero derivative for negative inputs.",
-       "correct", "As stated.", _leaky_nonzero),
-    Claim("bptt-small-update", "BPTT", "Gradient descent", "A tiny gradient gives a tiny update ΔW = −η ∂L/∂W.",
-       "correct", "As stated.", _grad_step_small),
-)
+CLAIMS: tuple[Claim, ...] = tuple(sorted(_DECLARED, key=lambda c: list(SOURCES).index(c.source)))
 
 
 def consistent(claim: Claim, ev: Evidence) -> bool:
