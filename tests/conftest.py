@@ -18,14 +18,17 @@ from pathlib import Path
 import numpy as np
 import pytest
 from hypothesis import settings
+from hypothesis.configuration import set_hypothesis_home_dir
 
-# Property tests: reproducible in CI (derandomized), exploring new examples locally.
+ROOT = Path(__file__).resolve().parents[1]
+
+# Property tests: reproducible in CI (derandomized), exploring new examples locally; what
+# Hypothesis keeps (the examples that failed, its caches) lives under _build/, not in the sources.
+set_hypothesis_home_dir(ROOT / "_build" / ".hypothesis")
 settings.register_profile("ci", derandomize=True, deadline=None, max_examples=25, print_blob=True)
 settings.register_profile("dev", deadline=None, max_examples=25)
 settings.register_profile("thorough", deadline=None, max_examples=400)   # HYPOTHESIS_PROFILE=thorough
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci" if os.environ.get("CI") else "dev"))
-
-ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 
 

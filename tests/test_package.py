@@ -6,7 +6,7 @@ import time
 import zipfile
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+from .conftest import ROOT, copy_project
 
 
 def run_python(code: str, **kw) -> subprocess.CompletedProcess:
@@ -44,9 +44,11 @@ def _timed_import() -> float:
 
 def test_pip_install_gives_an_importable_package(tmp_path):
     wheel_dir, target = tmp_path / "wheel", tmp_path / "site"
+    # built from a copy: setuptools writes build/ and *.egg-info beside the sources it builds
+    source = copy_project(tmp_path / "source")
     proc = subprocess.run(
         [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q",
-         "-w", str(wheel_dir), str(ROOT)], capture_output=True, text=True, timeout=300)
+         "-w", str(wheel_dir), str(source)], capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr
     (wheel,) = wheel_dir.glob("backprop_derived-*.whl")
     names = zipfile.ZipFile(wheel).namelist()
