@@ -234,7 +234,7 @@ def book() -> dict:
 def test_suite() -> dict:
     """``make test`` as CI runs it (the Makefile's command), with its ten slowest tests."""
     env = {k: v for k, v in os.environ.items() if k != "MAKEFLAGS"}
-    env["PYTEST_ADDOPTS"] = "-p no:cacheprovider --durations=10"
+    env["PYTEST_ADDOPTS"] = "--durations=10"
     t0 = time.perf_counter()
     proc = subprocess.run(["make", "--no-print-directory", "-C", str(ROOT), "test", f"VENV={BIN.parent}"],
                           env=env, capture_output=True, text=True)

@@ -63,7 +63,7 @@ def test_gru_backward_against_central_differences(rng):
 @pytest.mark.parametrize("bad,message", [
     ({"W_ih": np.zeros((12, 2))}, r"W_ih must have shape \(12, 3\)"),
     ({"b_hh": np.zeros(9)}, r"b_hh must have shape \(12,\)"),
-    ({"h0": np.zeros(4)}, r"h0 must be 2-D"),
+    ({"h0": np.zeros(4)}, r"h0 must be 2-D \(N, m\), got shape \(4,\)"),
 ])
 def test_bad_input(bad, message, rng):
     W_ih, W_hh, b_ih, b_hh = params(3, 4, rng)

@@ -63,7 +63,7 @@ def test_lstm_backward_against_central_differences(rng):
     ({"c0": np.zeros((3, 4))}, r"c0 must have shape \(2, 4\)"),
     ({"W_ih": np.zeros((12, 3))}, r"W_ih must have shape \(16, 3\)"),
     ({"b": np.zeros(12)}, r"b must have shape \(16,\)"),
-    ({"x": np.zeros((0, 2, 3))}, r"at least one time step"),
+    ({"x": np.zeros((0, 2, 3))}, r"at least one time step \(T >= 1\)"),
 ])
 def test_bad_input(bad, message, rng):
     W_ih, W_hh, b = params(3, 4, rng)
