@@ -20,15 +20,16 @@ AUTOGRAD_ACT = {"sigmoid": lambda z: 1 / (1 + anp.exp(-z)), "tanh": anp.tanh,
 
 
 def test_a_wrong_jacobian_product_is_refuted():
-    # (the right one is a registered check, proved at every PROOF_SIZES: tests/test_checks.py)
-    derived, product = vanishing_exploding_sym.jacobian_product_proof(2, 1)   # depth 2, width 1
+    # depth 2, width 2: smaller than the registered checks' sizes, where the right one is proved too
+    derived, product = vanishing_exploding_sym.jacobian_product_proof(2, 2)
+    assert verify.symbolic_identity("t", "product", derived, product).passed
     assert not verify.symbolic_identity("t", "twice", derived, 2 * product).passed
 
 
 def test_changing_the_model_breaks_the_proof(monkeypatch):
     """The display and the proof share V.layer: a residual layer in its place fails the proof."""
     monkeypatch.setattr(vanishing_exploding_sym, "layer", lambda W, h, f=vanishing_exploding_sym._f: h + (W * h).applyfunc(f))
-    assert not verify.symbolic_identity("t", "residual", *vanishing_exploding_sym.jacobian_product_proof(2, 1)).passed
+    assert not verify.symbolic_identity("t", "residual", *vanishing_exploding_sym.jacobian_product_proof(2, 2)).passed
 
 
 def test_the_displayed_product_is_printed_from_the_proved_factors(exhibits_of):
