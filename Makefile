@@ -24,16 +24,20 @@ html: $(STAMP)
 	$(SPHINXBUILD)
 	@echo "The book is in _build/html/index.html"
 
+# One BLAS thread per process, as the book's kernels (conf.py): the tests and the book they
+# build share stored check results, which are keyed by the thread counts.
+ONE_THREAD := OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 MKL_NUM_THREADS=1
+
 # Two processes (pytest-xdist): one starts with the book's build while the other runs the unit
-# tests; a topic's checks run once, in either process or in a page (conftest.py).
+# tests; the registered checks the tests and the pages read run once (conftest.py).
 test: $(STAMP)
-	$(BIN)/python -m pytest -n 2
+	$(ONE_THREAD) $(BIN)/python -m pytest -n 2
 
 # The edit-test loop: every test but the book builds and the browser (make test runs them all),
 # in two processes as make test. A topic's registered checks run again only when a source they
 # depend on changed: their results are kept in the book's store (make html reads it too).
 check: $(STAMP)
-	DERIVATIONS_CHECK_STORE=_build/.jupyter_cache/checks $(BIN)/python -m pytest -q -m "not book and not browser" -n 2
+	$(ONE_THREAD) DERIVATIONS_CHECK_STORE=_build/.jupyter_cache/checks $(BIN)/python -m pytest -q -m "not book and not browser" -n 2
 
 # Mutation testing (slow, not in CI): config in pyproject.toml [tool.mutmut]; results in mutants/.
 mutation: $(STAMP)

@@ -8,6 +8,8 @@ ROOT = Path(__file__).resolve().parent
 sys.path.insert(0, str(ROOT / "docs" / "_ext"))
 sys.path.insert(0, str(ROOT))  # autodoc and the pages import `derivations` from this checkout
 
+from derivations.provenance import THREAD_ENV  # noqa: E402
+
 # The pages' kernels inherit this environment. An exported MPLBACKEND=Agg would make every
 # figure silently disappear; the book's figures go through the inline backend, always.
 os.environ["MPLBACKEND"] = "module://matplotlib_inline.backend_inline"
@@ -19,7 +21,8 @@ os.environ.setdefault("SOURCE_DATE_EPOCH", "1767225600")
 # The build runs one page per core at once (-j auto): a multithreaded BLAS in each kernel would
 # only fight the other pages for the same cores, and its results would depend on the thread
 # count. One thread per kernel; set them yourself to override.
-for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+# (The stored check results are keyed by these too: derivations.provenance.THREAD_ENV.)
+for _var in THREAD_ENV:
     os.environ.setdefault(_var, "1")
 os.environ["PYTHONPATH"] = os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]).rstrip(os.pathsep)
 

@@ -8,8 +8,8 @@ unless it is set already), :func:`stored` keeps each topic's results under the d
 topic module's sources (and the Python, NumPy and SymPy versions), so that a second caller of
 the same checks on the same sources (a topic page and the verification report,
 :mod:`derivations.book`; the tests, which share one store with the book they build) reads
-them instead of running them again. Without the variable nothing is stored: ``python -m
-derivations`` always runs every check. The topic modules know nothing of this.
+them instead of running them again. ``python -m derivations`` does not use the store: it
+runs every check. The topic modules know nothing of this.
 """
 
 from __future__ import annotations
@@ -26,6 +26,9 @@ from pathlib import Path
 PACKAGE = "derivations"
 ROOT = Path(__file__).resolve().parent.parent  # the directory holding the package
 STORE_ENV = "DERIVATIONS_CHECK_STORE"
+#: The BLAS thread counts a numeric result can depend on (in its last bits): part of a stored
+#: result's key, and pinned to 1 for the book's kernels (conf.py) and the tests (Makefile).
+THREAD_ENV = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
 _PAGE_IMPORT = re.compile(
     rf"^[ \t]*(?:from[ \t]+({PACKAGE}(?:\.\w+)*)[ \t]+import[ \t]+(?:\(([^)]*)\)|([\w \t,]+))"
     rf"|import[ \t]+({PACKAGE}(?:\.\w+)*))",
@@ -117,12 +120,13 @@ def page_imports(text: str) -> set[str]:
 
 
 def results_key(module: str, seed: int, root: Path = ROOT) -> str:
-    """What a module's checks depend on: its sources' digest, the seed and the versions of
-    Python, NumPy and SymPy."""
+    """What a module's checks depend on: its sources' digest, the seed, the versions of Python,
+    NumPy and SymPy, and the BLAS thread counts (:data:`THREAD_ENV`)."""
     import numpy
     import sympy
 
-    versions = f"{platform.python_version()} numpy {numpy.__version__} sympy {sympy.__version__}"
+    versions = f"{platform.python_version()} numpy {numpy.__version__} sympy {sympy.__version__} " + \
+        " ".join(f"{v}={os.environ.get(v, '')}" for v in THREAD_ENV)
     h = hashlib.sha256(f"{ModuleGraph(root).digest({module})}\0{seed}\0{versions}".encode())
     return h.hexdigest()[:32]
 

@@ -9,6 +9,7 @@ import json
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 from contextlib import contextmanager
@@ -94,14 +95,31 @@ def make_html(root: Path, check_store: Path | None = None) -> Build:
     root/_build/html."""
     cmd, env = make_html_command(root, check_store)
     for attempt in (1, 2):
-        proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=900)
-        log = proc.stdout + proc.stderr
+        returncode, log = run_group(cmd, env, timeout=900)
         # A kernel that fails to start (a TCP port taken between jupyter_client choosing it and
         # the kernel binding it) is the machine's fault, not the book's: retry once. A failing
         # cell never matches these and is never retried.
-        if proc.returncode == 0 or attempt == 2 or not any(s in log for s in KERNEL_START_FAILURES):
+        if returncode == 0 or attempt == 2 or not any(s in log for s in KERNEL_START_FAILURES):
             break
-    return Build(proc.returncode, log, root / "_build" / "html")
+    return Build(returncode, log, root / "_build" / "html")
+
+
+def run_group(cmd: list[str], env: dict, timeout: float) -> tuple[int, str]:
+    """(exit status, stdout + stderr) of ``cmd`` run in its own process group, which is killed
+    whole (make, sphinx-build, its kernels) if it outlives ``timeout`` seconds or the test is
+    interrupted; a timeout is reported in the log with status -9."""
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                            start_new_session=True)
+    try:
+        out, _ = proc.communicate(timeout=timeout)
+        return proc.returncode, out
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        out, _ = proc.communicate()
+        return -9, out + f"\n[killed: {' '.join(cmd)} did not finish in {timeout:.0f} s]"
+    finally:
+        if proc.poll() is None:   # interrupted (KeyboardInterrupt, a crash of this worker)
+            os.killpg(proc.pid, signal.SIGKILL)
 
 
 @pytest.fixture(scope="session")
@@ -175,6 +193,7 @@ def book(session_path, check_store) -> Build:
             shutil.rmtree(root / "project", ignore_errors=True)   # what a killed run left
             build = make_html(copy_project(root / "project"), check_store)
             if build.returncode == 0:
+                shutil.rmtree(root / "html", ignore_errors=True)
                 shutil.copytree(build.html, root / "html")
             record.write_text(json.dumps({"returncode": build.returncode, "log": build.log}))
         built = json.loads(record.read_text())

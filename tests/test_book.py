@@ -1,10 +1,7 @@
 """The built book: strict build, glued formulas, figures, the report, no stale pages."""
 
 import html
-import os
 import re
-import signal
-import subprocess
 import time
 
 import pytest
@@ -15,7 +12,7 @@ from derivations.symbolic import errata as errata_sym
 from derivations.symbolic import hadamard as hadamard_sym
 from derivations.symbolic.topics import TOPICS
 
-from .conftest import copy_project, executed, make_html, make_html_command, tree_digest
+from .conftest import copy_project, executed, make_html, make_html_command, run_group, tree_digest
 
 pytestmark = pytest.mark.book
 PAGES = ["index", "notation", *TOPICS, "report", "api", "references"]
@@ -114,7 +111,7 @@ def test_report_lists_every_check_as_passed(book, checks_of):
     checks = [c for topic in TOPICS for c in checks_of(topic)]
     assert len(rows) == len(checks)
     for row, check in zip(rows, checks):
-        # every cell, errors included, as the pages ran them (conftest.checks_of)
+        # every cell, errors included, as the session ran them (conftest.checks_of)
         cells = [html.escape(c, quote=False) for c in check.row()]
         assert all(c in row for c in cells) and ">pass<" in row, (cells, row)
     assert "FAIL" not in text
@@ -186,20 +183,12 @@ def test_breaking_a_formula_fails_make_html(project):
     assert "return z / (1 + z) ** 2" in source
     module.write_text(source.replace("return z / (1 + z) ** 2", "return z / (1 + z)"))
     try:
-        cmd, env = make_html_command(project)
-        make = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                                env=env, start_new_session=True)
-        try:
-            out, err = make.communicate(timeout=300)
-        except subprocess.TimeoutExpired:   # a failing build must fail, not hang: say so
-            os.killpg(make.pid, signal.SIGKILL)
-            out, err = make.communicate()
-            pytest.fail("make html with a broken formula did not finish in 300 s:\n" + (out + err)[-5000:])
-        proc = subprocess.CompletedProcess(make.args, make.returncode, out, err)
+        returncode, log = run_group(*make_html_command(project), timeout=300)
     finally:
         module.write_text(source)
-    log = proc.stdout + proc.stderr
-    assert proc.returncode != 0
+    # a failing build must fail, not hang
+    assert returncode != -9, "make html with a broken formula did not finish in 300 s:\n" + log[-5000:]
+    assert returncode != 0
     # the log names the page that failed and shows the failing cell's error: a failed check
     # names the check, its method and its error; a page's own assertion shows its line
     assert re.search(r"ExecutionError: \S+/docs/\w+\.md", log), log[-8000:]

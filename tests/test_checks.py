@@ -1,9 +1,9 @@
 """Every registered check of every topic: it passes, it is shown as named, and what a page
 cites or glues exists.
 
-One run per topic (seed 0, as its page runs them: ``conftest.checks_of``; in ``make test``, the
-run of the session's book, whose pages ran them), shared with the tests of ``python -m
-derivations`` and of the built pages' Verified boxes and report.
+One run per topic per session (seed 0, as its page runs them: ``conftest.checks_of``, by
+whichever test process or page of the session's book asks first), shared with the tests of
+``python -m derivations`` and of the built pages' Verified boxes and report.
 """
 
 import ast

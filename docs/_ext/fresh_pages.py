@@ -18,7 +18,9 @@ project has moved, the whole cache is dropped rather than trusted.
 3. The pages' kernels get ``DERIVATIONS_CHECK_STORE`` pointing into the execution cache
    (unless it is already set), so the report page reuses the checks a topic page ran on the
    same sources (and the reverse) instead of running them twice
-   (``derivations.book.topic_checks``). Dropping the whole cache drops the stored checks with it.
+   (``derivations.book.topic_checks``). Dropping the whole cache drops the stored checks with
+   it (the default store, inside the cache; a store named by the caller is keyed by the sources
+   and kept).
 
 The import graph and the digests are ``derivations.provenance``'s, the same the store uses.
 """
