@@ -22,6 +22,25 @@ def test_claim_verdict_agrees_with_the_computed_evidence(claim):
     assert bool(ev.source_holds) == (claim.verdict == "correct"), ev.text
 
 
+#: The five posts the claims come from; not part of the project (a machine without them skips
+#: the verbatim test, not the rest).
+SOURCE_FILES = ROOT.parent / "shared" / "sources"
+
+
+@pytest.mark.skipif(not SOURCE_FILES.is_dir(), reason=f"the source posts are not here ({SOURCE_FILES})")
+@pytest.mark.parametrize("claim", errata_sym.CLAIMS, ids=[c.key for c in errata_sym.CLAIMS])
+def test_each_claim_quotes_its_source_verbatim(claim):
+    lines = (SOURCE_FILES / errata_sym.SOURCES[claim.source][0]).read_text(encoding="utf-8").splitlines()
+    q = claim.quote
+    assert q.text and q.text in lines[q.line - 1], (q.line, q.text)
+    assert q.heading in [line.strip() for line in lines[:q.line]], q.heading   # a heading above it
+
+
+def test_every_claim_is_located_and_translated():
+    for c in errata_sym.CLAIMS:
+        assert c.quote and c.quote.line >= 1 and c.quote.text and c.quote.translation, c.key
+
+
 def test_claims_are_well_formed():
     keys = [c.key for c in errata_sym.CLAIMS]
     assert len(keys) == len(set(keys))

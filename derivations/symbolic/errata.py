@@ -33,7 +33,7 @@ from . import normalization as normalization_sym
 from . import residual as residual_sym
 from . import vanishing_exploding as vanishing_exploding_sym
 
-__all__ = ["Evidence", "Claim", "CLAIMS", "consistent", "evaluate", "checks", "exhibits"]
+__all__ = ["Evidence", "Quote", "Claim", "CLAIMS", "consistent", "evaluate", "checks", "exhibits"]
 
 TOPIC = "errata"
 #: Source key -> (file in ../shared/sources, origin as given in its README).
@@ -66,9 +66,21 @@ class Evidence:
 
 
 @dataclass(frozen=True)
+class Quote:
+    """Where a claim stands in its source file (``../shared/sources``): the line (1-based), the
+    section heading above it, the source's own words (verbatim, a part of that line) and an
+    English translation of them."""
+
+    line: int
+    heading: str
+    text: str
+    translation: str
+
+
+@dataclass(frozen=True)
 class Claim:
     """One claim of a source: its paraphrase, the book's verdict and correct statement, its
-    evidence."""
+    evidence, and the sentence of the source it paraphrases."""
 
     key: str
     source: str
@@ -78,6 +90,7 @@ class Claim:
     correct: str         # the correct statement or value (markdown)
     evidence: Callable[[], Evidence]
     section: str = ""    # label of the book section that derives the right result
+    quote: Quote | None = None
 
     @property
     def link(self) -> str:
@@ -89,8 +102,9 @@ _DECLARED: list[Claim] = []   # every claim, in the order the @judges decorators
 
 def judges(*specs):
     """Declare the claims the decorated evidence function judges, one tuple
-    ``(key, source, topic, claim, verdict, correct[, section])`` per claim: the :class:`Claim`
-    fields but ``evidence``, which is the decorated function. Returns the function unchanged."""
+    ``(key, source, topic, claim, verdict, correct, section, quote)`` per claim: the
+    :class:`Claim` fields but ``evidence``, which is the decorated function. Returns the
+    function unchanged."""
     def register(evidence: Callable[[], Evidence]) -> Callable[[], Evidence]:
         _DECLARED.extend(Claim(*spec[:6], evidence, *spec[6:]) for spec in specs)
         return evidence
@@ -109,7 +123,10 @@ def _close(a, b, tol=1e-12) -> bool:
 
 @judges(("hbvn-hadamard-example", "HBVN", "Hadamard product and backprop",
          "The Hadamard product of [[1,2],[3,4]] and [[5,6],[7,8]] is [[5,12],[21,32]], unlike the matrix product.",
-         "correct", "As stated."))
+         "correct", "As stated.", "",
+         Quote(20, "2. 计算例子:",
+               "A \\circ B = \\begin{pmatrix} 1 \\cdot 5 & 2 \\cdot 6 \\ 3 \\cdot 7 & 4 \\cdot 8 \\end{pmatrix} = \\begin{pmatrix} 5 & 12 \\ 21 & 32 \\end{pmatrix}",
+               "A ∘ B = [[1·5, 2·6],[3·7, 4·8]] = [[5, 12],[21, 32]]")))
 def _hadamard_example():
     A, B_ = sp.Matrix([[1, 2], [3, 4]]), sp.Matrix([[5, 6], [7, 8]])
     got = A.multiply_elementwise(B_)
@@ -120,7 +137,10 @@ def _hadamard_example():
 
 @judges(("hbvn-hadamard-scaling", "HBVN", "Hadamard product and backprop",
          "The Hadamard product scales each coordinate independently.",
-         "correct", "$a \\odot b = \\operatorname{diag}(a)\\, b$."))
+         "correct", "$a \\odot b = \\operatorname{diag}(a)\\, b$.", "",
+         Quote(29, "阿达玛乘积的几何意义",
+               "那么阿达玛乘积可以看作是在每个维度上独立缩放对应位置的元素。",
+               "then the Hadamard product can be regarded as independently scaling the element at the corresponding position in each dimension.")))
 def _hadamard_is_diagonal_scaling():
     rng = _rng(1)
     a, b = rng.standard_normal(5), rng.standard_normal(5)
@@ -145,7 +165,10 @@ def _two_layer(activation="sigmoid", K=1, seed=2):
 
 @judges(("hbvn-dz", "HBVN", "Hadamard product and backprop",
          "The gradient at the pre-activation is the upstream gradient times f′(z), elementwise.",
-         "correct", "$\\partial L/\\partial z = \\partial L/\\partial h \\odot f'(z)$."))
+         "correct", "$\\partial L/\\partial z = \\partial L/\\partial h \\odot f'(z)$.", "",
+         Quote(94, "2. 反向传播:",
+               "\\frac{\\partial L}{\\partial z} = \\frac{\\partial L}{\\partial h} \\circ f’(z)",
+               "∂L/∂z = ∂L/∂h ∘ f′(z)")))
 def _dz_hadamard():
     p, x, h, z, fpz, e, grads = _two_layer()
     dz = (p["W2"].T @ e) * fpz
@@ -156,7 +179,10 @@ def _dz_hadamard():
 
 @judges(("hbvn-dW-outer", "HBVN", "Hadamard product and backprop",
          "dL/dW = (dL/dz) xᵀ and dL/db = dL/dz for z = Wx + b.",
-         "correct", "As stated (column vectors, one sample)."))
+         "correct", "As stated (column vectors, one sample).", "",
+         Quote(102, "3. 梯度更新:",
+               "\\frac{\\partial L}{\\partial W} = \\frac{\\partial L}{\\partial z} \\cdot x^T",
+               "∂L/∂W = ∂L/∂z · xᵀ")))
 def _dW_outer():
     p, x, h, z, fpz, e, grads = _two_layer()
     dz = (p["W2"].T @ e) * fpz
@@ -168,7 +194,10 @@ def _dW_outer():
          "For ŷ = W₂H + b₂, dL/dW₂ = (ŷ − y)·H.",
          "imprecise",
          "$\\partial L/\\partial W_2 = (\\hat y - y) H^\\top$, an outer product with the shape of $W_2$.",
-         "backprop"))
+         "backprop",
+         Quote(161, "输出层梯度(计算损失对 ( W_2 ) 的偏导数):",
+               "\\frac{\\partial L}{\\partial W_2} = (\\hat{y} - y) \\cdot H",
+               "∂L/∂W₂ = (ŷ − y) · H")))
 def _dW2_no_transpose():
     p, x, h, z, fpz, e, grads = _two_layer(K=1)
     literal = e[0] * h[:, None]                       # (ŷ - y) · H with H a column
@@ -179,7 +208,10 @@ def _dW2_no_transpose():
 
 @judges(("hbvn-dH", "HBVN", "Hadamard product and backprop",
          "dL/dH = (ŷ − y)·W₂.",
-         "incorrect", "$\\partial L/\\partial H = W_2^\\top (\\hat y - y)$.", "backprop"))
+         "incorrect", "$\\partial L/\\partial H = W_2^\\top (\\hat y - y)$.", "backprop",
+         Quote(179, "隐藏层梯度(计算损失对 ( W_1 ) 的偏导数):",
+               "\\frac{\\partial L}{\\partial H} = \\frac{\\partial L}{\\partial \\hat{y}} \\cdot \\frac{\\partial \\hat{y}}{\\partial H} = (\\hat{y} - y) \\cdot W_2",
+               "∂L/∂H = ∂L/∂ŷ · ∂ŷ/∂H = (ŷ − y) · W₂")))
 def _dH_no_transpose():
     p, x, h, z, fpz, e, grads = _two_layer(K=1)
     literal = e[0] * p["W2"]                          # (ŷ - y) · W2: a row
@@ -190,7 +222,10 @@ def _dH_no_transpose():
 @judges(("hbvn-dW1", "HBVN", "Hadamard product and backprop",
          "dL/dW₁ = (ŷ − y)·W₂·f(W₁X+b₁)(1 − f(W₁X+b₁))·X.",
          "incorrect", "$\\partial L/\\partial W_1 = \\bigl[W_2^\\top(\\hat y - y) \\odot f'(z_1)\\bigr] X^\\top$.",
-         "backprop"))
+         "backprop",
+         Quote(207, "隐藏层梯度(计算损失对 ( W_1 ) 的偏导数):",
+               "\\frac{\\partial L}{\\partial W_1} = (\\hat{y} - y) \\cdot W_2 \\cdot f(W_1 X + b_1) \\cdot (1 - f(W_1 X + b_1)) \\cdot X",
+               "∂L/∂W₁ = (ŷ − y) · W₂ · f(W₁X + b₁) · (1 − f(W₁X + b₁)) · X")))
 def _dW1_literal():
     p, x, h, z, fpz, e, grads = _two_layer(K=1)
     literal = (e[0] * p["W2"]) @ (h * (1 - h))        # (ŷ−y)·W₂·f(1−f), matrix products: (1,)
@@ -203,7 +238,10 @@ def _dW1_literal():
 
 @judges(("hbvn-chain", "HBVN", "Hadamard product and backprop",
          "The gradient for an early layer is the product of the later layers' Jacobians (chain rule), computed output first.",
-         "correct", "As stated; in column convention the product is transposed."))
+         "correct", "As stated; in column convention the product is transposed.", "",
+         Quote(293, "梯度从输出层传递到输入层的原因",
+               "\\frac{\\partial L}{\\partial W_i} = \\frac{\\partial L}{\\partial a_{i+1}} \\cdot \\frac{\\partial a_{i+1}}{\\partial a_i} \\cdot \\frac{\\partial a_i}{\\partial W_i}",
+               "∂L/∂W_i = ∂L/∂a_{i+1} · ∂a_{i+1}/∂a_i · ∂a_i/∂W_i")))
 def _chain_of_jacobians():
     p, x, h, z, fpz, e, grads = _two_layer(activation="tanh")
     # dL/dz1 = dL/dy · dy/dh · dh/dz1 as a product of Jacobians (row vector times matrices)
@@ -214,8 +252,14 @@ def _chain_of_jacobians():
 
 # ------------------------------------------------------------------ activations
 
-@judges(("hbvn-sigmoid-grad", "HBVN", "Activations", "σ′(z) = σ(z)(1 − σ(z)).", "correct", "As stated."),
-        ("fblg-sigmoid-grad", "FBLG", "Activations", "For y = σ(z), dy/dz = y(1 − y).", "correct", "As stated."))
+@judges(("hbvn-sigmoid-grad", "HBVN", "Activations", "σ′(z) = σ(z)(1 − σ(z)).", "correct", "As stated.", "",
+         Quote(195, "隐藏层梯度(计算损失对 ( W_1 ) 的偏导数):",
+               "f’(z) = f(z) \\cdot (1 - f(z))",
+               "f′(z) = f(z) · (1 − f(z))")),
+        ("fblg-sigmoid-grad", "FBLG", "Activations", "For y = σ(z), dy/dz = y(1 − y).", "correct", "As stated.", "",
+         Quote(52, "2.2 计算过程",
+               "y = \\frac{1}{1 + e^{-z_2}} y=1+ez21 ,那么 ∂ y ∂ z 2 = y ( 1 − y ) \\frac{\\partial y}{\\partial z_2}=y(1-y)",
+               "y = 1/(1+e^{−z₂}) (LaTeX, then a flattened copy), then ∂y/∂z₂ = y(1−y) (flattened copy, then LaTeX).")))
 def _sigmoid_grad_formula():
     x = sp.Symbol("x", real=True)
     s = 1 / (1 + sp.exp(-x))
@@ -230,18 +274,30 @@ def _sigmoid_grad_max() -> float:
 
 @judges(("hbvn-sigmoid-range", "HBVN", "Activations",
          "σ′ lies between 0 and 1/4.",
-         "correct", "$0 < \\sigma' \\le 1/4$, the maximum at $z = 0$."))
+         "correct", "$0 < \\sigma' \\le 1/4$, the maximum at $z = 0$.", "",
+         Quote(219, "2. 梯度消失问题的原因:",
+               "Sigmoid 的导数 ( f(z) \\cdot (1 - f(z)) ) 的值在 0 和 0.25 之间。",
+               "The value of the sigmoid's derivative f(z)·(1 − f(z)) lies between 0 and 0.25.")))
 def _sigmoid_grad_range():
     m = _sigmoid_grad_max()
     ok = m <= 0.25 and activations_np.sigmoid_grad(np.array(0.0)) == 0.25
     return Evidence(ok, ok, f"max σ′ on a fine grid = {m:.6f}, σ′(0) = 1/4, σ′(±40) = {activations_np.sigmoid_grad(np.array(40.0)):.1e}")
 
 
-@judges(("hbvn-saturation", "HBVN", "Activations", "σ′ and tanh′ are tiny far from 0.", "correct", "As stated."),
+@judges(("hbvn-saturation", "HBVN", "Activations", "σ′ and tanh′ are tiny far from 0.", "correct", "As stated.", "",
+         Quote(255, "总结:",
+               "在使用 SigmoidTanh 等激活函数时,它们的导数在远离 0 的区域非常小,导致梯度在反向传播过程中逐层变小。",
+               "when activation functions such as Sigmoid and Tanh are used, their derivatives are very small in the region far from 0, so the gradient becomes smaller layer by layer during backpropagation.")),
         ("ug-saturation", "UG", "Activations",
          "Sigmoid and tanh derivatives approach 0 for large |x|.",
-         "correct", "As stated."),
-        ("fblg-tanh", "FBLG", "Activations", "tanh also saturates at both ends.", "correct", "As stated."))
+         "correct", "As stated.", "",
+         Quote(10, "一、根本原因",
+               "某些非线性激活函数(如Sigmoid和Tanh)在输入值非常大或非常小时,其导数会趋近于零。",
+               "Certain nonlinear activation functions (such as Sigmoid and Tanh) have derivatives that approach zero when the input is very large or very small.")),
+        ("fblg-tanh", "FBLG", "Activations", "tanh also saturates at both ends.", "correct", "As stated.", "",
+         Quote(102, "3.3 梯度消失",
+               "Tanh 函数也存在类似的情况,在两端极限位置导数接近 0,同样可能引发梯度消失问题。",
+               "The Tanh function has a similar situation: at the two extreme ends its derivative is close to 0, which can likewise cause vanishing gradients.")))
 def _saturation():
     v = {f: float(g(np.array(5.0))) for f, g in (("σ′", activations_np.sigmoid_grad), ("tanh′", activations_np.tanh_grad))}
     ok = v["σ′"] < 0.01 and v["tanh′"] < 0.001
@@ -250,7 +306,10 @@ def _saturation():
 
 @judges(("fblg-sigmoid-explode", "FBLG", "Activations",
          "Sigmoid's derivative can become very large for large or small inputs, causing explosion.",
-         "incorrect", "$\\sigma' \\le 1/4$ everywhere; it only tends to 0.", "activations"))
+         "incorrect", "$\\sigma' \\le 1/4$ everywhere; it only tends to 0.", "activations",
+         Quote(92, "3.2 梯度爆炸",
+               "部分激活函数(如 Sigmoid 函数在输入值较大或较小时),其导数趋近于 0 或者非常大,当网络中较多神经元的激活函数处于这样的区间时,会导致梯度计算出现异常大的值,进而可能引发梯度爆炸情况。",
+               "For some activation functions (e.g. the Sigmoid when the input is large or small), the derivative tends to 0 or becomes very large; when many neurons' activations are in such ranges, the gradient computation produces abnormally large values, which may in turn cause exploding gradients.")))
 def _sigmoid_grad_large():
     m = _sigmoid_grad_max()
     return Evidence(m > 1, m <= 0.25, f"σ′ never exceeds {m:.2f}; it tends to 0 at both ends, never to large values")
@@ -259,7 +318,10 @@ def _sigmoid_grad_large():
 @judges(("ug-activation-large-derivative", "UG", "Activations",
          "An activation whose derivative is large in some region can cause explosion.",
          "imprecise", "The common activations' derivatives are at most 1; explosion comes from the weights.",
-         "vanishing-exploding"))
+         "vanishing-exploding",
+         Quote(10, "一、根本原因",
+               "相反,如果激活函数的导数在某些区域过大,则可能导致梯度爆炸。",
+               "Conversely, if the activation function's derivative is too large in some regions, this may cause exploding gradients.")))
 def _max_activation_derivatives():
     z = np.linspace(-30, 30, 600001)
     ms = {"sigmoid": activations_np.sigmoid_grad(z).max(), "tanh": activations_np.tanh_grad(z).max(),
@@ -271,7 +333,10 @@ def _max_activation_derivatives():
 
 @judges(("bptt-tanh-range", "BPTT", "Activations",
          "tanh′ lies in [−1, 1].",
-         "imprecise", "$\\tanh' = 1 - \\tanh^2 \\in (0, 1]$.", "activations"))
+         "imprecise", "$\\tanh' = 1 - \\tanh^2 \\in (0, 1]$.", "activations",
+         Quote(126, "梯度消失",
+               "比如,激活函數為 tanh ? \\tanh tanh ,它的導數值在 [-1, 1] 之間,且通常小于 1。",
+               "For example, if the activation function is tanh, its derivative lies between [-1, 1], and is usually less than 1.")))
 def _tanh_grad_range():
     x = sp.Symbol("x", real=True)
     d = sp.diff(sp.tanh(x), x)
@@ -284,7 +349,10 @@ def _tanh_grad_range():
 
 @judges(("fblg-relu-grad", "FBLG", "Activations",
          "ReLU's derivative is 1 for z > 0 and 0 for z ≤ 0.",
-         "correct", "As stated (0 at z = 0 is a convention)."))
+         "correct", "As stated (0 at z = 0 is a convention).", "",
+         Quote(53, "2.2 计算过程",
+               "当 z 2 > 0 z_2>0 z2>0 时, ∂ y ∂ z 2 = 1 \\frac{\\partial y}{\\partial z_2}=1 z2y=1 ,当 z 2 ≤ 0 z_{2} \\leq 0 z20 时, ∂ y ∂ z 2 = 0 \\frac{\\partial y}{\\partial z_2}=0",
+               "when z₂ > 0, ∂y/∂z₂ = 1; when z₂ ≤ 0, ∂y/∂z₂ = 0 (each formula appears twice: a flattened rendering and the LaTeX).")))
 def _relu_grad():
     z = np.array([-2.0, -1e-300, 0.0, 1e-300, 3.0])
     g = activations_np.relu_grad(z)
@@ -294,7 +362,10 @@ def _relu_grad():
 
 @judges(("bptt-leaky", "BPTT", "Activations",
          "Leaky ReLU has a nonzero derivative for negative inputs.",
-         "correct", "As stated."))
+         "correct", "As stated.", "",
+         Quote(271, "解決梯度消失和梯度爆炸的方法",
+               "例如,Leaky ReLU 在負區間也有非零導數,避免了完全的梯度消失問題。",
+               "For example, Leaky ReLU also has a nonzero derivative on the negative interval, avoiding the problem of complete gradient vanishing.")))
 def _leaky_nonzero():
     g = activations_np.leaky_relu_grad(np.array([-5.0, -0.1]))
     ok = bool(np.all(g == 0.01))
@@ -303,7 +374,10 @@ def _leaky_nonzero():
 
 # ------------------------------------------------------------------ losses
 
-@judges(("fblg-mse", "FBLG", "Losses", "MSE is (1/n) Σ (ŷᵢ − yᵢ)².", "correct", "As stated."))
+@judges(("fblg-mse", "FBLG", "Losses", "MSE is (1/n) Σ (ŷᵢ − yᵢ)².", "correct", "As stated.", "",
+         Quote(33, "2.2 计算过程",
+               "L = \\frac{1}{n} \\sum_{i=1}^{n} (\\hat{y}_i - y_i)^2",
+               "L = (1/n) Σ_{i=1}^{n} (ŷ_i − y_i)²")))
 def _mse_definition():
     rng = _rng(3)
     yh, y = rng.standard_normal(7), rng.standard_normal(7)
@@ -314,7 +388,10 @@ def _mse_definition():
 @judges(("fblg-mse-grad", "FBLG", "Losses",
          "The MSE derivative is (2/n) Σ (ŷᵢ − yᵢ).",
          "incorrect", "$\\partial L/\\partial \\hat y_i = \\tfrac{2}{n}(\\hat y_i - y_i)$, one entry per output.",
-         "losses"))
+         "losses",
+         Quote(48, "2.2 计算过程",
+               "对 y 求偏导, ∂ L ∂ y = 2 n ∑ i = 1 n ( y ^ i − y i ) \\frac{\\partial L}{\\partial y} = \\frac{2}{n} \\sum_{i=1}^{n} (\\hat{y}_i - y_i)",
+               "differentiating with respect to y: ∂L/∂y = (2/n) Σ_{i=1}^{n} (ŷ_i − y_i)")))
 def _mse_grad_sum():
     n = 3
     yh, y = sp.symbols(f"yh1:{n + 1}", real=True), sp.symbols(f"y1:{n + 1}", real=True)
@@ -329,7 +406,10 @@ def _mse_grad_sum():
                     f"SymPy, n = {n}: ∂L/∂ŷ₁ = {sp.latex(grad[0])}, a vector entry, not the sum")
 
 
-@judges(("fblg-ce", "FBLG", "Losses", "Cross-entropy is −Σ yᵢ log ŷᵢ, used with softmax.", "correct", "As stated."))
+@judges(("fblg-ce", "FBLG", "Losses", "Cross-entropy is −Σ yᵢ log ŷᵢ, used with softmax.", "correct", "As stated.", "",
+         Quote(35, "2.2 计算过程",
+               "L = -\\sum_{i=1}^{n} y_{i} \\log (\\hat{y}_{i})",
+               "L = −Σ_{i=1}^{n} y_i log(ŷ_i)")))
 def _ce_definition():
     rng = _rng(4)
     z = rng.standard_normal((5, 4))
@@ -342,7 +422,10 @@ def _ce_definition():
 
 @judges(("fblg-bce", "FBLG", "Losses",
          "Binary cross-entropy is −[y log ŷ + (1 − y) log(1 − ŷ)], used with sigmoid.",
-         "correct", "As stated."))
+         "correct", "As stated.", "",
+         Quote(38, "2.2 计算过程",
+               "L = -\\left[ y \\log(\\hat{y}) + (1 - y) \\log(1 - \\hat{y}) \\right]",
+               "L = −[y log(ŷ) + (1 − y) log(1 − ŷ)]")))
 def _bce_definition():
     rng = _rng(5)
     z, t = rng.standard_normal(6), rng.random(6)
@@ -354,7 +437,10 @@ def _bce_definition():
 
 @judges(("fblg-dz-dW", "FBLG", "Hadamard product and backprop",
          "∂z₂/∂W₂ = a₁, hence dL/dW₂.",
-         "imprecise", "$\\partial L/\\partial W_2 = (\\partial L/\\partial z_2)\\, a_1^\\top$.", "backprop"))
+         "imprecise", "$\\partial L/\\partial W_2 = (\\partial L/\\partial z_2)\\, a_1^\\top$.", "backprop",
+         Quote(56, "2.2 计算过程",
+               "可知 ∂ z 2 ∂ W 2 = a 1 \\frac{\\partial \\mathbf{z}_2}{\\partial {W}_2}=a_1 W2z2=a1 。所以可求出",
+               "it follows that ∂z₂/∂W₂ = a₁. Therefore ∂L/∂W₂ can be obtained")))
 def _dz_dW_shape():
     p, x, h, z, fpz, e, grads = _two_layer(K=2)
     return Evidence(False, _close(np.outer(e, h), grads["W2"]),
@@ -363,7 +449,10 @@ def _dz_dW_shape():
 
 @judges(("fblg-db", "FBLG", "Hadamard product and backprop",
          "∂z₂/∂b₂ = 1, so dL/db₂ = dL/dz₂.",
-         "correct", "As stated for one sample (a sum over the batch)."))
+         "correct", "As stated for one sample (a sum over the batch).", "",
+         Quote(58, "2.2 计算过程",
+               "\\frac{\\partial L}{\\partial b_2} = \\frac{\\partial L}{\\partial z_2} \\cdot \\frac{\\partial z_2}{\\partial b_2} b2L=z2Lb2z2 ∂ z 2 ∂ b 2 = 1 \\frac{\\partial z_2}{\\partial{b}_2}=1",
+               "∂L/∂b₂ = ∂L/∂z₂ · ∂z₂/∂b₂ ... ∂z₂/∂b₂ = 1 (the sentence continues: so ∂L/∂b₂ can be obtained).")))
 def _db_identity():
     p, x, h, z, fpz, e, grads = _two_layer(K=2)
     ok = _close(e, grads["b2"])
@@ -372,7 +461,10 @@ def _db_identity():
 
 # ------------------------------------------------------------------ gradient descent
 
-@judges(("fblg-gd", "FBLG", "Gradient descent", "Gradient descent updates θ ← θ − α∇L(θ).", "correct", "As stated."))
+@judges(("fblg-gd", "FBLG", "Gradient descent", "Gradient descent updates θ ← θ − α∇L(θ).", "correct", "As stated.", "",
+         Quote(72, "3.1 梯度下降",
+               "\\theta_{\\text{new}} = \\theta_{\\text{old}} - \\alpha \\nabla L(\\theta_{\\text{old}})",
+               "θ_new = θ_old − α ∇L(θ_old)")))
 def _gd_update():
     rng = _rng(6)
     X, Y = rng.standard_normal((20, 3)), rng.standard_normal((20, 1))
@@ -386,7 +478,10 @@ def _gd_update():
 
 @judges(("fblg-steepest", "FBLG", "Gradient descent",
          "The gradient is the direction of steepest ascent.",
-         "correct", "As stated."))
+         "correct", "As stated.", "",
+         Quote(70, "3.1 梯度下降",
+               "函数在某一点的梯度 ∇ L ( θ ) \\nabla L(\\theta) L(θ) 表示函数在该点上升最快的方向。",
+               "the gradient ∇L(θ) of the function at a point indicates the direction in which the function increases fastest at that point.")))
 def _steepest_ascent():
     rng = _rng(7)
     A = gradient_descent_sym.random_spd(6, rng)
@@ -401,7 +496,10 @@ def _steepest_ascent():
 
 @judges(("fblg-lr", "FBLG", "Gradient descent",
          "Too large a learning rate diverges; too small converges slowly.",
-         "correct", "On a quadratic, divergence exactly when $\\alpha > 2/\\lambda_{\\max}$."))
+         "correct", "On a quadratic, divergence exactly when $\\alpha > 2/\\lambda_{\\max}$.", "",
+         Quote(74, "3.1 梯度下降",
+               "如果学习率过大,可能会导致算法无法收敛,甚至发散;如果学习率过小,算法收敛速度会非常慢。",
+               "If the learning rate is too large, the algorithm may fail to converge or even diverge; if it is too small, the algorithm converges very slowly.")))
 def _lr_too_large():
     rng = _rng(8)
     A = gradient_descent_sym.random_spd(4, rng)
@@ -415,7 +513,10 @@ def _lr_too_large():
 
 @judges(("fblg-sgd", "FBLG", "Gradient descent",
          "SGD's single-sample gradients are noisy and oscillate near the minimum.",
-         "correct", "As stated."))
+         "correct", "As stated.", "",
+         Quote(82, "3.1 梯度下降",
+               "由于每次使用一个样本,梯度的估计会有很大的噪声,导致更新过程比较不稳定,可能会在最小值附近出现震荡,收敛速度可能会比较慢。",
+               "Because each step uses a single sample, the gradient estimate is very noisy, making the updates rather unstable; it may oscillate near the minimum, and convergence may be rather slow.")))
 def _sgd_noise():
     rng = _rng(9)
     X = rng.standard_normal((50, 3))
@@ -431,7 +532,10 @@ def _sgd_noise():
 
 @judges(("ug-update-rule", "UG", "Gradient descent",
          "The update is W_new = W_old − α W_old.",
-         "incorrect", "$W \\leftarrow W - \\alpha\\, \\partial L/\\partial W$.", "gradient-descent"))
+         "incorrect", "$W \\leftarrow W - \\alpha\\, \\partial L/\\partial W$.", "gradient-descent",
+         Quote(48, "、具体表现",
+               "W_{new}=W_{old}-\\alpha W_{old}",
+               "W_new = W_old − α·W_old (presented on line 46 as the gradient-descent update of the previous layer's weight matrix W).")))
 def _update_formula_wrong():
     w, a, c = sp.symbols("w alpha c", real=True)
     L = (w - c) ** 2
@@ -445,7 +549,10 @@ def _update_formula_wrong():
 @judges(("ug-learning-rate", "UG", "Gradient descent",
          "Tuning the learning rate and momentum avoids vanishing or exploding gradients.",
          "imprecise", "The learning rate scales the update; it does not change how the gradient propagates "
-         "backwards.", "vanishing-exploding"))
+         "backwards.", "vanishing-exploding",
+         Quote(60, "、影响与解决方案",
+               "调整优化算法参数:合理设置优化算法的学习率、动量等参数,以避免权重更新过快或过慢而导致的梯度消失或梯度爆炸问题。",
+               "Adjust optimizer parameters: set the optimizer's learning rate, momentum and other parameters sensibly, so as to avoid vanishing or exploding gradients caused by weight updates that are too fast or too slow.")))
 def _lr_and_vanishing():
     rng = _rng(10)
     norms = vanishing_exploding_sym.simulate("sigmoid", "xavier", rng, depth=20, width=32)
@@ -459,7 +566,10 @@ def _lr_and_vanishing():
 @judges(("qa-adam", "QA", "Gradient descent",
          "Switching the optimizer to Adam solves vanishing and exploding gradients.",
          "imprecise", "Adam rescales each parameter's step; the backpropagated gradient is the same.",
-         "gradient-descent"))
+         "gradient-descent",
+         Quote(4, "简单说一下什么是梯度爆炸和梯度消失",
+               "为了解决这些问题,可以使用其他的激活函数,如 ReLU,或使用其他的优化算法,如 Adam。",
+               "To solve these problems, one can use other activation functions such as ReLU, or other optimization algorithms such as Adam.")))
 def _adam_rescales():
     lr, eps = 1e-3, 1e-8
     steps = {g: lr * g / (abs(g) + eps) for g in (1.0, 1e-4, 1e-12)}   # Adam's first bias-corrected step
@@ -473,7 +583,10 @@ def _adam_rescales():
 
 @judges(("fblg-product", "FBLG", "Vanishing and exploding gradients",
          "Local factors slightly above 1 (below 1) compound exponentially over many layers.",
-         "correct", "As stated."))
+         "correct", "As stated.", "",
+         Quote(90, "3.2 梯度爆炸",
+               "如果每一层的局部梯度都稍大于 1,那么经过多层传递后,梯度就会呈指数级增长,最终导致梯度爆炸。",
+               "If every layer's local gradient is slightly greater than 1, then after passing through many layers the gradient grows exponentially, eventually causing exploding gradients.")))
 def _product_slightly_above_one():
     v = 1.1 ** 50
     return Evidence(v > 100, v > 100, f"1.1⁵⁰ = {v:.0f}; 0.9⁵⁰ = {0.9 ** 50:.1e}")
@@ -481,7 +594,10 @@ def _product_slightly_above_one():
 
 @judges(("hbvn-depth", "HBVN", "Vanishing and exploding gradients",
          "With sigmoid in every layer the gradient shrinks layer after layer.",
-         "correct", "As stated."))
+         "correct", "As stated.", "",
+         Quote(234, "多层神经网络中的梯度消失",
+               "如果每一层都使用了 Sigmoid 激活函数,并且其导数在 0 附近,那么随着层数增加,梯度会在每一层中进一步缩小,导致前几层的梯度几乎为 0。",
+               "If every layer uses a sigmoid activation and its derivative is near 0, then as the number of layers grows the gradient is reduced further at every layer, so the gradients of the first few layers are almost 0.")))
 def _depth_vanishing_sigmoid():
     norms = vanishing_exploding_sym.simulate("sigmoid", "xavier", _rng(11), depth=30, width=64)
     r = norms[0] / norms[-1]
@@ -490,10 +606,16 @@ def _depth_vanishing_sigmoid():
 
 @judges(("ug-init", "UG", "Initialization",
          "Weights initialized too large or too small make gradients unstable.",
-         "correct", "As stated."),
+         "correct", "As stated.", "",
+         Quote(12, "一、根本原因",
+               "如果权重初始化过大或过小,都可能导致梯度在反向传播过程中不稳定。",
+               "If the weights are initialized too large or too small, either may cause the gradients to be unstable during backpropagation.")),
         ("fblg-init", "FBLG", "Initialization",
          "Too-large initial weights cause explosion, too-small vanishing.",
-         "correct", "As stated."))
+         "correct", "As stated.", "",
+         Quote(91, "3.2 梯度爆炸",
+               "如果神经网络的权重初始化不当,比如将权重初始化为较大的值,那么在一开始进行反向传播计算梯度时,就很容易产生较大的梯度",
+               "If the weights are initialized improperly, e.g. to large values, then large gradients easily arise when gradients are first computed by backpropagation")))
 def _init_scale():
     r = {s: (lambda n: n[0] / n[-1])(vanishing_exploding_sym.simulate("tanh", s, _rng(12), depth=30, width=64))
          for s in ("too small", "xavier", "too large")}
@@ -503,7 +625,10 @@ def _init_scale():
 
 @judges(("ug-he-glorot", "UG", "Initialization",
          "He or Glorot initialization reduces gradient instability.",
-         "correct", "With the matching activation (He for ReLU, Glorot for tanh)."))
+         "correct", "With the matching activation (He for ReLU, Glorot for tanh).", "",
+         Quote(57, "、影响与解决方案",
+               "合理的权重初始化:采用合适的权重初始化方法(如He初始化或Glorot初始化)来设置网络权重的初始值,以减小梯度不稳定的风险。",
+               "Sensible weight initialization: use a suitable initialization method (such as He or Glorot initialization) to set the initial weights, so as to reduce the risk of gradient instability.")))
 def _he_glorot():
     r = {"tanh + Xavier": vanishing_exploding_sym.simulate("tanh", "xavier", _rng(13), depth=30, width=128),
          "ReLU + He": vanishing_exploding_sym.simulate("relu", "he", _rng(13), depth=30, width=128)}
@@ -514,10 +639,16 @@ def _he_glorot():
 
 @judges(("hbvn-relu", "HBVN", "Vanishing and exploding gradients",
          "ReLU's derivative is 1 for positive inputs, so it vanishes less than sigmoid in deep networks.",
-         "correct", "As stated (with He initialization)."),
+         "correct", "As stated (with He initialization).", "",
+         Quote(245, "4. 解决梯度消失的常用方法",
+               "ReLU 在正值区域的导数为 1,不会像 Sigmoid 那样导致梯度逐渐减小,因此 ReLU 减少了梯度消失的风险。",
+               "ReLU's derivative in the positive region is 1; it does not make the gradient shrink gradually as the sigmoid does, so ReLU reduces the risk of vanishing gradients.")),
         ("ug-relu", "UG", "Vanishing and exploding gradients",
          "ReLU-family activations have a constant derivative for positive inputs and ease vanishing.",
-         "correct", "As stated."))
+         "correct", "As stated.", "",
+         Quote(56, "、影响与解决方案",
+               "使用ReLU及其变体(如Leaky ReLU、Parametric ReLU等)作为激活函数,这些激活函数在输入为正时具有恒定的导数,有助于缓解梯度消失问题。",
+               "Use ReLU and its variants (such as Leaky ReLU, Parametric ReLU) as activation functions; these have a constant derivative for positive inputs, which helps alleviate the vanishing-gradient problem.")))
 def _relu_vs_sigmoid():
     r = {a: (lambda n: n[0] / n[-1])(vanishing_exploding_sym.simulate(a, "he" if a == "relu" else "xavier", _rng(14), depth=30, width=128))
          for a in ("sigmoid", "relu")}
@@ -527,10 +658,16 @@ def _relu_vs_sigmoid():
 
 @judges(("hbvn-resnet", "HBVN", "Residual connections",
          "Skip connections let the gradient reach earlier layers directly.",
-         "correct", "The block Jacobian is $I + \\partial F/\\partial h$."),
+         "correct", "The block Jacobian is $I + \\partial F/\\partial h$.", "",
+         Quote(251, "4. 解决梯度消失的常用方法",
+               "ResNet 通过引入跳跃连接(Skip Connections)允许梯度直接传递到前面的层,避免了梯度在层层传递过程中逐渐消失。",
+               "By introducing skip connections, ResNet lets the gradient pass directly to earlier layers, avoiding the gradual vanishing of the gradient as it is passed layer by layer.")),
         ("ug-residual", "UG", "Residual connections",
          "Residual connections ease vanishing gradients.",
-         "correct", "As stated."))
+         "correct", "As stated.", "",
+         Quote(59, "、影响与解决方案",
+               "残差连接允许梯度在反向传播时直接跳过某些层,从而缓解梯度消失的现象。",
+               "Residual connections let the gradient skip certain layers directly during backpropagation, thereby alleviating vanishing gradients.")))
 def _residual_path():
     plain = residual_sym.simulate("tanh", "too small", False, _rng(15), depth=30, width=64)
     res = residual_sym.simulate("tanh", "too small", True, _rng(15), depth=30, width=64)
@@ -542,7 +679,10 @@ def _residual_path():
 @judges(("hbvn-bn", "HBVN", "Normalization",
          "Batch normalization keeps activations in a range where gradients do not become too small.",
          "imprecise", "It moves pre-activations to where $\\sigma'$ is largest, but each sigmoid layer still "
-         "multiplies the gradient by at most 1/4.", "normalization"))
+         "multiplies the gradient by at most 1/4.", "normalization",
+         Quote(248, "4. 解决梯度消失的常用方法",
+               "BatchNorm 可以对每一层的激活值进行标准化,使其保持在较为合适的范围内,避免梯度变得过小。",
+               "BatchNorm can standardize each layer's activations so that they stay within a fairly suitable range, avoiding gradients becoming too small.")))
 def _bn_and_saturating():
     z = _rng(16).standard_normal(1_000_000)
     m = float(np.mean(activations_np.sigmoid_grad(z)))
@@ -554,10 +694,16 @@ def _bn_and_saturating():
 @judges(("hbvn-input-norm-vanish", "HBVN", "Normalization",
          "Normalizing the inputs keeps sigmoid/tanh out of saturation and so prevents vanishing gradients.",
          "incorrect", "Input normalization does not control later layers, and $\\sigma' \\le 1/4$ per layer "
-         "still compounds.", "vanishing-exploding"),
+         "still compounds.", "vanishing-exploding",
+         Quote(502, "3. 总结:标准化如何解决数值不稳定、梯度消失与梯度爆炸问题",
+               "梯度消失:通过标准化输入,激活函数(如 Sigmoid、Tanh)不会在极端值下工作,确保其导数不会接近 0,从而保持有效的梯度传播。",
+               "Vanishing gradients: by standardizing the inputs, activation functions (such as Sigmoid, Tanh) do not operate at extreme values, which ensures their derivatives are not close to 0 and thereby maintains effective gradient propagation.")),
         ("qa-input-norm", "QA", "Normalization",
          "Normalizing the inputs prevents vanishing and exploding gradients.",
-         "incorrect", "It does not control the later layers' Jacobians.", "vanishing-exploding"))
+         "incorrect", "It does not control the later layers' Jacobians.", "vanishing-exploding",
+         Quote(13, "为什么输入数据不稳定会导致梯度消失或者梯度爆炸问题?举例子用具体的数值详细说明",
+               "因此,为了避免梯度消失或者梯度爆炸问题,我们需要对输入数据进行归一化处理,使得每个特征值的范围都在一个合理的范围内。",
+               "Therefore, to avoid vanishing or exploding gradients, we need to normalize the input data so that every feature value lies within a reasonable range.")))
 def _input_norm_deep():
     rng = _rng(17)
     weights = vanishing_exploding_np.init_stack(30, 64, "xavier", rng)
@@ -571,7 +717,10 @@ def _input_norm_deep():
 @judges(("hbvn-input-norm-explode", "HBVN", "Normalization",
          "Normalizing the inputs prevents exploding gradients.",
          "incorrect", "Explosion comes from the weights (the Jacobians' norms), not the input scale.",
-         "initialization"))
+         "initialization",
+         Quote(503, "3. 总结:标准化如何解决数值不稳定、梯度消失与梯度爆炸问题",
+               "梯度爆炸:标准化防止输入值过大,从而避免反向传播时梯度指数级增长的问题,保持模型训练过程的稳定性。",
+               "Exploding gradients: standardization prevents input values from becoming too large, thereby avoiding exponential growth of the gradient during backpropagation and keeping training stable.")))
 def _input_norm_explosion():
     rng = _rng(18)
     weights = vanishing_exploding_np.init_stack(30, 64, "too large", rng)
@@ -585,7 +734,10 @@ def _input_norm_explosion():
 @judges(("qa-input-scale", "QA", "Normalization",
          "A very large input feature makes gradients explode, a very small one makes them vanish.",
          "incorrect", "Large inputs saturate tanh/sigmoid units and shrink the gradient; small inputs leave "
-         "$f' \\approx f'(0)$ and do not.", "vanishing-exploding"))
+         "$f' \\approx f'(0)$ and do not.", "vanishing-exploding",
+         Quote(13, "为什么输入数据不稳定会导致梯度消失或者梯度爆炸问题?举例子用具体的数值详细说明",
+               "如果输入数据中的某个特征值非常大,那么在计算隐藏层的激活值时,这个特征值会对每个神经元的激活值产生很大的影响,从而导致梯度爆炸问题。反之,如果输入数据中的某个特征值非常小,那么在计算隐藏层的激活值时,这个特征值会对每个神经元的激活值产生很小的影响,从而导致梯度消失问题。",
+               "If some feature value in the input is very large, then when computing the hidden-layer activations this feature strongly affects every neuron's activation, causing exploding gradients. Conversely, if some feature value is very small, it has very little effect on each neuron's activation, causing vanishing gradients.")))
 def _input_scale_example():
     rng = _rng(19)
     p = backprop.two_layer_init(4, 10, 1, rng)
@@ -606,7 +758,10 @@ def _input_scale_example():
 
 @judges(("hbvn-input-size-updates", "HBVN", "Normalization",
          "Large activations entering a layer make its weight updates large.",
-         "correct", "$\\partial L/\\partial W = \\delta x^\\top$ is proportional to the layer's input."))
+         "correct", "$\\partial L/\\partial W = \\delta x^\\top$ is proportional to the layer's input.", "",
+         Quote(347, "1.1 数值不稳定",
+               "较大的激活值:可能会导致权重更新幅度过大,网络难以收敛。",
+               "Larger activation values: may cause weight updates that are too large, making it hard for the network to converge.")))
 def _weight_grad_scales_with_input():
     rng = _rng(20)
     W, b = rng.standard_normal((3, 4)), np.zeros(3)
@@ -621,7 +776,10 @@ def _weight_grad_scales_with_input():
 
 @judges(("hbvn-zscore-mean", "HBVN", "Normalization",
          "After subtracting the mean, the mean is 0.",
-         "correct", "As stated."))
+         "correct", "As stated.", "",
+         Quote(438, "使分布围绕 0 对称",
+               "\\text{新的均值} = \\frac{1}{n} \\sum_{i=1}^{n} (x_i - \\mu) = 0",
+               "new mean = (1/n) Σ_{i=1}^{n} (x_i − μ) = 0")))
 def _zscore_mean_zero():
     ex = normalization_sym.worked_example()
     ok = sp.simplify(sum(ex["z"])) == 0
@@ -630,7 +788,10 @@ def _zscore_mean_zero():
 
 @judges(("hbvn-zscore-example", "HBVN", "Normalization",
          "For (100, 50, 10, 5, 1): variance 1600.16, σ ≈ 40, z ≈ (1.67, 0.42, −0.58, −0.71, −0.81).",
-         "incorrect", "Variance 1422.96, σ ≈ 37.72, z ≈ (1.77, 0.45, −0.62, −0.75, −0.85).", "normalization"))
+         "incorrect", "Variance 1422.96, σ ≈ 37.72, z ≈ (1.77, 0.45, −0.62, −0.75, −0.85).", "normalization",
+         Quote(476, "原始数据",
+               "\\sigma^2 = \\frac{1}{5} \\left((100 - 33.2)^2 + (50 - 33.2)^2 + \\dots + (1 - 33.2)^2\\right) = 1600.16",
+               "σ² = (1/5)((100 − 33.2)² + (50 − 33.2)² + … + (1 − 33.2)²) = 1600.16")))
 def _zscore_example_variance():
     ex = normalization_sym.worked_example()
     stated_var, stated_z = sp.Rational(160016, 100), [1.67, 0.42, -0.58, -0.71, -0.81]
@@ -642,7 +803,10 @@ def _zscore_example_variance():
 
 @judges(("hbvn-zscore-symmetric", "HBVN", "Normalization",
          "Standardizing makes the data symmetric around 0.",
-         "incorrect", "It centres and rescales; the skewness is unchanged.", "normalization"))
+         "incorrect", "It centres and rescales; the skewness is unchanged.", "normalization",
+         Quote(440, "使分布围绕 0 对称",
+               "这意味着所有数据点的分布都围绕着 0 对称,避免了一部分数据点偏离中心过远。",
+               "This means the distribution of all data points is symmetric around 0, which prevents some data points from lying too far from the center.")))
 def _zscore_symmetric():
     ex = normalization_sym.worked_example()
     s = float(normalization_sym.skewness(ex["x"]))
@@ -654,7 +818,10 @@ def _zscore_symmetric():
 @judges(("hbvn-zscore-compress", "HBVN", "Normalization",
          "Standardizing compresses large values and expands small ones.",
          "incorrect", "It is an affine map: every gap is divided by the same σ, ratios of gaps are unchanged.",
-         "normalization"))
+         "normalization",
+         Quote(417, "除以标准差:压缩大值,扩展小值",
+               "通过除以标准差,大值被压缩,而小值被扩展:",
+               "By dividing by the standard deviation, large values are compressed while small values are expanded:")))
 def _zscore_compress():
     xs = np.array(normalization_sym.EXAMPLE, float)
     z = normalization.zscore(xs)
@@ -666,7 +833,10 @@ def _zscore_compress():
 
 @judges(("hbvn-zscore-std", "HBVN", "Normalization",
          "The new standard deviation is (1/n) Σ ((xᵢ − μ)/σ)² = 1.",
-         "imprecise", "That expression is the variance; both it and the standard deviation equal 1."))
+         "imprecise", "That expression is the variance; both it and the standard deviation equal 1.", "",
+         Quote(446, "让数据的标准差为 1",
+               "\\text{新的标准差} = \\frac{1}{n} \\sum_{i=1}^{n} \\left(\\frac{x_i - \\mu}{\\sigma}\\right)^2 = 1",
+               "new standard deviation = (1/n) Σ_{i=1}^{n} ((x_i − μ)/σ)² = 1")))
 def _zscore_new_std():
     ex = normalization_sym.worked_example()
     second_moment = sum(v ** 2 for v in ex["z"]) / len(ex["z"])
@@ -678,7 +848,10 @@ def _zscore_new_std():
 
 @judges(("hbvn-zscore-arith", "HBVN", "Normalization",
          "(100 − 50)/20 = 2.5 and (10 − 50)/20 = −2.",
-         "correct", "As stated."))
+         "correct", "As stated.", "",
+         Quote(424, "除以标准差:压缩大值,扩展小值",
+               "( \\hat{x}_1 = \\frac{50}{20} = 2.5 )",
+               "x̂₁ = 50/20 = 2.5")))
 def _zscore_arith():
     ok = (100 - 50) / 20 == 2.5 and (10 - 50) / 20 == -2
     return Evidence(ok, ok, "(100−50)/20 = 2.5 and (10−50)/20 = −2")
@@ -709,7 +882,10 @@ def _bptt_deltas(params, h, e, deriv_at_output=False):
 @judges(("bptt-hidden-delta", "BPTT", "BPTT",
          "The hidden delta is δ_tʸ W_hyᵀ · f′(h_t) + δ_{t+1}ʰ W_hhᵀ · f′(h_t).",
          "incorrect", "$\\delta_t = (1 - h_t^2) \\odot (W_{hy}^\\top e_t + W_{hh}^\\top \\delta_{t+1})$: "
-         "$f'$ at $a_t$, matrices on the left.", "bptt"))
+         "$f'$ at $a_t$, matrices on the left.", "bptt",
+         Quote(96, "反向傳播",
+               "\\delta^h_t = \\delta^y_t W_{hy}^T \\cdot f'(h_t) + \\delta^h_{t+1} W_{hh}^T \\cdot f'(h_t)",
+               "δ^h_t = δ^y_t W_hy^T · f'(h_t) + δ^h_{t+1} W_hh^T · f'(h_t)")))
 def _bptt_hidden_delta():
     params, x, h0, h, e, grads = _rnn_case()
     wrong = sum(np.outer(d, x[t, 0]) for t, d in enumerate(_bptt_deltas(params, h, e, True)))
@@ -722,7 +898,10 @@ def _bptt_hidden_delta():
 
 @judges(("bptt-output-delta", "BPTT", "BPTT",
          "The output delta is ∂ℓ/∂y_t · g′(y_t).",
-         "incorrect", "$g'$ is evaluated at the output layer's pre-activation, not at $y_t = g(\\cdot)$.", "bptt"))
+         "incorrect", "$g'$ is evaluated at the output layer's pre-activation, not at $y_t = g(\\cdot)$.", "bptt",
+         Quote(84, "反向傳播",
+               "\\delta^y_t = \\frac{\\partial \\ell(y_t, \\hat{y}_t)}{\\partial y_t} \\cdot g'(y_t)",
+               "δ^y_t = ∂ℓ(y_t, ŷ_t)/∂y_t · g'(y_t)")))
 def _bptt_output_delta():
     z = np.linspace(-3, 3, 7)
     wrong = activations_np.sigmoid_grad(activations_np.sigmoid(z))        # g′ evaluated at the output y = g(z)
@@ -733,7 +912,10 @@ def _bptt_output_delta():
 
 @judges(("bptt-whh-sum", "BPTT", "BPTT",
          "The W_hh gradient is Σ_{t=2}^{T} δ_t h_{t−1}ᵀ.",
-         "incorrect", "The sum starts at $t = 1$ with $h_0$; the source itself allows a random $h_0$.", "bptt"))
+         "incorrect", "The sum starts at $t = 1$ with $h_0$; the source itself allows a random $h_0$.", "bptt",
+         Quote(108, "反向傳播",
+               "\\Delta W_{hh} = \\sum_{t=2}^T \\delta^h_t \\cdot h_{t-1}^T",
+               "ΔW_hh = Σ_{t=2}^{T} δ^h_t · h_{t-1}^T (presented as the hidden-to-hidden 'weight update')")))
 def _bptt_whh_sum():
     params, x, h0, h, e, grads = _rnn_case()
     d = _bptt_deltas(params, h, e)
@@ -749,7 +931,10 @@ def _bptt_whh_sum():
 
 @judges(("bptt-other-sums", "BPTT", "BPTT",
          "The W_hx and W_hy gradients are Σ δ_t x_tᵀ and Σ δ_tʸ h_tᵀ.",
-         "correct", "As stated."))
+         "correct", "As stated.", "",
+         Quote(104, "反向傳播",
+               "\\Delta W_{hx} = \\sum_{t=1}^T \\delta^h_t \\cdot x_t^T",
+               "ΔW_hx = Σ_{t=1}^{T} δ^h_t · x_t^T (the input-to-hidden 'weight update')")))
 def _bptt_other_sums():
     params, x, h0, h, e, grads = _rnn_case()
     d = _bptt_deltas(params, h, e)
@@ -761,7 +946,10 @@ def _bptt_other_sums():
 
 @judges(("bptt-collapsed", "BPTT", "BPTT",
          "Unrolled, δ_t = δ_tʸ (W_hyᵀ k^t).",
-         "incorrect", "A sum over later steps, $\\sum_{s \\ge t} k^{s-t+1}(\\dots)$; small for early $t$.", "bptt"))
+         "incorrect", "A sum over later steps, $\\sum_{s \\ge t} k^{s-t+1}(\\dots)$; small for early $t$.", "bptt",
+         Quote(187, "梯度遞歸公式的展開",
+               "\\delta^h_t = \\delta^y_t \\cdot (W_{hy}^T \\cdot k^t)",
+               "δ^h_t = δ^y_t · (W_hy^T · k^t)")))
 def _bptt_collapsed():
     k, T, t = sp.Rational(1, 2), 10, 1
     unrolled = sum(k ** j for j in range(1, T - t + 2))   # scalar case, W = I, unit output errors
@@ -772,7 +960,10 @@ def _bptt_collapsed():
 
 @judges(("bptt-k-powers", "BPTT", "BPTT",
          "0.5¹⁰ ≈ 0.00098, 0.5²⁰ ≈ 0.00000095, 1.5¹⁰ ≈ 57.67, 1.5²⁰ ≈ 33252.32.",
-         "incorrect", "1.5²⁰ ≈ 3325.26 (the other three are right).", "bptt"))
+         "incorrect", "1.5²⁰ ≈ 3325.26 (the other three are right).", "bptt",
+         Quote(243, "梯度爆炸示例",
+               "\\delta^h_{20} = 1 \\cdot 1.5^{20} = 1 \\cdot 33252.32 = 33252.32",
+               "δ^h_20 = 1 · 1.5^20 = 1 · 33252.32 = 33252.32")))
 def _k_powers():
     stated = {(sp.Rational(1, 2), 10): 0.00098, (sp.Rational(1, 2), 20): 0.00000095,
               (sp.Rational(3, 2), 10): 57.67, (sp.Rational(3, 2), 20): 33252.32}
@@ -787,7 +978,10 @@ def _k_powers():
 
 @judges(("bptt-k-powers-right", "BPTT", "BPTT",
          "0.5¹⁰ ≈ 0.00098, 0.5²⁰ ≈ 0.00000095, 1.5¹⁰ ≈ 57.67.",
-         "correct", "As stated."))
+         "correct", "As stated.", "",
+         Quote(217, "梯度消失示例",
+               "\\delta^h_{10} = 1 \\cdot 0.5^{10} = 1 \\cdot 0.00098 = 0.00098",
+               "δ^h_10 = 1 · 0.5^10 = 1 · 0.00098 = 0.00098")))
 def _k_powers_small():
     v = [float(sp.Rational(1, 2) ** n) for n in (10, 20)] + [float(sp.Rational(3, 2) ** 10)]
     ok = abs(v[0] - 0.00098) < 1e-5 and abs(v[1] - 9.5e-7) < 1e-8 and abs(v[2] - 57.67) < 0.01
@@ -796,7 +990,10 @@ def _k_powers_small():
 
 @judges(("bptt-f-above-one", "BPTT", "BPTT",
          "Explosion happens when f′ > 1 at every step (e.g. ReLU with large weights).",
-         "imprecise", "$\\tanh' \\le 1$ and ReLU$' \\le 1$; the growth comes from $W_{hh}$.", "bptt"))
+         "imprecise", "$\\tanh' \\le 1$ and ReLU$' \\le 1$; the growth comes from $W_{hh}$.", "bptt",
+         Quote(131, "梯度爆炸",
+               "數學上,如果激活函數的導數 f ′ ( h t ) f'(h_t) f(ht?) 大于 1,多次相乘后會迅速增長。",
+               "Mathematically, if the activation function's derivative f'(h_t) is greater than 1, it grows rapidly after being multiplied many times.")))
 def _explosion_needs_weights():
     rng = _rng(22)
     H = 16
@@ -811,7 +1008,10 @@ def _explosion_needs_weights():
 
 @judges(("bptt-small-update", "BPTT", "Gradient descent",
          "A tiny gradient gives a tiny update ΔW = −η ∂L/∂W.",
-         "correct", "As stated."))
+         "correct", "As stated.", "",
+         Quote(279, "為什么很小的梯度無法更新權重并導致無法捕捉長期依賴關系?",
+               "當梯度接近零時,權重更新 Δ W \\Delta W ΔW 也會接近零。",
+               "When the gradient is close to zero, the weight update ΔW is also close to zero.")))
 def _grad_step_small():
     p, x, h, z, fpz, e, grads = _two_layer()
     lr = 0.1
@@ -823,7 +1023,10 @@ def _grad_step_small():
 @judges(("bptt-l2", "BPTT", "BPTT",
          "L2 regularization prevents exploding gradients.",
          "imprecise", "It shrinks weights over training; it does not bound the gradient at given weights.",
-         "clipping"))
+         "clipping",
+         Quote(262, "解決梯度消失和梯度爆炸的方法",
+               "使用L2正則化(權重衰減)防止過度活躍的神經元。",
+               "Use L2 regularization (weight decay) to prevent overly active neurons.")))
 def _l2_does_not_bound():
     norms = {}
     for radius in (0.9, 1.5):
@@ -844,7 +1047,10 @@ def _l2_does_not_bound():
 
 @judges(("bptt-clipping", "BPTT", "Gradient clipping",
          "Gradient clipping limits each gradient's absolute value to a threshold.",
-         "imprecise", "Clipping the global norm keeps the direction; clipping values does not.", "clipping"))
+         "imprecise", "Clipping the global norm keeps the direction; clipping values does not.", "clipping",
+         Quote(258, "解決梯度消失和梯度爆炸的方法",
+               "將梯度的絕對值限制在某個閾值范圍內,防止梯度爆炸。",
+               "Limit the absolute value of the gradient to within some threshold range, to prevent gradient explosion.")))
 def _value_clipping_direction():
     rng = _rng(24)
     g = {"W": rng.standard_normal((6, 6)) * np.linspace(0.1, 10, 36).reshape(6, 6)}
@@ -864,7 +1070,10 @@ def _lstm_init(bias=0.0, scale=1.0):
 
 @judges(("qa-lstm-explode", "QA", "LSTM and GRU",
          "LSTM and GRU gates avoid exploding gradients.",
-         "incorrect", "Gated networks can explode; clipping is still used.", "lstm-gru"))
+         "incorrect", "Gated networks can explode; clipping is still used.", "lstm-gru",
+         Quote(9, "简述GRU和LSTM是如何解决梯度消失与梯度爆炸问题的",
+               "总的来说,LSTM和GRU都是通过引入门的机制来控制信息的流动和记忆,从而解决梯度消失和梯度爆炸问题。",
+               "In summary, LSTM and GRU both control the flow of information and memory by introducing gating mechanisms, thereby solving the vanishing- and exploding-gradient problems.")))
 def _gates_explode():
     rho_lstm = lstm_gru_sym.rest_growth_rate("LSTM", _lstm_init(3.0))
     rho_gru = lstm_gru_sym.rest_growth_rate("GRU", lstm_gru_sym.init_gru(8, 32, np.random.default_rng(1), scale=3.0))
@@ -876,7 +1085,10 @@ def _gates_explode():
 @judges(("qa-lstm-vanish", "QA", "LSTM and GRU",
          "LSTM and GRU gates avoid vanishing gradients.",
          "imprecise", "Only while the forget (update) gate stays near 1, e.g. with a positive forget-gate bias.",
-         "lstm-gru"))
+         "lstm-gru",
+         Quote(9, "简述GRU和LSTM是如何解决梯度消失与梯度爆炸问题的",
+               "总的来说,LSTM和GRU都是通过引入门的机制来控制信息的流动和记忆,从而解决梯度消失和梯度爆炸问题。",
+               "In summary, LSTM and GRU both control the flow of information and memory by introducing gating mechanisms, thereby solving the vanishing- and exploding-gradient problems.")))
 def _gates_vanish():
     x = np.random.default_rng(0).standard_normal((100, 1, 8))
     u = np.ones((1, 32)) / np.sqrt(32)
@@ -888,7 +1100,10 @@ def _gates_vanish():
 
 @judges(("qa-three-gates", "QA", "LSTM and GRU",
          "The LSTM has three gates: input, forget and output.",
-         "correct", "As stated; the fourth block, the candidate $\\tilde c_t$, is not a gate."))
+         "correct", "As stated; the fourth block, the candidate $\\tilde c_t$, is not a gate.", "",
+         Quote(9, "简述GRU和LSTM是如何解决梯度消失与梯度爆炸问题的",
+               "LSTM(长短期记忆网络)主要是通过引入三个门(输入门、输出门和遗忘门)",
+               "LSTM (long short-term memory) mainly introduces three gates (input gate, output gate and forget gate)")))
 def _lstm_three_gates():
     W_ih, W_hh, b = _lstm_init()
     x = np.random.default_rng(2).standard_normal((1, 1, 8))
@@ -902,7 +1117,10 @@ def _lstm_three_gates():
 
 @judges(("qa-gru-update", "QA", "LSTM and GRU",
          "The GRU's update gate controls how old and new state are combined.",
-         "correct", "$h_t = (1 - u_t) \\odot \\tilde h_t + u_t \\odot h_{t-1}$."))
+         "correct", "$h_t = (1 - u_t) \\odot \\tilde h_t + u_t \\odot h_{t-1}$.", "",
+         Quote(9, "简述GRU和LSTM是如何解决梯度消失与梯度爆炸问题的",
+               "更新门控制新旧信息的结合",
+               "the update gate controls how new and old information are combined")))
 def _gru_update_gate():
     H = 4
     W_ih, W_hh, b_ih, b_hh = lstm_gru_sym.init_gru(3, H, np.random.default_rng(3))
