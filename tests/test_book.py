@@ -103,6 +103,8 @@ def test_errata_page_has_a_row_per_claim_and_links_the_wrong_ones(book):
         if claim.verdict != "correct":
             assert re.search(r'<a class="reference internal" href="[a-z_]+\.html', row), claim.key
     assert 'href="errata.html"' in read(book, "index")
+    words = text[text.index('id="the-claims-in-the-sources-words"'):text.index('id="what-was-not-checked"')]
+    assert all(f">{c.key}<" in words for c in errata_sym.CLAIMS)
 
 
 def test_report_lists_every_check_as_passed(book, checks_of):

@@ -36,6 +36,13 @@ def test_each_claim_quotes_its_source_verbatim(claim):
     assert q.heading in [line.strip() for line in lines[:q.line]], q.heading   # a heading above it
 
 
+def test_the_page_lists_every_claims_sentence_as_written():
+    md = errata_sym.quotes_markdown()
+    for c in errata_sym.CLAIMS:
+        assert f"`{c.key}` (line {c.quote.line}" in md
+        assert errata_sym._escaped(c.quote.text) in md and errata_sym._escaped(c.quote.translation) in md
+
+
 def test_every_claim_is_located_and_translated():
     for c in errata_sym.CLAIMS:
         assert c.quote and c.quote.line >= 1 and c.quote.text and c.quote.translation, c.key

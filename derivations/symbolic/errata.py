@@ -1189,6 +1189,25 @@ def markdown(results) -> str:
     return "\n".join(lines)
 
 
+def _escaped(text: str) -> str:
+    """``text`` shown as written in MyST markdown: its markup characters escaped."""
+    return "".join("\\" + ch if ch in "\\`*_[]<>$|#" else ch for ch in text)
+
+
+def quotes_markdown(claims=CLAIMS) -> str:
+    """Every claim's sentence in its source's own words, where it stands (line and heading of
+    the file) and its English translation: by source, in the order of the text."""
+    lines = []
+    for key in SOURCES:
+        lines += [f"**{key}**", ""]
+        for c in sorted((c for c in claims if c.source == key), key=lambda c: c.quote.line):
+            q = c.quote
+            where = f"line {q.line}" + (f", under “{_escaped(q.heading)}”" if q.heading else "")
+            lines.append(f"- `{c.key}` ({where}): {_escaped(q.text)}  \n  *{_escaped(q.translation)}*")
+        lines.append("")
+    return "\n".join(lines)
+
+
 def checks(seed: int = 0, results=None) -> list[verify.Check]:
     """One check per claim: its recorded verdict agrees with the computed evidence.
     ``results`` from :func:`evaluate` are used when given."""
@@ -1209,4 +1228,5 @@ def exhibits() -> dict:
     out["sources_table"] = Table(["source", "origin", "claims", "incorrect", "imprecise", "correct"],
                                  rows, align="llrrrr")
     out["errata_table"] = Markdown(markdown(results))
+    out["quotes"] = Markdown(quotes_markdown())
     return out
