@@ -297,7 +297,7 @@ def _sigmoid_grad_range():
         ("fblg-tanh", "FBLG", "Activations", "tanh also saturates at both ends.", "correct", "As stated.", "",
          Quote(102, "3.3 梯度消失",
                "Tanh 函数也存在类似的情况,在两端极限位置导数接近 0,同样可能引发梯度消失问题。",
-               "The Tanh function has a similar situation: at the two extreme ends its derivative is close to 0, which can likewise cause vanishing gradients.")))
+               "The Tanh function has a similar situation: at the two extreme ends its derivative is close to 0, which may likewise cause vanishing gradients.")))
 def _saturation():
     v = {f: float(g(np.array(5.0))) for f, g in (("σ′", activations_np.sigmoid_grad), ("tanh′", activations_np.tanh_grad))}
     ok = v["σ′"] < 0.01 and v["tanh′"] < 0.001
@@ -352,7 +352,7 @@ def _tanh_grad_range():
          "correct", "As stated (0 at z = 0 is a convention).", "",
          Quote(53, "2.2 计算过程",
                "当 z 2 > 0 z_2>0 z2>0 时, ∂ y ∂ z 2 = 1 \\frac{\\partial y}{\\partial z_2}=1 z2y=1 ,当 z 2 ≤ 0 z_{2} \\leq 0 z20 时, ∂ y ∂ z 2 = 0 \\frac{\\partial y}{\\partial z_2}=0",
-               "when z₂ > 0, ∂y/∂z₂ = 1; when z₂ ≤ 0, ∂y/∂z₂ = 0 (each formula appears twice: a flattened rendering and the LaTeX).")))
+               "when z₂ > 0, ∂y/∂z₂ = 1; when z₂ ≤ 0, ∂y/∂z₂ = 0 (the copied page repeats each formula in up to three renderings)")))
 def _relu_grad():
     z = np.array([-2.0, -1e-300, 0.0, 1e-300, 3.0])
     g = activations_np.relu_grad(z)
@@ -440,7 +440,7 @@ def _bce_definition():
          "imprecise", "$\\partial L/\\partial W_2 = (\\partial L/\\partial z_2)\\, a_1^\\top$.", "backprop",
          Quote(56, "2.2 计算过程",
                "可知 ∂ z 2 ∂ W 2 = a 1 \\frac{\\partial \\mathbf{z}_2}{\\partial {W}_2}=a_1 W2z2=a1 。所以可求出",
-               "it follows that ∂z₂/∂W₂ = a₁. Therefore ∂L/∂W₂ can be obtained")))
+               "it follows that ∂z₂/∂W₂ = a₁. Therefore one can obtain")))
 def _dz_dW_shape():
     p, x, h, z, fpz, e, grads = _two_layer(K=2)
     return Evidence(False, _close(np.outer(e, h), grads["W2"]),
@@ -614,8 +614,8 @@ def _depth_vanishing_sigmoid():
          "Too-large initial weights cause explosion, too-small vanishing.",
          "correct", "As stated.", "",
          Quote(91, "3.2 梯度爆炸",
-               "如果神经网络的权重初始化不当,比如将权重初始化为较大的值,那么在一开始进行反向传播计算梯度时,就很容易产生较大的梯度",
-               "If the weights are initialized improperly, e.g. to large values, then large gradients easily arise when gradients are first computed by backpropagation")))
+               "如果神经网络的权重初始化不当,比如将权重初始化为较大的值,那么在一开始进行反向传播计算梯度时,就很容易产生较大的梯度,后续随着训练迭代,这种较大梯度可能不断累积,引发梯度爆炸。",
+               "If the network's weights are initialized improperly, e.g. to large values, then large gradients easily arise when gradients are first computed by backpropagation; later, as training iterates, these large gradients may keep accumulating and cause exploding gradients.")))
 def _init_scale():
     r = {s: (lambda n: n[0] / n[-1])(vanishing_exploding_sym.simulate("tanh", s, _rng(12), depth=30, width=64))
          for s in ("too small", "xavier", "too large")}
@@ -737,7 +737,7 @@ def _input_norm_explosion():
          "$f' \\approx f'(0)$ and do not.", "vanishing-exploding",
          Quote(13, "为什么输入数据不稳定会导致梯度消失或者梯度爆炸问题?举例子用具体的数值详细说明",
                "如果输入数据中的某个特征值非常大,那么在计算隐藏层的激活值时,这个特征值会对每个神经元的激活值产生很大的影响,从而导致梯度爆炸问题。反之,如果输入数据中的某个特征值非常小,那么在计算隐藏层的激活值时,这个特征值会对每个神经元的激活值产生很小的影响,从而导致梯度消失问题。",
-               "If some feature value in the input is very large, then when computing the hidden-layer activations this feature strongly affects every neuron's activation, causing exploding gradients. Conversely, if some feature value is very small, it has very little effect on each neuron's activation, causing vanishing gradients.")))
+               "If some feature value in the input data is very large, then when the hidden-layer activations are computed this feature has a very large effect on every neuron's activation, thereby causing exploding gradients. Conversely, if some feature value in the input data is very small, then when the hidden-layer activations are computed this feature has a very small effect on every neuron's activation, thereby causing vanishing gradients.")))
 def _input_scale_example():
     rng = _rng(19)
     p = backprop.two_layer_init(4, 10, 1, rng)
@@ -1103,7 +1103,7 @@ def _gates_vanish():
          "correct", "As stated; the fourth block, the candidate $\\tilde c_t$, is not a gate.", "",
          Quote(9, "简述GRU和LSTM是如何解决梯度消失与梯度爆炸问题的",
                "LSTM(长短期记忆网络)主要是通过引入三个门(输入门、输出门和遗忘门)",
-               "LSTM (long short-term memory) mainly introduces three gates (input gate, output gate and forget gate)")))
+               "LSTM (long short-term memory network) mainly works by introducing three gates (input gate, output gate and forget gate)")))
 def _lstm_three_gates():
     W_ih, W_hh, b = _lstm_init()
     x = np.random.default_rng(2).standard_normal((1, 1, 8))
