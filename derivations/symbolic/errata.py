@@ -305,7 +305,7 @@ def _saturation():
 
 
 @judges(("fblg-sigmoid-explode", "FBLG", "Activations",
-         "Sigmoid's derivative can become very large for large or small inputs, causing explosion.",
+         "Sigmoid's derivative can become very large for large or small inputs, which may cause explosion.",
          "incorrect", "$\\sigma' \\le 1/4$ everywhere; it only tends to 0.", "activations",
          Quote(92, "3.2 梯度爆炸",
                "部分激活函数(如 Sigmoid 函数在输入值较大或较小时),其导数趋近于 0 或者非常大,当网络中较多神经元的激活函数处于这样的区间时,会导致梯度计算出现异常大的值,进而可能引发梯度爆炸情况。",
@@ -495,7 +495,7 @@ def _steepest_ascent():
 
 
 @judges(("fblg-lr", "FBLG", "Gradient descent",
-         "Too large a learning rate diverges; too small converges slowly.",
+         "Too large a learning rate may keep the algorithm from converging, or even make it diverge; too small a one converges slowly.",
          "correct", "On a quadratic, divergence exactly when $\\alpha > 2/\\lambda_{\\max}$.", "",
          Quote(74, "3.1 梯度下降",
                "如果学习率过大,可能会导致算法无法收敛,甚至发散;如果学习率过小,算法收敛速度会非常慢。",
@@ -512,7 +512,7 @@ def _lr_too_large():
 
 
 @judges(("fblg-sgd", "FBLG", "Gradient descent",
-         "SGD's single-sample gradients are noisy and oscillate near the minimum.",
+         "SGD's single-sample gradients are noisy, and it may oscillate near the minimum.",
          "correct", "As stated.", "",
          Quote(82, "3.1 梯度下降",
                "由于每次使用一个样本,梯度的估计会有很大的噪声,导致更新过程比较不稳定,可能会在最小值附近出现震荡,收敛速度可能会比较慢。",
@@ -593,7 +593,7 @@ def _product_slightly_above_one():
 
 
 @judges(("hbvn-depth", "HBVN", "Vanishing and exploding gradients",
-         "With sigmoid in every layer the gradient shrinks layer after layer.",
+         "With sigmoid in every layer and its derivative near 0, the gradient shrinks layer after layer.",
          "correct", "As stated.", "",
          Quote(234, "多层神经网络中的梯度消失",
                "如果每一层都使用了 Sigmoid 激活函数,并且其导数在 0 附近,那么随着层数增加,梯度会在每一层中进一步缩小,导致前几层的梯度几乎为 0。",
@@ -605,13 +605,13 @@ def _depth_vanishing_sigmoid():
 
 
 @judges(("ug-init", "UG", "Initialization",
-         "Weights initialized too large or too small make gradients unstable.",
+         "Weights initialized too large or too small may make gradients unstable.",
          "correct", "As stated.", "",
          Quote(12, "一、根本原因",
                "如果权重初始化过大或过小,都可能导致梯度在反向传播过程中不稳定。",
                "If the weights are initialized too large or too small, either may cause the gradients to be unstable during backpropagation.")),
         ("fblg-init", "FBLG", "Initialization",
-         "Too-large initial weights cause explosion, too-small vanishing.",
+         "Too-large initial weights easily give large gradients that may accumulate into explosion; too-small ones easily lead to vanishing.",
          "correct", "As stated.", "",
          Quote(91, "3.2 梯度爆炸",
                "如果神经网络的权重初始化不当,比如将权重初始化为较大的值,那么在一开始进行反向传播计算梯度时,就很容易产生较大的梯度,后续随着训练迭代,这种较大梯度可能不断累积,引发梯度爆炸。",
@@ -757,7 +757,7 @@ def _input_scale_example():
 
 
 @judges(("hbvn-input-size-updates", "HBVN", "Normalization",
-         "Large activations entering a layer make its weight updates large.",
+         "Large activations entering a layer may make its weight updates too large.",
          "correct", "$\\partial L/\\partial W = \\delta x^\\top$ is proportional to the layer's input.", "",
          Quote(347, "1.1 数值不稳定",
                "较大的激活值:可能会导致权重更新幅度过大,网络难以收敛。",
