@@ -903,11 +903,18 @@ def _bptt_hidden_delta():
                "\\delta^y_t = \\frac{\\partial \\ell(y_t, \\hat{y}_t)}{\\partial y_t} \\cdot g'(y_t)",
                "δ^y_t = ∂ℓ(y_t, ŷ_t)/∂y_t · g'(y_t)")))
 def _bptt_output_delta():
-    z = np.linspace(-3, 3, 7)
-    wrong = activations_np.sigmoid_grad(activations_np.sigmoid(z))        # g′ evaluated at the output y = g(z)
-    right = activations_np.sigmoid_grad(z)
-    err = verify.rel_error(wrong, right)
-    return Evidence(err < 1e-10, True, f"σ′(σ(z)) vs σ′(z) on z ∈ [−3, 3]: rel. error {err:.2f}")
+    # dL/dz for L = (g(z) - y)^2 / 2 with g the sigmoid: by central differences, against the
+    # output error times g′ at the pre-activation z (the book) and at the output g(z) (the source)
+    z, y, step = np.linspace(-3, 3, 7), 0.3, 1e-5
+    loss = lambda v: 0.5 * (activations_np.sigmoid(v) - y) ** 2   # noqa: E731
+    measured = (loss(z + step) - loss(z - step)) / (2 * step)
+    error = activations_np.sigmoid(z) - y
+    book = error * activations_np.sigmoid_grad(z)
+    source = error * activations_np.sigmoid_grad(activations_np.sigmoid(z))   # g′ at y = g(z)
+    e_book, e_source = verify.rel_error(book, measured), verify.rel_error(source, measured)
+    return Evidence(e_source < 1e-6, e_book < 1e-6,
+                    f"dL/dz by central differences on z ∈ [−3, 3]: (y − target)·g′(z) within {e_book:.0e}, "
+                    f"(y − target)·g′(y) off by {e_source:.2f} (relative)")
 
 
 @judges(("bptt-whh-sum", "BPTT", "BPTT",
@@ -951,9 +958,13 @@ def _bptt_other_sums():
                "\\delta^h_t = \\delta^y_t \\cdot (W_{hy}^T \\cdot k^t)",
                "δ^h_t = δ^y_t · (W_hy^T · k^t)")))
 def _bptt_collapsed():
+    # scalar case, W = I, unit output errors: the backward recursion delta_s = k (1 + delta_{s+1})
+    # run from s = T down to t, against the book's sum and the source's collapsed k^t
     k, T, t = sp.Rational(1, 2), 10, 1
-    unrolled = sum(k ** j for j in range(1, T - t + 2))   # scalar case, W = I, unit output errors
-    return Evidence(unrolled == k ** t, unrolled == sum(k ** j for j in range(1, T - t + 2)),
+    unrolled = sp.Integer(0)
+    for _ in range(T, t - 1, -1):
+        unrolled = k * (1 + unrolled)
+    return Evidence(unrolled == k ** t, unrolled == sum(k ** (s - t + 1) for s in range(t, T + 1)),
                     f"scalar case, T = {T}, k = 1/2: δ₁ = Σ_j k^j = {float(unrolled):.4f}, not k¹ = 0.5; "
                     "the error from step s reaches step t with k^(s−t+1), decaying for early t, not growing with t")
 
