@@ -100,7 +100,7 @@ def test_errata_page_has_a_row_per_claim_and_links_the_wrong_ones(book):
     for claim in errata_sym.CLAIMS:
         row = next(r for r in rows if html.escape(claim.claim, quote=False) in r)
         assert claim.verdict in row
-        if claim.verdict != "correct":
+        if claim.verdict != "correct" and claim.link:
             assert re.search(r'<a class="reference internal" href="[a-z_]+\.html', row), claim.key
     assert 'href="errata.html"' in read(book, "index")
     words = text[text.index('id="the-claims-in-the-sources-words"'):text.index('id="what-was-not-checked"')]

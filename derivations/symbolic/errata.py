@@ -89,12 +89,16 @@ class Claim:
     verdict: str
     correct: str         # the correct statement or value (markdown)
     evidence: Callable[[], Evidence]
-    section: str = ""    # label of the book section that derives the right result
+    # the label of the book section that derives the right result ("": the topic's chapter);
+    # None when no chapter discusses it: no link rather than a link to a chapter that does not
+    section: str | None = ""
     quote: Quote | None = None
 
     @property
-    def link(self) -> str:
-        return self.section or TOPICS[self.topic]
+    def link(self) -> str | None:
+        """The label a non-correct claim links to: its section, else its topic's chapter; None
+        when no chapter of the book discusses it."""
+        return None if self.section is None else self.section or TOPICS[self.topic]
 
 
 _DECLARED: list[Claim] = []   # every claim, in the order the @judges decorators below declare them
@@ -549,7 +553,7 @@ def _update_formula_wrong():
 @judges(("ug-learning-rate", "UG", "Gradient descent",
          "Tuning the learning rate and momentum avoids vanishing or exploding gradients.",
          "imprecise", "The learning rate scales the update; it does not change how the gradient propagates "
-         "backwards.", "vanishing-exploding",
+         "backwards.", None,
          Quote(60, "、影响与解决方案",
                "调整优化算法参数:合理设置优化算法的学习率、动量等参数,以避免权重更新过快或过慢而导致的梯度消失或梯度爆炸问题。",
                "Adjust optimizer parameters: set the optimizer's learning rate, momentum and other parameters sensibly, so as to avoid vanishing or exploding gradients caused by weight updates that are too fast or too slow.")))
@@ -566,7 +570,7 @@ def _lr_and_vanishing():
 @judges(("qa-adam", "QA", "Gradient descent",
          "Switching the optimizer to Adam solves vanishing and exploding gradients.",
          "imprecise", "Adam rescales each parameter's step; the backpropagated gradient is the same.",
-         "gradient-descent",
+         None,
          Quote(4, "简单说一下什么是梯度爆炸和梯度消失",
                "为了解决这些问题,可以使用其他的激活函数,如 ReLU,或使用其他的优化算法,如 Adam。",
                "To solve these problems, one can use other activation functions such as ReLU, or other optimization algorithms such as Adam.")))
@@ -1024,7 +1028,7 @@ def _grad_step_small():
 @judges(("bptt-l2", "BPTT", "BPTT",
          "L2 regularization prevents exploding gradients.",
          "imprecise", "It shrinks weights over training; it does not bound the gradient at given weights.",
-         "clipping",
+         None,
          Quote(262, "解決梯度消失和梯度爆炸的方法",
                "使用L2正則化(權重衰減)防止過度活躍的神經元。",
                "Use L2 regularization (weight decay) to prevent overly active neurons.")))
@@ -1183,7 +1187,7 @@ def markdown(results) -> str:
                   "|---|---|---|---|---|"]
         for c, e in rows:
             verdict = f"**{c.verdict}**" if c.verdict != "correct" else "correct"
-            fix = c.correct + (f" ({{ref}}`{c.link}`)" if c.verdict != "correct" else "")
+            fix = c.correct + (f" ({{ref}}`{c.link}`)" if c.verdict != "correct" and c.link else "")
             cells = [c.source, c.claim, verdict, fix, e.text]
             lines.append("| " + " | ".join(s.replace("|", "\\|") for s in cells) + " |")
         lines.append("")
