@@ -96,8 +96,8 @@ class Claim:
 
     @property
     def link(self) -> str | None:
-        """The label a non-correct claim links to: its section, else its topic's chapter; None
-        when no chapter of the book discusses it."""
+        """The label a non-correct claim links to, its section or else its topic's chapter (None
+        when no chapter of the book discusses it)."""
         return None if self.section is None else self.section or TOPICS[self.topic]
 
 
