@@ -167,8 +167,8 @@ def verified_box(checks: Sequence[verify.Check], *, with_topic: bool = False) ->
 
 def topic_checks(module) -> list[verify.Check]:
     """``module.checks()`` (seed 0), or, when ``$DERIVATIONS_CHECK_STORE`` names a store, the
-    results an earlier run (this build or a previous one) stored for the same sources, seed and
-    Python, NumPy and SymPy versions (``derivations.provenance.stored``)."""
+    results an earlier run (this build or a previous one) stored under the same key: sources,
+    seed, versions, thread counts (``derivations.provenance.stored``)."""
     return stored(module.__name__, 0, module.checks)
 
 

@@ -5,11 +5,11 @@ The book's build uses both. ``docs/_ext/fresh_pages.py`` re-executes a page when
 imports (directly or not) changes. And the pages do not run a topic's checks twice: with
 ``DERIVATIONS_CHECK_STORE`` set to a directory (the build sets it beside its execution cache
 unless it is set already), :func:`stored` keeps each topic's results under the digest of the
-topic module's sources (and the Python, NumPy and SymPy versions), so that a second caller of
-the same checks on the same sources (a topic page and the verification report,
-:mod:`derivations.book`; the tests, which share one store with the book they build) reads
-them instead of running them again. ``python -m derivations`` does not use the store: it
-runs every check. The topic modules know nothing of this.
+topic module's sources (and the Python, NumPy and SymPy versions and the BLAS thread counts),
+so that a second caller of the same checks on the same sources (a topic page and the
+verification report, :mod:`derivations.book`; the tests, which share one store with the book
+they build) reads them instead of running them again. ``python -m derivations`` does not use
+the store: it runs every check. The topic modules know nothing of this.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ import json
 import os
 import platform
 import re
+from contextlib import contextmanager
 from dataclasses import asdict
 from pathlib import Path
 
@@ -136,6 +137,17 @@ def _plain(value):
     return value.item()
 
 
+@contextmanager
+def exclusive(lock: Path):
+    """Held by one process at a time, through an ``fcntl`` lock on the file ``lock`` (the others
+    wait); released when the block ends or its process dies."""
+    import fcntl
+
+    with open(lock, "w") as f:
+        fcntl.flock(f, fcntl.LOCK_EX)
+        yield
+
+
 def stored(module: str, seed: int, run):
     """``run()``'s list of checks, read from or written to ``<store>/<module>-<key>.json``
     (:func:`results_key`) when ``$DERIVATIONS_CHECK_STORE`` names a store; without it, ``run()``.
@@ -145,14 +157,11 @@ def stored(module: str, seed: int, run):
     store = os.environ.get(STORE_ENV)
     if not store:
         return run()
-    import fcntl
-
     from .verify import Check
 
     path = Path(store) / f"{module}-{results_key(module, seed)}.json"
     path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path.with_suffix(".lock"), "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)   # released when the file is closed, or its process ends
+    with exclusive(path.with_suffix(".lock")):
         try:
             return [Check(**fields) for fields in json.loads(path.read_text())]
         except (OSError, ValueError, TypeError):  # absent, or half-written by a crashed run

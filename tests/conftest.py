@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import fcntl
 import functools
 import hashlib
 import json
@@ -12,7 +11,6 @@ import shutil
 import signal
 import subprocess
 import sys
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -130,15 +128,6 @@ def session_path(tmp_path_factory, worker_id) -> Path:
     return base if worker_id == "master" else base.parent
 
 
-@contextmanager
-def exclusive(lock: Path):
-    """Held by one process of the session at a time (the others wait); released when the block
-    ends or the process dies."""
-    with open(lock, "w") as f:
-        fcntl.flock(f, fcntl.LOCK_EX)
-        yield
-
-
 @pytest.fixture(scope="session")
 def check_store(session_path) -> Path:
     """The session's store of check results (``derivations.provenance.stored``), shared by its
@@ -185,6 +174,8 @@ def book(session_path, check_store) -> Build:
     worker to ask builds it, the others wait for it. Its HTML as built is kept apart from the
     project (``html``), so that the tests reading it and the test that edits the project and
     builds it again can run at the same time. Its pages share the session's check store."""
+    from derivations.provenance import exclusive
+
     root = session_path / "book"
     root.mkdir(exist_ok=True)
     with exclusive(root / "lock"):
@@ -211,7 +202,8 @@ def pytest_collection_modifyitems(session, config, items):
     """The first test that reads the book runs first, so that the book (the slowest fixture)
     is built while the other worker runs the unit tests; the other tests that read it run last."""
     reads = [i for i in items if "book" in getattr(i, "fixturenames", ())]
-    items[:] = reads[:1] + [i for i in items if i not in reads] + reads[1:]
+    others = [i for i in items if "book" not in getattr(i, "fixturenames", ())]
+    items[:] = reads[:1] + others + reads[1:]
 
 
 @pytest.fixture
