@@ -56,17 +56,23 @@ def test_spectral_norms_are_the_largest_singular_values(n, rng):
 
 @pytest.mark.parametrize("activation", list(backprop_np.ACTIVATION_PAIRS))
 @pytest.mark.parametrize("residual", [False, True])
-def test_stack_backward_against_autograd(activation, residual, rng):
+@pytest.mark.parametrize("batchnorm", [False, True])
+def test_stack_backward_against_autograd(activation, residual, batchnorm, rng):
     weights = vanishing_exploding_np.init_stack(5, 7, "he", rng)
     x, dout = rng.standard_normal((4, 7)), rng.standard_normal((4, 7))
-    _, cache = vanishing_exploding_np.stack_forward(x, weights, activation, residual)
+    _, cache = vanishing_exploding_np.stack_forward(x, weights, activation, residual, batchnorm)
     grads = vanishing_exploding_np.stack_backward(dout, cache)
     assert len(grads) == 6 and all(g.shape == x.shape for g in grads)
+
+    def bn(z):                                   # training mode, gamma = 1, beta = 0, eps = 1e-5
+        c = z - anp.mean(z, axis=0)
+        return c / anp.sqrt(anp.mean(c ** 2, axis=0) + 1e-5)
 
     def phi(v):
         h = v
         for W in weights:
             z = anp.dot(h, W.T)
+            z = bn(z) if batchnorm else z
             h = h + AUTOGRAD_ACT[activation](z) if residual else AUTOGRAD_ACT[activation](z)
         return anp.sum(dout * h)
     np.testing.assert_allclose(grads[0], grad(phi)(x), rtol=1e-10, atol=1e-14)

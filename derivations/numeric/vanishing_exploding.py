@@ -1,8 +1,10 @@
 """Deep stacks of layers: forward, backward, and the gradient norm at every layer.
 
-A plain stack computes h_{l+1} = f(W_l h_l); a residual stack h_{l+1} = h_l + f(W_l h_l).
-Batches are rows, h_l of shape (N, n); every W_l has shape (n, n). The backward pass of
-either is the product of the layers' Jacobians applied to the upstream gradient.
+A plain stack computes h_{l+1} = f(W_l h_l); a residual stack h_{l+1} = h_l + f(W_l h_l);
+with ``batchnorm`` each pre-activation is batch-normalized first, h_{l+1} = f(BN(W_l h_l))
+(gamma = 1, beta = 0, training mode). Batches are rows, h_l of shape (N, n); every W_l has
+shape (n, n). The backward pass of either is the product of the layers' Jacobians applied to
+the upstream gradient.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import numpy as np
 from ._validate import float_array, ndim
 from .backprop import activation_pair
 from .initialization import he_variance, normal_weights, xavier_variance
+from .normalization import batchnorm_backward, batchnorm_forward
 
 __all__ = ["INIT_SCHEMES", "init_stack", "stack_forward", "stack_backward", "layer_gradient_norms"]
 
@@ -32,40 +35,48 @@ def init_stack(depth: int, width: int, scheme: str, rng: np.random.Generator) ->
     return [normal_weights(width, width, var, rng) for _ in range(depth)]
 
 
-def stack_forward(x, weights, activation: str = "tanh", residual: bool = False):
-    """Returns (h_L, cache) for h_{l+1} = [h_l +] f(h_l W_l^T), x of shape (N, n)."""
+def stack_forward(x, weights, activation: str = "tanh", residual: bool = False, batchnorm: bool = False):
+    """Returns (h_L, cache) for h_{l+1} = [h_l +] f(h_l W_l^T), x of shape (N, n); with
+    ``batchnorm``, h_{l+1} = [h_l +] f(BN(h_l W_l^T)) over the batch's N rows."""
     h = float_array(x, "x")
     ndim(h, "x", 2, "(N, n)")
     f, _ = activation_pair(activation)
-    zs = []
+    zs, norms = [], []
     for l, W in enumerate(weights):
         W = float_array(W, f"weights[{l}]")
         if W.shape != (h.shape[1], h.shape[1]):
             raise ValueError(f"weights[{l}] must have shape (n, n) = {(h.shape[1],) * 2}, got {W.shape}")
         z = h @ W.T
+        if batchnorm:
+            z, norm_cache = batchnorm_forward(z, np.ones(z.shape[1]), np.zeros(z.shape[1]))
+            norms.append(norm_cache)
         zs.append(z)
         h = h + f(z) if residual else f(z)
-    return h, (zs, list(weights), activation, residual)
+    return h, (zs, list(weights), activation, residual, norms if batchnorm else None)
 
 
 def stack_backward(dout, cache):
     """Gradients dL/dh_l for l = 0..L (a list, input first) given dout = dL/dh_L."""
-    zs, weights, activation, residual = cache
+    zs, weights, activation, residual, norms = cache
     _, f_grad = activation_pair(activation)
     g = float_array(dout, "dout")
     if zs and g.shape != zs[-1].shape:
         raise ValueError(f"dout must have the shape of the stack's output, {zs[-1].shape}, got {g.shape}")
     grads = [g]
-    for z, W in zip(reversed(zs), reversed(weights)):
-        through = (g * f_grad(z)) @ W              # (J_f)^T g: diag(f'(z)) then W^T, batched
+    for l in reversed(range(len(zs))):
+        dz = g * f_grad(zs[l])                     # diag(f'(z)), batched
+        if norms is not None:
+            dz = batchnorm_backward(dz, norms[l])[0]   # then BN's Jacobian, over the batch
+        through = dz @ weights[l]                  # then W^T
         g = g + through if residual else through
         grads.append(g)
     return grads[::-1]
 
 
-def layer_gradient_norms(x, weights, activation="tanh", residual=False, rng=None) -> np.ndarray:
+def layer_gradient_norms(x, weights, activation="tanh", residual=False, rng=None,
+                         batchnorm: bool = False) -> np.ndarray:
     """||dL/dh_l|| (Frobenius, over the batch) for l = 0..L, with a random upstream gradient."""
     rng = np.random.default_rng(0) if rng is None else rng
-    out, cache = stack_forward(x, weights, activation, residual)
+    out, cache = stack_forward(x, weights, activation, residual, batchnorm)
     grads = stack_backward(rng.standard_normal(out.shape), cache)
     return np.array([np.linalg.norm(g) for g in grads])
