@@ -1,136 +1,25 @@
-"""Every checkable claim of the five source explanations, with the code that judges it.
-
-Each :class:`Claim` paraphrases one statement of a source (``../shared/sources``), records
-the book's verdict and the correct statement, and has an ``evidence`` function that
-computes, with the book's own code, (a) whether the source's statement holds as written
-and (b) whether the book's correct statement holds. The verdict is consistent with the
-evidence when the book's statement holds, and the source's holds exactly for claims judged
-correct. The errata page shows the evidence; the tests assert the consistency, claim by claim.
-
-Claims are declared where they are judged: the ``@judges(...)`` decorator above each evidence
-function lists the claims that function decides, and :data:`CLAIMS` collects them all.
-"""
+"""The errata's first reading: the claims of the five sources grouped by the book's topics,
+with the evidence that judges them (see :mod:`derivations.symbolic.errata`)."""
 
 from __future__ import annotations
-
-from dataclasses import dataclass
-from functools import lru_cache
-from typing import Callable
 
 import numpy as np
 import sympy as sp
 
-from .. import verify
-from ..book import Markdown, Table
-from ..numeric import activations as activations_np
-from ..numeric import backprop, clipping, gru, losses, lstm, normalization, rnn
-from ..numeric import gradient_descent as gradient_descent_np
-from ..numeric import hadamard as hadamard_np
-from ..numeric import vanishing_exploding as vanishing_exploding_np
-from . import bptt as bptt_sym
-from . import gradient_descent as gradient_descent_sym
-from . import lstm_gru as lstm_gru_sym
-from . import normalization as normalization_sym
-from . import residual as residual_sym
-from . import vanishing_exploding as vanishing_exploding_sym
-
-__all__ = ["Evidence", "Quote", "Claim", "CLAIMS", "DEFINITIONS", "consistent", "evaluate", "checks", "exhibits"]
-
-TOPIC = "errata"
-#: Source key -> (file in ../shared/sources, origin as given in its README).
-SOURCES = {
-    "HBVN": ("hadamard-backprop-vanishing-normalization.zh.txt",
-             "blog.csdn.net/aketoshknight/article/details/143149226"),
-    "UG": ("unstable-gradients.zh.txt", "blog.csdn.net/lzm12278828/article/details/143936443"),
-    "FBLG": ("forward-backward-losses-gradient-descent.zh.txt", "a reposted CSDN article"),
-    "BPTT": ("bptt-derivation.zh-hant.txt", "a reposted CSDN article (traditional characters)"),
-    "QA": ("gru-lstm-input-normalization.zh.txt", "a Q&A page"),
-}
-VERDICTS = ("incorrect", "imprecise", "correct")
-#: Topic groups in the book's order, with the page label each links to.
-TOPICS = {"Hadamard product and backprop": "hadamard", "Activations": "activations",
-          "Losses": "losses", "Gradient descent": "gradient-descent",
-          "Vanishing and exploding gradients": "vanishing-exploding",
-          "Initialization": "initialization", "Normalization": "normalization",
-          "Residual connections": "residual", "BPTT": "bptt", "Gradient clipping": "clipping",
-          "LSTM and GRU": "lstm-gru"}
-
-
-@dataclass(frozen=True)
-class Evidence:
-    """What a claim's evidence computed: whether the source's statement holds as written (in the
-    source's own setting, and as tight as it is stated), whether the book's correct statement
-    holds, and, for an imprecise claim, the condition the source leaves out and whether the
-    source's statement holds under it."""
-
-    source_holds: bool   # the source's statement, as written, checked by computation
-    book_holds: bool     # the book's correct statement, checked by computation
-    text: str            # what was computed (markdown, one line)
-    condition: str = ""  # the condition the source leaves out (imprecise claims), or "" (none)
-    holds_under_condition: bool | None = None   # the source's statement computed under it
-
-
-@dataclass(frozen=True)
-class Quote:
-    """Where a claim stands in its source file (``../shared/sources``): the line (1-based), the
-    section heading above it, the source's own words (verbatim, a part of that line) and an
-    English translation of them."""
-
-    line: int
-    heading: str
-    text: str
-    translation: str
-
-
-@dataclass(frozen=True)
-class Claim:
-    """One claim of a source: its paraphrase, the book's verdict and correct statement, its
-    evidence, and the sentence of the source it paraphrases."""
-
-    key: str
-    source: str
-    topic: str
-    claim: str           # paraphrase in English
-    verdict: str
-    correct: str         # the correct statement or value (markdown)
-    evidence: Callable[[], Evidence]
-    # the label of the book section that derives the right result ("": the topic's chapter);
-    # None when no chapter discusses it: no link rather than a link to a chapter that does not
-    section: str | None = ""
-    quote: Quote | None = None
-    # the source's other statement of the same rule, where it disagrees with this one
-    contradicts: Quote | None = None
-    # a claim judged by argument (markdown): its source side is not computed, and it is listed
-    # apart and not counted among the computed verdicts
-    argument: str = ""
-
-    @property
-    def link(self) -> str | None:
-        """The label a non-correct claim links to, its section or else its topic's chapter (None
-        when no chapter of the book discusses it)."""
-        return None if self.section is None else self.section or TOPICS[self.topic]
-
-
-_DECLARED: list[Claim] = []   # every claim, in the order the @judges decorators below declare them
-
-
-def judges(*specs):
-    """Declare the claims the decorated evidence function judges, one tuple
-    ``(key, source, topic, claim, verdict, correct, section, quote[, contradicts[, argument]])`` per claim: the
-    :class:`Claim` fields but ``evidence``, which is the decorated function. Returns the
-    function unchanged."""
-    def register(evidence: Callable[[], Evidence]) -> Callable[[], Evidence]:
-        _DECLARED.extend(Claim(*spec[:6], evidence, *spec[6:]) for spec in specs)
-        return evidence
-    return register
-
-
-def _rng(k=0):
-    return np.random.default_rng(1000 + k)
-
-
-def _close(a, b, tol=1e-12) -> bool:
-    return bool(np.shape(a) == np.shape(b) and verify.rel_error(a, b) <= tol)
+from ... import verify
+from ...numeric import activations as activations_np
+from ...numeric import backprop, clipping, gru, losses, lstm, normalization, rnn
+from ...numeric import gradient_descent as gradient_descent_np
+from ...numeric import hadamard as hadamard_np
+from ...numeric import vanishing_exploding as vanishing_exploding_np
+from .. import bptt as bptt_sym
+from .. import clipping as clipping_sym
+from .. import gradient_descent as gradient_descent_sym
+from .. import lstm_gru as lstm_gru_sym
+from .. import normalization as normalization_sym
+from .. import residual as residual_sym
+from .. import vanishing_exploding as vanishing_exploding_sym
+from . import STATED, Evidence, Quote, _close, _rng, judges
 
 
 # ------------------------------------------------------------------ Hadamard and backprop
@@ -211,7 +100,8 @@ def _dW_outer():
          "backprop",
          Quote(161, "输出层梯度(计算损失对 ( W_2 ) 的偏导数):",
                "\\frac{\\partial L}{\\partial W_2} = (\\hat{y} - y) \\cdot H",
-               "∂L/∂W₂ = (ŷ − y) · H")))
+               "∂L/∂W₂ = (ŷ − y) · H"),
+         Quote(102, "3. 梯度更新:", "\\frac{\\partial L}{\\partial W} = \\frac{\\partial L}{\\partial z} \\cdot x^T", "∂L/∂W = ∂L/∂z · xᵀ")))
 def _dW2_no_transpose():
     p, x, h, z, fpz, e, grads = _two_layer(K=1)      # the source's setting: one output, L = (ŷ − y)²/2
     literal = e[0] * h[:, None]                       # (ŷ - y) · H with H a column
@@ -328,7 +218,8 @@ def _saturation():
          "incorrect", "$\\sigma' \\le 1/4$ everywhere; it only tends to 0.", "activations",
          Quote(92, "3.2 梯度爆炸",
                "部分激活函数(如 Sigmoid 函数在输入值较大或较小时),其导数趋近于 0 或者非常大,当网络中较多神经元的激活函数处于这样的区间时,会导致梯度计算出现异常大的值,进而可能引发梯度爆炸情况。",
-               "For some activation functions (e.g. the Sigmoid when the input is large or small), the derivative tends to 0 or becomes very large; when many neurons' activations are in such ranges, the gradient computation produces abnormally large values, which may in turn cause exploding gradients.")))
+               "For some activation functions (e.g. the Sigmoid when the input is large or small), the derivative tends to 0 or becomes very large; when many neurons' activations are in such ranges, the gradient computation produces abnormally large values, which may in turn cause exploding gradients."),
+         Quote(102, "3.3 梯度消失", "像 Sigmoid 函数,其导数在输入值较大或较小时趋近于 0。", "Like the Sigmoid function: its derivative tends to 0 when the input value is large or small.")))
 def _sigmoid_grad_large():
     m = _sigmoid_grad_max()
     return Evidence(m > 1, m <= 0.25, f"σ′ never exceeds {m:.2f}; it tends to 0 at both ends, never to large values")
@@ -437,7 +328,7 @@ def _mse_grad_sum():
                     f"SymPy, n = {n}: ∂L/∂ŷ₁ = {sp.latex(grad[0])}, a vector entry, not the sum")
 
 
-@judges(("fblg-ce", "FBLG", "Losses", "Cross-entropy is −Σ yᵢ log ŷᵢ, used with softmax.", "correct", "As stated.", "",
+@judges(("fblg-ce", "FBLG", "Losses", "Cross-entropy is −Σ yᵢ log ŷᵢ.", "correct", "As stated.", "",
          Quote(35, "2.2 计算过程",
                "L = -\\sum_{i=1}^{n} y_{i} \\log (\\hat{y}_{i})",
                "L = −Σ_{i=1}^{n} y_i log(ŷ_i)")))
@@ -452,7 +343,7 @@ def _ce_definition():
 
 
 @judges(("fblg-bce", "FBLG", "Losses",
-         "Binary cross-entropy is −[y log ŷ + (1 − y) log(1 − ŷ)], used with sigmoid.",
+         "Binary cross-entropy is −[y log ŷ + (1 − y) log(1 − ŷ)].",
          "correct", "As stated.", "",
          Quote(38, "2.2 计算过程",
                "L = -\\left[ y \\log(\\hat{y}) + (1 - y) \\log(1 - \\hat{y}) \\right]",
@@ -581,7 +472,8 @@ def _sgd_noise():
          "incorrect", "$W \\leftarrow W - \\alpha\\, \\partial L/\\partial W$.", "gradient-descent",
          Quote(48, "、具体表现",
                "W_{new}=W_{old}-\\alpha W_{old}",
-               "W_new = W_old − α·W_old (presented on line 46 as the gradient-descent update of the previous layer's weight matrix W).")))
+               "W_new = W_old − α·W_old (presented on line 46 as the gradient-descent update of the previous layer's weight matrix W)."),
+         Quote(30, "2. 反向传播步骤", "new_parameter = old_parameter - learning_rate * gradient", "new_parameter = old_parameter − learning_rate × gradient")))
 def _update_formula_wrong():
     w, c = sp.symbols("w c", real=True)
     a = gradient_descent_sym.eta
@@ -594,7 +486,7 @@ def _update_formula_wrong():
 
 
 @judges(("ug-learning-rate", "UG", "Gradient descent",
-         "Tuning the learning rate and momentum avoids vanishing or exploding gradients.",
+         "Setting the learning rate, momentum and other optimizer parameters sensibly avoids vanishing or exploding gradients caused by weight updates that are too fast or too slow.",
          "imprecise", "The learning rate scales the update; it does not change how the gradient propagates "
          "backwards.", None,
          Quote(60, "、影响与解决方案",
@@ -612,7 +504,7 @@ def _lr_and_vanishing():
 
 
 @judges(("qa-adam", "QA", "Gradient descent",
-         "Switching the optimizer to Adam solves vanishing and exploding gradients.",
+         "To solve vanishing and exploding gradients, one can use other activations such as ReLU, or other optimizers such as Adam.",
          "imprecise", "Adam rescales each parameter's step; the backpropagated gradient is the same.",
          None,
          Quote(4, "简单说一下什么是梯度爆炸和梯度消失",
@@ -631,7 +523,7 @@ def _adam_rescales():
 # ------------------------------------------------------------------ depth, init, residual, normalization
 
 @judges(("fblg-product", "FBLG", "Vanishing and exploding gradients",
-         "Local factors slightly above 1 (below 1) compound exponentially over many layers.",
+         "If every layer's local gradient is slightly above 1, the gradient grows exponentially over many layers, causing explosion.",
          "correct", "As stated.", "",
          Quote(90, "3.2 梯度爆炸",
                "如果每一层的局部梯度都稍大于 1,那么经过多层传递后,梯度就会呈指数级增长,最终导致梯度爆炸。",
@@ -664,7 +556,7 @@ def _depth_vanishing_sigmoid():
                "如果权重初始化过大或过小,都可能导致梯度在反向传播过程中不稳定。",
                "If the weights are initialized too large or too small, either may cause the gradients to be unstable during backpropagation.")),
         ("fblg-init", "FBLG", "Initialization",
-         "Too-large initial weights easily give large gradients that may accumulate into explosion; too-small ones easily lead to vanishing.",
+         "Weights initialized too large easily give large gradients at the first backward pass, which may keep accumulating over training and cause explosion.",
          "correct", "As stated.", "",
          Quote(91, "3.2 梯度爆炸",
                "如果神经网络的权重初始化不当,比如将权重初始化为较大的值,那么在一开始进行反向传播计算梯度时,就很容易产生较大的梯度,后续随着训练迭代,这种较大梯度可能不断累积,引发梯度爆炸。",
@@ -936,7 +828,8 @@ def _zscore_compress():
          "imprecise", "That expression is the variance; both it and the standard deviation equal 1.", "",
          Quote(446, "让数据的标准差为 1",
                "\\text{新的标准差} = \\frac{1}{n} \\sum_{i=1}^{n} \\left(\\frac{x_i - \\mu}{\\sigma}\\right)^2 = 1",
-               "new standard deviation = (1/n) Σ_{i=1}^{n} ((x_i − μ)/σ)² = 1")))
+               "new standard deviation = (1/n) Σ_{i=1}^{n} ((x_i − μ)/σ)² = 1"),
+         Quote(384, "什么是归一化?", "\\sigma^2 = \\frac{1}{n} \\sum_{i=1}^{n} (x_i - \\mu)^2", "σ² = (1/n) Σ_{i=1}^{n} (x_i − μ)²")))
 def _zscore_new_std():
     ex = normalization_sym.worked_example()
     second_moment = sum(v ** 2 for v in ex["z"]) / len(ex["z"])
@@ -948,16 +841,6 @@ def _zscore_new_std():
                     "for standardized data, whose variance and standard deviation are both 1",
                     bool(sp.simplify(z_std[1] - 1) == 0 and sp.simplify(sp.sqrt(z_std[1]) - 1) == 0
                          and sp.simplify(second_moment - z_std[1]) == 0))
-
-
-#: The source's stated numbers that claims check as arithmetic (a test perturbs them: the verdict
-#: must change): x, mu, sigma and the stated z-score (HBVN lines 424-425); the k-powers example's
-#: four values (BPTT lines 217, 223, 237, 243).
-STATED = {
-    "hbvn-zscore-arith": ((100, 50, 20, sp.Rational(5, 2)), (10, 50, 20, -2)),
-    "bptt-k-powers": {(sp.Rational(1, 2), 10): 0.00098, (sp.Rational(1, 2), 20): 0.00000095,
-                      (sp.Rational(3, 2), 10): 57.67, (sp.Rational(3, 2), 20): 33252.32},
-}
 
 
 @judges(("hbvn-zscore-arith", "HBVN", "Normalization",
@@ -1019,7 +902,8 @@ def _bptt_hidden_delta():
          "incorrect", "$g'$ is evaluated at the output layer's pre-activation, not at $y_t = g(\\cdot)$.", "bptt",
          Quote(84, "反向傳播",
                "\\delta^y_t = \\frac{\\partial \\ell(y_t, \\hat{y}_t)}{\\partial y_t} \\cdot g'(y_t)",
-               "δ^y_t = ∂ℓ(y_t, ŷ_t)/∂y_t · g'(y_t)")))
+               "δ^y_t = ∂ℓ(y_t, ŷ_t)/∂y_t · g'(y_t)"),
+         Quote(51, "前向傳播", "y_t = g(W_{hy} h_t + b_y)", "y_t = g(W_hy h_t + b_y)")))
 def _bptt_output_delta():
     # dL/dz for L = (g(z) - y)^2 / 2 with g the sigmoid: by central differences, against the
     # output error times g′ at the pre-activation z (the book) and at the output g(z) (the source)
@@ -1040,7 +924,8 @@ def _bptt_output_delta():
          "imprecise", "The sum starts at $t = 1$ with $h_0$; the source itself allows a random $h_0$.", "bptt",
          Quote(108, "反向傳播",
                "\\Delta W_{hh} = \\sum_{t=2}^T \\delta^h_t \\cdot h_{t-1}^T",
-               "ΔW_hh = Σ_{t=2}^{T} δ^h_t · h_{t-1}^T (presented as the hidden-to-hidden 'weight update')")))
+               "ΔW_hh = Σ_{t=2}^{T} δ^h_t · h_{t-1}^T (presented as the hidden-to-hidden 'weight update')"),
+         Quote(30, "前向傳播", "h_0 = 0 \\text{(或小的隨機值)}", "h_0 = 0 (or a small random value)")))
 def _bptt_whh_sum():
     params, x, h0, h, e, grads = _rnn_case()
     d = _bptt_deltas(params, h, e)
@@ -1080,7 +965,8 @@ def _bptt_other_sums():
          "incorrect", "A sum over later steps, $\\sum_{s \\ge t} k^{s-t+1}(\\dots)$; small for early $t$.", "bptt",
          Quote(187, "梯度遞歸公式的展開",
                "\\delta^h_t = \\delta^y_t \\cdot (W_{hy}^T \\cdot k^t)",
-               "δ^h_t = δ^y_t · (W_hy^T · k^t)")))
+               "δ^h_t = δ^y_t · (W_hy^T · k^t)"),
+         Quote(179, "梯度遞歸公式的展開", "= \\delta^y_{T-2} W_{hy}^T \\cdot k + \\delta^y_{T-1} W_{hy}^T W_{hh}^T \\cdot k^2 + \\delta^y_T W_{hy}^T W_{hh}^T W_{hh}^T \\cdot k^3", "= δ^y_{T−2} W_hy^T · k + δ^y_{T−1} W_hy^T W_hh^T · k² + δ^y_T W_hy^T W_hh^T W_hh^T · k³")))
 def _bptt_collapsed():
     # scalar case, W = I, unit output errors: the backward recursion delta_s = k (1 + delta_{s+1})
     # run from s = T down to t, against the book's sum and the source's collapsed k^t
@@ -1118,7 +1004,8 @@ def _k_powers():
          "ReLU$' \\le 1$, and the growth comes from $W_{hh}$.", "bptt",
          Quote(131, "梯度爆炸",
                "數學上,如果激活函數的導數 f ′ ( h t ) f'(h_t) f(ht?) 大于 1,多次相乘后會迅速增長。",
-               "Mathematically, if the activation function's derivative f'(h_t) is greater than 1, it grows rapidly after being multiplied many times.")))
+               "Mathematically, if the activation function's derivative f'(h_t) is greater than 1, it grows rapidly after being multiplied many times."),
+         Quote(132, "梯度爆炸", "比如,激活函數為 ReLU(修正線性單元),其導數在正區間為 1,如果某些參數或權重較大,梯度可能會迅速累積變大。", "For example, if the activation function is ReLU (rectified linear unit), its derivative is 1 on the positive interval; if some parameters or weights are large, the gradient may quickly accumulate and grow.")))
 def _explosion_needs_weights():
     rng = _rng(22)
     H = 16
@@ -1154,7 +1041,7 @@ def _grad_step_small():
 
 
 @judges(("bptt-l2", "BPTT", "BPTT",
-         "L2 regularization prevents exploding gradients.",
+         "L2 regularization (weight decay) prevents overly active neurons (listed as a remedy for vanishing and exploding gradients).",
          "imprecise", "It shrinks weights over training; it does not bound the gradient at given weights.",
          None,
          Quote(262, "解決梯度消失和梯度爆炸的方法",
@@ -1191,7 +1078,7 @@ def _value_clipping_direction():
     g = {"W": 1e6 * rng.standard_normal((6, 6)) * np.linspace(0.1, 10, 36).reshape(6, 6)}   # an exploded gradient
     by_value = clipping.clip_grad_value(g, 1.0)
     by_norm, _ = clipping.clip_grad_norm(g, 1.0)
-    from . import clipping as clipping_sym
+
     a_val, a_norm = clipping_sym.angle_degrees(g, by_value), clipping_sym.angle_degrees(g, by_norm)
     bounded = np.abs(by_value["W"]).max() <= 1.0 and np.linalg.norm(by_norm["W"]) <= 1.0 + 1e-12
     return Evidence(bounded, bounded and a_norm < 1e-6 < a_val,
@@ -1265,164 +1152,3 @@ def _gru_update_gate():
     ok = _close(h[-1], h0, 1e-15)
     return Evidence(ok, ok, "with the update gate saturated at 1, h_t = h_{t−1} (the GRU copies its state): "
                     f"rel. change after 3 steps {verify.rel_error(h[-1], h0):.0e}")
-
-
-# ------------------------------------------------------------------ the claims
-
-#: Every checkable claim of the five sources, declared above with its evidence; grouped by
-#: source, in ``SOURCES`` order, and each source's in the order declared.
-#:
-#: :meta hide-value:
-CLAIMS: tuple[Claim, ...] = tuple(sorted(_DECLARED, key=lambda c: list(SOURCES).index(c.source)))
-
-
-#: What each verdict means; :func:`consistent` applies these definitions to the computed evidence.
-DEFINITIONS = {
-    "incorrect": "the statement is false as written, in the source's own setting: a wrong formula "
-                 "(a missing transpose, a derivative at the wrong point, a wrong number) or a "
-                 "qualitative statement the computation contradicts; where a condition is computed "
-                 "(\"even when …\"), the statement fails under it too",
-    "imprecise": "the statement is false as written but true under a condition the source leaves "
-                 "out, or true only as a looser statement than the one written; the evidence names "
-                 "that condition and computes the statement under it",
-    "correct": "the computation confirms the statement as written, in the source's own setting",
-}
-
-
-def consistent(claim: Claim, ev: Evidence) -> bool:
-    """The recorded verdict agrees with the computed evidence, by :data:`DEFINITIONS`: the
-    book's statement holds, and the source's holds as written exactly for a "correct" claim;
-    an "imprecise" claim names a condition under which it holds; an "incorrect" one does not
-    hold under any condition its evidence computes. A claim judged by argument has no computed
-    source side."""
-    if not ev.book_holds:
-        return False
-    if claim.argument:
-        return ev.source_holds is None and not ev.condition
-    if claim.verdict == "correct":
-        return bool(ev.source_holds) and not ev.condition
-    if ev.source_holds:
-        return False
-    if claim.verdict == "imprecise":
-        return bool(ev.condition) and ev.holds_under_condition is not None and bool(ev.holds_under_condition)
-    return not ev.holds_under_condition
-
-
-def evaluate(claims=CLAIMS) -> list[tuple[Claim, Evidence]]:
-    """Each claim with the Evidence its ``evidence`` function
-    computes, as (claim, evidence) pairs."""
-    return [(c, c.evidence()) for c in claims]
-
-
-@lru_cache(maxsize=1)
-def _evaluated() -> tuple[tuple[Claim, Evidence], ...]:
-    """Every claim evaluated once per process: the page's checks and its tables share it."""
-    return tuple(evaluate())
-
-
-def counts(results) -> dict[str, int]:
-    """How many claims: computed ("checked") by verdict, and judged by argument ("argued")."""
-    computed = [c for c, _ in results if not c.argument]
-    out = {"checked": len(computed)}
-    out.update({v: sum(c.verdict == v for c in computed) for v in VERDICTS})
-    out["argued"] = len(results) - len(computed)
-    return out
-
-
-def per_source(results) -> dict[str, dict[str, int]]:
-    return {s: counts([(c, e) for c, e in results if c.source == s]) for s in SOURCES}
-
-
-def verdict_cell(claim: Claim, ev: Evidence) -> str:
-    """The verdict as the table shows it, with the condition that made it so."""
-    if claim.verdict == "correct":
-        return "correct"
-    if claim.verdict == "imprecise":
-        return f"**imprecise**: holds {ev.condition}"
-    return "**incorrect**" + (f"; fails even {ev.condition}" if ev.condition else "")
-
-
-def markdown(results) -> str:
-    """The errata table of the computed verdicts, grouped by topic in the book's order,
-    incorrect claims first."""
-    lines = []
-    order = {v: i for i, v in enumerate(VERDICTS)}
-    for topic in TOPICS:
-        rows = sorted([(c, e) for c, e in results if c.topic == topic and not c.argument],
-                      key=lambda r: order[r[0].verdict])
-        if not rows:
-            continue
-        lines += [f"### {topic}", "", "| source | claim | verdict | correct statement | evidence |",
-                  "|---|---|---|---|---|"]
-        for c, e in rows:
-            verdict = verdict_cell(c, e)
-            fix = c.correct + (f" ({{ref}}`{c.link}`)" if c.verdict != "correct" and c.link else "")
-            cells = [c.source, c.claim, verdict, fix, e.text]
-            lines.append("| " + " | ".join(s.replace("|", "\\|") for s in cells) + " |")
-        lines.append("")
-    return "\n".join(lines)
-
-
-def argued_markdown(results) -> str:
-    """The claims judged by argument: each with its verdict, correct statement and argument."""
-    lines = []
-    for c, e in results:
-        if c.argument:
-            lines.append(f"- **{c.source}** `{c.key}`: {c.claim} **{c.verdict}**. {c.correct}  \n"
-                         f"  {c.argument} *Computed:* {e.text}")
-    return "\n".join(lines)
-
-
-def definitions_markdown() -> str:
-    """The verdicts' definitions, as :func:`consistent` applies them."""
-    return "\n".join(f"* **{v}**: {d};" if i < len(VERDICTS) - 1 else f"* **{v}**: {d}."
-                      for i, (v, d) in enumerate(DEFINITIONS.items()))
-
-
-def _escaped(text: str) -> str:
-    """``text`` shown as written in MyST markdown: its markup characters escaped."""
-    return "".join("\\" + ch if ch in "\\`*_[]<>$|#" else ch for ch in text)
-
-
-def quotes_markdown(claims=CLAIMS) -> str:
-    """Every claim's sentence in its source's own words, where it stands (line and heading of
-    the file) and its English translation: by source, in the order of the text."""
-    lines = []
-    for key in SOURCES:
-        lines += [f"**{key}**", ""]
-        for c in sorted((c for c in claims if c.source == key), key=lambda c: c.quote.line):
-            q = c.quote
-            where = f"line {q.line}" + (f", under “{_escaped(q.heading)}”" if q.heading else "")
-            lines.append(f"- `{c.key}` ({where}): {_escaped(q.text)}  \n  *{_escaped(q.translation)}*")
-            if c.contradicts:
-                k = c.contradicts
-                lines[-1] += (f"  \n  It contradicts line {k.line}: {_escaped(k.text)}  \n"
-                              f"  *{_escaped(k.translation)}*")
-        lines.append("")
-    return "\n".join(lines)
-
-
-def checks(seed: int = 0, results=None) -> list[verify.Check]:
-    """One check per claim: its recorded verdict agrees with the computed evidence.
-    ``results`` from :func:`evaluate` are used when given."""
-    out = []
-    for c, e in (_evaluated() if results is None else results):
-        ok = consistent(c, e)
-        out.append(verify.Check(TOPIC, f"{c.source} {c.key}: {c.verdict}", "computed",
-                                0.0 if ok else np.inf, float("nan"), ok, e.text))
-    return out
-
-
-def exhibits() -> dict:
-    """What the errata page shows: the counts, the table per source and the claims' table."""
-    results = _evaluated()
-    out = {f"n_{k}": str(v) for k, v in counts(results).items()}
-    rows = [(f"**{key}** `{SOURCES[key][0]}`", SOURCES[key][1], *(str(c[k]) for k in ("checked", *VERDICTS, "argued")))
-            for key, c in per_source(results).items()]
-    out["sources_table"] = Table(["source", "origin", "computed", "incorrect", "imprecise", "correct", "by argument"],
-                                 rows, align="llrrrrr")
-    out["errata_table"] = Markdown(markdown(results))
-    out["argued"] = Markdown(argued_markdown(results))
-    out["definitions"] = Markdown(definitions_markdown())
-    out["quotes"] = Markdown(quotes_markdown())
-    return out
