@@ -94,13 +94,13 @@ def test_figures_of_the_other_pages_exist(book, page, figures):
 def test_errata_page_has_a_row_per_claim_and_links_the_wrong_ones(book):
     text = read(book, "errata")
     section = text[text.index('id="the-claims-by-topic"'):text.index('id="claims-judged-by-argument"')]
-    rows = re.findall(r"<tr[^>]*>(.*?)</tr>", section, re.S)
-    rows = [r.replace("\u2019", "'") for r in rows if "<td" in r]  # undo smart quotes
+    rows = re.findall(r"<li>(.*?)</li>", section, re.S)
+    rows = [r.replace("\u2019", "'") for r in rows]  # undo smart quotes
     computed = [c for c in errata_sym.CLAIMS if not c.argument]
     assert len(rows) == len(computed)
     for claim in computed:
         row = next(r for r in rows if html.escape(claim.claim, quote=False).replace("\u2019", "'") in r)
-        assert claim.verdict in row
+        assert claim.verdict.capitalize() in row and f">{claim.key}<" in row
         if claim.verdict != "correct" and claim.link:
             assert re.search(r'<a class="reference internal" href="[a-z_]+\.html', row), claim.key
     argued = text[text.index('id="claims-judged-by-argument"'):text.index('id="the-claims-in-the-sources-words"')]

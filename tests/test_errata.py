@@ -42,6 +42,7 @@ def test_the_verdict_rule_follows_the_definitions():
                       (E(False, True, "", "", True), False)],
         "incorrect": [(E(False, True, ""), True), (E(False, True, "", "even if x", False), True),
                       (E(False, True, "", "if x", True), False), (E(True, True, ""), False),
+                      (E(False, True, "", "even if x", None), False), (E(False, True, "", "", False), False),
                       (E(False, False, ""), False)],
     }
     for verdict, rows in cases.items():
@@ -128,7 +129,8 @@ def test_claims_are_well_formed():
 #: Claims whose correction no chapter derives (L2 regularization, Adam, the learning rate's role,
 #: the gradient growth of a deep stack with batch normalization, dropout): unlinked rather than linked to a
 #: chapter that does not discuss them.
-UNLINKED = {"bptt-l2", "qa-adam", "ug-learning-rate", "hbvn-standardize-explode", "hbvn-dropout-weights"}
+UNLINKED = {"bptt-l2", "qa-adam", "ug-learning-rate", "hbvn-standardize-explode", "hbvn-dropout-weights",
+            "hbvn-norm-keeps-gradients"}
 
 
 def test_exactly_the_claims_no_chapter_discusses_are_unlinked():
@@ -146,11 +148,12 @@ def test_counts_add_up():
 def test_markdown_groups_by_topic_with_incorrect_first():
     results = errata_sym.evaluate()
     md = errata_sym.markdown(results)
+    order = {"**Incorrect**": 0, "**Imprecise**": 1, "Correct.": 2}
     for topic in errata_sym.TOPICS:
         block = md.split(f"### {topic}\n")[1].split("###")[0] if f"### {topic}\n" in md else ""
-        verdicts = [v for v in re.findall(r"\| (\*\*incorrect\*\*|\*\*imprecise\*\*|correct) \|", block)]
-        order = {"**incorrect**": 0, "**imprecise**": 1, "correct": 2}
+        verdicts = re.findall(r"^  (\*\*Incorrect\*\*|\*\*Imprecise\*\*|Correct\.)", block, re.M)
         assert [order[v] for v in verdicts] == sorted(order[v] for v in verdicts), topic
+    assert len(re.findall(r"^- `", md, re.M)) == sum(not c.argument for c in errata_sym.CLAIMS)
 
 
 def test_moving_the_book_toward_a_source_error_turns_a_claim_red(monkeypatch):

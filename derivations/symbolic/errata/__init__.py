@@ -137,6 +137,7 @@ STATED = {
 # The modules that declare the claims (each @judges adds to _DECLARED as it is imported): the
 # first reading, by topic, and the sentence-by-sentence pass over each source.
 from . import bptt, by_topic, fblg, hbvn, qa, ug  # noqa: E402,F401
+from .unchecked import UNCHECKED  # noqa: E402
 
 #: Every checkable claim of the five sources, declared above with its evidence; grouped by
 #: source, in ``SOURCES`` order, and each source's in the order declared.
@@ -148,9 +149,9 @@ CLAIMS: tuple[Claim, ...] = tuple(sorted(_DECLARED, key=lambda c: list(SOURCES).
 #: What each verdict means; :func:`consistent` applies these definitions to the computed evidence.
 DEFINITIONS = {
     "incorrect": "the statement is false as written, in the source's own setting: a wrong formula "
-                 "(a missing transpose, a derivative at the wrong point, a wrong number) or a "
-                 "qualitative statement the computation contradicts; where a condition is computed "
-                 "(\"even when …\"), the statement fails under it too",
+                 "(a wrong number, a derivative at the wrong point, an orientation that contradicts the "
+                 "source's own stated convention) or a qualitative statement the computation contradicts; "
+                 "where a condition is computed (\"even when …\"), the statement fails under it too",
     "imprecise": "the statement is false as written but true under a condition the source leaves "
                  "out, or true only as a looser statement than the one written; the evidence names "
                  "that condition and computes the statement under it",
@@ -174,7 +175,10 @@ def consistent(claim: Claim, ev: Evidence) -> bool:
         return False
     if claim.verdict == "imprecise":
         return bool(ev.condition) and ev.holds_under_condition is not None and bool(ev.holds_under_condition)
-    return not ev.holds_under_condition
+    # incorrect: a condition, if named, is computed and fails; none named, none computed
+    if ev.condition:
+        return ev.holds_under_condition is not None and not ev.holds_under_condition
+    return ev.holds_under_condition is None
 
 
 def evaluate(claims=CLAIMS) -> list[tuple[Claim, Evidence]]:
@@ -202,18 +206,28 @@ def per_source(results) -> dict[str, dict[str, int]]:
     return {s: counts([(c, e) for c, e in results if c.source == s]) for s in SOURCES}
 
 
-def verdict_cell(claim: Claim, ev: Evidence) -> str:
-    """The verdict as the table shows it, with the condition that made it so."""
+def verdict_text(claim: Claim, ev: Evidence) -> str:
+    """The verdict as the page states it, with the condition that made it so."""
     if claim.verdict == "correct":
-        return "correct"
+        return "Correct."
     if claim.verdict == "imprecise":
-        return f"**imprecise**: holds {ev.condition}"
-    return "**incorrect**" + (f"; fails even {ev.condition}" if ev.condition else "")
+        return f"**Imprecise**: holds {ev.condition}."
+    return "**Incorrect**" + (f": fails even {ev.condition}." if ev.condition else ".")
+
+
+def _entry(c: Claim, e: Evidence) -> list[str]:
+    """One claim as a list item: where it is, what it says, the verdict, the right statement
+    (linked to the section that derives it) and the evidence."""
+    fix = "" if c.correct == "As stated." else c.correct
+    if c.verdict != "correct" and c.link:
+        fix += f" (See {{ref}}`{c.link}`.)"
+    return [f"- `{c.key}` ({c.source}, line {c.quote.line}): {c.claim}  ",
+            f"  {verdict_text(c, e)} {fix}".rstrip() + "  ",
+            f"  *Evidence:* {e.text}", ""]
 
 
 def markdown(results) -> str:
-    """The errata table of the computed verdicts, grouped by topic in the book's order,
-    incorrect claims first."""
+    """The computed verdicts, a list per topic in the book's order, incorrect claims first."""
     lines = []
     order = {v: i for i, v in enumerate(VERDICTS)}
     for topic in TOPICS:
@@ -221,14 +235,9 @@ def markdown(results) -> str:
                       key=lambda r: order[r[0].verdict])
         if not rows:
             continue
-        lines += [f"### {topic}", "", "| source | claim | verdict | correct statement | evidence |",
-                  "|---|---|---|---|---|"]
+        lines += [f"### {topic}", ""]
         for c, e in rows:
-            verdict = verdict_cell(c, e)
-            fix = c.correct + (f" ({{ref}}`{c.link}`)" if c.verdict != "correct" and c.link else "")
-            cells = [c.source, c.claim, verdict, fix, e.text]
-            lines.append("| " + " | ".join(s.replace("|", "\\|") for s in cells) + " |")
-        lines.append("")
+            lines += _entry(c, e)
     return "\n".join(lines)
 
 
@@ -271,6 +280,19 @@ def quotes_markdown(claims=CLAIMS) -> str:
     return "\n".join(lines)
 
 
+def unchecked_markdown() -> str:
+    """The sentences not judged, with their reasons: a collapsed list per source."""
+    lines = []
+    for key, rows in UNCHECKED.items():
+        lines += [f":::{{dropdown}} {key}: {len(rows)} sentences", ""]
+        for q, reason in rows:
+            where = f"line {q.line}" + (f", under “{_escaped(q.heading)}”" if q.heading else "")
+            lines.append(f"- ({where}) {_escaped(q.text)}  \n  *{_escaped(q.translation)}*  \n  "
+                         f"Not judged: {_escaped(reason)}")
+        lines += ["", ":::", ""]
+    return "\n".join(lines)
+
+
 def checks(seed: int = 0, results=None) -> list[verify.Check]:
     """One check per claim: its recorded verdict agrees with the computed evidence.
     ``results`` from :func:`evaluate` are used when given."""
@@ -286,12 +308,20 @@ def exhibits() -> dict:
     """What the errata page shows: the counts, the table per source and the claims' table."""
     results = _evaluated()
     out = {f"n_{k}": str(v) for k, v in counts(results).items()}
-    rows = [(f"**{key}** `{SOURCES[key][0]}`", SOURCES[key][1], *(str(c[k]) for k in ("checked", *VERDICTS, "argued")))
-            for key, c in per_source(results).items()]
-    out["sources_table"] = Table(["source", "origin", "computed", "incorrect", "imprecise", "correct", "by argument"],
-                                 rows, align="llrrrrr")
+    by_source = per_source(results)
+    labels = {"checked": "computed", **{v: v for v in VERDICTS}, "argued": "by argument"}
+    rows = [(f"**{label}**" if k == "checked" else label, *(str(by_source[s][k]) for s in SOURCES))
+            for k, label in labels.items()]
+    out["sources_table"] = Table(["claims", *SOURCES], rows, align="l" + "r" * len(SOURCES))
+    out["sources_list"] = Markdown("\n".join(f"- **{key}**: `{name}`, from {origin}"
+                                             for key, (name, origin) in SOURCES.items()))
     out["errata_table"] = Markdown(markdown(results))
     out["argued"] = Markdown(argued_markdown(results))
     out["definitions"] = Markdown(definitions_markdown())
+    out["unchecked"] = Markdown(unchecked_markdown())
+    unlinked = [c for c in CLAIMS if c.verdict != "correct" and not c.argument and c.link is None]
+    out["n_unlinked"] = str(len(unlinked))
+    out["unlinked"] = Markdown(", ".join(f"`{c.key}`" for c in unlinked))
+    out["n_unchecked"] = str(sum(len(rows) for rows in UNCHECKED.values()))
     out["quotes"] = Markdown(quotes_markdown())
     return out

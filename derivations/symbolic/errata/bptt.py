@@ -265,7 +265,7 @@ def _descent_direction():
 
 @judges(("bptt-update-sign", "BPTT", "Gradient descent",
          "Summing the gradients over all time steps gives the update of the input-to-hidden weights.",
-         "incorrect", "The sum is the gradient $\\partial L / \\partial W_{hx}$; the update is "
+         "imprecise", "The sum is the gradient $\\partial L / \\partial W_{hx}$; the update is "
          "$\\Delta W_{hx} = -\\eta\\, \\partial L / \\partial W_{hx}$, as the source itself writes at line 277.",
          "gradient-descent",
          Quote(105, _H_BACK, "我們將所有時間步的梯度相加,得到輸入到隱藏層權重的更新量。",
@@ -280,9 +280,13 @@ def _update_sign():
     lr = 1e-3
     step = gradient_descent_np.gd_step({"W_hx": params["W_hx"]}, {"W_hx": g["W_hx"]}, lr)["W_hx"]
     book = loss(step) < L0 and _close(step - params["W_hx"], -lr * g["W_hx"], 1e-10)
+    update = (step - params["W_hx"]).ravel()
+    cosine = float(update @ g["W_hx"].ravel() / (np.linalg.norm(update) * np.linalg.norm(g["W_hx"])))
     return Evidence(any(v < L0 for v in plus.values()), book,
                     f"RNN loss {L0:.5f}; W_hx + s·Σ δ_t x_tᵀ gives " + ", ".join(f"{v:.5f} (s = {s:g})" for s, v in plus.items())
-                    + f": it rises; W_hx − η Σ δ_t x_tᵀ (η = {lr:g}) gives {loss(step):.5f}")
+                    + f": it rises; W_hx − η Σ δ_t x_tᵀ (η = {lr:g}) gives {loss(step):.5f}; the update is "
+                    f"parallel to the sum with cosine {cosine:.12f}",
+                    "read as proportional: the update is −η times this sum", bool(abs(cosine + 1) < 1e-12))
 
 
 # ------------------------------------------------------------------ vanishing and exploding over time
@@ -307,9 +311,9 @@ def _vanish_or_explode():
 
 @judges(("bptt-f-below-one", "BPTT", "BPTT",
          "If the activation's derivative f′(h_t) is below 1, repeated multiplication makes the gradient tend to zero.",
-         "imprecise", "Only if also $\\lVert W_{hh} \\rVert_2 \\le 1$: the factor per step is "
-         "$\\operatorname{diag}(f') W_{hh}$, and with $\\tanh' < 1$ everywhere the gradient still grows when "
-         "$\\lVert W_{hh} \\rVert_2 = 1.5$.", "bptt",
+         "imprecise", "It holds when also $\\lVert W_{hh}\\rVert_2 < 1$ (generally when "
+         "$\\sup f' \\cdot \\lVert W_{hh}\\rVert_2 < 1$): the factor per step is $\\operatorname{diag}(f') W_{hh}$, and "
+         "with $\\tanh' < 1$ everywhere the gradient can still grow when $\\lVert W_{hh}\\rVert_2 = 1.5$.", "bptt",
          Quote(125, "梯度消失",
                "數學上,如果激活函數的導數 f ′ ( h t ) f'(h_t) f(ht?) 小于 1,多次相乘后會趨近于零。",
                "Mathematically, if the activation function's derivative f'(h_t) is less than 1, after being multiplied many times it approaches zero.")))
@@ -344,8 +348,9 @@ def _relu_large_weights():
 
 @judges(("bptt-relu-prevents", "BPTT", "Vanishing and exploding gradients",
          "Choosing a suitable activation (such as ReLU or Leaky ReLU) prevents vanishing and exploding gradients.",
-         "incorrect", "Their derivatives are at most 1, so they cannot stop $W_{hh}$ from shrinking or growing the "
-         "gradient; the source's own line 132 says so for ReLU.", "vanishing-exploding",
+         "imprecise", "Their derivatives are at most 1, so they cannot stop $W_{hh}$ from growing the gradient (the "
+         "source's own line 132 says so for ReLU); ReLU keeps it from vanishing only with $W_{hh}$ near the identity.",
+         "vanishing-exploding",
          Quote(270, _H_FIXES, "選擇適當的激活函數(如ReLU、Leaky ReLU等),防止梯度消失和爆炸。",
                "Choose an appropriate activation function (such as ReLU, Leaky ReLU, etc.) to prevent vanishing and exploding gradients."),
          _Q132))
@@ -358,7 +363,9 @@ def _relu_prevents():
                     at_most_one and all(np.isclose(v, r ** 29, rtol=1e-9, atol=0) for (_, r), v in ratios.items()),
                     "RNN over 30 steps, every unit active, ‖δ_1‖/‖δ_30‖: "
                     + ", ".join(f"{n} W_hh = {r} I: {v:.1e}" for (n, r), v in ratios.items())
-                    + "; both derivatives are at most 1, so W_hh alone sets the factor r²⁹")
+                    + "; both derivatives are at most 1, so W_hh alone sets the factor r²⁹",
+                    "with W_hh at the identity (the IRNN initialization)",
+                    all(1e-2 < _relu_rnn_ratio(1.0, g) < 1e2 for g in grads.values()))
 
 
 # ------------------------------------------------------------------ the constant-k model
@@ -383,8 +390,9 @@ def _identity_collapse():
 
 @judges(("bptt-which-steps-vanish", "BPTT", "BPTT",
          "If k < 1, k^t quickly goes to zero as t increases, causing vanishing gradients.",
-         "incorrect", "The error of step $s$ reaches step $t$ with $k^{s-t+1}$: the gradient vanishes at the "
-         "**early** steps, far from the error, as the source's own expansion (line 179) shows.", "bptt",
+         "incorrect", "$k^t \\to 0$ is true, but with line 193's indexing it puts the vanishing at the late steps: "
+         "the error of step $s$ reaches step $t$ with $k^{s-t+1}$, so the gradient vanishes at the **early** steps, "
+         "far from the error, as the source's own expansion (line 179) shows.", "bptt",
          Quote(195, _H_FORMULA,
                "如果激活函數的導數 k < 1 k < 1 k<1 ,那么 k t k^t kt 會隨著 t t t 增加而快速趨近于零,導致梯度消失。",
                "If the activation function's derivative k < 1, then k^t quickly approaches zero as t increases, causing vanishing gradients."),

@@ -108,8 +108,9 @@ def _dW2_no_transpose():
     holds = literal.shape == grads["W2"].shape and _close(literal, grads["W2"])
     return Evidence(holds, _close(np.outer(e, h), grads["W2"]),
                     f"with one output, as in the source, (ŷ−y)·H has shape {literal.shape} and W₂ has "
-                    f"{grads['W2'].shape}: the right entries, transposed (a missing transpose); with 2 outputs "
-                    "the product of a 2×1 and a 3×1 column is undefined")
+                    f"{grads['W2'].shape}: the right entries, transposed (the Jacobian layout; the source's own line 102 "
+                    "gives a gradient its variable's shape); with 2 outputs the product of a 2×1 and a 3×1 column is "
+                    "undefined")
 
 
 @judges(("hbvn-dH", "HBVN", "Hadamard product and backprop",
@@ -117,12 +118,19 @@ def _dW2_no_transpose():
          "incorrect", "$\\partial L/\\partial H = W_2^\\top (\\hat y - y)$.", "backprop",
          Quote(179, "隐藏层梯度(计算损失对 ( W_1 ) 的偏导数):",
                "\\frac{\\partial L}{\\partial H} = \\frac{\\partial L}{\\partial \\hat{y}} \\cdot \\frac{\\partial \\hat{y}}{\\partial H} = (\\hat{y} - y) \\cdot W_2",
-               "∂L/∂H = ∂L/∂ŷ · ∂ŷ/∂H = (ŷ − y) · W₂")))
+               "∂L/∂H = ∂L/∂ŷ · ∂ŷ/∂H = (ŷ − y) · W₂"),
+         Quote(102, "3. 梯度更新:", "\\frac{\\partial L}{\\partial W} = \\frac{\\partial L}{\\partial z} \\cdot x^T",
+               "∂L/∂W = ∂L/∂z · xᵀ")))
 def _dH_no_transpose():
     p, x, h, z, fpz, e, grads = _two_layer(K=1)
     literal = e[0] * p["W2"]                          # (ŷ - y) · W2: a row
-    return Evidence(literal.shape == h.shape, _close(p["W2"].T @ e, (grads["b1"] / fpz)),
-                    f"(ŷ−y)·W₂ has shape {literal.shape}, H has shape {h.shape}: the gradient is W₂ᵀ(ŷ−y)")
+    column = h[:, None]                               # H, a column in the source's W₁X + b₁
+    dH = grads["b1"] / fpz                            # dL/dH, from the verified gradient
+    return Evidence(literal.shape == column.shape and _close(literal, dH[:, None]),
+                    _close(p["W2"].T @ e, dH) and _close(literal.ravel(), dH),
+                    f"(ŷ−y)·W₂ has shape {literal.shape}, H has shape {column.shape}: the right entries, as a row "
+                    "(the Jacobian ∂L/∂H); incorrect because the source's own line 102 gives a gradient its variable's "
+                    "shape, which makes it W₂ᵀ(ŷ−y)")
 
 
 @judges(("hbvn-dW1", "HBVN", "Hadamard product and backprop",
@@ -203,7 +211,7 @@ def _sigmoid_grad_range():
          Quote(10, "一、根本原因",
                "某些非线性激活函数(如Sigmoid和Tanh)在输入值非常大或非常小时,其导数会趋近于零。",
                "Certain nonlinear activation functions (such as Sigmoid and Tanh) have derivatives that approach zero when the input is very large or very small.")),
-        ("fblg-tanh", "FBLG", "Activations", "tanh also saturates at both ends.", "correct", "As stated.", "",
+        ("fblg-tanh", "FBLG", "Activations", "tanh is similar: its derivative is near 0 at both ends, which may likewise cause vanishing gradients.", "correct", "As stated.", "",
          Quote(102, "3.3 梯度消失",
                "Tanh 函数也存在类似的情况,在两端极限位置导数接近 0,同样可能引发梯度消失问题。",
                "The Tanh function has a similar situation: at the two extreme ends its derivative is close to 0, which may likewise cause vanishing gradients.")))
@@ -227,8 +235,8 @@ def _sigmoid_grad_large():
 
 @judges(("ug-activation-large-derivative", "UG", "Activations",
          "If an activation's derivative is too large in some regions, this may cause exploding gradients.",
-         "imprecise", "The common activations' derivatives are at most 1; explosion comes from the weights.",
-         "vanishing-exploding",
+         "correct", "As stated, for a hypothetical activation: none of the common ones has $f' > 1$, and in "
+         "practice explosion comes from the weights.", "",
          Quote(10, "一、根本原因",
                "相反,如果激活函数的导数在某些区域过大,则可能导致梯度爆炸。",
                "Conversely, if the activation function's derivative is too large in some regions, this may cause exploding gradients.")))
@@ -244,11 +252,10 @@ def _max_activation_derivatives():
     g = np.ones(32) / np.sqrt(32)
     for W in Q:
         g = W.T @ (1.5 * activations_np.tanh_grad(np.zeros(32)) * g)
-    return Evidence(not ok, ok, "largest derivative of the common activations: "
-                    + ", ".join(f"{k} {v:.3g}" for k, v in ms.items())
-                    + f"; with f′ = 1.5 (1.5·tanh at 0) and orthogonal weights, 30 layers multiply the gradient by {np.linalg.norm(g):.1e}",
-                    "for an activation whose derivative exceeds 1 where the units operate (none of the common ones)",
-                    bool(np.linalg.norm(g) > 1e3))
+    grows = bool(np.linalg.norm(g) > 1e3)
+    return Evidence(grows, grows and ok, "with f′ = 1.5 (1.5·tanh at 0) and orthogonal weights, 30 layers multiply "
+                    f"the gradient by {np.linalg.norm(g):.1e}; the largest derivative of the common activations: "
+                    + ", ".join(f"{k} {v:.3g}" for k, v in ms.items()))
 
 
 @judges(("bptt-tanh-range", "BPTT", "Activations",
@@ -283,8 +290,8 @@ def _relu_grad():
 
 
 @judges(("bptt-leaky", "BPTT", "Activations",
-         "Leaky ReLU has a nonzero derivative for negative inputs.",
-         "correct", "As stated.", "",
+         "Leaky ReLU also has a nonzero derivative for negative inputs, which avoids complete vanishing.",
+         "correct", "As stated: no unit blocks the gradient entirely; it can still vanish through $W_{hh}$.", "",
          Quote(271, "解決梯度消失和梯度爆炸的方法",
                "例如,Leaky ReLU 在負區間也有非零導數,避免了完全的梯度消失問題。",
                "For example, Leaky ReLU also has a nonzero derivative on the negative interval, avoiding the problem of complete gradient vanishing.")))
@@ -359,8 +366,8 @@ def _bce_definition():
 
 @judges(("fblg-dz-dW", "FBLG", "Hadamard product and backprop",
          "∂z₂/∂W₂ = a₁, hence dL/dW₂.",
-         "incorrect", "$\\partial L/\\partial W_2 = (\\partial L/\\partial z_2)\\, a_1^\\top$; "
-         "$\\partial z_2/\\partial W_2$ has three indices.", "backprop",
+         "imprecise", "$\\partial z_{2,i}/\\partial (W_2)_{ij} = (a_1)_j$, the other entries 0: a 3-index array, "
+         "and $\\partial L/\\partial W_2 = (\\partial L/\\partial z_2)\\, a_1^\\top$.", "backprop",
          Quote(56, "2.2 计算过程",
                "可知 ∂ z 2 ∂ W 2 = a 1 \\frac{\\partial \\mathbf{z}_2}{\\partial {W}_2}=a_1 W2z2=a1 。所以可求出",
                "it follows that ∂z₂/∂W₂ = a₁. Therefore one can obtain")))
@@ -370,10 +377,13 @@ def _dz_dW_shape():
     a = sp.Matrix(3, 1, lambda i, j: sp.Symbol(f"a{i}"))
     dz_dW = sp.derive_by_array(list(W * a), list(W))     # ∂z_i/∂w_jk: 2 × 6 entries
     holds = sp.Array(dz_dW).shape == a.shape and sp.Array(dz_dW) == sp.Array(a)
+    # entrywise: ∂z_i/∂W_ij = a_j and ∂z_i/∂W_kj = 0 for k ≠ i (derive_by_array: [W entry][z entry])
+    entrywise = all(dz_dW[3 * k + j, i] == (a[j] if k == i else 0) for i in range(2) for k in range(2) for j in range(3))
     return Evidence(holds, _close(np.outer(e, h), grads["W2"]),
-                    f"SymPy: ∂z₂/∂W₂ for W₂ of shape (2, 3) has {len(dz_dW) * len(dz_dW[0])} entries "
-                    f"(p·p·m), not the {len(a)} of a₁; dL/dW₂ = (∂L/∂z₂) a₁ᵀ, shape {grads['W2'].shape}, equals "
-                    "the verified gradient")
+                    f"SymPy: ∂z₂/∂W₂ for W₂ of shape (2, 3) has {int(np.prod(sp.Array(dz_dW).shape))} entries "
+                    f"(p·p·m), not the {len(a)} of a₁; read entrywise, ∂z₂ᵢ/∂(W₂)ᵢⱼ = (a₁)ⱼ and the rest 0; "
+                    f"dL/dW₂ = (∂L/∂z₂) a₁ᵀ, shape {grads['W2'].shape}, equals the verified gradient",
+                    "read entrywise: ∂z₂ᵢ/∂(W₂)ᵢⱼ = (a₁)ⱼ, the other entries 0", bool(entrywise))
 
 
 @judges(("fblg-db", "FBLG", "Hadamard product and backprop",
@@ -444,8 +454,10 @@ def _lr_too_large():
     w0 = rng.standard_normal(4)
     below = np.linalg.norm(gradient_descent_sym.run_quadratic(A, w0, 1.9 / lam, 200)[-1])
     above = np.linalg.norm(gradient_descent_sym.run_quadratic(A, w0, 2.1 / lam, 200)[-1])
-    ok = below < 1e-3 and above > 1e3
-    return Evidence(ok, ok, f"quadratic, 200 steps: α = 1.9/λ_max → ‖w‖ = {below:.1e}; α = 2.1/λ_max → {above:.1e}")
+    tiny = np.linalg.norm(gradient_descent_sym.run_quadratic(A, w0, 0.01 / lam, 200)[-1])
+    ok = below < 1e-3 and above > 1e3 and tiny > 0.5 * np.linalg.norm(w0)
+    return Evidence(ok, ok, f"quadratic, 200 steps from ‖w₀‖ = {np.linalg.norm(w0):.2f}: α = 0.01/λ_max → ‖w‖ = "
+                    f"{tiny:.2f} (slow); α = 1.9/λ_max → {below:.1e}; α = 2.1/λ_max → {above:.1e} (diverges)")
 
 
 @judges(("fblg-sgd", "FBLG", "Gradient descent",
@@ -492,15 +504,14 @@ def _update_formula_wrong():
          Quote(60, "、影响与解决方案",
                "调整优化算法参数:合理设置优化算法的学习率、动量等参数,以避免权重更新过快或过慢而导致的梯度消失或梯度爆炸问题。",
                "Adjust optimizer parameters: set the optimizer's learning rate, momentum and other parameters sensibly, so as to avoid vanishing or exploding gradients caused by weight updates that are too fast or too slow."),
-         None, "The learning rate does not enter the backward pass: at given weights, the gradient's decay through the layers is the same whatever the rate (the evidence computes it). A rate that is too large can make the weights, and then the gradients, grow over training; a rate that is too small does not cause vanishing. The sentence does not say which it means."))
+         None, "The learning rate does not enter the backward pass: at given weights, the gradient's decay through the layers is whatever it is (a 20-layer sigmoid stack, computed). Over training, a rate that is too large can grow the weights, and so the gradients; a rate that is too small does not cause vanishing: vanishing causes small updates, not the reverse. So tuning the rate can avoid one kind of explosion and not vanishing."))
 def _lr_and_vanishing():
     rng = _rng(10)
     norms = vanishing_exploding_sym.simulate("sigmoid", "xavier", rng, depth=20, width=32)
     ratio = norms[0] / norms[-1]
     return Evidence(None, ratio < 1e-3,
-                    f"a 20-layer sigmoid stack: ‖dL/dh₀‖/‖dL/dh₂₀‖ = {ratio:.1e} before any step; the learning "
-                    "rate scales updates, it does not enter the backward pass. (A too-large rate makes the "
-                    "iterates diverge, which is a different failure.)")
+                    f"a 20-layer sigmoid stack: ‖dL/dh₀‖/‖dL/dh₂₀‖ = {ratio:.1e} at its initial weights, whatever the "
+                    "learning rate (the backward pass does not take one)")
 
 
 @judges(("qa-adam", "QA", "Gradient descent",
@@ -510,7 +521,7 @@ def _lr_and_vanishing():
          Quote(4, "简单说一下什么是梯度爆炸和梯度消失",
                "为了解决这些问题,可以使用其他的激活函数,如 ReLU,或使用其他的优化算法,如 Adam。",
                "To solve these problems, one can use other activation functions such as ReLU, or other optimization algorithms such as Adam."),
-         None, 'Adam changes the update, not the gradient: its first step $\\eta\\, \\hat m/(\\sqrt{\\hat v} + \\epsilon)$ has nearly the same size for gradients of $1$ and $10^{-4}$, which counters tiny updates, but the backpropagated gradient is unchanged, and below $\\epsilon$ the step vanishes too. Whether that “solves” the problems is a question about training, not about a formula.'))
+         None, "ReLU removes the saturation that makes sigmoid stacks vanish (the claims hbvn-relu and ug-relu compute it), but does nothing for explosion: with too-large weights a 30-layer ReLU stack grows by about 10¹³. Adam makes the step nearly independent of the gradient's size (≈ η for gradients of 1 and 10⁻⁴, bounded for huge ones), which addresses the too-large and too-small updates the source's line 4 defines the problems by; it fails below ε, and it leaves the backpropagated gradient unchanged. Helpful, not a solution."))
 def _adam_rescales():
     lr, eps = 1e-3, 1e-8
     steps = {g: lr * g / (abs(g) + eps) for g in (1.0, 1e-4, 1e-12)}   # Adam's first bias-corrected step
@@ -557,7 +568,8 @@ def _depth_vanishing_sigmoid():
                "If the weights are initialized too large or too small, either may cause the gradients to be unstable during backpropagation.")),
         ("fblg-init", "FBLG", "Initialization",
          "Weights initialized too large easily give large gradients at the first backward pass, which may keep accumulating over training and cause explosion.",
-         "correct", "As stated.", "",
+         "correct", "As stated for the first backward pass (computed); that the large gradients keep "
+         "accumulating over training is not computed here.", "",
          Quote(91, "3.2 梯度爆炸",
                "如果神经网络的权重初始化不当,比如将权重初始化为较大的值,那么在一开始进行反向传播计算梯度时,就很容易产生较大的梯度,后续随着训练迭代,这种较大梯度可能不断累积,引发梯度爆炸。",
                "If the network's weights are initialized improperly, e.g. to large values, then large gradients easily arise when gradients are first computed by backpropagation; later, as training iterates, these large gradients may keep accumulating and cause exploding gradients.")))
@@ -651,11 +663,11 @@ def _sigmoid_stack_ratios(scheme="xavier", activation="sigmoid", depth=30) -> di
 
 
 @judges(("hbvn-standardize-vanish", "HBVN", "Normalization",
-         "Standardizing the inputs (of every layer, as the summary's first point says of each layer's output) "
+         "Standardizing the inputs (of every layer: the section, lines 368 and 501, is about layer and batch "
+         "normalization of each layer's output) "
          "keeps sigmoid and tanh away from extreme values, so their derivatives are not close to 0 and "
          "the gradient keeps propagating.",
-         "correct", "As stated, for standardization before every activation (batch normalization); "
-         "standardizing only the network's input would not do it.", "",
+         "correct", "As stated, for standardization before every activation (batch normalization).", "",
          Quote(502, "3. 总结:标准化如何解决数值不稳定、梯度消失与梯度爆炸问题",
                "梯度消失:通过标准化输入,激活函数(如 Sigmoid、Tanh)不会在极端值下工作,确保其导数不会接近 0,从而保持有效的梯度传播。",
                "Vanishing gradients: by standardizing the inputs, activation functions (such as Sigmoid, Tanh) do not operate at extreme values, which ensures their derivatives are not close to 0 and thereby maintains effective gradient propagation.")))
@@ -664,15 +676,17 @@ def _standardized_layers_keep_gradient():
     kept = all(v["batch norm"] > 0.1 for v in r.values())
     return Evidence(kept, kept and r["sigmoid"]["plain"] < 1e-6,
                     "30 layers with too-large weights (variance 16/n), ‖dL/dh₀‖/‖dL/dh₃₀‖ without / with "
-                    "batch normalization: " + "; ".join(f"{a} {v['plain']:.1e} / {v['batch norm']:.1e}" for a, v in r.items()))
+                    "batch normalization: " + "; ".join(f"{a} {v['plain']:.1e} / {v['batch norm']:.1e}" for a, v in r.items())
+                    + " (tanh with such weights explodes rather than vanishes; with normalization neither vanishes)")
 
 
 
 @judges(("qa-input-norm", "QA", "Normalization",
-         "To avoid vanishing or exploding gradients, the input data must be normalized so that every "
+         "To avoid vanishing or exploding gradients, the input data need to be normalized so that every "
          "feature lies in a reasonable range.",
-         "imprecise", "In a shallow network like the source's example it restores the first layer's gradient; "
-         "in a deep one it does not control the later layers' Jacobians.", "vanishing-exploding",
+         "imprecise", "Needed only without per-layer normalization: in a shallow network like the source's example "
+         "it restores the first layer's gradient, but batch normalization makes the input's scale irrelevant.",
+         "vanishing-exploding",
          Quote(13, "为什么输入数据不稳定会导致梯度消失或者梯度爆炸问题?举例子用具体的数值详细说明",
                "因此,为了避免梯度消失或者梯度爆炸问题,我们需要对输入数据进行归一化处理,使得每个特征值的范围都在一个合理的范围内。",
                "Therefore, to avoid vanishing or exploding gradients, we need to normalize the input data so that every feature value lies within a reasonable range.")))
@@ -686,20 +700,23 @@ def _input_norm_shallow_and_deep():
     base, raw, std = (np.linalg.norm(backprop.two_layer_loss_and_grads(p, v, Y, "tanh")[1]["W1"])
                       for v in (X, scaled, standardized))
     restored = raw < 0.2 * base and std > 0.5 * base
-    # a deep stack: 30 sigmoid layers after the standardized input
+    # "need": a deep sigmoid stack with batch normalization before each activation, on raw inputs
+    # with one feature 1000 times the others: nothing vanishes, though the input was not normalized
     weights = vanishing_exploding_np.init_stack(30, 64, "xavier", rng)
-    x = normalization.zscore(rng.standard_normal(64 * 64) * 50 + 7).reshape(64, 64)
-    n = vanishing_exploding_np.layer_gradient_norms(x, weights, "sigmoid", rng=rng)
-    return Evidence(n[0] / n[-1] > 1e-3, n[0] / n[-1] < 1e-4 and restored,
-                    f"the source's network (10 tanh units): ‖dL/dW₁‖ = {base:.2f}; with one feature ×1000, "
-                    f"{raw:.2f}; after standardizing the features, {std:.2f}. A standardized input to 30 sigmoid "
-                    f"layers: ‖dL/dh₀‖/‖dL/dh₃₀‖ = {n[0] / n[-1]:.1e}",
-                    "in a shallow network like the source's example (one hidden layer)", bool(restored))
+    x = rng.standard_normal((128, 64)) * np.r_[1e3, np.ones(63)]
+    n = vanishing_exploding_np.layer_gradient_norms(x, weights, "sigmoid", rng=rng, batchnorm=True)
+    needless = n[0] / n[-1] > 0.1
+    return Evidence(not needless, needless and restored,
+                    "read as general advice (the sentence concludes from the example): the source's network "
+                    f"(10 tanh units): ‖dL/dW₁‖ = {base:.2f}; with one feature ×1000, {raw:.2f}; after standardizing "
+                    f"the features, {std:.2f}. 30 sigmoid layers with batch normalization on the raw input: "
+                    f"‖dL/dh₀‖/‖dL/dh₃₀‖ = {n[0] / n[-1]:.2f}, no input normalization needed",
+                    "without per-layer normalization, as in the source's one-hidden-layer example", bool(restored))
 
 
 @judges(("hbvn-standardize-explode", "HBVN", "Normalization",
-         "Standardization keeps input values from becoming too large, and so avoids exponential growth of "
-         "the gradient in backpropagation.",
+         "Standardization (of every layer, as in line 502) keeps input values from becoming too large, and so "
+         "avoids exponential growth of the gradient in backpropagation.",
          "imprecise", "Standardizing every layer removes the growth that comes from the weights' scale, "
          "but a deep ReLU stack with batch normalization still grows geometrically with depth.", None,
          Quote(503, "3. 总结:标准化如何解决数值不稳定、梯度消失与梯度爆炸问题",
@@ -720,9 +737,9 @@ def _standardized_layers_and_growth():
 
 @judges(("qa-input-scale", "QA", "Normalization",
          "A very large input feature makes gradients explode, a very small one makes them vanish.",
-         "incorrect", "In the source's own network a very large feature saturates the hidden units and the "
-         "first layer's gradient shrinks; a very small one shrinks only its own weights' gradient, by its "
-         "factor.", "vanishing-exploding",
+         "imprecise", "It depends on the hidden activation, which the source does not name: with tanh a very large "
+         "feature saturates the units and the first layer's gradient shrinks; with ReLU it grows with the feature. A "
+         "very small feature shrinks only its own weights' gradient, roughly by its factor.", "vanishing-exploding",
          Quote(13, "为什么输入数据不稳定会导致梯度消失或者梯度爆炸问题?举例子用具体的数值详细说明",
                "如果输入数据中的某个特征值非常大,那么在计算隐藏层的激活值时,这个特征值会对每个神经元的激活值产生很大的影响,从而导致梯度爆炸问题。反之,如果输入数据中的某个特征值非常小,那么在计算隐藏层的激活值时,这个特征值会对每个神经元的激活值产生很小的影响,从而导致梯度消失问题。",
                "If some feature value in the input data is very large, then when the hidden-layer activations are computed this feature has a very large effect on every neuron's activation, thereby causing exploding gradients. Conversely, if some feature value in the input data is very small, then when the hidden-layer activations are computed this feature has a very small effect on every neuron's activation, thereby causing vanishing gradients.")))
@@ -732,19 +749,25 @@ def _input_scale_example():
     p = backprop.two_layer_init(4, 10, 1, rng)
     X, Y = rng.standard_normal((8, 4)), rng.standard_normal((8, 1))
     column, layer, sat = {}, {}, {}
-    for s in (1e-3, 1.0, 1e3):
-        Xs = X.copy()
-        Xs[:, 0] *= s
-        g = backprop.two_layer_loss_and_grads(p, Xs, Y, "tanh")[1]["W1"]
-        column[s], layer[s] = np.linalg.norm(g[:, 0]), np.linalg.norm(g)
-        sat[s] = float(np.mean(activations_np.tanh_grad(Xs @ p["W1"].T + p["b1"]) < 1e-6))
-    small = column[1e-3] / column[1.0]
-    return Evidence(column[1e3] > 10 * column[1.0] and small < 0.1,
-                    layer[1e3] < layer[1.0] and sat[1e3] > 0.5 and 1e-4 < small < 1e-2,
-                    "the source's network (10 tanh units), feature 0 scaled by 1e-3, 1, 1e3: its dL/dW₁ column "
-                    + ", ".join(f"{v:.1e}" for v in column.values()) + "; all of dL/dW₁ "
-                    + ", ".join(f"{v:.1e}" for v in layer.values())
-                    + f" ({sat[1e3]:.0%} of the units' values saturated at 1e3): the large feature shrinks the gradient")
+    for act in ("tanh", "relu"):
+        for s in (1e-3, 1.0, 1e3):
+            Xs = X.copy()
+            Xs[:, 0] *= s
+            g = backprop.two_layer_loss_and_grads(p, Xs, Y, act)[1]["W1"]
+            column[act, s], layer[act, s] = np.linalg.norm(g[:, 0]), np.linalg.norm(g)
+        sat[act] = float(np.mean(activations_np.tanh_grad(X * [1e3, 1, 1, 1] @ p["W1"].T + p["b1"]) < 1e-6))
+
+    def as_stated(act):   # large feature: the first layer's gradient explodes; small: its column vanishes
+        return layer[act, 1e3] > 10 * layer[act, 1.0] and column[act, 1e-3] < 0.1 * column[act, 1.0]
+    small = column["tanh", 1e-3] / column["tanh", 1.0]
+    return Evidence(as_stated("tanh"),
+                    layer["tanh", 1e3] < layer["tanh", 1.0] and sat["tanh"] > 0.5 and 1e-4 < small < 1e-2,
+                    "the source's network (10 hidden units, one output), feature 0 scaled by 1e-3, 1, 1e3: ‖dL/dW₁‖ "
+                    + "; ".join(f"{a} " + ", ".join(f"{layer[a, s]:.1e}" for s in (1e-3, 1.0, 1e3)) for a in ("tanh", "relu"))
+                    + f"; the feature's own column with tanh {column['tanh', 1e-3]:.1e} at 1e-3 against "
+                    f"{column['tanh', 1.0]:.1e} ({sat['tanh']:.0%} of the tanh units' values saturated at 1e3)",
+                    "with non-saturating hidden units (ReLU), which the source's example does not rule out",
+                    as_stated("relu"))
 
 
 @judges(("hbvn-input-size-updates", "HBVN", "Normalization",
@@ -920,7 +943,7 @@ def _bptt_output_delta():
 
 
 @judges(("bptt-whh-sum", "BPTT", "BPTT",
-         "The W_hh gradient is Σ_{t=2}^{T} δ_t h_{t−1}ᵀ.",
+         "ΔW_hh = Σ_{t=2}^{T} δ_t h_{t−1}ᵀ (judged as the gradient).",
          "imprecise", "The sum starts at $t = 1$ with $h_0$; the source itself allows a random $h_0$.", "bptt",
          Quote(108, "反向傳播",
                "\\Delta W_{hh} = \\sum_{t=2}^T \\delta^h_t \\cdot h_{t-1}^T",
@@ -946,11 +969,13 @@ def _bptt_whh_sum():
 
 
 @judges(("bptt-other-sums", "BPTT", "BPTT",
-         "The W_hx and W_hy gradients are Σ δ_t x_tᵀ and Σ δ_tʸ h_tᵀ.",
-         "correct", "As stated.", "",
+         "ΔW_hx = Σ_t δ_tʰ x_tᵀ and ΔW_hy = Σ_t δ_tʸ h_tᵀ (judged as the gradients; calling them the update is "
+         "judged in bptt-update-sign).",
+         "correct", "As gradients, with the correct δ's (the source's formulas for them, lines 84 and 96, are judged "
+         "separately).", "",
          Quote(104, "反向傳播",
                "\\Delta W_{hx} = \\sum_{t=1}^T \\delta^h_t \\cdot x_t^T",
-               "ΔW_hx = Σ_{t=1}^{T} δ^h_t · x_t^T (the input-to-hidden 'weight update')")))
+               "ΔW_hx = Σ_{t=1}^{T} δ^h_t · x_t^T (the input-to-hidden 'weight update'; line 112 gives ΔW_hy the same way)")))
 def _bptt_other_sums():
     params, x, h0, h, e, grads = _rnn_case()
     d = _bptt_deltas(params, h, e)
@@ -1022,7 +1047,8 @@ def _explosion_needs_weights():
                     f"10 steps of the source's recursion with f′ = 1.5: ‖W_hh‖₂ = 0.5 gives {shrink:.1e}, "
                     f"W_hh = I gives {grow:.0f}; and with tanh (f′ ≤ 1) and ‖W_hh‖₂ = 1.5 the 10-step Jacobian "
                     f"norm is {growth:.1f}: the growth comes from W_hh",
-                    "when the W_hh factors do not shrink the product (e.g. W_hh = I, the source's own simplification)",
+                    "when the W_hh factors do not shrink the product (e.g. W_hh = I, which the source assumes only "
+                    "later, line 191; line 132 brings the weights in)",
                     bool(grow > 50))
 
 
@@ -1047,7 +1073,7 @@ def _grad_step_small():
          Quote(262, "解決梯度消失和梯度爆炸的方法",
                "使用L2正則化(權重衰減)防止過度活躍的神經元。",
                "Use L2 regularization (weight decay) to prevent overly active neurons."),
-         None, '“Overly active neurons” has no definition a computation could test. An L2 term $\\tfrac{\\lambda}{2}\\lVert W\\rVert^2$ does not depend on the hidden states, so at given weights it leaves the backpropagated $\\partial L/\\partial h_0$ unchanged (the evidence computes it at two spectral radii); it acts only over training, by shrinking the weights.'))
+         None, '“Overly active neurons” has no definition a computation could test. L2 shrinks the weights over training, which limits explosion (a smaller spectral radius of W_hh: ‖∂L/∂h₀‖ is computed at two radii); but the sentence lists it as a remedy for vanishing too, and smaller weights make vanishing worse. At given weights it does not bound the gradient at all.'))
 def _l2_does_not_bound():
     norms = {}
     for radius in (0.9, 1.5):
@@ -1068,8 +1094,9 @@ def _l2_does_not_bound():
 
 @judges(("bptt-clipping", "BPTT", "Gradient clipping",
          "Limiting the gradient's absolute value to a threshold prevents explosion.",
-         "correct", "As stated, read either way: clipping each entry (by value) or the gradient's norm bounds "
-         "the step; only the norm keeps the direction.", "",
+         "correct", "As stated, in the usual sense: clipping each entry (by value) or the norm bounds the step an "
+         "exploding gradient produces; the backpropagated gradient itself is unchanged. Only norm clipping keeps "
+         "the direction.", "",
          Quote(258, "解決梯度消失和梯度爆炸的方法",
                "將梯度的絕對值限制在某個閾值范圍內,防止梯度爆炸。",
                "Limit the absolute value of the gradient to within some threshold range, to prevent gradient explosion.")))
@@ -1100,7 +1127,15 @@ def _lstm_init(bias=0.0, scale=1.0):
          "while the forget (update) gate stays near 1, e.g. with a positive forget-gate bias.", "lstm-gru",
          Quote(9, "简述GRU和LSTM是如何解决梯度消失与梯度爆炸问题的",
                "总的来说,LSTM和GRU都是通过引入门的机制来控制信息的流动和记忆,从而解决梯度消失和梯度爆炸问题。",
-               "In summary, LSTM and GRU both control the flow of information and memory by introducing gating mechanisms, thereby solving the vanishing- and exploding-gradient problems.")))
+               "In summary, LSTM and GRU both control the flow of information and memory by introducing gating mechanisms, thereby solving the vanishing- and exploding-gradient problems.")),
+        ("qa-lstm-avoids", "QA", "LSTM and GRU",
+         "The LSTM's three gates control the flow of information and so avoid the vanishing- and exploding-gradient "
+         "problems.",
+         "incorrect", "The LSTM can still explode; it avoids vanishing only while the forget gate stays near 1, e.g. "
+         "with a positive forget-gate bias.", "lstm-gru",
+         Quote(9, "简述GRU和LSTM是如何解决梯度消失与梯度爆炸问题的",
+               "来控制信息的流动,从而避免了梯度消失和梯度爆炸问题。",
+               "(introducing three gates) to control the flow of information, thereby avoiding the vanishing- and exploding-gradient problems.")))
 def _gates_explode_and_vanish():
     big_lstm, big_gru = _lstm_init(3.0, scale=3.0), lstm_gru_sym.init_gru(8, 32, np.random.default_rng(1), scale=3.0)
     rho = {"LSTM": lstm_gru_sym.rest_growth_rate("LSTM", big_lstm), "GRU": lstm_gru_sym.rest_growth_rate("GRU", big_gru)}
@@ -1117,7 +1152,8 @@ def _gates_explode_and_vanish():
                     "weights ×3: growth per step at rest LSTM (forget bias 3) " + f"{rho['LSTM']:.3f}, GRU {rho['GRU']:.3f}; "
                     "gradient reaching 60 steps back, zero input / inputs of size 0.01: "
                     + ", ".join(f"{m} ×{back[m, 0.0]:.1e} / ×{back[m, 0.01]:.1e}" for m in rho)
-                    + f". Unit weights, 100 steps back: forget bias 0 → {n0:.1e}, forget bias 3 → {n3:.1e}")
+                    + f" (explosion near the resting state; driven by inputs of size 1 the same networks' gradients "
+                    f"decay). Unit weights, 100 steps back: forget bias 0 → {n0:.1e}, forget bias 3 → {n3:.1e}")
 
 
 @judges(("qa-three-gates", "QA", "LSTM and GRU",

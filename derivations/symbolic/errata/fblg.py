@@ -225,7 +225,7 @@ def _double_well_run(x0, y0, lr=0.1, steps=400):
 
 
 @judges(("fblg-gd-minimum", "FBLG", "Gradient descent",
-         "Gradient descent steps against the gradient, lowering the objective until it finds a local minimum (non-convex case) or the global minimum (convex case).",
+         "The basic idea of gradient descent is to update the parameters against the gradient, lowering the objective step by step until a local minimum (non-convex case) or the global minimum (convex case) is found.",
          "imprecise", "Only with a step size below $2/\\lambda_{\\max}$ of the Hessian; above it the iterates "
          "diverge, even on a convex quadratic. On a non-convex function it can also stop at a saddle point.",
          "gradient-descent",
@@ -363,8 +363,9 @@ def _product_below_one():
 
 
 @judges(("fblg-init-small", "FBLG", "Initialization",
-         "If the initial weights are too small, the gradients are small from the start and, multiplied through many layers, easily shrink until they vanish.",
-         "correct", "As stated.", "",
+         "If the initial weights are too small, the gradients are small from the start and, as training iterates and they are multiplied through many layers, easily shrink until they vanish.",
+         "correct", "As stated; the shrinking happens across the layers within one backward pass, with no "
+         "accumulation over training.", "",
          Quote(101, H33,
                "如果权重初始值设置得太小,在开始反向传播计算梯度时,得到的梯度值本身就比较小,随着训练迭代,在经过多层网络的传递过程中,小梯度不断相乘累积,就容易造成梯度越来越小,直至出现梯度消失状况。",
                "If the initial weights are set too small, the gradient values obtained when backpropagation first computes them are already fairly small; as training iterates, while passing through many layers the small gradients keep multiplying and accumulating, which easily makes the gradient smaller and smaller until vanishing gradients occur.")))
@@ -396,7 +397,9 @@ def _sigmoid_tails():
 @judges(("fblg-saturation-depth", "FBLG", "Vanishing and exploding gradients",
          "In deeper networks, after several layers the neurons' inputs easily fall where the derivative is near 0, and multiplying by these tiny derivatives at every layer makes the gradient vanish.",
          "imprecise", "A sigmoid stack with standard initialization vanishes without saturating: "
-         "$\\sigma' \\le 1/4$ at every layer is enough. Its units saturate only when the weights are large.",
+         "$\\sigma' \\le 1/4$ at every layer is enough. Its units saturate only when the weights are large, and "
+         "larger weights also offset the small $\\sigma'$ (with $n \\operatorname{Var}(w) = 64$ half the units "
+         "saturate and the 30-layer ratio is only about $10^{-2}$).",
          "vanishing-exploding",
          Quote(102, H33,
                "对于较深的神经网络,经过若干层后,神经元的输入很容易落入导数接近 0 的区间,这样后续反向传播计算梯度时,每层传递过来的梯度都会乘上这个极小的导数,从而使得梯度不断变小,最终出现梯度消失现象。",

@@ -7,7 +7,8 @@ import numpy as np
 import sympy as sp
 
 from . import Evidence, judges, Quote, _close, _rng
-from .by_topic import _two_layer
+from .. import backprop as backprop_sym
+from .by_topic import _sigmoid_stack_ratios, _two_layer
 from ... import verify
 from ...numeric import activations as activations_np
 from ...numeric import backprop, hadamard as hadamard_np, losses, normalization
@@ -40,7 +41,8 @@ def _hadamard_definition():
 @judges(("hbvn-hadamard-vs-matmul", "HBVN", "Hadamard product and backprop",
          "Ordinary matrix multiplication combines vectors linearly and can realize global linear maps such as "
          "rotations and scalings, whereas the Hadamard product only multiplies elementwise.",
-         "correct", "$a \\odot x = \\operatorname{diag}(a)\\,x$: only diagonal maps, never a rotation.", "",
+         "correct", "$a \\odot x = \\operatorname{diag}(a)\\,x$: only diagonal maps (scalings and sign flips along "
+         "the axes), so no rotation other than by 0 or π.", "",
          Quote(27, "阿达玛乘积的几何意义",
                "普通的矩阵乘法涉及向量间的线性组合,可以实现诸如旋转、缩放等全局的线性变换,而阿达玛乘积只是逐元素的相乘",
                "ordinary matrix multiplication involves linear combinations of vectors and can realize global linear "
@@ -63,8 +65,9 @@ def _matmul_vs_hadamard():
 @judges(("hbvn-hadamard-forward", "HBVN", "Hadamard product and backprop",
          "In the forward and backward passes, the activation outputs often need to be multiplied elementwise "
          "with weights or gradients.",
-         "imprecise", "Only the backward pass multiplies elementwise ($\\delta = \\partial L/\\partial h \\odot f'(z)$); "
-         "the forward pass multiplies activations by weights as a matrix product, $W h$.", "hadamard",
+         "imprecise", "In a dense layer the forward pass multiplies activations by the weights as a matrix product, "
+         "$W h$. Elementwise products appear in the backward pass ($\\delta = \\partial L/\\partial h \\odot f'(z)$) "
+         "and, in the forward pass, only in gates and masks (LSTM/GRU, dropout), never with the weights.", "hadamard",
          Quote(40, "1. 逐元素操作:",
                "在神经网络的前向传播反向传播中,激活函数的输出往往需要逐元素与权重或梯度相乘。",
                "In the forward and backward passes of a neural network, the outputs of the activation functions "
@@ -193,9 +196,9 @@ def _dH_dW1_entrywise():
 
 
 @judges(("hbvn-saturated-update", "HBVN", "Vanishing and exploding gradients",
-         "Because the gradient contains f′(W₁X + b₁), the whole gradient will be close to 0, meaning W₁ "
-         "updates very slowly or not at all.",
-         "correct", "As stated, when the hidden units are saturated (activations near 0 or 1, line 226).", "",
+         "When the hidden activations are near 0 or 1 (line 226), the gradient, which contains f′(W₁X + b₁), is "
+         "close to 0, so W₁ updates very slowly or not at all.",
+         "correct", "As stated.", "",
          Quote(227, "具体表现",
                "由于梯度的计算包含 ( f’(W_1 X + b_1) ),整个梯度会接近 0,这意味着隐藏层的权重 ( W_1 ) 更新非常慢,甚至没有更新。",
                "Because the computation of the gradient contains f′(W₁X + b₁), the whole gradient will be close to 0, "
@@ -220,8 +223,8 @@ def _saturated_update():
 @judges(("hbvn-solutions-ensure", "HBVN", "Vanishing and exploding gradients",
          "Solutions include ReLU, Batch Normalization and residual networks, to ensure that gradients stay stable "
          "during backpropagation and do not vanish layer by layer.",
-         "imprecise", "They help but none ensures it alone: a ReLU stack with too-small weights still vanishes; "
-         "with He initialization it does not.", "initialization",
+         "imprecise", "They help, but ReLU alone does not ensure it: a ReLU stack with too-small weights still "
+         "vanishes; with He initialization it does not.", "initialization",
          Quote(259, "总结:",
                "解决方案包括使用 ReLU 激活函数Batch Normalization残差网络 等技术,来确保梯度在反向传播中保持稳定,不会逐层消失。",
                "Solutions include techniques such as the ReLU activation function, Batch Normalization and residual "
@@ -261,9 +264,9 @@ def _directional():
 @judges(("hbvn-must-backward", "HBVN", "Hadamard product and backprop",
          "The loss's dependence on early layers cannot be computed directly but depends on how they affect later "
          "layers, so the gradient must be computed by passing from the output layer to the input layer.",
-         "imprecise", "Forward-only differences (or forward-mode differentiation) give the same gradient; "
-         "backpropagation is the efficient way, one backward pass for all $P$ parameters instead of $2P$ "
-         "forward passes.", "backprop",
+         "imprecise", "Forward-mode differentiation gives the same gradient with no backward pass (finite "
+         "differences approximate it); backpropagation is the efficient way: one backward pass for all $P$ "
+         "parameters instead of $P$ forward-mode passes ($2P$ forward passes for central differences).", "backprop",
          Quote(300, "梯度从输出层传递到输入层的原因",
                "每一层的输出依赖于前一层的输出,损失函数对早期层的影响无法直接计算,而是依赖于它如何影响后面的层。因此,梯度必须通过从输出层向输入层的传递来计算。",
                "Each layer's output depends on the previous layer's output; the loss's dependence on the early "
@@ -281,10 +284,15 @@ def _forward_only_gradient():
     fd = verify.numeric_gradient(forward_loss, p["W1"])
     _, g = backprop.two_layer_loss_and_grads(p, X, Y)
     same = _close(fd, g["W1"], 1e-7)
-    efficient = calls[0] == 2 * p["W1"].size and calls[0] > 2
+    widths = (784, 256, 10)                               # the cost of each way, multiply-adds counted
+    c = backprop_sym.counted_passes(widths)
+    P = backprop_sym.pass_costs(*widths)["params"]
+    efficient = c["backward"] <= 2 * c["forward"] and 2 * P * c["forward"] > 1e4 * (c["forward"] + c["backward"])
     return Evidence(not same, same and efficient,
                     f"dL/dW₁ from {calls[0]} forward passes alone (central differences) equals backprop's "
-                    f"(rel. error {verify.rel_error(fd, g['W1']):.0e}); backprop needs one forward and one backward pass",
+                    f"(rel. error {verify.rel_error(fd, g['W1']):.0e}); for a 784-256-10 network backprop costs "
+                    f"{c['forward'] + c['backward']:,} multiply-adds (counted), central differences "
+                    f"{2 * P * c['forward']:.1e}",
                     "as the efficient way: one backward pass instead of 2P forward passes", efficient)
 
 
@@ -369,14 +377,30 @@ def _bn_weight_grads(c):
          "Normalization (layer or batch norm) can help alleviate or solve these problems; the key is that it "
          "controls each layer's output range, so that every layer's activations and gradients stay in an "
          "appropriate range.",
-         "incorrect", "It fixes the outputs' mean and variance, not the gradients: the layer is invariant to the "
-         "scale $c$ of its weights and $\\partial L/\\partial W$ scales as $1/c$.", "normalization",
+         "imprecise", "It keeps the backpropagated gradient from vanishing and removes the weights' scale, but it "
+         "bounds neither the gradient (a deep ReLU stack still grows geometrically) nor $\\partial L/\\partial W$ "
+         "($\\propto 1/c$ for weights $cW$).", None,
          Quote(368, "2. 为什么标准化能解决这些问题?",
                "标准化(如层归一化、批归一化)能够帮助缓解或解决上述问题,其关键在于它控制每层输出的数值范围,从而使得每一层的激活值和梯度都保持在一个适当的范围内。",
                "Standardization (such as layer normalization and batch normalization) can help alleviate or solve "
                "the problems above; the key is that it controls the numerical range of each layer's output, so "
-               "that every layer's activations and gradients stay within an appropriate range.")),
-        ("hbvn-norm-updates", "HBVN", "Normalization",
+               "that every layer's activations and gradients stay within an appropriate range.")))
+def _normalized_gradients():
+    r = {a: _sigmoid_stack_ratios(s, a)["batch norm"] for a, s in (("sigmoid", "xavier"), ("tanh", "too large"),
+                                                                    ("relu", "he"))}
+    in_range = {a: 1e-2 < v < 1e2 for a, v in r.items()}     # within a factor 100 over 30 layers
+    out1, g1 = _bn_weight_grads(1.0)
+    out2, g2 = _bn_weight_grads(10.0)
+    ratio = float(np.linalg.norm(g1) / np.linalg.norm(g2))
+    return Evidence(all(in_range.values()), in_range["sigmoid"] and not in_range["relu"] and abs(ratio / 10 - 1) < 1e-2,
+                    "30 layers with batch normalization before each activation, ‖dL/dh₀‖/‖dL/dh₃₀‖: "
+                    + ", ".join(f"{a} {v:.2g}" for a, v in r.items())
+                    + f"; a batch-normalized layer with weights ×10 gives the same outputs and ‖dL/dW‖/{ratio:.1f}",
+                    "for sigmoid and tanh layers, the activations the source discusses",
+                    in_range["sigmoid"] and in_range["tanh"])
+
+
+@judges(("hbvn-norm-updates", "HBVN", "Normalization",
          "Normalization keeps each layer's output in a fixed range, preventing values that are too large or too "
          "small and ensuring that the update sizes during training are neither too large nor too small.",
          "incorrect", "The outputs are fixed whatever the weights' scale $c$, but $\\partial L/\\partial W$ scales "
@@ -606,21 +630,23 @@ def _source_example_ratio():
 @judges(("hbvn-gap-disparity", "HBVN", "Normalization",
          "Dividing by the standard deviation makes the range of fluctuation consistent, so the gap between large "
          "and small values is no longer so disparate.",
-         "incorrect", "Every gap is divided by the same $\\sigma$: measured against the spread (or each other) the "
-         "gaps are unchanged.", "normalization",
+         "imprecise", "Every gap is divided by $\\sigma$: absolute gaps shrink only if $\\sigma > 1$; measured "
+         "against the spread, or against each other, they are unchanged.", "normalization",
          Quote(448, "让数据的标准差为 1",
                "这个操作使得数据的波动范围变得一致,从而大值和小值的差距不再过于悬殊。",
                "This operation makes the range of fluctuation of the data consistent, so the gap between large and "
                "small values is no longer so disparate.")))
 def _gap_disparity():
-    x = np.array(normalization_sym.EXAMPLE, float)
-    z = normalization.zscore(x)
-    before, after = np.ptp(x) / x.std(), np.ptp(z) / z.std()
-    gb, ga = np.diff(np.sort(x)), np.diff(np.sort(z))
-    return Evidence(after < before * (1 - 1e-9), bool(np.isclose(before, after, rtol=1e-12))
-                    and _close(ga, gb / x.std(), 1e-12),
-                    f"(max − min)/σ = {before:.4f} before, {after:.4f} after; largest/smallest gap "
-                    f"{gb.max() / gb.min():.2f} before and {ga.max() / ga.min():.2f} after")
+    x = np.array(normalization_sym.EXAMPLE, float)       # σ ≈ 37.7
+    gaps = {}
+    for name, v in (("σ > 1", x), ("σ < 1", x / 100)):
+        z = normalization.zscore(v)
+        gaps[name] = (np.ptp(v), np.ptp(z), _close(np.diff(np.sort(z)), np.diff(np.sort(v)) / v.std(), 1e-12))
+    shrinks = {k: g[1] < g[0] for k, g in gaps.items()}
+    return Evidence(all(shrinks.values()), all(g[2] for g in gaps.values()),
+                    f"max − min: (100, 50, 10, 5, 1) {gaps['σ > 1'][0]:.0f} → {gaps['σ > 1'][1]:.2f}; the same data "
+                    f"/100 (σ < 1) {gaps['σ < 1'][0]:.2f} → {gaps['σ < 1'][1]:.2f}; in both every gap is divided by σ",
+                    "when σ > 1 (absolute gaps; the source's example 99 → 2.62)", shrinks["σ > 1"])
 
 
 @judges(("hbvn-example-mean", "HBVN", "Normalization",

@@ -12,6 +12,7 @@ from .. import gradient_descent as gradient_descent_sym
 from .. import lstm_gru as lstm_gru_sym
 from .. import vanishing_exploding as vanishing_exploding_sym
 from . import Evidence, judges, Quote, _close, _rng
+from .by_topic import _input_norm_shallow_and_deep
 
 H_WHAT = "简单说一下什么是梯度爆炸和梯度消失"
 H_GATES = "简述GRU和LSTM是如何解决梯度消失与梯度爆炸问题的"
@@ -148,7 +149,8 @@ def _qa_gru_solves():
 
 @judges(("qa-gru-two-gates", "QA", "LSTM and GRU",
          "The GRU has only two gates (update and reset) and is simpler than the LSTM.",
-         "correct", "As stated: $3m(n+m+2)$ parameters against the LSTM's $4m(n+m+1)$.", "",
+         "correct", "As stated: $3m(n+m+2)$ parameters against the LSTM's $4m(n+m+1)$ (the book's GRU has two "
+         "bias vectors, as in PyTorch, its LSTM one).", "",
          Quote(9, H_GATES,
                "GRU只有两个门(更新门和重置门),相比于LSTM更加简单。",
                "GRU has only two gates (the update gate and the reset gate), and is simpler than LSTM.")))
@@ -170,7 +172,9 @@ def _qa_gru_two_gates():
 
 @judges(("qa-input-every-step", "QA", "Normalization",
          "If the input data are unstable, every step's gradient in the chain rule is affected, leading to vanishing or exploding gradients.",
-         "incorrect", "The input's scale changes the first layer's $f'$; after a layer or two a sigmoid stack has forgotten it.",
+         "incorrect", "A rescaled input changes the gradients by a fixed factor, not one that grows or shrinks with "
+         "depth: a sigmoid stack forgets it after a layer or two; in a ReLU stack every weight gradient scales with "
+         "it while the Jacobians are unchanged.",
          "vanishing-exploding",
          Quote(13, H_INPUT,
                "如果输入数据不稳定,那么在链式法则中,每一步的梯度都会受到影响,从而导致梯度消失或者梯度爆炸问题。",
@@ -189,7 +193,9 @@ def _qa_input_every_step():
 
 @judges(("qa-norm-stable", "QA", "Normalization",
          "Normalizing the inputs keeps each feature's influence on the gradient relatively stable and so avoids vanishing or exploding gradients.",
-         "incorrect", "Vanishing and explosion come from the layers' Jacobians (weights and $f'$), which input normalization does not control.",
+         "imprecise", "In a shallow network like the source's example it restores the first layer's gradient; in a "
+         "deep one vanishing and explosion come from the layers' Jacobians (weights and $f'$), which input "
+         "normalization does not control.",
          "vanishing-exploding",
          Quote(13, H_INPUT,
                "这样可以保证每个特征值对梯度的影响都是相对稳定的,从而避免梯度消失或者梯度爆炸问题的发生。",
@@ -202,5 +208,10 @@ def _qa_norm_stable():
         x = normalization.zscore(rng.standard_normal(64 * 64) * 50 + 7).reshape(64, 64)
         n = vanishing_exploding_np.layer_gradient_norms(x, W, act, rng=rng)
         r[name] = float(n[0] / n[-1])
+    shallow = _input_norm_shallow_and_deep()          # the source's one-hidden-layer example
     return Evidence(all(1e-4 < v < 1e4 for v in r.values()), r["sigmoid, Xavier"] < 1e-4 and r["ReLU, too large"] > 1e6,
-                    "standardized inputs, 30 layers, ‖dL/dh₀‖/‖dL/dh₃₀‖: " + ", ".join(f"{k} {v:.0e}" for k, v in r.items()))
+                    "read as general advice: standardized inputs, 30 layers, ‖dL/dh₀‖/‖dL/dh₃₀‖: "
+                    + ", ".join(f"{k} {v:.0e}" for k, v in r.items()) + "; in the source's one-hidden-layer network "
+                    "standardizing the features restores the first layer's gradient (qa-input-norm)",
+                    "in a shallow network like the source's example (one hidden layer)",
+                    shallow.holds_under_condition)

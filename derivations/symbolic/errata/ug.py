@@ -144,19 +144,6 @@ def _saturation_shrinks():
                     f"layer 1 shrinks ×{t30 / t1:.2f}, the ratio of the rms of σ′(z₁) ({r30 / r1:.2f})")
 
 
-@judges(("ug-init-unstable", "UG", "Initialization",
-         "Improper weight initialization makes the gradient's propagation through the network unstable and affects training.",
-         "correct", "As stated: $n \\operatorname{Var}(w)$ too small or too large makes the gradient vanish or explode.", "",
-         Quote(12, H_ROOT,
-               "权重初始化不当会使得网络中的梯度传播不稳定,影响训练效果。",
-               "Improper weight initialization makes gradient propagation in the network unstable and affects the training results.")))
-def _init_relu():
-    r = {s: _ratio("relu", s, 65) for s in ("too small", "he", "too large")}
-    source = r["too small"] < 1e-6 and r["too large"] > 1e6
-    return Evidence(source, source and 0.1 < r["he"] < 10,
-                    "ReLU, 30 layers, ‖dL/dh₀‖/‖dL/dh₃₀‖: " + ", ".join(f"{k} {v:.1e}" for k, v in r.items()))
-
-
 @judges(("ug-vanish-causes", "UG", "Vanishing and exploding gradients",
          "Vanishing is mainly caused by activations whose gradient tends to zero for large or small inputs, and by improper weight initialization, among other reasons.",
          "correct", "As stated (the list is open); a sigmoid stack vanishes even unsaturated, since $\\sigma' \\le 1/4$.", "",
@@ -264,7 +251,7 @@ def _gd_rule():
     size = {lr: np.sqrt(sum(np.sum((new[k] - p[k]) ** 2) for k in p)) for lr, new in steps.items()}
     formula = all(_close(new[k], p[k] - lr * grads[k]) for lr, new in steps.items() for k in p)
     after = backprop.two_layer_loss_and_grads(steps[0.01], X, Y, "tanh")[0]
-    return Evidence(formula and abs(size[0.02] / size[0.01] - 2) < 1e-12, after < loss,
+    return Evidence(formula and abs(size[0.02] / size[0.01] - 2) < 1e-12, formula and after < loss,
                     f"gd_step = θ − η∇L; step length {size[0.01]:.2e} at η = 0.01, {size[0.02]:.2e} at 0.02; "
                     f"the loss falls {loss:.5f} → {after:.5f}")
 
@@ -311,7 +298,8 @@ def _delta_quotient():
     quotient = sp.limit(((w + h - c) ** 2 - L) / h, h, 0)
     return Evidence(any(s.is_positive for s in steps), sp.simplify(quotient - g) == 0 and sp.simplify(dW + eta * g) == 0,
                     f"SymPy, L = (w − c)², ΔW = −η ∂L/∂w: ΔW² − ΔLoss = {sp.latex(residual)}, zero only for η = "
-                    f"{steps}: no gradient step satisfies it; ∂L/∂w is the limit of ΔL/Δw")
+                    + ", ".join(str(v) for v in steps) + ": no gradient step satisfies it; read with line 42's ΔW = "
+                    "the gradient, it is a difference quotient, equal to ∂L/∂w only in the limit")
 
 
 @judges(("ug-lr-speed", "UG", "Gradient descent",
@@ -448,7 +436,8 @@ def _bn_inputs():
 
 @judges(("ug-bn-eases", "UG", "Normalization",
          "Batch normalization also alleviates gradient instability to some extent.",
-         "correct", "As stated: it undoes the weights' scale layer by layer; $f' \\le$ its maximum still applies.", "",
+         "correct", "As stated: it undoes the weights' scale layer by layer; the activations' own factors $f'$ "
+         "remain, and a deep ReLU stack still grows geometrically with depth.", "",
          Quote(58, H_FIX,
                "同时也在一定程度上缓解梯度不稳定问题",
                "and at the same time it also alleviates the gradient-instability problem to some extent")))
