@@ -309,7 +309,7 @@ def exhibits() -> dict:
     results = _evaluated()
     out = {f"n_{k}": str(v) for k, v in counts(results).items()}
     by_source = per_source(results)
-    labels = {"checked": "computed", **{v: v for v in VERDICTS}, "argued": "by argument"}
+    labels = {"checked": "computed", **{v: v for v in VERDICTS}, "argued": "argued"}
     rows = [(f"**{label}**" if k == "checked" else label, *(str(by_source[s][k]) for s in SOURCES))
             for k, label in labels.items()]
     out["sources_table"] = Table(["claims", *SOURCES], rows, align="l" + "r" * len(SOURCES))

@@ -516,7 +516,8 @@ def _lr_and_vanishing():
 
 @judges(("qa-adam", "QA", "Gradient descent",
          "To solve vanishing and exploding gradients, one can use other activations such as ReLU, or other optimizers such as Adam.",
-         "imprecise", "Adam rescales each parameter's step; the backpropagated gradient is the same.",
+         "imprecise", "ReLU helps against vanishing, not explosion; Adam rescales each parameter's step, and the "
+         "backpropagated gradient is the same.",
          None,
          Quote(4, "简单说一下什么是梯度爆炸和梯度消失",
                "为了解决这些问题,可以使用其他的激活函数,如 ReLU,或使用其他的优化算法,如 Adam。",
