@@ -923,7 +923,7 @@ def _bptt_hidden_delta():
 
 @judges(("bptt-output-delta", "BPTT", "BPTT",
          "The output delta is ∂ℓ/∂y_t · g′(y_t).",
-         "incorrect", "$g'$ is evaluated at the output layer's pre-activation, not at $y_t = g(\\cdot)$.", "bptt",
+         "incorrect", "$g'$ is evaluated at the output layer's pre-activation, not at $y_t = g(\\cdot)$.", "activations",
          Quote(84, "反向傳播",
                "\\delta^y_t = \\frac{\\partial \\ell(y_t, \\hat{y}_t)}{\\partial y_t} \\cdot g'(y_t)",
                "δ^y_t = ∂ℓ(y_t, ŷ_t)/∂y_t · g'(y_t)"),
@@ -939,8 +939,9 @@ def _bptt_output_delta():
     source = error * activations_np.sigmoid_grad(activations_np.sigmoid(z))   # g′ at y = g(z)
     e_book, e_source = verify.rel_error(book, measured), verify.rel_error(source, measured)
     return Evidence(e_source < 1e-6, e_book < 1e-6,
-                    f"dL/dz by central differences on z ∈ [−3, 3]: (y − target)·g′(z) within {e_book:.0e}, "
-                    f"(y − target)·g′(y) off by {e_source:.2f} (relative)")
+                    f"a sigmoid output, dL/dz by central differences on z ∈ [−3, 3]: (y − target)·g′(z) within "
+                    f"{e_book:.0e}, (y − target)·g′(y) off by {e_source:.2f} (relative). Of the outputs the source "
+                    "names, a linear one has g′ = 1 at every point; softmax is judged in bptt-g-input")
 
 
 @judges(("bptt-whh-sum", "BPTT", "BPTT",
