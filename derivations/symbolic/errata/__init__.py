@@ -153,8 +153,8 @@ DEFINITIONS = {
                  "source's own stated convention) or a qualitative statement the computation contradicts; "
                  "where a condition is computed (\"even when …\"), the statement fails under it too",
     "imprecise": "the statement is false as written but true under a condition the source leaves "
-                 "out, or true only as a looser statement than the one written; the evidence names "
-                 "that condition and computes the statement under it",
+                 "out, or true only as a loose bound (a range wider than the truth, presented as the "
+                 "range); the evidence names that condition and computes the statement under it",
     "correct": "the computation confirms the statement as written, in the source's own setting",
 }
 

@@ -25,7 +25,6 @@ _H_FIXES = "解決梯度消失和梯度爆炸的方法"
 _H_SMALL = "為什么很小的梯度無法更新權重并導致無法捕捉長期依賴關系?"
 
 # the source's other statements that the claims below contradict
-_Q41 = Quote(41, _H_FORWARD, "y_1 = g(W_{hy} h_1 + b_y)", "y_1 = g(W_hy h_1 + b_y)")
 _Q51 = Quote(51, _H_FORWARD, "y_t = g(W_{hy} h_t + b_y)", "y_t = g(W_hy h_t + b_y)")
 _Q126 = Quote(126, "梯度消失",
               "比如,激活函數為 tanh ? \\tanh tanh ,它的導數值在 [-1, 1] 之間,且通常小于 1。",
@@ -208,7 +207,7 @@ def _g_input():
          Quote(91, _H_BACK,
                "\\frac{\\partial \\ell}{\\partial y_t} = \\frac{\\partial \\ell}{\\partial g(y_t)} \\cdot \\frac{\\partial g(y_t)}{\\partial y_t}",
                "∂ℓ/∂y_t = ∂ℓ/∂g(y_t) · ∂g(y_t)/∂y_t"),
-         _Q41))
+         _Q51))
 def _dl_dy_chain():
     rng = _rng(54)
     a, target = rng.standard_normal(4), rng.random(4)
@@ -356,7 +355,7 @@ def _relu_large_weights():
          _Q132))
 def _relu_prevents():
     grads = {"ReLU": activations_np.relu_grad, "Leaky ReLU": activations_np.leaky_relu_grad}
-    ratios = {(name, r): _relu_rnn_ratio(r, g) for name, g in grads.items() for r in (0.5, 1.5)}
+    ratios = {(name, r): _relu_rnn_ratio(r, g) for name, g in grads.items() for r in (0.5, 1.0, 1.5)}
     z = np.linspace(-30, 30, 60001)
     at_most_one = all(float(g(z).max()) <= 1 for g in grads.values())
     return Evidence(all(1e-2 < v < 1e2 for v in ratios.values()),
@@ -365,7 +364,7 @@ def _relu_prevents():
                     + ", ".join(f"{n} W_hh = {r} I: {v:.1e}" for (n, r), v in ratios.items())
                     + "; both derivatives are at most 1, so W_hh alone sets the factor r²⁹",
                     "with W_hh at the identity (the IRNN initialization)",
-                    all(1e-2 < _relu_rnn_ratio(1.0, g) < 1e2 for g in grads.values()))
+                    all(1e-2 < ratios[name, 1.0] < 1e2 for name in grads))
 
 
 # ------------------------------------------------------------------ the constant-k model

@@ -161,7 +161,8 @@ def _chain_of_jacobians():
     # dL/dz1 = dL/dy · dy/dh · dh/dz1 as a product of Jacobians (row vector times matrices)
     chain = e @ p["W2"] @ np.diag(fpz)
     ok = _close(chain, grads["b1"])
-    return Evidence(ok, ok, "the row-vector product of Jacobians ∂L/∂ŷ · ∂ŷ/∂h · ∂h/∂z equals the verified dL/db₁")
+    return Evidence(ok, ok, "the row-vector product of Jacobians ∂L/∂ŷ · ∂ŷ/∂h · ∂h/∂z equals the verified dL/db₁; "
+                    "its last factor, ∂z/∂W₁, then gives δxᵀ (hbvn-dW-outer)")
 
 
 # ------------------------------------------------------------------ activations
@@ -222,7 +223,8 @@ def _saturation():
 
 
 @judges(("fblg-sigmoid-explode", "FBLG", "Activations",
-         "Sigmoid's derivative can become very large for large or small inputs, which may cause explosion.",
+         "Some activations (e.g. the sigmoid at large or small inputs) have derivatives that tend to 0 or become "
+         "very large; many units in such ranges produce abnormally large gradients, which may cause explosion.",
          "incorrect", "$\\sigma' \\le 1/4$ everywhere; it only tends to 0.", "activations",
          Quote(92, "3.2 梯度爆炸",
                "部分激活函数(如 Sigmoid 函数在输入值较大或较小时),其导数趋近于 0 或者非常大,当网络中较多神经元的激活函数处于这样的区间时,会导致梯度计算出现异常大的值,进而可能引发梯度爆炸情况。",
@@ -235,8 +237,9 @@ def _sigmoid_grad_large():
 
 @judges(("ug-activation-large-derivative", "UG", "Activations",
          "If an activation's derivative is too large in some regions, this may cause exploding gradients.",
-         "correct", "As stated, for a hypothetical activation: none of the common ones has $f' > 1$, and in "
-         "practice explosion comes from the weights.", "",
+         "correct", "As stated, for a hypothetical activation: none of sigmoid, tanh, ReLU, leaky ReLU or softplus "
+         "has $f' > 1$ (GELU and SiLU reach about 1.1, SELU 1.76: too little to explain explosion); in practice "
+         "explosion comes from the weights.", "",
          Quote(10, "一、根本原因",
                "相反,如果激活函数的导数在某些区域过大,则可能导致梯度爆炸。",
                "Conversely, if the activation function's derivative is too large in some regions, this may cause exploding gradients.")))
@@ -273,7 +276,7 @@ def _tanh_grad_range():
     return Evidence(lo < 0, positive and hi == 1.0,
                     f"tanh′ = 1 − tanh² (SymPy) on a grid over [−20, 20]: min {lo:.1e}, max {hi:g}: its values "
                     "fill (0, 1], never the negative half of [−1, 1]",
-                    "read as a bound, not as the derivative's range", bool(-1 <= lo and hi <= 1))
+                    "as a bound, which is loose: the values fill only (0, 1]", bool(-1 <= lo and hi <= 1))
 
 
 @judges(("fblg-relu-grad", "FBLG", "Activations",
@@ -281,7 +284,7 @@ def _tanh_grad_range():
          "correct", "As stated (0 at z = 0 is a convention).", "",
          Quote(53, "2.2 计算过程",
                "当 z 2 > 0 z_2>0 z2>0 时, ∂ y ∂ z 2 = 1 \\frac{\\partial y}{\\partial z_2}=1 z2y=1 ,当 z 2 ≤ 0 z_{2} \\leq 0 z20 时, ∂ y ∂ z 2 = 0 \\frac{\\partial y}{\\partial z_2}=0",
-               "when z₂ > 0, ∂y/∂z₂ = 1; when z₂ ≤ 0, ∂y/∂z₂ = 0 (the copied page repeats each formula in up to three renderings)")))
+               "when z₂ > 0, ∂y/∂z₂ = 1; when z₂ ≤ 0, ∂y/∂z₂ = 0 [the copied page repeats each formula in up to three renderings]")))
 def _relu_grad():
     z = np.array([-2.0, -1e-300, 0.0, 1e-300, 3.0])
     g = activations_np.relu_grad(z)
@@ -314,6 +317,10 @@ def _mse_definition():
     return Evidence(ok, ok, "losses.mse equals (1/n) Σ (ŷᵢ − yᵢ)² on random data")
 
 
+_HATS = sp.symbols("\\hat{y}_1:4", real=True)       # for printing ŷ₁.. and y₁.. in the evidence
+_YS = sp.symbols("y_1:4", real=True)
+
+
 @judges(("fblg-mse-grad", "FBLG", "Losses",
          "The MSE derivative is (2/n) Σ (ŷᵢ − yᵢ).",
          "incorrect", "$\\partial L/\\partial \\hat y_i = \\tfrac{2}{n}(\\hat y_i - y_i)$, one entry per output.",
@@ -332,7 +339,8 @@ def _mse_grad_sum():
     code = _close(losses.mse(a, b)[1], 2 / n * (a - b))      # the book's code: one entry per output
     return Evidence(all(sp.expand(g - stated) == 0 for g in grad),
                     code and all(sp.expand(g - sp.Rational(2, n) * (a - b)) == 0 for g, a, b in zip(grad, yh, y)),
-                    f"SymPy, n = {n}: ∂L/∂ŷ₁ = {sp.latex(grad[0])}, a vector entry, not the sum")
+                    f"SymPy, n = {n}: ∂L/∂ŷ₁ = ${sp.latex(grad[0].subs(dict(zip(yh + y, _HATS + _YS))))}$, a vector entry, "
+                    "not the sum")
 
 
 @judges(("fblg-ce", "FBLG", "Losses", "Cross-entropy is −Σ yᵢ log ŷᵢ.", "correct", "As stated.", "",
@@ -484,7 +492,7 @@ def _sgd_noise():
          "incorrect", "$W \\leftarrow W - \\alpha\\, \\partial L/\\partial W$.", "gradient-descent",
          Quote(48, "、具体表现",
                "W_{new}=W_{old}-\\alpha W_{old}",
-               "W_new = W_old − α·W_old (presented on line 46 as the gradient-descent update of the previous layer's weight matrix W)."),
+               "W_new = W_old − α·W_old [presented on line 46 as the gradient-descent update of the previous layer's weight matrix W]"),
          Quote(30, "2. 反向传播步骤", "new_parameter = old_parameter - learning_rate * gradient", "new_parameter = old_parameter − learning_rate × gradient")))
 def _update_formula_wrong():
     w, c = sp.symbols("w c", real=True)
@@ -569,8 +577,8 @@ def _depth_vanishing_sigmoid():
                "If the weights are initialized too large or too small, either may cause the gradients to be unstable during backpropagation.")),
         ("fblg-init", "FBLG", "Initialization",
          "Weights initialized too large easily give large gradients at the first backward pass, which may keep accumulating over training and cause explosion.",
-         "correct", "As stated for the first backward pass (computed); that the large gradients keep "
-         "accumulating over training is not computed here.", "",
+         "correct", "As stated: too-large initial weights give large gradients at the first backward pass "
+         "(computed); the sentence's 'may keep accumulating' over training is a hedge, not computed here.", "",
          Quote(91, "3.2 梯度爆炸",
                "如果神经网络的权重初始化不当,比如将权重初始化为较大的值,那么在一开始进行反向传播计算梯度时,就很容易产生较大的梯度,后续随着训练迭代,这种较大梯度可能不断累积,引发梯度爆炸。",
                "If the network's weights are initialized improperly, e.g. to large values, then large gradients easily arise when gradients are first computed by backpropagation; later, as training iterates, these large gradients may keep accumulating and cause exploding gradients.")))
@@ -709,7 +717,7 @@ def _input_norm_shallow_and_deep():
     needless = n[0] / n[-1] > 0.1
     return Evidence(not needless, needless and restored,
                     "read as general advice (the sentence concludes from the example): the source's network "
-                    f"(10 tanh units): ‖dL/dW₁‖ = {base:.2f}; with one feature ×1000, {raw:.2f}; after standardizing "
+                    f"(10 hidden units; tanh assumed): ‖dL/dW₁‖ = {base:.2f}; with one feature ×1000, {raw:.2f}; after standardizing "
                     f"the features, {std:.2f}. 30 sigmoid layers with batch normalization on the raw input: "
                     f"‖dL/dh₀‖/‖dL/dh₃₀‖ = {n[0] / n[-1]:.2f}, no input normalization needed",
                     "without per-layer normalization, as in the source's one-hidden-layer example", bool(restored))
@@ -767,7 +775,8 @@ def _input_scale_example():
                     + "; ".join(f"{a} " + ", ".join(f"{layer[a, s]:.1e}" for s in (1e-3, 1.0, 1e3)) for a in ("tanh", "relu"))
                     + f"; the feature's own column with tanh {column['tanh', 1e-3]:.1e} at 1e-3 against "
                     f"{column['tanh', 1.0]:.1e} ({sat['tanh']:.0%} of the tanh units' values saturated at 1e3)",
-                    "with non-saturating hidden units (ReLU), which the source's example does not rule out",
+                    "with non-saturating hidden units (ReLU), which the source's example does not rule out, and "
+                    "'vanishing' read as the small feature's own weight column",
                     as_stated("relu"))
 
 
@@ -786,7 +795,7 @@ def _weight_grad_scales_with_input():
     _, c2 = backprop.affine_forward(10 * x, W, b)
     g1, g2 = backprop.affine_backward(dout, c1).dW, backprop.affine_backward(dout, c2).dW
     ok = _close(g2, 10 * g1)
-    return Evidence(ok, ok, "affine layer, same upstream gradient: inputs ×10 → dL/dW ×10 exactly (dW = δᵀx)")
+    return Evidence(ok, ok, "affine layer, same upstream gradient: inputs ×10 → dL/dW ×10 exactly (dW = δᵀx, rows are samples)")
 
 
 @judges(("hbvn-zscore-mean", "HBVN", "Normalization",
@@ -862,7 +871,7 @@ def _zscore_new_std():
     return Evidence(raw == ex["std"], sp.simplify(second_moment - 1) == 0 and raw == ex["var"],
                     f"SymPy: (1/n) Σ ẑᵢ² = 1 exactly, but the same expression on the raw data gives {float(raw):.2f}, "
                     f"the variance, not the standard deviation {float(ex['std']):.2f}",
-                    "for standardized data, whose variance and standard deviation are both 1",
+                    "as a value: (1/n)Σẑᵢ² is the new variance, and the standard deviation, its square root, is also 1",
                     bool(sp.simplify(z_std[1] - 1) == 0 and sp.simplify(sp.sqrt(z_std[1]) - 1) == 0
                          and sp.simplify(second_moment - z_std[1]) == 0))
 
@@ -949,8 +958,8 @@ def _bptt_output_delta():
          "imprecise", "The sum starts at $t = 1$ with $h_0$; the source itself allows a random $h_0$.", "bptt",
          Quote(108, "反向傳播",
                "\\Delta W_{hh} = \\sum_{t=2}^T \\delta^h_t \\cdot h_{t-1}^T",
-               "ΔW_hh = Σ_{t=2}^{T} δ^h_t · h_{t-1}^T (presented as the hidden-to-hidden 'weight update')"),
-         Quote(30, "前向傳播", "h_0 = 0 \\text{(或小的隨機值)}", "h_0 = 0 (or a small random value)")))
+               "ΔW_hh = Σ_{t=2}^{T} δ^h_t · h_{t-1}^T [presented as the hidden-to-hidden 'weight update']"),
+         Quote(30, "前向傳播", "或小的隨機值", "(h₀ = 0) or a small random value")))
 def _bptt_whh_sum():
     params, x, h0, h, e, grads = _rnn_case()
     d = _bptt_deltas(params, h, e)
@@ -977,7 +986,7 @@ def _bptt_whh_sum():
          "separately).", "",
          Quote(104, "反向傳播",
                "\\Delta W_{hx} = \\sum_{t=1}^T \\delta^h_t \\cdot x_t^T",
-               "ΔW_hx = Σ_{t=1}^{T} δ^h_t · x_t^T (the input-to-hidden 'weight update'; line 112 gives ΔW_hy the same way)")))
+               "ΔW_hx = Σ_{t=1}^{T} δ^h_t · x_t^T [the input-to-hidden 'weight update'; line 112 gives ΔW_hy the same way]")))
 def _bptt_other_sums():
     params, x, h0, h, e, grads = _rnn_case()
     d = _bptt_deltas(params, h, e)
@@ -1002,7 +1011,8 @@ def _bptt_collapsed():
     unrolled = float(deltas[t - 1, 0, 0])
     return Evidence(abs(unrolled - k ** t) < 1e-12, abs(unrolled - sum(k ** (s - t + 1) for s in range(t, T + 1))) < 1e-12,
                     f"scalar case, T = {T}, k = 1/2: δ₁ = Σ_j k^j = {float(unrolled):.4f}, not k¹ = 0.5; "
-                    "the error from step s reaches step t with k^(s−t+1), decaying for early t, not growing with t")
+                    "the error from step s reaches step t with k^(s−t+1): for k < 1 small at early t and growing with t, "
+                    "the opposite of the source's k^t")
 
 
 @judges(("bptt-k-powers", "BPTT", "BPTT",

@@ -175,8 +175,9 @@ def _chain_W2():
 
 @judges(("fblg-dz2-chain", "FBLG", "Hadamard product and backprop",
          "For y = f(z₂), ∂L/∂z₂ = ∂L/∂y · ∂y/∂z₂.",
-         "correct", "As stated; for vectors the product is elementwise, "
-         "$\\partial L/\\partial z_2 = \\partial L/\\partial y \\odot f'(z_2)$.", "",
+         "correct", "As stated; for an elementwise activation the product is elementwise, "
+         "$\\partial L/\\partial z_2 = \\partial L/\\partial y \\odot f'(z_2)$; for softmax it is the row "
+         "$\\partial L/\\partial y$ times the full Jacobian $\\partial y/\\partial z_2$.", "",
          Quote(44, H22,
                "所以 ∂ L ∂ z 2 = ∂ L ∂ y ⋅ ∂ y ∂ z 2 \\frac{\\partial L}{\\partial z_2} = \\frac{\\partial L}{\\partial y} \\cdot \\frac{\\partial y}{\\partial z_2}",
                "Therefore ∂L/∂z₂ = ∂L/∂y · ∂y/∂z₂ (a flattened rendering, then the LaTeX).")))
@@ -245,7 +246,8 @@ def _gd_minimum():
                     f"convex quadratic, 300 steps: α = 1.9/λ_max → ‖w − w*‖ = {convex[1.9]:.0e}, α = 2.1/λ_max → "
                     f"{convex[2.1]:.0e}; x⁴/4 − x²/2 + y²/2 from (0, 1) ends at ({saddle[0]:.0e}, {saddle[1]:.0e}), "
                     f"a saddle, from (0.01, 1) at ({off[0]:.3f}, {off[1]:.0e}), a minimum",
-                    "with a step size below 2/λ_max, from a start not attracted to a saddle point",
+                    "for a function bounded below with a minimizer, with a step size below 2/λ_max, from a start not "
+                    "attracted to a saddle point",
                     convex[1.9] < 1e-6 and found(off))
 
 
@@ -347,7 +349,8 @@ def _layer_product():
 
 @judges(("fblg-product-below", "FBLG", "Vanishing and exploding gradients",
          "With many layers, if every layer's local derivative is below 1, the gradient decays exponentially.",
-         "correct", "As stated, for factors bounded by some $c < 1$: the gradient shrinks at least like $c^d$.", "",
+         "imprecise", "With a common bound $c < 1$ on the factors the gradient shrinks at least like $c^d$; factors "
+         "below 1 that approach 1 need not make it vanish.", "vanishing-exploding",
          Quote(100, H33,
                "当网络层数较多时,如果每一层的局部导数都小于 1,经过多层相乘传递后,梯度就会呈指数级衰减。",
                "When the network has many layers, if every layer's local derivative is less than 1, then after being multiplied through many layers the gradient decays exponentially.")))
@@ -357,15 +360,21 @@ def _product_below_one():
     weights = [c * np.linalg.qr(rng.standard_normal((width, width)))[0] for _ in range(depth)]   # ‖W‖₂ = 0.9, tanh′ ≤ 1
     n = vanishing_exploding_np.layer_gradient_norms(rng.standard_normal((8, width)), weights, "tanh", rng=rng)
     per_layer = n[:-1] / n[1:]
-    return Evidence(n[0] / n[-1] <= c ** depth and n[0] / n[-1] < 1e-2, bool(np.all(per_layer <= c * (1 + 1e-12))),
+    # factors below 1 that approach 1: ReLU layers on positive inputs with W_l = (1 − 1/(l+1)²) I
+    slow = [(1 - 1 / (l + 1) ** 2) * np.eye(width) for l in range(1, depth + 1)]
+    m = vanishing_exploding_np.layer_gradient_norms(np.ones((1, width)), slow, "relu", rng=rng)
+    bounded = n[0] / n[-1] <= c ** depth and n[0] / n[-1] < 1e-2 and bool(np.all(per_layer <= c * (1 + 1e-12)))
+    return Evidence(bounded and m[0] / m[-1] < 1e-2, bounded and m[0] / m[-1] > 0.4,
                     f"{depth} tanh layers with ‖W‖₂ = {c}: every layer multiplies the gradient norm by at most "
-                    f"{per_layer.max():.3f}; ‖dL/dh₀‖/‖dL/dh₅₀‖ = {n[0] / n[-1]:.1e} ≤ {c}⁵⁰ = {c ** depth:.1e}")
+                    f"{per_layer.max():.3f}; ‖dL/dh₀‖/‖dL/dh₅₀‖ = {n[0] / n[-1]:.1e} ≤ {c}⁵⁰ = {c ** depth:.1e}. "
+                    f"{depth} layers with factors 1 − 1/(l+1)², each below 1: ratio {m[0] / m[-1]:.2f}",
+                    "with a common bound c < 1 on the factors", bounded)
 
 
 @judges(("fblg-init-small", "FBLG", "Initialization",
          "If the initial weights are too small, the gradients are small from the start and, as training iterates and they are multiplied through many layers, easily shrink until they vanish.",
-         "correct", "As stated; the shrinking happens across the layers within one backward pass, with no "
-         "accumulation over training.", "",
+         "correct", "As stated: the small gradients are multiplied through the layers within a backward pass "
+         "(computed at the initial weights).", "",
          Quote(101, H33,
                "如果权重初始值设置得太小,在开始反向传播计算梯度时,得到的梯度值本身就比较小,随着训练迭代,在经过多层网络的传递过程中,小梯度不断相乘累积,就容易造成梯度越来越小,直至出现梯度消失状况。",
                "If the initial weights are set too small, the gradient values obtained when backpropagation first computes them are already fairly small; as training iterates, while passing through many layers the small gradients keep multiplying and accumulating, which easily makes the gradient smaller and smaller until vanishing gradients occur.")))
@@ -398,8 +407,8 @@ def _sigmoid_tails():
          "In deeper networks, after several layers the neurons' inputs easily fall where the derivative is near 0, and multiplying by these tiny derivatives at every layer makes the gradient vanish.",
          "imprecise", "A sigmoid stack with standard initialization vanishes without saturating: "
          "$\\sigma' \\le 1/4$ at every layer is enough. Its units saturate only when the weights are large, and "
-         "larger weights also offset the small $\\sigma'$ (with $n \\operatorname{Var}(w) = 64$ half the units "
-         "saturate and the 30-layer ratio is only about $10^{-2}$).",
+         "larger weights also offset the small $\\sigma'$ (the evidence: more units saturate at "
+         "$n \\operatorname{Var}(w) = 64$ than at 16, and the gradient vanishes less).",
          "vanishing-exploding",
          Quote(102, H33,
                "对于较深的神经网络,经过若干层后,神经元的输入很容易落入导数接近 0 的区间,这样后续反向传播计算梯度时,每层传递过来的梯度都会乘上这个极小的导数,从而使得梯度不断变小,最终出现梯度消失现象。",
@@ -407,13 +416,15 @@ def _sigmoid_tails():
 def _saturation_depth():
     # the book's sigmoid stacks (30 layers, width 128), n Var(w) = 1 (standard) and 16 (the book's "too large");
     # "saturated": the share of units with σ′ below a tenth of its maximum 1/4
-    runs = {c: vanishing_exploding_sym.stack_run("sigmoid", c, with_norms=False) for c in (1.0, 16.0)}
-    std, big = runs[1.0], runs[16.0]
+    runs = {c: vanishing_exploding_sym.stack_run("sigmoid", c, with_norms=False) for c in (1.0, 16.0, 64.0)}
+    std, big, huge = runs[1.0], runs[16.0], runs[64.0]
     holds = {c: r.saturated >= 0.1 and r.ratio < 1e-3 for c, r in runs.items()}
-    return Evidence(holds[1.0], std.ratio < 1e-10 and float(np.min(std.mean_fprime)) > 0.2,
+    return Evidence(holds[1.0], std.ratio < 1e-10 and float(np.min(std.mean_fprime)) > 0.2
+                    and huge.saturated > big.saturated and huge.ratio > big.ratio,
                     "saturated: σ′ below 1/40, 'easily' read as at least 10% of the units. "
                     f"Sigmoid, 30 layers, n·Var(w) = 1: ‖dL/dh₀‖/‖dL/dh₃₀‖ = {std.ratio:.0e} with a fraction {std.saturated:.0e} "
                     f"of the units saturated (mean σ′ ≥ {np.min(std.mean_fprime):.2f} at every layer); n·Var(w) = 16: "
-                    f"{big.saturated:.0%} saturated, ratio {big.ratio:.0e}",
+                    f"{big.saturated:.0%} saturated, ratio {big.ratio:.0e}; n·Var(w) = 64: {huge.saturated:.0%} "
+                    f"saturated, ratio {huge.ratio:.0e}",
                     "with large initial weights (n·Var(w) = 16), which saturate the units",
                     holds[16.0])

@@ -67,7 +67,8 @@ def _matmul_vs_hadamard():
          "with weights or gradients.",
          "imprecise", "In a dense layer the forward pass multiplies activations by the weights as a matrix product, "
          "$W h$. Elementwise products appear in the backward pass ($\\delta = \\partial L/\\partial h \\odot f'(z)$) "
-         "and, in the forward pass, only in gates and masks (LSTM/GRU, dropout), never with the weights.", "hadamard",
+         "and, in the forward pass, in gates and masks (LSTM/GRU, dropout), and with the weights only in weight "
+         "masks (DropConnect, pruning), not in a dense layer's ordinary product.", "hadamard",
          Quote(40, "1. 逐元素操作:",
                "在神经网络的前向传播反向传播中,激活函数的输出往往需要逐元素与权重或梯度相乘。",
                "In the forward and backward passes of a neural network, the outputs of the activation functions "
@@ -111,7 +112,7 @@ def _dropout_masks_units():
     return Evidence(rank > 1, equivalent and rank == 1,
                     f"Dropout of the units gives W(h ⊙ m) = (W ⊙ 1mᵀ) h: the equivalent weight mask has rank {rank} "
                     "(every row the same: whole columns of W dropped, not single weights)",
-                    "the mask acts on units, i.e. on whole columns of the next weight matrix", equivalent)
+                    "when the mask acts on units, i.e. on whole columns of the next weight matrix", equivalent)
 
 
 # ------------------------------------------------------------------ backprop
@@ -217,14 +218,15 @@ def _saturated_update():
     ok_book = _close(g["W1"], delta.T @ X) and float(np.max(activations_np.sigmoid_grad(Z1))) < 1e-6
     return Evidence(ratio < 1e-6, ok_book,
                     f"saturated hidden units (σ′ ≤ {np.max(activations_np.sigmoid_grad(Z1)):.0e}): ‖dL/dW₁‖ is "
-                    f"{ratio:.0e} of its unsaturated value; dL/dW₁ = [(ŷ−y)W₂ ⊙ σ′(z)]ᵀX")
+                    f"{ratio:.0e} of its unsaturated value; dL/dW₁ = [(ŷ−y)W₂ ⊙ σ′(z)]ᵀX (rows are samples)")
 
 
 @judges(("hbvn-solutions-ensure", "HBVN", "Vanishing and exploding gradients",
          "Solutions include ReLU, Batch Normalization and residual networks, to ensure that gradients stay stable "
          "during backpropagation and do not vanish layer by layer.",
-         "imprecise", "They help, but ReLU alone does not ensure it: a ReLU stack with too-small weights still "
-         "vanishes; with He initialization it does not.", "initialization",
+         "imprecise", "They keep the gradient from vanishing (ReLU only with a matching initialization: with "
+         "too-small weights a ReLU stack still vanishes), but none ensures it stays stable: a batch-normalized ReLU "
+         "stack grows geometrically.", "initialization",
          Quote(259, "总结:",
                "解决方案包括使用 ReLU 激活函数Batch Normalization残差网络 等技术,来确保梯度在反向传播中保持稳定,不会逐层消失。",
                "Solutions include techniques such as the ReLU activation function, Batch Normalization and residual "
@@ -234,10 +236,12 @@ def _tools_need_init():
     r = {s: (lambda n: n[0] / n[-1])(vanishing_exploding_sym.simulate("relu", s, _rng(108), depth=30, width=64))
          for s in ("too small", "he")}
     stable = 0.1 < r["he"] < 10
-    return Evidence(r["too small"] > 1e-3, r["too small"] < 1e-3 and stable,
+    bn = {a: _sigmoid_stack_ratios(s, a)["batch norm"] for a, s in (("sigmoid", "xavier"), ("relu", "he"))}
+    return Evidence(r["too small"] > 1e-3 and bn["relu"] < 10, r["too small"] < 1e-3 and stable and bn["relu"] > 10,
                     f"30 ReLU layers, ‖dL/dh₀‖/‖dL/dh₃₀‖: too-small weights {r['too small']:.1e}, "
-                    f"He {r['he']:.2f}: ReLU alone does not ensure it",
-                    "with a matching initialization (He for ReLU)", stable)
+                    f"He {r['he']:.2f}; with batch normalization: sigmoid {bn['sigmoid']:.2f}, ReLU {bn['relu']:.0f}",
+                    "read as 'do not vanish', with a matching initialization for ReLU (He)",
+                    stable and bn["sigmoid"] > 0.1)
 
 
 @judges(("hbvn-grad-meaning", "HBVN", "Gradient descent",
@@ -299,7 +303,8 @@ def _forward_only_gradient():
 @judges(("hbvn-uses-dL-dH", "HBVN", "Hadamard product and backprop",
          "The hidden-layer gradients depend on the previously computed ∂L/∂H, because the hidden parameters "
          "affect the loss through the output layer.",
-         "correct", "$\\partial L/\\partial W_1 = [\\partial L/\\partial H \\odot f'(Z_1)]^\\top X$.", "",
+         "correct", "$\\partial L/\\partial W_1 = [\\partial L/\\partial H \\odot f'(Z_1)]^\\top X$, with the samples "
+         "as the rows of $X$ and $Z_1$ (one sample, as a column: $[\\partial L/\\partial H \\odot f'(z_1)]\\, x^\\top$).", "",
          Quote(330, "反向传播步骤",
                "这里的梯度依赖于前面已经计算好的 ( \\frac{\\partial L}{\\partial H} ),因为隐藏层参数的影响通过输出层传递到了损失函数。",
                "The gradients here depend on the previously computed ∂L/∂H, because the influence of the hidden "
@@ -315,7 +320,7 @@ def _from_dL_dH():
     dZ = hadamard_np.elementwise_backward(dH, Z1, activations_np.sigmoid_grad)
     dW1 = backprop.affine_backward(dZ, c1).dW
     ok = _close(dW1, grads["W1"])
-    return Evidence(ok, ok, "dL/dH from the output layer, then (dL/dH ⊙ σ′(Z₁))ᵀX, equals the verified dL/dW₁ "
+    return Evidence(ok, ok, "dL/dH from the output layer, then (dL/dH ⊙ σ′(Z₁))ᵀX (rows are samples), equals the verified dL/dW₁ "
                     f"(rel. error {verify.rel_error(dW1, grads['W1']):.0e})")
 
 
@@ -335,7 +340,7 @@ def _small_inputs_small_updates():
     g1 = backprop.affine_backward(dout, backprop.affine_forward(x, W, b)[1]).dW
     g2 = backprop.affine_backward(dout, backprop.affine_forward(1e-3 * x, W, b)[1]).dW
     ok = _close(g2, 1e-3 * g1) and _close(g1, dout.T @ x)
-    return Evidence(ok, ok, "affine layer, same upstream gradient: inputs ×10⁻³ → dL/dW ×10⁻³ exactly (dW = δᵀx)")
+    return Evidence(ok, ok, "affine layer, same upstream gradient: inputs ×10⁻³ → dL/dW ×10⁻³ exactly (dW = δᵀx, rows are samples)")
 
 
 @judges(("hbvn-small-near-zero", "HBVN", "Activations",
@@ -360,6 +365,7 @@ def _largest_at_zero():
             and t_grid.max() == 1.0)
     far_small = s_far < 0.01 and t_far < 0.001           # line 255's statement
     return Evidence(s_near < 0.01 and t_near < 0.001, bool(book) and far_small,
+                    "read as inputs near 0, as line 255's contrast (far from 0) implies: "
                     f"on |z| ≤ 0.1, σ′ ≥ {s_near:.4f} and tanh′ ≥ {t_near:.4f} (their maxima 1/4 and 1 are at z = 0); "
                     f"at z = 5, σ′ = {s_far:.1e}, tanh′ = {t_far:.1e}, as line 255 says")
 
@@ -544,8 +550,8 @@ def _centering_is_a_shift():
     shrinks = any(a < b for a, b in zip(after, before)) or any(a < b for b, a in own)
     book = all(a == b for a, b in zip(after, before)) and len(subtracted) == 1 and new_mu == 0
     return Evidence(shrinks, book,
-                    f"source's numbers: distance to the mean 100 → {own[0][0]}, then {own[0][1]}; 10 → {own[1][0]}, "
-                    f"then {own[1][1]}; on (100, 50, 10, 5, 1) the same μ = {float(mu_)} is subtracted from every "
+                    f"the source's numbers: x₁ = 100 is {own[0][0]} from the mean before centring and {own[0][1]} after; "
+                    f"x₂ = 10 is {own[1][0]} and {own[1][1]}; on (100, 50, 10, 5, 1) the same μ = {float(mu_)} is subtracted from every "
                     "point and every |xᵢ − μ| is unchanged")
 
 

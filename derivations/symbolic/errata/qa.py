@@ -76,7 +76,7 @@ def _qa_vanish_def():
 @judges(("qa-sigmoid-tanh", "QA", "Vanishing and exploding gradients",
          "These problems usually occur in deep networks, especially in networks with sigmoid or tanh activations.",
          "imprecise", "Deep sigmoid stacks vanish under the usual initializations ($\\sigma' \\le 1/4$); tanh with Glorot "
-         "initialization keeps the gradient about as well as ReLU with He.", "vanishing-exploding",
+         "initialization keeps it within an order of magnitude over 30 layers, like ReLU with He.", "vanishing-exploding",
          Quote(4, H_WHAT,
                "这些问题通常会出现在深度神经网络中,特别是在使用激活函数为 sigmoid 或 tanh 的网络中。",
                "These problems usually appear in deep neural networks, especially in networks that use sigmoid or tanh as the activation function.")))
@@ -159,12 +159,12 @@ def _qa_gru_two_gates():
     g_params = lstm_gru_sym.init_gru(n, m, np.random.default_rng(85))
     l_params = lstm_gru_sym.init_lstm(n, m, np.random.default_rng(85))
     h, cache = gru.gru_forward(np.random.default_rng(86).standard_normal((1, 1, n)), np.zeros((1, m)), *g_params)
-    r, z, cand = np.split(cache.gates[0], 3, axis=1)
-    two = all(np.all((v > 0) & (v < 1)) for v in (r, z)) and np.any(cand < 0)
+    r, u, cand = np.split(cache.gates[0], 3, axis=1)
+    two = all(np.all((v > 0) & (v < 1)) for v in (r, u)) and np.any(cand < 0)
     counts = {k: sum(a.size for a in p) for k, p in (("GRU", g_params), ("LSTM", l_params))}
     formula = {k: int(lstm_gru_sym.PARAMETER_COUNTS[k].subs({lstm_gru_sym.m: m, lstm_gru_sym.n: n})) for k in counts}
     return Evidence(two and counts["GRU"] < counts["LSTM"], counts == formula,
-                    f"GRU blocks: r and z in (0, 1), the candidate takes negative values (not a gate); parameters at n = {n}, "
+                    f"GRU blocks: the reset and update gates r and u in (0, 1), the candidate takes negative values (not a gate); parameters at n = {n}, "
                     f"m = {m}: GRU {counts['GRU']}, LSTM {counts['LSTM']}")
 
 
@@ -173,8 +173,7 @@ def _qa_gru_two_gates():
 @judges(("qa-input-every-step", "QA", "Normalization",
          "If the input data are unstable, every step's gradient in the chain rule is affected, leading to vanishing or exploding gradients.",
          "incorrect", "A rescaled input changes the gradients by a fixed factor, not one that grows or shrinks with "
-         "depth: a sigmoid stack forgets it after a layer or two; in a ReLU stack every weight gradient scales with "
-         "it while the Jacobians are unchanged.",
+         "depth: a sigmoid stack forgets it after a layer or two.",
          "vanishing-exploding",
          Quote(13, H_INPUT,
                "如果输入数据不稳定,那么在链式法则中,每一步的梯度都会受到影响,从而导致梯度消失或者梯度爆炸问题。",

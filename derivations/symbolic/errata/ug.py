@@ -102,7 +102,7 @@ def _depth_compounds():
 
 @judges(("ug-layer-transform", "UG", "Vanishing and exploding gradients",
          "Deep networks usually have several hidden layers, and each layer transforms the gradient in some way.",
-         "correct", "Each layer multiplies the gradient by its Jacobian: $g_{l} = W_l^\\top (f'(z_l) \\odot g_{l+1})$.", "",
+         "correct", "Each layer multiplies the gradient by its Jacobian: $g_{l-1} = W_l^\\top (f'(z_l) \\odot g_l)$, with $g_l = \\partial L/\\partial h_l$.", "",
          Quote(8, H_ROOT,
                "深度神经网络通常包含多个隐藏层,每一层都会对梯度进行一定的变换。",
                "Deep neural networks usually contain several hidden layers, and each layer applies a certain transformation to the gradient.")))
@@ -297,7 +297,7 @@ def _delta_quotient():
     steps = sp.solve(residual, eta)
     quotient = sp.limit(((w + h - c) ** 2 - L) / h, h, 0)
     return Evidence(any(s.is_positive for s in steps), sp.simplify(quotient - g) == 0 and sp.simplify(dW + eta * g) == 0,
-                    f"SymPy, L = (w − c)², ΔW = −η ∂L/∂w: ΔW² − ΔLoss = {sp.latex(residual)}, zero only for η = "
+                    f"SymPy, L = (w − c)², ΔW = −η ∂L/∂w: ΔW² − ΔLoss = ${sp.latex(residual)}$, zero only for η = "
                     + ", ".join(str(v) for v in steps) + ": no gradient step satisfies it; read with line 42's ΔW = "
                     "the gradient, it is a difference quotient, equal to ∂L/∂w only in the limit")
 
