@@ -812,7 +812,8 @@ def _zscore_mean_zero():
 
 @judges(("hbvn-zscore-example", "HBVN", "Normalization",
          "For (100, 50, 10, 5, 1): variance 1600.16, σ ≈ 40, z ≈ (1.67, 0.42, −0.58, −0.71, −0.81).",
-         "incorrect", "Variance 1422.96, σ ≈ 37.72, z ≈ (1.77, 0.45, −0.62, −0.75, −0.85).", "normalization",
+         "incorrect", "Variance 1422.96, σ ≈ 37.72, z ≈ (1.77, 0.45, −0.62, −0.75, −0.85); the source's σ "
+         "and z follow correctly from its wrong variance.", "normalization",
          Quote(476, "原始数据",
                "\\sigma^2 = \\frac{1}{5} \\left((100 - 33.2)^2 + (50 - 33.2)^2 + \\dots + (1 - 33.2)^2\\right) = 1600.16",
                "σ² = (1/5)((100 − 33.2)² + (50 − 33.2)² + … + (1 − 33.2)²) = 1600.16")))
