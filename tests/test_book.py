@@ -57,7 +57,11 @@ def test_activation_figures_exist_and_are_referenced(book):
 @pytest.mark.parametrize("topic", TOPICS)
 def test_verified_box_lists_the_pages_checks(book, checks_of, topic):
     text = read(book, topic)
-    box = text[text.index("Verified:"):]
+    box = text[text.index('id="verified"'):]
+    # collapsed by default, its count and status on the summary line a reader sees
+    summary = re.search(r'<summary[^>]*>(.*?)</summary>', box, re.S).group(1)
+    assert re.search(rf"{len(checks_of(topic))} checks of this page, all passed", re.sub(r"<[^>]+>", "", summary))
+    assert re.search(r'<details class="[^"]*sd-dropdown[^"]*"(?![^>]*\bopen\b)', box), "the box is open"
     rows = re.findall(r"<tr[^>]*>(.*?)</tr>", box, re.S)
     checks = checks_of(topic)
     assert len(rows) - 1 == len(checks)
