@@ -116,12 +116,15 @@ def test_errata_page_has_a_row_per_claim_and_links_the_wrong_ones(book):
 
 def test_report_lists_every_check_as_passed(book, checks_of):
     text = read(book, "report")
-    rows = re.findall(r"<tr[^>]*>(.*?)</tr>", text, re.S)[1:]
+    # one collapsed section per topic, its summary line giving the topic and its count
+    summaries = [re.sub(r"<[^>]+>", "", s).strip() for s in re.findall(r"<summary[^>]*>(.*?)</summary>", text, re.S)]
+    assert summaries == [f"{t}: {len(checks_of(t))} checks, all passed" for t in TOPICS], summaries
+    rows = [r for r in re.findall(r"<tr[^>]*>(.*?)</tr>", text, re.S) if "<th" not in r]
     checks = [c for topic in TOPICS for c in checks_of(topic)]
     assert len(rows) == len(checks)
     for row, check in zip(rows, checks):
-        # every cell, errors included, as the session ran them (conftest.checks_of)
-        cells = [html.escape(c, quote=False) for c in check.row()]
+        # every cell but the topic (the section's), errors included, as the session ran them
+        cells = [html.escape(c, quote=False) for c in check.row()[1:]]
         assert all(c in row for c in cells) and ">pass<" in row, (cells, row)
     assert "FAIL" not in text
 
