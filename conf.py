@@ -87,6 +87,7 @@ html_theme_options = {
     "home_page_in_toc": True,
 }
 html_static_path = ["docs/_static"]
+html_favicon = "docs/_static/favicon.svg"   # a check mark; without one every page asks for /favicon.ico (a 404)
 html_css_files = ["book.css"]
 html_context = {"default_mode": "light"}  # an empty mode makes the theme log a console error
 copybutton_prompt_text = r">>> |\.\.\. |\$ "
