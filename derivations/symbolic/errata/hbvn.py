@@ -573,7 +573,7 @@ def _same_divisor():
     larger = div[np.argmax(x)] > div[np.argmin(x)] * (1 + 1e-9)
     same = bool(np.allclose(div, div[0], rtol=1e-12, atol=0))
     return Evidence(larger, same and bool(np.isclose(div[0], x.std(), rtol=1e-12, atol=0)),
-                    f"(xᵢ − μ)/x̂ᵢ on (100, 50, 10, 5, 1): " + ", ".join(f"{v:.4f}" for v in div)
+                    "(xᵢ − μ)/x̂ᵢ on (100, 50, 10, 5, 1): " + ", ".join(f"{v:.4f}" for v in div)
                     + " — one σ for every point, as line 420 says")
 
 

@@ -151,7 +151,7 @@ def _saturation_shrinks():
                "这主要是由于激活函数在输入值较大或较小时梯度趋近于零,以及权重初始化不当等原因造成的。",
                "This is mainly caused by the activation function's gradient tending to zero when its input is large or small, and by improper weight initialization, among other reasons.")))
 def _vanish_causes():
-    (m1, _, t1), (m30, _, t30) = _first_layer(1.0), _first_layer(30.0)
+    (_, _, t1), (_, _, t30) = _first_layer(1.0), _first_layer(30.0)
     small = _ratio("tanh", "too small", 66)
     sig = _ratio("sigmoid", "xavier", 66)
     W, cache, grads, hs = _stack("sigmoid", "xavier", 66)
