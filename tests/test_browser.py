@@ -81,6 +81,7 @@ def test_page_renders_offline(site, name):
         typeset: [...document.querySelectorAll('.math')].filter(e => e.querySelector('mjx-container')).length,
         errors: document.querySelectorAll('mjx-merror').length,
         images: [...document.querySelectorAll('img')].map(i => [i.src, i.complete, i.naturalWidth]),
+        alts: [...document.querySelectorAll('article img')].map(i => i.alt),
         links: [...document.querySelectorAll('a[href]')].map(a => a.href),
     })""")
     page.screenshot(path=str(SHOTS / f"{name}.png"))
@@ -90,6 +91,8 @@ def test_page_renders_offline(site, name):
     assert stats["typeset"] == stats["math"] and stats["errors"] == 0, stats
     bad = [i for i in stats["images"] if not (i[1] and i[2] > 0)]
     assert not bad, bad
+    # every figure says what it shows: an alt text of words, not its file's name
+    assert all(len(a.split()) >= 4 and not re.search(r"\.(svg|png|jpe?g)$", a) for a in stats["alts"]), stats["alts"]
     assert [c for c in console if c[0] == "error"] == []
     assert page.blocked == [], page.blocked   # nothing tried to leave 127.0.0.1
     links.update(h for h in stats["links"] if h.startswith(url))
