@@ -123,7 +123,7 @@ def render(figure: Figure):
         if panel.ylim is not None:
             ax.set_ylim(*panel.ylim)
         if any(c.label for c in panel.curves):
-            ax.legend(fontsize=8, loc=panel.legend_loc)
+            ax.legend(fontsize=10, loc=panel.legend_loc)   # 10 pt: at least 6 px on a phone
     fig.tight_layout()
     plt.close(fig)
     return fig

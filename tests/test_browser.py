@@ -142,11 +142,23 @@ def test_search_finds(site, term):
 
 
 
+#: The smallest text of each SVG figure as drawn on the page, in CSS px: matplotlib draws a
+#: glyph of s pt with the transform scale(s/100 -s/100), and the figure's width is in pt.
+FIGURE_TEXT = """async () => { const out = [];
+  for (const img of document.querySelectorAll('article img')) {
+    if (!img.src.endsWith('.svg')) continue;
+    const svg = await (await fetch(img.src)).text();
+    const width = parseFloat(svg.match(/<svg[^>]*width="([0-9.]+)pt"/)[1]);
+    const sizes = [...svg.matchAll(/scale\\(0?\\.([0-9]+) -0?\\.[0-9]+\\)/g)].map(m => parseFloat('0.' + m[1]) * 100);
+    out.push({alt: img.alt, px: Math.min(...sizes) * img.getBoundingClientRect().width / width});
+  } return out; }"""
+
+
 @pytest.mark.parametrize("name", PAGES)
 def test_page_fits_a_phone(site, name):
-    """At 390 px the page is no wider than the viewport, and an equation or table wider than
-    the column scrolls inside its own box (the page does not); 1280 px is measured with the
-    page's other checks, in test_page_renders_offline."""
+    """At 390 px the page is no wider than the viewport, an equation or table wider than the
+    column scrolls inside its own box (the page does not), and every figure's text is at
+    least 6 px; 1280 px is measured with the page's other checks, in test_page_renders_offline."""
     url, page, console, _ = site
     page.set_viewport_size({"width": 390, "height": 844})
     try:
@@ -155,8 +167,11 @@ def test_page_fits_a_phone(site, name):
             page.wait_for_function("window.MathJax && MathJax.startup && MathJax.startup.promise", timeout=20000)
             page.evaluate("() => MathJax.startup.promise")
         m = page.evaluate(MEASURE)
+        figures = page.evaluate(FIGURE_TEXT)
     finally:
         page.set_viewport_size({"width": 1280, "height": 900})
     assert m["page"] <= m["viewport"], (m["page"], m["viewport"])
     assert all(e["scrolls"] for e in m["equations"] if e["wide"]), m["equations"]
     assert all(t["scrolls"] for t in m["tables"] if t["wide"]), m["tables"]
+    # every figure's smallest label (legend, tick, title) is at least 6 px tall on a phone
+    assert all(6 <= f["px"] < 100 for f in figures), [(f["alt"][:40], f["px"]) for f in figures]   # < 100: text found
