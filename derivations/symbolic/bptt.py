@@ -555,7 +555,9 @@ def _sum_over_time(body: str) -> str:
 def _lag_figure() -> Figure:
     norms = lag_norms()
     lags = np.arange(LAG_RNN[1])
-    curves = [Curve(lags, norms[r][0], rf"$\|W_{{hh}}\|_2 = {r}$") for r in LAG_NORMS]
+    curves = [Curve(lags, norms[r][0], rf"$\|W_{{hh}}\|_2 = {r}$", color=f"C{i}") for i, r in enumerate(LAG_NORMS)]
+    # each norm's bound, dotted in its colour: the caption says every curve stays below it
+    curves += [Curve(lags, jacobian_bound(r, lags), None, ":", f"C{i}") for i, r in enumerate(LAG_NORMS)]
     return Figure([Panel(curves, xlabel="lag t - j", ylabel=r"$\|\partial h_t / \partial h_j\|_2$",
                          yscale="log", legend_loc="lower left")], size=(6.4, 3.4))
 
