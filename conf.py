@@ -44,7 +44,7 @@ extensions = [
     "check_citations",
 ]
 
-exclude_patterns = ["_ext", "_static", "**.ipynb_checkpoints", "matplotlibrc"]
+exclude_patterns = ["_ext", "_static", "**.ipynb_checkpoints", "matplotlibrc", "search_scorer.js"]
 numfig = True
 math_numfig = True
 math_eqref_format = "({number})"
@@ -87,6 +87,7 @@ html_theme_options = {
     "home_page_in_toc": True,
 }
 html_static_path = ["docs/_static"]
+html_search_scorer = str(ROOT / "docs" / "search_scorer.js")   # chapters rank above API objects
 html_favicon = "docs/_static/favicon.svg"   # a check mark; without one every page asks for /favicon.ico (a 404)
 html_css_files = ["book.css"]
 html_context = {"default_mode": "light"}  # an empty mode makes the theme log a console error

@@ -175,3 +175,14 @@ def test_page_fits_a_phone(site, name):
     assert all(t["scrolls"] for t in m["tables"] if t["wide"]), m["tables"]
     # every figure's smallest label (legend, tick, title) is at least 6 px tall on a phone
     assert all(6 <= f["px"] < 100 for f in figures), [(f["alt"][:40], f["px"]) for f in figures]   # < 100: text found
+
+
+@pytest.mark.parametrize("term, page", [("Hadamard", "hadamard.html"), ("BPTT", "bptt.html")])
+def test_search_ranks_the_chapter_first(site, term, page):
+    """A topic word finds its chapter first, above the API objects named after it."""
+    url, p, console, _ = site
+    p.goto(f"{url}/search.html?q={term}", wait_until="load")
+    p.wait_for_selector("#search-results li", timeout=20000)
+    p.wait_for_function("document.querySelector('#search-results p.search-summary') !== null", timeout=20000)
+    first = p.evaluate("() => document.querySelector('#search-results li a').getAttribute('href')")
+    assert first.split("#")[0] == page, first
