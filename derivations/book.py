@@ -182,7 +182,7 @@ def glue_page(module) -> None:
 def glue_report(topics) -> None:
     """The verification report's one hidden cell: every registered check of every topic
     (``topics`` is ``derivations.symbolic.topics``; each topic's by :func:`topic_checks`),
-    raising on a failure, glued as one table."""
+    raising on a failure, glued as one collapsed section per topic."""
     by_topic = {t: topic_checks(topics.MODULES[t]) for t in topics.TOPICS}
     checks = verify.require([c for t in topics.TOPICS for c in by_topic[t]])
     methods = sorted({c.method for c in checks})

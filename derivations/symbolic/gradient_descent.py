@@ -670,7 +670,7 @@ def _train_figure() -> Figure:
         l = l[:above[0] + 1] if above.size else l
         l = np.minimum(l, 10 * PLOT_TOP)
         curves.append(Curve(np.arange(1, len(l) + 1), l, f"η = {c} × 2/λ_max"))
-    return Figure([Panel(curves, xlabel="gradient-descent step", ylabel="training loss", xscale="log",
+    return Figure([Panel(curves, xlabel="gradient-descent step s + 1", ylabel="training loss", xscale="log",
                          yscale="log", ylim=(1e-3, PLOT_TOP), legend_loc="lower left")], size=(6.4, 3.4))
 
 

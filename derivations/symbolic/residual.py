@@ -208,7 +208,7 @@ def _figure(rr) -> Figure:
         panels.append(Panel(curves, title=f"{a}, {scheme}", xlabel="layer ℓ (0 = input)",
                             ylabel=r"$\|\partial L/\partial h_\ell\| \,/\, \|\partial L/\partial h_d\|$" if k == 0 else "",
                             yscale="log", legend_loc="lower right"))
-    return Figure(panels, size=(8, 3.2), sharey=True)
+    return Figure(panels, size=(8, 3.2))   # each panel its own range: a shared one flattens tanh
 
 
 def exhibits() -> dict:
