@@ -177,7 +177,8 @@ def test_page_fits_a_phone(site, name):
     assert all(6 <= f["px"] < 100 for f in figures), [(f["alt"][:40], f["px"]) for f in figures]   # < 100: text found
 
 
-@pytest.mark.parametrize("term, page", [("Hadamard", "hadamard.html"), ("BPTT", "bptt.html")])
+@pytest.mark.parametrize("term, page", [("Hadamard", "hadamard.html"), ("BPTT", "bptt.html"),
+                                        ("batch norm", "normalization.html")])
 def test_search_ranks_the_chapter_first(site, term, page):
     """A topic word finds its chapter first, above the API objects named after it."""
     url, p, console, _ = site
