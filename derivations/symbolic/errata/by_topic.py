@@ -51,6 +51,65 @@ def _hadamard_is_diagonal_scaling():
     return Evidence(ok, ok, f"a ⊙ b = diag(a) b on random 5-vectors: rel. error {verify.rel_error(a * b, np.diag(a) @ b):.0e}")
 
 
+def _stack(activation, scheme, seed, depth=30, width=64, n=64, scale=1.0, batchnorm=False, weights=None):
+    """A freshly initialized stack (or the given weights), its forward cache, the gradients
+    dL/dh_l (l = 0..depth) for a random upstream gradient, and the layers' inputs h_l."""
+    rng = _rng(seed)
+    W = vanishing_exploding_np.init_stack(depth, width, scheme, rng) if weights is None else weights
+    x = scale * rng.standard_normal((n, width))
+    out, cache = vanishing_exploding_np.stack_forward(x, W, activation, batchnorm=batchnorm)
+    grads = vanishing_exploding_np.stack_backward(rng.standard_normal(out.shape), cache)
+    f, _ = backprop.activation_pair(activation)
+    hs = [x] + [f(z) for z in cache[0][:-1]]
+    return W, cache, grads, hs
+
+
+def _layer_weight_grads(activation, cache, grads, hs):
+    """dL/dW_l = (dL/dz_l)^T h_l for every layer of a plain stack, from what :func:`_stack` returns."""
+    _, f_grad = backprop.activation_pair(activation)
+    return [(grads[l + 1] * f_grad(z)).T @ hs[l] for l, z in enumerate(cache[0])]
+
+
+def _weight_grads(activation, scheme, seed):
+    """Every layer's dL/dW_l of a fresh stack (:func:`_stack`), and its weights."""
+    W, cache, grads, hs = _stack(activation, scheme, seed)
+    return _layer_weight_grads(activation, cache, grads, hs), W
+
+
+def _ratio(activation, scheme, seed, depth=30, width=64):
+    n = vanishing_exploding_sym.simulate(activation, scheme, _rng(seed), depth=depth, width=width)
+    return float(n[0] / n[-1])
+
+
+def _quadratic_runs(seed):
+    rng = _rng(seed)
+    A = gradient_descent_sym.random_spd(4, rng)
+    lam = np.linalg.eigvalsh(A)
+    lr = 1.0 / float(lam.max())
+    w0 = rng.standard_normal(4)
+    runs = {k: gradient_descent_sym.run_quadratic(k * A, w0, lr, 40) for k in (1, 100)}
+    first = {k: np.linalg.norm(r[1] - r[0]) for k, r in runs.items()}
+    last = {k: np.linalg.norm(r[-1]) for k, r in runs.items()}
+    # divergence exactly when lr * lambda_max > 2: the spectral radius of I - lr kA is max |1 - lr k lambda_i|
+    radius = {k: gradient_descent_sym.iteration_radius(k * A, lr) for k in (1, 100)}
+    book = all(abs(radius[k] - np.max(np.abs(1 - lr * k * lam))) < 1e-9 for k in radius) and radius[1] < 1 < radius[100]
+    return first, last, book, np.linalg.norm(w0)
+
+
+def _rnn_h0_grad_norms(seed) -> dict:
+    """‖dL/dh₀‖ of a tanh RNN (3 inputs, 8 units, 2 outputs) over 30 steps with small inputs and a
+    target at the last step only, at spectral radius 0.9 and 1.5 of W_hh (the same draws)."""
+    norms = {}
+    for radius in (0.9, 1.5):
+        rng = _rng(seed)
+        params = bptt_sym.init_rnn(3, 8, 2, rng, radius=radius)
+        x, h0 = 0.01 * rng.standard_normal((30, 1, 3)), 0.01 * rng.standard_normal((1, 8))
+        targets = np.zeros((30, 1, 2))
+        targets[-1] = rng.standard_normal((1, 2))
+        norms[radius] = np.linalg.norm(rnn.rnn_loss_and_grads(params, x, targets, h0)[1]["h0"])
+    return norms
+
+
 def _two_layer(activation="sigmoid", K=1, seed=2):
     """One sample, column convention: x (D,), the book's gradients, and the pieces."""
     rng = _rng(seed)
@@ -583,7 +642,7 @@ def _depth_vanishing_sigmoid():
                "如果神经网络的权重初始化不当,比如将权重初始化为较大的值,那么在一开始进行反向传播计算梯度时,就很容易产生较大的梯度,后续随着训练迭代,这种较大梯度可能不断累积,引发梯度爆炸。",
                "If the network's weights are initialized improperly, e.g. to large values, then large gradients easily arise when gradients are first computed by backpropagation; later, as training iterates, these large gradients may keep accumulating and cause exploding gradients.")))
 def _init_scale():
-    r = {s: (lambda n: n[0] / n[-1])(vanishing_exploding_sym.simulate("tanh", s, _rng(12), depth=30, width=64))
+    r = {s: _ratio("tanh", s, 12)
          for s in ("too small", "xavier", "too large")}
     ok = r["too small"] < 1e-6 and r["too large"] > 1e2 and 0.1 < r["xavier"] < 10
     return Evidence(ok, ok, "tanh, 30 layers, ‖dL/dh₀‖/‖dL/dh₃₀‖: " + ", ".join(f"{k} {v:.1e}" for k, v in r.items()))
@@ -616,7 +675,7 @@ def _he_glorot():
                "使用ReLU及其变体(如Leaky ReLU、Parametric ReLU等)作为激活函数,这些激活函数在输入为正时具有恒定的导数,有助于缓解梯度消失问题。",
                "Use ReLU and its variants (such as Leaky ReLU, Parametric ReLU) as activation functions; these have a constant derivative for positive inputs, which helps alleviate the vanishing-gradient problem.")))
 def _relu_vs_sigmoid():
-    r = {a: (lambda n: n[0] / n[-1])(vanishing_exploding_sym.simulate(a, "he" if a == "relu" else "xavier", _rng(14), depth=30, width=128))
+    r = {a: _ratio(a, "he" if a == "relu" else "xavier", 14, width=128)
          for a in ("sigmoid", "relu")}
     ok = r["relu"] > 0.1 and r["sigmoid"] < 1e-4
     return Evidence(ok, ok, "30 layers, ‖dL/dh₀‖/‖dL/dh₃₀‖: " + ", ".join(f"{k} {v:.1e}" for k, v in r.items()))
@@ -1088,14 +1147,7 @@ def _grad_step_small():
                "Use L2 regularization (weight decay) to prevent overly active neurons."),
          None, '“Overly active neurons” has no definition a computation could test. L2 shrinks the weights over training, which limits explosion (a smaller spectral radius of W_hh: ‖∂L/∂h₀‖ is computed at two radii); but the sentence lists it as a remedy for vanishing too, and smaller weights make vanishing worse. At given weights it does not bound the gradient at all.'))
 def _l2_does_not_bound():
-    norms = {}
-    for radius in (0.9, 1.5):
-        rng = _rng(23)
-        params = bptt_sym.init_rnn(3, 8, 2, rng, radius=radius)
-        x, h0 = 0.01 * rng.standard_normal((30, 1, 3)), 0.01 * rng.standard_normal((1, 8))
-        targets = np.zeros((30, 1, 2))
-        targets[-1] = rng.standard_normal((1, 2))
-        norms[radius] = np.linalg.norm(rnn.rnn_loss_and_grads(params, x, targets, h0)[1]["h0"])
+    norms = _rnn_h0_grad_norms(23)
     # an L2 term lam/2 ||W||^2 does not depend on the states: dL/dh_0 is exactly these numbers
     return Evidence(None, norms[1.5] > 5 * norms[0.9],
                     f"‖dL/dh₀‖ over 30 steps: {norms[0.9]:.1e} at ρ(W_hh) = 0.9, {norms[1.5]:.1e} at 1.5; an L2 term "

@@ -14,7 +14,7 @@ from ...numeric import vanishing_exploding as vanishing_exploding_np
 from .. import gradient_descent as gradient_descent_sym
 from .. import vanishing_exploding as vanishing_exploding_sym
 from . import Evidence, judges, Quote, _close, _rng
-from .by_topic import _two_layer
+from .by_topic import _ratio, _two_layer
 
 H12, H21, H22, H31, H32, H33 = "1.2 计算过程", "2.1 概念", "2.2 计算过程", "3.1 梯度下降", "3.2 梯度爆炸", "3.3 梯度消失"
 
@@ -379,7 +379,7 @@ def _product_below_one():
                "如果权重初始值设置得太小,在开始反向传播计算梯度时,得到的梯度值本身就比较小,随着训练迭代,在经过多层网络的传递过程中,小梯度不断相乘累积,就容易造成梯度越来越小,直至出现梯度消失状况。",
                "If the initial weights are set too small, the gradient values obtained when backpropagation first computes them are already fairly small; as training iterates, while passing through many layers the small gradients keep multiplying and accumulating, which easily makes the gradient smaller and smaller until vanishing gradients occur.")))
 def _init_too_small():
-    r = {(a, s): (lambda n: n[0] / n[-1])(vanishing_exploding_sym.simulate(a, s, _rng(53), depth=30, width=64))
+    r = {(a, s): _ratio(a, s, 53)
          for a, s in (("tanh", "too small"), ("relu", "too small"), ("tanh", "xavier"), ("relu", "he"))}
     small = r[("tanh", "too small")] < 1e-6 and r[("relu", "too small")] < 1e-6
     return Evidence(small, small and 0.1 < r[("tanh", "xavier")] < 10 and 0.1 < r[("relu", "he")] < 10,

@@ -8,12 +8,11 @@ import sympy as sp
 
 from . import Evidence, judges, Quote, _close, _rng
 from .. import backprop as backprop_sym
-from .by_topic import _sigmoid_stack_ratios, _two_layer
+from .by_topic import _ratio, _sigmoid_stack_ratios, _two_layer
 from ... import verify
 from ...numeric import activations as activations_np
 from ...numeric import backprop, hadamard as hadamard_np, losses, normalization
 from .. import normalization as normalization_sym
-from .. import vanishing_exploding as vanishing_exploding_sym
 
 H_NORM = "什么是归一化?"
 H_CENTER = "减去均值:拉近数据与中心的距离"
@@ -233,7 +232,7 @@ def _saturated_update():
                "networks, to ensure that the gradient stays stable during backpropagation and does not vanish layer "
                "by layer.")))
 def _tools_need_init():
-    r = {s: (lambda n: n[0] / n[-1])(vanishing_exploding_sym.simulate("relu", s, _rng(108), depth=30, width=64))
+    r = {s: _ratio("relu", s, 108)
          for s in ("too small", "he")}
     stable = 0.1 < r["he"] < 10
     bn = {a: _sigmoid_stack_ratios(s, a)["batch norm"] for a, s in (("sigmoid", "xavier"), ("relu", "he"))}

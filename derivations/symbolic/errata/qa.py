@@ -5,23 +5,17 @@ from __future__ import annotations
 
 import numpy as np
 
-from ...numeric import backprop, gru, lstm, normalization
+from ...numeric import gru, lstm, normalization
 from ...numeric import gradient_descent as gradient_descent_np
 from ...numeric import vanishing_exploding as vanishing_exploding_np
-from .. import gradient_descent as gradient_descent_sym
 from .. import lstm_gru as lstm_gru_sym
 from .. import vanishing_exploding as vanishing_exploding_sym
 from . import Evidence, judges, Quote, _close, _rng
-from .by_topic import _input_norm_shallow_and_deep
+from .by_topic import _input_norm_shallow_and_deep, _layer_weight_grads, _quadratic_runs, _ratio, _stack
 
 H_WHAT = "简单说一下什么是梯度爆炸和梯度消失"
 H_GATES = "简述GRU和LSTM是如何解决梯度消失与梯度爆炸问题的"
 H_INPUT = "为什么输入数据不稳定会导致梯度消失或者梯度爆炸问题?举例子用具体的数值详细说明"
-
-
-def _ratio(activation, scheme, seed, depth=30, width=64):
-    n = vanishing_exploding_sym.simulate(activation, scheme, _rng(seed), depth=depth, width=width)
-    return float(n[0] / n[-1])
 
 
 # ------------------------------------------------------------------ what they are
@@ -33,18 +27,7 @@ def _ratio(activation, scheme, seed, depth=30, width=64):
                "梯度爆炸指的是在反向传播过程中,梯度值变得非常大,导致权重更新过大,网络无法收敛。",
                "Exploding gradients means that during backpropagation the gradient values become very large, causing weight updates that are too large, so the network cannot converge.")))
 def _qa_explode_def():
-    rng = _rng(80)
-    A = gradient_descent_sym.random_spd(4, rng)
-    lam = np.linalg.eigvalsh(A)
-    lr = 1.0 / float(lam.max())
-    w0 = rng.standard_normal(4)
-    runs = {k: gradient_descent_sym.run_quadratic(k * A, w0, lr, 40) for k in (1, 100)}
-    first = {k: np.linalg.norm(r[1] - r[0]) for k, r in runs.items()}
-    last = {k: np.linalg.norm(r[-1]) for k, r in runs.items()}
-    start = np.linalg.norm(w0)
-    # divergence exactly when lr * lambda_max > 2: the spectral radius of I - lr kA is max |1 - lr k lambda_i|
-    radius = {k: gradient_descent_sym.iteration_radius(k * A, lr) for k in (1, 100)}
-    book = all(abs(radius[k] - np.max(np.abs(1 - lr * k * lam))) < 1e-9 for k in radius) and radius[1] < 1 < radius[100]
+    first, last, book, start = _quadratic_runs(80)
     return Evidence(first[100] > 50 * first[1] and last[100] > 1e3 * start and last[1] < start, book,
                     f"quadratic, step 1/λ_max: 100× larger gradients give a {first[100] / first[1]:.0f}× larger first update "
                     f"and ‖w‖ = {last[100]:.0e} after 40 steps (diverges), against {last[1]:.1e} (from {start:.2f})")
@@ -57,14 +40,8 @@ def _qa_explode_def():
                "梯度消失则是指在反向传播过程中,梯度值变得非常小,导致权重更新过小,网络无法学习到有效的特征。",
                "Vanishing gradients means that during backpropagation the gradient values become very small, causing weight updates that are too small, so the network cannot learn useful features.")))
 def _qa_vanish_def():
-    rng = _rng(81)
-    W = vanishing_exploding_np.init_stack(30, 64, "xavier", rng)
-    x = rng.standard_normal((64, 64))
-    out, cache = vanishing_exploding_np.stack_forward(x, W, "sigmoid")
-    g = vanishing_exploding_np.stack_backward(rng.standard_normal(out.shape), cache)
-    _, f_grad = backprop.activation_pair("sigmoid")
-    hs = [x] + [backprop.activation_pair("sigmoid")[0](z) for z in cache[0][:-1]]
-    dW = {f"W{l}": (g[l + 1] * f_grad(z)).T @ hs[l] for l, z in enumerate(cache[0])}
+    W, cache, g, hs = _stack("sigmoid", "xavier", 81)
+    dW = {f"W{l}": d for l, d in enumerate(_layer_weight_grads("sigmoid", cache, g, hs))}
     new = gradient_descent_np.gd_step({f"W{l}": w for l, w in enumerate(W)}, dW, 0.1)
     rel = [np.linalg.norm(new[f"W{l}"] - W[l]) / np.linalg.norm(W[l]) for l in (0, 29)]
     ratio = np.linalg.norm(g[0]) / np.linalg.norm(g[-1])

@@ -8,13 +8,12 @@ import sympy as sp
 
 from ... import verify
 from ...numeric import activations as activations_np
-from ...numeric import backprop, normalization, rnn
+from ...numeric import backprop, normalization
 from ...numeric import gradient_descent as gradient_descent_np
 from ...numeric import vanishing_exploding as vanishing_exploding_np
-from .. import bptt as bptt_sym
 from .. import gradient_descent as gradient_descent_sym
-from .. import vanishing_exploding as vanishing_exploding_sym
 from . import Evidence, judges, Quote, _close, _rng
+from .by_topic import _quadratic_runs, _ratio, _rnn_h0_grad_norms, _stack, _weight_grads
 
 H_ROOT = "一、根本原因"
 H_CONCEPTS = "1. 几个基本概念"
@@ -29,31 +28,6 @@ LINE30 = Quote(30, H_STEPS,
 
 
 # ------------------------------------------------------------------ helpers
-
-def _stack(activation, scheme, seed, depth=30, width=64, n=64, scale=1.0, batchnorm=False, weights=None):
-    """A freshly initialized stack (or the given weights), its forward cache, the gradients
-    dL/dh_l (l = 0..depth) for a random upstream gradient, and the layers' inputs h_l."""
-    rng = _rng(seed)
-    W = vanishing_exploding_np.init_stack(depth, width, scheme, rng) if weights is None else weights
-    x = scale * rng.standard_normal((n, width))
-    out, cache = vanishing_exploding_np.stack_forward(x, W, activation, batchnorm=batchnorm)
-    grads = vanishing_exploding_np.stack_backward(rng.standard_normal(out.shape), cache)
-    f, _ = backprop.activation_pair(activation)
-    hs = [x] + [f(z) for z in cache[0][:-1]]
-    return W, cache, grads, hs
-
-
-def _weight_grads(activation, scheme, seed):
-    """dL/dW_l = (dL/dz_l)^T h_l for every layer of a plain stack, from stack_backward."""
-    W, cache, grads, hs = _stack(activation, scheme, seed)
-    _, f_grad = backprop.activation_pair(activation)
-    return [(grads[l + 1] * f_grad(z)).T @ hs[l] for l, z in enumerate(cache[0])], W
-
-
-def _ratio(activation, scheme, seed, depth=30, width=64):
-    n = vanishing_exploding_sym.simulate(activation, scheme, _rng(seed), depth=depth, width=width)
-    return float(n[0] / n[-1])
-
 
 def _net(seed=60, activation="tanh"):
     rng = _rng(seed)
@@ -361,21 +335,6 @@ def _layers_differ():
                     "largest/smallest ‖dL/dW_l‖ over 30 layers: " + ", ".join(f"{k} {v:.1e}" for k, v in spread.items()))
 
 
-def _quadratic_runs(seed):
-    rng = _rng(seed)
-    A = gradient_descent_sym.random_spd(4, rng)
-    lam = np.linalg.eigvalsh(A)
-    lr = 1.0 / float(lam.max())
-    w0 = rng.standard_normal(4)
-    runs = {k: gradient_descent_sym.run_quadratic(k * A, w0, lr, 40) for k in (1, 100)}
-    first = {k: np.linalg.norm(r[1] - r[0]) for k, r in runs.items()}
-    last = {k: np.linalg.norm(r[-1]) for k, r in runs.items()}
-    # divergence exactly when lr * lambda_max > 2: the spectral radius of I - lr kA is max |1 - lr k lambda_i|
-    radius = {k: gradient_descent_sym.iteration_radius(k * A, lr) for k in (1, 100)}
-    book = all(abs(radius[k] - np.max(np.abs(1 - lr * k * lam))) < 1e-9 for k in radius) and radius[1] < 1 < radius[100]
-    return first, last, book, np.linalg.norm(w0)
-
-
 @judges(("ug-explode-unstable", "UG", "Gradient descent",
          "Exploding gradients means the gradient becomes very large during backpropagation, so weight updates are too large and the network is unstable.",
          "correct", "A step $\\eta$ too large for the curvature ($\\eta\\lambda_{\\max} > 2$) diverges.", "",
@@ -397,14 +356,7 @@ def _explode_unstable():
                "This may happen when the network contains numerically unstable operations, such as overly large values in matrix multiplications, or when a recurrent neural network (RNN) has long-term dependency problems.")))
 def _explode_where():
     large, he = _ratio("relu", "too large", 72), _ratio("relu", "he", 72)
-    norms = {}
-    for radius in (0.9, 1.5):
-        rng = _rng(73)
-        params = bptt_sym.init_rnn(3, 8, 2, rng, radius=radius)
-        x, h0 = 0.01 * rng.standard_normal((30, 1, 3)), 0.01 * rng.standard_normal((1, 8))
-        targets = np.zeros((30, 1, 2))
-        targets[-1] = rng.standard_normal((1, 2))
-        norms[radius] = np.linalg.norm(rnn.rnn_loss_and_grads(params, x, targets, h0)[1]["h0"])
+    norms = _rnn_h0_grad_norms(73)
     return Evidence(large > 1e6 and norms[1.5] > 100 * norms[0.9], 0.1 < he < 10 and norms[1.5] > 100 * norms[0.9],
                     f"ReLU, 30 layers: ratio {large:.0e} with too-large weights, {he:.2f} with He; tanh RNN over 30 steps: "
                     f"‖dL/dh₀‖ = {norms[0.9]:.1e} at ρ(W_hh) = 0.9, {norms[1.5]:.1e} at 1.5")
