@@ -10,6 +10,7 @@ glues every exhibit, and glues the page's Verified box (``n_checks``, ``checks_t
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Sequence
 
@@ -21,9 +22,72 @@ from .provenance import stored
 
 @dataclass(frozen=True)
 class Equation:
-    """Display math, as LaTeX printed from the object a check proved (``common.tex``)."""
+    """Display math, as LaTeX printed from the object a check proved (``common.tex``).
+
+    ``tex`` is what the checks and tests read; the page typesets :meth:`display`, the same
+    formula set one relation per line so that it fits a narrow column."""
 
     tex: str
+
+    def display(self) -> str:
+        """``tex`` one relation per row, aligned at the relations (:func:`relation_rows`)."""
+        rows = relation_rows(self.tex)
+        return self.tex if len(rows) == 1 else aligned(rows)
+
+
+def aligned(rows: Sequence[str]) -> str:
+    """Rows of display math aligned at each row's ``&`` (``a &= b``), one below the other."""
+    return r"\begin{aligned} " + r" \\ ".join(rows) + r" \end{aligned}"
+
+
+def gathered(rows: Sequence[str]) -> str:
+    """Rows of display math, each centred on its own line."""
+    return r"\begin{gathered} " + r" \\ ".join(rows) + r" \end{gathered}"
+
+
+# Relations a display breaks before, and the tokens that open and close a group: a relation
+# inside a group (a subscript's i = 1, a case's z > 0, a \left( ... \right)) is not broken at.
+_RELATIONS = {"=", "<", ">", r"\le", r"\leq", r"\ge", r"\geq", r"\approx", r"\neq", r"\equiv"}
+_OPEN = {"{", r"\left", r"\begin", r"\bigl", r"\Bigl", r"\biggl", r"\Biggl"}
+_CLOSE = {"}", r"\right", r"\end", r"\bigr", r"\Bigr", r"\biggr", r"\Biggr"}
+_TOKEN = re.compile(r"\\[A-Za-z]+|\\.|.", re.DOTALL)
+
+
+def relation_rows(tex: str) -> list[str]:
+    r"""The rows of ``tex`` set one relation per line: a top-level ``\qquad`` followed by a
+    statement with a relation starts a row (a condition, ``\text{...}``, stays on its row), and so does each further top-level relation of a
+    chain (``a = b = c`` is ``a &= b`` over ``&= c``). A formula with rows of its own (a
+    top-level ``\\``) or a single relation is one row, unchanged."""
+    depth, cuts, rels = 0, [], []          # cuts: (start, end) of each \qquad; rels: positions
+    for m in _TOKEN.finditer(tex):
+        t = m.group()
+        if t in _OPEN:
+            depth += 1
+        elif t in _CLOSE:
+            depth -= 1
+        elif depth == 0 and t in ("\\\\", "&"):     # rows or alignment of its own
+            return [tex]
+        elif depth == 0 and t == r"\qquad":
+            cuts.append(m.span())
+        elif depth == 0 and t in _RELATIONS:
+            rels.append(m.start())
+    if depth != 0:
+        raise ValueError(f"equation: unbalanced groups in {tex!r}")
+    statements, start = [], 0                # (text, offset) between the \qquad cuts
+    for a, b in cuts:
+        statements.append((tex[start:a], start))
+        start = b
+    statements.append((tex[start:], start))
+    rows: list[str] = []
+    for text, offset in statements:
+        inside = [r - offset for r in rels if offset <= r < offset + len(text)]
+        if not inside or text.lstrip().startswith(r"\text"):   # a condition: stays on its row
+            rows[-1:] = [(rows[-1] if rows else "") + r" \qquad " + text.strip()]
+            continue
+        pieces = [text[:inside[0]]] + [text[a:b] for a, b in zip(inside, inside[1:] + [len(text)])]
+        rows.append(f"{pieces[0].strip()} &{pieces[1].strip()}")
+        rows += [f"&{p.strip()}" for p in pieces[2:]]
+    return rows if len(rows) > 1 else [tex]
 
 
 @dataclass(frozen=True)
@@ -136,7 +200,7 @@ def _displayable(value):
     if isinstance(value, str):
         return value
     if isinstance(value, Equation):
-        return Math(value.tex)
+        return Math(value.display())
     if isinstance(value, Markdown):
         return IMarkdown(value.text)
     if isinstance(value, Table):

@@ -36,3 +36,39 @@ def test_an_unknown_exhibit_is_refused():
         book._displayable(3)
     assert book._displayable("7") == "7"
     assert book._displayable(book.Equation("x^2")).data == "x^2"
+
+
+@pytest.mark.parametrize("tex, rows", [
+    ("a = b = c", ["a &= b", "&= c"]),                                   # a chain
+    (r"a = b, \qquad c \le d", ["a &= b,", r"c &\le d"]),                  # two statements
+    (r"a = b \qquad \text{whenever } c = 1", None),                       # a condition stays
+    (r"\sum_{i=1}^{n} x_i = \left(a = b\right)", None),                    # relations in groups
+    (r"\Bigl\lVert x \Bigr\rVert \approx y = z", [r"\Bigl\lVert x \Bigr\rVert &\approx y", "&= z"]),
+    (r"\begin{cases} 1 & z > 0 \\ 0 & z = 0 \end{cases} = f", None),     # one top-level relation
+    (r"a &= b \\ c &= d", None),                                           # rows of its own
+    (r"x_{1} = \frac{1}{2}", None),
+])
+def test_an_equation_is_set_one_relation_per_row(tex, rows):
+    assert book.relation_rows(tex) == (rows or [tex])
+    shown = book.Equation(tex).display()
+    assert shown == (book.aligned(rows) if rows else tex)
+
+
+def test_unbalanced_equations_are_refused():
+    with pytest.raises(ValueError, match="unbalanced"):
+        book.relation_rows(r"\left( a = b")
+
+
+def test_every_glued_equation_keeps_its_formula_when_set_in_rows(exhibits_of):
+    """Setting a page's equation in rows only adds alignment: the same symbols in the same order."""
+    from derivations.symbolic.topics import MODULES
+
+    bare = lambda s: "".join(s.replace(r"\qquad", "").replace("&", "").split())  # noqa: E731
+    split = 0
+    for topic in MODULES:
+        for name, value in exhibits_of(topic).items():
+            if isinstance(value, book.Equation):
+                rows = book.relation_rows(value.tex)
+                split += len(rows) > 1
+                assert bare("".join(rows)) == bare(value.tex), (topic, name)
+    assert split >= 8          # the chains and paired statements of six chapters

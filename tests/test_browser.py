@@ -63,7 +63,18 @@ MEASURE = """() => {
     return {id: (t.closest('section') || {}).id || '', wide: t.getBoundingClientRect().width > column.width + 1,
             scrolls: !!holder && ['auto', 'scroll'].includes(getComputedStyle(holder).overflowX)};
   });
-  return {equations, tables, page: document.documentElement.scrollWidth, viewport: window.innerWidth};
+  // inline math is clipped by its box (the theme hides its overflow): none may be wider
+  const inline = [...document.querySelectorAll('span.math')].filter(s => {
+    const math = s.querySelector('mjx-math');
+    return math && math.getBoundingClientRect().right > s.getBoundingClientRect().right + 1;
+  }).map(s => s.textContent.slice(0, 60));
+  // an equation's number is beside or below its equation, never over it
+  const overlap = (a, b) => a.left < b.right - 1 && b.left < a.right - 1 && a.top < b.bottom - 1 && b.top < a.bottom - 1;
+  const numbers = [...document.querySelectorAll('div.math')].filter(d => {
+    const no = d.querySelector('span.eqno'), box = d.querySelector('mjx-container');
+    return no && box && overlap(no.getBoundingClientRect(), box.getBoundingClientRect());
+  }).map(d => (d.closest('[id]') || {}).id || '');
+  return {equations, tables, inline, numbers, page: document.documentElement.scrollWidth, viewport: window.innerWidth};
 }"""
 
 
@@ -88,6 +99,7 @@ def test_page_renders_offline(site, name):
     fits = page.evaluate(MEASURE)               # at 1280 px nothing is wider than the text column
     assert [e["id"] for e in fits["equations"] if e["wide"]] == [], fits["equations"]
     assert [t["id"] for t in fits["tables"] if t["wide"]] == [], fits["tables"]
+    assert fits["inline"] == [] and fits["numbers"] == [], (fits["inline"], fits["numbers"])
     assert stats["typeset"] == stats["math"] and stats["errors"] == 0, stats
     bad = [i for i in stats["images"] if not (i[1] and i[2] > 0)]
     assert not bad, bad
@@ -157,7 +169,8 @@ FIGURE_TEXT = """async () => { const out = [];
 @pytest.mark.parametrize("name", PAGES)
 def test_page_fits_a_phone(site, name):
     """At 390 px the page is no wider than the viewport, an equation or table wider than the
-    column scrolls inside its own box (the page does not), and every figure's text is at
+    column scrolls inside its own box (the page does not), no inline formula is cut, no
+    equation number covers its equation, and every figure's text is at
     least 6 px; 1280 px is measured with the page's other checks, in test_page_renders_offline."""
     url, page, console, _ = site
     page.set_viewport_size({"width": 390, "height": 844})
@@ -173,6 +186,7 @@ def test_page_fits_a_phone(site, name):
     assert m["page"] <= m["viewport"], (m["page"], m["viewport"])
     assert all(e["scrolls"] for e in m["equations"] if e["wide"]), m["equations"]
     assert all(t["scrolls"] for t in m["tables"] if t["wide"]), m["tables"]
+    assert m["inline"] == [] and m["numbers"] == [], (m["inline"], m["numbers"])   # none cut or covered
     # every figure's smallest label (legend, tick, title) is at least 6 px tall on a phone
     assert all(6 <= f["px"] < 100 for f in figures), [(f["alt"][:40], f["px"]) for f in figures]   # < 100: text found
 

@@ -12,6 +12,7 @@ import sympy as sp
 from sympy.parsing.sympy_parser import implicit_multiplication, parse_expr, standard_transformations
 
 from derivations import verify
+from derivations.book import aligned
 from derivations.numeric import gru as gru_np
 from derivations.numeric import lstm as lstm_np
 from derivations.numeric import rnn
@@ -87,7 +88,7 @@ def test_changing_the_candidate_activation_changes_the_display_and_fails(rng):
     arg = dict(model.forward)[cand].expr
     mutated = _with_forward(model, r"\tilde{c}", lstm_gru_sym.Apply(lstm_gru_sym.sigma, arg))
     assert lstm_gru_sym._rows(mutated.forward) != lstm_gru_sym._rows(model.forward)
-    assert r"\tilde{c}_{t} &= \sigma\left(" in lstm_gru_sym._aligned(lstm_gru_sym._rows(mutated.forward))
+    assert r"\tilde{c}_{t} &= \sigma\left(" in aligned(lstm_gru_sym._rows(mutated.forward))
     assert not _forward_matches_numpy(mutated, "LSTM", rng)
     small = lstm_gru_sym.lstm_model(2, 1)
     arg = dict(small.forward)[small.lhs(r"\tilde{c}")].expr
@@ -189,7 +190,7 @@ def test_parameter_count_names_are_the_proved_formulas():
 
 def test_exhibits_show_the_models_and_every_number_is_text(exhibits_of):
     ex = exhibits_of("lstm_gru")
-    assert ex["eq_lstm"].tex == lstm_gru_sym._aligned(lstm_gru_sym._rows(lstm_gru_sym.lstm_model().forward))
+    assert ex["eq_lstm"].tex == aligned(lstm_gru_sym._rows(lstm_gru_sym.lstm_model().forward))
     assert r"\tilde{c}_{t} &= \tanh\left(" in ex["eq_lstm"].tex
     assert r"r_{t} \odot \left(W_{h\tilde{h}} h_{t - 1} + b_{h\tilde{h}}\right)" in ex["eq_gru"].tex
     assert r"\sum_{t=1}^{{T}}" in ex["eq_lstm_grads"].tex

@@ -31,7 +31,7 @@ import numpy as np
 import sympy as sp
 
 from .. import verify
-from ..book import Curve, Equation, Figure, Markdown, Panel, Table
+from ..book import Curve, Equation, Figure, Markdown, Panel, Table, aligned
 from ..numeric import activations as activations_np
 from ..numeric import backprop as backprop_np
 from ..numeric import hadamard as hadamard_np
@@ -582,7 +582,7 @@ def _stable_forms_latex() -> str:
         for what, (_, stable) in act.stable_forms.items():
             lhs = tex(act.symbol(z) if what == act.name else sp.Derivative(act.symbol(z), z))
             rows.append(f"{lhs} &= {tex(stable.subs(_u2, u ** 2).subs(_u1, u))}")
-    return r"\begin{aligned}" + r" \\ ".join(rows) + r"\end{aligned}"
+    return aligned(rows)
 
 
 def _sci_latex(v, digits: int = 2) -> str:

@@ -30,7 +30,7 @@ from sympy.core.function import AppliedUndef
 from sympy.matrices.expressions.applyfunc import ElementwiseApplyFunction
 
 from .. import verify
-from ..book import Curve, Equation, Figure, Markdown, Panel, Table
+from ..book import Curve, Equation, Figure, Markdown, Panel, Table, gathered
 from ..numeric import activations as activations_np
 from ..numeric import backprop as backprop_np
 from ..numeric.hadamard import elementwise_backward
@@ -764,7 +764,7 @@ def model_latex(S, f=_f, per_line: int = 1) -> str:
     names = _names(S)
     parts = [definition_latex(w, d, names) for w, d in model(S, f)]
     lines = [r", \qquad ".join(parts[i:i + per_line]) for i in range(0, len(parts), per_line)]
-    return r"\begin{gathered}" + r", \\ ".join(lines) + r"\end{gathered}"
+    return gathered([line + "," for line in lines[:-1]] + lines[-1:])
 
 
 def _sizes(sizes, what="(n, m, p)") -> str:

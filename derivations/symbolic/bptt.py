@@ -26,7 +26,7 @@ import numpy as np
 import sympy as sp
 
 from .. import verify
-from ..book import Curve, Equation, Figure, Panel, Table
+from ..book import Curve, Equation, Figure, Panel, Table, aligned
 from ..numeric import rnn as rnn_np
 from .common import matrix, tex, vector
 
@@ -542,12 +542,6 @@ def _entrywise_tex(e) -> str:
     return tex(e.function.expr, names={var: tex(e.expr)})
 
 
-def _rows(*rows: str) -> str:
-    """Display rows aligned at their &: one formula per row, so that narrow screens need no
-    horizontal scrolling."""
-    return r"\begin{aligned} " + r" \\ ".join(rows) + r" \end{aligned}"
-
-
 def _sum_over_time(body: str) -> str:
     return rf"\sum_{{t={FIRST_STEP}}}^{{T}} {body}"
 
@@ -566,25 +560,25 @@ def exhibits() -> dict:
     """What the BPTT page shows, each formula printed from the expression a check proved."""
     S = model()
     loss = _sum_over_time(rf"\tfrac12 \lVert {tex(S.error)} \rVert^2")
-    eq_rnn = _rows(rf"{tex(S.a)} &= {tex(S.pre, order='none')}", rf"{tex(S.h)} &= {_entrywise_tex(S.state)}",
-                   rf"{tex(S.y_hat)} &= {tex(S.output, order='none')}", rf"L &= {loss}")
+    eq_rnn = aligned([rf"{tex(S.a)} &= {tex(S.pre, order='none')}", rf"{tex(S.h)} &= {_entrywise_tex(S.state)}",
+                      rf"{tex(S.y_hat)} &= {tex(S.output, order='none')}", rf"L &= {loss}"])
     if not (isinstance(S.delta_formula, sp.HadamardProduct) and len(S.delta_formula.args) == 2):
         raise TypeError("exhibits: the recursion is displayed as a Hadamard product of two factors over two rows")
     factors = [rf"\left({tex(f, order='none')}\right)" for f in S.delta_formula.args]
-    eq_delta = _rows(rf"{tex(S.delta)} &= {factors[0]}", rf"&\qquad \odot {factors[1]}",
-                     rf"\delta_{{T+1}} &= {tex(S.delta_end)}, \qquad {tex(S.e)} = {tex(S.error)}")
+    eq_delta = aligned([rf"{tex(S.delta)} &= {factors[0]}", rf"&\qquad \odot {factors[1]}",
+                        rf"\delta_{{T+1}} &= {tex(S.delta_end)}, \qquad {tex(S.e)} = {tex(S.error)}"])
     d = lambda k: rf"\frac{{\partial L}}{{\partial {tex(getattr(S, k))}}}"  # noqa: E731
     g = lambda k: rf"{d(k)} &= {_sum_over_time(tex(S.grads[k]))}"  # noqa: E731
-    eq_grads = _rows(*(g(k) for k in ("W_hh", "W_hx", "b_h")), rf"{d('h_0')} &= {tex(S.h0_grad)}",
-                     *(g(k) for k in ("W_hy", "b_y")))
+    eq_grads = aligned([*(g(k) for k in ("W_hh", "W_hx", "b_h")), rf"{d('h_0')} &= {tex(S.h0_grad)}",
+                        *(g(k) for k in ("W_hy", "b_y"))])
     dh = lambda a, b: rf"\frac{{\partial {a}}}{{\partial {b}}}"  # noqa: E731
-    eq_jac = _rows(rf"{dh('h_t', 'h_{t-1}')} &= {tex(S.jacobian_step)}",
-                   rf"{dh('h_t', 'h_j')} &= \prod_{{i=j+1}}^{{t}} {dh('h_i', 'h_{i-1}')}",
-                   rf"\Bigl\lVert {dh('h_t', 'h_j')} \Bigr\rVert_2 &\le {tex(JACOBIAN_BOUND, order='none')}",
-                   rf"{tex(GAMMA)} &= \max_z f'(z) = {tex(gamma())}")
+    eq_jac = aligned([rf"{dh('h_t', 'h_{t-1}')} &= {tex(S.jacobian_step)}",
+                      rf"{dh('h_t', 'h_j')} &= \prod_{{i=j+1}}^{{t}} {dh('h_i', 'h_{i-1}')}",
+                      rf"\Bigl\lVert {dh('h_t', 'h_j')} \Bigr\rVert_2 &\le {tex(JACOBIAN_BOUND, order='none')}",
+                      rf"{tex(GAMMA)} &= \max_z f'(z) = {tex(gamma())}"])
     Wc, Dc, WW, DWDW = counterexample()
-    eq_counter = _rows(rf"W &= {tex(Wc)}", rf"D &= {tex(Dc)}",
-                       rf"\lVert D W D W \rVert_2 &= {tex(DWDW.norm(2))} \approx {float(DWDW.norm(2)):.2f}")
+    eq_counter = aligned([rf"W &= {tex(Wc)}", rf"D &= {tex(Dc)}",
+                          rf"\lVert D W D W \rVert_2 &= {tex(DWDW.norm(2))} \approx {float(DWDW.norm(2)):.2f}"])
     errors, _ = mistakes()
     norms = lag_norms()
     rise, grow = LAG_NORMS[3], LAG_NORMS[4]

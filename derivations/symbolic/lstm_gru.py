@@ -30,7 +30,7 @@ from sympy.matrices.expressions.applyfunc import ElementwiseApplyFunction
 from sympy.matrices.expressions.hadamard import HadamardPower, HadamardProduct
 
 from .. import verify
-from ..book import Curve, Equation, Figure, Markdown, Panel, Table
+from ..book import Curve, Equation, Figure, Markdown, Panel, Table, aligned
 from ..numeric import gru as gru_np
 from ..numeric import lstm as lstm_np
 from ..numeric import rnn as rnn_np
@@ -1008,14 +1008,10 @@ def _rows(pairs, split=()) -> list[str]:
     return rows
 
 
-def _aligned(rows) -> str:
-    return r"\begin{aligned}" + r" \\ ".join(rows) + r"\end{aligned}"
-
-
 def _stacking(model: Model) -> str:
     """The stacked matrices, two per line."""
     parts = [f"{_tex(sym)} &= {_tex(stack)}" for sym, stack in model.stacking]
-    return _aligned([r", \qquad & ".join(parts[k:k + 2]) for k in range(0, len(parts), 2)])
+    return aligned([r", \qquad & ".join(parts[k:k + 2]) for k in range(0, len(parts), 2)])
 
 
 def _path_lines(model: Model) -> str:
@@ -1025,12 +1021,12 @@ def _path_lines(model: Model) -> str:
     if model.name == "LSTM":             # [t1 + t2 + t3] diag(...)
         bracket, tail = others.args
         first, *terms = [_tex(a) for a in bracket.args]
-        return _aligned([f"{_tex(lhs)} &= {_tex(direct)}", f"&\\quad {{}} + \\bigl[{first}",
+        return aligned([f"{_tex(lhs)} &= {_tex(direct)}", f"&\\quad {{}} + \\bigl[{first}",
                          *[f"&\\qquad {{}} + {t}" for t in terms[:-1]], f"&\\qquad {{}} + {terms[-1]}\\bigr]",
                          f"&\\qquad {{}} \\cdot {_tex(tail)}"])
     first, second = others.args           # t1 + diag(...) [a + b]
     scale, (a, b) = second.args[0], second.args[1].args
-    return _aligned([f"{_tex(lhs)} &= {_tex(direct)}", f"&\\quad {{}} + {_tex(first)}",
+    return aligned([f"{_tex(lhs)} &= {_tex(direct)}", f"&\\quad {{}} + {_tex(first)}",
                      f"&\\quad {{}} + {_tex(scale)}", f"&\\qquad {{}} \\cdot \\bigl[{_tex(a)}",
                      f"&\\qquad\\quad {{}} + {_tex(b)}\\bigr]"])
 
@@ -1040,7 +1036,7 @@ def _rest_equation(model: Model) -> str:
     formula, gates = model.rest
     direct, weighted = formula.args
     values = [f"{_tex(k)} = {_tex(v)}" for k, v in gates.items()]
-    return _aligned([rf"\left.{_tex(lhs)}\right|_{{\text{{rest}}}} &= {_tex(direct)}",
+    return aligned([rf"\left.{_tex(lhs)}\right|_{{\text{{rest}}}} &= {_tex(direct)}",
                      rf"&\quad {{}} + {_tex(weighted)},", rf"&\text{{with }} {values[0]},"]
                     + [rf"&\phantom{{\text{{with }}}} {v}" + ("," if k < len(values) - 2 else "")
                        for k, v in enumerate(values[1:])])
@@ -1097,14 +1093,14 @@ def exhibits() -> dict:
     sig3 = float(np_sigmoid(np.array(3.0)))
     W_rnn = runs["RNN"].params[1]
     return {
-        "eq_lstm": Equation(_aligned(_rows(L.forward))),
+        "eq_lstm": Equation(aligned(_rows(L.forward))),
         "eq_lstm_stack": Equation(_stacking(L)),
-        "eq_lstm_backward": Equation(_aligned(_rows(L.backward, split=[L.lhs("dc")]))),
-        "eq_lstm_grads": Equation(_aligned(_rows(L.gradients))),
-        "eq_gru": Equation(_aligned(_rows(G_.forward))),
+        "eq_lstm_backward": Equation(aligned(_rows(L.backward, split=[L.lhs("dc")]))),
+        "eq_lstm_grads": Equation(aligned(_rows(L.gradients))),
+        "eq_gru": Equation(aligned(_rows(G_.forward))),
         "eq_gru_stack": Equation(_stacking(G_)),
-        "eq_gru_backward": Equation(_aligned(_rows(G_.backward, split=[G_.lhs("dh")]))),
-        "eq_gru_grads": Equation(_aligned(_rows(G_.gradients))),
+        "eq_gru_backward": Equation(aligned(_rows(G_.backward, split=[G_.lhs("dh")]))),
+        "eq_gru_grads": Equation(aligned(_rows(G_.gradients))),
         "eq_lstm_path": Equation(_path_lines(L)),
         "eq_gru_path": Equation(_path_lines(G_)),
         "eq_lstm_rest": Equation(_rest_equation(L)),

@@ -26,7 +26,7 @@ import sympy as sp
 from sympy import KroneckerDelta
 
 from .. import verify
-from ..book import Curve, Equation, Figure, Markdown, Panel, Table
+from ..book import Curve, Equation, Figure, Markdown, Panel, Table, aligned
 from ..numeric import normalization as normalization_np
 from .common import tex
 
@@ -682,7 +682,6 @@ def exhibits() -> dict:
     cond = Table(["data", r"$\kappa$ raw", r"$\kappa$ std.", "$r$"],
                  [(name, f"{a:,.0f}", f"{b:.2f}", f"{r:.3f}") for name, (a, b, r) in kap.items()], align="lrrr")
     dL = lambda v: rf"\frac{{\partial L}}{{\partial {v}}}"  # noqa: E731
-    lines = lambda *rows: r" \\ ".join(rows)  # noqa: E731  (aligned at "&", one relation per line)
     mean_ = lambda size: T(mean(size), long_frac_ratio=1)  # noqa: E731
     var_ = lambda size: T(variance(size), long_frac_ratio=1)  # noqa: E731
 
@@ -690,8 +689,8 @@ def exhibits() -> dict:
         return (rf"{dL('x_{i}')} &= {T(coeff)} \Biggl({T(terms[0])} \\ "
                 + r" \\ ".join(rf"&\qquad {T(t)}" for t in terms[1:]) + r"\Biggr)")
     return {
-        "eq_zscore": Equation(lines(rf"\mu &= {mean_(N)},", rf"s^{{2}} &= {var_(N)},",
-                                    rf"{T(x_hat[i])} &= {T(normalized(i, with_eps=False))}")),
+        "eq_zscore": Equation(aligned([rf"\mu &= {mean_(N)},", rf"s^{{2}} &= {var_(N)},",
+                                       rf"{T(x_hat[i])} &= {T(normalized(i, with_eps=False))}"])),
         "ex_x": ", ".join(str(v) for v in EXAMPLE),
         "ex_mean": Markdown(f"$\\mu = {sp.latex(ex['mean'])} = {float(ex['mean']):.1f}$"),
         "ex_var": Markdown(f"$s^2 = {sp.latex(ex['var'])} = {float(ex['var']):.2f}$"),
@@ -700,16 +699,16 @@ def exhibits() -> dict:
         "ex_sample_var": f"{float(sample_var):.2f}",
         "ex_mean_z": f"{abs(z_num.mean()):.0e}",
         "ex_var_z": f"{z_num.var():.15f}",
-        "eq_bn_forward": Equation(lines(rf"\mu &= {mean_(N)},", rf"s^{{2}} &= {var_(N)},",
-                                        rf"{T(x_hat[i])} &= {T(normalized(i))},", rf"o_{{i}} &= {T(bn_output(i))}")),
-        "eq_bn_backward": Equation(lines(backward(BN_COEFF, BN_TERMS) + ",",
-                                         rf"{dL(T(gamma))} &= {T(BN_DGAMMA)},", rf"{dL(T(beta))} &= {T(BN_DBETA)}")),
+        "eq_bn_forward": Equation(aligned([rf"\mu &= {mean_(N)},", rf"s^{{2}} &= {var_(N)},",
+                                           rf"{T(x_hat[i])} &= {T(normalized(i))},", rf"o_{{i}} &= {T(bn_output(i))}"])),
+        "eq_bn_backward": Equation(aligned([backward(BN_COEFF, BN_TERMS) + ",",
+                                            rf"{dL(T(gamma))} &= {T(BN_DGAMMA)},", rf"{dL(T(beta))} &= {T(BN_DBETA)}"])),
         "eq_jacobian": Equation(rf"\frac{{\partial \hat x}}{{\partial x}} = "   # the matrix times 1/sqrt(.)
                                 rf"\frac{{{tex(JACOBIAN_MATRIX)}}}{{{T(1 / JACOBIAN_COEFF)}}}"),
         "eq_xhat_dx": Equation(rf"\sum_{{i=1}}^{{N}} {T(x_hat[i])} {dL('x_{i}')} = {T(XHAT_DOT_DX_COEFF)} "
                                rf"{dL(T(gamma))}"),   # dL/dgamma: BN_DGAMMA, by eq-bn-backward
         "eq_var_xhat": Equation(rf"{T(XHAT_SECOND_MOMENT, long_frac_ratio=1)} = {T(XHAT_VARIANCE)}"),
-        "eq_ln": Equation(lines(rf"o_{{i}} &= {T(ln_output(i))},", backward(LN_COEFF, LN_TERMS))),
+        "eq_ln": Equation(aligned([rf"o_{{i}} &= {T(ln_output(i))},", backward(LN_COEFF, LN_TERMS)])),
         "dx_ones": f"{ones['dx_ones']:.0e}",
         "numeric_ones": f"{ones['numeric_ones']:.0e}",
         "wrong_ones_gap": f"{ones['wrong_ones_gap']:.0e}",
