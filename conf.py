@@ -24,6 +24,14 @@ os.environ.setdefault("SOURCE_DATE_EPOCH", "1767225600")
 # (The stored check results are keyed by these too: derivations.provenance.THREAD_ENV.)
 for _var in THREAD_ENV:
     os.environ.setdefault(_var, "1")
+# The pages' kernel is docs/_jupyter/kernels/python3 (JUPYTER_PATH is searched first, before a
+# user's own kernelspecs): ipykernel's spec with --IPKernelApp.log_level=ERROR. ipykernel >= 7.3
+# warns at every start that its loopback TCP sockets are unencrypted, a line per page a reader
+# cannot act on; the fix of its cause (KernelManager.transport_encryption = "auto") needs the
+# kernel manager's config, which myst-nb 1.4 does not pass on. Kernel errors are still printed,
+# and a failing cell still fails the build (nbclient reports it, not the kernel's log).
+os.environ["JUPYTER_PATH"] = os.pathsep.join([str(ROOT / "docs" / "_jupyter"),
+                                              os.environ.get("JUPYTER_PATH", "")]).rstrip(os.pathsep)
 os.environ["PYTHONPATH"] = os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]).rstrip(os.pathsep)
 
 project = "Backprop, Derived and Verified"
@@ -44,7 +52,7 @@ extensions = [
     "check_citations",
 ]
 
-exclude_patterns = ["_ext", "_static", "**.ipynb_checkpoints", "matplotlibrc", "search_scorer.js"]
+exclude_patterns = ["_ext", "_static", "_jupyter", "**.ipynb_checkpoints", "matplotlibrc", "search_scorer.js"]
 numfig = True
 math_numfig = True
 math_eqref_format = "({number})"
@@ -87,6 +95,7 @@ html_theme_options = {
     "home_page_in_toc": True,
 }
 html_static_path = ["docs/_static"]
+templates_path = ["docs/_templates"]   # layout.html: search snippets are the article's text
 html_search_scorer = str(ROOT / "docs" / "search_scorer.js")   # chapters rank above API objects
 html_favicon = "docs/_static/favicon.svg"   # a check mark; without one every page asks for /favicon.ico (a 404)
 html_css_files = ["book.css"]

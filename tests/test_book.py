@@ -6,6 +6,7 @@ import time
 
 import pytest
 
+from derivations.book import Equation
 from derivations.symbolic import activations as activations_sym
 from derivations.symbolic import backprop as backprop_sym
 from derivations.symbolic import errata as errata_sym
@@ -32,10 +33,27 @@ def test_every_page_is_built_without_traceback_or_stderr(book):
         assert 'class="output stderr"' not in text and 'class="output traceback"' not in text, page
 
 
+def test_role_main_is_the_article_alone(book):
+    """Search snippets are the text of a page's first [role="main"] (Sphinx's searchtools.js):
+    docs/_templates/layout.html puts it on the article, not on the theme's <main>, which also
+    holds the header buttons, the tables of contents and the footer."""
+    for page in PAGES:
+        text = read(book, page)
+        assert re.findall(r'<[^>]*role="main"[^>]*>', text) == [
+            '<article class="bd-article" role="main">'], page
+        assert "<main" not in text, page
+
+
+def test_the_build_log_has_no_warnings(book):
+    """A reader cannot act on a warning in the log (the kernels' unencrypted-TCP notice was 15 lines
+    of it): the build prints none; Sphinx's own warnings are errors (-W) and fail it."""
+    assert [line for line in book.log.splitlines() if "WARNING" in line or "Warning:" in line] == []
+
+
 def test_activations_page_shows_the_glued_derivatives(book):
     text = read(book, "activations")
     for a in activations_sym.ACTIVATIONS.values():
-        assert html.escape(activations_sym.derivative_latex(a), quote=False) in text, a.name
+        assert html.escape(Equation(activations_sym.derivative_latex(a)).display(), quote=False) in text, a.name
     # numbered equations that are cross-referenced
     assert 'id="equation-eq-sigmoid-grad"' in text
     assert 'href="#equation-eq-sigmoid-grad"' in text
@@ -74,14 +92,15 @@ def test_verified_box_lists_the_pages_checks(book, checks_of, topic):
     assert set(cited) <= names, set(cited) - names
 
 
-def test_feed_forward_pages_show_the_proved_formulas(book):
+def test_feed_forward_pages_show_the_proved_formulas(book, exhibits_of):
     backprop = read(book, "backprop")
     S, grads = backprop_sym.single_sample(*backprop_sym.DISPLAY_DIMS)
     for g in grads:
         assert html.escape(backprop_sym.gradient_latex(g, S), quote=False) in backprop, g.name
     hadamard = read(book, "hadamard")
-    for name in hadamard_sym.PROPERTIES:
-        assert html.escape(hadamard_sym.property_latex(name), quote=False) in hadamard, name
+    for name in hadamard_sym.PROPERTIES:   # as glued: set in rows (test_hadamard: each holds its property)
+        shown = exhibits_of("hadamard")[f"eq_{name}"]
+        assert html.escape(shown.display(), quote=False) in hadamard, name
 
 
 @pytest.mark.parametrize("page,figures", [

@@ -1,7 +1,8 @@
 """The built book in a real browser (Debian's Chromium), every page, with the network unreachable.
 
 Per page: math typeset with no MathJax errors, every image loaded, no console errors, nothing
-requested outside 127.0.0.1, and a screenshot of its first screen (1280 x 900) under
+requested outside 127.0.0.1, at 1280 and 390 px no equation, table or inline formula cut (see
+MEASURE), figures on a light panel in dark mode, and a screenshot of its first screen (1280 x 900) under
 _build/screenshots/ (full-page ones took 37 of the test's 61 s). Across the
 book: every internal link resolves (HTTP 200, and its #fragment exists on the target page), and
 the search page finds "sigmoid" and "BPTT".
@@ -97,6 +98,12 @@ def test_page_renders_offline(site, name):
     })""")
     page.screenshot(path=str(SHOTS / f"{name}.png"))
     fits = page.evaluate(MEASURE)               # at 1280 px nothing is wider than the text column
+    # in dark mode a figure (black text on a transparent SVG) sits on a light, opaque panel
+    panels = page.evaluate("""() => { document.documentElement.dataset.theme = 'dark';
+        const out = [...document.querySelectorAll('article figure img')].map(i => getComputedStyle(i).backgroundColor);
+        document.documentElement.dataset.theme = 'light'; return out; }""")
+    light = [c for c in panels if (v := [float(x) for x in re.findall(r"[\d.]+", c)]) and len(v) == 3 and min(v) >= 200]
+    assert len(light) == len(panels), panels
     assert [e["id"] for e in fits["equations"] if e["wide"]] == [], fits["equations"]
     assert [t["id"] for t in fits["tables"] if t["wide"]] == [], fits["tables"]
     assert fits["inline"] == [] and fits["numbers"] == [], (fits["inline"], fits["numbers"])
@@ -201,3 +208,17 @@ def test_search_ranks_the_chapter_first(site, term, page):
     p.wait_for_function("document.querySelector('#search-results p.search-summary') !== null", timeout=20000)
     first = p.evaluate("() => document.querySelector('#search-results li a').getAttribute('href')")
     assert first.split("#")[0] == page, first
+
+
+@pytest.mark.parametrize("term, title", [("Hadamard", "The Hadamard product Overview"),
+                                         ("batch norm", "Normalization: z-scores, batch norm")])
+def test_search_snippet_is_the_pages_prose(site, term, title):
+    """The first hit's snippet starts at its chapter's title and prose, not the theme's buttons
+    ("System Settings Light Dark") or its print-only table of contents."""
+    url, p, console, _ = site
+    p.goto(f"{url}/search.html?q={term}", wait_until="load")
+    p.wait_for_selector("#search-results li:first-child p.context", timeout=20000)
+    snippet = p.evaluate("() => document.querySelector('#search-results li:first-child p.context')"
+                         ".textContent.replace(/\\s+/g, ' ').trim()")
+    assert re.match(rf"\d+\. {re.escape(title)}", snippet), snippet
+    assert "Settings" not in snippet and "Contents" not in snippet, snippet
