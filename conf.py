@@ -48,6 +48,7 @@ extensions = [
     "sphinx_copybutton",
     "sphinx_design",
     "offline_mathjax",
+    "search_math",
     "fresh_pages",
     "check_citations",
 ]

@@ -222,3 +222,10 @@ def test_search_snippet_is_the_pages_prose(site, term, title):
                          ".textContent.replace(/\\s+/g, ' ').trim()")
     assert re.match(rf"\d+\. {re.escape(title)}", snippet), snippet
     assert "Settings" not in snippet and "Contents" not in snippet, snippet
+    # inline math is typeset as on the pages (docs/_static/search_math.js), never shown as TeX
+    p.wait_for_selector("#search-results p.search-summary", state="attached", timeout=20000)  # all hits in
+    p.wait_for_function("document.querySelectorAll('#search-results p.context mjx-container').length > 0",
+                        timeout=20000)
+    p.evaluate("() => MathJax.startup.promise")
+    texts = p.evaluate("() => [...document.querySelectorAll('#search-results p.context')].map(e => e.textContent)")
+    assert [t for t in texts if re.search(r"\\[()\[\]]", t)] == []
