@@ -94,6 +94,10 @@ html_theme_options = {
     "show_toc_level": 2,
     "use_download_button": True,
     "home_page_in_toc": True,
+    # pydata-sphinx-theme 0.20 puts a search field in a header bar of its own unless this is set
+    # (sphinx-book-theme's empty default is not seen): 54 px above every page, a second search
+    # field beside the sidebar's; an empty bar of 16 px on a phone.
+    "navbar_persistent": [],
 }
 html_static_path = ["docs/_static"]
 templates_path = ["docs/_templates"]   # layout.html: search snippets are the article's text

@@ -75,7 +75,9 @@ MEASURE = """() => {
     const no = d.querySelector('span.eqno'), box = d.querySelector('mjx-container');
     return no && box && overlap(no.getBoundingClientRect(), box.getBoundingClientRect());
   }).map(d => (d.closest('[id]') || {}).id || '');
-  return {equations, tables, inline, numbers, page: document.documentElement.scrollWidth, viewport: window.innerWidth};
+  // no bar above the page (the theme's header with a second search field took 54 px, 16 on a phone)
+  const header = [...document.querySelectorAll('header.bd-header')].map(h => h.getBoundingClientRect().height);
+  return {equations, tables, inline, numbers, header, page: document.documentElement.scrollWidth, viewport: window.innerWidth};
 }"""
 
 
@@ -107,6 +109,7 @@ def test_page_renders_offline(site, name):
     assert [e["id"] for e in fits["equations"] if e["wide"]] == [], fits["equations"]
     assert [t["id"] for t in fits["tables"] if t["wide"]] == [], fits["tables"]
     assert fits["inline"] == [] and fits["numbers"] == [], (fits["inline"], fits["numbers"])
+    assert all(h == 0 for h in fits["header"]), fits["header"]
     assert stats["typeset"] == stats["math"] and stats["errors"] == 0, stats
     bad = [i for i in stats["images"] if not (i[1] and i[2] > 0)]
     assert not bad, bad
@@ -194,6 +197,7 @@ def test_page_fits_a_phone(site, name):
     assert all(e["scrolls"] for e in m["equations"] if e["wide"]), m["equations"]
     assert all(t["scrolls"] for t in m["tables"] if t["wide"]), m["tables"]
     assert m["inline"] == [] and m["numbers"] == [], (m["inline"], m["numbers"])   # none cut or covered
+    assert all(h == 0 for h in m["header"]), m["header"]
     # every figure's smallest label (legend, tick, title) is at least 6 px tall on a phone
     assert all(6 <= f["px"] < 100 for f in figures), [(f["alt"][:40], f["px"]) for f in figures]   # < 100: text found
 
