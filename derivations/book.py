@@ -40,11 +40,6 @@ def aligned(rows: Sequence[str]) -> str:
     return r"\begin{aligned} " + r" \\ ".join(rows) + r" \end{aligned}"
 
 
-def gathered(rows: Sequence[str]) -> str:
-    """Rows of display math, each centred on its own line."""
-    return r"\begin{gathered} " + r" \\ ".join(rows) + r" \end{gathered}"
-
-
 # Relations a display breaks before, and the tokens that open and close a group: a relation
 # inside a group (a subscript's i = 1, a case's z > 0, a \left( ... \right)) is not broken at.
 _RELATIONS = {"=", "<", ">", r"\le", r"\leq", r"\ge", r"\geq", r"\approx", r"\neq", r"\equiv"}

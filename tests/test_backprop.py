@@ -45,7 +45,7 @@ def test_a_changed_model_breaks_the_checks(monkeypatch):
     monkeypatch.setattr(backprop_sym, "model", changed)
     assert not backprop_sym.model_against_numpy("tanh", (3, 2, 2), rng).passed
     assert not all(c.passed for c in backprop_sym.prove(*backprop_sym.single_sample(2, 1, 3), (2, 1, 3)))
-    assert r"\hat{y} = W_2 z_1 + b_2" in backprop_sym.model_latex(backprop_sym.single_sample(*backprop_sym.DISPLAY_DIMS)[0])
+    assert r"\hat{y} &= W_2 z_1 + b_2" in backprop_sym.model_latex(backprop_sym.single_sample(*backprop_sym.DISPLAY_DIMS)[0])
 
 
 def test_a_different_activation_is_refuted(monkeypatch):

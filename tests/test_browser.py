@@ -215,16 +215,17 @@ def test_search_ranks_the_chapter_first(site, term, page):
 
 
 @pytest.mark.parametrize("term, title", [("Hadamard", "The Hadamard product Overview"),
-                                         ("batch norm", "Normalization: z-scores, batch norm")])
+                                         ("batch norm", "Normalization: z-scores, batch norm"),
+                                         ("sigmoid", "The sigmoid The logistic sigmoid")])
 def test_search_snippet_is_the_pages_prose(site, term, title):
-    """The first hit's snippet starts at its chapter's title and prose, not the theme's buttons
-    ("System Settings Light Dark") or its print-only table of contents."""
+    """The first hit's snippet starts at its chapter's (or section's) title and prose, not the
+    theme's buttons ("System Settings Light Dark") or its print-only table of contents."""
     url, p, console, _ = site
     p.goto(f"{url}/search.html?q={term}", wait_until="load")
     p.wait_for_selector("#search-results li:first-child p.context", timeout=20000)
     snippet = p.evaluate("() => document.querySelector('#search-results li:first-child p.context')"
                          ".textContent.replace(/\\s+/g, ' ').trim()")
-    assert re.match(rf"\d+\. {re.escape(title)}", snippet), snippet
+    assert re.match(rf"(\d+\. )?{re.escape(title)}", snippet), snippet   # a chapter's or a section's
     assert "Settings" not in snippet and "Contents" not in snippet, snippet
     # inline math is typeset as on the pages (docs/_static/search_math.js), never shown as TeX
     p.wait_for_selector("#search-results p.search-summary", state="attached", timeout=20000)  # all hits in
@@ -232,4 +233,12 @@ def test_search_snippet_is_the_pages_prose(site, term, title):
                         timeout=20000)
     p.evaluate("() => MathJax.startup.promise")
     texts = p.evaluate("() => [...document.querySelectorAll('#search-results p.context')].map(e => e.textContent)")
-    assert [t for t in texts if re.search(r"\\[()\[\]]", t)] == []
+    assert [t for t in texts if "\\" in t] == []           # no TeX delimiter, whole or cut
+    width = p.evaluate("() => [document.documentElement.scrollWidth, window.innerWidth]")
+    p.set_viewport_size({"width": 390, "height": 844})
+    try:                                                    # nor wider than a phone
+        p.wait_for_timeout(300)
+        phone = p.evaluate("() => [document.documentElement.scrollWidth, window.innerWidth]")
+    finally:
+        p.set_viewport_size({"width": 1280, "height": 900})
+    assert width[0] <= width[1] and phone[0] <= phone[1], (width, phone)

@@ -30,7 +30,7 @@ from sympy.core.function import AppliedUndef
 from sympy.matrices.expressions.applyfunc import ElementwiseApplyFunction
 
 from .. import verify
-from ..book import Curve, Equation, Figure, Markdown, Panel, Table, gathered
+from ..book import Curve, Equation, Figure, Markdown, Panel, Table, aligned
 from ..numeric import activations as activations_np
 from ..numeric import backprop as backprop_np
 from ..numeric.hadamard import elementwise_backward
@@ -759,12 +759,11 @@ def definition_latex(what, definition, names) -> str:
     return f"{lhs} = {rhs}"
 
 
-def model_latex(S, f=_f, per_line: int = 1) -> str:
-    """The model's definitions, ``per_line`` to a line."""
+def model_latex(S, f=_f) -> str:
+    """The model's definitions, one to a row, aligned at their "="."""
     names = _names(S)
-    parts = [definition_latex(w, d, names) for w, d in model(S, f)]
-    lines = [r", \qquad ".join(parts[i:i + per_line]) for i in range(0, len(parts), per_line)]
-    return gathered([line + "," for line in lines[:-1]] + lines[-1:])
+    rows = [definition_latex(w, d, names).replace(" = ", " &= ", 1) for w, d in model(S, f)]
+    return aligned([row + "," for row in rows[:-1]] + rows[-1:])
 
 
 def _sizes(sizes, what="(n, m, p)") -> str:

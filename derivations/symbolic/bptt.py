@@ -566,7 +566,7 @@ def exhibits() -> dict:
         raise TypeError("exhibits: the recursion is displayed as a Hadamard product of two factors over two rows")
     factors = [rf"\left({tex(f, order='none')}\right)" for f in S.delta_formula.args]
     eq_delta = aligned([rf"{tex(S.delta)} &= {factors[0]}", rf"&\qquad \odot {factors[1]}",
-                        rf"\delta_{{T+1}} &= {tex(S.delta_end)}, \qquad {tex(S.e)} = {tex(S.error)}"])
+                        rf"\delta_{{T+1}} &= {tex(S.delta_end)},", rf"{tex(S.e)} &= {tex(S.error)}"])
     d = lambda k: rf"\frac{{\partial L}}{{\partial {tex(getattr(S, k))}}}"  # noqa: E731
     g = lambda k: rf"{d(k)} &= {_sum_over_time(tex(S.grads[k]))}"  # noqa: E731
     eq_grads = aligned([*(g(k) for k in ("W_hh", "W_hx", "b_h")), rf"{d('h_0')} &= {tex(S.h0_grad)}",

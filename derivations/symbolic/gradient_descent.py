@@ -21,7 +21,7 @@ import numpy as np
 import sympy as sp
 
 from .. import verify
-from ..book import Curve, Equation, Figure, Markdown, Panel, Table, gathered
+from ..book import Curve, Equation, Figure, Markdown, Panel, Table, aligned
 from ..numeric import backprop as backprop_np
 from ..numeric import gradient_descent as gradient_descent_np
 from .common import explicit, matrix, tex, vector
@@ -689,8 +689,8 @@ def exhibits() -> dict:
     return {
         "eq_gd": Equation(rf"\theta \leftarrow {tex(gd_update(theta, grad_L), UPDATE_NAMES, order='none')}"),
         "eq_quadratic": Equation(
-            gathered([rf"L(w) = {tex(quadratic, W_NAMES)},", rf"w_{{s+1}} = {tex(step, W_NAMES, order='none')},",
-                      rf"w_{{s+1}} - w^* = {tex(error_map, W_NAMES, order='none')}"])),
+            aligned([rf"L(w) &= {tex(quadratic, W_NAMES)},", rf"w_{{s+1}} &= {tex(step, W_NAMES, order='none')},",
+                     rf"w_{{s+1}} - w^* &= {tex(error_map, W_NAMES, order='none')}"])),
         "stable_set": Markdown(rf"$\eta \lambda \in {tex(stable_step_sizes())}$"),
         "regimes": _regime_table(),
         "fig_quadratic": _quadratic_figure(),
@@ -699,9 +699,9 @@ def exhibits() -> dict:
         "last_factor": str(FACTORS[-1]),
         "diverge_final": _f(abs(one_dimensional_runs()[FACTORS[-1]][-1])),
         "eq_quadratic_n": Equation(
-            gathered([rf"L(w) = {tex(Qn['loss'].as_coeff_mmul()[0])} {tex(Qn['loss'].as_coeff_mmul()[1], n_names)},",
-                      rf"\nabla L(w) = {tex(Qn['gradient'], n_names)},",
-                      rf"w_{{s+1}} - w^* = {tex(Qn['error_map'], n_names)}"])),
+            aligned([rf"L(w) &= {tex(Qn['loss'].as_coeff_mmul()[0])} {tex(Qn['loss'].as_coeff_mmul()[1], n_names)},",
+                     rf"\nabla L(w) &= {tex(Qn['gradient'], n_names)},",
+                     rf"w_{{s+1}} - w^* &= {tex(Qn['error_map'], n_names)}"])),
         "n_sizes": " and ".join(map(str, N_SIZES)),
         "spd_size": f"{SPD_SIZE} × {SPD_SIZE}",
         "lam_min": _f(lam[0]), "lam_max": _f(lam[-1]), "spd_limit": _f(2 / lam[-1], 4),

@@ -23,7 +23,7 @@ from sympy.matrices.expressions.diagonal import DiagMatrix
 from sympy.matrices.expressions.matexpr import MatrixElement
 
 from .. import verify
-from ..book import Equation, Figure, Markdown, Panel, gathered
+from ..book import Equation, Figure, Markdown, Panel, aligned
 from ..numeric import activations as activations_np
 from ..numeric import backprop as backprop_np
 from ..numeric import hadamard as hadamard_np
@@ -311,8 +311,8 @@ def exhibits() -> dict:
     lhs, rhs = DEFINITION
     out["eq_definition"] = Equation(f"{tex(lhs)} = {tex(rhs)}")
     SA, SB = sp.Matrix(EXAMPLE_A.astype(int)), sp.Matrix(EXAMPLE_B.astype(int))
-    out["eq_example"] = Equation(gathered([rf"{tex(SA)} \odot {tex(SB)} = {tex(SA.multiply_elementwise(SB))},",
-                                           rf"{tex(SA)} {tex(SB)} = {tex(SA * SB)}"]))
+    out["eq_example"] = Equation(aligned([rf"{tex(SA)} \odot {tex(SB)} &= {tex(SA.multiply_elementwise(SB))},",
+                                          rf"{tex(SA)} {tex(SB)} &= {tex(SA * SB)}"]))
     got, shown = commutator_entry()
     out["eq_pq"] = Equation(rf"(PQ - QP)_{{11}} = {tex(shown, order='none')}")
     out["matrix_shapes"] = Markdown(" and ".join(f"${r} \\times {c}$" for r, c in SHAPES))

@@ -17,7 +17,7 @@ import numpy as np
 import sympy as sp
 
 from .. import verify
-from ..book import Curve, Equation, Figure, Panel, Table
+from ..book import Curve, Equation, Figure, Panel, Table, aligned
 from ..numeric import losses as losses_np
 from .common import explicit, tex, vector
 
@@ -291,6 +291,11 @@ def exhibits() -> dict:
     eq_mse = (rf"L = {times(mean, total)}, \qquad \frac{{\partial L}}{{\partial \hat y_i}} = "
               rf"{times(mse_gradient_factor(mean), residual)}")
     jac = tex(softmax_jacobian_formula())
+    first, *rest = bce_display.as_ordered_terms()       # the loss's terms, one per row (a phone's width)
+    bce_rows = [rf"L &= {tex(first)}", *(rf"&\quad {{}} - {tex(-u)}" if u.could_extract_minus_sign()
+                                         else rf"&\quad {{}} + {tex(u)}" for u in rest)]
+    bce_rows[-1] += ","
+    bce_rows.append(rf"\frac{{\partial L}}{{\partial z}} &= {tex(bce_gradient_display, order='none')}")
     (ce, *_), (bce_, *_) = _big_logit_losses()
     return {
         "eq_mse": Equation(eq_mse),
@@ -300,8 +305,7 @@ def exhibits() -> dict:
         "eq_softmax_jac": Equation(rf"\frac{{\partial \hat y}}{{\partial z}} = {jac}"),
         "eq_ce_grad": Equation(rf"\frac{{\partial L}}{{\partial z}} = {tex(ce_gradient_formula())}"
                                r"\qquad \text{whenever } \textstyle\sum_k q_k = 1"),
-        "eq_bce": Equation(rf"L = {tex(bce_display)}, \qquad "
-                           rf"\frac{{\partial L}}{{\partial z}} = {tex(bce_gradient_display, order='none')}"),
+        "eq_bce": Equation(aligned(bce_rows)),
         "eq_logsumexp": Equation(rf"{tex(logsumexp)} = {tex(logsumexp_shifted)}"),
         "eq_bce_logits": Equation(rf"L = {tex(bce_stable, order='none')}"),
         "fig_naive": _naive_vs_fused_figure(),

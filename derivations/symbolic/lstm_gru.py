@@ -1023,7 +1023,7 @@ def _path_lines(model: Model) -> str:
         first, *terms = [_tex(a) for a in bracket.args]
         return aligned([f"{_tex(lhs)} &= {_tex(direct)}", f"&\\quad {{}} + \\bigl[{first}",
                          *[f"&\\qquad {{}} + {t}" for t in terms[:-1]], f"&\\qquad {{}} + {terms[-1]}\\bigr]",
-                         f"&\\qquad {{}} \\cdot {_tex(tail)}"])
+                         f"&\\quad {{}} \\cdot {_tex(tail)}"])
     first, second = others.args           # t1 + diag(...) [a + b]
     scale, (a, b) = second.args[0], second.args[1].args
     return aligned([f"{_tex(lhs)} &= {_tex(direct)}", f"&\\quad {{}} + {_tex(first)}",

@@ -11,6 +11,8 @@ function dropCutFormulas(p) {
     const lo = last.data.lastIndexOf(open), lc = last.data.lastIndexOf(close);
     if (lo > lc) last.data = last.data.slice(0, lo) + "...";
   }
+  // a window that ends inside a delimiter leaves its backslash: "and \..."
+  last.data = last.data.replace(/\\+(\.\.\.)?$/, "$1");
 }
 document.addEventListener("DOMContentLoaded", () => {
   const results = document.getElementById("search-results");

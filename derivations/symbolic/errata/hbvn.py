@@ -245,7 +245,8 @@ def _tools_need_init():
 
 @judges(("hbvn-grad-meaning", "HBVN", "Gradient descent",
          "∂L/∂W tells how the loss L changes when W is adjusted slightly.",
-         "correct", "$L(W + tV) - L(W)$ is $t\\langle \\partial L/\\partial W, V\\rangle$ up to $O(t^2)$.", "",
+         "correct", "For any $V$ of $W$'s shape, $L(W + tV) - L(W)$ is "
+         "$t \\sum_{ij} (\\partial L/\\partial W)_{ij} V_{ij}$ up to $o(t)$.", "",
          Quote(278, "梯度的定义",
                "这个偏导数告诉我们,当我们稍微调整权重 ( W ) 时,损失函数 ( L ) 会如何变化。",
                "This partial derivative tells us how the loss function L changes when we slightly adjust the "
