@@ -8,6 +8,7 @@ ROOT = Path(__file__).resolve().parent
 sys.path.insert(0, str(ROOT / "docs" / "_ext"))
 sys.path.insert(0, str(ROOT))  # autodoc and the pages import `derivations` from this checkout
 
+from derivations import __version__  # noqa: E402
 from derivations.provenance import THREAD_ENV  # noqa: E402
 
 # The pages' kernels inherit this environment. An exported MPLBACKEND=Agg would make every
@@ -37,7 +38,8 @@ os.environ["PYTHONPATH"] = os.pathsep.join([str(ROOT), os.environ.get("PYTHONPAT
 project = "Backprop, Derived and Verified"
 author = "The Backprop, Derived and Verified authors"
 copyright = "2026, " + author
-release = version = "0.1"
+release = __version__                       # derivations.__version__, its one source
+version = ".".join(__version__.split(".")[:2])
 
 extensions = [
     "myst_nb",

@@ -19,6 +19,13 @@ from typing import Callable, Iterable, Sequence
 
 import numpy as np
 
+__all__ = [
+    "TOLERANCES", "CENTRAL_STEP", "COMPLEX_STEP", "FULL_CHECK_MAX_SIZE", "N_DIRECTIONS",
+    "Check", "CheckFailed", "require", "HEADER", "markdown_table", "text_table",
+    "symbolic_identity", "rel_error", "check_values", "check_bound", "check_against_sympy",
+    "directional_derivative", "numeric_gradient", "check_vjp", "check_gradient", "check_derivative",
+]
+
 #: Tolerances on :func:`rel_error`, by method. Central differences carry an O(h^2)
 #: truncation error plus an O(eps/h) rounding error (about 1e-10 at h = 1e-6); the complex
 #: step has no subtraction, so its error is at the level of float64 rounding; so is the

@@ -6,6 +6,8 @@ import time
 import zipfile
 from pathlib import Path
 
+import derivations
+
 from .conftest import ROOT, copy_project
 
 
@@ -55,6 +57,10 @@ def test_pip_install_gives_an_importable_package(tmp_path):
     assert "derivations/numeric/activations.py" in names
     assert "derivations/verify.py" in names and "derivations/__main__.py" in names
     assert not any(n.startswith(("tests/", "docs/")) for n in names)
+    # PEP 561 marker, the license file, and the version from its one source (derivations.__version__)
+    assert "derivations/py.typed" in names
+    assert any(n.endswith(".dist-info/licenses/LICENSE") for n in names), names
+    assert wheel.name.startswith(f"backprop_derived-{derivations.__version__}-"), wheel.name
     proc = subprocess.run([sys.executable, "-m", "pip", "install", "--no-deps", "-q",
                            "--target", str(target), str(wheel)], capture_output=True, text=True,
                           timeout=300)

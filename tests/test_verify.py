@@ -402,3 +402,12 @@ def test_check_gradient_passes_its_options_on():
     x = R(4)
     c = verify.check_gradient("t", "g", lambda v: np.sum(np.sin(v)), np.cos(x), x, method="complex-step", tol=1e-14)
     assert (c.method, c.tolerance, c.passed) == ("complex-step", 1e-14, True)
+
+
+def test_all_names_the_public_api():
+    """``__all__`` names every public function and class of the checker, and only what exists."""
+    import inspect
+
+    defined = {n for n, v in vars(verify).items() if not n.startswith("_")
+               and (inspect.isfunction(v) or inspect.isclass(v)) and v.__module__ == verify.__name__}
+    assert defined <= set(verify.__all__) and all(hasattr(verify, n) for n in verify.__all__)
