@@ -58,7 +58,8 @@ def test_page_numbers_are_what_the_checks_check(exhibits_of):
 
 
 @pytest.mark.parametrize("call,exc,message", [
-    (lambda: clipping_np.clip_grad_norm({"a": np.ones(2)}, 0.0), ValueError, "max_norm must be positive"),
+    (lambda: clipping_np.clip_grad_norm({"a": np.ones(2)}, -0.5), ValueError, "max_norm must be >= 0, got -0.5"),
+    (lambda: clipping_np.clip_grad_norm({"a": np.ones(2)}, float("nan")), ValueError, "max_norm must be a number, got nan"),
     (lambda: clipping_np.clip_grad_norm({"a": np.ones(2)}, "1"), TypeError, "max_norm must be a real number"),
     (lambda: clipping_np.clip_grad_norm({}, 1.0), ValueError, "grads must be a non-empty dict"),
     (lambda: clipping_np.clip_grad_norm({"a": np.array([np.nan])}, 1.0), ValueError, r"grads\['a'\] contains NaN"),
@@ -67,6 +68,18 @@ def test_page_numbers_are_what_the_checks_check(exhibits_of):
 def test_bad_input(call, exc, message):
     with pytest.raises(exc, match=message):
         call()
+
+
+def test_max_norm_zero_and_infinity_as_in_torch():
+    """torch.nn.utils.clip_grad_norm_ multiplies by min(1, max_norm / (total + 1e-6)): max_norm 0
+    zeroes every gradient, max_norm inf leaves them as they are (hand-computed, norm 13)."""
+    g = {"W": np.array([[3.0, 4.0], [0.0, 12.0]]), "b": np.array([-0.0, 0.0])}
+    zero, total = clipping_np.clip_grad_norm(g, 0.0)
+    assert total == 13.0 and all(np.array_equal(v, np.zeros_like(g[k])) for k, v in zero.items())
+    same, total = clipping_np.clip_grad_norm(g, float("inf"))
+    assert total == 13.0 and all(np.array_equal(v, g[k]) for k, v in same.items())
+    zeros, total = clipping_np.clip_grad_norm({"W": np.zeros(3)}, 0.0)   # nothing to scale
+    assert total == 0.0 and np.array_equal(zeros["W"], np.zeros(3))
 
 
 def test_clipping_boundaries():

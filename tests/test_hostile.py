@@ -317,6 +317,8 @@ def test_params_errors_say_what_was_given():
     (np.array([1.0]), {}, TypeError, "x must be a real number, got ndarray"),
     (float("nan"), {}, ValueError, "x must be finite, got nan"),
     (float("inf"), {"positive": True}, ValueError, "x must be finite, got inf"),
+    (float("nan"), {"infinite": True}, ValueError, "x must be a number, got nan"),
+    (float("-inf"), {"nonnegative": True, "infinite": True}, ValueError, "x must be >= 0, got -inf"),
     (0.0, {"positive": True}, ValueError, "x must be positive, got 0.0"),
     (-1e-300, {"nonnegative": True}, ValueError, "x must be >= 0, got -1e-300"),
 ])
@@ -375,3 +377,22 @@ def test_python_floats_and_lists_are_accepted_as_float_arrays():
     np.testing.assert_array_equal(activations.relu([-1.0, 2.0]), [0.0, 2.0])
     with pytest.raises(ValueError, match=r"\bx contains NaN"):
         float_array(float("nan"), "x")
+
+
+@pytest.mark.parametrize("call,message", [
+    (lambda: normalization.batchnorm_forward(np.zeros((3, 0)), np.zeros(0), np.zeros(0)),
+     "x must have at least one feature (D >= 1), got shape (3, 0)"),
+    (lambda: rnn.rnn_forward(np.zeros((2, 1, 3)), np.zeros((1, 0)), np.zeros((0, 3)), np.zeros((0, 0)), np.zeros(0)),
+     "h0 must have at least one hidden unit (m >= 1), got shape (1, 0)"),
+    (lambda: rnn.rnn_forward(np.zeros((2, 1, 0)), np.zeros((1, 2)), np.zeros((2, 0)), np.zeros((2, 2)), np.zeros(2)),
+     "x must have at least one input feature (n >= 1), got shape (2, 1, 0)"),
+    (lambda: lstm.lstm_forward(np.zeros((2, 1, 3)), np.zeros((1, 0)), np.zeros((1, 0)), np.zeros((0, 3)),
+                               np.zeros((0, 0)), np.zeros(0)),
+     "h0 must have at least one hidden unit (m >= 1), got shape (1, 0)"),
+    (lambda: gru.gru_forward(np.zeros((2, 1, 0)), np.zeros((1, 2)), np.zeros((6, 0)), np.zeros((6, 2)),
+                             np.zeros(6), np.zeros(6)),
+     "x must have at least one input feature (n >= 1), got shape (2, 1, 0)"),
+])
+def test_empty_feature_and_hidden_sizes_are_refused_by_name(call, message):
+    with pytest.raises(ValueError, match=f"^{re.escape(message)}$"):
+        call()

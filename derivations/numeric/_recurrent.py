@@ -27,6 +27,10 @@ def sequence_arguments(x, h0, weights: dict, shapes: Callable[[int, int, int], d
                              f"got {got}")
     if T == 0:
         raise ValueError("x must have at least one time step (T >= 1)")
+    if n == 0:
+        raise ValueError(f"x must have at least one input feature (n >= 1), got shape {x.shape}")
+    if m == 0:
+        raise ValueError(f"h0 must have at least one hidden unit (m >= 1), got shape {h0.shape}")
     return x, h0, arrays, (T, N, n, m)
 
 

@@ -32,13 +32,15 @@ def float_array(value, name: str) -> np.ndarray:
     return arr
 
 
-def real_number(value, name: str, *, positive: bool = False, nonnegative: bool = False) -> float:
+def real_number(value, name: str, *, positive: bool = False, nonnegative: bool = False,
+                infinite: bool = False) -> float:
     """``value``, a finite real scalar (a bool is refused), as a float, or a clear error naming
-    ``name``; ``positive`` asks for > 0, ``nonnegative`` for >= 0."""
+    ``name``; ``positive`` asks for > 0, ``nonnegative`` for >= 0; ``infinite`` also accepts
+    +-inf (NaN never)."""
     if isinstance(value, bool) or not isinstance(value, (int, float, np.floating, np.integer)):
         raise TypeError(f"{name} must be a real number, got {type(value).__name__}")
-    if not np.isfinite(value):
-        raise ValueError(f"{name} must be finite, got {value}")
+    if np.isnan(value) or (not infinite and not np.isfinite(value)):
+        raise ValueError(f"{name} must be {'a number' if infinite else 'finite'}, got {value}")
     if positive and not value > 0:
         raise ValueError(f"{name} must be positive, got {value}")
     if nonnegative and not value >= 0:

@@ -31,9 +31,10 @@ def clip_grad_norm(grads: dict, max_norm):
     """g <- g * max_norm / (total_norm + 1e-6) for every array when total_norm > max_norm.
 
     Returns (clipped, total_norm), total_norm measured before clipping. New arrays; the
-    input dict is not modified.
+    input dict is not modified. As in PyTorch, ``max_norm`` 0 zeroes every gradient and
+    ``max_norm`` inf leaves them unchanged; a negative or NaN one is refused.
     """
-    max_norm = real_number(max_norm, "max_norm", positive=True)
+    max_norm = real_number(max_norm, "max_norm", nonnegative=True, infinite=True)
     grads = _grads(grads)
     total = global_norm(grads)
     scale = max_norm / (total + 1e-6) if total > max_norm else 1.0

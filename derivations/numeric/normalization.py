@@ -83,6 +83,8 @@ def batchnorm_forward(x, gamma, beta, eps=1e-5):
     if x.shape[0] < 2:
         raise ValueError(f"x must have N >= 2 rows for batch statistics, got N = {x.shape[0]}: "
                          "with N = 1 the output is beta for every input and dL/dx is 0")
+    if x.shape[1] == 0:
+        raise ValueError(f"x must have at least one feature (D >= 1), got shape {x.shape}")
     gamma, beta = _affine_params(gamma, beta, x.shape[1])
     return _normalize(x, gamma, beta, real_number(eps, "eps", positive=True), axis=0)
 
