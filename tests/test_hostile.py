@@ -396,3 +396,84 @@ def test_python_floats_and_lists_are_accepted_as_float_arrays():
 def test_empty_feature_and_hidden_sizes_are_refused_by_name(call, message):
     with pytest.raises(ValueError, match=f"^{re.escape(message)}$"):
         call()
+
+
+def _grads_after_edit(forward, backward, args, dout, edit):
+    """The gradients computed from a cache, without and with ``edit(args, out)`` (an in-place
+    change of an argument or of the returned output) between the forward and the backward."""
+    out, cache = forward(*[a.copy() for a in args])
+    clean = backward(dout, cache)
+    args = [a.copy() for a in args]
+    out, cache = forward(*args)
+    edit(args, out)
+    return clean, backward(dout, cache)
+
+
+_rng = np.random.default_rng(7)
+_T, _N, _n, _m = 4, 3, 2, 5
+_seq = dict(x=_rng.standard_normal((_T, _N, _n)), h0=_rng.standard_normal((_N, _m)))
+
+
+@pytest.mark.parametrize("forward,backward,args,out_shape,edit", [
+    (backprop.affine_forward, backprop.affine_backward,          # x *= 3 after the forward pass
+     [_rng.standard_normal((4, 3)), _rng.standard_normal((2, 3)), _rng.standard_normal(2)], (4, 2),
+     lambda a, out: a[0].__imul__(3.0)),
+    (backprop.affine_forward, backprop.affine_backward,          # an optimizer step on W, too early
+     [_rng.standard_normal((4, 3)), _rng.standard_normal((2, 3)), _rng.standard_normal(2)], (4, 2),
+     lambda a, out: a[1].__isub__(0.1)),
+    (rnn.rnn_forward, rnn.rnn_backward,
+     [_seq["x"], _seq["h0"], _rng.standard_normal((_m, _n)), _rng.standard_normal((_m, _m)), _rng.standard_normal(_m)],
+     (_T, _N, _m), lambda a, out: out.__imul__(0.5)),
+    (lstm.lstm_forward, lstm.lstm_backward,                      # h *= 0.5 before lstm_backward
+     [_seq["x"], _seq["h0"], _rng.standard_normal((_N, _m)), _rng.standard_normal((4 * _m, _n)),
+      _rng.standard_normal((4 * _m, _m)), _rng.standard_normal(4 * _m)],
+     (_T, _N, _m), lambda a, out: out.__imul__(0.5)),
+    (gru.gru_forward, gru.gru_backward,
+     [_seq["x"], _seq["h0"], _rng.standard_normal((3 * _m, _n)), _rng.standard_normal((3 * _m, _m)),
+      _rng.standard_normal(3 * _m), _rng.standard_normal(3 * _m)],
+     (_T, _N, _m), lambda a, out: (a[3].__imul__(2.0), a[0].fill(0.0))),
+    (normalization.batchnorm_forward, normalization.batchnorm_backward,
+     [_rng.standard_normal((6, 3)), _rng.standard_normal(3), _rng.standard_normal(3)], (6, 3),
+     lambda a, out: a[1].__imul__(-1.0)),
+])
+def test_an_in_place_edit_after_the_forward_pass_cannot_change_the_gradient(forward, backward, args,
+                                                                           out_shape, edit):
+    """The issue's cases: x *= 3 after affine_forward changed dW by 105 %, h *= 0.5 before
+    lstm_backward dW_hh by 50 %. A cache now holds read-only copies of the arguments and the
+    outputs it needs."""
+    dout = _rng.standard_normal(out_shape)
+    clean, edited = _grads_after_edit(forward, backward, args, dout, edit)
+    for a, b in zip(clean, edited):
+        assert np.array_equal(a, b)
+
+
+def test_a_cache_cannot_be_edited_through():
+    _, cache = backprop.affine_forward(np.ones((2, 3)), np.ones((4, 3)), np.zeros(4))
+    with pytest.raises(ValueError, match="read-only"):
+        cache.x[0, 0] = 5.0
+    _, cache = lstm.lstm_forward(_seq["x"], _seq["h0"], np.zeros((_N, _m)), np.zeros((4 * _m, _n)),
+                                 np.zeros((4 * _m, _m)), np.zeros(4 * _m))
+    with pytest.raises(ValueError, match="read-only"):
+        cache.gates[0] *= 2
+
+
+def test_a_cache_of_the_wrong_kind_is_named():
+    x, h0 = _seq["x"], _seq["h0"]
+    h, lstm_cache = lstm.lstm_forward(x, h0, np.zeros((_N, _m)), np.zeros((4 * _m, _n)),
+                                      np.zeros((4 * _m, _m)), np.zeros(4 * _m))
+    cases = [
+        (lambda: rnn.rnn_backward(h, lstm_cache), "cache must be the RNNCache that rnn_forward returns, got LSTMCache"),
+        (lambda: lstm.lstm_backward(h, tuple(lstm_cache)[:7]),
+         "cache must be the LSTMCache that lstm_forward returns, got tuple"),
+        (lambda: gru.gru_backward(h, None), "cache must be the GRUCache that gru_forward returns, got NoneType"),
+        (lambda: backprop.affine_backward(np.ones((2, 2)), (np.ones((2, 3)), np.ones((2, 3)))),
+         "cache must be the AffineCache that affine_forward returns, got tuple"),
+        (lambda: normalization.batchnorm_backward(
+            np.ones((2, 3)), normalization.layernorm_forward(np.ones((2, 3)) * [1, 2, 3], np.ones(3), np.zeros(3))[1]),
+         "cache must be the NormCache that batchnorm_forward returns, got one of layernorm_forward"),
+        (lambda: vanishing_exploding.stack_backward(np.ones((2, 3)), ([], [], "tanh", False, None)),
+         "cache must be the StackCache that stack_forward returns, got tuple"),
+    ]
+    for call, message in cases:
+        with pytest.raises(TypeError, match=f"^{re.escape(message)}$"):
+            call()

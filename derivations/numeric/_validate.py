@@ -72,3 +72,32 @@ def ndim(a: np.ndarray, name: str, n: int, what: str) -> None:
     """Raise ValueError unless ``a`` has ``n`` dimensions; ``what`` names them, e.g. "(N, D)"."""
     if a.ndim != n:
         raise ValueError(f"{name} must be {n}-D {what}, got shape {a.shape}")
+
+
+def frozen_copies(*arrays: np.ndarray) -> list[np.ndarray]:
+    """Read-only copies, for what a forward pass caches of its arguments and of the outputs it
+    returns: an in-place edit of those afterwards (``x *= 2``, ``h *= 0.5``) cannot change
+    the gradient computed from the cache."""
+    out = []
+    for a in arrays:
+        kept = np.array(a, copy=True)
+        kept.flags.writeable = False
+        out.append(kept)
+    return out
+
+
+def frozen(*arrays: np.ndarray) -> list[np.ndarray]:
+    """The arrays themselves, made read-only: what a forward pass caches of intermediates only
+    it holds (no copy needed; an edit through the cache raises)."""
+    for a in arrays:
+        a.flags.writeable = False
+    return list(arrays)
+
+
+def cache_of(cache, kind: type, forward: str):
+    """``cache`` if it is a ``kind`` (the cache ``forward`` returns), else a TypeError naming
+    both: a tuple of the wrong kind would otherwise fail deep inside the backward pass."""
+    if not isinstance(cache, kind):
+        raise TypeError(f"cache must be the {kind.__name__} that {forward} returns, "
+                        f"got {type(cache).__name__}")
+    return cache

@@ -15,7 +15,7 @@ from typing import NamedTuple
 import numpy as np
 
 from . import activations as activations_np
-from ._validate import float_array, ndim
+from ._validate import cache_of, float_array, frozen_copies, ndim
 from .hadamard import elementwise_backward
 
 __all__ = ["AffineCache", "AffineGrads", "affine_forward", "affine_backward", "ACTIVATION_PAIRS",
@@ -59,11 +59,12 @@ def affine_forward(x, W, b):
                          f"got W {W.shape}")
     if b.shape[0] != W.shape[0]:
         raise ValueError(f"b must have shape (D_out,) = ({W.shape[0]},), got {b.shape}")
-    return x @ W.T + b, AffineCache(x, W)
+    return x @ W.T + b, AffineCache(*frozen_copies(x, W))
 
 
 def affine_backward(dout, cache: AffineCache):
     """AffineGrads: dx = dout W (N, D_in), dW = dout^T x (D_out, D_in), db = dout^T 1 (D_out,)."""
+    cache = cache_of(cache, AffineCache, "affine_forward")
     dout = float_array(dout, "dout")
     expected = (cache.x.shape[0], cache.W.shape[0])
     if dout.shape != expected:

@@ -16,7 +16,7 @@ from typing import NamedTuple
 import numpy as np
 
 from ._recurrent import input_projections, sequence_arguments
-from ._validate import float_array
+from ._validate import cache_of, float_array, frozen, frozen_copies
 from .activations import _sigmoid
 
 __all__ = ["GRUCache", "GRUGrads", "gru_forward", "gru_backward"]
@@ -66,7 +66,7 @@ def gru_forward(x, h0, W_ih, W_hh, b_ih, b_hh):
         gh_n[t] = gh[:, 2 * H:]
         n = gt[:, 2 * H:] = np.tanh(gi[:, 2 * H:] + r * gh_n[t])
         h_prev = h[t] = (1 - z) * n + z * h_prev
-    return h, GRUCache(x, h0, W_ih, W_hh, h, gates, gh_n)
+    return h, GRUCache(*frozen_copies(x, h0, W_ih, W_hh, h), *frozen(gates, gh_n))
 
 
 def gru_backward(dh, cache: GRUCache):
@@ -78,6 +78,7 @@ def gru_backward(dh, cache: GRUCache):
     sigma at their pre-activations, and r ⊙ gh_n splits into dr = da_h~ ⊙ gh_n and
     d(gh_n) = da_h~ ⊙ r.
     """
+    cache = cache_of(cache, GRUCache, "gru_forward")
     dh = float_array(dh, "dh")
     if dh.shape != cache.h.shape:
         raise ValueError(f"dh must have the shape of h, {cache.h.shape}, got {dh.shape}")

@@ -15,7 +15,7 @@ from typing import NamedTuple
 import numpy as np
 
 from ._recurrent import input_projections, sequence_arguments
-from ._validate import float_array
+from ._validate import cache_of, float_array, frozen, frozen_copies
 from .activations import _sigmoid
 
 __all__ = ["LSTMCache", "LSTMGrads", "lstm_forward", "lstm_backward"]
@@ -68,7 +68,7 @@ def lstm_forward(x, h0, c0, W_ih, W_hh, b):
         c_prev += i * g
         np.tanh(c_prev, out=tanh_c[t])
         h_prev = np.multiply(o, tanh_c[t], out=h[t])
-    return h, LSTMCache(x, h0, c0, W_ih, W_hh, h, c, gates, tanh_c)
+    return h, LSTMCache(*frozen_copies(x, h0, c0, W_ih, W_hh, h), *frozen(c, gates, tanh_c))
 
 
 def lstm_backward(dh, cache: LSTMCache):
@@ -81,6 +81,7 @@ def lstm_backward(dh, cache: LSTMCache):
     each through its activation's derivative at the pre-activation (sigma' = s(1 - s),
     tanh' = 1 - c~^2), which stack into dL/dz_t (``da`` in the code); dh_{t-1} = dL/dz_t W_hh.
     """
+    cache = cache_of(cache, LSTMCache, "lstm_forward")
     dh = float_array(dh, "dh")
     if dh.shape != cache.h.shape:
         raise ValueError(f"dh must have the shape of h, {cache.h.shape}, got {dh.shape}")

@@ -12,7 +12,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from ._validate import float_array, ndim, real_number
+from ._validate import cache_of, float_array, frozen, frozen_copies, ndim, real_number
 
 __all__ = ["zscore", "NormCache", "batchnorm_forward", "batchnorm_backward",
            "layernorm_forward", "layernorm_backward"]
@@ -52,11 +52,15 @@ def _normalize(x, gamma, beta, eps, axis):
     var = np.mean(xc * xc, axis=axis, keepdims=True)         # biased: 1/n
     inv_std = 1.0 / np.sqrt(var + eps)
     x_hat = xc * inv_std
-    return gamma * x_hat + beta, NormCache(x_hat, inv_std, gamma, axis)
+    return gamma * x_hat + beta, NormCache(*frozen(x_hat, inv_std), *frozen_copies(gamma), axis)
 
 
-def _backward(dout, cache: NormCache):
+def _backward(dout, cache: NormCache, forward: str, axis: int):
     """dx = (1/(n sqrt(var+eps))) (n g - sum(g) - x_hat sum(g x_hat)), g = dout * gamma."""
+    cache = cache_of(cache, NormCache, forward)
+    if cache.axis != axis:
+        other = "layernorm_forward" if axis == 0 else "batchnorm_forward"
+        raise TypeError(f"cache must be the NormCache that {forward} returns, got one of {other}")
     dout = float_array(dout, "dout")
     if dout.shape != cache.x_hat.shape:
         raise ValueError(f"dout must have the shape of x, {cache.x_hat.shape}, got {dout.shape}")
@@ -91,7 +95,7 @@ def batchnorm_forward(x, gamma, beta, eps=1e-5):
 
 def batchnorm_backward(dout, cache: NormCache):
     """(dx, dgamma, dbeta) for :func:`batchnorm_forward`; shapes (N, D), (D,), (D,)."""
-    return _backward(dout, cache)
+    return _backward(dout, cache, "batchnorm_forward", 0)
 
 
 def layernorm_forward(x, gamma, beta, eps=1e-5):
@@ -105,4 +109,4 @@ def layernorm_forward(x, gamma, beta, eps=1e-5):
 
 def layernorm_backward(dout, cache: NormCache):
     """(dx, dgamma, dbeta) for :func:`layernorm_forward`; shapes (..., D), (D,), (D,)."""
-    return _backward(dout, cache)
+    return _backward(dout, cache, "layernorm_forward", -1)

@@ -14,7 +14,7 @@ from typing import NamedTuple
 import numpy as np
 
 from ._recurrent import input_projections, sequence_arguments
-from ._validate import class_labels, float_array, ndim
+from ._validate import cache_of, class_labels, float_array, frozen_copies, ndim
 from .losses import softmax_cross_entropy
 
 __all__ = ["RNNCache", "RNNGrads", "rnn_forward", "rnn_backward", "bptt_deltas", "rnn_loss_and_grads",
@@ -57,7 +57,7 @@ def rnn_forward(x, h0, W_hx, W_hh, b_h):
         prev = np.matmul(prev, W_hh.T, out=h[t])
         prev += xw[t]
         np.tanh(prev, out=prev)
-    return h, RNNCache(x, h0, W_hx, W_hh, h)
+    return h, RNNCache(*frozen_copies(x, h0, W_hx, W_hh, h))
 
 
 def bptt_deltas(dh, h, W_hh, fprime=None):
@@ -120,6 +120,7 @@ def rnn_backward(dh, cache: RNNCache, truncate: int | None = None):
     through the k steps s, s-1, ..., s-k+1 only: of the Jacobian products dh_s/dh_t it keeps
     those of 0 to k-1 factors. ``None`` is full BPTT; any k >= T is full BPTT too.
     """
+    cache = cache_of(cache, RNNCache, "rnn_forward")
     dh = float_array(dh, "dh")
     if dh.shape != cache.h.shape:
         raise ValueError(f"dh must have the shape of h, {cache.h.shape}, got {dh.shape}")

@@ -9,14 +9,16 @@ the upstream gradient.
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 
-from ._validate import float_array, ndim
+from ._validate import cache_of, float_array, frozen, frozen_copies, ndim
 from .backprop import activation_pair
 from .initialization import he_variance, normal_weights, xavier_variance
 from .normalization import batchnorm_backward, batchnorm_forward
 
-__all__ = ["INIT_SCHEMES", "init_stack", "stack_forward", "stack_backward", "layer_gradient_norms"]
+__all__ = ["INIT_SCHEMES", "init_stack", "StackCache", "stack_forward", "stack_backward", "layer_gradient_norms"]
 
 #: The initialization schemes of a square stack, as name -> Var(w) for width n.
 INIT_SCHEMES = {
@@ -35,15 +37,27 @@ def init_stack(depth: int, width: int, scheme: str, rng: np.random.Generator) ->
     return [normal_weights(width, width, var, rng) for _ in range(depth)]
 
 
+class StackCache(NamedTuple):
+    """What :func:`stack_backward` needs: every layer's pre-activation z_l (N, n), the weights,
+    the activation's name, whether the layers are residual, and batch norm's caches (or None)."""
+
+    zs: list
+    weights: list
+    activation: str
+    residual: bool
+    norms: list | None
+
+
 def stack_forward(x, weights, activation: str = "tanh", residual: bool = False, batchnorm: bool = False):
     """Returns (h_L, cache) for h_{l+1} = [h_l +] f(h_l W_l^T), x of shape (N, n); with
     ``batchnorm``, h_{l+1} = [h_l +] f(BN(h_l W_l^T)) over the batch's N rows."""
     h = float_array(x, "x")
     ndim(h, "x", 2, "(N, n)")
     f, _ = activation_pair(activation)
-    zs, norms = [], []
+    zs, norms, checked = [], [], []
     for l, W in enumerate(weights):
         W = float_array(W, f"weights[{l}]")
+        checked.append(W)
         if W.shape != (h.shape[1], h.shape[1]):
             raise ValueError(f"weights[{l}] must have shape (n, n) = {(h.shape[1],) * 2}, got {W.shape}")
         z = h @ W.T
@@ -52,12 +66,12 @@ def stack_forward(x, weights, activation: str = "tanh", residual: bool = False, 
             norms.append(norm_cache)
         zs.append(z)
         h = h + f(z) if residual else f(z)
-    return h, (zs, list(weights), activation, residual, norms if batchnorm else None)
+    return h, StackCache(frozen(*zs), frozen_copies(*checked), activation, residual, norms if batchnorm else None)
 
 
 def stack_backward(dout, cache):
     """Gradients dL/dh_l for l = 0..L (a list, input first) given dout = dL/dh_L."""
-    zs, weights, activation, residual, norms = cache
+    zs, weights, activation, residual, norms = cache_of(cache, StackCache, "stack_forward")
     _, f_grad = activation_pair(activation)
     g = float_array(dout, "dout")
     if zs and g.shape != zs[-1].shape:
