@@ -82,11 +82,16 @@ autodoc_member_order = "bysource"
 autodoc_typehints = "description"
 # defaults as written in the source (claims=CLAIMS), not the repr of the value (63 kB of text)
 autodoc_preserve_defaults = True
+# numpy.typing.ArrayLike by its name, not the 300-character union it stands for
+autodoc_type_aliases = {"ArrayLike": "ArrayLike"}
 autodoc_default_options = {"members": True, "undoc-members": False}
 nitpick_ignore_regex = [
     # types in signatures that no inventory documents (no intersphinx: the build is offline)
     (r"py:class", r"(np|numpy|sp|sympy|collections\.abc|typing)\..*"),
     (r"py:class", r"(Callable|Iterable|Sequence|Check|Activation|optional)"),
+    (r"py:class", r"types\.ModuleType|matplotlib\..*"),
+    # numpy.typing.ArrayLike, shown by its name (autodoc_type_aliases); no inventory has it offline
+    (r"py:class", r"'?ArrayLike'?|TypeAliasForwardRef"),
 ]
 
 # --- HTML

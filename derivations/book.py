@@ -12,12 +12,16 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Sequence
+from types import ModuleType
+from typing import TYPE_CHECKING, Sequence
 
 import numpy as np
 
 from . import verify
 from .provenance import stored
+
+if TYPE_CHECKING:
+    import matplotlib.figure
 
 
 @dataclass(frozen=True)
@@ -150,7 +154,7 @@ class Figure:
     sharey: bool = False
 
 
-def render(figure: Figure):
+def render(figure: Figure) -> "matplotlib.figure.Figure":
     """The matplotlib figure of a :class:`Figure` (closed: it is only glued)."""
     import matplotlib.pyplot as plt
 
@@ -224,21 +228,21 @@ def verified_box(checks: Sequence[verify.Check], *, with_topic: bool = False) ->
             "checks_table": Markdown(verify.markdown_table(checks, with_topic=with_topic))}
 
 
-def topic_checks(module) -> list[verify.Check]:
+def topic_checks(module: ModuleType) -> list[verify.Check]:
     """``module.checks()`` (seed 0), or, when ``$DERIVATIONS_CHECK_STORE`` names a store, the
     results an earlier run (this build or a previous one) stored under the same key: sources,
     seed, versions, thread counts (``derivations.provenance.stored``)."""
     return stored(module.__name__, 0, module.checks)
 
 
-def glue_page(module) -> None:
+def glue_page(module: ModuleType) -> None:
     """A topic page's one hidden cell: the topic's checks (:func:`topic_checks`; a failure
     raises and fails the build), then glue ``module.exhibits()`` and the Verified box."""
     checks = verify.require(topic_checks(module))
     glue_all({**module.exhibits(), **verified_box(checks)})
 
 
-def glue_report(topics) -> None:
+def glue_report(topics: ModuleType) -> None:
     """The verification report's one hidden cell: every registered check of every topic
     (``topics`` is ``derivations.symbolic.topics``; each topic's by :func:`topic_checks`),
     raising on a failure, glued as one collapsed section per topic."""

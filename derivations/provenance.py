@@ -23,6 +23,10 @@ import re
 from contextlib import contextmanager
 from dataclasses import asdict
 from pathlib import Path
+from typing import TYPE_CHECKING, Callable, Iterator
+
+if TYPE_CHECKING:
+    from .verify import Check
 
 PACKAGE = "derivations"
 ROOT = Path(__file__).resolve().parent.parent  # the directory holding the package
@@ -138,7 +142,7 @@ def _plain(value):
 
 
 @contextmanager
-def exclusive(lock: Path):
+def exclusive(lock: Path) -> Iterator[None]:
     """Held by one process at a time, through an ``fcntl`` lock on the file ``lock`` (the others
     wait); released when the block ends or its process dies."""
     import fcntl
@@ -148,7 +152,7 @@ def exclusive(lock: Path):
         yield
 
 
-def stored(module: str, seed: int, run):
+def stored(module: str, seed: int, run: Callable[[], list[Check]]) -> list[Check]:
     """``run()``'s list of checks, read from or written to ``<store>/<module>-<key>.json``
     (:func:`results_key`) when ``$DERIVATIONS_CHECK_STORE`` names a store; without it, ``run()``.
     ``seed`` only keys the store: ``run`` must compute with that seed. Of the processes that ask

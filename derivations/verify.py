@@ -15,9 +15,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Callable, Iterable, Sequence
+from typing import TYPE_CHECKING, Callable, Iterable, Sequence
 
 import numpy as np
+from numpy.typing import ArrayLike
+
+if TYPE_CHECKING:            # SymPy is imported lazily (numeric checks stay light)
+    import sympy as sp
 
 __all__ = [
     "TOLERANCES", "CENTRAL_STEP", "COMPLEX_STEP", "FULL_CHECK_MAX_SIZE", "N_DIRECTIONS",
@@ -120,7 +124,7 @@ def text_table(checks: Sequence[Check]) -> str:
 # --------------------------------------------------------------------------- symbolic
 
 
-def symbolic_identity(topic: str, name: str, a, b) -> Check:
+def symbolic_identity(topic: str, name: str, a: sp.Basic | sp.MatrixBase, b: sp.Basic | sp.MatrixBase) -> Check:
     """Prove ``a == b`` (SymPy expressions or matrices of equal shape).
 
     Passes when every entry of ``a - b`` is exactly zero as a rational function of its
@@ -307,7 +311,7 @@ def _mpmath_functions() -> dict:
 # --------------------------------------------------------------------------- numeric
 
 
-def rel_error(a, b) -> float:
+def rel_error(a: ArrayLike, b: ArrayLike) -> float:
     """``max|a - b| / max(1e-8, max(|a| + |b|))``, the error every numeric check reports.
 
     Scaled by the largest entry, so entries that underflow (a derivative of 1e-40 far in
@@ -323,7 +327,7 @@ def rel_error(a, b) -> float:
     return float(np.max(np.abs(a - b))) / scale
 
 
-def check_values(topic: str, name: str, method: str, got, want) -> Check:
+def check_values(topic: str, name: str, method: str, got: ArrayLike, want: ArrayLike) -> Check:
     """Compare two arrays (or numbers) obtained independently, with the tolerance of
     ``method`` from :data:`TOLERANCES`."""
     tol = TOLERANCES[method]
@@ -331,7 +335,7 @@ def check_values(topic: str, name: str, method: str, got, want) -> Check:
     return Check(topic, name, method, err, tol, bool(err <= tol))
 
 
-def check_bound(topic: str, name: str, value, bound, *, strict: bool = False) -> Check:
+def check_bound(topic: str, name: str, value: ArrayLike, bound: ArrayLike, *, strict: bool = False) -> Check:
     """A computed value against a bound computed independently (a threshold, another run):
     passes when ``value <= bound`` (``value < bound`` if ``strict``) for every entry; the error
     is the largest ``value - bound`` (negative when the bound holds with room), the tolerance 0.
@@ -345,7 +349,8 @@ def check_bound(topic: str, name: str, value, bound, *, strict: bool = False) ->
     return Check(topic, name, "bound", err, 0.0, ok)
 
 
-def check_against_sympy(topic: str, name: str, numeric, expr, symbol, points) -> Check:
+def check_against_sympy(topic: str, name: str, numeric: ArrayLike, expr: sp.Expr, symbol: sp.Symbol,
+                        points: ArrayLike) -> Check:
     """Compare NumPy values ``numeric`` at ``points`` with SymPy's ``expr`` evaluated there.
 
     This pins down what neither numerical derivative can see: conventions at kinks, and
@@ -384,8 +389,8 @@ def numeric_gradient(phi: Callable, x: np.ndarray, method: str = "central-differ
     return grad
 
 
-def check_vjp(topic: str, name: str, f: Callable, vjp: Callable, x, *,
-              dout=None, method: str = "central-difference", tol: float | None = None,
+def check_vjp(topic: str, name: str, f: Callable, vjp: Callable, x: ArrayLike, *,
+              dout: ArrayLike | None = None, method: str = "central-difference", tol: float | None = None,
               rng: np.random.Generator | None = None, step: float | None = None) -> Check:
     """Check a claimed vector-Jacobian product ``vjp(dout) = J_f(x)^T dout``.
 
@@ -429,13 +434,13 @@ def check_vjp(topic: str, name: str, f: Callable, vjp: Callable, x, *,
     return Check(topic, name, method, err, tol, bool(err <= tol), how)
 
 
-def check_gradient(topic: str, name: str, loss: Callable, grad, x, **kwargs) -> Check:
+def check_gradient(topic: str, name: str, loss: Callable, grad: ArrayLike, x: ArrayLike, **kwargs) -> Check:
     """Check a claimed gradient ``grad`` (an array) of a scalar ``loss`` at ``x``."""
     return check_vjp(topic, name, loss, lambda g: g * np.asarray(grad), x, dout=np.float64(1.0),
                      **kwargs)
 
 
-def check_derivative(topic: str, name: str, f: Callable, df: Callable, x, **kwargs) -> Check:
+def check_derivative(topic: str, name: str, f: Callable, df: Callable, x: ArrayLike, **kwargs) -> Check:
     """Check a claimed elementwise derivative ``df`` of an elementwise ``f`` at ``x``.
 
     The claimed Jacobian is ``diag(df(x))``, so its VJP is ``dout * df(x)``; the numeric

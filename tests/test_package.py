@@ -1,5 +1,8 @@
 """The package as a user gets it: fast numeric imports, and `pip install .` works."""
 
+import importlib
+import inspect
+import pkgutil
 import subprocess
 import sys
 import time
@@ -7,9 +10,9 @@ import zipfile
 from pathlib import Path
 
 import derivations
+import derivations.numeric
 
 from .conftest import ROOT, copy_project
-
 
 def run_python(code: str, **kw) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
@@ -42,6 +45,28 @@ def _timed_import() -> float:
     proc = run_python("import derivations.numeric.activations")
     assert proc.returncode == 0, proc.stderr
     return time.perf_counter() - t0
+
+
+def test_every_public_function_is_annotated():
+    """PEP 561 (py.typed) promises annotations: every public function of the checker, the book
+    module and the kernels has them on each parameter and its return."""
+    names = ["derivations.verify", "derivations.book", "derivations.provenance"] + [
+        f"derivations.numeric.{m.name}" for m in pkgutil.iter_modules(derivations.numeric.__path__)
+        if not m.name.startswith("_")]
+    missing = []
+    for name in names:
+        module = importlib.import_module(name)
+        for attr, obj in vars(module).items():
+            if attr.startswith("_") or not inspect.isfunction(obj) or obj.__module__ != name:
+                continue
+            sig = inspect.signature(obj)
+            bare = [p.name for p in sig.parameters.values()
+                    if p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD) and p.annotation is p.empty]
+            if sig.return_annotation is sig.empty:
+                bare.append("return")
+            if bare:
+                missing.append(f"{name}.{attr}: {', '.join(bare)}")
+    assert not missing, "public functions without annotations:\n" + "\n".join(missing)
 
 
 def test_pip_install_gives_an_importable_package(tmp_path):

@@ -10,6 +10,7 @@ tails. At the kink ``x = 0`` of ReLU and leaky ReLU the left derivative is used
 from __future__ import annotations
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from ._validate import float_array, real_number
 
@@ -24,7 +25,7 @@ def _exp_neg_abs(x: np.ndarray) -> np.ndarray:
     return np.exp(-np.abs(x))
 
 
-def sigmoid(x):
+def sigmoid(x: ArrayLike) -> np.ndarray:
     """sigma(x) = 1 / (1 + e^-x), computed as 1/(1+z) or z/(1+z) with z = e^-abs(x)."""
     x = float_array(x, "x")
     z = _exp_neg_abs(x)
@@ -42,7 +43,7 @@ def _sigmoid(x: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
     return np.reciprocal(out, out=out)
 
 
-def sigmoid_grad(x):
+def sigmoid_grad(x: ArrayLike) -> np.ndarray:
     """sigma'(x) = sigma(x) (1 - sigma(x)) = z / (1 + z)^2 with z = e^-abs(x) (even in x).
 
     The second form keeps full relative accuracy in both tails, where 1 - sigma(x)
@@ -53,12 +54,12 @@ def sigmoid_grad(x):
     return z / (1 + z) ** 2
 
 
-def tanh(x):
+def tanh(x: ArrayLike) -> np.ndarray:
     """tanh(x), NumPy's own (already stable), with the module's input checks."""
     return np.tanh(float_array(x, "x"))
 
 
-def tanh_grad(x):
+def tanh_grad(x: ArrayLike) -> np.ndarray:
     """tanh'(x) = 1 - tanh(x)^2 = 4z^2 / (1 + z^2)^2 with z = e^-abs(x).
 
     The second form is sech(x)^2 without cosh overflowing and without the cancellation
@@ -69,38 +70,38 @@ def tanh_grad(x):
     return 4 * z2 / (1 + z2) ** 2
 
 
-def relu(x):
+def relu(x: ArrayLike) -> np.ndarray:
     """relu(x) = max(x, 0)."""
     x = float_array(x, "x")
     return np.maximum(x, 0)
 
 
-def relu_grad(x):
+def relu_grad(x: ArrayLike) -> np.ndarray:
     """relu'(x) = 1 for x > 0, else 0 (0 at the kink x = 0)."""
     x = float_array(x, "x")
     return (x > 0).astype(x.dtype)
 
 
-def leaky_relu(x, alpha=0.01):
+def leaky_relu(x: ArrayLike, alpha: float = 0.01) -> np.ndarray:
     """leaky_relu(x) = x for x > 0, alpha x otherwise."""
     x = float_array(x, "x")
     alpha = real_number(alpha, "alpha")
     return np.where(x > 0, x, alpha * x).astype(x.dtype, copy=False)
 
 
-def leaky_relu_grad(x, alpha=0.01):
+def leaky_relu_grad(x: ArrayLike, alpha: float = 0.01) -> np.ndarray:
     """leaky_relu'(x) = 1 for x > 0, alpha otherwise (alpha at the kink x = 0)."""
     x = float_array(x, "x")
     alpha = real_number(alpha, "alpha")
     return np.where(x > 0, 1.0, alpha).astype(x.dtype, copy=False)
 
 
-def softplus(x):
+def softplus(x: ArrayLike) -> np.ndarray:
     """softplus(x) = log(1 + e^x) = max(x, 0) + log1p(e^-abs(x))."""
     x = float_array(x, "x")
     return np.maximum(x, 0) + np.log1p(_exp_neg_abs(x))
 
 
-def softplus_grad(x):
+def softplus_grad(x: ArrayLike) -> np.ndarray:
     """softplus'(x) = sigma(x)."""
     return sigmoid(x)

@@ -10,9 +10,10 @@ with the shape of its argument.
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from typing import Callable, NamedTuple
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from . import activations as activations_np
 from ._validate import cache_of, float_array, frozen_copies, ndim
@@ -48,7 +49,7 @@ class AffineGrads(NamedTuple):
     db: np.ndarray
 
 
-def affine_forward(x, W, b):
+def affine_forward(x: ArrayLike, W: ArrayLike, b: ArrayLike) -> tuple[np.ndarray, AffineCache]:
     """out = x W^T + b for x (N, D_in), W (D_out, D_in), b (D_out,); returns (out, cache)."""
     x, W, b = float_array(x, "x"), float_array(W, "W"), float_array(b, "b")
     ndim(x, "x", 2, "(N, D_in)")
@@ -62,7 +63,7 @@ def affine_forward(x, W, b):
     return x @ W.T + b, AffineCache(*frozen_copies(x, W))
 
 
-def affine_backward(dout, cache: AffineCache):
+def affine_backward(dout: ArrayLike, cache: AffineCache) -> AffineGrads:
     """AffineGrads: dx = dout W (N, D_in), dW = dout^T x (D_out, D_in), db = dout^T 1 (D_out,)."""
     cache = cache_of(cache, AffineCache, "affine_forward")
     dout = float_array(dout, "dout")
@@ -95,14 +96,14 @@ def _check_X(X, W1: np.ndarray) -> np.ndarray:
     return X
 
 
-def activation_pair(activation: str):
+def activation_pair(activation: str) -> tuple[Callable[[ArrayLike], np.ndarray], Callable[[ArrayLike], np.ndarray]]:
     """(f, f') of the named activation (a key of ACTIVATION_PAIRS), or an error naming it."""
     if activation not in ACTIVATION_PAIRS:
         raise ValueError(f"activation must be one of {', '.join(ACTIVATION_PAIRS)}, got {activation!r}")
     return ACTIVATION_PAIRS[activation]
 
 
-def two_layer_forward(params, X, activation: str = "sigmoid"):
+def two_layer_forward(params: dict, X: ArrayLike, activation: str = "sigmoid") -> np.ndarray:
     """Y_hat = f(X W1^T + b1) W2^T + b2 for X (N, n); returns Y_hat (N, p)."""
     p = _check_params(params)
     f, _ = activation_pair(activation)
@@ -111,7 +112,8 @@ def two_layer_forward(params, X, activation: str = "sigmoid"):
     return Y_hat
 
 
-def two_layer_loss_and_grads(params, X, Y, activation: str = "sigmoid"):
+def two_layer_loss_and_grads(params: dict, X: ArrayLike, Y: ArrayLike,
+                             activation: str = "sigmoid") -> tuple[float, dict[str, np.ndarray]]:
     """Loss (1/N) sum_n 1/2 ||y_hat_n - y_n||^2 and its gradients, keyed like ``params``.
 
     params: W1 (m, n), b1 (m,), W2 (p, m), b2 (p,); X (N, n); Y (N, p).
@@ -136,7 +138,8 @@ def two_layer_loss_and_grads(params, X, Y, activation: str = "sigmoid"):
     return float(loss), {"W1": dW1, "b1": db1, "W2": dW2, "b2": db2}
 
 
-def two_layer_init(n: int, m: int, p: int, rng: np.random.Generator, scale: float | None = None):
+def two_layer_init(n: int, m: int, p: int, rng: np.random.Generator,
+                   scale: float | None = None) -> dict[str, np.ndarray]:
     """Random parameters for n inputs, m hidden units and p outputs: weights N(0, scale^2)
     (default 1/sqrt(fan_in)), biases zero."""
     s1 = 1 / np.sqrt(n) if scale is None else scale

@@ -27,7 +27,7 @@ def global_norm(grads: dict) -> float:
     return float(np.sqrt(sum(np.sum(g**2) for g in _grads(grads).values())))
 
 
-def clip_grad_norm(grads: dict, max_norm):
+def clip_grad_norm(grads: dict, max_norm: float) -> tuple[dict[str, np.ndarray], float]:
     """g <- g * max_norm / (total_norm + 1e-6) for every array when total_norm > max_norm.
 
     Returns (clipped, total_norm), total_norm measured before clipping. New arrays; the
@@ -41,7 +41,7 @@ def clip_grad_norm(grads: dict, max_norm):
     return {k: g * scale for k, g in grads.items()}, total
 
 
-def clip_grad_value(grads: dict, clip_value):
+def clip_grad_value(grads: dict, clip_value: float) -> dict[str, np.ndarray]:
     """Each entry clipped to [-clip_value, clip_value] independently."""
     c = real_number(clip_value, "clip_value", positive=True)
     return {k: np.clip(g, -c, c) for k, g in _grads(grads).items()}

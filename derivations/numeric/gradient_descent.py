@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Callable
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from ._validate import float_array, ndim, real_number
 from .backprop import affine_backward, affine_forward
@@ -17,7 +18,7 @@ from .backprop import affine_backward, affine_forward
 __all__ = ["gd_step", "gradient_descent", "sgd", "least_squares_loss_and_grads"]
 
 
-def gd_step(params: dict, grads: dict, lr) -> dict:
+def gd_step(params: dict, grads: dict, lr: float) -> dict:
     """theta <- theta - lr * dL/dtheta for every parameter; returns new arrays."""
     lr = real_number(lr, "lr", positive=True)
     for name, d in (("params", params), ("grads", grads)):
@@ -35,7 +36,8 @@ def gd_step(params: dict, grads: dict, lr) -> dict:
     return out
 
 
-def gradient_descent(loss_and_grads: Callable, params: dict, X, Y, lr, steps: int):
+def gradient_descent(loss_and_grads: Callable, params: dict, X: ArrayLike, Y: ArrayLike, lr: float,
+                     steps: int) -> tuple[dict[str, np.ndarray], np.ndarray]:
     """Full-batch gradient descent; returns (params, losses) with losses[k] the loss before step k."""
     losses = []
     for _ in range(steps):
@@ -45,8 +47,8 @@ def gradient_descent(loss_and_grads: Callable, params: dict, X, Y, lr, steps: in
     return params, np.array(losses)
 
 
-def sgd(loss_and_grads: Callable, params: dict, X, Y, lr, epochs: int, batch_size: int,
-        rng: np.random.Generator):
+def sgd(loss_and_grads: Callable, params: dict, X: ArrayLike, Y: ArrayLike, lr: float | Callable[[int], float],
+        epochs: int, batch_size: int, rng: np.random.Generator) -> tuple[dict[str, np.ndarray], np.ndarray]:
     """Minibatch SGD: each epoch shuffles the N rows and steps once per batch.
 
     ``lr`` is a positive number, or a function of the epoch e = 0, 1, ... returning one (a
@@ -71,7 +73,7 @@ def sgd(loss_and_grads: Callable, params: dict, X, Y, lr, epochs: int, batch_siz
     return params, np.array(losses)
 
 
-def least_squares_loss_and_grads(params: dict, X, Y):
+def least_squares_loss_and_grads(params: dict, X: ArrayLike, Y: ArrayLike) -> tuple[float, dict[str, np.ndarray]]:
     """L = (1/N) sum_i 1/2 ||W x_i + b - y_i||^2 for params W (p, n), b (p,); X (N, n), Y (N, p)."""
     if not isinstance(params, dict) or set(params) != {"W", "b"}:
         raise ValueError(f"params must be a dict with keys W, b, got {params!r:.60}")

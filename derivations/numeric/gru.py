@@ -14,6 +14,7 @@ from __future__ import annotations
 from typing import NamedTuple
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from ._recurrent import input_projections, sequence_arguments
 from ._validate import cache_of, float_array, frozen, frozen_copies
@@ -46,7 +47,8 @@ class GRUGrads(NamedTuple):
     db_hh: np.ndarray
 
 
-def gru_forward(x, h0, W_ih, W_hh, b_ih, b_hh):
+def gru_forward(x: ArrayLike, h0: ArrayLike, W_ih: ArrayLike, W_hh: ArrayLike, b_ih: ArrayLike,
+                b_hh: ArrayLike) -> tuple[np.ndarray, GRUCache]:
     """Run the GRU over T steps; returns (h (T, N, m), cache)."""
     x, h0, w, (T, N, D, H) = sequence_arguments(
         x, h0, {"W_ih": W_ih, "W_hh": W_hh, "b_ih": b_ih, "b_hh": b_hh},
@@ -69,7 +71,7 @@ def gru_forward(x, h0, W_ih, W_hh, b_ih, b_hh):
     return h, GRUCache(*frozen_copies(x, h0, W_ih, W_hh, h), *frozen(gates, gh_n))
 
 
-def gru_backward(dh, cache: GRUCache):
+def gru_backward(dh: ArrayLike, cache: GRUCache) -> GRUGrads:
     """GRUGrads(dx, dh0, dW_ih, dW_hh, db_ih, db_hh) given dl_t/dh_t for every t (the gradient
     reaching h_t from outside the recurrence), shape (T, N, m).
 

@@ -9,20 +9,22 @@ from __future__ import annotations
 
 from typing import Callable
 
+import numpy as np
+from numpy.typing import ArrayLike
 
 from ._validate import float_array, same_shape
 
 __all__ = ["hadamard", "elementwise_backward"]
 
 
-def hadamard(a, b):
+def hadamard(a: ArrayLike, b: ArrayLike) -> np.ndarray:
     """(a ⊙ b)_ij = a_ij b_ij for a and b of the same shape (no broadcasting)."""
     a, b = float_array(a, "a"), float_array(b, "b")
     same_shape(a, "a", b, "b")
     return a * b
 
 
-def elementwise_backward(dout, z, f_grad: Callable):
+def elementwise_backward(dout: ArrayLike, z: ArrayLike, f_grad: Callable) -> np.ndarray:
     """dL/dz = dL/dh ⊙ f'(z) for h = f(z) elementwise: the VJP of a diagonal Jacobian.
 
     ``dout`` is dL/dh, ``z`` the pre-activation (same shape), ``f_grad`` the elementwise

@@ -9,6 +9,7 @@ log(p) of a probability that has under- or overflowed.
 from __future__ import annotations
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from ._validate import class_labels, float_array, ndim, same_shape
 from .activations import sigmoid
@@ -17,7 +18,7 @@ __all__ = ["mse", "log_softmax", "softmax", "softmax_cross_entropy",
            "binary_cross_entropy_with_logits"]
 
 
-def mse(y_hat, y):
+def mse(y_hat: ArrayLike, y: ArrayLike) -> tuple[float, np.ndarray]:
     """Mean squared error over all n entries: L = (1/n) sum_i (y_hat_i - y_i)^2.
 
     Returns (L, dL/dy_hat) with dL/dy_hat = (2/n)(y_hat - y), a vector like y_hat (no sum).
@@ -32,19 +33,19 @@ def mse(y_hat, y):
     return float(np.sum(diff**2) / n), 2 * diff / n
 
 
-def log_softmax(logits):
+def log_softmax(logits: ArrayLike) -> np.ndarray:
     """log softmax(z)_k = z_k - logsumexp(z), along the last axis, shifted by max(z)."""
     z = float_array(logits, "logits")
     shifted = z - np.max(z, axis=-1, keepdims=True)   # <= 0: exp cannot overflow
     return shifted - np.log(np.sum(np.exp(shifted), axis=-1, keepdims=True))
 
 
-def softmax(logits):
+def softmax(logits: ArrayLike) -> np.ndarray:
     """softmax(z)_k = exp(z_k) / sum_j exp(z_j), along the last axis, computed stably."""
     return np.exp(log_softmax(logits))
 
 
-def softmax_cross_entropy(logits, labels):
+def softmax_cross_entropy(logits: ArrayLike, labels: ArrayLike) -> tuple[float, np.ndarray]:
     """L = (1/N) sum_n -log softmax(z_n)[label_n], for logits (N, C) and integer labels (N,).
 
     Returns (L, dL/dlogits) with dL/dlogits = (softmax(z) - onehot(labels)) / N, shape (N, C).
@@ -63,7 +64,7 @@ def softmax_cross_entropy(logits, labels):
     return float(loss), dz / N
 
 
-def binary_cross_entropy_with_logits(logits, targets):
+def binary_cross_entropy_with_logits(logits: ArrayLike, targets: ArrayLike) -> tuple[float, np.ndarray]:
     """L = mean of -[t log sigma(z) + (1 - t) log(1 - sigma(z))] over all entries.
 
     Computed as max(z, 0) - z t + log(1 + e^-abs(z)). Targets may be soft, in [0, 1].

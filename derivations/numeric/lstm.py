@@ -13,6 +13,7 @@ from __future__ import annotations
 from typing import NamedTuple
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from ._recurrent import input_projections, sequence_arguments
 from ._validate import cache_of, float_array, frozen, frozen_copies
@@ -46,7 +47,8 @@ class LSTMGrads(NamedTuple):
     db: np.ndarray
 
 
-def lstm_forward(x, h0, c0, W_ih, W_hh, b):
+def lstm_forward(x: ArrayLike, h0: ArrayLike, c0: ArrayLike, W_ih: ArrayLike, W_hh: ArrayLike,
+                 b: ArrayLike) -> tuple[np.ndarray, LSTMCache]:
     """Run the LSTM over T steps; returns (h (T, N, m), cache)."""
     x, h0, w, (T, N, D, H) = sequence_arguments(
         x, h0, {"c0": c0, "W_ih": W_ih, "W_hh": W_hh, "b": b},
@@ -71,7 +73,7 @@ def lstm_forward(x, h0, c0, W_ih, W_hh, b):
     return h, LSTMCache(*frozen_copies(x, h0, c0, W_ih, W_hh, h), *frozen(c, gates, tanh_c))
 
 
-def lstm_backward(dh, cache: LSTMCache):
+def lstm_backward(dh: ArrayLike, cache: LSTMCache) -> LSTMGrads:
     """LSTMGrads(dx, dh0, dc0, dW_ih, dW_hh, db) given dl_t/dh_t for every t (the gradient
     reaching h_t from outside the recurrence), shape (T, N, m).
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import NamedTuple
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from ._validate import cache_of, float_array, frozen, frozen_copies, ndim, real_number
 
@@ -18,7 +19,7 @@ __all__ = ["zscore", "NormCache", "batchnorm_forward", "batchnorm_backward",
            "layernorm_forward", "layernorm_backward"]
 
 
-def zscore(x):
+def zscore(x: ArrayLike) -> np.ndarray:
     """(x - mean) / std over all entries of a 1-D array, population std (1/n)."""
     x = float_array(x, "x")
     ndim(x, "x", 1, "(n,)")
@@ -75,7 +76,8 @@ def _backward(dout, cache: NormCache, forward: str, axis: int):
     return dx, dgamma, dbeta
 
 
-def batchnorm_forward(x, gamma, beta, eps=1e-5):
+def batchnorm_forward(x: ArrayLike, gamma: ArrayLike, beta: ArrayLike,
+                      eps: float = 1e-5) -> tuple[np.ndarray, NormCache]:
     """y = gamma x_hat + beta, x_hat = (x - mean_batch) / sqrt(var_batch + eps); x (N, D).
 
     Training mode: the statistics are the batch's own. N must be at least 2: with one
@@ -93,12 +95,13 @@ def batchnorm_forward(x, gamma, beta, eps=1e-5):
     return _normalize(x, gamma, beta, real_number(eps, "eps", positive=True), axis=0)
 
 
-def batchnorm_backward(dout, cache: NormCache):
+def batchnorm_backward(dout: ArrayLike, cache: NormCache) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(dx, dgamma, dbeta) for :func:`batchnorm_forward`; shapes (N, D), (D,), (D,)."""
     return _backward(dout, cache, "batchnorm_forward", 0)
 
 
-def layernorm_forward(x, gamma, beta, eps=1e-5):
+def layernorm_forward(x: ArrayLike, gamma: ArrayLike, beta: ArrayLike,
+                      eps: float = 1e-5) -> tuple[np.ndarray, NormCache]:
     """y = gamma x_hat + beta, x_hat normalized over the last axis (D features); x (..., D)."""
     x = float_array(x, "x")
     if x.ndim < 1 or x.shape[-1] < 2:
@@ -107,6 +110,6 @@ def layernorm_forward(x, gamma, beta, eps=1e-5):
     return _normalize(x, gamma, beta, real_number(eps, "eps", positive=True), axis=-1)
 
 
-def layernorm_backward(dout, cache: NormCache):
+def layernorm_backward(dout: ArrayLike, cache: NormCache) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(dx, dgamma, dbeta) for :func:`layernorm_forward`; shapes (..., D), (D,), (D,)."""
     return _backward(dout, cache, "layernorm_forward", -1)

@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import NamedTuple
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from ._recurrent import input_projections, sequence_arguments
 from ._validate import cache_of, class_labels, float_array, frozen_copies, ndim
@@ -44,7 +45,8 @@ class RNNGrads(NamedTuple):
     db_h: np.ndarray
 
 
-def rnn_forward(x, h0, W_hx, W_hh, b_h):
+def rnn_forward(x: ArrayLike, h0: ArrayLike, W_hx: ArrayLike, W_hh: ArrayLike,
+                b_h: ArrayLike) -> tuple[np.ndarray, RNNCache]:
     """Run the RNN over T steps; returns (h (T, N, m), cache)."""
     x, h0, w, (T, N, n, m) = sequence_arguments(
         x, h0, {"W_hx": W_hx, "W_hh": W_hh, "b_h": b_h},
@@ -60,7 +62,8 @@ def rnn_forward(x, h0, W_hx, W_hh, b_h):
     return h, RNNCache(*frozen_copies(x, h0, W_hx, W_hh, h))
 
 
-def bptt_deltas(dh, h, W_hh, fprime=None):
+def bptt_deltas(dh: ArrayLike, h: ArrayLike, W_hh: ArrayLike,
+                fprime: ArrayLike | None = None) -> tuple[np.ndarray, np.ndarray]:
     """The BPTT recursion, the one implementation in the package: (deltas, dL/dh_0).
 
     Backwards from delta_{T+1} = 0, for t = T, ..., 1 (rows are samples, so the row vector
@@ -110,7 +113,7 @@ def _sums(deltas, x, h_prev, W_hx):
     return dx, d2.T @ x.reshape(T * N, -1), d2.T @ h_prev.reshape(T * N, m), d2.sum(axis=0)
 
 
-def rnn_backward(dh, cache: RNNCache, truncate: int | None = None):
+def rnn_backward(dh: ArrayLike, cache: RNNCache, truncate: int | None = None) -> RNNGrads:
     """RNNGrads(dx, dh0, dW_hx, dW_hh, db_h) given dL/dh_t for every t, shape (T, N, m).
 
     The deltas dL/dz_t come from ``bptt_deltas`` (tanh'(z_t) = 1 - h_t^2, the derivative
@@ -158,7 +161,8 @@ def _truncated(dh, x, h0, W_hx, W_hh, fprime, h_prev, k: int):
     return RNNGrads(dx, dh0, dW_hx, dW_hh, db_h)
 
 
-def rnn_loss_and_grads(params: dict, x, targets, h0, loss: str = "mse", truncate: int | None = None):
+def rnn_loss_and_grads(params: dict, x: ArrayLike, targets: ArrayLike, h0: ArrayLike, loss: str = "mse",
+                       truncate: int | None = None) -> tuple[float, dict[str, np.ndarray]]:
     """L = sum_t l(y_hat_t, y_t), averaged over the batch, with the prediction
     y_hat_t = h_t W_hy^T + b_y (W_hy (p, m), b_y (p,)) and the target y_t.
 

@@ -9,9 +9,10 @@ the upstream gradient.
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from typing import NamedTuple, Sequence
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from ._validate import cache_of, float_array, frozen, frozen_copies, ndim
 from .backprop import activation_pair
@@ -48,7 +49,8 @@ class StackCache(NamedTuple):
     norms: list | None
 
 
-def stack_forward(x, weights, activation: str = "tanh", residual: bool = False, batchnorm: bool = False):
+def stack_forward(x: ArrayLike, weights: Sequence[ArrayLike], activation: str = "tanh", residual: bool = False,
+                  batchnorm: bool = False) -> tuple[np.ndarray, StackCache]:
     """Returns (h_L, cache) for h_{l+1} = [h_l +] f(h_l W_l^T), x of shape (N, n); with
     ``batchnorm``, h_{l+1} = [h_l +] f(BN(h_l W_l^T)) over the batch's N rows."""
     h = float_array(x, "x")
@@ -69,7 +71,7 @@ def stack_forward(x, weights, activation: str = "tanh", residual: bool = False, 
     return h, StackCache(frozen(*zs), frozen_copies(*checked), activation, residual, norms if batchnorm else None)
 
 
-def stack_backward(dout, cache):
+def stack_backward(dout: ArrayLike, cache: StackCache) -> list[np.ndarray]:
     """Gradients dL/dh_l for l = 0..L (a list, input first) given dout = dL/dh_L."""
     zs, weights, activation, residual, norms = cache_of(cache, StackCache, "stack_forward")
     _, f_grad = activation_pair(activation)
@@ -87,7 +89,8 @@ def stack_backward(dout, cache):
     return grads[::-1]
 
 
-def layer_gradient_norms(x, weights, activation="tanh", residual=False, rng=None,
+def layer_gradient_norms(x: ArrayLike, weights: Sequence[ArrayLike], activation: str = "tanh",
+                         residual: bool = False, rng: np.random.Generator | None = None,
                          batchnorm: bool = False) -> np.ndarray:
     """||dL/dh_l|| (Frobenius, over the batch) for l = 0..L, with a random upstream gradient."""
     rng = np.random.default_rng(0) if rng is None else rng
