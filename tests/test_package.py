@@ -5,7 +5,6 @@ import inspect
 import pkgutil
 import subprocess
 import sys
-import time
 import zipfile
 from pathlib import Path
 
@@ -35,16 +34,15 @@ def test_the_environment_imports_this_checkout(tmp_path):
     assert installed == ROOT / "derivations" / "__init__.py" or "site-packages" in installed.parts, installed
 
 
-def test_numeric_import_is_fast():
-    best = min(_timed_import() for _ in range(3))
-    assert best <= 0.3, f"import derivations.numeric.activations took {best:.2f} s"
-
-
-def _timed_import() -> float:
-    t0 = time.perf_counter()
-    proc = run_python("import derivations.numeric.activations")
+def test_numeric_import_loads_numpy_and_nothing_else():
+    """The kernels are quick to import because they load NumPy and the standard library only
+    (the import is timed by ``make bench``, not here: a timed test fails on a busy machine)."""
+    proc = run_python("import sys; before = {m.split('.')[0] for m in sys.modules}; "
+                      "import derivations.numeric.activations; "
+                      "print(*sorted({m.split('.')[0] for m in sys.modules} - before "
+                      "- set(sys.stdlib_module_names)))")
     assert proc.returncode == 0, proc.stderr
-    return time.perf_counter() - t0
+    assert proc.stdout.split() == ["derivations", "numpy"]
 
 
 def test_every_public_function_is_annotated():
