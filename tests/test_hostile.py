@@ -477,3 +477,26 @@ def test_a_cache_of_the_wrong_kind_is_named():
     for call, message in cases:
         with pytest.raises(TypeError, match=f"^{re.escape(message)}$"):
             call()
+
+
+@pytest.mark.parametrize("forward,backward,shapes", [
+    (rnn.rnn_forward, rnn.rnn_backward, [(6, 3, 4), (3, 5), (5, 4), (5, 5), (5,)]),
+    (lstm.lstm_forward, lstm.lstm_backward, [(6, 3, 4), (3, 5), (3, 5), (20, 4), (20, 5), (20,)]),
+    (gru.gru_forward, gru.gru_backward, [(6, 3, 4), (3, 5), (15, 4), (15, 5), (15,), (15,)]),
+])
+def test_recurrent_kernels_keep_float32(forward, backward, shapes):
+    """float32 in, float32 out (the issue: float32 input gave float64 output with float32
+    error): the states and every gradient are float32 and agree with the float64 run to float32
+    accuracy; one float64 argument makes the whole run float64."""
+    rng = np.random.default_rng(3)
+    args = [0.5 * rng.standard_normal(s) for s in shapes]
+    dh = rng.standard_normal((6, 3, 5))
+    h64, cache64 = forward(*args)
+    grads64 = backward(dh, cache64)
+    h32, cache32 = forward(*[a.astype(np.float32) for a in args])
+    grads32 = backward(dh.astype(np.float32), cache32)
+    assert h32.dtype == np.float32 and all(g.dtype == np.float32 for g in grads32)
+    for a, b in [(h32, h64), *zip(grads32, grads64)]:
+        assert np.max(np.abs(a - b)) <= 1e-5 * np.max(np.abs(b))
+    mixed, _ = forward(*[a.astype(np.float32) for a in args[:-1]], args[-1])
+    assert mixed.dtype == np.float64

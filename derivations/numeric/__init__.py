@@ -8,4 +8,7 @@ its own type (``AffineCache``, ``RNNCache``, ``LSTMCache``, ``GRUCache``, ``Norm
 editing ``x``, a weight or the returned output in place afterwards leaves the gradient as it
 was, editing the cache raises, and a backward given another kind of cache says which one it
 expects. The copies cost one pass over each cached argument.
+
+The recurrent kernels (RNN, LSTM, GRU) compute in their arguments' common dtype: float32 in,
+float32 states and gradients out; one float64 argument makes the run float64.
 """

@@ -13,7 +13,9 @@ from ._validate import float_array, ndim
 def sequence_arguments(x, h0, weights: dict, shapes: Callable[[int, int, int], dict]):
     """``x`` (T, N, n) and ``h0`` (N, m) as float arrays, and every array of ``weights`` (name ->
     value) as a float array of the shape ``shapes(N, n, m)[name]``, T >= 1; a clear error naming
-    the argument otherwise. Returns (x, h0, {name: array}, (T, N, n, m))."""
+    the argument otherwise. All are returned in one dtype, their common one (float32 arguments
+    give a float32 recurrence and float32 outputs; any float64 argument makes it float64).
+    Returns (x, h0, {name: array}, (T, N, n, m))."""
     x, h0 = float_array(x, "x"), float_array(h0, "h0")
     ndim(x, "x", 3, "(T, N, n)")
     ndim(h0, "h0", 2, "(N, m)")
@@ -31,6 +33,9 @@ def sequence_arguments(x, h0, weights: dict, shapes: Callable[[int, int, int], d
         raise ValueError(f"x must have at least one input feature (n >= 1), got shape {x.shape}")
     if m == 0:
         raise ValueError(f"h0 must have at least one hidden unit (m >= 1), got shape {h0.shape}")
+    dtype = np.result_type(x, h0, *arrays.values())
+    x, h0 = x.astype(dtype, copy=False), h0.astype(dtype, copy=False)
+    arrays = {name: a.astype(dtype, copy=False) for name, a in arrays.items()}
     return x, h0, arrays, (T, N, n, m)
 
 

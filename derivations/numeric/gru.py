@@ -54,7 +54,7 @@ def gru_forward(x: ArrayLike, h0: ArrayLike, W_ih: ArrayLike, W_hh: ArrayLike, b
         x, h0, {"W_ih": W_ih, "W_hh": W_hh, "b_ih": b_ih, "b_hh": b_hh},
         lambda N, n, m: {"W_ih": (3 * m, n), "W_hh": (3 * m, m), "b_ih": (3 * m,), "b_hh": (3 * m,)})
     W_ih, W_hh, b_hh = w["W_ih"], w["W_hh"], w["b_hh"]
-    h, gates, gh_n = np.empty((T, N, H)), np.empty((T, N, 3 * H)), np.empty((T, N, H))
+    h, gates, gh_n = (np.empty(shape, dtype=x.dtype) for shape in ((T, N, H), (T, N, 3 * H), (T, N, H)))
     gi_all = input_projections(x, W_ih, w["b_ih"])
     h_prev = h0
     for t in range(T):
@@ -81,14 +81,14 @@ def gru_backward(dh: ArrayLike, cache: GRUCache) -> GRUGrads:
     d(gh_n) = da_h~ ⊙ r.
     """
     cache = cache_of(cache, GRUCache, "gru_forward")
-    dh = float_array(dh, "dh")
+    dh = float_array(dh, "dh").astype(cache.h.dtype, copy=False)     # in the forward's dtype
     if dh.shape != cache.h.shape:
         raise ValueError(f"dh must have the shape of h, {cache.h.shape}, got {dh.shape}")
     x, h0, W_ih, W_hh, h, gates, gh_n = cache
     T, N, H = h.shape
     D = x.shape[2]
-    d_gi_all, d_gh_all = np.empty((T, N, 3 * H)), np.empty((T, N, 3 * H))
-    carry = np.zeros((N, H))
+    d_gi_all, d_gh_all = np.empty((T, N, 3 * H), dtype=h.dtype), np.empty((T, N, 3 * H), dtype=h.dtype)
+    carry = np.zeros((N, H), dtype=h.dtype)
     for t in range(T - 1, -1, -1):
         gt = gates[t]
         r, z, n = gt[:, :H], gt[:, H:2 * H], gt[:, 2 * H:]

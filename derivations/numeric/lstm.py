@@ -54,8 +54,8 @@ def lstm_forward(x: ArrayLike, h0: ArrayLike, c0: ArrayLike, W_ih: ArrayLike, W_
         x, h0, {"c0": c0, "W_ih": W_ih, "W_hh": W_hh, "b": b},
         lambda N, n, m: {"c0": (N, m), "W_ih": (4 * m, n), "W_hh": (4 * m, m), "b": (4 * m,)})
     c0, W_ih, W_hh = w["c0"], w["W_ih"], w["W_hh"]
-    h, c = np.empty((T, N, H)), np.empty((T, N, H))
-    gates, tanh_c = np.empty((T, N, 4 * H)), np.empty((T, N, H))
+    h, c = np.empty((T, N, H), dtype=x.dtype), np.empty((T, N, H), dtype=x.dtype)
+    gates, tanh_c = np.empty((T, N, 4 * H), dtype=x.dtype), np.empty((T, N, H), dtype=x.dtype)
     xw = input_projections(x, W_ih, w["b"])
     h_prev, c_prev = h0, c0
     for t in range(T):
@@ -84,14 +84,14 @@ def lstm_backward(dh: ArrayLike, cache: LSTMCache) -> LSTMGrads:
     tanh' = 1 - c~^2), which stack into dL/dz_t (``da`` in the code); dh_{t-1} = dL/dz_t W_hh.
     """
     cache = cache_of(cache, LSTMCache, "lstm_forward")
-    dh = float_array(dh, "dh")
+    dh = float_array(dh, "dh").astype(cache.h.dtype, copy=False)     # in the forward's dtype
     if dh.shape != cache.h.shape:
         raise ValueError(f"dh must have the shape of h, {cache.h.shape}, got {dh.shape}")
     x, h0, c0, W_ih, W_hh, h, c, gates, tanh_c = cache
     T, N, H = h.shape
     D = x.shape[2]
-    da_all = np.empty((T, N, 4 * H))                              # dL/dz_t for every step
-    dh_next, dc_next = np.zeros((N, H)), np.zeros((N, H))
+    da_all = np.empty((T, N, 4 * H), dtype=h.dtype)               # dL/dz_t for every step
+    dh_next, dc_next = np.zeros((N, H), dtype=h.dtype), np.zeros((N, H), dtype=h.dtype)
     for t in range(T - 1, -1, -1):
         gt = gates[t]
         i, f, g, o = gt[:, :H], gt[:, H:2 * H], gt[:, 2 * H:3 * H], gt[:, 3 * H:]

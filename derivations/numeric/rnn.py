@@ -52,7 +52,7 @@ def rnn_forward(x: ArrayLike, h0: ArrayLike, W_hx: ArrayLike, W_hh: ArrayLike,
         x, h0, {"W_hx": W_hx, "W_hh": W_hh, "b_h": b_h},
         lambda N, n, m: {"W_hx": (m, n), "W_hh": (m, m), "b_h": (m,)})
     W_hx, W_hh = w["W_hx"], w["W_hh"]
-    h = np.empty((T, N, m))
+    h = np.empty((T, N, m), dtype=x.dtype)
     xw = input_projections(x, W_hx, w["b_h"])
     prev = h0
     for t in range(T):
@@ -124,7 +124,7 @@ def rnn_backward(dh: ArrayLike, cache: RNNCache, truncate: int | None = None) ->
     those of 0 to k-1 factors. ``None`` is full BPTT; any k >= T is full BPTT too.
     """
     cache = cache_of(cache, RNNCache, "rnn_forward")
-    dh = float_array(dh, "dh")
+    dh = float_array(dh, "dh").astype(cache.h.dtype, copy=False)     # in the forward's dtype
     if dh.shape != cache.h.shape:
         raise ValueError(f"dh must have the shape of h, {cache.h.shape}, got {dh.shape}")
     if truncate is not None and not (isinstance(truncate, (int, np.integer)) and truncate >= 1):
@@ -144,7 +144,7 @@ def _truncated(dh, x, h0, W_hx, W_hh, fprime, h_prev, k: int):
     T = dh.shape[0]
     dx = np.zeros_like(x)
     dW_hx, dW_hh = np.zeros_like(W_hx), np.zeros_like(W_hh)
-    db_h = np.zeros(W_hh.shape[0])
+    db_h = np.zeros(W_hh.shape[0], dtype=W_hh.dtype)
     dh0 = np.zeros_like(h0)
     for s in range(T):
         lo = max(s - k + 1, 0)
