@@ -199,3 +199,26 @@ def test_eps_must_be_a_positive_number_not_a_bool():
     for fwd in (normalization_np.batchnorm_forward, normalization_np.layernorm_forward):
         with pytest.raises(TypeError, match="eps must be a real number, got bool"):
             fwd(R(4, 3), np.ones(3), np.zeros(3), eps=True)
+
+
+@pytest.mark.parametrize("dtype,tol", [(np.float32, 1e-4), (np.float16, 4e-3)])
+def test_statistics_are_accumulated_in_float64(dtype, tol):
+    """float32 in, float32 out, with float64 statistics: a batch of 4096 rows with mean 1e3 was
+    normalized with an error of 2.6e-3 (a float32 sum down each column); now within the input's
+    own resolution (measured 3.0e-5 forward, 6.9e-7 backward; float16: 1.9e-3 and 5e-4)."""
+    rng = np.random.default_rng(0)
+    N, D = 4096, 64
+    x = ((1e3 if dtype == np.float32 else 50) + rng.standard_normal((N, D))).astype(dtype)
+    ones, zeros = np.ones(D, dtype), np.zeros(D, dtype)
+    y, cache = normalization_np.batchnorm_forward(x, ones, zeros)
+    y64, cache64 = normalization_np.batchnorm_forward(x.astype(np.float64), np.ones(D), np.zeros(D))
+    dout = rng.standard_normal((N, D))
+    grads = normalization_np.batchnorm_backward(dout.astype(dtype), cache)
+    grads64 = normalization_np.batchnorm_backward(dout, cache64)
+    assert y.dtype == dtype and all(g.dtype == dtype for g in grads)
+    assert np.max(np.abs(y - y64)) <= tol
+    for g, g64 in zip(grads, grads64):
+        assert np.max(np.abs(g - g64)) <= tol * np.max(np.abs(g64))
+    yl, _ = normalization_np.layernorm_forward(x.T.copy(), np.ones(N, dtype), np.zeros(N, dtype))
+    assert yl.dtype == dtype
+    assert np.max(np.abs(yl - normalization_np.layernorm_forward(x.T.astype(np.float64), np.ones(N), np.zeros(N))[0])) <= tol
