@@ -54,8 +54,8 @@ _TOKEN = re.compile(r"\\[A-Za-z]+|\\.|.", re.DOTALL)
 
 def relation_rows(tex: str) -> list[str]:
     r"""The rows of ``tex`` set one relation per line: a top-level ``\qquad`` followed by a
-    statement with a relation starts a row (a condition, ``\text{...}``, stays on its row), and so does each further top-level relation of a
-    chain (``a = b = c`` is ``a &= b`` over ``&= c``). A formula with rows of its own (a
+    statement with a relation starts a row (a condition, ``\text{...}``, stays on its row), and
+    so does each further top-level relation of a chain (``a = b = c`` is ``a &= b`` over ``&= c``). A formula with rows of its own (a
     top-level ``\\``) or a single relation is one row, unchanged."""
     depth, cuts, rels = 0, [], []          # cuts: (start, end) of each \qquad; rels: positions
     for m in _TOKEN.finditer(tex):

@@ -50,7 +50,8 @@ def site(book, chromium):
 
 #: What a reader sees of a page, measured in the browser: display equations wider than the
 #: text column (and whether they scroll inside their own box), tables wider than the column,
-#: and the page's own width against the viewport.
+#: inline formulas cut by their box, equation numbers over their equation, the height of a
+#: bar above the page, and the page's own width against the viewport.
 MEASURE = """() => {
   const column = (document.querySelector('article.bd-article') || document.body).getBoundingClientRect();
   const equations = [...document.querySelectorAll('mjx-container[display="true"]')].map(e => {
@@ -81,15 +82,19 @@ MEASURE = """() => {
 }"""
 
 
+def typeset(page) -> None:
+    """Wait until MathJax has typeset the page's math (if it has any)."""
+    if page.evaluate("() => document.querySelectorAll('.math').length > 0"):
+        page.wait_for_function("window.MathJax && MathJax.startup && MathJax.startup.promise", timeout=20000)
+        page.evaluate("() => MathJax.startup.promise")
+
+
 @pytest.mark.parametrize("name", PAGES)
 def test_page_renders_offline(site, name):
     url, page, console, links = site
     console.clear()
     page.goto(f"{url}/{name}.html", wait_until="load")
-    has_math = page.evaluate("() => document.querySelectorAll('.math').length > 0")
-    if has_math:
-        page.wait_for_function("window.MathJax && MathJax.startup && MathJax.startup.promise", timeout=20000)
-        page.evaluate("() => MathJax.startup.promise")
+    typeset(page)
     stats = page.evaluate("""() => ({
         math: document.querySelectorAll('.math').length,
         typeset: [...document.querySelectorAll('.math')].filter(e => e.querySelector('mjx-container')).length,
@@ -186,9 +191,7 @@ def test_page_fits_a_phone(site, name):
     page.set_viewport_size({"width": 390, "height": 844})
     try:
         page.goto(f"{url}/{name}.html", wait_until="load")
-        if page.evaluate("() => document.querySelectorAll('.math').length > 0"):
-            page.wait_for_function("window.MathJax && MathJax.startup && MathJax.startup.promise", timeout=20000)
-            page.evaluate("() => MathJax.startup.promise")
+        typeset(page)
         m = page.evaluate(MEASURE)
         figures = page.evaluate(FIGURE_TEXT)
     finally:

@@ -7,7 +7,7 @@ from typing import Callable
 
 import numpy as np
 
-from ._validate import float_array, ndim
+from ._validate import cache_of, float_array, ndim
 
 
 def sequence_arguments(x, h0, weights: dict, shapes: Callable[[int, int, int], dict]):
@@ -37,6 +37,17 @@ def sequence_arguments(x, h0, weights: dict, shapes: Callable[[int, int, int], d
     x, h0 = x.astype(dtype, copy=False), h0.astype(dtype, copy=False)
     arrays = {name: a.astype(dtype, copy=False) for name, a in arrays.items()}
     return x, h0, arrays, (T, N, n, m)
+
+
+def upstream_gradient(dh, cache, kind: type, forward: str):
+    """(cache, dh) for a recurrent backward: ``cache`` checked to be the ``kind`` that ``forward``
+    returns, ``dh`` (T, N, m) as a float array of the hidden states' shape, in the forward's
+    dtype; a clear error naming the argument otherwise."""
+    cache = cache_of(cache, kind, forward)
+    dh = float_array(dh, "dh").astype(cache.h.dtype, copy=False)
+    if dh.shape != cache.h.shape:
+        raise ValueError(f"dh must have the shape of h, {cache.h.shape}, got {dh.shape}")
+    return cache, dh
 
 
 def input_projections(x: np.ndarray, W: np.ndarray, b: np.ndarray) -> np.ndarray:

@@ -74,6 +74,12 @@ def ndim(a: np.ndarray, name: str, n: int, what: str) -> None:
         raise ValueError(f"{name} must be {n}-D {what}, got shape {a.shape}")
 
 
+def working_precision(a: np.ndarray) -> np.ndarray:
+    """``a`` in at least float32 (``a`` itself when it already is): float16 has too little range
+    and precision for z - max(z), x - mean and squares, so its kernels compute in float32."""
+    return a.astype(np.promote_types(a.dtype, np.float32), copy=False)
+
+
 def frozen_copies(*arrays: np.ndarray) -> list[np.ndarray]:
     """Read-only copies, for what a forward pass caches of its arguments and of the outputs it
     returns: an in-place edit of those afterwards (``x *= 2``, ``h *= 0.5``) cannot change

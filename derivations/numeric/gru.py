@@ -16,8 +16,8 @@ from typing import NamedTuple
 import numpy as np
 from numpy.typing import ArrayLike
 
-from ._recurrent import input_projections, sequence_arguments
-from ._validate import cache_of, float_array, frozen, frozen_copies
+from ._recurrent import input_projections, sequence_arguments, upstream_gradient
+from ._validate import frozen, frozen_copies
 from .activations import _sigmoid
 
 __all__ = ["GRUCache", "GRUGrads", "gru_forward", "gru_backward"]
@@ -80,10 +80,7 @@ def gru_backward(dh: ArrayLike, cache: GRUCache) -> GRUGrads:
     sigma at their pre-activations, and r ⊙ gh_n splits into dr = da_h~ ⊙ gh_n and
     d(gh_n) = da_h~ ⊙ r.
     """
-    cache = cache_of(cache, GRUCache, "gru_forward")
-    dh = float_array(dh, "dh").astype(cache.h.dtype, copy=False)     # in the forward's dtype
-    if dh.shape != cache.h.shape:
-        raise ValueError(f"dh must have the shape of h, {cache.h.shape}, got {dh.shape}")
+    cache, dh = upstream_gradient(dh, cache, GRUCache, "gru_forward")
     x, h0, W_ih, W_hh, h, gates, gh_n = cache
     T, N, H = h.shape
     D = x.shape[2]

@@ -14,13 +14,8 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import ArrayLike
 
-from ._validate import class_labels, float_array, ndim, same_shape
+from ._validate import class_labels, float_array, ndim, same_shape, working_precision
 from .activations import sigmoid
-
-
-def _working(a: np.ndarray) -> np.ndarray:
-    """``a`` in at least float32: float16 has too little range for z - max(z) and squares."""
-    return a.astype(np.promote_types(a.dtype, np.float32), copy=False)
 
 __all__ = ["mse", "log_softmax", "softmax", "softmax_cross_entropy",
            "binary_cross_entropy_with_logits"]
@@ -36,7 +31,7 @@ def mse(y_hat: ArrayLike, y: ArrayLike) -> tuple[float, np.ndarray]:
     same_shape(y_hat, "y_hat", y, "y")
     if y_hat.size == 0:
         raise ValueError("y_hat must not be empty")
-    diff = _working(y_hat) - _working(y)
+    diff = working_precision(y_hat) - working_precision(y)
     n = diff.size
     return float(np.sum(np.square(diff), dtype=np.float64) / n), (2 * diff / n).astype(y_hat.dtype, copy=False)
 
@@ -50,14 +45,14 @@ def log_softmax(logits: ArrayLike) -> np.ndarray:
     """log softmax(z)_k = z_k - logsumexp(z), along the last axis, shifted by max(z); in the
     logits' dtype (computed in at least float32)."""
     z = float_array(logits, "logits")
-    return _log_softmax(_working(z)).astype(z.dtype, copy=False)
+    return _log_softmax(working_precision(z)).astype(z.dtype, copy=False)
 
 
 def softmax(logits: ArrayLike) -> np.ndarray:
     """softmax(z)_k = exp(z_k) / sum_j exp(z_j), along the last axis, computed stably; in the
     logits' dtype (computed in at least float32)."""
     z = float_array(logits, "logits")
-    return np.exp(_log_softmax(_working(z))).astype(z.dtype, copy=False)
+    return np.exp(_log_softmax(working_precision(z))).astype(z.dtype, copy=False)
 
 
 def softmax_cross_entropy(logits: ArrayLike, labels: ArrayLike) -> tuple[float, np.ndarray]:
@@ -71,7 +66,7 @@ def softmax_cross_entropy(logits: ArrayLike, labels: ArrayLike) -> tuple[float, 
     if N == 0 or C == 0:
         raise ValueError(f"logits must have N >= 1 rows and C >= 1 classes, got {z.shape}")
     labels = class_labels(labels, "labels", (N,), C)
-    logp = _log_softmax(_working(z))
+    logp = _log_softmax(working_precision(z))
     rows = np.arange(N)
     loss = -np.sum(logp[rows, labels], dtype=np.float64) / N
     dz = np.exp(logp)
@@ -93,6 +88,6 @@ def binary_cross_entropy_with_logits(logits: ArrayLike, targets: ArrayLike) -> t
     if np.any((t < 0) | (t > 1)):
         raise ValueError("targets must lie in [0, 1]")
     n = z.size
-    zw, tw = _working(z), _working(t)
+    zw, tw = working_precision(z), working_precision(t)
     per_entry = np.maximum(zw, 0) - zw * tw + np.log1p(np.exp(-np.abs(zw)))
     return float(np.sum(per_entry, dtype=np.float64) / n), ((sigmoid(zw) - tw) / n).astype(z.dtype, copy=False)

@@ -15,8 +15,8 @@ from typing import NamedTuple
 import numpy as np
 from numpy.typing import ArrayLike
 
-from ._recurrent import input_projections, sequence_arguments
-from ._validate import cache_of, float_array, frozen, frozen_copies
+from ._recurrent import input_projections, sequence_arguments, upstream_gradient
+from ._validate import frozen, frozen_copies
 from .activations import _sigmoid
 
 __all__ = ["LSTMCache", "LSTMGrads", "lstm_forward", "lstm_backward"]
@@ -83,10 +83,7 @@ def lstm_backward(dh: ArrayLike, cache: LSTMCache) -> LSTMGrads:
     each through its activation's derivative at the pre-activation (sigma' = s(1 - s),
     tanh' = 1 - c~^2), which stack into dL/dz_t (``da`` in the code); dh_{t-1} = dL/dz_t W_hh.
     """
-    cache = cache_of(cache, LSTMCache, "lstm_forward")
-    dh = float_array(dh, "dh").astype(cache.h.dtype, copy=False)     # in the forward's dtype
-    if dh.shape != cache.h.shape:
-        raise ValueError(f"dh must have the shape of h, {cache.h.shape}, got {dh.shape}")
+    cache, dh = upstream_gradient(dh, cache, LSTMCache, "lstm_forward")
     x, h0, c0, W_ih, W_hh, h, c, gates, tanh_c = cache
     T, N, H = h.shape
     D = x.shape[2]

@@ -14,8 +14,8 @@ from typing import NamedTuple
 import numpy as np
 from numpy.typing import ArrayLike
 
-from ._recurrent import input_projections, sequence_arguments
-from ._validate import cache_of, class_labels, float_array, frozen_copies, ndim
+from ._recurrent import input_projections, sequence_arguments, upstream_gradient
+from ._validate import class_labels, float_array, frozen_copies, ndim
 from .losses import softmax_cross_entropy
 
 __all__ = ["RNNCache", "RNNGrads", "rnn_forward", "rnn_backward", "bptt_deltas", "rnn_loss_and_grads",
@@ -123,10 +123,7 @@ def rnn_backward(dh: ArrayLike, cache: RNNCache, truncate: int | None = None) ->
     through the k steps s, s-1, ..., s-k+1 only: of the Jacobian products dh_s/dh_t it keeps
     those of 0 to k-1 factors. ``None`` is full BPTT; any k >= T is full BPTT too.
     """
-    cache = cache_of(cache, RNNCache, "rnn_forward")
-    dh = float_array(dh, "dh").astype(cache.h.dtype, copy=False)     # in the forward's dtype
-    if dh.shape != cache.h.shape:
-        raise ValueError(f"dh must have the shape of h, {cache.h.shape}, got {dh.shape}")
+    cache, dh = upstream_gradient(dh, cache, RNNCache, "rnn_forward")
     if truncate is not None and not (isinstance(truncate, (int, np.integer)) and truncate >= 1):
         raise ValueError(f"truncate must be a positive integer or None, got {truncate!r}")
     x, h0, W_hx, W_hh, h = cache
