@@ -130,7 +130,7 @@ BAD_DTYPES = [
     ("object", np.array([1.0, None], dtype=object)),
     ("integer", np.array([1, 2, 3])),
     ("bool", np.array([True, False])),
-    ("complex", np.array([1 + 2j])),
+    ("complex64", np.array([1 + 2j], dtype=np.complex64)),
     ("python str", "3.0"),
 ]
 

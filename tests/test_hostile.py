@@ -126,7 +126,7 @@ def corruptions(arr: np.ndarray):
         bad.flat[bad.size // 2] = v
         out.append((label, bad, "raise"))
     out.append(("int dtype", np.round(arr).astype(np.int64), "raise"))
-    out.append(("complex dtype", arr.astype(np.complex128), "raise"))
+    out.append(("complex64 dtype", arr.astype(np.complex64), "raise"))  # complex128 is the complex step
     out.append(("string dtype", arr.astype(str), "raise"))
     out.append(("empty", np.empty((0,) + arr.shape[1:]), "either"))
     wrong = np.concatenate([arr, arr[..., :1]], axis=-1) if arr.ndim else np.array([arr, arr])

@@ -11,21 +11,24 @@ class DtypeError(TypeError, ValueError):
 
 
 def float_array(value, name: str) -> np.ndarray:
-    """``value`` as a real floating NumPy array, or a clear error naming ``name``.
+    """``value`` as a floating NumPy array, or a clear error naming ``name``.
 
-    Python floats become float64 0-d arrays; float16/32/64 arrays keep their dtype.
-    Integers, booleans, complex numbers, strings and objects are refused (:class:`DtypeError`), and
-    so are NaN and +-inf (ValueError): a silent cast or a NaN that propagates through a
-    backward pass is a wrong answer that looks like a right one.
+    Python floats become float64 0-d arrays; float16/32/64 arrays keep their dtype, and so do
+    complex128 arrays, which every kernel accepts for complex-step checking (f'(x) ~
+    Im f(x + ih) / h): the kernels are analytic in their input, and their non-analytic pieces
+    (ReLU's kink, the max of log-sum-exp, abs) act on the real part. Integers, booleans,
+    complex64, strings and objects are refused (:class:`DtypeError`), and so are NaN and +-inf
+    (ValueError): a silent cast or a NaN that propagates through a backward pass is a wrong
+    answer that looks like a right one.
     """
     if isinstance(value, float):
         arr = np.asarray(value, dtype=np.float64)
     else:
         arr = np.asarray(value) if not isinstance(value, np.ndarray) else value
-        if arr.dtype.kind != "f":
+        if arr.dtype.kind != "f" and arr.dtype != np.complex128:
             raise DtypeError(
-                f"{name} must be an array of real floats (float16/32/64), "
-                f"got dtype {arr.dtype}"
+                f"{name} must be an array of real floats (float16/32/64), or complex128 for "
+                f"complex-step checking, got dtype {arr.dtype}"
             )
     if not np.all(np.isfinite(arr)):
         raise ValueError(f"{name} contains NaN or infinite values")
