@@ -27,17 +27,20 @@ __all__ = [
     "TOLERANCES", "CENTRAL_STEP", "COMPLEX_STEP", "FULL_CHECK_MAX_SIZE", "N_DIRECTIONS",
     "Check", "CheckFailed", "require", "HEADER", "markdown_table", "text_table",
     "symbolic_identity", "rel_error", "check_values", "check_bound", "check_against_sympy",
-    "directional_derivative", "numeric_gradient", "check_vjp", "check_gradient", "check_derivative",
+    "directional_derivative", "numeric_gradient", "RESOLUTION_FACTOR", "check_vjp", "assert_vjp",
+    "check_gradient", "check_derivative",
 ]
 
-#: Tolerances on :func:`rel_error`, by method. Central differences carry an O(h^2)
-#: truncation error plus an O(eps/h) rounding error (about 1e-10 at h = 1e-6); the complex
-#: step has no subtraction, so its error is at the level of float64 rounding; so is the
-#: difference between the NumPy code and SymPy's result evaluated in float64.
+#: Tolerances, by method. For the two numerical derivatives (:func:`check_vjp`) they are
+#: relative, per entry, on top of the rounding error each entry's evaluations show: the central
+#: difference's truncation error is O(h^2) relative (about 1e-13 at h = 1e-6), the complex
+#: step's analytic side loses up to ~1e-11 where it subtracts nearly equal numbers (1 - tanh^2
+#: near saturation). For :func:`check_values`, on :func:`rel_error`: the difference between
+#: the NumPy code and SymPy's result evaluated in float64, and the like.
 TOLERANCES = {
     "symbolic": 0.0,
-    "central-difference": 1e-7,
-    "complex-step": 1e-12,
+    "central-difference": 1e-6,
+    "complex-step": 1e-10,
     "sympy-vs-numpy": 1e-13,
     # two independent float64 computations of the same numbers (no SymPy involved)
     "float64": 1e-13,
@@ -68,6 +71,8 @@ class Check:
     tolerance: float
     passed: bool
     detail: str = ""
+    unresolved: int = 0     # entries below the numerical method's resolution: not verified by it
+    entries: int = 0        # entries (or directions) a numeric check compared
 
     def row(self) -> tuple[str, str, str, str, str, str]:
         """The check as table cells: topic, check, method, error, tolerance, result."""
@@ -79,7 +84,8 @@ class Check:
             ("n/a" if np.isnan(self.tolerance)
              else f"{self.tolerance:.0e}" if self.tolerance
              else "0 (bound)" if self.method == "bound" else "0 (exact)"),
-            "pass" if self.passed else "FAIL",
+            ("FAIL" if not self.passed
+             else f"pass ({self.unresolved} of {self.entries} unresolved)" if self.unresolved else "pass"),
         )
 
 
@@ -92,7 +98,8 @@ def require(checks: Check | Iterable[Check]) -> list[Check]:
     checks = [checks] if isinstance(checks, Check) else list(checks)
     failed = [c for c in checks if not c.passed]
     if failed:
-        lines = [f"{c.topic}: {c.name} [{c.method}] error {c.error:.3g} > tol {c.tolerance:.0e}"
+        lines = [f"{': '.join(p for p in (c.topic, c.name) if p) or 'unnamed check'} [{c.method}] "
+                 f"error {c.error:.3g} > tol {c.tolerance:.0e}"
                  + (f" ({c.detail})" if c.detail else "") for c in failed]
         raise CheckFailed("check failed:\n  " + "\n  ".join(lines))
     return checks
@@ -389,61 +396,165 @@ def numeric_gradient(phi: Callable, x: np.ndarray, method: str = "central-differ
     return grad
 
 
-def check_vjp(topic: str, name: str, f: Callable, vjp: Callable, x: ArrayLike, *,
-              dout: ArrayLike | None = None, method: str = "central-difference", tol: float | None = None,
-              rng: np.random.Generator | None = None, step: float | None = None) -> Check:
-    """Check a claimed vector-Jacobian product ``vjp(dout) = J_f(x)^T dout``.
+#: The margin on a numerical derivative's rounding error at one entry, which
+#: :func:`check_vjp` estimates from the very evaluations the derivative makes.
+RESOLUTION_FACTOR = 32.0
 
-    The scalar ``phi(x) = sum(dout * f(x))`` has gradient ``J^T dout``; with a random
-    ``dout`` (never all ones) this checks every column of the Jacobian that ``dout`` sees.
-    Inputs of at most :data:`FULL_CHECK_MAX_SIZE` entries are checked in full, larger ones
-    along :data:`N_DIRECTIONS` random directions ``v`` (standard normal entries): ``<J^T dout, v>`` against the
-    numeric derivative of ``phi`` along ``v``. ``step`` overrides :data:`CENTRAL_STEP`: the
-    rounding error of a central difference is about eps abs(phi) / h, so a large ``phi`` (a loss
-    summed over a long sequence) wants a larger step.
+
+def _argument_names(f: Callable, n: int) -> list[str]:
+    """The names of ``f``'s first ``n`` positional parameters, for messages (args[j] if unknown)."""
+    import inspect
+
+    try:
+        params = [p.name for p in inspect.signature(f).parameters.values()
+                  if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    except (TypeError, ValueError):
+        params = []
+    return [params[j] if j < len(params) else f"args[{j}]" for j in range(n)]
+
+
+def _derivatives(terms: Callable, x: np.ndarray, directions, method: str, h: float):
+    """For each direction v: the numerical derivative of phi = sum(terms(z)) along v at x, and
+    its rounding error estimated from the same evaluations (RESOLUTION_FACTOR eps times the
+    sum of the magnitudes of the terms, over 2h for a central difference)."""
+    eps = np.finfo(np.float64).eps
+    numeric, resolution = [], []
+    for v in directions:
+        if method == "central-difference":
+            tp, tm = terms(x + h * v), terms(x - h * v)
+            numeric.append((np.sum(tp) - np.sum(tm)) / (2 * h))
+            resolution.append(RESOLUTION_FACTOR * eps * (np.sum(np.abs(tp)) + np.sum(np.abs(tm))) / (2 * h))
+        else:
+            d = np.imag(terms(x + 1j * h * v)) / h
+            numeric.append(np.sum(d))
+            resolution.append(RESOLUTION_FACTOR * eps * np.sum(np.abs(d)))
+    return np.array(numeric, dtype=np.float64), np.array(resolution, dtype=np.float64)
+
+
+def check_vjp(f: Callable, vjp: Callable, *args: ArrayLike, dout: ArrayLike | None = None,
+              method: str = "central-difference", rtol: float | None = None, atol: float = 0.0,
+              name: str = "", topic: str = "", rng: np.random.Generator | None = None,
+              step: float | None = None) -> Check:
+    """Check a claimed vector-Jacobian product, entry by entry: ``vjp(dout)`` must be
+    ``J^T dout`` for ``f(*args)``, one gradient per argument (an array for one argument).
+
+    With ``phi(z) = sum(dout * f(z))`` (``dout`` random unless given), each entry ``i`` of each
+    argument is compared with the numerical derivative ``n_i`` of ``phi`` along that coordinate:
+    it passes when ``|a_i - n_i| <= rtol max(|a_i|, |n_i|) + rho_i + atol``, where ``rho_i``
+    is the method's rounding error at that entry, estimated from the evaluations themselves
+    (:func:`_derivatives`). An entry with ``max(|a_i|, |n_i|) <= rho_i`` is below what the
+    method resolves: it is counted as not verified, never as passed. Arguments of more than
+    :data:`FULL_CHECK_MAX_SIZE` entries are checked along :data:`N_DIRECTIONS` random
+    directions (standard normal entries) instead of every coordinate. The Check's error and
+    tolerance are the worst entry's, relative to its size; its detail names the argument,
+    the entry, both values and the unresolved count. ``rtol`` defaults to
+    ``TOLERANCES[method]``; ``step`` overrides the central difference's h. ``f`` must compute
+    in float64 (and, for the complex step, accept complex input).
     """
     if method not in ("central-difference", "complex-step"):
         raise ValueError(f"method must be 'central-difference' or 'complex-step', got {method!r}")
+    if not args:
+        raise ValueError("check_vjp needs at least one argument of f")
     rng = np.random.default_rng(0) if rng is None else rng
-    tol = TOLERANCES[method] if tol is None else tol
-    x = np.asarray(x, dtype=np.float64)
-    y = np.asarray(f(x))
+    rtol = TOLERANCES[method] if rtol is None else rtol
+    h = (CENTRAL_STEP if step is None else step) if method == "central-difference" else COMPLEX_STEP
+    args = [np.asarray(a, dtype=np.float64) for a in args]
+    names = _argument_names(f, len(args))
+
+    def failed(detail: str) -> Check:
+        return Check(topic, name, method, np.inf, rtol, False, detail)
+
+    y = np.asarray(f(*args))
+    if y.dtype != np.float64:
+        return failed(f"f returned {y.dtype} for float64 arguments: it computes in lower precision "
+                      "than the check resolves; check it in float64" if y.dtype.kind == "f" and
+                      y.dtype.itemsize < 8 else f"f returned {y.dtype}, not float64")
     dout = rng.standard_normal(y.shape) if dout is None else np.asarray(dout, dtype=np.float64)
     if dout.shape != y.shape:
-        raise ValueError(f"dout has shape {dout.shape}, f(x) has shape {y.shape}")
-    claimed = np.asarray(vjp(dout), dtype=np.float64)
-    if claimed.shape != x.shape:
-        return Check(topic, name, method, np.inf, tol, False,
-                     f"gradient has shape {claimed.shape}, its parameter has shape {x.shape}")
+        raise ValueError(f"dout has shape {dout.shape}, f(*args) has shape {y.shape}")
+    claimed = vjp(dout)
+    claimed = [claimed] if len(args) == 1 and not isinstance(claimed, (tuple, list)) else list(claimed)
+    if len(claimed) != len(args):
+        return failed(f"vjp returned {len(claimed)} gradients for {len(args)} arguments")
+    worst, counts = None, [0, 0]                       # (ratio, detail pieces), [entries, unresolved]
+    how = "in full"
+    for j, (x, a) in enumerate(zip(args, claimed)):
+        a = np.asarray(a, dtype=np.float64)
+        if a.shape != x.shape:
+            return failed(f"the gradient for {names[j]} has shape {a.shape}, {names[j]} has shape {x.shape}")
 
-    def phi(z):
-        return np.sum(dout * f(z))
+        def terms(z, j=j):
+            out = np.asarray(f(*args[:j], z, *args[j + 1:]))
+            if method == "complex-step" and not np.iscomplexobj(out):
+                raise TypeError("f returned real values for complex input (it drops the imaginary part)")
+            return dout * out
 
-    if x.size <= FULL_CHECK_MAX_SIZE:
-        numeric, analytic, how = numeric_gradient(phi, x, method, step), claimed, "in full"
-    else:
-        v = rng.standard_normal((N_DIRECTIONS,) + x.shape)
-        # Entries of size ~1, like the coordinate steps of a full check; a unit vector
-        # would make the derivative along it ~sqrt(size) times smaller than its rounding error.
-        numeric = np.array([directional_derivative(phi, x, vi, method, step) for vi in v])
-        analytic = np.array([np.sum(claimed * vi) for vi in v])
-        how = f"along {N_DIRECTIONS} random directions"
-    err = rel_error(analytic, numeric)
+        if x.size <= FULL_CHECK_MAX_SIZE:
+            def directions(x=x):
+                e = np.zeros_like(x)
+                for i in np.ndindex(x.shape):
+                    e[i] = 1.0
+                    yield e
+                    e[i] = 0.0
+            analytic, labels, extra = a.ravel(), [f"{names[j]}{list(i)}" for i in np.ndindex(x.shape)], 0.0
+            dirs = directions()
+        else:
+            v = rng.standard_normal((N_DIRECTIONS,) + x.shape)
+            # Entries of size ~1, like the coordinate steps of a full check; a unit vector
+            # would make the derivative along it ~sqrt(size) times smaller than its rounding error.
+            analytic = np.array([np.sum(a * vi) for vi in v])
+            extra = RESOLUTION_FACTOR * np.finfo(np.float64).eps * np.array([np.sum(np.abs(a * vi)) for vi in v])
+            labels, dirs = [f"{names[j]} along random direction {k + 1}" for k in range(N_DIRECTIONS)], v
+            how = f"along {N_DIRECTIONS} random directions for arguments over {FULL_CHECK_MAX_SIZE} entries"
+        try:
+            numeric, res = _derivatives(terms, x, dirs, method, h)
+        except (TypeError, ValueError) as e:
+            if method == "complex-step":
+                return failed(f"the complex step cannot run through f: {e}")
+            raise
+        res = res + extra
+        scale = np.maximum(np.abs(analytic), np.abs(numeric))
+        diff = np.abs(analytic - numeric)
+        tol = rtol * scale + res + atol
+        unresolved = scale < res      # 0 against 0 with no rounding at all is resolved: exact
+        counts[0] += analytic.size
+        counts[1] += int(unresolved.sum())
+        ratio = np.where(unresolved, -1.0, diff / np.where(tol > 0, tol, np.inf))
+        k = int(np.argmax(ratio)) if ratio.size else 0
+        if ratio.size and ratio[k] >= 0 and (worst is None or ratio[k] > worst[0]):
+            worst = (ratio[k], labels[k], analytic[k], numeric[k], diff[k], scale[k], tol[k])
     if step is not None and method == "central-difference":
         how += f", h = {step:g}"
-    return Check(topic, name, method, err, tol, bool(err <= tol), how)
+    note = (f"; {counts[1]} of {counts[0]} entries below the {method}'s resolution, not verified by it"
+            if counts[1] else "")
+    if worst is None:
+        return Check(topic, name, method, np.nan, rtol, False, f"{how}: no entry above the method's resolution{note}",
+                     counts[1], counts[0])
+    ratio, label, av, nv, d, sc, tl = worst
+    err, tol_rel = (d / sc, tl / sc) if sc > 0 else (0.0, rtol)
+    detail = (f"{how}; worst entry {label}: analytic {av:.6g}, numeric {nv:.6g}, |difference| {d:.2g}, "
+              f"relative {err:.2g} (its tolerance {tol_rel:.2g}){note}")
+    return Check(topic, name, method, float(err), float(tol_rel), bool(ratio <= 1.0), detail, counts[1], counts[0])
 
 
-def check_gradient(topic: str, name: str, loss: Callable, grad: ArrayLike, x: ArrayLike, **kwargs) -> Check:
-    """Check a claimed gradient ``grad`` (an array) of a scalar ``loss`` at ``x``."""
-    return check_vjp(topic, name, loss, lambda g: g * np.asarray(grad), x, dout=np.float64(1.0),
-                     **kwargs)
+def assert_vjp(f: Callable, vjp: Callable, *args: ArrayLike, **kwargs) -> Check:
+    """:func:`check_vjp`, raising :class:`CheckFailed` with its detail (the argument, the entry,
+    both values) when it fails; the Check otherwise."""
+    return require(check_vjp(f, vjp, *args, **kwargs))[0]
 
 
-def check_derivative(topic: str, name: str, f: Callable, df: Callable, x: ArrayLike, **kwargs) -> Check:
+def check_gradient(loss: Callable, grad: ArrayLike | Sequence[ArrayLike], *args: ArrayLike, **kwargs) -> Check:
+    """Check a claimed gradient of a scalar ``loss(*args)``: an array for one argument, one per
+    argument otherwise (:func:`check_vjp` with ``dout = 1``)."""
+    grads = [grad] if len(args) == 1 else list(grad)
+    return check_vjp(loss, lambda g: tuple(g * np.asarray(gr) for gr in grads) if len(args) > 1
+                     else g * np.asarray(grads[0]), *args, dout=np.float64(1.0), **kwargs)
+
+
+def check_derivative(f: Callable, df: Callable, x: ArrayLike, **kwargs) -> Check:
     """Check a claimed elementwise derivative ``df`` of an elementwise ``f`` at ``x``.
 
     The claimed Jacobian is ``diag(df(x))``, so its VJP is ``dout * df(x)``; the numeric
     side differentiates ``f`` as a general map, so a non-elementwise ``f`` also fails.
     """
-    return check_vjp(topic, name, f, lambda g: g * np.asarray(df(x)), x, **kwargs)
+    return check_vjp(f, lambda g: g * np.asarray(df(x)), x, **kwargs)

@@ -34,7 +34,8 @@ def test_right_derivative_passes(shape, rng):
     x = rng.standard_normal(shape)
     for method in ("central-difference", "complex-step"):
         f = activations_np.sigmoid if method == "central-difference" else (lambda z: 1 / (1 + np.exp(-z)))
-        c = verify.check_derivative("t", "sigmoid", f, activations_np.sigmoid_grad, x, method=method, rng=rng)
+        c = verify.check_derivative(f, activations_np.sigmoid_grad, x, name="sigmoid", topic="t", method=method,
+                                    rng=rng)
         assert c.passed, c
         assert c.error <= verify.TOLERANCES[method]
 
@@ -43,15 +44,15 @@ def test_right_derivative_passes(shape, rng):
 def test_wrong_sigmoid_derivative_fails(shape, rng):
     x = rng.standard_normal(shape)
     wrong = lambda z: activations_np.sigmoid(z) * (1 + activations_np.sigmoid(z))  # noqa: E731  sigma (1 + sigma)
-    c = verify.check_derivative("t", "sigmoid", activations_np.sigmoid, wrong, x, rng=rng)
+    c = verify.check_derivative(activations_np.sigmoid, wrong, x, name="sigmoid", topic="t", rng=rng)
     assert not c.passed and c.error > 0.1
 
 
 @pytest.mark.parametrize("n", [3, 12])  # 9 entries (in full) and 144 (directions)
 def test_transposed_gradient_fails(n, rng):
     u, W = rng.standard_normal(n), rng.standard_normal((n, n))
-    right = verify.check_vjp("t", "W u", lambda W_: W_ @ u, lambda g: np.outer(g, u), W, rng=rng)
-    wrong = verify.check_vjp("t", "W u", lambda W_: W_ @ u, lambda g: np.outer(u, g), W, rng=rng)
+    right = verify.check_vjp(lambda W_: W_ @ u, lambda g: np.outer(g, u), W, name="W u", topic="t", rng=rng)
+    wrong = verify.check_vjp(lambda W_: W_ @ u, lambda g: np.outer(u, g), W, name="W u", topic="t", rng=rng)
     assert right.passed, right
     assert not wrong.passed and wrong.error > 0.1
 
@@ -60,15 +61,15 @@ def test_transposed_gradient_fails(n, rng):
 def test_gradient_off_by_factor_two_fails(shape, rng):
     x = rng.standard_normal(shape)
     loss = lambda z: 0.5 * np.sum(z**2)  # noqa: E731
-    assert verify.check_gradient("t", "half square", loss, x, x).passed
-    c = verify.check_gradient("t", "half square", loss, 2 * x, x)
-    assert not c.passed and c.error == pytest.approx(1 / 3, rel=1e-6)  # |2x - x| / (|2x| + |x|)
+    assert verify.check_gradient(loss, x, x, name="half square", topic="t").passed
+    c = verify.check_gradient(loss, 2 * x, x, name="half square", topic="t")
+    assert not c.passed and c.error == pytest.approx(1 / 2, rel=1e-6)  # |2x - x| / max(|2x|, |x|)
 
 
 def test_gradient_of_wrong_shape_fails(rng):
     W = rng.standard_normal((2, 3))
     u = rng.standard_normal(3)
-    c = verify.check_vjp("t", "W u", lambda W_: W_ @ u, lambda g: np.outer(u, g), W, rng=rng)
+    c = verify.check_vjp(lambda W_: W_ @ u, lambda g: np.outer(u, g), W, name="W u", topic="t", rng=rng)
     assert not c.passed and "shape" in c.detail
 
 
@@ -112,8 +113,8 @@ def test_tables_list_every_check():
 
 def test_unknown_method_is_refused(rng):
     with pytest.raises(ValueError, match="method"):
-        verify.check_derivative("t", "x", activations_np.sigmoid, activations_np.sigmoid_grad, rng.standard_normal(3),
-                                method="forward-difference")
+        verify.check_derivative(activations_np.sigmoid, activations_np.sigmoid_grad, rng.standard_normal(3), name="x",
+                                topic="t", method="forward-difference")
 
 
 def test_check_values_uses_the_methods_tolerance(rng):
@@ -186,10 +187,12 @@ def test_check_helpers_fill_every_field(rng):
     x = rng.standard_normal(4)
     c = verify.check_values("top", "nm", "closed-form", x, x)
     assert (c.topic, c.name, c.method, c.tolerance, c.passed, c.error) == ("top", "nm", "closed-form", 1e-10, True, 0.0)
-    c = verify.check_gradient("top", "g", lambda v: float(np.sum(v**2)), 2 * x, x)
-    assert (c.topic, c.name, c.method, c.tolerance, c.passed) == ("top", "g", "central-difference", 1e-7, True)
-    c = verify.check_derivative("top", "d", np.sin, np.cos, x, method="complex-step")
-    assert (c.topic, c.name, c.method, c.tolerance, c.passed) == ("top", "d", "complex-step", 1e-12, True)
+    c = verify.check_gradient(lambda v: float(np.sum(v**2)), 2 * x, x, name="g", topic="top")
+    assert (c.topic, c.name, c.method, c.passed, c.entries) == ("top", "g", "central-difference", True, 4)
+    assert 1e-6 <= c.tolerance < 2e-6       # rtol, plus the worst entry's rounding relative to it
+    c = verify.check_derivative(np.sin, np.cos, x, name="d", topic="top", method="complex-step")
+    assert (c.topic, c.name, c.method, c.passed, c.entries) == ("top", "d", "complex-step", True, 4)
+    assert 1e-10 <= c.tolerance < 1.001e-10
     s = sp.Symbol("s")
     c = verify.check_against_sympy("top", "sy", np.sin(x), sp.sin(s), s, x)
     assert (c.topic, c.name, c.method, c.passed) == ("top", "sy", "sympy-vs-numpy", True)
@@ -318,15 +321,16 @@ def test_each_exponential_argument_is_its_own_variable_and_expand_checks_every_e
 
 def test_check_vjp_reports_shape_mismatch_and_step():
     x = R(3)
-    c = verify.check_vjp("t", "n", lambda v: v * 2, lambda g: np.ones(4), x)
-    assert (c.topic, c.name, c.method, c.error, c.tolerance, c.passed) == ("t", "n", "central-difference", np.inf, 1e-7, False)
-    c = verify.check_vjp("t", "n", lambda v: v * 2, lambda g: 2 * g, x, step=1e-5)
-    assert c.passed and c.detail == "in full, h = 1e-05"
+    c = verify.check_vjp(lambda v: v * 2, lambda g: np.ones(4), x, name="n", topic="t")
+    assert (c.topic, c.name, c.method, c.error, c.tolerance, c.passed) == ("t", "n", "central-difference", np.inf, 1e-6, False)
+    assert c.detail == "the gradient for v has shape (4,), v has shape (3,)"
+    c = verify.check_vjp(lambda v: v * 2, lambda g: 2 * g, x, name="n", topic="t", step=1e-5)
+    assert c.passed and c.detail.startswith("in full, h = 1e-05; worst entry v[")
     big = R(100)
-    c = verify.check_vjp("t", "n", lambda v: v * 2, lambda g: 2 * g, big)
-    assert c.passed and c.detail == "along 4 random directions"
+    c = verify.check_vjp(lambda v: v * 2, lambda g: 2 * g, big, name="n", topic="t")
+    assert c.passed and c.detail.startswith("along 4 random directions for arguments over 64 entries; worst entry v along")
     with pytest.raises(ValueError, match="dout has shape"):
-        verify.check_vjp("t", "n", lambda v: v, lambda g: g, x, dout=np.ones(2))
+        verify.check_vjp(lambda v: v, lambda g: g, x, name="n", topic="t", dout=np.ones(2))
 
 
 def test_require_lists_each_failure_on_its_own_line_detail_only_when_there_is_one():
@@ -347,11 +351,12 @@ def test_numeric_derivatives_use_the_step_they_are_given():
     np.testing.assert_allclose(verify.directional_derivative(cube, x, np.array([1.0, 0.0]), "central-difference", 0.1),
                                3 * 0.25 + 0.01, rtol=1e-12)
     exact = lambda g: g * 3 * x**2  # noqa: E731
-    assert verify.check_vjp("t", "n", cube, exact, x, dout=np.float64(1.0)).passed
-    coarse = verify.check_vjp("t", "n", cube, exact, x, dout=np.float64(1.0), step=0.1)
-    assert not coarse.passed and coarse.error == pytest.approx(0.01 / (2 * 12 + 0.01), rel=1e-6)  # rel_error
+    assert verify.check_vjp(cube, exact, x, name="n", topic="t", dout=np.float64(1.0)).passed
+    coarse = verify.check_vjp(cube, exact, x, name="n", topic="t", dout=np.float64(1.0), step=0.1)
+    assert not coarse.passed and coarse.error == pytest.approx(0.01 / (0.75 + 0.01), rel=1e-6)  # the worst entry, x = 0.5
     big = np.linspace(0.5, 1.5, 100)   # checked along random directions: the step still reaches them
-    coarse = verify.check_vjp("t", "n", cube, lambda g: g * 3 * big**2, big, dout=np.float64(1.0), step=0.1)
+    coarse = verify.check_vjp(cube, lambda g: g * 3 * big**2, big, name="n", topic="t", dout=np.float64(1.0),
+                              step=0.1)
     assert not coarse.passed and coarse.error > 1e-4
     with pytest.raises(ValueError, match="'central-difference' or 'complex-step', got 'forward'"):
         verify.directional_derivative(cube, x, x, "forward")
@@ -359,20 +364,21 @@ def test_numeric_derivatives_use_the_step_they_are_given():
 
 def test_check_vjp_checks_in_full_up_to_and_including_the_limit():
     for size, how in ((verify.FULL_CHECK_MAX_SIZE, "in full"),
-                      (verify.FULL_CHECK_MAX_SIZE + 1, f"along {verify.N_DIRECTIONS} random directions")):
+                      (verify.FULL_CHECK_MAX_SIZE + 1, f"along {verify.N_DIRECTIONS} random directions for arguments over "
+                                                       f"{verify.FULL_CHECK_MAX_SIZE} entries")):
         x = R(size)
-        assert verify.check_vjp("t", "n", np.sin, lambda g: g * np.cos(x), x).detail == how
+        assert verify.check_vjp(np.sin, lambda g: g * np.cos(x), x, name="n", topic="t").detail.startswith(how + "; worst")
 
 
 def test_check_vjp_uses_the_tolerance_and_the_generator_it_is_given():
     x = R(5)
-    c = verify.check_vjp("t", "n", np.sin, lambda g: g * np.cos(x), x, tol=1e-3)
-    assert c.tolerance == 1e-3 and c.passed
-    off = lambda g: g * np.cos(x) * (1 + 1e-6)  # noqa: E731  (wrong by 1e-6, relative)
-    assert verify.check_vjp("t", "n", np.sin, off, x, tol=1e-5).passed
-    assert not verify.check_vjp("t", "n", np.sin, off, x).passed
+    c = verify.check_vjp(np.sin, lambda g: g * np.cos(x), x, name="n", topic="t", rtol=1e-3)
+    assert c.tolerance == pytest.approx(1e-3, rel=1e-3) and c.passed
+    off = lambda g: g * np.cos(x) * (1 + 1e-5)  # noqa: E731  (wrong by 1e-5, relative)
+    assert verify.check_vjp(np.sin, off, x, name="n", topic="t", rtol=1e-4).passed
+    assert not verify.check_vjp(np.sin, off, x, name="n", topic="t").passed
     # the random upstream gradient comes from rng: two generators, two different errors
-    errs = {verify.check_vjp("t", "n", np.sin, off, x, rng=np.random.default_rng(s)).error for s in (1, 2)}
+    errs = {verify.check_vjp(np.sin, off, x, name="n", topic="t", rng=np.random.default_rng(s)).error for s in (1, 2)}
     assert len(errs) == 2
 
 
@@ -389,8 +395,8 @@ def test_rel_error_of_unsigned_integers_does_not_wrap_around():
 def test_an_exact_vjp_passes_at_zero_tolerance():
     # the complex step of a linear map is exact: Im(2 (x + i h)) / h = 2
     x = R(3)
-    c = verify.check_vjp("t", "n", lambda v: 2 * v, lambda g: 2 * g, x, dout=np.ones(3),
-                         method="complex-step", tol=0.0)
+    c = verify.check_vjp(lambda v: 2 * v, lambda g: 2 * g, x, name="n", topic="t", dout=np.ones(3),
+                         method="complex-step", rtol=0.0)
     assert (c.error, c.passed) == (0.0, True)
 
 
@@ -400,8 +406,9 @@ def test_rel_error_of_empty_arrays_is_zero():
 
 def test_check_gradient_passes_its_options_on():
     x = R(4)
-    c = verify.check_gradient("t", "g", lambda v: np.sum(np.sin(v)), np.cos(x), x, method="complex-step", tol=1e-14)
-    assert (c.method, c.tolerance, c.passed) == ("complex-step", 1e-14, True)
+    c = verify.check_gradient(lambda v: np.sum(np.sin(v)), np.cos(x), x, name="g", topic="t", method="complex-step",
+                              rtol=1e-14)
+    assert (c.method, c.passed) == ("complex-step", True) and 1e-14 <= c.tolerance < 1e-13
 
 
 def test_all_names_the_public_api():
@@ -411,3 +418,78 @@ def test_all_names_the_public_api():
     defined = {n for n, v in vars(verify).items() if not n.startswith("_")
                and (inspect.isfunction(v) or inspect.isclass(v)) and v.__module__ == verify.__name__}
     assert defined <= set(verify.__all__) and all(hasattr(verify, n) for n in verify.__all__)
+
+
+# ----------------------------------------------------------------- per entry (issue 17)
+
+SCALES = np.array([1e4, 1e4, 1e-3, 1e-3])
+
+
+@pytest.mark.parametrize("method", ["central-difference", "complex-step"])
+def test_a_wrong_entry_among_large_ones_fails(method):
+    # outputs scaled [1e4, 1e4, 1e-3, 1e-3]: a VJP 100 % wrong in the last entry is 1e-7 of the
+    # largest entry, which an error scaled by the whole array passes (rel_error below 1e-7)
+    x, dout = np.array([0.3, -0.2, 0.5, 0.7]), np.array([0.7, -1.1, 0.4, 1.3])
+    right = dout * SCALES * np.cos(x)
+    wrong = right.copy()
+    wrong[-1] *= 2
+    assert verify.rel_error(wrong, right) < 1e-7
+    f = lambda v: SCALES * np.sin(v)  # noqa: E731
+    assert verify.check_vjp(f, lambda g: right, x, dout=dout, method=method).passed
+    c = verify.check_vjp(f, lambda g: wrong, x, dout=dout, method=method)
+    # the central difference resolves the 1e-3 entries to ~1.5 % (rounding ~eps 1e4 / h), enough
+    assert not c.passed and c.error == pytest.approx(0.5, rel=1e-2 if method == "central-difference" else 1e-12), c
+    assert c.detail.startswith(f"in full; worst entry v[3]: analytic {wrong[-1]:.6g}, numeric "), c.detail
+
+
+def test_every_argument_is_checked_and_named():
+    rng = np.random.default_rng(3)
+    W, x = rng.standard_normal((3, 4)), rng.standard_normal(4)
+
+    def layer(W, x):
+        return np.tanh(W @ x)
+
+    def vjp(g, wrong_entry=None):
+        d = g * (1 - layer(W, x) ** 2)
+        dW, dx = np.outer(d, x), W.T @ d
+        if wrong_entry is not None:
+            dW[wrong_entry] *= 1.001
+        return dW, dx
+
+    for method in ("central-difference", "complex-step"):
+        assert verify.assert_vjp(layer, vjp, W, x, method=method).entries == 16
+    c = verify.check_vjp(layer, lambda g: vjp(g, (1, 2)), W, x, name="mine", topic="layers")
+    assert not c.passed and "worst entry W[1, 2]: analytic " in c.detail, c
+    with pytest.raises(verify.CheckFailed, match=r"layers: mine \[central-difference\] .*worst entry W\[1, 2\]"):
+        verify.assert_vjp(layer, lambda g: vjp(g, (1, 2)), W, x, name="mine", topic="layers")
+    c = verify.check_vjp(layer, lambda g: vjp(g)[0], W, x)       # one gradient for two arguments
+    assert not c.passed and c.detail == "vjp returned 3 gradients for 2 arguments", c.detail
+    c = verify.check_vjp(layer, lambda g: vjp(g)[::-1], W, x)    # in the wrong order
+    assert not c.passed and c.detail == "the gradient for W has shape (4,), W has shape (3, 4)", c.detail
+
+
+def test_lower_precision_and_real_only_functions_fail_with_the_reason():
+    x = R(5)
+    c = verify.check_vjp(lambda v: np.sin(v).astype(np.float32), lambda g: g * np.cos(x), x)
+    assert not c.passed and "f returned float32 for float64 arguments" in c.detail, c.detail
+    c = verify.check_vjp(lambda v: np.sin(np.real(v)), lambda g: g * np.cos(x), x, method="complex-step")
+    assert not c.passed and c.detail == ("the complex step cannot run through f: f returned real values for "
+                                         "complex input (it drops the imaginary part)"), c.detail
+
+
+def test_an_entry_below_the_methods_resolution_is_reported_not_passed():
+    # f = 1e10 + 1e-12 x: central differences round at ~eps 1e10 / h = 2e-12 * 32 > 1e-12;
+    # the complex step subtracts nothing and resolves the 1e-12 exactly
+    x = R(3)
+    f = lambda v: 1e10 + 1e-12 * v  # noqa: E731
+    c = verify.check_vjp(f, lambda g: 1e-12 * g, x)
+    assert not c.passed and (c.unresolved, c.entries) == (3, 3), c
+    assert "no entry above the method's resolution" in c.detail and "3 of 3 entries below" in c.detail
+    assert c.row()[-1] == "FAIL"
+    c = verify.check_vjp(f, lambda g: 1e-12 * g, x, method="complex-step")
+    assert c.passed and c.unresolved == 0, c
+    # one resolved entry and two below the resolution (~eps 1e4 / h): passes, and the row says
+    # how many it could not see
+    g = lambda v: np.array([1e4 * np.sin(v[0]), 1e-12 * v[1], 1e-12 * v[2]])  # noqa: E731
+    c = verify.check_vjp(g, lambda d: d * np.array([1e4 * np.cos(x[0]), 1e-12, 1e-12]), x, dout=np.ones(3))
+    assert c.passed and (c.unresolved, c.entries) == (2, 3) and c.row()[-1] == "pass (2 of 3 unresolved)", c

@@ -433,16 +433,15 @@ def checks(seed: int = 0) -> list[verify.Check]:
                                 "and tends to 0 at both tails", sp.Matrix(softplus_excess()),
                                 sp.Matrix([sp.log(2), 0, 0, 1, 1])))
         for shape in [(3, 4), (64, 50)]:
-            out.append(verify.check_derivative(
-                TOPIC, f"{n}_grad against central differences of {n}, shape {shape}",
-                act.forward, act.grad, sample_inputs(act, shape, rng), rng=rng))
+            out.append(verify.check_derivative(act.forward, act.grad, sample_inputs(act, shape, rng),
+                                               name=f"{n}_grad against central differences of {n}, shape {shape}",
+                                               topic=TOPIC, rng=rng))
         if act.analytic:
             f_sym = sp.lambdify(z, act.definition, "numpy")
             for shape in [(3, 4), (64, 50)]:
-                out.append(verify.check_derivative(
-                    TOPIC, f"{n}_grad against the complex step of the SymPy definition, shape {shape}",
-                    f_sym, act.grad, sample_inputs(act, shape, rng), method="complex-step",
-                    rng=rng))
+                out.append(verify.check_derivative(f_sym, act.grad, sample_inputs(act, shape, rng),
+                                                   name=f"{n}_grad against the complex step of the SymPy definition, shape {shape}",
+                                                   topic=TOPIC, method="complex-step", rng=rng))
         pts = sample_inputs(act, 200, rng, scale=5.0)
         out.append(verify.check_against_sympy(
             TOPIC, f"{n}_grad equals SymPy's derivative at 200 points",

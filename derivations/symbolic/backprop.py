@@ -660,8 +660,9 @@ def deep_gradient_check(rng) -> verify.Check:
             start += W.size + b.size
         return deep_loss_and_grads(out, v[start:].reshape(X.shape), Y)[0]
 
-    return verify.check_gradient(TOPIC, f"network {_widths(widths)}, tanh: every dL/dW, dL/db and dL/dX, N={N}",
-                                 loss, claimed, flat)
+    return verify.check_gradient(loss, claimed, flat,
+                                 name=f"network {_widths(widths)}, tanh: every dL/dW, dL/db and dL/dX, N={N}",
+                                 topic=TOPIC)
 
 
 def checks(seed: int = 0) -> list[verify.Check]:
@@ -682,12 +683,12 @@ def checks(seed: int = 0) -> list[verify.Check]:
         dx, dW, db = backprop_np.affine_backward(dout, cache)
         shape = f"N={N}, n={n}, m={m}"
         out += [
-            verify.check_vjp(TOPIC, f"affine_backward dx, {shape}",
-                             lambda x_: backprop_np.affine_forward(x_, W, b)[0], lambda g: dx, x, dout=dout),
-            verify.check_vjp(TOPIC, f"affine_backward dW, {shape}",
-                             lambda W_: backprop_np.affine_forward(x, W_, b)[0], lambda g: dW, W, dout=dout),
-            verify.check_vjp(TOPIC, f"affine_backward db, {shape}",
-                             lambda b_: backprop_np.affine_forward(x, W, b_)[0], lambda g: db, b, dout=dout),
+            verify.check_vjp(lambda x_: backprop_np.affine_forward(x_, W, b)[0], lambda g: dx, x,
+                             name=f"affine_backward dx, {shape}", topic=TOPIC, dout=dout),
+            verify.check_vjp(lambda W_: backprop_np.affine_forward(x, W_, b)[0], lambda g: dW, W,
+                             name=f"affine_backward dW, {shape}", topic=TOPIC, dout=dout),
+            verify.check_vjp(lambda b_: backprop_np.affine_forward(x, W, b_)[0], lambda g: db, b,
+                             name=f"affine_backward db, {shape}", topic=TOPIC, dout=dout),
         ]
     for activation in backprop_np.ACTIVATION_PAIRS:
         for N, n, m, p in [(3, 4, 3, 2), (64, 30, 20, 5)]:
@@ -698,9 +699,9 @@ def checks(seed: int = 0) -> list[verify.Check]:
             for key in backprop_np.PARAMS:
                 def loss(v, key=key):
                     return backprop_np.two_layer_loss_and_grads({**params, key: v}, X, Y, activation)[0]
-                out.append(verify.check_gradient(
-                    TOPIC, f"two-layer {activation}: dL/d{key}, N={N}, n={n}, m={m}, p={p}",
-                    loss, grads[key], params[key], rng=rng))
+                out.append(verify.check_gradient(loss, grads[key], params[key],
+                                                 name=f"two-layer {activation}: dL/d{key}, N={N}, n={n}, m={m}, p={p}",
+                                                 topic=TOPIC, rng=rng))
     out.append(deep_gradient_check(rng))
     return out
 

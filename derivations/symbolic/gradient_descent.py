@@ -450,9 +450,8 @@ def sgd_checks(rng) -> list[verify.Check]:
     params = {"W": rng.standard_normal((2, 3)), "b": rng.standard_normal(2)}
     _, grads = ls(params, X3, Y3)
     for key in params:
-        out.append(verify.check_gradient(
-            TOPIC, f"least_squares dL/d{key}",
-            lambda v, key=key: ls({**params, key: v}, X3, Y3)[0], grads[key], params[key], rng=rng))
+        out.append(verify.check_gradient(lambda v, key=key: ls({**params, key: v}, X3, Y3)[0], grads[key],
+                                         params[key], name=f"least_squares dL/d{key}", topic=TOPIC, rng=rng))
     H = hessian(ls, R["p0"], R["X"], R["Y"])
     out.append(verify.check_values(TOPIC, "least-squares Hessian by central differences of the gradients "
                                    "= [X 1]^T [X 1] / N", "central-difference", H, R["hessian"]))

@@ -248,9 +248,9 @@ def checks(seed: int = 0) -> list[verify.Check]:
     for name, f_num, f_grad, shape in [("sigmoid", activations_np.sigmoid, activations_np.sigmoid_grad, (30, 40)),
                                        ("tanh", activations_np.tanh, activations_np.tanh_grad, (7,))]:
         zs = 2 * rng.standard_normal(shape)
-        out.append(verify.check_vjp(
-            TOPIC, f"elementwise_backward(dout, z, {name}_grad) = J^T dout, shape {shape}",
-            f_num, lambda gg: hadamard_np.elementwise_backward(gg, zs, f_grad), zs, rng=rng))
+        out.append(verify.check_vjp(f_num, lambda gg: hadamard_np.elementwise_backward(gg, zs, f_grad), zs,
+                                    name=f"elementwise_backward(dout, z, {name}_grad) = J^T dout, shape {shape}",
+                                    topic=TOPIC, rng=rng))
     mine, network = _hidden_delta(rng)
     out.append(verify.check_values(
         TOPIC, "delta1 = (W2^T delta2) ⊙ f'(z1) equals the two-layer network's dL/db1",

@@ -242,19 +242,19 @@ def checks(seed: int = 0) -> list[verify.Check]:
     for shape in [(4, 3), (50, 10)]:
         Yh, Yt = rng.standard_normal(shape), rng.standard_normal(shape)
         _, g = losses_np.mse(Yh, Yt)
-        out.append(verify.check_gradient(TOPIC, f"mse gradient, shape {shape}",
-                                         lambda v: losses_np.mse(v, Yt)[0], g, Yh, rng=rng))
+        out.append(verify.check_gradient(lambda v: losses_np.mse(v, Yt)[0], g, Yh,
+                                         name=f"mse gradient, shape {shape}", topic=TOPIC, rng=rng))
         logits = 3 * rng.standard_normal(shape)
         labels = rng.integers(0, shape[1], size=shape[0])
         _, g = losses_np.softmax_cross_entropy(logits, labels)
-        out.append(verify.check_gradient(
-            TOPIC, f"softmax_cross_entropy gradient, shape {shape}",
-            lambda v: losses_np.softmax_cross_entropy(v, labels)[0], g, logits, rng=rng))
+        out.append(verify.check_gradient(lambda v: losses_np.softmax_cross_entropy(v, labels)[0], g, logits,
+                                         name=f"softmax_cross_entropy gradient, shape {shape}", topic=TOPIC, rng=rng))
         targets = rng.uniform(0, 1, shape)   # soft labels
         _, g = losses_np.binary_cross_entropy_with_logits(logits, targets)
-        out.append(verify.check_gradient(
-            TOPIC, f"binary_cross_entropy_with_logits gradient, soft targets, shape {shape}",
-            lambda v: losses_np.binary_cross_entropy_with_logits(v, targets)[0], g, logits, rng=rng))
+        out.append(verify.check_gradient(lambda v: losses_np.binary_cross_entropy_with_logits(v, targets)[0], g,
+                                         logits,
+                                         name=f"binary_cross_entropy_with_logits gradient, soft targets, shape {shape}",
+                                         topic=TOPIC, rng=rng))
     return out
 
 

@@ -913,8 +913,9 @@ def _backward_checks(label: str, forward, backward, args: list, names: tuple, rn
     for j, name in enumerate(names):
         def f(v, j=j):
             return forward(*args[:j], v, *args[j + 1:])[0]
-        out.append(verify.check_vjp(TOPIC, f"{label}: dL/d{name} against central differences, {dims}",
-                                    f, lambda _, j=j: grads[j], args[j], dout=dh, rng=rng))
+        out.append(verify.check_vjp(f, lambda _, j=j: grads[j], args[j],
+                                    name=f"{label}: dL/d{name} against central differences, {dims}", topic=TOPIC,
+                                    dout=dh, rng=rng))
     return out
 
 

@@ -329,7 +329,7 @@ def all_ones_test(seed: int = 0):
     ones = np.ones_like(X)
     fwd = lambda v: normalization_np.batchnorm_forward(v, gm, bt)[0]  # noqa: E731
     numeric_ones = verify.numeric_gradient(lambda v: fwd(v).sum(), X)
-    wrong = verify.check_vjp(TOPIC, "wrong", fwd, lambda g: backward_without_variance_path(g, cache), X,
+    wrong = verify.check_vjp(fwd, lambda g: backward_without_variance_path(g, cache), X, name="wrong", topic=TOPIC,
                              dout=rng.standard_normal(X.shape))
     return {"dx_ones": float(np.abs(normalization_np.batchnorm_backward(ones, cache)[0]).max()),
             "numeric_ones": float(np.abs(numeric_ones).max()),
@@ -582,8 +582,9 @@ def checks(seed: int = 0) -> list[verify.Check]:
                     ("dx", X, dx, lambda v: fwd(v, gm, bt, eps=1e-3)[0]),
                     ("dgamma", gm, dg, lambda v: fwd(X, v, bt, eps=1e-3)[0]),
                     ("dbeta", bt, db, lambda v: fwd(X, gm, v, eps=1e-3)[0])):
-                out.append(verify.check_vjp(TOPIC, f"{kind}_backward {what}, shape {shape}, eps = 1e-3",
-                                            f, lambda g, grad_=grad_: grad_, arg, dout=dout))
+                out.append(verify.check_vjp(f, lambda g, grad_=grad_: grad_, arg,
+                                            name=f"{kind}_backward {what}, shape {shape}, eps = 1e-3", topic=TOPIC,
+                                            dout=dout))
 
     # one sample against the others
     X = rng.standard_normal((6, 4))

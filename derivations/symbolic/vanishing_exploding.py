@@ -447,10 +447,10 @@ def checks(seed: int = 0) -> list[verify.Check]:
             _, cache = vanishing_exploding_np.stack_forward(x, weights, activation, residual)
             dx = vanishing_exploding_np.stack_backward(dout, cache)[0]
             kind = "residual" if residual else "plain"
-            out.append(verify.check_vjp(
-                TOPIC, f"stack_backward, {kind} {activation} stack of depth 3, width 6, He init",
-                lambda v: vanishing_exploding_np.stack_forward(v, weights, activation, residual)[0],
-                lambda g: dx, x, dout=dout))
+            out.append(verify.check_vjp(lambda v: vanishing_exploding_np.stack_forward(v, weights, activation, residual)[0],
+                                        lambda g: dx, x,
+                                        name=f"stack_backward, {kind} {activation} stack of depth 3, width 6, He init",
+                                        topic=TOPIC, dout=dout))
     for shape in ((2, 3), (3, 2)):
         out.append(verify.symbolic_identity(
             TOPIC, f"E of the squared norm of W^T u = n Var(w) m E[u^2], W of shape (m, n) = {shape}",

@@ -90,17 +90,18 @@ def wrong_claims(seed: int = 0) -> tuple[verify.Check, ...]:
     s = sp.Symbol("x")
     sig = 1 / (1 + sp.exp(-s))
     return (
-        verify.check_derivative("demo", "sigmoid' claimed as sigma (1 + sigma)", activations_np.sigmoid,
-                                lambda z: activations_np.sigmoid(z) * (1 + activations_np.sigmoid(z)), x),
+        verify.check_derivative(activations_np.sigmoid,
+                                lambda z: activations_np.sigmoid(z) * (1 + activations_np.sigmoid(z)), x,
+                                name="sigmoid' claimed as sigma (1 + sigma)", topic="demo"),
         # f(W) = W x: dL/dW = (dL/df) x^T; the transposed claim has the right shape (3 x 3)
-        verify.check_vjp("demo", "dL/dW of W x claimed as x (dL/df)^T (transposed)",
-                         lambda W_: W_ @ xv, lambda g: np.outer(xv, g), W, rng=rng),
-        verify.check_gradient("demo", "gradient of ||x||^2 / 2 claimed as 2x",
-                              lambda z: 0.5 * np.sum(z**2), 2 * x, x),
+        verify.check_vjp(lambda W_: W_ @ xv, lambda g: np.outer(xv, g), W,
+                         name="dL/dW of W x claimed as x (dL/df)^T (transposed)", topic="demo", rng=rng),
+        verify.check_gradient(lambda z: 0.5 * np.sum(z**2), 2 * x, x, name="gradient of ||x||^2 / 2 claimed as 2x",
+                              topic="demo"),
         verify.symbolic_identity("demo", "sigma' = sigma (1 + sigma), symbolically",
                                  sp.diff(sig, s), sig * (1 + sig)),
-        verify.check_vjp("demo", "dL/dW of W x as (dL/df) x^T", lambda W_: W_ @ xv,
-                         lambda g: np.outer(g, xv), W, rng=rng),
+        verify.check_vjp(lambda W_: W_ @ xv, lambda g: np.outer(g, xv), W, name="dL/dW of W x as (dL/df) x^T",
+                         topic="demo", rng=rng),
     )
 
 
