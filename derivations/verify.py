@@ -434,7 +434,7 @@ def _derivatives(terms: Callable, x: np.ndarray, directions, method: str, h: flo
 def check_vjp(f: Callable, vjp: Callable, *args: ArrayLike, dout: ArrayLike | None = None,
               method: str = "central-difference", rtol: float | None = None, atol: float = 0.0,
               name: str = "", topic: str = "", rng: np.random.Generator | None = None,
-              step: float | None = None) -> Check:
+              step: float | None = None, every_entry: bool = False) -> Check:
     """Check a claimed vector-Jacobian product, entry by entry: ``vjp(dout)`` must be
     ``J^T dout`` for ``f(*args)``, one gradient per argument (an array for one argument).
 
@@ -445,7 +445,8 @@ def check_vjp(f: Callable, vjp: Callable, *args: ArrayLike, dout: ArrayLike | No
     (:func:`_derivatives`). An entry with ``max(|a_i|, |n_i|) <= rho_i`` is below what the
     method resolves: it is counted as not verified, never as passed. Arguments of more than
     :data:`FULL_CHECK_MAX_SIZE` entries are checked along :data:`N_DIRECTIONS` random
-    directions (standard normal entries) instead of every coordinate. The Check's error and
+    directions (standard normal entries) instead of every coordinate, unless ``every_entry``
+    (a direction mixes the entries: a wrong one 1e-20 the size of the others cannot show). The Check's error and
     tolerance are the worst entry's, relative to its size; its detail names the argument,
     the entry, both values and the unresolved count. ``rtol`` defaults to
     ``TOLERANCES[method]``; ``step`` overrides the central difference's h. ``f`` must compute
@@ -489,7 +490,7 @@ def check_vjp(f: Callable, vjp: Callable, *args: ArrayLike, dout: ArrayLike | No
                 raise TypeError("f returned real values for complex input (it drops the imaginary part)")
             return dout * out
 
-        if x.size <= FULL_CHECK_MAX_SIZE:
+        if every_entry or x.size <= FULL_CHECK_MAX_SIZE:
             def directions(x=x):
                 e = np.zeros_like(x)
                 for i in np.ndindex(x.shape):

@@ -110,3 +110,9 @@ def cache_of(cache, kind: type, forward: str):
         raise TypeError(f"cache must be the {kind.__name__} that {forward} returns, "
                         f"got {type(cache).__name__}")
     return cache
+
+
+def scalar(value) -> float:
+    """A 0-d result (a loss, a norm) as a Python number: a float, or a complex under the complex
+    step, whose imaginary part is the derivative being measured (``float()`` would raise)."""
+    return complex(value) if np.iscomplexobj(value) else float(value)

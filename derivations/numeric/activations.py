@@ -4,7 +4,8 @@ Every ``*_grad(x)`` is the derivative evaluated at the pre-activation ``x`` (not
 activation's output), with the same shape and dtype as ``x``. All functions are stable
 for ``abs(x)`` up to 1e4 and beyond: no overflow, no RuntimeWarning, no cancellation in the
 tails. At the kink ``x = 0`` of ReLU and leaky ReLU the left derivative is used
-(0 and ``alpha``), as PyTorch does.
+(0 and ``alpha``), as PyTorch does. complex128 input (the complex step) gets the analytic
+continuation of each function near the real axis: kinks, signs and ``abs`` act on the real part.
 """
 
 from __future__ import annotations
@@ -21,8 +22,17 @@ __all__ = [
 
 
 def _exp_neg_abs(x: np.ndarray) -> np.ndarray:
-    # e^-|x| lies in (0, 1]: it may underflow to 0 (harmlessly) but never overflows.
+    # e^-|x| lies in (0, 1]: it may underflow to 0 (harmlessly) but never overflows. For the
+    # complex step |x| is x times the sign of its real part, which is analytic off the kink;
+    # np.abs would return the modulus and drop the derivative the imaginary part carries.
+    if np.iscomplexobj(x):
+        return np.exp(np.where(x.real >= 0, -x, x))
     return np.exp(-np.abs(x))
+
+
+def _positive_part(x: np.ndarray) -> np.ndarray:
+    # max(x, 0); on complex-step input, x where its real part is positive
+    return np.where(x.real > 0, x, 0) if np.iscomplexobj(x) else np.maximum(x, 0)
 
 
 def sigmoid(x: ArrayLike) -> np.ndarray:
@@ -30,7 +40,7 @@ def sigmoid(x: ArrayLike) -> np.ndarray:
     x = float_array(x, "x")
     z = _exp_neg_abs(x)
     r = 1 / (1 + z)
-    return np.where(x >= 0, r, z * r)
+    return np.where(x.real >= 0, r, z * r)
 
 
 def _sigmoid(x: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
@@ -72,34 +82,33 @@ def tanh_grad(x: ArrayLike) -> np.ndarray:
 
 def relu(x: ArrayLike) -> np.ndarray:
     """relu(x) = max(x, 0)."""
-    x = float_array(x, "x")
-    return np.maximum(x, 0)
+    return _positive_part(float_array(x, "x"))
 
 
 def relu_grad(x: ArrayLike) -> np.ndarray:
     """relu'(x) = 1 for x > 0, else 0 (0 at the kink x = 0)."""
     x = float_array(x, "x")
-    return (x > 0).astype(x.dtype)
+    return (x.real > 0).astype(x.dtype)
 
 
 def leaky_relu(x: ArrayLike, alpha: float = 0.01) -> np.ndarray:
     """leaky_relu(x) = x for x > 0, alpha x otherwise."""
     x = float_array(x, "x")
     alpha = real_number(alpha, "alpha")
-    return np.where(x > 0, x, alpha * x).astype(x.dtype, copy=False)
+    return np.where(x.real > 0, x, alpha * x).astype(x.dtype, copy=False)
 
 
 def leaky_relu_grad(x: ArrayLike, alpha: float = 0.01) -> np.ndarray:
     """leaky_relu'(x) = 1 for x > 0, alpha otherwise (alpha at the kink x = 0)."""
     x = float_array(x, "x")
     alpha = real_number(alpha, "alpha")
-    return np.where(x > 0, 1.0, alpha).astype(x.dtype, copy=False)
+    return np.where(x.real > 0, 1.0, alpha).astype(x.dtype, copy=False)
 
 
 def softplus(x: ArrayLike) -> np.ndarray:
     """softplus(x) = log(1 + e^x) = max(x, 0) + log1p(e^-abs(x))."""
     x = float_array(x, "x")
-    return np.maximum(x, 0) + np.log1p(_exp_neg_abs(x))
+    return _positive_part(x) + np.log1p(_exp_neg_abs(x))
 
 
 def softplus_grad(x: ArrayLike) -> np.ndarray:

@@ -16,7 +16,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from . import activations as activations_np
-from ._validate import cache_of, float_array, frozen_copies, ndim
+from ._validate import cache_of, float_array, frozen_copies, ndim, scalar
 from .hadamard import elementwise_backward
 
 __all__ = ["AffineCache", "AffineGrads", "affine_forward", "affine_backward", "ACTIVATION_PAIRS",
@@ -135,7 +135,7 @@ def two_layer_loss_and_grads(params: dict, X: ArrayLike, Y: ArrayLike,
     dZ1 = elementwise_backward(dH, Z1, f_grad)                      # Delta1 = (Delta2 W2) ⊙ f'(Z1)
     # the first layer's dL/dX is not needed: only its weight and bias gradients
     dW1, db1 = dZ1.T @ cache1.x, dZ1.sum(axis=0)
-    return float(loss), {"W1": dW1, "b1": db1, "W2": dW2, "b2": db2}
+    return scalar(loss), {"W1": dW1, "b1": db1, "W2": dW2, "b2": db2}
 
 
 def two_layer_init(n: int, m: int, p: int, rng: np.random.Generator,

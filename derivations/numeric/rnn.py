@@ -15,7 +15,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from ._recurrent import input_projections, sequence_arguments, upstream_gradient
-from ._validate import class_labels, float_array, frozen_copies, ndim
+from ._validate import class_labels, float_array, frozen_copies, ndim, scalar
 from .losses import softmax_cross_entropy
 
 __all__ = ["RNNCache", "RNNGrads", "rnn_forward", "rnn_backward", "bptt_deltas", "rnn_loss_and_grads",
@@ -194,5 +194,5 @@ def rnn_loss_and_grads(params: dict, x: ArrayLike, targets: ArrayLike, h0: Array
     db_y = e.sum(axis=(0, 1))
     dh = e @ W_hy                                               # W_hy^T e_t, batched
     _, dh0, dW_hx, dW_hh, db_h = rnn_backward(dh, cache, truncate)
-    return float(value), {"W_hx": dW_hx, "W_hh": dW_hh, "b_h": db_h, "W_hy": dW_hy, "b_y": db_y,
+    return scalar(value), {"W_hx": dW_hx, "W_hh": dW_hh, "b_h": db_h, "W_hy": dW_hy, "b_y": db_y,
                           "h0": dh0}
