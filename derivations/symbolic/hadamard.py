@@ -250,7 +250,7 @@ def checks(seed: int = 0) -> list[verify.Check]:
         zs = 2 * rng.standard_normal(shape)
         out.append(verify.check_vjp(f_num, lambda gg: hadamard_np.elementwise_backward(gg, zs, f_grad), zs,
                                     name=f"elementwise_backward(dout, z, {name}_grad) = J^T dout, shape {shape}",
-                                    topic=TOPIC, rng=rng))
+                                    topic=TOPIC, rng=rng, method="complex-step", every_entry=True))
     mine, network = _hidden_delta(rng)
     out.append(verify.check_values(
         TOPIC, "delta1 = (W2^T delta2) ⊙ f'(z1) equals the two-layer network's dL/db1",

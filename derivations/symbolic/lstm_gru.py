@@ -902,8 +902,8 @@ def _measurement_checks() -> list[verify.Check]:
 
 
 def _backward_checks(label: str, forward, backward, args: list, names: tuple, rng) -> list[verify.Check]:
-    """``backward``'s gradient for every argument of ``forward`` against central differences,
-    with a random dl_t/dh_t on every step."""
+    """``backward``'s gradient for every argument of ``forward`` against the complex step,
+    entry by entry, with a random dl_t/dh_t on every step."""
     h, cache = forward(*args)
     dh = rng.standard_normal(h.shape)
     grads = backward(dh, cache)
@@ -914,8 +914,8 @@ def _backward_checks(label: str, forward, backward, args: list, names: tuple, rn
         def f(v, j=j):
             return forward(*args[:j], v, *args[j + 1:])[0]
         out.append(verify.check_vjp(f, lambda _, j=j: grads[j], args[j],
-                                    name=f"{label}: dL/d{name} against central differences, {dims}", topic=TOPIC,
-                                    dout=dh, rng=rng))
+                                    name=f"{label}: dL/d{name} against the complex step, {dims}", topic=TOPIC,
+                                    dout=dh, rng=rng, method="complex-step", every_entry=True))
     return out
 
 
