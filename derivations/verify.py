@@ -4,8 +4,10 @@ Two kinds of witness:
 
 * symbolic: :func:`symbolic_identity` proves ``a == b`` with SymPy. An identity SymPy
   cannot decide is a failure, never a pass.
-* numeric: :func:`check_vjp` and :func:`check_derivative` compare a claimed gradient with
-  central differences (float64) or the complex step, using :func:`rel_error`.
+* numeric: :func:`check_vjp` (and :func:`check_gradient`, :func:`check_derivative` built on
+  it) compares a claimed gradient with central differences (float64) or the complex step,
+  entry by entry, each entry against the method's rounding at that entry;
+  :func:`check_values` compares two computations of the same values with :func:`rel_error`.
 
 Each returns a :class:`Check`; :func:`require` raises :class:`CheckFailed` on a failed one.
 This module imports SymPy lazily, so numeric checks stay light.
@@ -440,17 +442,18 @@ def check_vjp(f: Callable, vjp: Callable, *args: ArrayLike, dout: ArrayLike | No
 
     With ``phi(z) = sum(dout * f(z))`` (``dout`` random unless given), each entry ``i`` of each
     argument is compared with the numerical derivative ``n_i`` of ``phi`` along that coordinate:
-    it passes when ``|a_i - n_i| <= rtol max(|a_i|, |n_i|) + rho_i + atol``, where ``rho_i``
-    is the method's rounding error at that entry, estimated from the evaluations themselves
-    (:func:`_derivatives`). An entry with ``max(|a_i|, |n_i|) <= rho_i`` is below what the
-    method resolves: it is counted as not verified, never as passed. Arguments of more than
-    :data:`FULL_CHECK_MAX_SIZE` entries are checked along :data:`N_DIRECTIONS` random
-    directions (standard normal entries) instead of every coordinate, unless ``every_entry``
-    (a direction mixes the entries: a wrong one 1e-20 the size of the others cannot show). The Check's error and
-    tolerance are the worst entry's, relative to its size; its detail names the argument,
-    the entry, both values and the unresolved count. ``rtol`` defaults to
-    ``TOLERANCES[method]``; ``step`` overrides the central difference's h. ``f`` must compute
-    in float64 (and, for the complex step, accept complex input).
+    it passes when ``|a_i - n_i| <= rtol max(|a_i|, |n_i|) + rho_i + atol``, where ``rho_i`` is
+    the method's rounding error at that entry, estimated from the evaluations themselves (the
+    verification page gives its formula). An entry with ``max(|a_i|, |n_i|) < rho_i`` is below
+    what the method resolves: it is counted as not verified, never as passed, and a check with
+    no resolved entry fails. Arguments of more than :data:`FULL_CHECK_MAX_SIZE` entries are
+    checked along :data:`N_DIRECTIONS` random directions (standard normal entries) instead of
+    every coordinate, unless ``every_entry`` (a direction mixes the entries: a wrong one 1e-20
+    the size of the others cannot show). The Check's error and tolerance are the worst
+    entry's, relative to its size; its detail names the argument, the entry, both values and
+    the unresolved count. ``rtol`` defaults to ``TOLERANCES[method]``; ``step`` overrides the
+    central difference's h. ``f`` must compute in float64 (and, for the complex step, accept
+    complex input).
     """
     if method not in ("central-difference", "complex-step"):
         raise ValueError(f"method must be 'central-difference' or 'complex-step', got {method!r}")

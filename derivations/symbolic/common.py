@@ -40,7 +40,8 @@ def tex(expr, names: dict | None = None, **settings) -> str:
     ``settings`` go to SymPy's printer (``order="none"`` keeps an unevaluated sum's order)."""
     s = _BookLatex({"symbol_names": names or {}, **settings}).doprint(expr)
     return (s.replace(r"\circ", r"\odot").replace("^{T}", r"^{\top}")
-            .replace(r"\operatorname{DiagMatrix}", r"\operatorname{diag}").replace(r"\mathbb{I}", "I"))
+            .replace(r"\operatorname{DiagMatrix}", r"\operatorname{diag}").replace(r"\mathbb{I}", "I")
+            .replace(r"\operatorname{im}", r"\operatorname{Im}"))
 
 
 def explicit(expr, values: dict) -> sp.Matrix:

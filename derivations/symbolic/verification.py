@@ -1,11 +1,11 @@
-"""The checking core checked: the step of the central difference, the relative error, and
-the witnesses rejecting the mistakes popular derivations make.
+"""The checking core checked: the step of the central difference, the per-entry criterion of
+check_vjp, the relative error, and the witnesses rejecting the mistakes popular derivations make.
 
 Proved: the error model E(h) = h^2 M / 6 + eps F / h of the central difference has its
 minimum at h* = (3 eps F / M)^(1/3). Measured: the best step of the central difference on
 the sigmoid lies within a factor 10 of h*; the complex step stays at rounding level; a
 random direction with standard normal entries resolves a directional derivative better
-than a unit one; and the core rejects four wrong claims while accepting the right one.
+than a unit one; and the core rejects seven wrong claims while accepting the right one.
 """
 
 from __future__ import annotations
@@ -18,9 +18,12 @@ import sympy as sp
 from .. import verify
 from ..book import Curve, Equation, Figure, Markdown, Panel
 from ..numeric import activations as activations_np
+from ..numeric import rnn as rnn_np
 from .common import tex, vector
 
-__all__ = ["step_error", "optimal_step", "rel_error_formula", "wrong_claims", "checks", "exhibits"]
+__all__ = ["step_error", "optimal_step", "entry_passes", "entry_unresolved", "resolution_central",
+           "resolution_complex", "verdict_by_formula", "scaled_example", "vanishing_rnn_example",
+           "rel_error_formula", "wrong_claims", "checks", "exhibits"]
 
 TOPIC = "verification"
 
@@ -44,6 +47,139 @@ def optimal_step():
 
 def _at_float64(expr) -> float:
     return float(expr.subs({eps: EPS64, M: 1, F: 1}))
+
+
+# check_vjp's per-entry criterion: entry i of the claimed gradient, a_i, against the numerical
+# derivative n_i, with the method's rounding at that entry, rho_i, estimated from the very
+# evaluations the derivative makes (r is the upstream gradient, f^+_k = f_k(x + h e_i),
+# f^-_k = f_k(x - h e_i), f~_k = f_k(x + i h e_i))
+a_i, n_i = sp.symbols("a_i n_i", real=True)
+r_tol, a_tol, rho_i = sp.symbols(r"r_{\mathrm{tol}} a_{\mathrm{tol}} \rho_i", nonnegative=True)
+K = sp.Symbol("K", positive=True)
+k, m_out = sp.symbols("k m", integer=True, positive=True)
+r_up, f_plus, f_minus, f_complex = (sp.IndexedBase("r"), sp.IndexedBase("f^{+}"), sp.IndexedBase("f^{-}"),
+                                    sp.IndexedBase(r"\tilde{f}"))
+#: Entry i passes when ``|a_i - n_i| <= r_tol max(|a_i|, |n_i|) + rho_i + a_tol``.
+entry_passes = sp.Le(sp.Abs(a_i - n_i),
+                     sp.Add(r_tol * sp.Max(sp.Abs(a_i), sp.Abs(n_i)), rho_i, a_tol, evaluate=False))
+#: Entry i is below the method's resolution (not verified by it) when ``max(|a_i|, |n_i|) < rho_i``.
+entry_unresolved = sp.StrictLessThan(sp.Max(sp.Abs(a_i), sp.Abs(n_i)), rho_i)
+#: The central difference's rounding at entry i, ``rho_i``, is K eps times the magnitudes of the
+#: terms of phi(x +- h e_i), over 2h.
+resolution_central = K * eps * (sp.Sum(sp.Abs(r_up[k] * f_plus[k]), (k, 1, m_out))
+                                + sp.Sum(sp.Abs(r_up[k] * f_minus[k]), (k, 1, m_out))) / (2 * h)
+#: The complex step's rounding at entry i, ``rho_i``, is K eps times the magnitudes of the terms
+#: of Im phi(x + i h e_i), over h.
+resolution_complex = K * eps * sp.Sum(sp.Abs(r_up[k] * sp.im(f_complex[k])), (k, 1, m_out)) / h
+
+
+@lru_cache(maxsize=None)
+def _criterion_functions():
+    """The displayed formulas as NumPy functions (SymPy's lambdify; sums over k = 1..m, so the
+    arrays are padded with an entry 0 in front)."""
+    return (sp.lambdify((r_up, f_plus, f_minus, m_out, K, eps, h), resolution_central, "numpy"),
+            sp.lambdify((r_up, f_complex, m_out, K, eps, h), resolution_complex, "numpy"),
+            sp.lambdify((a_i, n_i, r_tol, rho_i, a_tol), entry_passes, "numpy"),
+            sp.lambdify((a_i, n_i, rho_i), entry_unresolved, "numpy"))
+
+
+def verdict_by_formula(f, claimed: np.ndarray, x: np.ndarray, dout: np.ndarray, method: str,
+                       rtol: float | None = None, atol: float = 0.0) -> tuple[float, float, int, bool]:
+    """check_vjp's verdict on ``claimed``, the gradient for the one argument ``x`` checked entry
+    by entry, computed from the displayed formulas instead of from verify's code: (error,
+    tolerance, unresolved entries, passed), error and tolerance those of the worst resolved entry
+    relative to ``max(|a_i|, |n_i|)``."""
+    rho_c, rho_cs, passes, unresolved = _criterion_functions()
+    rtol = verify.TOLERANCES[method] if rtol is None else rtol
+    step = verify.CENTRAL_STEP if method == "central-difference" else verify.COMPLEX_STEP
+    pad = lambda v: np.concatenate([[0], np.ravel(v)])  # noqa: E731
+    r, m = pad(dout), int(np.size(dout))
+    K_, worst, n_unresolved, ok = verify.RESOLUTION_FACTOR, (-1.0, 0.0, rtol), 0, True
+    for i in np.ndindex(x.shape):
+        e = np.zeros_like(x)
+        e[i] = 1.0
+        if method == "central-difference":
+            fp, fm = f(x + step * e), f(x - step * e)
+            n = (np.sum(dout * fp) - np.sum(dout * fm)) / (2 * step)
+            rho = rho_c(r, pad(fp), pad(fm), m, K_, EPS64, step)
+        else:
+            fc = f(x + 1j * step * e)
+            n = np.sum(dout * np.imag(fc)) / step
+            rho = rho_cs(r, pad(fc), m, K_, EPS64, step)
+        a = claimed[i]
+        if unresolved(a, n, rho):
+            n_unresolved += 1
+            continue
+        ok = ok and bool(passes(a, n, rtol, rho, atol))
+        scale = max(abs(a), abs(n))
+        ratio = abs(a - n) / (rtol * scale + rho + atol) if rtol * scale + rho + atol > 0 else 0.0
+        if ratio > worst[0]:
+            worst = (ratio, abs(a - n) / scale if scale else 0.0, (rtol * scale + rho + atol) / scale if scale else rtol)
+    resolved = n_unresolved < x.size
+    return worst[1], worst[2], n_unresolved, ok and resolved
+
+
+#: The outputs' scales of the example a whole-array error cannot judge.
+SCALES = np.array([1e4, 1e4, 1e-3, 1e-3])
+
+
+def scaled_example():
+    """f(x) = s ⊙ sin(x), s = SCALES, at a fixed x and upstream r: (f, x, r, the right VJP, the
+    VJP with its last entry doubled)."""
+    x, r = np.array([0.3, -0.2, 0.5, 0.7]), np.array([0.7, -1.1, 0.4, 1.3])
+    right = r * SCALES * np.cos(x)
+    wrong = right.copy()
+    wrong[-1] *= 2
+    return (lambda v: SCALES * np.sin(v)), x, r, right, wrong
+
+
+#: The vanishing RNN example: T steps, hidden size m, spectral radius of W_hh.
+VANISHING_T, VANISHING_M, VANISHING_RADIUS = 60, 4, 0.5
+
+
+@lru_cache(maxsize=None)
+def vanishing_rnn_example(seed: int = 60):
+    """A tanh RNN over T = 60 steps whose W_hh is 0.5 times an orthogonal matrix (spectral radius
+    0.5), one input feature, a loss on the last step only: (f: x -> h, x, r, the right dL/dx from
+    rnn_backward, the same with the first step's entry doubled)."""
+    rng = np.random.default_rng(seed)
+    q, _ = np.linalg.qr(rng.standard_normal((VANISHING_M, VANISHING_M)))
+    W_hh, W_hx = VANISHING_RADIUS * q, rng.standard_normal((VANISHING_M, 1))
+    x, h0, b = 0.1 * rng.standard_normal((VANISHING_T, 1, 1)), np.zeros((1, VANISHING_M)), np.zeros(VANISHING_M)
+    r = np.zeros((VANISHING_T, 1, VANISHING_M))
+    r[-1] = rng.standard_normal((1, VANISHING_M))
+    _, cache = rnn_np.rnn_forward(x, h0, W_hx, W_hh, b)
+    right = rnn_np.rnn_backward(r, cache).dx
+    wrong = right.copy()
+    wrong[0] *= 2
+    return (lambda v: rnn_np.rnn_forward(v, h0, W_hx, W_hh, b)[0]), x, r, right, wrong
+
+
+@lru_cache(maxsize=None)
+def rounding_inside_f(draws: int = 100) -> float:
+    """The largest central-difference error per entry, in units of eps (sum|r_k f^+_k| +
+    sum|r_k f^-_k|) / 2h (the resolution with K = 1), through the two-layer tanh network of
+    the tests (N = 1, n = 3, m = 4, p = 2), over ``draws`` random draws: how far the rounding
+    inside f exceeds what the estimate sees of it."""
+    from ..numeric import backprop as backprop_np
+
+    worst = 0.0
+    for seed in range(draws):
+        rng = np.random.default_rng(seed)
+        params = backprop_np.two_layer_init(3, 4, 2, rng, scale=1.0)
+        params = {key: v + 0.3 * rng.standard_normal(v.shape) for key, v in params.items()}
+        X, Y = rng.standard_normal((1, 3)), rng.standard_normal((1, 2))
+        _, grads = backprop_np.two_layer_loss_and_grads(params, X, Y, "tanh")
+        for key in backprop_np.PARAMS:
+            p0 = params[key]
+            for i in np.ndindex(p0.shape):
+                e = np.zeros_like(p0)
+                e[i] = verify.CENTRAL_STEP
+                lp = backprop_np.two_layer_loss_and_grads({**params, key: p0 + e}, X, Y, "tanh")[0]
+                lm = backprop_np.two_layer_loss_and_grads({**params, key: p0 - e}, X, Y, "tanh")[0]
+                unit = EPS64 * (abs(lp) + abs(lm)) / (2 * verify.CENTRAL_STEP)
+                worst = max(worst, abs((lp - lm) / (2 * verify.CENTRAL_STEP) - grads[key][i]) / unit)
+    return worst
 
 
 def _sigmoid_c(z):
@@ -82,8 +218,8 @@ def direction_errors(n: int = N_DIRECTIONS_DEMO, trials: int = 5, seed: int = 1)
 
 @lru_cache(maxsize=None)
 def wrong_claims(seed: int = 0) -> tuple[verify.Check, ...]:
-    """Four wrong claims of the kind the popular explanations make, and one right one, each
-    given to the checking core."""
+    """Seven wrong claims (four of the kind the popular explanations make, three that only a
+    per-entry criterion rejects) and one right one, each given to the checking core."""
     rng = np.random.default_rng(seed)
     x = rng.standard_normal((4, 5))
     xv, W = rng.standard_normal(3), rng.standard_normal((3, 3))
@@ -100,9 +236,24 @@ def wrong_claims(seed: int = 0) -> tuple[verify.Check, ...]:
                               topic="demo"),
         verify.symbolic_identity("demo", "sigma' = sigma (1 + sigma), symbolically",
                                  sp.diff(sig, s), sig * (1 + sig)),
+        *entry_claims(),
         verify.check_vjp(lambda W_: W_ @ xv, lambda g: np.outer(g, xv), W, name="dL/dW of W x as (dL/df) x^T",
                          topic="demo", rng=rng),
     )
+
+
+def entry_claims() -> list[verify.Check]:
+    """The wrong claims only a per-entry criterion rejects: the scaled example's VJP with its last
+    entry doubled (both methods), and the vanishing RNN's dL/dx with its first step doubled."""
+    f, x, r, _, wrong = scaled_example()
+    out = [verify.check_vjp(f, lambda g: wrong, x, dout=r, method=method, topic="demo",
+                            name=f"VJP of s ⊙ sin(x), s = (1e4, 1e4, 1e-3, 1e-3), last entry doubled ({method})")
+           for method in ("central-difference", "complex-step")]
+    f, x, r, _, wrong = vanishing_rnn_example()
+    out.append(verify.check_vjp(f, lambda g: wrong, x, dout=r, method="complex-step", topic="demo",
+                                name=f"dL/dx of a T = {VANISHING_T} RNN, spectral radius {VANISHING_RADIUS}, "
+                                     "first step doubled"))
+    return out
 
 
 def rel_error_formula():
@@ -148,6 +299,39 @@ def checks(seed: int = 0) -> list[verify.Check]:
     normal, unit = direction_errors()
     out.append(verify.check_bound(TOPIC, f"a unit direction resolves the derivative 10 times worse "
                                   f"than a standard normal one, n = {N_DIRECTIONS_DEMO}", 10 * normal, unit))
+    # the per-entry criterion: check_vjp's verdicts are the displayed formulas'
+    for label, example, cases in (
+            ("the scaled example", scaled_example(), [(m, c) for m in ("central-difference", "complex-step")
+                                                      for c in ("right", "wrong")]),
+            (f"the T = {VANISHING_T} RNN", vanishing_rnn_example(), [("central-difference", "wrong"),
+                                                                     ("complex-step", "wrong")])):
+        f, x, r, right, wrong = example
+        for method, which in cases:
+            claim = right if which == "right" else wrong
+            c = verify.check_vjp(f, lambda g: claim, x, dout=r, method=method, every_entry=True)
+            err, tol, unresolved, passed = verdict_by_formula(f, claim, x, r, method)
+            what = f"{label}, {which} VJP, {method}"
+            out.append(verify.check_values(TOPIC, f"check_vjp's tolerance at the worst entry equals the displayed "
+                                           f"criterion's: {what}", "sympy-vs-numpy", c.tolerance, tol))
+            out.append(verify.check_values(TOPIC, f"check_vjp's unresolved count and verdict equal the displayed "
+                                           f"criterion's: {what}", "float64", [c.unresolved, c.passed],
+                                           [unresolved, passed]))
+            if which == "wrong":
+                out.append(verify.check_values(TOPIC, f"check_vjp's error at the worst entry equals the displayed "
+                                               f"criterion's: {what}", "sympy-vs-numpy", c.error, err))
+    f, x, r, right, wrong = scaled_example()
+    out.append(verify.check_bound(TOPIC, "the whole-array relative error of the scaled example's wrong VJP is "
+                                  "below the central difference's tolerance", verify.rel_error(wrong, right),
+                                  verify.TOLERANCES["central-difference"]))
+    f, x, r, right, wrong = vanishing_rnn_example()
+    out.append(verify.check_bound(TOPIC, f"the T = {VANISHING_T} RNN's dL/dx at step 1 is below 1e-15 of its "
+                                  "largest entry", abs(right[0, 0, 0]) / np.abs(right).max(), 1e-15))
+    cd = verify.check_vjp(f, lambda g: wrong, x, dout=r)
+    out.append(verify.check_bound(TOPIC, f"central differences leave at least half of the T = {VANISHING_T} "
+                                  "RNN's dL/dx unresolved", VANISHING_T / 2, cd.unresolved))
+    out.append(verify.check_bound(TOPIC, "the central difference's error through the two-layer tanh network "
+                                  "stays below K units of eps sum|r f| / 2h (100 draws)", rounding_inside_f(),
+                                  verify.RESOLUTION_FACTOR))
     # the relative error: the code against the displayed formula, and its floor
     for shape in [(50,), (3, 4)]:
         a, b = rng.standard_normal(shape), rng.standard_normal(shape)
@@ -179,6 +363,11 @@ def exhibits() -> dict:
     hs, cd, cs = step_sweep()
     num, den, floor, _ = rel_error_formula()
     normal, unit = direction_errors()
+    scaled, rnn = scaled_example(), vanishing_rnn_example()
+    scaled_cd = verify.check_vjp(scaled[0], lambda g: scaled[4], scaled[1], dout=scaled[2])
+    scaled_cs = verify.check_vjp(scaled[0], lambda g: scaled[4], scaled[1], dout=scaled[2], method="complex-step")
+    rnn_cd = verify.check_vjp(rnn[0], lambda g: rnn[4], rnn[1], dout=rnn[2])
+    rnn_cs = verify.check_vjp(rnn[0], lambda g: rnn[4], rnn[1], dout=rnn[2], method="complex-step")
     fig = Figure([Panel(
         curves=[Curve(hs, cd, "central difference"), Curve(hs, cs, "complex step")],
         xlabel="step h", ylabel="relative error of σ'(0.7)", xscale="log", yscale="log",
@@ -192,6 +381,22 @@ def exhibits() -> dict:
         "h_cs": f"{verify.COMPLEX_STEP:.0e}",
         "full_max": str(verify.FULL_CHECK_MAX_SIZE),
         "n_dirs": str(verify.N_DIRECTIONS),
+        "eq_entry": Equation(tex(entry_passes, order="none")),
+        "eq_unresolved": Equation(tex(entry_unresolved)),
+        "eq_rho_cd": Equation(tex(sp.Eq(rho_i, resolution_central))),
+        "eq_rho_cs": Equation(tex(sp.Eq(rho_i, resolution_complex))),
+        "K": f"{verify.RESOLUTION_FACTOR:g}",
+        "rounding_units": f"{rounding_inside_f():.1f}",
+        "scaled_rel_error": f"{verify.rel_error(scaled[4], scaled[3]):.1e}",
+        # rho_i / max(|a_i|, |n_i|) at the doubled entry: the row's tolerance less r_tol
+        "scaled_cd_res": f"{scaled_cd.tolerance - verify.TOLERANCES['central-difference']:.1e}",
+        "scaled_cs_res": f"{scaled_cs.tolerance - verify.TOLERANCES['complex-step']:.0e}",
+        "rnn_T": str(VANISHING_T),
+        "rnn_radius": f"{VANISHING_RADIUS:g}",
+        "rnn_ratio": f"{abs(rnn[3][0, 0, 0]) / np.abs(rnn[3]).max():.0e}",
+        "rnn_rel_error": f"{verify.rel_error(rnn[4], rnn[3]):.0e}",
+        "rnn_cd_unresolved": f"{rnn_cd.unresolved} of {rnn_cd.entries}",
+        "rnn_cs_error": f"{rnn_cs.error:.2f}",
         "eq_rel_error": Equation(
             rf"\operatorname{{err}}(a, b) = \frac{{\max_i {tex(num)}}}"
             rf"{{\max\bigl(10^{{{int(np.log10(float(floor)))}}},\ \max_i \left({tex(den)}\right)\bigr)}}"),
