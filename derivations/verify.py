@@ -30,7 +30,7 @@ __all__ = [
     "Check", "CheckFailed", "require", "HEADER", "markdown_table", "text_table",
     "symbolic_identity", "rel_error", "check_values", "check_bound", "check_against_sympy",
     "directional_derivative", "numeric_gradient", "RESOLUTION_FACTOR", "check_vjp", "assert_vjp",
-    "check_gradient", "check_derivative",
+    "check_gradient", "check_derivative", "SECOND_ORDER_STEP", "check_second_order",
 ]
 
 #: Tolerances, by method. For the two numerical derivatives (:func:`check_vjp`) they are
@@ -50,11 +50,16 @@ TOLERANCES = {
     "closed-form": 1e-10,
     # a measured value against a bound it must respect: exact, the error is how far past it
     "bound": 0.0,
+    # the complex step of a claimed gradient against a mixed second central difference of the
+    # function: truncation O(h^2) relative, ~1e-8 at h = 1e-4, with a margin
+    "second-order": 1e-5,
 }
 #: The step h of the central difference, near the optimum (3 eps)^(1/3) ~ 9e-6 for O(1) inputs.
 CENTRAL_STEP = 1e-6
 #: The step h of the complex step; any tiny h works because nothing is subtracted.
 COMPLEX_STEP = 1e-20
+#: The step of the mixed second central difference, near the optimum eps^(1/4) ~ 1.2e-4.
+SECOND_ORDER_STEP = 1e-4
 #: The largest input checked entry by entry ("in full"); larger inputs are checked
 #: along random directions with standard normal entries.
 FULL_CHECK_MAX_SIZE = 64
@@ -539,6 +544,65 @@ def check_vjp(f: Callable, vjp: Callable, *args: ArrayLike, dout: ArrayLike | No
     detail = (f"{how}; worst entry {label}: analytic {av:.6g}, numeric {nv:.6g}, |difference| {d:.2g}, "
               f"relative {err:.2g} (its tolerance {tol_rel:.2g}){note}")
     return Check(topic, name, method, float(err), float(tol_rel), bool(ratio <= 1.0), detail, counts[1], counts[0])
+
+
+def check_second_order(f: Callable, grad: Callable, x: ArrayLike, *, dout: ArrayLike | None = None,
+                       rtol: float | None = None, name: str = "", topic: str = "",
+                       rng: np.random.Generator | None = None, directions: int = N_DIRECTIONS) -> Check:
+    """Check that a claimed VJP is right to first order in ``x`` as well as at ``x``: the
+    gradient of the VJP. ``grad(z)`` must return ``J(z)^T dout`` for ``f`` at ``z`` (the backward
+    pass run on the forward's cache at ``z``), and accept complex input.
+
+    With ``phi(z) = sum(dout * f(z))`` and random standard normal directions ``v``, ``w``:
+    ``<w, Im grad(x + i h v) / h>`` (the complex step of the claimed gradient, ``w^T H v``) is
+    compared with the mixed second central difference of ``phi``,
+    ``(phi(x+sv+sw) - phi(x+sv-sw) - phi(x-sv+sw) + phi(x-sv-sw)) / 4s^2``,
+    ``s`` = :data:`SECOND_ORDER_STEP`, by the per-entry criterion of :func:`check_vjp` (each
+    direction pair an entry; its rounding ``K eps`` times the four sums' magnitudes over ``4s^2``).
+    A backward that is right at ``x`` but uses a value that does not move with ``x`` (a stale
+    cache, a constant where a function of the input belongs) passes :func:`check_vjp` and fails here.
+    """
+    method = "second-order"
+    rng = np.random.default_rng(0) if rng is None else rng
+    rtol = TOLERANCES[method] if rtol is None else rtol
+    x = np.asarray(x, dtype=np.float64)
+    y = np.asarray(f(x))
+    dout = rng.standard_normal(y.shape) if dout is None else np.asarray(dout, dtype=np.float64)
+    s, hc, eps = SECOND_ORDER_STEP, COMPLEX_STEP, np.finfo(np.float64).eps
+    analytic, numeric, res = [], [], []
+    for _ in range(directions):
+        v, w = rng.standard_normal((2,) + x.shape)
+        try:
+            g = np.asarray(grad(x + 1j * hc * v))
+        except (TypeError, ValueError) as e:
+            return Check(topic, name, method, np.inf, rtol, False, f"the complex step cannot run through grad: {e}")
+        if g.shape != x.shape or not np.iscomplexobj(g):
+            return Check(topic, name, method, np.inf, rtol, False,
+                         f"grad must return a complex array of x's shape {x.shape}, got {g.dtype} {g.shape}")
+        gw = np.imag(g) * w / hc
+        analytic.append(np.sum(gw))
+        terms = [dout * np.asarray(f(x + a * s * v + b * s * w)) for a, b in ((1, 1), (1, -1), (-1, 1), (-1, -1))]
+        numeric.append((np.sum(terms[0]) - np.sum(terms[1]) - np.sum(terms[2]) + np.sum(terms[3])) / (4 * s * s))
+        res.append(RESOLUTION_FACTOR * eps * (sum(np.sum(np.abs(t)) for t in terms) / (4 * s * s)
+                                              + np.sum(np.abs(gw))))
+    analytic, numeric, res = (np.array(a, dtype=np.float64) for a in (analytic, numeric, res))
+    scale = np.maximum(np.abs(analytic), np.abs(numeric))
+    diff = np.abs(analytic - numeric)
+    tol = rtol * scale + res
+    unresolved = scale < res
+    ratio = np.where(unresolved, -1.0, diff / np.where(tol > 0, tol, np.inf))
+    k = int(np.argmax(ratio))
+    note = (f"; {int(unresolved.sum())} of {directions} direction pairs below the resolution, not verified"
+            if unresolved.any() else "")
+    if unresolved.all():
+        return Check(topic, name, method, np.nan, rtol, False, f"no direction pair above the resolution{note}",
+                     int(unresolved.sum()), directions)
+    err, tol_rel = (diff[k] / scale[k], tol[k] / scale[k]) if scale[k] > 0 else (0.0, rtol)
+    detail = (f"w^T H v along {directions} random direction pairs; worst pair {k + 1}: claimed {analytic[k]:.6g}, "
+              f"numeric {numeric[k]:.6g}, |difference| {diff[k]:.2g}, relative {err:.2g} (its tolerance "
+              f"{tol_rel:.2g}){note}")
+    return Check(topic, name, method, float(err), float(tol_rel), bool(ratio[k] <= 1.0), detail,
+                 int(unresolved.sum()), directions)
 
 
 def assert_vjp(f: Callable, vjp: Callable, *args: ArrayLike, **kwargs) -> Check:

@@ -145,3 +145,57 @@ def test_a_wrong_gradient_at_the_first_step_of_a_vanishing_rnn_fails_only_entry_
     assert c.passed and c.unresolved >= len(x) // 2, c
     # a whole-array error, scaled by the largest entry, passes the wrong gradient
     assert verify.rel_error(wrong, right) < 1e-15
+
+
+# ------------------------------------------------------------ second order: the gradient of a VJP
+
+def second_order(f, grad, x, **kwargs):
+    c = verify.check_second_order(f, grad, x, **kwargs)
+    assert c.passed and c.unresolved == 0 and c.method == "second-order", c
+    return c
+
+
+@pytest.mark.parametrize("name", ["sigmoid", "tanh", "softplus"])
+def test_second_order_activations(name, rng):
+    f, df = getattr(activations, name), getattr(activations, name + "_grad")
+    x, d = rng.standard_normal((4, 5)), rng.standard_normal((4, 5))
+    second_order(f, lambda z: d * df(z), x, dout=d)
+
+
+@pytest.mark.parametrize("activation", list(backprop.ACTIVATION_PAIRS))
+def test_second_order_two_layer_network(activation, rng):
+    params = backprop.two_layer_init(4, 5, 3, rng, scale=1.0)
+    X, Y = rng.standard_normal((6, 4)), rng.standard_normal((6, 3))
+    for k in ("W1", "W2"):   # b2 enters linearly: its gradient's derivative in b2 is constant
+        second_order(lambda v, k=k: backprop.two_layer_loss_and_grads({**params, k: v}, X, Y, activation)[0],
+                     lambda v, k=k: backprop.two_layer_loss_and_grads({**params, k: v}, X, Y, activation)[1][k],
+                     params[k], dout=np.float64(1.0))
+
+
+def test_second_order_recurrent_kernels(rng):
+    x, h0 = sequence(rng)
+    dh = rng.standard_normal((4, 2, 3))
+    W_hx, W_hh, b = rng.standard_normal((3, 3)), 0.5 * rng.standard_normal((3, 3)), rng.standard_normal(3)
+    second_order(lambda v: rnn.rnn_forward(v, h0, W_hx, W_hh, b)[0],
+                 lambda v: rnn.rnn_backward(dh, rnn.rnn_forward(v, h0, W_hx, W_hh, b)[1]).dx, x, dout=dh)
+    c0, W_ih, W_hh4, b4 = (rng.standard_normal((2, 3)), rng.standard_normal((12, 3)),
+                           rng.standard_normal((12, 3)), rng.standard_normal(12))
+    second_order(lambda v: lstm.lstm_forward(x, h0, c0, W_ih, v, b4)[0],
+                 lambda v: lstm.lstm_backward(dh, lstm.lstm_forward(x, h0, c0, W_ih, v, b4)[1]).dW_hh, W_hh4, dout=dh)
+    W_ih3, W_hh3, b_ih, b_hh = (rng.standard_normal((9, 3)), rng.standard_normal((9, 3)),
+                                rng.standard_normal(9), rng.standard_normal(9))
+    second_order(lambda v: gru.gru_forward(x, v, W_ih3, W_hh3, b_ih, b_hh)[0],
+                 lambda v: gru.gru_backward(dh, gru.gru_forward(x, v, W_ih3, W_hh3, b_ih, b_hh)[1]).dh0, h0, dout=dh)
+
+
+def test_second_order_rejects_a_backward_right_only_at_the_point():
+    # tanh's backward with tanh' frozen at x (a stale cache): exact at x, so check_vjp passes it;
+    # its derivative in x is 0 instead of d * tanh''(x), and the second-order check fails
+    rng = np.random.default_rng(5)
+    x, d = rng.standard_normal((3, 4)), rng.standard_normal((3, 4))
+    stale = d * activations.tanh_grad(x)
+    assert verify.check_vjp(np.tanh, lambda g: stale, x, dout=d, method="complex-step").passed
+    c = verify.check_second_order(np.tanh, lambda z: stale + 0 * z, x, dout=d)
+    assert not c.passed and c.error == pytest.approx(1.0) and "claimed 0, numeric " in c.detail, c
+    c = verify.check_second_order(np.tanh, lambda z: d * activations.tanh_grad(np.real(z)), x, dout=d)
+    assert not c.passed and c.detail.startswith("grad must return a complex array of x's shape (3, 4), got float64"), c

@@ -155,6 +155,16 @@ def vanishing_rnn_example(seed: int = 60):
     return (lambda v: rnn_np.rnn_forward(v, h0, W_hx, W_hh, b)[0]), x, r, right, wrong
 
 
+def stale_backward_checks(seed: int = 5) -> tuple[verify.Check, verify.Check]:
+    """tanh's backward with tanh' frozen at the checked point x (a stale cache), given to
+    check_vjp (complex step; exact at x, it passes) and to check_second_order (it fails)."""
+    rng = np.random.default_rng(seed)
+    x, d = rng.standard_normal((3, 4)), rng.standard_normal((3, 4))
+    stale = d * activations_np.tanh_grad(x)
+    return (verify.check_vjp(np.tanh, lambda g: stale, x, dout=d, method="complex-step"),
+            verify.check_second_order(np.tanh, lambda z: stale + 0 * z, x, dout=d))
+
+
 @lru_cache(maxsize=None)
 def rounding_inside_f(draws: int = 100) -> float:
     """The largest central-difference error per entry, in units of eps (sum|r_k f^+_k| +
@@ -332,6 +342,11 @@ def checks(seed: int = 0) -> list[verify.Check]:
     out.append(verify.check_bound(TOPIC, "the central difference's error through the two-layer tanh network "
                                   "stays below K units of eps sum|r f| / 2h (100 draws)", rounding_inside_f(),
                                   verify.RESOLUTION_FACTOR))
+    first, second = stale_backward_checks()
+    out.append(verify.check_bound(TOPIC, "check_vjp accepts tanh's backward with tanh' frozen at x",
+                                  first.error, first.tolerance))
+    out.append(verify.check_bound(TOPIC, "check_second_order rejects tanh's backward with tanh' frozen at x",
+                                  second.tolerance, second.error, strict=True))
     # the relative error: the code against the displayed formula, and its floor
     for shape in [(50,), (3, 4)]:
         a, b = rng.standard_normal(shape), rng.standard_normal(shape)
@@ -397,6 +412,9 @@ def exhibits() -> dict:
         "rnn_rel_error": f"{verify.rel_error(rnn[4], rnn[3]):.0e}",
         "rnn_cd_unresolved": f"{rnn_cd.unresolved} of {rnn_cd.entries}",
         "rnn_cs_error": f"{rnn_cs.error:.2f}",
+        "stale_error": f"{stale_backward_checks()[1].error:.2f}",
+        "h_so": f"{verify.SECOND_ORDER_STEP:.0e}",
+        "tol_so": f"{verify.TOLERANCES['second-order']:.0e}",
         "eq_rel_error": Equation(
             rf"\operatorname{{err}}(a, b) = \frac{{\max_i {tex(num)}}}"
             rf"{{\max\bigl(10^{{{int(np.log10(float(floor)))}}},\ \max_i \left({tex(den)}\right)\bigr)}}"),
