@@ -116,3 +116,11 @@ def scalar(value) -> float:
     """A 0-d result (a loss, a norm) as a Python number: a float, or a complex under the complex
     step, whose imaginary part is the derivative being measured (``float()`` would raise)."""
     return complex(value) if np.iscomplexobj(value) else float(value)
+
+
+def sum_of_squares(a: np.ndarray):
+    """sum of a_i^2 accumulated in float64 (complex128 under the complex step, where a_i^2 keeps
+    the imaginary part that |a_i|^2 would drop): a float16 square overflows above 256, and a
+    float32 sum of 1e6 squares of about 1 is off by ~2e-8 relative (measured 1.7e-8)."""
+    flat = a.astype(np.result_type(a, np.float64), copy=False).ravel()
+    return flat @ flat

@@ -16,7 +16,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from . import activations as activations_np
-from ._validate import cache_of, float_array, frozen_copies, ndim, scalar
+from ._validate import cache_of, float_array, frozen_copies, ndim, scalar, sum_of_squares
 from .hadamard import elementwise_backward
 
 __all__ = ["AffineCache", "AffineGrads", "affine_forward", "affine_backward", "ACTIVATION_PAIRS",
@@ -130,7 +130,7 @@ def two_layer_loss_and_grads(params: dict, X: ArrayLike, Y: ArrayLike,
         raise ValueError(f"Y must have shape (N, p) = {Y_hat.shape}, got {Y.shape}")
     N = Y.shape[0]
     diff = Y_hat - Y
-    loss = 0.5 * np.sum(diff**2) / N
+    loss = 0.5 * sum_of_squares(diff) / N
     dH, dW2, db2 = affine_backward(diff / N, cache2)               # Delta2 = (Y_hat - Y) / N
     dZ1 = elementwise_backward(dH, Z1, f_grad)                      # Delta1 = (Delta2 W2) ⊙ f'(Z1)
     # the first layer's dL/dX is not needed: only its weight and bias gradients

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._validate import float_array, real_number, scalar
+from ._validate import float_array, real_number, scalar, sum_of_squares
 
 __all__ = ["global_norm", "clip_grad_norm", "clip_grad_value"]
 
@@ -24,8 +24,7 @@ def _grads(grads) -> dict:
 
 def global_norm(grads: dict) -> float:
     """sqrt(sum over all arrays and entries of g^2): the norm of all gradients as one vector."""
-    # g * g, not |g|^2: under the complex step the norm stays analytic in the entries
-    return scalar(np.sqrt(sum(np.sum(g * g) for g in _grads(grads).values())))
+    return scalar(np.sqrt(sum(sum_of_squares(g) for g in _grads(grads).values())))
 
 
 def clip_grad_norm(grads: dict, max_norm: float) -> tuple[dict[str, np.ndarray], float]:

@@ -12,7 +12,7 @@ from typing import Callable
 import numpy as np
 from numpy.typing import ArrayLike
 
-from ._validate import float_array, ndim, real_number, scalar
+from ._validate import float_array, ndim, real_number, scalar, sum_of_squares
 from .backprop import affine_backward, affine_forward
 
 __all__ = ["gd_step", "gradient_descent", "sgd", "least_squares_loss_and_grads"]
@@ -90,4 +90,4 @@ def least_squares_loss_and_grads(params: dict, X: ArrayLike, Y: ArrayLike) -> tu
     diff = Y_hat - Y
     N = len(Y)
     _, dW, db = affine_backward(diff / N, cache)
-    return scalar(0.5 * np.sum(diff**2) / N), {"W": dW, "b": db}
+    return scalar(0.5 * sum_of_squares(diff) / N), {"W": dW, "b": db}

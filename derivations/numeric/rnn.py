@@ -15,7 +15,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from ._recurrent import input_projections, sequence_arguments, upstream_gradient
-from ._validate import class_labels, float_array, frozen_copies, ndim, scalar
+from ._validate import class_labels, float_array, frozen_copies, ndim, scalar, sum_of_squares
 from .losses import softmax_cross_entropy
 
 __all__ = ["RNNCache", "RNNGrads", "rnn_forward", "rnn_backward", "bptt_deltas", "rnn_loss_and_grads",
@@ -183,7 +183,7 @@ def rnn_loss_and_grads(params: dict, x: ArrayLike, targets: ArrayLike, h0: Array
         if targets.shape != y_hat.shape:
             raise ValueError(f"targets must have shape (T, N, p) = {y_hat.shape}, got {targets.shape}")
         e = (y_hat - targets) / N                               # e_t = dL/dy_hat_t
-        value = 0.5 * np.sum((y_hat - targets) ** 2) / N
+        value = 0.5 * sum_of_squares(y_hat - targets) / N
     elif loss == "ce":
         targets = class_labels(targets, "targets", (T, N), y_hat.shape[2])
         value, e_flat = softmax_cross_entropy(y_hat.reshape(T * N, -1), targets.reshape(T * N))
