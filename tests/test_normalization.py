@@ -222,3 +222,69 @@ def test_statistics_are_accumulated_in_float64(dtype, tol):
     yl, _ = normalization_np.layernorm_forward(x.T.copy(), np.ones(N, dtype), np.zeros(N, dtype))
     assert yl.dtype == dtype
     assert np.max(np.abs(yl - normalization_np.layernorm_forward(x.T.astype(np.float64), np.ones(N), np.zeros(N))[0])) <= tol
+
+
+# ------------------------------------------------------------------ speed (issue 17, item 7): what the fast paths keep
+
+def test_nan_and_inf_are_found_through_the_sums_the_kernels_compute():
+    """The NaN/inf check of x and dout is a sum the kernel computes anyway; it reports what
+    float_array reports, for NaN, +inf, -inf and both infinities in one column (inf - inf)."""
+    _, cache = normalization_np.batchnorm_forward(R(4, 3), np.ones(3), np.zeros(3))
+    _, ln_cache = normalization_np.layernorm_forward(R(4, 3), np.ones(3), np.zeros(3))
+    for bad in (np.nan, np.inf, -np.inf, "both"):
+        a = R(4, 3)
+        a[1:3, 1] = (np.inf, -np.inf) if bad == "both" else bad
+        for call, name in ((lambda: normalization_np.batchnorm_forward(a, np.ones(3), np.zeros(3)), "x"),
+                           (lambda: normalization_np.layernorm_forward(a, np.ones(3), np.zeros(3)), "x"),
+                           (lambda: normalization_np.batchnorm_backward(a, cache), "dout"),
+                           (lambda: normalization_np.layernorm_backward(a, ln_cache), "dout")):
+            with pytest.raises(ValueError, match=f"^{name} contains NaN or infinite values$"):
+                call()
+
+
+def test_finite_inputs_whose_statistics_overflow_are_refused_not_normalized():
+    """Entries near the float64 maximum: their sum (or their variance) overflows, and a mean of
+    inf would make every output NaN (or an inv_std of 0 every output 0): refused by name."""
+    big = np.full((4, 3), 1e308)
+    with pytest.raises(ValueError, match=r"^x is too large: its sum over the normalized axes overflows"):
+        normalization_np.batchnorm_forward(big, np.ones(3), np.zeros(3))
+    spread = np.array([[1e200, -1e200, 0.0], [-1e200, 1e200, 1.0]])
+    with pytest.raises(ValueError, match=r"^x is too large: its variance overflows"):
+        normalization_np.layernorm_forward(spread, np.ones(3), np.zeros(3))
+    with pytest.raises(ValueError, match=r"^x is too large: its variance overflows"):
+        normalization_np.batchnorm_forward(spread, np.ones(3), np.zeros(3))
+
+
+def test_the_caller_arrays_are_not_modified_and_the_cache_is_read_only(rng):
+    x, gm, bt, dout = rng.standard_normal((5, 3)), rng.uniform(0.5, 2, 3), rng.standard_normal(3), rng.standard_normal((5, 3))
+    for a in (x, gm, bt, dout):
+        a.flags.writeable = False           # an in-place update of a caller's array would raise
+    for fwd, bwd in ((normalization_np.batchnorm_forward, normalization_np.batchnorm_backward),
+                     (normalization_np.layernorm_forward, normalization_np.layernorm_backward)):
+        out, cache = fwd(x, gm, bt)
+        bwd(dout, cache)
+        assert not any(a.flags.writeable for a in (cache.x_hat, cache.inv_std, cache.gamma))
+        assert not np.shares_memory(out, cache.x_hat)
+
+
+def test_layernorm_backward_takes_a_cache_of_layernorm_only():
+    _, cache = normalization_np.batchnorm_forward(R(4, 3), np.ones(3), np.zeros(3))
+    with pytest.raises(TypeError, match="^cache must be the NormCache that layernorm_forward returns, "
+                                        "got one of batchnorm_forward$"):
+        normalization_np.layernorm_backward(R(4, 3), cache)
+
+
+@pytest.mark.parametrize("dtype", [np.float16, np.float32])
+def test_layernorm_statistics_are_accumulated_in_float64(dtype):
+    """A row of 4096 values with mean 1e3 (float32; 50 in float16): its normalized values and
+    gradients within the input's own resolution of the float64 run's; dtype kept."""
+    rng = np.random.default_rng(1)
+    x = ((1e3 if dtype == np.float32 else 50) + rng.standard_normal((3, 4096))).astype(dtype)
+    gm, bt, dout = rng.uniform(0.5, 2, 4096), rng.standard_normal(4096), rng.standard_normal((3, 4096))
+    y, cache = normalization_np.layernorm_forward(x, gm.astype(dtype), bt.astype(dtype))
+    y64, cache64 = normalization_np.layernorm_forward(x.astype(np.float64), gm, bt)
+    tol = 1e-4 if dtype == np.float32 else 4e-3
+    assert y.dtype == dtype and np.max(np.abs(y - y64)) <= tol * np.max(np.abs(y64))
+    grads = normalization_np.layernorm_backward(dout.astype(dtype), cache)
+    for g, g64 in zip(grads, normalization_np.layernorm_backward(dout, cache64)):
+        assert g.dtype == dtype and np.max(np.abs(g - g64)) <= tol * np.max(np.abs(g64))
