@@ -130,3 +130,42 @@ def test_losses_keep_their_promise_in_every_float_dtype(dtype):
     assert bce == pytest.approx((1e4 + np.log(2)) / 3, rel=1e-3 if dtype == np.float16 else 1e-9)
     assert bce_grad.dtype == dtype and np.all(np.isfinite(bce_grad))
     assert mse == pytest.approx(2e8 / 3) and mse_grad.dtype == dtype and logp.dtype == dtype
+
+
+# ------------------------------------------------------------------ the fast cross-entropy (issue 17, item 7)
+
+def test_softmax_cross_entropy_against_log_softmax_large_batch(rng):
+    """The loss and gradient computed in place from exp(z - max) against the definition through
+    log_softmax (an independent route: its own shift, sum and log) on 512 x 100 logits."""
+    z = 6 * rng.standard_normal((512, 100))
+    labels = rng.integers(0, 100, 512)
+    loss, g = losses_np.softmax_cross_entropy(z, labels)
+    logp = losses_np.log_softmax(z)
+    assert loss == pytest.approx(-np.mean(logp[np.arange(512), labels]), rel=1e-14)
+    np.testing.assert_allclose(g, (np.exp(logp) - np.eye(100)[labels]) / 512, rtol=1e-13, atol=1e-18)
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf, "both"])
+def test_cross_entropy_finds_nan_and_inf_through_its_row_sums(bad):
+    """-inf has no trace in max(z) or exp(z - max): the row sums catch it, and inf - inf."""
+    z = R(4, 3)
+    z[2, 1:] = (np.inf, -np.inf) if bad == "both" else bad
+    with pytest.raises(ValueError, match="^logits contains NaN or infinite values$"):
+        losses_np.softmax_cross_entropy(z, np.array([0, 1, 2, 0]))
+
+
+def test_cross_entropy_of_finite_logits_whose_row_sum_overflows():
+    """1e308 twice in a row overflows the row sum that checks for NaN/inf; the logits are finite,
+    and the loss is computed, by hand: each row has two equal maxima and its label on one of
+    them, so it costs log 2, and its gradient is (1/2, 1/2, 0) - onehot, over N = 2."""
+    z = np.array([[1e308, 1e308, 0.0], [1e308, 0.0, 1e308]])
+    loss, g = losses_np.softmax_cross_entropy(z, np.array([0, 2]))
+    assert loss == pytest.approx(np.log(2), rel=1e-15)
+    np.testing.assert_allclose(g, [[-0.25, 0.25, 0.0], [0.25, 0.0, -0.25]], rtol=1e-15)
+
+
+def test_cross_entropy_does_not_modify_the_logits(rng):
+    z = rng.standard_normal((5, 4))
+    z.flags.writeable = False
+    loss, g = losses_np.softmax_cross_entropy(z, np.array([0, 1, 2, 3, 0]))
+    assert np.isfinite(loss) and g.flags.writeable and not np.shares_memory(g, z)

@@ -14,11 +14,22 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import ArrayLike
 
-from ._validate import class_labels, float_array, ndim, same_shape, working_precision
+from ._validate import (class_labels, float_array, float_array_unscanned, finite_by_sum, ndim, same_shape,
+                        working_precision)
 from .activations import sigmoid
 
 __all__ = ["mse", "log_softmax", "softmax", "softmax_cross_entropy",
            "binary_cross_entropy_with_logits"]
+
+
+def _scalar(total: np.ndarray) -> float | complex:
+    # a loss as Python returns numbers: float, or complex for the complex step
+    return complex(total) if np.iscomplexobj(total) else float(total)
+
+
+def _acc(a: np.ndarray) -> np.dtype:
+    # float64, or complex128 for complex input: the precision of the batch sums
+    return np.result_type(a, np.float64)
 
 
 def mse(y_hat: ArrayLike, y: ArrayLike) -> tuple[float, np.ndarray]:
@@ -60,19 +71,31 @@ def softmax_cross_entropy(logits: ArrayLike, labels: ArrayLike) -> tuple[float, 
 
     Returns (L, dL/dlogits) with dL/dlogits = (softmax(z) - onehot(labels)) / N, shape (N, C).
     """
-    z = float_array(logits, "logits")
-    ndim(z, "logits", 2, "(N, C)")
-    N, C = z.shape
+    given = float_array_unscanned(logits, "logits")
+    ndim(given, "logits", 2, "(N, C)")
+    N, C = given.shape
     if N == 0 or C == 0:
-        raise ValueError(f"logits must have N >= 1 rows and C >= 1 classes, got {z.shape}")
+        raise ValueError(f"logits must have N >= 1 rows and C >= 1 classes, got {given.shape}")
     labels = class_labels(labels, "labels", (N,), C)
-    logp = _log_softmax(working_precision(z))
+    z = working_precision(given)
+    acc = _acc(z)
+    # The NaN/inf check of the logits, folded into row sums (a NaN or inf entry makes its row's
+    # sum NaN or inf; np.einsum raises no warning on the way). If finite logits overflow the
+    # sum, nothing below depends on it: finite_by_sum has scanned them, and the loss goes on.
+    finite_by_sum(np.einsum("ij->i", z, dtype=None if z.dtype == acc else acc), z, "logits")
     rows = np.arange(N)
-    loss = -np.sum(logp[rows, labels], dtype=np.float64) / N
-    dz = np.exp(logp)
-    dz[rows, labels] -= 1
-    dz /= N
-    return float(loss), dz.astype(z.dtype, copy=False)
+    # z - max(z) <= 0 (its real part), so exp cannot overflow; a difference beyond the float
+    # range is -inf, whose exp is the 0 it rounds to. p is ours: it becomes dL/dz in place.
+    with np.errstate(over="ignore"):
+        p = np.subtract(z, np.max(z.real, axis=1, keepdims=True))
+    shifted_label = p[rows, labels]
+    np.exp(p, out=p)
+    total = np.einsum("ij->i", p, dtype=None if p.dtype == acc else acc)     # >= 1: the max contributes 1
+    # -log softmax(z)[label] = log(total) - shifted_label, a sum of two terms >= 0: no cancellation
+    loss = (np.sum(np.log(total)) - np.sum(shifted_label, dtype=acc)) / N
+    p *= (1 / (N * total)).astype(p.dtype, copy=False)[:, None]          # softmax / N
+    p[rows, labels] -= 1 / N
+    return _scalar(loss), p.astype(given.dtype, copy=False)
 
 
 def binary_cross_entropy_with_logits(logits: ArrayLike, targets: ArrayLike) -> tuple[float, np.ndarray]:
