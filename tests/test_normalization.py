@@ -288,3 +288,66 @@ def test_layernorm_statistics_are_accumulated_in_float64(dtype):
     grads = normalization_np.layernorm_backward(dout.astype(dtype), cache)
     for g, g64 in zip(grads, normalization_np.layernorm_backward(dout, cache64)):
         assert g.dtype == dtype and np.max(np.abs(g - g64)) <= tol * np.max(np.abs(g64))
+
+
+# ------------------------------------------------------------------ the complex step (issue 17, item 2)
+
+H = 1e-30      # the complex step: no subtraction, so any tiny step is exact to rounding
+
+
+def complex_step_gradient(phi, x):
+    """Im phi(x + i H e_k) / H for every entry k: the gradient of a real-analytic scalar phi at
+    real x, computed through the kernels' complex arithmetic alone."""
+    x = np.asarray(x, dtype=float)
+    out = np.empty_like(x)
+    for k in np.ndindex(x.shape):
+        step = x.astype(complex)
+        step[k] += 1j * H
+        out[k] = np.imag(phi(step)) / H
+    return out
+
+
+@pytest.mark.parametrize("kind,shape,gshape", [("batchnorm", (5, 3), (3,)), ("layernorm", (4, 5), (5,)),
+                                               ("layernorm", (2, 3, 4), (4,))])
+def test_backward_equals_the_complex_step_of_the_forward(kind, shape, gshape, rng):
+    """The backward pass against Im f(x + ih e_k)/h, entry by entry, for dx, dgamma and dbeta:
+    the forward is the analytic continuation of the real one (complex statistics, the variance
+    of xc * xc), so the complex step differentiates it to rounding."""
+    fwd, bwd = getattr(normalization_np, f"{kind}_forward"), getattr(normalization_np, f"{kind}_backward")
+    x = 3 * rng.standard_normal(shape) + 1
+    gm, bt = rng.uniform(0.5, 2, gshape), rng.standard_normal(gshape)
+    dout = rng.standard_normal(shape)
+    dx, dg, db = bwd(dout, fwd(x, gm, bt, eps=1e-3)[1])
+    for got, phi, at in ((dx, lambda v: np.sum(dout * fwd(v, gm, bt, eps=1e-3)[0]), x),
+                         (dg, lambda v: np.sum(dout * fwd(x, v, bt, eps=1e-3)[0]), gm),
+                         (db, lambda v: np.sum(dout * fwd(x, gm, v, eps=1e-3)[0]), bt)):
+        np.testing.assert_allclose(got, complex_step_gradient(phi, at), rtol=1e-13, atol=1e-14)
+
+
+@pytest.mark.parametrize("kind", ["batchnorm", "layernorm"])
+def test_complex_input_with_zero_imaginary_part_gives_the_real_results(kind, rng):
+    """x + 0i runs the complex arithmetic; its results are the real ones, with imaginary part 0."""
+    fwd, bwd = getattr(normalization_np, f"{kind}_forward"), getattr(normalization_np, f"{kind}_backward")
+    x, gm, bt, dout = rng.standard_normal((6, 4)), rng.uniform(0.5, 2, 4), rng.standard_normal(4), rng.standard_normal((6, 4))
+    real_out, real_cache = fwd(x, gm, bt)
+    cplx_out, cplx_cache = fwd(x.astype(complex), gm, bt)
+    assert cplx_out.dtype == np.complex128 and not cplx_out.imag.any()
+    np.testing.assert_allclose(cplx_out.real, real_out, rtol=1e-15, atol=1e-15)
+    for r, c in zip(bwd(dout, real_cache), bwd(dout, cplx_cache)):
+        assert c.dtype == np.complex128 and not c.imag.any()
+        np.testing.assert_allclose(c.real, r, rtol=1e-14, atol=1e-15)
+
+
+def test_zscore_of_complex_input_is_analytic_and_of_real_input_unchanged(rng):
+    """The complex step through zscore equals autograd's gradient (std as sqrt(mean(xc^2)), not
+    of abs(xc)^2); real input gives x.std()'s result to the bit, in float64 and float32; a
+    complex step off a constant x is refused like the constant itself."""
+    x, dout = rng.standard_normal(7), rng.standard_normal(7)
+    expected = grad(lambda v: anp.sum(dout * (v - anp.mean(v)) / anp.std(v)))(x)
+    got = complex_step_gradient(lambda v: np.sum(dout * normalization_np.zscore(v)), x)
+    np.testing.assert_allclose(got, expected, rtol=1e-13)
+    for dtype in (np.float64, np.float32):
+        v = (5 * rng.standard_normal(1000) + 3).astype(dtype)
+        np.testing.assert_array_equal(normalization_np.zscore(v), (v - v.mean()) / v.std())
+    with pytest.raises(ValueError, match="x is constant"):
+        normalization_np.zscore(np.ones(4) + 1e-30j * np.arange(4))

@@ -5,9 +5,11 @@ the variance inside the square root, in the forward and the backward pass alike.
 norm (training mode) normalizes x (N, D) over the batch, axis 0; layer norm normalizes
 over the last axis, for any leading shape. ``gamma`` and ``beta`` have shape (D,).
 
-The statistics are accumulated in float64. Speed: the kernels allocate little more than the
-arrays they return, update their own arrays in place, and check x and dout for NaN and inf
-through a sum they compute anyway (``_validate.finite_by_sum``).
+The statistics are accumulated in float64, or complex128 for complex input: complex128 is
+accepted for the complex step, and every kernel is the analytic continuation of the real
+one (the variance is the mean of xc * xc, not of abs(xc)^2). Speed: the kernels allocate
+little more than the arrays they return, update their own arrays in place, and check x and
+dout for NaN and inf through a sum they compute anyway (``_validate.finite_by_sum``).
 """
 
 from __future__ import annotations
@@ -25,15 +27,19 @@ __all__ = ["zscore", "NormCache", "batchnorm_forward", "batchnorm_backward",
 
 
 def zscore(x: ArrayLike) -> np.ndarray:
-    """(x - mean) / std over all entries of a 1-D array, population std (1/n)."""
+    """(x - mean) / std over all entries of a 1-D array, population std (1/n); for complex
+    input std = sqrt(mean((x - mean)^2)), the analytic continuation."""
     x = float_array(x, "x")
     ndim(x, "x", 1, "(n,)")
     if x.size < 2:
         raise ValueError(f"x must have at least 2 entries to be standardized, got {x.size}")
-    std = x.std()
-    if std == 0:
+    xc = x - x.mean()
+    # For real x this is x.std() to the bit (NumPy's std squares and sums the same way); for
+    # complex x, xc * xc rather than abs(xc)^2 keeps it analytic.
+    std = np.sqrt(np.mean(xc * xc))
+    if std.real == 0:       # a complex step off a constant x has std = 0 + i(...): refused too
         raise ValueError("x is constant: its standard deviation is 0")
-    return (x - x.mean()) / std
+    return xc / std
 
 
 class NormCache(NamedTuple):
@@ -100,9 +106,16 @@ def _normalize(x: np.ndarray, gamma: np.ndarray, beta: np.ndarray, eps: float, a
     return out, xc, inv_std, mean, var
 
 
+def _output_dtype(work: np.ndarray, *given: np.ndarray) -> np.dtype:
+    """The result type of the arguments ``given``, the dtype the kernels return, made complex
+    when ``work``, an array they computed, is: a complex step through x reaches every output."""
+    out = np.result_type(*given)
+    return np.result_type(out, np.complex128) if work.dtype.kind == "c" else out
+
+
 def _backward(dout: ArrayLike, cache: NormCache, forward: str):
     """(dx, dgamma, dbeta): the sums accumulated in float64, the gradients in the dtype of dout
-    and gamma."""
+    and gamma (complex when x was)."""
     cache = cache_of(cache, NormCache, forward)
     batch = forward == "batchnorm_forward"
     if (cache.axis == 0) != batch:
@@ -112,7 +125,7 @@ def _backward(dout: ArrayLike, cache: NormCache, forward: str):
     x_hat, gamma = cache.x_hat, cache.gamma
     if dout.shape != x_hat.shape:
         raise ValueError(f"dout must have the shape of x, {x_hat.shape}, got {dout.shape}")
-    out_dtype = np.result_type(dout, gamma)
+    out_dtype = _output_dtype(x_hat, dout, gamma)
     d = dout.astype(np.promote_types(dout.dtype, x_hat.dtype), copy=False)
     features = gamma.size
     d, x_hat, gamma = d.reshape(-1, features), x_hat.reshape(-1, features), gamma.reshape(features)
