@@ -308,7 +308,7 @@ def complex_step_gradient(phi, x):
 
 
 @pytest.mark.parametrize("kind,shape,gshape", [("batchnorm", (5, 3), (3,)), ("layernorm", (4, 5), (5,)),
-                                               ("layernorm", (2, 3, 4), (4,))])
+                                               ("layernorm", (2, 3, 4), (3, 4))])
 def test_backward_equals_the_complex_step_of_the_forward(kind, shape, gshape, rng):
     """The backward pass against Im f(x + ih e_k)/h, entry by entry, for dx, dgamma and dbeta:
     the forward is the analytic continuation of the real one (complex statistics, the variance
@@ -351,3 +351,62 @@ def test_zscore_of_complex_input_is_analytic_and_of_real_input_unchanged(rng):
         np.testing.assert_array_equal(normalization_np.zscore(v), (v - v.mean()) / v.std())
     with pytest.raises(ValueError, match="x is constant"):
         normalization_np.zscore(np.ones(4) + 1e-30j * np.arange(4))
+
+
+# ------------------------------------------------------------------ layer norm over normalized_shape (item 6)
+
+def test_layernorm_over_the_last_two_axes_hand_values():
+    """gamma of shape (2, 2) normalizes the last two axes together, as torch's layer_norm with
+    normalized_shape (2, 2). Sample 0 is [[0, 2], [0, 2]]: mean 1, variance 1, with eps = 3
+    sqrt(var + eps) = 2, so x_hat = (x - 1)/2; sample 1 is sample 0 times 3 plus 1: mean 4,
+    variance 9, with eps = 3 x_hat = (x - 4)/sqrt(12)."""
+    s0 = np.array([[0.0, 2.0], [0.0, 2.0]])
+    x = np.stack([s0, 3 * s0 + 1])
+    gm, bt = np.array([[1.0, 2.0], [3.0, 4.0]]), np.array([[0.5, 0.0], [0.0, -0.5]])
+    out, cache = normalization_np.layernorm_forward(x, gm, bt, eps=3.0)
+    xh0 = np.array([[-0.5, 0.5], [-0.5, 0.5]])
+    xh1 = np.array([[-3.0, 3.0], [-3.0, 3.0]]) / np.sqrt(12)
+    np.testing.assert_allclose(out, np.stack([gm * xh0 + bt, gm * xh1 + bt]), rtol=1e-15, atol=1e-15)
+    assert cache.axis == (-2, -1) and cache.inv_std.shape == (2, 1, 1)
+    dx, dg, db = normalization_np.layernorm_backward(np.ones_like(x), cache)
+    np.testing.assert_allclose(dg, xh0 + xh1, rtol=1e-15)         # sum over the leading axis of x_hat
+    np.testing.assert_allclose(db, 2 * np.ones((2, 2)), rtol=0)
+    assert dx.shape == x.shape
+
+
+def test_layernorm_over_two_axes_against_autograd_and_central_differences(rng):
+    x = 2 * rng.standard_normal((3, 4, 5)) + 1
+    gm, bt, dout = rng.uniform(0.5, 2, (4, 5)), rng.standard_normal((4, 5)), rng.standard_normal((3, 4, 5))
+    out, cache = normalization_np.layernorm_forward(x, gm, bt, eps=1e-4)
+    np.testing.assert_allclose(out, autograd_norm(x, gm, bt, 1e-4, (-2, -1)), rtol=1e-12, atol=1e-12)
+    grads = normalization_np.layernorm_backward(dout, cache)
+    assert [g.shape for g in grads] == [x.shape, gm.shape, bt.shape]
+    phi = lambda x_, g_, b_: anp.sum(dout * autograd_norm(x_, g_, b_, 1e-4, (-2, -1)))  # noqa: E731
+    for got, argnum in zip(grads, (0, 1, 2)):
+        np.testing.assert_allclose(got, grad(phi, argnum)(x, gm, bt), rtol=1e-9, atol=1e-12)
+    c = verify.check_vjp("t", "ln2", lambda v: normalization_np.layernorm_forward(v, gm, bt, eps=1e-4)[0],
+                         lambda g: grads[0], x, dout=dout)
+    assert c.error <= 1e-7, c
+
+
+def test_layernorm_over_all_axes_of_x_and_a_gamma_of_one_axis_is_the_old_call(rng):
+    x = rng.standard_normal((3, 4))
+    gm, bt = rng.uniform(0.5, 2, (3, 4)), rng.standard_normal((3, 4))
+    out, cache = normalization_np.layernorm_forward(x, gm, bt)       # one sample: the whole array
+    np.testing.assert_allclose(out, autograd_norm(x, gm, bt, 1e-5, (0, 1)), rtol=1e-12, atol=1e-12)
+    assert cache.inv_std.shape == (1, 1) and cache.axis == (-2, -1)
+    _, last = normalization_np.layernorm_forward(x, gm[0], bt[0])
+    assert last.axis == (-1,) and last.inv_std.shape == (3, 1)
+
+
+@pytest.mark.parametrize("x,gm,bt,message", [
+    (np.ones((2, 3)), np.float64(1.0), np.float64(0.0), r"gamma must have at least one axis"),
+    (np.ones((2, 3)), np.ones((2, 2)), np.zeros((2, 2)), r"x must end with the shape of gamma, \(2, 2\)"),
+    (np.ones(3), np.ones((1, 3)), np.zeros((1, 3)), r"x must end with the shape of gamma, \(1, 3\)"),
+    (np.ones((2, 3)), np.ones(3), np.zeros((1, 3)), r"beta must have the shape of gamma, \(3,\), got \(1, 3\)"),
+    (np.ones((2, 1, 1)), np.ones((1, 1)), np.zeros((1, 1)), r"at least 2 features on its last 2 axes"),
+    (np.ones((2, 0, 3)), np.ones((0, 3)), np.zeros((0, 3)), r"at least 2 features on its last 2 axes"),
+])
+def test_layernorm_shapes_are_refused_by_name(x, gm, bt, message):
+    with pytest.raises(ValueError, match=message):
+        normalization_np.layernorm_forward(x, gm, bt)

@@ -3,7 +3,9 @@
 Conventions: the variance is the population (biased) variance, 1/n; ``eps`` is added to
 the variance inside the square root, in the forward and the backward pass alike. Batch
 norm (training mode) normalizes x (N, D) over the batch, axis 0; layer norm normalizes
-over the last axis, for any leading shape. ``gamma`` and ``beta`` have shape (D,).
+over the trailing axes of x that ``gamma``'s shape names (PyTorch's ``normalized_shape``),
+for any leading shape. ``gamma`` and ``beta`` have shape (D,) for batch norm, the
+normalized shape for layer norm.
 
 The statistics are accumulated in float64, or complex128 for complex input: complex128 is
 accepted for the complex step, and every kernel is the analytic continuation of the real
@@ -43,12 +45,14 @@ def zscore(x: ArrayLike) -> np.ndarray:
 
 
 class NormCache(NamedTuple):
-    """What the backward passes need: x_hat, 1/sqrt(var + eps), gamma and the axis."""
+    """What the backward passes need: x_hat, 1/sqrt(var + eps) (broadcastable against x_hat),
+    gamma and the normalized axes ((0,) for batch norm, the trailing ones as negative numbers
+    for layer norm)."""
 
     x_hat: np.ndarray
     inv_std: np.ndarray
     gamma: np.ndarray
-    axis: int
+    axis: tuple[int, ...]
 
 
 # ------------------------------------------------------------------ sums in the statistics' precision
@@ -118,7 +122,7 @@ def _backward(dout: ArrayLike, cache: NormCache, forward: str):
     and gamma (complex when x was)."""
     cache = cache_of(cache, NormCache, forward)
     batch = forward == "batchnorm_forward"
-    if (cache.axis == 0) != batch:
+    if (cache.axis == (0,)) != batch:
         other = "layernorm_forward" if batch else "batchnorm_forward"
         raise TypeError(f"cache must be the NormCache that {forward} returns, got one of {other}")
     dout = float_array_unscanned(dout, "dout")
@@ -183,7 +187,7 @@ def batchnorm_forward(x: ArrayLike, gamma: ArrayLike, beta: ArrayLike,
         raise ValueError(f"x must have at least one feature (D >= 1), got shape {x.shape}")
     gamma, beta = _affine_params(gamma, beta, x.shape[1])
     out, x_hat, inv_std, _, _ = _normalize(x, gamma, beta, real_number(eps, "eps", positive=True), axis=0)
-    cache = NormCache(*frozen(x_hat, inv_std), *frozen_copies(gamma), 0)
+    cache = NormCache(*frozen(x_hat, inv_std), *frozen_copies(gamma), (0,))
     return out.astype(np.result_type(x, gamma, beta), copy=False), cache
 
 
@@ -196,19 +200,35 @@ def batchnorm_backward(dout: ArrayLike, cache: NormCache) -> tuple[np.ndarray, n
 
 def layernorm_forward(x: ArrayLike, gamma: ArrayLike, beta: ArrayLike,
                       eps: float = 1e-5) -> tuple[np.ndarray, NormCache]:
-    """y = gamma x_hat + beta, x_hat normalized over the last axis (D features); x (..., D)."""
+    """y = gamma x_hat + beta, x_hat normalized over the trailing axes of x named by gamma's shape.
+
+    gamma and beta have the normalized shape: (D,) normalizes the last axis, (H, W) the last
+    two; x is (..., *gamma.shape), with at least 2 entries normalized together. PyTorch's
+    ``layer_norm(x, gamma.shape, gamma, beta, eps)``.
+    """
     x = float_array_unscanned(x, "x")
-    if x.ndim < 1 or x.shape[-1] < 2:
-        raise ValueError(f"x must have at least 2 features on its last axis, got shape {x.shape}")
-    D = x.shape[-1]
-    gamma, beta = _affine_params(gamma, beta, D)
+    gamma, beta = float_array(gamma, "gamma"), float_array(beta, "beta")
+    k = gamma.ndim
+    if k == 0:
+        raise ValueError("gamma must have at least one axis: its shape is the normalized shape, got a scalar")
+    if beta.shape != gamma.shape:
+        raise ValueError(f"beta must have the shape of gamma, {gamma.shape}, got {beta.shape}")
+    if x.shape[x.ndim - k:] != gamma.shape:
+        raise ValueError(f"x must end with the shape of gamma, {gamma.shape} (the normalized shape), "
+                         f"got shape {x.shape}")
+    if gamma.size < 2:
+        where = "its last axis" if k == 1 else f"its last {k} axes"
+        raise ValueError(f"x must have at least 2 features on {where}, got shape {x.shape}")
     eps = real_number(eps, "eps", positive=True)
-    out, x_hat, inv_std, _, _ = _normalize(x.reshape(-1, D), gamma, beta, eps, axis=1)   # a view for contiguous x
+    flat = x.reshape(-1, gamma.size)                 # a view for contiguous x
+    out, x_hat, inv_std, _, _ = _normalize(flat, gamma.reshape(-1), beta.reshape(-1), eps, axis=1)
     frozen(x_hat, inv_std)
-    cache = NormCache(x_hat.reshape(x.shape), inv_std.reshape(x.shape[:-1] + (1,)), *frozen_copies(gamma), -1)
+    lead = x.shape[:x.ndim - k]
+    cache = NormCache(x_hat.reshape(x.shape), inv_std.reshape(lead + (1,) * k), *frozen_copies(gamma),
+                      tuple(range(-k, 0)))
     return out.reshape(x.shape).astype(np.result_type(x, gamma, beta), copy=False), cache
 
 
 def layernorm_backward(dout: ArrayLike, cache: NormCache) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(dx, dgamma, dbeta) for :func:`layernorm_forward`; shapes (..., D), (D,), (D,)."""
+    """(dx, dgamma, dbeta) for :func:`layernorm_forward`; shapes (..., *gamma.shape), gamma's, gamma's."""
     return _backward(dout, cache, "layernorm_forward")
