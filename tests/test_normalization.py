@@ -410,3 +410,97 @@ def test_layernorm_over_all_axes_of_x_and_a_gamma_of_one_axis_is_the_old_call(rn
 def test_layernorm_shapes_are_refused_by_name(x, gm, bt, message):
     with pytest.raises(ValueError, match=message):
         normalization_np.layernorm_forward(x, gm, bt)
+
+
+# ------------------------------------------------------------------ batch norm's running statistics (item 6)
+
+X_HAND = np.array([[1.0, 2.0], [3.0, 6.0], [5.0, 4.0]])   # batch means (3, 4), biased variances (8/3, 8/3)
+
+
+def test_running_statistics_follow_torch_hand_values():
+    """PyTorch's update, by hand: running = 0.9 running + 0.1 batch, the variance unbiased
+    (N/(N - 1) = 3/2: 8/3 -> 4) in the update though the normalization divides by N."""
+    start = normalization_np.RunningStats.start(2)
+    np.testing.assert_array_equal(start.mean, [0.0, 0.0])
+    np.testing.assert_array_equal(start.var, [1.0, 1.0])
+    out, cache, running = normalization_np.batchnorm_forward(X_HAND, np.ones(2), np.zeros(2), running=start)
+    np.testing.assert_allclose(running.mean, [0.3, 0.4], rtol=1e-15)
+    np.testing.assert_allclose(running.var, [0.9 + 0.4, 0.9 + 0.4], rtol=1e-15)
+    np.testing.assert_allclose(out, normalization_np.batchnorm_forward(X_HAND, np.ones(2), np.zeros(2))[0], rtol=0)
+    _, _, again = normalization_np.batchnorm_forward(X_HAND, np.ones(2), np.zeros(2), running=running, momentum=0.5)
+    np.testing.assert_allclose(again.mean, [0.15 + 1.5, 0.2 + 2.0], rtol=1e-15)
+    np.testing.assert_allclose(again.var, [0.65 + 2.0, 0.65 + 2.0], rtol=1e-15)
+    np.testing.assert_array_equal(start.mean, [0.0, 0.0])     # the arguments are not updated in place
+
+
+def test_inference_uses_the_running_statistics_hand_values():
+    """Running mean (1, -2) and variance (3.99, 0.24) with eps = 0.01: sqrt(var + eps) = (2, 0.5);
+    y = gamma (x - mean) / (2, 0.5) + beta, for a single sample too; the running statistics
+    come back unchanged."""
+    running = normalization_np.RunningStats(np.array([1.0, -2.0]), np.array([3.99, 0.24]))
+    gm, bt = np.array([2.0, -1.0]), np.array([0.5, 0.25])
+    out, cache, same = normalization_np.batchnorm_forward(X_HAND, gm, bt, eps=0.01, running=running, training=False)
+    assert same is running and cache.running
+    np.testing.assert_allclose(out, [[0.5, -7.75], [2.5, -15.75], [4.5, -11.75]], rtol=1e-15)
+    one, _, _ = normalization_np.batchnorm_forward(X_HAND[:1], gm, bt, eps=0.01, running=running, training=False)
+    np.testing.assert_allclose(one, [[0.5, -7.75]], rtol=1e-15)
+    dout = np.array([[1.0, 2.0], [-1.0, 0.5], [0.0, 4.0]])
+    dx, dg, db = normalization_np.batchnorm_backward(dout, cache)
+    np.testing.assert_allclose(dx, dout * [1.0, -2.0], rtol=1e-15)                # gamma / (2, 0.5)
+    np.testing.assert_allclose(dg, [(1 * 0 + -1 * 1 + 0 * 2), 2 * 8 + 0.5 * 16 + 4 * 12], rtol=1e-15)
+    np.testing.assert_allclose(db, [0.0, 6.5], rtol=1e-15)
+
+
+def test_inference_backward_against_central_differences_and_autograd(rng):
+    x, gm, bt = 2 * rng.standard_normal((6, 3)) + 1, rng.uniform(0.5, 2, 3), rng.standard_normal(3)
+    running = normalization_np.RunningStats(rng.standard_normal(3), rng.uniform(0.5, 2, 3))
+    dout = rng.standard_normal(x.shape)
+    fwd = lambda x_, g_, b_: normalization_np.batchnorm_forward(  # noqa: E731
+        x_, g_, b_, running=running, training=False)[0]
+    grads = normalization_np.batchnorm_backward(dout, normalization_np.batchnorm_forward(
+        x, gm, bt, running=running, training=False)[1])
+    expected = lambda x_, g_, b_: anp.sum(dout * (g_ * (x_ - running.mean) / anp.sqrt(running.var + 1e-5) + b_))  # noqa: E731
+    for got, argnum, at in zip(grads, (0, 1, 2), (x, gm, bt)):
+        np.testing.assert_allclose(got, grad(expected, argnum)(x, gm, bt), rtol=1e-12, atol=1e-14)
+        f = [lambda v: fwd(v, gm, bt), lambda v: fwd(x, v, bt), lambda v: fwd(x, gm, v)][argnum]
+        c = verify.check_vjp("t", "bn inference", f, lambda g, got=got: got, at, dout=dout)
+        assert c.error <= 1e-7, c
+
+
+def test_running_statistics_keep_their_dtype_and_take_the_complex_step(rng):
+    x32 = rng.standard_normal((8, 3)).astype(np.float32)
+    start = normalization_np.RunningStats.start(3, np.float32)
+    out, _, running = normalization_np.batchnorm_forward(x32, np.ones(3, np.float32), np.zeros(3, np.float32), running=start)
+    assert out.dtype == np.float32 and running.mean.dtype == np.float32 and running.var.dtype == np.float32
+    out, _ = normalization_np.batchnorm_forward(x32, np.ones(3, np.float32), np.zeros(3, np.float32),
+                                                running=running, training=False)[:2]
+    assert out.dtype == np.float32
+    # d running.var / d x through the complex step: 0.1 N/(N-1) d(biased var)/dx = 0.1 * 2 (x - mean) / (N - 1)
+    x = rng.standard_normal((5, 2))
+    step = normalization_np.batchnorm_forward(x + 0j, np.ones(2), np.zeros(2), running=normalization_np.RunningStats.start(2))[2]
+    assert step.var.dtype == np.complex128
+    got = complex_step_gradient(lambda v: normalization_np.batchnorm_forward(
+        v, np.ones(2), np.zeros(2), running=normalization_np.RunningStats.start(2))[2].var.sum(), x)
+    np.testing.assert_allclose(got, 0.1 * 2 * (x - x.mean(axis=0)) / 4, rtol=1e-13)
+
+
+@pytest.mark.parametrize("kwargs,error,message", [
+    ({"training": False}, ValueError, "running must be given when training is False"),
+    ({"running": (np.zeros(2),)}, TypeError, r"running must be a RunningStats\(mean, var\), got tuple"),
+    ({"running": np.zeros((2, 2))}, TypeError, "running must be a RunningStats"),
+    ({"running": (np.zeros(3), np.ones(2))}, ValueError, r"running.mean must have shape \(D,\) = \(2,\), got \(3,\)"),
+    ({"running": (np.zeros(2), np.array([1.0, -0.5]))}, ValueError, "running.var must be >= 0"),
+    ({"running": (np.zeros(2), np.array([1.0, np.nan]))}, ValueError, "running.var contains NaN"),
+    ({"running": (np.zeros(2), np.ones(2)), "momentum": 1.5}, ValueError, r"momentum must lie in \[0, 1\], got 1.5"),
+    ({"running": (np.zeros(2), np.ones(2)), "momentum": None}, TypeError, "momentum must be a real number"),
+    ({"training": 0}, TypeError, "training must be True or False, got int"),
+])
+def test_running_statistics_arguments_are_checked_by_name(kwargs, error, message):
+    with pytest.raises(error, match=message):
+        normalization_np.batchnorm_forward(X_HAND, np.ones(2), np.zeros(2), **kwargs)
+
+
+def test_running_statistics_start_refuses_a_bad_size():
+    for D in (0, -1, 2.0, True):
+        with pytest.raises(ValueError, match="D must be a positive integer"):
+            normalization_np.RunningStats.start(D)

@@ -2,10 +2,11 @@
 
 Conventions: the variance is the population (biased) variance, 1/n; ``eps`` is added to
 the variance inside the square root, in the forward and the backward pass alike. Batch
-norm (training mode) normalizes x (N, D) over the batch, axis 0; layer norm normalizes
-over the trailing axes of x that ``gamma``'s shape names (PyTorch's ``normalized_shape``),
-for any leading shape. ``gamma`` and ``beta`` have shape (D,) for batch norm, the
-normalized shape for layer norm.
+norm normalizes x (N, D) over the batch, axis 0: in training mode with the batch's own
+statistics, in inference mode with running ones (:class:`RunningStats`, PyTorch's
+conventions). Layer norm normalizes over the trailing axes of x that ``gamma``'s shape
+names (PyTorch's ``normalized_shape``), for any leading shape. ``gamma`` and ``beta`` have
+shape (D,) for batch norm, the normalized shape for layer norm.
 
 The statistics are accumulated in float64, or complex128 for complex input: complex128 is
 accepted for the complex step, and every kernel is the analytic continuation of the real
@@ -24,7 +25,7 @@ from numpy.typing import ArrayLike
 from ._validate import (cache_of, float_array, float_array_unscanned, finite_by_sum, frozen, frozen_copies,
                         ndim, real_number, too_large, working_precision)
 
-__all__ = ["zscore", "NormCache", "batchnorm_forward", "batchnorm_backward",
+__all__ = ["zscore", "NormCache", "RunningStats", "batchnorm_forward", "batchnorm_backward",
            "layernorm_forward", "layernorm_backward"]
 
 
@@ -46,13 +47,29 @@ def zscore(x: ArrayLike) -> np.ndarray:
 
 class NormCache(NamedTuple):
     """What the backward passes need: x_hat, 1/sqrt(var + eps) (broadcastable against x_hat),
-    gamma and the normalized axes ((0,) for batch norm, the trailing ones as negative numbers
-    for layer norm)."""
+    gamma, the normalized axes ((0,) for batch norm, the trailing ones as negative numbers for
+    layer norm) and whether the statistics were running ones (batch norm in inference mode:
+    constants, so the backward pass has no path through them)."""
 
     x_hat: np.ndarray
     inv_std: np.ndarray
     gamma: np.ndarray
     axis: tuple[int, ...]
+    running: bool = False
+
+
+class RunningStats(NamedTuple):
+    """Batch norm's running estimates of each feature's mean and variance, both (D,)."""
+
+    mean: np.ndarray
+    var: np.ndarray
+
+    @classmethod
+    def start(cls, D: int, dtype: np.dtype | type = np.float64) -> RunningStats:
+        """PyTorch's initial estimates for D features: mean 0, variance 1."""
+        if isinstance(D, bool) or not isinstance(D, (int, np.integer)) or D < 1:
+            raise ValueError(f"D must be a positive integer, got {D!r}")
+        return cls(np.zeros(D, dtype), np.ones(D, dtype))
 
 
 # ------------------------------------------------------------------ sums in the statistics' precision
@@ -138,7 +155,10 @@ def _backward(dout: ArrayLike, cache: NormCache, forward: str):
     dbeta = _sum_down(d, acc)
     finite_by_sum(dbeta, dout, "dout")     # an overflow of dbeta alone is an honest inf, not an error
     dgamma = _einsum("ij,ij->j", d, x_hat, acc=acc)
-    if batch:
+    if cache.running:
+        # the statistics were constants: the output is affine in x
+        dx = np.multiply(d, (gamma * inv_std).astype(work, copy=False))
+    elif batch:
         # dx = gamma inv_std (dout - (dbeta + x_hat dgamma) / N): with gamma constant down a
         # column, the sums of g = dout gamma over the batch are gamma dbeta and gamma dgamma
         N = d.shape[0]
@@ -170,29 +190,85 @@ def _affine_params(gamma, beta, D: int):
     return gamma, beta
 
 
-def batchnorm_forward(x: ArrayLike, gamma: ArrayLike, beta: ArrayLike,
-                      eps: float = 1e-5) -> tuple[np.ndarray, NormCache]:
-    """y = gamma x_hat + beta, x_hat = (x - mean_batch) / sqrt(var_batch + eps); x (N, D).
+def _running_stats(running, D: int) -> RunningStats:
+    if not isinstance(running, tuple) or len(running) != 2:
+        raise TypeError(f"running must be a RunningStats(mean, var), got {type(running).__name__}")
+    stats = RunningStats(float_array(running[0], "running.mean"), float_array(running[1], "running.var"))
+    for name, a in zip(("running.mean", "running.var"), stats):
+        if a.shape != (D,):
+            raise ValueError(f"{name} must have shape (D,) = ({D},), got {a.shape}")
+    if np.any(stats.var.real < 0):
+        raise ValueError("running.var must be >= 0")
+    return stats
 
-    Training mode: the statistics are the batch's own. N must be at least 2: with one
-    sample, x - mean is exactly 0, the output is beta whatever x is, and the gradient with
-    respect to x is 0; PyTorch refuses it too.
+
+def batchnorm_forward(x: ArrayLike, gamma: ArrayLike, beta: ArrayLike, eps: float = 1e-5, *,
+                      running: RunningStats | None = None, momentum: float = 0.1, training: bool = True
+                      ) -> tuple[np.ndarray, NormCache] | tuple[np.ndarray, NormCache, RunningStats]:
+    """y = gamma x_hat + beta, x_hat = (x - mean) / sqrt(var + eps) per feature; x (N, D).
+
+    Training mode (the default): mean and var are the batch's, var biased (1/N). N must be at
+    least 2: with one sample, x - mean is exactly 0, the output is beta whatever x is, and the
+    gradient with respect to x is 0; PyTorch refuses it too. Returns (y, cache); given
+    ``running``, a :class:`RunningStats`, also the running statistics after this batch, as
+    PyTorch updates them: (1 - momentum) running + momentum batch, the variance unbiased
+    (N/(N - 1)) there although the normalization uses the biased one: (y, cache, running').
+
+    ``training=False`` (inference): mean and var are ``running``'s, required; y is then affine
+    in x, any N. Returns (y, cache, running), ``running`` unchanged. The arrays of
+    ``running`` are never modified: updated statistics are new arrays.
     """
     x = float_array_unscanned(x, "x")
     ndim(x, "x", 2, "(N, D)")
-    if x.shape[0] < 2:
+    if not isinstance(training, (bool, np.bool_)):
+        raise TypeError(f"training must be True or False, got {type(training).__name__}")
+    if training and x.shape[0] < 2:
         raise ValueError(f"x must have N >= 2 rows for batch statistics, got N = {x.shape[0]}: "
                          "with N = 1 the output is beta for every input and dL/dx is 0")
-    if x.shape[1] == 0:
+    D = x.shape[1]
+    if D == 0:
         raise ValueError(f"x must have at least one feature (D >= 1), got shape {x.shape}")
-    gamma, beta = _affine_params(gamma, beta, x.shape[1])
-    out, x_hat, inv_std, _, _ = _normalize(x, gamma, beta, real_number(eps, "eps", positive=True), axis=0)
+    gamma, beta = _affine_params(gamma, beta, D)
+    eps = real_number(eps, "eps", positive=True)
+    if running is None:
+        if not training:
+            raise ValueError("running must be given when training is False: inference normalizes "
+                             "with the running statistics")
+    else:
+        stats = _running_stats(running, D)
+        momentum = real_number(momentum, "momentum")
+        if not 0 <= momentum <= 1:
+            raise ValueError(f"momentum must lie in [0, 1], got {momentum}")
+    if not training:
+        return (*_inference(x, gamma, beta, eps, stats), running)
+    out, x_hat, inv_std, mean, var = _normalize(x, gamma, beta, eps, axis=0)
     cache = NormCache(*frozen(x_hat, inv_std), *frozen_copies(gamma), (0,))
-    return out.astype(np.result_type(x, gamma, beta), copy=False), cache
+    out = out.astype(np.result_type(x, gamma, beta), copy=False)
+    if running is None:
+        return out, cache
+    N, dtype = x.shape[0], np.result_type(*stats, x)
+    updated = RunningStats(((1 - momentum) * stats.mean + momentum * mean).astype(dtype, copy=False),
+                           ((1 - momentum) * stats.var + momentum * (N / (N - 1)) * var).astype(dtype, copy=False))
+    return out, cache, updated
+
+
+def _inference(x, gamma, beta, eps, running: RunningStats):
+    """Batch norm with the running statistics: y = gamma (x - mean) / sqrt(var + eps) + beta."""
+    given = float_array(x, "x")                     # the full scan: no sum of x to fold it into
+    x = working_precision(given)
+    work = np.result_type(x, *(a for a in running if a.dtype.kind == "c"))
+    inv_std = (1.0 / np.sqrt(running.var + eps)).astype(work, copy=False)[None, :]
+    x_hat = np.subtract(x, running.mean.astype(work, copy=False), dtype=work)
+    x_hat *= inv_std
+    out = np.multiply(x_hat, gamma, dtype=np.result_type(x_hat, gamma, beta))
+    out += beta
+    cache = NormCache(*frozen(x_hat, inv_std), *frozen_copies(gamma), (0,), running=True)
+    return out.astype(_output_dtype(x_hat, given, gamma, beta), copy=False), cache
 
 
 def batchnorm_backward(dout: ArrayLike, cache: NormCache) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(dx, dgamma, dbeta) for :func:`batchnorm_forward`; shapes (N, D), (D,), (D,)."""
+    """(dx, dgamma, dbeta) for :func:`batchnorm_forward`; shapes (N, D), (D,), (D,). Inference
+    mode: dx = dout gamma / sqrt(running var + eps)."""
     return _backward(dout, cache, "batchnorm_forward")
 
 
