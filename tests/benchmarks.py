@@ -4,6 +4,15 @@ Prints one table per part and writes everything to ``_build/bench.json``. Run on
 machine: every figure is a wall-clock time (the best of several runs where a run is short).
 
     python -m tests.benchmarks [--skip-tests] [--skip-book]
+    python -m tests.benchmarks kernels     # the kernels alone (seconds): -> _build/bench-kernels.json
+    python -m tests.benchmarks passes      # the passes table alone, in this process, as JSON
+
+The passes table measures the normalization and loss kernels, forward and backward with their
+input checks, in passes: one pass is the time of ``np.add(x, 1.0, out=y)`` over a float64 array
+of the input's size. ``kernels`` (and ``make bench``) measure it in a child process with one
+BLAS thread: OPENBLAS_NUM_THREADS, OMP_NUM_THREADS and MKL_NUM_THREADS = 1 in its environment
+before NumPy is imported (threadpoolctl is not a dependency); NumPy's elementwise loops and
+reductions are single-threaded anyway.
 """
 
 from __future__ import annotations
@@ -145,6 +154,70 @@ def kernels() -> list[dict]:
     return out
 
 
+# ------------------------------------------------------------------ passes
+
+#: (kernel, shape) for the passes table, and the most passes a forward and backward may take.
+PASS_CASES = [("batchnorm", (256, 1024)), ("batchnorm", (4096, 256)), ("layernorm", (256, 1024)),
+              ("layernorm", (4096, 256)), ("softmax cross-entropy", (4096, 1000))]
+PASS_TARGET = 15
+ONE_THREAD = {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+
+
+def passes(repeat: int = 60) -> list[dict]:
+    """Each kernel's forward and backward, input checks included, timed against a pass (see the
+    module docstring), in this process. The two are timed in turn, one call at a time, ``repeat``
+    times: the ratio of the best of each (the figure the target is for), and the median of the
+    ratios of each turn (less moved by one lucky pass; on a loaded machine the two differ)."""
+    from derivations.numeric import losses, normalization
+
+    # glibc's malloc gives the memory of freed arrays back to the system, and faults it in again
+    # page by page (about 3 passes per 2 MB array on the machine this was written on), until it
+    # has freed one block as large as a step's arrays (up to 32 MB); a long-running training
+    # process has, and so has this one from here on.
+    warm = np.ones(33_000_000 // 8)
+    del warm
+    rng = np.random.default_rng(0)
+    rows = []
+    for kernel, shape in PASS_CASES:
+        x = rng.standard_normal(shape)
+        if kernel == "softmax cross-entropy":
+            labels = rng.integers(0, shape[1], shape[0])
+
+            def step():
+                losses.softmax_cross_entropy(x, labels)
+        else:
+            forward = getattr(normalization, f"{kernel}_forward")
+            backward = getattr(normalization, f"{kernel}_backward")
+            gamma, beta, dout = rng.standard_normal(shape[1]), rng.standard_normal(shape[1]), rng.standard_normal(shape)
+
+            def step():
+                backward(dout, forward(x, gamma, beta)[1])
+        y = np.empty_like(x)
+        one_pass, steps = [], []
+        for _ in range(repeat):
+            one_pass.append(best(lambda: np.add(x, 1.0, out=y), repeat=1))
+            steps.append(best(step, repeat=1))
+        rows.append(dict(kernel=kernel, shape=list(shape), pass_s=min(one_pass), fwd_bwd_s=min(steps),
+                         passes=min(steps) / min(one_pass),
+                         median_passes=float(np.median(np.array(steps) / np.array(one_pass)))))
+    return rows
+
+
+def passes_in_one_thread() -> dict:
+    """:func:`passes` in a child process with one BLAS thread, and how its threads were set."""
+    proc = subprocess.run([sys.executable, "-m", "tests.benchmarks", "passes"], cwd=ROOT, capture_output=True,
+                          text=True, check=True, env={**os.environ, **ONE_THREAD})
+    return {"threads": " ".join(f"{k}=1" for k in ONE_THREAD) + " (environment, before NumPy is imported)",
+            "rows": json.loads(proc.stdout)}
+
+
+def passes_table(report: dict) -> str:
+    return table([[r["kernel"], "x".join(map(str, r["shape"])), f"{r['pass_s'] * 1e3:.3f}",
+                   f"{r['fwd_bwd_s'] * 1e3:.2f}", f"{r['passes']:.1f}", f"{r['median_passes']:.1f}", PASS_TARGET]
+                  for r in report["rows"]],
+                 ["kernel", "shape", "pass ms", "fwd+bwd ms", "passes", "median", "target"])
+
+
 # ------------------------------------------------------------------ imports
 
 def imports() -> list[dict]:
@@ -250,9 +323,14 @@ def test_suite() -> dict:
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(prog="python -m tests.benchmarks")
+    ap.add_argument("part", nargs="?", choices=["all", "kernels", "passes"], default="all",
+                    help="all (make bench), the kernels alone, or the passes table alone in this process (JSON)")
     ap.add_argument("--skip-book", action="store_true")
     ap.add_argument("--skip-tests", action="store_true")
     args = ap.parse_args(argv)
+    if args.part == "passes":
+        print(json.dumps(passes()))
+        return 0
     report = {"machine": {"cpus": os.cpu_count(), "python": sys.version.split()[0], "numpy": np.__version__},
               "targets": TARGETS}
     report["matmul_gflops"] = matmul_gflops()
@@ -262,6 +340,17 @@ def main(argv=None) -> int:
                   f"{k['backward_over_forward']:.2f}", f"{k['autograd_over_ours']:.1f}",
                   f"{k['gflops_fwd']:.1f}", f"{k['gflops_bwd']:.1f}"] for k in report["kernels"]],
                 ["kernel", "forward ms", "backward ms", "bwd/fwd", "autograd/ours", "GFLOP/s fwd", "GFLOP/s bwd"]))
+    report["passes"] = passes_in_one_thread()
+    print(f"\nForward and backward with input checks, in passes of np.add(x, 1.0, out=y), one call at a "
+          f"time, 60 times each: passes = best / best, median = median of the 60 ratios. Single thread: "
+          f"{report['passes']['threads']}\n")
+    print(passes_table(report["passes"]))
+    if args.part == "kernels":
+        out = ROOT / "_build" / "bench-kernels.json"
+        out.parent.mkdir(exist_ok=True)
+        out.write_text(json.dumps(report, indent=2, default=str))
+        print(f"\nwritten {out}")
+        return 0
     report["imports"] = imports()
     print()
     print(table([[r["module"], f"{r['seconds']:.3f}", r["imports_sympy"]] for r in report["imports"]],

@@ -131,3 +131,116 @@ def test_losses_keep_their_promise_in_every_float_dtype(dtype):
     assert bce == pytest.approx((1e4 + np.log(2)) / 3, rel=1e-3 if dtype == np.float16 else 1e-9)
     assert bce_grad.dtype == dtype and np.all(np.isfinite(bce_grad))
     assert mse == pytest.approx(2e8 / 3) and mse_grad.dtype == dtype and logp.dtype == dtype
+
+
+# ------------------------------------------------------------------ the complex step (issue 17, item 2)
+
+H = 1e-30
+
+
+def complex_step_gradient(phi, x):
+    """Im phi(x + i H e_k) / H for every entry k: the gradient of a real-analytic scalar phi."""
+    x = np.asarray(x, dtype=float)
+    out = np.empty_like(x)
+    for k in np.ndindex(x.shape):
+        step = x.astype(complex)
+        step[k] += 1j * H
+        out[k] = np.imag(phi(step)) / H
+    return out
+
+
+def test_gradients_equal_the_complex_step_of_the_losses(rng):
+    """Each loss's gradient against Im L(z + ih e_k)/h, entry by entry, with logits on both
+    sides of 0 and far out (the branches of the stable forms are taken on the real part, so
+    the step does not switch them); the targets of MSE and BCE take the step too."""
+    z = np.concatenate([3 * rng.standard_normal((4, 3)), [[40.0, -40.0, 0.0]]])
+    labels, t, y = np.array([0, 2, 1, 1, 0]), rng.uniform(0, 1, z.shape), rng.standard_normal(z.shape)
+    cases = [(losses_np.softmax_cross_entropy, labels), (losses_np.binary_cross_entropy_with_logits, t),
+             (losses_np.mse, y)]
+    for loss, other in cases:
+        g = loss(z, other)[1]
+        np.testing.assert_allclose(g, complex_step_gradient(lambda v: loss(v, other)[0], z), rtol=1e-13, atol=1e-16)
+    # with respect to the targets: dL/dt = -z/n (BCE), dL/dy = -(2/n)(y_hat - y) (MSE)
+    np.testing.assert_allclose(complex_step_gradient(lambda v: losses_np.binary_cross_entropy_with_logits(z, v)[0], t),
+                               -z / z.size, rtol=1e-13)
+    np.testing.assert_allclose(complex_step_gradient(lambda v: losses_np.mse(z, v)[0], y),
+                               -2 * (z - y) / z.size, rtol=1e-13)
+
+
+def test_log_softmax_and_softmax_are_analytic(rng):
+    """The complex step through log_softmax and softmax equals autograd's gradient."""
+    z, w = 4 * rng.standard_normal((3, 5)), rng.standard_normal((3, 5))
+    for f, ref in ((losses_np.log_softmax, lambda v: v - anp.log(anp.sum(anp.exp(v), axis=1, keepdims=True))),
+                   (losses_np.softmax, lambda v: anp.exp(v) / anp.sum(anp.exp(v), axis=1, keepdims=True))):
+        np.testing.assert_allclose(complex_step_gradient(lambda v: np.sum(w * f(v)), z),
+                                   grad(lambda v: anp.sum(w * ref(v)))(z), rtol=1e-12, atol=1e-15)
+
+
+def test_complex_input_returns_a_complex_loss_and_gradient(rng):
+    z = rng.standard_normal((4, 3))
+    for loss, other in ((losses_np.softmax_cross_entropy, np.array([0, 1, 2, 0])),
+                        (losses_np.binary_cross_entropy_with_logits, rng.uniform(0, 1, z.shape)),
+                        (losses_np.mse, rng.standard_normal(z.shape))):
+        real_loss, real_grad = loss(z, other)
+        value, g = loss(z + 0j, other)
+        assert type(value) is complex and value.imag == 0 and value.real == pytest.approx(real_loss, rel=1e-15)
+        assert g.dtype == np.complex128 and not g.imag.any()
+        np.testing.assert_allclose(g.real, real_grad, rtol=1e-15, atol=1e-17)
+        assert type(real_loss) is float
+
+
+def test_real_input_gives_the_results_of_the_former_formulas(rng):
+    """The complex-safe forms (max and abs along the real part's sign) compute, for real input,
+    exactly what the former ones did: np.maximum(z, 0), e^-abs(z), activations.sigmoid, and
+    log-sum-exp shifted by max(z)."""
+    from derivations.numeric.activations import sigmoid
+    z, t = 5 * rng.standard_normal((6, 4)), rng.uniform(0, 1, (6, 4))
+    z[0, :2] = 0.0, -0.0
+    loss, g = losses_np.binary_cross_entropy_with_logits(z, t)
+    assert loss == float(np.sum(np.maximum(z, 0) - z * t + np.log1p(np.exp(-np.abs(z))), dtype=np.float64) / z.size)
+    np.testing.assert_array_equal(g, (sigmoid(z) - t) / z.size)
+    shifted = z - np.max(z, axis=-1, keepdims=True)
+    np.testing.assert_array_equal(losses_np.log_softmax(z), shifted - np.log(np.sum(np.exp(shifted), axis=-1, keepdims=True)))
+    y = rng.standard_normal(z.shape)
+    loss, g = losses_np.mse(z, y)
+    assert loss == float(np.sum(np.square(z - y), dtype=np.float64) / z.size)
+    np.testing.assert_array_equal(g, 2 * (z - y) / z.size)
+
+
+# ------------------------------------------------------------------ the fast cross-entropy (issue 17, item 7)
+
+def test_softmax_cross_entropy_against_log_softmax_large_batch(rng):
+    """The loss and gradient computed in place from exp(z - max) against the definition through
+    log_softmax (an independent route: its own shift, sum and log) on 512 x 100 logits."""
+    z = 6 * rng.standard_normal((512, 100))
+    labels = rng.integers(0, 100, 512)
+    loss, g = losses_np.softmax_cross_entropy(z, labels)
+    logp = losses_np.log_softmax(z)
+    assert loss == pytest.approx(-np.mean(logp[np.arange(512), labels]), rel=1e-14)
+    np.testing.assert_allclose(g, (np.exp(logp) - np.eye(100)[labels]) / 512, rtol=1e-13, atol=1e-18)
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf, "both"])
+def test_cross_entropy_finds_nan_and_inf_through_its_row_sums(bad):
+    """-inf has no trace in max(z) or exp(z - max): the row sums catch it, and inf - inf."""
+    z = R(4, 3)
+    z[2, 1:] = (np.inf, -np.inf) if bad == "both" else bad
+    with pytest.raises(ValueError, match="^logits contains NaN or infinite values$"):
+        losses_np.softmax_cross_entropy(z, np.array([0, 1, 2, 0]))
+
+
+def test_cross_entropy_of_finite_logits_whose_row_sum_overflows():
+    """1e308 twice in a row overflows the row sum that checks for NaN/inf; the logits are finite,
+    and the loss is computed, by hand: each row has two equal maxima and its label on one of
+    them, so it costs log 2, and its gradient is (1/2, 1/2, 0) - onehot, over N = 2."""
+    z = np.array([[1e308, 1e308, 0.0], [1e308, 0.0, 1e308]])
+    loss, g = losses_np.softmax_cross_entropy(z, np.array([0, 2]))
+    assert loss == pytest.approx(np.log(2), rel=1e-15)
+    np.testing.assert_allclose(g, [[-0.25, 0.25, 0.0], [0.25, 0.0, -0.25]], rtol=1e-15)
+
+
+def test_cross_entropy_does_not_modify_the_logits(rng):
+    z = rng.standard_normal((5, 4))
+    z.flags.writeable = False
+    loss, g = losses_np.softmax_cross_entropy(z, np.array([0, 1, 2, 3, 0]))
+    assert np.isfinite(loss) and g.flags.writeable and not np.shares_memory(g, z)

@@ -223,3 +223,285 @@ def test_statistics_are_accumulated_in_float64(dtype, tol):
     yl, _ = normalization_np.layernorm_forward(x.T.copy(), np.ones(N, dtype), np.zeros(N, dtype))
     assert yl.dtype == dtype
     assert np.max(np.abs(yl - normalization_np.layernorm_forward(x.T.astype(np.float64), np.ones(N), np.zeros(N))[0])) <= tol
+
+
+# ------------------------------------------------------------------ speed (issue 17, item 7): what the fast paths keep
+
+def test_nan_and_inf_are_found_through_the_sums_the_kernels_compute():
+    """The NaN/inf check of x and dout is a sum the kernel computes anyway; it reports what
+    float_array reports, for NaN, +inf, -inf and both infinities in one column (inf - inf)."""
+    _, cache = normalization_np.batchnorm_forward(R(4, 3), np.ones(3), np.zeros(3))
+    _, ln_cache = normalization_np.layernorm_forward(R(4, 3), np.ones(3), np.zeros(3))
+    for bad in (np.nan, np.inf, -np.inf, "both"):
+        a = R(4, 3)
+        a[1:3, 1] = (np.inf, -np.inf) if bad == "both" else bad
+        for call, name in ((lambda: normalization_np.batchnorm_forward(a, np.ones(3), np.zeros(3)), "x"),
+                           (lambda: normalization_np.layernorm_forward(a, np.ones(3), np.zeros(3)), "x"),
+                           (lambda: normalization_np.batchnorm_backward(a, cache), "dout"),
+                           (lambda: normalization_np.layernorm_backward(a, ln_cache), "dout")):
+            with pytest.raises(ValueError, match=f"^{name} contains NaN or infinite values$"):
+                call()
+
+
+def test_finite_inputs_whose_statistics_overflow_are_refused_not_normalized():
+    """Entries near the float64 maximum: their sum (or their variance) overflows, and a mean of
+    inf would make every output NaN (or an inv_std of 0 every output 0): refused by name."""
+    big = np.full((4, 3), 1e308)
+    with pytest.raises(ValueError, match=r"^x is too large: its sum over the normalized axes overflows"):
+        normalization_np.batchnorm_forward(big, np.ones(3), np.zeros(3))
+    spread = np.array([[1e200, -1e200, 0.0], [-1e200, 1e200, 1.0]])
+    with pytest.raises(ValueError, match=r"^x is too large: its variance overflows"):
+        normalization_np.layernorm_forward(spread, np.ones(3), np.zeros(3))
+    with pytest.raises(ValueError, match=r"^x is too large: its variance overflows"):
+        normalization_np.batchnorm_forward(spread, np.ones(3), np.zeros(3))
+
+
+def test_the_caller_arrays_are_not_modified_and_the_cache_is_read_only(rng):
+    x, gm, bt, dout = rng.standard_normal((5, 3)), rng.uniform(0.5, 2, 3), rng.standard_normal(3), rng.standard_normal((5, 3))
+    for a in (x, gm, bt, dout):
+        a.flags.writeable = False           # an in-place update of a caller's array would raise
+    for fwd, bwd in ((normalization_np.batchnorm_forward, normalization_np.batchnorm_backward),
+                     (normalization_np.layernorm_forward, normalization_np.layernorm_backward)):
+        out, cache = fwd(x, gm, bt)
+        bwd(dout, cache)
+        assert not any(a.flags.writeable for a in (cache.x_hat, cache.inv_std, cache.gamma))
+        assert not np.shares_memory(out, cache.x_hat)
+
+
+def test_layernorm_backward_takes_a_cache_of_layernorm_only():
+    _, cache = normalization_np.batchnorm_forward(R(4, 3), np.ones(3), np.zeros(3))
+    with pytest.raises(TypeError, match="^cache must be the NormCache that layernorm_forward returns, "
+                                        "got one of batchnorm_forward$"):
+        normalization_np.layernorm_backward(R(4, 3), cache)
+
+
+@pytest.mark.parametrize("dtype", [np.float16, np.float32])
+def test_layernorm_statistics_are_accumulated_in_float64(dtype):
+    """A row of 4096 values with mean 1e3 (float32; 50 in float16): its normalized values and
+    gradients within the input's own resolution of the float64 run's; dtype kept."""
+    rng = np.random.default_rng(1)
+    x = ((1e3 if dtype == np.float32 else 50) + rng.standard_normal((3, 4096))).astype(dtype)
+    gm, bt, dout = rng.uniform(0.5, 2, 4096), rng.standard_normal(4096), rng.standard_normal((3, 4096))
+    y, cache = normalization_np.layernorm_forward(x, gm.astype(dtype), bt.astype(dtype))
+    y64, cache64 = normalization_np.layernorm_forward(x.astype(np.float64), gm, bt)
+    tol = 1e-4 if dtype == np.float32 else 4e-3
+    assert y.dtype == dtype and np.max(np.abs(y - y64)) <= tol * np.max(np.abs(y64))
+    grads = normalization_np.layernorm_backward(dout.astype(dtype), cache)
+    for g, g64 in zip(grads, normalization_np.layernorm_backward(dout, cache64)):
+        assert g.dtype == dtype and np.max(np.abs(g - g64)) <= tol * np.max(np.abs(g64))
+
+
+# ------------------------------------------------------------------ the complex step (issue 17, item 2)
+
+H = 1e-30      # the complex step: no subtraction, so any tiny step is exact to rounding
+
+
+def complex_step_gradient(phi, x):
+    """Im phi(x + i H e_k) / H for every entry k: the gradient of a real-analytic scalar phi at
+    real x, computed through the kernels' complex arithmetic alone."""
+    x = np.asarray(x, dtype=float)
+    out = np.empty_like(x)
+    for k in np.ndindex(x.shape):
+        step = x.astype(complex)
+        step[k] += 1j * H
+        out[k] = np.imag(phi(step)) / H
+    return out
+
+
+@pytest.mark.parametrize("kind,shape,gshape", [("batchnorm", (5, 3), (3,)), ("layernorm", (4, 5), (5,)),
+                                               ("layernorm", (2, 3, 4), (3, 4))])
+def test_backward_equals_the_complex_step_of_the_forward(kind, shape, gshape, rng):
+    """The backward pass against Im f(x + ih e_k)/h, entry by entry, for dx, dgamma and dbeta:
+    the forward is the analytic continuation of the real one (complex statistics, the variance
+    of xc * xc), so the complex step differentiates it to rounding."""
+    fwd, bwd = getattr(normalization_np, f"{kind}_forward"), getattr(normalization_np, f"{kind}_backward")
+    x = 3 * rng.standard_normal(shape) + 1
+    gm, bt = rng.uniform(0.5, 2, gshape), rng.standard_normal(gshape)
+    dout = rng.standard_normal(shape)
+    dx, dg, db = bwd(dout, fwd(x, gm, bt, eps=1e-3)[1])
+    for got, phi, at in ((dx, lambda v: np.sum(dout * fwd(v, gm, bt, eps=1e-3)[0]), x),
+                         (dg, lambda v: np.sum(dout * fwd(x, v, bt, eps=1e-3)[0]), gm),
+                         (db, lambda v: np.sum(dout * fwd(x, gm, v, eps=1e-3)[0]), bt)):
+        np.testing.assert_allclose(got, complex_step_gradient(phi, at), rtol=1e-13, atol=1e-14)
+
+
+@pytest.mark.parametrize("kind", ["batchnorm", "layernorm"])
+def test_complex_input_with_zero_imaginary_part_gives_the_real_results(kind, rng):
+    """x + 0i runs the complex arithmetic; its results are the real ones, with imaginary part 0."""
+    fwd, bwd = getattr(normalization_np, f"{kind}_forward"), getattr(normalization_np, f"{kind}_backward")
+    x, gm, bt, dout = rng.standard_normal((6, 4)), rng.uniform(0.5, 2, 4), rng.standard_normal(4), rng.standard_normal((6, 4))
+    real_out, real_cache = fwd(x, gm, bt)
+    cplx_out, cplx_cache = fwd(x.astype(complex), gm, bt)
+    assert cplx_out.dtype == np.complex128 and not cplx_out.imag.any()
+    np.testing.assert_allclose(cplx_out.real, real_out, rtol=1e-15, atol=1e-15)
+    for r, c in zip(bwd(dout, real_cache), bwd(dout, cplx_cache)):
+        assert c.dtype == np.complex128 and not c.imag.any()
+        np.testing.assert_allclose(c.real, r, rtol=1e-14, atol=1e-15)
+
+
+def test_zscore_of_complex_input_is_analytic_and_of_real_input_unchanged(rng):
+    """The complex step through zscore equals autograd's gradient (std as sqrt(mean(xc^2)), not
+    of abs(xc)^2); real input gives x.std()'s result to the bit, in float64 and float32; a
+    complex step off a constant x is refused like the constant itself."""
+    x, dout = rng.standard_normal(7), rng.standard_normal(7)
+    expected = grad(lambda v: anp.sum(dout * (v - anp.mean(v)) / anp.std(v)))(x)
+    got = complex_step_gradient(lambda v: np.sum(dout * normalization_np.zscore(v)), x)
+    np.testing.assert_allclose(got, expected, rtol=1e-13)
+    for dtype in (np.float64, np.float32):
+        v = (5 * rng.standard_normal(1000) + 3).astype(dtype)
+        np.testing.assert_array_equal(normalization_np.zscore(v), (v - v.mean()) / v.std())
+    with pytest.raises(ValueError, match="x is constant"):
+        normalization_np.zscore(np.ones(4) + 1e-30j * np.arange(4))
+
+
+# ------------------------------------------------------------------ layer norm over normalized_shape (item 6)
+
+def test_layernorm_over_the_last_two_axes_hand_values():
+    """gamma of shape (2, 2) normalizes the last two axes together, as torch's layer_norm with
+    normalized_shape (2, 2). Sample 0 is [[0, 2], [0, 2]]: mean 1, variance 1, with eps = 3
+    sqrt(var + eps) = 2, so x_hat = (x - 1)/2; sample 1 is sample 0 times 3 plus 1: mean 4,
+    variance 9, with eps = 3 x_hat = (x - 4)/sqrt(12)."""
+    s0 = np.array([[0.0, 2.0], [0.0, 2.0]])
+    x = np.stack([s0, 3 * s0 + 1])
+    gm, bt = np.array([[1.0, 2.0], [3.0, 4.0]]), np.array([[0.5, 0.0], [0.0, -0.5]])
+    out, cache = normalization_np.layernorm_forward(x, gm, bt, eps=3.0)
+    xh0 = np.array([[-0.5, 0.5], [-0.5, 0.5]])
+    xh1 = np.array([[-3.0, 3.0], [-3.0, 3.0]]) / np.sqrt(12)
+    np.testing.assert_allclose(out, np.stack([gm * xh0 + bt, gm * xh1 + bt]), rtol=1e-15, atol=1e-15)
+    assert cache.axis == (-2, -1) and cache.inv_std.shape == (2, 1, 1)
+    dx, dg, db = normalization_np.layernorm_backward(np.ones_like(x), cache)
+    np.testing.assert_allclose(dg, xh0 + xh1, rtol=1e-15)         # sum over the leading axis of x_hat
+    np.testing.assert_allclose(db, 2 * np.ones((2, 2)), rtol=0)
+    assert dx.shape == x.shape
+
+
+def test_layernorm_over_two_axes_against_autograd_and_central_differences(rng):
+    x = 2 * rng.standard_normal((3, 4, 5)) + 1
+    gm, bt, dout = rng.uniform(0.5, 2, (4, 5)), rng.standard_normal((4, 5)), rng.standard_normal((3, 4, 5))
+    out, cache = normalization_np.layernorm_forward(x, gm, bt, eps=1e-4)
+    np.testing.assert_allclose(out, autograd_norm(x, gm, bt, 1e-4, (-2, -1)), rtol=1e-12, atol=1e-12)
+    grads = normalization_np.layernorm_backward(dout, cache)
+    assert [g.shape for g in grads] == [x.shape, gm.shape, bt.shape]
+    phi = lambda x_, g_, b_: anp.sum(dout * autograd_norm(x_, g_, b_, 1e-4, (-2, -1)))  # noqa: E731
+    for got, argnum in zip(grads, (0, 1, 2)):
+        np.testing.assert_allclose(got, grad(phi, argnum)(x, gm, bt), rtol=1e-9, atol=1e-12)
+    c = verify.check_vjp("t", "ln2", lambda v: normalization_np.layernorm_forward(v, gm, bt, eps=1e-4)[0],
+                         lambda g: grads[0], x, dout=dout)
+    assert c.error <= 1e-7, c
+
+
+def test_layernorm_over_all_axes_of_x_and_a_gamma_of_one_axis_is_the_old_call(rng):
+    x = rng.standard_normal((3, 4))
+    gm, bt = rng.uniform(0.5, 2, (3, 4)), rng.standard_normal((3, 4))
+    out, cache = normalization_np.layernorm_forward(x, gm, bt)       # one sample: the whole array
+    np.testing.assert_allclose(out, autograd_norm(x, gm, bt, 1e-5, (0, 1)), rtol=1e-12, atol=1e-12)
+    assert cache.inv_std.shape == (1, 1) and cache.axis == (-2, -1)
+    _, last = normalization_np.layernorm_forward(x, gm[0], bt[0])
+    assert last.axis == (-1,) and last.inv_std.shape == (3, 1)
+
+
+@pytest.mark.parametrize("x,gm,bt,message", [
+    (np.ones((2, 3)), np.float64(1.0), np.float64(0.0), r"gamma must have at least one axis"),
+    (np.ones((2, 3)), np.ones((2, 2)), np.zeros((2, 2)), r"x must end with the shape of gamma, \(2, 2\)"),
+    (np.ones(3), np.ones((1, 3)), np.zeros((1, 3)), r"x must end with the shape of gamma, \(1, 3\)"),
+    (np.ones((2, 3)), np.ones(3), np.zeros((1, 3)), r"beta must have the shape of gamma, \(3,\), got \(1, 3\)"),
+    (np.ones((2, 1, 1)), np.ones((1, 1)), np.zeros((1, 1)), r"at least 2 features on its last 2 axes"),
+    (np.ones((2, 0, 3)), np.ones((0, 3)), np.zeros((0, 3)), r"at least 2 features on its last 2 axes"),
+])
+def test_layernorm_shapes_are_refused_by_name(x, gm, bt, message):
+    with pytest.raises(ValueError, match=message):
+        normalization_np.layernorm_forward(x, gm, bt)
+
+
+# ------------------------------------------------------------------ batch norm's running statistics (item 6)
+
+X_HAND = np.array([[1.0, 2.0], [3.0, 6.0], [5.0, 4.0]])   # batch means (3, 4), biased variances (8/3, 8/3)
+
+
+def test_running_statistics_follow_torch_hand_values():
+    """PyTorch's update, by hand: running = 0.9 running + 0.1 batch, the variance unbiased
+    (N/(N - 1) = 3/2: 8/3 -> 4) in the update though the normalization divides by N."""
+    start = normalization_np.RunningStats.start(2)
+    np.testing.assert_array_equal(start.mean, [0.0, 0.0])
+    np.testing.assert_array_equal(start.var, [1.0, 1.0])
+    out, cache, running = normalization_np.batchnorm_forward(X_HAND, np.ones(2), np.zeros(2), running=start)
+    np.testing.assert_allclose(running.mean, [0.3, 0.4], rtol=1e-15)
+    np.testing.assert_allclose(running.var, [0.9 + 0.4, 0.9 + 0.4], rtol=1e-15)
+    np.testing.assert_allclose(out, normalization_np.batchnorm_forward(X_HAND, np.ones(2), np.zeros(2))[0], rtol=0)
+    _, _, again = normalization_np.batchnorm_forward(X_HAND, np.ones(2), np.zeros(2), running=running, momentum=0.5)
+    np.testing.assert_allclose(again.mean, [0.15 + 1.5, 0.2 + 2.0], rtol=1e-15)
+    np.testing.assert_allclose(again.var, [0.65 + 2.0, 0.65 + 2.0], rtol=1e-15)
+    np.testing.assert_array_equal(start.mean, [0.0, 0.0])     # the arguments are not updated in place
+
+
+def test_inference_uses_the_running_statistics_hand_values():
+    """Running mean (1, -2) and variance (3.99, 0.24) with eps = 0.01: sqrt(var + eps) = (2, 0.5);
+    y = gamma (x - mean) / (2, 0.5) + beta, for a single sample too; the running statistics
+    come back unchanged."""
+    running = normalization_np.RunningStats(np.array([1.0, -2.0]), np.array([3.99, 0.24]))
+    gm, bt = np.array([2.0, -1.0]), np.array([0.5, 0.25])
+    out, cache, same = normalization_np.batchnorm_forward(X_HAND, gm, bt, eps=0.01, running=running, training=False)
+    assert same is running and cache.running
+    np.testing.assert_allclose(out, [[0.5, -7.75], [2.5, -15.75], [4.5, -11.75]], rtol=1e-15)
+    one, _, _ = normalization_np.batchnorm_forward(X_HAND[:1], gm, bt, eps=0.01, running=running, training=False)
+    np.testing.assert_allclose(one, [[0.5, -7.75]], rtol=1e-15)
+    dout = np.array([[1.0, 2.0], [-1.0, 0.5], [0.0, 4.0]])
+    dx, dg, db = normalization_np.batchnorm_backward(dout, cache)
+    np.testing.assert_allclose(dx, dout * [1.0, -2.0], rtol=1e-15)                # gamma / (2, 0.5)
+    np.testing.assert_allclose(dg, [(1 * 0 + -1 * 1 + 0 * 2), 2 * 8 + 0.5 * 16 + 4 * 12], rtol=1e-15)
+    np.testing.assert_allclose(db, [0.0, 6.5], rtol=1e-15)
+
+
+def test_inference_backward_against_central_differences_and_autograd(rng):
+    x, gm, bt = 2 * rng.standard_normal((6, 3)) + 1, rng.uniform(0.5, 2, 3), rng.standard_normal(3)
+    running = normalization_np.RunningStats(rng.standard_normal(3), rng.uniform(0.5, 2, 3))
+    dout = rng.standard_normal(x.shape)
+    fwd = lambda x_, g_, b_: normalization_np.batchnorm_forward(  # noqa: E731
+        x_, g_, b_, running=running, training=False)[0]
+    grads = normalization_np.batchnorm_backward(dout, normalization_np.batchnorm_forward(
+        x, gm, bt, running=running, training=False)[1])
+    expected = lambda x_, g_, b_: anp.sum(dout * (g_ * (x_ - running.mean) / anp.sqrt(running.var + 1e-5) + b_))  # noqa: E731
+    for got, argnum, at in zip(grads, (0, 1, 2), (x, gm, bt)):
+        np.testing.assert_allclose(got, grad(expected, argnum)(x, gm, bt), rtol=1e-12, atol=1e-14)
+        f = [lambda v: fwd(v, gm, bt), lambda v: fwd(x, v, bt), lambda v: fwd(x, gm, v)][argnum]
+        c = verify.check_vjp("t", "bn inference", f, lambda g, got=got: got, at, dout=dout)
+        assert c.error <= 1e-7, c
+
+
+def test_running_statistics_keep_their_dtype_and_take_the_complex_step(rng):
+    x32 = rng.standard_normal((8, 3)).astype(np.float32)
+    start = normalization_np.RunningStats.start(3, np.float32)
+    out, _, running = normalization_np.batchnorm_forward(x32, np.ones(3, np.float32), np.zeros(3, np.float32), running=start)
+    assert out.dtype == np.float32 and running.mean.dtype == np.float32 and running.var.dtype == np.float32
+    out, _ = normalization_np.batchnorm_forward(x32, np.ones(3, np.float32), np.zeros(3, np.float32),
+                                                running=running, training=False)[:2]
+    assert out.dtype == np.float32
+    # d running.var / d x through the complex step: 0.1 N/(N-1) d(biased var)/dx = 0.1 * 2 (x - mean) / (N - 1)
+    x = rng.standard_normal((5, 2))
+    step = normalization_np.batchnorm_forward(x + 0j, np.ones(2), np.zeros(2), running=normalization_np.RunningStats.start(2))[2]
+    assert step.var.dtype == np.complex128
+    got = complex_step_gradient(lambda v: normalization_np.batchnorm_forward(
+        v, np.ones(2), np.zeros(2), running=normalization_np.RunningStats.start(2))[2].var.sum(), x)
+    np.testing.assert_allclose(got, 0.1 * 2 * (x - x.mean(axis=0)) / 4, rtol=1e-13)
+
+
+@pytest.mark.parametrize("kwargs,error,message", [
+    ({"training": False}, ValueError, "running must be given when training is False"),
+    ({"running": (np.zeros(2),)}, TypeError, r"running must be a RunningStats\(mean, var\), got tuple"),
+    ({"running": np.zeros((2, 2))}, TypeError, "running must be a RunningStats"),
+    ({"running": (np.zeros(3), np.ones(2))}, ValueError, r"running.mean must have shape \(D,\) = \(2,\), got \(3,\)"),
+    ({"running": (np.zeros(2), np.array([1.0, -0.5]))}, ValueError, "running.var must be >= 0"),
+    ({"running": (np.zeros(2), np.array([1.0, np.nan]))}, ValueError, "running.var contains NaN"),
+    ({"running": (np.zeros(2), np.ones(2)), "momentum": 1.5}, ValueError, r"momentum must lie in \[0, 1\], got 1.5"),
+    ({"running": (np.zeros(2), np.ones(2)), "momentum": None}, TypeError, "momentum must be a real number"),
+    ({"training": 0}, TypeError, "training must be True or False, got int"),
+])
+def test_running_statistics_arguments_are_checked_by_name(kwargs, error, message):
+    with pytest.raises(error, match=message):
+        normalization_np.batchnorm_forward(X_HAND, np.ones(2), np.zeros(2), **kwargs)
+
+
+def test_running_statistics_start_refuses_a_bad_size():
+    for D in (0, -1, 2.0, True):
+        with pytest.raises(ValueError, match="D must be a positive integer"):
+            normalization_np.RunningStats.start(D)

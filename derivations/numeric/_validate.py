@@ -112,7 +112,7 @@ def cache_of(cache, kind: type, forward: str):
     return cache
 
 
-def scalar(value) -> float:
+def scalar(value) -> float | complex:
     """A 0-d result (a loss, a norm) as a Python number: a float, or a complex under the complex
     step, whose imaginary part is the derivative being measured (``float()`` would raise)."""
     return complex(value) if np.iscomplexobj(value) else float(value)
@@ -126,3 +126,38 @@ def sum_of_squares(a: np.ndarray):
     # np.dot: no temporary, an overflow raises under np.errstate (einsum's would pass silently),
     # and it is not the matmul whose multiply-adds the backprop page counts
     return np.dot(flat, flat)
+
+
+def float_array_unscanned(value, name: str) -> np.ndarray:
+    """``value`` as an array with :func:`float_array`'s dtype check but not its scan for NaN and
+    inf: for a kernel that sums every entry anyway and hands the sum to :func:`finite_by_sum`, so
+    that the check does not cost a pass of its own over a large array. The same dtypes are
+    accepted and the same errors raised."""
+    if isinstance(value, float):
+        return float_array(value, name)              # one number: its scan costs nothing
+    arr = value if isinstance(value, np.ndarray) else np.asarray(value)
+    if arr.dtype.kind != "f" and arr.dtype != np.complex128:   # the dtypes float_array accepts
+        float_array(np.empty(0, arr.dtype), name)    # raises float_array's dtype error, word for word
+    return arr
+
+
+def finite_by_sum(total: np.ndarray, arr: np.ndarray, name: str) -> bool:
+    """Raise :func:`float_array`'s error if ``arr`` holds NaN or +-inf, given ``total``: sums
+    that together cover every entry of ``arr``, computed in at least its precision. Returns
+    whether ``total`` is finite.
+
+    A NaN or an infinite entry makes its sum NaN or infinite, so finite sums prove ``arr``
+    finite without a scan of its own. Sums that are not finite call for the scan: it finds the
+    NaN or inf and raises float_array's error, or finds none, and then a sum of finite entries
+    overflowed: False, and the caller decides (a kernel whose result is that sum refuses the
+    input, one that summed only to check carries on)."""
+    if np.isfinite(total).all():
+        return True
+    float_array(arr, name)
+    return False
+
+
+def too_large(arr: np.ndarray, name: str, what: str) -> ValueError:
+    """The error for finite entries too large for a kernel's float64 arithmetic: ``what``
+    overflowed."""
+    return ValueError(f"{name} is too large: {what} overflows (largest magnitude {np.max(np.abs(arr)):.3g})")

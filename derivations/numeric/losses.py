@@ -7,6 +7,11 @@ cross-entropies are computed from logits through log-sum-exp, never through exp(
 of a probability that has under- or overflowed, float16 input is computed in float32 (a
 float16 z - max(z) overflows past 65504), and the batch sums are accumulated in float64 (a
 float16 sum of a few losses of 2e4 is inf).
+
+Complex128 input (the complex step) gives the analytic continuation: the loss is then a
+Python complex, summed in complex128, the gradient complex, and the stabilizing choices
+(the max subtracted in log-sum-exp, the branch of the logistic loss) are made on the real
+part, so that they do not depend on the imaginary step.
 """
 
 from __future__ import annotations
@@ -14,11 +19,24 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import ArrayLike
 
-from ._validate import class_labels, float_array, ndim, same_shape, working_precision
-from .activations import sigmoid
+from ._validate import (class_labels, float_array, float_array_unscanned, finite_by_sum, ndim, same_shape,
+                        scalar, working_precision)
 
 __all__ = ["mse", "log_softmax", "softmax", "softmax_cross_entropy",
            "binary_cross_entropy_with_logits"]
+
+
+def _acc(a: np.ndarray) -> np.dtype:
+    # float64, or complex128 for complex input: the precision of the batch sums
+    return np.result_type(a, np.float64)
+
+
+def _gradient_dtype(first: np.ndarray, *others: np.ndarray) -> np.dtype:
+    """The first argument's dtype, made complex when another argument is (the complex step
+    through the targets reaches the gradient too)."""
+    if first.dtype.kind != "c" and any(a.dtype.kind == "c" for a in others):
+        return np.result_type(first, np.complex128)
+    return first.dtype
 
 
 def mse(y_hat: ArrayLike, y: ArrayLike) -> tuple[float, np.ndarray]:
@@ -33,11 +51,15 @@ def mse(y_hat: ArrayLike, y: ArrayLike) -> tuple[float, np.ndarray]:
         raise ValueError("y_hat must not be empty")
     diff = working_precision(y_hat) - working_precision(y)
     n = diff.size
-    return float(np.sum(np.square(diff), dtype=np.float64) / n), (2 * diff / n).astype(y_hat.dtype, copy=False)
+    # np.square(diff) is diff * diff, not abs(diff)^2: analytic for complex input
+    loss = np.sum(np.square(diff), dtype=_acc(diff)) / n
+    return scalar(loss), (2 * diff / n).astype(_gradient_dtype(y_hat, y), copy=False)
 
 
 def _log_softmax(z: np.ndarray) -> np.ndarray:
-    shifted = z - np.max(z, axis=-1, keepdims=True)   # <= 0: exp cannot overflow
+    # <= 0 in its real part: exp cannot overflow. The max of the real part: the shift cancels
+    # in exact arithmetic, and for complex input it must not depend on the imaginary step.
+    shifted = z - np.max(z.real, axis=-1, keepdims=True)
     return shifted - np.log(np.sum(np.exp(shifted), axis=-1, keepdims=True))
 
 
@@ -60,34 +82,52 @@ def softmax_cross_entropy(logits: ArrayLike, labels: ArrayLike) -> tuple[float, 
 
     Returns (L, dL/dlogits) with dL/dlogits = (softmax(z) - onehot(labels)) / N, shape (N, C).
     """
-    z = float_array(logits, "logits")
-    ndim(z, "logits", 2, "(N, C)")
-    N, C = z.shape
+    given = float_array_unscanned(logits, "logits")
+    ndim(given, "logits", 2, "(N, C)")
+    N, C = given.shape
     if N == 0 or C == 0:
-        raise ValueError(f"logits must have N >= 1 rows and C >= 1 classes, got {z.shape}")
+        raise ValueError(f"logits must have N >= 1 rows and C >= 1 classes, got {given.shape}")
     labels = class_labels(labels, "labels", (N,), C)
-    logp = _log_softmax(working_precision(z))
+    z = working_precision(given)
+    acc = _acc(z)
+    # The NaN/inf check of the logits, folded into row sums (a NaN or inf entry makes its row's
+    # sum NaN or inf; np.einsum raises no warning on the way). If finite logits overflow the
+    # sum, nothing below depends on it: finite_by_sum has scanned them, and the loss goes on.
+    finite_by_sum(np.einsum("ij->i", z, dtype=None if z.dtype == acc else acc), z, "logits")
     rows = np.arange(N)
-    loss = -np.sum(logp[rows, labels], dtype=np.float64) / N
-    dz = np.exp(logp)
-    dz[rows, labels] -= 1
-    dz /= N
-    return float(loss), dz.astype(z.dtype, copy=False)
+    # z - max(z) <= 0 (its real part), so exp cannot overflow; a difference beyond the float
+    # range is -inf, whose exp is the 0 it rounds to. p is ours: it becomes dL/dz in place.
+    with np.errstate(over="ignore"):
+        p = np.subtract(z, np.max(z.real, axis=1, keepdims=True))
+    shifted_label = p[rows, labels]
+    np.exp(p, out=p)
+    total = np.einsum("ij->i", p, dtype=None if p.dtype == acc else acc)     # >= 1: the max contributes 1
+    # -log softmax(z)[label] = log(total) - shifted_label, a sum of two terms >= 0: no cancellation
+    loss = (np.sum(np.log(total)) - np.sum(shifted_label, dtype=acc)) / N
+    p *= (1 / (N * total)).astype(p.dtype, copy=False)[:, None]          # softmax / N
+    p[rows, labels] -= 1 / N
+    return scalar(loss), p.astype(given.dtype, copy=False)
 
 
 def binary_cross_entropy_with_logits(logits: ArrayLike, targets: ArrayLike) -> tuple[float, np.ndarray]:
     """L = mean of -[t log sigma(z) + (1 - t) log(1 - sigma(z))] over all entries.
 
-    Computed as max(z, 0) - z t + log(1 + e^-abs(z)). Targets may be soft, in [0, 1].
-    Returns (L, dL/dz) with dL/dz = (sigma(z) - t) / n, n the number of entries.
+    Computed as max(z, 0) - z t + log(1 + e^-abs(z)), for complex z with max and abs taken
+    along the sign of the real part (the analytic continuation). Targets may be soft, in
+    [0, 1]. Returns (L, dL/dz) with dL/dz = (sigma(z) - t) / n, n the number of entries.
     """
     z, t = float_array(logits, "logits"), float_array(targets, "targets")
     same_shape(z, "logits", t, "targets")
     if z.size == 0:
         raise ValueError("logits must not be empty")
-    if np.any((t < 0) | (t > 1)):
+    if np.any((t.real < 0) | (t.real > 1)):
         raise ValueError("targets must lie in [0, 1]")
     n = z.size
     zw, tw = working_precision(z), working_precision(t)
-    per_entry = np.maximum(zw, 0) - zw * tw + np.log1p(np.exp(-np.abs(zw)))
-    return float(np.sum(per_entry, dtype=np.float64) / n), ((sigmoid(zw) - tw) / n).astype(z.dtype, copy=False)
+    nonneg = zw.real >= 0
+    e = np.exp(np.where(nonneg, -zw, zw))          # e^-abs(z): in (0, 1], never overflows
+    per_entry = np.where(nonneg, zw, 0) - zw * tw + np.log1p(e)
+    r = 1 / (1 + e)
+    sigma = np.where(nonneg, r, e * r)             # activations.sigmoid's form: 1/(1 + e) or e/(1 + e)
+    loss = np.sum(per_entry, dtype=_acc(per_entry)) / n
+    return scalar(loss), ((sigma - tw) / n).astype(_gradient_dtype(z, t), copy=False)

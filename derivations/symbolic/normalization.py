@@ -644,6 +644,62 @@ def checks(seed: int = 0) -> list[verify.Check]:
     out.append(verify.check_values(
         TOPIC, "kappa after standardizing = (1 + abs(r))/(1 - abs(r)), 3 data sets", "closed-form",
         [v[1] for v in kappas.values()], [(1 + abs(v[2])) / (1 - abs(v[2])) for v in kappas.values()]))
+
+    # PyTorch's conventions: layer norm over the trailing axes gamma's shape names, batch
+    # norm's running statistics and its inference mode (the statistics are then constants)
+    X = 3 * rng.standard_normal((3, 4, 5)) + 1.5
+    gm, bt, dout = rng.uniform(0.5, 2, (4, 5)), rng.standard_normal((4, 5)), rng.standard_normal(X.shape)
+    dx = normalization_np.layernorm_backward(dout, normalization_np.layernorm_forward(X, gm, bt, eps=1e-3)[1])[0]
+    out.append(verify.check_vjp(TOPIC, "layernorm_backward over the last two axes dx, shape (3, 4, 5), eps = 1e-3",
+                                lambda v: normalization_np.layernorm_forward(v, gm, bt, eps=1e-3)[0],
+                                lambda g: dx, X, dout=dout))
+    m_r, v_r = sp.Symbol("m_r", real=True), sp.Symbol("v_r", positive=True)   # running mean, variance
+    o_inf = lambda q: gamma * _add(x[q], -m_r) / sp.sqrt(_add(v_r, eps)) + beta  # noqa: E731
+    dx_inf = gamma * Upstream(k) / sp.sqrt(_add(v_r, eps))
+    L_inf = sp.Sum(Upstream(i) * o_inf(i), (i, 1, N))
+    out.append(ident("batch norm in inference mode: dL/dx = gamma dL/do / sqrt(v_r + eps), general N",
+                     sum_out(sp.diff(L_inf, x[k])), dx_inf))
+    xs, up = rng.standard_normal(N_NUMERIC) * 2 + 1, rng.standard_normal(N_NUMERIC)
+    gm, bt, e_, mr, vr = 1.5, -0.5, 1e-3, 0.25, 1.75
+    running = normalization_np.RunningStats(np.array([mr]), np.array([vr]))
+    o_np, cache, _ = normalization_np.batchnorm_forward(xs[:, None], np.array([gm]), np.array([bt]), eps=e_,
+                                                        running=running, training=False)
+    vals = {gamma: gm, beta: bt, eps: e_, m_r: mr, v_r: vr}
+    out.append(verify.check_values(
+        TOPIC, f"batchnorm_forward in inference mode equals gamma (x - m_r)/sqrt(v_r + eps) + beta, N = {N_NUMERIC}",
+        "sympy-vs-numpy", o_np[:, 0], [float(o_inf(1).subs(vals).subs(x[1], v)) for v in xs]))
+    out.append(verify.check_values(
+        TOPIC, f"batchnorm_backward in inference mode equals gamma dL/do / sqrt(v_r + eps), N = {N_NUMERIC}",
+        "sympy-vs-numpy", normalization_np.batchnorm_backward(up[:, None], cache)[0][:, 0],
+        [float(dx_inf.subs(vals).subs(Upstream(k), u)) for u in up]))
+    X, dout = 2 * rng.standard_normal((4, 3)) + 1, rng.standard_normal((4, 3))
+    running = normalization_np.RunningStats(rng.standard_normal(3), rng.uniform(0.5, 2, 3))
+    gm, bt = rng.uniform(0.5, 2, 3), rng.standard_normal(3)
+    inference = lambda v: normalization_np.batchnorm_forward(v, gm, bt, eps=1e-3, running=running,  # noqa: E731
+                                                             training=False)
+    dx = normalization_np.batchnorm_backward(dout, inference(X)[1])[0]
+    out.append(verify.check_vjp(TOPIC, "batchnorm_backward in inference mode dx, shape (4, 3), eps = 1e-3",
+                                lambda v: inference(v)[0], lambda g: dx, X, dout=dout))
+    # the running statistics after one batch, exactly: PyTorch's update with the unbiased variance
+    batch, r_mean, r_var, m_ = [sp.Integer(v) for v in (3, 1, 4, 1, 5)], sp.Rational(1, 2), sp.Integer(2), sp.Rational(1, 10)
+    mu_, var_ = stats(batch)
+    size = len(batch)
+    want = [(1 - m_) * r_mean + m_ * mu_, (1 - m_) * r_var + m_ * sp.Rational(size, size - 1) * var_]
+    _, _, updated = normalization_np.batchnorm_forward(
+        np.array(batch, dtype=float)[:, None], np.ones(1), np.zeros(1), momentum=float(m_),
+        running=normalization_np.RunningStats(np.array([float(r_mean)]), np.array([float(r_var)])))
+    out.append(verify.check_values(
+        TOPIC, "running statistics after a batch: (1 - m) r + m mu, and for the variance (1 - m) v + m N/(N - 1) s2, "
+        "m = 0.1, N = 5", "sympy-vs-numpy", [updated.mean[0], updated.var[0]], [float(w) for w in want]))
+    # the complex step: the kernels are analytic in x (complex statistics, the variance of xc^2)
+    X, dout = 3 * rng.standard_normal((4, 3)) + 1.5, rng.standard_normal((4, 3))
+    gm, bt = rng.uniform(0.5, 2, 3), rng.standard_normal(3)
+    for kind, fwd, bwd in (("batchnorm", normalization_np.batchnorm_forward, normalization_np.batchnorm_backward),
+                           ("layernorm", normalization_np.layernorm_forward, normalization_np.layernorm_backward)):
+        dx = bwd(dout, fwd(X, gm, bt, eps=1e-3)[1])[0]
+        out.append(verify.check_vjp(TOPIC, f"{kind}_backward dx against the complex step, shape (4, 3), eps = 1e-3",
+                                    lambda v, fwd=fwd: fwd(v, gm, bt, eps=1e-3)[0], lambda g, dx=dx: dx, X,
+                                    dout=dout, method="complex-step"))
     return out
 
 
