@@ -199,3 +199,20 @@ def test_second_order_rejects_a_backward_right_only_at_the_point():
     assert not c.passed and c.error == pytest.approx(1.0) and "claimed 0, numeric " in c.detail, c
     c = verify.check_second_order(np.tanh, lambda z: d * activations.tanh_grad(np.real(z)), x, dout=d)
     assert not c.passed and c.detail.startswith("grad must return a complex array of x's shape (3, 4), got float64"), c
+
+
+def test_second_order_normalization_and_losses(rng):
+    from derivations.numeric import losses, normalization
+
+    x, d = 2 * rng.standard_normal((5, 3)) + 1, rng.standard_normal((5, 3))
+    gm, bt = rng.uniform(0.5, 2, 3), rng.standard_normal(3)
+    for fwd, bwd in ((normalization.batchnorm_forward, normalization.batchnorm_backward),
+                     (normalization.layernorm_forward, normalization.layernorm_backward)):
+        second_order(lambda v, fwd=fwd: fwd(v, gm, bt)[0], lambda v, fwd=fwd, bwd=bwd: bwd(d, fwd(v, gm, bt)[1])[0],
+                     x, dout=d)
+    labels = rng.integers(0, 3, 5)
+    second_order(lambda z: losses.softmax_cross_entropy(z, labels)[0],
+                 lambda z: losses.softmax_cross_entropy(z, labels)[1], x, dout=np.float64(1.0))
+    t = rng.uniform(0, 1, (5, 3))
+    second_order(lambda z: losses.binary_cross_entropy_with_logits(z, t)[0],
+                 lambda z: losses.binary_cross_entropy_with_logits(z, t)[1], x, dout=np.float64(1.0))

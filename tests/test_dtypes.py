@@ -87,3 +87,23 @@ def test_sums_of_squares_accumulate_in_float64():
         {"W": np.zeros((1, 1), np.float16), "b": np.zeros(1, np.float16)}, np.ones((2, 1), np.float16),
         np.full((2, 1), 300.0, np.float16))
     assert loss == 0.5 * 300.0**2
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_losses_and_normalizations_keep_the_dtype_and_stay_finite(dtype):
+    from derivations.numeric import losses, normalization
+
+    r = arrays(dtype)
+    for fwd, bwd in ((normalization.batchnorm_forward, normalization.batchnorm_backward),
+                     (normalization.layernorm_forward, normalization.layernorm_backward)):
+        y, cache = fwd(r(6, 4), r(4), r(4))
+        assert dtypes_of(y, *bwd(r(6, 4), cache)) == {np.dtype(dtype)}
+    loss, g = losses.mse(r(3, 4), r(3, 4))
+    assert type(loss) is float and g.dtype == dtype
+    z = np.array([[1e4, -1e4, 0.0], [-1e4, 1e4, 5.0]], dtype=dtype)    # the stable forms' extremes
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        loss, g = losses.softmax_cross_entropy(z, np.array([1, 0]))
+        assert type(loss) is float and np.isfinite(loss) and g.dtype == dtype and np.isfinite(g).all()
+        loss, g = losses.binary_cross_entropy_with_logits(z, np.ones_like(z))
+        assert type(loss) is float and np.isfinite(loss) and g.dtype == dtype and np.isfinite(g).all()

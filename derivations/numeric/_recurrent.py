@@ -44,7 +44,9 @@ def upstream_gradient(dh, cache, kind: type, forward: str):
     returns, ``dh`` (T, N, m) as a float array of the hidden states' shape, in the forward's
     dtype; a clear error naming the argument otherwise."""
     cache = cache_of(cache, kind, forward)
-    dh = float_array(dh, "dh").astype(cache.h.dtype, copy=False)
+    dh = float_array(dh, "dh")
+    # the forward's dtype; complex when dh is (the complex step through a loss on top of h)
+    dh = dh.astype(np.result_type(cache.h, dh) if np.iscomplexobj(dh) else cache.h.dtype, copy=False)
     if dh.shape != cache.h.shape:
         raise ValueError(f"dh must have the shape of h, {cache.h.shape}, got {dh.shape}")
     return cache, dh

@@ -279,7 +279,7 @@ def layernorm_forward(x: ArrayLike, gamma: ArrayLike, beta: ArrayLike,
     """y = gamma x_hat + beta, x_hat normalized over the trailing axes of x named by gamma's shape.
 
     gamma and beta have the normalized shape: (D,) normalizes the last axis, (H, W) the last
-    two; x is (..., *gamma.shape), with at least 2 entries normalized together. PyTorch's
+    two; x is ``(..., *gamma.shape)``, with at least 2 entries normalized together. PyTorch's
     ``layer_norm(x, gamma.shape, gamma, beta, eps)``.
     """
     x = float_array_unscanned(x, "x")
@@ -306,5 +306,5 @@ def layernorm_forward(x: ArrayLike, gamma: ArrayLike, beta: ArrayLike,
 
 
 def layernorm_backward(dout: ArrayLike, cache: NormCache) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(dx, dgamma, dbeta) for :func:`layernorm_forward`; shapes (..., *gamma.shape), gamma's, gamma's."""
+    """(dx, dgamma, dbeta) for :func:`layernorm_forward`; shapes ``(..., *gamma.shape)``, gamma's, gamma's."""
     return _backward(dout, cache, "layernorm_forward")
