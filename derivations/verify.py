@@ -29,7 +29,7 @@ __all__ = [
     "TOLERANCES", "CENTRAL_STEP", "COMPLEX_STEP", "FULL_CHECK_MAX_SIZE", "N_DIRECTIONS",
     "Check", "CheckFailed", "require", "HEADER", "markdown_table", "text_table",
     "symbolic_identity", "rel_error", "check_values", "check_bound", "check_against_sympy",
-    "directional_derivative", "numeric_gradient", "RESOLUTION_FACTOR", "check_vjp", "assert_vjp",
+    "directional_derivative", "numeric_gradient", "RESOLUTION_FACTOR", "MAX_RESOLUTION", "check_vjp", "assert_vjp",
     "check_gradient", "check_derivative", "SECOND_ORDER_STEP", "check_second_order",
 ]
 
@@ -89,11 +89,17 @@ class Check:
             self.method,
             f"{self.error:.1e}" if np.isfinite(self.error) else str(self.error),
             ("n/a" if np.isnan(self.tolerance)
-             else f"{self.tolerance:.0e}" if self.tolerance
+             else _tolerance_text(self.tolerance) if self.tolerance
              else "0 (bound)" if self.method == "bound" else "0 (exact)"),
-            ("FAIL" if not self.passed
-             else f"pass ({self.unresolved} of {self.entries} unresolved)" if self.unresolved else "pass"),
+            ("FAIL" if not self.passed else "pass")
+            + (f" ({self.unresolved} of {self.entries} unresolved)" if self.unresolved else ""),
         )
+
+
+def _tolerance_text(t: float) -> str:
+    # a set tolerance (1e-06) in one digit; one a per-entry check computed (0.0152) in two
+    one = f"{t:.0e}"
+    return one if float(one) == t else f"{t:.1e}"
 
 
 class CheckFailed(AssertionError):
@@ -326,7 +332,9 @@ def _mpmath_functions() -> dict:
 
 
 def rel_error(a: ArrayLike, b: ArrayLike) -> float:
-    """``max|a - b| / max(1e-8, max(|a| + |b|))``, the error every numeric check reports.
+    """``max|a - b| / max(1e-8, max(|a| + |b|))``: the error of a comparison of values
+    (:func:`check_values`); gradients against a numerical derivative are judged entry by entry
+    (:func:`check_vjp`).
 
     Scaled by the largest entry, so entries that underflow (a derivative of 1e-40 far in
     a tail) do not dominate; the 1e-8 floor keeps an all-zero pair from dividing by zero.
@@ -406,6 +414,9 @@ def numeric_gradient(phi: Callable, x: np.ndarray, method: str = "central-differ
 #: The margin on a numerical derivative's rounding error at one entry, which
 #: :func:`check_vjp` estimates from the very evaluations the derivative makes.
 RESOLUTION_FACTOR = 32.0
+#: The largest ``rho_i / max(|a_i|, |n_i|)`` at which an entry counts as resolved: an entry the
+#: method sees only to worse than a tenth of its size is reported unresolved, not judged.
+MAX_RESOLUTION = 0.1
 
 
 def _argument_names(f: Callable, n: int) -> list[str]:
@@ -449,7 +460,7 @@ def check_vjp(f: Callable, vjp: Callable, *args: ArrayLike, dout: ArrayLike | No
     argument is compared with the numerical derivative ``n_i`` of ``phi`` along that coordinate:
     it passes when ``|a_i - n_i| <= rtol max(|a_i|, |n_i|) + rho_i + atol``, where ``rho_i`` is
     the method's rounding error at that entry, estimated from the evaluations themselves (the
-    verification page gives its formula). An entry with ``max(|a_i|, |n_i|) < rho_i`` is below
+    verification page gives its formula). An entry with ``max(|a_i|, |n_i|) < rho_i / MAX_RESOLUTION`` is below
     what the method resolves: it is counted as not verified, never as passed, and a check with
     no resolved entry fails. Arguments of more than :data:`FULL_CHECK_MAX_SIZE` entries are
     checked along :data:`N_DIRECTIONS` random directions (standard normal entries) instead of
@@ -525,7 +536,7 @@ def check_vjp(f: Callable, vjp: Callable, *args: ArrayLike, dout: ArrayLike | No
         scale = np.maximum(np.abs(analytic), np.abs(numeric))
         diff = np.abs(analytic - numeric)
         tol = rtol * scale + res + atol
-        unresolved = scale < res      # 0 against 0 with no rounding at all is resolved: exact
+        unresolved = scale * MAX_RESOLUTION < res      # 0 against 0 with no rounding: resolved, exact
         counts[0] += analytic.size
         counts[1] += int(unresolved.sum())
         ratio = np.where(unresolved, -1.0, diff / np.where(tol > 0, tol, np.inf))
@@ -558,7 +569,8 @@ def check_second_order(f: Callable, grad: Callable, x: ArrayLike, *, dout: Array
     compared with the mixed second central difference of ``phi``,
     ``(phi(x+sv+sw) - phi(x+sv-sw) - phi(x-sv+sw) + phi(x-sv-sw)) / 4s^2``,
     ``s`` = :data:`SECOND_ORDER_STEP`, by the per-entry criterion of :func:`check_vjp` (each
-    direction pair an entry; its rounding ``K eps`` times the four sums' magnitudes over ``4s^2``).
+    direction pair an entry; its rounding ``K eps`` times the four sums' magnitudes over ``4s^2``,
+    plus ``K eps sum|w_j g_j|`` for the claimed side's inner product).
     A backward that is right at ``x`` but uses a value that does not move with ``x`` (a stale
     cache, a constant where a function of the input belongs) passes :func:`check_vjp` and fails here.
     """
@@ -589,7 +601,7 @@ def check_second_order(f: Callable, grad: Callable, x: ArrayLike, *, dout: Array
     scale = np.maximum(np.abs(analytic), np.abs(numeric))
     diff = np.abs(analytic - numeric)
     tol = rtol * scale + res
-    unresolved = scale < res
+    unresolved = scale * MAX_RESOLUTION < res
     ratio = np.where(unresolved, -1.0, diff / np.where(tol > 0, tol, np.inf))
     k = int(np.argmax(ratio))
     note = (f"; {int(unresolved.sum())} of {directions} direction pairs below the resolution, not verified"

@@ -107,3 +107,49 @@ def test_losses_and_normalizations_keep_the_dtype_and_stay_finite(dtype):
         assert type(loss) is float and np.isfinite(loss) and g.dtype == dtype and np.isfinite(g).all()
         loss, g = losses.binary_cross_entropy_with_logits(z, np.ones_like(z))
         assert type(loss) is float and np.isfinite(loss) and g.dtype == dtype and np.isfinite(g).all()
+
+
+def test_mixed_dtypes_follow_the_stated_rules():
+    from derivations.numeric import losses
+
+    f32, f64 = np.ones((2, 3), np.float32), np.full((2, 3), 0.5)
+    # a loss: the gradient in the dtype of its first argument
+    assert losses.mse(f32, f64)[1].dtype == np.float32 and losses.mse(f64, f32)[1].dtype == np.float64
+    assert losses.binary_cross_entropy_with_logits(f32, f64)[1].dtype == np.float32
+    # a recurrent backward pass: the dtype of the forward pass whose cache it is given
+    _, cache = rnn.rnn_forward(*(np.ones(s, np.float32) for s in ((2, 1, 2), (1, 2), (2, 2), (2, 2), (2,))))
+    assert dtypes_of(*rnn.rnn_backward(np.ones((2, 1, 2)), cache)) == {np.dtype(np.float32)}
+    # the other backward passes: the common dtype of the upstream gradient and the cache
+    _, cache = backprop.affine_forward(f32, np.ones((4, 3), np.float32), np.ones(4, np.float32))
+    assert dtypes_of(*backprop.affine_backward(np.ones((2, 4), np.float32), cache)) == {np.dtype(np.float32)}
+    assert dtypes_of(*backprop.affine_backward(np.ones((2, 4)), cache)) == {np.dtype(np.float64)}
+    # a deep stack with batch norm stays in float32 (its gamma and beta are made in z's dtype)
+    h, cache = vanishing_exploding.stack_forward(np.ones((4, 3), np.float32) + np.eye(4, 3, dtype=np.float32),
+                                                 [np.eye(3, dtype=np.float32)], batchnorm=True)
+    assert h.dtype == np.float32
+    assert dtypes_of(*vanishing_exploding.stack_backward(np.ones((4, 3), np.float32), cache)) == {np.dtype(np.float32)}
+
+
+def test_zscore_of_float16_accumulates_in_float64():
+    from derivations.numeric import normalization
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")          # the float16 squares of 300..900 would overflow
+        z = normalization.zscore(np.array([0.0, 300.0, 600.0, 900.0], np.float16))
+    assert z.dtype == np.float16
+    np.testing.assert_allclose(z, normalization.zscore(np.array([0.0, 300.0, 600.0, 900.0])), rtol=1e-3)
+
+
+def test_bptt_deltas_and_gradient_norms_are_analytic():
+    from derivations import verify
+
+    rng = np.random.default_rng(2)
+    dh, h, W = rng.standard_normal((3, 2, 3)), 0.5 * rng.standard_normal((3, 2, 3)), rng.standard_normal((3, 3))
+    deltas, _ = rnn.bptt_deltas(dh, h + 1e-20j, W)
+    assert deltas.dtype == np.complex128                  # the step reaches the deltas, not dropped
+    x, weights = rng.standard_normal((4, 3)), [rng.standard_normal((3, 3))]
+    c = verify.check_vjp(lambda v: vanishing_exploding.layer_gradient_norms(v, weights, rng=np.random.default_rng(0)),
+                         lambda g: verify.numeric_gradient(
+                             lambda v: float(g @ vanishing_exploding.layer_gradient_norms(
+                                 v, weights, rng=np.random.default_rng(0))), x), x, method="complex-step")
+    assert c.entries == 12 and c.unresolved == 0

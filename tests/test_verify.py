@@ -485,7 +485,7 @@ def test_an_entry_below_the_methods_resolution_is_reported_not_passed():
     c = verify.check_vjp(f, lambda g: 1e-12 * g, x)
     assert not c.passed and (c.unresolved, c.entries) == (3, 3), c
     assert "no entry above the method's resolution" in c.detail and "3 of 3 entries below" in c.detail
-    assert c.row()[-1] == "FAIL"
+    assert c.row()[-1] == "FAIL (3 of 3 unresolved)"
     c = verify.check_vjp(f, lambda g: 1e-12 * g, x, method="complex-step")
     assert c.passed and c.unresolved == 0, c
     # one resolved entry and two below the resolution (~eps 1e4 / h): passes, and the row says
@@ -493,3 +493,16 @@ def test_an_entry_below_the_methods_resolution_is_reported_not_passed():
     g = lambda v: np.array([1e4 * np.sin(v[0]), 1e-12 * v[1], 1e-12 * v[2]])  # noqa: E731
     c = verify.check_vjp(g, lambda d: d * np.array([1e4 * np.cos(x[0]), 1e-12, 1e-12]), x, dout=np.ones(3))
     assert c.passed and (c.unresolved, c.entries) == (2, 3) and c.row()[-1] == "pass (2 of 3 unresolved)", c
+
+
+def test_an_entry_seen_to_worse_than_a_tenth_is_unresolved_not_judged():
+    # the scaled example with s_4 = 2e-5: central differences see the last entry only to
+    # ~0.76 of its size, so a doubled entry there must not be judged (and passed)
+    s = np.array([1e4, 1e4, 1e-3, 2e-5])
+    x, dout = np.array([0.3, -0.2, 0.5, 0.7]), np.array([0.7, -1.1, 0.4, 1.3])
+    wrong = dout * s * np.cos(x)
+    wrong[-1] *= 2
+    c = verify.check_vjp(lambda v: s * np.sin(v), lambda g: wrong, x, dout=dout)
+    assert c.passed and c.unresolved == 1 and c.row()[-1] == "pass (1 of 4 unresolved)", c
+    c = verify.check_vjp(lambda v: s * np.sin(v), lambda g: wrong, x, dout=dout, method="complex-step")
+    assert not c.passed and c.unresolved == 0 and "worst entry v[3]" in c.detail, c

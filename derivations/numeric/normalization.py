@@ -36,13 +36,15 @@ def zscore(x: ArrayLike) -> np.ndarray:
     ndim(x, "x", 1, "(n,)")
     if x.size < 2:
         raise ValueError(f"x must have at least 2 entries to be standardized, got {x.size}")
+    out_dtype = x.dtype
+    x = x.astype(np.result_type(x, np.float64), copy=False)   # float16 squares overflow above 256
     xc = x - x.mean()
-    # For real x this is x.std() to the bit (NumPy's std squares and sums the same way); for
+    # For float64 x this is x.std() to the bit (NumPy's std squares and sums the same way); for
     # complex x, xc * xc rather than abs(xc)^2 keeps it analytic.
     std = np.sqrt(np.mean(xc * xc))
     if std.real == 0:       # a complex step off a constant x has std = 0 + i(...): refused too
         raise ValueError("x is constant: its standard deviation is 0")
-    return xc / std
+    return (xc / std).astype(out_dtype, copy=False)
 
 
 class NormCache(NamedTuple):

@@ -96,8 +96,11 @@ def bptt_deltas(dh: ArrayLike, h: ArrayLike, W_hh: ArrayLike,
 
 def _recursion(dh, fprime, W_hh):
     """bptt_deltas without the validation (for the backward passes below)."""
-    deltas = np.empty_like(dh)                   # dL/dz_t for every step
-    carry = np.zeros_like(dh[0])                 # dL/dh_t arriving from step t+1
+    # dL/dz_t for every step, and dL/dh_t arriving from step t+1, in the arguments' common dtype
+    # (complex when h or W_hh is: the complex step through the parameters)
+    dtype = np.result_type(dh, fprime, W_hh)
+    deltas = np.empty(dh.shape, dtype=dtype)
+    carry = np.zeros(dh.shape[1:], dtype=dtype)
     for t in range(dh.shape[0] - 1, -1, -1):
         delta = deltas[t] = (dh[t] + carry) * fprime[t]
         carry = delta @ W_hh

@@ -662,7 +662,7 @@ def deep_gradient_check(rng) -> verify.Check:
 
     return verify.check_gradient(loss, claimed, flat,
                                  name=f"network {_widths(widths)}, tanh: every dL/dW, dL/db and dL/dX, N={N}",
-                                 topic=TOPIC, method="complex-step")
+                                 topic=TOPIC, method="complex-step", every_entry=True)
 
 
 def checks(seed: int = 0) -> list[verify.Check]:
@@ -684,11 +684,11 @@ def checks(seed: int = 0) -> list[verify.Check]:
         shape = f"N={N}, n={n}, m={m}"
         out += [
             verify.check_vjp(lambda x_: backprop_np.affine_forward(x_, W, b)[0], lambda g: dx, x,
-                             name=f"affine_backward dx, {shape}", topic=TOPIC, dout=dout, method="complex-step"),
+                             name=f"affine_backward dx, {shape}", topic=TOPIC, dout=dout, method="complex-step", every_entry=True),
             verify.check_vjp(lambda W_: backprop_np.affine_forward(x, W_, b)[0], lambda g: dW, W,
-                             name=f"affine_backward dW, {shape}", topic=TOPIC, dout=dout, method="complex-step"),
+                             name=f"affine_backward dW, {shape}", topic=TOPIC, dout=dout, method="complex-step", every_entry=True),
             verify.check_vjp(lambda b_: backprop_np.affine_forward(x, W, b_)[0], lambda g: db, b,
-                             name=f"affine_backward db, {shape}", topic=TOPIC, dout=dout, method="complex-step"),
+                             name=f"affine_backward db, {shape}", topic=TOPIC, dout=dout, method="complex-step", every_entry=True),
         ]
     for activation in backprop_np.ACTIVATION_PAIRS:
         for N, n, m, p in [(3, 4, 3, 2), (64, 30, 20, 5)]:
@@ -701,7 +701,7 @@ def checks(seed: int = 0) -> list[verify.Check]:
                     return backprop_np.two_layer_loss_and_grads({**params, key: v}, X, Y, activation)[0]
                 out.append(verify.check_gradient(loss, grads[key], params[key],
                                                  name=f"two-layer {activation}: dL/d{key}, N={N}, n={n}, m={m}, p={p}",
-                                                 topic=TOPIC, rng=rng, method="complex-step"))
+                                                 topic=TOPIC, rng=rng, method="complex-step", every_entry=True))
     out.append(deep_gradient_check(rng))
     return out
 

@@ -450,21 +450,21 @@ def _numeric_checks(rng) -> list[verify.Check]:
                 return rnn_np.rnn_loss_and_grads(q, x, targets, v if key == "h0" else h0, loss)[0]
             arg = h0 if key == "h0" else params[key]
             out.append(verify.check_gradient(f, grads[key], arg, name=f"BPTT dL/d{key}, T = {T_}, {loss} loss",
-                                             topic=TOPIC, rng=rng, method="complex-step"))
+                                             topic=TOPIC, rng=rng, method="complex-step", every_entry=True))
     W_hx, W, b_h = params["W_hx"], params["W_hh"], params["b_h"]
     h, cache = rnn_np.rnn_forward(x, h0, W_hx, W, b_h)
     dh = rng.standard_normal(h.shape)
     dx = rnn_np.rnn_backward(dh, cache).dx
     out.append(verify.check_vjp(lambda v: rnn_np.rnn_forward(v, h0, W_hx, W, b_h)[0], lambda g: dx, x,
                                 name=f"rnn_backward dx, T = {T_}, random dh on every step", topic=TOPIC, dout=dh,
-                                method="complex-step"))
+                                method="complex-step", every_entry=True))
     # dh_t/dh_j of the first sequence, t - j = lag, against the forward pass from h_j = h_0
     lag = 8
     J = hidden_jacobian(np.concatenate([h0[:1], h[:, 0]]), W, lag, 0)
     out.append(verify.check_vjp(lambda v: rnn_np.rnn_forward(x[:lag, :1], v[None], W_hx, W, b_h)[0][-1, 0],
                                 lambda g: J.T @ g, h0[0],
                                 name=f"dh_t/dh_j = product of one-step Jacobians, step t leftmost (t - j = {lag})",
-                                topic=TOPIC, dout=rng.standard_normal(m_), method="complex-step"))
+                                topic=TOPIC, dout=rng.standard_normal(m_), method="complex-step", every_entry=True))
     return out
 
 

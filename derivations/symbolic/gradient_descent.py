@@ -452,7 +452,7 @@ def sgd_checks(rng) -> list[verify.Check]:
     for key in params:
         out.append(verify.check_gradient(lambda v, key=key: ls({**params, key: v}, X3, Y3)[0], grads[key],
                                          params[key], name=f"least_squares dL/d{key}", topic=TOPIC, rng=rng,
-                                         method="complex-step"))
+                                         method="complex-step", every_entry=True))
     H = hessian(ls, R["p0"], R["X"], R["Y"])
     out.append(verify.check_values(TOPIC, "least-squares Hessian by central differences of the gradients "
                                    "= [X 1]^T [X 1] / N", "central-difference", H, R["hessian"]))

@@ -244,19 +244,19 @@ def checks(seed: int = 0) -> list[verify.Check]:
         _, g = losses_np.mse(Yh, Yt)
         out.append(verify.check_gradient(lambda v: losses_np.mse(v, Yt)[0], g, Yh,
                                          name=f"mse gradient, shape {shape}", topic=TOPIC, rng=rng,
-                                         method="complex-step"))
+                                         method="complex-step", every_entry=True))
         logits = 3 * rng.standard_normal(shape)
         labels = rng.integers(0, shape[1], size=shape[0])
         _, g = losses_np.softmax_cross_entropy(logits, labels)
         out.append(verify.check_gradient(lambda v: losses_np.softmax_cross_entropy(v, labels)[0], g, logits,
                                          name=f"softmax_cross_entropy gradient, shape {shape}", topic=TOPIC, rng=rng,
-                                         method="complex-step"))
+                                         method="complex-step", every_entry=True))
         targets = rng.uniform(0, 1, shape)   # soft labels
         _, g = losses_np.binary_cross_entropy_with_logits(logits, targets)
         out.append(verify.check_gradient(lambda v: losses_np.binary_cross_entropy_with_logits(v, targets)[0], g,
                                          logits,
                                          name=f"binary_cross_entropy_with_logits gradient, soft targets, shape {shape}",
-                                         topic=TOPIC, rng=rng, method="complex-step"))
+                                         topic=TOPIC, rng=rng, method="complex-step", every_entry=True))
     return out
 
 

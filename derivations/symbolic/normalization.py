@@ -584,7 +584,7 @@ def checks(seed: int = 0) -> list[verify.Check]:
                     ("dbeta", bt, db, lambda v: fwd(X, gm, v, eps=1e-3)[0])):
                 out.append(verify.check_vjp(f, lambda g, grad_=grad_: grad_, arg,
                                             name=f"{kind}_backward {what}, shape {shape}, eps = 1e-3", topic=TOPIC,
-                                            dout=dout, method="complex-step"))
+                                            dout=dout, method="complex-step", every_entry=True))
 
     # one sample against the others
     X = rng.standard_normal((6, 4))
@@ -649,10 +649,14 @@ def checks(seed: int = 0) -> list[verify.Check]:
     # norm's running statistics and its inference mode (the statistics are then constants)
     X = 3 * rng.standard_normal((3, 4, 5)) + 1.5
     gm, bt, dout = rng.uniform(0.5, 2, (4, 5)), rng.standard_normal((4, 5)), rng.standard_normal(X.shape)
+    two_axes = normalization_np.layernorm_forward(X, gm, bt, eps=1e-3)[0]
+    flat = normalization_np.layernorm_forward(X.reshape(3, 20), gm.ravel(), bt.ravel(), eps=1e-3)[0]
+    out.append(verify.check_values(TOPIC, "layer norm over the last two axes equals layer norm over their flattened "
+                                   "axis, shape (3, 4, 5)", "float64", two_axes, flat.reshape(X.shape)))
     dx = normalization_np.layernorm_backward(dout, normalization_np.layernorm_forward(X, gm, bt, eps=1e-3)[1])[0]
     out.append(verify.check_vjp(lambda v: normalization_np.layernorm_forward(v, gm, bt, eps=1e-3)[0], lambda g: dx, X,
                                 name="layernorm_backward over the last two axes dx, shape (3, 4, 5), eps = 1e-3",
-                                topic=TOPIC, dout=dout, method="complex-step"))
+                                topic=TOPIC, dout=dout, method="complex-step", every_entry=True))
     m_r, v_r = sp.Symbol("m_r", real=True), sp.Symbol("v_r", positive=True)   # running mean, variance
     o_inf = lambda q: gamma * _add(x[q], -m_r) / sp.sqrt(_add(v_r, eps)) + beta  # noqa: E731
     dx_inf = gamma * Upstream(k) / sp.sqrt(_add(v_r, eps))
@@ -680,7 +684,7 @@ def checks(seed: int = 0) -> list[verify.Check]:
     dx = normalization_np.batchnorm_backward(dout, inference(X)[1])[0]
     out.append(verify.check_vjp(lambda v: inference(v)[0], lambda g: dx, X,
                                 name="batchnorm_backward in inference mode dx, shape (4, 3), eps = 1e-3", topic=TOPIC,
-                                dout=dout, method="complex-step"))
+                                dout=dout, method="complex-step", every_entry=True))
     # the running statistics after one batch, exactly: PyTorch's update with the unbiased variance
     batch, r_mean, r_var, m_ = [sp.Integer(v) for v in (3, 1, 4, 1, 5)], sp.Rational(1, 2), sp.Integer(2), sp.Rational(1, 10)
     mu_, var_ = stats(batch)

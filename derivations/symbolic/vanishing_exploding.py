@@ -450,7 +450,7 @@ def checks(seed: int = 0) -> list[verify.Check]:
             out.append(verify.check_vjp(lambda v: vanishing_exploding_np.stack_forward(v, weights, activation, residual)[0],
                                         lambda g: dx, x,
                                         name=f"stack_backward, {kind} {activation} stack of depth 3, width 6, He init",
-                                        topic=TOPIC, dout=dout, method="complex-step"))
+                                        topic=TOPIC, dout=dout, method="complex-step", every_entry=True))
     for shape in ((2, 3), (3, 2)):
         out.append(verify.symbolic_identity(
             TOPIC, f"E of the squared norm of W^T u = n Var(w) m E[u^2], W of shape (m, n) = {shape}",

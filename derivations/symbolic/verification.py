@@ -62,8 +62,10 @@ r_up, f_plus, f_minus, f_complex = (sp.IndexedBase("r"), sp.IndexedBase("f^{+}")
 #: Entry i passes when ``|a_i - n_i| <= r_tol max(|a_i|, |n_i|) + rho_i + a_tol``.
 entry_passes = sp.Le(sp.Abs(a_i - n_i),
                      sp.Add(r_tol * sp.Max(sp.Abs(a_i), sp.Abs(n_i)), rho_i, a_tol, evaluate=False))
-#: Entry i is below the method's resolution (not verified by it) when ``max(|a_i|, |n_i|) < rho_i``.
-entry_unresolved = sp.StrictLessThan(sp.Max(sp.Abs(a_i), sp.Abs(n_i)), rho_i)
+#: Entry i is below the method's resolution (not verified by it) when
+#: ``max(|a_i|, |n_i|) < rho_i / MAX_RESOLUTION`` (10 rho_i): the method sees it to worse than a tenth.
+entry_unresolved = sp.StrictLessThan(sp.Max(sp.Abs(a_i), sp.Abs(n_i)),
+                                     rho_i / sp.nsimplify(verify.MAX_RESOLUTION))
 #: The central difference's rounding at entry i, ``rho_i``, is K eps times the magnitudes of the
 #: terms of phi(x +- h e_i), over 2h.
 resolution_central = K * eps * (sp.Sum(sp.Abs(r_up[k] * f_plus[k]), (k, 1, m_out))
@@ -228,8 +230,9 @@ def direction_errors(n: int = N_DIRECTIONS_DEMO, trials: int = 5, seed: int = 1)
 
 @lru_cache(maxsize=None)
 def wrong_claims(seed: int = 0) -> tuple[verify.Check, ...]:
-    """Seven wrong claims (four of the kind the popular explanations make, three that only a
-    per-entry criterion rejects) and one right one, each given to the checking core."""
+    """Seven wrong claims (four of the kind the popular explanations make, and the scaled
+    example by both methods and the vanishing RNN, from ``entry_claims``) and one right one, each
+    given to the checking core."""
     rng = np.random.default_rng(seed)
     x = rng.standard_normal((4, 5))
     xv, W = rng.standard_normal(3), rng.standard_normal((3, 3))
@@ -333,12 +336,18 @@ def checks(seed: int = 0) -> list[verify.Check]:
     out.append(verify.check_bound(TOPIC, "the whole-array relative error of the scaled example's wrong VJP is "
                                   "below the central difference's tolerance", verify.rel_error(wrong, right),
                                   verify.TOLERANCES["central-difference"]))
+    out.append(verify.check_bound(TOPIC, "the whole-array relative error of the scaled example's wrong VJP exceeds "
+                                  "the complex step's tolerance", verify.TOLERANCES["complex-step"],
+                                  verify.rel_error(wrong, right), strict=True))
     f, x, r, right, wrong = vanishing_rnn_example()
     out.append(verify.check_bound(TOPIC, f"the T = {VANISHING_T} RNN's dL/dx at step 1 is below 1e-15 of its "
                                   "largest entry", abs(right[0, 0, 0]) / np.abs(right).max(), 1e-15))
     cd = verify.check_vjp(f, lambda g: wrong, x, dout=r)
     out.append(verify.check_bound(TOPIC, f"central differences leave at least half of the T = {VANISHING_T} "
                                   "RNN's dL/dx unresolved", VANISHING_T / 2, cd.unresolved))
+    cs = verify.check_vjp(f, lambda g: wrong, x, dout=r, method="complex-step")
+    out.append(verify.check_bound(TOPIC, f"the complex step resolves every entry of the T = {VANISHING_T} RNN's dL/dx",
+                                  cs.unresolved, 0))
     out.append(verify.check_bound(TOPIC, "the central difference's error through the two-layer tanh network "
                                   "stays below K units of eps sum|r f| / 2h (100 draws)", rounding_inside_f(),
                                   verify.RESOLUTION_FACTOR))
