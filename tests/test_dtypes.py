@@ -123,6 +123,9 @@ def test_mixed_dtypes_follow_the_stated_rules():
     _, cache = backprop.affine_forward(f32, np.ones((4, 3), np.float32), np.ones(4, np.float32))
     assert dtypes_of(*backprop.affine_backward(np.ones((2, 4), np.float32), cache)) == {np.dtype(np.float32)}
     assert dtypes_of(*backprop.affine_backward(np.ones((2, 4)), cache)) == {np.dtype(np.float64)}
+    assert dtypes_of(*backprop.affine_backward(np.ones((2, 4), np.float16), cache)) == {np.dtype(np.float32)}
+    _, cache = backprop.affine_forward(f32, np.ones((4, 3)), np.ones(4))      # x float32, W float64
+    assert dtypes_of(*backprop.affine_backward(np.ones((2, 4), np.float32), cache)) == {np.dtype(np.float64)}
     # a deep stack with batch norm stays in float32 (its gamma and beta are made in z's dtype)
     h, cache = vanishing_exploding.stack_forward(np.ones((4, 3), np.float32) + np.eye(4, 3, dtype=np.float32),
                                                  [np.eye(3, dtype=np.float32)], batchnorm=True)

@@ -70,7 +70,10 @@ def affine_backward(dout: ArrayLike, cache: AffineCache) -> AffineGrads:
     expected = (cache.x.shape[0], cache.W.shape[0])
     if dout.shape != expected:
         raise ValueError(f"dout must have shape (N, D_out) = {expected}, got {dout.shape}")
-    return AffineGrads(dout @ cache.W, dout.T @ cache.x, dout.sum(axis=0))
+    # every gradient in the common dtype of dout and the cache (dout @ W, dout^T x and the sum
+    # would each take their own pair's)
+    dtype = np.result_type(dout, cache.x, cache.W)
+    return AffineGrads(*(g.astype(dtype, copy=False) for g in (dout @ cache.W, dout.T @ cache.x, dout.sum(axis=0))))
 
 
 def _check_params(params) -> dict:
