@@ -449,6 +449,19 @@ def _derivatives(terms: Callable, x: np.ndarray, directions, method: str, h: flo
     return np.array(numeric, dtype=np.float64), np.array(resolution, dtype=np.float64)
 
 
+def _judge(analytic: np.ndarray, numeric: np.ndarray, res: np.ndarray, rtol: float, atol: float):
+    """The per-entry criterion: for each entry, (ratio, scale, |difference|, tolerance,
+    unresolved) with scale = max(|a|, |n|), tolerance = rtol scale + rho + atol, unresolved when
+    rho exceeds MAX_RESOLUTION scale (0 against 0 with no rounding is resolved: exact), and
+    ratio = |difference| / tolerance, -1 for an unresolved entry (never the worst)."""
+    scale = np.maximum(np.abs(analytic), np.abs(numeric))
+    diff = np.abs(analytic - numeric)
+    tol = rtol * scale + res + atol
+    unresolved = scale * MAX_RESOLUTION < res
+    ratio = np.where(unresolved, -1.0, diff / np.where(tol > 0, tol, np.inf))
+    return ratio, scale, diff, tol, unresolved
+
+
 def check_vjp(f: Callable, vjp: Callable, *args: ArrayLike, dout: ArrayLike | None = None,
               method: str = "central-difference", rtol: float | None = None, atol: float = 0.0,
               name: str = "", topic: str = "", rng: np.random.Generator | None = None,
@@ -532,14 +545,9 @@ def check_vjp(f: Callable, vjp: Callable, *args: ArrayLike, dout: ArrayLike | No
             if method == "complex-step":
                 return failed(f"the complex step cannot run through f: {e}")
             raise
-        res = res + extra
-        scale = np.maximum(np.abs(analytic), np.abs(numeric))
-        diff = np.abs(analytic - numeric)
-        tol = rtol * scale + res + atol
-        unresolved = scale * MAX_RESOLUTION < res      # 0 against 0 with no rounding: resolved, exact
+        ratio, scale, diff, tol, unresolved = _judge(analytic, numeric, res + extra, rtol, atol)
         counts[0] += analytic.size
         counts[1] += int(unresolved.sum())
-        ratio = np.where(unresolved, -1.0, diff / np.where(tol > 0, tol, np.inf))
         k = int(np.argmax(ratio)) if ratio.size else 0
         if ratio.size and ratio[k] >= 0 and (worst is None or ratio[k] > worst[0]):
             worst = (ratio[k], labels[k], analytic[k], numeric[k], diff[k], scale[k], tol[k])
@@ -598,11 +606,7 @@ def check_second_order(f: Callable, grad: Callable, x: ArrayLike, *, dout: Array
         res.append(RESOLUTION_FACTOR * eps * (sum(np.sum(np.abs(t)) for t in terms) / (4 * s * s)
                                               + np.sum(np.abs(gw))))
     analytic, numeric, res = (np.array(a, dtype=np.float64) for a in (analytic, numeric, res))
-    scale = np.maximum(np.abs(analytic), np.abs(numeric))
-    diff = np.abs(analytic - numeric)
-    tol = rtol * scale + res
-    unresolved = scale * MAX_RESOLUTION < res
-    ratio = np.where(unresolved, -1.0, diff / np.where(tol > 0, tol, np.inf))
+    ratio, scale, diff, tol, unresolved = _judge(analytic, numeric, res, rtol, 0.0)
     k = int(np.argmax(ratio))
     note = (f"; {int(unresolved.sum())} of {directions} direction pairs below the resolution, not verified"
             if unresolved.any() else "")

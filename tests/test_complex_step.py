@@ -9,6 +9,7 @@ import pytest
 from derivations import verify
 from derivations.numeric import activations, backprop, clipping, gradient_descent, gru, hadamard, lstm, rnn
 from derivations.numeric import vanishing_exploding
+from derivations.symbolic import verification
 
 
 def assert_complex_step(f, vjp, *args, **kwargs):
@@ -115,26 +116,10 @@ def test_deep_stack(activation, residual, rng):
                         lambda g: vanishing_exploding.stack_backward(g, cache)[0], x)
 
 
-def vanishing_rnn(T=60, m=4):
-    """A tanh RNN whose recurrent matrix has spectral radius 0.5, and a loss on its last step
-    only: the gradient reaching the first input is ~0.5^59 ~ 1e-18 of the last one."""
-    rng = np.random.default_rng(60)
-    q, _ = np.linalg.qr(rng.standard_normal((m, m)))
-    W_hh = 0.5 * q
-    x, h0 = 0.1 * rng.standard_normal((T, 1, 1)), np.zeros((1, m))
-    W_hx, b = rng.standard_normal((m, 1)), np.zeros(m)
-    dout = np.zeros((T, 1, m))
-    dout[-1] = rng.standard_normal((1, m))
-    return x, h0, W_hx, W_hh, b, dout
-
-
 def test_a_wrong_gradient_at_the_first_step_of_a_vanishing_rnn_fails_only_entry_by_entry():
-    x, h0, W_hx, W_hh, b, dout = vanishing_rnn()
-    f = lambda v: rnn.rnn_forward(v, h0, W_hx, W_hh, b)[0]  # noqa: E731
-    _, cache = rnn.rnn_forward(x, h0, W_hx, W_hh, b)
-    right = rnn.rnn_backward(dout, cache).dx
-    wrong = right.copy()
-    wrong[0] *= 2                                          # the first step's gradient, 2x wrong
+    # the verification page's example: T = 60, spectral radius 0.5, a loss on the last step;
+    # right is rnn_backward's dL/dx, wrong the same with the first step's gradient doubled
+    f, x, dout, right, wrong = verification.vanishing_rnn_example()
     assert 0 < abs(right[0, 0, 0]) < 1e-15 * np.abs(right).max()
     c = verify.check_vjp(f, lambda g: right, x, dout=dout, method="complex-step")
     assert c.passed and c.unresolved == 0, c

@@ -135,20 +135,6 @@ def test_losses_keep_their_promise_in_every_float_dtype(dtype):
 
 # ------------------------------------------------------------------ the complex step (issue 17, item 2)
 
-H = 1e-30
-
-
-def complex_step_gradient(phi, x):
-    """Im phi(x + i H e_k) / H for every entry k: the gradient of a real-analytic scalar phi."""
-    x = np.asarray(x, dtype=float)
-    out = np.empty_like(x)
-    for k in np.ndindex(x.shape):
-        step = x.astype(complex)
-        step[k] += 1j * H
-        out[k] = np.imag(phi(step)) / H
-    return out
-
-
 def test_gradients_equal_the_complex_step_of_the_losses(rng):
     """Each loss's gradient against Im L(z + ih e_k)/h, entry by entry, with logits on both
     sides of 0 and far out (the branches of the stable forms are taken on the real part, so
@@ -159,11 +145,12 @@ def test_gradients_equal_the_complex_step_of_the_losses(rng):
              (losses_np.mse, y)]
     for loss, other in cases:
         g = loss(z, other)[1]
-        np.testing.assert_allclose(g, complex_step_gradient(lambda v: loss(v, other)[0], z), rtol=1e-13, atol=1e-16)
+        np.testing.assert_allclose(g, verify.numeric_gradient(lambda v: loss(v, other)[0], z, "complex-step"),
+                                   rtol=1e-13, atol=1e-16)
     # with respect to the targets: dL/dt = -z/n (BCE), dL/dy = -(2/n)(y_hat - y) (MSE)
-    np.testing.assert_allclose(complex_step_gradient(lambda v: losses_np.binary_cross_entropy_with_logits(z, v)[0], t),
-                               -z / z.size, rtol=1e-13)
-    np.testing.assert_allclose(complex_step_gradient(lambda v: losses_np.mse(z, v)[0], y),
+    bce_of_targets = lambda v: losses_np.binary_cross_entropy_with_logits(z, v)[0]  # noqa: E731
+    np.testing.assert_allclose(verify.numeric_gradient(bce_of_targets, t, "complex-step"), -z / z.size, rtol=1e-13)
+    np.testing.assert_allclose(verify.numeric_gradient(lambda v: losses_np.mse(z, v)[0], y, "complex-step"),
                                -2 * (z - y) / z.size, rtol=1e-13)
 
 
@@ -172,7 +159,7 @@ def test_log_softmax_and_softmax_are_analytic(rng):
     z, w = 4 * rng.standard_normal((3, 5)), rng.standard_normal((3, 5))
     for f, ref in ((losses_np.log_softmax, lambda v: v - anp.log(anp.sum(anp.exp(v), axis=1, keepdims=True))),
                    (losses_np.softmax, lambda v: anp.exp(v) / anp.sum(anp.exp(v), axis=1, keepdims=True))):
-        np.testing.assert_allclose(complex_step_gradient(lambda v: np.sum(w * f(v)), z),
+        np.testing.assert_allclose(verify.numeric_gradient(lambda v: np.sum(w * f(v)), z, "complex-step"),
                                    grad(lambda v: anp.sum(w * ref(v)))(z), rtol=1e-12, atol=1e-15)
 
 

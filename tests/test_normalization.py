@@ -293,21 +293,6 @@ def test_layernorm_statistics_are_accumulated_in_float64(dtype):
 
 # ------------------------------------------------------------------ the complex step (issue 17, item 2)
 
-H = 1e-30      # the complex step: no subtraction, so any tiny step is exact to rounding
-
-
-def complex_step_gradient(phi, x):
-    """Im phi(x + i H e_k) / H for every entry k: the gradient of a real-analytic scalar phi at
-    real x, computed through the kernels' complex arithmetic alone."""
-    x = np.asarray(x, dtype=float)
-    out = np.empty_like(x)
-    for k in np.ndindex(x.shape):
-        step = x.astype(complex)
-        step[k] += 1j * H
-        out[k] = np.imag(phi(step)) / H
-    return out
-
-
 @pytest.mark.parametrize("kind,shape,gshape", [("batchnorm", (5, 3), (3,)), ("layernorm", (4, 5), (5,)),
                                                ("layernorm", (2, 3, 4), (3, 4))])
 def test_backward_equals_the_complex_step_of_the_forward(kind, shape, gshape, rng):
@@ -322,7 +307,7 @@ def test_backward_equals_the_complex_step_of_the_forward(kind, shape, gshape, rn
     for got, phi, at in ((dx, lambda v: np.sum(dout * fwd(v, gm, bt, eps=1e-3)[0]), x),
                          (dg, lambda v: np.sum(dout * fwd(x, v, bt, eps=1e-3)[0]), gm),
                          (db, lambda v: np.sum(dout * fwd(x, gm, v, eps=1e-3)[0]), bt)):
-        np.testing.assert_allclose(got, complex_step_gradient(phi, at), rtol=1e-13, atol=1e-14)
+        np.testing.assert_allclose(got, verify.numeric_gradient(phi, at, "complex-step"), rtol=1e-13, atol=1e-14)
 
 
 @pytest.mark.parametrize("kind", ["batchnorm", "layernorm"])
@@ -346,7 +331,7 @@ def test_zscore_of_complex_input_is_analytic_and_of_real_input_unchanged(rng):
     constant x is refused like the constant itself."""
     x, dout = rng.standard_normal(7), rng.standard_normal(7)
     expected = grad(lambda v: anp.sum(dout * (v - anp.mean(v)) / anp.std(v)))(x)
-    got = complex_step_gradient(lambda v: np.sum(dout * normalization_np.zscore(v)), x)
+    got = verify.numeric_gradient(lambda v: np.sum(dout * normalization_np.zscore(v)), x, "complex-step")
     np.testing.assert_allclose(got, expected, rtol=1e-13)
     v = 5 * rng.standard_normal(1000) + 3
     np.testing.assert_array_equal(normalization_np.zscore(v), (v - v.mean()) / v.std())
@@ -485,8 +470,8 @@ def test_running_statistics_keep_their_dtype_and_take_the_complex_step(rng):
     x = rng.standard_normal((5, 2))
     step = normalization_np.batchnorm_forward(x + 0j, np.ones(2), np.zeros(2), running=normalization_np.RunningStats.start(2))[2]
     assert step.var.dtype == np.complex128
-    got = complex_step_gradient(lambda v: normalization_np.batchnorm_forward(
-        v, np.ones(2), np.zeros(2), running=normalization_np.RunningStats.start(2))[2].var.sum(), x)
+    got = verify.numeric_gradient(lambda v: normalization_np.batchnorm_forward(
+        v, np.ones(2), np.zeros(2), running=normalization_np.RunningStats.start(2))[2].var.sum(), x, "complex-step")
     np.testing.assert_allclose(got, 0.1 * 2 * (x - x.mean(axis=0)) / 4, rtol=1e-13)
 
 

@@ -7,6 +7,7 @@ import sympy as sp
 
 from derivations import verify
 from derivations.numeric import activations as activations_np
+from derivations.symbolic import verification
 
 x_sym = sp.Symbol("x", real=True)
 sigma = 1 / (1 + sp.exp(-x_sym))
@@ -422,19 +423,12 @@ def test_all_names_the_public_api():
 
 # ----------------------------------------------------------------- per entry (issue 17)
 
-SCALES = np.array([1e4, 1e4, 1e-3, 1e-3])
-
-
 @pytest.mark.parametrize("method", ["central-difference", "complex-step"])
 def test_a_wrong_entry_among_large_ones_fails(method):
     # outputs scaled [1e4, 1e4, 1e-3, 1e-3]: a VJP 100 % wrong in the last entry is 1e-7 of the
     # largest entry, which an error scaled by the whole array passes (rel_error below 1e-7)
-    x, dout = np.array([0.3, -0.2, 0.5, 0.7]), np.array([0.7, -1.1, 0.4, 1.3])
-    right = dout * SCALES * np.cos(x)
-    wrong = right.copy()
-    wrong[-1] *= 2
+    f, x, dout, right, wrong = verification.scaled_example()      # the verification page's example
     assert verify.rel_error(wrong, right) < 1e-7
-    f = lambda v: SCALES * np.sin(v)  # noqa: E731
     assert verify.check_vjp(f, lambda g: right, x, dout=dout, method=method).passed
     c = verify.check_vjp(f, lambda g: wrong, x, dout=dout, method=method)
     # the central difference resolves the 1e-3 entries to ~1.5 % (rounding ~eps 1e4 / h), enough
