@@ -7,7 +7,7 @@ from typing import Callable
 
 import numpy as np
 
-from ._validate import cache_of, float_array, ndim
+from ._validate import cache_of, complex_if, float_array, ndim
 
 
 def sequence_arguments(x, h0, weights: dict, shapes: Callable[[int, int, int], dict]):
@@ -46,7 +46,7 @@ def upstream_gradient(dh, cache, kind: type, forward: str):
     cache = cache_of(cache, kind, forward)
     dh = float_array(dh, "dh")
     # the forward's dtype; complex when dh is (the complex step through a loss on top of h)
-    dh = dh.astype(np.result_type(cache.h, dh) if np.iscomplexobj(dh) else cache.h.dtype, copy=False)
+    dh = dh.astype(complex_if(cache.h.dtype, dh), copy=False)
     if dh.shape != cache.h.shape:
         raise ValueError(f"dh must have the shape of h, {cache.h.shape}, got {dh.shape}")
     return cache, dh

@@ -112,6 +112,20 @@ def cache_of(cache, kind: type, forward: str):
     return cache
 
 
+def accumulation_dtype(*arrays) -> np.dtype:
+    """float64, or complex128 when an array is complex (the complex step): the precision every
+    statistic and sum over a batch is accumulated in, whatever the inputs' dtype."""
+    return np.result_type(*arrays, np.float64)
+
+
+def complex_if(dtype, *arrays) -> np.dtype:
+    """``dtype``, made complex when one of ``arrays`` is: a complex step through any argument
+    must reach the result, not be cast away."""
+    if any(np.iscomplexobj(a) for a in arrays):
+        return np.result_type(dtype, np.complex128)
+    return np.dtype(dtype)
+
+
 def scalar(value) -> float | complex:
     """A 0-d result (a loss, a norm) as a Python number: a float, or a complex under the complex
     step, whose imaginary part is the derivative being measured (``float()`` would raise)."""
@@ -122,7 +136,7 @@ def sum_of_squares(a: np.ndarray):
     """sum of a_i^2 accumulated in float64 (complex128 under the complex step, where a_i^2 keeps
     the imaginary part that |a_i|^2 would drop): a float16 square overflows above 256, and a
     float32 sum of 1e6 squares of about 1 is off by ~2e-8 relative (measured 1.7e-8)."""
-    flat = a.astype(np.result_type(a, np.float64), copy=False).ravel()
+    flat = a.astype(accumulation_dtype(a), copy=False).ravel()
     # np.dot: no temporary, an overflow raises under np.errstate (einsum's would pass silently),
     # and it is not the matmul whose multiply-adds the backprop page counts
     return np.dot(flat, flat)

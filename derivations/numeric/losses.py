@@ -19,24 +19,11 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import ArrayLike
 
-from ._validate import (class_labels, float_array, float_array_unscanned, finite_by_sum, ndim, same_shape,
-                        scalar, working_precision)
+from ._validate import (accumulation_dtype, class_labels, complex_if, float_array, float_array_unscanned,
+                        finite_by_sum, ndim, same_shape, scalar, working_precision)
 
 __all__ = ["mse", "log_softmax", "softmax", "softmax_cross_entropy",
            "binary_cross_entropy_with_logits"]
-
-
-def _acc(a: np.ndarray) -> np.dtype:
-    # float64, or complex128 for complex input: the precision of the batch sums
-    return np.result_type(a, np.float64)
-
-
-def _gradient_dtype(first: np.ndarray, *others: np.ndarray) -> np.dtype:
-    """The first argument's dtype, made complex when another argument is (the complex step
-    through the targets reaches the gradient too)."""
-    if first.dtype.kind != "c" and any(a.dtype.kind == "c" for a in others):
-        return np.result_type(first, np.complex128)
-    return first.dtype
 
 
 def mse(y_hat: ArrayLike, y: ArrayLike) -> tuple[float, np.ndarray]:
@@ -52,8 +39,8 @@ def mse(y_hat: ArrayLike, y: ArrayLike) -> tuple[float, np.ndarray]:
     diff = working_precision(y_hat) - working_precision(y)
     n = diff.size
     # np.square(diff) is diff * diff, not abs(diff)^2: analytic for complex input
-    loss = np.sum(np.square(diff), dtype=_acc(diff)) / n
-    return scalar(loss), (2 * diff / n).astype(_gradient_dtype(y_hat, y), copy=False)
+    loss = np.sum(np.square(diff), dtype=accumulation_dtype(diff)) / n
+    return scalar(loss), (2 * diff / n).astype(complex_if(y_hat.dtype, y), copy=False)
 
 
 def _log_softmax(z: np.ndarray) -> np.ndarray:
@@ -89,7 +76,7 @@ def softmax_cross_entropy(logits: ArrayLike, labels: ArrayLike) -> tuple[float, 
         raise ValueError(f"logits must have N >= 1 rows and C >= 1 classes, got {given.shape}")
     labels = class_labels(labels, "labels", (N,), C)
     z = working_precision(given)
-    acc = _acc(z)
+    acc = accumulation_dtype(z)
     # The NaN/inf check of the logits, folded into row sums (a NaN or inf entry makes its row's
     # sum NaN or inf; np.einsum raises no warning on the way). If finite logits overflow the
     # sum, nothing below depends on it: finite_by_sum has scanned them, and the loss goes on.
@@ -129,5 +116,5 @@ def binary_cross_entropy_with_logits(logits: ArrayLike, targets: ArrayLike) -> t
     per_entry = np.where(nonneg, zw, 0) - zw * tw + np.log1p(e)
     r = 1 / (1 + e)
     sigma = np.where(nonneg, r, e * r)             # activations.sigmoid's form: 1/(1 + e) or e/(1 + e)
-    loss = np.sum(per_entry, dtype=_acc(per_entry)) / n
-    return scalar(loss), ((sigma - tw) / n).astype(_gradient_dtype(z, t), copy=False)
+    loss = np.sum(per_entry, dtype=accumulation_dtype(per_entry)) / n
+    return scalar(loss), ((sigma - tw) / n).astype(complex_if(z.dtype, t), copy=False)

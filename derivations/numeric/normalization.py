@@ -22,8 +22,8 @@ from typing import NamedTuple
 import numpy as np
 from numpy.typing import ArrayLike
 
-from ._validate import (cache_of, float_array, float_array_unscanned, finite_by_sum, frozen, frozen_copies,
-                        ndim, real_number, too_large, working_precision)
+from ._validate import (accumulation_dtype, cache_of, complex_if, float_array, float_array_unscanned, finite_by_sum,
+                        frozen, frozen_copies, ndim, real_number, too_large, working_precision)
 
 __all__ = ["zscore", "NormCache", "RunningStats", "batchnorm_forward", "batchnorm_backward",
            "layernorm_forward", "layernorm_backward"]
@@ -37,7 +37,7 @@ def zscore(x: ArrayLike) -> np.ndarray:
     if x.size < 2:
         raise ValueError(f"x must have at least 2 entries to be standardized, got {x.size}")
     out_dtype = x.dtype
-    x = x.astype(np.result_type(x, np.float64), copy=False)   # float16 squares overflow above 256
+    x = x.astype(accumulation_dtype(x), copy=False)   # float16 squares overflow above 256
     xc = x - x.mean()
     # For float64 x this is x.std() to the bit (NumPy's std squares and sums the same way); for
     # complex x, xc * xc rather than abs(xc)^2 keeps it analytic.
@@ -76,11 +76,6 @@ class RunningStats(NamedTuple):
 
 # ------------------------------------------------------------------ sums in the statistics' precision
 
-def _acc(*arrays) -> np.dtype:
-    # float64, or complex128 when an input is complex: the precision of every statistic and sum
-    return np.result_type(*arrays, np.float64)
-
-
 def _sum_down(a: np.ndarray, acc) -> np.ndarray:
     """Sums over axis 0 of a 2-D array, in dtype ``acc``."""
     if a.dtype == acc:
@@ -108,7 +103,7 @@ def _normalize(x: np.ndarray, gamma: np.ndarray, beta: np.ndarray, eps: float, a
     last axis. x_hat and inv_std (keepdims) in x's working precision; mean and var in
     float64 (complex128)."""
     x = working_precision(x)
-    acc = _acc(x)
+    acc = accumulation_dtype(x)
     n = x.shape[axis]
     # The statistics are accumulated in float64: a float32 sum down a column of 4096 rows with
     # mean 1e3 is off by ~1e-3 (measured 2.6e-3 in the normalized output). Layer norm sums
@@ -129,13 +124,6 @@ def _normalize(x: np.ndarray, gamma: np.ndarray, beta: np.ndarray, eps: float, a
     return out, xc, inv_std, mean, var
 
 
-def _output_dtype(work: np.ndarray, *given: np.ndarray) -> np.dtype:
-    """The result type of the arguments ``given``, the dtype the kernels return, made complex
-    when ``work``, an array they computed, is: a complex step through x reaches every output."""
-    out = np.result_type(*given)
-    return np.result_type(out, np.complex128) if work.dtype.kind == "c" else out
-
-
 def _backward(dout: ArrayLike, cache: NormCache, forward: str):
     """(dx, dgamma, dbeta): the sums accumulated in float64, the gradients in the dtype of dout
     and gamma (complex when x was)."""
@@ -148,12 +136,12 @@ def _backward(dout: ArrayLike, cache: NormCache, forward: str):
     x_hat, gamma = cache.x_hat, cache.gamma
     if dout.shape != x_hat.shape:
         raise ValueError(f"dout must have the shape of x, {x_hat.shape}, got {dout.shape}")
-    out_dtype = _output_dtype(x_hat, dout, gamma)
+    out_dtype = complex_if(np.result_type(dout, gamma), x_hat)   # a step through x reaches every output
     d = dout.astype(np.promote_types(dout.dtype, x_hat.dtype), copy=False)
     features = gamma.size
     d, x_hat, gamma = d.reshape(-1, features), x_hat.reshape(-1, features), gamma.reshape(features)
     inv_std = cache.inv_std.reshape(1, features) if batch else cache.inv_std.reshape(-1, 1)
-    acc, work = _acc(d, x_hat), np.result_type(d, gamma)
+    acc, work = accumulation_dtype(d, x_hat), np.result_type(d, gamma)
     dbeta = _sum_down(d, acc)
     finite_by_sum(dbeta, dout, "dout")     # an overflow of dbeta alone is an honest inf, not an error
     dgamma = _einsum("ij,ij->j", d, x_hat, acc=acc)
@@ -265,7 +253,7 @@ def _inference(x, gamma, beta, eps, running: RunningStats):
     out = np.multiply(x_hat, gamma, dtype=np.result_type(x_hat, gamma, beta))
     out += beta
     cache = NormCache(*frozen(x_hat, inv_std), *frozen_copies(gamma), (0,), running=True)
-    return out.astype(_output_dtype(x_hat, given, gamma, beta), copy=False), cache
+    return out.astype(complex_if(np.result_type(given, gamma, beta), x_hat), copy=False), cache
 
 
 def batchnorm_backward(dout: ArrayLike, cache: NormCache) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
