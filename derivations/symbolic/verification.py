@@ -10,6 +10,7 @@ than a unit one; and the core rejects seven wrong claims while accepting the rig
 
 from __future__ import annotations
 
+import dataclasses
 from functools import lru_cache
 
 import numpy as np
@@ -22,7 +23,8 @@ from ..numeric import rnn as rnn_np
 from .common import tex, vector
 
 __all__ = ["step_error", "optimal_step", "entry_passes", "entry_unresolved", "resolution_central",
-           "resolution_complex", "verdict_by_formula", "scaled_example", "vanishing_rnn_example",
+           "resolution_complex", "verdict_by_formula", "scaled_example", "vanishing_rnn_example", "EXAMPLES",
+           "example_verdict",
            "rel_error_formula", "wrong_claims", "checks", "exhibits"]
 
 TOPIC = "verification"
@@ -255,18 +257,30 @@ def wrong_claims(seed: int = 0) -> tuple[verify.Check, ...]:
     )
 
 
+#: The two examples of the per-entry criterion by name, each giving (f, x, r, right VJP, wrong VJP).
+EXAMPLES = {"scaled": scaled_example, "rnn": vanishing_rnn_example}
+
+
+@lru_cache(maxsize=None)
+def example_verdict(example: str, method: str, which: str = "wrong") -> verify.Check:
+    """check_vjp's verdict, every entry, on the right or the wrong VJP of an example of
+    :data:`EXAMPLES` (computed once for the checks, the demo table and the page's numbers)."""
+    f, x, r, right, wrong = EXAMPLES[example]()
+    claim = right if which == "right" else wrong
+    return verify.check_vjp(f, lambda g: claim, x, dout=r, method=method, every_entry=True)
+
+
 def entry_claims() -> list[verify.Check]:
-    """The wrong claims only a per-entry criterion rejects: the scaled example's VJP with its last
-    entry doubled (both methods), and the vanishing RNN's dL/dx with its first step doubled."""
-    f, x, r, _, wrong = scaled_example()
-    out = [verify.check_vjp(f, lambda g: wrong, x, dout=r, method=method, topic="demo",
-                            name=f"VJP of s ⊙ sin(x), s = (1e4, 1e4, 1e-3, 1e-3), last entry doubled ({method})")
-           for method in ("central-difference", "complex-step")]
-    f, x, r, _, wrong = vanishing_rnn_example()
-    out.append(verify.check_vjp(f, lambda g: wrong, x, dout=r, method="complex-step", topic="demo",
-                                name=f"dL/dx of a T = {VANISHING_T} RNN, spectral radius {VANISHING_RADIUS}, "
-                                     "first step doubled"))
-    return out
+    """The wrong claims built from the examples: the scaled example's VJP with its last entry
+    doubled (central differences, which only a per-entry criterion rejects; the complex step,
+    which a whole-array error rejects too), and the vanishing RNN's dL/dx with its first step
+    doubled (per entry only)."""
+    return [dataclasses.replace(example_verdict("scaled", method), topic="demo",
+                                name=f"VJP of s ⊙ sin(x), s = (1e4, 1e4, 1e-3, 1e-3), last entry doubled ({method})")
+            for method in ("central-difference", "complex-step")] + [
+        dataclasses.replace(example_verdict("rnn", "complex-step"), topic="demo",
+                            name=f"dL/dx of a T = {VANISHING_T} RNN, spectral radius {VANISHING_RADIUS}, "
+                                 "first step doubled")]
 
 
 def rel_error_formula():
@@ -313,16 +327,14 @@ def checks(seed: int = 0) -> list[verify.Check]:
     out.append(verify.check_bound(TOPIC, f"a unit direction resolves the derivative 10 times worse "
                                   f"than a standard normal one, n = {N_DIRECTIONS_DEMO}", 10 * normal, unit))
     # the per-entry criterion: check_vjp's verdicts are the displayed formulas'
-    for label, example, cases in (
-            ("the scaled example", scaled_example(), [(m, c) for m in ("central-difference", "complex-step")
-                                                      for c in ("right", "wrong")]),
-            (f"the T = {VANISHING_T} RNN", vanishing_rnn_example(), [("central-difference", "wrong"),
-                                                                     ("complex-step", "wrong")])):
-        f, x, r, right, wrong = example
+    for example, label, cases in (
+            ("scaled", "the scaled example", [(m, c) for m in ("central-difference", "complex-step")
+                                              for c in ("right", "wrong")]),
+            ("rnn", f"the T = {VANISHING_T} RNN", [("central-difference", "wrong"), ("complex-step", "wrong")])):
+        f, x, r, right, wrong = EXAMPLES[example]()
         for method, which in cases:
-            claim = right if which == "right" else wrong
-            c = verify.check_vjp(f, lambda g: claim, x, dout=r, method=method, every_entry=True)
-            err, tol, unresolved, passed = verdict_by_formula(f, claim, x, r, method)
+            c = example_verdict(example, method, which)
+            err, tol, unresolved, passed = verdict_by_formula(f, right if which == "right" else wrong, x, r, method)
             what = f"{label}, {which} VJP, {method}"
             out.append(verify.check_values(TOPIC, f"check_vjp's tolerance at the worst entry equals the displayed "
                                            f"criterion's: {what}", "sympy-vs-numpy", c.tolerance, tol))
@@ -342,12 +354,11 @@ def checks(seed: int = 0) -> list[verify.Check]:
     f, x, r, right, wrong = vanishing_rnn_example()
     out.append(verify.check_bound(TOPIC, f"the T = {VANISHING_T} RNN's dL/dx at step 1 is below 1e-15 of its "
                                   "largest entry", abs(right[0, 0, 0]) / np.abs(right).max(), 1e-15))
-    cd = verify.check_vjp(f, lambda g: wrong, x, dout=r)
     out.append(verify.check_bound(TOPIC, f"central differences leave at least half of the T = {VANISHING_T} "
-                                  "RNN's dL/dx unresolved", VANISHING_T / 2, cd.unresolved))
-    cs = verify.check_vjp(f, lambda g: wrong, x, dout=r, method="complex-step")
+                                  "RNN's dL/dx unresolved", VANISHING_T / 2,
+                                  example_verdict("rnn", "central-difference").unresolved))
     out.append(verify.check_bound(TOPIC, f"the complex step resolves every entry of the T = {VANISHING_T} RNN's dL/dx",
-                                  cs.unresolved, 0))
+                                  example_verdict("rnn", "complex-step").unresolved, 0))
     out.append(verify.check_bound(TOPIC, "the central difference's error through the two-layer tanh network "
                                   "stays below K units of eps sum|r f| / 2h (100 draws)", rounding_inside_f(),
                                   verify.RESOLUTION_FACTOR))
@@ -388,10 +399,8 @@ def exhibits() -> dict:
     num, den, floor, _ = rel_error_formula()
     normal, unit = direction_errors()
     scaled, rnn = scaled_example(), vanishing_rnn_example()
-    scaled_cd = verify.check_vjp(scaled[0], lambda g: scaled[4], scaled[1], dout=scaled[2])
-    scaled_cs = verify.check_vjp(scaled[0], lambda g: scaled[4], scaled[1], dout=scaled[2], method="complex-step")
-    rnn_cd = verify.check_vjp(rnn[0], lambda g: rnn[4], rnn[1], dout=rnn[2])
-    rnn_cs = verify.check_vjp(rnn[0], lambda g: rnn[4], rnn[1], dout=rnn[2], method="complex-step")
+    scaled_cd, scaled_cs = (example_verdict("scaled", m) for m in ("central-difference", "complex-step"))
+    rnn_cd, rnn_cs = (example_verdict("rnn", m) for m in ("central-difference", "complex-step"))
     fig = Figure([Panel(
         curves=[Curve(hs, cd, "central difference"), Curve(hs, cs, "complex step")],
         xlabel="step h", ylabel="relative error of σ'(0.7)", xscale="log", yscale="log",
