@@ -28,7 +28,7 @@ if TYPE_CHECKING:            # SymPy is imported lazily (numeric checks stay lig
 __all__ = [
     "TOLERANCES", "CENTRAL_STEP", "COMPLEX_STEP", "FULL_CHECK_MAX_SIZE", "N_DIRECTIONS",
     "Check", "CheckFailed", "require", "HEADER", "markdown_table", "text_table",
-    "symbolic_identity", "rel_error", "check_values", "check_bound", "check_against_sympy",
+    "symbolic_identity", "timed", "rel_error", "check_values", "check_bound", "check_against_sympy",
     "directional_derivative", "numeric_gradient", "RESOLUTION_FACTOR", "MAX_RESOLUTION", "check_vjp", "assert_vjp",
     "check_gradient", "check_derivative", "SECOND_ORDER_STEP", "check_second_order",
 ]
@@ -80,6 +80,7 @@ class Check:
     detail: str = ""
     unresolved: int = 0     # entries below the numerical method's resolution: not verified by it
     entries: int = 0        # entries (or directions) a numeric check compared
+    seconds: float = 0.0    # the time a proof took (derivation and comparison), when measured
 
     def row(self) -> tuple[str, str, str, str, str, str]:
         """The check as table cells: topic, check, method, error, tolerance, result."""
@@ -132,9 +133,10 @@ def markdown_table(checks: Sequence[Check], *, with_topic: bool = True) -> str:
 
 
 def text_table(checks: Sequence[Check]) -> str:
-    """The checks as a fixed-width text table, for the terminal."""
-    rows = [HEADER] + [c.row() for c in checks]
-    widths = [max(len(r[i]) for r in rows) for i in range(len(HEADER))]
+    """The checks as a fixed-width text table, for the terminal, with the time of each proof
+    that measured it (:attr:`Check.seconds`)."""
+    rows = [HEADER + ("time",)] + [c.row() + (f"{c.seconds:.2f} s" if c.seconds else "",) for c in checks]
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
     fmt = "  ".join(f"{{:<{w}}}" for w in widths)
     lines = [fmt.format(*r) for r in rows]
     lines.insert(1, "  ".join("-" * w for w in widths))
@@ -329,6 +331,17 @@ def _mpmath_functions() -> dict:
 
 
 # --------------------------------------------------------------------------- numeric
+
+
+def timed(prove: Callable[..., Check], *args, **kwargs) -> Check:
+    """``prove(*args, **kwargs)``, the Check it returns with :attr:`Check.seconds` set to the
+    time the call took (a proof's derivation as well as its comparison)."""
+    import time
+    from dataclasses import replace
+
+    start = time.perf_counter()
+    check = prove(*args, **kwargs)
+    return replace(check, seconds=time.perf_counter() - start)
 
 
 def rel_error(a: ArrayLike, b: ArrayLike) -> float:

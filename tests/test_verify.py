@@ -1,6 +1,9 @@
 """The checking core must pass right claims and fail wrong ones, use the options it is given
 (step, tolerance, generator, method) and report exactly what it checked."""
 
+import dataclasses
+import time
+
 import numpy as np
 import pytest
 import sympy as sp
@@ -167,11 +170,21 @@ def test_markdown_and_text_tables_exactly():
         "| u | long check name | complex-step | 3.0e-16 | 1e-12 | pass |"])
     assert verify.markdown_table(checks[:1], with_topic=False).splitlines()[:2] == [
         "| check | method | error | tolerance | result |", "|---|---|---|---|---|"]
+    checks[1] = dataclasses.replace(checks[1], seconds=1.234)
     lines = verify.text_table(checks).splitlines()
-    assert lines[0].split() == list(verify.HEADER)
+    assert lines[0].split() == list(verify.HEADER) + ["time"]
     widths = [len(w) for w in lines[1].split("  ")]
-    assert widths == [5, 15, 12, 7, 9, 6]
-    assert lines[3].startswith("u      long check name  complex-step  3.0e-16  1e-12      pass")
+    assert widths == [5, 15, 12, 7, 9, 6, 6]
+    assert lines[3].startswith("u      long check name  complex-step  3.0e-16  1e-12      pass    1.23 s")
+    assert lines[2].rstrip().endswith("pass")             # no time measured: the cell is blank
+
+
+def test_timed_measures_the_call():
+    def slow():
+        time.sleep(0.05)
+        return verify.Check("t", "slow", "symbolic", 0.0, 0.0, True)
+    c = verify.timed(slow)
+    assert c.name == "slow" and 0.05 <= c.seconds < 5
 
 
 def test_require_message_and_pass_through():

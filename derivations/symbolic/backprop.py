@@ -35,6 +35,7 @@ from ..numeric import activations as activations_np
 from ..numeric import backprop as backprop_np
 from ..numeric.hadamard import elementwise_backward
 from .common import explicit, matrix, tex, vector
+from .index_notation import GradientClaim, vjp_claim
 
 __all__ = ["Gradient", "single_sample", "batched", "model", "auxiliary", "prove",
            "jacobian_chain_rule", "vector_chain_rule", "pass_costs", "formula_costs",
@@ -243,6 +244,38 @@ def prove_single_sample() -> list[verify.Check]:
 
 def prove_batched() -> list[verify.Check]:
     return [c for sizes in BATCH_PROOF_SIZES for c in prove(*batched(*sizes), sizes, batch=True)]
+
+
+def size_claims() -> list[GradientClaim]:
+    """Every gradient of the network at symbolic size (n, m, p for one sample; N, n, m, p for a
+    batch), each as the vector-Jacobian product of the one definition that uses the quantity,
+    with the upstream gradient (delta) a matrix of symbols: dL/dW2 is the VJP of y_hat's
+    definition with delta2, dL/dz1 of y_hat's with h = f(z1) written in. The chain rule composes
+    them into the whole network's gradient; each is instantiated at the explicit proof sizes."""
+    out = []
+    for batch in (False, True):
+        dims = BATCH_DISPLAY_DIMS if batch else DISPLAY_DIMS
+        S, grads = batched(*dims) if batch else single_sample(*dims)
+        ones = {S["ones"]: sp.OneMatrix(dims[0], 1)} if batch else {}
+        k = (lambda a, b: b) if batch else (lambda a, b: a)      # noqa: E731
+        defs = {q: d.xreplace(ones) for q, d in model(S) + auxiliary(S, grads)}
+        y_hat, z1, h = S[k("y_hat", "Y_hat")], S[k("z1", "Z1")], S[k("h", "H")]
+        delta2, delta1 = S[k("delta2", "Delta2")], S[k("delta1", "Delta1")]
+        fprime_z1 = S[k("fprime_z1", "fprime_Z1")]
+        # the definition that uses each quantity, and the upstream gradient of its output
+        uses = {y_hat: None, S["W2"]: (defs[y_hat], delta2), S["b2"]: (defs[y_hat], delta2),
+                h: (defs[y_hat], delta2), z1: (defs[y_hat].xreplace({h: defs[h]}), delta2),
+                S["W1"]: (defs[z1], delta1), S["b1"]: (defs[z1], delta1)}
+        for g in grads:
+            X = S[g.of]
+            name = _check_name(g, batch, ()).split(":")[0]
+            claim = g.closed_form.xreplace({**ones, fprime_z1: defs[fprime_z1]})
+            instances = BATCH_PROOF_SIZES if batch else PROOF_SIZES
+            if uses[X] is None:
+                out.append(GradientClaim(name, defs[LOSS], X, claim, dims, instances))
+            else:
+                out.append(vjp_claim(name, *uses[X][:1], X, uses[X][1], claim, dims, instances))
+    return out
 
 
 #: The activations of the NumPy code, written in SymPy (independently of the NumPy code).
@@ -671,6 +704,7 @@ def checks(seed: int = 0) -> list[verify.Check]:
     counted."""
     rng = np.random.default_rng(seed)
     out = chain_rule_checks() + prove_single_sample() + prove_batched()
+    out += [c for claim in size_claims() for c in claim.checks(TOPIC)]
     out += [model_against_numpy(a, PROOF_SIZES[0], rng) for a in backprop_np.ACTIVATION_PAIRS]
     out += cost_checks() + pitfall_checks(rng)
     out.append(batch_mean_check(rng))
