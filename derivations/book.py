@@ -29,14 +29,42 @@ class Equation:
     """Display math, as LaTeX printed from the object a check proved (``common.tex``).
 
     ``tex`` is what the checks and tests read; the page typesets :meth:`display`, the same
-    formula set one relation per line so that it fits a narrow column."""
+    formula set one relation per line so that it fits a narrow column.
+
+    ``proofs`` names the checks of the page's topic that prove the formula: each entry is a
+    check's name or the start of its name (``"dL/dW2 = delta2 h^T:"`` names the explicit proofs,
+    the symbolic-size proof and its instances at once) and must match at least one check. A
+    formula that states no claim (a model's definition, a criterion the book adopts) is a
+    ``definition`` instead. The page "What is proved, and how" lists every displayed formula
+    with these checks."""
 
     tex: str
+    proofs: tuple[str, ...] = ()
+    definition: bool = False
+
+    def __post_init__(self):
+        if self.proofs and self.definition:
+            raise ValueError("equation: a definition is not proved; give proofs=... or "
+                             f"definition=True, not both: {self.tex[:60]!r}")
+        if isinstance(self.proofs, str):
+            raise TypeError("equation: proofs is a tuple of check names, not one string")
 
     def display(self) -> str:
         """``tex`` one relation per row, aligned at the relations (:func:`relation_rows`)."""
         rows = relation_rows(self.tex)
         return self.tex if len(rows) == 1 else aligned(rows)
+
+
+def proving_checks(equation: Equation, checks: Sequence[verify.Check]) -> list[verify.Check]:
+    """The checks (of the equation's topic) that ``equation.proofs`` names, in their order;
+    ValueError naming an entry that matches no check."""
+    out = []
+    for entry in equation.proofs:
+        found = [c for c in checks if c.name == entry or c.name.startswith(entry)]
+        if not found:
+            raise ValueError(f"equation: no check is named {entry!r} or starts with it")
+        out += [c for c in found if c not in out]
+    return out
 
 
 def aligned(rows: Sequence[str]) -> str:
