@@ -53,6 +53,7 @@ extensions = [
     "search_math",
     "fresh_pages",
     "check_citations",
+    "proof_links",
 ]
 
 exclude_patterns = ["_ext", "_static", "_jupyter", "**.ipynb_checkpoints", "matplotlibrc", "search_scorer.js"]

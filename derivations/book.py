@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Sequence
 import numpy as np
 
 from . import verify
-from .provenance import stored
+from .provenance import stored, stored_records
 
 if TYPE_CHECKING:
     import matplotlib.figure
@@ -265,9 +265,49 @@ def topic_checks(module: ModuleType) -> list[verify.Check]:
 
 def glue_page(module: ModuleType) -> None:
     """A topic page's one hidden cell: the topic's checks (:func:`topic_checks`; a failure
-    raises and fails the build), then glue ``module.exhibits()`` and the Verified box."""
+    raises and fails the build), then glue ``module.exhibits()`` and the Verified box. The
+    page's equations and the checks that prove them are stored for the proofs page
+    (:func:`topic_equations`)."""
     checks = verify.require(topic_checks(module))
-    glue_all({**module.exhibits(), **verified_box(checks)})
+    exhibits = module.exhibits()
+    for equation in (v for v in exhibits.values() if isinstance(v, Equation)):
+        proving_checks(equation, checks)      # a proof named that is not a check fails the build
+    stored_records(module.__name__, 0, lambda: equation_records(exhibits), kind="equations")
+    glue_all({**exhibits, **verified_box(checks)})
+
+
+def equation_records(exhibits: dict) -> list[dict]:
+    """The equations among ``exhibits``: glue name, the names in ``proofs``, ``definition``."""
+    return [{"name": k, "proofs": list(v.proofs), "definition": v.definition}
+            for k, v in exhibits.items() if isinstance(v, Equation)]
+
+
+def topic_equations(module: ModuleType) -> list[dict]:
+    """:func:`equation_records` of ``module.exhibits()``, as its page stored them (or computed
+    here when no page has stored them for the same sources)."""
+    return stored_records(module.__name__, 0, lambda: equation_records(module.exhibits()), kind="equations")
+
+
+_GLUE_MATH = re.compile(r"^```\{glue:math\}[ \t]+(\S+)[ \t]*\n(?::label:[ \t]+(\S+))?", re.MULTILINE)
+
+
+def displayed_equations(page: str) -> list[tuple[str, str]]:
+    """The equations a page's source displays, in order: (glue name, label or "")."""
+    return [(m.group(1), m.group(2) or "") for m in _GLUE_MATH.finditer(page)]
+
+
+#: How a formula is proved, by the methods of its checks, strongest first: by induction (for
+#: every sequence length or depth), at any size, exactly (a SymPy identity: at the sizes its
+#: check's name gives, if any).
+PROOF_KINDS = {"induction": "by induction", "symbolic size": "any size", "symbolic": "exact"}
+
+
+def proof_kind(checks: Sequence[verify.Check]) -> str:
+    """What the checks prove of a formula: "by induction", "any size", "exact" (each kind present,
+    strongest first, joined by "; "), or "numerically" when no check is a proof."""
+    methods = {c.method.split(",")[0] for c in checks}
+    kinds = [text for method, text in PROOF_KINDS.items() if method in methods]
+    return "; ".join(kinds) if kinds else "numerically"
 
 
 def glue_report(topics: ModuleType) -> None:
@@ -293,3 +333,78 @@ def report_sections(by_topic: dict) -> str:
         lines += [f":::{{dropdown}} {topic}: {len(checks)} checks, {status}", "",
                   verify.markdown_table(checks, with_topic=False), "", ":::", ""]
     return "\n".join(lines)
+
+
+def proof_rows(topics: ModuleType, docs) -> dict[str, list[dict]]:
+    """Every equation every topic page displays (``docs``: the pages' directory), by topic, in
+    the book's order: label, glue name, kind (:func:`proof_kind`, or "definition"), the proving
+    checks and the time they took. ValueError for a displayed equation its topic does not
+    exhibit, or a proof that names no check."""
+    from pathlib import Path
+
+    out = {}
+    for topic in topics.TOPICS:
+        page = Path(docs) / f"{topic}.md"
+        if not page.exists():
+            continue
+        module = topics.MODULES[topic]
+        records = {r["name"]: r for r in topic_equations(module)}
+        checks = topic_checks(module)
+        rows = []
+        for name, label in displayed_equations(page.read_text(encoding="utf-8")):
+            if name not in records:
+                raise ValueError(f"{topic}: the page displays {name!r}, which its topic does not exhibit")
+            r = records[name]
+            if not (r["proofs"] or r["definition"]):
+                raise ValueError(f"{topic}: {name!r} names no proof and is not marked a definition")
+            proved = [] if r["definition"] else proving_checks(Equation("", tuple(r["proofs"])), checks)
+            rows.append({"label": label, "name": name, "checks": proved,
+                         "kind": "definition" if r["definition"] else proof_kind(proved),
+                         "seconds": sum(c.seconds for c in proved)})
+        out[topic] = rows
+    return out
+
+
+def proofs_table(rows: Sequence[dict]) -> Table:
+    """One chapter's rows as a table: the equation (its number, a link), how it is proved, the
+    checks that prove it (their names give the sizes of an exact proof), their time."""
+    def eq(r):
+        return (f'<span id="proof-{r["label"]}"></span>{{eq}}`{r["label"]}`' if r["label"]
+                else f"`{r['name']}`")
+    return Table(("equation", "proved", "by", "time"),
+                 [(eq(r), r["kind"], "; ".join(c.name for c in r["checks"]),
+                   f"{r['seconds']:.2f} s" if r["seconds"] else "") for r in rows], align="lllr")
+
+
+def proofs_summary(by_topic: dict) -> Table:
+    """Per chapter: how many displayed formulas are proved by induction, at any size, exactly
+    only, only numerically, or are definitions."""
+    def count(rows, kind):
+        if kind in ("exact", "numerically", "definition"):    # that kind and no stronger one
+            return sum(r["kind"] == kind for r in rows)
+        return sum(kind in r["kind"].split("; ") for r in rows)
+    kinds = ("by induction", "any size", "exact", "numerically", "definition")
+    body = [[f"{{doc}}`{t}`", str(len(rows)), *(str(count(rows, k)) for k in kinds)]
+            for t, rows in by_topic.items() if rows]
+    return Table(("chapter", "formulas", "by induction", "any size", "exact only", "numerically only",
+                  "definitions"), body, align="lrrrrrr")
+
+
+def glue_proofs(topics: ModuleType, docs) -> None:
+    """The proofs page's one hidden cell: every displayed formula of every chapter, how it is
+    proved (:func:`proof_rows`), glued as a summary and one table per chapter."""
+    by_topic = proof_rows(topics, docs)
+    every = [r for rows in by_topic.values() for r in rows]
+    sections = []
+    for topic, rows in by_topic.items():
+        if rows:
+            sections += [f"::::{{dropdown}} {topic}: {len(rows)} formulas", "",
+                         proofs_table(rows).markdown(), "", "::::", ""]
+    glue_all({"n_formulas": str(len(every)),
+              "n_any_size": str(sum("any size" in r["kind"] for r in every)),
+              "n_induction": str(sum("by induction" in r["kind"] for r in every)),
+              "n_exact_only": str(sum(r["kind"] == "exact" for r in every)),
+              "n_numerically": str(sum(r["kind"] == "numerically" for r in every)),
+              "n_definitions": str(sum(r["kind"] == "definition" for r in every)),
+              "proofs_summary": proofs_summary(by_topic),
+              "proofs_tables": Markdown("\n".join(sections))})

@@ -158,21 +158,29 @@ def stored(module: str, seed: int, run: Callable[[], list[Check]]) -> list[Check
     ``seed`` only keys the store: ``run`` must compute with that seed. Of the processes that ask
     for the same results at once (pages executed in parallel, test workers), the first runs
     them and the others wait for them (a lock beside the file)."""
+    from .verify import Check
+
+    return stored_records(module, seed, run, encode=asdict, decode=lambda fields: Check(**fields))
+
+
+def stored_records(module: str, seed: int, run: Callable[[], list], *, kind: str = "",
+                   encode: Callable = lambda r: r, decode: Callable = lambda r: r) -> list:
+    """:func:`stored` for any list of records ``run()`` computes from the module's sources
+    (``encode`` makes a record JSON data, ``decode`` makes it back); ``kind`` names the list
+    beside the module's checks (``<module>-<kind>-<key>.json``)."""
     store = os.environ.get(STORE_ENV)
     if not store:
         return run()
-    from .verify import Check
-
-    path = Path(store) / f"{module}-{results_key(module, seed)}.json"
+    path = Path(store) / f"{module}-{kind + '-' if kind else ''}{results_key(module, seed)}.json"
     path.parent.mkdir(parents=True, exist_ok=True)
     with exclusive(path.with_suffix(".lock")):
         try:
-            return [Check(**fields) for fields in json.loads(path.read_text())]
+            return [decode(r) for r in json.loads(path.read_text())]
         except (OSError, ValueError, TypeError):  # absent, or half-written by a crashed run
             pass
         results = run()
         # Write a private file, then rename it into place: a crash leaves no half-written store.
         tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
-        tmp.write_text(json.dumps([asdict(c) for c in results], default=_plain))
+        tmp.write_text(json.dumps([encode(r) for r in results], default=_plain))
         os.replace(tmp, path)
         return results

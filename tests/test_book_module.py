@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from derivations import book
+from derivations import book, verify
 
 
 def test_table_markdown_exactly():
@@ -72,3 +72,59 @@ def test_every_glued_equation_keeps_its_formula_when_set_in_rows(exhibits_of):
                 split += len(rows) > 1
                 assert bare("".join(rows)) == bare(value.tex), (topic, name)
     assert split >= 6          # the chains and paired statements of five chapters
+
+
+# ----------------------------------------------------------------------------- what is proved
+
+def test_an_equation_is_proved_or_a_definition_not_both():
+    assert book.Equation("x", proofs=("a",)).proofs == ("a",)
+    assert book.Equation("x", definition=True).definition
+    with pytest.raises(ValueError, match="not both"):
+        book.Equation("x", proofs=("a",), definition=True)
+    with pytest.raises(TypeError, match="tuple"):
+        book.Equation("x", proofs="a check")
+
+
+def test_proving_checks_match_names_and_prefixes_and_refuse_unknown_ones():
+    checks = [verify.Check("t", "dW = G^T X: index notation, any N", "symbolic size", 0, 0, True),
+              verify.Check("t", "dW = G^T X: SymPy diff, N = 2", "symbolic", 0, 0, True),
+              verify.Check("t", "db = 1^T G", "symbolic", 0, 0, True)]
+    eq = book.Equation("x", proofs=("dW = G^T X:", "db = 1^T G"))
+    assert book.proving_checks(eq, checks) == checks
+    with pytest.raises(ValueError, match="no check is named 'dV'"):
+        book.proving_checks(book.Equation("x", proofs=("dV",)), checks)
+
+
+def test_proof_kind_strongest_first():
+    def c(method):
+        return verify.Check("t", method, method, 0, 0, True)
+    assert book.proof_kind([c("symbolic"), c("symbolic size"), c("induction")]) == "by induction; any size; exact"
+    assert book.proof_kind([c("symbolic size, instantiated")]) == "any size"
+    assert book.proof_kind([c("symbolic")]) == "exact"
+    assert book.proof_kind([c("complex-step"), c("bound")]) == "numerically"
+
+
+def test_displayed_equations_read_names_and_labels_in_order():
+    page = "\n".join(["text", "```{glue:math} eq_a", ":label: eq-a", "```", "",
+                      "```{glue:math} eq_b", "```", "```{glue:md} not_math", "```",
+                      "```{glue:math}  eq_c  ", ":label:  eq-c", "```"])
+    assert book.displayed_equations(page) == [("eq_a", "eq-a"), ("eq_b", ""), ("eq_c", "eq-c")]
+
+
+def test_every_exhibited_equation_names_its_proofs_and_they_pass(checks_of, exhibits_of):
+    from derivations.symbolic.topics import TOPICS
+    for topic in TOPICS:
+        checks = checks_of(topic)
+        for name, value in exhibits_of(topic).items():
+            if not isinstance(value, book.Equation):
+                continue
+            assert value.proofs or value.definition, f"{topic}: {name} names no proof and is no definition"
+            proving = book.proving_checks(value, checks)
+            assert all(c.passed for c in proving), (topic, name)
+
+
+def test_proofs_summary_counts_each_formula_once_by_its_strongest_kind():
+    rows = [{"kind": k} for k in ("by induction; any size; exact", "any size; exact", "exact",
+                                  "numerically", "definition", "exact")]
+    table = book.proofs_summary({"backprop": rows})
+    assert table.rows == [["{doc}`backprop`", "6", "1", "2", "2", "1", "1"]]

@@ -643,7 +643,7 @@ def exhibits() -> dict:
     """What the activations page shows, each formula printed from the expression a check proved."""
     out: dict = {}
     for a in ACTIVATIONS.values():
-        out[f"eq_{a.name}"] = Equation(derivative_latex(a))
+        out[f"eq_{a.name}"] = Equation(derivative_latex(a), proofs=(f"{a.name}: SymPy's derivative equals the textbook closed form",))
         out[f"range_{a.name}"] = Markdown(f"${tex(derivative_range(a))}$")
         out[f"def_{a.name}"] = Markdown(f"${tex(sp.Eq(a.symbol(z), a.definition))}$")
         out[f"fig_{a.name}"] = _activation_figure(a.name)
@@ -663,7 +663,9 @@ def exhibits() -> dict:
     out["fig_alpha"] = f"{FIG_ALPHA:g}"
     h = verify.CENTRAL_STEP
     out["relu_cd_at_0"] = f"{float((activations_np.relu(np.array(h)) - activations_np.relu(np.array(-h))) / (2 * h)):g}"
-    out["eq_stable_forms"] = Equation(_stable_forms_latex())
+    out["eq_stable_forms"] = Equation(_stable_forms_latex(), proofs=tuple(
+        f"{act.name}: the stable formula of {what} equals the definition"
+        for act in ACTIVATIONS.values() for what in act.stable_forms))
     lim = float_limits()
     out["float_list"] = _float_list()
     out["exp_overflow_neg"] = Markdown(f"$-{lim['exp']['found']:.2f}$")

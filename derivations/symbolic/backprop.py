@@ -224,8 +224,8 @@ def prove(S, grads, sizes, batch: bool = False) -> list[verify.Check]:
     inputs = _symbolic_inputs(S)
     V = evaluate(model(S) + auxiliary(S, grads), inputs)
     L = V[LOSS]
-    out = []
-    for g in grads:
+
+    def proof(g):
         q = S[g.of]
         if q in inputs:
             derived = _diff_matrix(L, inputs[q])
@@ -233,9 +233,9 @@ def prove(S, grads, sizes, batch: bool = False) -> list[verify.Check]:
             free = matrix("free", *q.shape)
             L_q = evaluate(model(S), inputs, {q: free})[LOSS]
             derived = _diff_matrix(L_q, free).subs(dict(zip(free, V[q])))
-        out.append(verify.symbolic_identity(TOPIC, _check_name(g, batch, sizes),
-                                            *opaque(derived, as_matrix(g.closed_form, V))))
-    return out
+        return verify.symbolic_identity(TOPIC, _check_name(g, batch, sizes),
+                                        *opaque(derived, as_matrix(g.closed_form, V)))
+    return [verify.timed(proof, g) for g in grads]
 
 
 def prove_single_sample() -> list[verify.Check]:
@@ -252,7 +252,10 @@ def size_claims() -> list[GradientClaim]:
     with the upstream gradient (delta) a matrix of symbols: dL/dW2 is the VJP of y_hat's
     definition with delta2, dL/dz1 of y_hat's with h = f(z1) written in. The chain rule composes
     them into the whole network's gradient; each is instantiated at the explicit proof sizes."""
-    out = []
+    m, n = sp.symbols("m n", positive=True, integer=True)
+    W, x, grad_v = vector_chain_symbols(m, n)
+    out = [vjp_claim("vector chain rule: grad_x l(W x) = W^T grad_v l", W * x, x, grad_v,
+                     vector_chain_formula(m, n), (m, n), CHAIN_SIZES)]
     for batch in (False, True):
         dims = BATCH_DISPLAY_DIMS if batch else DISPLAY_DIMS
         S, grads = batched(*dims) if batch else single_sample(*dims)
@@ -358,16 +361,19 @@ def vector_chain_rule(m: int, n: int):
 
 
 def chain_rule_checks() -> list[verify.Check]:
-    out = [verify.symbolic_identity(TOPIC, "scalar chain rule: (phi o psi)' = phi'(psi) psi', phi and psi undefined",
-                                    scalar_chain_rule()[0].doit(), scalar_chain_rule()[1])]
+    def scalar():
+        lhs, rhs = scalar_chain_rule()
+        return verify.symbolic_identity(TOPIC, "scalar chain rule: (phi o psi)' = phi'(psi) psi', phi and psi undefined",
+                                        lhs.doit(), rhs)
+    out = [verify.timed(scalar)]
     for k, n, m in JACOBIAN_SIZES:
-        out.append(verify.symbolic_identity(
+        out.append(verify.timed(lambda: verify.symbolic_identity(
             TOPIC, f"Jacobian chain rule: J(phi o psi) = J_phi(psi) J_psi, psi: R^{k} to R^{n}, "
-                   f"phi: R^{n} to R^{m} undefined", *jacobian_chain_rule(k, n, m)))
+                   f"phi: R^{n} to R^{m} undefined", *jacobian_chain_rule(k, n, m))))
     for m, n in CHAIN_SIZES:
-        out.append(verify.symbolic_identity(
+        out.append(verify.timed(lambda: verify.symbolic_identity(
             TOPIC, f"vector chain rule: grad_x l(W x) = W^T grad_v l, W {m}x{n}, l undefined",
-            *vector_chain_rule(m, n)))
+            *vector_chain_rule(m, n))))
     return out
 
 
@@ -859,13 +865,15 @@ def exhibits() -> dict:
     two, deep = pass_costs(784, 256, 10), pass_costs(*DEEP_EXAMPLE)
     r = equal_width_ratios()
     out = {
-        "eq_chain_scalar": Equation(rf"{tex(lhs)} = " + r" \, ".join(_tex_primed(a) for a in rhs.args)),
+        "eq_chain_scalar": Equation(rf"{tex(lhs)} = " + r" \, ".join(_tex_primed(a) for a in rhs.args),
+                                    proofs=("scalar chain rule:",)),
         "eq_chain_vector": Equation(rf"v = {tex(W * x)}, \qquad \nabla_x L = "
-                                    rf"{tex(vector_chain_formula(m, n), chain_names)}"),
+                                    rf"{tex(vector_chain_formula(m, n), chain_names)}",
+                                    proofs=("vector chain rule:",)),
         "chain_sizes": " and ".join(f"{a} × {b}" for a, b in CHAIN_SIZES),
-        "eq_model": Equation(model_latex(S)),
+        "eq_model": Equation(model_latex(S), definition=True),
         "proof_sizes": _sizes(PROOF_SIZES),
-        "eq_batched_forward": Equation(model_latex(SB)),
+        "eq_batched_forward": Equation(model_latex(SB), definition=True),
         "batch_sizes": _sizes(BATCH_PROOF_SIZES, "(N, n, m, p)"),
         "cost_table": _cost_table(),
         "fig_cost": _cost_figure(),
@@ -884,7 +892,7 @@ def exhibits() -> dict:
         "right_shape": Markdown(f"${_shape(S['W1'])}$"),
     }
     for g in grads:
-        out[f"eq_{g.of}"] = Equation(gradient_latex(g, S))
+        out[f"eq_{g.of}"] = Equation(gradient_latex(g, S), proofs=(_check_name(g, False, ()).split(":")[0] + ":",))
     for g in bgrads:
-        out[f"eq_b_{g.of}"] = Equation(gradient_latex(g, SB))
+        out[f"eq_b_{g.of}"] = Equation(gradient_latex(g, SB), proofs=(_check_name(g, True, ()).split(":")[0] + ":",))
     return out

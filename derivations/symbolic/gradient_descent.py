@@ -25,6 +25,7 @@ from ..book import Curve, Equation, Figure, Markdown, Panel, Table, aligned
 from ..numeric import backprop as backprop_np
 from ..numeric import gradient_descent as gradient_descent_np
 from .common import explicit, matrix, tex, vector
+from .index_notation import GradientClaim, prove_identity
 
 __all__ = ["gd_update", "contraction", "REGIMES", "stable_step_sizes", "regime_step_sizes",
            "quadratic_n", "spectral_radius", "random_spd", "run_quadratic", "checks", "exhibits"]
@@ -148,6 +149,21 @@ def prove_n(n: int) -> list[verify.Check]:
         verify.symbolic_identity(TOPIC, f"n = {n}: one GD step maps the error r to (I - eta A) r",
                                  explicit(Q["step"] - Q["w*"], values), explicit(Q["error_map"], values)),
     ]
+
+
+def prove_any_n() -> list[verify.Check]:
+    """The two claims of :func:`prove_n` at symbolic n, in index notation: the gradient with A
+    written (B + B^T)/2 for a general B (every symmetric A is one), and the error map."""
+    n = sp.Symbol("n", positive=True, integer=True)
+    Q = quadratic_n(n)
+    B = sp.MatrixSymbol("B", n, n)
+    symmetric = {Q["A"]: (B + B.T) / 2}
+    gradient = GradientClaim("the gradient of 1/2 (w - w_star)^T A (w - w_star) is A (w - w_star), A symmetric",
+                             Q["loss"].xreplace(symmetric), Q["w"], Q["gradient"].xreplace(symmetric), (n,),
+                             tuple((k,) for k in N_SIZES))
+    return [*gradient.checks(TOPIC),
+            prove_identity(TOPIC, "one GD step maps the error r to (I - eta A) r: index notation, any n",
+                           Q["step"] - Q["w*"], Q["error_map"], (n,))]
 
 
 def random_spd(n: int, rng: np.random.Generator, cond: float = 30.0) -> np.ndarray:
@@ -605,6 +621,7 @@ def checks(seed: int = 0) -> list[verify.Check]:
     out = update_checks(rng) + one_dimensional_checks()
     for n in N_SIZES:
         out += prove_n(n)
+    out += prove_any_n()
     return out + spd_checks() + sgd_checks(rng) + network_checks()
 
 
@@ -687,10 +704,11 @@ def exhibits() -> dict:
     l_below, l_above, l_beyond = (net[c]["losses"] for c in NET["multiples"])
     overflow = int(np.argmax(~np.isfinite(l_beyond)))
     return {
-        "eq_gd": Equation(rf"\theta \leftarrow {tex(gd_update(theta, grad_L), UPDATE_NAMES, order='none')}"),
+        "eq_gd": Equation(rf"\theta \leftarrow {tex(gd_update(theta, grad_L), UPDATE_NAMES, order='none')}", definition=True),
         "eq_quadratic": Equation(
             aligned([rf"L(w) &= {tex(quadratic, W_NAMES)},", rf"w_{{s+1}} &= {tex(step, W_NAMES, order='none')},",
-                     rf"w_{{s+1}} - w^* &= {tex(error_map, W_NAMES, order='none')}"])),
+                     rf"w_{{s+1}} - w^* &= {tex(error_map, W_NAMES, order='none')}"]),
+            proofs=("one GD step on lambda/2 (w - w_star)^2: w_s+1 - w_star = (1 - eta lambda)(w_s - w_star)",)),
         "stable_set": Markdown(rf"$\eta \lambda \in {tex(stable_step_sizes())}$"),
         "regimes": _regime_table(),
         "fig_quadratic": _quadratic_figure(),
@@ -701,7 +719,10 @@ def exhibits() -> dict:
         "eq_quadratic_n": Equation(
             aligned([rf"L(w) &= {tex(Qn['loss'].as_coeff_mmul()[0])} {tex(Qn['loss'].as_coeff_mmul()[1], n_names)},",
                      rf"\nabla L(w) &= {tex(Qn['gradient'], n_names)},",
-                     rf"w_{{s+1}} - w^* &= {tex(Qn['error_map'], n_names)}"])),
+                     rf"w_{{s+1}} - w^* &= {tex(Qn['error_map'], n_names)}"]),
+            proofs=(*(f"n = {k}:" for k in N_SIZES),
+                    "the gradient of 1/2 (w - w_star)^T A (w - w_star) is A (w - w_star), A symmetric:",
+                    "one GD step maps the error r to (I - eta A) r:")),
         "n_sizes": " and ".join(map(str, N_SIZES)),
         "spd_size": f"{SPD_SIZE} × {SPD_SIZE}",
         "lam_min": _f(lam[0]), "lam_max": _f(lam[-1]), "spd_limit": _f(2 / lam[-1], 4),

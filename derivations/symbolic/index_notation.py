@@ -119,12 +119,41 @@ def _canonical(summand, limits):
     return summand.xreplace(rename), tuple(new)
 
 
+def _rename_bound(e, depth: int = 1):
+    """``e`` with the variables of every sum and substitution inside it renamed by their depth
+    and position, so that two sums (or f'(...) at two sums) that differ only in the names of
+    their dummy variables become the same expression."""
+    if isinstance(e, sp.Sum):
+        rename = {v: sp.Symbol(f"k_{depth}_{k}", integer=True) for k, (v, _, _) in enumerate(e.limits)}
+        limits = [(rename[v], _rename_bound(lo, depth), _rename_bound(hi, depth)) for v, lo, hi in e.limits]
+        return sp.Sum(_rename_bound(e.function.xreplace(rename), depth + 1), *limits)
+    if isinstance(e, sp.Subs):
+        rename = {v: sp.Symbol(f"x_{depth}_{k}", real=True) for k, v in enumerate(e.variables)}
+        return sp.Subs(_rename_bound(e.expr.xreplace(rename), depth + 1), tuple(rename.values()),
+                       tuple(_rename_bound(p, depth) for p in e.point))
+    if not e.args or isinstance(e, MatrixElement):
+        return e
+    return e.func(*[_rename_bound(a, depth) for a in e.args])
+
+
+def _within_limits(f, limits):
+    """``f`` with each condition a summation variable meets by its limits (lo <= v, v <= hi)
+    replaced by True: inside the sum it holds."""
+    true = {}
+    for v, lo, hi in limits:
+        for rel in (sp.Ge(v, lo), sp.Le(lo, v), sp.Le(v, hi), sp.Ge(hi, v)):
+            if isinstance(rel, sp.core.relational.Relational):
+                true[rel] = sp.true
+    return f.xreplace(true) if true else f
+
+
 def _groups(d):
     """The terms of ``d`` grouped by their (canonical) summation ranges: ranges -> summand."""
     out: dict = {}
     for t in sp.Add.make_args(sp.expand(d)):
         f, limits = _flatten(t)
         f, limits = _canonical(f, limits)
+        f = sp.piecewise_fold(_within_limits(_rename_bound(f), limits))
         key = tuple((lo, hi) for _, lo, hi in limits)
         out[key] = out.get(key, 0) + f
     return out
@@ -136,8 +165,9 @@ def _opaque_entries(e):
     from sympy.core.function import AppliedUndef
 
     e = e.replace(lambda t: isinstance(t, sp.Subs), lambda t: t.doit())
-    for kind in (sp.Derivative, AppliedUndef, (MatrixElement, sp.Indexed)):
-        # f'(Z[a, b]) is one unknown, f(Z[a, b]) another, each entry another; named apart
+    for kind in (sp.Subs, sp.Derivative, AppliedUndef, (MatrixElement, sp.Indexed)):
+        # f'(Z[a, b]) is one unknown (f'(z) at a sum that is not a symbol stays a Subs), f(Z[a, b])
+        # another, each entry another; named apart
         # (verify's random point gives a symbol a value fixed by its name)
         atoms = sorted(e.atoms(*kind) if isinstance(kind, tuple) else e.atoms(kind), key=sp.default_sort_key)
         e = e.xreplace({a: sp.Symbol(f"{kind.__name__ if not isinstance(kind, tuple) else 'entry'}_{k}", real=True)
@@ -245,13 +275,31 @@ def prove_gradient(topic: str, name: str, L, X, claim, sizes) -> verify.Check:
     for case in entry_cases(X):
         d = derivative_entry(L, X, case) - collapse(entry(claim.xreplace(case.sizes), *case.indices))
         if not is_zero(d):
-            found = _refute(d, sizes, case)
-            detail = ("undecided: SymPy could not reduce the difference to 0" if found is None else
-                      f"the difference is {_number(found[1])} at "
-                      + ", ".join(f"{k} = {v}" for k, v in found[0].items()))
-            return verify.Check(topic, name, "symbolic size", float("inf"), 0.0, False, detail)
+            return _failed(topic, name, d, sizes, case)
     return verify.Check(topic, name, "symbolic size", 0.0, 0.0, True,
                         seconds=time.perf_counter() - start)
+
+
+def prove_identity(topic: str, name: str, lhs, rhs, sizes) -> verify.Check:
+    """Prove the matrix identity ``lhs = rhs`` at symbolic size, entry (a, b) for every a, b
+    (both sides' sizes symbols or 1); a failure is refuted with a small instance as in
+    :func:`prove_gradient`."""
+    start = time.perf_counter()
+    if lhs.shape != rhs.shape:
+        return verify.Check(topic, name, "symbolic size", float("inf"), 0.0, False,
+                            f"shapes differ: {lhs.shape} vs {rhs.shape}")
+    for case in entry_cases(sp.MatrixSymbol("_entry", *lhs.shape)):
+        d = collapse(entry(lhs.xreplace(case.sizes), *case.indices) - entry(rhs.xreplace(case.sizes), *case.indices))
+        if not is_zero(d):
+            return _failed(topic, name, d, sizes, case)
+    return verify.Check(topic, name, "symbolic size", 0.0, 0.0, True, seconds=time.perf_counter() - start)
+
+
+def _failed(topic: str, name: str, d, sizes, case: Entry) -> verify.Check:
+    found = _refute(d, sizes, case)
+    detail = ("undecided: SymPy could not reduce the difference to 0" if found is None else
+              f"the difference is {_number(found[1])} at " + ", ".join(f"{k} = {v}" for k, v in found[0].items()))
+    return verify.Check(topic, name, "symbolic size", float("inf"), 0.0, False, detail)
 
 
 def prove_vjp(topic: str, name: str, out, X, G, claim, sizes) -> verify.Check:
@@ -328,8 +376,11 @@ class GradientClaim:
                               self.L, self.X, self.claim, self.sizes)
 
     def instance_checks(self, topic: str) -> list[verify.Check]:
-        return [instances_agree(topic, f"{self.name}: the symbolic-size derivative at "
-                                f"({self.sizes_text()}) = {tuple(v)} equals the explicit one",
+        def at(v):
+            if len(v) == 1:
+                return f"{self.sizes[0]} = {v[0]}"
+            return f"({self.sizes_text()}) = ({', '.join(map(str, v))})"
+        return [instances_agree(topic, f"{self.name}: the symbolic-size derivative at {at(v)} equals the explicit one",
                                 self.L, self.X, dict(zip(self.sizes, v)))
                 for v in self.instances]
 

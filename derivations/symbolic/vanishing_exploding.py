@@ -18,10 +18,12 @@ from __future__ import annotations
 
 import functools
 import zlib
+import dataclasses
 from dataclasses import dataclass
 
 import numpy as np
 import sympy as sp
+from sympy.matrices.expressions.applyfunc import ElementwiseApplyFunction
 
 from .. import verify
 from ..book import Curve, Equation, Figure, Markdown, Panel, Table
@@ -30,6 +32,8 @@ from ..numeric import vanishing_exploding as vanishing_exploding_np
 from ..numeric.initialization import normal_weights
 from .common import explicit, matrix, vector
 from .common import tex as common_tex
+from .backprop import fprime
+from .index_notation import GradientClaim, vjp_claim
 from .initialization import squared_norm_through_transpose
 
 __all__ = ["layer", "jacobian_product", "jacobian_product_proof", "F_MAX", "bound_rhs",
@@ -156,6 +160,31 @@ def jacobian_product_proof(depth: int = 3, width: int = 2):
     L = (g.T * hk)[0, 0]
     derived = sp.Matrix([sp.diff(L, v) for v in h0])
     return derived, explicit(jacobian_product(depth, width), values)
+
+
+#: The name of the induction over depth (its base and its step are one layer's VJP).
+DEPTH_INDUCTION = ("dL/dh_0 = W1^T D1 ... Wd^T Dd dL/dh_d for every depth d, any width n: induction, "
+                   "base and step the VJP of one layer f(W h)")
+
+
+def one_layer_claim() -> GradientClaim:
+    """dL/dh_0 = W_1^T D_1 g for h_1 = f(W_1 h_0), D_1 = diag(f'(W_1 h_0)), any width n and any
+    upstream g = dL/dh_1: the base of the induction over depth, and its step (a stack of d
+    layers is one layer below a stack of d - 1, whose dL/dh_1 is the product for d - 1 by the
+    hypothesis)."""
+    z1 = W(1) * h(0)
+    claim = sp.MatMul(*layer_factor(1), _upstream()).xreplace(
+        {_D(1): activation_jacobian(1).xreplace({_fprime_of_z(1): ElementwiseApplyFunction(fprime(_f), z1)})})
+    return vjp_claim("one layer: dL/dh_0 = W1^T D1 dL/dh_1 for h_1 = f(W1 h_0)", layer(W(1), h(0)), h(0), _upstream(), claim, (n,),
+                     tuple((w,) for _, w in PROOF_SIZES))
+
+
+def depth_induction_checks() -> list[verify.Check]:
+    """The induction over depth (method "induction"), and its one-layer VJP at two explicit
+    widths against the explicit derivative."""
+    claim = one_layer_claim()
+    proof = claim.prove(TOPIC)
+    return [dataclasses.replace(proof, name=DEPTH_INDUCTION, method="induction"), *claim.instance_checks(TOPIC)]
 
 
 def sigmoid_derivative_maximum() -> tuple[sp.Expr, sp.Expr]:
@@ -435,10 +464,11 @@ def checks(seed: int = 0) -> list[verify.Check]:
     """Every witness of this topic: the Jacobian product proved, the bound and mean-field estimate
     measured."""
     rng = np.random.default_rng(seed)
-    out = [verify.symbolic_identity(
+    out = [verify.timed(lambda: verify.symbolic_identity(
         TOPIC, f"dL/dh_0 = {' '.join(f'W{k}^T D{k}' for k in range(1, depth + 1))} dL/dh_{depth}, "
-        f"depth {depth}, width {width}, f undefined", *jacobian_product_proof(depth, width))
+        f"depth {depth}, width {width}, f undefined", *jacobian_product_proof(depth, width)))
         for depth, width in PROOF_SIZES]
+    out += depth_induction_checks()
     for activation in ACTIVATION_NAMES:
         for residual in (False, True):
             weights = vanishing_exploding_np.init_stack(3, 6, "he", rng)
@@ -591,11 +621,15 @@ def exhibits() -> dict:
                         for a in ACTIVATION_NAMES}
     xav_sig = runs[("sigmoid", "xavier")]
     return {
-        "eq_model": Equation(model),
-        "eq_jacobian_product": Equation(rf"\frac{{\partial L}}{{\partial h_0}} = {product}"),
+        "eq_model": Equation(model, definition=True),
+        "eq_jacobian_product": Equation(rf"\frac{{\partial L}}{{\partial h_0}} = {product}",
+                                        proofs=("dL/dh_0 = W1^T D1", "one layer:")),
         "d_def": Markdown(rf"$D_\ell = {d_def}$"),
-        "eq_bound": Equation(tex(sp.Le(Norm(g0), bound_rhs, evaluate=False), order="none")),
-        "eq_mean_field": Equation(rf"{lhs} \approx {tex(mean_field_ratio)}"),
+        "eq_bound": Equation(tex(sp.Le(Norm(g0), bound_rhs, evaluate=False), order="none"),
+                             proofs=("bound on dL/dh_0 by the spectral norms and max f',",)),
+        "eq_mean_field": Equation(rf"{lhs} \approx {tex(mean_field_ratio)}",
+                                  proofs=tuple(f"{a}, 4 initializations, d = {DEPTH}: measured ratio within a factor"
+                                               for a in ACTIVATION_NAMES)),
         "proof_sizes": " and ".join(f"depth {dd}, width {w}" for dd, w in PROOF_SIZES),
         "sig_max": str(smax),
         "sig_argmax": str(z0),

@@ -25,7 +25,7 @@ from .common import tex, vector
 __all__ = ["step_error", "optimal_step", "entry_passes", "entry_unresolved", "resolution_central",
            "resolution_complex", "verdict_by_formula", "scaled_example", "vanishing_rnn_example", "EXAMPLES",
            "example_verdict",
-           "rel_error_formula", "wrong_claims", "checks", "exhibits"]
+           "rel_error_formula", "wrong_claims", "index_example", "index_steps", "index_checks", "checks", "exhibits"]
 
 TOPIC = "verification"
 
@@ -298,6 +298,50 @@ def rel_error_by_formula(x: np.ndarray, y: np.ndarray) -> float:
     return max(v[0] for v in vals) / max(float(floor), max(v[1] for v in vals))
 
 
+# ----------------------------------------------------------------------------- a proof at any size
+
+#: The worked example's sizes: N samples, n inputs, m outputs, every one a symbol.
+IX_SIZES = sp.symbols("N n m", positive=True, integer=True)
+
+
+def index_example() -> dict:
+    """The worked example of a proof at any size: Y = X W^T (X: N x n, W: m x n), the upstream
+    gradient G (N x m), the claim dL/dW = G^T X and a wrong claim with a 1/N it does not have."""
+    N, n, m = IX_SIZES
+    X, W, G = sp.MatrixSymbol("X", N, n), sp.MatrixSymbol("W", m, n), sp.MatrixSymbol("G", N, m)
+    return {"X": X, "W": W, "G": G, "Y": X * W.T, "claim": G.T * X, "wrong": G.T * X / N}
+
+
+def index_steps() -> dict:
+    """The proof's own intermediate objects, for the page: the entry Y_ij, the scalar l whose
+    gradient is the VJP, its derivative by one entry W_ab (Kronecker deltas), the deltas summed,
+    and the claim's entry; the entry (a, b) in range by construction, m = a + 1 + u, n = b + 1 + s."""
+    from . import index_notation as ix
+
+    e = index_example()
+    i, j = sp.symbols("i j", integer=True)
+    case = ix.entry_cases(e["W"])[0]
+    ell = ix.inner(e["G"], e["Y"])
+    derivative = sp.diff(ell.xreplace(case.sizes), e["W"].xreplace(case.sizes)[case.indices])
+    return {"entry": e["Y"][i, j], "ell": ell, "derivative": derivative, "summed": ix.collapse(derivative),
+            "claim_entry": e["claim"].xreplace(case.sizes)[case.indices], "case": case}
+
+
+def index_checks() -> list[verify.Check]:
+    """The worked example proved at any size, its wrong claim refuted, and the symbolic-size
+    derivative instantiated at two sizes against the explicit one."""
+    from . import index_notation as ix
+
+    e = index_example()
+    claim = ix.vjp_claim("dL/dW = G^T X for Y = X W^T", e["Y"], e["W"], e["G"], e["claim"], IX_SIZES,
+                         instances=((2, 3, 2), (3, 1, 2)))
+    wrong = verify.timed(ix.prove_vjp, TOPIC, "dL/dW = G^T X / N", e["Y"], e["W"], e["G"], e["wrong"], IX_SIZES)
+    refuted = verify.Check(TOPIC, "index notation refutes dL/dW = G^T X / N, at a small instance",
+                           "symbolic size", 0.0 if not wrong.passed else np.inf, 0.0, not wrong.passed,
+                           wrong.detail, seconds=wrong.seconds)
+    return [*claim.checks(TOPIC), refuted]
+
+
 def checks(seed: int = 0) -> list[verify.Check]:
     """Every witness of this topic: h* proved, steps and
     rel_error measured, wrong claims rejected."""
@@ -389,7 +433,33 @@ def checks(seed: int = 0) -> list[verify.Check]:
     for c in wrong:
         out.append(verify.check_bound(TOPIC, f"rejected: {c.name}", c.tolerance, c.error, strict=True))
     out.append(verify.check_bound(TOPIC, f"accepted: {right.name}", right.error, right.tolerance))
+    out += index_checks()
     return out
+
+
+def _index_tex(expr, names: dict) -> str:
+    """LaTeX of an index-notation object, its bound variables renamed for the reader
+    (``names``: a dummy's name -> the letter shown)."""
+    rename = {d: sp.Symbol(names[d.name], integer=True) for d in expr.atoms(sp.Dummy) if d.name in names}
+    return tex(expr.xreplace(rename))
+
+
+def index_exhibits() -> dict:
+    """The worked example of a proof at any size, printed from the proof's own objects."""
+    st, e = index_steps(), index_example()
+    bound = {"i": "i", "j": "j", "i_1": "k"}
+    a, b = st["case"].indices
+    wrong = next(c for c in index_checks() if c.name.startswith("index notation refutes"))
+    return {
+        "eq_ix_entry": Equation(rf"Y_{{ij}} = {_index_tex(st['entry'], bound)}", definition=True),
+        "eq_ix_ell": Equation(rf"\ell = {_index_tex(st['ell'], bound)}", definition=True),
+        "eq_ix_derivative": Equation(
+            rf"\frac{{\partial \ell}}{{\partial W_{{{tex(a)}{tex(b)}}}}} = {_index_tex(st['derivative'], bound)}"
+            rf" = {_index_tex(st['summed'], bound)} = ({tex(e['claim'])})_{{{tex(a)}{tex(b)}}}",
+            proofs=("dL/dW = G^T X for Y = X W^T:",)),
+        "ix_wrong_instance": wrong.detail.split(" at ")[1],
+        "ix_wrong_value": wrong.detail.split(" at ")[0].removeprefix("the difference is "),
+    }
 
 
 def exhibits() -> dict:
@@ -414,10 +484,16 @@ def exhibits() -> dict:
         "h_cs": f"{verify.COMPLEX_STEP:.0e}",
         "full_max": str(verify.FULL_CHECK_MAX_SIZE),
         "n_dirs": str(verify.N_DIRECTIONS),
-        "eq_entry": Equation(tex(entry_passes, order="none")),
-        "eq_unresolved": Equation(tex(entry_unresolved)),
-        "eq_rho_cd": Equation(tex(sp.Eq(rho_i, resolution_central))),
-        "eq_rho_cs": Equation(tex(sp.Eq(rho_i, resolution_complex))),
+        "eq_entry": Equation(tex(entry_passes, order="none"), proofs=("check_vjp's tolerance at the worst entry equals the displayed criterion's:",
+                                    "check_vjp's unresolved count and verdict equal the displayed criterion's:")),
+        "eq_unresolved": Equation(tex(entry_unresolved), proofs=("check_vjp's tolerance at the worst entry equals the displayed criterion's:",
+                                    "check_vjp's unresolved count and verdict equal the displayed criterion's:")),
+        "eq_rho_cd": Equation(tex(sp.Eq(rho_i, resolution_central)),
+                              proofs=("check_vjp's tolerance at the worst entry equals the displayed criterion's: the scaled example, right VJP, central",
+                                      "check_vjp's tolerance at the worst entry equals the displayed criterion's: the scaled example, wrong VJP, central")),
+        "eq_rho_cs": Equation(tex(sp.Eq(rho_i, resolution_complex)),
+                              proofs=("check_vjp's tolerance at the worst entry equals the displayed criterion's: the scaled example, right VJP, complex",
+                                      "check_vjp's tolerance at the worst entry equals the displayed criterion's: the scaled example, wrong VJP, complex")),
         "K": f"{verify.RESOLUTION_FACTOR:g}",
         "rounding_units": f"{rounding_inside_f():.1f}",
         "scaled_rel_error": f"{verify.rel_error(scaled[4], scaled[3]):.1e}",
@@ -435,9 +511,11 @@ def exhibits() -> dict:
         "tol_so": f"{verify.TOLERANCES['second-order']:.0e}",
         "eq_rel_error": Equation(
             rf"\operatorname{{err}}(a, b) = \frac{{\max_i {tex(num)}}}"
-            rf"{{\max\bigl(10^{{{int(np.log10(float(floor)))}}},\ \max_i \left({tex(den)}\right)\bigr)}}"),
+            rf"{{\max\bigl(10^{{{int(np.log10(float(floor)))}}},\ \max_i \left({tex(den)}\right)\bigr)}}",
+            proofs=("rel_error equals the displayed formula", "rel_error of tiny arrays is floored at 1e-8")),
         "eq_step": Equation(rf"E(h) = {tex(step_error)}, \qquad h^* = {tex(h_star)}, "
-                            rf"\qquad E(h^*) = {tex(e_star)}"),
+                            rf"\qquad E(h^*) = {tex(e_star)}",
+                            proofs=("dE/dh = 0 at h*", "d2E/dh2 = M > 0 at h*")),
         "eps64": f"{EPS64:.1e}",
         "h_star_num": f"{_at_float64(h_star):.1e}",
         "E_star_num": f"{_at_float64(e_star):.1e}",
@@ -448,4 +526,5 @@ def exhibits() -> dict:
         "normal_err": f"{normal:.1e}",
         "unit_err": f"{unit:.1e}",
         "demo_table": Markdown(verify.markdown_table(wrong_claims(), with_topic=False)),
+        **index_exhibits(),
     }

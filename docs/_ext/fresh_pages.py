@@ -10,6 +10,8 @@ old outputs. This extension closes that hole:
 2. Before Sphinx reads, a page whose hash differs from the one recorded at its last
    read is marked outdated, and its entry in the execution cache is dropped, so myst-nb
    executes it again. A text-only edit keeps the hash, so the cached outputs are reused.
+   The page that lists every page's displayed equations (it calls ``glue_proofs``) is also
+   executed again when the equations a page displays change.
 
 The hashes live beside the execution cache in ``derivations-digests.json``, with the source
 directory they were recorded for: cache entries are found by the page's path, so if the
@@ -27,17 +29,21 @@ The import graph and the digests are ``derivations.provenance``'s, the same the 
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 from pathlib import Path
 
 from sphinx.util import logging
 
+from derivations.book import displayed_equations
 from derivations.provenance import STORE_ENV, ModuleGraph, page_imports
 
 logger = logging.getLogger(__name__)
 
 STATE_FILE = "derivations-digests.json"
+#: A page whose source calls this reads the other pages' displayed equations (the proofs page).
+READS_PAGES = "glue_proofs("
 
 
 def _state_path(app) -> Path:
@@ -46,10 +52,16 @@ def _state_path(app) -> Path:
 
 def _digests(app, env, docnames) -> dict[str, str]:
     graph = ModuleGraph(Path(app.confdir))
-    return {
-        doc: graph.digest(page_imports(Path(env.doc2path(doc)).read_text(encoding="utf-8")))
-        for doc in docnames
-    }
+    out = {}
+    for doc in docnames:
+        text = Path(env.doc2path(doc)).read_text(encoding="utf-8")
+        digest = graph.digest(page_imports(text))
+        if READS_PAGES in text:     # it lists every page's displayed equations: they count too
+            shown = [(d, displayed_equations(Path(env.doc2path(d)).read_text(encoding="utf-8")))
+                     for d in sorted(env.found_docs)]
+            digest = hashlib.sha256(f"{digest}\0{shown!r}".encode()).hexdigest()
+        out[doc] = digest
+    return out
 
 
 def _load_state(app) -> dict[str, str]:
