@@ -6,18 +6,18 @@ import time
 
 import pytest
 
-from derivations.book import Equation
+from derivations.book import Equation, displayed_equations
 from derivations.symbolic import activations as activations_sym
 from derivations.symbolic import backprop as backprop_sym
 from derivations.symbolic import errata as errata_sym
 from derivations.symbolic import hadamard as hadamard_sym
 from derivations.symbolic.topics import TOPICS
 
-from .conftest import copy_project, executed, make_html, make_html_command, run_group, tree_digest
+from .conftest import ROOT, copy_project, executed, make_html, make_html_command, run_group, tree_digest
 
 pytestmark = pytest.mark.book
-PAGES = ["index", "notation", *TOPICS, "report", "api", "references"]
-NOTEBOOKS = {*TOPICS, "report"}
+PAGES = ["index", "notation", *TOPICS, "proofs", "report", "api", "references"]
+NOTEBOOKS = {*TOPICS, "proofs", "report"}
 
 #: A passed row's result cell: "pass", or "pass (k of n unresolved)" when a numerical method
 #: could not resolve some entries (reported, not counted).
@@ -203,15 +203,34 @@ def test_edits_re_execute_exactly_the_pages_that_need_it(book_project, book, che
     assert module_edit.returncode == 0, module_edit.log[-3000:]
     # exactly the pages importing numeric.normalization: directly (the chapter, and the
     # errata page's evidence), through the deep stacks, which can batch-normalize their layers
-    # (the vanishing/exploding and residual chapters), or (the report) through the registry of
-    # every symbolic topic
-    assert executed(module_edit.log) == {"normalization", "vanishing_exploding", "residual", "errata", "report"}
+    # (the vanishing/exploding and residual chapters), or (the report and the proofs page)
+    # through the registry of every symbolic topic
+    assert executed(module_edit.log) == {"normalization", "vanishing_exploding", "residual", "errata",
+                                         "report", "proofs"}
     # Reproducible execution: the pages ran again and wrote the same bytes (their
-    # figures, the errata table, the report); only the page whose text was edited changed
+    # figures, the errata table, the report); only the page whose text was edited changed,
+    # and the proofs page's measured times (the proofs ran again)
     after = tree_digest(module_edit.html)
     differ = sorted(k for k in before.keys() | after.keys() if before.get(k) != after.get(k))
-    assert [k for k in differ if not k.startswith(("_sources/", "searchindex"))] == ["activations.html"], differ[:10]
+    assert [k for k in differ if not k.startswith(("_sources/", "searchindex"))] in (
+        ["activations.html"], ["activations.html", "proofs.html"]), differ[:10]
+    untimed = re.compile(r"<td[^>]*>\d+\.\d\d s</td>")
+    assert untimed.sub("", read(module_edit, "proofs")) == untimed.sub("", read(book, "proofs"))
     print(f"no-change rebuild {no_change:.1f} s")
+
+
+def test_proofs_page_has_a_row_per_displayed_equation_and_each_links_back(book):
+    proofs = read(book, "proofs")
+    for topic in TOPICS:
+        source = (ROOT / "docs" / f"{topic}.md").read_text(encoding="utf-8")
+        page = read(book, topic)
+        for name, label in displayed_equations(source):
+            assert label, f"{topic}: {name} is displayed without a label (no number, no row link)"
+            assert f'id="proof-{label}"' in proofs, (topic, label)
+            # the row links to the equation, the equation links back to the row
+            assert f'href="{topic}.html#equation-{label}"' in proofs, (topic, label)
+            assert f'href="proofs.html#proof-{label}"' in page, (topic, label)
+    assert "how this is proved" not in read(book, "api")
 
 
 def test_breaking_a_formula_fails_make_html(project):
