@@ -77,3 +77,24 @@ def test_backprop_claims_all_proved_and_each_mutation_refuted():
         assert claim.prove("t").passed, claim.name
         for mutant in (-claim.claim, 2 * claim.claim):
             assert not dataclasses.replace(claim, claim=mutant).prove("t").passed, (claim.name, mutant)
+
+
+@pytest.mark.parametrize("mutate, what", [
+    (lambda g, S, N: g.closed_form / N, "a 1/N applied twice"),
+    (lambda g, S, N: -g.closed_form, "a sign"),
+    (lambda g, S, N: (S["H"].T * S["Delta2"]).T * 2, "a factor 2"),
+])
+def test_a_mutated_backprop_formula_fails_at_symbolic_and_at_explicit_size(mutate, what):
+    """The same mutation of the displayed dL/dW2 = Delta2^T H turns both proofs red."""
+    dims = bp.BATCH_DISPLAY_DIMS
+    S, grads = bp.batched(*dims)
+    g = next(x for x in grads if x.of == "W2")
+    wrong = dataclasses.replace(g, closed_form=mutate(g, S, dims[0]))
+    claim = next(c for c in bp.size_claims() if c.name.startswith("dL/dW2 = Delta2^T H"))
+    assert not dataclasses.replace(claim, claim=wrong.closed_form).prove("t").passed, what
+    for sizes in bp.BATCH_PROOF_SIZES:
+        S_, grads_ = bp.batched(*sizes)
+        mutated = [dataclasses.replace(x, closed_form=mutate(x, S_, sizes[0])) if x.of == "W2" else x
+                   for x in grads_]
+        verdicts = {c.name.split(":")[0]: c.passed for c in bp.prove(S_, mutated, sizes, batch=True)}
+        assert verdicts.pop("dL/dW2 = Delta2^T H") is False and all(verdicts.values()), (what, sizes)
