@@ -65,7 +65,7 @@ def test_collapse_sums_a_delta_over_an_outer_limit():
 def test_instances_agree_and_catch_a_wrong_symbolic_derivative(monkeypatch):
     L = ix.inner(G, OUT)
     assert ix.instances_agree("t", "inst", L, W, {N: 2, n: 3, m: 2}).passed
-    # a symbolic-size derivative silently 0 (sympy issue 23492's kind of failure) is caught
+    # a symbolic-size derivative silently 0 (sympy issue 27406's kind of failure) is caught
     monkeypatch.setattr(ix, "derivative_entry", lambda L, X, case: sp.Integer(0))
     assert not ix.instances_agree("t", "inst", L, W, {N: 2, n: 3, m: 2}).passed
 
