@@ -1,8 +1,10 @@
 """Gradient clipping: norm clipping keeps the gradient's direction, value clipping does not.
 
 The displayed rule g <- g min(1, c / ||g||) is :data:`CLIP_FACTOR`; SymPy proves that it
-leaves a gradient of norm min(||g||, c) on both sides of the threshold, that its factor is
-positive, and that a positive factor keeps the direction (cos^2 = 1, at two sizes). The
+leaves a gradient of norm min(||g||, c) on both sides of the threshold for K tensors of any
+sizes n_k (index notation, :func:`size_claims`; and on vectors of two sizes), that its factor
+is positive, and that the clipped gradient is the gradient times that factor (its squared norm
+and its inner product with g, for any K and n_k; cos^2 = 1 at two sizes). The
 NumPy functions are checked against the displayed rule (with the code's epsilon) and against
 their closed forms; :func:`train_rnn` runs the seeded experiment of the page, and
 :func:`exhibits` is what the page shows.
@@ -27,7 +29,7 @@ from . import index_notation
 from .bptt import init_rnn
 from .common import tex, vector
 
-__all__ = ["CLIP_FACTOR", "echo_task", "Run", "train_rnn", "angle_degrees", "checks", "exhibits"]
+__all__ = ["CLIP_FACTOR", "global_norm_squared", "size_claims", "echo_task", "Run", "train_rnn", "angle_degrees", "checks", "exhibits"]
 
 TOPIC = "clipping"
 #: The threshold c, the global norm of g and a scale lambda.

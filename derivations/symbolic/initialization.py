@@ -35,7 +35,7 @@ from .common import tex
 __all__ = ["variance_formula", "relu_second_moment_formula", "expectation",
            "preactivation_variance", "squared_norm_through_transpose", "relu_second_moment",
            "even_density_proof", "he_from_condition", "he_from_zero_mean_form",
-           "xavier_from_conditions", "checks", "exhibits"]
+           "xavier_from_conditions", "index_expectation", "size_claims", "size_checks", "checks", "exhibits"]
 
 TOPIC = "initialization"
 #: The fan-ins n at which the variance formula is proved on the algebra of expectations.

@@ -1,7 +1,10 @@
 """Residual connections: the Jacobian of h + f(W h) is I + diag(f'(W h)) W.
 
-SymPy proves the Jacobian on explicit layers of width 2 and 3 for an undefined f, the display
-printed from the matrix-symbol expression whose explicit form is proved; across depth the
+SymPy proves the Jacobian at any width n in index notation (:func:`size_claims`: the
+vector-Jacobian product of the layer with every upstream gradient G), with the backward pass
+dL/dh_{l-1} = G + W^T (f'(W h) * G) and dL/dW, for an undefined f; and on explicit layers of
+width 2 and 3, the display printed from the matrix-symbol expression whose explicit form is
+proved; across depth the
 Jacobians multiply, and the product of d factors I + A_l is the sum over every subset of layers
 of the ordered product of their A_l (proved at d = 2 and 3), the identity included. Measured
 on stacks of depth 50: skip connections remove the vanishing of sigmoid stacks, as the
@@ -27,7 +30,7 @@ from .backprop import elementwise, fprime
 from .common import explicit, matrix, vector
 from .index_notation import GradientClaim, vjp_claim
 
-__all__ = ["residual_layer", "residual_jacobian", "residual_jacobian_proof",
+__all__ = ["residual_layer", "residual_jacobian", "residual_jacobian_proof", "residual_backward", "size_claims",
            "product_expansion_proof", "residual_mean_field_ratio", "simulate", "checks", "exhibits"]
 
 TOPIC = "residual"
