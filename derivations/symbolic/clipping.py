@@ -1,8 +1,10 @@
 """Gradient clipping: norm clipping keeps the gradient's direction, value clipping does not.
 
 The displayed rule g <- g min(1, c / ||g||) is :data:`CLIP_FACTOR`; SymPy proves that it
-leaves a gradient of norm min(||g||, c) on both sides of the threshold, that its factor is
-positive, and that a positive factor keeps the direction (cos^2 = 1, at two sizes). The
+leaves a gradient of norm min(||g||, c) on both sides of the threshold for K tensors of any
+sizes n_k (index notation, :func:`size_claims`; and on vectors of two sizes), that its factor
+is positive, and that the clipped gradient is the gradient times that factor (its squared norm
+and its inner product with g, for any K and n_k; cos^2 = 1 at two sizes). The
 NumPy functions are checked against the displayed rule (with the code's epsilon) and against
 their closed forms; :func:`train_rnn` runs the seeded experiment of the page, and
 :func:`exhibits` is what the page shows.
@@ -10,6 +12,8 @@ their closed forms; :func:`train_rnn` runs the seeded experiment of the page, an
 
 from __future__ import annotations
 
+import time
+from dataclasses import replace
 from functools import lru_cache
 from typing import NamedTuple
 
@@ -21,10 +25,11 @@ from ..book import Curve, Equation, Figure, Panel
 from ..numeric import clipping as clipping_np
 from ..numeric import gradient_descent as gradient_descent_np
 from ..numeric import rnn
+from . import index_notation
 from .bptt import init_rnn
 from .common import tex, vector
 
-__all__ = ["CLIP_FACTOR", "echo_task", "Run", "train_rnn", "angle_degrees", "checks", "exhibits"]
+__all__ = ["CLIP_FACTOR", "global_norm_squared", "size_claims", "echo_task", "Run", "train_rnn", "angle_degrees", "checks", "exhibits"]
 
 TOPIC = "clipping"
 #: The threshold c, the global norm of g and a scale lambda.
@@ -35,8 +40,101 @@ lam = sp.Symbol(r"\lambda", positive=True)
 CLIP_FACTOR = sp.Min(1, c / g_norm)
 #: The epsilon ``clip_grad_norm`` adds to the norm in its factor, as PyTorch's ``clip_grad_norm_`` does.
 EPS = 1e-6
-#: The sizes of the gradient vector in the proofs.
+#: The sizes of the gradient vector in the explicit proofs.
 SIZES = (2, 5)
+
+#: K gradient tensors of any sizes: tensor k has n_k entries g_{k,i}.
+K = sp.Symbol("K", positive=True, integer=True)
+n_k = sp.IndexedBase("n", positive=True, integer=True)
+g_ki = sp.IndexedBase("g", real=True)
+_k, _i = sp.symbols("k i", integer=True, positive=True)
+#: Above the threshold c = norm g / (1 + v), below it c = norm g (1 + v), v > 0.
+_v = sp.Symbol("v", positive=True)
+#: The sizes (n_1, ..., n_K) at which the K-tensor sums are written out and compared with the
+#: explicit proofs' stacked vector: one tensor of 2 and of 5 entries (the explicit sizes), and
+#: three tensors.
+TENSOR_INSTANCES = ((2,), (5,), (1, 2, 2))
+
+
+def over_tensors(entry):
+    """sum_{k=1}^K sum_{i=1}^{n_k} entry: a sum over every entry of the K tensors."""
+    return sp.Sum(entry, (_i, 1, n_k[_k]), (_k, 1, K))
+
+
+#: ||g||^2 = sum_k sum_i g_{k,i}^2: the K tensors' entries as one vector.
+global_norm_squared = over_tensors(g_ki[_k, _i] ** 2)
+#: The norm of tensor 1 alone: the wrong norm to clip K tensors with.
+first_tensor_norm = sp.sqrt(sp.Sum(g_ki[1, _i] ** 2, (_i, 1, n_k[1])))
+#: The clipped gradient's norm, min(||g||, c).
+CLIPPED_NORM = sp.Min(g_norm, c)
+
+
+def size_claims(norm=None) -> list[tuple[str, sp.Expr, sp.Expr]]:
+    """(name, lhs, rhs) of the clipping claims for K tensors of any sizes, in index notation:
+    every entry g_{k,i} multiplied by the factor min(1, c / ``norm``); ``norm`` is the global
+    norm sqrt(sum_k sum_i g_{k,i}^2) (tests give another one and see the claims fail)."""
+    true_norm = sp.sqrt(global_norm_squared)
+    norm = true_norm if norm is None else norm
+    factor = CLIP_FACTOR.subs(g_norm, norm)
+    true_factor = CLIP_FACTOR.subs(g_norm, true_norm)
+    out = [("squared norm of g min(1, c/norm g) = min(1, c/norm g)^2 norm g^2",
+            over_tensors((factor * g_ki[_k, _i]) ** 2), true_factor ** 2 * global_norm_squared),
+           ("g . (g min(1, c/norm g)) = min(1, c/norm g) norm g^2",
+            over_tensors(g_ki[_k, _i] * factor * g_ki[_k, _i]), true_factor * global_norm_squared)]
+    for side, threshold, expected in (("above", true_norm / (1 + _v), "c"), ("below", true_norm * (1 + _v), "norm g")):
+        at = {c: threshold}
+        out.append((f"squared norm of g min(1, c/norm g) = ({expected})^2 when norm g is {side} c",
+                    over_tensors((factor.subs(at) * g_ki[_k, _i]) ** 2),
+                    CLIPPED_NORM.subs(g_norm, true_norm).subs(at) ** 2))
+    return out
+
+
+def sum_tex(s: sp.Sum) -> str:
+    """A sum over several limits printed as nested sums, the outermost limit first."""
+    return "".join(rf"\sum_{{{tex(v)} = {tex(lo)}}}^{{{tex(hi)}}} " for v, lo, hi in reversed(s.limits)) + tex(s.function)
+
+
+def _tensor_sizes(sizes) -> dict:
+    return {K: len(sizes), **{n_k[k + 1]: v for k, v in enumerate(sizes)}}
+
+
+def stacked(expr, sizes):
+    """A K-tensor expression written out at ``sizes`` (n_1, ..., n_K), each entry g_{k,i} named
+    as the entry of the stacked vector (common.vector's g_1, g_2, ...) that it is."""
+    offsets = np.cumsum((0,) + tuple(sizes))
+    names = {g_ki[k + 1, i + 1]: sp.Symbol(f"g_{offsets[k] + i + 1}", real=True)
+             for k, size in enumerate(sizes) for i in range(size)}
+    return index_notation.written_out(expr, _tensor_sizes(sizes)).xreplace(names)
+
+
+def _size_proofs() -> list[verify.Check]:
+    """The claims proved for any K and n_k, and each claim's K-tensor sum written out at
+    TENSOR_INSTANCES against the same quantity computed on the stacked vector, as the explicit
+    proofs compute it (a guard against a sum over the wrong ranges)."""
+    out = [index_notation.prove_identity(TOPIC, f"{name}: K tensors, index notation, any K, n_k", lhs, rhs,
+                                         [_tensor_sizes(s) for s in TENSOR_INSTANCES])
+           for name, lhs, rhs in size_claims()]
+    start = time.perf_counter()
+    name, lhs, rhs = size_claims(norm=first_tensor_norm)[2]
+    wrong = index_notation.prove_identity(TOPIC, name, lhs, rhs, [_tensor_sizes((1, 1))])   # two tensors suffice
+    refuted = wrong.detail.startswith("the difference is")
+    out.append(verify.Check(TOPIC, "with the norm of tensor 1 in place of the global norm, the clipped squared "
+                            "norm is not c^2 above c: refuted", "symbolic size", 0.0 if refuted else np.inf, 0.0,
+                            refuted, wrong.detail, seconds=time.perf_counter() - start))
+    for sizes in TENSOR_INSTANCES:
+        start = time.perf_counter()
+        g = vector("g", sum(sizes))
+        norm = sp.sqrt((g.T * g)[0, 0])
+        got, want = [stacked(global_norm_squared, sizes)], [norm ** 2]
+        for side, threshold in (("above", norm / (1 + _v)), ("below", norm * (1 + _v))):
+            clipped = g * CLIP_FACTOR.subs({g_norm: norm, c: threshold})
+            got.append(stacked(size_claims()[2 if side == "above" else 3][1], sizes))
+            want.append((clipped.T * clipped)[0, 0])
+        check = verify.symbolic_identity(
+            TOPIC, f"norm g^2 and the clipped squared norms above and below c: the K-tensor sums at "
+            f"(n_1, ..., n_K) = {sizes} equal the stacked vector's", sp.Matrix(got), sp.Matrix(want))
+        out.append(replace(check, method="symbolic size, instantiated", seconds=time.perf_counter() - start))
+    return out
 
 
 def cosine_squared(a, b):
@@ -148,7 +246,7 @@ def example():
 
 
 def _proofs() -> list[verify.Check]:
-    ident = lambda name, a, b: verify.symbolic_identity(TOPIC, name, a, b)  # noqa: E731
+    ident = lambda name, a, b: verify.timed(verify.symbolic_identity, TOPIC, name, a, b)  # noqa: E731
     v = sp.Symbol("v", positive=True)     # c = ||g|| / (1 + v) above the threshold, ||g|| (1 + v) below
     out = []
     for size in SIZES:
@@ -165,9 +263,11 @@ def _proofs() -> list[verify.Check]:
                          cosine_squared(g, lam * g), 1))
         out.append(ident(f"g . (lambda g) = lambda times norm g squared, size {size}",
                          (g.T * (lam * g))[0, 0], lam * norm ** 2))
+    start = time.perf_counter()
     positive = bool(CLIP_FACTOR.is_positive)
     out.append(verify.Check(TOPIC, "min(1, c/norm g) > 0 for c > 0 (SymPy): clipping keeps the direction",
-                            "symbolic", 0.0 if positive else np.inf, 0.0, positive))
+                            "symbolic", 0.0 if positive else np.inf, 0.0, positive,
+                            seconds=time.perf_counter() - start))
     return out
 
 
@@ -241,7 +341,7 @@ def checks(seed: int = 0) -> list[verify.Check]:
     """Every witness of this topic: the clipping rule proved, the NumPy functions compared, the
     experiment run."""
     rng = np.random.default_rng(seed)
-    return _proofs() + _numeric(rng) + _experiment()
+    return _proofs() + _size_proofs() + _numeric(rng) + _experiment()
 
 
 #: The top of the loss panel, as log10 of the loss, high enough to show the unclipped loss
@@ -273,8 +373,15 @@ def exhibits() -> dict:
     e = EXPERIMENT
     stop = first_nan(free.losses)
     return {
-        "eq_clip_norm": Equation(rf"g \leftarrow g \, {tex(CLIP_FACTOR)}"),
+        "eq_clip_norm": Equation(rf"g \leftarrow g \, {tex(CLIP_FACTOR)}", definition=True),
+        "eq_global_norm": Equation(rf"\lVert g \rVert^2 = {sum_tex(global_norm_squared)}", definition=True),
+        "eq_clipped_norm": Equation(
+            rf"\Bigl\lVert g \, {tex(CLIP_FACTOR)} \Bigr\rVert = {tex(CLIPPED_NORM)}",
+            proofs=("squared norm of g min(1, c/norm g) = (c)^2 when norm g is above c",
+                    "squared norm of g min(1, c/norm g) = (norm g)^2 when norm g is below c",
+                    "norm g^2 and the clipped squared norms above and below c")),
         "sizes": " and ".join(map(str, SIZES)),
+        "tensor_instances": ", ".join(str(s) for s in TENSOR_INSTANCES),
         "eps": f"{EPS:g}",
         "total": f"{clipping_np.global_norm(g):.1f}",
         "angle_norm": f"{angle_degrees(g, by_norm):.1f}",

@@ -25,7 +25,7 @@ from ..book import Curve, Equation, Figure, Markdown, Panel, Table, aligned
 from ..numeric import backprop as backprop_np
 from ..numeric import gradient_descent as gradient_descent_np
 from .common import explicit, matrix, tex, vector
-from .index_notation import GradientClaim, prove_identity
+from .index_notation import GradientClaim, prove_matrix_identity
 
 __all__ = ["gd_update", "contraction", "REGIMES", "stable_step_sizes", "regime_step_sizes",
            "quadratic_n", "spectral_radius", "random_spd", "run_quadratic", "checks", "exhibits"]
@@ -162,7 +162,7 @@ def prove_any_n() -> list[verify.Check]:
                              Q["loss"].xreplace(symmetric), Q["w"], Q["gradient"].xreplace(symmetric), (n,),
                              tuple((k,) for k in N_SIZES))
     return [*gradient.checks(TOPIC),
-            prove_identity(TOPIC, "one GD step maps the error r to (I - eta A) r: index notation, any n",
+            prove_matrix_identity(TOPIC, "one GD step maps the error r to (I - eta A) r: index notation, any n",
                            Q["step"] - Q["w*"], Q["error_map"], (n,))]
 
 

@@ -67,7 +67,7 @@ def collapse(expr):
     in a Kronecker delta is made innermost before it is summed (SymPy's delta summation acts on
     the innermost limit only), and nested sums are done from the inside out."""
     def visit(s):
-        f, limits = collapse(s.function), list(s.limits)
+        f, limits = _within_ranges(collapse(s.function), s.limits), list(s.limits)
         for k in [k for k, (_, lo, hi) in enumerate(limits) if (hi - lo).is_Integer][::-1]:
             f = sp.Sum(f, limits.pop(k)).doit()        # a range of explicit length: written out
         progress = True
@@ -78,6 +78,7 @@ def collapse(expr):
                 if any(v in d.free_symbols for d in f.atoms(sp.KroneckerDelta)):
                     f = sp.piecewise_fold(sp.Sum(f, (v, lo, hi)).doit())
                     limits.pop(k)
+                    f = _within_ranges(f, limits)
                     progress = True
                     break
         return sp.Sum(f, *limits) if limits else f
@@ -88,6 +89,27 @@ def collapse(expr):
     if not expr.args:
         return expr
     return expr.func(*[collapse(a) for a in expr.args])
+
+
+def _within_ranges(f, limits):
+    """``f`` with each Piecewise condition that the summation ``limits`` imply made True: an
+    inner delta summed over [lo, hi] asks lo <= v <= hi of an outer summation variable v, which
+    holds when v runs over that range (SymPy cannot know it of a bound variable)."""
+    def implied(rel):
+        if not isinstance(rel, (sp.LessThan, sp.GreaterThan)):
+            return False
+        gap = rel.rhs - rel.lhs if isinstance(rel, sp.LessThan) else rel.lhs - rel.rhs   # >= 0 is claimed
+        return any(((gap - (hi - v)).is_nonnegative or (gap - (v - lo)).is_nonnegative) for v, lo, hi in limits)
+
+    def simplify(pw):
+        pairs = []
+        for e, c in pw.args:
+            parts = sp.And.make_args(c)
+            if isinstance(c, (sp.And, sp.LessThan, sp.GreaterThan)) and all(map(implied, parts)):
+                c = sp.true
+            pairs.append((e, c))
+        return sp.Piecewise(*pairs)
+    return f.replace(lambda t: isinstance(t, sp.Piecewise), simplify) if f.has(sp.Piecewise) else f
 
 
 def _flatten(term):
@@ -116,35 +138,8 @@ def _canonical(summand, limits):
         k = sp.Symbol(f"k_{pos}", integer=True)
         rename[v] = k
         new.append((k, lo, hi))
-    return summand.xreplace(rename), tuple(new)
-
-
-def _rename_bound(e, depth: int = 1):
-    """``e`` with the variables of every sum and substitution inside it renamed by their depth
-    and position, so that two sums (or f'(...) at two sums) that differ only in the names of
-    their dummy variables become the same expression."""
-    if isinstance(e, sp.Sum):
-        rename = {v: sp.Symbol(f"k_{depth}_{k}", integer=True) for k, (v, _, _) in enumerate(e.limits)}
-        limits = [(rename[v], _rename_bound(lo, depth), _rename_bound(hi, depth)) for v, lo, hi in e.limits]
-        return sp.Sum(_rename_bound(e.function.xreplace(rename), depth + 1), *limits)
-    if isinstance(e, sp.Subs):
-        rename = {v: sp.Symbol(f"x_{depth}_{k}", real=True) for k, v in enumerate(e.variables)}
-        return sp.Subs(_rename_bound(e.expr.xreplace(rename), depth + 1), tuple(rename.values()),
-                       tuple(_rename_bound(p, depth) for p in e.point))
-    if not e.args or isinstance(e, MatrixElement):
-        return e
-    return e.func(*[_rename_bound(a, depth) for a in e.args])
-
-
-def _within_limits(f, limits):
-    """``f`` with each condition a summation variable meets by its limits (lo <= v, v <= hi)
-    replaced by True: inside the sum it holds."""
-    true = {}
-    for v, lo, hi in limits:
-        for rel in (sp.Ge(v, lo), sp.Le(lo, v), sp.Le(v, hi), sp.Ge(hi, v)):
-            if isinstance(rel, sp.core.relational.Relational):
-                true[rel] = sp.true
-    return f.xreplace(true) if true else f
+    # a range may depend on an outer variable (i from 1 to n_k): renamed there too
+    return summand.xreplace(rename), tuple((k, lo.xreplace(rename), hi.xreplace(rename)) for k, lo, hi in new)
 
 
 def _groups(d):
@@ -153,10 +148,21 @@ def _groups(d):
     for t in sp.Add.make_args(sp.expand(d)):
         f, limits = _flatten(t)
         f, limits = _canonical(f, limits)
-        f = sp.piecewise_fold(_within_limits(_rename_bound(f), limits))
         key = tuple((lo, hi) for _, lo, hi in limits)
         out[key] = out.get(key, 0) + f
     return out
+
+
+def canonical_bound(e):
+    """``e`` with the variables bound by each Sum and Subs in it renamed by their place (the
+    number of sums and substitutions nested inside, the position among the limits), so that
+    f'(sum_k W_ik h_k) written with other dummy variables is the same expression."""
+    def rename(t):
+        inner = sum(1 for u in sp.preorder_traversal(t.args[0]) if isinstance(u, (sp.Sum, sp.Subs)))
+        bound = [lim[0] for lim in t.limits] if isinstance(t, sp.Sum) else list(t.variables)
+        new = {v: sp.Symbol(f"_b{inner}_{k}", **v.assumptions0) for k, v in enumerate(bound)}
+        return t.xreplace(new)
+    return e.replace(lambda t: isinstance(t, (sp.Sum, sp.Subs)), rename) if e.has(sp.Sum, sp.Subs) else e
 
 
 def _opaque_entries(e):
@@ -164,10 +170,10 @@ def _opaque_entries(e):
     same symbol for the same entry: what :func:`verify._zero_as_rational_function` can read."""
     from sympy.core.function import AppliedUndef
 
-    e = e.replace(lambda t: isinstance(t, sp.Subs), lambda t: t.doit())
+    e = canonical_bound(e.replace(lambda t: isinstance(t, sp.Subs), lambda t: t.doit()))
+    # a Subs left (f' at a sum: SymPy cannot substitute it) is one unknown, like f'(Z[a, b])
     for kind in (sp.Subs, sp.Derivative, AppliedUndef, (MatrixElement, sp.Indexed)):
-        # f'(Z[a, b]) is one unknown (f'(z) at a sum that is not a symbol stays a Subs), f(Z[a, b])
-        # another, each entry another; named apart
+        # f'(Z[a, b]) is one unknown, f(Z[a, b]) another, each entry another; named apart
         # (verify's random point gives a symbol a value fixed by its name)
         atoms = sorted(e.atoms(*kind) if isinstance(kind, tuple) else e.atoms(kind), key=sp.default_sort_key)
         e = e.xreplace({a: sp.Symbol(f"{kind.__name__ if not isinstance(kind, tuple) else 'entry'}_{k}", real=True)
@@ -280,7 +286,7 @@ def prove_gradient(topic: str, name: str, L, X, claim, sizes) -> verify.Check:
                         seconds=time.perf_counter() - start)
 
 
-def prove_identity(topic: str, name: str, lhs, rhs, sizes) -> verify.Check:
+def prove_matrix_identity(topic: str, name: str, lhs, rhs, sizes) -> verify.Check:
     """Prove the matrix identity ``lhs = rhs`` at symbolic size, entry (a, b) for every a, b
     (both sides' sizes symbols or 1); a failure is refuted with a small instance as in
     :func:`prove_gradient`."""
@@ -306,6 +312,52 @@ def prove_vjp(topic: str, name: str, out, X, G, claim, sizes) -> verify.Check:
     """Prove that the vector-Jacobian product of ``out`` (a matrix expression in X) with the
     upstream gradient ``G`` (out's shape) is ``claim``: d/dX sum_ij G_ij out_ij = claim."""
     return prove_gradient(topic, name, inner(G, out), X, claim, sizes)
+
+
+def written_out(expr, values: dict):
+    """``expr`` at explicit sizes: ``values`` (a size symbol, or an indexed size such as n[2],
+    -> integer) substituted until every sum over them is written out."""
+    def outer_written_out(t):
+        # the outermost limit first: an inner range may depend on it (i from 1 to n_k)
+        *inner, (v, lo, hi) = t.limits
+        if not (hi - lo).is_Integer:
+            return t
+        body = sp.Sum(t.function, *inner) if inner else t.function
+        return sp.Add(*[body.xreplace({v: lo + j}) for j in range(int(hi - lo) + 1)])
+
+    e = sp.sympify(expr)
+    for _ in range(4):       # a count K written out brings in the sizes n[1], ..., n[K]
+        new = e.xreplace({s: sp.Integer(v) for s, v in values.items()})
+        new = new.replace(lambda t: isinstance(t, sp.Sum), outer_written_out).doit()
+        if new == e:
+            break
+        e = new
+    return e
+
+
+def prove_identity(topic: str, name: str, a, b, instances=()) -> verify.Check:
+    """Prove the scalar identity a = b at symbolic size: both sides in index notation (sums over
+    symbolic ranges, Kronecker deltas), their difference collapsed and zero by :func:`is_zero`.
+    A difference that does not reduce is written out at the explicit ``instances`` (dicts for
+    :func:`written_out`) and evaluated at a random point: a nonzero value refutes the identity,
+    and no value found is a failure too (undecided)."""
+    start = time.perf_counter()
+    d = collapse(sp.sympify(a) - sp.sympify(b))
+    if is_zero(d):
+        return verify.Check(topic, name, "symbolic size", 0.0, 0.0, True, seconds=time.perf_counter() - start)
+    detail = "undecided: SymPy could not reduce the difference to 0"
+    for values in instances:
+        try:
+            e = _opaque_entries(written_out(d, values))
+        except (TypeError, ValueError):     # a condition SymPy cannot order: no witness here
+            continue
+        witness = verify._nonzero_at_random_point(e) if e != 0 else None
+        if witness is not None:
+            detail = (f"the difference is {_number(witness)} at "
+                      + ", ".join(f"{k} = {v}" for k, v in values.items()))
+            break
+    return verify.Check(topic, name, "symbolic size", float("inf"), 0.0, False, detail,
+                        seconds=time.perf_counter() - start)
 
 
 def instances_agree(topic: str, name: str, L, X, sizes: dict) -> verify.Check:

@@ -2,7 +2,10 @@
 
 For z = sum_{i=1}^n w_i x_i with zero-mean weights of variance Var(w), independent of each
 other and of the inputs, Var(z) = n Var(w) E[x^2], whatever the inputs' mean and correlations:
-proved on the algebra of expectations (:func:`expectation`) at n = 3 and n = 5. The textbook
+proved for every n in index notation from the moment axioms (:func:`index_expectation`,
+E[w_i w_j] = Var(w) delta_ij, E[x_i x_j] = M_ij, M_ii = E[x^2]), and again on the explicit
+algebra of expectations (:func:`expectation`) at n = 3 and n = 5; the backward pass's
+E[(W^T u)_j^2] = m Var(w) E[u^2] likewise, for every fan-out m. The textbook
 form n Var(w) Var(x) holds only for zero-mean inputs, which ReLU outputs are not. For a
 symmetric zero-mean z, E[relu(z)^2] = Var(z)/2 (proved for every even density, and integrated
 for the normal one); with the general formula this gives He's 2/n, while the zero-mean form
@@ -17,6 +20,7 @@ from __future__ import annotations
 import functools
 import math
 import zlib
+from dataclasses import replace
 
 import numpy as np
 import sympy as sp
@@ -25,12 +29,13 @@ from .. import verify
 from ..book import Curve, Equation, Figure, Markdown, Panel
 from ..numeric import activations as activations_np
 from ..numeric import initialization as initialization_np
+from . import index_notation
 from .common import tex
 
 __all__ = ["variance_formula", "relu_second_moment_formula", "expectation",
            "preactivation_variance", "squared_norm_through_transpose", "relu_second_moment",
            "even_density_proof", "he_from_condition", "he_from_zero_mean_form",
-           "xavier_from_conditions", "checks", "exhibits"]
+           "xavier_from_conditions", "index_expectation", "size_claims", "size_checks", "checks", "exhibits"]
 
 TOPIC = "initialization"
 #: The fan-ins n at which the variance formula is proved on the algebra of expectations.
@@ -136,6 +141,159 @@ def squared_norm_through_transpose(rows: int, cols: int) -> tuple[sp.Expr, sp.Ex
     return got, cols * rows * var_w * ex2
 
 
+# ------------------------------------------------------------------ the same at symbolic size
+# Index notation: z = sum_{i=1}^n w_i x_i; the backward pass's W (m x n, W_ij) and the upstream
+# gradient u (m entries). The moments are the model's axioms (MOMENT_AXIOMS, displayed).
+_i, _j, _k = sp.symbols("i j k", integer=True, positive=True)
+w_i = sp.IndexedBase("w", real=True)
+x_i = sp.IndexedBase("x", real=True)
+W_ij = sp.IndexedBase("W", real=True)
+u_i = sp.IndexedBase("u", real=True)
+eu2 = sp.Symbol("x_u_sq", positive=True)                   # E[u^2] (named to print after Var(w))
+eu1 = sp.Symbol("x_u_mean", real=True)                     # E[u]
+#: E[x_i x_j] and E[u_i u_k]: any correlation; their diagonal is E[x^2], E[u^2].
+M_x, M_u = sp.IndexedBase("M"), sp.IndexedBase("N")
+WEIGHTS = (w_i, W_ij)
+#: input -> (E of an entry, E of a product of two entries, its diagonal)
+INPUTS = {x_i: (ex1, M_x, ex2), u_i: (eu1, M_u, eu2)}
+NAMES.update({eu2: r"\mathbb{E}[\delta^2]", eu1: r"\mathbb{E}[\delta]"})
+
+z_sum = sp.Sum(w_i[_i] * x_i[_i], (_i, 1, n))
+#: entry j of W^T u: sum_{i=1}^m W_ij u_i.
+transpose_entry = sp.Sum(W_ij[_i, _j] * u_i[_i], (_i, 1, m))
+#: E[(W^T u)_j^2] = m Var(w) E[u^2]: the backward pass's version of variance_formula.
+backward_formula = m * var_w * eu2
+
+
+def _weight_moment_ix(entries):
+    """E of a product of weight entries: 1, 0 (zero mean), and for two entries
+    Var(w) times a Kronecker delta for each index (independent entries, variance Var(w))."""
+    if len(entries) > 2:
+        raise ValueError("index_expectation: moments of order > 2 of the weights are not modelled")
+    if len(entries) < 2:
+        return sp.Integer(1 - len(entries))
+    p, q = entries
+    if p.base != q.base:
+        return sp.Integer(0)        # two different weight matrices: independent, zero mean
+    return var_w * math.prod((sp.KroneckerDelta(a, b) for a, b in zip(p.indices, q.indices)), start=sp.Integer(1))
+
+
+def _input_moment_ix(entries):
+    """E of a product of input entries: 1, the common mean, or the (any) joint moment M_ij."""
+    if len(entries) > 2 or len({e.base for e in entries}) > 1:
+        raise ValueError("index_expectation: only first and second moments of one input are modelled")
+    if not entries:
+        return sp.Integer(1)
+    mean, second, _ = INPUTS[entries[0].base]
+    return mean if len(entries) == 1 else second[entries[0].indices[0], entries[1].indices[0]]
+
+
+def index_expectation(expr):
+    """E[expr] for sums (over symbolic ranges) of products of weight and input entries, by the
+    axioms: E is linear; the weights are independent of the inputs, so E factors into the
+    weights' moment times the inputs'; E[w_p w_q] = Var(w) delta_pq (entrywise), E[w] = 0;
+    E[x_i] = E[x], E[x_i x_j] = M_ij, whatever the correlation."""
+    if isinstance(expr, sp.Sum):
+        return sp.Sum(index_expectation(expr.function), *expr.limits)
+    if isinstance(expr, sp.Add):
+        return sp.Add(*map(index_expectation, expr.args))
+    weights, inputs, rest = [], [], []
+    for factor in sp.Mul.make_args(expr):
+        base, power = factor.as_base_exp()
+        if isinstance(base, sp.Indexed) and power.is_Integer and power > 0 and base.base in (*WEIGHTS, *INPUTS):
+            (weights if base.base in WEIGHTS else inputs).extend([base] * int(power))
+        else:
+            rest.append(factor)
+    return sp.Mul(*rest) * _weight_moment_ix(weights) * _input_moment_ix(inputs)
+
+
+def squared(s: sp.Sum):
+    """s^2 as one sum over two copies of s's summation variables (the second renamed)."""
+    primed = {v: sp.Symbol(f"{v.name}'", **v.assumptions0) for v, *_ in s.limits}
+    t = s.xreplace(primed)
+    return sp.Sum(s.function * t.function, *s.limits, *t.limits)
+
+
+def moment(expr):
+    """E[expr] summed: the deltas collapsed over their ranges, then each M_ii replaced by the
+    common second moment (the axiom M_ii = E[x^2]), then constant sums counted."""
+    e = index_notation.collapse(index_expectation(expr))
+    diagonal = {second: value for _, second, value in INPUTS.values()}
+    e = e.replace(lambda t: isinstance(t, sp.Indexed) and t.base in diagonal and t.indices[0] == t.indices[1],
+                  lambda t: diagonal[t.base])
+    return sp.expand(e.doit())
+
+
+def preactivation_variance_any_n():
+    """Var(z) = E[z^2] - E[z]^2 for z = sum_{i=1}^n w_i x_i at symbolic n, from the axioms."""
+    return moment(squared(z_sum)) - moment(z_sum) ** 2
+
+
+def size_claims(he=None, backward=None) -> list[tuple]:
+    """(name, derivation, claimed, instances) of the variance formulas at symbolic fan-in n and
+    fan-out m: ``derivation()`` derives one side in index notation from the axioms (a thunk, so
+    that the check's time includes it); ``he`` and ``backward`` replace the claimed He variance
+    and backward formula (tests mutate them and see the proofs fail)."""
+    at = [{n: 1, m: 2}, {n: 2, m: 3}]          # sizes at which a wrong claim is shown wrong
+    backward = backward_formula if backward is None else backward
+    entry_squared = squared(transpose_entry)
+    return [
+        ("Var(z) = n Var(w) E[x^2]: index notation, any n", preactivation_variance_any_n, variance_formula, at),
+        ("Var(z) - n Var(w) Var(x) = n Var(w) E[x]^2: index notation, any n",
+         lambda: preactivation_variance_any_n() - zero_mean_formula.subs(VAR_X), zero_mean_gap, at),
+        ("E[(W^T u)_j^2] = m Var(w) E[u^2], W of shape (m, n): index notation, any m",
+         lambda: moment(entry_squared), backward, at),
+        ("E of the squared norm of W^T u = n m Var(w) E[u^2]: index notation, any n, m",
+         lambda: moment(sp.Sum(entry_squared.function, *entry_squared.limits, (_j, 1, n))), n * backward_formula, at),
+        ("He: Var(w) = 2/n: from the condition, any n", he_from_condition, 2 / n if he is None else he, at),
+        ("Xavier: Var(w) = 2/(n + m): from the forward and backward conditions, any n, m",
+         lambda: xavier_from_conditions(backward), 2 / (n + m), at),
+    ]
+
+
+def size_checks(**mutations) -> list[verify.Check]:
+    """Each of :func:`size_claims` proved, its derivation timed with its proof."""
+    return [verify.timed(lambda: index_notation.prove_identity(TOPIC, name, derive(), claimed, at))
+            for name, derive, claimed, at in size_claims(**mutations)]
+
+
+def backward_entry_moment(rows: int, cols: int) -> sp.Expr:
+    """E[(W^T u)_1^2] for W of shape (rows, cols), on the explicit algebra of expectations (E[u^2]
+    written E[x^2] there)."""
+    W = sp.Matrix(rows, cols, lambda i, j: sp.Symbol(f"w_{i + 1}{j + 1}", real=True))
+    u = sp.symbols(f"u1:{rows + 1}", real=True)
+    return expectation((W.T * sp.Matrix(u))[0] ** 2, list(W), u).subs(ex2, eu2)
+
+
+def _explicit_instances() -> list[verify.Check]:
+    """The symbolic-size results at explicit sizes against the explicit algebra of expectations:
+    Var(z) at n = PROOF_SIZES, the backward entry, He's and Xavier's variances from the
+    explicit conditions."""
+    out = []
+    for (rows, cols) in TRANSPOSE_SHAPES:
+        out.append(_timed_identity(f"E[(W^T u)_j^2] = m Var(w) E[u^2], W of shape (m, n) = ({rows}, {cols})",
+                                   backward_entry_moment(rows, cols), backward_formula.subs(m, rows)))
+    for size in PROOF_SIZES:
+        explicit_he = sp.solve(sp.Eq(preactivation_variance(size).subs(ex2, relu_second_moment_formula), var_z), var_w)[0]
+        out.append(_timed_identity(f"He: Var(w) = 2/n at n = {size}, from the explicit expectations",
+                                   explicit_he, he_from_condition().subs(n, size)))
+    for (rows, cols) in TRANSPOSE_SHAPES:       # W of shape (m, n): fan-out m = rows, fan-in n = cols
+        forward, backward = preactivation_variance(cols) / ex2, backward_entry_moment(rows, cols) / eu2
+        explicit_xavier = sp.solve(sp.Eq((forward + backward) / 2, 1), var_w)[0]
+        out.append(_timed_identity(f"Xavier: Var(w) = 2/(n + m) at (n, m) = ({cols}, {rows}), from the explicit expectations",
+                                   explicit_xavier, xavier_from_conditions().subs({n: cols, m: rows})))
+    return out
+
+
+def _timed_identity(name, a, b) -> verify.Check:
+    return verify.timed(verify.symbolic_identity, TOPIC, name, a, b)
+
+
+def _any_size(name, a, b) -> verify.Check:
+    """a = b proved by SymPy with the sizes left as symbols (a solve for any n, m)."""
+    return replace(_timed_identity(name, a, b), method="symbolic size")
+
+
 # ------------------------------------------------------------------ ReLU and the He variance
 def relu_second_moment():
     """E[relu(z)^2] for z ~ N(0, Var(z)): the integral of t^2 times the density over t > 0."""
@@ -203,15 +361,18 @@ def he_from_zero_mean_form():
     return sp.simplify(sp.solve(sp.Eq(nxt, var_z), var_w)[0])
 
 
-def xavier_from_conditions():
-    """Solve ((n + m)/2) Var(w) = 1: the average of the forward condition n Var(w) = 1 and the
-    backward condition m Var(w) = 1."""
-    return sp.solve(sp.Eq((n + m) / 2 * var_w, 1), var_w)[0]
+def xavier_from_conditions(backward=None):
+    """Solve the average of the forward gain Var(z) / E[x^2] = n Var(w) (variance_formula) and
+    the backward gain E[(W^T u)_j^2] / E[u^2] = m Var(w) (``backward``, by default
+    backward_formula) equal to 1."""
+    backward = backward_formula if backward is None else backward
+    return sp.solve(sp.Eq((variance_formula / ex2 + backward / eu2) / 2, 1), var_w)[0]
 
 
 def both_conditions():
-    """Solve n Var(w) = 1 and m Var(w) = 1 together: they force m = n."""
-    return sp.solve([sp.Eq(n * var_w, 1), sp.Eq(m * var_w, 1)], [var_w, m], dict=True)
+    """Solve the forward condition n Var(w) = 1 and the backward one m Var(w) = 1 together:
+    they force m = n."""
+    return sp.solve([sp.Eq(variance_formula / ex2, 1), sp.Eq(backward_formula / eu2, 1)], [var_w, m], dict=True)
 
 
 # ------------------------------------------------------------------ Monte Carlo
@@ -371,11 +532,11 @@ def below_identity_proof(f=sp.tanh):
 
 # ------------------------------------------------------------------ checks
 def checks(seed: int = 0) -> list[verify.Check]:
-    """Every witness of this topic: Var(z) = n Var(w) E[x^2] proved at the fan-ins of PROOF_SIZES,
-    He and Xavier solved for a general fan-in, Monte Carlo and deep-stack simulations within
-    empirical tolerances."""
-    ident = lambda name, a, b: verify.symbolic_identity(TOPIC, name, a, b)  # noqa: E731
-    out = []
+    """Every witness of this topic: the variance formulas proved at symbolic fan-in and fan-out
+    and at the explicit sizes, He and Xavier solved from the conditions for any n and m (and at
+    explicit sizes), Monte Carlo and deep-stack simulations within empirical tolerances."""
+    ident = _timed_identity
+    out = size_checks() + _explicit_instances()
     for size in PROOF_SIZES:
         out.append(ident(f"Var(z) = n Var(w) E[x^2] for z = sum of n w_i x_i, n = {size}: "
                          "zero-mean independent weights, inputs of any mean and correlation",
@@ -397,17 +558,15 @@ def checks(seed: int = 0) -> list[verify.Check]:
     e2, vz = uniform_relu_second_moment()
     out.append(ident("E[relu(z)^2] = Var(z)/2 for z uniform on (-a, a) (integrated)",
                      e2, relu_second_moment_formula.subs(var_z, vz)))
-    out.append(ident("He: Var(w) = 2/n", he_from_condition(), 2 / n))
-    out.append(ident("the zero-mean form would give Var(w) = 2 pi / ((pi - 1) n) for ReLU",
-                     he_from_zero_mean_form(), 2 * sp.pi / ((sp.pi - 1) * n)))
+    out.append(_any_size("the zero-mean form would give Var(w) = 2 pi / ((pi - 1) n) for ReLU",
+                         he_from_zero_mean_form(), 2 * sp.pi / ((sp.pi - 1) * n)))
     out.append(ident("leaky ReLU: E[f(z)^2] = (1 + alpha^2)/2 E[z^2] for every even density p",
                      *leaky_even_density_proof()))
-    out.append(ident("leaky ReLU: Var(w) = 2/((1 + alpha^2) n)", leaky_he_variance(), 2 / ((1 + alpha ** 2) * n)))
-    out.append(ident("uniform weights on (-a, a) with He's variance: a = sqrt(6/n)", uniform_he_bound(), sp.sqrt(6 / n)))
-    out.append(ident("Xavier: Var(w) = 2/(n + m)", xavier_from_conditions(), 2 / (n + m)))
+    out.append(_any_size("leaky ReLU: Var(w) = 2/((1 + alpha^2) n)", leaky_he_variance(), 2 / ((1 + alpha ** 2) * n)))
+    out.append(_any_size("uniform weights on (-a, a) with He's variance: a = sqrt(6/n)", uniform_he_bound(), sp.sqrt(6 / n)))
     sols = both_conditions()
-    out.append(ident("n Var(w) = 1 and m Var(w) = 1 together force m = n",
-                     sp.Matrix([len(sols), sols[0][m]]), sp.Matrix([1, n])))
+    out.append(_any_size("n Var(w) = 1 and m Var(w) = 1 together force m = n",
+                         sp.Matrix([len(sols), sols[0][m]]), sp.Matrix([1, n])))
     out.append(ident("tanh'(0) = 1 and tanh(z) = z + O(z^3)",
                      sp.Matrix([sp.diff(sp.tanh(_t), _t).subs(_t, 0), sp.series(sp.tanh(_t), _t, 0, 3).removeO()]),
                      sp.Matrix([1, _t])))
@@ -452,13 +611,26 @@ def exhibits() -> dict:
     spread = drift()
     small, large = DRIFT_WIDTHS
     return {
-        "eq_variance": Equation(rf"\operatorname{{Var}}(z) = {tex(variance_formula, names=NAMES)}"),
+        "eq_moments": Equation(
+            rf"\mathbb{{E}}[w_i] = {tex(_weight_moment_ix([w_i[_i]]))}, \quad "
+            rf"\mathbb{{E}}[w_i w_j] = {tex(_weight_moment_ix([w_i[_i], w_i[_j]]), names=NAMES)}, \quad "
+            rf"\mathbb{{E}}[x_i] = {tex(_input_moment_ix([x_i[_i]]), names=NAMES)}, \quad "
+            rf"\mathbb{{E}}[x_i x_j] = {tex(_input_moment_ix([x_i[_i], x_i[_j]]))}, \quad "
+            rf"{tex(M_x[_i, _i])} = {tex(ex2, names=NAMES)}", definition=True),
+        "eq_variance": Equation(rf"\operatorname{{Var}}(z) = {tex(variance_formula, names=NAMES)}",
+                                proofs=("Var(z) = n Var(w) E[x^2]",)),
         "eq_zero_mean": Equation(rf"\operatorname{{Var}}(z) - {tex(zero_mean_formula, names=NAMES)} = "
-                                 rf"{tex(zero_mean_gap, names=NAMES)}"),
+                                 rf"{tex(zero_mean_gap, names=NAMES)}",
+                                 proofs=("Var(z) - n Var(w) Var(x) = n Var(w) E[x]^2",)),
+        "eq_backward": Equation(rf"\mathbb{{E}}\bigl[(W^\top \delta)_j^2\bigr] = {tex(backward_formula, names=NAMES)}",
+                                proofs=("E[(W^T u)_j^2] = m Var(w) E[u^2], W of shape (m, n)",)),
         "eq_relu2": Equation(rf"\mathbb{{E}}\bigl[\operatorname{{relu}}(z)^2\bigr] = "
-                             rf"{tex(relu_second_moment_formula, names=NAMES)}"),
-        "eq_xavier": Equation(rf"{NAMES[var_w]} = {tex(xavier_from_conditions())}"),
-        "eq_he": Equation(rf"{NAMES[var_w]} = {tex(he_from_condition())}"),
+                             rf"{tex(relu_second_moment_formula, names=NAMES)}",
+                             proofs=("E[relu(z)^2] = E[z^2]/2 for every even density p",
+                                     "E[relu(z)^2] = Var(z)/2 for z normal", "E[relu(z)^2] = Var(z)/2 for z uniform")),
+        "eq_xavier": Equation(rf"{NAMES[var_w]} = {tex(xavier_from_conditions())}",
+                              proofs=("Xavier: Var(w) = 2/(n + m)",)),
+        "eq_he": Equation(rf"{NAMES[var_w]} = {tex(he_from_condition())}", proofs=("He: Var(w) = 2/n",)),
         "proof_sizes": " and ".join(map(str, PROOF_SIZES)),
         "relu_mean": Markdown(rf"$\mathbb{{E}}[\operatorname{{relu}}(z)] = {tex(relu_mean(), names=NAMES)}$"),
         "relu_var_factor": f"{float(1 / 2 - 1 / (2 * sp.pi)):.3f}",
