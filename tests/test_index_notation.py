@@ -98,3 +98,12 @@ def test_a_mutated_backprop_formula_fails_at_symbolic_and_at_explicit_size(mutat
                    for x in grads_]
         verdicts = {c.name.split(":")[0]: c.passed for c in bp.prove(S_, mutated, sizes, batch=True)}
         assert verdicts.pop("dL/dW2 = Delta2^T H") is False and all(verdicts.values()), (what, sizes)
+
+
+def test_a_product_of_two_sums_is_not_one_sum_over_a_shared_index():
+    i = sp.Symbol("i", integer=True)
+    x = sp.IndexedBase("x")
+    square_of_sum = sp.Sum(x[i], (i, 0, n - 1)) * sp.Sum(x[i], (i, 0, n - 1))
+    sum_of_squares = sp.Sum(x[i] ** 2, (i, 0, n - 1))
+    assert not ix.is_zero(square_of_sum - sum_of_squares)
+    assert ix.is_zero(square_of_sum - sp.Sum(x[i], (i, 0, n - 1)) ** 2)

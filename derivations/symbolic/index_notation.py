@@ -119,8 +119,11 @@ def _flatten(term):
     factors = []
     for f in sp.Mul.make_args(term):
         while isinstance(f, sp.Sum):
-            limits.extend(f.limits)
-            f = f.function
+            # fresh variables where two sums multiplied use the same name for their own indices
+            taken = {v for v, _, _ in limits}
+            fresh = {v: sp.Dummy(v.name, integer=True) for v, _, _ in f.limits if v in taken}
+            limits.extend((fresh.get(v, v), lo.xreplace(fresh), hi.xreplace(fresh)) for v, lo, hi in f.limits)
+            f = f.function.xreplace(fresh)
             if isinstance(f, sp.Mul):
                 factors.extend(sp.Mul.make_args(f)[:-1])
                 f = sp.Mul.make_args(f)[-1]
