@@ -19,7 +19,11 @@ every number computed here.
 
 from __future__ import annotations
 
+import itertools
+import time
+from dataclasses import dataclass, replace
 from functools import lru_cache
+from typing import Callable
 
 import numpy as np
 import sympy as sp
@@ -161,11 +165,20 @@ _POWER_SUMS: dict = {}
 _R = sp.Symbol("r", positive=True)
 
 
+#: Placeholders for the indices a power sum keeps: sum_m x_mj^2 is one function of j.
+_SLOTS = sp.symbols("slot0:4", integer=True)
+
+
 def _power_sum(product, v, size):
-    key = (product.xreplace({v: _IOTA}), size)
+    """sum_{v = 1..size} ``product`` as an opaque symbol, the same symbol for the same sum; a
+    sum whose entries carry other indices (x_vj, G_vj) is an opaque function of them, S[j]."""
+    kept = sorted(({s for t in product.atoms(sp.Indexed) for q in t.indices for s in q.free_symbols}
+                   | {s for t in product.atoms(Upstream) for s in t.args[0].free_symbols}) - {v}, key=str)
+    key = (product.xreplace({v: _IOTA, **dict(zip(kept, _SLOTS))}), size)
     if key not in _POWER_SUMS:
-        _POWER_SUMS[key] = sp.Symbol(f"Sum({key[0]}, iota=1..{size})", real=True)
-    return _POWER_SUMS[key]
+        name = f"Sum({key[0]}, iota=1..{size})"
+        _POWER_SUMS[key] = sp.IndexedBase(name, real=True) if kept else sp.Symbol(name, real=True)
+    return _POWER_SUMS[key][tuple(kept)] if kept else _POWER_SUMS[key]
 
 
 def _sum_over(f, v, size):
@@ -198,10 +211,12 @@ def sum_out(expr):
     if isinstance(expr, sp.MatrixBase):
         return expr.applyfunc(sum_out)
     if isinstance(expr, sp.Sum):
-        (v, lo, hi), = expr.limits
-        if lo != 1:
-            raise ValueError(f"sum_out: sums start at 1, got {lo}")
-        return _sum_over(sum_out(expr.function), v, hi)
+        f = sum_out(expr.function)
+        for v, lo, hi in expr.limits:     # Sum(f, inner, outer): the inner limit first
+            if lo != 1:
+                raise ValueError(f"sum_out: sums start at 1, got {lo}")
+            f = _sum_over(f, v, hi)
+        return f
     if not expr.args or isinstance(expr, (sp.Indexed, sp.Symbol)):
         return expr
     return expr.func(*[sum_out(a) for a in expr.args])
@@ -225,7 +240,9 @@ def normal_form(expr, radicand, eliminate, root=_R):
     if slope == 0 or sp.diff(slope, eliminate) != 0:
         raise ValueError(f"normal_form: the radicand is not linear in {eliminate}")
     solution = (root ** 2 - A.subs(eliminate, 0)) / slope
-    sums = set(_POWER_SUMS.values()) | {eliminate}
+    e = _plain(sum_out(expr))
+    # the power sums, S or S[j] (a plain symbol <S[j]> once _plain has named the entries)
+    sums = {t for t in e.free_symbols | A.free_symbols if t.name.startswith(("Sum(", "<Sum("))} | {eliminate}
 
     ratios = {}
 
@@ -236,7 +253,7 @@ def normal_form(expr, radicand, eliminate, root=_R):
         if c.free_symbols & sums or not c.is_nonnegative:
             return t          # not a power of the radicand: left as it is (an identity then fails)
         return c ** t.exp * root ** (2 * t.exp)
-    e = _plain(sum_out(expr)).replace(
+    e = e.replace(
         lambda t: t.is_Pow and t.exp.is_Rational and not t.exp.is_Integer and t.base.free_symbols & sums,
         power)
     e = e.replace(lambda t: t.is_Pow and t.exp.is_Integer and sp.expand(t.base) == A,
@@ -281,6 +298,216 @@ def _z(expr, size=N, transform=None):
     if transform is not None:
         e = e.replace(lambda t: isinstance(t, sp.Indexed) and t.base == x, transform)
     return normal_form(e, definitions(variance(size), size), _square_sum(size))
+
+
+# ------------------------------------------------------------------ a batch X of N x n, entry by entry
+m_, l_ = sp.symbols("m l", positive=True, integer=True)    # summation indices: the sample, the feature
+c = sp.Symbol("c", positive=True, integer=True)             # the feature (column) of the entry x_kc
+G = sp.IndexedBase("G", real=True)                           # dL/do of a batch, N x n
+m_r, v_r = sp.Symbol("m_r", real=True), sp.Symbol("v_r", positive=True)   # running mean, variance
+m_r_i, v_r_i = sp.IndexedBase("m_r", real=True), sp.IndexedBase("v_r", positive=True)
+
+
+def inference_output(q):
+    """Batch norm in inference mode, one feature: o_q = gamma (x_q - m_r)/sqrt(v_r + eps) + beta."""
+    return gamma * _add(x[q], -m_r) / sp.sqrt(_add(v_r, eps)) + beta
+
+
+def inference_dx(q=k):
+    """Its gradient: dL/dx_q = gamma dL/do_q / sqrt(v_r + eps)."""
+    return gamma * Upstream(q) / sp.sqrt(_add(v_r, eps))
+
+
+def per_column(expr, col):
+    """A one-feature batch-norm expression (x_q, dL/do_q, scalar gamma, beta, m_r, v_r) as the
+    same expression for column ``col`` of a batch: x_q -> x_q,col, dL/do_q -> G_q,col, gamma ->
+    gamma_col, beta -> beta_col, m_r -> m_r,col, v_r -> v_r,col."""
+    expr = expr.xreplace({gamma: gamma_i[col], beta: beta_i[col], m_r: m_r_i[col], v_r: v_r_i[col]})
+    expr = expr.replace(lambda t: isinstance(t, sp.Indexed) and t.base == x and len(t.indices) == 1,
+                        lambda t: x[t.indices[0], col])
+    return expr.replace(Upstream, lambda q: G[q, col])
+
+
+def per_row(expr, row):
+    """A one-sample layer-norm expression (x_q, dL/do_q over the features) as the same
+    expression for row ``row`` of a batch: x_q -> x_row,q, dL/do_q -> G_row,q."""
+    expr = expr.replace(lambda t: isinstance(t, sp.Indexed) and t.base == x and len(t.indices) == 1,
+                        lambda t: x[row, t.indices[0]])
+    return expr.replace(Upstream, lambda q: G[row, q])
+
+
+def _same_rational(topic, name, a, b, radicand, method):
+    """a = b as rational functions: each side's sums evaluated and, with a ``radicand``,
+    sqrt(radicand) a symbol r (:func:`normal_form`); other radicals stay opaque generators."""
+    if radicand is not None:
+        a, b = normal_form(a, radicand, eps), normal_form(b, radicand, eps)
+    else:
+        a, b = _plain(sum_out(a)), _plain(sum_out(b))
+    return replace(verify.symbolic_identity(topic, name, *canonical(a, b)), method=method)
+
+
+def _explicit_sums(expr, sizes: dict):
+    """``expr`` at explicit sizes (size symbol -> integer): every sum written out, and every
+    power sum of :func:`sum_out` replaced by the sum it stands for."""
+    by_symbol = {v: key for key, v in _POWER_SUMS.items()}
+
+    def written(S, kept=()):
+        product, size = by_symbol[S]
+        product = product.xreplace({**dict(zip(_SLOTS, kept)), **sizes})
+        return sp.Add(*(product.xreplace({_IOTA: w}) for w in range(1, int(size.xreplace(sizes)) + 1)))
+    e = expr.xreplace({S: written(S) for S in expr.free_symbols if S in by_symbol})
+    e = e.xreplace({t: written(t.base, t.indices) for t in e.atoms(sp.Indexed) if t.base in by_symbol})
+    return e.xreplace(sizes).doit()
+
+
+@dataclass(frozen=True)
+class SizeClaim:
+    """A claimed derivative dL/d(wrt) = ``claim`` of a normalization, at symbolic size, as data:
+    ``L`` a scalar with sums over 1..N (and 1..n), the entry ``wrt(*indices)`` and the
+    ``claim(*indices)`` functions of the entry's symbolic ``indices`` (index -> the size it runs
+    over). Its checks prove it at symbolic size, prove it at the explicit sizes ``instances``
+    and compare the symbolic-size derivative there with the explicit one; tests mutate
+    ``claim`` (or the formula it reads) and see every proof fail."""
+
+    name: str                 # the formula, e.g. "batch norm dL/dx = the three-term formula"
+    scope: str                # the sizes it holds for, e.g. "general N"
+    L: sp.Basic
+    wrt: Callable
+    claim: Callable
+    radicand: Callable | None  # indices -> the s^2 + eps of the entry's statistics, None: no root to eliminate
+    indices: tuple            # ((index, size symbol), ...)
+    instances: tuple = ()     # explicit sizes, in the order of ``sizes``
+    outer: sp.Symbol | None = None   # both sides sums over this index (1..N) with equal summands
+
+    @property
+    def sizes(self) -> tuple:
+        return tuple(size for size in (N, n) if size in self.L.free_symbols)
+
+    def derivative(self):
+        """SymPy's derivative of L with respect to the entry, with symbolic indices and sizes."""
+        return sp.diff(self.L, self.wrt(*(q for q, _ in self.indices)))
+
+    def prove(self, topic: str) -> verify.Check:
+        start = time.perf_counter()
+        idx = [q for q, _ in self.indices]
+        got, want = self.derivative(), self.claim(*idx)
+        if self.outer is not None:          # sum_m F_m = sum_m H_m: F_m = H_m for every m
+            if not all(isinstance(e, sp.Sum) and e.limits[-1] == (self.outer, 1, N) for e in (got, want)):
+                return verify.Check(topic, f"{self.name}: {self.scope}", "symbolic size", float("inf"), 0.0, False,
+                                    f"not two sums over {self.outer} = 1..N")
+            got, want = (sp.Sum(e.function, *e.limits[:-1]) if len(e.limits) > 1 else e.function for e in (got, want))
+        check = _same_rational(topic, f"{self.name}: {self.scope}", got, want,
+                               self.radicand(*idx) if self.radicand else None, "symbolic size")
+        return replace(check, seconds=time.perf_counter() - start)
+
+    def _entries(self, values: dict):
+        return list(itertools.product(*(range(1, values[size] + 1) for _, size in self.indices)))
+
+    def _at(self, values):
+        text = ", ".join(map(str, self.sizes))
+        shown = ", ".join(map(str, values.values()))
+        return (f"{text} = {shown}" if len(values) == 1 else f"({text}) = ({shown})"), (
+            text if len(values) == 1 else f"({text})")
+
+    def explicit(self, topic: str, size: tuple) -> verify.Check:
+        """The claim proved at explicit sizes: SymPy's derivative of L written out, with respect
+        to each explicit entry, against the claim written out."""
+        start = time.perf_counter()
+        values = dict(zip(self.sizes, size))
+        idx = [q for q, _ in self.indices]
+        L = self.L.xreplace(values).doit()
+        claim = self.claim(*idx)
+        root = self.radicand(*idx) if self.radicand and self.outer is None else None
+        got, want, roots = [], [], []
+        for e in self._entries(values):
+            at = {**dict(zip(idx, e)), **values}
+            got.append(sp.diff(L, self.wrt(*e)))
+            want.append(claim.xreplace(at).doit())
+            roots.append(root.xreplace(at).doit() if root is not None else None)
+        check = self._compare(topic, f"{self.name}: explicit entries, {self._at(values)[0]}", got, want, roots,
+                              "symbolic")
+        return replace(check, seconds=time.perf_counter() - start)
+
+    def instance(self, topic: str, size: tuple) -> verify.Check:
+        """The symbolic-size derivative, its sums evaluated, at explicit sizes and entries,
+        against SymPy's derivative of L written out: a guard against a derivative (or a sum
+        evaluation) at symbolic size that is silently wrong."""
+        start = time.perf_counter()
+        values = dict(zip(self.sizes, size))
+        idx = [q for q, _ in self.indices]
+        general = self.derivative()
+        if self.outer is not None:          # the sums inside the outer one evaluated
+            inner = sp.Sum(general.function, *general.limits[:-1]) if len(general.limits) > 1 else general.function
+            general = sp.Sum(sum_out(inner), general.limits[-1])
+        else:
+            general = sum_out(general)
+        L = self.L.xreplace(values).doit()
+        root = self.radicand(*idx) if self.radicand and self.outer is None else None
+        got, want, roots = [], [], []
+        for e in self._entries(values):
+            at = dict(zip(idx, e))
+            got.append(_explicit_sums(general.xreplace(at), values))
+            want.append(sp.diff(L, self.wrt(*e)))
+            roots.append(root.xreplace({**at, **values}).doit() if root is not None else None)
+        at, text = self._at(values)
+        check = self._compare(topic, f"{self.name}: the general-{text} derivative at {at} equals the explicit one",
+                              got, want, roots, "symbolic size, instantiated")
+        return replace(check, seconds=time.perf_counter() - start)
+
+    @staticmethod
+    def _compare(topic, name, got, want, roots, method):
+        for a, b, root in zip(got, want, roots):
+            check = _same_rational(topic, name, a, b, root, method)
+            if not check.passed:
+                return check
+        return check
+
+    def checks(self, topic: str) -> list[verify.Check]:
+        return [self.prove(topic), *(f(topic, size) for size in self.instances for f in (self.explicit, self.instance))]
+
+
+def size_claims() -> list[SizeClaim]:
+    """Batch norm's and layer norm's gradients at symbolic size: one feature (batch norm, N) or
+    one sample (layer norm, n), and every entry of an N x n batch."""
+    A_bn, A_ln = definitions(_add(s ** 2, eps)), definitions(_add(s ** 2, eps), n)
+    L_bn = definitions(sp.Sum(Upstream(i) * bn_output(i), (i, 1, N)))
+    L_bn2 = sp.Sum(sp.Sum(per_column(definitions(Upstream(m_) * bn_output(m_)), l_), (m_, 1, N)), (l_, 1, n))
+    L_ln = definitions(sp.Sum(Upstream(i) * ln_output(i), (i, 1, n)), n)
+    L_ln2 = sp.Sum(sp.Sum(per_row(definitions(Upstream(l_) * ln_output(l_), n), m_), (l_, 1, n)), (m_, 1, N))
+    L_inf = sp.Sum(Upstream(i) * inference_output(i), (i, 1, N))
+    L_inf2 = sp.Sum(sp.Sum(per_column(Upstream(m_) * inference_output(m_), l_), (m_, 1, N)), (l_, 1, n))
+    batch = "entry (k, c) of an N x n batch, general N, n"
+    bn_dx_name, dg_name, db_name = ("batch norm dL/dx = the three-term formula", "batch norm dL/dgamma = sum of dL/do x-hat",
+                                    "batch norm dL/dbeta = sum of dL/do")
+    ln_dx_name = "layer norm dL/dx with per-feature gamma = the formula"
+    inf_name = "batch norm in inference mode: dL/dx = gamma dL/do / sqrt(v_r + eps)"
+    return [
+        SizeClaim(bn_dx_name, "general N", L_bn, lambda q: x[q], lambda q: definitions(bn_dx(q)),
+                  lambda q: A_bn, ((k, N),), ((2,), (3,))),
+        SizeClaim(bn_dx_name, batch, L_bn2, lambda q, f: x[q, f],
+                  lambda q, f: per_column(definitions(bn_dx(q)), f), lambda q, f: per_column(A_bn, f),
+                  ((k, N), (c, n)), ((2, 2),)),
+        SizeClaim(dg_name, "general N", L_bn, lambda: gamma, lambda: definitions(BN_DGAMMA), lambda: A_bn, (), ((2,),)),
+        SizeClaim(dg_name, "feature c of an N x n batch, general N, n", L_bn2, lambda f: gamma_i[f],
+                  lambda f: per_column(definitions(BN_DGAMMA), f), lambda f: per_column(A_bn, f), ((c, n),)),
+        SizeClaim(db_name, "general N", L_bn, lambda: beta, lambda: BN_DBETA, None, ()),
+        SizeClaim(db_name, "feature c of an N x n batch, general N, n", L_bn2, lambda f: beta_i[f],
+                  lambda f: per_column(BN_DBETA, f), None, ((c, n),)),
+        SizeClaim(ln_dx_name, "general n", L_ln, lambda q: x[q], lambda q: definitions(ln_dx(q), n),
+                  lambda q: A_ln, ((k, n),), ((2,), (3,))),
+        SizeClaim(ln_dx_name, batch, L_ln2, lambda r, f: x[r, f],
+                  lambda r, f: per_row(definitions(ln_dx(f), n), r), lambda r, f: per_row(A_ln, r),
+                  ((k, N), (c, n)), ((2, 2),)),
+        SizeClaim("layer norm dL/dgamma = sum over the batch of dL/do x-hat", "feature c of an N x n batch, general N, n",
+                  L_ln2, lambda f: gamma_i[f],
+                  lambda f: sp.Sum(per_row(definitions(Upstream(f) * x_hat[f], n), m_), (m_, 1, N)),
+                  lambda f: per_row(A_ln, m_), ((c, n),), ((2, 2),), outer=m_),
+        SizeClaim("layer norm dL/dbeta = sum over the batch of dL/do", "feature c of an N x n batch, general N, n",
+                  L_ln2, lambda f: beta_i[f], lambda f: sp.Sum(G[m_, f], (m_, 1, N)), None, ((c, n),), outer=m_),
+        SizeClaim(inf_name, "general N", L_inf, lambda q: x[q], inference_dx, None, ((k, N),), ((2,),)),
+        SizeClaim(inf_name, batch, L_inf2, lambda q, f: x[q, f], lambda q, f: per_column(inference_dx(q), f), None,
+                  ((k, N), (c, n))),
+    ]
 
 
 # ------------------------------------------------------------------ the z-score, exactly
@@ -425,6 +652,8 @@ def _at_size(expr, size_symbol, size, values: dict, env=None) -> float:
     env = env or {}
     ev = lambda e, more=None: _at_size(e, size_symbol, size, values, {**env, **(more or {})})  # noqa: E731
     if isinstance(expr, sp.Sum):
+        if len(expr.limits) > 1:          # Sum(f, inner, outer): the inner limit first
+            return sum_out(sp.Sum(sp.Sum(expr.function, expr.limits[0]), *expr.limits[1:]))
         (v, lo, hi), = expr.limits
         if lo != 1 or hi != size_symbol:
             raise ValueError(f"_at_size: a sum over 1..{size_symbol} expected, got {expr.limits}")
@@ -454,70 +683,78 @@ def checks(seed: int = 0) -> list[verify.Check]:
     size, NumPy compared."""
     rng = np.random.default_rng(seed)
     ident = lambda name, a, b: verify.symbolic_identity(TOPIC, name, a, b)  # noqa: E731
-    same = lambda name, a, b: verify.symbolic_identity(TOPIC, name, *canonical(a, b))  # noqa: E731  general size
+
+    def same(name, sides):
+        """A proof at general size: ``sides()`` the two normal forms, compared as rational functions."""
+        return replace(verify.timed(lambda: verify.symbolic_identity(TOPIC, name, *canonical(*sides()))),
+                       method="symbolic size")
     out = []
 
     # the z-score, general N
     Z = lambda q: normalized(q, with_eps=False)  # noqa: E731
-    out.append(same("z-scores have mean 0, general N", _z(sp.Sum(Z(i), (i, 1, N)) / N), 0))
-    out.append(same("z-scores have variance 1, general N", _z(sp.Sum(Z(i) ** 2, (i, 1, N)) / N), 1))
+    out.append(same("z-scores have mean 0, general N", lambda: (_z(sp.Sum(Z(i), (i, 1, N)) / N), 0)))
+    out.append(same("z-scores have variance 1, general N", lambda: (_z(sp.Sum(Z(i) ** 2, (i, 1, N)) / N), 1)))
     out.append(same("gaps between z-scores are the gaps of x divided by s, general N",
-                    _z(Z(i) - Z(j)), _z((x[i] - x[j]) / s)))
+                    lambda: (_z(Z(i) - Z(j)), _z((x[i] - x[j]) / s))))
     affine = lambda t: a_pos * t + b_any  # noqa: E731
     out.append(same("the z-scores of a x + b are those of x for a > 0, general N",
-                    _z(Z(k), transform=affine), _z(Z(k))))
+                    lambda: (_z(Z(k), transform=affine), _z(Z(k)))))
     skew = sp.Sum(Z(i) ** 3, (i, 1, N)) / N            # the skewness: the mean of z^3
     out.append(same("an affine map a x + b with a > 0 keeps the skewness, general N",
-                    _z(skew, transform=affine), _z(skew)))
+                    lambda: (_z(skew, transform=affine), _z(skew))))
     ex = worked_example()
     out.append(verify.check_values(TOPIC, "zscore on (100, 50, 10, 5, 1) equals SymPy's exact values",
                                    "sympy-vs-numpy", normalization_np.zscore(np.array(EXAMPLE, dtype=float)),
                                    [float(v) for v in ex["z"]]))
 
-    # batch norm, general N
-    L = sp.Sum(Upstream(i) * bn_output(i), (i, 1, N))     # sum_i dL/do_i o_i: its gradient is dL/dx
-    derived = sp.diff(definitions(L), x[k])
-    A_bn = definitions(_add(s ** 2, eps))
-    out.append(same("batch norm dL/dx: SymPy's derivative = the three-term formula, general N",
-                    normal_form(derived, A_bn, eps), _bn(bn_dx(k))))
-    out.append(same("batch norm dL/dgamma = sum of dL/do x-hat, general N",
-                    _bn(sp.diff(definitions(L), gamma)), _bn(BN_DGAMMA)))
-    out.append(same("batch norm dL/dbeta = sum of dL/do, general N",
-                    _bn(sp.diff(definitions(L), beta)), _bn(BN_DBETA)))
+    # batch norm, general N: the statistics' derivatives (the population variance, 1/N)
+    plain = lambda e: _plain(sum_out(definitions(e)))  # noqa: E731
+    out.append(same("the deviations from the batch mean sum to 0, general N",
+                    lambda: (plain(sp.Sum(_add(x[i], -mu), (i, 1, N))), 0)))
+    out.append(same("dmu/dx_k = 1/N, general N", lambda: (plain(sp.diff(mean(), x[k])), 1 / N)))
+    out.append(same("ds2/dx_k = 2 (x_k - mu)/N, general N",
+                    lambda: (plain(sp.diff(definitions(s ** 2), x[k])), plain(2 * _add(x[k], -mu) / N))))
+    # the gradients, one feature and every entry of a batch, with their explicit instances
+    out += [c for claim in size_claims() for c in claim.checks(TOPIC)]
     # the three paths: x-hat as a function of x, mu and V = s^2 held apart
+    L = sp.Sum(Upstream(i) * bn_output(i), (i, 1, N))     # sum_i dL/do_i o_i: its gradient is dL/dx
     V = sp.Symbol("V", positive=True)
     L_paths = L.replace(lambda e: isinstance(e, sp.Indexed) and e.base == x_hat,
                         lambda e: normalized(e.indices[0])).subs(s, sp.sqrt(V))
     back = lambda e: _bn(e.subs(V, s ** 2))  # noqa: E731
-    direct = sp.diff(L_paths, x[k])
-    via_mu = sp.diff(L_paths, mu) * sp.diff(mean(), x[k])
-    via_s2 = sp.diff(L_paths, V) * sp.diff(variance(), x[k])
-    for name, path, term in (("held fixed", direct, 0), ("through mu", via_mu, 1), ("through s2", via_s2, 2)):
+    paths = {"held fixed": lambda: sp.diff(L_paths, x[k]),
+             "through mu": lambda: sp.diff(L_paths, mu) * sp.diff(mean(), x[k]),
+             "through s2": lambda: sp.diff(L_paths, V) * sp.diff(variance(), x[k])}
+    for term, (name, path) in enumerate(paths.items()):
         out.append(same(f"term {term + 1} of the formula is the path with mu and s2 {name}, general N"
-                         if term == 0 else f"term {term + 1} of the formula is the path {name}, general N",
-                         back(path), _bn((BN_COEFF * BN_TERMS[term]).xreplace({i: k}))))
-    out.append(same("ds2/dmu = 0 at the batch mean, general N",
-                    _bn(sp.diff(variance(), mu)), 0))
-    out.append(same("the gradient sums to zero over the batch, general N", _bn(sp.Sum(bn_dx(i), (i, 1, N))), 0))
+                        if term == 0 else f"term {term + 1} of the formula is the path {name}, general N",
+                        lambda path=path, term=term: (back(path()), _bn((BN_COEFF * BN_TERMS[term]).xreplace({i: k})))))
+    out.append(same("ds2/dmu = 0 at the batch mean, general N", lambda: (_bn(sp.diff(variance(), mu)), 0)))
+    out.append(same("the gradient sums to zero over the batch, general N",
+                    lambda: (_bn(sp.Sum(bn_dx(i), (i, 1, N))), 0)))
     out.append(same("sum of x-hat times dL/dx = gamma eps (s2 + eps)^(-3/2) sum of dL/do x-hat, general N",
-                    _bn(sp.Sum(x_hat[i] * bn_dx(i), (i, 1, N))), _bn(BN_XHAT_DOT_DX)))
+                    lambda: (_bn(sp.Sum(x_hat[i] * bn_dx(i), (i, 1, N))), _bn(BN_XHAT_DOT_DX))))
     out.append(same("an upstream gradient of all ones gives dL/dx = 0, general N",
-                    _bn(bn_dx(k).replace(Upstream, lambda q: sp.Integer(1))), 0))
-    out.append(same("x-hat has batch mean 0, general N", _bn(sp.Sum(x_hat[i], (i, 1, N)) / N), 0))
+                    lambda: (_bn(bn_dx(k).replace(Upstream, lambda q: sp.Integer(1))), 0)))
+    out.append(same("x-hat has batch mean 0, general N", lambda: (_bn(sp.Sum(x_hat[i], (i, 1, N)) / N), 0)))
     out.append(same("x-hat has batch variance s2/(s2 + eps), general N",
-                    _bn(XHAT_SECOND_MOMENT), _bn(XHAT_VARIANCE)))
+                    lambda: (_bn(XHAT_SECOND_MOMENT), _bn(XHAT_VARIANCE))))
+    A_bn = definitions(_add(s ** 2, eps))
     out.append(same("dx-hat/dx = (I - 1 1^T/N - x-hat x-hat^T/N)/sqrt(s2 + eps), entry (i, k), general N",
-                    normal_form(sp.diff(definitions(x_hat[i]), x[k]), A_bn, eps), _bn(jacobian_entry())))
+                    lambda: (normal_form(sp.diff(definitions(x_hat[i]), x[k]), A_bn, eps), _bn(jacobian_entry()))))
+    # the chain rule through that Jacobian: dL/dx_k = sum_i gamma dL/do_i dx-hat_i/dx_k
+    out.append(same("dL/dx = the Jacobian of x-hat (transposed) times gamma dL/do is the three-term formula, general N",
+                    lambda: (_bn(sp.Sum(gamma * Upstream(i) * jacobian_entry(i, k), (i, 1, N))), _bn(bn_dx(k)))))
     scaled = lambda t: a_pos * t  # noqa: E731
     # x-hat(a x; eps) = x-hat(x; eps / a^2), proved in the form x-hat(a x; a^2 eps) = x-hat(x; eps)
     lhs = definitions(x_hat[k]).replace(lambda t: isinstance(t, sp.Indexed) and t.base == x, scaled)
     out.append(same("x-hat of a x = x-hat of x with eps replaced by eps/a^2, general N",
-                    normal_form(lhs.subs(eps, a_pos ** 2 * eps), A_bn, eps), _bn(x_hat[k])))
+                    lambda: (normal_form(lhs.subs(eps, a_pos ** 2 * eps), A_bn, eps), _bn(x_hat[k]))))
     no_eps = lambda e: normal_form(e.subs(eps, 0), definitions(s ** 2), _square_sum(N))  # noqa: E731
     dx0 = definitions(bn_dx(k))
     out.append(same("with eps = 0, dL/dx at a x is dL/dx at x divided by a, general N",
-                    no_eps(dx0.replace(lambda t: isinstance(t, sp.Indexed) and t.base == x, scaled)),
-                    no_eps(dx0 / a_pos)))
+                    lambda: (no_eps(dx0.replace(lambda t: isinstance(t, sp.Indexed) and t.base == x, scaled)),
+                             no_eps(dx0 / a_pos))))
     one = sp.Symbol("x_1", real=True)
     out.append(ident("with N = 1, o = beta and dL/dx = 0",
                      sp.Matrix([definitions(bn_output(1), 1).doit().subs(x[1], one),
@@ -528,16 +765,11 @@ def checks(seed: int = 0) -> list[verify.Check]:
                      sp.Matrix([definitions(x_hat[2], 2).doit(), two ** 2]),
                      sp.Matrix([-two, definitions(s ** 2 / _add(s ** 2, eps), 2).doit()])))
 
-    # layer norm, general n
-    L_ln = sp.Sum(Upstream(i) * ln_output(i), (i, 1, n))
-    out.append(same("layer norm dL/dx with per-feature gamma: SymPy's derivative = the formula, general n",
-                    normal_form(sp.diff(definitions(L_ln, n), x[k]), definitions(_add(s ** 2, eps), n), eps),
-                    _bn(ln_dx(k), n)))
-
+    # layer norm, general n (its gradients are among size_claims above)
     ones_ln = ln_dx(k).replace(Upstream, lambda q: sp.Integer(1))
     out.append(same("layer norm, all-ones upstream gradient and equal gamma-i: dL/dx = 0, general n",
-                    _bn(ones_ln.replace(lambda t: isinstance(t, sp.Indexed) and t.base == gamma_i,
-                                        lambda t: gamma), n), 0))
+                    lambda: (_bn(ones_ln.replace(lambda t: isinstance(t, sp.Indexed) and t.base == gamma_i,
+                                                 lambda t: gamma), n), 0)))
     X = rng.standard_normal((5, n_NUMERIC))
     _, cache = normalization_np.layernorm_forward(X, rng.uniform(0.5, 2, n_NUMERIC), np.zeros(n_NUMERIC))
     out.append(verify.check_bound(
@@ -658,12 +890,6 @@ def checks(seed: int = 0) -> list[verify.Check]:
     out.append(verify.check_vjp(lambda v: normalization_np.layernorm_forward(v, gm, bt, eps=1e-3)[0], lambda g: dx, X,
                                 name="layernorm_backward over the last two axes dx, shape (3, 4, 5), eps = 1e-3",
                                 topic=TOPIC, dout=dout, method="complex-step", every_entry=True))
-    m_r, v_r = sp.Symbol("m_r", real=True), sp.Symbol("v_r", positive=True)   # running mean, variance
-    o_inf = lambda q: gamma * _add(x[q], -m_r) / sp.sqrt(_add(v_r, eps)) + beta  # noqa: E731
-    dx_inf = gamma * Upstream(k) / sp.sqrt(_add(v_r, eps))
-    L_inf = sp.Sum(Upstream(i) * o_inf(i), (i, 1, N))
-    out.append(ident("batch norm in inference mode: dL/dx = gamma dL/do / sqrt(v_r + eps), general N",
-                     sum_out(sp.diff(L_inf, x[k])), dx_inf))
     xs, up = rng.standard_normal(N_NUMERIC) * 2 + 1, rng.standard_normal(N_NUMERIC)
     gm, bt, e_, mr, vr = 1.5, -0.5, 1e-3, 0.25, 1.75
     running = normalization_np.RunningStats(np.array([mr]), np.array([vr]))
@@ -672,11 +898,11 @@ def checks(seed: int = 0) -> list[verify.Check]:
     vals = {gamma: gm, beta: bt, eps: e_, m_r: mr, v_r: vr}
     out.append(verify.check_values(
         TOPIC, f"batchnorm_forward in inference mode equals gamma (x - m_r)/sqrt(v_r + eps) + beta, N = {N_NUMERIC}",
-        "sympy-vs-numpy", o_np[:, 0], [float(o_inf(1).subs(vals).subs(x[1], v)) for v in xs]))
+        "sympy-vs-numpy", o_np[:, 0], [float(inference_output(1).subs(vals).subs(x[1], v)) for v in xs]))
     out.append(verify.check_values(
         TOPIC, f"batchnorm_backward in inference mode equals gamma dL/do / sqrt(v_r + eps), N = {N_NUMERIC}",
         "sympy-vs-numpy", normalization_np.batchnorm_backward(up[:, None], cache)[0][:, 0],
-        [float(dx_inf.subs(vals).subs(Upstream(k), u)) for u in up]))
+        [float(inference_dx().subs(vals).subs(Upstream(k), u)) for u in up]))
     X, dout = 2 * rng.standard_normal((4, 3)) + 1, rng.standard_normal((4, 3))
     running = normalization_np.RunningStats(rng.standard_normal(3), rng.uniform(0.5, 2, 3))
     gm, bt = rng.uniform(0.5, 2, 3), rng.standard_normal(3)
