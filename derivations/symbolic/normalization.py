@@ -22,7 +22,7 @@ from __future__ import annotations
 import itertools
 import time
 from dataclasses import dataclass, replace
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from typing import Callable
 
 import numpy as np
@@ -147,9 +147,11 @@ def jacobian_entry(q=i, r=k):
 #: sum_i x-hat_i dL/dx_i, which vanishes only when eps = 0.
 XHAT_DOT_DX_COEFF = gamma * eps / _add(s ** 2, eps) ** sp.Rational(3, 2)
 BN_XHAT_DOT_DX = XHAT_DOT_DX_COEFF * BN_DGAMMA
+XHAT_DOT_DX_CHECK = "sum of x-hat times dL/dx = gamma eps (s2 + eps)^(-3/2) sum of dL/do x-hat, general N"
 #: The batch variance of x-hat (its mean is 0), below 1 because of eps.
 XHAT_SECOND_MOMENT = sp.Sum(x_hat[i] ** 2, (i, 1, N)) / N
 XHAT_VARIANCE = s ** 2 / _add(s ** 2, eps)
+XHAT_VARIANCE_CHECK = "x-hat has batch variance s2/(s2 + eps), general N"
 
 
 def definitions(expr, size=N, with_eps=True):
@@ -225,7 +227,7 @@ def sum_out(expr):
 def _plain(expr):
     """Entries x_k, dL/do_k, gamma_k and Kronecker deltas at free indices -> plain symbols
     (a substitution, so an identity of the result is an identity of ``expr``)."""
-    atoms = expr.atoms(sp.Indexed) | expr.atoms(Upstream) | expr.atoms(KroneckerDelta)
+    atoms = expr.atoms(sp.Indexed, Upstream, KroneckerDelta)
     return expr.xreplace({a: sp.Symbol(f"<{a}>", real=True) for a in atoms})
 
 
@@ -357,7 +359,17 @@ def _explicit_sums(expr, sizes: dict):
         return sp.Add(*(product.xreplace({_IOTA: w}) for w in range(1, int(size.xreplace(sizes)) + 1)))
     e = expr.xreplace({S: written(S) for S in expr.free_symbols if S in by_symbol})
     e = e.xreplace({t: written(t.base, t.indices) for t in e.atoms(sp.Indexed) if t.base in by_symbol})
-    return e.xreplace(sizes).doit()
+    return _write_out(e.xreplace(sizes))
+
+
+def _write_out(expr):
+    """Every sum over an explicit range written out as the sum of its terms, innermost first."""
+    def terms(t):
+        f = t.function
+        for v, lo, hi in t.limits:
+            f = sp.Add(*(f.xreplace({v: w}) for w in range(int(lo), int(hi) + 1)))
+        return f
+    return expr.replace(lambda t: isinstance(t, sp.Sum), terms)
 
 
 @dataclass(frozen=True)
@@ -379,7 +391,7 @@ class SizeClaim:
     instances: tuple = ()     # explicit sizes, in the order of ``sizes``
     outer: sp.Symbol | None = None   # both sides sums over this index (1..N) with equal summands
 
-    @property
+    @cached_property
     def sizes(self) -> tuple:
         return tuple(size for size in (N, n) if size in self.L.free_symbols)
 
@@ -387,10 +399,10 @@ class SizeClaim:
         """SymPy's derivative of L with respect to the entry, with symbolic indices and sizes."""
         return sp.diff(self.L, self.wrt(*(q for q, _ in self.indices)))
 
-    def prove(self, topic: str) -> verify.Check:
+    def prove(self, topic: str, derivative=None) -> verify.Check:
         start = time.perf_counter()
         idx = [q for q, _ in self.indices]
-        got, want = self.derivative(), self.claim(*idx)
+        got, want = self.derivative() if derivative is None else derivative, self.claim(*idx)
         if self.outer is not None:          # sum_m F_m = sum_m H_m: F_m = H_m for every m
             if not all(isinstance(e, sp.Sum) and e.limits[-1] == (self.outer, 1, N) for e in (got, want)):
                 return verify.Check(topic, f"{self.name}: {self.scope}", "symbolic size", float("inf"), 0.0, False,
@@ -399,6 +411,9 @@ class SizeClaim:
         check = _same_rational(topic, f"{self.name}: {self.scope}", got, want,
                                self.radicand(*idx) if self.radicand else None, "symbolic size")
         return replace(check, seconds=time.perf_counter() - start)
+
+    def _values(self, size: tuple) -> dict:
+        return dict(zip(self.sizes, size))
 
     def _entries(self, values: dict):
         return list(itertools.product(*(range(1, values[size] + 1) for _, size in self.indices)))
@@ -409,49 +424,48 @@ class SizeClaim:
         return (f"{text} = {shown}" if len(values) == 1 else f"({text}) = ({shown})"), (
             text if len(values) == 1 else f"({text})")
 
-    def explicit(self, topic: str, size: tuple) -> verify.Check:
+    def written_derivatives(self, size: tuple) -> list:
+        """SymPy's derivatives of L written out at explicit sizes, one per explicit entry."""
+        values = self._values(size)
+        L = _write_out(self.L.xreplace(values))
+        return [sp.diff(L, self.wrt(*e)) for e in self._entries(values)]
+
+    def _roots(self, values, at):
+        root = self.radicand(*(q for q, _ in self.indices)) if self.radicand and self.outer is None else None
+        return [None if root is None else _write_out(root.xreplace({**a, **values})) for a in at]
+
+    def explicit(self, topic: str, size: tuple, derivatives=None) -> verify.Check:
         """The claim proved at explicit sizes: SymPy's derivative of L written out, with respect
         to each explicit entry, against the claim written out."""
         start = time.perf_counter()
-        values = dict(zip(self.sizes, size))
+        values = self._values(size)
         idx = [q for q, _ in self.indices]
-        L = self.L.xreplace(values).doit()
         claim = self.claim(*idx)
-        root = self.radicand(*idx) if self.radicand and self.outer is None else None
-        got, want, roots = [], [], []
-        for e in self._entries(values):
-            at = {**dict(zip(idx, e)), **values}
-            got.append(sp.diff(L, self.wrt(*e)))
-            want.append(claim.xreplace(at).doit())
-            roots.append(root.xreplace(at).doit() if root is not None else None)
-        check = self._compare(topic, f"{self.name}: explicit entries, {self._at(values)[0]}", got, want, roots,
-                              "symbolic")
+        at = [dict(zip(idx, e)) for e in self._entries(values)]
+        want = [_write_out(claim.xreplace({**a, **values})) for a in at]
+        check = self._compare(topic, f"{self.name}: explicit entries, {self._at(values)[0]}",
+                              derivatives or self.written_derivatives(size), want, self._roots(values, at), "symbolic")
         return replace(check, seconds=time.perf_counter() - start)
 
-    def instance(self, topic: str, size: tuple) -> verify.Check:
+    def instance(self, topic: str, size: tuple, derivatives=None, general=None) -> verify.Check:
         """The symbolic-size derivative, its sums evaluated, at explicit sizes and entries,
         against SymPy's derivative of L written out: a guard against a derivative (or a sum
         evaluation) at symbolic size that is silently wrong."""
         start = time.perf_counter()
-        values = dict(zip(self.sizes, size))
+        values = self._values(size)
         idx = [q for q, _ in self.indices]
-        general = self.derivative()
+        general = self.derivative() if general is None else general
         if self.outer is not None:          # the sums inside the outer one evaluated
             inner = sp.Sum(general.function, *general.limits[:-1]) if len(general.limits) > 1 else general.function
             general = sp.Sum(sum_out(inner), general.limits[-1])
         else:
             general = sum_out(general)
-        L = self.L.xreplace(values).doit()
-        root = self.radicand(*idx) if self.radicand and self.outer is None else None
-        got, want, roots = [], [], []
-        for e in self._entries(values):
-            at = dict(zip(idx, e))
-            got.append(_explicit_sums(general.xreplace(at), values))
-            want.append(sp.diff(L, self.wrt(*e)))
-            roots.append(root.xreplace({**at, **values}).doit() if root is not None else None)
-        at, text = self._at(values)
-        check = self._compare(topic, f"{self.name}: the general-{text} derivative at {at} equals the explicit one",
-                              got, want, roots, "symbolic size, instantiated")
+        at = [dict(zip(idx, e)) for e in self._entries(values)]
+        got = [_explicit_sums(general.xreplace(a), values) for a in at]
+        where, text = self._at(values)
+        check = self._compare(topic, f"{self.name}: the general-{text} derivative at {where} equals the explicit one",
+                              got, derivatives or self.written_derivatives(size), self._roots(values, at),
+                              "symbolic size, instantiated")
         return replace(check, seconds=time.perf_counter() - start)
 
     @staticmethod
@@ -463,7 +477,26 @@ class SizeClaim:
         return check
 
     def checks(self, topic: str) -> list[verify.Check]:
-        return [self.prove(topic), *(f(topic, size) for size in self.instances for f in (self.explicit, self.instance))]
+        start = time.perf_counter()
+        general = self.derivative()          # shared by the proof and the instances
+        out = [self.prove(topic, general)]
+        out[0] = replace(out[0], seconds=time.perf_counter() - start)
+        for size in self.instances:
+            # the written-out derivatives are shared by the two checks (their time counted in the first)
+            start = time.perf_counter()
+            derivatives = self.written_derivatives(size)
+            first = self.explicit(topic, size, derivatives)
+            out += [replace(first, seconds=time.perf_counter() - start), self.instance(topic, size, derivatives, general)]
+        return out
+
+
+#: The formulas the size claims prove, the start of their checks' names (the page's Equations cite them).
+JACOBIAN_NAME = "dx-hat/dx = (I - 1 1^T/N - x-hat x-hat^T/N)/sqrt(s2 + eps)"
+BN_DX_NAME = "batch norm dL/dx = the three-term formula"
+BN_DGAMMA_NAME = "batch norm dL/dgamma = sum of dL/do x-hat"
+BN_DBETA_NAME = "batch norm dL/dbeta = sum of dL/do"
+LN_DX_NAME = "layer norm dL/dx with per-feature gamma = the formula"
+INFERENCE_NAME = "batch norm in inference mode: dL/dx = gamma dL/do / sqrt(v_r + eps)"
 
 
 def size_claims() -> list[SizeClaim]:
@@ -477,25 +510,25 @@ def size_claims() -> list[SizeClaim]:
     L_inf = sp.Sum(Upstream(i) * inference_output(i), (i, 1, N))
     L_inf2 = sp.Sum(sp.Sum(per_column(Upstream(m_) * inference_output(m_), l_), (m_, 1, N)), (l_, 1, n))
     batch = "entry (k, c) of an N x n batch, general N, n"
-    bn_dx_name, dg_name, db_name = ("batch norm dL/dx = the three-term formula", "batch norm dL/dgamma = sum of dL/do x-hat",
-                                    "batch norm dL/dbeta = sum of dL/do")
-    ln_dx_name = "layer norm dL/dx with per-feature gamma = the formula"
-    inf_name = "batch norm in inference mode: dL/dx = gamma dL/do / sqrt(v_r + eps)"
     return [
-        SizeClaim(bn_dx_name, "general N", L_bn, lambda q: x[q], lambda q: definitions(bn_dx(q)),
+        # the Jacobian as u^T (dx-hat/dx) for every u (u = dL/do): u = e_i gives row i
+        SizeClaim(JACOBIAN_NAME, "u^T dx-hat/dx for every u, general N", definitions(sp.Sum(Upstream(i) * x_hat[i], (i, 1, N))),
+                  lambda q: x[q], lambda q: definitions(sp.Sum(Upstream(i) * jacobian_entry(i, q), (i, 1, N))),
                   lambda q: A_bn, ((k, N),), ((2,), (3,))),
-        SizeClaim(bn_dx_name, batch, L_bn2, lambda q, f: x[q, f],
+        SizeClaim(BN_DX_NAME, "general N", L_bn, lambda q: x[q], lambda q: definitions(bn_dx(q)),
+                  lambda q: A_bn, ((k, N),), ((2,), (3,))),
+        SizeClaim(BN_DX_NAME, batch, L_bn2, lambda q, f: x[q, f],
                   lambda q, f: per_column(definitions(bn_dx(q)), f), lambda q, f: per_column(A_bn, f),
                   ((k, N), (c, n)), ((2, 2),)),
-        SizeClaim(dg_name, "general N", L_bn, lambda: gamma, lambda: definitions(BN_DGAMMA), lambda: A_bn, (), ((2,),)),
-        SizeClaim(dg_name, "feature c of an N x n batch, general N, n", L_bn2, lambda f: gamma_i[f],
+        SizeClaim(BN_DGAMMA_NAME, "general N", L_bn, lambda: gamma, lambda: definitions(BN_DGAMMA), lambda: A_bn, (), ((2,),)),
+        SizeClaim(BN_DGAMMA_NAME, "feature c of an N x n batch, general N, n", L_bn2, lambda f: gamma_i[f],
                   lambda f: per_column(definitions(BN_DGAMMA), f), lambda f: per_column(A_bn, f), ((c, n),)),
-        SizeClaim(db_name, "general N", L_bn, lambda: beta, lambda: BN_DBETA, None, ()),
-        SizeClaim(db_name, "feature c of an N x n batch, general N, n", L_bn2, lambda f: beta_i[f],
+        SizeClaim(BN_DBETA_NAME, "general N", L_bn, lambda: beta, lambda: BN_DBETA, None, ()),
+        SizeClaim(BN_DBETA_NAME, "feature c of an N x n batch, general N, n", L_bn2, lambda f: beta_i[f],
                   lambda f: per_column(BN_DBETA, f), None, ((c, n),)),
-        SizeClaim(ln_dx_name, "general n", L_ln, lambda q: x[q], lambda q: definitions(ln_dx(q), n),
+        SizeClaim(LN_DX_NAME, "general n", L_ln, lambda q: x[q], lambda q: definitions(ln_dx(q), n),
                   lambda q: A_ln, ((k, n),), ((2,), (3,))),
-        SizeClaim(ln_dx_name, batch, L_ln2, lambda r, f: x[r, f],
+        SizeClaim(LN_DX_NAME, batch, L_ln2, lambda r, f: x[r, f],
                   lambda r, f: per_row(definitions(ln_dx(f), n), r), lambda r, f: per_row(A_ln, r),
                   ((k, N), (c, n)), ((2, 2),)),
         SizeClaim("layer norm dL/dgamma = sum over the batch of dL/do x-hat", "feature c of an N x n batch, general N, n",
@@ -504,8 +537,8 @@ def size_claims() -> list[SizeClaim]:
                   lambda f: per_row(A_ln, m_), ((c, n),), ((2, 2),), outer=m_),
         SizeClaim("layer norm dL/dbeta = sum over the batch of dL/do", "feature c of an N x n batch, general N, n",
                   L_ln2, lambda f: beta_i[f], lambda f: sp.Sum(G[m_, f], (m_, 1, N)), None, ((c, n),), outer=m_),
-        SizeClaim(inf_name, "general N", L_inf, lambda q: x[q], inference_dx, None, ((k, N),), ((2,),)),
-        SizeClaim(inf_name, batch, L_inf2, lambda q, f: x[q, f], lambda q, f: per_column(inference_dx(q), f), None,
+        SizeClaim(INFERENCE_NAME, "general N", L_inf, lambda q: x[q], inference_dx, None, ((k, N),), ((2,),)),
+        SizeClaim(INFERENCE_NAME, batch, L_inf2, lambda q, f: x[q, f], lambda q, f: per_column(inference_dx(q), f), None,
                   ((k, N), (c, n))),
     ]
 
@@ -732,15 +765,15 @@ def checks(seed: int = 0) -> list[verify.Check]:
     out.append(same("ds2/dmu = 0 at the batch mean, general N", lambda: (_bn(sp.diff(variance(), mu)), 0)))
     out.append(same("the gradient sums to zero over the batch, general N",
                     lambda: (_bn(sp.Sum(bn_dx(i), (i, 1, N))), 0)))
-    out.append(same("sum of x-hat times dL/dx = gamma eps (s2 + eps)^(-3/2) sum of dL/do x-hat, general N",
+    out.append(same(XHAT_DOT_DX_CHECK,
                     lambda: (_bn(sp.Sum(x_hat[i] * bn_dx(i), (i, 1, N))), _bn(BN_XHAT_DOT_DX))))
     out.append(same("an upstream gradient of all ones gives dL/dx = 0, general N",
                     lambda: (_bn(bn_dx(k).replace(Upstream, lambda q: sp.Integer(1))), 0)))
     out.append(same("x-hat has batch mean 0, general N", lambda: (_bn(sp.Sum(x_hat[i], (i, 1, N)) / N), 0)))
-    out.append(same("x-hat has batch variance s2/(s2 + eps), general N",
+    out.append(same(XHAT_VARIANCE_CHECK,
                     lambda: (_bn(XHAT_SECOND_MOMENT), _bn(XHAT_VARIANCE))))
     A_bn = definitions(_add(s ** 2, eps))
-    out.append(same("dx-hat/dx = (I - 1 1^T/N - x-hat x-hat^T/N)/sqrt(s2 + eps), entry (i, k), general N",
+    out.append(same(f"{JACOBIAN_NAME}: entry (i, k), general N",
                     lambda: (normal_form(sp.diff(definitions(x_hat[i]), x[k]), A_bn, eps), _bn(jacobian_entry()))))
     # the chain rule through that Jacobian: dL/dx_k = sum_i gamma dL/do_i dx-hat_i/dx_k
     out.append(same("dL/dx = the Jacobian of x-hat (transposed) times gamma dL/do is the three-term formula, general N",
@@ -970,7 +1003,7 @@ def exhibits() -> dict:
                 + r" \\ ".join(rf"&\qquad {T(t)}" for t in terms[1:]) + r"\Biggr)")
     return {
         "eq_zscore": Equation(aligned([rf"\mu &= {mean_(N)},", rf"s^{{2}} &= {var_(N)},",
-                                       rf"{T(x_hat[i])} &= {T(normalized(i, with_eps=False))}"])),
+                                       rf"{T(x_hat[i])} &= {T(normalized(i, with_eps=False))}"]), definition=True),
         "ex_x": ", ".join(str(v) for v in EXAMPLE),
         "ex_mean": Markdown(f"$\\mu = {sp.latex(ex['mean'])} = {float(ex['mean']):.1f}$"),
         "ex_var": Markdown(f"$s^2 = {sp.latex(ex['var'])} = {float(ex['var']):.2f}$"),
@@ -980,15 +1013,21 @@ def exhibits() -> dict:
         "ex_mean_z": f"{abs(z_num.mean()):.0e}",
         "ex_var_z": f"{z_num.var():.15f}",
         "eq_bn_forward": Equation(aligned([rf"\mu &= {mean_(N)},", rf"s^{{2}} &= {var_(N)},",
-                                           rf"{T(x_hat[i])} &= {T(normalized(i))},", rf"o_{{i}} &= {T(bn_output(i))}"])),
+                                           rf"{T(x_hat[i])} &= {T(normalized(i))},", rf"o_{{i}} &= {T(bn_output(i))}"]),
+                                  definition=True),
         "eq_bn_backward": Equation(aligned([backward(BN_COEFF, BN_TERMS) + ",",
-                                            rf"{dL(T(gamma))} &= {T(BN_DGAMMA)},", rf"{dL(T(beta))} &= {T(BN_DBETA)}"])),
+                                            rf"{dL(T(gamma))} &= {T(BN_DGAMMA)},", rf"{dL(T(beta))} &= {T(BN_DBETA)}"]),
+                                   proofs=(f"{BN_DX_NAME}:", f"{BN_DGAMMA_NAME}:", f"{BN_DBETA_NAME}:")),
         "eq_jacobian": Equation(rf"\frac{{\partial \hat x}}{{\partial x}} = "   # the matrix times 1/sqrt(.)
-                                rf"\frac{{{tex(JACOBIAN_MATRIX)}}}{{{T(1 / JACOBIAN_COEFF)}}}"),
+                                rf"\frac{{{tex(JACOBIAN_MATRIX)}}}{{{T(1 / JACOBIAN_COEFF)}}}",
+                                proofs=(f"{JACOBIAN_NAME}:",)),
         "eq_xhat_dx": Equation(rf"\sum_{{i=1}}^{{N}} {T(x_hat[i])} {dL('x_{i}')} = {T(XHAT_DOT_DX_COEFF)} "
-                               rf"{dL(T(gamma))}"),   # dL/dgamma: BN_DGAMMA, by eq-bn-backward
-        "eq_var_xhat": Equation(rf"{T(XHAT_SECOND_MOMENT, long_frac_ratio=1)} = {T(XHAT_VARIANCE)}"),
-        "eq_ln": Equation(aligned([rf"o_{{i}} &= {T(ln_output(i))},", backward(LN_COEFF, LN_TERMS)])),
+                               rf"{dL(T(gamma))}",    # dL/dgamma: BN_DGAMMA, by eq-bn-backward
+                               proofs=(XHAT_DOT_DX_CHECK,)),
+        "eq_var_xhat": Equation(rf"{T(XHAT_SECOND_MOMENT, long_frac_ratio=1)} = {T(XHAT_VARIANCE)}",
+                                proofs=(XHAT_VARIANCE_CHECK,)),
+        "eq_ln": Equation(aligned([rf"o_{{i}} &= {T(ln_output(i))},", backward(LN_COEFF, LN_TERMS)]),
+                          proofs=(f"{LN_DX_NAME}:",)),
         "dx_ones": f"{ones['dx_ones']:.0e}",
         "numeric_ones": f"{ones['numeric_ones']:.0e}",
         "wrong_ones_gap": f"{ones['wrong_ones_gap']:.0e}",
