@@ -26,6 +26,7 @@ BN_MUTANTS = {   # (BN_COEFF, BN_TERMS) of a wrong three-term formula
 def test_every_claim_is_proved_and_names_its_sizes():
     assert {c.scope for c in CLAIMS} >= {"general N", "general n", "entry (k, c) of an N x n batch, general N, n"}
     for claim in CLAIMS:
+        assert claim.instances, (claim.name, claim.scope)     # each with its explicit witnesses
         check = claim.prove("t")
         assert check.passed and check.method == "symbolic size", (check.name, check.detail)
     names = [c.name for claim in BN_DX for c in claim.checks("t")]
