@@ -19,7 +19,11 @@ every number computed here.
 
 from __future__ import annotations
 
-from functools import lru_cache
+import itertools
+import time
+from dataclasses import dataclass, replace
+from functools import cached_property, lru_cache
+from typing import Callable
 
 import numpy as np
 import sympy as sp
@@ -143,9 +147,11 @@ def jacobian_entry(q=i, r=k):
 #: sum_i x-hat_i dL/dx_i, which vanishes only when eps = 0.
 XHAT_DOT_DX_COEFF = gamma * eps / _add(s ** 2, eps) ** sp.Rational(3, 2)
 BN_XHAT_DOT_DX = XHAT_DOT_DX_COEFF * BN_DGAMMA
+XHAT_DOT_DX_CHECK = "sum of x-hat times dL/dx = gamma eps (s2 + eps)^(-3/2) sum of dL/do x-hat, general N"
 #: The batch variance of x-hat (its mean is 0), below 1 because of eps.
 XHAT_SECOND_MOMENT = sp.Sum(x_hat[i] ** 2, (i, 1, N)) / N
 XHAT_VARIANCE = s ** 2 / _add(s ** 2, eps)
+XHAT_VARIANCE_CHECK = "x-hat has batch variance s2/(s2 + eps), general N"
 
 
 def definitions(expr, size=N, with_eps=True):
@@ -161,11 +167,20 @@ _POWER_SUMS: dict = {}
 _R = sp.Symbol("r", positive=True)
 
 
+#: Placeholders for the indices a power sum keeps: sum_m x_mj^2 is one function of j.
+_SLOTS = sp.symbols("slot0:4", integer=True)
+
+
 def _power_sum(product, v, size):
-    key = (product.xreplace({v: _IOTA}), size)
+    """sum_{v = 1..size} ``product`` as an opaque symbol, the same symbol for the same sum; a
+    sum whose entries carry other indices (x_vj, G_vj) is an opaque function of them, S[j]."""
+    kept = sorted(({s for t in product.atoms(sp.Indexed) for q in t.indices for s in q.free_symbols}
+                   | {s for t in product.atoms(Upstream) for s in t.args[0].free_symbols}) - {v}, key=str)
+    key = (product.xreplace({v: _IOTA, **dict(zip(kept, _SLOTS))}), size)
     if key not in _POWER_SUMS:
-        _POWER_SUMS[key] = sp.Symbol(f"Sum({key[0]}, iota=1..{size})", real=True)
-    return _POWER_SUMS[key]
+        name = f"Sum({key[0]}, iota=1..{size})"
+        _POWER_SUMS[key] = sp.IndexedBase(name, real=True) if kept else sp.Symbol(name, real=True)
+    return _POWER_SUMS[key][tuple(kept)] if kept else _POWER_SUMS[key]
 
 
 def _sum_over(f, v, size):
@@ -198,10 +213,12 @@ def sum_out(expr):
     if isinstance(expr, sp.MatrixBase):
         return expr.applyfunc(sum_out)
     if isinstance(expr, sp.Sum):
-        (v, lo, hi), = expr.limits
-        if lo != 1:
-            raise ValueError(f"sum_out: sums start at 1, got {lo}")
-        return _sum_over(sum_out(expr.function), v, hi)
+        f = sum_out(expr.function)
+        for v, lo, hi in expr.limits:     # Sum(f, inner, outer): the inner limit first
+            if lo != 1:
+                raise ValueError(f"sum_out: sums start at 1, got {lo}")
+            f = _sum_over(f, v, hi)
+        return f
     if not expr.args or isinstance(expr, (sp.Indexed, sp.Symbol)):
         return expr
     return expr.func(*[sum_out(a) for a in expr.args])
@@ -210,7 +227,7 @@ def sum_out(expr):
 def _plain(expr):
     """Entries x_k, dL/do_k, gamma_k and Kronecker deltas at free indices -> plain symbols
     (a substitution, so an identity of the result is an identity of ``expr``)."""
-    atoms = expr.atoms(sp.Indexed) | expr.atoms(Upstream) | expr.atoms(KroneckerDelta)
+    atoms = expr.atoms(sp.Indexed, Upstream, KroneckerDelta)
     return expr.xreplace({a: sp.Symbol(f"<{a}>", real=True) for a in atoms})
 
 
@@ -225,7 +242,9 @@ def normal_form(expr, radicand, eliminate, root=_R):
     if slope == 0 or sp.diff(slope, eliminate) != 0:
         raise ValueError(f"normal_form: the radicand is not linear in {eliminate}")
     solution = (root ** 2 - A.subs(eliminate, 0)) / slope
-    sums = set(_POWER_SUMS.values()) | {eliminate}
+    e = _plain(sum_out(expr))
+    # the power sums, S or S[j] (a plain symbol <S[j]> once _plain has named the entries)
+    sums = {t for t in e.free_symbols | A.free_symbols if t.name.startswith(("Sum(", "<Sum("))} | {eliminate}
 
     ratios = {}
 
@@ -236,7 +255,7 @@ def normal_form(expr, radicand, eliminate, root=_R):
         if c.free_symbols & sums or not c.is_nonnegative:
             return t          # not a power of the radicand: left as it is (an identity then fails)
         return c ** t.exp * root ** (2 * t.exp)
-    e = _plain(sum_out(expr)).replace(
+    e = e.replace(
         lambda t: t.is_Pow and t.exp.is_Rational and not t.exp.is_Integer and t.base.free_symbols & sums,
         power)
     e = e.replace(lambda t: t.is_Pow and t.exp.is_Integer and sp.expand(t.base) == A,
@@ -281,6 +300,249 @@ def _z(expr, size=N, transform=None):
     if transform is not None:
         e = e.replace(lambda t: isinstance(t, sp.Indexed) and t.base == x, transform)
     return normal_form(e, definitions(variance(size), size), _square_sum(size))
+
+
+# ------------------------------------------------------------------ a batch X of N x n, entry by entry
+m_, l_ = sp.symbols("m l", positive=True, integer=True)    # summation indices: the sample, the feature
+c = sp.Symbol("c", positive=True, integer=True)             # the feature (column) of the entry x_kc
+G = sp.IndexedBase("G", real=True)                           # dL/do of a batch, N x n
+m_r, v_r = sp.Symbol("m_r", real=True), sp.Symbol("v_r", positive=True)   # running mean, variance
+m_r_i, v_r_i = sp.IndexedBase("m_r", real=True), sp.IndexedBase("v_r", positive=True)
+
+
+def inference_output(q):
+    """Batch norm in inference mode, one feature: o_q = gamma (x_q - m_r)/sqrt(v_r + eps) + beta."""
+    return gamma * _add(x[q], -m_r) / sp.sqrt(_add(v_r, eps)) + beta
+
+
+def inference_dx(q=k):
+    """Its gradient: dL/dx_q = gamma dL/do_q / sqrt(v_r + eps)."""
+    return gamma * Upstream(q) / sp.sqrt(_add(v_r, eps))
+
+
+def per_column(expr, col):
+    """A one-feature batch-norm expression (x_q, dL/do_q, scalar gamma, beta, m_r, v_r) as the
+    same expression for column ``col`` of a batch: x_q -> x_q,col, dL/do_q -> G_q,col, gamma ->
+    gamma_col, beta -> beta_col, m_r -> m_r,col, v_r -> v_r,col."""
+    expr = expr.xreplace({gamma: gamma_i[col], beta: beta_i[col], m_r: m_r_i[col], v_r: v_r_i[col]})
+    expr = expr.replace(lambda t: isinstance(t, sp.Indexed) and t.base == x and len(t.indices) == 1,
+                        lambda t: x[t.indices[0], col])
+    return expr.replace(Upstream, lambda q: G[q, col])
+
+
+def per_row(expr, row):
+    """A one-sample layer-norm expression (x_q, dL/do_q over the features) as the same
+    expression for row ``row`` of a batch: x_q -> x_row,q, dL/do_q -> G_row,q."""
+    expr = expr.replace(lambda t: isinstance(t, sp.Indexed) and t.base == x and len(t.indices) == 1,
+                        lambda t: x[row, t.indices[0]])
+    return expr.replace(Upstream, lambda q: G[row, q])
+
+
+def _same_rational(topic, name, a, b, radicand, method):
+    """a = b as rational functions: each side's sums evaluated and, with a ``radicand``,
+    sqrt(radicand) a symbol r (:func:`normal_form`); other radicals stay opaque generators."""
+    if radicand is not None:
+        a, b = normal_form(a, radicand, eps), normal_form(b, radicand, eps)
+    else:
+        a, b = _plain(sum_out(a)), _plain(sum_out(b))
+    return replace(verify.symbolic_identity(topic, name, *canonical(a, b)), method=method)
+
+
+def _explicit_sums(expr, sizes: dict):
+    """``expr`` at explicit sizes (size symbol -> integer): every sum written out, and every
+    power sum of :func:`sum_out` replaced by the sum it stands for."""
+    by_symbol = {v: key for key, v in _POWER_SUMS.items()}
+
+    def written(S, kept=()):
+        product, size = by_symbol[S]
+        product = product.xreplace({**dict(zip(_SLOTS, kept)), **sizes})
+        return sp.Add(*(product.xreplace({_IOTA: w}) for w in range(1, int(size.xreplace(sizes)) + 1)))
+    e = expr.xreplace({S: written(S) for S in expr.free_symbols if S in by_symbol})
+    e = e.xreplace({t: written(t.base, t.indices) for t in e.atoms(sp.Indexed) if t.base in by_symbol})
+    return _write_out(e.xreplace(sizes))
+
+
+def _write_out(expr):
+    """Every sum over an explicit range written out as the sum of its terms, innermost first."""
+    def terms(t):
+        f = t.function
+        for v, lo, hi in t.limits:
+            f = sp.Add(*(f.xreplace({v: w}) for w in range(int(lo), int(hi) + 1)))
+        return f
+    return expr.replace(lambda t: isinstance(t, sp.Sum), terms)
+
+
+@dataclass(frozen=True)
+class SizeClaim:
+    """A claimed derivative dL/d(wrt) = ``claim`` of a normalization, at symbolic size, as data:
+    ``L`` a scalar with sums over 1..N (and 1..n), the entry ``wrt(*indices)`` and the
+    ``claim(*indices)`` functions of the entry's symbolic ``indices`` (index -> the size it runs
+    over). Its checks prove it at symbolic size, prove it at the explicit sizes ``instances``
+    and compare the symbolic-size derivative there with the explicit one; tests mutate
+    ``claim`` (or the formula it reads) and see every proof fail."""
+
+    name: str                 # the formula, e.g. "batch norm dL/dx = the three-term formula"
+    scope: str                # the sizes it holds for, e.g. "general N"
+    L: sp.Basic
+    wrt: Callable
+    claim: Callable
+    radicand: Callable | None  # indices -> the s^2 + eps of the entry's statistics, None: no root to eliminate
+    indices: tuple            # ((index, size symbol), ...)
+    instances: tuple = ()     # explicit sizes, in the order of ``sizes``
+    outer: sp.Symbol | None = None   # both sides sums over this index (1..N) with equal summands
+
+    @cached_property
+    def sizes(self) -> tuple:
+        return tuple(size for size in (N, n) if size in self.L.free_symbols)
+
+    def derivative(self):
+        """SymPy's derivative of L with respect to the entry, with symbolic indices and sizes."""
+        return sp.diff(self.L, self.wrt(*(q for q, _ in self.indices)))
+
+    def prove(self, topic: str, derivative=None) -> verify.Check:
+        start = time.perf_counter()
+        idx = [q for q, _ in self.indices]
+        got, want = self.derivative() if derivative is None else derivative, self.claim(*idx)
+        if self.outer is not None:          # sum_m F_m = sum_m H_m: F_m = H_m for every m
+            if not all(isinstance(e, sp.Sum) and e.limits[-1] == (self.outer, 1, N) for e in (got, want)):
+                return verify.Check(topic, f"{self.name}: {self.scope}", "symbolic size", float("inf"), 0.0, False,
+                                    f"not two sums over {self.outer} = 1..N")
+            got, want = (sp.Sum(e.function, *e.limits[:-1]) if len(e.limits) > 1 else e.function for e in (got, want))
+        check = _same_rational(topic, f"{self.name}: {self.scope}", got, want,
+                               self.radicand(*idx) if self.radicand else None, "symbolic size")
+        return replace(check, seconds=time.perf_counter() - start)
+
+    def _values(self, size: tuple) -> dict:
+        return dict(zip(self.sizes, size))
+
+    def _entries(self, values: dict):
+        return list(itertools.product(*(range(1, values[size] + 1) for _, size in self.indices)))
+
+    def _at(self, values):
+        text = ", ".join(map(str, self.sizes))
+        shown = ", ".join(map(str, values.values()))
+        return (f"{text} = {shown}" if len(values) == 1 else f"({text}) = ({shown})"), (
+            text if len(values) == 1 else f"({text})")
+
+    def written_derivatives(self, size: tuple) -> list:
+        """SymPy's derivatives of L written out at explicit sizes, one per explicit entry."""
+        values = self._values(size)
+        L = _write_out(self.L.xreplace(values))
+        return [sp.diff(L, self.wrt(*e)) for e in self._entries(values)]
+
+    def _roots(self, values, at):
+        root = self.radicand(*(q for q, _ in self.indices)) if self.radicand and self.outer is None else None
+        return [None if root is None else _write_out(root.xreplace({**a, **values})) for a in at]
+
+    def explicit(self, topic: str, size: tuple, derivatives=None) -> verify.Check:
+        """The claim proved at explicit sizes: SymPy's derivative of L written out, with respect
+        to each explicit entry, against the claim written out."""
+        start = time.perf_counter()
+        values = self._values(size)
+        idx = [q for q, _ in self.indices]
+        claim = self.claim(*idx)
+        at = [dict(zip(idx, e)) for e in self._entries(values)]
+        want = [_write_out(claim.xreplace({**a, **values})) for a in at]
+        check = self._compare(topic, f"{self.name}: explicit entries, {self._at(values)[0]}",
+                              derivatives or self.written_derivatives(size), want, self._roots(values, at), "symbolic")
+        return replace(check, seconds=time.perf_counter() - start)
+
+    def instance(self, topic: str, size: tuple, derivatives=None, general=None) -> verify.Check:
+        """The symbolic-size derivative, its sums evaluated, at explicit sizes and entries,
+        against SymPy's derivative of L written out: a guard against a derivative (or a sum
+        evaluation) at symbolic size that is silently wrong."""
+        start = time.perf_counter()
+        values = self._values(size)
+        idx = [q for q, _ in self.indices]
+        general = self.derivative() if general is None else general
+        if self.outer is not None:          # the sums inside the outer one evaluated
+            inner = sp.Sum(general.function, *general.limits[:-1]) if len(general.limits) > 1 else general.function
+            general = sp.Sum(sum_out(inner), general.limits[-1])
+        else:
+            general = sum_out(general)
+        at = [dict(zip(idx, e)) for e in self._entries(values)]
+        got = [_explicit_sums(general.xreplace(a), values) for a in at]
+        where, text = self._at(values)
+        check = self._compare(topic, f"{self.name}: the general-{text} derivative at {where} equals the explicit one",
+                              got, derivatives or self.written_derivatives(size), self._roots(values, at),
+                              "symbolic size, instantiated")
+        return replace(check, seconds=time.perf_counter() - start)
+
+    @staticmethod
+    def _compare(topic, name, got, want, roots, method):
+        for a, b, root in zip(got, want, roots):
+            check = _same_rational(topic, name, a, b, root, method)
+            if not check.passed:
+                return check
+        return check
+
+    def checks(self, topic: str) -> list[verify.Check]:
+        start = time.perf_counter()
+        general = self.derivative()          # shared by the proof and the instances
+        out = [self.prove(topic, general)]
+        out[0] = replace(out[0], seconds=time.perf_counter() - start)
+        for size in self.instances:
+            # the written-out derivatives are shared by the two checks (their time counted in the first)
+            start = time.perf_counter()
+            derivatives = self.written_derivatives(size)
+            first = self.explicit(topic, size, derivatives)
+            out += [replace(first, seconds=time.perf_counter() - start), self.instance(topic, size, derivatives, general)]
+        return out
+
+
+#: The formulas the size claims prove, the start of their checks' names (the page's Equations cite them).
+JACOBIAN_NAME = "dx-hat/dx = (I - 1 1^T/N - x-hat x-hat^T/N)/sqrt(s2 + eps)"
+BN_DX_NAME = "batch norm dL/dx = the three-term formula"
+BN_DGAMMA_NAME = "batch norm dL/dgamma = sum of dL/do x-hat"
+BN_DBETA_NAME = "batch norm dL/dbeta = sum of dL/do"
+LN_DX_NAME = "layer norm dL/dx with per-feature gamma = the formula"
+INFERENCE_NAME = "batch norm in inference mode: dL/dx = gamma dL/do / sqrt(v_r + eps)"
+
+
+def size_claims() -> list[SizeClaim]:
+    """Batch norm's and layer norm's gradients at symbolic size: one feature (batch norm, N) or
+    one sample (layer norm, n), and every entry of an N x n batch."""
+    A_bn, A_ln = definitions(_add(s ** 2, eps)), definitions(_add(s ** 2, eps), n)
+    L_bn = definitions(sp.Sum(Upstream(i) * bn_output(i), (i, 1, N)))
+    L_bn2 = sp.Sum(sp.Sum(per_column(definitions(Upstream(m_) * bn_output(m_)), l_), (m_, 1, N)), (l_, 1, n))
+    L_ln = definitions(sp.Sum(Upstream(i) * ln_output(i), (i, 1, n)), n)
+    L_ln2 = sp.Sum(sp.Sum(per_row(definitions(Upstream(l_) * ln_output(l_), n), m_), (l_, 1, n)), (m_, 1, N))
+    L_inf = sp.Sum(Upstream(i) * inference_output(i), (i, 1, N))
+    L_inf2 = sp.Sum(sp.Sum(per_column(Upstream(m_) * inference_output(m_), l_), (m_, 1, N)), (l_, 1, n))
+    batch = "entry (k, c) of an N x n batch, general N, n"
+    return [
+        # the Jacobian as u^T (dx-hat/dx) for every u (u = dL/do): u = e_i gives row i
+        SizeClaim(JACOBIAN_NAME, "u^T dx-hat/dx for every u, general N", definitions(sp.Sum(Upstream(i) * x_hat[i], (i, 1, N))),
+                  lambda q: x[q], lambda q: definitions(sp.Sum(Upstream(i) * jacobian_entry(i, q), (i, 1, N))),
+                  lambda q: A_bn, ((k, N),), ((2,), (3,))),
+        SizeClaim(BN_DX_NAME, "general N", L_bn, lambda q: x[q], lambda q: definitions(bn_dx(q)),
+                  lambda q: A_bn, ((k, N),), ((2,), (3,))),
+        SizeClaim(BN_DX_NAME, batch, L_bn2, lambda q, f: x[q, f],
+                  lambda q, f: per_column(definitions(bn_dx(q)), f), lambda q, f: per_column(A_bn, f),
+                  ((k, N), (c, n)), ((2, 2),)),
+        SizeClaim(BN_DGAMMA_NAME, "general N", L_bn, lambda: gamma, lambda: definitions(BN_DGAMMA), lambda: A_bn, (),
+                  ((2,), (3,))),
+        SizeClaim(BN_DGAMMA_NAME, "feature c of an N x n batch, general N, n", L_bn2, lambda f: gamma_i[f],
+                  lambda f: per_column(definitions(BN_DGAMMA), f), lambda f: per_column(A_bn, f), ((c, n),), ((2, 2),)),
+        SizeClaim(BN_DBETA_NAME, "general N", L_bn, lambda: beta, lambda: BN_DBETA, None, (), ((2,), (3,))),
+        SizeClaim(BN_DBETA_NAME, "feature c of an N x n batch, general N, n", L_bn2, lambda f: beta_i[f],
+                  lambda f: per_column(BN_DBETA, f), None, ((c, n),), ((2, 2),)),
+        SizeClaim(LN_DX_NAME, "general n", L_ln, lambda q: x[q], lambda q: definitions(ln_dx(q), n),
+                  lambda q: A_ln, ((k, n),), ((2,), (3,))),
+        SizeClaim(LN_DX_NAME, batch, L_ln2, lambda r, f: x[r, f],
+                  lambda r, f: per_row(definitions(ln_dx(f), n), r), lambda r, f: per_row(A_ln, r),
+                  ((k, N), (c, n)), ((2, 2),)),
+        SizeClaim("layer norm dL/dgamma = sum over the batch of dL/do x-hat", "feature c of an N x n batch, general N, n",
+                  L_ln2, lambda f: gamma_i[f],
+                  lambda f: sp.Sum(per_row(definitions(Upstream(f) * x_hat[f], n), m_), (m_, 1, N)),
+                  lambda f: per_row(A_ln, m_), ((c, n),), ((2, 2),), outer=m_),
+        SizeClaim("layer norm dL/dbeta = sum over the batch of dL/do", "feature c of an N x n batch, general N, n",
+                  L_ln2, lambda f: beta_i[f], lambda f: sp.Sum(G[m_, f], (m_, 1, N)), None, ((c, n),), ((2, 2),),
+                  outer=m_),
+        SizeClaim(INFERENCE_NAME, "general N", L_inf, lambda q: x[q], inference_dx, None, ((k, N),), ((2,),)),
+        SizeClaim(INFERENCE_NAME, batch, L_inf2, lambda q, f: x[q, f], lambda q, f: per_column(inference_dx(q), f), None,
+                  ((k, N), (c, n)), ((2, 2),)),
+    ]
 
 
 # ------------------------------------------------------------------ the z-score, exactly
@@ -425,6 +687,8 @@ def _at_size(expr, size_symbol, size, values: dict, env=None) -> float:
     env = env or {}
     ev = lambda e, more=None: _at_size(e, size_symbol, size, values, {**env, **(more or {})})  # noqa: E731
     if isinstance(expr, sp.Sum):
+        if len(expr.limits) > 1:          # Sum(f, inner, outer): the inner limit first
+            return sum_out(sp.Sum(sp.Sum(expr.function, expr.limits[0]), *expr.limits[1:]))
         (v, lo, hi), = expr.limits
         if lo != 1 or hi != size_symbol:
             raise ValueError(f"_at_size: a sum over 1..{size_symbol} expected, got {expr.limits}")
@@ -454,70 +718,78 @@ def checks(seed: int = 0) -> list[verify.Check]:
     size, NumPy compared."""
     rng = np.random.default_rng(seed)
     ident = lambda name, a, b: verify.symbolic_identity(TOPIC, name, a, b)  # noqa: E731
-    same = lambda name, a, b: verify.symbolic_identity(TOPIC, name, *canonical(a, b))  # noqa: E731  general size
+
+    def same(name, sides):
+        """A proof at general size: ``sides()`` the two normal forms, compared as rational functions."""
+        return replace(verify.timed(lambda: verify.symbolic_identity(TOPIC, name, *canonical(*sides()))),
+                       method="symbolic size")
     out = []
 
     # the z-score, general N
     Z = lambda q: normalized(q, with_eps=False)  # noqa: E731
-    out.append(same("z-scores have mean 0, general N", _z(sp.Sum(Z(i), (i, 1, N)) / N), 0))
-    out.append(same("z-scores have variance 1, general N", _z(sp.Sum(Z(i) ** 2, (i, 1, N)) / N), 1))
+    out.append(same("z-scores have mean 0, general N", lambda: (_z(sp.Sum(Z(i), (i, 1, N)) / N), 0)))
+    out.append(same("z-scores have variance 1, general N", lambda: (_z(sp.Sum(Z(i) ** 2, (i, 1, N)) / N), 1)))
     out.append(same("gaps between z-scores are the gaps of x divided by s, general N",
-                    _z(Z(i) - Z(j)), _z((x[i] - x[j]) / s)))
+                    lambda: (_z(Z(i) - Z(j)), _z((x[i] - x[j]) / s))))
     affine = lambda t: a_pos * t + b_any  # noqa: E731
     out.append(same("the z-scores of a x + b are those of x for a > 0, general N",
-                    _z(Z(k), transform=affine), _z(Z(k))))
+                    lambda: (_z(Z(k), transform=affine), _z(Z(k)))))
     skew = sp.Sum(Z(i) ** 3, (i, 1, N)) / N            # the skewness: the mean of z^3
     out.append(same("an affine map a x + b with a > 0 keeps the skewness, general N",
-                    _z(skew, transform=affine), _z(skew)))
+                    lambda: (_z(skew, transform=affine), _z(skew))))
     ex = worked_example()
     out.append(verify.check_values(TOPIC, "zscore on (100, 50, 10, 5, 1) equals SymPy's exact values",
                                    "sympy-vs-numpy", normalization_np.zscore(np.array(EXAMPLE, dtype=float)),
                                    [float(v) for v in ex["z"]]))
 
-    # batch norm, general N
-    L = sp.Sum(Upstream(i) * bn_output(i), (i, 1, N))     # sum_i dL/do_i o_i: its gradient is dL/dx
-    derived = sp.diff(definitions(L), x[k])
-    A_bn = definitions(_add(s ** 2, eps))
-    out.append(same("batch norm dL/dx: SymPy's derivative = the three-term formula, general N",
-                    normal_form(derived, A_bn, eps), _bn(bn_dx(k))))
-    out.append(same("batch norm dL/dgamma = sum of dL/do x-hat, general N",
-                    _bn(sp.diff(definitions(L), gamma)), _bn(BN_DGAMMA)))
-    out.append(same("batch norm dL/dbeta = sum of dL/do, general N",
-                    _bn(sp.diff(definitions(L), beta)), _bn(BN_DBETA)))
+    # batch norm, general N: the statistics' derivatives (the population variance, 1/N)
+    plain = lambda e: _plain(sum_out(definitions(e)))  # noqa: E731
+    out.append(same("the deviations from the batch mean sum to 0, general N",
+                    lambda: (plain(sp.Sum(_add(x[i], -mu), (i, 1, N))), 0)))
+    out.append(same("dmu/dx_k = 1/N, general N", lambda: (plain(sp.diff(mean(), x[k])), 1 / N)))
+    out.append(same("ds2/dx_k = 2 (x_k - mu)/N, general N",
+                    lambda: (plain(sp.diff(definitions(s ** 2), x[k])), plain(2 * _add(x[k], -mu) / N))))
+    # the gradients, one feature and every entry of a batch, with their explicit instances
+    out += [c for claim in size_claims() for c in claim.checks(TOPIC)]
     # the three paths: x-hat as a function of x, mu and V = s^2 held apart
+    L = sp.Sum(Upstream(i) * bn_output(i), (i, 1, N))     # sum_i dL/do_i o_i: its gradient is dL/dx
     V = sp.Symbol("V", positive=True)
     L_paths = L.replace(lambda e: isinstance(e, sp.Indexed) and e.base == x_hat,
                         lambda e: normalized(e.indices[0])).subs(s, sp.sqrt(V))
     back = lambda e: _bn(e.subs(V, s ** 2))  # noqa: E731
-    direct = sp.diff(L_paths, x[k])
-    via_mu = sp.diff(L_paths, mu) * sp.diff(mean(), x[k])
-    via_s2 = sp.diff(L_paths, V) * sp.diff(variance(), x[k])
-    for name, path, term in (("held fixed", direct, 0), ("through mu", via_mu, 1), ("through s2", via_s2, 2)):
+    paths = {"held fixed": lambda: sp.diff(L_paths, x[k]),
+             "through mu": lambda: sp.diff(L_paths, mu) * sp.diff(mean(), x[k]),
+             "through s2": lambda: sp.diff(L_paths, V) * sp.diff(variance(), x[k])}
+    for term, (name, path) in enumerate(paths.items()):
         out.append(same(f"term {term + 1} of the formula is the path with mu and s2 {name}, general N"
-                         if term == 0 else f"term {term + 1} of the formula is the path {name}, general N",
-                         back(path), _bn((BN_COEFF * BN_TERMS[term]).xreplace({i: k}))))
-    out.append(same("ds2/dmu = 0 at the batch mean, general N",
-                    _bn(sp.diff(variance(), mu)), 0))
-    out.append(same("the gradient sums to zero over the batch, general N", _bn(sp.Sum(bn_dx(i), (i, 1, N))), 0))
-    out.append(same("sum of x-hat times dL/dx = gamma eps (s2 + eps)^(-3/2) sum of dL/do x-hat, general N",
-                    _bn(sp.Sum(x_hat[i] * bn_dx(i), (i, 1, N))), _bn(BN_XHAT_DOT_DX)))
+                        if term == 0 else f"term {term + 1} of the formula is the path {name}, general N",
+                        lambda path=path, term=term: (back(path()), _bn((BN_COEFF * BN_TERMS[term]).xreplace({i: k})))))
+    out.append(same("ds2/dmu = 0 at the batch mean, general N", lambda: (_bn(sp.diff(variance(), mu)), 0)))
+    out.append(same("the gradient sums to zero over the batch, general N",
+                    lambda: (_bn(sp.Sum(bn_dx(i), (i, 1, N))), 0)))
+    out.append(same(XHAT_DOT_DX_CHECK,
+                    lambda: (_bn(sp.Sum(x_hat[i] * bn_dx(i), (i, 1, N))), _bn(BN_XHAT_DOT_DX))))
     out.append(same("an upstream gradient of all ones gives dL/dx = 0, general N",
-                    _bn(bn_dx(k).replace(Upstream, lambda q: sp.Integer(1))), 0))
-    out.append(same("x-hat has batch mean 0, general N", _bn(sp.Sum(x_hat[i], (i, 1, N)) / N), 0))
-    out.append(same("x-hat has batch variance s2/(s2 + eps), general N",
-                    _bn(XHAT_SECOND_MOMENT), _bn(XHAT_VARIANCE)))
-    out.append(same("dx-hat/dx = (I - 1 1^T/N - x-hat x-hat^T/N)/sqrt(s2 + eps), entry (i, k), general N",
-                    normal_form(sp.diff(definitions(x_hat[i]), x[k]), A_bn, eps), _bn(jacobian_entry())))
+                    lambda: (_bn(bn_dx(k).replace(Upstream, lambda q: sp.Integer(1))), 0)))
+    out.append(same("x-hat has batch mean 0, general N", lambda: (_bn(sp.Sum(x_hat[i], (i, 1, N)) / N), 0)))
+    out.append(same(XHAT_VARIANCE_CHECK,
+                    lambda: (_bn(XHAT_SECOND_MOMENT), _bn(XHAT_VARIANCE))))
+    A_bn = definitions(_add(s ** 2, eps))
+    out.append(same(f"{JACOBIAN_NAME}: entry (i, k), general N",
+                    lambda: (normal_form(sp.diff(definitions(x_hat[i]), x[k]), A_bn, eps), _bn(jacobian_entry()))))
+    # the chain rule through that Jacobian: dL/dx_k = sum_i gamma dL/do_i dx-hat_i/dx_k
+    out.append(same("dL/dx = the Jacobian of x-hat (transposed) times gamma dL/do is the three-term formula, general N",
+                    lambda: (_bn(sp.Sum(gamma * Upstream(i) * jacobian_entry(i, k), (i, 1, N))), _bn(bn_dx(k)))))
     scaled = lambda t: a_pos * t  # noqa: E731
     # x-hat(a x; eps) = x-hat(x; eps / a^2), proved in the form x-hat(a x; a^2 eps) = x-hat(x; eps)
     lhs = definitions(x_hat[k]).replace(lambda t: isinstance(t, sp.Indexed) and t.base == x, scaled)
     out.append(same("x-hat of a x = x-hat of x with eps replaced by eps/a^2, general N",
-                    normal_form(lhs.subs(eps, a_pos ** 2 * eps), A_bn, eps), _bn(x_hat[k])))
+                    lambda: (normal_form(lhs.subs(eps, a_pos ** 2 * eps), A_bn, eps), _bn(x_hat[k]))))
     no_eps = lambda e: normal_form(e.subs(eps, 0), definitions(s ** 2), _square_sum(N))  # noqa: E731
     dx0 = definitions(bn_dx(k))
     out.append(same("with eps = 0, dL/dx at a x is dL/dx at x divided by a, general N",
-                    no_eps(dx0.replace(lambda t: isinstance(t, sp.Indexed) and t.base == x, scaled)),
-                    no_eps(dx0 / a_pos)))
+                    lambda: (no_eps(dx0.replace(lambda t: isinstance(t, sp.Indexed) and t.base == x, scaled)),
+                             no_eps(dx0 / a_pos))))
     one = sp.Symbol("x_1", real=True)
     out.append(ident("with N = 1, o = beta and dL/dx = 0",
                      sp.Matrix([definitions(bn_output(1), 1).doit().subs(x[1], one),
@@ -528,16 +800,11 @@ def checks(seed: int = 0) -> list[verify.Check]:
                      sp.Matrix([definitions(x_hat[2], 2).doit(), two ** 2]),
                      sp.Matrix([-two, definitions(s ** 2 / _add(s ** 2, eps), 2).doit()])))
 
-    # layer norm, general n
-    L_ln = sp.Sum(Upstream(i) * ln_output(i), (i, 1, n))
-    out.append(same("layer norm dL/dx with per-feature gamma: SymPy's derivative = the formula, general n",
-                    normal_form(sp.diff(definitions(L_ln, n), x[k]), definitions(_add(s ** 2, eps), n), eps),
-                    _bn(ln_dx(k), n)))
-
+    # layer norm, general n (its gradients are among size_claims above)
     ones_ln = ln_dx(k).replace(Upstream, lambda q: sp.Integer(1))
     out.append(same("layer norm, all-ones upstream gradient and equal gamma-i: dL/dx = 0, general n",
-                    _bn(ones_ln.replace(lambda t: isinstance(t, sp.Indexed) and t.base == gamma_i,
-                                        lambda t: gamma), n), 0))
+                    lambda: (_bn(ones_ln.replace(lambda t: isinstance(t, sp.Indexed) and t.base == gamma_i,
+                                                 lambda t: gamma), n), 0)))
     X = rng.standard_normal((5, n_NUMERIC))
     _, cache = normalization_np.layernorm_forward(X, rng.uniform(0.5, 2, n_NUMERIC), np.zeros(n_NUMERIC))
     out.append(verify.check_bound(
@@ -658,12 +925,6 @@ def checks(seed: int = 0) -> list[verify.Check]:
     out.append(verify.check_vjp(lambda v: normalization_np.layernorm_forward(v, gm, bt, eps=1e-3)[0], lambda g: dx, X,
                                 name="layernorm_backward over the last two axes dx, shape (3, 4, 5), eps = 1e-3",
                                 topic=TOPIC, dout=dout, method="complex-step", every_entry=True))
-    m_r, v_r = sp.Symbol("m_r", real=True), sp.Symbol("v_r", positive=True)   # running mean, variance
-    o_inf = lambda q: gamma * _add(x[q], -m_r) / sp.sqrt(_add(v_r, eps)) + beta  # noqa: E731
-    dx_inf = gamma * Upstream(k) / sp.sqrt(_add(v_r, eps))
-    L_inf = sp.Sum(Upstream(i) * o_inf(i), (i, 1, N))
-    out.append(ident("batch norm in inference mode: dL/dx = gamma dL/do / sqrt(v_r + eps), general N",
-                     sum_out(sp.diff(L_inf, x[k])), dx_inf))
     xs, up = rng.standard_normal(N_NUMERIC) * 2 + 1, rng.standard_normal(N_NUMERIC)
     gm, bt, e_, mr, vr = 1.5, -0.5, 1e-3, 0.25, 1.75
     running = normalization_np.RunningStats(np.array([mr]), np.array([vr]))
@@ -672,11 +933,11 @@ def checks(seed: int = 0) -> list[verify.Check]:
     vals = {gamma: gm, beta: bt, eps: e_, m_r: mr, v_r: vr}
     out.append(verify.check_values(
         TOPIC, f"batchnorm_forward in inference mode equals gamma (x - m_r)/sqrt(v_r + eps) + beta, N = {N_NUMERIC}",
-        "sympy-vs-numpy", o_np[:, 0], [float(o_inf(1).subs(vals).subs(x[1], v)) for v in xs]))
+        "sympy-vs-numpy", o_np[:, 0], [float(inference_output(1).subs(vals).subs(x[1], v)) for v in xs]))
     out.append(verify.check_values(
         TOPIC, f"batchnorm_backward in inference mode equals gamma dL/do / sqrt(v_r + eps), N = {N_NUMERIC}",
         "sympy-vs-numpy", normalization_np.batchnorm_backward(up[:, None], cache)[0][:, 0],
-        [float(dx_inf.subs(vals).subs(Upstream(k), u)) for u in up]))
+        [float(inference_dx().subs(vals).subs(Upstream(k), u)) for u in up]))
     X, dout = 2 * rng.standard_normal((4, 3)) + 1, rng.standard_normal((4, 3))
     running = normalization_np.RunningStats(rng.standard_normal(3), rng.uniform(0.5, 2, 3))
     gm, bt = rng.uniform(0.5, 2, 3), rng.standard_normal(3)
@@ -744,7 +1005,7 @@ def exhibits() -> dict:
                 + r" \\ ".join(rf"&\qquad {T(t)}" for t in terms[1:]) + r"\Biggr)")
     return {
         "eq_zscore": Equation(aligned([rf"\mu &= {mean_(N)},", rf"s^{{2}} &= {var_(N)},",
-                                       rf"{T(x_hat[i])} &= {T(normalized(i, with_eps=False))}"])),
+                                       rf"{T(x_hat[i])} &= {T(normalized(i, with_eps=False))}"]), definition=True),
         "ex_x": ", ".join(str(v) for v in EXAMPLE),
         "ex_mean": Markdown(f"$\\mu = {sp.latex(ex['mean'])} = {float(ex['mean']):.1f}$"),
         "ex_var": Markdown(f"$s^2 = {sp.latex(ex['var'])} = {float(ex['var']):.2f}$"),
@@ -754,15 +1015,21 @@ def exhibits() -> dict:
         "ex_mean_z": f"{abs(z_num.mean()):.0e}",
         "ex_var_z": f"{z_num.var():.15f}",
         "eq_bn_forward": Equation(aligned([rf"\mu &= {mean_(N)},", rf"s^{{2}} &= {var_(N)},",
-                                           rf"{T(x_hat[i])} &= {T(normalized(i))},", rf"o_{{i}} &= {T(bn_output(i))}"])),
+                                           rf"{T(x_hat[i])} &= {T(normalized(i))},", rf"o_{{i}} &= {T(bn_output(i))}"]),
+                                  definition=True),
         "eq_bn_backward": Equation(aligned([backward(BN_COEFF, BN_TERMS) + ",",
-                                            rf"{dL(T(gamma))} &= {T(BN_DGAMMA)},", rf"{dL(T(beta))} &= {T(BN_DBETA)}"])),
+                                            rf"{dL(T(gamma))} &= {T(BN_DGAMMA)},", rf"{dL(T(beta))} &= {T(BN_DBETA)}"]),
+                                   proofs=(f"{BN_DX_NAME}:", f"{BN_DGAMMA_NAME}:", f"{BN_DBETA_NAME}:")),
         "eq_jacobian": Equation(rf"\frac{{\partial \hat x}}{{\partial x}} = "   # the matrix times 1/sqrt(.)
-                                rf"\frac{{{tex(JACOBIAN_MATRIX)}}}{{{T(1 / JACOBIAN_COEFF)}}}"),
+                                rf"\frac{{{tex(JACOBIAN_MATRIX)}}}{{{T(1 / JACOBIAN_COEFF)}}}",
+                                proofs=(f"{JACOBIAN_NAME}:",)),
         "eq_xhat_dx": Equation(rf"\sum_{{i=1}}^{{N}} {T(x_hat[i])} {dL('x_{i}')} = {T(XHAT_DOT_DX_COEFF)} "
-                               rf"{dL(T(gamma))}"),   # dL/dgamma: BN_DGAMMA, by eq-bn-backward
-        "eq_var_xhat": Equation(rf"{T(XHAT_SECOND_MOMENT, long_frac_ratio=1)} = {T(XHAT_VARIANCE)}"),
-        "eq_ln": Equation(aligned([rf"o_{{i}} &= {T(ln_output(i))},", backward(LN_COEFF, LN_TERMS)])),
+                               rf"{dL(T(gamma))}",    # dL/dgamma: BN_DGAMMA, by eq-bn-backward
+                               proofs=(XHAT_DOT_DX_CHECK,)),
+        "eq_var_xhat": Equation(rf"{T(XHAT_SECOND_MOMENT, long_frac_ratio=1)} = {T(XHAT_VARIANCE)}",
+                                proofs=(XHAT_VARIANCE_CHECK,)),
+        "eq_ln": Equation(aligned([rf"o_{{i}} &= {T(ln_output(i))},", backward(LN_COEFF, LN_TERMS)]),
+                          proofs=(f"{LN_DX_NAME}:",)),
         "dx_ones": f"{ones['dx_ones']:.0e}",
         "numeric_ones": f"{ones['numeric_ones']:.0e}",
         "wrong_ones_gap": f"{ones['wrong_ones_gap']:.0e}",
