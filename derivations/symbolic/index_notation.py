@@ -69,14 +69,16 @@ def collapse(expr):
     def visit(s):
         f, limits = _within_ranges(collapse(s.function), s.limits), list(s.limits)
         for k in [k for k, (_, lo, hi) in enumerate(limits) if (hi - lo).is_Integer][::-1]:
-            f = sp.Sum(f, limits.pop(k)).doit()        # a range of explicit length: written out
+            # a range of explicit length: written out (deep=False: SymPy's doit would retry each
+            # inner sum it cannot do, such as sum_j e^{z_j}, at length; collapse does the rest)
+            f = collapse(sp.Sum(f, limits.pop(k)).doit(deep=False))
         progress = True
         while progress and limits:
             progress = False
             f = sp.expand(f)
             for k, (v, lo, hi) in enumerate(limits):
                 if any(v in d.free_symbols for d in f.atoms(sp.KroneckerDelta)):
-                    f = sp.piecewise_fold(sp.Sum(f, (v, lo, hi)).doit())
+                    f = _sum_over(f, (v, lo, hi))
                     limits.pop(k)
                     f = _within_ranges(f, limits)
                     progress = True
@@ -110,6 +112,25 @@ def _within_ranges(f, limits):
             pairs.append((e, c))
         return sp.Piecewise(*pairs)
     return f.replace(lambda t: isinstance(t, sp.Piecewise), simplify) if f.has(sp.Piecewise) else f
+
+
+def _sum_over(f, limit):
+    """The sum of ``f`` (expanded) over one limit whose variable sits in a delta of ``f``, term
+    by term: a term with that delta by SymPy's delta summation, a term free of the variable
+    times the range's length, and a term with the variable but no delta in it left a sum, as
+    SymPy leaves it, without SymPy's search for a closed form (Gosper's algorithm on
+    sum_k Y_ak e^Z_ab / S_a fails, slowly)."""
+    from sympy.concrete.delta import deltasummation
+
+    v, lo, hi = limit
+
+    def one(t):
+        if v not in t.free_symbols:
+            return t * (hi - lo + 1)
+        if not any(v in d.free_symbols for d in t.atoms(sp.KroneckerDelta)):
+            return sp.Sum(t, limit)
+        return deltasummation(t, limit)
+    return sp.piecewise_fold(sp.Add(*map(one, sp.Add.make_args(f))))
 
 
 def _flatten(term):
@@ -174,8 +195,10 @@ def _opaque_entries(e):
     from sympy.core.function import AppliedUndef
 
     e = canonical_bound(e.replace(lambda t: isinstance(t, sp.Subs), lambda t: t.doit()))
-    # a Subs left (f' at a sum: SymPy cannot substitute it) is one unknown, like f'(Z[a, b])
-    for kind in (sp.Subs, sp.Derivative, AppliedUndef, (MatrixElement, sp.Indexed)):
+    # a sum left inside a term (a softmax's denominator sum_j e^{Z_aj}, its variables named by
+    # canonical_bound) is one unknown; a Subs left (f' at a sum: SymPy cannot substitute it)
+    # another, like f'(Z[a, b])
+    for kind in (sp.Sum, sp.Subs, sp.Derivative, AppliedUndef, (MatrixElement, sp.Indexed)):
         # f'(Z[a, b]) is one unknown, f(Z[a, b]) another, each entry another; named apart
         # (verify's random point gives a symbol a value fixed by its name)
         atoms = sorted(e.atoms(*kind) if isinstance(kind, tuple) else e.atoms(kind), key=sp.default_sort_key)
@@ -289,15 +312,33 @@ def prove_gradient(topic: str, name: str, L, X, claim, sizes) -> verify.Check:
                         seconds=time.perf_counter() - start)
 
 
+def result_cases(shape) -> list[Entry]:
+    """The cases that cover every entry of a result of ``shape`` (:func:`entry_cases`); a
+    1 x 1 result, a scalar, is its one entry (0, 0)."""
+    if tuple(shape) == (1, 1):
+        return [Entry((0, 0), {}, ())]
+    return entry_cases(sp.MatrixSymbol("M", *shape))
+
+
+def entry_in_case(expr, case: Entry):
+    """Entry ``case.indices`` of ``expr`` (a matrix expression, or a scalar built from them) in
+    index notation, with the case's sizes substituted, collapsed."""
+    return collapse(entry(expr.xreplace(case.sizes), *case.indices))
+
+
+def _shape(expr):
+    return tuple(expr.shape) if getattr(expr, "is_Matrix", False) else (1, 1)
+
+
 def prove_matrix_identity(topic: str, name: str, lhs, rhs, sizes) -> verify.Check:
     """Prove the matrix identity ``lhs = rhs`` at symbolic size, entry (a, b) for every a, b
-    (both sides' sizes symbols or 1); a failure is refuted with a small instance as in
-    :func:`prove_gradient`."""
+    (both sides' sizes symbols or 1; a 1 x 1 side may be a scalar, such as a trace); a failure
+    is refuted with a small instance as in :func:`prove_gradient`."""
     start = time.perf_counter()
-    if lhs.shape != rhs.shape:
+    if _shape(lhs) != _shape(rhs):
         return verify.Check(topic, name, "symbolic size", float("inf"), 0.0, False,
-                            f"shapes differ: {lhs.shape} vs {rhs.shape}")
-    for case in entry_cases(sp.MatrixSymbol("_entry", *lhs.shape)):
+                            f"shapes differ: {_shape(lhs)} vs {_shape(rhs)}")
+    for case in result_cases(_shape(lhs)):
         d = collapse(entry(lhs.xreplace(case.sizes), *case.indices) - entry(rhs.xreplace(case.sizes), *case.indices))
         if not is_zero(d):
             return _failed(topic, name, d, sizes, case)
@@ -446,3 +487,62 @@ class GradientClaim:
 def vjp_claim(name: str, out, X, G, claim, sizes, instances=()) -> GradientClaim:
     """The claim that the vector-Jacobian product of ``out`` with ``G`` is ``claim``."""
     return GradientClaim(name, inner(G, out), X, claim, tuple(sizes), tuple(instances))
+
+
+# ----------------------------------------------------------------------------- identities
+
+def entries_instances_agree(topic: str, name: str, exprs, sizes: dict) -> verify.Check:
+    """The symbolic-size entries of each of ``exprs`` (index notation, one shape), instantiated
+    at the explicit ``sizes`` (size symbol -> integer) for every entry, against the same
+    expressions at those sizes made explicit by SymPy's matrix arithmetic: a guard against an
+    index-notation entry that is silently wrong (0, or transposed)."""
+    start = time.perf_counter()
+    shape = _shape(exprs[0])
+    explicit = []
+    for expr in exprs:
+        at = expr.xreplace({s: sp.Integer(v) for s, v in sizes.items()})
+        explicit.append(at.as_explicit() if getattr(at, "is_Matrix", False) else sp.Matrix([[at.replace(
+            lambda t: isinstance(t, sp.Trace), lambda t: t.arg.as_explicit().trace())]]))
+    symbolic = [(case, [entry_in_case(e, case) for e in exprs]) for case in result_cases(shape)]
+    got, want = [], []
+    for r, c in itertools.product(*map(range, explicit[0].shape)):
+        for case, entries in symbolic:
+            values = _solve_case(case, (r, c), sizes) if case.sizes else (sizes if case.indices == (r, c) else None)
+            if values is not None:
+                break
+        else:
+            return verify.Check(topic, name, "symbolic size, instantiated", float("inf"), 0.0, False,
+                                f"no case covers entry ({r}, {c})")
+        got += [instantiate(e, values) for e in entries]
+        want += [instantiate(M[r, c], sizes) for M in explicit]
+    return replace(verify.symbolic_identity(topic, name, sp.Matrix(got), sp.Matrix(want)),
+                   method="symbolic size, instantiated", seconds=time.perf_counter() - start)
+
+
+@dataclass(frozen=True)
+class IdentityClaim:
+    """A matrix identity ``lhs = rhs`` at symbolic size, as data: its checks prove it
+    (:func:`prove_matrix_identity`) and compare both sides' index notation with SymPy's explicit
+    matrices at ``instances`` (:func:`entries_instances_agree`); tests mutate a side."""
+
+    name: str
+    lhs: sp.Basic
+    rhs: sp.Basic
+    sizes: tuple
+    instances: tuple = ()
+
+    def sizes_text(self) -> str:
+        return ", ".join(map(str, self.sizes))
+
+    def prove(self, topic: str) -> verify.Check:
+        return prove_matrix_identity(topic, f"{self.name}: index notation, any {self.sizes_text()}",
+                                     self.lhs, self.rhs, self.sizes)
+
+    def instance_checks(self, topic: str) -> list[verify.Check]:
+        return [entries_instances_agree(topic, f"{self.name}: both sides' entries at ({self.sizes_text()}) = "
+                                        f"{tuple(v)} equal SymPy's explicit matrices",
+                                        (self.lhs, self.rhs), dict(zip(self.sizes, v)))
+                for v in self.instances]
+
+    def checks(self, topic: str) -> list[verify.Check]:
+        return [self.prove(topic), *self.instance_checks(topic)]

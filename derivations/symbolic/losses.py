@@ -11,6 +11,7 @@ every formula printed from the expression a check proved.
 
 from __future__ import annotations
 
+import time
 import warnings
 
 import numpy as np
@@ -19,6 +20,7 @@ import sympy as sp
 from .. import verify
 from ..book import Curve, Equation, Figure, Panel, Table, aligned
 from ..numeric import losses as losses_np
+from . import index_notation as ix
 from .common import explicit, tex, vector
 
 __all__ = ["MSE_CONVENTIONS", "mse_loss", "mse_gradient_factor", "softmax_expr",
@@ -78,6 +80,11 @@ def softmax_jacobian_formula(size=C):
     return sp.DiagMatrix(p) - p * p.T
 
 
+def ce_gradient_general(size=C):
+    """dL/dz = p sum(q) - q for any target q, sum(q) a 1 x 1 symbol."""
+    return _p(size) * SUM_Q - _q(size)
+
+
 def ce_gradient_formula(size=C):
     """dL/dz = p - q (q on the simplex)."""
     return _p(size) - _q(size)
@@ -117,6 +124,162 @@ j = sp.Symbol("j", positive=True, integer=True)
 z_j = sp.IndexedBase("z")
 logsumexp = sp.log(sp.Sum(sp.exp(z_j[j]), (j, 1, C)))
 logsumexp_shifted = m + sp.log(sp.Sum(sp.exp(z_j[j] - m), (j, 1, C)))
+
+
+# --------------------------------------------------------------- at symbolic size (index notation)
+# The formulas above, proved for every size at once (derivations.symbolic.index_notation): the
+# vectors and matrices are matrix symbols of symbolic size, softmax and sigma act on their
+# entries (a FunctionMatrix), and each proof is cross-checked at explicit sizes.
+N = sp.Symbol("N", positive=True, integer=True)
+#: Explicit sizes at which each symbolic-size result is instantiated: p for the MSE, C for one
+#: sample, (N, C) and (N, p) for a batch. Softmax's derivatives are instantiated at one size
+#: (about half a second each) and proved on explicit entries at two (C_SIZES, BATCH_SIZES).
+N_INSTANCES = tuple((size,) for size in N_SIZES)
+C_INSTANCES = ((C_SIZES[0],),)
+BATCH_SIZES = ((2, 3), (3, 2))
+BATCH_INSTANCES = BATCH_SIZES[:1]
+
+y_hat_col, y_col = sp.MatrixSymbol("y_hat", p_out, 1), sp.MatrixSymbol("y", p_out, 1)
+z_col, g_col = sp.MatrixSymbol("z", C, 1), sp.MatrixSymbol("g", C, 1)
+Z, Q, Y_bce = (sp.MatrixSymbol(name, N, C) for name in "ZQY")
+Y_hat_batch, Y_batch = sp.MatrixSymbol("Y_hat", N, p_out), sp.MatrixSymbol("Y", N, p_out)
+#: Displayed names of the batch quantities: softmax(Z) and sigma(Z), row by row and entry by entry.
+P_batch, S_batch = sp.MatrixSymbol(r"\hat{Y}", N, C), sp.MatrixSymbol(r"\sigma(Z)", N, C)
+# the sums of the targets, 1 x 1 for one sample and N x 1 (row by row) for a batch: symbols in
+# the general gradients, 1^T q and Q 1 in their proofs, 1 on the simplex
+SUM_Q, ROWSUMS = sp.MatrixSymbol("sum_q", 1, 1), sp.MatrixSymbol("rowsums_Q", N, 1)
+#: dL/dZ of the batch-mean cross-entropy for any targets, and on the simplex (as displayed).
+ce_batch_general = (sp.DiagMatrix(ROWSUMS) * P_batch - Q) / N
+ce_batch_gradient = (P_batch - Q) / N
+#: dL/dZ of the mean BCE over all N C logits, as displayed.
+bce_batch_gradient = (S_batch - Y_bce) / (N * C)
+
+
+CE_BATCH_GENERAL = "batch mean: dL/dZ = (diag(Q 1) Y_hat - Q) / N for any Q"
+CE_BATCH = "batch mean: dL/dZ = (Y_hat - Q) / N for rows of Q on the simplex"
+BCE_BATCH = "mean BCE over (N, C) logits: dL/dZ = (sigma(Z) - Y) / (N C)"
+
+
+def _entrywise(shape, f):
+    """The matrix of the given (symbolic) shape whose entry (r, c) is f(r, c)."""
+    r, c = sp.Dummy("r", integer=True), sp.Dummy("c", integer=True)
+    return sp.FunctionMatrix(*shape, sp.Lambda((r, c), f(r, c)))
+
+
+def softmax_of_column(z):
+    """softmax(z) of a column z of symbolic length: e^{z_r} / sum_j e^{z_j}."""
+    j = sp.Dummy("j", integer=True)
+    total = sp.Sum(sp.exp(z[j, 0]), (j, 0, z.shape[0] - 1))
+    return _entrywise(z.shape, lambda r, c: sp.exp(z[r, 0]) / total)
+
+
+def softmax_of_rows(Zm):
+    """softmax of each row of Zm (N x C): entry (r, c) is e^{Z_rc} / sum_j e^{Z_rj}."""
+    j = sp.Dummy("j", integer=True)
+    return _entrywise(Zm.shape, lambda r, c: sp.exp(Zm[r, c]) / sp.Sum(sp.exp(Zm[r, j]), (j, 0, Zm.shape[1] - 1)))
+
+
+def _sum_entries(shape, f):
+    """sum over every entry (r, c) of a matrix of the given shape of f(r, c)."""
+    r, c = sp.Dummy("r", integer=True), sp.Dummy("c", integer=True)
+    return sp.Sum(f(r, c), (r, 0, shape[0] - 1), (c, 0, shape[1] - 1))
+
+
+def _mse_in_entries(scale):
+    """The displayed c sum_{i=1}^p (y_hat_i - y_i)^2 with y_hat_i, y_i the entries i - 1 of
+    the columns y_hat, y of symbolic length p."""
+    columns = {yh_i: y_hat_col, y_i: y_col}
+    return mse_loss(scale).replace(lambda e: isinstance(e, sp.Indexed) and e.base in columns,
+                                   lambda e: columns[e.base][e.indices[0] - 1, 0])
+
+
+def _mse_name(conv, scale):
+    return f"MSE as {conv}: dL/dy_hat is the vector {mse_gradient_factor(scale)} (y_hat - y)"
+
+
+def size_claims() -> list:
+    """Every loss gradient of the page at symbolic size, as data (tests mutate the claims): the
+    MSE in each convention (any p) and as the mean over a batch (any N, p); softmax's Jacobian,
+    log-softmax's, and cross-entropy's gradient for one sample (any C) and for the batch mean
+    (any N, C), for any targets and, substituted, on the simplex; the mean BCE (any N, C)."""
+    P, Pz = softmax_of_rows(Z), softmax_of_column(z_col)
+    q = _q(C)
+    ce_one = -_sum_entries(q.shape, lambda r, c: q[r, 0] * sp.log(Pz[r, 0]))
+    ce_batch = -_sum_entries(Z.shape, lambda r, c: Q[r, c] * sp.log(P[r, c])) / N
+    one_C = sp.OneMatrix(C, 1)
+    sig = _entrywise(Z.shape, lambda r, c: sigma.subs(zs, Z[r, c]))
+    bce_mean = _sum_entries(Z.shape, lambda r, c: bce.subs({zs: Z[r, c], t: Y_bce[r, c]})) / (N * C)
+    mse_batch = _sum_entries(Y_batch.shape, lambda r, c: (Y_hat_batch[r, c] - Y_batch[r, c]) ** 2) / (N * p_out)
+    return [
+        *(ix.GradientClaim(_mse_name(conv, scale), _mse_in_entries(scale), y_hat_col,
+                           mse_gradient_factor(scale) * (y_hat_col - y_col), (p_out,), N_INSTANCES)
+          for conv, scale in MSE_CONVENTIONS.items()),
+        ix.GradientClaim("mse over a batch: dL/dY_hat = 2 (Y_hat - Y) / (N p)", mse_batch, Y_hat_batch,
+                         2 * (Y_hat_batch - Y_batch) / (N * p_out), (N, p_out), BATCH_SIZES),
+        ix.vjp_claim("softmax Jacobian = diag(y_hat) - y_hat y_hat^T, as J^T g for every g", Pz, z_col, g_col,
+                     softmax_jacobian_formula().xreplace({_p(C): Pz}).T * g_col, (C,), C_INSTANCES),
+        ix.vjp_claim("log-softmax Jacobian = I - 1 y_hat^T, as J^T g for every g",
+                     _entrywise(z_col.shape, lambda r, c: sp.log(Pz[r, 0])), z_col, g_col,
+                     (sp.Identity(C) - one_C * Pz.T).T * g_col, (C,), C_INSTANCES),
+        ix.GradientClaim("dL/dz = y_hat sum(q) - q for any q", ce_one, z_col,
+                         ce_gradient_general().xreplace({_p(C): Pz, SUM_Q: one_C.T * q}), (C,), C_INSTANCES),
+        ix.GradientClaim(CE_BATCH_GENERAL, ce_batch, Z,
+                         ce_batch_general.xreplace({P_batch: P, ROWSUMS: Q * one_C}), (N, C), BATCH_INSTANCES),
+        ix.GradientClaim(BCE_BATCH, bce_mean, Z, bce_batch_gradient.xreplace({S_batch: sig}), (N, C),
+                         BATCH_INSTANCES),
+    ]
+
+
+def simplex_claims() -> list:
+    """The general cross-entropy gradients with the targets' sums set to 1 (the simplex) equal
+    the displayed y_hat - q and (Y_hat - Q) / N: identities at symbolic size."""
+    one_sample = ce_gradient_general().xreplace({SUM_Q: sp.OneMatrix(1, 1)})
+    batch = ce_batch_general.xreplace({ROWSUMS: sp.OneMatrix(N, 1)})
+    return [ix.IdentityClaim("dL/dz = y_hat - q for q on the simplex: y_hat sum(q) - q at sum(q) = 1",
+                             one_sample, ce_gradient_formula(), (C,), C_INSTANCES),
+            ix.IdentityClaim(f"{CE_BATCH}: the general gradient at Q 1 = 1", batch, ce_batch_gradient, (N, C), BATCH_INSTANCES)]
+
+
+def prove_logsumexp_shift(lhs=logsumexp, rhs=logsumexp_shifted) -> verify.Check:
+    """log sum_j e^{z_j} = c + log sum_j e^{z_j - c} for any C, in two steps: the shifted sum is
+    e^{-c} times the sum (summand by summand, index notation), and log(e^{-c} T) = -c + log T
+    for the sum T > 0."""
+    start = time.perf_counter()
+    name = "log-sum-exp is unchanged by any shift c: index notation, any C"
+    (total,), (shifted,) = lhs.atoms(sp.Sum), rhs.atoms(sp.Sum)
+    T = sp.Symbol("T", positive=True)           # the sum of exponentials is positive
+    if not ix.is_zero(ix.collapse(shifted - sp.exp(-m) * total)):
+        return verify.Check(TOPIC, name, "symbolic size", float("inf"), 0.0, False,
+                            "the shifted sum is not e^-c times the sum")
+    d = sp.expand_log(rhs.xreplace({shifted: sp.exp(-m) * T}) - lhs.xreplace({total: T}))
+    if d != 0:
+        return verify.Check(TOPIC, name, "symbolic size", float("inf"), 0.0, False,
+                            f"with the shifted sum e^-c T the sides differ by {d}")
+    return verify.Check(TOPIC, name, "symbolic size", 0.0, 0.0, True, seconds=time.perf_counter() - start)
+
+
+def explicit_batch_proofs() -> list[verify.Check]:
+    """The batch gradients proved on explicit entries at N >= 2 (where a dropped 1/N shows):
+    SymPy differentiates the written-out loss and compares with the displayed formula written
+    out; the cross-entropy's targets with each row's last entry 1 minus the others."""
+    claims = {c.name: c for c in size_claims()}
+    out = []
+    for sizes in BATCH_SIZES:
+        values = dict(zip((N, C), sizes))
+        rows, cols = sizes
+        entry = lambda M, r, c: sp.Symbol(f"{M.name}_{r}_{c}", real=True)  # noqa: E731  (instantiate's names)
+        on_simplex_rows = {entry(Q, r, cols - 1): 1 - sum(entry(Q, r, k) for k in range(cols - 1))
+                           for r in range(rows)}
+        for name, L, shown, targets in [
+                (CE_BATCH, claims[CE_BATCH_GENERAL].L, ce_batch_gradient.xreplace({P_batch: softmax_of_rows(Z)}),
+                 on_simplex_rows),
+                (BCE_BATCH, claims[BCE_BATCH].L, claims[BCE_BATCH].claim, {})]:
+            Lx = ix.instantiate(L, values)
+            got = ix.explicit_matrices([Z], values)[Z].applyfunc(lambda v: sp.diff(Lx, v))
+            want = ix.instantiate(shown.xreplace({s: sp.Integer(v) for s, v in values.items()}).as_explicit(), values)
+            out.append(verify.timed(verify.symbolic_identity, TOPIC, f"{name}, (N, C) = {sizes}",
+                                    got.xreplace(targets), want.xreplace(targets)))
+    return out
 
 
 # --------------------------------------------------------------- numbers the page states
@@ -179,7 +342,7 @@ def checks(seed: int = 0) -> list[verify.Check]:
     """Every witness of this topic: the MSE, softmax and BCE gradients and the stable forms proved
     at two sizes each, NumPy compared."""
     rng = np.random.default_rng(seed)
-    ident = lambda name, a, b: verify.symbolic_identity(TOPIC, name, a, b)  # noqa: E731
+    ident = lambda name, a, b: verify.timed(verify.symbolic_identity, TOPIC, name, a, b)  # noqa: E731
     out = []
     for conv, scale in MSE_CONVENTIONS.items():
         for size in N_SIZES:
@@ -200,6 +363,9 @@ def checks(seed: int = 0) -> list[verify.Check]:
                          on_simplex(grad, q), on_simplex(explicit(ce_gradient_formula(size), {P: p, Q: q}), q)))
         out.append(ident(f"log-sum-exp is unchanged by any shift c, C = {size}",
                          logsumexp.subs(C, size).doit(), logsumexp_shifted.subs(C, size).doit()))
+    out += [c for claim in size_claims() + simplex_claims() for c in claim.checks(TOPIC)]
+    out.append(prove_logsumexp_shift())
+    out += explicit_batch_proofs()
     out.append(ident("dL/dz of BCE(sigma(z), y) = sigma(z) - y", sp.diff(bce, zs), bce_gradient))
     # saturated on the wrong side (z = -20, y = 1): BCE's gradient stays near -1, while the
     # squared error through the sigmoid, (sigma - y) sigma', vanishes
