@@ -539,9 +539,12 @@ class IdentityClaim:
                                      self.lhs, self.rhs, self.sizes)
 
     def instance_checks(self, topic: str) -> list[verify.Check]:
-        return [entries_instances_agree(topic, f"{self.name}: both sides' entries at ({self.sizes_text()}) = "
-                                        f"{tuple(v)} equal SymPy's explicit matrices",
-                                        (self.lhs, self.rhs), dict(zip(self.sizes, v)))
+        def at(v):      # as GradientClaim names its instances
+            if len(v) == 1:
+                return f"{self.sizes[0]} = {v[0]}"
+            return f"({self.sizes_text()}) = ({', '.join(map(str, v))})"
+        return [entries_instances_agree(topic, f"{self.name}: both sides' entries at {at(v)} equal SymPy's "
+                                        "explicit matrices", (self.lhs, self.rhs), dict(zip(self.sizes, v)))
                 for v in self.instances]
 
     def checks(self, topic: str) -> list[verify.Check]:

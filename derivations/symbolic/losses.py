@@ -21,7 +21,7 @@ from .. import verify
 from ..book import Curve, Equation, Figure, Panel, Table, aligned
 from ..numeric import losses as losses_np
 from . import index_notation as ix
-from .common import explicit, tex, vector
+from .common import explicit, matrix, tex, vector
 
 __all__ = ["MSE_CONVENTIONS", "mse_loss", "mse_gradient_factor", "softmax_expr",
            "softmax_jacobian_formula", "cross_entropy", "ce_gradient_formula", "bce",
@@ -259,26 +259,28 @@ def prove_logsumexp_shift(lhs=logsumexp, rhs=logsumexp_shifted) -> verify.Check:
 
 
 def explicit_batch_proofs() -> list[verify.Check]:
-    """The batch gradients proved on explicit entries at N >= 2 (where a dropped 1/N shows):
-    SymPy differentiates the written-out loss and compares with the displayed formula written
-    out; the cross-entropy's targets with each row's last entry 1 minus the others."""
-    claims = {c.name: c for c in size_claims()}
+    """The batch gradients proved on explicit entries at N >= 2 (where a dropped 1/N shows),
+    as the one-sample formulas are: SymPy differentiates the loss summed row by row (entry by
+    entry for BCE) and compares with the displayed formula on the same matrices; the
+    cross-entropy's targets with each row's last entry 1 minus the others."""
+    def prove(name, L, Zx, shown, constraint):
+        grad = Zx.applyfunc(lambda v: sp.diff(L, v))
+        return verify.symbolic_identity(TOPIC, name, grad.xreplace(constraint), shown.xreplace(constraint))
+
     out = []
-    for sizes in BATCH_SIZES:
-        values = dict(zip((N, C), sizes))
-        rows, cols = sizes
-        entry = lambda M, r, c: sp.Symbol(f"{M.name}_{r}_{c}", real=True)  # noqa: E731  (instantiate's names)
-        on_simplex_rows = {entry(Q, r, cols - 1): 1 - sum(entry(Q, r, k) for k in range(cols - 1))
-                           for r in range(rows)}
-        for name, L, shown, targets in [
-                (CE_BATCH, claims[CE_BATCH_GENERAL].L, ce_batch_gradient.xreplace({P_batch: softmax_of_rows(Z)}),
-                 on_simplex_rows),
-                (BCE_BATCH, claims[BCE_BATCH].L, claims[BCE_BATCH].claim, {})]:
-            Lx = ix.instantiate(L, values)
-            got = ix.explicit_matrices([Z], values)[Z].applyfunc(lambda v: sp.diff(Lx, v))
-            want = ix.instantiate(shown.xreplace({s: sp.Integer(v) for s, v in values.items()}).as_explicit(), values)
-            out.append(verify.timed(verify.symbolic_identity, TOPIC, f"{name}, (N, C) = {sizes}",
-                                    got.xreplace(targets), want.xreplace(targets)))
+    for rows, cols in BATCH_SIZES:
+        at = {N: rows, C: cols}
+        Zx, Qx, Yx = matrix("z", rows, cols), matrix("q", rows, cols), matrix("y", rows, cols)
+        P = sp.Matrix.vstack(*[softmax_expr(Zx[r, :].T).T for r in range(rows)])
+        ce_mean = sum(cross_entropy(Zx[r, :].T, Qx[r, :].T) for r in range(rows)) / rows
+        simplex = {Qx[r, cols - 1]: 1 - sum(Qx[r, :cols - 1]) for r in range(rows)}
+        out.append(verify.timed(prove, f"{CE_BATCH}, (N, C) = ({rows}, {cols})", ce_mean, Zx,
+                                explicit(ce_batch_gradient.subs(at), {P_batch.subs(at): P, Q.subs(at): Qx}),
+                                simplex))
+        bce_mean = sum(bce.subs({zs: Zx[k], t: Yx[k]}) for k in range(rows * cols)) / (rows * cols)
+        out.append(verify.timed(prove, f"{BCE_BATCH}, (N, C) = ({rows}, {cols})", bce_mean, Zx,
+                                explicit(bce_batch_gradient.subs(at), {S_batch.subs(at): Zx.applyfunc(
+                                    lambda v: sigma.subs(zs, v)), Y_bce.subs(at): Yx}), {}))
     return out
 
 
