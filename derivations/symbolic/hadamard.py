@@ -1,9 +1,10 @@
 """The Hadamard product in SymPy: its algebra, and why backprop is full of it.
 
 Each property is written once with SymPy matrix symbols of symbolic size (m x n matrices,
-vectors of length n): that is what the page shows. It is proved by substituting explicit
-matrices of symbols at two sizes (:data:`SHAPES`, :data:`LENGTHS`), so that a property that
-held only at one size could not pass. :func:`checks` adds the numeric witnesses (the NumPy
+vectors of length n): that is what the page shows. It is proved at symbolic size, entry (a, b)
+in index notation (:func:`size_claims`, with the elementwise layer's vector-Jacobian product
+and :data:`EXTRA`'s identities), and again by substituting explicit matrices of symbols at two
+sizes (:data:`SHAPES`, :data:`LENGTHS`), where the symbolic-size entries are instantiated too. :func:`checks` adds the numeric witnesses (the NumPy
 ``hadamard`` against the definition, the elementwise backward pass against central
 differences, the Jacobians of the figure, the two-layer network's hidden delta) and the
 operation counts the page states; :func:`exhibits` is everything the page shows.
@@ -27,6 +28,7 @@ from ..book import Equation, Figure, Markdown, Panel, aligned
 from ..numeric import activations as activations_np
 from ..numeric import backprop as backprop_np
 from ..numeric import hadamard as hadamard_np
+from . import index_notation as ix
 from .common import explicit, matrix, tex, vector
 
 __all__ = ["SHAPES", "LENGTHS", "PROPERTIES", "DEFINITION", "prove", "matrix_product_commutes",
@@ -128,6 +130,57 @@ def prove(name: str) -> verify.Check:
     return verify.symbolic_identity(TOPIC, f"{name}: {words}, {sizes_text(name)}", both(lhs), both(rhs))
 
 
+# ----------------------------------------------------------------------------- at symbolic size
+# The same properties proved for every size at once (derivations.symbolic.index_notation): the
+# matrices of ones are OneMatrix, and f'(z) and the Jacobian J of h = f(z) are the matrices
+# whose entries SymPy computes from h_r = f(z_r) with the index r a symbol.
+_r, _c = sp.Dummy("r", integer=True), sp.Dummy("c", integer=True)
+#: h = f(z) entry by entry, at symbolic length n.
+H_ENTRIES = sp.FunctionMatrix(n, 1, sp.Lambda((_r, _c), _f(z[_r, _c])))
+
+
+def _plain_deltas(e):
+    """``e`` with the index range SymPy attaches to a Kronecker delta dropped: the indices of
+    an entry are in range by construction (index_notation)."""
+    return e.replace(lambda d: isinstance(d, sp.KroneckerDelta), lambda d: sp.KroneckerDelta(*d.args[:2]))
+
+
+#: At symbolic size: the matrices of ones, f'(z) = dh_r/dz_r and J_rc = dh_r/dz_c, by SymPy.
+SIZE_VALUES = {ONES: sp.OneMatrix(m, n), ONES_R: sp.OneMatrix(m, 1), ONES_C: sp.OneMatrix(n, 1),
+               fprime_z: sp.FunctionMatrix(n, 1, sp.Lambda((_r, _c), sp.diff(H_ENTRIES[_r, 0], z[_r, 0]))),
+               J: sp.FunctionMatrix(n, n, sp.Lambda((_r, _c), _plain_deltas(sp.diff(H_ENTRIES[_r, 0], z[_c, 0]))))}
+W = sp.MatrixSymbol("W", m, n)            # a matrix whose rows diag(v) scales
+v_m = sp.MatrixSymbol("v", m, 1)
+#: The statements proved beyond PROPERTIES, name -> (words, lhs, rhs): the elementwise
+#: layer's vector-Jacobian product, the row scaling and the first exercise.
+EXTRA = {
+    "layer": ("dL/dz = dL/dh ⊙ f'(z) for h = f(z) elementwise", None, HP(dL_dh, fprime_z)),
+    "row scaling": ("diag(v) W = (v 1n^T) ⊙ W", DiagMatrix(v_m) * W, HP(v_m * ONES_C.T, W)),
+    "exercise": ("diag(a) diag(b) = diag(a ⊙ b)", DiagMatrix(a) * DiagMatrix(b), DiagMatrix(HP(a, b))),
+}
+
+
+def _size_symbols(expr) -> tuple:
+    return (n,) if _is_vector(expr) or not expr.has(m) else (m, n)
+
+
+def size_claims() -> list:
+    """Every property (and EXTRA) at symbolic size: an identity of matrix expressions (m x n
+    matrices, vectors of length n), the elementwise layer's VJP as a gradient (EXTRA's lhs
+    None); each instantiated at the sizes of the explicit proofs (SHAPES, LENGTHS)."""
+    out = []
+    for name, (words, lhs, rhs) in {**PROPERTIES, **EXTRA}.items():
+        sizes = _size_symbols(rhs)
+        instances = tuple((length,) for length in LENGTHS) if sizes == (n,) else SHAPES
+        if lhs is None:
+            out.append(ix.vjp_claim(f"{name}: {words}", H_ENTRIES, z, dL_dh, rhs.xreplace(SIZE_VALUES),
+                                    sizes, instances))
+        else:
+            out.append(ix.IdentityClaim(f"{name}: {words}", lhs.xreplace(SIZE_VALUES), rhs.xreplace(SIZE_VALUES),
+                                        sizes, instances))
+    return out
+
+
 def commutator_entry(size: int = 2) -> tuple[sp.Expr, sp.Expr]:
     """(PQ - QP)_11 for explicit size x size matrices of symbols, expanded by SymPy, and the
     polynomial the page shows for it."""
@@ -225,7 +278,8 @@ def checks(seed: int = 0) -> list[verify.Check]:
         out.append(verify.check_values(
             TOPIC, f"hadamard(A, B) equals the displayed definition entry by entry, shape {shape}",
             "sympy-vs-numpy", hadamard_np.hadamard(An, Bn), entries))
-    out += [prove(name) for name in PROPERTIES]
+    out += [verify.timed(prove, name) for name in PROPERTIES]
+    out += [c for claim in size_claims() for c in claim.checks(TOPIC)]
     got, shown = commutator_entry()
     out.append(verify.symbolic_identity(
         TOPIC, "the (1, 1) entry of PQ - QP is p12 q21 - p21 q12, for 2 x 2 matrices of symbols", got, shown))
@@ -306,15 +360,20 @@ def _jacobian_figure() -> Figure:
 
 def exhibits() -> dict:
     """What the Hadamard page shows, each formula printed from the expression a check proved."""
-    out: dict = {f"eq_{name}": Equation(property_latex(name)) for name in PROPERTIES}
-    out["eq_backprop"] = Equation(rf"\frac{{\partial L}}{{\partial z}} = {property_latex('backprop')}")
+    # each property by its explicit proofs, its symbolic-size proof and their instances (one prefix)
+    out: dict = {f"eq_{name}": Equation(property_latex(name), proofs=(f"{name}: {words}",))
+                 for name, (words, _, _) in PROPERTIES.items()}
+    out["eq_backprop"] = Equation(rf"\frac{{\partial L}}{{\partial z}} = {property_latex('backprop')}",
+                                  proofs=(f"backprop: {PROPERTIES['backprop'][0]}", f"layer: {EXTRA['layer'][0]}"))
     lhs, rhs = DEFINITION
-    out["eq_definition"] = Equation(f"{tex(lhs)} = {tex(rhs)}")
+    out["eq_definition"] = Equation(f"{tex(lhs)} = {tex(rhs)}", definition=True)
     SA, SB = sp.Matrix(EXAMPLE_A.astype(int)), sp.Matrix(EXAMPLE_B.astype(int))
     out["eq_example"] = Equation(aligned([rf"{tex(SA)} \odot {tex(SB)} &= {tex(SA.multiply_elementwise(SB))},",
-                                          rf"{tex(SA)} {tex(SB)} &= {tex(SA * SB)}"]))
+                                          rf"{tex(SA)} {tex(SB)} &= {tex(SA * SB)}"]),
+                                 proofs=("the 2x2 worked example: hadamard and the matrix product against SymPy",))
     got, shown = commutator_entry()
-    out["eq_pq"] = Equation(rf"(PQ - QP)_{{11}} = {tex(shown, order='none')}")
+    out["eq_pq"] = Equation(rf"(PQ - QP)_{{11}} = {tex(shown, order='none')}", proofs=(
+        "the (1, 1) entry of PQ - QP is p12 q21 - p21 q12, for 2 x 2 matrices of symbols",))
     out["matrix_shapes"] = Markdown(" and ".join(f"${r} \\times {c}$" for r, c in SHAPES))
     out["vector_lengths"] = " and ".join(map(str, LENGTHS))
     out["fig_jacobians"] = _jacobian_figure()

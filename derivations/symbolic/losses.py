@@ -1,12 +1,18 @@
 """Losses in SymPy: MSE and its conventions, softmax cross-entropy, binary cross-entropy.
 
-Proved: the MSE gradient is the vector c (y_hat - y) (no sum), with c = 2, 1, 2/n or 1/n by
-convention, at two sizes n so that no size can be printed into the general formula; the
-softmax Jacobian is diag(p) - p p^T and the gradient of cross-entropy through softmax is
-y_hat - q for any target q on the simplex (y_hat sum(q) - q otherwise), y_hat = softmax(z), at two class counts C;
-through the sigmoid it is sigma(z) - y; the stable forms the NumPy code uses (log-sum-exp,
-BCE with logits) equal the textbook ones exactly. :func:`exhibits` is what the page shows,
-every formula printed from the expression a check proved.
+Proved at symbolic size (:func:`size_claims`, index notation): the MSE gradient is the vector
+c (y_hat - y) (no sum), c = 2, 1, 2/p or 1/p by convention, for every length p, and
+2 (Y_hat - Y) / (N p) for the mean over a batch; softmax's Jacobian is diag(p) - p p^T and
+log-softmax's I - 1 p^T for every class count C; the gradient of cross-entropy through
+softmax is y_hat sum(q) - q for any target, y_hat - q on the simplex (the sum set to 1,
+:func:`simplex_claims`), and (diag(Q 1) Y_hat - Q) / N, (Y_hat - Q) / N for the batch mean
+at any N, C; the mean BCE over (N, C) logits has gradient (sigma(Z) - Y) / (N C); log-sum-exp
+is unchanged by a shift for any C. Each is instantiated at an explicit size, and proved on
+explicit entries too (N_SIZES, C_SIZES, BATCH_SIZES): the one-sample formulas at two sizes
+each, the batch ones at N = 2 and 3. Through the sigmoid the gradient is sigma(z) - y; the
+stable forms the NumPy code uses (log-sum-exp, BCE with logits) equal the textbook ones
+exactly. :func:`exhibits` is what the page shows, every formula printed from the expression a
+check proved.
 """
 
 from __future__ import annotations
@@ -132,12 +138,13 @@ logsumexp_shifted = m + sp.log(sp.Sum(sp.exp(z_j[j] - m), (j, 1, C)))
 # entries (a FunctionMatrix), and each proof is cross-checked at explicit sizes.
 N = sp.Symbol("N", positive=True, integer=True)
 #: Explicit sizes at which each symbolic-size result is instantiated: p for the MSE, C for one
-#: sample, (N, C) and (N, p) for a batch. Softmax's derivatives are instantiated at one size
-#: (about half a second each) and proved on explicit entries at two (C_SIZES, BATCH_SIZES).
+#: sample, (N, C) and (N, p) for a batch. A softmax or batch derivative is instantiated at one
+#: size (a quarter to half a second each) and its formula proved on explicit entries at
+#: another (C_SIZES; BATCH_SIZES, where N > 1 shows a dropped 1/N): two sizes in all.
 N_INSTANCES = tuple((size,) for size in N_SIZES)
 C_INSTANCES = ((C_SIZES[0],),)
-BATCH_SIZES = ((2, 3), (3, 2))
-BATCH_INSTANCES = BATCH_SIZES[:1]
+BATCH_SIZES = ((2, 3),)
+BATCH_INSTANCES = ((3, 2),)
 
 y_hat_col, y_col = sp.MatrixSymbol("y_hat", p_out, 1), sp.MatrixSymbol("y", p_out, 1)
 z_col, g_col = sp.MatrixSymbol("z", C, 1), sp.MatrixSymbol("g", C, 1)
@@ -215,7 +222,7 @@ def size_claims() -> list:
                            mse_gradient_factor(scale) * (y_hat_col - y_col), (p_out,), N_INSTANCES)
           for conv, scale in MSE_CONVENTIONS.items()),
         ix.GradientClaim("mse over a batch: dL/dY_hat = 2 (Y_hat - Y) / (N p)", mse_batch, Y_hat_batch,
-                         2 * (Y_hat_batch - Y_batch) / (N * p_out), (N, p_out), BATCH_SIZES),
+                         2 * (Y_hat_batch - Y_batch) / (N * p_out), (N, p_out), BATCH_INSTANCES),
         ix.vjp_claim("softmax Jacobian = diag(y_hat) - y_hat y_hat^T, as J^T g for every g", Pz, z_col, g_col,
                      softmax_jacobian_formula().xreplace({_p(C): Pz}).T * g_col, (C,), C_INSTANCES),
         ix.vjp_claim("log-softmax Jacobian = I - 1 y_hat^T, as J^T g for every g",
@@ -468,16 +475,25 @@ def exhibits() -> dict:
     bce_rows.append(rf"\frac{{\partial L}}{{\partial z}} &= {tex(bce_gradient_display, order='none')}")
     (ce, *_), (bce_, *_) = _big_logit_losses()
     return {
-        "eq_mse": Equation(eq_mse),
+        "eq_mse": Equation(eq_mse, proofs=(_mse_name("mean", mean),)),
         "mse_conventions": table,
         "n_sizes": " and ".join(map(str, N_SIZES)),
         "c_sizes": " and ".join(map(str, C_SIZES)),
-        "eq_softmax_jac": Equation(rf"\frac{{\partial \hat y}}{{\partial z}} = {jac}"),
+        "eq_softmax_jac": Equation(rf"\frac{{\partial \hat y}}{{\partial z}} = {jac}",
+                                   proofs=("softmax Jacobian = diag(y_hat) - y_hat y_hat^T",)),
         "eq_ce_grad": Equation(rf"\frac{{\partial L}}{{\partial z}} = {tex(ce_gradient_formula())}"
-                               r"\qquad \text{whenever } \textstyle\sum_k q_k = 1"),
-        "eq_bce": Equation(aligned(bce_rows)),
-        "eq_logsumexp": Equation(rf"{tex(logsumexp)} = {tex(logsumexp_shifted)}"),
-        "eq_bce_logits": Equation(rf"L = {tex(bce_stable, order='none')}"),
+                               r"\qquad \text{whenever } \textstyle\sum_k q_k = 1",
+                               proofs=("dL/dz = y_hat - q for q on the simplex", "dL/dz = y_hat sum(q) - q for any q")),
+        "eq_ce_batch": Equation(rf"\frac{{\partial L}}{{\partial Z}} = {tex(ce_batch_gradient)}"
+                                r"\qquad \text{whenever every row of } Q \text{ sums to } 1",
+                                proofs=(CE_BATCH, CE_BATCH_GENERAL)),
+        "eq_bce": Equation(aligned(bce_rows), proofs=("dL/dz of BCE(sigma(z), y) = sigma(z) - y",)),
+        "eq_bce_batch": Equation(rf"\frac{{\partial L}}{{\partial Z}} = {tex(bce_batch_gradient)}",
+                                 proofs=(BCE_BATCH,)),
+        "eq_logsumexp": Equation(rf"{tex(logsumexp)} = {tex(logsumexp_shifted)}",
+                                 proofs=("log-sum-exp is unchanged by any shift c",)),
+        "eq_bce_logits": Equation(rf"L = {tex(bce_stable, order='none')}",
+                                  proofs=("BCE with logits max(z,0) - z y + log(1 + e^-|z|) is exact",)),
         "fig_naive": _naive_vs_fused_figure(),
         "exp_overflow": f"{EXP_OVERFLOW:.2f}",
         "first_bad_ce": f"{first_failure(naive_softmax_ce):.2f}",
