@@ -71,5 +71,5 @@ def test_instances_catch_a_wrong_index_notation_entry(monkeypatch):
 
 def test_a_scalar_identity_is_one_entry():
     assert ix.result_cases((1, 1)) == [ix.Entry((0, 0), {}, ())]
-    c = ix.prove_identity("t", "trace", sp.Trace(h.A.T * h.B), sp.Trace(h.B.T * h.A), (h.m, h.n))
+    c = ix.prove_matrix_identity("t", "trace", sp.Trace(h.A.T * h.B), sp.Trace(h.B.T * h.A), (h.m, h.n))
     assert c.passed, c
