@@ -72,18 +72,7 @@ def collapse(expr):
             # a range of explicit length: written out (deep=False: SymPy's doit would retry each
             # inner sum it cannot do, such as sum_j e^{z_j}, at length; collapse does the rest)
             f = collapse(sp.Sum(f, limits.pop(k)).doit(deep=False))
-        progress = True
-        while progress and limits:
-            progress = False
-            f = sp.expand(f)
-            for k, (v, lo, hi) in enumerate(limits):
-                if any(v in d.free_symbols for d in f.atoms(sp.KroneckerDelta)):
-                    f = _sum_over(f, (v, lo, hi))
-                    limits.pop(k)
-                    f = _within_ranges(f, limits)
-                    progress = True
-                    break
-        return sp.Sum(f, *limits) if limits else f
+        return _sum_terms(f, limits)
     if not isinstance(expr, sp.Basic):
         return expr
     if isinstance(expr, sp.Sum):
@@ -114,23 +103,25 @@ def _within_ranges(f, limits):
     return f.replace(lambda t: isinstance(t, sp.Piecewise), simplify) if f.has(sp.Piecewise) else f
 
 
-def _sum_over(f, limit):
-    """The sum of ``f`` (expanded) over one limit whose variable sits in a delta of ``f``, term
-    by term: a term with that delta by SymPy's delta summation, a term free of the variable
-    times the range's length, and a term with the variable but no delta in it left a sum, as
-    SymPy leaves it, without SymPy's search for a closed form (Gosper's algorithm on
-    sum_k Y_ak e^Z_ab / S_a fails, slowly)."""
-    from sympy.concrete.delta import deltasummation
-
-    v, lo, hi = limit
-
-    def one(t):
-        if v not in t.free_symbols:
-            return t * (hi - lo + 1)
-        if not any(v in d.free_symbols for d in t.atoms(sp.KroneckerDelta)):
-            return sp.Sum(t, limit)
-        return deltasummation(t, limit)
-    return sp.piecewise_fold(sp.Add(*map(one, sp.Add.make_args(f))))
+def _sum_terms(f, limits):
+    """The sum of ``f`` over ``limits``, term by term: a term's limit whose variable sits in a
+    delta of the term is summed (SymPy's delta summation), and what it leaves is summed over the
+    other limits in turn; a term with no such limit stays a sum. Term by term, SymPy does not
+    search for a closed form of the terms it cannot sum (Gosper's algorithm on sum_k Y_ak e^Z_ab
+    / S_a fails, slowly); deep=False: the summand's own sums are collapsed already."""
+    if not limits:
+        return f
+    out = []
+    for t in sp.Add.make_args(sp.expand(f)):
+        deltas = t.atoms(sp.KroneckerDelta)
+        k = next((k for k, (v, _, _) in enumerate(limits) if any(v in d.free_symbols for d in deltas)), None)
+        if k is None:
+            out.append(sp.Sum(t, *limits))
+            continue
+        rest = limits[:k] + limits[k + 1:]
+        summed = sp.piecewise_fold(sp.Sum(t, limits[k]).doit(deep=False))
+        out.append(_sum_terms(_within_ranges(summed, rest), rest))
+    return sp.Add(*out)
 
 
 def _flatten(term):
