@@ -442,6 +442,13 @@ def explicit_matrices(symbols, sizes: dict) -> dict:
     return out
 
 
+def sizes_at(sizes, values) -> str:
+    """The sizes and their values as a check's name gives them: "n = 2", "(N, C) = (3, 2)"."""
+    if len(sizes) == 1:
+        return f"{sizes[0]} = {values[0]}"
+    return f"({', '.join(map(str, sizes))}) = ({', '.join(map(str, values))})"
+
+
 @dataclass(frozen=True)
 class GradientClaim:
     """A claimed gradient dL/dX = ``claim`` at symbolic size, as data: its checks prove it
@@ -463,11 +470,7 @@ class GradientClaim:
                               self.L, self.X, self.claim, self.sizes)
 
     def instance_checks(self, topic: str) -> list[verify.Check]:
-        def at(v):
-            if len(v) == 1:
-                return f"{self.sizes[0]} = {v[0]}"
-            return f"({self.sizes_text()}) = ({', '.join(map(str, v))})"
-        return [instances_agree(topic, f"{self.name}: the symbolic-size derivative at {at(v)} equals the explicit one",
+        return [instances_agree(topic, f"{self.name}: the symbolic-size derivative at {sizes_at(self.sizes, v)} equals the explicit one",
                                 self.L, self.X, dict(zip(self.sizes, v)))
                 for v in self.instances]
 
@@ -530,11 +533,7 @@ class IdentityClaim:
                                      self.lhs, self.rhs, self.sizes)
 
     def instance_checks(self, topic: str) -> list[verify.Check]:
-        def at(v):      # as GradientClaim names its instances
-            if len(v) == 1:
-                return f"{self.sizes[0]} = {v[0]}"
-            return f"({self.sizes_text()}) = ({', '.join(map(str, v))})"
-        return [entries_instances_agree(topic, f"{self.name}: both sides' entries at {at(v)} equal SymPy's "
+        return [entries_instances_agree(topic, f"{self.name}: both sides' entries at {sizes_at(self.sizes, v)} equal SymPy's "
                                         "explicit matrices", (self.lhs, self.rhs), dict(zip(self.sizes, v)))
                 for v in self.instances]
 
