@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from os import PathLike
 from types import ModuleType
 from typing import TYPE_CHECKING, Sequence
 
@@ -335,7 +336,7 @@ def report_sections(by_topic: dict) -> str:
     return "\n".join(lines)
 
 
-def proof_rows(topics: ModuleType, docs) -> dict[str, list[dict]]:
+def proof_rows(topics: ModuleType, docs: str | PathLike) -> dict[str, list[dict]]:
     """Every equation every topic page displays (``docs``: the pages' directory), by topic, in
     the book's order: label, glue name, kind (:func:`proof_kind`, or "definition"), the proving
     checks and the time they took. ValueError for a displayed equation its topic does not
@@ -388,7 +389,7 @@ def proofs_summary(by_topic: dict) -> Table:
                   "definitions"), body, align="lrrrrrr")
 
 
-def glue_proofs(topics: ModuleType, docs) -> None:
+def glue_proofs(topics: ModuleType, docs: str | PathLike) -> None:
     """The proofs page's one hidden cell: every displayed formula of every chapter, how it is
     proved (:func:`proof_rows`), glued as a summary and one table per chapter."""
     by_topic = proof_rows(topics, docs)
