@@ -130,11 +130,33 @@ def _groups(d):
     return out
 
 
+def _canonical_dummies(e):
+    """``e`` with the variable of every sum renamed after the sum's nesting height and range
+    (bottom up), so that equal sums written with different dummy variables compare equal, also
+    inside a function's argument (tanh(sum_k W[a, k] h[k]) from either side of an identity).
+    Nested sums have different heights, so no variable is captured."""
+    def visit(t):
+        if not t.args:
+            return t, 0
+        parts = [visit(a) for a in t.args]
+        height = max((h for _, h in parts), default=0)
+        if not isinstance(t, sp.Sum):
+            return t.func(*[a for a, _ in parts]), height
+        f, limits = parts[0][0], []
+        for pos, (v, lo, hi) in enumerate(t.limits):
+            k = sp.Symbol(f"j_{height}_{pos}", integer=True)
+            f = f.xreplace({v: k})
+            limits.append((k, lo, hi))
+        return sp.Sum(f, *limits), height + 1
+    return visit(e)[0] if isinstance(e, sp.Basic) else e
+
+
 def _opaque_entries(e):
     """``e`` with every matrix entry (and any remaining sum) replaced by a plain symbol, the
     same symbol for the same entry: what :func:`verify._zero_as_rational_function` can read."""
     from sympy.core.function import AppliedUndef
 
+    e = _canonical_dummies(e)
     e = e.replace(lambda t: isinstance(t, sp.Subs), lambda t: t.doit())
     for kind in (sp.Derivative, AppliedUndef, (MatrixElement, sp.Indexed)):
         # f'(Z[a, b]) is one unknown, f(Z[a, b]) another, each entry another; named apart
