@@ -236,8 +236,7 @@ def induction_claims() -> list[tuple[str, GradientClaim]]:
     out = []
     for kind, phi, later in (("base", loss, S.delta_end), ("step", sp.MatAdd(loss, upstream.T * h), D)):
         delta_1 = S.delta_formula.xreplace({S.W_hh: V, S.delta_next: later}).xreplace(at_step_1)
-        label = (f"BPTT induction, {kind} T = 1: " if kind == "base" else
-                 "BPTT induction, step T -> T + 1 (dL_T/dh_1 = W_hh^T delta_2, the hypothesis): ")
+        label = "BPTT induction, base T = 1: " if kind == "base" else "BPTT induction, step T -> T + 1: "
         instances = INDUCTION_INSTANCES["m, p"] if kind == "step" else ()
         out.append((kind, GradientClaim(label + "dL/dz_1 = delta_1 by the recursion", phi, S.a, delta_1, mp,
                                         instances)))
@@ -247,13 +246,13 @@ def induction_claims() -> list[tuple[str, GradientClaim]]:
                                             getattr(S, k), claim, mp, instances)))
     pre = S.pre.xreplace({S.h_prev: S.h_0})          # z_1 = W_hx x_1 + W_hh h_0 + b_h
     first = {S.delta: S.delta_1, S.h_prev: S.h_0}
-    label = "BPTT induction, base and step: the VJP of z_1 = W_hx x_1 + W_hh h_0 + b_h with delta_1: "
+    label = "BPTT induction, base and step: z_1's VJP with delta_1 "      # z_1 = W_hx x_1 + W_hh h_0 + b_h
     for k in ("W_hh", "W_hx", "b_h"):
         claim = _sum_from_first(S.grads[k].xreplace(first))
-        out.append(("base and step", vjp_claim(f"{label}step 1 adds {STEP_1_TERMS[k]} to dL/d{k}", pre,
+        out.append(("base and step", vjp_claim(f"{label}adds {STEP_1_TERMS[k]} to dL/d{k}", pre,
                                                getattr(S, k), S.delta_1, claim, nm, INDUCTION_INSTANCES["n, m"])))
-    out.append(("base and step", vjp_claim(f"{label}dL/dh_0 = W_hh^T delta_1", pre, S.h_0, S.delta_1, S.h0_grad,
-                                           nm, INDUCTION_INSTANCES["n, m"])))
+    out.append(("base and step", vjp_claim(f"{label}gives dL/dh_0 = W_hh^T delta_1", pre, S.h_0, S.delta_1,
+                                           S.h0_grad, nm, INDUCTION_INSTANCES["n, m"])))
     return out
 
 
