@@ -19,6 +19,8 @@ displayed equations and fails the checks. :func:`exhibits` is what the page show
 
 from __future__ import annotations
 
+import time
+from dataclasses import replace
 from functools import lru_cache
 from types import SimpleNamespace
 
@@ -29,9 +31,10 @@ from .. import verify
 from ..book import Curve, Equation, Figure, Panel, Table, aligned
 from ..numeric import rnn as rnn_np
 from .common import matrix, tex, vector
+from .index_notation import GradientClaim, vjp_claim
 
 __all__ = ["ACTIVATION", "PROOF_SIZES", "model", "unroll", "deltas", "closed_forms", "derivation",
-           "wrong_h0_sum", "init_rnn", "hidden_jacobian", "checks", "exhibits"]
+           "induction_claims", "wrong_h0_sum", "init_rnn", "hidden_jacobian", "checks", "exhibits"]
 
 TOPIC = "bptt"
 #: The activation of the model, h_t = f(z_t) entrywise.
@@ -190,6 +193,77 @@ def derivation(sizes=PROOF_SIZES[0]):
     derived = {k: P[k].applyfunc(lambda v: sp.diff(L, v)) for k in PLAIN}
     wrong = closed_forms(S, P, xs, hs, errors, first=FIRST_STEP + 1)["W_hh"]
     return S, P, derived, closed_forms(S, P, xs, hs, errors), wrong
+
+
+# ------------------------------------------------------------- every T: induction over the length
+#: The explicit sizes at which the step's proofs are instantiated: (m, p) for those at the
+#: pre-activation and the output, (n, m) for those at z_1's definition (m = 2: W_hh is not
+#: symmetric). The base's proofs are the step's with delta_2 = 0 and are not instantiated.
+INDUCTION_INSTANCES = {"m, p": ((2, 1), (2, 2)), "n, m": ((1, 2), (3, 2))}
+#: What step 1 adds to each sum over t, in plain text (the check names).
+STEP_1_TERMS = {"W_hy": "e_1 h_1^T", "b_y": "e_1", "W_hh": "delta_1 h_0^T (the h_0 term)",
+                "W_hx": "delta_1 x_1^T", "b_h": "delta_1"}
+
+
+def _sum_from_first(summand, step: int = 1):
+    """The terms of step ``step`` in a sum over t = FIRST_STEP..T: the summand, or a zero
+    matrix when the sum starts after that step."""
+    return summand if FIRST_STEP <= step else sp.ZeroMatrix(*summand.shape)
+
+
+def induction_claims() -> list[tuple[str, GradientClaim]]:
+    """The base (T = 1) and the step (T -> T + 1) of the induction over the sequence length, as
+    claims at symbolic sizes n, m, p, each (kind, claim) with kind "base", "step" or "base and step".
+
+    The step adds a step in front: L_{T+1}(theta, h_0) = l_1 + L_T(theta, h_1), h_1 the first
+    step's state. By the hypothesis the gradient L_T sends back to its initial state h_1 is the
+    model's dL/dh_0 formula one step later, W_hh^T delta_2, with delta_2 a free vector and the
+    W_hh in it held fixed (a separate symbol V: the chain rule treats that gradient as a
+    constant). So the step's claims are vector-Jacobian products of the first step alone:
+    dPhi/dz_1 = delta_1 by the model's recursion, for Phi = l_1 + (V^T delta_2)^T h_1 with h_1 =
+    f(z_1), z_1 free; dPhi/dW_hy, dPhi/db_y; and the VJP of z_1 = W_hx x_1 + W_hh h_0 + b_h
+    with delta_1, the new step's terms of the sums and dL/dh_0. The base is the same with
+    delta_2 = the model's delta_{T+1}."""
+    S = model()
+    V = sp.MatrixSymbol("V", m, m)                  # W_hh inside the later steps' gradient, held fixed
+    D = sp.MatrixSymbol(r"\delta_2", m, 1)           # what the later steps send back
+    h = S.state                                      # h_1 = f(z_1), z_1 = S.a free
+    e = S.error.xreplace({S.y_hat: S.output.xreplace({S.h: h})})
+    loss = sp.MatMul(sp.Rational(1, 2), e.T, e)      # l_1 = 1/2 ||e_1||^2
+    upstream = S.h0_grad.xreplace({S.W_hh: V, S.delta_1: D})
+    at_step_1 = {S.h: h, S.e: e}
+    mp, nm = (m, p), (n, m)
+    out = []
+    for kind, phi, later in (("base", loss, S.delta_end), ("step", sp.MatAdd(loss, upstream.T * h), D)):
+        delta_1 = S.delta_formula.xreplace({S.W_hh: V, S.delta_next: later}).xreplace(at_step_1)
+        label = "BPTT induction, base T = 1: " if kind == "base" else "BPTT induction, step T -> T + 1: "
+        instances = INDUCTION_INSTANCES["m, p"] if kind == "step" else ()
+        out.append((kind, GradientClaim(label + "dL/dz_1 = delta_1 by the recursion", phi, S.a, delta_1, mp,
+                                        instances)))
+        for k in ("W_hy", "b_y"):
+            claim = _sum_from_first(S.grads[k].xreplace(at_step_1))
+            out.append((kind, GradientClaim(f"{label}step 1 adds {STEP_1_TERMS[k]} to dL/d{k}", phi,
+                                            getattr(S, k), claim, mp, instances)))
+    pre = S.pre.xreplace({S.h_prev: S.h_0})          # z_1 = W_hx x_1 + W_hh h_0 + b_h
+    first = {S.delta: S.delta_1, S.h_prev: S.h_0}
+    label = "BPTT induction, base and step: z_1's VJP with delta_1 "      # z_1 = W_hx x_1 + W_hh h_0 + b_h
+    for k in ("W_hh", "W_hx", "b_h"):
+        claim = _sum_from_first(S.grads[k].xreplace(first))
+        out.append(("base and step", vjp_claim(f"{label}adds {STEP_1_TERMS[k]} to dL/d{k}", pre,
+                                               getattr(S, k), S.delta_1, claim, nm, INDUCTION_INSTANCES["n, m"])))
+    out.append(("base and step", vjp_claim(f"{label}gives dL/dh_0 = W_hh^T delta_1", pre, S.h_0, S.delta_1,
+                                           S.h0_grad, nm, INDUCTION_INSTANCES["n, m"])))
+    return out
+
+
+def induction_checks() -> list[verify.Check]:
+    """Each claim of the induction proved at symbolic size (method "induction": with the
+    induction over T the proof covers every T) and instantiated at explicit sizes."""
+    out = []
+    for _, claim in induction_claims():
+        proof = claim.prove(TOPIC)
+        out += [replace(proof, method="induction"), *claim.instance_checks(TOPIC)]
+    return out
 
 
 def wrong_h0_sum():
@@ -392,7 +466,8 @@ def truncated_by_brute_force(h0, h, W_hh, dh, k: int) -> np.ndarray:
 
 
 def _proof_checks() -> list[verify.Check]:
-    """The derivative through h_t, the unrolled proofs at two sizes, the shapes, the Jacobian."""
+    """The derivative through h_t, the unrolled proofs at two sizes, the induction over T, the
+    shapes, the Jacobian."""
     ident = lambda name, a, b: verify.symbolic_identity(TOPIC, name, a, b)  # noqa: E731
     S2 = model(2, 2, 2)
     A = vector("z", 2)
@@ -403,9 +478,12 @@ def _proof_checks() -> list[verify.Check]:
     out.append(verify.check_values(TOPIC, "gamma = max f' (SymPy) equals the largest tanh' on a grid",
                                    "sympy-vs-numpy", float(gamma()), np.max(1 - np.tanh(grid) ** 2)))
     for sizes in PROOF_SIZES:
+        start = time.perf_counter()
         _, _, derived, closed, _ = derivation(sizes)
-        out += [ident(f"dL/d{k} = {PLAIN[k]} (unrolled loss, {sizes_text(sizes)})", derived[k], closed[k])
-                for k in PLAIN]
+        shared = (time.perf_counter() - start) / len(PLAIN)    # the unrolled derivative, in equal parts
+        for k in PLAIN:
+            c = verify.timed(ident, f"dL/d{k} = {PLAIN[k]} (unrolled loss, {sizes_text(sizes)})", derived[k], closed[k])
+            out.append(replace(c, seconds=c.seconds + shared))
     S, P, _, closed, wrong = derivation(PROOF_SIZES[0])
     zero_h0 = {v: 0 for v in P["h0"]}
     out.append(ident(f"with h_0 = 0 the sum from t = 2 is dL/dW_hh ({sizes_text(PROOF_SIZES[0])})",
@@ -414,6 +492,7 @@ def _proof_checks() -> list[verify.Check]:
     out.append(ident("each summand has the shape of its parameter (general n, m, p)",
                      sp.Matrix([S.grads[k].shape for k in S.grads] + [S.h0_grad.shape]),
                      sp.Matrix([getattr(S, k).shape for k in S.grads] + [S.h_0.shape])))
+    out += induction_checks()
     for width in JACOBIAN_WIDTHS:
         S = model(2, width, 2)
         h_prev, W = vector("s", width), matrix("w", width, width)
@@ -587,12 +666,19 @@ def exhibits() -> dict:
     powers = Table([r"factor per step $r$", r"steps $t - j$", r"$r^{t-j}$ (exact)", r"$r^{t-j}$"],
                    [(f"${tex(r)}$", str(k), f"${tex(r ** k)}$", f"{float(r ** k):.4g}") for r, k in POWERS],
                    align="rrrr")
+    recursion = ("dL/dW_hh = ", "dL/dW_hx = ", "dL/db_h = ", "dL/dh0 = ", "f'(z_t) = 1 - h_t^2",
+                 "BPTT induction")
     return {
-        "eq_rnn": Equation(eq_rnn),
-        "eq_bptt_delta": Equation(eq_delta),
-        "eq_bptt_grads": Equation(eq_grads),
-        "eq_rnn_jacobian": Equation(eq_jac),
-        "eq_counterexample": Equation(eq_counter),
+        "eq_rnn": Equation(eq_rnn, definition=True),
+        "eq_bptt_delta": Equation(eq_delta, proofs=recursion),
+        "eq_bptt_grads": Equation(eq_grads, proofs=(*recursion, "dL/dW_hy = ", "dL/db_y = ",
+                                                    "each summand has the shape of its parameter")),
+        "eq_rnn_jacobian": Equation(eq_jac, proofs=("dh_t/dh_t-1 = diag(1 - h_t^2) W_hh",
+                                                    "dh_t/dh_j = product of one-step Jacobians",
+                                                    "Jacobian norm at most", "gamma = max f'")),
+        "eq_counterexample": Equation(eq_counter, proofs=("W W = 0 for the counterexample W",
+                                                          "D = diag(1, 1/10) are tanh' values",
+                                                          "a smaller factor can give a larger product")),
         "proof_sizes": " and ".join(sizes_text(s) for s in PROOF_SIZES),
         "T_num": str(T_NUMERIC),
         "gamma": tex(gamma()),

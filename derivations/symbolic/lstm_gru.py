@@ -36,6 +36,7 @@ from ..numeric import lstm as lstm_np
 from ..numeric import rnn as rnn_np
 from ..numeric.activations import sigmoid as np_sigmoid
 from .common import matrix, tex, vector
+from .index_notation import GradientClaim, inner
 
 __all__ = ["Model", "lstm_model", "gru_model", "unrolled_gradients", "recursion_gradients",
            "one_step_jacobian", "rest_jacobian", "init_lstm", "init_gru", "state_gradient_by_lag",
@@ -580,6 +581,9 @@ def proofs() -> tuple[verify.Check, ...]:
         out.append(ident(f"{model.name} {lhs}, m = {JACOBIAN_WIDTH}", derived, direct + others))
         derived, formula = rest_jacobian(model, jacobians(model.name))
         out.append(ident(f"{model.name} {lhs.split(' =')[0]} at rest, m = {JACOBIAN_WIDTH}", derived, formula))
+    for build in (lstm_model, gru_model):
+        for _, claim in induction_claims(build()):
+            out += [replace(claim.prove(TOPIC), method="induction"), *claim.instance_checks(TOPIC)]
     for name, build in (("LSTM", lstm_model), ("GRU", gru_model)):
         out.append(ident(f"{name} parameter count {PARAMETER_COUNT_NAMES[name]}, any n and m",
                          parameter_count(build()), PARAMETER_COUNTS[name]))
@@ -587,6 +591,196 @@ def proofs() -> tuple[verify.Check, ...]:
                      sp.limit(parameter_count(gru_model()) / parameter_count(lstm_model()), m, sp.oo),
                      PARAMETER_RATIO_LIMIT))
     return tuple(out)
+
+
+# ---------------------------------------------------------------- every T: induction over the length
+#: The explicit size at which the proofs are instantiated: m for those at the gates, (n, m) for the
+#: pre-activations' part of dL/dx_1 and dL/dh_0 (one size each, and the blocks' terms, one product
+#: each, not at all: time; the unrolled proofs at PROOF_SIZES are the second witness).
+INDUCTION_INSTANCES = {"m": ((2,),), "n, m": ((1, 2),)}
+_a = sp.Dummy("a", real=True)
+
+
+def _concrete(expr):
+    """``expr`` with each activation as the proofs evaluate it (sigma as 1/2 + tanh(a/2)/2)."""
+    return expr.replace(lambda e: isinstance(e, Apply),
+                        lambda e: ElementwiseApplyFunction(sp.Lambda(_a, APPLIED_FUNCTIONS[e.name](_a)), e.expr))
+
+
+def _collapse_blocks(expr):
+    """Products of block matrices multiplied out block by block (W_hh^T delta = sum_g W_hg^T delta^g);
+    products with a zero matrix dropped."""
+    expr = expr.replace(lambda e: isinstance(e, sp.MatMul) and e.has(sp.BlockMatrix), sp.block_collapse)
+    zero = lambda e: isinstance(e, sp.ZeroMatrix)  # noqa: E731
+    expr = expr.replace(lambda e: isinstance(e, sp.MatMul) and any(map(zero, e.args)),
+                        lambda e: sp.ZeroMatrix(*e.shape))
+    return expr.replace(lambda e: isinstance(e, sp.MatAdd) and any(map(zero, e.args)),
+                        lambda e: (sp.MatAdd(*[a for a in e.args if not zero(a)], evaluate=False)
+                                   if any(not zero(a) for a in e.args) else sp.ZeroMatrix(*e.shape)))
+
+
+def _at(model: Model, expr, steps: dict):
+    """``expr`` with each time-indexed symbol replaced by its value in ``steps`` {offset: {key:
+    value}}: offset -1, 0, 1 for steps t - 1, t, t + 1 (in a gradient formula, steps 0 and 1)."""
+    rep = {}
+    for s in expr.atoms(sp.MatrixSymbol):
+        if s.name in model.timed:
+            key, when = model.timed[s.name]
+            offset = int(when - t) if when.has(t) else int(when) - 1
+            if key in steps.get(offset, {}):
+                rep[s] = steps[offset][key]
+    return _collapse_blocks(expr.xreplace(rep))
+
+
+def _stacked_blocks(model: Model) -> dict:
+    """Stacked matrix -> its per-gate blocks, in the displayed order."""
+    return {sym: [stack.blocks[k, 0] for k in range(stack.blocks.rows)] for sym, stack in model.stacking}
+
+
+def _delta_of(model: Model) -> dict:
+    """Stacked bias -> the key of the delta its gradient sums (dL/db = sum_t delta_t)."""
+    stacks = dict(model.stacking)
+    out = {}
+    for lhs, rhs in model.gradients:
+        if isinstance(rhs, sp.Sum) and isinstance(rhs.function, sp.MatrixSymbol):
+            bias = next(s for s in stacks if lhs.name.endswith(f"{{\\partial {s.name}}}"))
+            out[bias] = model.timed[rhs.function.name][0]
+    return out
+
+
+def _first_term(total):
+    """The term of step 1 in a sum over t = lo..T: the summand at t = 1, or zero when lo > 1."""
+    summand, (_, lo, _) = total.function, total.limits[0]
+    return summand.xreplace({t: 1}) if lo <= 1 else sp.ZeroMatrix(*summand.shape)
+
+
+def induction_claims(model: Model) -> list[tuple[str, GradientClaim]]:
+    """The base (T = 1) and the step (T -> T + 1) of the induction over the length for the
+    model's backward recursion, as claims at symbolic m (and n), each (kind, claim).
+
+    The step adds a step in front, as for the RNN (docs/bptt.md): by the hypothesis the T later
+    steps send back to their initial states the model's own dL/dh_0 (and dL/dc_0) formulas one
+    step later, built of free vectors (delta_2, dL/dc_2, f_2, ...) and W_hh held fixed (blocks
+    V). The first step is split at its pre-activations (the chain rule joins the parts): (1) at
+    the gates, the pre-activations free (the weight blocks zero and each bias block renamed
+    a_g, so that a pre-activation is its own variable), the recursion's deltas are the
+    gradients of Phi = (dl_1 + G_h)^T h_1 (+ G_c^T c_1) with respect to them, and the initial
+    states' formulas, at zero weights, the gradients with respect to the states; (2) the
+    vector-Jacobian products of the pre-activations' definitions with free deltas are the
+    gradient formulas' terms of step 1. The base is (1) with nothing from later steps."""
+    mw = model.width
+    blocks = _stacked_blocks(model)
+    weights = [b for sym, bs in blocks.items() if sym.name.startswith("W") for b in bs]
+    W_hh = next(sym for sym in blocks if sym.name == "W_{hh}")
+    pre = {b: sp.MatrixSymbol("a" + b.name[1:], mw, 1) for sym, bs in blocks.items() if sym.name.startswith("b")
+           for b in bs}
+    at_rest = {w: sp.ZeroMatrix(*w.shape) for w in weights} | pre   # a pre-activation is its own variable
+    held = sp.BlockMatrix([[sp.MatrixSymbol(w.name.replace("W", "V", 1), mw, mw)] for w in blocks[W_hh]])
+
+    def later_values(zero: bool) -> dict:
+        """The quantities of step t + 1 the recursion reads: free vectors, or zero (the base)."""
+        out = {}
+        for lhs, rhs in model.backward:
+            for s in rhs.atoms(sp.MatrixSymbol):
+                if s.name in model.timed and model.timed[s.name][1] == t + 1:
+                    key = model.timed[s.name][0]
+                    rows = s.shape[0] // mw
+                    vec = lambda k: (sp.ZeroMatrix(mw, 1) if zero  # noqa: E731
+                                     else sp.MatrixSymbol(f"{key}^{{later}}_{{{k}}}", mw, 1))
+                    out[key] = vec(0) if rows == 1 else sp.BlockMatrix([[vec(k)] for k in range(rows)])
+        return out
+
+    initial = {k: sp.MatrixSymbol(f"{k}_0", mw, 1) for k in model.states}
+    state_grads = {model.timed[lhs.name][0][1:]: rhs for lhs, rhs in model.gradients
+                   if lhs.name in model.timed and model.timed[lhs.name][1] == 0}
+    stacked = {sym: sp.BlockMatrix([[b] for b in bs]) for sym, bs in blocks.items()}
+    dl, y = sp.MatrixSymbol(r"\frac{\partial \ell_1}{\partial h_1}", mw, 1), sp.MatrixSymbol("Y", mw, 1)
+    out, now = [], {}
+    for kind in ("base", "step"):
+        later = later_values(kind == "base")
+        now = {"x": sp.MatrixSymbol("x_1", model.inputs, 1), "dl": dl}
+        steps = {-1: initial, 0: now, 1: later}
+        for lhs, rhs in model.forward:
+            now[model.timed[lhs.name][0]] = _concrete(_at(model, rhs.xreplace(at_rest), steps))
+        dh = _at(model, dict(model.backward)[model.lhs("dh")].xreplace({W_hh: held}), steps)
+        # what reaches h_1: its own loss's gradient, and (step) the hypothesis's dL/dh_0 one step later
+        want = dl if kind == "base" else sp.MatAdd(dl, _at(model, state_grads["h"].xreplace({W_hh: held}), {0: later}))
+        name = (f"{model.name} induction, base T = 1: the recursion's dL/dh_1 is dl_1/dh_1" if kind == "base" else
+                f"{model.name} induction, step T -> T + 1: the recursion's dL/dh_1 is dl_1/dh_1 + the hypothesis's "
+                "dL/dh_0 one step later")
+        out.append((kind, GradientClaim(name, inner(dh, y), y, want, (mw,),
+                                        INDUCTION_INSTANCES["m"] if kind == "step" else ())))
+    # (1) at the gates: dL/dh_1 = g (free: its value is proved above), dL/dc_1's carry from step 2
+    # free vectors (zero in the base: the proofs hold for every value of them)
+    g = sp.MatrixSymbol("g_1", mw, 1)
+    now["dh"] = g
+    for lhs, rhs in model.backward:
+        key = model.timed[lhs.name][0]
+        if key != "dh":
+            now[key] = _concrete(_at(model, rhs.xreplace(at_rest), steps))
+    phi = inner(g, now["h"])
+    for key, rhs in state_grads.items():
+        if key != "h":          # the cell state's carry: the hypothesis's dL/dc_0 one step later
+            phi += inner(_at(model, rhs, {0: later}), now[key])
+    label = f"{model.name} induction, base and step: "
+    for bias, key in _delta_of(model).items():
+        for k, b in enumerate(blocks[bias]):
+            out.append(("base and step", GradientClaim(f"{label}dL/d{_plain(pre[b].name)} = block {k + 1} of the "
+                                                       f"recursion's {key}_1", phi, pre[b], now[key].blocks[k, 0],
+                                                       (mw,), INDUCTION_INSTANCES["m"])))
+    for key, rhs in state_grads.items():
+        claim = _concrete(_at(model, rhs.xreplace(stacked).xreplace(at_rest), {0: now}))
+        out.append(("base and step", GradientClaim(f"{label}dL/d{key}_0 at fixed pre-activations = the d{key}_0 "
+                                                   "formula at zero weights", phi, initial[key], claim, (mw,),
+                                                   INDUCTION_INSTANCES["m"])))
+    # (2) the pre-activations' definitions, stack by stack: block k is the sum of W_k v (v = x_1 or
+    # h_0, for each weight stack whose gradient sums delta v^T) and b_k
+    x, h0 = now["x"], initial["h"]
+    deltas = _delta_of(model)
+    free = {key: [sp.MatrixSymbol(f"Delta^{{{key}}}_{{{k}}}", mw, 1) for k in range(len(blocks[b]))]
+            for b, key in deltas.items()}
+    inputs = {-1: {"h": h0}, 0: {"x": x}}
+    terms = {key: [[b_k] for b_k in blocks[b]] for b, key in deltas.items()}
+    weight_terms = []
+    for lhs, rhs in model.gradients:
+        if isinstance(rhs, sp.Sum) and not isinstance(rhs.function, sp.MatrixSymbol):     # sum_t delta_t v^T
+            weight = next(s for s in blocks if lhs.name.endswith(f"{{\\partial {s.name}}}"))
+            delta, v = rhs.function.args
+            key, value = model.timed[delta.name][0], _at(model, v.T, inputs)
+            for k, w in enumerate(blocks[weight]):
+                terms[key][k].append(w * value)
+            weight_terms.append((weight, delta, rhs))
+    lin = sum((inner(free[key][k], sp.MatAdd(*ts)) for key, rows in terms.items() for k, ts in enumerate(rows)),
+              sp.Integer(0))
+    label = f"{model.name} induction, base and step: the pre-activations' VJP gives "
+    both = INDUCTION_INSTANCES["n, m"]
+    sizes = (model.inputs, mw)
+    for weight, delta, rhs in weight_terms:
+        for k, w in enumerate(blocks[weight]):
+            claim = _at(model, _first_term(rhs).xreplace({_at_step(delta, 1): free[model.timed[delta.name][0]][k]}),
+                        inputs | {0: {"x": x}})
+            out.append(("base and step", GradientClaim(f"{label}block {k + 1} of the step-1 term of "
+                                                       f"dL/d{_plain(weight.name)}", lin, w, claim, sizes)))
+    for b, key in deltas.items():
+        for k, b_k in enumerate(blocks[b]):
+            out.append(("base and step", GradientClaim(f"{label}block {k + 1} of the step-1 term of dL/d{_plain(b.name)}",
+                                                       lin, b_k, free[key][k], sizes)))
+    as_blocks = {key: sp.BlockMatrix([[f] for f in fs]) for key, fs in free.items()}
+    for lhs, rhs in model.gradients:
+        if lhs.name in model.timed and model.timed[lhs.name][0] in ("dx", "dh"):
+            key, when = model.timed[lhs.name]
+            others = {s: sp.ZeroMatrix(*s.shape) for s in rhs.atoms(sp.MatrixSymbol)
+                      if s.name in model.timed and model.timed[s.name][0] not in free}   # the direct path: (1)
+            claim = _at(model, rhs.xreplace(stacked | others), {0: as_blocks, 1: as_blocks})
+            X = x if key == "dx" else h0
+            out.append(("base and step", GradientClaim(f"{label}the pre-activation part of dL/d{_plain(X.name)}",
+                                                       lin, X, claim, sizes, both)))
+    return out
+
+
+def _at_step(sym, step):
+    """The symbol of ``sym``'s quantity at step ``step`` (an integer), as the gradient formulas name it."""
+    return sym.xreplace({t: step}) if sym.has(t) else sym
 
 
 # ---------------------------------------------------------------- numerics
@@ -1093,19 +1287,20 @@ def exhibits() -> dict:
                  for label, r in rest.items()]
     sig3 = float(np_sigmoid(np.array(3.0)))
     W_rnn = runs["RNN"].params[1]
+    backward = {name: (f"{name} backward: dL/d", f"{name} induction") for name in ("LSTM", "GRU")}
     return {
-        "eq_lstm": Equation(aligned(_rows(L.forward))),
-        "eq_lstm_stack": Equation(_stacking(L)),
-        "eq_lstm_backward": Equation(aligned(_rows(L.backward, split=[L.lhs("dc")]))),
-        "eq_lstm_grads": Equation(aligned(_rows(L.gradients))),
-        "eq_gru": Equation(aligned(_rows(G_.forward))),
-        "eq_gru_stack": Equation(_stacking(G_)),
-        "eq_gru_backward": Equation(aligned(_rows(G_.backward, split=[G_.lhs("dh")]))),
-        "eq_gru_grads": Equation(aligned(_rows(G_.gradients))),
-        "eq_lstm_path": Equation(_path_lines(L)),
-        "eq_gru_path": Equation(_path_lines(G_)),
-        "eq_lstm_rest": Equation(_rest_equation(L)),
-        "eq_gru_rest": Equation(_rest_equation(G_)),
+        "eq_lstm": Equation(aligned(_rows(L.forward)), definition=True),
+        "eq_lstm_stack": Equation(_stacking(L), definition=True),
+        "eq_lstm_backward": Equation(aligned(_rows(L.backward, split=[L.lhs("dc")])), proofs=backward["LSTM"]),
+        "eq_lstm_grads": Equation(aligned(_rows(L.gradients)), proofs=backward["LSTM"]),
+        "eq_gru": Equation(aligned(_rows(G_.forward)), definition=True),
+        "eq_gru_stack": Equation(_stacking(G_), definition=True),
+        "eq_gru_backward": Equation(aligned(_rows(G_.backward, split=[G_.lhs("dh")])), proofs=backward["GRU"]),
+        "eq_gru_grads": Equation(aligned(_rows(G_.gradients)), proofs=backward["GRU"]),
+        "eq_lstm_path": Equation(_path_lines(L), proofs=("LSTM dc_t/dc_t-1 = diag(f_t) + the paths through h_t-1",)),
+        "eq_gru_path": Equation(_path_lines(G_), proofs=("GRU dh_t/dh_t-1 = diag(u_t) + the paths through the gates",)),
+        "eq_lstm_rest": Equation(_rest_equation(L), proofs=("LSTM dc_t/dc_t-1 at rest",)),
+        "eq_gru_rest": Equation(_rest_equation(G_), proofs=("GRU dh_t/dh_t-1 at rest",)),
         "proof_sizes": Markdown(sizes),
         "count_lstm": Markdown(f"${_tex(PARAMETER_COUNTS['LSTM'])}$"),
         "count_gru": Markdown(f"${_tex(PARAMETER_COUNTS['GRU'])}$"),
