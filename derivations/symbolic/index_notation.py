@@ -256,10 +256,16 @@ def entry_cases(X) -> list[Entry]:
 # ----------------------------------------------------------------------------- proofs
 
 def derivative_entry(L, X, case: Entry):
-    """dL/dX[a, b] at symbolic size, collapsed: ``L`` a scalar in index notation."""
-    sub = case.sizes
-    Xs = X.xreplace(sub)
-    return collapse(sp.diff(L.xreplace(sub), Xs[case.indices]))
+    """dL/dX[a, b] at symbolic size, collapsed: ``L`` a scalar in index notation. Computed once
+    per (L, X, case): the proof and its instances at explicit sizes read the same derivative."""
+    key = (L, X, case.indices, tuple(case.sizes.items()))
+    if key not in _DERIVATIVES:
+        sub = case.sizes
+        _DERIVATIVES[key] = collapse(sp.diff(L.xreplace(sub), X.xreplace(sub)[case.indices]))
+    return _DERIVATIVES[key]
+
+
+_DERIVATIVES: dict = {}     # derivative_entry's results (SymPy expressions are immutable)
 
 
 def _refute(d, sizes, case: Entry, tries: int = 3):
