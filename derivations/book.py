@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from os import PathLike
 from types import ModuleType
 from typing import TYPE_CHECKING, Sequence
 
@@ -297,9 +296,9 @@ def displayed_equations(page: str) -> list[tuple[str, str]]:
     return [(m.group(1), m.group(2) or "") for m in _GLUE_MATH.finditer(page)]
 
 
-#: How a formula is proved, by the methods of its checks, strongest first: by induction (for
-#: every sequence length or depth), at any size, exactly (a SymPy identity: at the sizes its
-#: check's name gives, if any).
+#: The kind of proof each method of a check gives, strongest first. By induction (for every
+#: sequence length or depth), at any size, exactly (a SymPy identity, at the sizes its check's
+#: name gives, if any).
 PROOF_KINDS = {"induction": "by induction", "symbolic size": "any size", "symbolic": "exact"}
 
 
@@ -336,7 +335,7 @@ def report_sections(by_topic: dict) -> str:
     return "\n".join(lines)
 
 
-def proof_rows(topics: ModuleType, docs: str | PathLike) -> dict[str, list[dict]]:
+def proof_rows(topics: ModuleType, docs: str) -> dict[str, list[dict]]:
     """Every equation every topic page displays (``docs``: the pages' directory), by topic, in
     the book's order: label, glue name, kind (:func:`proof_kind`, or "definition"), the proving
     checks and the time they took. ValueError for a displayed equation its topic does not
@@ -389,7 +388,7 @@ def proofs_summary(by_topic: dict) -> Table:
                   "definitions"), body, align="lrrrrrr")
 
 
-def glue_proofs(topics: ModuleType, docs: str | PathLike) -> None:
+def glue_proofs(topics: ModuleType, docs: str) -> None:
     """The proofs page's one hidden cell: every displayed formula of every chapter, how it is
     proved (:func:`proof_rows`), glued as a summary and one table per chapter."""
     by_topic = proof_rows(topics, docs)

@@ -61,7 +61,7 @@ def over_tensors(entry):
     return sp.Sum(entry, (_i, 1, n_k[_k]), (_k, 1, K))
 
 
-#: ||g||^2 = sum_k sum_i g_{k,i}^2: the K tensors' entries as one vector.
+#: The squared global norm, the sum over k and i of g_{k,i}^2 (the K tensors' entries as one vector).
 global_norm_squared = over_tensors(g_ki[_k, _i] ** 2)
 #: The norm of tensor 1 alone: the wrong norm to clip K tensors with.
 first_tensor_norm = sp.sqrt(sp.Sum(g_ki[1, _i] ** 2, (_i, 1, n_k[1])))

@@ -31,7 +31,7 @@ from ..numeric import hadamard as hadamard_np
 from . import index_notation as ix
 from .common import explicit, matrix, tex, vector
 
-__all__ = ["SHAPES", "LENGTHS", "PROPERTIES", "DEFINITION", "prove", "matrix_product_commutes",
+__all__ = ["size_claims", "EXTRA", "SHAPES", "LENGTHS", "PROPERTIES", "DEFINITION", "prove", "matrix_product_commutes",
            "operation_counts", "checks", "exhibits"]
 
 TOPIC = "hadamard"

@@ -28,6 +28,11 @@ from sympy.matrices.expressions.matexpr import MatrixElement
 
 from .. import verify
 
+__all__ = ["entry", "scalar", "inner", "collapse", "is_zero", "canonical_bound", "instantiate", "written_out",
+           "Entry", "entry_cases", "derivative_entry", "prove_gradient", "prove_vjp", "prove_identity",
+           "prove_matrix_identity", "instances_agree", "entries_instances_agree", "sizes_at",
+           "GradientClaim", "vjp_claim", "IdentityClaim"]
+
 
 def entry(expr, i, j=0):
     """The (i, j) entry of a matrix expression, in index notation (a product's entry is a

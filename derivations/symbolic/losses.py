@@ -29,7 +29,7 @@ from ..numeric import losses as losses_np
 from . import index_notation as ix
 from .common import explicit, matrix, tex, vector
 
-__all__ = ["MSE_CONVENTIONS", "mse_loss", "mse_gradient_factor", "softmax_expr",
+__all__ = ["size_claims", "simplex_claims", "MSE_CONVENTIONS", "mse_loss", "mse_gradient_factor", "softmax_expr",
            "softmax_jacobian_formula", "cross_entropy", "ce_gradient_formula", "bce",
            "bce_gradient", "bce_stable", "checks", "exhibits"]
 

@@ -17,11 +17,12 @@ logger = logging.getLogger(__name__)
 VERIFIED_SECTION = "verified"   # the id of the "## Verified" heading of every topic page
 
 
-_PLAIN_QUOTES = str.maketrans({"\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"'})
+_PLAIN_QUOTES = str.maketrans({"\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"', "\u2026": "..."})
 
 
 def _plain(text: str) -> str:
-    """Whitespace collapsed and typographic quotes undone (docutils "smartens" the table's)."""
+    """Whitespace collapsed, typographic quotes and ellipses undone (docutils "smartens" the
+    table's)."""
     return " ".join(text.split()).translate(_PLAIN_QUOTES)
 
 
