@@ -25,16 +25,6 @@ def test_every_claim_is_proved():
             assert claim.prove("t").passed, claim.name
 
 
-def test_the_cell_derivative_through_c_instead_of_tanh_c_is_refuted():
-    """dL/dc_t with 1 - c_t^2 in place of 1 - tanh^2(c_t) (the page's pitfall)."""
-    def wrong(model, rhs):
-        c = next(a for a in rhs.atoms(sp.MatrixSymbol) if model.timed.get(a.name) == ("c", lg.t))
-        dh, o = model.lhs("dh"), next(a for a in rhs.atoms(sp.MatrixSymbol) if model.timed.get(a.name) == ("o", lg.t))
-        return lg.add(lg.had(dh, o, lg.dtanh(c)), rhs.args[1])
-    model = _replace_backward(lg.lstm_model(), "dc", wrong)
-    assert _failed(model, "dL/da_")
-
-
 def test_a_sign_in_the_carry_is_refuted_by_the_step():
     model = lg.lstm_model()
     model = _replace_backward(model, "dh", lambda m, r: lg.add(r.args[0], lg.neg(r.args[1])))
