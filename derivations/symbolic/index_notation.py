@@ -433,14 +433,31 @@ def instances_agree(topic: str, name: str, L, X, sizes: dict) -> verify.Check:
 
 def _solve_case(case: Entry, rc, sizes):
     """The values of a case's index and slack symbols that give entry ``rc`` at ``sizes``
-    (size symbol -> integer), or None if the case does not contain that entry."""
-    unknowns = sorted({s for i in case.indices for s in sp.sympify(i).free_symbols} | set(case.slacks), key=str)
-    equations = [sp.Eq(sp.sympify(i), v) for i, v in zip(case.indices, rc)]
-    equations += [sp.Eq(e, sizes[s]) for s, e in case.sizes.items()]
-    solution = sp.solve(equations, unknowns, dict=True)
-    if len(solution) != 1 or any(not v.is_Integer or v < 0 for v in solution[0].values()):
-        return None
-    return {**{s: v for s, v in sizes.items() if s not in case.sizes}, **solution[0]}
+    (size symbol -> integer), or None if the case does not contain that entry. Each equation
+    (an index, or a size, equal to its value) is linear with unit coefficients in the symbols
+    of :func:`entry_cases`; they are solved one unknown at a time."""
+    equations = [(sp.sympify(i), v) for i, v in zip(case.indices, rc)]
+    equations += [(e, sizes[s]) for s, e in case.sizes.items()]
+    values: dict = {}
+    while equations:
+        for k, (lhs, want) in enumerate(equations):
+            unknown = lhs.free_symbols - set(values)
+            if len(unknown) <= 1:
+                break
+        else:
+            return None
+        lhs, want = equations.pop(k)
+        rest = lhs.xreplace({**values, **{u: 0 for u in unknown}})
+        if unknown:
+            (u,) = unknown
+            coefficient = lhs.coeff(u)
+            value = (want - rest) / coefficient
+            if not (value.is_Integer and value >= 0):
+                return None
+            values[u] = value
+        elif rest != want:
+            return None
+    return {**{s: v for s, v in sizes.items() if s not in case.sizes}, **values}
 
 
 def explicit_matrices(symbols, sizes: dict) -> dict:
