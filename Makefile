@@ -37,7 +37,7 @@ test: $(STAMP)
 # in two processes as make test. A topic's registered checks run again only when a source they
 # depend on changed: their results are kept in the book's store (make html reads it too).
 check: $(STAMP)
-	$(ONE_THREAD) DERIVATIONS_CHECK_STORE=_build/.jupyter_cache/checks $(BIN)/python -m pytest -q -m "not book and not browser" -n 2
+	$(ONE_THREAD) DERIVATIONS_CHECK_STORE=.cache/checks $(BIN)/python -m pytest -q -m "not book and not browser" -n 2
 
 # Mutation testing (slow, not in CI): config in pyproject.toml [tool.mutmut]; results in mutants/.
 mutation: $(STAMP)
@@ -58,9 +58,11 @@ serve: html
 	$(BIN)/python -m http.server 8000 --bind 127.0.0.1 --directory _build/html
 
 # Removes the HTML, the executed notebooks and the execution cache (_build/.jupyter_cache):
-# the next `make html` executes every page again. The .venv stays; `make distclean` removes it too.
+# the next `make html` executes every page again. The .venv and the store of check results
+# (.cache/checks, keyed by the sources' digest: a proof is not redone for unchanged sources)
+# stay; `make distclean` removes them too.
 clean:
 	rm -rf _build
 
 distclean: clean
-	rm -rf $(VENV)
+	rm -rf $(VENV) .cache

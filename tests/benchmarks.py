@@ -269,14 +269,19 @@ def book() -> dict:
     root = copy_project(tmp / "book")
     out = root / "_build"
     res = {}
-    res["clean_s"], b = timed_build(root)
+    # a fresh clone: nothing cached, every check and proof runs
+    res["fresh_clone_s"], b = timed_build(root)
     first = tree_digest(out / "html")
     exe = execution_seconds(out / ".jupyter_cache")
     res["pages"] = len(exe)
     res["execution_s_by_page"] = dict(sorted(exe.items(), key=lambda kv: -kv[1]))
     res["kernel_start_s"] = kernel_start_seconds()
     res["floor_s"] = (sum(exe.values()) + len(exe) * res["kernel_start_s"]) / 2
-    res["clean_over_floor"] = res["clean_s"] / res["floor_s"]
+    res["clean_over_floor"] = res["fresh_clone_s"] / res["floor_s"]
+    # make clean && make html: every page executed again, the stored checks of unchanged
+    # sources (.cache/checks) read instead of run
+    shutil.rmtree(out)
+    res["clean_s"], b = timed_build(root)
     res["no_change_s"], b = timed_build(root)
     shutil.rmtree(out / "html")  # the HTML goes, the parsed pages and the executions stay
     res["warm_html_s"], b = timed_build(root)
@@ -359,7 +364,7 @@ def main(argv=None) -> int:
         report["book"] = bk = book()
         print()
         print(table([[k, f"{bk[k]:.2f}" if isinstance(bk[k], float) else bk[k]]
-                     for k in ("clean_s", "floor_s", "clean_over_floor", "kernel_start_s", "no_change_s", "warm_html_s",
+                     for k in ("fresh_clone_s", "clean_s", "floor_s", "clean_over_floor", "kernel_start_s", "no_change_s", "warm_html_s",
                                "reread_s", "text_edit_s", "text_edit_executed", "module_edit_s", "module_edit_executed",
                                "module_edit_dependent_floor_s", "module_edit_over_floor_s", "clean_builds_differ")], ["book build", "value"]))
         print("slowest pages:", ", ".join(f"{p} {s:.1f}s" for p, s in list(bk["execution_s_by_page"].items())[:5]))

@@ -38,7 +38,7 @@ KERNEL_START_FAILURES = ("Address already in use", "Kernel died before replying"
 def copy_project(dest: Path) -> Path:
     """A copy of the sources (no venv, build output, caches or mutants) at ``dest``."""
     shutil.copytree(ROOT, dest, ignore=shutil.ignore_patterns(
-        ".venv", "_build", ".git", "__pycache__", ".pytest_cache", ".hypothesis", "*.egg-info", "mutants"))
+        ".venv", "_build", ".cache", ".git", "__pycache__", ".pytest_cache", ".hypothesis", "*.egg-info", "mutants"))
     return dest
 
 

@@ -151,7 +151,7 @@ SIZE_VALUES = {ONES: sp.OneMatrix(m, n), ONES_R: sp.OneMatrix(m, 1), ONES_C: sp.
                J: sp.FunctionMatrix(n, n, sp.Lambda((_r, _c), _plain_deltas(sp.diff(H_ENTRIES[_r, 0], z[_c, 0]))))}
 W = sp.MatrixSymbol("W", m, n)            # a matrix whose rows diag(v) scales
 v_m = sp.MatrixSymbol("v", m, 1)
-#: The statements proved beyond PROPERTIES, name -> (words, lhs, rhs): the elementwise
+#: The statements proved beyond PROPERTIES (name to words, lhs and rhs). The elementwise
 #: layer's vector-Jacobian product, the row scaling and the first exercise.
 EXTRA = {
     "layer": ("dL/dz = dL/dh ⊙ f'(z) for h = f(z) elementwise", None, HP(dL_dh, fprime_z)),

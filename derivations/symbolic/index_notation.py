@@ -187,7 +187,7 @@ def canonical_bound(e):
 
 def _opaque_entries(e):
     """``e`` with every matrix entry (and any remaining sum) replaced by a plain symbol, the
-    same symbol for the same entry: what :func:`verify._zero_as_rational_function` can read."""
+    same symbol for the same entry: what ``verify._zero_as_rational_function`` can read."""
     from sympy.core.function import AppliedUndef
 
     e = canonical_bound(e.replace(lambda t: isinstance(t, sp.Subs), lambda t: t.doit()))
@@ -206,7 +206,7 @@ def _opaque_entries(e):
 def is_zero(d) -> bool:
     """True when ``d`` (index notation, already collapsed) is identically zero: grouped by
     summation range, each group's summand is the zero rational function of the matrix entries
-    and the function applications in it (:func:`verify._zero_as_rational_function`)."""
+    and the function applications in it (``verify._zero_as_rational_function``)."""
     if d == 0:
         return True
     for summand in _groups(d).values():

@@ -17,12 +17,13 @@ The hashes live beside the execution cache in ``derivations-digests.json``, with
 directory they were recorded for: cache entries are found by the page's path, so if the
 project has moved, the whole cache is dropped rather than trusted.
 
-3. The pages' kernels get ``DERIVATIONS_CHECK_STORE`` pointing into the execution cache
-   (unless it is already set), so the report page reuses the checks a topic page ran on the
-   same sources (and the reverse) instead of running them twice
-   (``derivations.book.topic_checks``). Dropping the whole cache drops the stored checks with
-   it (the default store, inside the cache; a store named by the caller is keyed by the sources
-   and kept).
+3. The pages' kernels get ``DERIVATIONS_CHECK_STORE`` pointing to ``.cache/checks`` beside the
+   sources (unless it is already set), so the report and proofs pages reuse the checks a topic
+   page ran on the same sources (and the reverse) instead of running them twice
+   (``derivations.book.topic_checks``). The store is keyed by the digest of the sources each
+   topic's checks depend on, so it cannot serve a result for other sources; it survives
+   ``make clean`` (which drops the executed pages), so a clean build executes every page but
+   does not redo a proof whose sources have not changed. ``make distclean`` removes it.
 
 The import graph and the digests are ``derivations.provenance``'s, the same the store uses.
 """
@@ -42,6 +43,9 @@ from derivations.provenance import STORE_ENV, ModuleGraph, page_imports
 logger = logging.getLogger(__name__)
 
 STATE_FILE = "derivations-digests.json"
+#: The check store when none is named: beside the sources, not in _build, so that `make clean`
+#: keeps the results of the expensive proofs (keyed by the sources they depend on).
+DEFAULT_STORE = ".cache/checks"
 #: A page whose source calls this reads the other pages' displayed equations (the proofs page).
 READS_PAGES = "glue_proofs("
 
@@ -110,7 +114,7 @@ def _drop_stale_executions(app, env, docnames) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     # The kernels started from here on (in the parallel readers) inherit it. A store named by
     # the caller is kept (the tests share one between the book they build and themselves).
-    os.environ.setdefault(STORE_ENV, str(path.parent / "checks"))
+    os.environ.setdefault(STORE_ENV, str(Path(app.confdir) / DEFAULT_STORE))
     srcdir = str(Path(app.srcdir).resolve())
     path.write_text(json.dumps({"srcdir": srcdir, "pages": state}, indent=1, sort_keys=True))
 
