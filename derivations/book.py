@@ -377,26 +377,35 @@ def proofs_table(rows: Sequence[dict]) -> Table:
 
 
 def proofs_summary(by_topic: dict) -> Table:
-    """Per chapter: how many displayed formulas are proved by induction, at any size (and not
-    by induction), exactly only, only numerically, or are definitions: each formula once."""
+    """Per chapter (by its number, a link): how many displayed formulas are proved by
+    induction, at any size (and not by induction), exactly only, only numerically, or are
+    definitions: each formula once."""
     def count(rows, kind):      # each formula once, under the strongest kind of proof it has
         return sum(r["kind"].split("; ")[0] == kind for r in rows)
     kinds = ("by induction", "any size", "exact", "numerically", "definition")
-    body = [[f"{{doc}}`{t}`", str(len(rows)), *(str(count(rows, k)) for k in kinds)]
-            for t, rows in by_topic.items() if rows]
-    return Table(("chapter", "formulas", "by induction", "any size", "exact", "numerically",
-                  "definitions"), body, align="lrrrrrr")
+    body = [[f"{{doc}}`{number} <{t}>`", str(len(rows)), *(str(count(rows, k)) for k in kinds)]
+            for number, (t, rows) in enumerate(by_topic.items(), 1) if rows]
+    return Table(("chapter", "all", "induction", "any size", "exact", "numeric", "definition"),
+                 body, align="lrrrrrr")
+
+
+def chapter_title(page: str) -> str:
+    """A page's title: its first level-1 heading."""
+    return next(line[2:].strip() for line in page.splitlines() if line.startswith("# "))
 
 
 def glue_proofs(topics: ModuleType, docs: str) -> None:
     """The proofs page's one hidden cell: every displayed formula of every chapter, how it is
     proved (:func:`proof_rows`), glued as a summary and one table per chapter."""
+    from pathlib import Path
+
     by_topic = proof_rows(topics, docs)
     every = [r for rows in by_topic.values() for r in rows]
     sections = []
-    for topic, rows in by_topic.items():
+    for number, (topic, rows) in enumerate(by_topic.items(), 1):
         if rows:
-            sections += [f"::::{{dropdown}} {topic}: {len(rows)} formulas", "",
+            title = chapter_title((Path(docs) / f"{topic}.md").read_text(encoding="utf-8"))
+            sections += [f"::::{{dropdown}} {number}. {title}: {len(rows)} formulas", "",
                          proofs_table(rows).markdown(), "", "::::", ""]
     glue_all({"n_formulas": str(len(every)),
               "n_any_size": str(sum(r["kind"].startswith("any size") for r in every)),

@@ -127,4 +127,5 @@ def test_proofs_summary_counts_each_formula_once_by_its_strongest_kind():
     rows = [{"kind": k} for k in ("by induction; any size; exact", "any size; exact", "exact",
                                   "numerically", "definition", "exact")]
     table = book.proofs_summary({"backprop": rows})
-    assert table.rows == [["{doc}`backprop`", "6", "1", "1", "2", "1", "1"]]
+    assert table.rows == [["{doc}`1 <backprop>`", "6", "1", "1", "2", "1", "1"]]
+    assert book.chapter_title("---\nx: 1\n---\n\n(label)=\n# The title\n\n## Not it\n") == "The title"
