@@ -372,8 +372,20 @@ def proofs_table(rows: Sequence[dict]) -> Table:
         return (f'<span id="proof-{r["label"]}"></span>{{eq}}`{r["label"]}`' if r["label"]
                 else f"`{r['name']}`")
     return Table(("equation", "proved", "by", "time"),
-                 [(eq(r), r["kind"], "; ".join(c.name for c in r["checks"]),
-                   f"{r['seconds']:.2f} s" if r["seconds"] else "") for r in rows], align="lllr")
+                 [(eq(r), r["kind"], check_names(r["checks"]),
+                   f"{r['seconds']:.2f}\u00a0s" if r["seconds"] else "") for r in rows], align="lllr")
+
+
+def check_names(checks: Sequence[verify.Check]) -> str:
+    """The checks' names, those that share a statement (the text before ": ") written as the
+    statement once and their particulars after it: "dL/dW2 = ...: SymPy diff of L, (n, m, p) =
+    (3, 2, 2); index notation, any n, m, p"."""
+    groups: dict = {}
+    for c in checks:
+        head, _, tail = c.name.partition(": ")
+        groups.setdefault(head, []).append(tail)
+    return " · ".join(head + (": " + "; ".join(t for t in tails if t) if any(tails) else "")
+                      for head, tails in groups.items())
 
 
 def proofs_summary(by_topic: dict) -> Table:

@@ -129,3 +129,9 @@ def test_proofs_summary_counts_each_formula_once_by_its_strongest_kind():
     table = book.proofs_summary({"backprop": rows})
     assert table.rows == [["{doc}`1 <backprop>`", "6", "1", "1", "2", "1", "1"]]
     assert book.chapter_title("---\nx: 1\n---\n\n(label)=\n# The title\n\n## Not it\n") == "The title"
+
+
+def test_check_names_share_their_statement():
+    checks = [verify.Check("t", n, "symbolic", 0, 0, True) for n in
+              ("dW = G^T X: SymPy diff, N = 2", "dW = G^T X: index notation, any N", "a lemma")]
+    assert book.check_names(checks) == "dW = G^T X: SymPy diff, N = 2; index notation, any N · a lemma"
