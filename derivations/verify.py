@@ -153,8 +153,13 @@ def symbolic_identity(topic: str, name: str, a: sp.Basic | sp.MatrixBase, b: sp.
     function applications (see ``_zero_as_rational_function``), after ``expand``, or after
     ``simplify``, or when SymPy's ``.equals(0)`` returns True. Fails at once when an entry is
     nonzero at a random point (``_nonzero_at_random_point``); ``.equals`` returning None
-    (undecided) or False is a failure too.
+    (undecided) or False is a failure too. The check records the comparison's time (wrap the
+    derivation and the call in :func:`timed` to record both).
     """
+    return timed(_symbolic_identity, topic, name, a, b)
+
+
+def _symbolic_identity(topic: str, name: str, a, b) -> Check:
     import sympy as sp
 
     a, b = sp.sympify(a), sp.sympify(b)

@@ -612,10 +612,10 @@ def exhibits() -> dict:
     small, large = DRIFT_WIDTHS
     return {
         "eq_moments": Equation(
-            rf"\mathbb{{E}}[w_i] = {tex(_weight_moment_ix([w_i[_i]]))}, \quad "
-            rf"\mathbb{{E}}[w_i w_j] = {tex(_weight_moment_ix([w_i[_i], w_i[_j]]), names=NAMES)}, \quad "
-            rf"\mathbb{{E}}[x_i] = {tex(_input_moment_ix([x_i[_i]]), names=NAMES)}, \quad "
-            rf"\mathbb{{E}}[x_i x_j] = {tex(_input_moment_ix([x_i[_i], x_i[_j]]))}, \quad "
+            rf"\mathbb{{E}}[w_i] = {tex(_weight_moment_ix([w_i[_i]]))}, \qquad "
+            rf"\mathbb{{E}}[w_i w_j] = {tex(_weight_moment_ix([w_i[_i], w_i[_j]]), names=NAMES)}, \qquad "
+            rf"\mathbb{{E}}[x_i] = {tex(_input_moment_ix([x_i[_i]]), names=NAMES)}, \qquad "
+            rf"\mathbb{{E}}[x_i x_j] = {tex(_input_moment_ix([x_i[_i], x_i[_j]]))}, \qquad "
             rf"{tex(M_x[_i, _i])} = {tex(ex2, names=NAMES)}", definition=True),
         "eq_variance": Equation(rf"\operatorname{{Var}}(z) = {tex(variance_formula, names=NAMES)}",
                                 proofs=("Var(z) = n Var(w) E[x^2]",)),

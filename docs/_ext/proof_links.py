@@ -3,7 +3,7 @@
 The page "What is proved, and how" (``proofs``, glued by ``derivations.book.glue_proofs``)
 has one row per displayed equation, with the anchor ``proof-<label>``; this extension adds,
 below every labelled display equation of a page that glues a topic (``glue_page``), a small
-link to that row. A page without such equations, or the proofs page itself, is left as it is.
+link to that row (its proof, or that it is a definition). A page without such equations, or the proofs page itself, is left as it is.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ def _add_links(app, doctree, docname) -> None:
         if not label:
             continue
         link = nodes.reference("", "", refuri=f"{target}#proof-{label}", classes=["proof-link"])
-        link += nodes.inline("", "how this is proved")
+        link += nodes.inline("", "proof status")
         block.parent.insert(block.parent.index(block) + 1,
                             nodes.paragraph("", "", link, classes=["proof-link"]))
 
