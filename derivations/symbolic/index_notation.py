@@ -273,6 +273,16 @@ def derivative_entry(L, X, case: Entry):
 _DERIVATIVES: dict = {}     # derivative_entry's results (SymPy expressions are immutable)
 
 
+def _witness(d, values: dict, write):
+    """The value of ``d`` written out at ``values`` (by ``write``: :func:`instantiate` or
+    :func:`written_out`) at a random point, if it is nonzero there; else None."""
+    try:
+        e = _opaque_entries(write(d, values))
+    except (TypeError, ValueError):     # a condition SymPy cannot order: no witness here
+        return None
+    return verify._nonzero_at_random_point(e) if e != 0 else None
+
+
 def _refute(d, sizes, case: Entry, tries: int = 3):
     """A small instance (sizes, entry) where ``d`` is nonzero, and its value; None if none of
     ``tries`` instances shows it."""
@@ -280,11 +290,7 @@ def _refute(d, sizes, case: Entry, tries: int = 3):
                   | {s for i in case.indices for s in sp.sympify(i).free_symbols}, key=str)
     for t in range(tries):
         values = {s: (t + k) % 3 + (1 if s in sizes else 0) for k, s in enumerate(free)}
-        try:
-            e = _opaque_entries(instantiate(d, values))
-        except (TypeError, ValueError):     # a condition SymPy cannot order: no witness here
-            continue
-        witness = verify._nonzero_at_random_point(e) if e != 0 else None
+        witness = _witness(d, values, instantiate)
         if witness is not None:
             shown = {str(k): v for k, v in values.items() if k in sizes or k in case.indices}
             shown.update({str(k): int(v.xreplace(values)) for k, v in case.sizes.items()})
@@ -393,11 +399,7 @@ def prove_identity(topic: str, name: str, a, b, instances=()) -> verify.Check:
         return verify.Check(topic, name, "symbolic size", 0.0, 0.0, True, seconds=time.perf_counter() - start)
     detail = "undecided: SymPy could not reduce the difference to 0"
     for values in instances:
-        try:
-            e = _opaque_entries(written_out(d, values))
-        except (TypeError, ValueError):     # a condition SymPy cannot order: no witness here
-            continue
-        witness = verify._nonzero_at_random_point(e) if e != 0 else None
+        witness = _witness(d, values, written_out)
         if witness is not None:
             detail = (f"the difference is {_number(witness)} at "
                       + ", ".join(f"{k} = {v}" for k, v in values.items()))
