@@ -165,7 +165,8 @@ def test_math_is_served_from_the_book_not_a_cdn(book):
 def test_bibliography_cites_primary_papers(book):
     text = read(book, "references")
     for needle in ("Learning representations by back-propagating errors",
-                   "Rectified linear units", "complex-step derivative approximation"):
+                   "Rectified linear units", "complex-step derivative approximation",
+                   "Backpropagation through time: what it does and how to do it"):
         assert needle in text
 
 
