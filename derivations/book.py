@@ -272,7 +272,7 @@ def glue_page(module: ModuleType) -> None:
     exhibits = module.exhibits()
     for equation in (v for v in exhibits.values() if isinstance(v, Equation)):
         proving_checks(equation, checks)      # a proof named that is not a check fails the build
-    stored_records(module.__name__, 0, lambda: equation_records(exhibits), kind="equations")
+    topic_equations(module, exhibits)
     glue_all({**exhibits, **verified_box(checks)})
 
 
@@ -282,10 +282,12 @@ def equation_records(exhibits: dict) -> list[dict]:
             for k, v in exhibits.items() if isinstance(v, Equation)]
 
 
-def topic_equations(module: ModuleType) -> list[dict]:
-    """:func:`equation_records` of ``module.exhibits()``, as its page stored them (or computed
-    here when no page has stored them for the same sources)."""
-    return stored_records(module.__name__, 0, lambda: equation_records(module.exhibits()), kind="equations")
+def topic_equations(module: ModuleType, exhibits: dict | None = None) -> list[dict]:
+    """:func:`equation_records` of ``module.exhibits()`` (``exhibits`` when the caller has
+    them: its page), read from the store when a page stored them for the same sources, else
+    computed and stored."""
+    return stored_records(module.__name__, 0, lambda: equation_records(
+        module.exhibits() if exhibits is None else exhibits), kind="equations")
 
 
 _GLUE_MATH = re.compile(r"^```\{glue:math\}[ \t]+(\S+)[ \t]*\n(?::label:[ \t]+(\S+))?", re.MULTILINE)

@@ -313,7 +313,7 @@ def prove_gradient(topic: str, name: str, L, X, claim, sizes) -> verify.Check:
                             f"the claim's shape {getattr(claim, 'shape', ())} is not {X.shape}")
     L = scalar(L)
     for case in entry_cases(X):
-        d = derivative_entry(L, X, case) - collapse(entry(claim.xreplace(case.sizes), *case.indices))
+        d = derivative_entry(L, X, case) - entry_in_case(claim, case)
         if not is_zero(d):
             return _failed(topic, name, d, sizes, case)
     return verify.Check(topic, name, "symbolic size", 0.0, 0.0, True,
@@ -347,7 +347,7 @@ def prove_matrix_identity(topic: str, name: str, lhs, rhs, sizes) -> verify.Chec
         return verify.Check(topic, name, "symbolic size", float("inf"), 0.0, False,
                             f"shapes differ: {_shape(lhs)} vs {_shape(rhs)}")
     for case in result_cases(_shape(lhs)):
-        d = collapse(entry(lhs.xreplace(case.sizes), *case.indices) - entry(rhs.xreplace(case.sizes), *case.indices))
+        d = entry_in_case(lhs, case) - entry_in_case(rhs, case)
         if not is_zero(d):
             return _failed(topic, name, d, sizes, case)
     return verify.Check(topic, name, "symbolic size", 0.0, 0.0, True, seconds=time.perf_counter() - start)
@@ -417,7 +417,7 @@ def instances_agree(topic: str, name: str, L, X, sizes: dict) -> verify.Check:
     L = scalar(L)
     rows, cols = (int(sp.sympify(s).xreplace(sizes)) for s in X.shape)
     cases = [(case, derivative_entry(L, X, case)) for case in entry_cases(X)]
-    written_out = instantiate(L, sizes)
+    L_explicit = instantiate(L, sizes)
     got, want = sp.zeros(rows, cols), sp.zeros(rows, cols)
     for r, c in itertools.product(range(rows), range(cols)):
         for case, derivative in cases:
@@ -428,7 +428,7 @@ def instances_agree(topic: str, name: str, L, X, sizes: dict) -> verify.Check:
             return verify.Check(topic, name, "symbolic size, instantiated", float("inf"), 0.0, False,
                                 f"no case covers entry ({r}, {c})")
         got[r, c] = instantiate(derivative, values).doit()
-        want[r, c] = sp.diff(written_out, sp.Symbol(f"{X.name}_{r}_{c}", real=True)).doit()
+        want[r, c] = sp.diff(L_explicit, sp.Symbol(f"{X.name}_{r}_{c}", real=True)).doit()
     return replace(verify.symbolic_identity(topic, name, got, want), method="symbolic size, instantiated",
                    seconds=time.perf_counter() - start)
 
@@ -462,16 +462,6 @@ def _solve_case(case: Entry, rc, sizes):
     return {**{s: v for s, v in sizes.items() if s not in case.sizes}, **values}
 
 
-def explicit_matrices(symbols, sizes: dict) -> dict:
-    """MatrixSymbol -> an explicit matrix of real symbols named as :func:`instantiate` names
-    entries, at the explicit ``sizes``."""
-    out = {}
-    for M in symbols:
-        r, c = (int(sp.sympify(s).xreplace(sizes)) for s in M.shape)
-        out[M] = sp.Matrix(r, c, lambda i, j: sp.Symbol(f"{M.name}_{i}_{j}", real=True))
-    return out
-
-
 def sizes_at(sizes, values) -> str:
     """The sizes and their values as a check's name gives them: "n = 2", "(N, C) = (3, 2)"."""
     if len(sizes) == 1:
@@ -479,8 +469,19 @@ def sizes_at(sizes, values) -> str:
     return f"({', '.join(map(str, sizes))}) = ({', '.join(map(str, values))})"
 
 
+class _Claim:
+    """What a claim of this module does with its ``name``, ``sizes`` and ``instances``: its
+    name's sizes, and its checks (the proof, then one instance check per explicit size)."""
+
+    def sizes_text(self) -> str:
+        return ", ".join(map(str, self.sizes))
+
+    def checks(self, topic: str) -> list[verify.Check]:
+        return [self.prove(topic), *self.instance_checks(topic)]
+
+
 @dataclass(frozen=True)
-class GradientClaim:
+class GradientClaim(_Claim):
     """A claimed gradient dL/dX = ``claim`` at symbolic size, as data: its checks prove it
     (:func:`prove_gradient`) and compare the symbolic-size derivative with the explicit one at
     ``instances`` (:func:`instances_agree`); tests mutate ``claim`` and see the proof fail."""
@@ -492,9 +493,6 @@ class GradientClaim:
     sizes: tuple            # the size symbols, in the order the names below list them
     instances: tuple = ()   # explicit sizes (tuples in the order of ``sizes``) to instantiate at
 
-    def sizes_text(self) -> str:
-        return ", ".join(map(str, self.sizes))
-
     def prove(self, topic: str) -> verify.Check:
         return prove_gradient(topic, f"{self.name}: index notation, any {self.sizes_text()}",
                               self.L, self.X, self.claim, self.sizes)
@@ -503,9 +501,6 @@ class GradientClaim:
         return [instances_agree(topic, f"{self.name}: the symbolic-size derivative at {sizes_at(self.sizes, v)} equals the explicit one",
                                 self.L, self.X, dict(zip(self.sizes, v)))
                 for v in self.instances]
-
-    def checks(self, topic: str) -> list[verify.Check]:
-        return [self.prove(topic), *self.instance_checks(topic)]
 
 
 def vjp_claim(name: str, out, X, G, claim, sizes, instances=()) -> GradientClaim:
@@ -531,7 +526,7 @@ def entries_instances_agree(topic: str, name: str, exprs, sizes: dict) -> verify
     got, want = [], []
     for r, c in itertools.product(*map(range, explicit[0].shape)):
         for case, entries in symbolic:
-            values = _solve_case(case, (r, c), sizes) if case.sizes else (sizes if case.indices == (r, c) else None)
+            values = _solve_case(case, (r, c), sizes)
             if values is not None:
                 break
         else:
@@ -544,7 +539,7 @@ def entries_instances_agree(topic: str, name: str, exprs, sizes: dict) -> verify
 
 
 @dataclass(frozen=True)
-class IdentityClaim:
+class IdentityClaim(_Claim):
     """A matrix identity ``lhs = rhs`` at symbolic size, as data: its checks prove it
     (:func:`prove_matrix_identity`) and compare both sides' index notation with SymPy's explicit
     matrices at ``instances`` (:func:`entries_instances_agree`); tests mutate a side."""
@@ -555,9 +550,6 @@ class IdentityClaim:
     sizes: tuple
     instances: tuple = ()
 
-    def sizes_text(self) -> str:
-        return ", ".join(map(str, self.sizes))
-
     def prove(self, topic: str) -> verify.Check:
         return prove_matrix_identity(topic, f"{self.name}: index notation, any {self.sizes_text()}",
                                      self.lhs, self.rhs, self.sizes)
@@ -566,6 +558,3 @@ class IdentityClaim:
         return [entries_instances_agree(topic, f"{self.name}: both sides' entries at {sizes_at(self.sizes, v)} equal SymPy's "
                                         "explicit matrices", (self.lhs, self.rhs), dict(zip(self.sizes, v)))
                 for v in self.instances]
-
-    def checks(self, topic: str) -> list[verify.Check]:
-        return [self.prove(topic), *self.instance_checks(topic)]
