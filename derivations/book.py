@@ -2,8 +2,8 @@
 
 A topic's symbolic module computes everything its page shows in ``exhibits()``: a dict from
 glue name to a ``str`` (glued as text), an :class:`Equation`, a :class:`Markdown` fragment, a
-:class:`Table` or a :class:`Figure`. They are plain data, so the tests can read what a page
-will show; only :func:`glue_page` imports IPython, myst-nb and matplotlib. A page's one
+:class:`Table`, a :class:`Figure` or a :class:`Graph`. They are plain data, so the tests can read
+what a page will show; only :func:`glue_page` imports IPython, myst-nb and matplotlib. A page's one
 hidden cell is ``glue_page(topic_module)``: it runs the topic's checks (raising on a failure),
 glues every exhibit, and glues the page's Verified box (``n_checks``, ``checks_table``).
 """
@@ -182,6 +182,91 @@ class Figure:
     sharey: bool = False
 
 
+@dataclass(frozen=True)
+class Node:
+    """A node of a :class:`Graph` at grid position (x, y), y growing downwards: an operation
+    (drawn in a box) or a value (plain text); ``label`` may hold mathtext ($W_1$)."""
+
+    name: str
+    label: str
+    x: float
+    y: float
+    operation: bool = False
+
+
+@dataclass(frozen=True)
+class Edge:
+    """An arrow of a :class:`Graph` from ``tail`` to ``head``, labelled with the value it carries
+    forward and, below it, the gradient it carries back (either may be empty)."""
+
+    tail: str
+    head: str
+    forward: str = ""
+    backward: str = ""
+    side: str = "right"                   # a vertical arrow's labels: "right" or "left" of it
+
+
+@dataclass(frozen=True)
+class Graph:
+    """A computational graph laid out on a grid (``unit`` inches per grid step): values forward
+    in black, gradients backward in red; a key in the top-left corner says which is which."""
+
+    nodes: Sequence[Node]
+    edges: Sequence[Edge]
+    unit: tuple[float, float] = (1.3, 0.75)
+
+    def node(self, name: str) -> Node:
+        for n in self.nodes:
+            if n.name == name:
+                return n
+        raise ValueError(f"graph: no node named {name!r}; the nodes are "
+                         f"{', '.join(n.name for n in self.nodes)}")
+
+
+#: The colour of gradients in a :class:`Graph` (values are black).
+GRADIENT_COLOR = "#b03a2e"
+
+
+def render_graph(graph: Graph) -> "matplotlib.figure.Figure":
+    """The matplotlib figure of a :class:`Graph` (closed: it is only glued)."""
+    import matplotlib.pyplot as plt
+
+    xs, ys = [n.x for n in graph.nodes], [n.y for n in graph.nodes]
+    width = (max(xs) - min(xs) + 1.8) * graph.unit[0]
+    height = (max(ys) - min(ys) + 1.2) * graph.unit[1]
+    fig, ax = plt.subplots(figsize=(width, height))
+    ax.set_xlim(min(xs) - 0.8, max(xs) + 1.0)
+    ax.set_ylim(max(ys) + 0.6, min(ys) - 0.6)
+    ax.axis("off")
+    boxes = {}
+    for n in graph.nodes:
+        style = (dict(boxstyle="round,pad=0.3", fc="#eef3f8", ec="0.3") if n.operation
+                 else dict(boxstyle="square,pad=0.15", fc="white", ec="none"))
+        boxes[n.name] = ax.text(n.x, n.y, n.label, ha="center", va="center", fontsize=11,
+                                bbox=style, zorder=3)
+    for e in graph.edges:
+        tail, head = graph.node(e.tail), graph.node(e.head)
+        ax.annotate("", xy=(head.x, head.y), xytext=(tail.x, tail.y),
+                    arrowprops=dict(arrowstyle="-|>", color="0.35", lw=1.1, shrinkA=2, shrinkB=2,
+                                    patchA=boxes[e.tail].get_bbox_patch(),
+                                    patchB=boxes[e.head].get_bbox_patch()), zorder=2)
+        mx, my = (tail.x + head.x) / 2, (tail.y + head.y) / 2
+        if abs(head.x - tail.x) > abs(head.y - tail.y):      # across: value above, gradient below
+            spots = [(mx, my - 0.06, "center", "bottom"), (mx, my + 0.06, "center", "top")]
+        else:                                                # down: both beside the arrow
+            dx, ha = (0.08, "left") if e.side == "right" else (-0.08, "right")
+            spots = [(mx + dx, my, ha, "bottom"), (mx + dx, my, ha, "top")]
+        for text, (x, y, ha, va), color in zip((e.forward, e.backward), spots, ("black", GRADIENT_COLOR)):
+            if text:
+                ax.text(x, y, text, ha=ha, va=va, fontsize=10, color=color, zorder=4)
+    ax.text(min(xs) - 0.75, min(ys) - 0.55, "value (forward)", fontsize=10, va="top")
+    ax.text(min(xs) - 0.75, min(ys) - 0.25, "gradient (backward)", fontsize=10, va="top",
+            color=GRADIENT_COLOR)
+    fig.tight_layout(pad=0.1)
+    plt.close(fig)
+    return fig
+
+
 def render(figure: Figure) -> "matplotlib.figure.Figure":
     """The matplotlib figure of a :class:`Figure` (closed: it is only glued)."""
     import matplotlib.pyplot as plt
@@ -234,15 +319,17 @@ def _displayable(value):
         return IMarkdown(value.markdown())
     if isinstance(value, Figure):
         return render(value)
+    if isinstance(value, Graph):
+        return render_graph(value)
     raise TypeError(f"exhibit: cannot glue a {type(value).__name__}; give a str, Equation, "
-                    "Markdown, Table or Figure")
+                    "Markdown, Table, Figure or Graph")
 
 
 def glue_all(exhibits: dict) -> None:
     """Glue every exhibit under its name (not displayed where the cell is)."""
     from myst_nb import glue
 
-    if any(isinstance(v, Figure) for v in exhibits.values()):  # matplotlib only when needed
+    if any(isinstance(v, (Figure, Graph)) for v in exhibits.values()):  # matplotlib only when needed
         from matplotlib_inline.backend_inline import set_matplotlib_formats
 
         set_matplotlib_formats("svg")

@@ -21,7 +21,7 @@ from .hadamard import elementwise_backward
 
 __all__ = ["AffineCache", "AffineGrads", "affine_forward", "affine_backward", "ACTIVATION_PAIRS",
            "activation_pair", "two_layer_forward", "two_layer_loss_and_grads", "two_layer_init",
-           "PARAMS"]
+           "PARAMS", "LayerCache", "mlp_init", "mlp_forward", "mlp_backward", "cached_bytes"]
 
 #: Activation name -> (f, f'), the options of the two-layer network.
 ACTIVATION_PAIRS = {
@@ -149,3 +149,77 @@ def two_layer_init(n: int, m: int, p: int, rng: np.random.Generator,
     s2 = 1 / np.sqrt(m) if scale is None else scale
     return {"W1": s1 * rng.standard_normal((m, n)), "b1": np.zeros(m),
             "W2": s2 * rng.standard_normal((p, m)), "b2": np.zeros(p)}
+
+
+# ---------------------------------------------------------------- L layers: the general algorithm
+
+class LayerCache(NamedTuple):
+    """What layer l of :func:`mlp_forward` keeps for :func:`mlp_backward`: its affine cache
+    (the layer's input A_{l-1} and W_l) and its pre-activation Z_l (N, n_l)."""
+
+    affine: AffineCache
+    Z: np.ndarray
+
+
+def _check_layers(layers) -> list[tuple[np.ndarray, np.ndarray]]:
+    if not isinstance(layers, (list, tuple)) or not layers:
+        raise ValueError("layers must be a non-empty list of (W, b) pairs, "
+                         f"got {type(layers).__name__} {layers!r:.60}")
+    out = []
+    for l, pair in enumerate(layers, start=1):
+        if not isinstance(pair, (list, tuple)) or len(pair) != 2:
+            raise ValueError(f"layers[{l - 1}] must be a pair (W, b), got {type(pair).__name__}")
+        W, b = float_array(pair[0], f"layers[{l - 1}][0] (W{l})"), float_array(pair[1], f"layers[{l - 1}][1] (b{l})")
+        ndim(W, f"W{l}", 2, f"(n_{l}, n_{l - 1})")
+        if out and W.shape[1] != out[-1][0].shape[0]:
+            raise ValueError(f"W{l} must have n_{l - 1} = {out[-1][0].shape[0]} columns "
+                             f"(W{l - 1} has that many rows), got {W.shape}")
+        out.append((W, b))
+    return out
+
+
+def mlp_forward(layers, X: ArrayLike, activation: str = "tanh") -> tuple[np.ndarray, list[LayerCache]]:
+    """A_L for A_0 = X (N, n_0), Z_l = A_{l-1} W_l^T + b_l, A_l = f(Z_l) for l < L and
+    A_L = Z_L; ``layers`` is [(W_1, b_1), ..., (W_L, b_L)], W_l (n_l, n_{l-1}), b_l (n_l,).
+    Returns A_L (N, n_L) and the per-layer caches that :func:`mlp_backward` reads."""
+    layers = _check_layers(layers)
+    f, _ = activation_pair(activation)
+    A, caches = float_array(X, "X"), []
+    for l, (W, b) in enumerate(layers, start=1):
+        Z, affine = affine_forward(A, W, b)          # keeps A_{l-1} and W_l
+        caches.append(LayerCache(affine, Z))         # ... and Z_l, for f'(Z_l)
+        A = Z if l == len(layers) else f(Z)          # the output layer is affine
+    return A, caches
+
+
+def mlp_backward(dA: ArrayLike, caches: list[LayerCache], activation: str = "tanh"
+                 ) -> tuple[np.ndarray, list[tuple[np.ndarray, np.ndarray]]]:
+    """From dL/dA_L (N, n_L), layer by layer from the last: Delta_L = dL/dA_L,
+    Delta_l = (Delta_{l+1} W_{l+1}) * f'(Z_l), dL/dW_l = Delta_l^T A_{l-1},
+    dL/db_l = Delta_l^T 1. Returns dL/dX (N, n_0) and [(dL/dW_l, dL/db_l) for l = 1..L]."""
+    _, f_grad = activation_pair(activation)
+    if not isinstance(caches, list) or not caches:
+        raise ValueError("caches must be the non-empty list mlp_forward returned")
+    grads = []
+    for l in range(len(caches), 0, -1):
+        cache = cache_of(caches[l - 1], LayerCache, "mlp_forward")
+        dZ = dA if l == len(caches) else elementwise_backward(dA, cache.Z, f_grad)
+        dA, dW, db = affine_backward(dZ, cache.affine)   # dA is dL/dA_{l-1}
+        grads.append((dW, db))
+    return dA, grads[::-1]
+
+
+def mlp_init(widths, rng: np.random.Generator) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Layers for widths (n_0, ..., n_L): W_l (n_l, n_{l-1}) with entries N(0, 1/n_{l-1}),
+    b_l = 0."""
+    widths = [int(w) for w in widths]
+    if len(widths) < 2 or min(widths) < 1:
+        raise ValueError(f"widths must be at least two positive sizes (n_0, ..., n_L), got {widths}")
+    return [(rng.standard_normal((m, n)) / np.sqrt(n), np.zeros(m)) for n, m in zip(widths, widths[1:])]
+
+
+def cached_bytes(caches: list[LayerCache]) -> dict[str, int]:
+    """The bytes the caches of :func:`mlp_forward` hold: "activations" (each layer's input
+    A_{l-1} and pre-activation Z_l, which grow with the batch) and "weights" (the copies of W_l)."""
+    return {"activations": sum(c.affine.x.nbytes + c.Z.nbytes for c in caches),
+            "weights": sum(c.affine.W.nbytes for c in caches)}
