@@ -204,12 +204,13 @@ class Edge:
     forward: str = ""
     backward: str = ""
     side: str = "right"                   # a vertical arrow's labels: "right" or "left" of it
+    shift: tuple[float, float] = (0.0, 0.0)   # the labels moved off a slanted arrow, grid units
 
 
 @dataclass(frozen=True)
 class Graph:
     """A computational graph laid out on a grid (``unit`` inches per grid step): values forward
-    in black, gradients backward in red; a key in the top-left corner says which is which."""
+    in black, gradients backward in red; a key in the bottom-left corner says which is which."""
 
     nodes: Sequence[Node]
     edges: Sequence[Edge]
@@ -249,8 +250,8 @@ def render_graph(graph: Graph) -> "matplotlib.figure.Figure":
         ax.annotate("", xy=(head.x, head.y), xytext=(tail.x, tail.y),
                     arrowprops=dict(arrowstyle="-|>", color="0.35", lw=1.1, shrinkA=2, shrinkB=2,
                                     patchA=boxes[e.tail].get_bbox_patch(),
-                                    patchB=boxes[e.head].get_bbox_patch()), zorder=2)
-        mx, my = (tail.x + head.x) / 2, (tail.y + head.y) / 2
+                                    patchB=boxes[e.head].get_bbox_patch()), zorder=3.5)
+        mx, my = (tail.x + head.x) / 2 + e.shift[0], (tail.y + head.y) / 2 + e.shift[1]
         if abs(head.x - tail.x) > abs(head.y - tail.y):      # across: value above, gradient below
             spots = [(mx, my - 0.06, "center", "bottom"), (mx, my + 0.06, "center", "top")]
         else:                                                # down: both beside the arrow
@@ -259,8 +260,8 @@ def render_graph(graph: Graph) -> "matplotlib.figure.Figure":
         for text, (x, y, ha, va), color in zip((e.forward, e.backward), spots, ("black", GRADIENT_COLOR)):
             if text:
                 ax.text(x, y, text, ha=ha, va=va, fontsize=10, color=color, zorder=4)
-    ax.text(min(xs) - 0.75, min(ys) - 0.55, "value (forward)", fontsize=10, va="top")
-    ax.text(min(xs) - 0.75, min(ys) - 0.25, "gradient (backward)", fontsize=10, va="top",
+    ax.text(min(xs) - 0.75, max(ys) + 0.25, "value (forward)", fontsize=10, va="bottom")
+    ax.text(min(xs) - 0.75, max(ys) + 0.55, "gradient (backward)", fontsize=10, va="bottom",
             color=GRADIENT_COLOR)
     fig.tight_layout(pad=0.1)
     plt.close(fig)

@@ -135,3 +135,19 @@ def test_cached_bytes_counts_the_activations():
     assert backprop_np.cached_bytes(caches) == {"activations": 8 * 4 * (5 + 7 + 7 + 3),
                                                 "weights": 8 * (7 * 5 + 3 * 7)}
     assert cg.cache_bytes_formula((5, 7, 3), 4) == 8 * 4 * (5 + 7 + 7 + 3)
+
+
+def test_the_fork_checks_fail_when_a_path_is_dropped(monkeypatch):
+    assert all(c.passed for c in cg._fork_checks())
+    paths = cg.batchnorm_paths
+    monkeypatch.setattr(cg, "batchnorm_paths", lambda *a, **k: {**paths(*a, **k), "dx": paths(*a, **k)["dx_direct"]})
+    monkeypatch.setattr(cg, "RNN_EXAMPLE", {**cg.RNN_EXAMPLE, "c": (0.5, -1.0, 1.0)})
+    checks = cg._fork_checks()
+    assert not checks[0].passed and checks[1].passed
+
+
+def test_the_rnn_recursion_check_sees_a_missing_next_step(monkeypatch):
+    run = cg.rnn_run()
+    monkeypatch.setattr(cg, "rnn_run", lambda: {**run, "delta": (1 - run["h"] ** 2) * np.asarray(cg.RNN_EXAMPLE["c"])})
+    checks = cg._fork_checks()
+    assert not checks[1].passed and not checks[2].passed

@@ -89,20 +89,21 @@ def exact_numbers() -> dict[str, sp.Matrix]:
     return {k: v.applyfunc(sp.nsimplify) for k, v in out.items()}
 
 
-def _number(v) -> str:
-    """A short decimal with a true minus sign: 2.25, -0.4, 0."""
-    s = f"{float(v):.6g}"
+def _number(v, digits: int = 6) -> str:
+    """A short decimal with a true minus sign: 2.25, -0.4, 0 (``digits`` significant digits)."""
+    s = f"{float(v):.{digits}g}"
     return ("0" if s in ("-0", "0") else s).replace("-", "\N{MINUS SIGN}")
 
 
-def vector_text(a) -> str:
+def vector_text(a, digits: int = 6) -> str:
     """(a1, a2)^T for a column, a for a 1 x 1, and rows separated by semicolons for a matrix."""
     a = np.asarray(a)
+    n = lambda v: _number(v, digits)                               # noqa: E731
     if a.size == 1:
-        return _number(a.item())
+        return n(a.item())
     if a.shape[1] == 1:
-        return "(" + ", ".join(_number(v) for v in a[:, 0]) + ")\N{MODIFIER LETTER CAPITAL T}"
-    return "[" + "; ".join(" ".join(_number(v) for v in row) for row in a) + "]"
+        return "(" + ", ".join(n(v) for v in a[:, 0]) + ")\N{MODIFIER LETTER CAPITAL T}"
+    return "[" + "; ".join(" ".join(n(v) for v in row) for row in a) + "]"
 
 
 def _math_vector(a) -> str:
@@ -165,6 +166,142 @@ def _fork_numeric() -> verify.Check:
     return verify.check_derivative(lambda z: np.tanh(z) * z, lambda z: paths, x, method="complex-step",
                                    name="fork: d/dx [tanh(x) x] = the sum of its two paths, complex step, 9 points",
                                    topic=TOPIC)
+
+
+# ----------------------------------------------------------------------------- forks, drawn
+
+#: Batch norm's graph: one feature, a batch of three, gamma, beta, the default eps, and the
+#: upstream gradient dL/do.
+BN_EXAMPLE = {"x": (1.0, 2.0, 6.0), "gamma": 2.0, "beta": 0.5, "dout": (1.0, 0.5, -1.0)}
+
+
+def batchnorm_paths(x, gamma: float, beta: float, dout, eps: float = 1e-5) -> dict[str, np.ndarray]:
+    """Batch norm of one feature computed node by node, forward and backward: mu, d = x - mu,
+    v = mean(d^2), s = sqrt(v + eps), x_hat = d / s, o = gamma x_hat + beta; then each edge's
+    gradient, with the two forks summed: x feeds mu and d, d feeds v and x_hat."""
+    x, g = np.asarray(x, dtype=float), np.asarray(dout, dtype=float)
+    N = len(x)
+    mu = x.mean()
+    d = x - mu
+    v = np.mean(d ** 2)
+    s = np.sqrt(v + eps)
+    x_hat = d / s
+    o = gamma * x_hat + beta
+    dx_hat = gamma * g
+    ds = -np.sum(dx_hat * d) / s ** 2                 # x_hat = d / s, through s
+    dv = ds / (2 * s)
+    dd_via_x_hat, dd_via_v = dx_hat / s, dv * 2 * d / N
+    dd = dd_via_x_hat + dd_via_v                      # fork: d feeds x_hat and v
+    dmu = -np.sum(dd)
+    dx_direct, dx_via_mu = dd, np.full(N, dmu / N)
+    return {"mu": mu, "d": d, "v": v, "s": s, "x_hat": x_hat, "o": o, "dx_hat": dx_hat, "ds": ds, "dv": dv,
+            "dd_via_x_hat": dd_via_x_hat, "dd_via_v": dd_via_v, "dd": dd, "dmu": dmu,
+            "dx_direct": dx_direct, "dx_via_mu": dx_via_mu, "dx": dx_direct + dx_via_mu}
+
+
+def batchnorm_graph() -> Graph:
+    """Batch norm of one feature as a graph: x forks into the mean and the difference, d into
+    the variance and the division; each edge carries its value and gradient from a run."""
+    e = BN_EXAMPLE
+    p = batchnorm_paths(e["x"], e["gamma"], e["beta"], e["dout"])
+    t = lambda a: vector_text(np.reshape(a, (-1, 1)), 3)   # noqa: E731
+    nodes = [Node("x", "$x$", 0, 0), Node("mean", "mean", -1, 1, True), Node("sub", r"$-$", 0, 2, True),
+             Node("sq", r"mean of $(\cdot)^2$", 1.6, 3, True), Node("sqrt", r"$\sqrt{\cdot + \epsilon}$", 1.6, 4, True),
+             Node("div", r"$\div$", 0, 5, True), Node("aff", r"$\gamma \cdot + \beta$", 0, 6, True),
+             Node("L", r"$L$", 0, 7)]
+    edges = [Edge("x", "mean", "", t(p["dx_via_mu"]), side="left", shift=(-0.1, -0.15)),
+             Edge("x", "sub", f"x = {t(e['x'])}", t(p["dx_direct"])),
+             Edge("mean", "sub", f"\u03bc = {t(p['mu'])}", t(p["dmu"]), side="left", shift=(-0.05, 0.25)),
+             Edge("sub", "sq", "", t(p["dd_via_v"]), shift=(0.1, -0.35)),
+             Edge("sub", "div", f"d = {t(p['d'])}", t(p["dd_via_x_hat"]), side="left"),
+             Edge("sq", "sqrt", f"v = {t(p['v'])}", t(p["dv"])),
+             Edge("sqrt", "div", f"s = {t(p['s'])}", t(p["ds"]), shift=(0.05, 0.2)),
+             Edge("div", "aff", f"x\u0302 = {t(p['x_hat'])}", t(p["dx_hat"])),
+             Edge("aff", "L", f"o = {t(p['o'])}", t(e["dout"]))]
+    return Graph(nodes, edges)
+
+
+#: The unrolled RNN's graph: one input and one hidden unit, three steps, h_0 = 0, b = 0, and
+#: the loss L = sum_t c_t h_t, so that dL/dh_t along the output path is c_t.
+RNN_EXAMPLE = {"x": (1.0, -0.5, 0.25), "w_hx": 1.0, "w_hh": 0.5, "c": (0.5, -1.0, 1.0)}
+
+
+def rnn_run() -> dict[str, np.ndarray]:
+    """The unrolled RNN of RNN_EXAMPLE by the package's kernels: h (T,), deltas (T,), and the
+    gradients of w_hh and w_hx."""
+    from ..numeric import rnn as rnn_np
+
+    e = RNN_EXAMPLE
+    T = len(e["x"])
+    x = np.reshape(e["x"], (T, 1, 1))
+    h, cache = rnn_np.rnn_forward(x, np.zeros((1, 1)), [[e["w_hx"]]], [[e["w_hh"]]], [0.0])
+    dh = np.reshape(e["c"], (T, 1, 1))
+    deltas, _ = rnn_np.bptt_deltas(dh, h, [[e["w_hh"]]])
+    grads = rnn_np.rnn_backward(dh, cache)
+    return {"h": h.ravel(), "delta": np.asarray(deltas).ravel(), "dW_hh": grads.dW_hh.ravel(),
+            "dW_hx": grads.dW_hx.ravel()}
+
+
+def rnn_graph() -> Graph:
+    """Three steps of the RNN h_t = tanh(w_hh h_{t-1} + w_hx x_t), time running down: h_t
+    forks into the loss term c_t h_t (right) and the next step (down)."""
+    e, r = RNN_EXAMPLE, rnn_run()
+    T, w = len(e["x"]), e["w_hh"]
+    n = lambda v: _number(v, 3)                               # noqa: E731
+    nodes, edges = [Node("h0", "$h_0$", 0, 0)], []
+    prev = "h0"
+    for t in range(1, T + 1):
+        y = 3 * t - 2
+        h_prev = 0.0 if t == 1 else r["h"][t - 2]
+        z = w * h_prev + e["w_hx"] * e["x"][t - 1]
+        nodes += [Node(f"mul{t}", r"$\times w_{hh}$", 0, y, True), Node(f"in{t}", f"$w_{{hx}} x_{t}$", -1.3, y + 1),
+                  Node(f"add{t}", "$+$", 0, y + 1, True), Node(f"tanh{t}", "tanh", 0, y + 2, True),
+                  Node(f"loss{t}", f"$c_{t} h_{t}$", 1.4, y + 2)]
+        edges += [Edge(prev, f"mul{t}", f"h{_SUB[t - 1]} = {n(h_prev)}", n(w * r["delta"][t - 1])),
+                  Edge(f"mul{t}", f"add{t}", n(w * h_prev), n(r["delta"][t - 1])),
+                  Edge(f"in{t}", f"add{t}", n(e["w_hx"] * e["x"][t - 1]), n(r["delta"][t - 1])),
+                  Edge(f"add{t}", f"tanh{t}", f"z{_SUB[t]} = {n(z)}", f"\u03b4{_SUB[t]} = {n(r['delta'][t - 1])}"),
+                  Edge(f"tanh{t}", f"loss{t}", f"h{_SUB[t]} = {n(r['h'][t - 1])}", n(e["c"][t - 1]))]
+        prev = f"tanh{t}"
+    return Graph(nodes, edges, unit=(1.3, 0.62))
+
+
+_SUB = "\u2080\u2081\u2082\u2083\u2084\u2085\u2086\u2087\u2088\u2089"
+
+
+def _fork_checks() -> list[verify.Check]:
+    """The drawn forks against the kernels: batch norm's two paths per x_i add up to
+    batchnorm_backward's dx; the RNN's dL/dh_t = c_t + w_hh delta_{t+1} gives the kernel's
+    delta_t through tanh', and w_hh's gradient is the sum over its three uses, delta_t h_{t-1},
+    which the complex step of the whole loss confirms."""
+    from ..numeric import normalization as normalization_np
+
+    e = BN_EXAMPLE
+    p = batchnorm_paths(e["x"], e["gamma"], e["beta"], e["dout"])
+    _, cache = normalization_np.batchnorm_forward(np.reshape(e["x"], (-1, 1)), [e["gamma"]], [e["beta"]])
+    dx, _, _ = normalization_np.batchnorm_backward(np.reshape(e["dout"], (-1, 1)), cache)
+    out = [verify.check_values(TOPIC, "batch norm's graph: the direct path plus the path through mu = batchnorm_backward's dx",
+                               "float64", p["dx"], dx.ravel())]
+    r, re_ = rnn_run(), RNN_EXAMPLE
+    h, delta, c, w = r["h"], r["delta"], np.asarray(re_["c"]), re_["w_hh"]
+    nxt = np.append(delta[1:], 0.0)
+    out.append(verify.check_values(TOPIC, "RNN's graph: delta_t = (1 - h_t^2)(c_t + w_hh delta_t+1), the fork at h_t, T = 3",
+                                   "float64", (1 - h ** 2) * (c + w * nxt), delta))
+    h_prev = np.append(0.0, h[:-1])
+
+    want = np.imag(_complex_rnn_loss(w + 1e-30j)) / 1e-30
+    out.append(verify.check_values(TOPIC, "RNN's graph: dL/dw_hh = the sum over its 3 uses of delta_t h_t-1 = the complex step",
+                                   "complex-step", np.array([np.sum(delta * h_prev), r["dW_hh"][0]]), np.array([want, want])))
+    return out
+
+
+def _complex_rnn_loss(w_hh):
+    """L = sum_t c_t h_t of RNN_EXAMPLE in plain NumPy, for a complex w_hh."""
+    e, h, L = RNN_EXAMPLE, 0.0, 0.0
+    for x, c in zip(e["x"], e["c"]):
+        h = np.tanh(w_hh * h + e["w_hx"] * x)
+        L = L + c * h
+    return L
 
 
 # ----------------------------------------------------------------------------- L layers
@@ -318,7 +455,7 @@ def checks() -> list[verify.Check]:
     out = [_worked_check(),
            verify.symbolic_identity(TOPIC, "fork rule: d/dx f(x, x) = f_u(x, x) + f_v(x, x), f undefined",
                                     lhs.doit(), rhs),
-           _fork_numeric()]
+           _fork_numeric(), *_fork_checks()]
     for name, _, _, claim in layer_claims():
         out += claim.checks(TOPIC)
     out += _mlp_check("tanh", (3, 5, 4, 4, 2), 3, 1) + _mlp_check("sigmoid", (2, 3, 3), 2, 2)
@@ -360,6 +497,7 @@ def exhibits() -> dict:
            "worked_forward": Table(["step", "value"], [[labels[k], _math_vector(v[k])] for k in FORWARD]),
            "worked_backward": Table(["step", "value"], [[labels[k], _math_vector(v[k])] for k in BACKWARD]),
            "fig_two_layer_graph": two_layer_graph(v),
+           "fig_bn_graph": batchnorm_graph(), "fig_rnn_graph": rnn_graph(),
            "eq_fork": Equation(tex(sp.Eq(lhs, rhs, evaluate=False)), proofs=("fork rule:",)),
            "mlp_code": _source(backprop_np.mlp_forward, backprop_np.mlp_backward)}
     for key, (name, X, shown, _) in zip(("eq_layer_W", "eq_layer_b", "eq_layer_h", "eq_layer_delta"), layer_claims()):
