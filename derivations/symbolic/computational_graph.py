@@ -209,7 +209,8 @@ def batchnorm_graph() -> Graph:
              Node("sq", r"mean of $(\cdot)^2$", 1.6, 3, True), Node("sqrt", r"$\sqrt{\cdot + \epsilon}$", 1.6, 4, True),
              Node("div", r"$\div$", 0, 5, True), Node("aff", r"$\gamma \cdot + \beta$", 0, 6, True),
              Node("L", r"$L$", 0, 7)]
-    edges = [Edge("x", "mean", "", t(p["dx_via_mu"]), side="left", shift=(-0.1, -0.15)),
+    N = len(e["x"])
+    edges = [Edge("x", "mean", "", f"{_number(p['dmu'] / N, 3)} each", side="left", shift=(-0.1, -0.15)),
              Edge("x", "sub", f"x = {t(e['x'])}", t(p["dx_direct"])),
              Edge("mean", "sub", f"\u03bc = {t(p['mu'])}", t(p["dmu"]), side="left", shift=(-0.05, 0.25)),
              Edge("sub", "sq", "", t(p["dd_via_v"]), shift=(0.1, -0.35)),
@@ -218,7 +219,7 @@ def batchnorm_graph() -> Graph:
              Edge("sqrt", "div", f"s = {t(p['s'])}", t(p["ds"]), shift=(0.05, 0.2)),
              Edge("div", "aff", f"x\u0302 = {t(p['x_hat'])}", t(p["dx_hat"])),
              Edge("aff", "L", f"o = {t(p['o'])}", t(e["dout"]))]
-    return Graph(nodes, edges)
+    return Graph(nodes, edges, unit=(1.1, 0.75))
 
 
 #: The unrolled RNN's graph: one input and one hidden unit, three steps, h_0 = 0, b = 0, and
@@ -263,7 +264,7 @@ def rnn_graph() -> Graph:
                   Edge(f"add{t}", f"tanh{t}", f"z{_SUB[t]} = {n(z)}", f"\u03b4{_SUB[t]} = {n(r['delta'][t - 1])}"),
                   Edge(f"tanh{t}", f"loss{t}", f"h{_SUB[t]} = {n(r['h'][t - 1])}", n(e["c"][t - 1]))]
         prev = f"tanh{t}"
-    return Graph(nodes, edges, unit=(1.3, 0.62))
+    return Graph(nodes, edges, unit=(1.1, 0.62))
 
 
 _SUB = "\u2080\u2081\u2082\u2083\u2084\u2085\u2086\u2087\u2088\u2089"
