@@ -33,6 +33,10 @@ def _two_layer_params():
     return {"W1": R(4, 3), "b1": R(4), "W2": R(2, 4), "b2": R(2)}
 
 
+def _layers():
+    return [(R(4, 3), R(4)), (R(2, 4), R(2))]
+
+
 def _rnn_params():
     return {"W_hx": R(4, 3), "W_hh": 0.5 * R(4, 4), "b_h": R(4), "W_hy": R(2, 4), "b_y": R(2)}
 
@@ -57,6 +61,9 @@ CASES.update({
                                    lambda: {"params": _two_layer_params(), "X": R(6, 3)}, None),
     "backprop.two_layer_loss_and_grads": (backprop.two_layer_loss_and_grads,
                                           lambda: {"params": _two_layer_params(), "X": R(6, 3), "Y": R(6, 2)}, None),
+    "backprop.mlp_forward": (backprop.mlp_forward, lambda: {"layers": _layers(), "X": R(6, 3)}, None),
+    "backprop.mlp_backward": (backprop.mlp_backward, lambda: {
+        "dA": R(6, 2), "caches": _cache(backprop.mlp_forward, _layers(), R(6, 3))}, None),
     "losses.mse": (losses.mse, lambda: {"y_hat": R(6, 2), "y": R(6, 2)}, None),
     "losses.log_softmax": (losses.log_softmax, lambda: {"logits": R(6, 3)}, "logits"),
     "losses.softmax": (losses.softmax, lambda: {"logits": R(6, 3)}, "logits"),
@@ -205,7 +212,7 @@ def test_every_public_numeric_function_is_in_the_table():
                    if callable(getattr(mod, n)) and not isinstance(getattr(mod, n), type)}
     # constructors and random initializers take sizes, not arrays, and activation_pair a name:
     # tested in their own files
-    untested = {"backprop.two_layer_init", "backprop.activation_pair", "vanishing_exploding.init_stack", "gradient_descent.gradient_descent",
+    untested = {"backprop.two_layer_init", "backprop.activation_pair", "backprop.mlp_init", "backprop.cached_bytes", "vanishing_exploding.init_stack", "gradient_descent.gradient_descent",
                 "gradient_descent.sgd", "initialization.xavier_variance", "initialization.he_variance",
                 "initialization.xavier_normal", "initialization.he_normal", "initialization.normal_weights"}
     assert public - untested - set(CASES) == set()

@@ -185,6 +185,9 @@ def mlp_forward(layers, X: ArrayLike, activation: str = "tanh") -> tuple[np.ndar
     layers = _check_layers(layers)
     f, _ = activation_pair(activation)
     A, caches = float_array(X, "X"), []
+    ndim(A, "X", 2, "(N, n_0)")
+    if A.shape[1] != layers[0][0].shape[1]:
+        raise ValueError(f"X must have n_0 = {layers[0][0].shape[1]} columns (W1 is {layers[0][0].shape}), got {A.shape}")
     for l, (W, b) in enumerate(layers, start=1):
         Z, affine = affine_forward(A, W, b)          # keeps A_{l-1} and W_l
         caches.append(LayerCache(affine, Z))         # ... and Z_l, for f'(Z_l)
@@ -200,6 +203,10 @@ def mlp_backward(dA: ArrayLike, caches: list[LayerCache], activation: str = "tan
     _, f_grad = activation_pair(activation)
     if not isinstance(caches, list) or not caches:
         raise ValueError("caches must be the non-empty list mlp_forward returned")
+    dA = float_array(dA, "dA")
+    expected = cache_of(caches[-1], LayerCache, "mlp_forward").Z.shape
+    if dA.shape != expected:
+        raise ValueError(f"dA must have shape (N, n_L) = {expected}, the output's, got {dA.shape}")
     grads = []
     for l in range(len(caches), 0, -1):
         cache = cache_of(caches[l - 1], LayerCache, "mlp_forward")
