@@ -29,6 +29,7 @@ import numpy as np
 import sympy as sp
 from sympy.matrices.expressions.applyfunc import ElementwiseApplyFunction
 from sympy.matrices.expressions.hadamard import HadamardPower, HadamardProduct
+from sympy.matrices.expressions.matexpr import MatrixElement
 
 from .. import verify
 from ..book import Curve, Equation, Figure, Markdown, Panel, Table, aligned
@@ -37,7 +38,7 @@ from ..numeric import lstm as lstm_np
 from ..numeric import rnn as rnn_np
 from ..numeric.activations import sigmoid as np_sigmoid
 from .common import _BookLatex, matrix, tex, vector
-from .index_notation import GradientClaim, IdentityClaim, inner, prove_identity, vjp_claim, written_out
+from .index_notation import GradientClaim, IdentityClaim, inner, prove_identity, scalar, vjp_claim, written_out
 
 __all__ = ["Model", "lstm_model", "gru_model", "unrolled_gradients", "recursion_gradients",
            "one_step_jacobian", "rest_jacobian", "init_lstm", "init_gru", "state_gradient_by_lag",
@@ -587,7 +588,7 @@ def proofs() -> tuple[verify.Check, ...]:
             out += claim.checks(TOPIC)
     for claim in activation_claims():
         out += claim.checks(TOPIC)
-    out += weight_checks()
+    out += weight_checks() + _pitfall_checks()
     for build in (lstm_model, gru_model):
         for _, claim in induction_claims(build()):
             out += [replace(claim.prove(TOPIC), method="induction"), *claim.instance_checks(TOPIC)]
@@ -809,7 +810,7 @@ def _sym(name: str, rows=m, cols=1):
 
 def _jacobian(of: str, by: str, rows=m, cols=m):
     """A Jacobian as the page names it (display only: the claims prove what it multiplies)."""
-    return _sym(rf"\frac{{\partial {of}}}{{\partial {by}}}", rows, cols)
+    return _sym(rf"\left(\frac{{\partial {of}}}{{\partial {by}}}\right)", rows, cols)
 
 
 def _hand_symbols(model: Model) -> dict:
@@ -977,6 +978,57 @@ def weight_checks() -> list[verify.Check]:
     out.append(verify.symbolic_identity(TOPIC, f"{label}W_hh is used at every step: SymPy's derivative of sum_t "
                                         f"delta_t^T a_t is sum over t of delta_t,j h_t-1,k, {sizes}",
                                         sp.Matrix(got), sp.Matrix(want)))
+    return out
+
+#: The pitfalls the hand steps expose, as wrong right-hand sides of a hand step's claim:
+#: (hand step, the wrong formula in words, a function of the step's symbols giving it).
+PITFALL_WIDTH = 2
+
+
+def _wrong_cell_path(S, X):
+    """dL/dc_t with f_t in place of f_t+1 on the cell path."""
+    dh, dc_next = S[r"\frac{\partial L}{\partial h_{t}}"], S[r"\frac{\partial L}{\partial c_{t + 1}}"]
+    c, o, f = S["c_{t}"], S["o_{t}"], S["f_{t}"]
+    return add(had(dh, o, dtanh(Apply(sp.tanh, c))), had(dc_next, f))
+
+
+def _wrong_forget_delta(S, X):
+    """delta^f_t with c_t in place of c_t-1 (X the forget gate's pre-activation)."""
+    dc, c = S[r"\frac{\partial L}{\partial c_{t}}"], S["c_{t}"]
+    return had(dc, c, dsigma(Apply(sigma, X)))
+
+
+PITFALLS = {"c": ("f_t in place of f_t+1 on the cell path", _wrong_cell_path),
+            "delta f": ("c_t in place of c_t-1 in delta^f_t", _wrong_forget_delta)}
+
+
+def refuted_by(step: HandStep, wrong, seed: int = 0) -> float:
+    """The largest entry of |dPhi/dX - wrong| at a random point, at hidden width PITFALL_WIDTH,
+    for the first claim of ``step`` (Phi its scalar, X its variable): SymPy's derivative of the
+    explicit Phi against the wrong formula made explicit, both evaluated in 30 digits."""
+    claim = step.claims[0]
+    X = claim.X
+    phi = scalar(claim.L).doit()
+    derived = sp.Matrix([sp.diff(phi, X[k, 0]) for k in range(X.shape[0])])
+    shown = sp.Matrix(_proved(wrong).as_explicit())
+    rng = np.random.default_rng(seed)
+    atoms = sorted((derived.atoms(MatrixElement) | shown.atoms(MatrixElement)), key=str)
+    point = {a: sp.Rational(int(rng.integers(-9, 10)) or 1, 7) for a in atoms}
+    return float(max(abs((derived - shown).xreplace(point).evalf(30))))
+
+
+def _pitfall_checks() -> list[verify.Check]:
+    model = lstm_model(PITFALL_WIDTH, 1)
+    steps = lstm_hand_steps(model)
+    S = _hand_symbols(model)
+    out = []
+    for key, (words, wrong) in PITFALLS.items():
+        out.append(verify.check_bound(TOPIC, f"pitfall: {words} is refuted by the hand step's derivative, "
+                                      f"m = {PITFALL_WIDTH}", 1e-6, refuted_by(steps[key], wrong(S, steps[key].claims[0].X)),
+                                      strict=True))
+        out.append(verify.check_bound(TOPIC, f"pitfall: the right formula beside it agrees, {words.split(' in place')[0]}"
+                                      f" case, m = {PITFALL_WIDTH}",
+                                      refuted_by(steps[key], steps[key].claims[0].claim), 1e-25))
     return out
 
 def activation_claims(width=m) -> list[GradientClaim]:
@@ -1574,6 +1626,54 @@ def _rest_equation(model: Model) -> str:
                        for k, v in enumerate(values[1:])])
 
 
+def _split(expr) -> list[str]:
+    """A sum's terms, the first on the relation's row and each other on a row of its own."""
+    if isinstance(expr, sp.MatAdd):
+        first, *rest = expr.args
+        return [_tex(first)] + [f"\\quad {{}} + {_tex(term)}" for term in rest]
+    return [_tex(expr)]
+
+
+def _chain(lhs, rows, printed=None) -> list[str]:
+    """lhs = rows[0] = rows[1] = ..., one relation per row, long sums split (narrow screens)."""
+    out = []
+    for k, row in enumerate(rows):
+        first, *more = [printed(row)] if printed else _split(row)
+        out.append(f"{(printed or _tex)(lhs) if k == 0 else ''} &= {first}")
+        out += [f"&{term}" for term in more]
+    return out
+
+
+def _hand_exhibits() -> dict:
+    steps = lstm_hand_steps()
+    L_ = lstm_model()
+    lhs, rows, _, _ = weight_steps()
+    return {
+        "eq_hand_h": Equation(aligned(_chain(steps["h"].lhs, steps["h"].rows)), proofs=("LSTM by hand, dL/dh_t",)),
+        "eq_hand_c": Equation(aligned(_chain(steps["c"].lhs, steps["c"].rows)), proofs=("LSTM by hand, dL/dc_t",)),
+        "eq_hand_values": Equation(aligned([r for g in L_.gates for r in _chain(steps[f"value {g}"].lhs, steps[f"value {g}"].rows)]),
+                                   proofs=("LSTM by hand: dL/d",)),
+        "eq_hand_deltas": Equation(aligned([r for g in L_.gates for r in _chain(steps[f"delta {g}"].lhs, steps[f"delta {g}"].rows)]),
+                                   proofs=("LSTM by hand: delta^", "LSTM by hand: the VJP of")),
+        "eq_hand_w": Equation(aligned(_chain(lhs, rows, _index_tex)), proofs=("LSTM by hand, dL/d(W_hh)_jk",)),
+    }
+
+
+def _cell_exhibits() -> dict:
+    p = cell_paths()
+    fmt = lambda v: "0" if v == 0 else (f"{v:.3f}" if v >= 0.01 else f"{v:.1e}")  # noqa: E731
+    return {
+        "cell_n": str(CELL_N), "cell_m": str(CELL_M), "cell_steps": str(CELL_STEPS),
+        "cell_bias": f"{CELL_FORGET_BIAS:g}", "cell_f_mean": f"{p.forget.mean():.2f}",
+        "cell_step": f"{p.cell.mean():.2f}", "cell_through": f"{p.through_h.mean():.2f}",
+        "cell_last_s": str(CELL_LAGS[-1]), "cell_only_end": fmt(p.cell_only[-1]), "cell_full_end": fmt(p.full[-1]),
+        "cell_without_end": fmt(p.without_cell[-1]),
+        "cell_table": Table(["$s$", "cell path only", "all paths", "no cell path"],
+                            [(str(s), fmt(a), fmt(b), fmt(c)) for s, a, b, c in
+                             zip(CELL_LAGS, p.cell_only, p.full, p.without_cell)], "rrrr"),
+    }
+
+
 def _gates_figure() -> Figure:
     runs, _, _ = driven()
     colors = {"RNN": "0.45", "LSTM, forget bias 0": "C0", "LSTM, forget bias 1": "C2",
@@ -1664,4 +1764,4 @@ def exhibits() -> dict:
         "explode_table": Table(["model", "$\\rho$", "measured per step", "at lag 100"], rest_rows, "lrrr"),
         "fig_gates": _gates_figure(),
         "fig_explode": _explode_figure(),
-    }
+    } | _hand_exhibits() | _cell_exhibits()
