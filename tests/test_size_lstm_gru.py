@@ -39,3 +39,112 @@ def test_dropping_the_h0_term_is_refuted():
     lhs, total = model.gradients[1]                     # dL/dW_hh = sum_t delta^hh_t h_{t-1}^T
     model.gradients[1] = (lhs, sp.Sum(total.function, (lg.t, 2, lg.T)))
     assert _failed(model, "dL/dW_hh")
+
+
+# ------------------------------------------------------------------ the hand steps
+
+def _hand_claim(step, part=""):
+    return next(c for c in lg.lstm_hand_steps()[step].claims if part in c.name)
+
+
+def _mutated(claim, new_claim):
+    from dataclasses import replace
+    return replace(claim, claim=new_claim)
+
+
+def test_every_hand_step_is_proved():
+    for step in lg.lstm_hand_steps().values():
+        for claim in step.claims:
+            assert all(c.passed for c in claim.checks("t")), claim.name
+    assert all(c.passed for c in lg.weight_checks())
+
+
+def test_dropping_the_loss_term_of_dh_is_refuted():
+    claim = _hand_claim("h", "two uses")
+    assert not _mutated(claim, claim.claim.args[1]).prove("t").passed     # W_hh^T delta_t+1 alone
+
+
+def test_dropping_or_misdating_the_cell_path_is_refuted():
+    claim = _hand_claim("c", "two uses")
+    right = claim.claim
+    assert not _mutated(claim, right.args[0]).prove("t").passed          # the cell path dropped
+    S = lg._hand_symbols(lg.lstm_model())
+    wrong = lg._proved(lg._wrong_cell_path(S, claim.X))
+    assert not _mutated(claim, wrong).prove("t").passed                  # f_t for f_t+1
+
+
+def test_a_wrong_jacobian_of_h_by_c_is_refuted():
+    claim = _hand_claim("c", "(dh_t/dc_t)")
+    model = lg.lstm_model()
+    o, g = model.lhs("o"), claim.G if hasattr(claim, "G") else sp.MatrixSymbol("g", lg.m, 1)
+    wrong = lg._proved(lg.mul(lg.diag(lg.dtanh(lg.Apply(sp.tanh, model.lhs("c")))), g))   # o_t dropped
+    assert not _mutated(claim, wrong).prove("t").passed
+
+
+def test_swapping_a_gate_values_other_factor_is_refuted():
+    claim = _hand_claim("value i")
+    model = lg.lstm_model()
+    wrong = lg.had(model.lhs("dc"), model.lhs("i"))                      # i_t for c~_t
+    assert not _mutated(claim, wrong).prove("t").passed
+
+
+def test_the_forget_delta_with_c_t_is_refuted_by_the_proof_and_the_pitfall_check():
+    claim = _hand_claim("delta f")
+    S = lg._hand_symbols(lg.lstm_model())
+    assert not _mutated(claim, lg._proved(lg._wrong_forget_delta(S, claim.X))).prove("t").passed
+    assert all(c.passed for c in lg._pitfall_checks())
+
+
+def test_the_weight_step_with_h_t_for_h_t_minus_1_is_refuted():
+    from derivations.symbolic.index_notation import prove_identity
+    lhs, steps, _, _ = lg.weight_steps()
+    u, s = sp.symbols("u s", integer=True, nonnegative=True)
+    in_range = {4 * lg.m: lg._j + u, lg.m: lg._k + s}
+    wrong = steps[-1].xreplace({lg.t - 1: lg.t})
+    assert wrong != steps[-1]
+    check = prove_identity("t", "w", steps[1].xreplace(in_range), wrong.xreplace(in_range),
+                           ({lg.T: 2, u: 0, s: 0, lg._j: 1, lg._k: 1},))
+    assert not check.passed
+
+
+def test_the_hand_equations_are_printed_from_the_proved_objects(exhibits_of):
+    ex = exhibits_of("lstm_gru")
+    assert r"\operatorname{diag}\left(f_{t + 1}\right)" in ex["eq_hand_c"].tex
+    assert r"W_{hh}^{\top} \delta_{t + 1}" in ex["eq_hand_h"].tex
+    assert r"\delta_{j l}" in ex["eq_hand_w"].tex and r"\sum_{t=1}^{{T}}" in ex["eq_hand_w"].tex
+    assert lg._tex(lg.lstm_model().backward[1][1].args[1]) in ex["eq_hand_c"].tex
+
+
+# ------------------------------------------------------------------ the cell path in numbers
+
+def test_cell_path_numbers_recomputed_from_the_forward_pass():
+    """An independent recomputation: the forget gates from the stacked weights, step by step,
+    and the (h, c) Jacobians' c-c block over s steps by central differences through lstm_forward."""
+    import numpy as np
+    from derivations.numeric import lstm as lstm_np
+    p = lg.cell_paths()
+    x, (W_ih, W_hh, b) = p.run
+    m_ = lg.CELL_M
+    h, c = np.zeros(m_), np.zeros(m_)
+    forget = []
+    for x_t in x[:, 0]:
+        a = W_ih @ x_t + W_hh @ h + b
+        sg = lambda v: 1 / (1 + np.exp(-v))  # noqa: E731
+        i, f, g, o = sg(a[:m_]), sg(a[m_:2 * m_]), np.tanh(a[2 * m_:3 * m_]), sg(a[3 * m_:])
+        c = f * c + i * g
+        h = o * np.tanh(c)
+        forget.append(f)
+    np.testing.assert_allclose(p.forget, np.array(forget), rtol=1e-12)
+    s = 5
+    zeros = np.zeros((1, m_))
+    hs, cache = lstm_np.lstm_forward(x, zeros, zeros, W_ih, W_hh, b)
+    k = lg.CELL_STEPS - s
+    J = np.empty((m_, m_))
+    for j in range(m_):
+        e = np.zeros((1, m_))
+        e[0, j] = 1e-6
+        plus = lstm_np.lstm_forward(x[k:], hs[k - 1], cache.c[k - 1] + e, W_ih, W_hh, b)[1].c[-1, 0]
+        minus = lstm_np.lstm_forward(x[k:], hs[k - 1], cache.c[k - 1] - e, W_ih, W_hh, b)[1].c[-1, 0]
+        J[:, j] = (plus - minus) / 2e-6
+    assert np.linalg.norm(J, 2) == __import__("pytest").approx(p.full[list(p.lags).index(s)], rel=1e-6)
+    assert p.without_cell[0] == 0 and p.full[0] == p.cell_only[0]

@@ -21,6 +21,7 @@ and the backward's sigma(1 - sigma) is checked, not assumed.
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 
@@ -28,6 +29,7 @@ import numpy as np
 import sympy as sp
 from sympy.matrices.expressions.applyfunc import ElementwiseApplyFunction
 from sympy.matrices.expressions.hadamard import HadamardPower, HadamardProduct
+from sympy.matrices.expressions.matexpr import MatrixElement
 
 from .. import verify
 from ..book import Curve, Equation, Figure, Markdown, Panel, Table, aligned
@@ -35,8 +37,8 @@ from ..numeric import gru as gru_np
 from ..numeric import lstm as lstm_np
 from ..numeric import rnn as rnn_np
 from ..numeric.activations import sigmoid as np_sigmoid
-from .common import matrix, tex, vector
-from .index_notation import GradientClaim, inner
+from .common import _BookLatex, matrix, tex, vector
+from .index_notation import GradientClaim, IdentityClaim, inner, prove_identity, scalar, vjp_claim, written_out
 
 __all__ = ["Model", "lstm_model", "gru_model", "unrolled_gradients", "recursion_gradients",
            "one_step_jacobian", "rest_jacobian", "init_lstm", "init_gru", "state_gradient_by_lag",
@@ -581,6 +583,12 @@ def proofs() -> tuple[verify.Check, ...]:
         out.append(ident(f"{model.name} {lhs}, m = {JACOBIAN_WIDTH}", derived, direct + others))
         derived, formula = rest_jacobian(model, jacobians(model.name))
         out.append(ident(f"{model.name} {lhs.split(' =')[0]} at rest, m = {JACOBIAN_WIDTH}", derived, formula))
+    for step in lstm_hand_steps().values():
+        for claim in step.claims:
+            out += claim.checks(TOPIC)
+    for claim in activation_claims():
+        out += claim.checks(TOPIC)
+    out += weight_checks() + _pitfall_checks()
     for build in (lstm_model, gru_model):
         for _, claim in induction_claims(build()):
             out += [replace(claim.prove(TOPIC), method="induction"), *claim.instance_checks(TOPIC)]
@@ -781,6 +789,255 @@ def induction_claims(model: Model) -> list[tuple[str, GradientClaim]]:
 def _at_step(sym, step):
     """The symbol of ``sym``'s quantity at step ``step`` (an integer), as the gradient formulas name it."""
     return sym.xreplace({t: step}) if sym.has(t) else sym
+
+
+# ---------------------------------------------------------------- the LSTM backward pass by hand
+
+@dataclass(frozen=True)
+class HandStep:
+    """One step of the hand derivation as the page shows it: ``lhs = rows[0] = rows[1] = ...``
+    (SymPy objects, kept unevaluated), and the claims (index notation, symbolic size) that
+    prove its equalities."""
+
+    lhs: object
+    rows: tuple
+    claims: tuple
+
+
+def _sym(name: str, rows=m, cols=1):
+    return sp.MatrixSymbol(name, rows, cols)
+
+
+def _jacobian(of: str, by: str, rows=m, cols=m):
+    """A Jacobian as the page names it (display only: the claims prove what it multiplies)."""
+    return _sym(rf"\left(\frac{{\partial {of}}}{{\partial {by}}}\right)", rows, cols)
+
+
+def _hand_symbols(model: Model) -> dict:
+    """The model's symbols by name, and the few of steps t + 1 the hand steps add."""
+    out = {s.name: s for lhs, rhs in model.forward + model.backward for e in (lhs, rhs)
+           for s in e.atoms(sp.MatrixSymbol)}
+    out |= {sym.name: sym for sym, _ in model.stacking}
+    out |= {name: _sym(name) for name in ("i_{t + 1}", r"\tilde{c}_{t + 1}")}
+    out["x_{t + 1}"] = _sym("x_{t + 1}", model.inputs)
+    return out
+
+
+#: Plain-text names of the hand steps' quantities, for the checks' names.
+_PLAIN = {"i": "i", "f": "f", "o": "o", r"\tilde{c}": "c̃"}
+
+
+def _proved(expr):
+    """``expr`` as the claims read it: each activation as the proofs evaluate it."""
+    return _concrete(expr)
+
+
+def lstm_hand_steps(model: Model | None = None) -> dict[str, HandStep]:
+    """The LSTM backward recursion derived step by step, as the page shows it: dL/dh_t (h_t's
+    two uses add), dL/dc_t (the cell path), the gradients of the gate values, the deltas at the
+    pre-activations. Each claim's scalar is Phi = sum over a quantity's uses u of
+    (dL/du)^T u(quantity): its gradient is dL/d(quantity) by the chain rule, with the later
+    gradients free vectors (so the claim holds for every loss)."""
+    L_ = model or lstm_model()
+    fw, bw = dict(L_.forward), dict(L_.backward)
+    S = _hand_symbols(L_)
+    mw, nw = L_.width, L_.inputs
+    sizes = (mw,) if not isinstance(mw, sp.Symbol) else (m,)
+    h, c, c_prev = L_.lhs("h"), L_.lhs("c"), S["c_{t - 1}"]
+    i, f, ct, o = (L_.lhs(g) for g in L_.gates)
+    dh, dc = L_.lhs("dh"), L_.lhs("dc")
+    dl, delta_next = S[r"\frac{\partial \ell_{t}}{\partial h_{t}}"], S[r"\delta_{t + 1}"]
+    dc_next, f_next = S[r"\frac{\partial L}{\partial c_{t + 1}}"], S["f_{t + 1}"]
+    W_ih, W_hh, b = S["W_{ih}"], S["W_{hh}"], S["b"]
+    G = _sym("g", mw)                                   # an upstream gradient, any value
+    tanh_c = Apply(sp.tanh, c)
+    # the uses of h_t: l_t and the pre-activations of step t + 1; of c_t: h_t and c_{t+1}
+    a_next = add(mul(W_ih, S["x_{t + 1}"]), mul(W_hh, h), b)
+    c_next = add(had(f_next, c), had(S["i_{t + 1}"], S[r"\tilde{c}_{t + 1}"]))
+    both = (nw, mw) if isinstance(nw, sp.Symbol) else sizes
+    out = {}
+    J_a = _jacobian("a_{t + 1}", "h_{t}", 4 * mw, mw)
+    out["h"] = HandStep(dh, (add(dl, mul(J_a.T, delta_next)), bw[dh]), (
+        GradientClaim("LSTM by hand, dL/dh_t: the gradients of h_t's two uses, l_t and a_t+1, add",
+                      inner(dl, h) + inner(delta_next, a_next), h, bw[dh], both, ((1, 2),)),
+        vjp_claim("LSTM by hand, dL/dh_t: (da_t+1/dh_t)^T delta_t+1 = W_hh^T delta_t+1",
+                  a_next, h, delta_next, mul(W_hh.T, delta_next), both, ((1, 2),))))
+    dtanh_c = dtanh(tanh_c)
+    diagonal = add(mul(diag(had(o, dtanh_c)), dh), mul(diag(f_next), dc_next))
+    out["c"] = HandStep(dc, (add(mul(_jacobian("h_{t}", "c_{t}").T, dh), mul(_jacobian("c_{t + 1}", "c_{t}").T, dc_next)),
+                             diagonal, bw[dc]), (
+        GradientClaim("LSTM by hand, dL/dc_t: the gradients of c_t's two uses, h_t and c_t+1, add",
+                      inner(dh, _proved(fw[h])) + inner(dc_next, c_next), c, _proved(bw[dc]), sizes, ((2,),)),
+        vjp_claim("LSTM by hand, dL/dc_t: (dh_t/dc_t)^T g = diag(o_t ⊙ (1 - tanh^2(c_t))) g",
+                  _proved(fw[h]), c, G, _proved(mul(diag(had(o, dtanh_c)), G)), sizes),
+        vjp_claim("LSTM by hand, dL/dc_t: (dc_t+1/dc_t)^T g = diag(f_t+1) g",
+                  c_next, c, G, mul(diag(f_next), G), sizes),
+        IdentityClaim("LSTM by hand, dL/dc_t: the diagonal Jacobians' products are the ⊙ products of the recursion",
+                      _proved(diagonal), _proved(bw[dc]), sizes, ((2,),))))
+    # the gate values: c_t = f ⊙ c_t-1 + i ⊙ c~ and h_t = o ⊙ tanh(c_t); each factor of a ⊙
+    # product receives the other factor times the gradient of the product
+    uses = {"i": (fw[c], dc, ct, "dL/dc_t ⊙ c̃_t"), "f": (fw[c], dc, c_prev, "dL/dc_t ⊙ c_t-1"),
+            r"\tilde{c}": (fw[c], dc, i, "dL/dc_t ⊙ i_t"), "o": (fw[h], dh, tanh_c, "dL/dh_t ⊙ tanh(c_t)")}
+    gate = dict(zip(L_.gates, (i, f, ct, o)))
+    value_grads = {}
+    for g, (use, upstream, other, plain) in uses.items():
+        lhs = _sym(rf"\frac{{\partial L}}{{\partial {g}_{{t}}}}", mw)      # of the value, not the pre-activation
+        value_grads[g] = lhs
+        out[f"value {g}"] = HandStep(lhs, (had(upstream, other),), (
+            vjp_claim(f"LSTM by hand: dL/d{_PLAIN[g]}_t = {plain}",
+                      _proved(use), gate[g], upstream, _proved(had(upstream, other)), sizes),))
+    # the deltas: through each gate's activation at its pre-activation a^g_t
+    for g in L_.gates:
+        d = L_.lhs("d" + g)
+        a_g = _sym(rf"a^{{{g}}}_{{t}}", mw)
+        act = sp.tanh if g == r"\tilde{c}" else sigma
+        use, upstream, *_ = uses[g]
+        value = gate[g]
+        local = dtanh(value) if act is sp.tanh else dsigma(value)
+        at_a = {value: Apply(act, a_g)}
+        out[f"delta {g}"] = HandStep(d, (had(value_grads[g], local), bw[d]), (
+            GradientClaim(f"LSTM by hand: delta^{_PLAIN[g]}_t is the gradient at {_PLAIN[g]}_t's pre-activation",
+                          inner(upstream, _proved(use.xreplace(at_a))), a_g, _proved(bw[d].xreplace(at_a)), sizes,
+                          ((2,),)),))
+    return out
+
+
+#: The entry of dL/dW_hh the hand steps derive, its indices j (a row of the stacked 4m) and k
+#: (a hidden unit), and the step and row summed over; the sizes R = 4m (the stacked rows),
+#: m, T at which the proof instantiates them.
+_j, _k = sp.symbols("j k", integer=True, positive=True)
+_l, _p = sp.symbols("l p", integer=True, positive=True)
+WEIGHT_INSTANCES = ((2, 1), (3, 2))          # (T, m)
+
+
+def weight_steps():
+    """dL/d(W_hh)_jk in index notation, step by step: (lhs, rows, the pre-activation a_t,l written
+    out). The entries are 1-based; delta_t,l is entry l of delta_t, h_t-1,k entry k of h_t-1, and
+    KroneckerDelta(l, j) the derivative of (W_hh)_lp by (W_hh)_jk at p = k."""
+    delta, h, x = sp.IndexedBase(r"\delta"), sp.IndexedBase("h"), sp.IndexedBase("x")
+    a, b = sp.IndexedBase("a"), sp.IndexedBase("b")
+    W_hh, W_ih = sp.IndexedBase("W_{hh}"), sp.IndexedBase("W_{ih}")
+    rows = 4 * m
+    a_tl = (sp.Sum(W_ih[_l, _p] * x[t, _p], (_p, 1, n)) + sp.Sum(W_hh[_l, _p] * h[t - 1, _p], (_p, 1, m))
+            + b[_l])
+    over = lambda e: sp.Sum(sp.Sum(e, (_l, 1, rows)), (t, 1, T))  # noqa: E731
+    lhs = sp.Symbol(r"\frac{\partial L}{\partial (W_{hh})_{j,k}}")
+    product = lambda *factors: sp.Mul(*factors, evaluate=False)  # noqa: E731  (kept in the order written)
+    steps = (over(product(delta[t, _l], sp.Derivative(a[t, _l], W_hh[_j, _k]))),
+             over(product(delta[t, _l], sp.KroneckerDelta(_l, _j), h[t - 1, _k])),
+             sp.Sum(product(delta[t, _j], h[t - 1, _k]), (t, 1, T)))
+    return lhs, steps, {a[t, _l]: a_tl}, (delta, W_hh)
+
+
+class _IndexLatex(_BookLatex):
+    """Index notation as a student writes it: nested sums, one per limit, the outer first;
+    factors in the order given; d a_t,l / d (W_hh)_jk as one fraction."""
+
+    def _print_Sum(self, expr):
+        sums = "".join(rf"\sum_{{{self._print(v)}={self._print(lo)}}}^{{{self._print(hi)}}} "
+                       for v, lo, hi in reversed(expr.limits))
+        return sums + self._print(expr.function)
+
+    def _print_Derivative(self, expr):
+        (var, _), = expr.variable_count
+        return rf"\frac{{\partial {self._print(expr.expr)}}}{{\partial {self._print(var)}}}"
+
+    def _print_Indexed(self, expr):
+        base = self._print(expr.base.label)
+        base = f"({base})" if "_" in base else base
+        return f"{base}_{{{','.join(tex(i) for i in expr.indices)}}}"
+
+
+def _index_tex(expr) -> str:
+    return _IndexLatex({"symbol_names": {T: "{T}"}, "order": "none"}).doprint(expr)
+
+
+def weight_checks() -> list[verify.Check]:
+    """Each equality of :func:`weight_steps` at symbolic size (T, the 4m stacked rows and m left
+    as symbols, the entry (j, k) in range by construction), and the chain's end against SymPy's
+    derivative of sum_t delta_t^T a_t written out at the explicit (T, m) of WEIGHT_INSTANCES:
+    W_hh is used at every step, and the steps' terms add."""
+    lhs, steps, definition, (delta, W_hh) = weight_steps()
+    u, s = sp.symbols("u s", integer=True, nonnegative=True)
+    in_range = {4 * m: _j + u, m: _k + s}            # 1 <= j <= 4m, 1 <= k <= m, for any sizes
+    proved = [steps[0].xreplace(definition).doit(), *steps[1:]]
+    label = "LSTM by hand, dL/d(W_hh)_jk: "
+    names = ("sum over t and l of delta_t,l da_t,l/d(W_hh)_jk = of delta_t,l [l = j] h_t-1,k",
+             "only l = j survives: sum over t of delta_t,j h_t-1,k")
+    out = [prove_identity(TOPIC, f"{label}{name}, any T, m", a_.xreplace(in_range), b_.xreplace(in_range),
+                          ({T: 2, u: 0, s: 0, _j: 1, _k: 1},))
+           for name, a_, b_ in zip(names, proved, proved[1:])]
+    got, want = [], []
+    for T_, m_ in WEIGHT_INSTANCES:
+        phi = written_out(sp.Sum(sp.Sum(delta[t, _l] * definition[next(iter(definition))], (_l, 1, 4 * m)),
+                                 (t, 1, T)), {T: T_, m: m_, n: 1})
+        for j_, k_ in itertools.product(range(1, 4 * m_ + 1), range(1, m_ + 1)):
+            got.append(sp.diff(phi, W_hh[j_, k_]))
+            want.append(written_out(steps[-1].xreplace({_j: j_, _k: k_}), {T: T_}))
+    sizes = " and ".join(f"(T, m) = ({T_}, {m_})" for T_, m_ in WEIGHT_INSTANCES)
+    out.append(verify.symbolic_identity(TOPIC, f"{label}W_hh is used at every step: SymPy's derivative of sum_t "
+                                        f"delta_t^T a_t is sum over t of delta_t,j h_t-1,k, {sizes}",
+                                        sp.Matrix(got), sp.Matrix(want)))
+    return out
+
+#: The pitfalls the hand steps expose, as wrong right-hand sides of a hand step's claim:
+#: (hand step, the wrong formula in words, a function of the step's symbols giving it).
+PITFALL_WIDTH = 2
+
+
+def _wrong_cell_path(S, X):
+    """dL/dc_t with f_t in place of f_t+1 on the cell path."""
+    dh, dc_next = S[r"\frac{\partial L}{\partial h_{t}}"], S[r"\frac{\partial L}{\partial c_{t + 1}}"]
+    c, o, f = S["c_{t}"], S["o_{t}"], S["f_{t}"]
+    return add(had(dh, o, dtanh(Apply(sp.tanh, c))), had(dc_next, f))
+
+
+def _wrong_forget_delta(S, X):
+    """delta^f_t with c_t in place of c_t-1 (X the forget gate's pre-activation)."""
+    dc, c = S[r"\frac{\partial L}{\partial c_{t}}"], S["c_{t}"]
+    return had(dc, c, dsigma(Apply(sigma, X)))
+
+
+PITFALLS = {"c": ("f_t in place of f_t+1 on the cell path", _wrong_cell_path),
+            "delta f": ("c_t in place of c_t-1 in delta^f_t", _wrong_forget_delta)}
+
+
+def refuted_by(step: HandStep, wrong, seed: int = 0) -> float:
+    """The largest entry of |dPhi/dX - wrong| at a random point, at hidden width PITFALL_WIDTH,
+    for the first claim of ``step`` (Phi its scalar, X its variable): SymPy's derivative of the
+    explicit Phi against the wrong formula made explicit, both evaluated in 30 digits."""
+    claim = step.claims[0]
+    X = claim.X
+    phi = scalar(claim.L).doit()
+    derived = sp.Matrix([sp.diff(phi, X[k, 0]) for k in range(X.shape[0])])
+    shown = sp.Matrix(_proved(wrong).as_explicit())
+    rng = np.random.default_rng(seed)
+    atoms = sorted((derived.atoms(MatrixElement) | shown.atoms(MatrixElement)), key=str)
+    point = {a: sp.Rational(int(rng.integers(-9, 10)) or 1, 7) for a in atoms}
+    return float(max(abs((derived - shown).xreplace(point).evalf(30))))
+
+
+def _pitfall_checks() -> list[verify.Check]:
+    model = lstm_model(PITFALL_WIDTH, 1)
+    steps = lstm_hand_steps(model)
+    S = _hand_symbols(model)
+    out = []
+    for key, (words, wrong) in PITFALLS.items():
+        out.append(verify.check_bound(TOPIC, f"pitfall: {words} is refuted by the hand step's derivative, "
+                                      f"m = {PITFALL_WIDTH}", 1e-6, refuted_by(steps[key], wrong(S, steps[key].claims[0].X)),
+                                      strict=True))
+        out.append(verify.check_bound(TOPIC, f"pitfall: the right formula beside it agrees, {words.split(' in place')[0]}"
+                                      f" case, m = {PITFALL_WIDTH}",
+                                      refuted_by(steps[key], steps[key].claims[0].claim), 1e-25))
+    return out
+
+def activation_claims(width=m) -> list[GradientClaim]:
+    """sigma' and tanh' at the pre-activation, written through the value: the VJP of s = act(a)
+    with an upstream g is g ⊙ s ⊙ (1 - s) for the sigmoid, g ⊙ (1 - s^2) for tanh."""
+    a_, G = _sym("a", width), _sym("g", width)
+    return [vjp_claim(f"LSTM by hand: the VJP of {name} at a is g ⊙ {name}'(a), written through the value s = {name}(a)",
+                      _proved(Apply(act, a_)), a_, G, _proved(had(G, local(Apply(act, a_)))), (m,))
+            for name, act, local in (("sigma", sigma, dsigma), ("tanh", sp.tanh, dtanh))]
 
 
 # ---------------------------------------------------------------- numerics
@@ -1042,6 +1299,138 @@ def rest_state_factors(params) -> tuple[np.ndarray, np.ndarray]:
     return A, B
 
 
+# ---------------------------------------------------------------- the cell path, in numbers
+
+#: One seeded LSTM cell run for the cell-path numbers: input width, hidden width, steps, the
+#: forget-gate bias (Jozefowicz et al.'s 1), and the lags s at which the products are shown.
+CELL_N, CELL_M, CELL_STEPS, CELL_FORGET_BIAS = 3, 4, 20, 1.0
+CELL_LAGS = (1, 2, 5, 10, 20)
+
+
+def state_jacobians(cache, k: int = 0):
+    """The one-step Jacobian of (h_t, c_t) with respect to (h_t-1, c_t-1) for every step of
+    sequence ``k`` of an ``lstm_forward`` cache, by blocks (T, m, m) each: c from c is the cell
+    path diag(f_t); c from h the paths through h_t-1, diag(c_t-1 ⊙ f(1-f)) W_hf + diag(c~ ⊙
+    i(1-i)) W_hi + diag(i ⊙ (1-c~^2)) W_hc~; h from c and h from h through h_t = o_t ⊙ tanh(c_t).
+    Returns (cc, ch, hc, hh)."""
+    W_hh = cache.W_hh
+    w = W_hh.shape[1]
+    gates = cache.gates[:, k]
+    i, f, g, o = (gates[:, j * w:(j + 1) * w] for j in range(4))
+    c_prev = np.concatenate([cache.c0[k][None], cache.c[:-1, k]])
+    tc = cache.tanh_c[:, k]
+    Wi, Wf, Wg, Wo = (W_hh[j * w:(j + 1) * w] for j in range(4))
+    rows = lambda v, W: v[:, :, None] * W[None]  # noqa: E731  (diag(v_t) W for every t)
+    cc = np.stack([np.diag(v) for v in f])
+    ch = rows(c_prev * f * (1 - f), Wf) + rows(g * i * (1 - i), Wi) + rows(i * (1 - g**2), Wg)
+    out = o * (1 - tc**2)                      # dh_t/dc_t, a diagonal
+    hc = np.stack([np.diag(v) for v in out * f])
+    hh = rows(tc * o * (1 - o), Wo) + out[:, :, None] * ch
+    return cc, ch, hc, hh
+
+
+def _full(cc, ch, hc, hh):
+    """The (h, c) Jacobians (T, 2m, 2m), the state ordered (h, c)."""
+    return np.concatenate([np.concatenate([hh, hc], axis=2), np.concatenate([ch, cc], axis=2)], axis=1)
+
+
+@dataclass(frozen=True)
+class CellPaths:
+    """The gradient paths through one LSTM cell, from one seeded run (:func:`cell_paths`).
+
+    Per step t (arrays over t = 1..T): ``forget`` the forget gate (T, m), ``cell`` the 2-norm of
+    the cell path diag(f_t); ``through_h`` (t = 2..T) that of the paths from c_t-1 to c_t through
+    h_t-1 = o_t-1 ⊙ tanh(c_t-1), dc_t/dh_t-1 diag(o_t-1 ⊙ (1 - tanh^2 c_t-1)) (the terms of
+    eq-lstm-path after diag(f_t)). Over the last s steps
+    (``lags``): the 2-norm of the c_T-from-c_T-s block of the product of the cell paths alone,
+    of the full (h, c) Jacobians, and of the Jacobians with the cell path removed."""
+
+    forget: np.ndarray
+    cell: np.ndarray
+    through_h: np.ndarray
+    lags: tuple
+    cell_only: np.ndarray
+    full: np.ndarray
+    without_cell: np.ndarray
+    jacobians: np.ndarray
+    run: tuple
+
+
+def _cell_block_product(J: np.ndarray, s: int) -> np.ndarray:
+    """The c_T-from-c_T-s block of J_T J_T-1 ... J_T-s+1 ((h, c) Jacobians, state (h, c))."""
+    w = J.shape[1] // 2
+    P = np.eye(2 * w)
+    for Jt in J[len(J) - s:][::-1]:
+        P = P @ Jt
+    return P[w:, w:]
+
+
+@lru_cache(maxsize=1)
+def cell_paths(seed: int = 0) -> CellPaths:
+    """The numbers of "why the additive cell path helps": one LSTM (CELL_N inputs, CELL_M
+    hidden units, forget bias CELL_FORGET_BIAS) run from rest over CELL_STEPS random inputs."""
+    rng = np.random.default_rng(seed)
+    params = init_lstm(CELL_N, CELL_M, rng, forget_bias=CELL_FORGET_BIAS)
+    x = rng.standard_normal((CELL_STEPS, 1, CELL_N))
+    zeros = np.zeros((1, CELL_M))
+    _, cache = lstm_np.lstm_forward(x, zeros, zeros, *params)
+    cc, ch, hc, hh = state_jacobians(cache)
+    J = _full(cc, ch, hc, hh)
+    removed = _full(np.zeros_like(cc), ch, hc, hh)
+    norm = lambda A: float(np.linalg.norm(A, 2))  # noqa: E731
+    # c_t-1 -> h_t-1 -> c_t: dc_t/dh_t-1 diag(o_t-1 ⊙ (1 - tanh^2 c_t-1)), the bracket of eq-lstm-path
+    # times its last factor (from step 2: h_0 is given, not computed from c_0)
+    inside = cache.gates[:, 0, 3 * CELL_M:] * (1 - cache.tanh_c[:, 0] ** 2)
+    through_h = np.array([norm(ch[s] * inside[s - 1][None, :]) for s in range(1, CELL_STEPS)])
+    return CellPaths(cache.gates[:, 0, CELL_M:2 * CELL_M], np.array([norm(A) for A in cc]), through_h, CELL_LAGS,
+                     np.array([norm(_cell_block_product(_full(cc, 0 * ch, 0 * hc, 0 * hh), s)) for s in CELL_LAGS]),
+                     np.array([norm(_cell_block_product(J, s)) for s in CELL_LAGS]),
+                     np.array([norm(_cell_block_product(removed, s)) for s in CELL_LAGS]), J, (x, params))
+
+
+def _state_jacobian_by_complex_step(x, params, h_prev, c_prev, eps: float = 1e-30) -> np.ndarray:
+    """d(h_t, c_t)/d(h_t-1, c_t-1) of one ``lstm_forward`` step from (h_prev, c_prev), by the
+    complex step, column by column (2m x 2m)."""
+    w = h_prev.shape[-1]
+    J = np.empty((2 * w, 2 * w))
+    for j in range(2 * w):
+        e = np.zeros(2 * w, dtype=complex)
+        e[j] = 1j * eps
+        h, cache = lstm_np.lstm_forward(x, h_prev + e[None, :w], c_prev + e[None, w:], *params)
+        J[:, j] = np.concatenate([h[0, 0], cache.c[0, 0]]).imag / eps
+    return J
+
+
+def _cell_path_checks() -> list[verify.Check]:
+    paths = cell_paths()
+    x, params = paths.run
+    zeros = np.zeros((1, CELL_M))
+    h, cache = lstm_np.lstm_forward(x, zeros, zeros, *params)
+    hs = np.concatenate([zeros[None], h])
+    cs = np.concatenate([zeros[None], cache.c])
+    stepwise = np.stack([_state_jacobian_by_complex_step(x[s:s + 1], params, hs[s], cs[s])
+                         for s in range(CELL_STEPS)])
+    dims = f"n = {CELL_N}, m = {CELL_M}, T = {CELL_STEPS}"
+    out = [verify.check_values(TOPIC, f"cell paths: the (h, c) Jacobian's blocks equal the complex step through "
+                               f"lstm_forward, every step, {dims}", "complex-step", paths.jacobians, stepwise)]
+    # the cell path alone: a product of diagonals, whose 2-norm is the largest product of one
+    # unit's forget gates
+    gate_products = np.array([np.max(np.prod(paths.forget[CELL_STEPS - s:], axis=0)) for s in CELL_LAGS])
+    out.append(verify.check_values(TOPIC, "cell paths: the cell path's product over s steps has the 2-norm of the "
+                                   "largest product of one unit's forget gates, every s shown", "closed-form",
+                                   paths.cell_only, gate_products))
+    several = np.array(CELL_LAGS) > 1         # over one step the c-c block is diag(f_t) itself
+    out.append(verify.check_bound(TOPIC, "cell paths: over s > 1 steps the norm of the full product's c-c block "
+                                  "differs from the cell path's by more than 1 %, every s shown",
+                                  np.full(several.sum(), 0.01),
+                                  np.abs(paths.full - paths.cell_only)[several] / paths.cell_only[several], strict=True))
+    out.append(verify.check_bound(TOPIC, "cell paths: without the cell path the c-c block's norm is below the cell "
+                                  "path's alone and the full product's, every s shown",
+                                  np.concatenate([paths.without_cell, paths.without_cell]),
+                                  np.concatenate([paths.cell_only, paths.full]), strict=True))
+    return out
+
+
 def _measurement_checks() -> list[verify.Check]:
     out = []
     runs, x, u = driven()
@@ -1179,7 +1568,7 @@ def checks(seed: int = 0) -> list[verify.Check]:
     out += _backward_checks("gru_backward", gru_np.gru_forward, gru_np.gru_backward,
                             [x, h0, W_ih, W_hh, b_ih, b_hh],
                             ("x_t", "h_0", "W_ih", "W_hh", "b_ih", "b_hh"), rng)
-    return out + _measurement_checks()
+    return out + _measurement_checks() + _cell_path_checks()
 
 
 # ---------------------------------------------------------------- what the page shows
@@ -1235,6 +1624,54 @@ def _rest_equation(model: Model) -> str:
                      rf"&\quad {{}} + {_tex(weighted)},", rf"&\text{{with }} {values[0]},"]
                     + [rf"&\phantom{{\text{{with }}}} {v}" + ("," if k < len(values) - 2 else "")
                        for k, v in enumerate(values[1:])])
+
+
+def _split(expr) -> list[str]:
+    """A sum's terms, the first on the relation's row and each other on a row of its own."""
+    if isinstance(expr, sp.MatAdd):
+        first, *rest = expr.args
+        return [_tex(first)] + [f"\\quad {{}} + {_tex(term)}" for term in rest]
+    return [_tex(expr)]
+
+
+def _chain(lhs, rows, printed=None) -> list[str]:
+    """lhs = rows[0] = rows[1] = ..., one relation per row, long sums split (narrow screens)."""
+    out = []
+    for k, row in enumerate(rows):
+        first, *more = [printed(row)] if printed else _split(row)
+        out.append(f"{(printed or _tex)(lhs) if k == 0 else ''} &= {first}")
+        out += [f"&{term}" for term in more]
+    return out
+
+
+def _hand_exhibits() -> dict:
+    steps = lstm_hand_steps()
+    L_ = lstm_model()
+    lhs, rows, _, _ = weight_steps()
+    return {
+        "eq_hand_h": Equation(aligned(_chain(steps["h"].lhs, steps["h"].rows)), proofs=("LSTM by hand, dL/dh_t",)),
+        "eq_hand_c": Equation(aligned(_chain(steps["c"].lhs, steps["c"].rows)), proofs=("LSTM by hand, dL/dc_t",)),
+        "eq_hand_values": Equation(aligned([r for g in L_.gates for r in _chain(steps[f"value {g}"].lhs, steps[f"value {g}"].rows)]),
+                                   proofs=("LSTM by hand: dL/d",)),
+        "eq_hand_deltas": Equation(aligned([r for g in L_.gates for r in _chain(steps[f"delta {g}"].lhs, steps[f"delta {g}"].rows)]),
+                                   proofs=("LSTM by hand: delta^", "LSTM by hand: the VJP of")),
+        "eq_hand_w": Equation(aligned(_chain(lhs, rows, _index_tex)), proofs=("LSTM by hand, dL/d(W_hh)_jk",)),
+    }
+
+
+def _cell_exhibits() -> dict:
+    p = cell_paths()
+    fmt = lambda v: "0" if v == 0 else (f"{v:.3f}" if v >= 0.01 else f"{v:.1e}")  # noqa: E731
+    return {
+        "cell_n": str(CELL_N), "cell_m": str(CELL_M), "cell_steps": str(CELL_STEPS),
+        "cell_bias": f"{CELL_FORGET_BIAS:g}", "cell_f_mean": f"{p.forget.mean():.2f}",
+        "cell_step": f"{p.cell.mean():.2f}", "cell_through": f"{p.through_h.mean():.2f}",
+        "cell_last_s": str(CELL_LAGS[-1]), "cell_only_end": fmt(p.cell_only[-1]), "cell_full_end": fmt(p.full[-1]),
+        "cell_without_end": fmt(p.without_cell[-1]),
+        "cell_table": Table(["$s$", "cell path only", "all paths", "no cell path"],
+                            [(str(s), fmt(a), fmt(b), fmt(c)) for s, a, b, c in
+                             zip(CELL_LAGS, p.cell_only, p.full, p.without_cell)], "rrrr"),
+    }
 
 
 def _gates_figure() -> Figure:
@@ -1327,4 +1764,4 @@ def exhibits() -> dict:
         "explode_table": Table(["model", "$\\rho$", "measured per step", "at lag 100"], rest_rows, "lrrr"),
         "fig_gates": _gates_figure(),
         "fig_explode": _explode_figure(),
-    }
+    } | _hand_exhibits() | _cell_exhibits()
