@@ -306,8 +306,10 @@ q_i = sp.IndexedBase("q")
 _slack = sp.Symbol("u", nonnegative=True, integer=True)
 #: C = j + u with u >= 0: the index j is in 1..C by construction (index_notation's device).
 J_IN_RANGE = {C: j + _slack}
-#: Where a wrong step is shown wrong: (j, u, i) written out, so C = j + u.
-HAND_INSTANCES = ({j: 2, _slack: 1, i: 1}, {j: 1, _slack: 2, i: 1})
+#: Where a wrong step is shown wrong: C = j + u written out, and the Jacobian's free index i
+#: (in the gradient, i is bound by its sums).
+HAND_INSTANCES = ({j: 2, _slack: 1}, {j: 1, _slack: 2})
+JACOBIAN_INSTANCES = tuple({**v, i: w} for v in HAND_INSTANCES for w in (1, 2))
 _exp_sum = sp.Sum(sp.exp(z_j[k]), (k, 1, C))
 DL_DZ, DL_DYHAT, DYHAT_DZ = sp.symbols("dL_dz_j dL_dyhat_i dyhat_i_dz_j")
 HAND_NAMES = {DL_DZ: r"\frac{\partial L}{\partial z_j}", DL_DYHAT: r"\frac{\partial L}{\partial \hat{y}_i}",
@@ -383,11 +385,11 @@ HAND_JACOBIAN = "softmax Jacobian by hand"
 HAND_CE = "dL/dz by hand"
 
 
-def _chain_checks(name, steps, meaning=in_logits) -> list[verify.Check]:
+def _chain_checks(name, steps, meaning=in_logits, instances=HAND_INSTANCES) -> list[verify.Check]:
     """One check per equality of a displayed chain: step k's side against step k - 1's, both
     as functions of the logits, at symbolic size."""
     return [ix.prove_identity(TOPIC, f"{name}, step {n}: {reason}: index notation, any C", meaning(before),
-                              meaning(after), HAND_INSTANCES)
+                              meaning(after), instances)
             for n, ((_, before), (reason, after)) in enumerate(zip(steps, steps[1:]), start=1)]
 
 
@@ -400,10 +402,11 @@ def hand_checks(jacobian=None, gradient=None, simplex=None) -> list[verify.Check
     P = _p(C)
     as_column = jacobian[-1][1].replace(lambda a: isinstance(a, sp.Indexed) and a.base == yh_i,
                                         lambda a: P[a.indices[0], 0])   # 0-based, as SymPy's matrix
-    out = _chain_checks(HAND_JACOBIAN, jacobian)
+    out = _chain_checks(HAND_JACOBIAN, jacobian, instances=JACOBIAN_INSTANCES)
     out.append(ix.prove_identity(TOPIC, f"{HAND_JACOBIAN}: entry (i, j) of diag(y_hat) - y_hat y_hat^T is "
                                  "y_hat_i (delta_ij - y_hat_j): index notation, any C",
-                                 ix.entry(softmax_jacobian_formula(), i, j), as_column, HAND_INSTANCES))
+                                 ix.entry(softmax_jacobian_formula(), i, j), as_column,
+                                 tuple({**v, C: v[j] + v[_slack]} for v in JACOBIAN_INSTANCES)))
     out += _chain_checks(HAND_CE, gradient)
     on_simplex_ = lambda e: in_logits(e.xreplace({target_sum: sp.Integer(1)}))  # noqa: E731
     out += _chain_checks(f"{HAND_CE} on the simplex", [gradient[-1], simplex], on_simplex_)
