@@ -198,8 +198,8 @@ def test_a_wrong_bce_step_is_refuted():
     sig = ls.sigma_prime_steps()
     wrong_sig = _replace_step(sig, 2, ls._product(s_, sp.Add(1, s_, evaluate=False)))   # sigma (1 + sigma)
     assert f"{ls.HAND_SIGMA}, step 2" in _failed_steps(ls.bce_hand_checks(sigma_steps=wrong_sig))
-    bce = ls.bce_gradient_steps()
-    wrong_bce = _replace_step(bce, 4, sp.Add(ls.t, -s_, evaluate=False))                # y - sigma
+    bce = ls.bce_gradient_steps()                                      # sigma(z) written sigma
+    wrong_bce = _replace_step(bce, 4, sp.Add(ls.t, -ls.SIGMA, evaluate=False))          # y - sigma
     assert f"{ls.HAND_BCE}, step 4" in _failed_steps(ls.bce_hand_checks(gradient=wrong_bce))
     wrong_chain = _replace_step(bce, 1, ls.DL_DSIGMA)                                     # sigma' dropped
     assert f"{ls.HAND_BCE}, step 1" in _failed_steps(ls.bce_hand_checks(gradient=wrong_chain))

@@ -421,6 +421,8 @@ def chain_tex(steps, names=HAND_NAMES) -> str:
 # BCE by hand: sigma' first, then the chain rule through sigma; scalar steps, proved with sigma's
 # definition substituted (and the named derivatives bound to SymPy's)
 DSIGMA_DZ, DL_DSIGMA, DL_DZ_BCE = sp.symbols("dsigma_dz dL_dsigma dL_dz")
+#: sigma(z) as the BCE chain displays it, sigma for short (a phone's width).
+SIGMA = sp.Symbol("sigma", positive=True)
 _s = sp.Symbol("s", real=True)     # sigma, as the variable the loss is differentiated by
 BCE_NAMES = {DSIGMA_DZ: r"\frac{d \sigma}{d z}", DL_DSIGMA: r"\frac{\partial L}{\partial \sigma}",
              DL_DZ_BCE: r"\frac{\partial L}{\partial z}"}
@@ -432,7 +434,7 @@ def in_sigma_definition(step):
     """A displayed BCE step with sigma(z) = 1 / (1 + e^{-z}) and the named derivatives bound."""
     meaning = {DSIGMA_DZ: sp.diff(sigma, zs), DL_DZ_BCE: sp.diff(bce, zs),
                DL_DSIGMA: sp.diff(bce_display.subs(_sigma(zs), _s), _s).subs(_s, sigma)}
-    e = step.xreplace(meaning).subs(_sigma(zs), sigma)
+    e = step.xreplace(meaning).subs(_sigma(zs), sigma).xreplace({SIGMA: sigma})
     return e.replace(lambda d: isinstance(d, sp.Derivative), lambda d: d.doit())
 
 
@@ -446,15 +448,15 @@ def sigma_prime_steps():
 
 
 def bce_gradient_steps():
-    """(reason, displayed step) of dL/dz for BCE through the sigmoid."""
-    s_ = _sigma(zs)
+    """(reason, displayed step) of dL/dz for BCE through the sigmoid, sigma(z) written sigma."""
+    s_ = SIGMA
     return [(None, DL_DZ_BCE),
             ("the chain rule through sigma", _product(DL_DSIGMA, DSIGMA_DZ)),
             ("dL/dsigma and sigma'", _product(sp.Add(-t / s_, (1 - t) / (1 - s_), evaluate=False),
                                               s_, sp.Add(1, -s_, evaluate=False))),
             ("sigma and 1 - sigma cancelled", sp.Add(_product(-t, sp.Add(1, -s_, evaluate=False)),
                                                      _product(sp.Add(1, -t, evaluate=False), s_), evaluate=False)),
-            ("the y sigma terms cancelled", bce_gradient_display)]
+            ("the y sigma terms cancelled", sp.Add(s_, -t, evaluate=False))]
 
 
 def bce_hand_checks(sigma_steps=None, gradient=None) -> list[verify.Check]:
@@ -660,8 +662,7 @@ def exhibits() -> dict:
         "eq_hand_jacobian": Equation(r"\frac{\partial \hat y_i}{\partial z_j} = " + chain_tex(softmax_jacobian_steps()),
                                      proofs=(f"{HAND_JACOBIAN}, step",)),
         "eq_hand_ce": Equation(chain_tex(ce_gradient_steps()), proofs=(f"{HAND_CE}, step",)),
-        "eq_hand_ce_simplex": Equation(chain_tex([ce_gradient_steps()[-1], simplex_step()])
-                                       + r"\qquad \text{when } \textstyle\sum_i q_i = 1",
+        "eq_hand_ce_simplex": Equation(chain_tex([ce_gradient_steps()[-1], simplex_step()]),
                                        proofs=(f"{HAND_CE} on the simplex",)),
         "eq_hand_sigma": Equation(r"\sigma'(z) = " + chain_tex(sigma_prime_steps(), BCE_NAMES),
                                   proofs=(f"{HAND_SIGMA}, step",)),

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import functools
 import itertools
+import re
 
 import numpy as np
 import sympy as sp
@@ -236,7 +237,8 @@ def residual_hand_steps():
 
 def hand_tex(step) -> str:
     """LaTeX of a displayed step, f' printed as the derivative's prime."""
-    return tex(step, names=HAND_NAMES, order="none").replace(r"\operatorname{f'}", "f'")
+    out = tex(step, names=HAND_NAMES, order="none").replace(r"\operatorname{f'}", "f'")
+    return re.sub(r"\{W\}_\{(\w),(\w)\}", r"{W}_{\1\2}", out)     # W_ij, as the prose writes it
 
 
 def hand_checks(steps=None, fork=None) -> list[verify.Check]:
