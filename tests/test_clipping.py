@@ -88,3 +88,25 @@ def test_clipping_boundaries():
     assert total == 5.0 and np.array_equal(same["W"], g["W"])
     np.testing.assert_array_equal(clipping_np.clip_grad_value({"W": np.array([-3.0, 0.5, 4.0])}, 1.0)["W"],
                                   [-1.0, 0.5, 1.0])
+
+
+def test_the_pitfalls_turn_the_gradient_and_the_right_clipping_does_not(exhibits_of):
+    checks = {c.name: c for c in clipping_sym._pitfalls()}
+    assert all(c.passed for c in checks.values()), checks
+    g, by_norm, _ = clipping_sym.example()
+    each = clipping_sym.clip_each_tensor(g, clipping_sym.EXAMPLE_C)
+    # each tensor alone has norm at most c, but the factors differ from tensor to tensor
+    factors = [np.linalg.norm(each[k]) / np.linalg.norm(g[k]) for k in sorted(g)]
+    assert max(factors) / min(factors) > 2
+    assert clipping_sym.angle_degrees(g, by_norm) < 1e-6 < clipping_sym.angle_degrees(g, each)
+    mean, clipped_first, clipped_mean = clipping_sym.per_sample_example()
+    assert np.allclose(clipped_mean["g"] / np.linalg.norm(clipped_mean["g"]), mean["g"] / np.linalg.norm(mean["g"]))
+    ex = exhibits_of("clipping")
+    assert float(ex["angle_each"]) > 10 and float(ex["angle_per_sample"]) > 10
+
+
+def test_per_sample_clipping_of_equal_samples_is_clipping_the_mean():
+    # the check must be able to fail: with every sample the same, clipping first changes nothing
+    x = {"g": np.array([3.0, 4.0])}
+    first = np.mean([clipping_np.clip_grad_norm(x, 1.0)[0]["g"] for _ in range(4)], axis=0)
+    assert clipping_sym.angle_degrees(x, {"g": first}) < 1e-6

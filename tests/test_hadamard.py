@@ -108,3 +108,14 @@ def test_shapes_of_the_wrong_forms(size):
     symbolic, numeric = hadamard_sym._shapes_of_the_wrong_forms(size)
     assert symbolic == numeric == [1, 1, 1, size, 1]
     assert size > 1
+
+
+def test_f_prime_at_the_activation_is_rejected_and_at_the_pre_activation_accepted(rng):
+    sigmoid, sigmoid_grad = activations_np.sigmoid, activations_np.sigmoid_grad
+    z = 2 * rng.standard_normal(hadamard_sym.WRONG_POINT_SHAPE)
+    for point, ok in ((z, True), (sigmoid(z), False)):
+        c = verify.check_vjp(sigmoid, lambda g, p=point: hadamard_np.elementwise_backward(g, p, sigmoid_grad), z, rng=rng,
+                             method="complex-step", every_entry=True)
+        assert c.passed is ok, (ok, c)
+    (row,) = [c for c in hadamard_sym.checks() if c.name.startswith("elementwise_backward given h")]
+    assert row.passed and row.method == "bound"

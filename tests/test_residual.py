@@ -42,3 +42,43 @@ def test_residual_keeps_the_identity_path(rng):
 def test_exhibits_are_plain_data(exhibits_of):
     for name, value in exhibits_of("residual").items():
         assert isinstance(value, (str, book.Equation, book.Table, book.Figure, book.Markdown)), name
+
+
+# ------------------------------------------------------------------ gradients add where paths fork
+def test_the_fork_rule_and_the_hand_steps_pass_and_are_displayed(exhibits_of):
+    checks = residual_sym.hand_checks()
+    assert len(checks) == 6 and all(c.passed for c in checks), [c for c in checks if not c.passed]
+    ex = exhibits_of("residual")
+    assert ex["eq_fork"].tex.endswith("f_{1}{\\left(x,x \\right)} + f_{2}{\\left(x,x \\right)}")
+    assert ex["eq_hand_residual"].tex.count(" = ") == len(residual_sym.residual_hand_steps()) - 1
+
+
+@pytest.mark.parametrize("wrong", ["one use only", "twice the first"])
+def test_a_fork_rule_that_counts_one_use_is_refuted(wrong):
+    got, _ = residual_sym.fork_rule()
+    f1, x = residual_sym.partial(1), residual_sym._x
+    claim = f1(x, x) if wrong == "one use only" else 2 * f1(x, x)
+    (fork, *_) = residual_sym.hand_checks(fork=(got, claim))
+    assert fork.name == residual_sym.FORK and not fork.passed, fork
+
+
+def _failed(steps):
+    return [c.name.split(":")[0] for c in residual_sym.hand_checks(steps=steps) if not c.passed]
+
+
+def test_a_wrong_residual_step_is_refuted():
+    r = residual_sym
+    steps = r.residual_hand_steps()
+    i, j, n = r._i, r._j, r.n
+    mul = lambda *a: sp.Mul(*a, evaluate=False)  # noqa: E731
+    wrongs = {
+        # the skip forgotten: only the branch's path
+        2: sp.Sum(mul(r.G_i[i], mul(r._fp(r.z_i[i]), r.W_ik[i, j])), (i, 1, n)),
+        # W not transposed: W_ji in place of W_ij
+        3: sp.Add(r.G_i[j], sp.Sum(mul(r.W_ik[j, i], r._fp(r.z_i[i]), r.G_i[i]), (i, 1, n)), evaluate=False),
+        # the chain rule without the upstream gradient
+        1: sp.Sum(r.DY_DX, (i, 1, n)),
+    }
+    for m, expr in wrongs.items():
+        mutated = [*steps[:m], (steps[m][0], expr), *steps[m + 1:]]
+        assert f"{r.HAND}, step {m}" in _failed(mutated), m

@@ -9,6 +9,7 @@ import pytest
 import sympy as sp
 
 from derivations import verify
+from derivations.symbolic import index_notation as ix
 from derivations.symbolic import losses as ls
 from derivations.symbolic.common import vector
 
@@ -129,3 +130,76 @@ def test_the_displayed_batch_formulas_are_the_proved_ones(exhibits_of):
     ex = exhibits_of("losses")
     assert r"\frac{1}{N} \left(\hat{Y} - Q\right)" in ex["eq_ce_batch"].tex
     assert ls.CE_BATCH in ex["eq_ce_batch"].proofs and ls.BCE_BATCH in ex["eq_bce_batch"].proofs
+
+
+# ------------------------------------------------------------------ the hand derivations
+def _replace_step(steps, n, expr):
+    """The chain ``steps`` with step n's displayed side replaced by ``expr`` (its reason kept)."""
+    return [*steps[:n], (steps[n][0], expr), *steps[n + 1:]]
+
+
+def test_every_hand_step_is_proved_and_the_page_shows_them(exhibits_of):
+    checks = ls.hand_checks() + ls.bce_hand_checks()
+    assert len(checks) == 14 and all(c.passed for c in checks), [c for c in checks if not c.passed]
+    ex = exhibits_of("losses")
+    for key, prefix in (("eq_hand_jacobian", ls.HAND_JACOBIAN), ("eq_hand_ce", ls.HAND_CE),
+                        ("eq_hand_sigma", ls.HAND_SIGMA), ("eq_hand_bce", ls.HAND_BCE)):
+        assert ex[key].proofs == (f"{prefix}, step",)
+    assert ex["eq_hand_ce"].tex == ls.chain_tex(ls.ce_gradient_steps())
+    assert ex["eq_hand_ce"].tex.count(" = ") == len(ls.ce_gradient_steps()) - 1
+
+
+def _failed_steps(checks):
+    return [c.name.split(":")[0] for c in checks if not c.passed]
+
+
+@pytest.mark.parametrize("n, wrong, why", [
+    (1, lambda s: s.xreplace({sp.Pow(ls._exp_sum, -2): sp.Pow(ls._exp_sum, -1)}), "the denominator not squared"),
+    (2, lambda s: ls._product(ls.yh_i[ls.i], sp.Add(ls._delta, ls.yh_i[ls.j], evaluate=False)), "+ y_hat_j"),
+    (2, lambda s: ls._product(ls.yh_i[ls.i], sp.Add(1, -ls.yh_i[ls.j], evaluate=False)), "the delta dropped"),
+])
+def test_a_wrong_softmax_jacobian_step_is_refuted(n, wrong, why):
+    steps = ls.softmax_jacobian_steps()
+    checks = ls.hand_checks(jacobian=_replace_step(steps, n, wrong(steps[n][1])))
+    failed = _failed_steps(checks)
+    assert f"{ls.HAND_JACOBIAN}, step {n}" in failed, (why, failed)
+    bad = next(c for c in checks if c.name.startswith(f"{ls.HAND_JACOBIAN}, step {n}"))
+    assert bad.detail.startswith("the difference is"), (why, bad)
+
+
+def test_a_wrong_cross_entropy_step_is_refuted():
+    steps = ls.ce_gradient_steps()
+    wrongs = {
+        # the chain rule summed over j instead of i (the Jacobian transposed)
+        1: sp.Sum(ls.DL_DYHAT * ls.DYHAT_DZ, (ls.j, 1, ls.C)),
+        # dL/dy_hat_i = +q_i / y_hat_i: a sign lost
+        2: sp.Sum(ls._product(ls.q_i[ls.i] / ls.yh_i[ls.i], ls.jacobian_entry), (ls.i, 1, ls.C)),
+        # the delta summed to q_i instead of q_j
+        4: sp.Add(-ls.q_i[ls.i], ls._product(ls.yh_i[ls.j], ls.target_sum), evaluate=False),
+    }
+    for n, expr in wrongs.items():
+        failed = _failed_steps(ls.hand_checks(gradient=_replace_step(steps, n, expr)))
+        assert f"{ls.HAND_CE}, step {n}" in failed, (n, failed)
+
+
+def test_the_simplex_step_needs_the_simplex():
+    # y_hat_j - q_j is not the gradient for any q: without the sum set to 1 the step fails
+    steps = ls.ce_gradient_steps()
+    reason, last = ls.simplex_step()
+    off = ix.prove_identity("t", "x", ls.in_logits(steps[-1][1]), ls.in_logits(last), ls.HAND_INSTANCES)
+    assert not off.passed and off.detail.startswith("the difference is"), off
+    # and on the simplex a wrong last step (q_j / 2) is refuted
+    wrong = (reason, sp.Add(ls.yh_i[ls.j], -ls.q_i[ls.j] / 2, evaluate=False))
+    assert f"{ls.HAND_CE} on the simplex, step 1" in _failed_steps(ls.hand_checks(simplex=wrong))
+
+
+def test_a_wrong_bce_step_is_refuted():
+    s_ = ls._sigma(ls.zs)
+    sig = ls.sigma_prime_steps()
+    wrong_sig = _replace_step(sig, 2, ls._product(s_, sp.Add(1, s_, evaluate=False)))   # sigma (1 + sigma)
+    assert f"{ls.HAND_SIGMA}, step 2" in _failed_steps(ls.bce_hand_checks(sigma_steps=wrong_sig))
+    bce = ls.bce_gradient_steps()                                      # sigma(z) written sigma
+    wrong_bce = _replace_step(bce, 4, sp.Add(ls.t, -ls.SIGMA, evaluate=False))          # y - sigma
+    assert f"{ls.HAND_BCE}, step 4" in _failed_steps(ls.bce_hand_checks(gradient=wrong_bce))
+    wrong_chain = _replace_step(bce, 1, ls.DL_DSIGMA)                                     # sigma' dropped
+    assert f"{ls.HAND_BCE}, step 1" in _failed_steps(ls.bce_hand_checks(gradient=wrong_chain))

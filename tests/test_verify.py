@@ -516,3 +516,20 @@ def test_an_entry_seen_to_worse_than_a_tenth_is_unresolved_not_judged():
     assert c.passed and c.unresolved == 1 and c.row()[-1] == "pass (1 of 4 unresolved)", c
     c = verify.check_vjp(lambda v: s * np.sin(v), lambda g: wrong, x, dout=dout, method="complex-step")
     assert not c.passed and c.unresolved == 0 and "worst entry v[3]" in c.detail, c
+
+
+# ------------------------------------------------------------------ the verification page's pitfalls
+def test_the_pitfall_checks_pass_and_each_can_fail(monkeypatch):
+    vs = verification
+    assert all(c.passed for c in vs.pitfall_checks())
+    # away from the kink the same ReLU backward is accepted: the rejection is the kink's
+    monkeypatch.setattr(vs, "KINK_OFFSET", 1e4)
+    _, far = vs.relu_at_kink()
+    assert far.passed, far
+    # at the step used, in float64, the central difference meets its tolerance
+    assert vs.central_difference_error(verify.CENTRAL_STEP) < verify.TOLERANCES["central-difference"]
+    # in float32 the same step's rounding error, about eps32 / h, is far above the tolerance
+    assert vs.central_difference_error(verify.CENTRAL_STEP, np.float32) > 1e-3
+    monkeypatch.setattr(vs, "BAD_STEPS", (1e-5, 1e-5))
+    (_, _, steps, _) = vs.pitfall_checks()
+    assert not steps.passed, steps

@@ -245,6 +245,45 @@ def example():
     return g, clipping_np.clip_grad_norm(g, EXAMPLE_C)[0], clipping_np.clip_grad_value(g, EXAMPLE_C)
 
 
+def clip_each_tensor(grads: dict, max_norm: float) -> dict:
+    """The pitfall: every tensor clipped by its own norm, clip_grad_norm applied to each alone."""
+    return {k: clipping_np.clip_grad_norm({k: v}, max_norm)[0][k] for k, v in grads.items()}
+
+
+#: The batch of the clip-before-averaging pitfall: per-sample gradients of PER_SAMPLE_DIM
+#: entries, one of them OUTLIER times larger than the others, clipped at EXAMPLE_C.
+BATCH, PER_SAMPLE_DIM, OUTLIER = 8, 10, 20.0
+
+
+@lru_cache(maxsize=1)
+def per_sample_example():
+    """(the batch mean of per-sample gradients, the mean of the per-sample gradients each
+    clipped at EXAMPLE_C, the mean clipped at EXAMPLE_C), each as a gradient dict."""
+    rng = np.random.default_rng(4)
+    samples = rng.standard_normal((BATCH, PER_SAMPLE_DIM))
+    samples[0] *= OUTLIER
+    mean = {"g": samples.mean(axis=0)}
+    clipped_first = {"g": np.mean([clipping_np.clip_grad_norm({"g": x}, EXAMPLE_C)[0]["g"] for x in samples], axis=0)}
+    return mean, clipped_first, clipping_np.clip_grad_norm(mean, EXAMPLE_C)[0]
+
+
+def _pitfalls() -> list[verify.Check]:
+    """The pitfalls of the page measured: per-tensor clipping and per-sample clipping turn the
+    gradient, clipping the batch mean does not."""
+    g, by_norm, _ = example()
+    each = clip_each_tensor(g, EXAMPLE_C)
+    mean, clipped_first, clipped_mean = per_sample_example()
+    tol = verify.TOLERANCES["closed-form"]
+    after = angle_degrees(mean, clipped_mean)
+    return [verify.check_bound(TOPIC, "clipping each tensor by its own norm turns the example gradient by more "
+                               "than 10 degrees", 10.0, angle_degrees(g, each), strict=True),
+            verify.check_bound(TOPIC, f"clipping each of {BATCH} per-sample gradients before averaging turns "
+                               "the batch mean by more than 10 degrees", 10.0, angle_degrees(mean, clipped_first),
+                               strict=True),
+            verify.Check(TOPIC, "clipping the batch mean keeps its direction (angle in degrees)", "closed-form",
+                         after / 180, tol, after / 180 <= tol)]
+
+
 def _proofs() -> list[verify.Check]:
     ident = lambda name, a, b: verify.timed(verify.symbolic_identity, TOPIC, name, a, b)  # noqa: E731
     v = sp.Symbol("v", positive=True)     # c = ||g|| / (1 + v) above the threshold, ||g|| (1 + v) below
@@ -341,7 +380,7 @@ def checks(seed: int = 0) -> list[verify.Check]:
     """Every witness of this topic: the clipping rule proved, the NumPy functions compared, the
     experiment run."""
     rng = np.random.default_rng(seed)
-    return _proofs() + _size_proofs() + _numeric(rng) + _experiment()
+    return _proofs() + _size_proofs() + _numeric(rng) + _experiment() + _pitfalls()
 
 
 #: The top of the loss panel, as log10 of the loss, high enough to show the unclipped loss
@@ -383,6 +422,9 @@ def exhibits() -> dict:
         "sizes": " and ".join(map(str, SIZES)),
         "tensor_instances": ", ".join(str(s) for s in TENSOR_INSTANCES),
         "eps": f"{EPS:g}",
+        "angle_each": f"{angle_degrees(g, clip_each_tensor(g, EXAMPLE_C)):.1f}",
+        "batch": str(BATCH), "outlier": f"{OUTLIER:g}",
+        "angle_per_sample": f"{angle_degrees(*per_sample_example()[:2]):.1f}",
         "total": f"{clipping_np.global_norm(g):.1f}",
         "angle_norm": f"{angle_degrees(g, by_norm):.1f}",
         "angle_value": f"{angle_degrees(g, by_value):.1f}",

@@ -264,6 +264,10 @@ def _shapes_of_the_wrong_forms(size: int) -> tuple[list[int], list[int]]:
     return symbolic, [int(undefined), *(fn.T @ un).shape, *hadamard_np.hadamard(un, fn).shape]
 
 
+#: The shape at which f' evaluated at the wrong point (h = f(z), not z) is shown wrong.
+WRONG_POINT_SHAPE = (7,)
+
+
 def checks(seed: int = 0) -> list[verify.Check]:
     """Every witness of this topic: the properties proved at two sizes, NumPy against the
     definition, the counts."""
@@ -305,6 +309,14 @@ def checks(seed: int = 0) -> list[verify.Check]:
         out.append(verify.check_vjp(f_num, lambda gg: hadamard_np.elementwise_backward(gg, zs, f_grad), zs,
                                     name=f"elementwise_backward(dout, z, {name}_grad) = J^T dout, shape {shape}",
                                     topic=TOPIC, rng=rng, method="complex-step", every_entry=True))
+    # the pitfall: f' evaluated at the activation h = f(z) instead of at z is a wrong VJP
+    zs = 2 * rng.standard_normal(WRONG_POINT_SHAPE)
+    at_h = verify.check_vjp(activations_np.sigmoid,
+                            lambda gg: hadamard_np.elementwise_backward(gg, activations_np.sigmoid(zs),
+                                                                        activations_np.sigmoid_grad),
+                            zs, name="sigmoid_grad at h", topic=TOPIC, rng=rng, method="complex-step", every_entry=True)
+    out.append(verify.check_bound(TOPIC, f"elementwise_backward given h = sigmoid(z) in place of z is rejected by "
+                                  f"check_vjp, shape {WRONG_POINT_SHAPE}", at_h.tolerance, at_h.error, strict=True))
     mine, network = _hidden_delta(rng)
     out.append(verify.check_values(
         TOPIC, "delta1 = (W2^T delta2) ⊙ f'(z1) equals the two-layer network's dL/db1",

@@ -11,8 +11,11 @@ is unchanged by a shift for any C. Each is instantiated at an explicit size, and
 explicit entries too (N_SIZES, C_SIZES, BATCH_SIZES): the one-sample formulas at two sizes
 each, the batch ones at N = 2 and 3. Through the sigmoid the gradient is sigma(z) - y; the
 stable forms the NumPy code uses (log-sum-exp, BCE with logits) equal the textbook ones
-exactly. :func:`exhibits` is what the page shows, every formula printed from the expression a
-check proved.
+exactly. The hand derivations (:func:`hand_checks`, :func:`bce_hand_checks`) prove each step
+a student writes: the softmax Jacobian's entry y_hat_i (delta_ij - y_hat_j) by the quotient
+rule, dL/dz_j through it down to y_hat_j sum_i q_i - q_j, then y_hat_j - q_j on the simplex (at
+symbolic C), and sigma' = sigma (1 - sigma) and sigma(z) - y for BCE. :func:`exhibits` is what
+the page shows, every formula printed from the expression a check proved.
 """
 
 from __future__ import annotations
@@ -29,7 +32,8 @@ from ..numeric import losses as losses_np
 from . import index_notation as ix
 from .common import explicit, matrix, tex, vector
 
-__all__ = ["size_claims", "simplex_claims", "MSE_CONVENTIONS", "mse_loss", "mse_gradient_factor", "softmax_expr",
+__all__ = ["size_claims", "simplex_claims", "hand_checks", "bce_hand_checks", "softmax_jacobian_steps",
+           "ce_gradient_steps", "simplex_step", "sigma_prime_steps", "bce_gradient_steps", "MSE_CONVENTIONS", "mse_loss", "mse_gradient_factor", "softmax_expr",
            "softmax_jacobian_formula", "cross_entropy", "ce_gradient_formula", "bce",
            "bce_gradient", "bce_stable", "checks", "exhibits"]
 
@@ -291,6 +295,181 @@ def explicit_batch_proofs() -> list[verify.Check]:
     return out
 
 
+# --------------------------------------------------------------- by hand: the steps a student writes
+# The softmax Jacobian and the cross-entropy gradient derived as on paper, entry by entry (1-based
+# indices i, j, k over C classes), each equality of a displayed chain a check. A displayed step
+# names its derivatives (dL/dz_j, dL/dy_hat_i, dy_hat_i/dz_j) and writes y_hat_i for the softmax;
+# its meaning (:func:`in_logits`) binds those names to SymPy's derivatives and y_hat_i to
+# e^{z_i} / sum_k e^{z_k}, so that every step is proved on functions of the logits.
+k = sp.Symbol("k", positive=True, integer=True)
+q_i = sp.IndexedBase("q")
+_slack = sp.Symbol("u", nonnegative=True, integer=True)
+#: C = j + u with u >= 0: the index j is in 1..C by construction (index_notation's device).
+J_IN_RANGE = {C: j + _slack}
+#: Where a wrong step is shown wrong: C = j + u written out, and the Jacobian's free index i
+#: (in the gradient, i is bound by its sums).
+HAND_INSTANCES = ({j: 2, _slack: 1}, {j: 1, _slack: 2})
+JACOBIAN_INSTANCES = tuple({**v, i: w} for v in HAND_INSTANCES for w in (1, 2))
+_exp_sum = sp.Sum(sp.exp(z_j[k]), (k, 1, C))
+DL_DZ, DL_DYHAT, DYHAT_DZ = sp.symbols("dL_dz_j dL_dyhat_i dyhat_i_dz_j")
+HAND_NAMES = {DL_DZ: r"\frac{\partial L}{\partial z_j}", DL_DYHAT: r"\frac{\partial L}{\partial \hat{y}_i}",
+              DYHAT_DZ: r"\frac{\partial \hat{y}_i}{\partial z_j}"}
+_delta = sp.KroneckerDelta(i, j)
+
+
+def softmax_entry(r):
+    """y_hat_r = e^{z_r} / sum_{k=1}^C e^{z_k}, in index notation."""
+    return sp.exp(z_j[r]) / _exp_sum
+
+
+def _ce_in_yhat():
+    """L = -sum_{r=1}^C q_r log y_hat_r, a function of the probabilities (its index r is not the
+    k of the softmax's sum, which it will contain)."""
+    r = sp.Symbol("r", positive=True, integer=True)
+    return -sp.Sum(q_i[r] * sp.log(yh_i[r]), (r, 1, C))
+
+
+def _yhat_to_logits(e):
+    return e.replace(lambda a: isinstance(a, sp.Indexed) and a.base == yh_i, lambda a: softmax_entry(a.indices[0]))
+
+
+def in_logits(step):
+    """A displayed step as a function of the logits: the named derivatives bound to SymPy's,
+    y_hat_r to the softmax, and C = j + u."""
+    meaning = {DL_DZ: sp.diff(_yhat_to_logits(_ce_in_yhat()), z_j[j]),
+               DL_DYHAT: sp.diff(_ce_in_yhat(), yh_i[i]), DYHAT_DZ: sp.diff(softmax_entry(i), z_j[j])}
+    e = _yhat_to_logits(step.xreplace(meaning)).xreplace(J_IN_RANGE)
+    return e.replace(lambda d: isinstance(d, sp.Derivative), lambda d: d.doit())
+
+
+def _product(*factors):
+    return sp.Mul(*factors, evaluate=False)
+
+
+#: The softmax Jacobian's entry, y_hat_i (delta_ij - y_hat_j), as displayed.
+jacobian_entry = _product(yh_i[i], sp.Add(_delta, -yh_i[j], evaluate=False))
+
+
+def softmax_jacobian_steps():
+    """(reason, displayed step) of dy_hat_i/dz_j: the quotient rule on e^{z_i} / sum_k e^{z_k},
+    then y_hat_i factored out; the first entry is the derivative itself, unevaluated."""
+    return [(None, sp.Derivative(softmax_entry(i), z_j[j])),
+            ("the quotient rule, d e^{z_i}/dz_j = delta_ij e^{z_i}, d sum_k e^{z_k}/dz_j = e^{z_j}",
+             _product(sp.Add(_product(_delta, sp.exp(z_j[i]), _exp_sum), -_product(sp.exp(z_j[i]), sp.exp(z_j[j])),
+                             evaluate=False), sp.Pow(_exp_sum, -2))),
+            ("y_hat_i (delta_ij - y_hat_j), y_hat_i factored out", jacobian_entry)]
+
+
+def ce_gradient_steps():
+    """(reason, displayed step) of dL/dz_j for L = -sum_k q_k log y_hat_k: the chain rule, the
+    two factors, the cancelled y_hat_i, the delta summed; any targets q."""
+    return [(None, DL_DZ),
+            ("the chain rule through y_hat", sp.Sum(DL_DYHAT * DYHAT_DZ, (i, 1, C))),
+            ("dL/dy_hat_i = -q_i / y_hat_i and the Jacobian entry",
+             -sp.Sum(_product(q_i[i] / yh_i[i], jacobian_entry), (i, 1, C))),
+            ("y_hat_i cancelled", sp.Sum(sp.Add(-q_i[i] * _delta, _product(q_i[i], yh_i[j]), evaluate=False), (i, 1, C))),
+            ("only i = j survives the delta; y_hat_j does not depend on i",
+             sp.Add(-q_i[j], _product(yh_i[j], sp.Sum(q_i[i], (i, 1, C))), evaluate=False))]
+
+
+#: The sum of the targets; on the simplex it is 1.
+target_sum = sp.Sum(q_i[i], (i, 1, C))
+
+
+def simplex_step():
+    """(reason, displayed step): the last step of ce_gradient_steps at sum_i q_i = 1."""
+    return ("sum_i q_i = 1 (q on the simplex)", sp.Add(yh_i[j], -q_i[j], evaluate=False))
+
+
+HAND_JACOBIAN = "softmax Jacobian by hand"
+HAND_CE = "dL/dz by hand"
+
+
+def _chain_checks(name, steps, meaning=in_logits, instances=HAND_INSTANCES) -> list[verify.Check]:
+    """One check per equality of a displayed chain: step k's side against step k - 1's, both
+    as functions of the logits, at symbolic size."""
+    return [ix.prove_identity(TOPIC, f"{name}, step {n}: {reason}: index notation, any C", meaning(before),
+                              meaning(after), instances)
+            for n, ((_, before), (reason, after)) in enumerate(zip(steps, steps[1:]), start=1)]
+
+
+def hand_checks(jacobian=None, gradient=None, simplex=None) -> list[verify.Check]:
+    """The hand derivations' steps proved (tests pass mutated steps): the softmax Jacobian's
+    entry, the matrix it is an entry of, the cross-entropy gradient for any q and on the simplex."""
+    jacobian = softmax_jacobian_steps() if jacobian is None else jacobian
+    gradient = ce_gradient_steps() if gradient is None else gradient
+    simplex = simplex_step() if simplex is None else simplex
+    P = _p(C)
+    as_column = jacobian[-1][1].replace(lambda a: isinstance(a, sp.Indexed) and a.base == yh_i,
+                                        lambda a: P[a.indices[0], 0])   # 0-based, as SymPy's matrix
+    out = _chain_checks(HAND_JACOBIAN, jacobian, instances=JACOBIAN_INSTANCES)
+    out.append(ix.prove_identity(TOPIC, f"{HAND_JACOBIAN}: entry (i, j) of diag(y_hat) - y_hat y_hat^T is "
+                                 "y_hat_i (delta_ij - y_hat_j): index notation, any C",
+                                 ix.entry(softmax_jacobian_formula(), i, j), as_column,
+                                 tuple({**v, C: v[j] + v[_slack]} for v in JACOBIAN_INSTANCES)))
+    out += _chain_checks(HAND_CE, gradient)
+    on_simplex_ = lambda e: in_logits(e.xreplace({target_sum: sp.Integer(1)}))  # noqa: E731
+    out += _chain_checks(f"{HAND_CE} on the simplex", [gradient[-1], simplex], on_simplex_)
+    return out
+
+
+def chain_tex(steps, names=HAND_NAMES) -> str:
+    """The displayed chain step_0 = step_1 = ..., one relation per row on the page."""
+    return " = ".join(tex(e, names=names, order="none") for _, e in steps)
+
+
+# BCE by hand: sigma' first, then the chain rule through sigma; scalar steps, proved with sigma's
+# definition substituted (and the named derivatives bound to SymPy's)
+DSIGMA_DZ, DL_DSIGMA, DL_DZ_BCE = sp.symbols("dsigma_dz dL_dsigma dL_dz")
+#: sigma(z) as the BCE chain displays it, sigma for short (a phone's width).
+SIGMA = sp.Symbol("sigma", positive=True)
+_s = sp.Symbol("s", real=True)     # sigma, as the variable the loss is differentiated by
+BCE_NAMES = {DSIGMA_DZ: r"\frac{d \sigma}{d z}", DL_DSIGMA: r"\frac{\partial L}{\partial \sigma}",
+             DL_DZ_BCE: r"\frac{\partial L}{\partial z}"}
+HAND_SIGMA = "sigma' by hand"
+HAND_BCE = "BCE dL/dz by hand"
+
+
+def in_sigma_definition(step):
+    """A displayed BCE step with sigma(z) = 1 / (1 + e^{-z}) and the named derivatives bound."""
+    meaning = {DSIGMA_DZ: sp.diff(sigma, zs), DL_DZ_BCE: sp.diff(bce, zs),
+               DL_DSIGMA: sp.diff(bce_display.subs(_sigma(zs), _s), _s).subs(_s, sigma)}
+    e = step.xreplace(meaning).subs(_sigma(zs), sigma).xreplace({SIGMA: sigma})
+    return e.replace(lambda d: isinstance(d, sp.Derivative), lambda d: d.doit())
+
+
+def sigma_prime_steps():
+    """(reason, displayed step) of sigma'(z): the derivative of 1 / (1 + e^{-z}), then in sigma."""
+    s_ = _sigma(zs)
+    return [(None, sp.Derivative(1 / (1 + sp.exp(-zs)), zs)),
+            ("the chain rule on (1 + e^{-z})^{-1}", sp.exp(-zs) / (1 + sp.exp(-zs)) ** 2),
+            ("sigma(z) (1 - sigma(z)), as 1/(1 + e^{-z}) times e^{-z}/(1 + e^{-z})",
+             _product(s_, sp.Add(1, -s_, evaluate=False)))]
+
+
+def bce_gradient_steps():
+    """(reason, displayed step) of dL/dz for BCE through the sigmoid, sigma(z) written sigma."""
+    s_ = SIGMA
+    return [(None, DL_DZ_BCE),
+            ("the chain rule through sigma", _product(DL_DSIGMA, DSIGMA_DZ)),
+            ("dL/dsigma and sigma'", _product(sp.Add(-t / s_, (1 - t) / (1 - s_), evaluate=False),
+                                              s_, sp.Add(1, -s_, evaluate=False))),
+            ("sigma and 1 - sigma cancelled", sp.Add(_product(-t, sp.Add(1, -s_, evaluate=False)),
+                                                     _product(sp.Add(1, -t, evaluate=False), s_), evaluate=False)),
+            ("the y sigma terms cancelled", sp.Add(s_, -t, evaluate=False))]
+
+
+def bce_hand_checks(sigma_steps=None, gradient=None) -> list[verify.Check]:
+    """One check per equality of the two BCE chains (tests pass mutated steps)."""
+    out = []
+    for name, steps in ((HAND_SIGMA, sigma_prime_steps() if sigma_steps is None else sigma_steps),
+                        (HAND_BCE, bce_gradient_steps() if gradient is None else gradient)):
+        out += [verify.timed(verify.symbolic_identity, TOPIC, f"{name}, step {n}: {reason}",
+                             in_sigma_definition(before), in_sigma_definition(after))
+                for n, ((_, before), (reason, after)) in enumerate(zip(steps, steps[1:]), start=1)]
+    return out
+
+
 # --------------------------------------------------------------- numbers the page states
 #: The label of the confidently wrong prediction in the page's figure (logits (s, -s, 0),
 #: so the third class, label 2, is not the largest).
@@ -373,6 +552,7 @@ def checks(seed: int = 0) -> list[verify.Check]:
         out.append(ident(f"log-sum-exp is unchanged by any shift c, C = {size}",
                          logsumexp.subs(C, size).doit(), logsumexp_shifted.subs(C, size).doit()))
     out += [c for claim in size_claims() + simplex_claims() for c in claim.checks(TOPIC)]
+    out += hand_checks() + bce_hand_checks()
     out.append(prove_logsumexp_shift())
     out += explicit_batch_proofs()
     out.append(ident("dL/dz of BCE(sigma(z), y) = sigma(z) - y", sp.diff(bce, zs), bce_gradient))
@@ -479,6 +659,14 @@ def exhibits() -> dict:
         "mse_conventions": table,
         "n_sizes": " and ".join(map(str, N_SIZES)),
         "c_sizes": " and ".join(map(str, C_SIZES)),
+        "eq_hand_jacobian": Equation(r"\frac{\partial \hat y_i}{\partial z_j} = " + chain_tex(softmax_jacobian_steps()),
+                                     proofs=(f"{HAND_JACOBIAN}, step",)),
+        "eq_hand_ce": Equation(chain_tex(ce_gradient_steps()), proofs=(f"{HAND_CE}, step",)),
+        "eq_hand_ce_simplex": Equation(chain_tex([ce_gradient_steps()[-1], simplex_step()]),
+                                       proofs=(f"{HAND_CE} on the simplex",)),
+        "eq_hand_sigma": Equation(r"\sigma'(z) = " + chain_tex(sigma_prime_steps(), BCE_NAMES),
+                                  proofs=(f"{HAND_SIGMA}, step",)),
+        "eq_hand_bce": Equation(chain_tex(bce_gradient_steps(), BCE_NAMES), proofs=(f"{HAND_BCE}, step",)),
         "eq_softmax_jac": Equation(rf"\frac{{\partial \hat y}}{{\partial z}} = {jac}",
                                    proofs=("softmax Jacobian = diag(y_hat) - y_hat y_hat^T",)),
         "eq_ce_grad": Equation(rf"\frac{{\partial L}}{{\partial z}} = {tex(ce_gradient_formula())}"

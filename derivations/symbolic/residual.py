@@ -2,7 +2,9 @@
 
 SymPy proves the Jacobian at any width n in index notation (:func:`size_claims`: the
 vector-Jacobian product of the layer with every upstream gradient G), with the backward pass
-dL/dh_{l-1} = G + W^T (f'(W h) * G) and dL/dW, for an undefined f; and on explicit layers of
+dL/dh_{l-1} = G + W^T (f'(W h) * G) and dL/dW, for an undefined f, and the same derivation by hand
+(:func:`hand_checks`: gradients add where paths fork, d/dx f(x, x) = f_1 + f_2, then each step
+of dL/dx_j at any n); and on explicit layers of
 width 2 and 3, the display printed from the matrix-symbol expression whose explicit form is
 proved; across depth the
 Jacobians multiply, and the product of d factors I + A_l is the sum over every subset of layers
@@ -17,6 +19,7 @@ from __future__ import annotations
 
 import functools
 import itertools
+import re
 
 import numpy as np
 import sympy as sp
@@ -28,9 +31,9 @@ from ..numeric import vanishing_exploding as vanishing_exploding_np
 from . import vanishing_exploding as vanishing_exploding_sym
 from .backprop import elementwise, fprime
 from .common import explicit, matrix, vector
-from .index_notation import GradientClaim, vjp_claim
+from .index_notation import GradientClaim, prove_identity, vjp_claim
 
-__all__ = ["residual_layer", "residual_jacobian", "residual_jacobian_proof", "residual_backward", "size_claims",
+__all__ = ["residual_layer", "residual_jacobian", "fork_rule", "vector_fork_rule", "residual_hand_steps", "hand_checks", "residual_jacobian_proof", "residual_backward", "size_claims",
            "product_expansion_proof", "residual_mean_field_ratio", "simulate", "checks", "exhibits"]
 
 TOPIC = "residual"
@@ -134,6 +137,127 @@ def size_claims() -> list[GradientClaim]:
             vjp_claim("dL/dW = (f'(W h) * G) h_prev^T", out, W, G,
                       (sp.HadamardProduct(_fprime_of_Wh(), G) * h.T).xreplace(fprime_of_Wh), (n,), SIZE_INSTANCES)]
 
+# ------------------------------------------------------------------ gradients add where paths fork
+# The fork rule, for a variable used twice: d/dx f(x, x) = f_1(x, x) + f_2(x, x), f undefined and
+# f_k its derivative with respect to its k-th argument. SymPy differentiates f(x, x) by its own
+# chain rule; its result, derivatives of f at a point, is written in the same partials f_k.
+_x = sp.Symbol("x", real=True)
+_fork_f = sp.Function("f")
+
+
+def partial(k: int, f=_fork_f):
+    """f_k, the derivative of f with respect to its k-th argument (1-based), as a function."""
+    return sp.Function(f"{f}_{k}")
+
+
+def as_partials(expr, f=_fork_f):
+    """``expr`` with every derivative of ``f`` at a point, Subs(Derivative(f(...), v), v, p) as
+    SymPy writes it, replaced by f_k at that point (k the place of v among f's arguments)."""
+    def rewrite(s):
+        d = s.expr
+        if not (isinstance(d, sp.Derivative) and d.expr.func == f and len(d.variables) == 1):
+            return s
+        (v,) = d.variables
+        args = d.expr.args
+        return partial(args.index(v) + 1, f)(*[a.xreplace(dict(zip(s.variables, s.point))) for a in args])
+    return expr.replace(lambda e: isinstance(e, sp.Subs), rewrite)
+
+
+def fork_rule():
+    """(d/dx f(x, x) as SymPy computes it, in partials; the claimed f_1(x, x) + f_2(x, x))."""
+    return as_partials(sp.diff(_fork_f(_x, _x), _x)), partial(1)(_x, _x) + partial(2)(_x, _x)
+
+
+def vector_fork_rule(size: int = 2):
+    """(the gradient of f(x, x) for x a vector of ``size`` entries, f undefined, by SymPy, in
+    partials; the claimed grad_1 f + grad_2 f, f's gradients in its first and second vector
+    arguments, at (x, x))."""
+    x = vector("x", size)
+    got = sp.Matrix([as_partials(sp.diff(_fork_f(*x, *x), v)) for v in x])
+    want = sp.Matrix([partial(k + 1)(*x, *x) + partial(size + k + 1)(*x, *x) for k in range(size)])
+    return got, want
+
+
+def fork_numeric():
+    """(the complex step of x -> f(x, x), f_1(x, x) + f_2(x, x)) for f(a, b) = a sin(b) + e^{a b}
+    at x = 0.7, the partials written by hand."""
+    f = lambda a, b: a * np.sin(b) + np.exp(a * b)  # noqa: E731
+    x0 = 0.7
+    return (np.imag(f(x0 + 1e-30j, x0 + 1e-30j)) / 1e-30,
+            (np.sin(x0) + x0 * np.exp(x0 * x0)) + (x0 * np.cos(x0) + x0 * np.exp(x0 * x0)))
+
+
+FORK = "fork rule: d/dx f(x, x) = f_1(x, x) + f_2(x, x), f undefined"
+
+# The residual layer's backward pass by hand, for one layer y = x + f(z), z = W x, width n, and
+# the upstream gradient G = dL/dy held fixed: L's dependence on x is that of sum_r G_r y_r. Entries
+# 1-based, j in range by construction (n = j + u). A displayed step names dL/dx_j and dy_i/dx_j,
+# writes z_i for sum_k W_ik x_k and f'(z_i) for f's derivative there; :func:`in_inputs` binds them.
+_i, _j, _k, _r = sp.symbols("i j k r", positive=True, integer=True)
+_u = sp.Symbol("u", nonnegative=True, integer=True)
+G_i, x_i, W_ik, z_i = (sp.IndexedBase(name) for name in ("G", "x", "W", "z"))
+_fp = sp.Function("f'")
+DL_DX, DY_DX = sp.symbols("dL_dx_j dy_i_dx_j")
+HAND_NAMES = {DL_DX: r"\frac{\partial L}{\partial x_j}", DY_DX: r"\frac{\partial y_i}{\partial x_j}"}
+HAND_INSTANCES = ({_j: 2, _u: 1}, {_j: 1, _u: 2})
+HAND = "dL/dx of y = x + f(W x) by hand"
+
+
+def _z(r):
+    return sp.Sum(W_ik[r, _k] * x_i[_k], (_k, 1, n))
+
+
+def _y(r):
+    return x_i[r] + _f(_z(r))
+
+
+def in_inputs(step):
+    """A displayed step as a function of x, W, G: dL/dx_j and dy_i/dx_j bound to SymPy's
+    derivatives, z_i to sum_k W_ik x_k, f'(z_i) to f's derivative there, n = j + u."""
+    meaning = {DL_DX: sp.diff(sp.Sum(G_i[_r] * _y(_r), (_r, 1, n)), x_i[_j]), DY_DX: sp.diff(_y(_i), x_i[_j])}
+    e = step.xreplace(meaning)
+    e = e.replace(lambda a: isinstance(a, sp.Indexed) and a.base == z_i, lambda a: _z(a.indices[0]))
+    e = e.replace(lambda a: isinstance(a, sp.Function) and a.func == _fp,
+                  lambda a: sp.Subs(sp.Derivative(_f(_t), _t), _t, a.args[0]))
+    return e.xreplace({n: _j + _u})
+
+
+def residual_hand_steps():
+    """(reason, displayed step) of dL/dx_j for y = x + f(W x): the chain rule through y, the
+    fork (the skip gives delta_ij, the branch f'(z_i) W_ij), the delta summed."""
+    delta = sp.KroneckerDelta(_i, _j)
+    mul = functools.partial(sp.Mul, evaluate=False)
+    return [(None, DL_DX),
+            ("the chain rule through y", sp.Sum(mul(G_i[_i], DY_DX), (_i, 1, n))),
+            ("x used twice: the skip gives delta_ij, the branch f'(z_i) W_ij",
+             sp.Sum(mul(G_i[_i], sp.Add(delta, mul(_fp(z_i[_i]), W_ik[_i, _j]), evaluate=False)), (_i, 1, n))),
+            ("only i = j survives the delta",
+             sp.Add(G_i[_j], sp.Sum(mul(W_ik[_i, _j], _fp(z_i[_i]), G_i[_i]), (_i, 1, n)), evaluate=False))]
+
+
+def hand_tex(step) -> str:
+    """LaTeX of a displayed step, f' printed as the derivative's prime."""
+    out = tex(step, names=HAND_NAMES, order="none").replace(r"\operatorname{f'}", "f'")
+    return re.sub(r"\{W\}_\{(\w),(\w)\}", r"{W}_{\1\2}", out)     # W_ij, as the prose writes it
+
+
+def hand_checks(steps=None, fork=None) -> list[verify.Check]:
+    """The fork rule (f undefined: scalar, and a vector of 2 entries; and on a concrete f by the
+    complex step), and one check per equality of the residual layer's hand derivation, at any
+    width n (tests pass a mutated chain or fork claim)."""
+    got, want = fork_rule() if fork is None else fork
+    out = [verify.timed(verify.symbolic_identity, TOPIC, FORK, got, want),
+           verify.timed(verify.symbolic_identity, TOPIC, "fork rule for a vector x of 2 entries: "
+                        "grad f(x, x) = grad_1 f + grad_2 f, f undefined", *vector_fork_rule(2)),
+           verify.check_values(TOPIC, "fork rule on f(a, b) = a sin b + e^(a b) at x = 0.7: the complex step "
+                               "of f(x, x) equals f_1 + f_2", "complex-step", *fork_numeric())]
+    steps = residual_hand_steps() if steps is None else steps
+    out += [prove_identity(TOPIC, f"{HAND}, step {m}: {reason}: index notation, any n", in_inputs(before),
+                           in_inputs(after), HAND_INSTANCES)
+            for m, ((_, before), (reason, after)) in enumerate(zip(steps, steps[1:]), start=1)]
+    return out
+
+
 #: The mean-field estimate of a residual stack. Each layer multiplies the gradient's squared norm
 #: by 1 plus n Var(w) times the mean of the squared derivative, the identity plus the branch.
 residual_mean_field_ratio = sp.Product(
@@ -190,6 +314,7 @@ def checks(seed: int = 0) -> list[verify.Check]:
     out = [verify.timed(verify.symbolic_identity, TOPIC, f"Jacobian of h + f(W h) = I + diag(f'(W h)) W, width {w}, "
                         "f undefined", *residual_jacobian_proof(w)) for w in PROOF_WIDTHS]
     out += [c for claim in size_claims() for c in claim.checks(TOPIC)]
+    out += hand_checks()
     out += [verify.timed(verify.symbolic_identity,
                          TOPIC, f"the product of {k} factors I + A_l is the sum over subsets of layers of the ordered "
                          f"products of their A_l, d = {k}", *product_expansion_proof(k)) for k in PRODUCT_DEPTHS]
@@ -264,6 +389,10 @@ def exhibits() -> dict:
                                          + tex(residual_jacobian(), names=names, order="none"),
                                          proofs=("Jacobian of h + f(W h) = I + diag(f'(W h)) W",
                                                  "dL/dh_prev = (I + diag(f'(W h)) W)^T G:")),
+        "eq_fork": Equation(rf"{tex(sp.Derivative(_fork_f(_x, _x), _x))} = {tex(fork_rule()[1])}",
+                            proofs=(FORK, "fork rule for a vector x", "fork rule on f(a, b)")),
+        "eq_hand_residual": Equation(" = ".join(hand_tex(e) for _, e in residual_hand_steps()),
+                                     proofs=(f"{HAND}, step",)),
         "eq_residual_backward": Equation(r"\frac{\partial L}{\partial h_{\ell-1}} = "
                                          + tex(residual_backward(), names={**names, _G: r"\frac{\partial L}{\partial h_\ell}"},
                                                order="none"),

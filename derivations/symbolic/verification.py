@@ -25,7 +25,8 @@ from .common import tex, vector
 __all__ = ["step_error", "optimal_step", "entry_passes", "entry_unresolved", "resolution_central",
            "resolution_complex", "verdict_by_formula", "scaled_example", "vanishing_rnn_example", "EXAMPLES",
            "example_verdict",
-           "rel_error_formula", "wrong_claims", "index_example", "index_steps", "index_checks", "checks", "exhibits"]
+           "rel_error_formula", "wrong_claims", "index_example", "index_steps", "index_checks", "pitfall_checks",
+           "checks", "exhibits"]
 
 TOPIC = "verification"
 
@@ -434,7 +435,51 @@ def checks(seed: int = 0) -> list[verify.Check]:
         out.append(verify.check_bound(TOPIC, f"rejected: {c.name}", c.tolerance, c.error, strict=True))
     out.append(verify.check_bound(TOPIC, f"accepted: {right.name}", right.error, right.tolerance))
     out += index_checks()
+    out += pitfall_checks()
     return out
+
+
+#: The steps at which the central difference is shown too small and too large, and the
+#: distance from ReLU's kink, in units of the step, of the entry that straddles it.
+BAD_STEPS = (1e-13, 1e-1)
+KINK_OFFSET = 0.3
+
+
+def central_difference_error(step: float, dtype=np.float64) -> float:
+    """The relative error of the central difference of sigma'(X0) at ``step``, computed in
+    ``dtype``, against the float64 derivative."""
+    x, hh, two = dtype(X0), dtype(step), dtype(2)
+    num = (_sigmoid_c(x + hh) - _sigmoid_c(x - hh)) / (two * hh)
+    exact = float(activations_np.sigmoid_grad(np.array(X0)))
+    return abs(float(num) - exact) / exact
+
+
+def relu_at_kink() -> tuple[float, verify.Check]:
+    """(the central difference of ReLU at 0; check_vjp's verdict on ReLU's right backward at an
+    input with an entry KINK_OFFSET steps from the kink, by central differences)."""
+    at_zero = verify.numeric_gradient(lambda v: float(np.sum(activations_np.relu(v))), np.array([0.0]))[0]
+    x = np.array([KINK_OFFSET * verify.CENTRAL_STEP, 1.0, -2.0])
+    near = verify.check_vjp(activations_np.relu, lambda g: g * activations_np.relu_grad(x), x,
+                            rng=np.random.default_rng(0), every_entry=True)
+    return float(at_zero), near
+
+
+def pitfall_checks() -> list[verify.Check]:
+    """The pitfalls of the page, measured: the central difference at ReLU's kink, at a step too
+    small and too large, and in float32."""
+    at_zero, near = relu_at_kink()
+    tol = verify.TOLERANCES["central-difference"]
+    small, large = BAD_STEPS
+    return [verify.check_values(TOPIC, "the central difference of relu at its kink x = 0 is 0.5, the mean of its "
+                                "two slopes", "float64", at_zero, 0.5),
+            verify.check_bound(TOPIC, f"a right ReLU backward is rejected by central differences at an entry "
+                               f"{KINK_OFFSET:g} h from the kink", near.tolerance, near.error, strict=True),
+            verify.check_bound(TOPIC, f"the central difference of sigma'(0.7) misses its tolerance 100 times over at "
+                               f"h = {small:g} and at h = {large:g}", np.full(2, 100 * tol),
+                               [central_difference_error(small), central_difference_error(large)], strict=True),
+            verify.check_bound(TOPIC, f"in float32 the central difference of sigma'(0.7) at h = {verify.CENTRAL_STEP:g} "
+                               "misses its tolerance 1000 times over", 1000 * tol,
+                               central_difference_error(verify.CENTRAL_STEP, np.float32), strict=True)]
 
 
 def _index_tex(expr, names: dict) -> str:
@@ -520,6 +565,14 @@ def exhibits() -> dict:
         "h_star_num": f"{_at_float64(h_star):.1e}",
         "E_star_num": f"{_at_float64(e_star):.1e}",
         "fig_steps": fig,
+        "relu_kink_cd": f"{relu_at_kink()[0]:g}",
+        "relu_kink_grad": f"{float(activations_np.relu_grad(np.array([0.0]))[0]):g}",
+        "kink_offset": f"{KINK_OFFSET:g}",
+        "bad_small": f"{BAD_STEPS[0]:g}", "bad_large": f"{BAD_STEPS[1]:g}",
+        "err_small": f"{central_difference_error(BAD_STEPS[0]):.0e}",
+        "err_large": f"{central_difference_error(BAD_STEPS[1]):.0e}",
+        "err_f32": f"{central_difference_error(verify.CENTRAL_STEP, np.float32):.0e}",
+        "h_star_f32": f"{float(h_star.subs({eps: float(np.finfo(np.float32).eps), M: 1, F: 1})):.0e}",
         "best_h": f"{hs[int(np.argmin(cd))]:.0e}",
         "n_demo": f"{N_DIRECTIONS_DEMO:,}",
         "dir_ratio": f"{unit / normal:.0f}",
