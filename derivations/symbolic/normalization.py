@@ -545,6 +545,116 @@ def size_claims() -> list[SizeClaim]:
     ]
 
 
+# ------------------------------------------------------------------ batch norm's backward pass by hand
+class Partial(sp.Function):
+    """A derivative the hand steps show unevaluated, d(top)/d(wrt), ``wrt`` an entry x_q or
+    x-hat_q; :func:`with_derivatives` replaces it by SymPy's derivative of the definitions."""
+
+    is_real = True
+
+    def _latex(self, printer, exp=None):
+        top, wrt = (printer._print(a) for a in self.args)
+        out = rf"\frac{{\partial {top}}}{{\partial {wrt}}}"
+        return rf"\left({out}\right)^{{{printer._print(exp)}}}" if exp is not None else out
+
+
+L_sym = sp.Symbol("L")
+
+
+def bn_loss(q=j):
+    """sum_q dL/do_q o_q over the batch, the dL/do_q held fixed: by the chain rule its
+    derivative with respect to any variable is dL/d(that variable)."""
+    return sp.Sum(Upstream(q) * bn_output(q), (q, 1, N))
+
+
+def _derivative_of(top, wrt):
+    """SymPy's derivative of ``top`` (mu, s^2, x-hat_q or L) with respect to ``wrt``: an entry
+    x_q through the definitions, or x-hat_q with the x-hat held as variables."""
+    f = bn_loss() if top == L_sym else top
+    return sp.diff(definitions(f), wrt) if wrt.base == x else sp.diff(f, wrt)
+
+
+def with_derivatives(expr):
+    """``expr`` with every :class:`Partial` replaced by the derivative it stands for."""
+    return expr.replace(lambda t: isinstance(t, Partial), lambda t: _derivative_of(*t.args))
+
+
+def _sqrt_var_eps(power=1):
+    return _add(s ** 2, eps) ** (sp.Rational(power, 2))
+
+
+#: The hand steps of d x-hat_i / d x_k: the quotient rule, the statistics' derivatives
+#: substituted, x-hat recognized. Each relation of the chain is a check.
+DXHAT_STEPS = (
+    Partial(x_hat[i], x[k]),
+    _add(KroneckerDelta(i, k), -Partial(mu, x[k])) / _sqrt_var_eps()
+    - _add(x[i], -mu) * Partial(s ** 2, x[k]) / (2 * _sqrt_var_eps(3)),
+    _add(KroneckerDelta(i, k), -1 / N) / _sqrt_var_eps() - _add(x[i], -mu) * _add(x[k], -mu) / (N * _sqrt_var_eps(3)),
+    _add(KroneckerDelta(i, k), -1 / N, -x_hat[i] * x_hat[k] / N) / _sqrt_var_eps(),
+)
+DXHAT_STEP_NAMES = (
+    "hand step dx-hat_i/dx_k 1: the quotient rule through x_k, mu and s2, general N",
+    "hand step dx-hat_i/dx_k 2: dmu/dx_k = 1/N and ds2/dx_k = 2 (x_k - mu)/N substituted, general N",
+    "hand step dx-hat_i/dx_k 3: (x_i - mu)(x_k - mu)/(s2 + eps) = x-hat_i x-hat_k, general N",
+)
+#: dL/dx-hat_i = gamma dL/do_i: o_i = gamma x-hat_i + beta is the only output x-hat_i enters.
+DL_DXHAT = (Partial(L_sym, x_hat[i]), gamma * Upstream(i))
+DL_DXHAT_NAME = "hand step: dL/dx-hat_i = gamma dL/do_i, general N"
+#: The chain rule for dL/dx_k, then the Jacobian entry, then the collection into three terms.
+BN_SUM_TERMS = (sp.Sum(Upstream(i) * KroneckerDelta(i, k), (i, 1, N)),
+                -sp.Sum(Upstream(i), (i, 1, N)) / N,
+                -x_hat[k] * sp.Sum(Upstream(i) * x_hat[i], (i, 1, N)) / N)
+BN_SUM_COEFF = gamma / _sqrt_var_eps()
+DX_STEPS = (
+    Partial(L_sym, x[k]),
+    sp.Sum(Partial(L_sym, x_hat[i]) * Partial(x_hat[i], x[k]), (i, 1, N)),
+    sp.Sum(gamma * Upstream(i) * Partial(x_hat[i], x[k]), (i, 1, N)),
+    sp.Sum(gamma * Upstream(i) * DXHAT_STEPS[-1], (i, 1, N)),
+    BN_SUM_COEFF * _add(*BN_SUM_TERMS),
+)
+DX_STEP_NAMES = (
+    "hand step dL/dx_k 1: the chain rule through every x-hat_i, general N",
+    "hand step dL/dx_k 2: dL/dx-hat_i = gamma dL/do_i substituted, general N",
+    "hand step dL/dx_k 3: the Jacobian entry substituted, general N",
+    "hand step dL/dx_k 4: the sum split into three sums, general N",
+    "hand step dL/dx_k 5: only i = k survives the delta: the three-term formula, general N",
+)
+
+
+def hand_step_checks() -> list[verify.Check]:
+    """Each relation of the hand derivations proved at general N: both sides with their
+    unevaluated derivatives replaced (:func:`with_derivatives`), then in normal form."""
+    def same(name, a, b, bn=True):
+        form = (lambda e: _bn(with_derivatives(e))) if bn else (lambda e: _plain(sum_out(with_derivatives(e))))
+        return replace(verify.timed(lambda: verify.symbolic_identity(TOPIC, name, *canonical(form(a), form(b)))),
+                       method="symbolic size")
+    out = [same(name, a, b) for name, a, b in zip(DXHAT_STEP_NAMES, DXHAT_STEPS, DXHAT_STEPS[1:])]
+    out.append(same(DL_DXHAT_NAME, *DL_DXHAT, bn=False))
+    steps = DX_STEPS + (bn_dx(k),)
+    out += [same(name, a, b) for name, a, b in zip(DX_STEP_NAMES, steps, steps[1:])]
+    return out
+
+
+@lru_cache(maxsize=None)
+def raw_terms(size: int = 3) -> tuple:
+    """The terms of SymPy's derivative of the loss written out at ``size`` samples, with
+    respect to x_1, expanded: what the hand steps collect into three."""
+    L = _write_out(definitions(bn_loss(), size).xreplace({N: size}))
+    return sp.Add.make_args(sp.expand(sp.diff(L, x[1])))
+
+
+RAW_SIZE = 3
+
+
+def raw_terms_check() -> verify.Check:
+    size = RAW_SIZE
+    terms = raw_terms(size)
+    want = _write_out(definitions(bn_dx(1), size).xreplace({N: size}))
+    root = _write_out(definitions(_add(s ** 2, eps), size).xreplace({N: size}))
+    return _same_rational(TOPIC, f"the {len(terms)} raw terms of SymPy's expanded dL/dx_1 at N = {size} sum to "
+                          "the three-term formula", sp.Add(*terms), want, root, "symbolic")
+
+
 # ------------------------------------------------------------------ the z-score, exactly
 def stats(xs):
     """Population mean and variance (1/n) of a sequence of SymPy expressions."""
