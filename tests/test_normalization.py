@@ -689,3 +689,17 @@ def test_the_train_eval_and_wrong_axes_checks_fail_when_their_code_is_wrong(monk
     assert "batchnorm2d_forward equals the displayed o with the N H W values of each channel as the batch, " \
            "shape (2, 3, 2, 2)" in failed
     assert "x.reshape(-1, C) without moving C last differs from per-channel batch norm (by more than 0.5)" in failed
+
+
+def test_the_per_channel_claims_refute_a_count_of_n_or_a_channel_mix_up(monkeypatch):
+    L, claim, radicand = nz.map_claims()
+    got = sp.diff(L, nz.x[nz.k, nz.c4, nz.p4, nz.q4])
+    assert nz._same_rational("t", "right", got, claim, radicand, "s").passed
+    counted_n = nz.per_map(nz.definitions(nz.bn_dx(nz.k)), size=nz.N).xreplace({nz.gamma: nz.gamma_i[nz.c4]})
+    assert not nz._same_rational("t", "N for N H W", got, counted_n, radicand, "s").passed
+    other = sp.Symbol("d", positive=True, integer=True)        # another channel's gamma
+    assert not nz._same_rational("t", "gamma_d", got, claim.xreplace({nz.gamma_i[nz.c4]: nz.gamma_i[other]}),
+                                 radicand, "s").passed
+    # the explicit witness fails too when the claim is wrong
+    monkeypatch.setattr(nz, "map_claims", lambda: (L, counted_n, radicand))
+    assert [c.passed for c in nz.map_checks()] == [True, False, False]

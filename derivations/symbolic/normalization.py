@@ -793,6 +793,96 @@ def channel_statistics():
             sp.Mul(1 / size, total(_add(entry, -sp.Indexed(sp.IndexedBase("mu"), c4)) ** 2), evaluate=False))
 
 
+C_ = sp.Symbol("C", positive=True, integer=True)
+p4, q4 = sp.symbols("p q", positive=True, integer=True)      # the entry x_kcpq differentiated: sample k, position (p, q)
+G4 = sp.IndexedBase("G", real=True)                          # dL/do of a feature map, (N, C, H, W)
+
+
+def _map_indices(v):
+    """The (n, h, w) a batch index v of the one-feature formulas becomes on a feature map."""
+    return sp.symbols(f"n_{v} h_{v} w_{v}", positive=True, integer=True)
+
+
+def per_map(expr, col=c4, at=((k, (k, p4, q4)),), size=None):
+    """A one-feature batch-norm expression (sums over 1..N, entries x_q, dL/do_q) as the same
+    expression for channel ``col`` of an (N, C, H, W) feature map: a sum over q becomes sums
+    over (n, h, w), x_q -> x_nchw, dL/do_q -> G_nchw, the free index k -> (k, p, q), and N
+    where it counts the values (outside the sums' limits) -> N H W, or ``size`` if given."""
+    count = N * H_ * W_ if size is None else size
+
+    def go(e, env):
+        if isinstance(e, sp.Sum):
+            (v, _, _), = e.limits
+            n_, h_, w_ = _map_indices(v)
+            inner = go(e.function, {**env, v: (n_, h_, w_)})
+            return sp.Sum(sp.Sum(sp.Sum(inner, (w_, 1, W_)), (h_, 1, H_)), (n_, 1, N))
+        if isinstance(e, sp.Indexed) and e.base == x:
+            a, b, d = env[e.indices[0]]
+            return x[a, col, b, d]
+        if isinstance(e, Upstream):
+            a, b, d = env[e.args[0]]
+            return G4[a, col, b, d]
+        if e == N:
+            return count
+        if not e.args:
+            return e
+        return e.func(*[go(t, env) for t in e.args])
+    return go(expr, dict(at))
+
+
+#: The per-channel claims, the start of their checks' names.
+MAP_STATS_NAME = "per-channel mu_c and s_c^2 are the batch's mu and s2 over the N H W values (n, h, w) of channel c"
+MAP_DX_NAME = "per-channel batch norm dL/dx = the three-term formula with N H W values per channel"
+MAP_EXPLICIT = {N: 2, C_: 1, H_: 1, W_: 2}
+#: The entries (k, p, q) written out: two samples, two positions (one channel: the general-size proof
+#: covers the channels not mixing; each entry costs ~0.1 s).
+MAP_ENTRIES = ((1, 1, 2), (2, 1, 1))
+
+
+def map_claims():
+    """(L, claim, radicand) for the per-channel backward pass: L = sum over every entry of an
+    (N, C, H, W) map of dL/do o, o normalized per channel; the claim eq-bn-backward mapped to
+    channel c (:func:`per_map`); the radicand s_c^2 + eps."""
+    cp = sp.Symbol("cprime", positive=True, integer=True)
+    L = sp.Sum(per_map(definitions(bn_loss()), cp, ()).xreplace({gamma: gamma_i[cp], beta: beta_i[cp]}), (cp, 1, C_))
+    claim = per_map(definitions(bn_dx(k))).xreplace({gamma: gamma_i[c4]})
+    return L, claim, per_map(definitions(_add(s ** 2, eps)))
+
+
+def map_checks() -> list[verify.Check]:
+    """The per-channel formulas at general N, C, H, W, and written out at MAP_EXPLICIT."""
+    start = time.perf_counter()
+    mu_c, var_c = channel_statistics()
+    mean_c = per_map(mean(), at=())
+    shown = sp.Matrix([mu_c, var_c.xreplace({sp.Indexed(sp.IndexedBase("mu"), c4): mean_c})])
+    mapped = sp.Matrix([mean_c, per_map(definitions(variance()), at=())])
+    plain = lambda m: m.applyfunc(lambda e: _plain(sum_out(e)))  # noqa: E731
+    a, b = plain(shown), plain(mapped)
+    out = [replace(verify.symbolic_identity(TOPIC, f"{MAP_STATS_NAME}, general N, H, W",
+                                            sp.Matrix(canonical(*a)), sp.Matrix(canonical(*b))),
+                   method="symbolic size", seconds=time.perf_counter() - start)]
+    start = time.perf_counter()
+    L, claim, radicand = map_claims()
+    got = sp.diff(L, x[k, c4, p4, q4])
+    out.append(replace(_same_rational(TOPIC, f"{MAP_DX_NAME}: entry (k, c, p, q) of an (N, C, H, W) map, general N, C, H, W",
+                                      got, claim, radicand, "symbolic size"), seconds=time.perf_counter() - start))
+    start = time.perf_counter()
+    sizes = MAP_EXPLICIT
+    written = _write_out(L.xreplace(sizes))
+    col = sizes[C_]           # the last channel: the sums over the others must drop out
+    entries = MAP_ENTRIES
+    got = [sp.diff(written, x[a_, col, p_, q_]) for a_, p_, q_ in entries]
+    at = [{k: a_, c4: col, p4: p_, q4: q_} for a_, p_, q_ in entries]
+    want = [_write_out(claim.xreplace(e).xreplace(sizes)) for e in at]
+    roots = [_write_out(radicand.xreplace(e).xreplace(sizes)) for e in at]
+    shape = ", ".join(str(sizes[v]) for v in (N, C_, H_, W_))
+    which = " and ".join(f"({a_}, {col}, {p_}, {q_})" for a_, p_, q_ in entries)
+    out.append(replace(SizeClaim._compare(TOPIC, f"{MAP_DX_NAME}: explicit entries {which}, "
+                                          f"(N, C, H, W) = ({shape})", got, want, roots, "symbolic"),
+                       seconds=time.perf_counter() - start))
+    return out
+
+
 def _feature_map(shape, seed):
     """A feature map with a different mean and scale per channel, and a spatial ramp along W
     shared by every sample (a pattern that normalizing over the wrong axes erases)."""
@@ -1246,6 +1336,7 @@ def checks(seed: int = 0) -> list[verify.Check]:
     out += inference_step_checks()
     out += train_eval_checks()
     out += channel_checks(rng)
+    out += map_checks()
     return out
 
 
