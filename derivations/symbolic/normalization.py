@@ -1419,6 +1419,14 @@ def channel_checks(rng) -> list[verify.Check]:
     out.append(verify.check_values(
         TOPIC, f"batchnorm2d running variance: 0.9 + 0.1 (N H W)/(N H W - 1) s_c^2 over the channel, shape {shape}",
         "float64", running.var, [0.9 + 0.1 * np.var(v, ddof=1) for v in flat]))
+    # a map of 1 x 1 positions is a batch of C-vectors: batchnorm2d is then batchnorm_forward
+    Xv, dv = rng.standard_normal((5, C)) * 2 + 1, rng.standard_normal((5, C))
+    y2, cache2 = normalization_np.batchnorm2d_forward(Xv[:, :, None, None], gm, bt)
+    y1, cache1 = normalization_np.batchnorm_forward(Xv, gm, bt)
+    out.append(verify.check_bound(
+        TOPIC, f"with H = W = 1 per-channel batch norm is the batch norm of vectors (output and dx exactly), shape (5, {C}, 1, 1)",
+        max(np.abs(y2[:, :, 0, 0] - y1).max(), np.abs(normalization_np.batchnorm2d_backward(dv[:, :, None, None], cache2)[0][:, :, 0, 0]
+                                                      - normalization_np.batchnorm_backward(dv, cache1)[0]).max()), 0.0))
     # normalizing over the wrong axes
     mixed_gap, mixed_mean, spread_right, spread_n = wrong_axes()
     out.append(verify.check_bound(TOPIC, "x.reshape(-1, C) without moving C last differs from per-channel batch norm "
