@@ -87,6 +87,10 @@ CASES.update({
                                         lambda: {"x": R(6, 3), "gamma": R(3), "beta": R(3)}, None),
     "normalization.batchnorm_backward": (normalization.batchnorm_backward, lambda: {
         "dout": R(6, 3), "cache": _cache(normalization.batchnorm_forward, R(6, 3), R(3), R(3))}, None),
+    "normalization.batchnorm2d_forward": (normalization.batchnorm2d_forward,
+                                          lambda: {"x": R(2, 3, 2, 2), "gamma": R(3), "beta": R(3)}, None),
+    "normalization.batchnorm2d_backward": (normalization.batchnorm2d_backward, lambda: {
+        "dout": R(2, 3, 2, 2), "cache": _cache(normalization.batchnorm2d_forward, R(2, 3, 2, 2), R(3), R(3))}, None),
     "normalization.layernorm_forward": (normalization.layernorm_forward,
                                         lambda: {"x": R(6, 3), "gamma": R(3), "beta": R(3)}, None),
     "normalization.layernorm_backward": (normalization.layernorm_backward, lambda: {
@@ -119,8 +123,9 @@ ANY_SHAPE = {n for n, (_, _, follows) in CASES.items() if follows} - {"hadamard.
 # ... and so do the entries of a gradient dict (each its own array), and logits with one more class
 ANY_SHAPE |= {"clipping.global_norm", "clipping.clip_grad_norm", "clipping.clip_grad_value",
               "losses.softmax_cross_entropy"}
-# Arguments that take any number of leading (batch) axes: layer norm normalizes the last one.
-LEADING_AXES_OK = {("normalization.layernorm_forward", "x")}
+# Arguments whose shape may change where the corruption changes it: layer norm takes any number
+# of leading (batch) axes, and batchnorm2d feature maps of any height and width (the last axis).
+AXES_OK = {("normalization.layernorm_forward", "x"), ("normalization.batchnorm2d_forward", "x")}
 # Inputs where +-1e4 is a legitimate value that must give a finite answer (logits, activations).
 LARGE_OK = {"x", "logits", "z", "a", "b", "dout", "y_hat", "y", "X", "Y", "dh"}
 
@@ -239,7 +244,7 @@ def test_hostile_inputs(case):
                 continue
             assert expect != "raise", f"{where} returned instead of raising"
             if expect in ("shape", "rank"):
-                assert case in ANY_SHAPE or (case, slot) in LEADING_AXES_OK, f"{where} accepted a mismatched shape"
+                assert case in ANY_SHAPE or (case, slot) in AXES_OK, f"{where} accepted a mismatched shape"
             leaves = finite_leaves(out)
             assert all(np.all(np.isfinite(x)) for x in leaves if x.dtype.kind in "fc"), f"{where} returned NaN/inf"
             if follows and isinstance(slot, str) and slot == follows:

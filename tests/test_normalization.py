@@ -495,3 +495,211 @@ def test_running_statistics_start_refuses_a_bad_size():
     for D in (0, -1, 2.0, True):
         with pytest.raises(ValueError, match="D must be a positive integer"):
             normalization_np.RunningStats.start(D)
+
+
+# ------------------------------------------------------------------ issue 19: hand steps, inference mode, feature maps
+
+def _hand_checks_passed():
+    return {c.name: c.passed for c in normalization_sym.hand_step_checks()}
+
+
+def test_every_hand_step_is_proved():
+    passed = _hand_checks_passed()
+    assert len(passed) == len(normalization_sym.DXHAT_STEP_NAMES) + 1 + len(normalization_sym.DX_STEP_NAMES)
+    assert all(passed.values()), passed
+
+
+def _mutated(attr, index, new):
+    steps = list(getattr(normalization_sym, attr))
+    steps[index] = new
+    return tuple(steps)
+
+
+nz = normalization_sym
+_HAT_MUTANTS = {   # a wrong hand step of dx-hat_i/dx_k: the relations it touches must fail
+    "the quotient rule's mu term with the wrong sign": (
+        1, nz.DXHAT_STEPS[1].xreplace({nz.Partial(nz.mu, nz.x[nz.k]): -nz.Partial(nz.mu, nz.x[nz.k])}), (0, 1)),
+    "dmu/dx_k = 1/(N - 1)": (2, nz.DXHAT_STEPS[2].xreplace({1 / nz.N: 1 / (nz.N - 1)}), (1, 2)),
+    "the standard deviation s in place of sqrt(s2 + eps)": (
+        3, nz._add(sp.KroneckerDelta(nz.i, nz.k), -1 / nz.N, -nz.x_hat[nz.i] * nz.x_hat[nz.k] / nz.N) / nz.s, (2,)),
+}
+
+
+@pytest.mark.parametrize("what", list(_HAT_MUTANTS))
+def test_a_wrong_jacobian_step_is_refuted(monkeypatch, what):
+    index, new, broken = _HAT_MUTANTS[what]
+    monkeypatch.setattr(nz, "DXHAT_STEPS", _mutated("DXHAT_STEPS", index, new))
+    results = [c.passed for c in nz.hand_step_checks()]
+    assert [results[r] for r in range(3)] == [r not in broken for r in range(3)], what
+
+
+_DX_MUTANTS = {
+    "the chain rule without the sum over i": (1, nz.DX_STEPS[1].function, (0, 1)),
+    "gamma dropped": (2, nz.DX_STEPS[2].xreplace({nz.gamma: 1}), (1, 2)),
+    "the Jacobian's 1/N dropped": (3, sp.Sum(nz.gamma * nz.Upstream(nz.i) * nz._add(
+        sp.KroneckerDelta(nz.i, nz.k), -nz.x_hat[nz.i] * nz.x_hat[nz.k] / nz.N) / nz._sqrt_var_eps(), (nz.i, 1, nz.N)),
+        (2, 3)),
+    "the variance sum dropped": (4, nz.BN_SUM_COEFF * nz._add(*nz.BN_SUM_TERMS[:2]), (3, 4)),
+}
+
+
+@pytest.mark.parametrize("what", list(_DX_MUTANTS))
+def test_a_wrong_chain_rule_step_is_refuted(monkeypatch, what):
+    index, new, broken = _DX_MUTANTS[what]
+    monkeypatch.setattr(nz, "DX_STEPS", _mutated("DX_STEPS", index, new))
+    results = [c.passed for c in nz.hand_step_checks()][4:]
+    assert results == [r not in broken for r in range(5)], what
+
+
+def test_dl_dxhat_and_the_inference_steps_refute_a_wrong_claim(monkeypatch):
+    monkeypatch.setattr(nz, "DL_DXHAT", (nz.DL_DXHAT[0], nz.Upstream(nz.i)))
+    assert not next(c for c in nz.hand_step_checks() if c.name == nz.DL_DXHAT_NAME).passed
+    monkeypatch.undo()
+    assert all(c.passed for c in nz.inference_step_checks())
+    wrong = (nz.INF_STEPS[0], nz.INF_STEPS[1].xreplace({nz.v_r: nz.v_r ** 2}), nz.INF_STEPS[2])
+    monkeypatch.setattr(nz, "INF_STEPS", wrong)
+    assert [c.passed for c in nz.inference_step_checks()] == [True, False, False]
+
+
+def test_the_raw_terms_are_21_at_n_3_and_a_wrong_formula_fails_their_sum(monkeypatch):
+    assert len(nz.raw_terms(3)) == 21
+    assert nz.raw_terms_check().passed
+    T = nz.BN_TERMS
+    monkeypatch.setattr(nz, "BN_TERMS", (T[0], T[1], -T[2]))
+    assert not nz.raw_terms_check().passed
+
+
+def test_the_inference_parameter_claims_are_refuted_when_wrong():
+    import dataclasses
+    claims = [c for c in nz.size_claims() if c.name in (nz.INFERENCE_DGAMMA_NAME, nz.INFERENCE_DBETA_NAME)]
+    assert len(claims) == 2 and all(c.prove("t").passed for c in claims)
+    wrong = dataclasses.replace(claims[0], claim=lambda: sp.Sum(nz.Upstream(nz.i) * nz.x[nz.i] / sp.sqrt(
+        nz.v_r + nz.eps), (nz.i, 1, nz.N)))      # m_r forgotten
+    assert not wrong.prove("t").passed
+    assert not wrong.explicit("t", (2,)).passed
+
+
+def autograd_bn2d(x, gamma, beta, eps):
+    mu = anp.mean(x, axis=(0, 2, 3), keepdims=True)
+    var = anp.mean((x - mu) ** 2, axis=(0, 2, 3), keepdims=True)
+    return gamma[None, :, None, None] * (x - mu) / anp.sqrt(var + eps) + beta[None, :, None, None]
+
+
+@pytest.mark.parametrize("shape", [(2, 3, 2, 2), (1, 2, 3, 4), (5, 1, 1, 1), (3, 4, 5, 2)])
+def test_batchnorm2d_against_autograd_and_the_complex_step(shape, rng):
+    x = 3 * rng.standard_normal(shape) + 1
+    gm, bt = rng.uniform(0.5, 2, shape[1]), rng.standard_normal(shape[1])
+    dout = rng.standard_normal(shape)
+    out, cache = normalization_np.batchnorm2d_forward(x, gm, bt, eps=1e-4)
+    np.testing.assert_allclose(out, autograd_bn2d(x, gm, bt, 1e-4), rtol=1e-12, atol=1e-12)
+    grads = normalization_np.batchnorm2d_backward(dout, cache)
+    assert [g.shape for g in grads] == [shape, gm.shape, bt.shape]
+    phi = lambda x_, g_, b_: anp.sum(dout * autograd_bn2d(x_, g_, b_, 1e-4))  # noqa: E731
+    for got, argnum in zip(grads, (0, 1, 2)):
+        np.testing.assert_allclose(got, grad(phi, argnum)(x, gm, bt), rtol=1e-9, atol=1e-12)
+    c = verify.check_vjp(lambda v: normalization_np.batchnorm2d_forward(v, gm, bt, eps=1e-4)[0], lambda g: grads[0], x,
+                         name="bn2d", topic="t", dout=dout, method="complex-step", every_entry=True)
+    assert c.passed, c
+
+
+def test_batchnorm2d_running_statistics_and_inference_mode(rng):
+    x = rng.standard_normal((2, 3, 2, 2)) + np.arange(3)[None, :, None, None]
+    start = normalization_np.RunningStats.start(3)
+    out, cache, running = normalization_np.batchnorm2d_forward(x, np.ones(3), np.zeros(3), running=start, momentum=0.5)
+    values = x.transpose(1, 0, 2, 3).reshape(3, -1)
+    np.testing.assert_allclose(running.mean, 0.5 * values.mean(axis=1), rtol=1e-14)
+    np.testing.assert_allclose(running.var, 0.5 + 0.5 * values.var(axis=1, ddof=1), rtol=1e-14)  # 8/7 s^2
+    one = x[:1]
+    y, cache, same = normalization_np.batchnorm2d_forward(one, np.ones(3), np.zeros(3), running=running, training=False)
+    assert same is running
+    np.testing.assert_allclose(y, (one - running.mean[None, :, None, None]) / np.sqrt(running.var + 1e-5)[None, :, None, None],
+                               rtol=1e-14)
+    dout = rng.standard_normal(one.shape)
+    dx = normalization_np.batchnorm2d_backward(dout, cache)[0]
+    np.testing.assert_allclose(dx, dout / np.sqrt(running.var + 1e-5)[None, :, None, None], rtol=1e-14)
+
+
+@pytest.mark.parametrize("call,error,message", [
+    (lambda: normalization_np.batchnorm2d_forward(np.ones((4, 3)), np.ones(3), np.zeros(3)), ValueError,
+     r"x must be 4-D \(N, C, H, W\)"),
+    (lambda: normalization_np.batchnorm2d_forward(np.ones((1, 2, 1, 1)), np.ones(2), np.zeros(2)), ValueError,
+     r"x must have N H W >= 2 values per channel"),
+    (lambda: normalization_np.batchnorm2d_forward(np.ones((2, 0, 2, 2)), np.ones(0), np.zeros(0)), ValueError,
+     r"at least one channel"),
+    (lambda: normalization_np.batchnorm2d_forward(R(2, 3, 2, 2), np.ones(2), np.zeros(3)), ValueError,
+     r"gamma must have shape \(C,\) = \(3,\)"),
+    (lambda: normalization_np.batchnorm2d_forward(R(2, 3, 2, 2), np.ones(3), np.zeros((3, 1))), ValueError,
+     r"beta must have shape \(C,\)"),
+    (lambda: normalization_np.batchnorm2d_forward(np.full((2, 3, 2, 2), np.inf), np.ones(3), np.zeros(3)), ValueError,
+     r"x contains NaN or infinite"),
+    (lambda: normalization_np.batchnorm2d_forward(np.ones((2, 3, 2, 2), int), np.ones(3), np.zeros(3)), TypeError,
+     r"x must be an array of real floats"),
+    (lambda: normalization_np.batchnorm2d_forward(R(2, 3, 2, 2), np.ones(3), np.zeros(3), training=False), ValueError,
+     r"running must be given when training is False"),
+    (lambda: normalization_np.batchnorm2d_backward(np.ones((2, 3, 2, 2)), normalization_np.batchnorm_forward(
+        R(4, 3), np.ones(3), np.zeros(3))[1]), TypeError, r"cache must be the ChannelCache that batchnorm2d_forward returns"),
+    (lambda: normalization_np.batchnorm2d_backward(np.ones((2, 3, 2, 3)), normalization_np.batchnorm2d_forward(
+        R(2, 3, 2, 2), np.ones(3), np.zeros(3))[1]), ValueError, r"dout must have the shape of x, \(2, 3, 2, 2\)"),
+])
+def test_batchnorm2d_bad_arguments_are_named(call, error, message):
+    with pytest.raises(error, match=message):
+        call()
+
+
+def test_a_batch_of_one_sample_is_fine_for_feature_maps_with_several_positions(rng):
+    x = rng.standard_normal((1, 2, 3, 3))
+    out, _ = normalization_np.batchnorm2d_forward(x, np.ones(2), np.zeros(2))
+    np.testing.assert_allclose(out.mean(axis=(0, 2, 3)), 0, atol=1e-14)
+
+
+def test_the_train_eval_and_wrong_axes_checks_fail_when_their_code_is_wrong(monkeypatch):
+    """Mutations: an update that keeps the biased variance, an inference mode that uses the
+    batch's statistics, a batchnorm2d that forgets to move the channel axis."""
+    passed = lambda: {c.name: c.passed for c in nz.train_eval_checks()}  # noqa: E731
+    assert all(passed().values())
+    real = normalization_np.batchnorm_forward
+
+    def biased(x, gamma, beta, eps=1e-5, *, running=None, momentum=0.1, training=True):
+        result = real(x, gamma, beta, eps, running=running, momentum=momentum, training=training)
+        if running is None or not training:
+            return result
+        N_ = x.shape[0]
+        shrunk = (result[2].var - (1 - momentum) * running.var) * (N_ - 1) / N_ + (1 - momentum) * running.var
+        return result[0], result[1], normalization_np.RunningStats(result[2].mean, shrunk)
+    monkeypatch.setattr(normalization_np, "batchnorm_forward", biased)
+    nz.variance_bias.cache_clear()
+    assert not passed()["batchnorm_forward's running variance (momentum 1) averages to 1 over all 2^N batches "
+                        "of +-1 samples, N = 2, 3, 4, 5"]
+    monkeypatch.undo()
+    nz.variance_bias.cache_clear()
+
+    def batch_stats_always(x, gamma, beta, eps=1e-5, *, running=None, momentum=0.1, training=True):
+        if not training:
+            if np.asarray(x).shape[0] < 2:
+                return np.asarray(beta) + 0 * np.asarray(x), None, running
+            return (*real(x, gamma, beta, eps), running)
+        return real(x, gamma, beta, eps, running=running, momentum=momentum)
+    monkeypatch.setattr(normalization_np, "batchnorm_forward", batch_stats_always)
+    assert not passed()["in inference mode a sample's output is the same in any batch, a batch of one too (exactly)"]
+    monkeypatch.undo()
+
+    monkeypatch.setattr(normalization_np, "_channels_last", lambda a: a.reshape(-1, a.shape[1]))
+    monkeypatch.setattr(normalization_np, "_channels_first", lambda a, shape: a.reshape(shape))
+    failed = {c.name for c in nz.channel_checks(np.random.default_rng(0)) if not c.passed}
+    assert "batchnorm2d_forward equals the displayed o with the N H W values of each channel as the batch, " \
+           "shape (2, 3, 2, 2)" in failed
+    assert "x.reshape(-1, C) without moving C last differs from per-channel batch norm (by more than 0.5)" in failed
+
+
+def test_the_per_channel_claims_refute_a_count_of_n_or_a_channel_mix_up(monkeypatch):
+    L, claim, radicand = nz.map_claims()
+    got = sp.diff(L, nz.x[nz.k, nz.c4, nz.p4, nz.q4])
+    assert nz._same_rational("t", "right", got, claim, radicand, "s").passed
+    counted_n = nz.per_map(nz.definitions(nz.bn_dx(nz.k)), size=nz.N).xreplace({nz.gamma: nz.gamma_i[nz.c4]})
+    assert not nz._same_rational("t", "N for N H W", got, counted_n, radicand, "s").passed
+    other = sp.Symbol("d", positive=True, integer=True)        # another channel's gamma
+    assert not nz._same_rational("t", "gamma_d", got, claim.xreplace({nz.gamma_i[nz.c4]: nz.gamma_i[other]}),
+                                 radicand, "s").passed
+    # the explicit witness fails too when the claim is wrong
+    monkeypatch.setattr(nz, "map_claims", lambda: (L, counted_n, radicand))
+    assert [c.passed for c in nz.map_checks()] == [True, False, False]

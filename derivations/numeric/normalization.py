@@ -4,7 +4,8 @@ Conventions: the variance is the population (biased) variance, 1/n; ``eps`` is a
 the variance inside the square root, in the forward and the backward pass alike. Batch
 norm normalizes x (N, D) over the batch, axis 0: in training mode with the batch's own
 statistics, in inference mode with running ones (:class:`RunningStats`, PyTorch's
-conventions). Layer norm normalizes over the trailing axes of x that ``gamma``'s shape
+conventions); :func:`batchnorm2d_forward` normalizes a feature map (N, C, H, W) per channel,
+over (N, H, W), as PyTorch's BatchNorm2d. Layer norm normalizes over the trailing axes of x that ``gamma``'s shape
 names (PyTorch's ``normalized_shape``), for any leading shape. ``gamma`` and ``beta`` have
 shape (D,) for batch norm, the normalized shape for layer norm.
 
@@ -26,7 +27,7 @@ from ._validate import (accumulation_dtype, cache_of, complex_if, float_array, f
                         frozen, frozen_copies, ndim, real_number, too_large, working_precision)
 
 __all__ = ["zscore", "NormCache", "RunningStats", "batchnorm_forward", "batchnorm_backward",
-           "layernorm_forward", "layernorm_backward"]
+           "ChannelCache", "batchnorm2d_forward", "batchnorm2d_backward", "layernorm_forward", "layernorm_backward"]
 
 
 def zscore(x: ArrayLike) -> np.ndarray:
@@ -260,6 +261,67 @@ def batchnorm_backward(dout: ArrayLike, cache: NormCache) -> tuple[np.ndarray, n
     """(dx, dgamma, dbeta) for :func:`batchnorm_forward`; shapes (N, D), (D,), (D,). Inference
     mode: dx = dout gamma / sqrt(running var + eps)."""
     return _backward(dout, cache, "batchnorm_forward")
+
+
+# ------------------------------------------------------------------ batch norm per channel (N, C, H, W)
+
+class ChannelCache(NamedTuple):
+    """What :func:`batchnorm2d_backward` needs: the cache of the (N H W, C) batch norm the
+    feature map was reshaped into, and the map's shape (N, C, H, W)."""
+
+    rows: NormCache
+    shape: tuple[int, int, int, int]
+
+
+def _channels_last(a: np.ndarray) -> np.ndarray:
+    """(N, C, H, W) -> (N H W, C): one row per sample and position, one column per channel."""
+    return a.transpose(0, 2, 3, 1).reshape(-1, a.shape[1])
+
+
+def _channels_first(a: np.ndarray, shape) -> np.ndarray:
+    """(N H W, C) -> (N, C, H, W), the inverse of :func:`_channels_last`."""
+    N_, C, H, W = shape
+    return a.reshape(N_, H, W, C).transpose(0, 3, 1, 2)
+
+
+def batchnorm2d_forward(x: ArrayLike, gamma: ArrayLike, beta: ArrayLike, eps: float = 1e-5, *,
+                        running: RunningStats | None = None, momentum: float = 0.1, training: bool = True
+                        ) -> tuple[np.ndarray, ChannelCache] | tuple[np.ndarray, ChannelCache, RunningStats]:
+    """Batch norm of a feature map x (N, C, H, W) per channel, PyTorch's BatchNorm2d: the
+    statistics of channel c are over its N H W values x[:, c, :, :]; gamma and beta (C,).
+
+    It is :func:`batchnorm_forward` on the (N H W, C) matrix with one row per sample and
+    position (the channel axis moved last before reshaping), with the same ``eps``,
+    ``running``, ``momentum`` and ``training`` (the running variance's unbiased factor is then
+    N H W / (N H W - 1)). Returns (y, cache), or (y, cache, running) as batchnorm_forward does.
+    """
+    x = float_array_unscanned(x, "x")
+    ndim(x, "x", 4, "(N, C, H, W)")
+    N_, C, H, W = x.shape
+    if C == 0:
+        raise ValueError(f"x must have at least one channel (C >= 1), got shape {x.shape}")
+    if training and N_ * H * W < 2:
+        raise ValueError(f"x must have N H W >= 2 values per channel for batch statistics, got shape {x.shape}: "
+                         "with one value the output is beta for every input and dL/dx is 0")
+    gamma, beta = float_array(gamma, "gamma"), float_array(beta, "beta")
+    for name, p in (("gamma", gamma), ("beta", beta)):
+        if p.shape != (C,):
+            raise ValueError(f"{name} must have shape (C,) = ({C},), one entry per channel, got {p.shape}")
+    result = batchnorm_forward(_channels_last(x), gamma, beta, eps, running=running, momentum=momentum,
+                               training=training)
+    out = _channels_first(result[0], x.shape)
+    return (out, ChannelCache(result[1], x.shape), *result[2:])
+
+
+def batchnorm2d_backward(dout: ArrayLike, cache: ChannelCache) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(dx, dgamma, dbeta) for :func:`batchnorm2d_forward`; shapes (N, C, H, W), (C,), (C,):
+    :func:`batchnorm_backward` of dout reshaped as x was."""
+    cache = cache_of(cache, ChannelCache, "batchnorm2d_forward")
+    dout = float_array_unscanned(dout, "dout")
+    if dout.shape != cache.shape:
+        raise ValueError(f"dout must have the shape of x, {cache.shape}, got {dout.shape}")
+    dx, dgamma, dbeta = batchnorm_backward(_channels_last(dout), cache.rows)
+    return _channels_first(dx, cache.shape), dgamma, dbeta
 
 
 # ------------------------------------------------------------------ layer norm

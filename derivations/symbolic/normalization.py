@@ -312,7 +312,7 @@ m_r_i, v_r_i = sp.IndexedBase("m_r", real=True), sp.IndexedBase("v_r", positive=
 
 def inference_output(q):
     """Batch norm in inference mode, one feature: o_q = gamma (x_q - m_r)/sqrt(v_r + eps) + beta."""
-    return gamma * _add(x[q], -m_r) / sp.sqrt(_add(v_r, eps)) + beta
+    return _add(gamma * _add(x[q], -m_r) / sp.sqrt(_add(v_r, eps)), beta)
 
 
 def inference_dx(q=k):
@@ -497,6 +497,9 @@ BN_DGAMMA_NAME = "batch norm dL/dgamma = sum of dL/do x-hat"
 BN_DBETA_NAME = "batch norm dL/dbeta = sum of dL/do"
 LN_DX_NAME = "layer norm dL/dx with per-feature gamma = the formula"
 INFERENCE_NAME = "batch norm in inference mode: dL/dx = gamma dL/do / sqrt(v_r + eps)"
+INFERENCE_DGAMMA_NAME = "batch norm in inference mode: dL/dgamma = sum of dL/do (x - m_r)/sqrt(v_r + eps)"
+INFERENCE_DBETA_NAME = "batch norm in inference mode: dL/dbeta = sum of dL/do"
+INFERENCE_DGAMMA = sp.Sum(Upstream(i) * _add(x[i], -m_r) / sp.sqrt(_add(v_r, eps)), (i, 1, N))
 
 
 def size_claims() -> list[SizeClaim]:
@@ -542,7 +545,369 @@ def size_claims() -> list[SizeClaim]:
         SizeClaim(INFERENCE_NAME, "general N", L_inf, lambda q: x[q], inference_dx, None, ((k, N),), ((2,),)),
         SizeClaim(INFERENCE_NAME, batch, L_inf2, lambda q, f: x[q, f], lambda q, f: per_column(inference_dx(q), f), None,
                   ((k, N), (c, n)), ((2, 2),)),
+        SizeClaim(INFERENCE_DGAMMA_NAME, "general N", L_inf, lambda: gamma, lambda: INFERENCE_DGAMMA, None, (), ((2,),)),
+        SizeClaim(INFERENCE_DBETA_NAME, "general N", L_inf, lambda: beta, lambda: BN_DBETA, None, (), ((2,),)),
     ]
+
+
+# ------------------------------------------------------------------ batch norm's backward pass by hand
+class Partial(sp.Function):
+    """A derivative the hand steps show unevaluated, d(top)/d(wrt), ``wrt`` an entry x_q or
+    x-hat_q; :func:`with_derivatives` replaces it by SymPy's derivative of the definitions."""
+
+    is_real = True
+
+    def _latex(self, printer, exp=None):
+        top, wrt = (printer._print(a) for a in self.args)
+        out = rf"\frac{{\partial {top}}}{{\partial {wrt}}}"
+        return rf"\left({out}\right)^{{{printer._print(exp)}}}" if exp is not None else out
+
+
+L_sym = sp.Symbol("L")
+
+
+def bn_loss(q=j):
+    """sum_q dL/do_q o_q over the batch, the dL/do_q held fixed: by the chain rule its
+    derivative with respect to any variable is dL/d(that variable)."""
+    return sp.Sum(Upstream(q) * bn_output(q), (q, 1, N))
+
+
+def _derivative_of(top, wrt):
+    """SymPy's derivative of ``top`` (mu, s^2, x-hat_q or L) with respect to ``wrt``: an entry
+    x_q through the definitions, or x-hat_q with the x-hat held as variables."""
+    f = bn_loss() if top == L_sym else top
+    return sp.diff(definitions(f), wrt) if wrt.base == x else sp.diff(f, wrt)
+
+
+def with_derivatives(expr):
+    """``expr`` with every :class:`Partial` replaced by the derivative it stands for."""
+    return expr.replace(lambda t: isinstance(t, Partial), lambda t: _derivative_of(*t.args))
+
+
+def _sqrt_var_eps(power=1):
+    return _add(s ** 2, eps) ** (sp.Rational(power, 2))
+
+
+#: The hand steps of d x-hat_i / d x_k: the quotient rule, the statistics' derivatives
+#: substituted, x-hat recognized. Each relation of the chain is a check.
+DXHAT_STEPS = (
+    Partial(x_hat[i], x[k]),
+    _add(KroneckerDelta(i, k), -Partial(mu, x[k])) / _sqrt_var_eps()
+    - _add(x[i], -mu) * Partial(s ** 2, x[k]) / (2 * _sqrt_var_eps(3)),
+    _add(KroneckerDelta(i, k), -1 / N) / _sqrt_var_eps() - _add(x[i], -mu) * _add(x[k], -mu) / (N * _sqrt_var_eps(3)),
+    _add(KroneckerDelta(i, k), -1 / N, -x_hat[i] * x_hat[k] / N) / _sqrt_var_eps(),
+)
+DXHAT_STEP_NAMES = (
+    "hand step dx-hat_i/dx_k 1: the quotient rule through x_k, mu and s2, general N",
+    "hand step dx-hat_i/dx_k 2: dmu/dx_k = 1/N and ds2/dx_k = 2 (x_k - mu)/N substituted, general N",
+    "hand step dx-hat_i/dx_k 3: (x_i - mu)(x_k - mu)/(s2 + eps) = x-hat_i x-hat_k, general N",
+)
+#: dL/dx-hat_i = gamma dL/do_i: o_i = gamma x-hat_i + beta is the only output x-hat_i enters.
+DL_DXHAT = (Partial(L_sym, x_hat[i]), gamma * Upstream(i))
+DL_DXHAT_NAME = "hand step: dL/dx-hat_i = gamma dL/do_i, general N"
+#: The chain rule for dL/dx_k, then the Jacobian entry, then the collection into three terms.
+BN_SUM_TERMS = (sp.Sum(sp.Mul(Upstream(i), KroneckerDelta(i, k), evaluate=False), (i, 1, N)),
+                sp.Mul(-1 / N, sp.Sum(Upstream(i), (i, 1, N)), evaluate=False),
+                sp.Mul(-x_hat[k] / N, sp.Sum(sp.Mul(Upstream(i), x_hat[i], evaluate=False), (i, 1, N)), evaluate=False))
+BN_SUM_COEFF = gamma / _sqrt_var_eps()
+DX_STEPS = (
+    Partial(L_sym, x[k]),
+    sp.Sum(Partial(L_sym, x_hat[i]) * Partial(x_hat[i], x[k]), (i, 1, N)),
+    sp.Sum(sp.Mul(gamma, Upstream(i), Partial(x_hat[i], x[k]), evaluate=False), (i, 1, N)),
+    sp.Sum(sp.Mul(gamma, Upstream(i), DXHAT_STEPS[-1], evaluate=False), (i, 1, N)),
+    BN_SUM_COEFF * _add(*BN_SUM_TERMS),
+)
+DX_STEP_NAMES = (
+    "hand step dL/dx_k 1: the chain rule through every x-hat_i, general N",
+    "hand step dL/dx_k 2: dL/dx-hat_i = gamma dL/do_i substituted, general N",
+    "hand step dL/dx_k 3: the Jacobian entry substituted, general N",
+    "hand step dL/dx_k 4: the sum split into three sums, general N",
+    "hand step dL/dx_k 5: only i = k survives the delta: the three-term formula, general N",
+)
+
+
+def hand_step_checks() -> list[verify.Check]:
+    """Each relation of the hand derivations proved at general N: both sides with their
+    unevaluated derivatives replaced (:func:`with_derivatives`), then in normal form."""
+    def same(name, a, b, bn=True):
+        form = (lambda e: _bn(with_derivatives(e))) if bn else (lambda e: _plain(sum_out(with_derivatives(e))))
+        return replace(verify.timed(lambda: verify.symbolic_identity(TOPIC, name, *canonical(form(a), form(b)))),
+                       method="symbolic size")
+    out = [same(name, a, b) for name, a, b in zip(DXHAT_STEP_NAMES, DXHAT_STEPS, DXHAT_STEPS[1:])]
+    out.append(same(DL_DXHAT_NAME, *DL_DXHAT, bn=False))
+    steps = DX_STEPS + (bn_dx(k),)
+    out += [same(name, a, b) for name, a, b in zip(DX_STEP_NAMES, steps, steps[1:])]
+    return out
+
+
+def raw_terms(size: int = 3) -> tuple:
+    """The terms of SymPy's derivative of the loss written out at ``size`` samples, with
+    respect to x_1, expanded: what the hand steps collect into three."""
+    # cached with the functions that define the model: a test that changes one gets its own terms
+    return _raw_terms(size, variance, mean, bn_output, normalized)
+
+
+@lru_cache(maxsize=None)
+def _raw_terms(size, *model) -> tuple:
+    L = _write_out(definitions(bn_loss(), size).xreplace({N: size}))
+    return sp.Add.make_args(sp.expand(sp.diff(L, x[1])))
+
+
+RAW_SIZE = 3
+
+
+def raw_terms_check() -> verify.Check:
+    size = RAW_SIZE
+    terms = raw_terms(size)
+    want = _write_out(definitions(bn_dx(1), size).xreplace({N: size}))
+    root = _write_out(definitions(_add(s ** 2, eps), size).xreplace({N: size}))
+    return _same_rational(TOPIC, f"the {len(terms)} raw terms of SymPy's expanded dL/dx_1 at N = {size} sum to "
+                          "the three-term formula", sp.Add(*terms), want, root, "symbolic")
+
+
+# ------------------------------------------------------------------ inference mode, by hand
+o = sp.IndexedBase("o", real=True)
+momentum_sym = sp.Symbol("m", positive=True)
+#: dL/dx_k in inference mode: the chain rule over the outputs, the diagonal Jacobian, the delta.
+INF_STEPS = (
+    sp.Sum(sp.Mul(Upstream(i), Partial(o[i], x[k]), evaluate=False), (i, 1, N)),
+    sp.Sum(sp.Mul(Upstream(i), gamma * KroneckerDelta(i, k) / sp.sqrt(_add(v_r, eps)), evaluate=False), (i, 1, N)),
+    inference_dx(k),
+)
+INF_STEP_NAMES = (
+    "inference mode by hand 1: do_i/dx_k = gamma delta_ik / sqrt(v_r + eps), a diagonal Jacobian, general N",
+    "inference mode by hand 2: only i = k survives the delta, general N",
+)
+
+
+def inference_step_checks() -> list[verify.Check]:
+    """The inference-mode steps at general N; the chain rule's left side is SymPy's
+    derivative of sum_i dL/do_i o_i, o_i the inference-mode output."""
+    L_inf = sp.Sum(Upstream(i) * inference_output(i), (i, 1, N))
+
+    def form(e):
+        e = e.replace(lambda t: isinstance(t, Partial), lambda t: sp.diff(inference_output(t.args[0].indices[0]), t.args[1]))
+        return _plain(sum_out(e))
+    pairs = ((sp.diff(L_inf, x[k]), INF_STEPS[0]), (INF_STEPS[0], INF_STEPS[1]), (INF_STEPS[1], INF_STEPS[2]))
+    names = ("inference mode by hand 0: dL/dx_k = sum_i dL/do_i do_i/dx_k, general N",) + INF_STEP_NAMES
+    return [replace(verify.timed(lambda a=a, b=b, name=name: verify.symbolic_identity(
+        TOPIC, name, *canonical(form(a), form(b)))), method="symbolic size") for name, (a, b) in zip(names, pairs)]
+
+
+def running_update(size=N):
+    """PyTorch's update of the running statistics after a batch: (m_r', v_r'), the variance
+    unbiased, size/(size - 1) s^2."""
+    keep = _add(1, -momentum_sym)
+    return (_add(sp.Mul(keep, m_r, evaluate=False), sp.Mul(momentum_sym, mu, evaluate=False)),
+            _add(sp.Mul(keep, v_r, evaluate=False), sp.Mul(momentum_sym, size / _add(size, -1), s ** 2, evaluate=False)))
+
+
+def _all_sign_batches(size):
+    return [np.array(signs, dtype=float) for signs in itertools.product((-1.0, 1.0), repeat=size)]
+
+
+@lru_cache(maxsize=None)
+def variance_bias(sizes=(2, 3, 4, 5)):
+    """Per batch size N: the mean over all 2^N batches of +-1 samples (variance 1) of the
+    biased batch variance s^2 (exact, SymPy), and of the running variance batchnorm_forward
+    keeps with momentum 1 (the unbiased N/(N - 1) s^2), and of the biased one it normalizes with."""
+    out = {}
+    for size in sizes:
+        batches = _all_sign_batches(size)
+        exact = sum(stats([sp.Integer(int(v)) for v in b])[1] for b in batches) / len(batches)
+        kept = [normalization_np.batchnorm_forward(b[:, None], np.ones(1), np.zeros(1), momentum=1.0,
+                                                   running=normalization_np.RunningStats.start(1))[2].var[0]
+                for b in batches]
+        out[size] = (exact, float(np.mean(kept)), float(np.mean([b.var() for b in batches])))
+    return out
+
+
+#: The data of the train/eval measurements: D features with these means and standard deviations.
+POP_MEAN, POP_STD = np.array([3.0, -1.0, 0.5, 10.0]), np.array([2.0, 0.5, 1.0, 3.0])
+GAP_SIZES, GAP_STEPS, GAP_BATCHES = (4, 16, 64), 300, 50
+
+
+@lru_cache(maxsize=None)
+def train_eval_gap(seed: int = 11):
+    """Running statistics from GAP_STEPS training batches (momentum 0.1) for each batch size in
+    GAP_SIZES, then GAP_BATCHES fresh batches of that size through the layer in both modes
+    (gamma 1, beta 0): per size, (the running mean's and variance's largest relative error,
+    the mean |o_train - o_eval| over the fresh batches, and the output of one sample in
+    training mode as its batch changes: the largest change over the fresh batches)."""
+    rng = np.random.default_rng(seed)
+    D = len(POP_MEAN)
+    gm, bt = np.ones(D), np.zeros(D)
+    draw = lambda size: POP_MEAN + POP_STD * rng.standard_normal((size, D))  # noqa: E731
+    out = {}
+    for size in GAP_SIZES:
+        running = normalization_np.RunningStats.start(D)
+        for _ in range(GAP_STEPS):
+            running = normalization_np.batchnorm_forward(draw(size), gm, bt, running=running)[2]
+        probe = draw(1)
+        gaps, probe_out = [], []
+        for _ in range(GAP_BATCHES):
+            batch = draw(size)
+            batch[0] = probe[0]
+            train = normalization_np.batchnorm_forward(batch, gm, bt)[0]
+            evaluated = normalization_np.batchnorm_forward(batch, gm, bt, running=running, training=False)[0]
+            gaps.append(np.abs(train - evaluated).mean())
+            probe_out.append(train[0])
+        out[size] = (float(np.max(np.abs(running.mean - POP_MEAN) / POP_STD)),
+                     float(np.max(np.abs(running.var / POP_STD ** 2 - 1))), float(np.mean(gaps)),
+                     float(np.ptp(np.array(probe_out), axis=0).max()))
+    return out
+
+
+def mode_mixups(seed: int = 12):
+    """The two wrong backward passes: the training formula (three terms) through an
+    inference-mode forward pass, and the inference one (diagonal) through a training-mode
+    forward pass, each against the complex step of its forward pass (worst relative error)."""
+    rng = np.random.default_rng(seed)
+    X, dout = 2 * rng.standard_normal((6, 3)) + 1, rng.standard_normal((6, 3))
+    gm, bt = rng.uniform(0.5, 2, 3), rng.standard_normal(3)
+    running = normalization_np.RunningStats(rng.standard_normal(3), rng.uniform(0.5, 2, 3))
+    fwd_eval = lambda v: normalization_np.batchnorm_forward(v, gm, bt, running=running, training=False)[0]  # noqa: E731
+    fwd_train = lambda v: normalization_np.batchnorm_forward(v, gm, bt)[0]  # noqa: E731
+    eval_cache = normalization_np.batchnorm_forward(X, gm, bt, running=running, training=False)[1]
+    train_cache = normalization_np.batchnorm_forward(X, gm, bt)[1]
+    wrong_in_eval = normalization_np.batchnorm_backward(dout, eval_cache._replace(running=False))[0]
+    wrong_in_train = normalization_np.batchnorm_backward(dout, train_cache._replace(running=True))[0]
+    errors = [verify.check_vjp(f, lambda g, d=d: d, X, name="wrong", topic=TOPIC, dout=dout, method="complex-step",
+                               every_entry=True).error
+              for f, d in ((fwd_eval, wrong_in_eval), (fwd_train, wrong_in_train))]
+    return tuple(errors)
+
+
+# ------------------------------------------------------------------ per channel: (N, C, H, W)
+H_, W_ = sp.symbols("H W", positive=True, integer=True)
+n4, c4, h4, w4 = sp.symbols("n c h w", positive=True, integer=True)
+MAP_SHAPES = ((2, 3, 2, 2), (3, 2, 3, 4))
+
+
+def channel_statistics():
+    """mu_c and s_c^2 of channel c of an (N, C, H, W) map: over its N H W values."""
+    size = sp.Mul(N, H_, W_, evaluate=False)
+    total = lambda f: sp.Sum(sp.Sum(sp.Sum(f, (w4, 1, W_)), (h4, 1, H_)), (n4, 1, N))  # noqa: E731
+    entry = x[n4, c4, h4, w4]
+    return (sp.Mul(1 / size, total(entry), evaluate=False),
+            sp.Mul(1 / size, total(_add(entry, -sp.Indexed(sp.IndexedBase("mu"), c4)) ** 2), evaluate=False))
+
+
+C_ = sp.Symbol("C", positive=True, integer=True)
+p4, q4 = sp.symbols("p q", positive=True, integer=True)      # the entry x_kcpq differentiated: sample k, position (p, q)
+G4 = sp.IndexedBase("G", real=True)                          # dL/do of a feature map, (N, C, H, W)
+
+
+def _map_indices(v):
+    """The (n, h, w) a batch index v of the one-feature formulas becomes on a feature map."""
+    return sp.symbols(f"n_{v} h_{v} w_{v}", positive=True, integer=True)
+
+
+def per_map(expr, col=c4, at=((k, (k, p4, q4)),), size=None):
+    """A one-feature batch-norm expression (sums over 1..N, entries x_q, dL/do_q) as the same
+    expression for channel ``col`` of an (N, C, H, W) feature map: a sum over q becomes sums
+    over (n, h, w), x_q -> x_nchw, dL/do_q -> G_nchw, the free index k -> (k, p, q), and N
+    where it counts the values (outside the sums' limits) -> N H W, or ``size`` if given."""
+    count = N * H_ * W_ if size is None else size
+
+    def go(e, env):
+        if isinstance(e, sp.Sum):
+            (v, _, _), = e.limits
+            n_, h_, w_ = _map_indices(v)
+            inner = go(e.function, {**env, v: (n_, h_, w_)})
+            return sp.Sum(sp.Sum(sp.Sum(inner, (w_, 1, W_)), (h_, 1, H_)), (n_, 1, N))
+        if isinstance(e, sp.Indexed) and e.base == x:
+            a, b, d = env[e.indices[0]]
+            return x[a, col, b, d]
+        if isinstance(e, Upstream):
+            a, b, d = env[e.args[0]]
+            return G4[a, col, b, d]
+        if e == N:
+            return count
+        if not e.args:
+            return e
+        return e.func(*[go(t, env) for t in e.args])
+    return go(expr, dict(at))
+
+
+#: The per-channel claims, the start of their checks' names.
+MAP_STATS_NAME = "per-channel mu_c and s_c^2 are the batch's mu and s2 over the N H W values (n, h, w) of channel c"
+MAP_DX_NAME = "per-channel batch norm dL/dx = the three-term formula with N H W values per channel"
+MAP_EXPLICIT = {N: 2, C_: 1, H_: 1, W_: 2}
+#: The entries (k, p, q) written out: two samples, two positions (one channel: the general-size proof
+#: covers the channels not mixing; each entry costs ~0.1 s).
+MAP_ENTRIES = ((1, 1, 2), (2, 1, 1))
+
+
+def map_claims():
+    """(L, claim, radicand) for the per-channel backward pass: L = sum over every entry of an
+    (N, C, H, W) map of dL/do o, o normalized per channel; the claim eq-bn-backward mapped to
+    channel c (:func:`per_map`); the radicand s_c^2 + eps."""
+    cp = sp.Symbol("cprime", positive=True, integer=True)
+    L = sp.Sum(per_map(definitions(bn_loss()), cp, ()).xreplace({gamma: gamma_i[cp], beta: beta_i[cp]}), (cp, 1, C_))
+    claim = per_map(definitions(bn_dx(k))).xreplace({gamma: gamma_i[c4]})
+    return L, claim, per_map(definitions(_add(s ** 2, eps)))
+
+
+def map_checks() -> list[verify.Check]:
+    """The per-channel formulas at general N, C, H, W, and written out at MAP_EXPLICIT."""
+    start = time.perf_counter()
+    mu_c, var_c = channel_statistics()
+    mean_c = per_map(mean(), at=())
+    shown = sp.Matrix([mu_c, var_c.xreplace({sp.Indexed(sp.IndexedBase("mu"), c4): mean_c})])
+    mapped = sp.Matrix([mean_c, per_map(definitions(variance()), at=())])
+    plain = lambda m: m.applyfunc(lambda e: _plain(sum_out(e)))  # noqa: E731
+    a, b = plain(shown), plain(mapped)
+    out = [replace(verify.symbolic_identity(TOPIC, f"{MAP_STATS_NAME}, general N, H, W",
+                                            sp.Matrix(canonical(*a)), sp.Matrix(canonical(*b))),
+                   method="symbolic size", seconds=time.perf_counter() - start)]
+    start = time.perf_counter()
+    L, claim, radicand = map_claims()
+    got = sp.diff(L, x[k, c4, p4, q4])
+    out.append(replace(_same_rational(TOPIC, f"{MAP_DX_NAME}: entry (k, c, p, q) of an (N, C, H, W) map, general N, C, H, W",
+                                      got, claim, radicand, "symbolic size"), seconds=time.perf_counter() - start))
+    start = time.perf_counter()
+    sizes = MAP_EXPLICIT
+    written = _write_out(L.xreplace(sizes))
+    col = sizes[C_]           # the last channel: the sums over the others must drop out
+    entries = MAP_ENTRIES
+    got = [sp.diff(written, x[a_, col, p_, q_]) for a_, p_, q_ in entries]
+    at = [{k: a_, c4: col, p4: p_, q4: q_} for a_, p_, q_ in entries]
+    want = [_write_out(claim.xreplace(e).xreplace(sizes)) for e in at]
+    roots = [_write_out(radicand.xreplace(e).xreplace(sizes)) for e in at]
+    shape = ", ".join(str(sizes[v]) for v in (N, C_, H_, W_))
+    which = " and ".join(f"({a_}, {col}, {p_}, {q_})" for a_, p_, q_ in entries)
+    out.append(replace(SizeClaim._compare(TOPIC, f"{MAP_DX_NAME}: explicit entries {which}, "
+                                          f"(N, C, H, W) = ({shape})", got, want, roots, "symbolic"),
+                       seconds=time.perf_counter() - start))
+    return out
+
+
+def _feature_map(shape, seed):
+    """A feature map with a different mean and scale per channel, and a spatial ramp along W
+    shared by every sample (a pattern that normalizing over the wrong axes erases)."""
+    rng = np.random.default_rng(seed)
+    N_, C, H, W = shape
+    ramp = np.linspace(-2, 2, W)[None, None, None, :]
+    scale, shift = np.geomspace(0.5, 3, C)[None, :, None, None], np.linspace(-3, 4, C)[None, :, None, None]
+    return scale * (rng.standard_normal(shape) + ramp) + shift
+
+
+def wrong_axes(shape=(8, 3, 4, 5), seed: int = 13):
+    """Per-channel batch norm of a feature map against two mistakes: x.reshape(-1, C) without
+    moving C last (rows that mix channels), and BatchNorm1d's statistics over N alone, per
+    (c, h, w). Returns (largest gap of the reshape mistake, largest |channel mean| it leaves,
+    the range over positions of the batch-mean output per channel, right and over N alone)."""
+    X = _feature_map(shape, seed)
+    C = shape[1]
+    ones, zeros = np.ones(C), np.zeros(C)
+    right = normalization_np.batchnorm2d_forward(X, ones, zeros)[0]
+    mixed = normalization_np.batchnorm_forward(X.reshape(-1, C), ones, zeros)[0].reshape(shape)
+    flat = X.reshape(shape[0], -1)
+    over_n = normalization_np.batchnorm_forward(flat, np.ones(flat.shape[1]), np.zeros(flat.shape[1]))[0].reshape(shape)
+    spread = lambda y: float(np.ptp(y.mean(axis=0), axis=(1, 2)).min())  # noqa: E731
+    return (float(np.abs(mixed - right).max()), float(np.abs(mixed.mean(axis=(0, 2, 3))).max()),
+            spread(right), float(np.abs(over_n.mean(axis=0)).max()))
 
 
 # ------------------------------------------------------------------ the z-score, exactly
@@ -943,10 +1308,18 @@ def checks(seed: int = 0) -> list[verify.Check]:
     gm, bt = rng.uniform(0.5, 2, 3), rng.standard_normal(3)
     inference = lambda v: normalization_np.batchnorm_forward(v, gm, bt, eps=1e-3, running=running,  # noqa: E731
                                                              training=False)
-    dx = normalization_np.batchnorm_backward(dout, inference(X)[1])[0]
+    dx, dg, db = normalization_np.batchnorm_backward(dout, inference(X)[1])
     out.append(verify.check_vjp(lambda v: inference(v)[0], lambda g: dx, X,
                                 name="batchnorm_backward in inference mode dx, shape (4, 3), eps = 1e-3", topic=TOPIC,
                                 dout=dout, method="complex-step", every_entry=True))
+    for what, arg, grad_, f in (
+            ("dgamma", gm, dg, lambda v: normalization_np.batchnorm_forward(X, v, bt, eps=1e-3, running=running,
+                                                                            training=False)[0]),
+            ("dbeta", bt, db, lambda v: normalization_np.batchnorm_forward(X, gm, v, eps=1e-3, running=running,
+                                                                           training=False)[0])):
+        out.append(verify.check_vjp(f, lambda g, grad_=grad_: grad_, arg,
+                                    name=f"batchnorm_backward in inference mode {what}, shape (4, 3), eps = 1e-3",
+                                    topic=TOPIC, dout=dout, method="complex-step", every_entry=True))
     # the running statistics after one batch, exactly: PyTorch's update with the unbiased variance
     batch, r_mean, r_var, m_ = [sp.Integer(v) for v in (3, 1, 4, 1, 5)], sp.Rational(1, 2), sp.Integer(2), sp.Rational(1, 10)
     mu_, var_ = stats(batch)
@@ -958,6 +1331,112 @@ def checks(seed: int = 0) -> list[verify.Check]:
     out.append(verify.check_values(
         TOPIC, "running statistics after a batch: (1 - m) r + m mu, and for the variance (1 - m) v + m N/(N - 1) s2, "
         "m = 0.1, N = 5", "sympy-vs-numpy", [updated.mean[0], updated.var[0]], [float(w) for w in want]))
+    out += hand_step_checks()
+    out.append(raw_terms_check())
+    out += inference_step_checks()
+    out += train_eval_checks()
+    out += channel_checks(rng)
+    out += map_checks()
+    return out
+
+
+def train_eval_checks() -> list[verify.Check]:
+    """Inference mode against training mode: the variance's bias, the gap, the mixed-up
+    backward passes, a sample's output in any batch."""
+    out = []
+    bias = variance_bias()
+    sizes = ", ".join(map(str, bias))
+    out.append(verify.symbolic_identity(
+        TOPIC, f"over all 2^N batches of +-1 samples the batch variance s2 averages to (N - 1)/N, N = {sizes} (exact)",
+        sp.Matrix([b[0] for b in bias.values()]), sp.Matrix([sp.Rational(size - 1, size) for size in bias])))
+    out.append(verify.check_values(
+        TOPIC, f"batchnorm_forward's running variance (momentum 1) averages to 1 over all 2^N batches of +-1 samples, "
+        f"N = {sizes}", "float64", [b[1] for b in bias.values()], np.ones(len(bias))))
+    out.append(verify.check_values(
+        TOPIC, f"the biased variance batchnorm_forward normalizes with averages to (N - 1)/N over all 2^N batches "
+        f"of +-1 samples, N = {sizes}", "float64", [b[2] for b in bias.values()], [(size - 1) / size for size in bias]))
+    gap = train_eval_gap()
+    a, b, c_ = GAP_SIZES
+    out.append(verify.check_bound(TOPIC, f"mean |o_train - o_eval| shrinks as the batch grows, N = {a}, {b}, {c_}",
+                                  [gap[b][2], gap[c_][2]], [gap[a][2], gap[b][2]], strict=True))
+    out.append(verify.check_bound(TOPIC, f"in training mode a sample's output changes with its batch (by more than 0.1), "
+                                  f"N = {c_}", 0.1, gap[c_][3]))
+    rng = np.random.default_rng(14)
+    X, gm, bt = rng.standard_normal((6, 3)), rng.uniform(0.5, 2, 3), rng.standard_normal(3)
+    running = normalization_np.RunningStats(rng.standard_normal(3), rng.uniform(0.5, 2, 3))
+    evaluate = lambda v: normalization_np.batchnorm_forward(v, gm, bt, running=running, training=False)[0]  # noqa: E731
+    alone = np.vstack([evaluate(X[r:r + 1]) for r in range(len(X))])
+    out.append(verify.check_bound(TOPIC, "in inference mode a sample's output is the same in any batch, "
+                                  "a batch of one too (exactly)", np.abs(evaluate(X) - alone).max(), 0.0))
+    in_eval, in_train = mode_mixups()
+    out.append(verify.check_bound(TOPIC, "the training backward pass through an inference-mode forward pass fails the "
+                                  "complex step (error above 0.1)", 0.1, in_eval))
+    out.append(verify.check_bound(TOPIC, "the inference backward pass through a training-mode forward pass fails the "
+                                  "complex step (error above 0.1)", 0.1, in_train))
+    return out
+
+
+def channel_checks(rng) -> list[verify.Check]:
+    """batchnorm2d against the batch-norm formulas with N H W samples per channel, the complex
+    step, and the two wrong choices of axes."""
+    out = []
+    shape = MAP_SHAPES[0]
+    N_, C, H, W = shape
+    X = _feature_map(shape, 15)
+    gm, bt, dout = rng.uniform(0.5, 2, C), rng.standard_normal(C), rng.standard_normal(shape)
+    e_ = 1e-3
+    y, cache = normalization_np.batchnorm2d_forward(X, gm, bt, eps=e_)
+    dx, dg, db = normalization_np.batchnorm2d_backward(dout, cache)
+    size = N_ * H * W
+    want_o, want_dx = [], []
+    for ch in range(C):     # channel ch's N H W values, in (n, h, w) order, as one batch
+        vals = {x: X[:, ch].ravel(), Upstream: dout[:, ch].ravel(), gamma: gm[ch], beta: bt[ch], eps: e_}
+        want_o += [_at_size(definitions(bn_output(q)), N, size, vals) for q in range(1, size + 1)]
+        want_dx += [_at_size(definitions(bn_dx(q)), N, size, vals) for q in range(1, size + 1)]
+    per_channel = lambda a: np.concatenate([a[:, ch].ravel() for ch in range(C)])  # noqa: E731
+    out.append(verify.check_values(
+        TOPIC, f"batchnorm2d_forward equals the displayed o with the N H W values of each channel as the batch, "
+        f"shape {shape}", "sympy-vs-numpy", per_channel(y), want_o))
+    out.append(verify.check_values(
+        TOPIC, f"batchnorm2d_backward equals the displayed dL/dx with the N H W values of each channel as the batch, "
+        f"shape {shape}", "sympy-vs-numpy", per_channel(dx), want_dx))
+    for what, arg, grad_, f in (("dx", X, dx, lambda v: normalization_np.batchnorm2d_forward(v, gm, bt, eps=e_)[0]),
+                                ("dgamma", gm, dg, lambda v: normalization_np.batchnorm2d_forward(X, v, bt, eps=e_)[0]),
+                                ("dbeta", bt, db, lambda v: normalization_np.batchnorm2d_forward(X, gm, v, eps=e_)[0])):
+        out.append(verify.check_vjp(f, lambda g, grad_=grad_: grad_, arg, name=f"batchnorm2d_backward {what}, "
+                                    f"shape {shape}, eps = 1e-3", topic=TOPIC, dout=dout, method="complex-step",
+                                    every_entry=True))
+    big = MAP_SHAPES[1]
+    Xb, db_out = _feature_map(big, 16), rng.standard_normal(big)
+    gb, bb = rng.uniform(0.5, 2, big[1]), rng.standard_normal(big[1])
+    dxb = normalization_np.batchnorm2d_backward(db_out, normalization_np.batchnorm2d_forward(Xb, gb, bb, eps=e_)[1])[0]
+    out.append(verify.check_vjp(lambda v: normalization_np.batchnorm2d_forward(v, gb, bb, eps=e_)[0], lambda g: dxb, Xb,
+                                name=f"batchnorm2d_backward dx, shape {big}, eps = 1e-3", topic=TOPIC, dout=db_out,
+                                method="complex-step", every_entry=True))
+    # the running variance: unbiased over the channel's N H W values
+    _, _, running = normalization_np.batchnorm2d_forward(X, gm, bt, running=normalization_np.RunningStats.start(C))
+    flat = [X[:, ch].ravel() for ch in range(C)]
+    out.append(verify.check_values(
+        TOPIC, f"batchnorm2d running variance: 0.9 + 0.1 (N H W)/(N H W - 1) s_c^2 over the channel, shape {shape}",
+        "float64", running.var, [0.9 + 0.1 * np.var(v, ddof=1) for v in flat]))
+    # a map of 1 x 1 positions is a batch of C-vectors: batchnorm2d is then batchnorm_forward
+    Xv, dv = rng.standard_normal((5, C)) * 2 + 1, rng.standard_normal((5, C))
+    y2, cache2 = normalization_np.batchnorm2d_forward(Xv[:, :, None, None], gm, bt)
+    y1, cache1 = normalization_np.batchnorm_forward(Xv, gm, bt)
+    out.append(verify.check_bound(
+        TOPIC, f"with H = W = 1 per-channel batch norm is the batch norm of vectors (output and dx exactly), shape (5, {C}, 1, 1)",
+        max(np.abs(y2[:, :, 0, 0] - y1).max(), np.abs(normalization_np.batchnorm2d_backward(dv[:, :, None, None], cache2)[0][:, :, 0, 0]
+                                                      - normalization_np.batchnorm_backward(dv, cache1)[0]).max()), 0.0))
+    # normalizing over the wrong axes
+    mixed_gap, mixed_mean, spread_right, spread_n = wrong_axes()
+    out.append(verify.check_bound(TOPIC, "x.reshape(-1, C) without moving C last differs from per-channel batch norm "
+                                  "(by more than 0.5)", 0.5, mixed_gap))
+    out.append(verify.check_bound(TOPIC, "x.reshape(-1, C) without moving C last leaves channel means away from 0 "
+                                  "(above 0.1)", 0.1, mixed_mean))
+    out.append(verify.check_bound(TOPIC, "per-channel batch norm keeps a spatial pattern the batch shares "
+                                  "(its batch mean ranges over more than 1 in every channel)", 1.0, spread_right))
+    out.append(verify.check_bound(TOPIC, "statistics over N alone erase it (batch mean below 1e-12 at every position)",
+                                  spread_n, 1e-12))
     return out
 
 
@@ -1003,7 +1482,62 @@ def exhibits() -> dict:
     def backward(coeff, terms):   # coeff (t1 + t2 + t3), one term per line
         return (rf"{dL('x_{i}')} &= {T(coeff)} \Biggl({T(terms[0])} \\ "
                 + r" \\ ".join(rf"&\qquad {T(t)}" for t in terms[1:]) + r"\Biggr)")
+    def chain(steps):
+        return " = ".join(T(e) for e in steps)
+
+    def bracket(lhs, coeff, terms):   # lhs &= coeff ( t1 \\ t2 \\ t3 ), one term per row
+        return ([rf"{lhs} &= {T(coeff)} \Bigl({T(terms[0])}"] + [rf"&\qquad {T(t)}" for t in terms[1:-1]]
+                + [rf"&\qquad {T(terms[-1])} \Bigr)"])
+    dL_dxk = T(DX_STEPS[0])
+    collect = bracket(dL_dxk, BN_SUM_COEFF, BN_SUM_TERMS)
+    collect += bracket("", BN_COEFF, tuple(t.xreplace({i: k}) for t in BN_TERMS))
+    gap = train_eval_gap()
+    gap_table = Table(["$N$", r"$m_r$ error", r"$v_r$ error", "mean gap", "sample moves"],
+                      [(str(size), f"{a:.3f}", f"{b:.3f}", f"{c_:.3f}", f"{d:.2f}") for size, (a, b, c_, d) in gap.items()],
+                      align="rrrrr")
+    in_eval, in_train = mode_mixups()
+    mixed_gap, mixed_mean, spread_right, spread_n = wrong_axes()
+    mu_c, var_c = channel_statistics()
+
+    def channel_mean(e):      # 1/(N H W) and the sums over n, h, w (outermost first), then the summand
+        size, total = e.args
+        sums = " ".join(rf"\sum_{{{T(v)}=1}}^{{{T(hi)}}}" for v, _, hi in reversed(total.limits))
+        assert size == 1 / (N * H_ * W_)
+        return rf"\frac{{1}}{{{T(N)} {T(H_)} {T(W_)}}} {sums} {T(total.function)}"
+    mu_sym = sp.Indexed(sp.IndexedBase("mu"), c4)
+    m_new, v_new = running_update()
     return {
+        "eq_bn_dxhat_steps": Equation(chain(DXHAT_STEPS), proofs=DXHAT_STEP_NAMES),
+        "eq_dl_dxhat": Equation(chain(DL_DXHAT), proofs=(DL_DXHAT_NAME,)),
+        "eq_bn_chain": Equation(chain(DX_STEPS[:4]), proofs=DX_STEP_NAMES[:3]),
+        "eq_bn_collect": Equation(aligned(collect), proofs=DX_STEP_NAMES[3:]),
+        "raw_terms": str(len(raw_terms(RAW_SIZE))),
+        "raw_size": str(RAW_SIZE),
+        "eq_running": Equation(aligned([rf"m_{{r}} &\leftarrow {T(m_new)},", rf"v_{{r}} &\leftarrow {T(v_new)}"]),
+                               definition=True),
+        "eq_inference": Equation(rf"o_{{i}} = {T(inference_output(i))}", definition=True),
+        "eq_inference_steps": Equation(f"{dL_dxk} = {chain(INF_STEPS)}",
+                                       proofs=("inference mode by hand", f"{INFERENCE_NAME}:")),
+        "eq_inference_params": Equation(aligned([rf"{dL(T(gamma))} &= {T(INFERENCE_DGAMMA)},",
+                                                 rf"{dL(T(beta))} &= {T(BN_DBETA)}"]),
+                                        proofs=(f"{INFERENCE_DGAMMA_NAME}:", f"{INFERENCE_DBETA_NAME}:")),
+        "gap_table": gap_table,
+        "gap_steps": str(GAP_STEPS),
+        "gap_batches": str(GAP_BATCHES),
+        "gap_first": f"{gap[GAP_SIZES[0]][2]:.2f}",
+        "gap_last": f"{gap[GAP_SIZES[-1]][2]:.2f}",
+        "mixup_eval": f"{in_eval:.2f}",
+        "mixup_train": f"{in_train:.2f}",
+        "eq_channel_stats": Equation(aligned([rf"{T(mu_sym)} &= {channel_mean(mu_c)},",
+                                              rf"{T(sp.Indexed(sp.IndexedBase('s'), c4) ** 2)} &= {channel_mean(var_c)}"]
+                                             ), definition=True),
+        "map_shape": Markdown("$({})$".format(", ".join(map(str, MAP_SHAPES[0])))),
+        "map_shape_big": Markdown("$({})$".format(", ".join(map(str, MAP_SHAPES[1])))),
+        "map_values": str(MAP_SHAPES[0][0] * MAP_SHAPES[0][2] * MAP_SHAPES[0][3]),
+        "mixed_gap": f"{mixed_gap:.2f}",
+        "mixed_mean": f"{mixed_mean:.2f}",
+        "spread_right": f"{spread_right:.2f}",
+        "spread_n": f"{spread_n:.0e}",
         "eq_zscore": Equation(aligned([rf"\mu &= {mean_(N)},", rf"s^{{2}} &= {var_(N)},",
                                        rf"{T(x_hat[i])} &= {T(normalized(i, with_eps=False))}"]), definition=True),
         "ex_x": ", ".join(str(v) for v in EXAMPLE),
