@@ -10,7 +10,7 @@ with the shape of its argument.
 
 from __future__ import annotations
 
-from typing import Callable, NamedTuple
+from typing import Callable, NamedTuple, Sequence
 
 import numpy as np
 from numpy.typing import ArrayLike
@@ -178,7 +178,7 @@ def _check_layers(layers) -> list[tuple[np.ndarray, np.ndarray]]:
     return out
 
 
-def mlp_forward(layers, X: ArrayLike, activation: str = "tanh") -> tuple[np.ndarray, list[LayerCache]]:
+def mlp_forward(layers: Sequence[tuple[ArrayLike, ArrayLike]], X: ArrayLike, activation: str = "tanh") -> tuple[np.ndarray, list[LayerCache]]:
     """A_L for A_0 = X (N, n_0), Z_l = A_{l-1} W_l^T + b_l, A_l = f(Z_l) for l < L and
     A_L = Z_L; ``layers`` is [(W_1, b_1), ..., (W_L, b_L)], W_l (n_l, n_{l-1}), b_l (n_l,).
     Returns A_L (N, n_L) and the per-layer caches that :func:`mlp_backward` reads."""
@@ -216,7 +216,7 @@ def mlp_backward(dA: ArrayLike, caches: list[LayerCache], activation: str = "tan
     return dA, grads[::-1]
 
 
-def mlp_init(widths, rng: np.random.Generator) -> list[tuple[np.ndarray, np.ndarray]]:
+def mlp_init(widths: Sequence[int], rng: np.random.Generator) -> list[tuple[np.ndarray, np.ndarray]]:
     """Layers for widths (n_0, ..., n_L): W_l (n_l, n_{l-1}) with entries N(0, 1/n_{l-1}),
     b_l = 0."""
     widths = [int(w) for w in widths]
