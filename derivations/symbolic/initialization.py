@@ -26,7 +26,7 @@ import numpy as np
 import sympy as sp
 
 from .. import verify
-from ..book import Curve, Equation, Figure, Markdown, Panel
+from ..book import Curve, Equation, Figure, Markdown, Panel, Table
 from ..numeric import activations as activations_np
 from ..numeric import initialization as initialization_np
 from . import index_notation
@@ -569,6 +569,22 @@ def uniform_bound_for(variance):
     return sp.solve(sp.Eq(uniform_moment_steps()[-1], variance), a_u)[0]
 
 
+#: The uniform bounds claimed: Xavier's, and a mode's with gain g (He's is g = sqrt(2), fan_in).
+UNIFORM_BOUND_CLAIMS = {"xavier": sp.sqrt(6 / (n + m)), "fan_in": gain * sp.sqrt(3 / n),
+                        "fan_out": gain * sp.sqrt(3 / m)}
+
+
+def uniform_bound_checks(claims=None) -> list[verify.Check]:
+    """a from a^2/3 = Var(w) for Xavier's variance and for g^2 / fan, against the claims."""
+    claims = UNIFORM_BOUND_CLAIMS if claims is None else claims
+    out = [_any_size("uniform bound: a^2/3 = 2/(n + m) gives Xavier's a = sqrt(6/(n + m)), any n, m",
+                     uniform_bound_for(xavier_from_conditions()), claims["xavier"])]
+    for mode in ("fan_in", "fan_out"):
+        out.append(_any_size(f"uniform bound: a^2/3 = g^2/fan gives a = g sqrt(3/fan), mode {mode}, any n, m",
+                             uniform_bound_for(mode_variance(mode, gain)), claims[mode]))
+    return out
+
+
 # ------------------------------------------------------------------ fan modes
 #: The fan each mode divides by: W has shape (m, n), fan-in n (columns), fan-out m (rows).
 FAN = {"fan_in": n, "fan_out": m, "fan_avg": (n + m) / 2}
@@ -612,6 +628,10 @@ def mode_checks(claims=None) -> list[verify.Check]:
         out.append(_any_size(f"mode {mode}: forward factor n Var(w) = {fwd}, backward m Var(w) = {bwd}, any n, m",
                              sp.Matrix([got_f, got_b]), sp.Matrix([fwd, bwd])))
         out.append(_any_size(f"mode {mode}: the steps n Var(w) E[x^2] = n (1/fan) E[x^2] = factor E[x^2], any n, m",
+                             sp.Matrix([formula.subs(var_w, mode_variance(mode)), substituted.doit()]),
+                             sp.Matrix([result, result])))
+        formula, substituted, result = mode_steps(mode, backward=True)
+        out.append(_any_size(f"mode {mode}: the backward steps m Var(w) E[u^2] = m (1/fan) E[u^2] = factor E[u^2], any n, m",
                              sp.Matrix([formula.subs(var_w, mode_variance(mode)), substituted.doit()]),
                              sp.Matrix([result, result])))
     harmonic = 2 / (1 / mode_variance("fan_in") + 1 / mode_variance("fan_out"))
@@ -681,12 +701,20 @@ def gain_for_fixed_point():
     return sp.sqrt(sp.solve(sp.Eq(q_s, g2 * _T(q_s)), g2)[0])
 
 
+@functools.lru_cache(maxsize=None)
+def gaussian_moment(k: int):
+    """E[u^k] for u ~ N(0, 1), integrated by SymPy."""
+    return sp.integrate(_u ** k * sp.exp(-_u ** 2 / 2) / sp.sqrt(2 * sp.pi), (_u, -sp.oo, sp.oo))
+
+
+@functools.lru_cache(maxsize=None)
 def tanh_small_q():
     """(E[tanh(sqrt(q) u)^2] to O(q^3), the gain of the fixed point q to O(q^2)): the series of
     tanh^2 integrated term by term against the normal density."""
-    pdf = sp.exp(-_u ** 2 / 2) / sp.sqrt(2 * sp.pi)
-    s = sp.series(sp.tanh(sp.sqrt(q_s) * _u) ** 2, q_s, 0, 3).removeO()
-    T2 = sp.expand(sp.integrate(sp.expand(s) * pdf, (_u, -sp.oo, sp.oo)))
+    x = sp.Symbol("x", real=True)
+    s = sp.series(sp.tanh(x) ** 2, x, 0, 6).removeO().subs(x, sp.sqrt(q_s) * _u)   # to O(q^3)
+    poly = sp.Poly(sp.expand(s), _u)
+    T2 = sp.expand(sum(c * gaussian_moment(k) for (k,), c in poly.terms()))
     g = gain_for_fixed_point().subs(_T(q_s), T2)
     return T2, sp.series(g, q_s, 0, 2).removeO()
 
@@ -710,7 +738,7 @@ def tanh_moment_sympy(q: float, derivative: bool = False) -> float:
 
 
 @functools.lru_cache(maxsize=None)
-def tanh_fixed_point(g: float, iterations: int = 400) -> float:
+def tanh_fixed_point(g: float, iterations: int = 300) -> float:
     """q* of q' = g^2 E[tanh(sqrt(q) u)^2] (quadrature), iterated from q = 1."""
     q = 1.0
     for _ in range(iterations):
@@ -724,7 +752,7 @@ def tanh_chi(g: float, q: float) -> float:
     return g * g * tanh_moment_quadrature(q, activations_np.tanh_grad)
 
 
-CHI_GRID = np.linspace(1.05, 3.0, 40)
+CHI_GRID = np.linspace(1.05, 3.0, 14)
 
 
 def tanh_gain_checks(small=None) -> list[verify.Check]:
@@ -801,7 +829,8 @@ def rejection(name, samples, wrong) -> verify.Check:
     return verify.Check(TOPIC, name, "monte-carlo", bad.error, bad.tolerance, bool(bad.error > bad.tolerance))
 
 
-def sampler_and_mode_checks(seed: int = 0) -> list[verify.Check]:
+@functools.lru_cache(maxsize=None)
+def sampler_and_mode_checks(seed: int = 0) -> tuple[verify.Check, ...]:
     """The uniform samplers' variance and bound, the kurtoses the tolerances use, the three
     modes' factors simulated against the derived ones, and the two pitfalls rejected."""
     rng = np.random.default_rng([seed, 4])
@@ -838,7 +867,7 @@ def sampler_and_mode_checks(seed: int = 0) -> list[verify.Check]:
     fwd, _ = layer_factors(lambda r: initialization_np.normal_weights(n_, m_, 1 / wrong_fan_in, r), seed, "shape[0]")
     out.append(rejection(f"Monte Carlo rejects fan_in = shape[0] for W of shape (m, n) = ({m_}, {n_}): "
                          "the forward factor is n/m, not 1", fwd, 1.0))
-    return out
+    return tuple(out)
 
 
 def tex_plain(expr) -> str:
@@ -963,8 +992,8 @@ def checks(seed: int = 0) -> list[verify.Check]:
     out.append(verify.check_bound(TOPIC, "tanh(z)^2 <= z^2 on 20001 points of [-10, 10]",
                                   activations_np.tanh(grid) ** 2, grid ** 2))
     out.extend(mc_checks(seed))
-    out += uniform_step_checks() + mode_checks() + gain_checks() + tanh_gain_checks()
-    out += sampler_and_mode_checks(seed) + hist_checks(seed)
+    out += uniform_step_checks() + uniform_bound_checks() + mode_checks() + gain_checks() + tanh_gain_checks()
+    out += list(sampler_and_mode_checks(seed)) + hist_checks(seed)
     for label, (measured, predicted) in propagation_runs(seed).items():
         out.append(verify.check_bound(
             TOPIC, f"{label}, depth {DEPTH}, n = {WIDTH}: log E[h_l^2] within {PROPAGATION_SD} "
@@ -987,6 +1016,39 @@ def _propagation_figure(runs) -> Figure:
         curves.append(Curve(layers, predicted, None, ":", f"C{k}"))
     return Figure([Panel(curves, xlabel="layer ℓ", ylabel=r"mean of $h_\ell^2$", yscale="log",
                          legend_loc="lower left")], size=(5.6, 3.8))
+
+
+def _step_curve(values, edges):
+    """A histogram as a step curve: (x, y) through the bins' edges, the density as height."""
+    counts, _ = np.histogram(values, bins=edges, density=True)
+    return np.repeat(edges, 2)[1:-1], np.repeat(counts, 2)
+
+
+def hist_figure(g) -> Figure:
+    """Two panels for the tanh stack of gain g: the histograms of the activations h_l and of
+    the gradients dL/dh_l, one curve per layer."""
+    run = tanh_stack_run(float(g))
+    top = 3 * max(float(v.std()) for v in run["grad"])
+    panels = []
+    for key, edges, xlabel, title in (
+            ("h", np.linspace(-1, 1, 51), r"$h_\ell$", f"gain {g}: activations"),
+            ("grad", np.linspace(-top, top, 51), r"$\partial L / \partial h_\ell$", "gradients")):
+        curves = [Curve(*_step_curve(v.ravel(), edges), f"layer {k}" if key == "h" else None, "-", f"C{k - 1}")
+                  for k, v in enumerate(run[key], 1)]
+        panels.append(Panel(curves, title=title, xlabel=xlabel, ylabel="density" if key == "h" else "",
+                            legend_loc="upper center"))
+    return Figure(panels, size=(6.4, 3.0))
+
+
+def _mode_equation(mode: str, backward: bool, label: str, proof: str) -> Equation:
+    """E[...] = k Var(w) E[...] = k (1/fan) E[...] = E[...]: the mode's steps, each side printed
+    from the object the check proved."""
+    formula, _, result = mode_steps(mode, backward)
+    k, moment_ = (m, eu2) if backward else (n, ex2)
+    lhs = r"\mathbb{E}\bigl[(W^\top \delta)_j^2\bigr]" if backward else r"\mathbb{E}[z_i^2]"
+    middle = rf"{tex(k)} \cdot {tex(1 / FAN[mode])}\, {tex(moment_, names=NAMES)}"
+    return Equation(rf"{lhs} = {tex(formula, names=NAMES)} = {middle} = {tex(result, names=NAMES)}",
+                    proofs=(proof, f"mode {mode}: the {label}steps"))
 
 
 def exhibits() -> dict:
@@ -1055,4 +1117,71 @@ def exhibits() -> dict:
         "drift_small": f"{spread[small]:.2f}",
         "drift_large": f"{spread[large]:.2f}",
         "drift_seeds": str(DRIFT_SEEDS),
+        **standard_exhibits(),
     }
+
+
+def standard_exhibits() -> dict:
+    """The uniform weights, the fan modes, the gains and the tanh stack's histograms."""
+    mean, second, F, _, result = uniform_moment_steps()
+    bracket = rf"\Bigl[{tex(F)}\Bigr]_{{-a}}^{{a}}"
+    g53 = float(TANH_GAIN)
+    q53 = tanh_fixed_point(g53)
+    fa, fb = mode_factors("fan_avg")
+    runs = {g: tanh_stack_run(float(g)) for g in HIST_GAINS}
+    T_names = {q_s: "q^*"}
+
+    def arrow(values, fmt="{:.2f}"):
+        return f"{fmt.format(values[0])} → {fmt.format(values[-1])}"
+    hist_rows = [(f"${tex(g)}$", arrow([float(h.std()) for h in r["h"]]), f"{saturated(r)[-1]:.0%}",
+                  arrow([float(v.std()) for v in r["grad"]])) for g, r in runs.items()]
+    gain_rows = [("linear", "$1$", f"${tex(GAIN_CLAIMS['linear'])}$"),
+                 ("ReLU", f"${tex(SECOND_MOMENT_RATIO['relu'])}$", f"${tex(GAIN_CLAIMS['relu'])}$"),
+                 ("leaky ReLU", f"${tex(SECOND_MOMENT_RATIO['leaky_relu'])}$", f"${tex(GAIN_CLAIMS['leaky_relu'])}$"),
+                 ("tanh", "depends on $q$", f"$5/3$ (PyTorch's choice)")]
+    out = {
+        "eq_uniform_var": Equation(rf"{NAMES[var_w]} = {tex(second)} = {bracket} = {tex(result)}",
+                                   proofs=("Var U(-a, a)",)),
+        "uniform_mean": Markdown(rf"$\mathbb{{E}}[w] = {tex(mean)} = {tex(mean.doit())}$"),
+        "eq_xavier_uniform": Equation(rf"a = {tex(UNIFORM_BOUND_CLAIMS['xavier'])}",
+                                      proofs=("uniform bound: a^2/3 = 2/(n + m)",)),
+        "eq_gain_uniform": Equation(rf"a = {tex(UNIFORM_BOUND_CLAIMS['fan_in'])}",
+                                    proofs=("uniform bound: a^2/3 = g^2/fan gives a = g sqrt(3/fan), mode fan_in",)),
+        "eq_fan_in_forward": _mode_equation("fan_in", False, "", "Var(z) = n Var(w) E[x^2]"),
+        "eq_fan_out_backward": _mode_equation("fan_out", True, "backward ",
+                                              "E[(W^T u)_j^2] = m Var(w) E[u^2], W of shape (m, n)"),
+        "modes_table": Table(("mode", "Var(w)", "forward", "backward"),
+                             [(f"`{mode}`", f"${tex(sp.together(mode_variance(mode)))}$", f"${tex(f)}$", f"${tex(b)}$")
+                              for mode, (f, b) in MODE_CLAIMS.items()], align="lccc"),
+        "eq_xavier_round_trip": Equation(rf"{tex(fa * fb, order='rev-lex')} = {tex(1 - ((n - m) / (n + m)) ** 2, order='rev-lex')}",
+                                         proofs=("fan_avg: the two factors",)),
+        "mode_n": str(MODE_SHAPE[0]), "mode_m": str(MODE_SHAPE[1]), "mode_draws": f"{MODE_DRAWS:,}",
+        "eq_gain": Equation(rf"g = {tex(gain_condition()[1])}", proofs=("gain: n (g^2/n) E[f(z)^2]",)),
+        "gains_table": Table(("activation", "r", "gain g"), gain_rows, align="lcc"),
+        "eq_tanh_gain": Equation(rf"g = \sqrt{{{tex(q_s / _T(q_s), names=T_names)}}}",
+                                 proofs=("tanh gain: q* = g^2 T(q*)",)),
+        "eq_tanh_small": Equation(rf"T(q) = {tex(tanh_small_q()[0] + sp.O(q_s ** 3))}",
+                                  proofs=("tanh gain, small q*",)),
+        "eq_tanh_small_gain": Equation(rf"g = {tex(tanh_small_q()[1] + sp.O(q_s ** 2), names=T_names)}",
+                                       proofs=("tanh gain, small q*",)),
+        "q53": f"{q53:.3f}",
+        "h53": f"{q53 / g53 ** 2:.3f}",
+        "chi53": f"{tanh_chi(g53, q53):.3f}",
+        "chi53_sd": f"{np.sqrt(tanh_chi(g53, q53)):.2f}",
+        "bwd_gain53": f"{g53 / np.sqrt(tanh_chi(g53, q53)):.3f}",
+        "gain_q1": f"{1 / np.sqrt(tanh_second_moment()):.3f}",
+        "chi_grid": f"{CHI_GRID[0]} to {CHI_GRID[-1]:g}",
+        "hist_depth": str(HIST_DEPTH), "hist_width": str(HIST_WIDTH), "hist_batch": str(HIST_BATCH),
+        "saturated": f"{SATURATED}", "sat_tol": f"{SAT_TOL}",
+        "hist_table": Table(("gain", "std of h, layer 1 → 5", "saturated, layer 5", "std of ∂L/∂h, layer 1 → 5"),
+                            hist_rows, align="cccc"),
+        "wrong_bound_err": f"{next(c for c in sampler_and_mode_checks() if c.name.startswith('Monte Carlo rejects U(-s, s)')).error:.0%}",
+    }
+    for g in HIST_GAINS:
+        key = str(g).replace("/", "")
+        out[f"fig_hist_{key}"] = hist_figure(g)
+        run = runs[g]
+        out[f"sat1_{key}"] = f"{saturated(run)[0]:.0%}"
+        out[f"sat5_{key}"] = f"{saturated(run)[-1]:.0%}"
+        out[f"grad_ratio_{key}"] = f"{float(run['grad'][0].std() / run['grad'][-1].std()):.2f}"
+    return out
