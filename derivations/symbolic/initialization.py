@@ -625,7 +625,7 @@ def mode_checks(claims=None) -> list[verify.Check]:
     for mode, (fwd, bwd) in claims.items():
         formula, substituted, result = mode_steps(mode)
         got_f, got_b = mode_factors(mode)
-        out.append(_any_size(f"mode {mode}: forward factor n Var(w) = {fwd}, backward m Var(w) = {bwd}, any n, m",
+        out.append(_any_size(f"mode {mode}: forward factor n Var(w) = {tex_plain(fwd)}, backward m Var(w) = {tex_plain(bwd)}, any n, m",
                              sp.Matrix([got_f, got_b]), sp.Matrix([fwd, bwd])))
         out.append(_any_size(f"mode {mode}: the steps n Var(w) E[x^2] = n (1/fan) E[x^2] = factor E[x^2], any n, m",
                              sp.Matrix([formula.subs(var_w, mode_variance(mode)), substituted.doit()]),
@@ -672,7 +672,7 @@ def gain_checks(claims=None) -> list[verify.Check]:
     out = [_any_size("gain: n (g^2/n) E[f(z)^2] = Var(z) with E[f(z)^2] = r Var(z) gives g = 1/sqrt(r), any n",
                      g, 1 / sp.sqrt(r))]
     for act, claim in claims.items():
-        out.append(_any_size(f"gain of {act}: g = {claim} from E[f(z)^2] = {SECOND_MOMENT_RATIO[act]} Var(z)",
+        out.append(_any_size(f"gain of {act}: g = {tex_plain(claim)} from E[f(z)^2] = ({tex_plain(SECOND_MOMENT_RATIO[act])}) Var(z)",
                              derived_gain(act), claim))
     slopes = (0.0, 0.01, 0.2)
     numeric = [initialization_np.calculate_gain("linear"), initialization_np.calculate_gain("relu")] + \
@@ -872,7 +872,7 @@ def sampler_and_mode_checks(seed: int = 0) -> tuple[verify.Check, ...]:
 
 def tex_plain(expr) -> str:
     """A short plain-text form of ``expr`` for a check's name (sqrt(6)/sqrt(m + n))."""
-    return str(expr).replace("**", "^")
+    return str(expr).replace("**", "^").replace("*", " ")
 
 
 # ------------------------------------------------------------------ a deep tanh stack, histograms
@@ -1164,10 +1164,15 @@ def standard_exhibits() -> dict:
                                   proofs=("tanh gain, small q*",)),
         "eq_tanh_small_gain": Equation(rf"g = {tex(tanh_small_q()[1] + sp.O(q_s ** 2), names=T_names)}",
                                        proofs=("tanh gain, small q*",)),
+        "eq_tanh_recursion": Equation(r"q_{\ell+1} = g^2\, T(q_\ell), \qquad "
+                                      r"T(q) = \mathbb{E}\bigl[\tanh(\sqrt{q}\, u)^2\bigr]", definition=True),
+        "eq_chi": Equation(r"\chi = g^2\, \mathbb{E}\bigl[\tanh'(\sqrt{q^*}\, u)^2\bigr]", definition=True),
+        "uniform_tol": f"{MC_STANDARD_ERRORS * np.sqrt(float(kurtosis('uniform') - 1) / math.prod(SAMPLER_SHAPE)):.1%}",
+        "normal_tol": f"{MC_STANDARD_ERRORS * np.sqrt(float(kurtosis('normal') - 1) / math.prod(SAMPLER_SHAPE)):.1%}",
+        "h53_sd": f"{np.sqrt(q53) / g53:.2f}",
         "q53": f"{q53:.3f}",
         "h53": f"{q53 / g53 ** 2:.3f}",
         "chi53": f"{tanh_chi(g53, q53):.3f}",
-        "chi53_sd": f"{np.sqrt(tanh_chi(g53, q53)):.2f}",
         "bwd_gain53": f"{g53 / np.sqrt(tanh_chi(g53, q53)):.3f}",
         "gain_q1": f"{1 / np.sqrt(tanh_second_moment()):.3f}",
         "chi_grid": f"{CHI_GRID[0]} to {CHI_GRID[-1]:g}",
