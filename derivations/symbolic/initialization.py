@@ -1033,10 +1033,11 @@ def hist_figure(g) -> Figure:
     for key, edges, xlabel, title in (
             ("h", np.linspace(-1, 1, 51), r"$h_\ell$", f"gain {g}: activations"),
             ("grad", np.linspace(-top, top, 51), r"$\partial L / \partial h_\ell$", "gradients")):
-        curves = [Curve(*_step_curve(v.ravel(), edges), f"layer {k}" if key == "h" else None, "-", f"C{k - 1}")
+        # the legend goes where both panels of every gain are empty: the gradients' upper right
+        curves = [Curve(*_step_curve(v.ravel(), edges), f"layer {k}" if key == "grad" else None, "-", f"C{k - 1}")
                   for k, v in enumerate(run[key], 1)]
         panels.append(Panel(curves, title=title, xlabel=xlabel, ylabel="density" if key == "h" else "",
-                            legend_loc="upper center"))
+                            legend_loc="upper right"))
     return Figure(panels, size=(6.4, 3.0))
 
 
