@@ -9,8 +9,8 @@ import zlib
 import autograd.numpy as anp
 import numpy as np
 import pytest
-from autograd import grad
 import sympy as sp
+from autograd import grad
 
 from derivations import book, verify
 from derivations.numeric import activations as activations_np
@@ -168,7 +168,7 @@ def test_tanh_stack_backward_agrees_with_autograd(rng):
 def test_the_stack_run_is_recomputed_independently():
     """The histogram run's numbers, recomputed with autograd from the same seeded draws."""
     g = 5 / 3
-    run = init_sym.tanh_stack_run(g)
+    run = init_sym.tanh_stack_run(g, 0)
     rng = np.random.default_rng([0, 5, zlib.crc32(repr(g).encode())])
     n = init_sym.HIST_WIDTH
     x = rng.standard_normal((init_sym.HIST_BATCH, n))
