@@ -67,7 +67,7 @@ def calculate_gain(nonlinearity: str, negative_slope: float = 0.01) -> float:
 
 
 def fans(shape) -> tuple[int, int]:
-    """(fan_in, fan_out) of a weight of shape (n_out, n_in, *kernel): fan_in = n_in times the
+    """(fan_in, fan_out) of a weight of shape ``(n_out, n_in, *kernel)``: fan_in = n_in times the
     kernel's size (shape[1], not shape[0]), fan_out = n_out times it (PyTorch's rule)."""
     shape = tuple(shape)
     if len(shape) < 2:

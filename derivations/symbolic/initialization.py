@@ -46,7 +46,7 @@ __all__ = ["variance_formula", "relu_second_moment_formula", "expectation",
            "even_density_proof", "he_from_condition", "he_from_zero_mean_form",
            "xavier_from_conditions", "index_expectation", "size_claims", "size_checks", "checks", "exhibits",
            "uniform_moment_steps", "uniform_bound_for", "mode_variance", "mode_factors", "mode_steps",
-           "derived_gain", "gain_for_fixed_point", "tanh_small_q", "tanh_fixed_point", "tanh_chi",
+           "gain_condition", "derived_gain", "gain_for_fixed_point", "tanh_small_q", "tanh_fixed_point", "tanh_chi",
            "kurtosis", "tanh_stack_run", "hist_figure"]
 
 TOPIC = "initialization"
