@@ -53,7 +53,7 @@ def normal_weights(n_in: int, n_out: int, variance: float, rng: np.random.Genera
 def calculate_gain(nonlinearity: str, negative_slope: float = 0.01) -> float:
     """The gain g of Var(w) = g^2 / fan: 1 for "linear", sqrt(2) for "relu",
     sqrt(2 / (1 + a^2)) for "leaky_relu" (slope a), and 5/3 for "tanh", PyTorch's recommended
-    value (an empirical choice, not the result of a derivation; the book's page compares it)."""
+    value, which its documentation gives without a derivation (the book's page compares it)."""
     if nonlinearity == "linear":
         return 1.0
     if nonlinearity == "relu":
