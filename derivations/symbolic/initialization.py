@@ -12,6 +12,15 @@ for the normal one); with the general formula this gives He's 2/n, while the zer
 would give 2 pi / ((pi - 1) n). Xavier's 2/(n + m) averages the forward and backward
 conditions. Monte Carlo checks each with a tolerance of five standard errors computed from its
 own samples, and deep stacks are compared with the mean-field recursion.
+
+What an initializer asks for: the fan modes (fan_in keeps the forward second moment, fan_out
+the backward one, fan_avg is Xavier's harmonic compromise), each step proved for any n and m;
+the gains g of Var(w) = g^2 / fan (linear 1, ReLU sqrt(2), leaky ReLU sqrt(2/(1 + alpha^2)))
+from E[f(z)^2] = r Var(z); for tanh, whose 5/3 is PyTorch's recommendation and not derived
+here, the gain of a fixed point q* of the mean-field recursion and the gradient factor chi
+there; Var U(-a, a) = a^2/3 in steps and the uniform bounds; the samplers by Monte Carlo
+with tolerances derived from the kurtosis; and a deep tanh stack's activations, saturation
+and gradients per layer against the mean-field recursions (the page's histograms).
 :func:`exhibits` is what the page shows.
 """
 
@@ -26,7 +35,7 @@ import numpy as np
 import sympy as sp
 
 from .. import verify
-from ..book import Curve, Equation, Figure, Markdown, Panel
+from ..book import Curve, Equation, Figure, Markdown, Panel, Table
 from ..numeric import activations as activations_np
 from ..numeric import initialization as initialization_np
 from . import index_notation
@@ -35,7 +44,10 @@ from .common import tex
 __all__ = ["variance_formula", "relu_second_moment_formula", "expectation",
            "preactivation_variance", "squared_norm_through_transpose", "relu_second_moment",
            "even_density_proof", "he_from_condition", "he_from_zero_mean_form",
-           "xavier_from_conditions", "index_expectation", "size_claims", "size_checks", "checks", "exhibits"]
+           "xavier_from_conditions", "index_expectation", "size_claims", "size_checks", "checks", "exhibits",
+           "uniform_moment_steps", "uniform_bound_for", "mode_variance", "mode_factors", "mode_steps",
+           "gain_condition", "derived_gain", "gain_for_fixed_point", "tanh_small_q", "tanh_fixed_point", "tanh_chi",
+           "kurtosis", "tanh_stack_run", "hist_figure"]
 
 TOPIC = "initialization"
 #: The fan-ins n at which the variance formula is proved on the algebra of expectations.
@@ -530,6 +542,431 @@ def below_identity_proof(f=sp.tanh):
             sp.Matrix([f(_t) ** 2, 0]))
 
 
+# ------------------------------------------------------------------ uniform weights
+a_u = sp.Symbol("a", positive=True)           # the bound of U(-a, a)
+gain = sp.Symbol("g", positive=True)          # the gain in Var(w) = g^2 / fan
+#: The density of U(-a, a) on its interval.
+uniform_density = 1 / (2 * a_u)
+
+
+def uniform_moment_steps():
+    """The hand steps of Var U(-a, a): (the mean's integral, the variance's integral, an
+    antiderivative F of its integrand, F(a) - F(-a) unevaluated, a^2/3), unevaluated."""
+    mean = sp.Integral(_t * uniform_density, (_t, -a_u, a_u))
+    second = sp.Integral(_t ** 2 * uniform_density, (_t, -a_u, a_u))
+    F = _t ** 3 / (6 * a_u)
+    ends = sp.Add(F.subs(_t, a_u), -F.subs(_t, -a_u), evaluate=False)
+    return mean, second, F, ends, a_u ** 2 / 3
+
+
+def uniform_step_checks(claimed=None) -> list[verify.Check]:
+    """Each step of Var U(-a, a) = a^2/3 proved: E[w] = 0 (so Var(w) is the integral of
+    t^2 p(t)); F' is the integrand (so the integral is F(a) - F(-a)); F(a) - F(-a) = a^2/3;
+    and the integral itself evaluated by SymPy. ``claimed`` replaces a^2/3 (tests mutate it)."""
+    mean, second, F, ends, result = uniform_moment_steps()
+    result = result if claimed is None else claimed
+    centred = sp.Integral((_t - mean) ** 2 * uniform_density, (_t, -a_u, a_u))
+    return [
+        _any_size("Var U(-a, a), step 1: E[w] = 0, so Var(w) = the integral of t^2/(2a) over (-a, a)",
+                  sp.Matrix([mean.doit(), centred.doit()]), sp.Matrix([0, second.doit()])),
+        _any_size("Var U(-a, a), step 2: t^3/(6a) is an antiderivative of t^2/(2a)",
+                  sp.diff(F, _t), second.function),
+        _any_size("Var U(-a, a), step 3: F(a) - F(-a) = a^2/3", ends.doit(), result),
+        _any_size("Var U(-a, a) = a^2/3: the integral, evaluated by SymPy", second.doit(), result),
+    ]
+
+
+def uniform_bound_for(variance):
+    """The a of U(-a, a) with the given variance: the positive root of a^2/3 = variance."""
+    return sp.solve(sp.Eq(uniform_moment_steps()[-1], variance), a_u)[0]
+
+
+#: The uniform bounds claimed: Xavier's, and a mode's with gain g (He's is g = sqrt(2), fan_in).
+UNIFORM_BOUND_CLAIMS = {"xavier": sp.sqrt(6 / (n + m)), "fan_in": gain * sp.sqrt(3 / n),
+                        "fan_out": gain * sp.sqrt(3 / m)}
+
+
+def uniform_bound_checks(claims=None) -> list[verify.Check]:
+    """a from a^2/3 = Var(w) for Xavier's variance and for g^2 / fan, against the claims."""
+    claims = UNIFORM_BOUND_CLAIMS if claims is None else claims
+    out = [_any_size("uniform bound: a^2/3 = 2/(n + m) gives Xavier's a = sqrt(6/(n + m)), any n, m",
+                     uniform_bound_for(xavier_from_conditions()), claims["xavier"])]
+    for mode in ("fan_in", "fan_out"):
+        out.append(_any_size(f"uniform bound: a^2/3 = g^2/fan gives a = g sqrt(3/fan), mode {mode}, any n, m",
+                             uniform_bound_for(mode_variance(mode, gain)), claims[mode]))
+    return out
+
+
+# ------------------------------------------------------------------ fan modes
+#: The fan each mode divides by: W has shape (m, n), fan-in n (columns), fan-out m (rows).
+FAN = {"fan_in": n, "fan_out": m, "fan_avg": (n + m) / 2}
+
+
+def mode_variance(mode: str, g=1):
+    """Var(w) = g^2 / fan of a mode."""
+    return g ** 2 / FAN[mode]
+
+
+def mode_factors(mode: str) -> tuple:
+    """(forward, backward) factors of a layer initialized by ``mode`` (gain 1): E[z_i^2] / E[x^2]
+    = n Var(w) (variance_formula), E[(W^T delta)_j^2] / E[delta^2] = m Var(w) (backward_formula)."""
+    v = mode_variance(mode)
+    return (sp.simplify((variance_formula / ex2).subs(var_w, v)),
+            sp.simplify((backward_formula / eu2).subs(var_w, v)))
+
+
+def mode_steps(mode: str = "fan_in", backward: bool = False) -> tuple:
+    """The hand steps of a mode's factor: (the general formula, Var(w) substituted unevaluated,
+    the result), for the forward pass (E[z_i^2]) or the backward pass (E[(W^T delta)_j^2])."""
+    formula, k, moment_ = (backward_formula, m, eu2) if backward else (variance_formula, n, ex2)
+    substituted = sp.Mul(k, sp.Pow(FAN[mode], -1, evaluate=False), moment_, evaluate=False)
+    return formula, substituted, mode_factors(mode)[int(backward)] * moment_
+
+
+#: The claims of the modes (tests replace them): mode -> (forward factor, backward factor).
+MODE_CLAIMS = {"fan_in": (sp.Integer(1), m / n), "fan_out": (n / m, sp.Integer(1)),
+               "fan_avg": (2 * n / (n + m), 2 * m / (n + m))}
+
+
+def mode_checks(claims=None) -> list[verify.Check]:
+    """Each mode's forward and backward factor, derived from the two formulas, against its
+    claim, for any n and m; Xavier's variance as the harmonic mean of the other two; and the
+    round trip's factor 1 - ((n - m)/(n + m))^2."""
+    claims = MODE_CLAIMS if claims is None else claims
+    out = []
+    for mode, (fwd, bwd) in claims.items():
+        formula, substituted, result = mode_steps(mode)
+        got_f, got_b = mode_factors(mode)
+        out.append(_any_size(f"mode {mode}: forward factor n Var(w) = {tex_plain(fwd)}, backward m Var(w) = {tex_plain(bwd)}, any n, m",
+                             sp.Matrix([got_f, got_b]), sp.Matrix([fwd, bwd])))
+        out.append(_any_size(f"mode {mode}: the steps n Var(w) E[x^2] = n (1/fan) E[x^2] = factor E[x^2], any n, m",
+                             sp.Matrix([formula.subs(var_w, mode_variance(mode)), substituted.doit()]),
+                             sp.Matrix([result, result])))
+        formula, substituted, result = mode_steps(mode, backward=True)
+        out.append(_any_size(f"mode {mode}: the backward steps m Var(w) E[u^2] = m (1/fan) E[u^2] = factor E[u^2], any n, m",
+                             sp.Matrix([formula.subs(var_w, mode_variance(mode)), substituted.doit()]),
+                             sp.Matrix([result, result])))
+    harmonic = 2 / (1 / mode_variance("fan_in") + 1 / mode_variance("fan_out"))
+    out.append(_any_size("Xavier's variance 2/(n + m) is the harmonic mean of 1/n (fan_in) and 1/m (fan_out), any n, m",
+                         harmonic, mode_variance("fan_avg")))
+    f, b = mode_factors("fan_avg")
+    out.append(_any_size("fan_avg: the two factors sum to 2 and multiply to 1 - ((n - m)/(n + m))^2, any n, m",
+                         sp.Matrix([f + b, f * b]), sp.Matrix([2, 1 - ((n - m) / (n + m)) ** 2])))
+    return out
+
+
+# ------------------------------------------------------------------ gains
+#: E[f(z)^2] / Var(z) of each activation for a symmetric zero-mean z (proved above for ReLU
+#: and leaky ReLU), and the gain each gives.
+SECOND_MOMENT_RATIO = {"linear": sp.Integer(1), "relu": relu_second_moment_formula / var_z,
+                       "leaky_relu": (1 + alpha ** 2) / 2}
+GAIN_CLAIMS = {"linear": sp.Integer(1), "relu": sp.sqrt(2), "leaky_relu": sp.sqrt(2 / (1 + alpha ** 2))}
+
+
+def gain_condition():
+    """g^2 from the forward condition n (g^2/n) E[f(z)^2] = Var(z), E[f(z)^2] = r Var(z): 1/r."""
+    r = sp.Symbol("r", positive=True)
+    cond = sp.Eq(variance_formula.subs({var_w: gain ** 2 / n, ex2: r * var_z}), var_z)
+    return r, sp.solve(cond, gain)[0]
+
+
+def derived_gain(activation: str):
+    """The gain of ``activation`` from :func:`gain_condition` and its second-moment ratio."""
+    r, g = gain_condition()
+    return sp.simplify(g.subs(r, SECOND_MOMENT_RATIO[activation]))
+
+
+def gain_checks(claims=None) -> list[verify.Check]:
+    """The condition solved for g, each gain derived against its claim, and the NumPy
+    calculate_gain against the derived gains."""
+    claims = GAIN_CLAIMS if claims is None else claims
+    r, g = gain_condition()
+    out = [_any_size("gain: n (g^2/n) E[f(z)^2] = Var(z) with E[f(z)^2] = r Var(z) gives g = 1/sqrt(r), any n",
+                     g, 1 / sp.sqrt(r))]
+    for act, claim in claims.items():
+        out.append(_any_size(f"gain of {act}: g = {tex_plain(claim)} from E[f(z)^2] = ({tex_plain(SECOND_MOMENT_RATIO[act])}) Var(z)",
+                             derived_gain(act), claim))
+    slopes = (0.0, 0.01, 0.2)
+    numeric = [initialization_np.calculate_gain("linear"), initialization_np.calculate_gain("relu")] + \
+        [initialization_np.calculate_gain("leaky_relu", s) for s in slopes]
+    exact = [float(derived_gain("linear")), float(derived_gain("relu"))] + \
+        [float(derived_gain("leaky_relu").subs(alpha, s)) if s else float(derived_gain("relu")) for s in slopes]
+    out.append(verify.check_values(TOPIC, "calculate_gain (NumPy) = the derived gains: linear, relu, "
+                                   f"leaky_relu at slopes {', '.join(map(str, slopes))}",
+                                   "sympy-vs-numpy", numeric, exact))
+    return out
+
+
+# tanh: no closed form. The mean-field recursion of the pre-activations' second moment,
+# q' = g^2 E[tanh(sqrt(q) u)^2], u ~ N(0, 1), has a fixed point q* > 0 for g > 1.
+q_s = sp.Symbol("q", positive=True)
+_u = sp.Symbol("u", real=True)
+_T = sp.Function("T")                       # T(q) = E[tanh(sqrt(q) u)^2]
+TANH_GAIN = sp.Rational(5, 3)               # PyTorch's recommended value
+#: The gains of the tanh stacks (1, PyTorch's 5/3, and one too large).
+HIST_GAINS = (sp.Integer(1), TANH_GAIN, sp.Integer(3))
+
+
+def gain_for_fixed_point():
+    """g at which q* is a fixed point of q' = g^2 T(q): solve q* = g^2 T(q*) for g^2 > 0."""
+    g2 = sp.Symbol("G", positive=True)
+    return sp.sqrt(sp.solve(sp.Eq(q_s, g2 * _T(q_s)), g2)[0])
+
+
+@functools.lru_cache(maxsize=None)
+def gaussian_moment(k: int):
+    """E[u^k] for u ~ N(0, 1), integrated by SymPy."""
+    return sp.integrate(_u ** k * sp.exp(-_u ** 2 / 2) / sp.sqrt(2 * sp.pi), (_u, -sp.oo, sp.oo))
+
+
+@functools.lru_cache(maxsize=None)
+def tanh_small_q():
+    """(E[tanh(sqrt(q) u)^2] to O(q^3), the gain of the fixed point q to O(q^2)): the series of
+    tanh^2 integrated term by term against the normal density."""
+    x = sp.Symbol("x", real=True)
+    s = sp.series(sp.tanh(x) ** 2, x, 0, 6).removeO().subs(x, sp.sqrt(q_s) * _u)   # to O(q^3)
+    poly = sp.Poly(sp.expand(s), _u)
+    T2 = sp.expand(sum(c * gaussian_moment(k) for (k,), c in poly.terms()))
+    g = gain_for_fixed_point().subs(_T(q_s), T2)
+    return T2, sp.series(g, q_s, 0, 2).removeO()
+
+
+def tanh_moment_quadrature(q: float, f=activations_np.tanh) -> float:
+    """E[f(sqrt(q) u)^2], u ~ N(0, 1), by Gauss-Hermite quadrature (NumPy)."""
+    u, wts = _hermite_nodes()
+    return float(np.sum(wts * f(np.sqrt(q) * u) ** 2))
+
+
+def tanh_moment_sympy(q: float, derivative: bool = False) -> float:
+    """The same (E[tanh'(sqrt(q) u)^2] if ``derivative``): SymPy's integrand, integrated by
+    mpmath's adaptive quadrature over each half-line (independent of the Gauss-Hermite nodes)."""
+    import mpmath
+
+    pdf = sp.exp(-_t ** 2 / 2) / sp.sqrt(2 * sp.pi)
+    f = 1 - sp.tanh(sp.sqrt(q) * _t) ** 2 if derivative else sp.tanh(sp.sqrt(q) * _t)
+    integrand = sp.lambdify(_t, f ** 2 * pdf, "mpmath")
+    with mpmath.workdps(20):
+        return float(mpmath.quad(integrand, [-mpmath.inf, 0, mpmath.inf]))
+
+
+@functools.lru_cache(maxsize=None)
+def tanh_fixed_point(g: float, iterations: int = 300) -> float:
+    """q* of q' = g^2 E[tanh(sqrt(q) u)^2] (quadrature), iterated from q = 1."""
+    q = 1.0
+    for _ in range(iterations):
+        q = g * g * tanh_moment_quadrature(q)
+    return q
+
+
+def tanh_chi(g: float, q: float) -> float:
+    """chi = g^2 E[tanh'(sqrt(q) u)^2]: the mean-field factor of the gradient's second moment
+    per layer, backward, at pre-activation second moment q."""
+    return g * g * tanh_moment_quadrature(q, activations_np.tanh_grad)
+
+
+CHI_GRID = np.linspace(1.05, 3.0, 14)
+
+
+def tanh_gain_checks(small=None) -> list[verify.Check]:
+    """The tanh gain: the fixed-point condition solved for g; its small-q series; 5/3's fixed
+    point by quadrature against SymPy's integral; the gain of q* = 1; chi > 1 on a grid of
+    gains; and, below 1, the zero fixed point only (tanh^2 <= z^2, proved above). ``small``
+    replaces the claimed series 1 + q (tests mutate it)."""
+    T2, g_series = tanh_small_q()
+    out = [_any_size("tanh gain: q* = g^2 T(q*) solved for g gives g = sqrt(q*/T(q*))",
+                     gain_for_fixed_point(), sp.sqrt(q_s / _T(q_s))),
+           _timed_identity("tanh gain, small q*: E[tanh(sqrt(q) u)^2] = q - 2 q^2 + O(q^3), so g = 1 + q* + O(q*^2)",
+                           sp.Matrix([T2, g_series]), sp.Matrix([q_s - 2 * q_s ** 2, 1 + q_s if small is None else small]))]
+    g = float(TANH_GAIN)
+    q = tanh_fixed_point(g)
+    out.append(verify.check_values(TOPIC, f"tanh gain 5/3: its fixed point q* = {q:.3f} (quadrature) solves "
+                                   "q* = g^2 E[tanh(sqrt(q*) u)^2] with SymPy's integral", "closed-form",
+                                   g * g * tanh_moment_sympy(q), q))
+    out.append(verify.check_values(TOPIC, "tanh: the gain of the fixed point q* = 1 is 1/sqrt(E[tanh(u)^2]): "
+                                   "quadrature against SymPy's integral", "closed-form",
+                                   1 / np.sqrt(tanh_moment_quadrature(1.0)), 1 / np.sqrt(tanh_second_moment())))
+    out.append(verify.check_values(TOPIC, f"tanh gain 5/3: chi = g^2 E[tanh'(sqrt(q*) u)^2] = {tanh_chi(g, q):.3f}, "
+                                   "quadrature against SymPy's integral", "closed-form",
+                                   tanh_chi(g, q), g * g * tanh_moment_sympy(q, derivative=True)))
+    chis = np.array([tanh_chi(float(k), tanh_fixed_point(float(k))) for k in CHI_GRID])
+    out.append(verify.check_bound(TOPIC, f"tanh: chi > 1 (1/chi < 1) at the fixed point for each of {CHI_GRID.size} "
+                                  f"gains from {CHI_GRID[0]} to {CHI_GRID[-1]}", 1 / chis, 1.0, strict=True))
+    return out
+
+
+# ------------------------------------------------------------------ samplers and modes, Monte Carlo
+@functools.lru_cache(maxsize=None)
+def kurtosis(kind: str):
+    """E[w^4] / E[w^2]^2 of zero-mean weights, integrated: 9/5 for U(-a, a), 3 for the normal."""
+    if kind == "uniform":
+        e = lambda k: sp.integrate(_t ** k * uniform_density, (_t, -a_u, a_u))   # noqa: E731
+    else:
+        s2 = sp.Symbol("s", positive=True)
+        pdf = sp.exp(-_t ** 2 / (2 * s2 ** 2)) / sp.sqrt(2 * sp.pi * s2 ** 2)
+        e = lambda k: sp.integrate(_t ** k * pdf, (_t, -sp.oo, sp.oo))            # noqa: E731
+    return sp.simplify(e(4) / e(2) ** 2)
+
+
+def sampler_check(name, W, variance, kind: str) -> verify.Check:
+    """The mean of the squared weights against ``variance``, with a derived tolerance: N
+    independent squares have Var(w^2) = (kappa - 1) Var(w)^2 (kappa = :func:`kurtosis`), so
+    their mean's relative standard error is sqrt((kappa - 1) / N); MC_STANDARD_ERRORS of it."""
+    sq = np.asarray(W, dtype=float).ravel() ** 2
+    err = abs(sq.mean() - variance) / variance
+    tol = MC_STANDARD_ERRORS * np.sqrt(float(kurtosis(kind) - 1) / sq.size)
+    return verify.Check(TOPIC, name, "monte-carlo", float(err), float(tol), bool(err <= tol))
+
+
+#: (n, m) of the layer the modes are simulated on, and the number of independent draws.
+MODE_SHAPE, MODE_DRAWS = (64, 16), 1000
+
+
+def layer_factors(draw, seed: int, key: str, n_: int = MODE_SHAPE[0], m_: int = MODE_SHAPE[1]):
+    """Per independent draw b of W (``draw(rng)``, shape (m, n)), x ~ N(0, I_n) and
+    delta ~ N(0, I_m): the means of z_i^2 (z = W x) and of (W^T delta)_j^2. Their means over
+    the draws estimate the forward and backward factors (E[x^2] = E[delta^2] = 1). ``key``
+    names the draws' own random stream."""
+    rng = np.random.default_rng([seed, 3, zlib.crc32(repr((key, n_, m_)).encode())])
+    fwd, bwd = np.empty(MODE_DRAWS), np.empty(MODE_DRAWS)
+    for b in range(MODE_DRAWS):
+        W = draw(rng)
+        fwd[b] = np.mean((W @ rng.standard_normal(n_)) ** 2)
+        bwd[b] = np.mean((W.T @ rng.standard_normal(m_)) ** 2)
+    return fwd, bwd
+
+
+def rejection(name, samples, wrong) -> verify.Check:
+    """A Monte Carlo check that passes when the mean of ``samples`` is farther from ``wrong``
+    than MC_STANDARD_ERRORS standard errors (the claim is rejected)."""
+    bad = _mc_check(name, samples, wrong)
+    return verify.Check(TOPIC, name, "monte-carlo", bad.error, bad.tolerance, bool(bad.error > bad.tolerance))
+
+
+@functools.lru_cache(maxsize=None)
+def sampler_and_mode_checks(seed: int = 0) -> tuple[verify.Check, ...]:
+    """The uniform samplers' variance and bound, the kurtoses the tolerances use, the three
+    modes' factors simulated against the derived ones, and the two pitfalls rejected."""
+    rng = np.random.default_rng([seed, 4])
+    fan_in, fan_out = SAMPLER_SHAPE
+    out = [_any_size("kurtosis E[w^4]/E[w^2]^2: 9/5 for U(-a, a), 3 for N(0, s^2) (integrated)",
+                     sp.Matrix([kurtosis("uniform"), kurtosis("normal")]), sp.Matrix([sp.Rational(9, 5), 3]))]
+    for sampler, variance, bound, text in (
+            (initialization_np.xavier_uniform, initialization_np.xavier_variance(fan_in, fan_out),
+             uniform_bound_for(2 / (n + m)), "2/(n + m)"),
+            (initialization_np.he_uniform, initialization_np.he_variance(fan_in), uniform_bound_for(2 / n), "2/n")):
+        W = sampler(fan_in, fan_out, rng)
+        label = f"{sampler.__name__}({fan_in}, {fan_out})"
+        out.append(sampler_check(f"{label}: the {W.size} weights have variance {text}, n = {fan_in}, m = {fan_out}",
+                                 W, variance, "uniform"))
+        a = float(bound.subs({n: fan_in, m: fan_out}))
+        out.append(verify.check_bound(TOPIC, f"{label}: every |w| <= a = {tex_plain(bound)} (SymPy's bound)",
+                                      np.abs(W), a))
+    W = initialization_np.he_normal(fan_in, fan_out, rng, mode="fan_out")
+    out.append(sampler_check(f"he_normal({fan_in}, {fan_out}, mode=fan_out): variance 2/m, m = {fan_out}",
+                             W, 2 / fan_out, "normal"))
+    out.append(bound_as_std_check(seed))
+    n_, m_ = MODE_SHAPE
+    nin, nout = initialization_np.fans((m_, n_))
+    for mode in ("fan_in", "fan_out", "fan_avg"):
+        fwd, bwd = layer_factors(lambda r: initialization_np.normal_init(nin, nout, r, mode=mode), seed, mode)
+        want_f, want_b = (float(x.subs({n: n_, m: m_})) for x in mode_factors(mode))
+        out.append(_mc_check(f"Monte Carlo: mode {mode}, forward factor {want_f:.3g} and backward {want_b:.3g}, "
+                             f"(n, m) = ({n_}, {m_}), {MODE_DRAWS} draws: forward", fwd, want_f))
+        out.append(_mc_check(f"Monte Carlo: mode {mode}, forward factor {want_f:.3g} and backward {want_b:.3g}, "
+                             f"(n, m) = ({n_}, {m_}), {MODE_DRAWS} draws: backward", bwd, want_b))
+    wrong_fan_in = (m_, n_)[0]            # the pitfall: shape[0] of a weight of shape (m, n)
+    fwd, _ = layer_factors(lambda r: initialization_np.normal_weights(n_, m_, 1 / wrong_fan_in, r), seed, "shape[0]")
+    out.append(rejection(f"Monte Carlo rejects fan_in = shape[0] for W of shape (m, n) = ({m_}, {n_}): "
+                         "the forward factor is n/m, not 1", fwd, 1.0))
+    return tuple(out)
+
+
+def bound_as_std_check(seed: int = 0) -> verify.Check:
+    """The pitfall: U(-s, s) with s He's standard deviation sqrt(2/n) has variance s^2/3, and
+    Monte Carlo rejects He's variance for it."""
+    fan_in, fan_out = SAMPLER_SHAPE
+    s = float(sp.sqrt(2 / n).subs(n, fan_in))
+    w = np.random.default_rng([seed, 7]).uniform(-s, s, fan_in * fan_out)
+    return rejection(f"Monte Carlo rejects U(-s, s) with s = sqrt(2/n), the standard deviation, as He's "
+                     f"uniform: its variance is s^2/3, n = {fan_in}", w ** 2, s * s)
+
+
+def tex_plain(expr) -> str:
+    """A short plain-text form of ``expr`` for a check's name (sqrt(6)/sqrt(m + n))."""
+    return str(expr).replace("**", "^").replace("*", " ")
+
+
+# ------------------------------------------------------------------ a deep tanh stack, histograms
+HIST_DEPTH, HIST_WIDTH, HIST_BATCH = 5, 256, 512
+#: |h| above this counts as saturated (tanh' = 1 - h^2 < 0.06 there).
+SATURATED = 0.97
+#: The allowance for the saturated fraction against the mean-field one (absolute; empirical:
+#: the runs differ by less than 0.005).
+SAT_TOL = 0.02
+
+
+@functools.lru_cache(maxsize=None)
+def tanh_stack_run(g: float, seed: int = 0) -> dict:
+    """One seeded run of a tanh stack (HIST_DEPTH layers of width HIST_WIDTH, weights
+    normal_init with gain g, a batch of HIST_BATCH standard normal inputs, L = sum(r h_L) with
+    r standard normal): the activations h_l and gradients dL/dh_l of layers 1..L, and the
+    mean-field predictions of E[h_l^2], the saturated fraction and E[(dL/dh_l)^2]."""
+    rng = np.random.default_rng([seed, 5, zlib.crc32(repr(g).encode())])
+    x = rng.standard_normal((HIST_BATCH, HIST_WIDTH))
+    Ws = [initialization_np.normal_init(HIST_WIDTH, HIST_WIDTH, rng, gain=g) for _ in range(HIST_DEPTH)]
+    hs = initialization_np.tanh_stack_forward(x, Ws)
+    r = rng.standard_normal(hs[-1].shape)
+    grads = initialization_np.tanh_stack_backward(r, hs, Ws)
+    q = [g * g * float(np.mean(x ** 2))]              # E[z_1^2] = n Var(w) E[x^2]
+    for _ in range(HIST_DEPTH - 1):
+        q.append(g * g * tanh_moment_quadrature(q[-1]))
+    q = np.array(q)
+    h2 = np.array([tanh_moment_quadrature(v) for v in q])
+    u_sat = np.arctanh(SATURATED) / np.sqrt(q)
+    sat = np.array([math.erfc(v / math.sqrt(2)) for v in u_sat])   # P(|u| > atanh(0.97)/sqrt(q))
+    g2 = [float(np.mean(r ** 2))]                     # E[(dL/dh_L)^2], then backward by chi
+    for v in q[:0:-1]:
+        g2.append(g2[-1] * tanh_chi(g, v))
+    return {"h": hs[1:], "grad": grads[1:], "h2": h2, "sat": sat, "grad2": np.array(g2[::-1]),
+            "q": q}
+
+
+def _layers(run, key):
+    return np.array([float(np.mean(v ** 2)) for v in run[key]])
+
+
+def saturated(run) -> np.ndarray:
+    return np.array([float(np.mean(np.abs(h) > SATURATED)) for h in run["h"]])
+
+
+def hist_checks(seed: int = 0) -> list[verify.Check]:
+    """The stack's backward kernel against the complex step; per gain, the run's activations,
+    saturated fractions and gradients against the mean-field predictions."""
+    rng = np.random.default_rng([seed, 6])
+    Ws = [initialization_np.normal_init(4, 4, rng, gain=2.0) for _ in range(3)]
+    x = rng.standard_normal((2, 4))
+    out = [verify.check_vjp(lambda x_: initialization_np.tanh_stack_forward(x_, Ws)[-1],
+                            lambda d: initialization_np.tanh_stack_backward(d, initialization_np.tanh_stack_forward(x, Ws), Ws)[0],
+                            x, method="complex-step", topic=TOPIC, rng=rng,
+                            name="tanh stack backward, 3 layers of width 4: dL/dh_0 against the complex step")]
+    L, w = HIST_DEPTH, HIST_WIDTH
+    layers = np.arange(1, L + 1)
+    for g in HIST_GAINS:
+        run = tanh_stack_run(float(g), seed)
+        label = f"tanh stack, gain {g}, depth {L}, n = {w}"
+        out.append(verify.check_bound(
+            TOPIC, f"{label}: log E[h_l^2] within {PROPAGATION_SD} sqrt(2 l/n) of the mean-field recursion",
+            np.abs(np.log(_layers(run, "h") / run["h2"])) / np.sqrt(2 * layers / w), PROPAGATION_SD))
+        out.append(verify.check_bound(
+            TOPIC, f"{label}: log E[(dL/dh_l)^2] within {PROPAGATION_SD} sqrt(2 k/n) of the mean-field "
+            "backward recursion, k = 2L - l layers passed",
+            np.abs(np.log(_layers(run, "grad") / run["grad2"])) / np.sqrt(2 * (2 * L - layers) / w), PROPAGATION_SD))
+        out.append(verify.check_bound(
+            TOPIC, f"{label}: the saturated fraction (|h| > {SATURATED}) within {SAT_TOL} of the mean-field one",
+            np.abs(saturated(run) - run["sat"]), SAT_TOL))
+    return out
+
+
 # ------------------------------------------------------------------ checks
 def checks(seed: int = 0) -> list[verify.Check]:
     """Every witness of this topic: the variance formulas proved at symbolic fan-in and fan-out
@@ -576,6 +1013,8 @@ def checks(seed: int = 0) -> list[verify.Check]:
     out.append(verify.check_bound(TOPIC, "tanh(z)^2 <= z^2 on 20001 points of [-10, 10]",
                                   activations_np.tanh(grid) ** 2, grid ** 2))
     out.extend(mc_checks(seed))
+    out += uniform_step_checks() + uniform_bound_checks() + mode_checks() + gain_checks() + tanh_gain_checks()
+    out += list(sampler_and_mode_checks(seed)) + hist_checks(seed)
     for label, (measured, predicted) in propagation_runs(seed).items():
         out.append(verify.check_bound(
             TOPIC, f"{label}, depth {DEPTH}, n = {WIDTH}: log E[h_l^2] within {PROPAGATION_SD} "
@@ -598,6 +1037,40 @@ def _propagation_figure(runs) -> Figure:
         curves.append(Curve(layers, predicted, None, ":", f"C{k}"))
     return Figure([Panel(curves, xlabel="layer ℓ", ylabel=r"mean of $h_\ell^2$", yscale="log",
                          legend_loc="lower left")], size=(5.6, 3.8))
+
+
+def _step_curve(values, edges):
+    """A histogram as a step curve: (x, y) through the bins' edges, the density as height."""
+    counts, _ = np.histogram(values, bins=edges, density=True)
+    return np.repeat(edges, 2)[1:-1], np.repeat(counts, 2)
+
+
+def hist_figure(g) -> Figure:
+    """Two panels for the tanh stack of gain g: the histograms of the activations h_l and of
+    the gradients dL/dh_l, one curve per layer."""
+    run = tanh_stack_run(float(g), 0)
+    top = 3 * max(float(v.std()) for v in run["grad"])
+    panels = []
+    for key, edges, xlabel, title in (
+            ("h", np.linspace(-1, 1, 51), r"$h_\ell$", f"gain {g}: activations"),
+            ("grad", np.linspace(-top, top, 51), r"$\partial L / \partial h_\ell$", "gradients")):
+        # the legend goes where both panels of every gain are empty: the gradients' upper right
+        curves = [Curve(*_step_curve(v.ravel(), edges), f"layer {k}" if key == "grad" else None, "-", f"C{k - 1}")
+                  for k, v in enumerate(run[key], 1)]
+        panels.append(Panel(curves, title=title, xlabel=xlabel, ylabel="density" if key == "h" else "",
+                            legend_loc="upper right"))
+    return Figure(panels, size=(6.4, 3.0))
+
+
+def _mode_equation(mode: str, backward: bool, label: str, proof: str) -> Equation:
+    """E[...] = k Var(w) E[...] = k (1/fan) E[...] = E[...]: the mode's steps, each side printed
+    from the object the check proved."""
+    formula, _, result = mode_steps(mode, backward)
+    k, moment_ = (m, eu2) if backward else (n, ex2)
+    lhs = r"\mathbb{E}\bigl[(W^\top \delta)_j^2\bigr]" if backward else r"\mathbb{E}[z_i^2]"
+    middle = rf"{tex(k)} \cdot {tex(1 / FAN[mode])}\, {tex(moment_, names=NAMES)}"
+    return Equation(rf"{lhs} = {tex(formula, names=NAMES)} = {middle} = {tex(result, names=NAMES)}",
+                    proofs=(proof, f"mode {mode}: the {label}steps"))
 
 
 def exhibits() -> dict:
@@ -666,4 +1139,76 @@ def exhibits() -> dict:
         "drift_small": f"{spread[small]:.2f}",
         "drift_large": f"{spread[large]:.2f}",
         "drift_seeds": str(DRIFT_SEEDS),
+        **standard_exhibits(),
     }
+
+
+def standard_exhibits() -> dict:
+    """The uniform weights, the fan modes, the gains and the tanh stack's histograms."""
+    mean, second, F, _, result = uniform_moment_steps()
+    bracket = rf"\Bigl[{tex(F)}\Bigr]_{{-a}}^{{a}}"
+    g53 = float(TANH_GAIN)
+    q53 = tanh_fixed_point(g53)
+    fa, fb = mode_factors("fan_avg")
+    runs = {g: tanh_stack_run(float(g), 0) for g in HIST_GAINS}
+    T_names = {q_s: "q^*"}
+
+    def arrow(values, fmt="{:.2f}"):
+        return f"{fmt.format(values[0])} → {fmt.format(values[-1])}"
+    hist_rows = [(f"${tex(g)}$", arrow([float(h.std()) for h in r["h"]]), f"{saturated(r)[-1]:.0%}",
+                  arrow([float(v.std()) for v in r["grad"]])) for g, r in runs.items()]
+    gain_rows = [("linear", "$1$", f"${tex(GAIN_CLAIMS['linear'])}$"),
+                 ("ReLU", f"${tex(SECOND_MOMENT_RATIO['relu'])}$", f"${tex(GAIN_CLAIMS['relu'])}$"),
+                 ("leaky ReLU", f"${tex(SECOND_MOMENT_RATIO['leaky_relu'])}$", f"${tex(GAIN_CLAIMS['leaky_relu'])}$"),
+                 ("tanh", "depends on $q$", f"$5/3$ (PyTorch's choice)")]
+    out = {
+        "eq_uniform_var": Equation(rf"{NAMES[var_w]} = {tex(second)} = {bracket} = {tex(result)}",
+                                   proofs=("Var U(-a, a)",)),
+        "uniform_mean": Markdown(rf"$\mathbb{{E}}[w] = {tex(mean)} = {tex(mean.doit())}$"),
+        "eq_xavier_uniform": Equation(rf"a = {tex(UNIFORM_BOUND_CLAIMS['xavier'])}",
+                                      proofs=("uniform bound: a^2/3 = 2/(n + m)",)),
+        "eq_gain_uniform": Equation(rf"a = {tex(UNIFORM_BOUND_CLAIMS['fan_in'])}",
+                                    proofs=("uniform bound: a^2/3 = g^2/fan gives a = g sqrt(3/fan), mode fan_in",)),
+        "eq_fan_in_forward": _mode_equation("fan_in", False, "", "Var(z) = n Var(w) E[x^2]"),
+        "eq_fan_out_backward": _mode_equation("fan_out", True, "backward ",
+                                              "E[(W^T u)_j^2] = m Var(w) E[u^2], W of shape (m, n)"),
+        "modes_table": Table(("mode", "Var(w)", "forward", "backward"),
+                             [(f"`{mode}`", f"${tex(sp.together(mode_variance(mode)))}$", f"${tex(f)}$", f"${tex(b)}$")
+                              for mode, (f, b) in MODE_CLAIMS.items()], align="lccc"),
+        "eq_xavier_round_trip": Equation(rf"{tex(fa * fb, order='rev-lex')} = {tex(1 - ((n - m) / (n + m)) ** 2, order='rev-lex')}",
+                                         proofs=("fan_avg: the two factors",)),
+        "mode_n": str(MODE_SHAPE[0]), "mode_m": str(MODE_SHAPE[1]), "mode_draws": f"{MODE_DRAWS:,}",
+        "eq_gain": Equation(rf"g = {tex(gain_condition()[1])}", proofs=("gain: n (g^2/n) E[f(z)^2]",)),
+        "gains_table": Table(("activation", "r", "gain g"), gain_rows, align="lcc"),
+        "eq_tanh_gain": Equation(rf"g = \sqrt{{{tex(q_s / _T(q_s), names=T_names)}}}",
+                                 proofs=("tanh gain: q* = g^2 T(q*)",)),
+        "eq_tanh_small": Equation(rf"T(q) = {tex(tanh_small_q()[0] + sp.O(q_s ** 3))}",
+                                  proofs=("tanh gain, small q*",)),
+        "eq_tanh_small_gain": Equation(rf"g = {tex(tanh_small_q()[1] + sp.O(q_s ** 2), names=T_names)}",
+                                       proofs=("tanh gain, small q*",)),
+        "eq_tanh_recursion": Equation(r"q_{\ell+1} = g^2\, T(q_\ell), \qquad "
+                                      r"T(q) = \mathbb{E}\bigl[\tanh(\sqrt{q}\, u)^2\bigr]", definition=True),
+        "eq_chi": Equation(r"\chi = g^2\, \mathbb{E}\bigl[\tanh'(\sqrt{q^*}\, u)^2\bigr]", definition=True),
+        "uniform_tol": f"{MC_STANDARD_ERRORS * np.sqrt(float(kurtosis('uniform') - 1) / math.prod(SAMPLER_SHAPE)):.1%}",
+        "normal_tol": f"{MC_STANDARD_ERRORS * np.sqrt(float(kurtosis('normal') - 1) / math.prod(SAMPLER_SHAPE)):.1%}",
+        "h53_sd": f"{np.sqrt(q53) / g53:.2f}",
+        "q53": f"{q53:.3f}",
+        "h53": f"{q53 / g53 ** 2:.3f}",
+        "chi53": f"{tanh_chi(g53, q53):.3f}",
+        "bwd_gain53": f"{g53 / np.sqrt(tanh_chi(g53, q53)):.3f}",
+        "gain_q1": f"{1 / np.sqrt(tanh_second_moment()):.3f}",
+        "chi_grid": f"{CHI_GRID[0]} to {CHI_GRID[-1]:g}",
+        "hist_depth": str(HIST_DEPTH), "hist_width": str(HIST_WIDTH), "hist_batch": str(HIST_BATCH),
+        "saturated": f"{SATURATED}", "sat_tol": f"{SAT_TOL}",
+        "hist_table": Table(("gain", "std of h, layer 1 → 5", "saturated, layer 5", "std of ∂L/∂h, layer 1 → 5"),
+                            hist_rows, align="cccc"),
+        "wrong_bound_err": f"{bound_as_std_check(0).error:.0%}",
+    }
+    for g in HIST_GAINS:
+        key = str(g).replace("/", "")
+        out[f"fig_hist_{key}"] = hist_figure(g)
+        run = runs[g]
+        out[f"sat1_{key}"] = f"{saturated(run)[0]:.0%}"
+        out[f"sat5_{key}"] = f"{saturated(run)[-1]:.0%}"
+        out[f"grad_ratio_{key}"] = f"{float(run['grad'][0].std() / run['grad'][-1].std()):.2f}"
+    return out
