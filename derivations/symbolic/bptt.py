@@ -20,6 +20,7 @@ displayed equations and fails the checks. :func:`exhibits` is what the page show
 from __future__ import annotations
 
 import time
+from contextlib import contextmanager
 from dataclasses import replace
 from functools import lru_cache
 from types import SimpleNamespace
@@ -437,32 +438,113 @@ TRUNC_WINDOWS = (1, 5, 10, 20, 40)
 
 @lru_cache(maxsize=1)
 def truncation():
-    """(rho(W_hh), ||W_hh||_2, {k: ||v - G||_F / ||G||_F of the truncated dL/dW_hh v against full
-    BPTT's G})."""
+    """(rho(W_hh), ||W_hh||_2, {form: {k: ||v - G||_F / ||G||_F}}) for the two forms of
+    TRUNCATIONS: the truncated dL/dW_hh v of each window or chunk length k against full BPTT's G."""
     T_, N, n_, m_, p_, seed = TRUNC_RNN
     rng = np.random.default_rng(seed)
     params = init_rnn(n_, m_, p_, rng, radius=0.9)
     x, h0 = rng.standard_normal((T_, N, n_)), rng.standard_normal((N, m_))
     targets = rng.standard_normal((T_, N, p_))
     _, full = rnn_np.rnn_loss_and_grads(params, x, targets, h0)
-    errors = {k: frobenius_error(rnn_np.rnn_loss_and_grads(params, x, targets, h0, truncate=k)[1]["W_hh"],
-                                 full["W_hh"]) for k in TRUNC_WINDOWS}
+    errors = {form: {k: frobenius_error(rnn_np.rnn_loss_and_grads(params, x, targets, h0, truncate=k,
+                                                                  truncation=form)[1]["W_hh"], full["W_hh"])
+                     for k in TRUNC_WINDOWS} for form in rnn_np.TRUNCATIONS}
     W = params["W_hh"]
     return float(np.max(np.abs(np.linalg.eigvals(W)))), float(np.linalg.norm(W, 2)), errors
 
 
-def truncated_by_brute_force(h0, h, W_hh, dh, k: int) -> np.ndarray:
+def same_chunk(s: int, t: int, k: int) -> bool:
+    """Whether steps s and t (1-based) fall in the same chunk 1..k, k+1..2k, ... of length k."""
+    return (s - 1) // k == (t - 1) // k
+
+
+def truncated_by_brute_force(h0, h, W_hh, dh, k: int, chunked: bool = False) -> np.ndarray:
     """dL/dW_hh of truncated BPTT as a sum of explicit Jacobian products: each dh_s reaches
-    z_t through dh_s/dh_t, kept for lags s - t = 0..k-1 (products of 0 to k-1 factors)."""
+    z_t through dh_s/dh_t, kept for lags s - t = 0..k-1 (products of 0 to k-1 factors), or,
+    ``chunked``, for the steps t <= s of s's own chunk of length k."""
     T_, N, _ = h.shape
     out = np.zeros_like(W_hh)
     for b in range(N):
         hs = np.concatenate([h0[b][None], h[:, b]])          # index t = h_t, 0 = h_0
         for s in range(1, T_ + 1):
             for t in range(max(1, s - k + 1), s + 1):
+                if chunked and not same_chunk(s, t, k):
+                    continue
                 delta = (1 - hs[t] ** 2) * (hidden_jacobian(hs, W_hh, s, t).T @ dh[s - 1, b])
                 out += np.outer(delta, hs[t - 1])
     return out
+
+
+def chunk_losses(params, x, targets, h0, k: int, loss: str = "mse") -> float:
+    """The sum of the chunks' losses, each chunk run from its start state as a constant: the
+    state the full forward reaches there, computed from ``params`` with the imaginary parts
+    dropped (a complex step through it does not reach the next chunk); h0 for the first chunk.
+    Its gradient is what the chunked truncation computes, by its definition."""
+    real = {key: np.real(v) for key, v in params.items()}
+    h, _ = rnn_np.rnn_forward(np.real(x), np.real(h0), real["W_hx"], real["W_hh"], real["b_h"])
+    total = 0.0
+    for lo in range(0, x.shape[0], k):
+        start = h0 if lo == 0 else h[lo - 1]
+        total = total + rnn_np.rnn_loss_and_grads(params, x[lo:lo + k], targets[lo:lo + k], start, loss)[0]
+    return total
+
+
+@contextmanager
+def counting_recursion_steps():
+    """Count the steps the package's BPTT recursion runs (``numeric.rnn._recursion``, which the
+    full, sliding and chunked backward passes all call): yields a list whose one entry is the
+    count so far."""
+    original, count = rnn_np._recursion, [0]
+
+    def counted(dh, fprime, W_hh):
+        count[0] += dh.shape[0]
+        return original(dh, fprime, W_hh)
+    rnn_np._recursion = counted
+    try:
+        yield count
+    finally:
+        rnn_np._recursion = original
+
+
+def undetached_chunks(dh, cache, k: int):
+    """What chunks without the detach do when every chunk's graph is kept: chunk c's gradient
+    goes back through every step before it, to h_0. (the summed RNNGrads, the recursion steps
+    run): each chunk's dh alone, through rnn_backward over steps 1..(end of chunk c)."""
+    T_ = dh.shape[0]
+    total = None
+    with counting_recursion_steps() as count:
+        for lo in range(0, T_, k):
+            hi = min(lo + k, T_)
+            upstream = np.zeros_like(dh[:hi])
+            upstream[lo:hi] = dh[lo:hi]
+            prefix = rnn_np.RNNCache(cache.x[:hi], cache.h0, cache.W_hx, cache.W_hh, cache.h[:hi])
+            g = rnn_np.rnn_backward(upstream, prefix)
+            g = g._replace(dx=np.concatenate([g.dx, np.zeros_like(cache.x[hi:])]))
+            total = g if total is None else rnn_np.RNNGrads(*(a + b for a, b in zip(total, g)))
+    return total, count[0]
+
+
+def recursion_steps(dh, cache, k: int) -> dict:
+    """{form: the recursion steps its backward pass runs} for full BPTT, the sliding window and
+    the chunks of length k, and the chunks without the detach."""
+    out = {}
+    for form, run in (("full", lambda: rnn_np.rnn_backward(dh, cache)),
+                      ("sliding", lambda: rnn_np.rnn_backward(dh, cache, truncate=k)),
+                      ("chunked", lambda: rnn_np.rnn_backward_chunked(dh, cache, k))):
+        with counting_recursion_steps() as count:
+            run()
+        out[form] = count[0]
+    out["not detached"] = undetached_chunks(dh, cache, k)[1]
+    return out
+
+
+def steps_formula(T_: int, k: int) -> dict:
+    """The step counts in closed form (1 <= k <= T): T for full BPTT and for the chunks (each step
+    once); sum_s min(s, k) = T k - k (k - 1) / 2 for the sliding window; sum_c min(c k, T) for the
+    chunks without the detach."""
+    chunks = -(-T_ // k)
+    return {"full": T_, "sliding": T_ * k - k * (k - 1) // 2, "chunked": T_,
+            "not detached": sum(min(c * k, T_) for c in range(1, chunks + 1))}
 
 
 def _proof_checks() -> list[verify.Check]:
@@ -587,9 +669,19 @@ def _experiment_checks(rng) -> list[verify.Check]:
     rho, norm2, trunc = truncation()
     out.append(verify.check_bound(TOPIC, "truncation experiment: spectral radius of W_hh below 1, spectral "
                                   "norm above 1", [rho, 1.0], [1.0, norm2], strict=True))
-    errs = [trunc[k] for k in TRUNC_WINDOWS]
+    errs = [trunc["sliding"][k] for k in TRUNC_WINDOWS]
     out.append(verify.check_bound(TOPIC, "the truncation error falls as the window k grows",
                                   errs[1:], errs[:-1], strict=True))
+    errs = [trunc["chunked"][k] for k in TRUNC_WINDOWS]
+    out.append(verify.check_bound(TOPIC, "the chunked truncation's error falls as the chunk length k grows",
+                                  errs[1:], errs[:-1], strict=True))
+    inner = [k for k in TRUNC_WINDOWS if 1 < k < TRUNC_RNN[0]]
+    out.append(verify.check_bound(TOPIC, f"chunks of k = {', '.join(map(str, inner))} steps err more than the "
+                                  "sliding window of the same k", [trunc["sliding"][k] for k in inner],
+                                  [trunc["chunked"][k] for k in inner], strict=True))
+    out.append(verify.check_values(TOPIC, "chunks of k = 1 step are the window k = 1 (the same gradient)",
+                                   "float64", trunc["chunked"][1], trunc["sliding"][1]))
+    out += _chunk_checks(rng)
     # the window's semantics, against a brute-force sum of the kept Jacobian products
     T_, N, n_, m_ = 8, 2, 3, 4
     params = init_rnn(n_, m_, 2, rng)
@@ -603,6 +695,54 @@ def _experiment_checks(rng) -> list[verify.Check]:
             truncated_by_brute_force(h0, h, params["W_hh"], dh, k)))
     out.append(verify.check_values(TOPIC, f"window k = T gives full BPTT (T = {T_})", "sympy-vs-numpy",
                                    rnn_np.rnn_backward(dh, cache, truncate=T_).dW_hh, rnn_np.rnn_backward(dh, cache).dW_hh))
+    return out
+
+
+#: (T, N, n, m, chunk length k) of the chunked truncation's gradient check.
+CHUNK_RNN = (20, 2, 3, 4, 6)
+
+
+def _chunk_checks(rng) -> list[verify.Check]:
+    """The chunked truncation: against the brute-force sum of its kept Jacobian products, equal to
+    full BPTT for k >= T, against the complex step on the sum of the chunks' losses with each
+    chunk's start state a constant, and the recursion steps each form runs."""
+    T_, N, n_, m_ = 8, 2, 3, 4
+    params = init_rnn(n_, m_, 2, rng)
+    x, h0 = rng.standard_normal((T_, N, n_)), rng.standard_normal((N, m_))
+    h, cache = rnn_np.rnn_forward(x, h0, params["W_hx"], params["W_hh"], params["b_h"])
+    dh = rng.standard_normal(h.shape)
+    out = [verify.check_values(
+        TOPIC, f"chunks of k = {k} keep the Jacobian products within each chunk (brute-force sum, T = {T_})",
+        "sympy-vs-numpy", rnn_np.rnn_backward_chunked(dh, cache, k).dW_hh,
+        truncated_by_brute_force(h0, h, params["W_hh"], dh, k, chunked=True)) for k in (1, 3, T_)]
+    full = rnn_np.rnn_backward(dh, cache)
+    for k in (T_, T_ + 3):
+        out.append(verify.check_values(TOPIC, f"chunks of k = {k} >= T give full BPTT, every gradient (T = {T_})",
+                                       "float64", np.concatenate([g.ravel() for g in rnn_np.rnn_backward_chunked(dh, cache, k)]),
+                                       np.concatenate([g.ravel() for g in full])))
+    k = 3
+    steps, formula = recursion_steps(dh, cache, k), steps_formula(T_, k)
+    out.append(verify.check_values(
+        TOPIC, f"recursion steps run: T for full BPTT and for chunks, T k - k(k-1)/2 for the sliding window, "
+        f"sum_c min(c k, T) without the detach (T = {T_}, k = {k})", "float64", [steps[f] for f in formula],
+        [formula[f] for f in formula]))
+    undetached, _ = undetached_chunks(dh, cache, k)
+    out.append(verify.check_values(
+        TOPIC, f"chunks without the detach, each chunk's graph kept, compute full BPTT (T = {T_}, k = {k})",
+        "float64", np.concatenate([g.ravel() for g in undetached]), np.concatenate([g.ravel() for g in full])))
+    T_, N, n_, m_, k = CHUNK_RNN
+    params = init_rnn(n_, m_, 2, rng)
+    x, h0 = rng.standard_normal((T_, N, n_)), rng.standard_normal((N, m_))
+    targets = rng.standard_normal((T_, N, 2))
+    _, grads = rnn_np.rnn_loss_and_grads(params, x, targets, h0, truncate=k, truncation="chunked")
+    for key in (*rnn_np.RNN_PARAMS, "h0"):
+        def f(v, key=key):
+            q = {**params, key: v} if key != "h0" else params
+            return chunk_losses(q, x, targets, v if key == "h0" else h0, k)
+        out.append(verify.check_gradient(
+            f, grads[key], h0 if key == "h0" else params[key],
+            name=f"chunked truncation dL/d{key} is the gradient of the chunks' losses, start states constant "
+                 f"(T = {T_}, k = {k})", topic=TOPIC, rng=rng, method="complex-step", every_entry=True))
     return out
 
 
@@ -698,6 +838,7 @@ def exhibits() -> dict:
         "powers_table": powers,
         "tT": str(TRUNC_RNN[0]), "t_m": str(TRUNC_RNN[3]),
         "trunc_rho": f"{rho:.2f}", "trunc_norm": f"{norm2:.2f}",
-        "trunc_table": Table(["window $k$", r"$\lVert v - G \rVert_F / \lVert G \rVert_F$, $G$ full BPTT"],
-                             [(str(k), f"{v:.1e}") for k, v in trunc.items()], align="rr"),
+        "trunc_table": Table(["$k$", "sliding window", "chunks"],
+                             [(str(k), f"{trunc['sliding'][k]:.1e}", f"{trunc['chunked'][k]:.1e}")
+                              for k in TRUNC_WINDOWS], align="rrr"),
     }
