@@ -31,8 +31,8 @@ import sympy as sp
 from .. import verify
 from ..book import Curve, Equation, Figure, Panel, Table, aligned
 from ..numeric import rnn as rnn_np
-from .common import matrix, tex, vector
-from .index_notation import GradientClaim, vjp_claim
+from .common import _BookLatex, matrix, tex, vector
+from .index_notation import GradientClaim, prove_identity, result_cases, vjp_claim
 
 __all__ = ["ACTIVATION", "PROOF_SIZES", "model", "unroll", "deltas", "closed_forms", "derivation",
            "induction_claims", "wrong_h0_sum", "init_rnn", "hidden_jacobian", "checks", "exhibits"]
@@ -194,6 +194,360 @@ def derivation(sizes=PROOF_SIZES[0]):
     derived = {k: P[k].applyfunc(lambda v: sp.diff(L, v)) for k in PLAIN}
     wrong = closed_forms(S, P, xs, hs, errors, first=FIRST_STEP + 1)["W_hh"]
     return S, P, derived, closed_forms(S, P, xs, hs, errors), wrong
+
+
+# ------------------------------------------------------------- hand steps
+# The derivation as a student writes it, entry by entry: each row of the page's chains is a
+# SymPy object built unevaluated (sums kept as sums, derivatives as derivatives), printed by
+# hand_tex and proved equal to the next row. Indices are 1-based on the page; an entry h_{t,i}
+# is the Indexed h[t, i], which the proofs map to the model's matrix symbols (0-based entries).
+#: The steps' indices and the sequence length.
+ti, hi, hj, hk = sp.symbols("t i j k", integer=True, positive=True)
+T_SYM = sp.Symbol("T", integer=True, positive=True)
+#: The loss, a scalar whose derivatives the rows name.
+LOSS = sp.Symbol("L")
+H_, YHAT_, Z_, E_, DELTA_ = (sp.IndexedBase(s) for s in ("h", r"\hat y", "z", "e", r"\delta"))
+W_HY_, W_HH_ = sp.IndexedBase("W_{hy}"), sp.IndexedBase("W_{hh}")
+#: The use of W_hh at step t, W_hh^{(t)}[t, i, j] = its (i, j) entry (the fork rule's copies).
+W_USE_ = sp.IndexedBase(r"W_{hh}^{(\cdot)}")
+#: The sizes at which the explicit hand steps (the fork and the chain rule, with arbitrary
+#: functions) are proved: (m, p) for the fork at h_t, m for f', (T, n, m, p) for the uses of W_hh.
+FORK_SIZES = ((2, 1), (3, 2))
+FPRIME_WIDTHS = (2, 3)
+USE_SIZES = ((2, 1, 2, 1), (3, 1, 2, 1))
+
+
+class _HandLatex(_BookLatex):
+    """The book's printer with the hand steps' notation: dA/dB as a partial-derivative fraction,
+    h[t, i] as h_{t,i} (a named matrix in parentheses), the Kronecker delta as [k = i]."""
+
+    def _print_Derivative(self, expr):
+        (var, order), = expr.variable_count
+        if order != 1:
+            return super()._print_Derivative(expr)
+        return rf"\frac{{\partial {self._print(expr.expr)}}}{{\partial {self._print(var)}}}"
+
+    def _print_Indexed(self, expr):
+        # an index t + 1 in the usual order (SymPy's default, not the rows' "none"), unspaced
+        name, idx = expr.base.label.name, [sp.latex(i).replace(" ", "") for i in expr.indices]
+        if name == W_USE_.label.name:
+            return rf"(W_{{hh}}^{{({idx[0]})}})_{{{','.join(idx[1:])}}}"
+        return rf"({name})_{{{','.join(idx)}}}" if "_" in name else rf"{name}_{{{','.join(idx)}}}"
+
+    def _print_Sum(self, expr):
+        # nested sums as the book writes them, outermost (SymPy's last limit) first
+        signs = "".join(rf"\sum_{{{self._print(v)}={self._print(lo)}}}^{{{self._print(hi_)}}} "
+                        for v, lo, hi_ in reversed(expr.limits))
+        body = self._print(expr.function)
+        return signs + (rf"\left({body}\right)" if isinstance(expr.function, sp.Add) else body)
+
+    def _print_KroneckerDelta(self, expr, exp=None):
+        return rf"[{self._print(expr.args[0])} = {self._print(expr.args[1])}]"
+
+
+def hand_tex(expr) -> str:
+    """LaTeX of a hand step's row, its terms and factors in the order built."""
+    return _HandLatex({"order": "none"}).doprint(expr)
+
+
+def _product(*factors):
+    return sp.Mul(*factors, evaluate=False)
+
+
+def _d(a, b):
+    return sp.Derivative(a, b)
+
+
+def _sum(body, index, top, bottom=1):
+    return sp.Sum(body, (index, bottom, top))
+
+
+def _entry_of(values: dict, x):
+    """The entry an Indexed x names: values[(name, time)] or values[(name, None)] (a column or a
+    matrix expression), at the remaining indices made 0-based."""
+    name, idx = x.base.label.name, list(x.indices)
+    key = (name, idx[0]) if (name, idx[0]) in values else (name, None)
+    if key not in values:
+        raise KeyError(f"hand step: no value for {x}")
+    rest = idx[1:] if key[1] is not None else idx
+    M = values[key]
+    return M[rest[0] - 1, rest[1] - 1] if len(rest) == 2 else M[rest[0] - 1, 0]
+
+
+def index_form(expr, values: dict, upstream: dict):
+    """A displayed row in index notation: dL/dx -> the entry of ``upstream`` (the gradient a
+    definition names: e_t, delta_{t+1}, ...), dA/dB -> SymPy's derivative of A's entry of
+    ``values`` with respect to B's, every other entry -> its entry of ``values``."""
+    # the page's 1-based sums made 0-based like the model's entries (a sum over t stays: its
+    # terms are named by t, and the proofs compare the t-th terms)
+    expr = expr.replace(lambda e: isinstance(e, sp.Sum) and len(e.limits) == 1 and e.limits[0][0] != ti and e.limits[0][1] == 1,
+                        lambda e: sp.Sum(e.function.xreplace({e.limits[0][0]: e.limits[0][0] + 1}),
+                                         (e.limits[0][0], e.limits[0][1] - 1, e.limits[0][2] - 1)))
+
+    def derivative(d):
+        if d.expr == LOSS:
+            return _entry_of(upstream, d.variables[0])
+        return sp.diff(_entry_of(values, d.expr), _entry_of(values, d.variables[0]))
+    # one pass: the values put in (SymPy's derivatives of arbitrary functions) are not rows' derivatives
+    expr = expr.replace(lambda d: isinstance(d, sp.Derivative) and isinstance(d.variables[0], sp.Indexed), derivative)
+    return expr.replace(lambda x: isinstance(x, sp.Indexed), lambda x: _entry_of(values, x))
+
+
+def prove_hand_step(name: str, a, b, values: dict, upstream: dict, indices, shape) -> verify.Check:
+    """Rows a = b for every entry at symbolic size: the entry ``indices`` (display symbols) of a
+    result of ``shape`` run over every case of index_notation.result_cases (an m x m result: the
+    entries above and below the diagonal), each case's difference zero by prove_identity. A sum
+    over t outermost on both rows is proved termwise (the same t-th term)."""
+    if isinstance(a, sp.Sum) and isinstance(b, sp.Sum) and a.limits == b.limits and a.limits[0][0] == ti:
+        a, b = a.function, b.function
+    start = time.perf_counter()
+    for case in result_cases(shape):
+        sub = {**case.sizes, **{s: c + 1 for s, c in zip(indices, case.indices)}}
+        lhs, rhs = (sp.sympify(index_form(r, values, upstream)).xreplace(sub) for r in (a, b))
+        check = prove_identity(TOPIC, name, lhs, rhs)
+        if not check.passed:
+            return check
+    return replace(check, seconds=time.perf_counter() - start)
+
+
+def fork_rule():
+    """(d/dx F(x, x), the two one-slot derivatives at (x, x) summed), F an arbitrary function."""
+    x, u, v = sp.symbols("x u v", real=True)
+    F = sp.Function("F")
+    return (_d(F(x, x), x), sp.Add(sp.Subs(_d(F(u, x), u), u, x), sp.Subs(_d(F(x, v), v), v, x), evaluate=False),
+            (F, x))
+
+
+def fork_checks() -> list[verify.Check]:
+    """The fork rule for an arbitrary F (index_notation: the derivatives as opaque unknowns) and
+    for one concrete F (SymPy's derivative against the two one-slot ones)."""
+    lhs, rhs, (F, x) = fork_rule()
+    out = [prove_identity(TOPIC, "fork rule: d/dx F(x, x) = F's derivative in slot 1 + in slot 2, any F",
+                          lhs.doit(), rhs)]
+    u, v = sp.symbols("u v", real=True)
+    concrete = sp.Lambda((u, v), sp.sin(u) * sp.exp(v) + u * v ** 3)
+    out.append(verify.symbolic_identity(TOPIC, "fork rule: d/dx F(x, x) = F's derivative in slot 1 + in slot 2, "
+                                        "F(u, v) = sin(u) exp(v) + u v^3", lhs.replace(F, concrete).doit(),
+                                        rhs.replace(F, concrete).doit()))
+    return out
+
+
+def _step_model():
+    """The model's symbols, with z_{t+1} = W_hx x_{t+1} + W_hh h_t + b_h (the next step's
+    pre-activation, from the model's z_t)."""
+    S = model()
+    S.x_next = sp.MatrixSymbol("x_{t+1}", n, 1)
+    S.z_next = S.pre.xreplace({S.h_prev: S.h, S.x: S.x_next})
+    S.g = sp.MatrixSymbol(r"\bar h_t", m, 1)        # dL/dh_t, a given column in the activation's step
+    return S
+
+
+def hand_rows() -> dict:
+    """The rows of the three chains: name -> list of rows (display objects), and the vector
+    forms they end in (matrix expressions of the model)."""
+    S = _step_model()
+    t, i, j, k = ti, hi, hj, hk
+    h_out = _sum(_product(_d(LOSS, YHAT_[t, k]), _d(YHAT_[t, k], H_[t, i])), k, p)
+    h_next = _sum(_product(_d(LOSS, Z_[t + 1, k]), _d(Z_[t + 1, k], H_[t, i])), k, m)
+    h_rows = [_d(LOSS, H_[t, i]), h_out, h_next,
+              sp.Add(_sum(_product(E_[t, k], W_HY_[k, i]), k, p), _sum(_product(DELTA_[t + 1, k], W_HH_[k, i]), k, m),
+                     evaluate=False),
+              S.delta_formula.args[1]]                      # W_hy^T e_t + W_hh^T delta_{t+1}, entry i
+    fp = lambda s: fprime_through_output(S.h)[0, 0].xreplace({S.h[0, 0]: H_[t, s]})  # noqa: E731
+    z_rows = [_d(LOSS, Z_[t, i]), _sum(_product(_d(LOSS, H_[t, k]), _d(H_[t, k], Z_[t, i])), k, m),
+              _sum(_product(_d(LOSS, H_[t, k]), sp.KroneckerDelta(k, i), fp(i)), k, m),
+              _product(fp(i), _d(LOSS, H_[t, i]))]
+    w_rows = [_d(LOSS, W_HH_[i, j]), _sum(_d(LOSS, W_USE_[t, i, j]), t, T_SYM),
+              _sum(_sum(_product(_d(LOSS, Z_[t, k]), _d(Z_[t, k], W_USE_[t, i, j])), k, m), t, T_SYM),
+              _sum(_sum(_product(DELTA_[t, k], sp.KroneckerDelta(k, i), H_[t - 1, j]), k, m), t, T_SYM),
+              _sum(_product(DELTA_[t, i], H_[t - 1, j]), t, T_SYM),
+              S.grads["W_hh"]]                              # delta_t h_{t-1}^T, entry (i, j), summed over t
+    return {"h": h_rows, "z": z_rows, "W": w_rows, "model": S}
+
+
+def _values(S) -> tuple[dict, dict]:
+    """(values, upstream) of index_form for the steps at symbolic size: every entry the rows name
+    mapped to the model's matrix symbols, and dL/dx to the gradient its definition names."""
+    S_h_of_z = S.state                                  # h_t = f(z_t)
+    values = {("h", ti): S.h, ("h", ti - 1): S.h_prev, (r"\hat y", ti): S.output, ("z", ti + 1): S.z_next,
+              ("e", ti): S.e, (r"\delta", ti + 1): S.delta_next, (r"\delta", ti): S.delta,
+              ("W_{hy}", None): S.W_hy, ("W_{hh}", None): S.W_hh, (W_USE_.label.name, ti): S.W_hh,
+              ("z", ti): S.pre}
+    upstream = {(r"\hat y", ti): S.e, ("z", ti + 1): S.delta_next, ("z", ti): S.delta, ("h", ti): S.g}
+    return values, upstream, S_h_of_z
+
+
+def _with_h_of_z(S, rows):
+    """The activation's rows with h_t = f(z_t): its entries are f of z_t's (the model's state), and
+    the pre-activation z_t a free column."""
+    values, upstream, state = _values(S)
+    return {**values, ("h", ti): state, ("z", ti): S.a}, upstream
+
+
+HAND_NAMES = {
+    ("h", 1): "hand step, fork at h_t: dL/dh_t,i = sum over the output path + sum over the next-step path",
+    ("h", 2): "hand step, fork at h_t: the two paths' sums are sum_k e_t,k (W_hy)_ki + sum_k delta_t+1,k (W_hh)_ki",
+    ("h", 3): "hand step, fork at h_t: the two sums are entry i of W_hy^T e_t + W_hh^T delta_t+1",
+    ("z", 1): "hand step, activation: dL/dz_t,i = sum_k dL/dh_t,k dh_t,k/dz_t,i",
+    ("z", 2): "hand step, activation: dh_t,k/dz_t,i = [i = k] (1 - h_t,i^2)",
+    ("z", 3): "hand step, activation: only k = i survives, dL/dz_t,i = (1 - h_t,i^2) dL/dh_t,i",
+    ("W", 1): "hand step, shared W_hh: dL/dW_hh is the sum of the gradients of its T uses (fork rule)",
+    ("W", 2): "hand step, shared W_hh: the use at step t reaches L only through z_t (chain rule)",
+    ("W", 3): "hand step, shared W_hh: dz_t,k/d(W_hh^(t))_ij = [i = k] h_t-1,j",
+    ("W", 4): "hand step, shared W_hh: only k = i survives",
+    ("W", 5): "hand step, shared W_hh: sum_t delta_t,i h_t-1,j is entry (i, j) of sum_t delta_t h_t-1^T",
+}
+
+
+def _symbolic_hand_checks(rows) -> list[verify.Check]:
+    """The rows that follow from definitions and index arithmetic, proved at symbolic size."""
+    S = rows["model"]
+    values, upstream, _ = _values(S)
+    h, z, w = rows["h"], rows["z"], rows["W"]
+    out = [prove_hand_step(HAND_NAMES["h", 2] + ": index notation, any m, p", sp.Add(h[1], h[2], evaluate=False),
+                           h[3], values, upstream, (hi,), (m, 1)),
+           prove_hand_step(HAND_NAMES["h", 3] + ": index notation, any m, p", h[3], _matrix_entry(h[4], hi),
+                           values, upstream, (hi,), (m, 1))]
+    zvalues, _ = _with_h_of_z(S, z)
+    for step in (2, 3):
+        out.append(prove_hand_step(HAND_NAMES["z", step] + ": index notation, any m", z[step - 1], z[step],
+                                   zvalues, upstream, (hi,), (m, 1)))
+    for step in (3, 4):
+        out.append(prove_hand_step(HAND_NAMES["W", step] + ": index notation, any n, m", w[step - 1], w[step],
+                                   values, upstream, (hi, hj), (m, m)))
+    out.append(prove_hand_step(HAND_NAMES["W", 5] + ": index notation, any m", w[4],
+                               _sum(_matrix_entry(w[5], hi, hj), ti, T_SYM), values, upstream, (hi, hj), (m, m)))
+    return out
+
+
+def _matrix_entry(M, i, j=None):
+    """Entry (i, j) (1-based display indices) of a matrix expression of the model."""
+    return M[i - 1, 0 if j is None else j - 1]
+
+
+def _written_out(expr, sizes: dict):
+    """A row at explicit sizes and indices (``sizes``: symbol -> integer): every sum written out
+    term by term, nothing else evaluated (a derivative stays a derivative)."""
+    def terms(s):
+        out = [s.function]
+        for v, lo, hi_ in s.limits:         # innermost first; ranges are sizes, not indices
+            out = [f.xreplace({v: val}) for f in out for val in range(int(lo), int(hi_) + 1)]
+        return sp.Add(*out)
+    return expr.xreplace(sizes).replace(lambda s: isinstance(s, sp.Sum), terms)
+
+
+def _function_of(name: str, args: sp.Matrix):
+    """An arbitrary scalar function of the entries of ``args`` (SymPy's undefined function)."""
+    return sp.Function(name)(*args)
+
+
+def _gradient_at(f, args: sp.Matrix, at: dict) -> sp.Matrix:
+    """The column of df/d(args) at the point ``at`` (SymPy's Subs where f is arbitrary)."""
+    return sp.Matrix([sp.diff(f, a).subs(at) for a in args])
+
+
+def _entries_checked(name: str, lhs_rows, rhs_rows, sizes: dict, entries, values, upstream, final=None):
+    """lhs = rhs at explicit ``sizes``, for every entry of ``entries`` ({display index: value}),
+    the rows written out and interpreted by index_form on explicit matrices; ``final`` substitutes
+    in both sides at the end."""
+    got, want = [], []
+    for at in entries:
+        for rows, out in ((lhs_rows, got), (rhs_rows, want)):
+            e = index_form(_written_out(rows, {**sizes, **at}), values, upstream)
+            out.append(e.xreplace(final) if final else e)
+    return verify.symbolic_identity(TOPIC, name, sp.Matrix(got), sp.Matrix(want))
+
+
+def _fork_h_check(rows, m_: int, p_: int) -> verify.Check:
+    """Row 1 of the fork at h_t at (m, p): L = l(y_hat_t) + R(z_{t+1}), l and R arbitrary
+    functions (R: the steps after t, which see h_t only through z_{t+1})."""
+    S = model(2, m_, p_)
+    hs = vector("h", m_)
+    y_hat = evaluate(S.output, {S.W_hy: matrix("v", p_, m_), S.h: hs, S.b_y: vector("c", p_)})
+    z_next = evaluate(S.pre, {S.W_hx: matrix("u", m_, 2), S.x: vector("x", 2), S.W_hh: matrix("w", m_, m_),
+                              S.h_prev: hs, S.b_h: vector("b", m_)})
+    Y, Zn = vector("Y", p_), vector("Z", m_)
+    ell, R = _function_of("ell", Y), _function_of("R", Zn)
+    at = {**dict(zip(Y, y_hat)), **dict(zip(Zn, z_next))}
+    values = {("h", ti): hs, (r"\hat y", ti): y_hat, ("z", ti + 1): z_next}
+    upstream = {("h", ti): sp.Matrix([sp.diff(ell.subs(at) + R.subs(at), v) for v in hs]),
+                (r"\hat y", ti): _gradient_at(ell, Y, at), ("z", ti + 1): _gradient_at(R, Zn, at)}
+    h = rows["h"]
+    return _entries_checked(f"{HAND_NAMES['h', 1]}, any loss of y_hat_t and of z_t+1, "
+                            f"(m, p) = ({m_}, {p_})", h[0], sp.Add(h[1], h[2], evaluate=False),
+                            {m: m_, p: p_}, [{hi: r} for r in range(1, m_ + 1)], values, upstream)
+
+
+def _activation_check(rows, m_: int) -> verify.Check:
+    """Row 1 of the activation's step at width m: L an arbitrary function of h_t = f(z_t)."""
+    S = model(1, m_, 1)
+    zs, Hs = vector("z", m_), vector("H", m_)
+    h_of_z = evaluate(S.state, {S.a: zs})
+    loss = _function_of("Lambda", Hs)
+    at = dict(zip(Hs, h_of_z))
+    values = {("h", ti): h_of_z, ("z", ti): zs}
+    upstream = {("z", ti): sp.Matrix([sp.diff(loss.subs(at), v) for v in zs]), ("h", ti): _gradient_at(loss, Hs, at)}
+    z = rows["z"]
+    return _entries_checked(f"{HAND_NAMES['z', 1]}, any loss of h_t, m = {m_}", z[0], z[1], {m: m_},
+                            [{hi: r} for r in range(1, m_ + 1)], values, upstream)
+
+
+def unrolled_uses(T_, n_, m_, p_, free_step=None):
+    """The model's loss unrolled over T steps with its own copy W_hh^(t) at every step (the
+    uses of the shared weight), on symbols: (L, uses, params, pre-activations z_1..z_T). With
+    ``free_step`` = t, z_t is a free column zeta instead (the rest of the loss as a function of
+    z_t); the pre-activations returned are those computed."""
+    S = model(n_, m_, p_)
+    P, xs, ys = _parameters(T_, n_, m_, p_)
+    uses = [matrix(f"w{t}", m_, m_) for t in range(1, T_ + 1)]
+    h, L, pre = P["h0"], 0, []
+    for t in range(T_):
+        a = evaluate(S.pre, {S.W_hx: P["W_hx"], S.x: xs[t], S.W_hh: uses[t], S.h_prev: h, S.b_h: P["b_h"]})
+        pre.append(a)
+        if free_step == t + 1:
+            a = vector("zeta", m_)
+        h = evaluate(S.state, {S.a: a})
+        e = evaluate(S.error, {S.y_hat: evaluate(S.output, {S.W_hy: P["W_hy"], S.h: h, S.b_y: P["b_y"]}), S.y: ys[t]})
+        L += half_squared_norm(e)
+    return L, uses, P, pre
+
+
+def _uses_checks(rows, sizes) -> list[verify.Check]:
+    """Rows 1 and 2 of the shared W_hh at (T, n, m, p): the loss with a copy of W_hh per step,
+    differentiated with respect to W_hh, to each copy, and to each z_t (the rest of the loss as
+    a function of a free z_t), all copies then set to W_hh."""
+    T_, n_, m_, p_ = sizes
+    L, uses, P, pre = unrolled_uses(*sizes)
+    shared = dict(zip([u for U in uses for u in U], [w for _ in uses for w in P["W_hh"]]))
+    zeta = vector("zeta", m_)
+    dz = {}
+    for t in range(1, T_ + 1):
+        L_free = unrolled_uses(*sizes, free_step=t)[0]
+        dz[("z", t)] = _gradient_at(L_free, zeta, dict(zip(zeta, pre[t - 1]))).xreplace(shared)
+    L_shared = L.xreplace(shared)
+    values = {**{("z", t): pre[t - 1] for t in range(1, T_ + 1)},
+              **{(W_USE_.label.name, t): uses[t - 1] for t in range(1, T_ + 1)}}
+    upstream = {("W_{hh}", None): P["W_hh"].applyfunc(lambda w: sp.diff(L_shared, w)),
+                **{(W_USE_.label.name, t): uses[t - 1].applyfunc(lambda w: sp.diff(L, w)) for t in range(1, T_ + 1)},
+                **dz}
+    entries = [{hi: r, hj: c} for r in range(1, m_ + 1) for c in range(1, m_ + 1)]
+    w, dims = rows["W"], sizes_text(sizes)
+    return [_entries_checked(f"{HAND_NAMES['W', step]}, unrolled loss, {dims}", w[step - 1], w[step],
+                             {T_SYM: T_, m: m_}, entries, values, upstream, shared) for step in (1, 2)]
+
+
+def hand_checks() -> list[verify.Check]:
+    """Every step of the three chains: the fork rule itself, the steps that are the chain rule
+    with arbitrary functions (explicit sizes), the steps of index arithmetic (symbolic size)."""
+    rows = hand_rows()
+    out = fork_checks()
+    out += [verify.timed(_fork_h_check, rows, *s) for s in FORK_SIZES]
+    out += [verify.timed(_activation_check, rows, w) for w in FPRIME_WIDTHS]
+    for s in USE_SIZES:
+        start = time.perf_counter()
+        checks = _uses_checks(rows, s)
+        out += [replace(c, seconds=(time.perf_counter() - start) / len(checks)) for c in checks]
+    return out + _symbolic_hand_checks(rows)
 
 
 # ------------------------------------------------------------- every T: induction over the length
@@ -574,6 +928,7 @@ def _proof_checks() -> list[verify.Check]:
     out.append(ident("each summand has the shape of its parameter (general n, m, p)",
                      sp.Matrix([S.grads[k].shape for k in S.grads] + [S.h0_grad.shape]),
                      sp.Matrix([getattr(S, k).shape for k in S.grads] + [S.h_0.shape])))
+    out += hand_checks()
     out += induction_checks()
     for width in JACOBIAN_WIDTHS:
         S = model(2, width, 2)
