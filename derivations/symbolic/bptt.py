@@ -225,7 +225,8 @@ class _HandLatex(_BookLatex):
         (var, order), = expr.variable_count
         if order != 1:
             return super()._print_Derivative(expr)
-        return rf"\frac{{\partial {self._print(expr.expr)}}}{{\partial {self._print(var)}}}"
+        d = "d" if expr.expr.free_symbols == {var} else r"\partial"       # d/dx F(x, x): a total derivative
+        return rf"\frac{{{d} {self._print(expr.expr)}}}{{{d} {self._print(var)}}}"
 
     def _print_Indexed(self, expr):
         # an index t + 1 in the usual order (SymPy's default, not the rows' "none"), unspaced
@@ -683,12 +684,20 @@ MISTAKES = {
     "h_t for h_t-1": r"$\delta_t h_t^\top$ in place of $\delta_t h_{t-1}^\top$",
     "h_0 term dropped": r"the sum started at $t = 2$",
     "W_hh for W_hh^T": r"$W_{hh}$ in place of $W_{hh}^\top$ in the recursion",
+    "next step dropped": r"$W_{hh}^\top \delta_{t+1}$ left out of the recursion",
+    "last step only": r"$\delta_T h_{T-1}^\top$ alone, not summed over $t$",
 }
 
 
 def frobenius_error(v: np.ndarray, G: np.ndarray) -> float:
     """||v - G||_F / ||G||_F: the error of v relative to the reference G (the tables' metric)."""
     return float(np.linalg.norm(v - G) / np.linalg.norm(G))
+
+
+def bptt_deltas_without_carry(dh, h):
+    """The deltas with h_t's second use forgotten: delta_t = f'(z_t) ⊙ dh_t, nothing from step
+    t+1 (the recursion of bptt_deltas with a zero W_hh)."""
+    return rnn_np.bptt_deltas(dh, h, np.zeros((h.shape[2],) * 2))[0]
 
 
 @lru_cache(maxsize=1)
@@ -711,7 +720,9 @@ def mistakes():
     total = lambda d, hp: np.einsum("tnm,tnk->mk", d, hp)  # noqa: E731
     variants = {"at the output": total(at_output, prev), "h_t for h_t-1": total(right, h),
                 "h_0 term dropped": total(right[1:], prev[1:]),
-                "W_hh for W_hh^T": total(untransposed, prev)}
+                "W_hh for W_hh^T": total(untransposed, prev),
+                "next step dropped": total(bptt_deltas_without_carry(dh, h), prev),
+                "last step only": total(right[-1:], prev[-1:])}
     try:
         right @ params["W_hx"].T     # the slip of W_hh for W_hh^T, made with W_hx: (m,) by (n, m)
         shape_error = False
@@ -1130,6 +1141,32 @@ def _lag_figure() -> Figure:
                          yscale="log", legend_loc="lower left")], size=(6.4, 3.4))
 
 
+def hand_exhibits() -> dict:
+    """The hand steps' equations, one chain each, every row printed from the object its check
+    proves (the vector forms from the model's expressions)."""
+    rows = hand_rows()
+    h, z, w = (rows[k] for k in "hzW")
+    lhs, rhs, _ = fork_rule()
+    first, second = rhs.args
+    row = lambda a, b: rf"{hand_tex(a)} &= {hand_tex(b)}"  # noqa: E731
+    more = lambda b: rf"&= {hand_tex(b)}"  # noqa: E731
+    plus = lambda b: rf"&\quad + {hand_tex(b)}"  # noqa: E731
+    names = lambda key, steps: tuple(HAND_NAMES[key, s] for s in steps)  # noqa: E731
+    return {
+        "eq_fork_rule": Equation(aligned([row(lhs, first), plus(second)]), proofs=("fork rule: ",)),
+        "eq_hand_fork": Equation(aligned([row(h[0], h[1]), plus(h[2])]), proofs=names("h", (1,))),
+        "eq_hand_h": Equation(aligned([row(h[0], h[3].args[0]), plus(h[3].args[1]),
+                                       rf"&= \left({tex(h[4])}\right)_{{i}}"]), proofs=names("h", (2, 3))),
+        "eq_hand_z": Equation(aligned([row(z[0], z[1]), more(z[2]), more(z[3])]), proofs=names("z", (1, 2, 3))),
+        "eq_hand_w": Equation(aligned([row(w[0], w[1]), more(w[2])]), proofs=names("W", (1, 2))),
+        "eq_hand_w_sum": Equation(aligned([row(w[0], w[3]), more(w[4]),
+                                           rf"&= \Bigl({_sum_over_time(tex(w[5]))}\Bigr)_{{i,j}}"]),
+                                  proofs=names("W", (3, 4, 5))),
+        "fork_sizes": " and ".join(f"(m, p) = ({a}, {b})" for a, b in FORK_SIZES),
+        "use_sizes": " and ".join(sizes_text(s) for s in USE_SIZES),
+    }
+
+
 def exhibits() -> dict:
     """What the BPTT page shows, each formula printed from the expression a check proved."""
     S = model()
@@ -1164,6 +1201,7 @@ def exhibits() -> dict:
     recursion = ("dL/dW_hh = ", "dL/dW_hx = ", "dL/db_h = ", "dL/dh0 = ", "f'(z_t) = 1 - h_t^2",
                  "BPTT induction")
     return {
+        **hand_exhibits(),
         "eq_rnn": Equation(eq_rnn, definition=True),
         "eq_bptt_delta": Equation(eq_delta, proofs=recursion),
         "eq_bptt_grads": Equation(eq_grads, proofs=(*recursion, "dL/dW_hy = ", "dL/db_y = ",
