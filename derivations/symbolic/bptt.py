@@ -416,6 +416,8 @@ def _symbolic_hand_checks(rows) -> list[verify.Check]:
     for step in (3, 4):
         out.append(prove_hand_step(HAND_NAMES["W", step] + ": index notation, any n, m", w[step - 1], w[step],
                                    values, upstream, (hi, hj), (m, m)))
+    out.append(verify.symbolic_identity(TOPIC, "dL/dh_t = W_hy^T e_t + W_hh^T delta_t+1 has the shape of h_t "
+                                        "(general m, p)", sp.Matrix([h[4].shape]), sp.Matrix([S.h.shape])))
     out.append(prove_hand_step(HAND_NAMES["W", 5] + ": index notation, any m", w[4],
                                _sum(_matrix_entry(w[5], hi, hj), ti, T_SYM), values, upstream, (hi, hj), (m, m)))
     return out
@@ -1163,6 +1165,7 @@ def hand_exhibits() -> dict:
                                            rf"&= \Bigl({_sum_over_time(tex(w[5]))}\Bigr)_{{i,j}}"]),
                                   proofs=names("W", (3, 4, 5))),
         "fork_sizes": " and ".join(f"(m, p) = ({a}, {b})" for a, b in FORK_SIZES),
+        "fprime_widths": " and ".join(map(str, FPRIME_WIDTHS)),
         "use_sizes": " and ".join(sizes_text(s) for s in USE_SIZES),
     }
 
