@@ -23,7 +23,7 @@ __all__ = ["RNNCache", "RNNGrads", "rnn_forward", "rnn_backward", "rnn_backward_
 
 #: The parameters of rnn_loss_and_grads, in the order of the forward pass.
 RNN_PARAMS = ("W_hx", "W_hh", "b_h", "W_hy", "b_y")
-#: The two forms of truncated BPTT: a sliding window per step, or chunks with the state detached.
+#: The two forms of truncated BPTT, a sliding window per step or chunks with the state detached.
 TRUNCATIONS = ("sliding", "chunked")
 
 

@@ -210,8 +210,8 @@ H_, YHAT_, Z_, E_, DELTA_ = (sp.IndexedBase(s) for s in ("h", r"\hat y", "z", "e
 W_HY_, W_HH_ = sp.IndexedBase("W_{hy}"), sp.IndexedBase("W_{hh}")
 #: The use of W_hh at step t, W_hh^{(t)}[t, i, j] = its (i, j) entry (the fork rule's copies).
 W_USE_ = sp.IndexedBase(r"W_{hh}^{(\cdot)}")
-#: The sizes at which the explicit hand steps (the fork and the chain rule, with arbitrary
-#: functions) are proved: (m, p) for the fork at h_t, m for f', (T, n, m, p) for the uses of W_hh.
+#: The sizes of the explicit hand steps (the fork and the chain rule, with arbitrary functions),
+#: (m, p) for the fork at h_t, m for f' and (T, n, m, p) for the uses of W_hh.
 FORK_SIZES = ((2, 1), (3, 2))
 FPRIME_WIDTHS = (2, 3)
 USE_SIZES = ((2, 1, 2, 1), (3, 1, 2, 1))
