@@ -383,15 +383,15 @@ def test_the_shared_weight_steps_refute_their_mutations():
     assert not first.passed
     # h_t for h_{t-1}: the local derivative of z_t is refuted at symbolic size
     w = rows["W"]
-    wrong = w[3].xreplace({bptt_sym.H_[t - 1, bptt_sym.hj]: bptt_sym.H_[t, bptt_sym.hj]})
-    values, upstream, _ = bptt_sym._values(rows["model"])
+    wrong = w[3].xreplace({bptt_sym.H_[t - 1, bptt_sym.ib]: bptt_sym.H_[t, bptt_sym.ib]})
+    values, upstream = bptt_sym._values(rows["model"])
     values = {**values, ("h", t): sp.MatrixSymbol("h_t", bptt_sym.m, 1)}
-    assert not bptt_sym.prove_hand_step("t", w[2], wrong, values, upstream, (bptt_sym.hi, bptt_sym.hj),
+    assert not bptt_sym.prove_hand_step("t", w[2], wrong, values, upstream, (bptt_sym.ia, bptt_sym.ib),
                                         (bptt_sym.m, bptt_sym.m)).passed
 
 
 def test_the_hand_rows_print_as_a_student_writes_them():
     ex = bptt_sym.hand_exhibits()
-    assert r"\frac{\partial L}{\partial z_{t+1,k}}" in ex["eq_hand_fork"].tex
-    assert r"[i = k]" in ex["eq_hand_z"].tex and r"h_{t-1,j}" in ex["eq_hand_w_sum"].tex
+    assert r"\frac{\partial L}{\partial z_{t+1,r}}" in ex["eq_hand_fork"].tex
+    assert r"[a = r]" in ex["eq_hand_z"].tex and r"h_{t-1,b}" in ex["eq_hand_w_sum"].tex
     assert r"\sum_{t=1}^{T}" in ex["eq_hand_w"].tex and r"^{\top}" not in ex["eq_hand_w"].tex

@@ -199,16 +199,17 @@ def derivation(sizes=PROOF_SIZES[0]):
 # ------------------------------------------------------------- hand steps
 # The derivation as a student writes it, entry by entry: each row of the page's chains is a
 # SymPy object built unevaluated (sums kept as sums, derivatives as derivatives), printed by
-# hand_tex and proved equal to the next row. Indices are 1-based on the page; an entry h_{t,i}
-# is the Indexed h[t, i], which the proofs map to the model's matrix symbols (0-based entries).
-#: The steps' indices and the sequence length.
-ti, hi, hj, hk = sp.symbols("t i j k", integer=True, positive=True)
+# hand_tex and proved equal to the next row. Indices are 1-based on the page; an entry h_{t,a}
+# is the Indexed h[t, a], which the proofs map to the model's matrix symbols (0-based entries).
+#: The steps' indices, the sequence length: t a step, (a, b) an entry, r a summation index
+#: (on this page k is the truncation's length and j an earlier step).
+ti, ia, ib, ir = sp.symbols("t a b r", integer=True, positive=True)
 T_SYM = sp.Symbol("T", integer=True, positive=True)
 #: The loss, a scalar whose derivatives the rows name.
 LOSS = sp.Symbol("L")
 H_, YHAT_, Z_, E_, DELTA_ = (sp.IndexedBase(s) for s in ("h", r"\hat y", "z", "e", r"\delta"))
 W_HY_, W_HH_ = sp.IndexedBase("W_{hy}"), sp.IndexedBase("W_{hh}")
-#: The use of W_hh at step t, W_hh^{(t)}[t, i, j] = its (i, j) entry (the fork rule's copies).
+#: The use of W_hh at step t, W_hh^{(t)}[t, a, b] = its (a, b) entry (the fork rule's copies).
 W_USE_ = sp.IndexedBase(r"W_{hh}^{(\cdot)}")
 #: The sizes of the explicit hand steps (the fork and the chain rule, with arbitrary functions),
 #: (m, p) for the fork at h_t, m for f' and (T, n, m, p) for the uses of W_hh.
@@ -219,7 +220,7 @@ USE_SIZES = ((2, 1, 2, 1), (3, 1, 2, 1))
 
 class _HandLatex(_BookLatex):
     """The book's printer with the hand steps' notation: dA/dB as a partial-derivative fraction,
-    h[t, i] as h_{t,i} (a named matrix in parentheses), the Kronecker delta as [k = i]."""
+    h[t, a] as h_{t,a} (a named matrix in parentheses), the Kronecker delta as [a = r]."""
 
     def _print_Derivative(self, expr):
         (var, order), = expr.variable_count
@@ -347,85 +348,83 @@ def hand_rows() -> dict:
     """The rows of the three chains: name -> list of rows (display objects), and the vector
     forms they end in (matrix expressions of the model)."""
     S = _step_model()
-    t, i, j, k = ti, hi, hj, hk
-    h_out = _sum(_product(_d(LOSS, YHAT_[t, k]), _d(YHAT_[t, k], H_[t, i])), k, p)
-    h_next = _sum(_product(_d(LOSS, Z_[t + 1, k]), _d(Z_[t + 1, k], H_[t, i])), k, m)
-    h_rows = [_d(LOSS, H_[t, i]), h_out, h_next,
-              sp.Add(_sum(_product(E_[t, k], W_HY_[k, i]), k, p), _sum(_product(DELTA_[t + 1, k], W_HH_[k, i]), k, m),
+    t, a, b, r = ti, ia, ib, ir
+    h_out = _sum(_product(_d(LOSS, YHAT_[t, r]), _d(YHAT_[t, r], H_[t, a])), r, p)
+    h_next = _sum(_product(_d(LOSS, Z_[t + 1, r]), _d(Z_[t + 1, r], H_[t, a])), r, m)
+    h_rows = [_d(LOSS, H_[t, a]), h_out, h_next,
+              sp.Add(_sum(_product(E_[t, r], W_HY_[r, a]), r, p), _sum(_product(DELTA_[t + 1, r], W_HH_[r, a]), r, m),
                      evaluate=False),
-              S.delta_formula.args[1]]                      # W_hy^T e_t + W_hh^T delta_{t+1}, entry i
+              S.delta_formula.args[1]]                      # W_hy^T e_t + W_hh^T delta_{t+1}, entry a
     fp = lambda s: fprime_through_output(S.h)[0, 0].xreplace({S.h[0, 0]: H_[t, s]})  # noqa: E731
-    z_rows = [_d(LOSS, Z_[t, i]), _sum(_product(_d(LOSS, H_[t, k]), _d(H_[t, k], Z_[t, i])), k, m),
-              _sum(_product(_d(LOSS, H_[t, k]), sp.KroneckerDelta(k, i), fp(i)), k, m),
-              _product(fp(i), _d(LOSS, H_[t, i]))]
-    w_rows = [_d(LOSS, W_HH_[i, j]), _sum(_d(LOSS, W_USE_[t, i, j]), t, T_SYM),
-              _sum(_sum(_product(_d(LOSS, Z_[t, k]), _d(Z_[t, k], W_USE_[t, i, j])), k, m), t, T_SYM),
-              _sum(_sum(_product(DELTA_[t, k], sp.KroneckerDelta(k, i), H_[t - 1, j]), k, m), t, T_SYM),
-              _sum(_product(DELTA_[t, i], H_[t - 1, j]), t, T_SYM),
-              S.grads["W_hh"]]                              # delta_t h_{t-1}^T, entry (i, j), summed over t
+    z_rows = [_d(LOSS, Z_[t, a]), _sum(_product(_d(LOSS, H_[t, r]), _d(H_[t, r], Z_[t, a])), r, m),
+              _sum(_product(_d(LOSS, H_[t, r]), sp.KroneckerDelta(r, a), fp(a)), r, m),
+              _product(fp(a), _d(LOSS, H_[t, a]))]
+    w_rows = [_d(LOSS, W_HH_[a, b]), _sum(_d(LOSS, W_USE_[t, a, b]), t, T_SYM),
+              _sum(_sum(_product(_d(LOSS, Z_[t, r]), _d(Z_[t, r], W_USE_[t, a, b])), r, m), t, T_SYM),
+              _sum(_sum(_product(DELTA_[t, r], sp.KroneckerDelta(r, a), H_[t - 1, b]), r, m), t, T_SYM),
+              _sum(_product(DELTA_[t, a], H_[t - 1, b]), t, T_SYM),
+              S.grads["W_hh"]]                              # delta_t h_{t-1}^T, entry (a, b), summed over t
     return {"h": h_rows, "z": z_rows, "W": w_rows, "model": S}
 
 
 def _values(S) -> tuple[dict, dict]:
     """(values, upstream) of index_form for the steps at symbolic size: every entry the rows name
     mapped to the model's matrix symbols, and dL/dx to the gradient its definition names."""
-    S_h_of_z = S.state                                  # h_t = f(z_t)
     values = {("h", ti): S.h, ("h", ti - 1): S.h_prev, (r"\hat y", ti): S.output, ("z", ti + 1): S.z_next,
               ("e", ti): S.e, (r"\delta", ti + 1): S.delta_next, (r"\delta", ti): S.delta,
               ("W_{hy}", None): S.W_hy, ("W_{hh}", None): S.W_hh, (W_USE_.label.name, ti): S.W_hh,
               ("z", ti): S.pre}
     upstream = {(r"\hat y", ti): S.e, ("z", ti + 1): S.delta_next, ("z", ti): S.delta, ("h", ti): S.g}
-    return values, upstream, S_h_of_z
+    return values, upstream
 
 
-def _with_h_of_z(S, rows):
-    """The activation's rows with h_t = f(z_t): its entries are f of z_t's (the model's state), and
-    the pre-activation z_t a free column."""
-    values, upstream, state = _values(S)
-    return {**values, ("h", ti): state, ("z", ti): S.a}, upstream
+def _with_h_of_z(S) -> dict:
+    """The values for the activation's rows: h_t = f(z_t) entrywise (the model's state), its
+    entries f of z_t's, and the pre-activation z_t a free column."""
+    return {**_values(S)[0], ("h", ti): S.state, ("z", ti): S.a}
 
 
 HAND_NAMES = {
-    ("h", 1): "hand step, fork at h_t: dL/dh_t,i = sum over the output path + sum over the next-step path",
-    ("h", 2): "hand step, fork at h_t: the two paths' sums are sum_k e_t,k (W_hy)_ki + sum_k delta_t+1,k (W_hh)_ki",
-    ("h", 3): "hand step, fork at h_t: the two sums are entry i of W_hy^T e_t + W_hh^T delta_t+1",
-    ("z", 1): "hand step, activation: dL/dz_t,i = sum_k dL/dh_t,k dh_t,k/dz_t,i",
-    ("z", 2): "hand step, activation: dh_t,k/dz_t,i = [i = k] (1 - h_t,i^2)",
-    ("z", 3): "hand step, activation: only k = i survives, dL/dz_t,i = (1 - h_t,i^2) dL/dh_t,i",
+    ("h", 1): "hand step, fork at h_t: dL/dh_t,a = sum over the output path + sum over the next-step path",
+    ("h", 2): "hand step, fork at h_t: the two paths' sums are sum_r e_t,r (W_hy)_ra + sum_r delta_t+1,r (W_hh)_ra",
+    ("h", 3): "hand step, fork at h_t: the two sums are entry a of W_hy^T e_t + W_hh^T delta_t+1",
+    ("z", 1): "hand step, activation: dL/dz_t,a = sum_r dL/dh_t,r dh_t,r/dz_t,a",
+    ("z", 2): "hand step, activation: dh_t,r/dz_t,a = [a = r] (1 - h_t,a^2)",
+    ("z", 3): "hand step, activation: only r = a survives, dL/dz_t,a = (1 - h_t,a^2) dL/dh_t,a",
     ("W", 1): "hand step, shared W_hh: dL/dW_hh is the sum of the gradients of its T uses (fork rule)",
     ("W", 2): "hand step, shared W_hh: the use at step t reaches L only through z_t (chain rule)",
-    ("W", 3): "hand step, shared W_hh: dz_t,k/d(W_hh^(t))_ij = [i = k] h_t-1,j",
-    ("W", 4): "hand step, shared W_hh: only k = i survives",
-    ("W", 5): "hand step, shared W_hh: sum_t delta_t,i h_t-1,j is entry (i, j) of sum_t delta_t h_t-1^T",
+    ("W", 3): "hand step, shared W_hh: dz_t,r/d(W_hh^(t))_ab = [a = r] h_t-1,b",
+    ("W", 4): "hand step, shared W_hh: only r = a survives",
+    ("W", 5): "hand step, shared W_hh: sum_t delta_t,a h_t-1,b is entry (a, b) of sum_t delta_t h_t-1^T",
 }
 
 
 def _symbolic_hand_checks(rows) -> list[verify.Check]:
     """The rows that follow from definitions and index arithmetic, proved at symbolic size."""
     S = rows["model"]
-    values, upstream, _ = _values(S)
+    values, upstream = _values(S)
     h, z, w = rows["h"], rows["z"], rows["W"]
     out = [prove_hand_step(HAND_NAMES["h", 2] + ": index notation, any m, p", sp.Add(h[1], h[2], evaluate=False),
-                           h[3], values, upstream, (hi,), (m, 1)),
-           prove_hand_step(HAND_NAMES["h", 3] + ": index notation, any m, p", h[3], _matrix_entry(h[4], hi),
-                           values, upstream, (hi,), (m, 1))]
-    zvalues, _ = _with_h_of_z(S, z)
+                           h[3], values, upstream, (ia,), (m, 1)),
+           prove_hand_step(HAND_NAMES["h", 3] + ": index notation, any m, p", h[3], _matrix_entry(h[4], ia),
+                           values, upstream, (ia,), (m, 1))]
+    zvalues = _with_h_of_z(S)
     for step in (2, 3):
         out.append(prove_hand_step(HAND_NAMES["z", step] + ": index notation, any m", z[step - 1], z[step],
-                                   zvalues, upstream, (hi,), (m, 1)))
+                                   zvalues, upstream, (ia,), (m, 1)))
     for step in (3, 4):
         out.append(prove_hand_step(HAND_NAMES["W", step] + ": index notation, any n, m", w[step - 1], w[step],
-                                   values, upstream, (hi, hj), (m, m)))
+                                   values, upstream, (ia, ib), (m, m)))
     out.append(verify.symbolic_identity(TOPIC, "dL/dh_t = W_hy^T e_t + W_hh^T delta_t+1 has the shape of h_t "
                                         "(general m, p)", sp.Matrix([h[4].shape]), sp.Matrix([S.h.shape])))
     out.append(prove_hand_step(HAND_NAMES["W", 5] + ": index notation, any m", w[4],
-                               _sum(_matrix_entry(w[5], hi, hj), ti, T_SYM), values, upstream, (hi, hj), (m, m)))
+                               _sum(_matrix_entry(w[5], ia, ib), ti, T_SYM), values, upstream, (ia, ib), (m, m)))
     return out
 
 
-def _matrix_entry(M, i, j=None):
-    """Entry (i, j) (1-based display indices) of a matrix expression of the model."""
-    return M[i - 1, 0 if j is None else j - 1]
+def _matrix_entry(M, a, b=None):
+    """Entry (a, b) (1-based display indices) of a matrix expression of the model."""
+    return M[a - 1, 0 if b is None else b - 1]
 
 
 def _written_out(expr, sizes: dict):
@@ -478,7 +477,7 @@ def _fork_h_check(rows, m_: int, p_: int) -> verify.Check:
     h = rows["h"]
     return _entries_checked(f"{HAND_NAMES['h', 1]}, any loss of y_hat_t and of z_t+1, "
                             f"(m, p) = ({m_}, {p_})", h[0], sp.Add(h[1], h[2], evaluate=False),
-                            {m: m_, p: p_}, [{hi: r} for r in range(1, m_ + 1)], values, upstream)
+                            {m: m_, p: p_}, [{ia: r} for r in range(1, m_ + 1)], values, upstream)
 
 
 def _activation_check(rows, m_: int) -> verify.Check:
@@ -492,7 +491,7 @@ def _activation_check(rows, m_: int) -> verify.Check:
     upstream = {("z", ti): sp.Matrix([sp.diff(loss.subs(at), v) for v in zs]), ("h", ti): _gradient_at(loss, Hs, at)}
     z = rows["z"]
     return _entries_checked(f"{HAND_NAMES['z', 1]}, any loss of h_t, m = {m_}", z[0], z[1], {m: m_},
-                            [{hi: r} for r in range(1, m_ + 1)], values, upstream)
+                            [{ia: r} for r in range(1, m_ + 1)], values, upstream)
 
 
 def unrolled_uses(T_, n_, m_, p_, free_step=None):
@@ -533,7 +532,7 @@ def _uses_checks(rows, sizes) -> list[verify.Check]:
     upstream = {("W_{hh}", None): P["W_hh"].applyfunc(lambda w: sp.diff(L_shared, w)),
                 **{(W_USE_.label.name, t): uses[t - 1].applyfunc(lambda w: sp.diff(L, w)) for t in range(1, T_ + 1)},
                 **dz}
-    entries = [{hi: r, hj: c} for r in range(1, m_ + 1) for c in range(1, m_ + 1)]
+    entries = [{ia: r, ib: c} for r in range(1, m_ + 1) for c in range(1, m_ + 1)]
     w, dims = rows["W"], sizes_text(sizes)
     return [_entries_checked(f"{HAND_NAMES['W', step]}, unrolled loss, {dims}", w[step - 1], w[step],
                              {T_SYM: T_, m: m_}, entries, values, upstream, shared) for step in (1, 2)]
@@ -874,9 +873,9 @@ def counting_recursion_steps():
 
 
 def undetached_chunks(dh, cache, k: int):
-    """What chunks without the detach do when every chunk's graph is kept: chunk c's gradient
-    goes back through every step before it, to h_0. (the summed RNNGrads, the recursion steps
-    run): each chunk's dh alone, through rnn_backward over steps 1..(end of chunk c)."""
+    """Chunks without the detach, every chunk's graph kept: chunk c's backward pass goes back
+    through every step before it, to h_0. Each chunk's dh alone, through rnn_backward over the
+    steps from 1 to the chunk's end; returns (the summed RNNGrads, the recursion steps run)."""
     T_ = dh.shape[0]
     total = None
     with counting_recursion_steps() as count:
@@ -1158,11 +1157,11 @@ def hand_exhibits() -> dict:
         "eq_fork_rule": Equation(aligned([row(lhs, first), plus(second)]), proofs=("fork rule: ",)),
         "eq_hand_fork": Equation(aligned([row(h[0], h[1]), plus(h[2])]), proofs=names("h", (1,))),
         "eq_hand_h": Equation(aligned([row(h[0], h[3].args[0]), plus(h[3].args[1]),
-                                       rf"&= \left({tex(h[4])}\right)_{{i}}"]), proofs=names("h", (2, 3))),
+                                       rf"&= \left({tex(h[4])}\right)_{{a}}"]), proofs=names("h", (2, 3))),
         "eq_hand_z": Equation(aligned([row(z[0], z[1]), more(z[2]), more(z[3])]), proofs=names("z", (1, 2, 3))),
         "eq_hand_w": Equation(aligned([row(w[0], w[1]), more(w[2])]), proofs=names("W", (1, 2))),
         "eq_hand_w_sum": Equation(aligned([row(w[0], w[3]), more(w[4]),
-                                           rf"&= \Bigl({_sum_over_time(tex(w[5]))}\Bigr)_{{i,j}}"]),
+                                           rf"&= \Bigl({_sum_over_time(tex(w[5]))}\Bigr)_{{a,b}}"]),
                                   proofs=names("W", (3, 4, 5))),
         "fork_sizes": " and ".join(f"(m, p) = ({a}, {b})" for a, b in FORK_SIZES),
         "fprime_widths": " and ".join(map(str, FPRIME_WIDTHS)),
