@@ -395,3 +395,20 @@ def test_the_hand_rows_print_as_a_student_writes_them():
     assert r"\frac{\partial L}{\partial z_{t+1,r}}" in ex["eq_hand_fork"].tex
     assert r"[a = r]" in ex["eq_hand_z"].tex and r"h_{t-1,b}" in ex["eq_hand_w_sum"].tex
     assert r"\sum_{t=1}^{T}" in ex["eq_hand_w"].tex and r"^{\top}" not in ex["eq_hand_w"].tex
+
+
+def test_the_chunks_complex_step_check_refutes_the_window_and_full_bptt(rng):
+    """The check's objective holds each chunk's start state constant: the window's gradient and
+    full BPTT's, which let gradients cross a chunk's start, fail it."""
+    T, k = 10, 4
+    params = bptt_sym.init_rnn(3, 4, 2, rng)
+    x, h0 = rng.standard_normal((T, 2, 3)), rng.standard_normal((2, 4))
+    targets = rng.standard_normal((T, 2, 2))
+
+    def f(v):
+        return bptt_sym.chunk_losses({**params, "W_hh": v}, x, targets, h0, k)
+    for kwargs, passes in (({"truncate": k, "truncation": "chunked"}, True), ({"truncate": k}, False), ({}, False)):
+        g = rnn.rnn_loss_and_grads(params, x, targets, h0, **kwargs)[1]["W_hh"]
+        c = verify.check_gradient(f, g, params["W_hh"], name="chunks", topic="t", rng=rng, method="complex-step",
+                                  every_entry=True)
+        assert c.passed == passes, (kwargs, c)
