@@ -214,3 +214,201 @@ def test_the_tables_report_the_frobenius_relative_error():
     a, G = np.array([[1.0, 2.0], [3.0, 4.0]]), np.array([[1.0, 0.0], [0.0, 2.0]])
     assert bptt_sym.frobenius_error(a, G) == pytest.approx(np.sqrt(4 + 9 + 4) / np.sqrt(5), rel=1e-15)
     assert bptt_sym.frobenius_error(3 * G, G) == pytest.approx(2.0, rel=1e-15)   # not capped at 1
+
+
+# ----------------------------------------------------------------- truncation in chunks
+
+def autograd_chunk_losses(params, x, targets, h0, k):
+    """The sum of the chunks' losses, each chunk's start state the full forward's state there,
+    taken as a constant (autograd sees plain numbers): the objective of the chunked truncation."""
+    h, _ = rnn.rnn_forward(x, h0, params["W_hx"], params["W_hh"], params["b_h"])
+
+    def loss(p, h_init):
+        total = 0.0
+        for lo in range(0, x.shape[0], k):
+            s = h_init if lo == 0 else h[lo - 1]
+            for t in range(lo, min(lo + k, x.shape[0])):
+                s = anp.tanh(anp.dot(x[t], p["W_hx"].T) + anp.dot(s, p["W_hh"].T) + p["b_h"])
+                y = anp.dot(s, p["W_hy"].T) + p["b_y"]
+                total = total + 0.5 * anp.sum((y - targets[t]) ** 2)
+        return total / x.shape[1]
+    return loss(params, h0), grad(loss, 0)(params, h0), grad(loss, 1)(params, h0)
+
+
+@pytest.mark.parametrize("T,k", [(1, 1), (7, 1), (7, 3), (12, 4), (12, 5), (9, 9), (9, 20)])
+def test_chunked_truncation_against_autograd(T, k, rng):
+    params = bptt_sym.init_rnn(3, 4, 2, rng)
+    x, h0 = rng.standard_normal((T, 2, 3)), rng.standard_normal((2, 4))
+    targets = rng.standard_normal((T, 2, 2))
+    loss, grads = rnn.rnn_loss_and_grads(params, x, targets, h0, truncate=k, truncation="chunked")
+    ref_loss, ref, ref_h0 = autograd_chunk_losses(params, x, targets, h0, k)
+    assert loss == pytest.approx(ref_loss, rel=1e-13)
+    for key in rnn.RNN_PARAMS:
+        np.testing.assert_allclose(grads[key], ref[key], rtol=1e-10, atol=1e-13)
+    np.testing.assert_allclose(grads["h0"], ref_h0, rtol=1e-10, atol=1e-13)
+
+
+def test_chunks_of_k_at_least_T_are_full_bptt_and_k_1_is_the_window_1(rng):
+    T = 9
+    p = bptt_sym.init_rnn(3, 4, 2, rng)
+    x, h0 = rng.standard_normal((T, 2, 3)), rng.standard_normal((2, 4))
+    h, cache = rnn.rnn_forward(x, h0, p["W_hx"], p["W_hh"], p["b_h"])
+    dh = rng.standard_normal(h.shape)
+    for k in (T, T + 4):
+        for got, want in zip(rnn.rnn_backward_chunked(dh, cache, k), rnn.rnn_backward(dh, cache)):
+            np.testing.assert_allclose(got, want, rtol=1e-13, atol=1e-15)
+    for got, want in zip(rnn.rnn_backward_chunked(dh, cache, 1), rnn.rnn_backward(dh, cache, truncate=1)):
+        np.testing.assert_allclose(got, want, rtol=1e-13, atol=1e-15)
+    # in between, the chunks keep fewer products than the window: their gradients differ
+    assert verify.rel_error(rnn.rnn_backward_chunked(dh, cache, 3).dW_hh,
+                            rnn.rnn_backward(dh, cache, truncate=3).dW_hh) > 1e-6
+
+
+def test_chunks_keep_exactly_the_products_within_each_chunk(rng):
+    """The brute-force sum of the kept products: chunks, not windows, and not one step more."""
+    T, N, m = 7, 1, 3
+    p = bptt_sym.init_rnn(2, m, 2, rng)
+    x, h0 = rng.standard_normal((T, N, 2)), rng.standard_normal((N, m))
+    h, cache = rnn.rnn_forward(x, h0, p["W_hx"], p["W_hh"], p["b_h"])
+    dh = rng.standard_normal(h.shape)
+    for k in (2, 3, 5):
+        got = rnn.rnn_backward_chunked(dh, cache, k).dW_hh
+        np.testing.assert_allclose(got, bptt_sym.truncated_by_brute_force(h0, h, p["W_hh"], dh, k, chunked=True),
+                                   rtol=1e-12)
+        assert verify.rel_error(got, bptt_sym.truncated_by_brute_force(h0, h, p["W_hh"], dh, k)) > 1e-6
+    assert bptt_sym.same_chunk(3, 1, 3) and not bptt_sym.same_chunk(4, 3, 3)
+
+
+@pytest.mark.parametrize("T,k", [(8, 3), (10, 1), (10, 4), (5, 2)])
+def test_recursion_steps_counted_match_their_formulas(T, k, rng):
+    p = bptt_sym.init_rnn(2, 3, 2, rng)
+    x, h0 = rng.standard_normal((T, 1, 2)), rng.standard_normal((1, 3))
+    h, cache = rnn.rnn_forward(x, h0, p["W_hx"], p["W_hh"], p["b_h"])
+    dh = rng.standard_normal(h.shape)
+    original = rnn._recursion
+    assert bptt_sym.recursion_steps(dh, cache, k) == bptt_sym.steps_formula(T, k)
+    assert rnn._recursion is original               # the counter is removed again
+    undetached, _ = bptt_sym.undetached_chunks(dh, cache, k)
+    for got, want in zip(undetached, rnn.rnn_backward(dh, cache)):
+        np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-14)
+
+
+@pytest.mark.parametrize("call,message", [
+    (lambda dh, cache: rnn.rnn_backward_chunked(dh, cache, 0), r"chunk must be a positive integer, got 0"),
+    (lambda dh, cache: rnn.rnn_backward_chunked(dh, cache, None), r"chunk must be a positive integer, got None"),
+    (lambda dh, cache: rnn.rnn_backward_chunked(dh, cache, 2.0), r"chunk must be a positive integer"),
+    (lambda dh, cache: rnn.rnn_backward_chunked(dh, cache, True), r"chunk must be a positive integer"),
+    (lambda dh, cache: rnn.rnn_backward_chunked(dh[:2], cache, 2), r"dh must have the shape of h"),
+])
+def test_chunked_bad_input(call, message, rng):
+    p = bptt_sym.init_rnn(3, 4, 2, rng)
+    x, h0 = rng.standard_normal((5, 2, 3)), rng.standard_normal((2, 4))
+    h, cache = rnn.rnn_forward(x, h0, p["W_hx"], p["W_hh"], p["b_h"])
+    with pytest.raises(ValueError, match=message):
+        call(np.ones_like(h), cache)
+
+
+def test_unknown_truncation_is_refused(rng):
+    p = bptt_sym.init_rnn(3, 4, 2, rng)
+    x, h0 = rng.standard_normal((5, 2, 3)), rng.standard_normal((2, 4))
+    with pytest.raises(ValueError, match=r"truncation must be one of 'sliding', 'chunked', got 'window'"):
+        rnn.rnn_loss_and_grads(p, x, np.zeros((5, 2, 2)), h0, truncate=2, truncation="window")
+
+
+# ----------------------------------------------------------------- the hand steps, mutated
+
+def _passes(check):
+    return check.passed
+
+
+def test_every_hand_step_passes_and_is_named_on_an_equation():
+    checks = bptt_sym.hand_checks()
+    assert all(c.passed for c in checks), [c.name for c in checks if not c.passed]
+    shown = [name for k, eq in bptt_sym.hand_exhibits().items() if k.startswith("eq_") for name in eq.proofs]
+    for name in bptt_sym.HAND_NAMES.values():
+        assert any(c.name.startswith(name) for c in checks), name
+        assert name in shown, name
+
+
+def test_the_fork_rule_with_one_use_is_refuted():
+    lhs, rhs, _ = bptt_sym.fork_rule()
+    assert not bptt_sym.prove_identity("t", "one slot", lhs.doit(), rhs.args[0]).passed
+    assert not bptt_sym.prove_identity("t", "twice slot 1", lhs.doit(), 2 * rhs.args[0]).passed
+
+
+def test_the_fork_at_h_t_without_the_next_step_is_refuted():
+    rows = bptt_sym.hand_rows()
+    assert bptt_sym._fork_h_check(rows, 2, 1).passed
+    rows["h"][2] = sp.Integer(0)                    # the next step's path forgotten
+    assert not bptt_sym._fork_h_check(rows, 2, 1).passed
+
+
+def _symbolic(name_part):
+    return [c for c in bptt_sym._symbolic_hand_checks(bptt_sym.hand_rows()) if name_part in c.name]
+
+
+def test_w_hh_for_its_transpose_fails_the_last_row_of_step_1(monkeypatch):
+    original = bptt_sym.model
+
+    def mutated(*sizes):
+        S = original(*sizes)
+        S.delta_formula = sp.HadamardProduct(bptt_sym.fprime_through_output(S.h),
+                                             sp.MatAdd(S.W_hy.T * S.e, S.W_hh * S.delta_next))
+        return S
+    assert all(map(_passes, _symbolic("the two sums are entry i")))
+    monkeypatch.setattr(bptt_sym, "model", mutated)
+    assert not any(map(_passes, _symbolic("the two sums are entry i")))
+
+
+def test_the_derivative_at_the_output_fails_the_activation_step(monkeypatch):
+    assert all(map(_passes, _symbolic("dh_t,k/dz_t,i")))
+    monkeypatch.setattr(bptt_sym, "fprime_through_output",
+                        lambda h: sp.OneMatrix(*h.shape) - sp.HadamardPower(h.applyfunc(sp.tanh), 2))
+    assert not any(map(_passes, _symbolic("dh_t,k/dz_t,i")))
+
+
+def test_a_sigmoid_model_fails_the_activation_step_as_displayed(monkeypatch):
+    monkeypatch.setattr(bptt_sym, "ACTIVATION", lambda a: 1 / (1 + sp.exp(-a)))
+    assert not any(map(_passes, _symbolic("dh_t,k/dz_t,i")))
+
+
+def test_the_shared_weight_steps_refute_their_mutations():
+    rows = bptt_sym.hand_rows()
+    t, T = bptt_sym.ti, bptt_sym.T_SYM
+    sizes = bptt_sym.USE_SIZES[0]
+    assert all(map(_passes, bptt_sym._uses_checks(rows, sizes)))
+    last_only = rows["W"][1].function.xreplace({t: T})            # one use, not the sum over t
+    mutated = {**rows, "W": [rows["W"][0], last_only, *rows["W"][2:]]}
+    first, _ = bptt_sym._uses_checks(mutated, sizes)
+    assert not first.passed
+    # h_t for h_{t-1}: the local derivative of z_t is refuted at symbolic size
+    w = rows["W"]
+    wrong = w[3].xreplace({bptt_sym.H_[t - 1, bptt_sym.ib]: bptt_sym.H_[t, bptt_sym.ib]})
+    values, upstream = bptt_sym._values(rows["model"])
+    values = {**values, ("h", t): sp.MatrixSymbol("h_t", bptt_sym.m, 1)}
+    assert not bptt_sym.prove_hand_step("t", w[2], wrong, values, upstream, (bptt_sym.ia, bptt_sym.ib),
+                                        (bptt_sym.m, bptt_sym.m)).passed
+
+
+def test_the_hand_rows_print_as_a_student_writes_them():
+    ex = bptt_sym.hand_exhibits()
+    assert r"\frac{\partial L}{\partial z_{t+1,r}}" in ex["eq_hand_fork"].tex
+    assert r"[a = r]" in ex["eq_hand_z"].tex and r"h_{t-1,b}" in ex["eq_hand_w_sum"].tex
+    assert r"\sum_{t=1}^{T}" in ex["eq_hand_w"].tex and r"^{\top}" not in ex["eq_hand_w"].tex
+
+
+def test_the_chunks_complex_step_check_refutes_the_window_and_full_bptt(rng):
+    """The check's objective holds each chunk's start state constant: the window's gradient and
+    full BPTT's, which let gradients cross a chunk's start, fail it."""
+    T, k = 10, 4
+    params = bptt_sym.init_rnn(3, 4, 2, rng)
+    x, h0 = rng.standard_normal((T, 2, 3)), rng.standard_normal((2, 4))
+    targets = rng.standard_normal((T, 2, 2))
+
+    def f(v):
+        return bptt_sym.chunk_losses({**params, "W_hh": v}, x, targets, h0, k)
+    for kwargs, passes in (({"truncate": k, "truncation": "chunked"}, True), ({"truncate": k}, False), ({}, False)):
+        g = rnn.rnn_loss_and_grads(params, x, targets, h0, **kwargs)[1]["W_hh"]
+        c = verify.check_gradient(f, g, params["W_hh"], name="chunks", topic="t", rng=rng, method="complex-step",
+                                  every_entry=True)
+        assert c.passed == passes, (kwargs, c)

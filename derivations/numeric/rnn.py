@@ -18,11 +18,13 @@ from ._recurrent import input_projections, sequence_arguments, upstream_gradient
 from ._validate import class_labels, float_array, frozen_copies, ndim, scalar, sum_of_squares
 from .losses import softmax_cross_entropy
 
-__all__ = ["RNNCache", "RNNGrads", "rnn_forward", "rnn_backward", "bptt_deltas", "rnn_loss_and_grads",
-           "RNN_PARAMS"]
+__all__ = ["RNNCache", "RNNGrads", "rnn_forward", "rnn_backward", "rnn_backward_chunked", "bptt_deltas",
+           "rnn_loss_and_grads", "RNN_PARAMS", "TRUNCATIONS"]
 
 #: The parameters of rnn_loss_and_grads, in the order of the forward pass.
 RNN_PARAMS = ("W_hx", "W_hh", "b_h", "W_hy", "b_y")
+#: The two forms of truncated BPTT, a sliding window per step or chunks with the state detached.
+TRUNCATIONS = ("sliding", "chunked")
 
 
 class RNNCache(NamedTuple):
@@ -127,8 +129,7 @@ def rnn_backward(dh: ArrayLike, cache: RNNCache, truncate: int | None = None) ->
     those of 0 to k-1 factors. ``None`` is full BPTT; any k >= T is full BPTT too.
     """
     cache, dh = upstream_gradient(dh, cache, RNNCache, "rnn_forward")
-    if truncate is not None and not (isinstance(truncate, (int, np.integer)) and truncate >= 1):
-        raise ValueError(f"truncate must be a positive integer or None, got {truncate!r}")
+    _check_truncate(truncate, "truncate")
     x, h0, W_hx, W_hh, h = cache
     fprime = 1 - h ** 2
     h_prev = np.concatenate([h0[None], h[:-1]])
@@ -137,6 +138,41 @@ def rnn_backward(dh: ArrayLike, cache: RNNCache, truncate: int | None = None) ->
         dx, dW_hx, dW_hh, db_h = _sums(deltas, x, h_prev, W_hx)
         return RNNGrads(dx, dh0, dW_hx, dW_hh, db_h)
     return _truncated(dh, x, h0, W_hx, W_hh, fprime, h_prev, int(truncate))
+
+
+def _check_truncate(k, name: str, allow_none: bool = True):
+    if k is None and allow_none:
+        return
+    if not (isinstance(k, (int, np.integer)) and not isinstance(k, bool) and k >= 1):
+        raise ValueError(f"{name} must be a positive integer{' or None' if allow_none else ''}, got {k!r}")
+
+
+def rnn_backward_chunked(dh: ArrayLike, cache: RNNCache, chunk: int) -> RNNGrads:
+    """Truncated BPTT as frameworks run it: RNNGrads(dx, dh0, dW_hx, dW_hh, db_h) with the steps
+    cut into chunks 1..k, k+1..2k, ... of ``chunk`` = k steps, and no gradient crossing a chunk's
+    start (the carried state is detached: a constant to the next chunk).
+
+    Each chunk runs the BPTT recursion over its own steps, from delta = 0 after its last step,
+    and what it would send back to the state before it is dropped (kept as dL/dh_0 for the first
+    chunk only). The forward values are those of ``rnn_forward`` (detaching changes no value).
+    So the gradient arriving at step s keeps the Jacobian products dh_s/dh_t for t in s's chunk:
+    between 0 and k-1 factors, by s's place in its chunk. Any k >= T is full BPTT.
+    """
+    cache, dh = upstream_gradient(dh, cache, RNNCache, "rnn_forward")
+    _check_truncate(chunk, "chunk", allow_none=False)
+    x, h0, W_hx, W_hh, h = cache
+    fprime = 1 - h ** 2
+    h_prev = np.concatenate([h0[None], h[:-1]])
+    dtype = np.result_type(dh, fprime, W_hh)
+    deltas = np.empty(dh.shape, dtype=dtype)
+    dh0 = None
+    for lo in range(0, h.shape[0], int(chunk)):
+        hi = lo + int(chunk)
+        deltas[lo:hi], carry = _recursion(dh[lo:hi], fprime[lo:hi], W_hh)
+        if lo == 0:
+            dh0 = carry                   # the first chunk's start is h_0 itself
+    dx, dW_hx, dW_hh, db_h = _sums(deltas, x, h_prev, W_hx)
+    return RNNGrads(dx, dh0, dW_hx, dW_hh, db_h)
 
 
 def _truncated(dh, x, h0, W_hx, W_hh, fprime, h_prev, k: int):
@@ -162,15 +198,19 @@ def _truncated(dh, x, h0, W_hx, W_hh, fprime, h_prev, k: int):
 
 
 def rnn_loss_and_grads(params: dict, x: ArrayLike, targets: ArrayLike, h0: ArrayLike, loss: str = "mse",
-                       truncate: int | None = None) -> tuple[float, dict[str, np.ndarray]]:
+                       truncate: int | None = None,
+                       truncation: str = "sliding") -> tuple[float, dict[str, np.ndarray]]:
     """L = sum_t l(y_hat_t, y_t), averaged over the batch, with the prediction
     y_hat_t = h_t W_hy^T + b_y (W_hy (p, m), b_y (p,)) and the target y_t.
 
     ``loss="mse"``: l = 1/2 ||y_hat_t - y_t||^2, targets (T, N, p).
     ``loss="ce"``: softmax cross-entropy of the logits y_hat_t, targets integer classes (T, N).
-    ``truncate``: as in :func:`rnn_backward`. Returns (L, grads) with grads keyed like
-    ``RNN_PARAMS`` plus ``h0``.
+    ``truncate``: as in :func:`rnn_backward`; with ``truncation="chunked"`` the chunks of
+    :func:`rnn_backward_chunked` instead of the sliding window. Returns (L, grads) with grads
+    keyed like ``RNN_PARAMS`` plus ``h0``.
     """
+    if truncation not in TRUNCATIONS:
+        raise ValueError(f"truncation must be one of {', '.join(map(repr, TRUNCATIONS))}, got {truncation!r}")
     if not isinstance(params, dict):
         raise TypeError(f"params must be a dict of arrays keyed {', '.join(RNN_PARAMS)}, got {type(params).__name__}")
     if set(params) != set(RNN_PARAMS):
@@ -196,6 +236,9 @@ def rnn_loss_and_grads(params: dict, x: ArrayLike, targets: ArrayLike, h0: Array
     dW_hy = np.einsum("tnp,tnm->pm", e, h)
     db_y = e.sum(axis=(0, 1))
     dh = e @ W_hy                                               # W_hy^T e_t, batched
-    _, dh0, dW_hx, dW_hh, db_h = rnn_backward(dh, cache, truncate)
+    if truncation == "chunked" and truncate is not None:
+        _, dh0, dW_hx, dW_hh, db_h = rnn_backward_chunked(dh, cache, truncate)
+    else:
+        _, dh0, dW_hx, dW_hh, db_h = rnn_backward(dh, cache, truncate)
     return scalar(value), {"W_hx": dW_hx, "W_hh": dW_hh, "b_h": db_h, "W_hy": dW_hy, "b_y": db_y,
                           "h0": dh0}

@@ -20,6 +20,7 @@ displayed equations and fails the checks. :func:`exhibits` is what the page show
 from __future__ import annotations
 
 import time
+from contextlib import contextmanager
 from dataclasses import replace
 from functools import lru_cache
 from types import SimpleNamespace
@@ -30,8 +31,8 @@ import sympy as sp
 from .. import verify
 from ..book import Curve, Equation, Figure, Panel, Table, aligned
 from ..numeric import rnn as rnn_np
-from .common import matrix, tex, vector
-from .index_notation import GradientClaim, vjp_claim
+from .common import _BookLatex, matrix, tex, vector
+from .index_notation import GradientClaim, prove_identity, result_cases, vjp_claim
 
 __all__ = ["ACTIVATION", "PROOF_SIZES", "model", "unroll", "deltas", "closed_forms", "derivation",
            "induction_claims", "wrong_h0_sum", "init_rnn", "hidden_jacobian", "checks", "exhibits"]
@@ -195,6 +196,362 @@ def derivation(sizes=PROOF_SIZES[0]):
     return S, P, derived, closed_forms(S, P, xs, hs, errors), wrong
 
 
+# ------------------------------------------------------------- hand steps
+# The derivation as a student writes it, entry by entry: each row of the page's chains is a
+# SymPy object built unevaluated (sums kept as sums, derivatives as derivatives), printed by
+# hand_tex and proved equal to the next row. Indices are 1-based on the page; an entry h_{t,a}
+# is the Indexed h[t, a], which the proofs map to the model's matrix symbols (0-based entries).
+#: The steps' indices, the sequence length: t a step, (a, b) an entry, r a summation index
+#: (on this page k is the truncation's length and j an earlier step).
+ti, ia, ib, ir = sp.symbols("t a b r", integer=True, positive=True)
+T_SYM = sp.Symbol("T", integer=True, positive=True)
+#: The loss, a scalar whose derivatives the rows name.
+LOSS = sp.Symbol("L")
+H_, YHAT_, Z_, E_, DELTA_ = (sp.IndexedBase(s) for s in ("h", r"\hat y", "z", "e", r"\delta"))
+W_HY_, W_HH_ = sp.IndexedBase("W_{hy}"), sp.IndexedBase("W_{hh}")
+#: The use of W_hh at step t, W_hh^{(t)}[t, a, b] = its (a, b) entry (the fork rule's copies).
+W_USE_ = sp.IndexedBase(r"W_{hh}^{(\cdot)}")
+#: The sizes of the explicit hand steps (the fork and the chain rule, with arbitrary functions),
+#: (m, p) for the fork at h_t, m for f' and (T, n, m, p) for the uses of W_hh.
+FORK_SIZES = ((2, 1), (3, 2))
+FPRIME_WIDTHS = (2, 3)
+USE_SIZES = ((2, 1, 2, 1), (3, 1, 2, 1))
+
+
+class _HandLatex(_BookLatex):
+    """The book's printer with the hand steps' notation: dA/dB as a partial-derivative fraction,
+    h[t, a] as h_{t,a} (a named matrix in parentheses), the Kronecker delta as [a = r]."""
+
+    def _print_Derivative(self, expr):
+        (var, order), = expr.variable_count
+        if order != 1:
+            return super()._print_Derivative(expr)
+        d = "d" if expr.expr.free_symbols == {var} else r"\partial"       # d/dx F(x, x): a total derivative
+        return rf"\frac{{{d} {self._print(expr.expr)}}}{{{d} {self._print(var)}}}"
+
+    def _print_Indexed(self, expr):
+        # an index t + 1 in the usual order (SymPy's default, not the rows' "none"), unspaced
+        name, idx = expr.base.label.name, [sp.latex(i).replace(" ", "") for i in expr.indices]
+        if name == W_USE_.label.name:
+            return rf"(W_{{hh}}^{{({idx[0]})}})_{{{','.join(idx[1:])}}}"
+        return rf"({name})_{{{','.join(idx)}}}" if "_" in name else rf"{name}_{{{','.join(idx)}}}"
+
+    def _print_Sum(self, expr):
+        # nested sums as the book writes them, outermost (SymPy's last limit) first
+        signs = "".join(rf"\sum_{{{self._print(v)}={self._print(lo)}}}^{{{self._print(hi_)}}} "
+                        for v, lo, hi_ in reversed(expr.limits))
+        body = self._print(expr.function)
+        return signs + (rf"\left({body}\right)" if isinstance(expr.function, sp.Add) else body)
+
+    def _print_KroneckerDelta(self, expr, exp=None):
+        return rf"[{self._print(expr.args[0])} = {self._print(expr.args[1])}]"
+
+
+def hand_tex(expr) -> str:
+    """LaTeX of a hand step's row, its terms and factors in the order built."""
+    return _HandLatex({"order": "none"}).doprint(expr)
+
+
+def _product(*factors):
+    return sp.Mul(*factors, evaluate=False)
+
+
+def _d(a, b):
+    return sp.Derivative(a, b)
+
+
+def _sum(body, index, top, bottom=1):
+    return sp.Sum(body, (index, bottom, top))
+
+
+def _entry_of(values: dict, x):
+    """The entry an Indexed x names: values[(name, time)] or values[(name, None)] (a column or a
+    matrix expression), at the remaining indices made 0-based."""
+    name, idx = x.base.label.name, list(x.indices)
+    key = (name, idx[0]) if (name, idx[0]) in values else (name, None)
+    if key not in values:
+        raise KeyError(f"hand step: no value for {x}")
+    rest = idx[1:] if key[1] is not None else idx
+    M = values[key]
+    return M[rest[0] - 1, rest[1] - 1] if len(rest) == 2 else M[rest[0] - 1, 0]
+
+
+def index_form(expr, values: dict, upstream: dict):
+    """A displayed row in index notation: dL/dx -> the entry of ``upstream`` (the gradient a
+    definition names: e_t, delta_{t+1}, ...), dA/dB -> SymPy's derivative of A's entry of
+    ``values`` with respect to B's, every other entry -> its entry of ``values``."""
+    # the page's 1-based sums made 0-based like the model's entries (a sum over t stays: its
+    # terms are named by t, and the proofs compare the t-th terms)
+    expr = expr.replace(lambda e: isinstance(e, sp.Sum) and len(e.limits) == 1 and e.limits[0][0] != ti and e.limits[0][1] == 1,
+                        lambda e: sp.Sum(e.function.xreplace({e.limits[0][0]: e.limits[0][0] + 1}),
+                                         (e.limits[0][0], e.limits[0][1] - 1, e.limits[0][2] - 1)))
+
+    def derivative(d):
+        if d.expr == LOSS:
+            return _entry_of(upstream, d.variables[0])
+        return sp.diff(_entry_of(values, d.expr), _entry_of(values, d.variables[0]))
+    # one pass: the values put in (SymPy's derivatives of arbitrary functions) are not rows' derivatives
+    expr = expr.replace(lambda d: isinstance(d, sp.Derivative) and isinstance(d.variables[0], sp.Indexed), derivative)
+    return expr.replace(lambda x: isinstance(x, sp.Indexed), lambda x: _entry_of(values, x))
+
+
+def prove_hand_step(name: str, a, b, values: dict, upstream: dict, indices, shape) -> verify.Check:
+    """Rows a = b for every entry at symbolic size: the entry ``indices`` (display symbols) of a
+    result of ``shape`` run over every case of index_notation.result_cases (an m x m result: the
+    entries above and below the diagonal), each case's difference zero by prove_identity. A sum
+    over t outermost on both rows is proved termwise (the same t-th term)."""
+    if isinstance(a, sp.Sum) and isinstance(b, sp.Sum) and a.limits == b.limits and a.limits[0][0] == ti:
+        a, b = a.function, b.function
+    start = time.perf_counter()
+    for case in result_cases(shape):
+        sub = {**case.sizes, **{s: c + 1 for s, c in zip(indices, case.indices)}}
+        lhs, rhs = (sp.sympify(index_form(r, values, upstream)).xreplace(sub) for r in (a, b))
+        check = prove_identity(TOPIC, name, lhs, rhs)
+        if not check.passed:
+            return check
+    return replace(check, seconds=time.perf_counter() - start)
+
+
+def fork_rule():
+    """(d/dx F(x, x), the two one-slot derivatives at (x, x) summed), F an arbitrary function."""
+    x, u, v = sp.symbols("x u v", real=True)
+    F = sp.Function("F")
+    return (_d(F(x, x), x), sp.Add(sp.Subs(_d(F(u, x), u), u, x), sp.Subs(_d(F(x, v), v), v, x), evaluate=False),
+            (F, x))
+
+
+def fork_checks() -> list[verify.Check]:
+    """The fork rule for an arbitrary F (index_notation: the derivatives as opaque unknowns) and
+    for one concrete F (SymPy's derivative against the two one-slot ones)."""
+    lhs, rhs, (F, x) = fork_rule()
+    out = [prove_identity(TOPIC, "fork rule: d/dx F(x, x) = F's derivative in slot 1 + in slot 2, any F",
+                          lhs.doit(), rhs)]
+    u, v = sp.symbols("u v", real=True)
+    concrete = sp.Lambda((u, v), sp.sin(u) * sp.exp(v) + u * v ** 3)
+    out.append(verify.symbolic_identity(TOPIC, "fork rule: d/dx F(x, x) = F's derivative in slot 1 + in slot 2, "
+                                        "F(u, v) = sin(u) exp(v) + u v^3", lhs.replace(F, concrete).doit(),
+                                        rhs.replace(F, concrete).doit()))
+    return out
+
+
+def _step_model():
+    """The model's symbols, with z_{t+1} = W_hx x_{t+1} + W_hh h_t + b_h (the next step's
+    pre-activation, from the model's z_t)."""
+    S = model()
+    S.x_next = sp.MatrixSymbol("x_{t+1}", n, 1)
+    S.z_next = S.pre.xreplace({S.h_prev: S.h, S.x: S.x_next})
+    S.g = sp.MatrixSymbol(r"\bar h_t", m, 1)        # dL/dh_t, a given column in the activation's step
+    return S
+
+
+def hand_rows() -> dict:
+    """The rows of the three chains: name -> list of rows (display objects), and the vector
+    forms they end in (matrix expressions of the model)."""
+    S = _step_model()
+    t, a, b, r = ti, ia, ib, ir
+    h_out = _sum(_product(_d(LOSS, YHAT_[t, r]), _d(YHAT_[t, r], H_[t, a])), r, p)
+    h_next = _sum(_product(_d(LOSS, Z_[t + 1, r]), _d(Z_[t + 1, r], H_[t, a])), r, m)
+    h_rows = [_d(LOSS, H_[t, a]), h_out, h_next,
+              sp.Add(_sum(_product(E_[t, r], W_HY_[r, a]), r, p), _sum(_product(DELTA_[t + 1, r], W_HH_[r, a]), r, m),
+                     evaluate=False),
+              S.delta_formula.args[1]]                      # W_hy^T e_t + W_hh^T delta_{t+1}, entry a
+    fp = lambda s: fprime_through_output(S.h)[0, 0].xreplace({S.h[0, 0]: H_[t, s]})  # noqa: E731
+    z_rows = [_d(LOSS, Z_[t, a]), _sum(_product(_d(LOSS, H_[t, r]), _d(H_[t, r], Z_[t, a])), r, m),
+              _sum(_product(_d(LOSS, H_[t, r]), sp.KroneckerDelta(r, a), fp(a)), r, m),
+              _product(fp(a), _d(LOSS, H_[t, a]))]
+    w_rows = [_d(LOSS, W_HH_[a, b]), _sum(_d(LOSS, W_USE_[t, a, b]), t, T_SYM),
+              _sum(_sum(_product(_d(LOSS, Z_[t, r]), _d(Z_[t, r], W_USE_[t, a, b])), r, m), t, T_SYM),
+              _sum(_sum(_product(DELTA_[t, r], sp.KroneckerDelta(r, a), H_[t - 1, b]), r, m), t, T_SYM),
+              _sum(_product(DELTA_[t, a], H_[t - 1, b]), t, T_SYM),
+              S.grads["W_hh"]]                              # delta_t h_{t-1}^T, entry (a, b), summed over t
+    return {"h": h_rows, "z": z_rows, "W": w_rows, "model": S}
+
+
+def _values(S) -> tuple[dict, dict]:
+    """(values, upstream) of index_form for the steps at symbolic size: every entry the rows name
+    mapped to the model's matrix symbols, and dL/dx to the gradient its definition names."""
+    values = {("h", ti): S.h, ("h", ti - 1): S.h_prev, (r"\hat y", ti): S.output, ("z", ti + 1): S.z_next,
+              ("e", ti): S.e, (r"\delta", ti + 1): S.delta_next, (r"\delta", ti): S.delta,
+              ("W_{hy}", None): S.W_hy, ("W_{hh}", None): S.W_hh, (W_USE_.label.name, ti): S.W_hh,
+              ("z", ti): S.pre}
+    upstream = {(r"\hat y", ti): S.e, ("z", ti + 1): S.delta_next, ("z", ti): S.delta, ("h", ti): S.g}
+    return values, upstream
+
+
+def _with_h_of_z(S) -> dict:
+    """The values for the activation's rows: h_t = f(z_t) entrywise (the model's state), its
+    entries f of z_t's, and the pre-activation z_t a free column."""
+    return {**_values(S)[0], ("h", ti): S.state, ("z", ti): S.a}
+
+
+HAND_NAMES = {
+    ("h", 1): "hand step, fork at h_t: dL/dh_t,a = sum over the output path + sum over the next-step path",
+    ("h", 2): "hand step, fork at h_t: the two paths' sums are sum_r e_t,r (W_hy)_ra + sum_r delta_t+1,r (W_hh)_ra",
+    ("h", 3): "hand step, fork at h_t: the two sums are entry a of W_hy^T e_t + W_hh^T delta_t+1",
+    ("z", 1): "hand step, activation: dL/dz_t,a = sum_r dL/dh_t,r dh_t,r/dz_t,a",
+    ("z", 2): "hand step, activation: dh_t,r/dz_t,a = [a = r] (1 - h_t,a^2)",
+    ("z", 3): "hand step, activation: only r = a survives, dL/dz_t,a = (1 - h_t,a^2) dL/dh_t,a",
+    ("W", 1): "hand step, shared W_hh: dL/dW_hh is the sum of the gradients of its T uses (fork rule)",
+    ("W", 2): "hand step, shared W_hh: the use at step t reaches L only through z_t (chain rule)",
+    ("W", 3): "hand step, shared W_hh: dz_t,r/d(W_hh^(t))_ab = [a = r] h_t-1,b",
+    ("W", 4): "hand step, shared W_hh: only r = a survives",
+    ("W", 5): "hand step, shared W_hh: sum_t delta_t,a h_t-1,b is entry (a, b) of sum_t delta_t h_t-1^T",
+}
+
+
+def _symbolic_hand_checks(rows) -> list[verify.Check]:
+    """The rows that follow from definitions and index arithmetic, proved at symbolic size."""
+    S = rows["model"]
+    values, upstream = _values(S)
+    h, z, w = rows["h"], rows["z"], rows["W"]
+    out = [prove_hand_step(HAND_NAMES["h", 2] + ": index notation, any m, p", sp.Add(h[1], h[2], evaluate=False),
+                           h[3], values, upstream, (ia,), (m, 1)),
+           prove_hand_step(HAND_NAMES["h", 3] + ": index notation, any m, p", h[3], _matrix_entry(h[4], ia),
+                           values, upstream, (ia,), (m, 1))]
+    zvalues = _with_h_of_z(S)
+    for step in (2, 3):
+        out.append(prove_hand_step(HAND_NAMES["z", step] + ": index notation, any m", z[step - 1], z[step],
+                                   zvalues, upstream, (ia,), (m, 1)))
+    for step in (3, 4):
+        out.append(prove_hand_step(HAND_NAMES["W", step] + ": index notation, any n, m", w[step - 1], w[step],
+                                   values, upstream, (ia, ib), (m, m)))
+    out.append(verify.symbolic_identity(TOPIC, "dL/dh_t = W_hy^T e_t + W_hh^T delta_t+1 has the shape of h_t "
+                                        "(general m, p)", sp.Matrix([h[4].shape]), sp.Matrix([S.h.shape])))
+    out.append(prove_hand_step(HAND_NAMES["W", 5] + ": index notation, any m", w[4],
+                               _sum(_matrix_entry(w[5], ia, ib), ti, T_SYM), values, upstream, (ia, ib), (m, m)))
+    return out
+
+
+def _matrix_entry(M, a, b=None):
+    """Entry (a, b) (1-based display indices) of a matrix expression of the model."""
+    return M[a - 1, 0 if b is None else b - 1]
+
+
+def _written_out(expr, sizes: dict):
+    """A row at explicit sizes and indices (``sizes``: symbol -> integer): every sum written out
+    term by term, nothing else evaluated (a derivative stays a derivative)."""
+    def terms(s):
+        out = [s.function]
+        for v, lo, hi_ in s.limits:         # innermost first; ranges are sizes, not indices
+            out = [f.xreplace({v: val}) for f in out for val in range(int(lo), int(hi_) + 1)]
+        return sp.Add(*out)
+    return expr.xreplace(sizes).replace(lambda s: isinstance(s, sp.Sum), terms)
+
+
+def _function_of(name: str, args: sp.Matrix):
+    """An arbitrary scalar function of the entries of ``args`` (SymPy's undefined function)."""
+    return sp.Function(name)(*args)
+
+
+def _gradient_at(f, args: sp.Matrix, at: dict) -> sp.Matrix:
+    """The column of df/d(args) at the point ``at`` (SymPy's Subs where f is arbitrary)."""
+    return sp.Matrix([sp.diff(f, a).subs(at) for a in args])
+
+
+def _entries_checked(name: str, lhs_rows, rhs_rows, sizes: dict, entries, values, upstream, final=None):
+    """lhs = rhs at explicit ``sizes``, for every entry of ``entries`` ({display index: value}),
+    the rows written out and interpreted by index_form on explicit matrices; ``final`` substitutes
+    in both sides at the end."""
+    got, want = [], []
+    for at in entries:
+        for rows, out in ((lhs_rows, got), (rhs_rows, want)):
+            e = index_form(_written_out(rows, {**sizes, **at}), values, upstream)
+            out.append(e.xreplace(final) if final else e)
+    return verify.symbolic_identity(TOPIC, name, sp.Matrix(got), sp.Matrix(want))
+
+
+def _fork_h_check(rows, m_: int, p_: int) -> verify.Check:
+    """Row 1 of the fork at h_t at (m, p): L = l(y_hat_t) + R(z_{t+1}), l and R arbitrary
+    functions (R: the steps after t, which see h_t only through z_{t+1})."""
+    S = model(2, m_, p_)
+    hs = vector("h", m_)
+    y_hat = evaluate(S.output, {S.W_hy: matrix("v", p_, m_), S.h: hs, S.b_y: vector("c", p_)})
+    z_next = evaluate(S.pre, {S.W_hx: matrix("u", m_, 2), S.x: vector("x", 2), S.W_hh: matrix("w", m_, m_),
+                              S.h_prev: hs, S.b_h: vector("b", m_)})
+    Y, Zn = vector("Y", p_), vector("Z", m_)
+    ell, R = _function_of("ell", Y), _function_of("R", Zn)
+    at = {**dict(zip(Y, y_hat)), **dict(zip(Zn, z_next))}
+    values = {("h", ti): hs, (r"\hat y", ti): y_hat, ("z", ti + 1): z_next}
+    upstream = {("h", ti): sp.Matrix([sp.diff(ell.subs(at) + R.subs(at), v) for v in hs]),
+                (r"\hat y", ti): _gradient_at(ell, Y, at), ("z", ti + 1): _gradient_at(R, Zn, at)}
+    h = rows["h"]
+    return _entries_checked(f"{HAND_NAMES['h', 1]}, any loss of y_hat_t and of z_t+1, "
+                            f"(m, p) = ({m_}, {p_})", h[0], sp.Add(h[1], h[2], evaluate=False),
+                            {m: m_, p: p_}, [{ia: r} for r in range(1, m_ + 1)], values, upstream)
+
+
+def _activation_check(rows, m_: int) -> verify.Check:
+    """Row 1 of the activation's step at width m: L an arbitrary function of h_t = f(z_t)."""
+    S = model(1, m_, 1)
+    zs, Hs = vector("z", m_), vector("H", m_)
+    h_of_z = evaluate(S.state, {S.a: zs})
+    loss = _function_of("Lambda", Hs)
+    at = dict(zip(Hs, h_of_z))
+    values = {("h", ti): h_of_z, ("z", ti): zs}
+    upstream = {("z", ti): sp.Matrix([sp.diff(loss.subs(at), v) for v in zs]), ("h", ti): _gradient_at(loss, Hs, at)}
+    z = rows["z"]
+    return _entries_checked(f"{HAND_NAMES['z', 1]}, any loss of h_t, m = {m_}", z[0], z[1], {m: m_},
+                            [{ia: r} for r in range(1, m_ + 1)], values, upstream)
+
+
+def unrolled_uses(T_, n_, m_, p_, free_step=None):
+    """The model's loss unrolled over T steps with its own copy W_hh^(t) at every step (the
+    uses of the shared weight), on symbols: (L, uses, params, pre-activations z_1..z_T). With
+    ``free_step`` = t, z_t is a free column zeta instead (the rest of the loss as a function of
+    z_t); the pre-activations returned are those computed."""
+    S = model(n_, m_, p_)
+    P, xs, ys = _parameters(T_, n_, m_, p_)
+    uses = [matrix(f"w{t}", m_, m_) for t in range(1, T_ + 1)]
+    h, L, pre = P["h0"], 0, []
+    for t in range(T_):
+        a = evaluate(S.pre, {S.W_hx: P["W_hx"], S.x: xs[t], S.W_hh: uses[t], S.h_prev: h, S.b_h: P["b_h"]})
+        pre.append(a)
+        if free_step == t + 1:
+            a = vector("zeta", m_)
+        h = evaluate(S.state, {S.a: a})
+        e = evaluate(S.error, {S.y_hat: evaluate(S.output, {S.W_hy: P["W_hy"], S.h: h, S.b_y: P["b_y"]}), S.y: ys[t]})
+        L += half_squared_norm(e)
+    return L, uses, P, pre
+
+
+def _uses_checks(rows, sizes) -> list[verify.Check]:
+    """Rows 1 and 2 of the shared W_hh at (T, n, m, p): the loss with a copy of W_hh per step,
+    differentiated with respect to W_hh, to each copy, and to each z_t (the rest of the loss as
+    a function of a free z_t), all copies then set to W_hh."""
+    T_, n_, m_, p_ = sizes
+    L, uses, P, pre = unrolled_uses(*sizes)
+    shared = dict(zip([u for U in uses for u in U], [w for _ in uses for w in P["W_hh"]]))
+    zeta = vector("zeta", m_)
+    dz = {}
+    for t in range(1, T_ + 1):
+        L_free = unrolled_uses(*sizes, free_step=t)[0]
+        dz[("z", t)] = _gradient_at(L_free, zeta, dict(zip(zeta, pre[t - 1]))).xreplace(shared)
+    L_shared = L.xreplace(shared)
+    values = {**{("z", t): pre[t - 1] for t in range(1, T_ + 1)},
+              **{(W_USE_.label.name, t): uses[t - 1] for t in range(1, T_ + 1)}}
+    upstream = {("W_{hh}", None): P["W_hh"].applyfunc(lambda w: sp.diff(L_shared, w)),
+                **{(W_USE_.label.name, t): uses[t - 1].applyfunc(lambda w: sp.diff(L, w)) for t in range(1, T_ + 1)},
+                **dz}
+    entries = [{ia: r, ib: c} for r in range(1, m_ + 1) for c in range(1, m_ + 1)]
+    w, dims = rows["W"], sizes_text(sizes)
+    return [_entries_checked(f"{HAND_NAMES['W', step]}, unrolled loss, {dims}", w[step - 1], w[step],
+                             {T_SYM: T_, m: m_}, entries, values, upstream, shared) for step in (1, 2)]
+
+
+def hand_checks() -> list[verify.Check]:
+    """Every step of the three chains: the fork rule itself, the steps that are the chain rule
+    with arbitrary functions (explicit sizes), the steps of index arithmetic (symbolic size)."""
+    rows = hand_rows()
+    out = fork_checks()
+    out += [verify.timed(_fork_h_check, rows, *s) for s in FORK_SIZES]
+    out += [verify.timed(_activation_check, rows, w) for w in FPRIME_WIDTHS]
+    for s in USE_SIZES:
+        start = time.perf_counter()
+        checks = _uses_checks(rows, s)
+        out += [replace(c, seconds=(time.perf_counter() - start) / len(checks)) for c in checks]
+    return out + _symbolic_hand_checks(rows)
+
+
 # ------------------------------------------------------------- every T: induction over the length
 #: The explicit sizes at which the step's proofs are instantiated: (m, p) for those at the
 #: pre-activation and the output, (n, m) for those at z_1's definition (m = 2: W_hh is not
@@ -328,12 +685,20 @@ MISTAKES = {
     "h_t for h_t-1": r"$\delta_t h_t^\top$ in place of $\delta_t h_{t-1}^\top$",
     "h_0 term dropped": r"the sum started at $t = 2$",
     "W_hh for W_hh^T": r"$W_{hh}$ in place of $W_{hh}^\top$ in the recursion",
+    "next step dropped": r"$W_{hh}^\top \delta_{t+1}$ left out of the recursion",
+    "last step only": r"$\delta_T h_{T-1}^\top$ alone, not summed over $t$",
 }
 
 
 def frobenius_error(v: np.ndarray, G: np.ndarray) -> float:
     """||v - G||_F / ||G||_F: the error of v relative to the reference G (the tables' metric)."""
     return float(np.linalg.norm(v - G) / np.linalg.norm(G))
+
+
+def bptt_deltas_without_carry(dh, h):
+    """The deltas with h_t's second use forgotten: delta_t = f'(z_t) ⊙ dh_t, nothing from step
+    t+1 (the recursion of bptt_deltas with a zero W_hh)."""
+    return rnn_np.bptt_deltas(dh, h, np.zeros((h.shape[2],) * 2))[0]
 
 
 @lru_cache(maxsize=1)
@@ -356,7 +721,9 @@ def mistakes():
     total = lambda d, hp: np.einsum("tnm,tnk->mk", d, hp)  # noqa: E731
     variants = {"at the output": total(at_output, prev), "h_t for h_t-1": total(right, h),
                 "h_0 term dropped": total(right[1:], prev[1:]),
-                "W_hh for W_hh^T": total(untransposed, prev)}
+                "W_hh for W_hh^T": total(untransposed, prev),
+                "next step dropped": total(bptt_deltas_without_carry(dh, h), prev),
+                "last step only": total(right[-1:], prev[-1:])}
     try:
         right @ params["W_hx"].T     # the slip of W_hh for W_hh^T, made with W_hx: (m,) by (n, m)
         shape_error = False
@@ -437,32 +804,113 @@ TRUNC_WINDOWS = (1, 5, 10, 20, 40)
 
 @lru_cache(maxsize=1)
 def truncation():
-    """(rho(W_hh), ||W_hh||_2, {k: ||v - G||_F / ||G||_F of the truncated dL/dW_hh v against full
-    BPTT's G})."""
+    """(rho(W_hh), ||W_hh||_2, {form: {k: ||v - G||_F / ||G||_F}}) for the two forms of
+    TRUNCATIONS: the truncated dL/dW_hh v of each window or chunk length k against full BPTT's G."""
     T_, N, n_, m_, p_, seed = TRUNC_RNN
     rng = np.random.default_rng(seed)
     params = init_rnn(n_, m_, p_, rng, radius=0.9)
     x, h0 = rng.standard_normal((T_, N, n_)), rng.standard_normal((N, m_))
     targets = rng.standard_normal((T_, N, p_))
     _, full = rnn_np.rnn_loss_and_grads(params, x, targets, h0)
-    errors = {k: frobenius_error(rnn_np.rnn_loss_and_grads(params, x, targets, h0, truncate=k)[1]["W_hh"],
-                                 full["W_hh"]) for k in TRUNC_WINDOWS}
+    errors = {form: {k: frobenius_error(rnn_np.rnn_loss_and_grads(params, x, targets, h0, truncate=k,
+                                                                  truncation=form)[1]["W_hh"], full["W_hh"])
+                     for k in TRUNC_WINDOWS} for form in rnn_np.TRUNCATIONS}
     W = params["W_hh"]
     return float(np.max(np.abs(np.linalg.eigvals(W)))), float(np.linalg.norm(W, 2)), errors
 
 
-def truncated_by_brute_force(h0, h, W_hh, dh, k: int) -> np.ndarray:
+def same_chunk(s: int, t: int, k: int) -> bool:
+    """Whether steps s and t (1-based) fall in the same chunk 1..k, k+1..2k, ... of length k."""
+    return (s - 1) // k == (t - 1) // k
+
+
+def truncated_by_brute_force(h0, h, W_hh, dh, k: int, chunked: bool = False) -> np.ndarray:
     """dL/dW_hh of truncated BPTT as a sum of explicit Jacobian products: each dh_s reaches
-    z_t through dh_s/dh_t, kept for lags s - t = 0..k-1 (products of 0 to k-1 factors)."""
+    z_t through dh_s/dh_t, kept for lags s - t = 0..k-1 (products of 0 to k-1 factors), or,
+    ``chunked``, for the steps t <= s of s's own chunk of length k."""
     T_, N, _ = h.shape
     out = np.zeros_like(W_hh)
     for b in range(N):
         hs = np.concatenate([h0[b][None], h[:, b]])          # index t = h_t, 0 = h_0
         for s in range(1, T_ + 1):
             for t in range(max(1, s - k + 1), s + 1):
+                if chunked and not same_chunk(s, t, k):
+                    continue
                 delta = (1 - hs[t] ** 2) * (hidden_jacobian(hs, W_hh, s, t).T @ dh[s - 1, b])
                 out += np.outer(delta, hs[t - 1])
     return out
+
+
+def chunk_losses(params, x, targets, h0, k: int, loss: str = "mse") -> float:
+    """The sum of the chunks' losses, each chunk run from its start state as a constant: the
+    state the full forward reaches there, computed from ``params`` with the imaginary parts
+    dropped (a complex step through it does not reach the next chunk); h0 for the first chunk.
+    Its gradient is what the chunked truncation computes, by its definition."""
+    real = {key: np.real(v) for key, v in params.items()}
+    h, _ = rnn_np.rnn_forward(np.real(x), np.real(h0), real["W_hx"], real["W_hh"], real["b_h"])
+    total = 0.0
+    for lo in range(0, x.shape[0], k):
+        start = h0 if lo == 0 else h[lo - 1]
+        total = total + rnn_np.rnn_loss_and_grads(params, x[lo:lo + k], targets[lo:lo + k], start, loss)[0]
+    return total
+
+
+@contextmanager
+def counting_recursion_steps():
+    """Count the steps the package's BPTT recursion runs (``numeric.rnn._recursion``, which the
+    full, sliding and chunked backward passes all call): yields a list whose one entry is the
+    count so far."""
+    original, count = rnn_np._recursion, [0]
+
+    def counted(dh, fprime, W_hh):
+        count[0] += dh.shape[0]
+        return original(dh, fprime, W_hh)
+    rnn_np._recursion = counted
+    try:
+        yield count
+    finally:
+        rnn_np._recursion = original
+
+
+def undetached_chunks(dh, cache, k: int):
+    """Chunks without the detach, every chunk's graph kept: chunk c's backward pass goes back
+    through every step before it, to h_0. Each chunk's dh alone, through rnn_backward over the
+    steps from 1 to the chunk's end; returns (the summed RNNGrads, the recursion steps run)."""
+    T_ = dh.shape[0]
+    total = None
+    with counting_recursion_steps() as count:
+        for lo in range(0, T_, k):
+            hi = min(lo + k, T_)
+            upstream = np.zeros_like(dh[:hi])
+            upstream[lo:hi] = dh[lo:hi]
+            prefix = rnn_np.RNNCache(cache.x[:hi], cache.h0, cache.W_hx, cache.W_hh, cache.h[:hi])
+            g = rnn_np.rnn_backward(upstream, prefix)
+            g = g._replace(dx=np.concatenate([g.dx, np.zeros_like(cache.x[hi:])]))
+            total = g if total is None else rnn_np.RNNGrads(*(a + b for a, b in zip(total, g)))
+    return total, count[0]
+
+
+def recursion_steps(dh, cache, k: int) -> dict:
+    """{form: the recursion steps its backward pass runs} for full BPTT, the sliding window and
+    the chunks of length k, and the chunks without the detach."""
+    out = {}
+    for form, run in (("full", lambda: rnn_np.rnn_backward(dh, cache)),
+                      ("sliding", lambda: rnn_np.rnn_backward(dh, cache, truncate=k)),
+                      ("chunked", lambda: rnn_np.rnn_backward_chunked(dh, cache, k))):
+        with counting_recursion_steps() as count:
+            run()
+        out[form] = count[0]
+    out["not detached"] = undetached_chunks(dh, cache, k)[1]
+    return out
+
+
+def steps_formula(T_: int, k: int) -> dict:
+    """The step counts in closed form (1 <= k <= T): T for full BPTT and for the chunks (each step
+    once); sum_s min(s, k) = T k - k (k - 1) / 2 for the sliding window; sum_c min(c k, T) for the
+    chunks without the detach."""
+    chunks = -(-T_ // k)
+    return {"full": T_, "sliding": T_ * k - k * (k - 1) // 2, "chunked": T_,
+            "not detached": sum(min(c * k, T_) for c in range(1, chunks + 1))}
 
 
 def _proof_checks() -> list[verify.Check]:
@@ -492,6 +940,7 @@ def _proof_checks() -> list[verify.Check]:
     out.append(ident("each summand has the shape of its parameter (general n, m, p)",
                      sp.Matrix([S.grads[k].shape for k in S.grads] + [S.h0_grad.shape]),
                      sp.Matrix([getattr(S, k).shape for k in S.grads] + [S.h_0.shape])))
+    out += hand_checks()
     out += induction_checks()
     for width in JACOBIAN_WIDTHS:
         S = model(2, width, 2)
@@ -587,9 +1036,19 @@ def _experiment_checks(rng) -> list[verify.Check]:
     rho, norm2, trunc = truncation()
     out.append(verify.check_bound(TOPIC, "truncation experiment: spectral radius of W_hh below 1, spectral "
                                   "norm above 1", [rho, 1.0], [1.0, norm2], strict=True))
-    errs = [trunc[k] for k in TRUNC_WINDOWS]
+    errs = [trunc["sliding"][k] for k in TRUNC_WINDOWS]
     out.append(verify.check_bound(TOPIC, "the truncation error falls as the window k grows",
                                   errs[1:], errs[:-1], strict=True))
+    errs = [trunc["chunked"][k] for k in TRUNC_WINDOWS]
+    out.append(verify.check_bound(TOPIC, "the chunked truncation's error falls as the chunk length k grows",
+                                  errs[1:], errs[:-1], strict=True))
+    inner = [k for k in TRUNC_WINDOWS if 1 < k < TRUNC_RNN[0]]
+    out.append(verify.check_bound(TOPIC, f"chunks of k = {', '.join(map(str, inner))} steps err more than the "
+                                  "sliding window of the same k", [trunc["sliding"][k] for k in inner],
+                                  [trunc["chunked"][k] for k in inner], strict=True))
+    out.append(verify.check_values(TOPIC, "chunks of k = 1 step are the window k = 1 (the same gradient)",
+                                   "float64", trunc["chunked"][1], trunc["sliding"][1]))
+    out += _chunk_checks(rng)
     # the window's semantics, against a brute-force sum of the kept Jacobian products
     T_, N, n_, m_ = 8, 2, 3, 4
     params = init_rnn(n_, m_, 2, rng)
@@ -603,6 +1062,54 @@ def _experiment_checks(rng) -> list[verify.Check]:
             truncated_by_brute_force(h0, h, params["W_hh"], dh, k)))
     out.append(verify.check_values(TOPIC, f"window k = T gives full BPTT (T = {T_})", "sympy-vs-numpy",
                                    rnn_np.rnn_backward(dh, cache, truncate=T_).dW_hh, rnn_np.rnn_backward(dh, cache).dW_hh))
+    return out
+
+
+#: (T, N, n, m, chunk length k) of the chunked truncation's gradient check.
+CHUNK_RNN = (20, 2, 3, 4, 6)
+
+
+def _chunk_checks(rng) -> list[verify.Check]:
+    """The chunked truncation: against the brute-force sum of its kept Jacobian products, equal to
+    full BPTT for k >= T, against the complex step on the sum of the chunks' losses with each
+    chunk's start state a constant, and the recursion steps each form runs."""
+    T_, N, n_, m_ = 8, 2, 3, 4
+    params = init_rnn(n_, m_, 2, rng)
+    x, h0 = rng.standard_normal((T_, N, n_)), rng.standard_normal((N, m_))
+    h, cache = rnn_np.rnn_forward(x, h0, params["W_hx"], params["W_hh"], params["b_h"])
+    dh = rng.standard_normal(h.shape)
+    out = [verify.check_values(
+        TOPIC, f"chunks of k = {k} keep the Jacobian products within each chunk (brute-force sum, T = {T_})",
+        "sympy-vs-numpy", rnn_np.rnn_backward_chunked(dh, cache, k).dW_hh,
+        truncated_by_brute_force(h0, h, params["W_hh"], dh, k, chunked=True)) for k in (1, 3, T_)]
+    full = rnn_np.rnn_backward(dh, cache)
+    for k in (T_, T_ + 3):
+        out.append(verify.check_values(TOPIC, f"chunks of k = {k} >= T give full BPTT, every gradient (T = {T_})",
+                                       "float64", np.concatenate([g.ravel() for g in rnn_np.rnn_backward_chunked(dh, cache, k)]),
+                                       np.concatenate([g.ravel() for g in full])))
+    k = 3
+    steps, formula = recursion_steps(dh, cache, k), steps_formula(T_, k)
+    out.append(verify.check_values(
+        TOPIC, f"recursion steps run: T for full BPTT and for chunks, T k - k(k-1)/2 for the sliding window, "
+        f"sum_c min(c k, T) without the detach (T = {T_}, k = {k})", "float64", [steps[f] for f in formula],
+        [formula[f] for f in formula]))
+    undetached, _ = undetached_chunks(dh, cache, k)
+    out.append(verify.check_values(
+        TOPIC, f"chunks without the detach, each chunk's graph kept, compute full BPTT (T = {T_}, k = {k})",
+        "float64", np.concatenate([g.ravel() for g in undetached]), np.concatenate([g.ravel() for g in full])))
+    T_, N, n_, m_, k = CHUNK_RNN
+    params = init_rnn(n_, m_, 2, rng)
+    x, h0 = rng.standard_normal((T_, N, n_)), rng.standard_normal((N, m_))
+    targets = rng.standard_normal((T_, N, 2))
+    _, grads = rnn_np.rnn_loss_and_grads(params, x, targets, h0, truncate=k, truncation="chunked")
+    for key in (*rnn_np.RNN_PARAMS, "h0"):
+        def f(v, key=key):
+            q = {**params, key: v} if key != "h0" else params
+            return chunk_losses(q, x, targets, v if key == "h0" else h0, k)
+        out.append(verify.check_gradient(
+            f, grads[key], h0 if key == "h0" else params[key],
+            name=f"chunked truncation dL/d{key} is the gradient of the chunks' losses, start states constant "
+                 f"(T = {T_}, k = {k})", topic=TOPIC, rng=rng, method="complex-step", every_entry=True))
     return out
 
 
@@ -633,6 +1140,33 @@ def _lag_figure() -> Figure:
     curves += [Curve(lags, jacobian_bound(r, lags), None, ":", f"C{i}") for i, r in enumerate(LAG_NORMS)]
     return Figure([Panel(curves, xlabel="lag t - j", ylabel=r"$\|\partial h_t / \partial h_j\|_2$",
                          yscale="log", legend_loc="lower left")], size=(6.4, 3.4))
+
+
+def hand_exhibits() -> dict:
+    """The hand steps' equations, one chain each, every row printed from the object its check
+    proves (the vector forms from the model's expressions)."""
+    rows = hand_rows()
+    h, z, w = (rows[k] for k in "hzW")
+    lhs, rhs, _ = fork_rule()
+    first, second = rhs.args
+    row = lambda a, b: rf"{hand_tex(a)} &= {hand_tex(b)}"  # noqa: E731
+    more = lambda b: rf"&= {hand_tex(b)}"  # noqa: E731
+    plus = lambda b: rf"&\quad + {hand_tex(b)}"  # noqa: E731
+    names = lambda key, steps: tuple(HAND_NAMES[key, s] for s in steps)  # noqa: E731
+    return {
+        "eq_fork_rule": Equation(aligned([row(lhs, first), plus(second)]), proofs=("fork rule: ",)),
+        "eq_hand_fork": Equation(aligned([row(h[0], h[1]), plus(h[2])]), proofs=names("h", (1,))),
+        "eq_hand_h": Equation(aligned([row(h[0], h[3].args[0]), plus(h[3].args[1]),
+                                       rf"&= \left({tex(h[4])}\right)_{{a}}"]), proofs=names("h", (2, 3))),
+        "eq_hand_z": Equation(aligned([row(z[0], z[1]), more(z[2]), more(z[3])]), proofs=names("z", (1, 2, 3))),
+        "eq_hand_w": Equation(aligned([row(w[0], w[1]), more(w[2])]), proofs=names("W", (1, 2))),
+        "eq_hand_w_sum": Equation(aligned([row(w[0], w[3]), more(w[4]),
+                                           rf"&= \Bigl({_sum_over_time(tex(w[5]))}\Bigr)_{{a,b}}"]),
+                                  proofs=names("W", (3, 4, 5))),
+        "fork_sizes": " and ".join(f"(m, p) = ({a}, {b})" for a, b in FORK_SIZES),
+        "fprime_widths": " and ".join(map(str, FPRIME_WIDTHS)),
+        "use_sizes": " and ".join(sizes_text(s) for s in USE_SIZES),
+    }
 
 
 def exhibits() -> dict:
@@ -669,6 +1203,7 @@ def exhibits() -> dict:
     recursion = ("dL/dW_hh = ", "dL/dW_hx = ", "dL/db_h = ", "dL/dh0 = ", "f'(z_t) = 1 - h_t^2",
                  "BPTT induction")
     return {
+        **hand_exhibits(),
         "eq_rnn": Equation(eq_rnn, definition=True),
         "eq_bptt_delta": Equation(eq_delta, proofs=recursion),
         "eq_bptt_grads": Equation(eq_grads, proofs=(*recursion, "dL/dW_hy = ", "dL/db_y = ",
@@ -698,6 +1233,7 @@ def exhibits() -> dict:
         "powers_table": powers,
         "tT": str(TRUNC_RNN[0]), "t_m": str(TRUNC_RNN[3]),
         "trunc_rho": f"{rho:.2f}", "trunc_norm": f"{norm2:.2f}",
-        "trunc_table": Table(["window $k$", r"$\lVert v - G \rVert_F / \lVert G \rVert_F$, $G$ full BPTT"],
-                             [(str(k), f"{v:.1e}") for k, v in trunc.items()], align="rr"),
+        "trunc_table": Table(["$k$", "sliding window", "chunks"],
+                             [(str(k), f"{trunc['sliding'][k]:.1e}", f"{trunc['chunked'][k]:.1e}")
+                              for k in TRUNC_WINDOWS], align="rrr"),
     }
