@@ -13,6 +13,7 @@ from autograd import grad
 from derivations import book, verify
 from derivations.numeric import backprop as backprop_np
 from derivations.symbolic import computational_graph as cg
+from derivations.symbolic.common import FORK_X, fork_rule, partial
 
 
 def _by_hand():
@@ -76,10 +77,12 @@ def test_the_worked_check_fails_when_the_kernel_skips_relu_prime(monkeypatch):
 
 
 def test_the_fork_rule_refutes_a_single_path():
-    lhs, rhs = cg.fork_rule()
-    first = rhs.args[0]
-    assert verify.symbolic_identity(cg.TOPIC, "fork", lhs.doit(), rhs).passed
-    assert not verify.symbolic_identity(cg.TOPIC, "fork, doubled", lhs.doit(), 2 * first).passed
+    _, derived, claim = fork_rule()
+    f1, x = partial(1), FORK_X
+    assert verify.symbolic_identity(cg.TOPIC, "fork", derived, claim).passed
+    assert f1(x, x) in claim.args
+    for wrong in (f1(x, x), 2 * f1(x, x)):
+        assert not verify.symbolic_identity(cg.TOPIC, "fork, one use", derived, wrong).passed
 
 
 @pytest.mark.parametrize("wrong", ["no f'", "transposed"])

@@ -6,6 +6,7 @@ import sympy as sp
 
 from derivations import book, verify
 from derivations.symbolic import residual as residual_sym
+from derivations.symbolic.common import FORK_X, fork_rule, partial
 
 
 @pytest.mark.parametrize("width", residual_sym.PROOF_WIDTHS)
@@ -55,8 +56,8 @@ def test_the_fork_rule_and_the_hand_steps_pass_and_are_displayed(exhibits_of):
 
 @pytest.mark.parametrize("wrong", ["one use only", "twice the first"])
 def test_a_fork_rule_that_counts_one_use_is_refuted(wrong):
-    got, _ = residual_sym.fork_rule()
-    f1, x = residual_sym.partial(1), residual_sym._x
+    _, got, _ = fork_rule()
+    f1, x = partial(1), FORK_X
     claim = f1(x, x) if wrong == "one use only" else 2 * f1(x, x)
     (fork, *_) = residual_sym.hand_checks(fork=(got, claim))
     assert fork.name == residual_sym.FORK and not fork.passed, fork

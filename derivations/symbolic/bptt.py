@@ -31,7 +31,7 @@ import sympy as sp
 from .. import verify
 from ..book import Curve, Equation, Figure, Panel, Table, aligned
 from ..numeric import rnn as rnn_np
-from .common import _BookLatex, matrix, tex, vector
+from .common import FORK_X, _BookLatex, fork_rule, matrix, tex, vector
 from .index_notation import GradientClaim, prove_identity, result_cases, vjp_claim
 
 __all__ = ["ACTIVATION", "PROOF_SIZES", "model", "unroll", "deltas", "closed_forms", "derivation",
@@ -312,25 +312,19 @@ def prove_hand_step(name: str, a, b, values: dict, upstream: dict, indices, shap
     return replace(check, seconds=time.perf_counter() - start)
 
 
-def fork_rule():
-    """(d/dx F(x, x), the two one-slot derivatives at (x, x) summed), F an arbitrary function."""
-    x, u, v = sp.symbols("x u v", real=True)
-    F = sp.Function("F")
-    return (_d(F(x, x), x), sp.Add(sp.Subs(_d(F(u, x), u), u, x), sp.Subs(_d(F(x, v), v), v, x), evaluate=False),
-            (F, x))
+FORK = "fork rule: d/dx f(x, x) = f_1(x, x) + f_2(x, x), f undefined"
 
 
 def fork_checks() -> list[verify.Check]:
-    """The fork rule for an arbitrary F (index_notation: the derivatives as opaque unknowns) and
-    for one concrete F (SymPy's derivative against the two one-slot ones)."""
-    lhs, rhs, (F, x) = fork_rule()
-    out = [prove_identity(TOPIC, "fork rule: d/dx F(x, x) = F's derivative in slot 1 + in slot 2, any F",
-                          lhs.doit(), rhs)]
-    u, v = sp.symbols("u v", real=True)
-    concrete = sp.Lambda((u, v), sp.sin(u) * sp.exp(v) + u * v ** 3)
-    out.append(verify.symbolic_identity(TOPIC, "fork rule: d/dx F(x, x) = F's derivative in slot 1 + in slot 2, "
-                                        "F(u, v) = sin(u) exp(v) + u v^3", lhs.replace(F, concrete).doit(),
-                                        rhs.replace(F, concrete).doit()))
+    """The fork rule (common.fork_rule) for an undefined f, and for one concrete f (SymPy's
+    derivative of f(x, x) against its two partial derivatives at (x, x))."""
+    _, derived, claim = fork_rule()
+    out = [verify.timed(verify.symbolic_identity, TOPIC, FORK, derived, claim)]
+    x, u, v = FORK_X, *sp.symbols("u v", real=True)
+    f = sp.sin(u) * sp.exp(v) + u * v ** 3
+    at = {u: x, v: x}
+    out.append(verify.symbolic_identity(TOPIC, "fork rule on f(u, v) = sin(u) exp(v) + u v^3: d/dx f(x, x) = f_1 + f_2",
+                                        sp.diff(f.xreplace(at), x), (sp.diff(f, u) + sp.diff(f, v)).xreplace(at)))
     return out
 
 
@@ -1147,7 +1141,7 @@ def hand_exhibits() -> dict:
     proves (the vector forms from the model's expressions)."""
     rows = hand_rows()
     h, z, w = (rows[k] for k in "hzW")
-    lhs, rhs, _ = fork_rule()
+    lhs, _, rhs = fork_rule()
     first, second = rhs.args
     row = lambda a, b: rf"{hand_tex(a)} &= {hand_tex(b)}"  # noqa: E731
     more = lambda b: rf"&= {hand_tex(b)}"  # noqa: E731

@@ -53,3 +53,36 @@ def explicit(expr, values: dict) -> sp.Matrix:
         out = sp.Matrix(out)
         return out[0, 0] if out.shape == (1, 1) else out
     return out
+
+
+# ------------------------------------------------------------------ gradients add where paths fork
+# A variable used twice: d/dx f(x, x) = f_1(x, x) + f_2(x, x), f undefined and f_k its derivative
+# with respect to its k-th argument. SymPy differentiates f(x, x) by its own chain rule; its
+# result, derivatives of f at a point, is written in the same partials f_k. The chapters that use
+# the rule (the computational graph, residual connections, BPTT) each prove it from here.
+FORK_X = sp.Symbol("x", real=True)
+FORK_F = sp.Function("f")
+
+
+def partial(k: int, f=FORK_F):
+    """f_k, the derivative of f with respect to its k-th argument (1-based), as a function."""
+    return sp.Function(f"{f}_{k}")
+
+
+def as_partials(expr, f=FORK_F):
+    """``expr`` with every derivative of ``f`` at a point, Subs(Derivative(f(...), v), v, p) as
+    SymPy writes it, replaced by f_k at that point (k the place of v among f's arguments)."""
+    def rewrite(s):
+        d = s.expr
+        if not (isinstance(d, sp.Derivative) and d.expr.func == f and len(d.variables) == 1):
+            return s
+        (v,) = d.variables
+        args = d.expr.args
+        return partial(args.index(v) + 1, f)(*[a.xreplace(dict(zip(s.variables, s.point))) for a in args])
+    return expr.replace(lambda e: isinstance(e, sp.Subs), rewrite)
+
+
+def fork_rule():
+    """(d/dx f(x, x) unevaluated, as SymPy computes it in partials, the claim f_1(x, x) + f_2(x, x))."""
+    x, f = FORK_X, FORK_F
+    return sp.Derivative(f(x, x), x), as_partials(sp.diff(f(x, x), x)), partial(1)(x, x) + partial(2)(x, x)

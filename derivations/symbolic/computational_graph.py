@@ -28,10 +28,10 @@ from ..numeric import activations as activations_np
 from ..numeric import backprop as backprop_np
 from ..numeric.hadamard import elementwise_backward
 from . import backprop
-from .common import tex
+from .common import fork_rule, tex
 from .index_notation import vjp_claim
 
-__all__ = ["WORKED", "worked_numbers", "exact_numbers", "two_layer_graph", "fork_rule",
+__all__ = ["WORKED", "worked_numbers", "exact_numbers", "two_layer_graph",
            "layer_claims", "cache_bytes_formula", "peak_memory", "checks", "exhibits"]
 
 TOPIC = "computational_graph"
@@ -146,17 +146,6 @@ def two_layer_graph(values: dict | None = None) -> Graph:
 
 
 # ----------------------------------------------------------------------------- the fork rule
-
-_x, _u, _v = sp.symbols("x u v", real=True)
-_F = sp.Function("f")
-
-
-def fork_rule():
-    """(d/dx f(x, x) unevaluated, the sum of the two partial derivatives at (x, x)): a variable
-    used twice receives the sum of the gradients along its two uses."""
-    return (sp.Derivative(_F(_x, _x), _x),
-            sp.Subs(sp.Derivative(_F(_u, _x), _u), _u, _x) + sp.Subs(sp.Derivative(_F(_x, _v), _v), _v, _x))
-
 
 def _fork_numeric() -> verify.Check:
     """x used twice in tanh(x) x: the complex step of the whole against the sum of the two
@@ -307,6 +296,7 @@ def _complex_rnn_loss(w_hh):
 
 # ----------------------------------------------------------------------------- L layers
 
+_F = sp.Function("f")
 _nl, _nk = sp.symbols("n_l n_(l-1)", positive=True, integer=True)
 #: The symbols of layer l: W_l (n_l, n_{l-1}), b_l, h_{l-1}, z_{l-1} and delta_l = dL/dz_l.
 LAYER = {"W": sp.MatrixSymbol(r"W_{\ell}", _nl, _nk), "b": sp.MatrixSymbol(r"b_{\ell}", _nl, 1),
@@ -452,10 +442,10 @@ def _worked_check() -> verify.Check:
 
 def checks() -> list[verify.Check]:
     """Every check of the page."""
-    lhs, rhs = fork_rule()
+    _, derived, claim = fork_rule()
     out = [_worked_check(),
-           verify.symbolic_identity(TOPIC, "fork rule: d/dx f(x, x) = f_u(x, x) + f_v(x, x), f undefined",
-                                    lhs.doit(), rhs),
+           verify.symbolic_identity(TOPIC, "fork rule: d/dx f(x, x) = f_1(x, x) + f_2(x, x), f undefined",
+                                    derived, claim),
            _fork_numeric(), *_fork_checks()]
     for name, _, _, claim in layer_claims():
         out += claim.checks(TOPIC)
@@ -493,7 +483,7 @@ def exhibits() -> dict:
               "dW1": r"$\partial L / \partial W_1 = \delta_1 x^\top$", "db1": r"$\partial L / \partial b_1 = \delta_1$"}
     inputs = Table(["input", "value"], [[f"${k[0]}_{k[1]}$" if len(k) == 2 else f"${k}$", _math_vector(a[k])]
                                         for k in WORKED])
-    lhs, rhs = fork_rule()
+    lhs, _, rhs = fork_rule()
     out = {"worked_inputs": inputs,
            "worked_forward": Table(["step", "value"], [[labels[k], _math_vector(v[k])] for k in FORWARD]),
            "worked_backward": Table(["step", "value"], [[labels[k], _math_vector(v[k])] for k in BACKWARD]),

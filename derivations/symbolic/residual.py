@@ -30,10 +30,10 @@ from ..numeric import backprop as backprop_np
 from ..numeric import vanishing_exploding as vanishing_exploding_np
 from . import vanishing_exploding as vanishing_exploding_sym
 from .backprop import elementwise, fprime
-from .common import explicit, matrix, vector
+from .common import FORK_F, as_partials, explicit, fork_rule, matrix, partial, vector
 from .index_notation import GradientClaim, prove_identity, vjp_claim
 
-__all__ = ["residual_layer", "residual_jacobian", "fork_rule", "vector_fork_rule", "residual_hand_steps", "hand_checks", "residual_jacobian_proof", "residual_backward", "size_claims",
+__all__ = ["residual_layer", "residual_jacobian", "vector_fork_rule", "residual_hand_steps", "hand_checks", "residual_jacobian_proof", "residual_backward", "size_claims",
            "product_expansion_proof", "residual_mean_field_ratio", "simulate", "checks", "exhibits"]
 
 TOPIC = "residual"
@@ -138,34 +138,7 @@ def size_claims() -> list[GradientClaim]:
                       (sp.HadamardProduct(_fprime_of_Wh(), G) * h.T).xreplace(fprime_of_Wh), (n,), SIZE_INSTANCES)]
 
 # ------------------------------------------------------------------ gradients add where paths fork
-# The fork rule, for a variable used twice: d/dx f(x, x) = f_1(x, x) + f_2(x, x), f undefined and
-# f_k its derivative with respect to its k-th argument. SymPy differentiates f(x, x) by its own
-# chain rule; its result, derivatives of f at a point, is written in the same partials f_k.
-_x = sp.Symbol("x", real=True)
-_fork_f = sp.Function("f")
-
-
-def partial(k: int, f=_fork_f):
-    """f_k, the derivative of f with respect to its k-th argument (1-based), as a function."""
-    return sp.Function(f"{f}_{k}")
-
-
-def as_partials(expr, f=_fork_f):
-    """``expr`` with every derivative of ``f`` at a point, Subs(Derivative(f(...), v), v, p) as
-    SymPy writes it, replaced by f_k at that point (k the place of v among f's arguments)."""
-    def rewrite(s):
-        d = s.expr
-        if not (isinstance(d, sp.Derivative) and d.expr.func == f and len(d.variables) == 1):
-            return s
-        (v,) = d.variables
-        args = d.expr.args
-        return partial(args.index(v) + 1, f)(*[a.xreplace(dict(zip(s.variables, s.point))) for a in args])
-    return expr.replace(lambda e: isinstance(e, sp.Subs), rewrite)
-
-
-def fork_rule():
-    """(d/dx f(x, x) as SymPy computes it, in partials; the claimed f_1(x, x) + f_2(x, x))."""
-    return as_partials(sp.diff(_fork_f(_x, _x), _x)), partial(1)(_x, _x) + partial(2)(_x, _x)
+# The fork rule is common.fork_rule; here also for a vector, and on a concrete f numerically.
 
 
 def vector_fork_rule(size: int = 2):
@@ -173,7 +146,7 @@ def vector_fork_rule(size: int = 2):
     partials; the claimed grad_1 f + grad_2 f, f's gradients in its first and second vector
     arguments, at (x, x))."""
     x = vector("x", size)
-    got = sp.Matrix([as_partials(sp.diff(_fork_f(*x, *x), v)) for v in x])
+    got = sp.Matrix([as_partials(sp.diff(FORK_F(*x, *x), v)) for v in x])
     want = sp.Matrix([partial(k + 1)(*x, *x) + partial(size + k + 1)(*x, *x) for k in range(size)])
     return got, want
 
@@ -245,7 +218,7 @@ def hand_checks(steps=None, fork=None) -> list[verify.Check]:
     """The fork rule (f undefined: scalar, and a vector of 2 entries; and on a concrete f by the
     complex step), and one check per equality of the residual layer's hand derivation, at any
     width n (tests pass a mutated chain or fork claim)."""
-    got, want = fork_rule() if fork is None else fork
+    got, want = fork_rule()[1:] if fork is None else fork
     out = [verify.timed(verify.symbolic_identity, TOPIC, FORK, got, want),
            verify.timed(verify.symbolic_identity, TOPIC, "fork rule for a vector x of 2 entries: "
                         "grad f(x, x) = grad_1 f + grad_2 f, f undefined", *vector_fork_rule(2)),
@@ -389,7 +362,7 @@ def exhibits() -> dict:
                                          + tex(residual_jacobian(), names=names, order="none"),
                                          proofs=("Jacobian of h + f(W h) = I + diag(f'(W h)) W",
                                                  "dL/dh_prev = (I + diag(f'(W h)) W)^T G:")),
-        "eq_fork": Equation(rf"{tex(sp.Derivative(_fork_f(_x, _x), _x))} = {tex(fork_rule()[1])}",
+        "eq_fork": Equation(rf"{tex(fork_rule()[0])} = {tex(fork_rule()[2])}",
                             proofs=(FORK, "fork rule for a vector x", "fork rule on f(a, b)")),
         "eq_hand_residual": Equation(" = ".join(hand_tex(e) for _, e in residual_hand_steps()),
                                      proofs=(f"{HAND}, step",)),
