@@ -210,11 +210,12 @@ class Edge:
 @dataclass(frozen=True)
 class Graph:
     """A computational graph laid out on a grid (``unit`` inches per grid step): values forward
-    in black, gradients backward in red; a key in the bottom-left corner says which is which."""
+    in black, gradients backward in red; ``key``, in the bottom-left corner, says what the two are."""
 
     nodes: Sequence[Node]
     edges: Sequence[Edge]
     unit: tuple[float, float] = (1.3, 0.75)
+    key: tuple[str, str] = ("value (forward)", "gradient (backward)")   # what black and red labels are
 
     def node(self, name: str) -> Node:
         for n in self.nodes:
@@ -260,9 +261,9 @@ def render_graph(graph: Graph) -> "matplotlib.figure.Figure":
         for text, (x, y, ha, va), color in zip((e.forward, e.backward), spots, ("black", GRADIENT_COLOR)):
             if text:
                 ax.text(x, y, text, ha=ha, va=va, fontsize=10, color=color, zorder=4)
-    ax.text(min(xs) - 0.75, max(ys) + 0.25, "value (forward)", fontsize=10, va="bottom")
-    ax.text(min(xs) - 0.75, max(ys) + 0.55, "gradient (backward)", fontsize=10, va="bottom",
-            color=GRADIENT_COLOR)
+    for text, y, color in zip(graph.key, (0.25, 0.55), ("black", GRADIENT_COLOR)):
+        if text:
+            ax.text(min(xs) - 0.75, max(ys) + y, text, fontsize=10, va="bottom", color=color)
     fig.tight_layout(pad=0.1)
     plt.close(fig)
     return fig

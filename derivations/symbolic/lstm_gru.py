@@ -32,7 +32,7 @@ from sympy.matrices.expressions.hadamard import HadamardPower, HadamardProduct
 from sympy.matrices.expressions.matexpr import MatrixElement
 
 from .. import verify
-from ..book import Curve, Equation, Figure, Markdown, Panel, Table, aligned
+from ..book import Curve, Edge, Equation, Figure, Graph, Markdown, Node, Panel, Table, aligned
 from ..numeric import gru as gru_np
 from ..numeric import lstm as lstm_np
 from ..numeric import rnn as rnn_np
@@ -1668,6 +1668,7 @@ def _cell_exhibits() -> dict:
         "cell_step": f"{p.cell.mean():.2f}", "cell_through": f"{p.through_h.mean():.2f}",
         "cell_last_s": str(CELL_LAGS[-1]), "cell_only_end": fmt(p.cell_only[-1]), "cell_full_end": fmt(p.full[-1]),
         "cell_without_end": fmt(p.without_cell[-1]),
+        "fig_cell_paths": cell_path_graph(p),
         "cell_table": Table(["$s$", "cell path only", "all paths", "no cell path"],
                             [(str(s), fmt(a), fmt(b), fmt(c)) for s, a, b, c in
                              zip(CELL_LAGS, p.cell_only, p.full, p.without_cell)], "rrrr"),
@@ -1765,3 +1766,19 @@ def exhibits() -> dict:
         "fig_gates": _gates_figure(),
         "fig_explode": _explode_figure(),
     } | _hand_exhibits() | _cell_exhibits()
+
+
+def cell_path_graph(paths: CellPaths | None = None) -> Graph:
+    """The two ways back from c_t to c_t-1 through one LSTM step, each labelled with the 2-norm
+    of its one-step Jacobian averaged over the run of :func:`cell_paths`: the cell path
+    diag(f_t), and the paths through h_t-1 = o_t-1 * tanh(c_t-1) and the gates."""
+    p = cell_paths() if paths is None else paths
+    nodes = [Node("c_prev", "$c_{t-1}$", 0, 0), Node("toh", r"$o_{t-1} \odot \tanh$", 1.6, 1, True),
+             Node("h_prev", "$h_{t-1}$", 1.6, 2), Node("mulf", r"$\odot\, f_t$", 0, 2, True),
+             Node("gates", r"gates $i_t, f_t, \tilde c_t$", 1.6, 3, True), Node("add", "$+$", 0, 4, True),
+             Node("c_t", "$c_t$", 0, 5)]
+    edges = [Edge("c_prev", "mulf", "cell path", f"{p.cell.mean():.2f}", side="left"),
+             Edge("mulf", "add", side="left"), Edge("c_prev", "toh"), Edge("toh", "h_prev"),
+             Edge("h_prev", "gates", "through $h_{t-1}$", f"{p.through_h.mean():.2f}"), Edge("gates", "add"),
+             Edge("add", "c_t")]
+    return Graph(nodes, edges, unit=(1.2, 0.7), key=("", "2-norm of the step's Jacobian, mean over the run"))
