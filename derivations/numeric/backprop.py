@@ -151,7 +151,7 @@ def two_layer_init(n: int, m: int, p: int, rng: np.random.Generator,
             "W2": s2 * rng.standard_normal((p, m)), "b2": np.zeros(p)}
 
 
-# ---------------------------------------------------------------- L layers: the general algorithm
+# ---------------------------------------------------------------- d layers: the general algorithm
 
 class LayerCache(NamedTuple):
     """What layer l of :func:`mlp_forward` keeps for :func:`mlp_backward`: its affine cache
@@ -179,9 +179,9 @@ def _check_layers(layers) -> list[tuple[np.ndarray, np.ndarray]]:
 
 
 def mlp_forward(layers: Sequence[tuple[ArrayLike, ArrayLike]], X: ArrayLike, activation: str = "tanh") -> tuple[np.ndarray, list[LayerCache]]:
-    """A_L for A_0 = X (N, n_0), Z_l = A_{l-1} W_l^T + b_l, A_l = f(Z_l) for l < L and
-    A_L = Z_L; ``layers`` is [(W_1, b_1), ..., (W_L, b_L)], W_l (n_l, n_{l-1}), b_l (n_l,).
-    Returns A_L (N, n_L) and the per-layer caches that :func:`mlp_backward` reads."""
+    """A_d for A_0 = X (N, n_0), Z_l = A_{l-1} W_l^T + b_l, A_l = f(Z_l) for l < d and
+    A_d = Z_d; ``layers`` is [(W_1, b_1), ..., (W_d, b_d)], W_l (n_l, n_{l-1}), b_l (n_l,).
+    Returns A_d (N, n_d) and the per-layer caches that :func:`mlp_backward` reads."""
     layers = _check_layers(layers)
     f, _ = activation_pair(activation)
     A, caches = float_array(X, "X"), []
@@ -197,16 +197,16 @@ def mlp_forward(layers: Sequence[tuple[ArrayLike, ArrayLike]], X: ArrayLike, act
 
 def mlp_backward(dA: ArrayLike, caches: list[LayerCache], activation: str = "tanh"
                  ) -> tuple[np.ndarray, list[tuple[np.ndarray, np.ndarray]]]:
-    """From dL/dA_L (N, n_L), layer by layer from the last: Delta_L = dL/dA_L,
+    """From dL/dA_d (N, n_d), layer by layer from the last: Delta_d = dL/dA_d,
     Delta_l = (Delta_{l+1} W_{l+1}) * f'(Z_l), dL/dW_l = Delta_l^T A_{l-1},
-    dL/db_l = Delta_l^T 1. Returns dL/dX (N, n_0) and [(dL/dW_l, dL/db_l) for l = 1..L]."""
+    dL/db_l = Delta_l^T 1. Returns dL/dX (N, n_0) and [(dL/dW_l, dL/db_l) for l = 1..d]."""
     _, f_grad = activation_pair(activation)
     if not isinstance(caches, list) or not caches:
         raise ValueError("caches must be the non-empty list mlp_forward returned")
     dA = float_array(dA, "dA")
     expected = cache_of(caches[-1], LayerCache, "mlp_forward").Z.shape
     if dA.shape != expected:
-        raise ValueError(f"dA must have shape (N, n_L) = {expected}, the output's, got {dA.shape}")
+        raise ValueError(f"dA must have shape (N, n_d) = {expected}, the output's, got {dA.shape}")
     grads = []
     for l in range(len(caches), 0, -1):
         cache = cache_of(caches[l - 1], LayerCache, "mlp_forward")
@@ -217,11 +217,11 @@ def mlp_backward(dA: ArrayLike, caches: list[LayerCache], activation: str = "tan
 
 
 def mlp_init(widths: Sequence[int], rng: np.random.Generator) -> list[tuple[np.ndarray, np.ndarray]]:
-    """Layers for widths (n_0, ..., n_L): W_l (n_l, n_{l-1}) with entries N(0, 1/n_{l-1}),
+    """Layers for widths (n_0, ..., n_d): W_l (n_l, n_{l-1}) with entries N(0, 1/n_{l-1}),
     b_l = 0."""
     widths = [int(w) for w in widths]
     if len(widths) < 2 or min(widths) < 1:
-        raise ValueError(f"widths must be at least two positive sizes (n_0, ..., n_L), got {widths}")
+        raise ValueError(f"widths must be at least two positive sizes (n_0, ..., n_d), got {widths}")
     return [(rng.standard_normal((m, n)) / np.sqrt(n), np.zeros(m)) for n, m in zip(widths, widths[1:])]
 
 

@@ -1,4 +1,4 @@
-"""Backprop by hand: the computational graph, a worked example, and the algorithm for L layers.
+"""Backprop by hand: the computational graph, a worked example, and the algorithm for d layers.
 
 The worked example is the two-layer network of :mod:`derivations.symbolic.backprop` with two
 inputs, two ReLU units and one output, at numbers chosen so that every intermediate value is
@@ -294,19 +294,19 @@ def _complex_rnn_loss(w_hh):
     return L
 
 
-# ----------------------------------------------------------------------------- L layers
+# ----------------------------------------------------------------------------- d layers
 
 _F = sp.Function("f")
 _nl, _nk = sp.symbols("n_l n_(l-1)", positive=True, integer=True)
-#: The symbols of layer l: W_l (n_l, n_{l-1}), b_l, h_{l-1}, z_{l-1} and delta_l = dL/dz_l.
+#: The symbols of layer l: W_l (n_l, n_{l-1}), b_l, a_{l-1}, z_{l-1} and delta_l = dL/dz_l.
 LAYER = {"W": sp.MatrixSymbol(r"W_{\ell}", _nl, _nk), "b": sp.MatrixSymbol(r"b_{\ell}", _nl, 1),
-         "h": sp.MatrixSymbol(r"h_{\ell-1}", _nk, 1), "z": sp.MatrixSymbol(r"z_{\ell-1}", _nk, 1),
+         "h": sp.MatrixSymbol(r"a_{\ell-1}", _nk, 1), "z": sp.MatrixSymbol(r"z_{\ell-1}", _nk, 1),
          "delta": sp.MatrixSymbol(r"\delta_{\ell}", _nl, 1), "fprime": sp.MatrixSymbol(r"f'(z_{\ell-1})", _nk, 1)}
 LAYER_SIZES = ((2, 3), (3, 2))
 
 
 def layer_claims():
-    """The backward step of layer l, z_l = W_l h_{l-1} + b_l with h_{l-1} = f(z_{l-1}), at symbolic
+    """The backward step of layer l, z_l = W_l a_{l-1} + b_l with a_{l-1} = f(z_{l-1}), at symbolic
     size (n_l, n_{l-1}): each gradient as the vector-Jacobian product of z_l's definition with
     delta_l. Returns (name, displayed lhs, displayed closed form, claim)."""
     S = LAYER
@@ -314,9 +314,9 @@ def layer_claims():
     z_of_zprev = S["W"] * backprop.elementwise(_F, S["z"]) + S["b"]
     fprime = backprop.elementwise(backprop.fprime(_F), S["z"])
     sizes = (_nl, _nk)
-    rows = [("dL/dW_l = delta_l h_l-1^T", S["W"], S["delta"] * S["h"].T, z),
+    rows = [("dL/dW_l = delta_l a_l-1^T", S["W"], S["delta"] * S["h"].T, z),
             ("dL/db_l = delta_l", S["b"], S["delta"], z),
-            ("dL/dh_l-1 = W_l^T delta_l", S["h"], S["W"].T * S["delta"], z),
+            ("dL/da_l-1 = W_l^T delta_l", S["h"], S["W"].T * S["delta"], z),
             ("delta_l-1 = (W_l^T delta_l) o f'(z_l-1)", S["z"], sp.HadamardProduct(S["W"].T * S["delta"], S["fprime"]),
              z_of_zprev)]
     out = []
