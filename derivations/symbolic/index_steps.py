@@ -1,0 +1,148 @@
+"""Hand derivations in index notation, each step a checked identity.
+
+A student derives a gradient entry by entry: dL/dW_ij = sum_k dL/dy_k dy_k/dW_ij =
+sum_k delta_k delta_ki x_j = delta_i x_j, hence dL/dW = delta x^T. A :class:`StepChain` holds
+such a chain as the objects the page prints (sums kept as sums, Kronecker deltas kept, each
+partial derivative a :class:`Partial`), and its checks prove every equality of the chain at
+symbolic size with :func:`index_notation.prove_identity`: both sides are made computable by a
+topic's ``evaluate`` (the partial derivatives taken by SymPy, named quantities replaced by their
+definitions) and the sizes are written ``index + 1 + slack`` so the indices are in range by
+construction. :func:`step_tex` prints the chain the way a blackboard does: ``(W_2)_{ij}``,
+``h_j``, ``\\sum_k``.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Callable
+
+import sympy as sp
+from sympy.core.function import AppliedUndef
+from sympy.matrices.expressions.matexpr import MatrixElement
+
+from .. import verify
+from .common import _BookLatex
+from .index_notation import prove_identity
+
+__all__ = ["Partial", "entry_of", "step_tex", "StepChain", "products_of_shape", "shape_tex"]
+
+
+class Partial(sp.Function):
+    """The partial derivative of ``args[0]`` (the loss, or an entry) with respect to the entry
+    ``args[1]``, as a page writes it; a topic's ``evaluate`` computes it."""
+
+    nargs = 2
+
+    def _latex(self, printer):
+        a, b = (printer._print(x) for x in self.args)
+        return rf"\frac{{\partial {a}}}{{\partial {b}}}"
+
+
+def entry_of(M, i, j=0):
+    """The entry (i, j) of the matrix expression M, kept unevaluated: (delta_2 h^T)_ij."""
+    return MatrixElement(M, i, j)
+
+
+def _compound(name: str) -> bool:
+    # W_2, \delta_2, z_1, f'(z_1): a name with a subscript or an argument is put in parentheses
+    return bool(re.search(r"_|\(|\s", name))
+
+
+class _StepLatex(_BookLatex):
+    """The book's LaTeX, with entries, sums and Kronecker deltas written as on paper."""
+
+    def _print_MatrixElement(self, e):
+        base = self._print(e.parent)
+        if not isinstance(e.parent, sp.MatrixSymbol) or _compound(base):
+            base = rf"\left({base}\right)" if not isinstance(e.parent, sp.MatrixSymbol) else f"({base})"
+        indices = [e.i] if e.parent.shape[1] == 1 else [e.i, e.j]
+        texts = [self._print(k) for k in indices]
+        joined = "".join(texts) if all(len(t) == 1 for t in texts) else ", ".join(texts)
+        return f"{base}_{{{joined}}}"
+
+    def _print_Sum(self, e):
+        body = self._print(e.function)
+        if isinstance(e.function, sp.Add):
+            body = rf"\left({body}\right)"
+        return " ".join(rf"\sum_{{{self._print(v)}}}" for v, _, _ in reversed(e.limits)) + " " + body
+
+    def _print_Function(self, e, exp=None):
+        name = e.func.__name__
+        if name.endswith("'") and len(e.args) == 1:     # f'(z), as a blackboard writes it
+            return rf"{name}\left({self._print(e.args[0])}\right)"
+        return super()._print_Function(e, exp)
+
+    def _print_KroneckerDelta(self, e, exp=None):
+        return rf"\delta_{{{self._print(e.args[0])}{self._print(e.args[1])}}}"
+
+
+def _primed(expr):
+    """f'(t) evaluated at a (SymPy's Subs of a derivative of an undefined f) written f'(a)."""
+    def is_slope(e):
+        return (isinstance(e, sp.Subs) and isinstance(e.expr, sp.Derivative)
+                and isinstance(e.expr.expr, AppliedUndef) and len(e.point) == 1)
+    return expr.replace(is_slope, lambda e: sp.Function(e.expr.expr.func.__name__ + "'")(*e.point))
+
+
+def step_tex(expr, names: dict | None = None) -> str:
+    """LaTeX of one row of a hand derivation, in the book's notation (as ``common.tex``)."""
+    s = _StepLatex({"symbol_names": names or {}}).doprint(_primed(sp.sympify(expr)))
+    s = s.replace(r"\circ", r"\odot").replace("^{T}", r"^{\top}")
+    return re.sub(r"\\operatorname\{([A-Za-z]+)'\}", lambda m: m.group(1) + "'", s)
+
+
+@dataclass(frozen=True)
+class StepChain:
+    """A hand derivation rows[0] = rows[1] = ... in index notation, as data: ``steps[k]`` names
+    the equality rows[k] = rows[k + 1] (its reason and the formula in plain text); ``sizes`` puts
+    the indices in range (a size symbol -> index + 1 + slack); ``evaluate`` turns a displayed
+    row into index notation SymPy can differentiate and sum; ``instances`` are explicit values
+    of the free symbols where an undecided difference is evaluated."""
+
+    name: str                 # e.g. "dL/dW2 by hand"
+    rows: tuple
+    steps: tuple
+    sizes: dict
+    evaluate: Callable
+    size_names: str           # "n, m, p": the sizes the proof leaves symbolic
+    instances: tuple = ()
+
+    def __post_init__(self):
+        if len(self.steps) != len(self.rows) - 1:
+            raise ValueError(f"{self.name}: {len(self.rows)} rows need {len(self.rows) - 1} steps")
+
+    def check_name(self, k: int) -> str:
+        return f"{self.name}, step {k + 1}, {self.steps[k]}: index notation, any {self.size_names}"
+
+    def prove_step(self, topic: str, k: int) -> verify.Check:
+        a, b = (self.evaluate(r).xreplace(self.sizes) for r in self.rows[k:k + 2])
+        return prove_identity(topic, self.check_name(k), a, b, self.instances)
+
+    def checks(self, topic: str) -> list[verify.Check]:
+        return [self.prove_step(topic, k) for k in range(len(self.steps))]
+
+    def tex(self, names: dict | None = None, rows: slice = slice(None)) -> str:
+        """The chain (or the rows ``rows`` of it) as one relation per row."""
+        return " = ".join(step_tex(r, names) for r in self.rows[rows])
+
+
+def products_of_shape(factors, shape) -> list:
+    """Every product A B of two different factors, each as it is or transposed, whose inner
+    sizes agree and whose shape is ``shape``: with sizes that are distinct symbols, the
+    candidates for a gradient of that shape (the shape-matching check)."""
+    out = []
+    for F in factors:
+        for G in factors:
+            if F == G:
+                continue
+            for A in (F, F.T):
+                for B in (G, G.T):
+                    if A.shape[1] == B.shape[0] and (A.shape[0], B.shape[1]) == tuple(shape):
+                        out.append(A * B)
+    return out
+
+
+def shape_tex(M) -> str:
+    """``p \\times m`` for a matrix expression of that shape."""
+    return rf"{sp.latex(M.shape[0])} \times {sp.latex(M.shape[1])}"
