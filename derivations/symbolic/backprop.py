@@ -390,62 +390,20 @@ _FORWARD = {False: ("z1", "h", "y_hat"), True: ("Z1", "H", "Y_hat")}
 _DELTAS = {False: {"delta2": "y_hat", "delta1": "z1"}, True: {"Delta2": "Y_hat", "Delta1": "Z1"}}
 
 
-def _index_form(defs, q, i=None, j=0):
-    """Entry (i, j) of quantity q's definition in index notation (the loss: a scalar)."""
-    from .index_notation import entry, scalar
-    return scalar(defs[q]) if q is LOSS else entry(defs[q], i, j)
-
-
-def _written_out(expr, defs, order, down_to=None):
-    """``expr`` with the entries of every quantity after ``down_to`` in the forward order
-    replaced by their definitions, the last first (so that y_hat brings in h, then z1)."""
-    from sympy.matrices.expressions.matexpr import MatrixElement
-    for q in reversed(order):
-        if q == down_to:
-            break
-        if expr.has(q):
-            expr = expr.replace(lambda t, q=q: isinstance(t, MatrixElement) and t.parent == q,
-                                lambda t, q=q: _index_form(defs, q, t.i, t.j))
-    return expr
-
-
 def hand_step_evaluator(batch: bool = False):
-    """The function that makes a displayed row of the network's hand derivations computable:
-    a delta becomes the partial derivative it is defined as (delta2_k = dL/dy_hat_k), an entry
-    of a matrix expression its index notation, f'(z1) its definition, each partial derivative
-    SymPy's derivative of the quantity written out down to the variable, and then every
-    quantity written out down to the inputs (each derivative evaluated at the forward pass)."""
-    from sympy.matrices.expressions.matexpr import MatrixElement
-    from .index_notation import entry
-    from .index_steps import Partial
+    """The function that makes a displayed row of the network's hand derivations computable
+    (:func:`index_steps.evaluator`): a delta is the partial derivative it is defined as
+    (delta2_k = dL/dy_hat_k), f'(z1) its definition, the column of ones a OneMatrix."""
+    from .index_steps import Partial, evaluator
     S, grads = batched(*BATCH_DISPLAY_DIMS) if batch else single_sample(*DISPLAY_DIMS)
-    defs = {q: d for q, d in model(S)}
-    aux = {q: d for q, d in auxiliary(S, grads)}
-    order = [S[k] for k in _FORWARD[batch]]
     ones = {S["ones"]: sp.OneMatrix(BATCH_DISPLAY_DIMS[0], 1)} if batch else {}
-    defs = {q: d.xreplace(ones) for q, d in defs.items()}
-    deltas = {S[d]: S[q] for d, q in _DELTAS[batch].items()}
+    defs = {q: d.xreplace(ones) for q, d in model(S)}
     fprime_of = S["fprime_Z1" if batch else "fprime_z1"]
-
-    def partial(a, b):
-        top = _index_form(defs, LOSS) if a is LOSS else _index_form(defs, a.parent, a.i, a.j)
-        d = sp.diff(_written_out(top, defs, order, b.parent), b)
-        # f'(z) at an entry z, written as SymPy writes it at an expression (a Subs), so that
-        # z can be written out in turn (a derivative inside a Subs is one already)
-        return d.replace(lambda e: (isinstance(e, sp.Derivative) and isinstance(e.expr, AppliedUndef)
-                                    and isinstance(e.variables[0], MatrixElement)),
-                         lambda e: fprime(e.expr.func)(e.variables[0]))
-
-    def evaluate(expr):
-        expr = expr.replace(lambda t: isinstance(t, MatrixElement) and not isinstance(t.parent, sp.MatrixSymbol),
-                            lambda t: entry(t.parent.xreplace({fprime_of: aux[fprime_of], **ones}), t.i, t.j))
-        expr = expr.replace(lambda t: isinstance(t, MatrixElement) and t.parent in deltas,
-                            lambda t: Partial(LOSS, deltas[t.parent][t.i, t.j]))
-        expr = expr.replace(lambda t: isinstance(t, MatrixElement) and t.parent == fprime_of,
-                            lambda t: entry(aux[fprime_of], t.i, t.j))
-        expr = expr.replace(lambda t: isinstance(t, Partial), lambda t: partial(*t.args))
-        return _written_out(expr, defs, order)
-    return evaluate
+    aux = dict(auxiliary(S, grads))[fprime_of]
+    named = {S[d]: (lambda i, j, q=S[q]: Partial(LOSS, q[i, j])) for d, q in _DELTAS[batch].items()}
+    named[fprime_of] = lambda i, j: aux[i, j]
+    evaluate = evaluator(defs, [S[k] for k in _FORWARD[batch]], LOSS, named)
+    return lambda expr: evaluate(sp.sympify(expr).xreplace(ones))
 
 
 def hand_steps() -> dict:

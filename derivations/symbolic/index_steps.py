@@ -23,9 +23,10 @@ from sympy.matrices.expressions.matexpr import MatrixElement
 
 from .. import verify
 from .common import _BookLatex
-from .index_notation import prove_identity
+from .index_notation import entry, prove_identity, scalar, written_out
 
-__all__ = ["Partial", "entry_of", "step_tex", "StepChain", "products_of_shape", "shape_tex"]
+__all__ = ["Partial", "entry_of", "step_tex", "definitions_written_in", "evaluator", "StepChain", "products_of_shape",
+           "shape_tex"]
 
 
 class Partial(sp.Function):
@@ -92,32 +93,108 @@ def step_tex(expr, names: dict | None = None) -> str:
     return re.sub(r"\\operatorname\{([A-Za-z]+)'\}", lambda m: m.group(1) + "'", s)
 
 
+def _index_form(defs: dict, q, i=None, j=0):
+    """Entry (i, j) of quantity q's definition in index notation (a scalar's: the scalar)."""
+    d = defs[q]
+    return scalar(d) if not getattr(q, "is_Matrix", False) else entry(d, i, j)
+
+
+def definitions_written_in(expr, defs: dict, order, down_to=None):
+    """``expr`` with the entries of every quantity of ``order`` (the forward order, each
+    defined in ``defs`` from the ones before it) after ``down_to`` replaced by their
+    definitions, the last first: y_hat brings in h, and h then z1."""
+    for q in reversed(order):
+        if q == down_to:
+            break
+        if expr.has(q):
+            expr = expr.replace(lambda t, q=q: isinstance(t, MatrixElement) and t.parent == q,
+                                lambda t, q=q: _index_form(defs, q, t.i, t.j))
+    return expr
+
+
+def evaluator(defs: dict, order, loss, named: dict | None = None) -> Callable:
+    """The function that makes a displayed row computable: an entry of a matrix expression
+    becomes its index notation; an entry of a ``named`` matrix symbol what ``named`` gives for
+    it (delta2_k: the partial derivative dL/dy_hat_k it stands for); each :class:`Partial`
+    SymPy's derivative of its quantity (``loss``, or an entry) written out down to the
+    variable; and then every quantity of ``order`` written out down to the inputs, so that
+    each derivative is evaluated at the forward pass."""
+    named = named or {}
+
+    def partial(a, b):
+        top = _index_form(defs, a) if a == loss else _index_form(defs, a.parent, a.i, a.j)
+        d = sp.diff(definitions_written_in(top, defs, order, b.parent), b)
+        # f'(z) at an entry z, written as SymPy writes it at an expression (a Subs), so that
+        # z can be written out in turn (a derivative inside a Subs is one already)
+        return d.replace(lambda e: (isinstance(e, sp.Derivative) and isinstance(e.expr, AppliedUndef)
+                                    and isinstance(e.variables[0], MatrixElement)),
+                         lambda e: _slope(e.expr.func, e.variables[0]))
+
+    def evaluate(expr):
+        expr = sp.sympify(expr)
+        expr = expr.replace(lambda t: isinstance(t, MatrixElement) and not isinstance(t.parent, sp.MatrixSymbol),
+                            lambda t: entry(t.parent, t.i, t.j))
+        expr = expr.replace(lambda t: isinstance(t, MatrixElement) and t.parent in named,
+                            lambda t: named[t.parent](t.i, t.j))
+        expr = expr.replace(lambda t: isinstance(t, Partial), lambda t: partial(*t.args))
+        return definitions_written_in(expr, defs, order)
+    return evaluate
+
+
+_s = sp.Symbol("s", real=True)
+
+
+def _slope(f, at):
+    """f'(at) as SymPy writes a derivative at an expression: Subs(d f(s)/ds, s, at)."""
+    return sp.Subs(sp.diff(f(_s), _s), _s, at)
+
+
 @dataclass(frozen=True)
 class StepChain:
     """A hand derivation rows[0] = rows[1] = ... in index notation, as data: ``steps[k]`` names
     the equality rows[k] = rows[k + 1] (its reason and the formula in plain text); ``sizes`` puts
     the indices in range (a size symbol -> index + 1 + slack); ``evaluate`` turns a displayed
     row into index notation SymPy can differentiate and sum; ``instances`` are explicit values
-    of the free symbols where an undecided difference is evaluated."""
+    of the free symbols where an undecided difference is evaluated. ``sizes`` may also be a
+    tuple of such substitutions that together cover every entry (the entries (k, j) of a
+    square matrix: k <= j, and k > j)."""
 
     name: str                 # e.g. "dL/dW2 by hand"
     rows: tuple
     steps: tuple
-    sizes: dict
+    sizes: dict | tuple
     evaluate: Callable
     size_names: str           # "n, m, p": the sizes the proof leaves symbolic
     instances: tuple = ()
+    #: Explicit sizes (dicts for index_notation.written_out) at which each step is proved
+    #: instead, written out, where SymPy cannot decide it at symbolic size.
+    explicit: tuple = ()
 
     def __post_init__(self):
         if len(self.steps) != len(self.rows) - 1:
             raise ValueError(f"{self.name}: {len(self.rows)} rows need {len(self.rows) - 1} steps")
 
     def check_name(self, k: int) -> str:
+        if self.explicit:
+            return f"{self.name}, step {k + 1}, {self.steps[k]}: written out, {self.size_names}"
         return f"{self.name}, step {k + 1}, {self.steps[k]}: index notation, any {self.size_names}"
 
     def prove_step(self, topic: str, k: int) -> verify.Check:
-        a, b = (self.evaluate(r).xreplace(self.sizes) for r in self.rows[k:k + 2])
-        return prove_identity(topic, self.check_name(k), a, b, self.instances)
+        if self.explicit:
+            return verify.timed(self._prove_written_out, topic, k)
+        cases = (self.sizes,) if isinstance(self.sizes, dict) else self.sizes
+        for case in cases:
+            a, b = (self.evaluate(r).xreplace(case) for r in self.rows[k:k + 2])
+            check = prove_identity(topic, self.check_name(k), a, b, self.instances)
+            if not check.passed:
+                break
+        return check
+
+    def _prove_written_out(self, topic: str, k: int) -> verify.Check:
+        a, b = (self.evaluate(r) for r in self.rows[k:k + 2])
+        both = [(written_out(a, at), written_out(b, at)) for at in self.explicit]
+        return verify.symbolic_identity(topic, self.check_name(k), sp.Matrix([x for x, _ in both]),
+                                        sp.Matrix([y for _, y in both]))
 
     def checks(self, topic: str) -> list[verify.Check]:
         return [self.prove_step(topic, k) for k in range(len(self.steps))]
