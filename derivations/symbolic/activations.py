@@ -278,7 +278,7 @@ def _over(a, b):
     return sp.Mul(a, sp.Pow(b, -1, evaluate=False), evaluate=False)
 
 
-#: The hand derivations of the three derivatives the page states: name -> (rows, steps), each
+#: The hand derivations of the three derivatives the page states, name -> (rows, steps), each
 #: row equal to the next; steps[k] names the equality rows[k] = rows[k + 1].
 HAND_STEPS = {
     "sigmoid": ((
@@ -339,7 +339,7 @@ def hand_step_checks(steps: dict | None = None) -> list[verify.Check]:
     return out
 
 
-#: The pitfall of the sigmoid's steps: the inner derivative (1 + e^-z)' taken as +e^-z.
+#: The pitfall of the sigmoid's steps, the inner derivative (1 + e^-z)' taken as +e^-z.
 SIGN_DROPPED = sp.Mul(-1, _over(_E(-z), sp.Pow(_den_s, 2, evaluate=False)), evaluate=False)
 
 

@@ -379,13 +379,13 @@ def chain_rule_checks() -> list[verify.Check]:
 
 # ----------------------------------------------------------------------------- hand steps
 
-#: The entry indices of the hand derivations (i, j), the summation indices (k, and s over the
-#: samples of a batch), and the slacks that put the indices in range (index_steps).
+# The entry indices of the hand derivations (i, j), the summation indices (k, and s over the
+# samples of a batch), and the slacks that put the indices in range (index_steps).
 _i, _j = sp.symbols("i j", integer=True, nonnegative=True)
 _k, _r = sp.symbols("k s", integer=True, nonnegative=True)
 _slack = sp.symbols("u v", integer=True, nonnegative=True)
-#: The quantities of each network, in the order of the forward pass: each is defined from the
-#: one before it (model); the deltas are the gradients at the pre-activations (notation).
+# The quantities of each network in the order of the forward pass, each defined from the one
+# before it (model); the deltas are the gradients at the pre-activations (notation).
 _FORWARD = {False: ("z1", "h", "y_hat"), True: ("Z1", "H", "Y_hat")}
 _DELTAS = {False: {"delta2": "y_hat", "delta1": "z1"}, True: {"Delta2": "Y_hat", "Delta1": "Z1"}}
 
@@ -492,8 +492,8 @@ def hand_steps() -> dict:
     return out
 
 
-#: The gradients whose one product of the right shape the page's table shows: the quantity,
-#: the factors the hand steps leave (names in the symbols dict), and the closed form's key.
+#: The gradients whose one product of the right shape the page's table shows, as pairs of the
+#: quantity and the factors the hand steps leave (keys of the symbols dict).
 SHAPE_MATCHES = (("W2", ("delta2", "h")), ("h", ("W2", "delta2")), ("W1", ("delta1", "x")))
 
 

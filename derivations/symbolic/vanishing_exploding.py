@@ -188,7 +188,7 @@ def depth_induction_checks() -> list[verify.Check]:
 
 
 # ------------------------------------------------------------------ the product, by hand
-#: The entry indices of the hand steps, and the slacks that put them in range (index_steps).
+# The entry indices of the hand steps, and the slacks that put them in range (index_steps).
 _j, _k = sp.symbols("j k", integer=True, nonnegative=True)
 _c, _u = sp.symbols("c u", integer=True, nonnegative=True)
 _q = sp.Symbol("q", integer=True, nonnegative=True)
