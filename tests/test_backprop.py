@@ -302,3 +302,15 @@ def test_step_tex_writes_entries_sums_and_deltas_as_on_paper():
     assert step_tex(e, {W: "W_1"}) == r"\sum_{k} \delta_{ik} \frac{\partial L}{\partial x_{k}} (W_1)_{ki}"
     with pytest.raises(ValueError, match="rows need"):
         StepChain("c", (e, e), (), {}, lambda r: r, "n")
+
+
+def test_sums_written_out_writes_every_sum_and_refuses_a_symbolic_range():
+    import sympy as sp
+    from derivations.symbolic.index_steps import sums_written_out
+    n, N = sp.symbols("n N", positive=True, integer=True)
+    k, s = sp.symbols("k s", integer=True, nonnegative=True)
+    x = sp.MatrixSymbol("x", n, n)
+    e = sp.Sum(x[s, k] * sp.KroneckerDelta(k, 1), (k, 0, n - 1), (s, 0, n - 1))
+    assert sums_written_out(e, {n: 2}) == x[0, 1] + x[1, 1]
+    with pytest.raises(ValueError, match="not explicit"):
+        sums_written_out(sp.Sum(x[k, k], (k, 0, N - 1)), {n: 2})
