@@ -514,6 +514,14 @@ def shape_match_checks() -> list[verify.Check]:
                    f"(or their transposes) with the shape {S[of].shape[0]} x {S[of].shape[1]} of {of}",
             "symbolic", 0.0 if ok else float("inf"), 0.0, ok,
             "" if ok else f"the products of that shape are {found}"))
+    # with p = m the check cannot decide: both orders of the outer product have W2's shape
+    m = DISPLAY_DIMS[1]
+    square = {DISPLAY_DIMS[2]: m}
+    found = products_of_shape([S["delta2"].xreplace(square), S["h"]], S["W2"].xreplace(square).shape)
+    want = [S["delta2"].xreplace(square) * S["h"].T, S["h"] * S["delta2"].xreplace(square).T]
+    ok = set(found) == set(want) and len(found) == 2
+    out.append(verify.Check(TOPIC, "shape matching with p = m: delta2 h^T and h delta2^T both have the shape of W2",
+                            "symbolic", 0.0 if ok else float("inf"), 0.0, ok, "" if ok else f"found {found}"))
     return out
 
 
