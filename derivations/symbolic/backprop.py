@@ -36,6 +36,7 @@ from ..numeric import backprop as backprop_np
 from ..numeric.hadamard import elementwise_backward
 from .common import explicit, matrix, tex, vector
 from .index_notation import GradientClaim, vjp_claim
+from .index_steps import Partial, StepChain, entry_of, evaluator, products_of_shape
 
 __all__ = ["Gradient", "single_sample", "batched", "model", "auxiliary", "prove",
            "jacobian_chain_rule", "vector_chain_rule", "pass_costs", "formula_costs",
@@ -394,7 +395,6 @@ def hand_step_evaluator(batch: bool = False):
     """The function that makes a displayed row of the network's hand derivations computable
     (:func:`index_steps.evaluator`): a delta is the partial derivative it is defined as
     (delta2_k = dL/dy_hat_k), f'(z1) its definition, the column of ones a OneMatrix."""
-    from .index_steps import Partial, evaluator
     S, grads = batched(*BATCH_DISPLAY_DIMS) if batch else single_sample(*DISPLAY_DIMS)
     ones = {S["ones"]: sp.OneMatrix(BATCH_DISPLAY_DIMS[0], 1)} if batch else {}
     defs = {q: d.xreplace(ones) for q, d in model(S)}
@@ -406,89 +406,83 @@ def hand_step_evaluator(batch: bool = False):
     return lambda expr: evaluate(sp.sympify(expr).xreplace(ones))
 
 
+def _chain(name, rows, steps, sizes, evaluate, size_names="n, m, p", instance=None) -> StepChain:
+    """A hand derivation of this page; an undecided step is evaluated at the small instance."""
+    return StepChain(name, tuple(rows), tuple(steps), sizes, evaluate, size_names, (instance,))
+
+
 def hand_steps() -> dict:
     """The hand derivations of the two-layer network's gradients, entry by entry: dL/dW2,
     dL/dh, dL/dz1 (= delta1) and dL/dW1 for one sample, and dL/dW2 for a batch; each a
     :class:`index_steps.StepChain` whose every equality is proved at symbolic size."""
-    from .index_steps import Partial, StepChain, entry_of
     n, m, p = DISPLAY_DIMS
     S, grads = single_sample(n, m, p)
     g = _by_of(grads)
-    W1, W2, x, h, z1, y_hat = (S[k] for k in ("W1", "W2", "x", "h", "z1", "y_hat"))
-    d1, d2, fz = S["delta1"], S["delta2"], S["fprime_z1"]
-    i, j, k = _i, _j, _k
+    W1, W2, x, h, z1, y_hat, d1, d2 = (S[k] for k in ("W1", "W2", "x", "h", "z1", "y_hat", "delta1", "delta2"))
+    i, j, k, s = _i, _j, _k, _r
     u, v = _slack
     single = hand_step_evaluator()
-    at = {n: 2, u: 1, v: 0, m: 2, p: 2}
-
-    def chain(name, rows, steps, sizes, size_names="n, m, p", evaluate=single):
-        inst = ({**at, i: 0, j: 1},)
-        return StepChain(name, tuple(rows), tuple(steps), sizes, evaluate, size_names, inst)
-
-    def Sum(e, *limits):
-        return sp.Sum(e, *limits)
+    at = {n: 2, m: 2, p: 2, u: 1, v: 0, i: 0, j: 1}
+    delta = sp.KroneckerDelta
     out = {
-        "W2": chain("dL/dW2 by hand", [
+        "W2": _chain("dL/dW2 by hand", [
             Partial(LOSS, W2[i, j]),
-            Sum(Partial(LOSS, y_hat[k, 0]) * Partial(y_hat[k, 0], W2[i, j]), (k, 0, p - 1)),
-            Sum(d2[k, 0] * sp.KroneckerDelta(k, i) * h[j, 0], (k, 0, p - 1)),
+            sp.Sum(Partial(LOSS, y_hat[k, 0]) * Partial(y_hat[k, 0], W2[i, j]), (k, 0, p - 1)),
+            sp.Sum(d2[k, 0] * delta(k, i) * h[j, 0], (k, 0, p - 1)),
             d2[i, 0] * h[j, 0],
             entry_of(g["W2"].closed_form, i, j)],
             ["the chain rule through y_hat: dL/dW2_ij = sum_k dL/dy_hat_k dy_hat_k/dW2_ij",
              "dL/dy_hat_k = delta2_k and dy_hat_k/dW2_ij = delta_ki h_j",
              "only k = i remains: sum_k delta2_k delta_ki h_j = delta2_i h_j",
              "delta2_i h_j = (delta2 h^T)_ij"],
-            {p: i + 1 + u, m: j + 1 + v}),
-        "h": chain("dL/dh by hand", [
+            {p: i + 1 + u, m: j + 1 + v}, single, instance=at),
+        "h": _chain("dL/dh by hand", [
             Partial(LOSS, h[j, 0]),
-            Sum(Partial(LOSS, y_hat[i, 0]) * Partial(y_hat[i, 0], h[j, 0]), (i, 0, p - 1)),
-            Sum(d2[i, 0] * W2[i, j], (i, 0, p - 1)),
+            sp.Sum(Partial(LOSS, y_hat[i, 0]) * Partial(y_hat[i, 0], h[j, 0]), (i, 0, p - 1)),
+            sp.Sum(d2[i, 0] * W2[i, j], (i, 0, p - 1)),
             entry_of(g["h"].closed_form, j)],
             ["the chain rule through y_hat: dL/dh_j = sum_i dL/dy_hat_i dy_hat_i/dh_j",
              "dL/dy_hat_i = delta2_i and dy_hat_i/dh_j = W2_ij",
              "sum_i delta2_i W2_ij = (W2^T delta2)_j"],
-            {m: j + 1 + v}),
-        "z1": chain("dL/dz1 by hand", [
+            {m: j + 1 + v}, single, instance=at),
+        "z1": _chain("dL/dz1 by hand", [
             Partial(LOSS, z1[j, 0]),
-            Sum(Partial(LOSS, h[k, 0]) * Partial(h[k, 0], z1[j, 0]), (k, 0, m - 1)),
-            Sum(Partial(LOSS, h[k, 0]) * fprime(_f)(z1[k, 0]) * sp.KroneckerDelta(k, j), (k, 0, m - 1)),
+            sp.Sum(Partial(LOSS, h[k, 0]) * Partial(h[k, 0], z1[j, 0]), (k, 0, m - 1)),
+            sp.Sum(Partial(LOSS, h[k, 0]) * fprime(_f)(z1[k, 0]) * delta(k, j), (k, 0, m - 1)),
             Partial(LOSS, h[j, 0]) * fprime(_f)(z1[j, 0]),
             entry_of(g["z1"].closed_form, j)],
             ["the chain rule through h: dL/dz1_j = sum_k dL/dh_k dh_k/dz1_j",
              "h_k = f(z1_k) depends on z1_j only if k = j: dh_k/dz1_j = f'(z1_k) delta_kj",
              "only k = j remains: dL/dz1_j = dL/dh_j f'(z1_j)",
              "dL/dh_j f'(z1_j) = ((W2^T delta2) ⊙ f'(z1))_j"],
-            {m: j + 1 + v}),
-        "W1": chain("dL/dW1 by hand", [
+            {m: j + 1 + v}, single, instance=at),
+        "W1": _chain("dL/dW1 by hand", [
             Partial(LOSS, W1[i, j]),
-            Sum(Partial(LOSS, z1[k, 0]) * Partial(z1[k, 0], W1[i, j]), (k, 0, m - 1)),
-            Sum(d1[k, 0] * sp.KroneckerDelta(k, i) * x[j, 0], (k, 0, m - 1)),
+            sp.Sum(Partial(LOSS, z1[k, 0]) * Partial(z1[k, 0], W1[i, j]), (k, 0, m - 1)),
+            sp.Sum(d1[k, 0] * delta(k, i) * x[j, 0], (k, 0, m - 1)),
             d1[i, 0] * x[j, 0],
             entry_of(g["W1"].closed_form, i, j)],
             ["the chain rule through z1: dL/dW1_ij = sum_k dL/dz1_k dz1_k/dW1_ij",
              "dL/dz1_k = delta1_k and dz1_k/dW1_ij = delta_ki x_j",
              "only k = i remains: sum_k delta1_k delta_ki x_j = delta1_i x_j",
              "delta1_i x_j = (delta1 x^T)_ij"],
-            {m: i + 1 + u, n: j + 1 + v}),
+            {m: i + 1 + u, n: j + 1 + v}, single, instance=at),
     }
-    del fz
     N = BATCH_DISPLAY_DIMS[0]
     SB, bgrads = batched(*BATCH_DISPLAY_DIMS)
-    Y_hat, H, D2 = SB["Y_hat"], SB["H"], SB["Delta2"]
-    W2b = SB["W2"]
-    r = _r
-    out["batch W2"] = StepChain("dL/dW2 for a batch by hand", (
-        Partial(LOSS, W2b[i, j]),
-        sp.Sum(Partial(LOSS, Y_hat[r, k]) * Partial(Y_hat[r, k], W2b[i, j]), (k, 0, p - 1), (r, 0, N - 1)),
-        sp.Sum(D2[r, k] * sp.KroneckerDelta(k, i) * H[r, j], (k, 0, p - 1), (r, 0, N - 1)),
-        sp.Sum(D2[r, i] * H[r, j], (r, 0, N - 1)),
-        entry_of(_by_of(bgrads)["W2"].closed_form, i, j)),
-        ("the chain rule through every entry of Y_hat: dL/dW2_ij = sum_s sum_k dL/dY_hat_sk dY_hat_sk/dW2_ij",
+    Y_hat, H, D2, W2 = SB["Y_hat"], SB["H"], SB["Delta2"], SB["W2"]
+    out["batch W2"] = _chain("dL/dW2 for a batch by hand", [
+        Partial(LOSS, W2[i, j]),
+        sp.Sum(Partial(LOSS, Y_hat[s, k]) * Partial(Y_hat[s, k], W2[i, j]), (k, 0, p - 1), (s, 0, N - 1)),
+        sp.Sum(D2[s, k] * delta(k, i) * H[s, j], (k, 0, p - 1), (s, 0, N - 1)),
+        sp.Sum(D2[s, i] * H[s, j], (s, 0, N - 1)),
+        entry_of(_by_of(bgrads)["W2"].closed_form, i, j)],
+        ["the chain rule through every entry of Y_hat: dL/dW2_ij = sum_s sum_k dL/dY_hat_sk dY_hat_sk/dW2_ij",
          "dL/dY_hat_sk = Delta2_sk and dY_hat_sk/dW2_ij = delta_ki H_sj",
          "only k = i remains: the sum over the samples s of Delta2_si H_sj",
-         "sum_s Delta2_si H_sj = (Delta2^T H)_ij"),
+         "sum_s Delta2_si H_sj = (Delta2^T H)_ij"],
         {p: i + 1 + u, m: j + 1 + v}, hand_step_evaluator(batch=True), "N, n, m, p",
-        ({N: 2, n: 2, u: 1, v: 0, i: 0, j: 1},))
+        instance={N: 2, n: 2, u: 1, v: 0, i: 0, j: 1})
     return out
 
 
@@ -501,7 +495,6 @@ def shape_match_checks() -> list[verify.Check]:
     """The shape-matching check, as a claim: of the products of two of the factors, each as it
     is or transposed, exactly one has the shape of the quantity, and it is the closed form
     (with n, m, p distinct symbols)."""
-    from .index_steps import products_of_shape
     S, grads = single_sample(*DISPLAY_DIMS)
     g = _by_of(grads)
     out = []
@@ -1021,11 +1014,10 @@ def _shape(M) -> str:
     return rf"{tex(M.shape[0])} \times {tex(M.shape[1])}"
 
 
-def _shape_table(S, grads) -> Table:
+def _shape_table(S) -> Table:
     """The shape-matching check as a table: each gradient's shape, and the one product of the
     factors with that shape (SHAPE_MATCHES), with its factors' shapes."""
-    from .index_steps import products_of_shape
-    names, g = _names(S), _by_of(grads)
+    names = _names(S)
     rows = []
     for of, factors in SHAPE_MATCHES:
         (product,) = products_of_shape([S[f] for f in factors], S[of].shape)
@@ -1076,7 +1068,7 @@ def exhibits() -> dict:
     for key, chain in chains.items():
         names = _names(SB if key.startswith("batch") else S)
         out[f"eq_hand_{key.replace(' ', '_')}"] = Equation(chain.tex(names), proofs=(chain.name + ",",))
-    out["shape_table"] = _shape_table(S, grads)
+    out["shape_table"] = _shape_table(S)
     for g in grads:
         out[f"eq_{g.of}"] = Equation(gradient_latex(g, S), proofs=(_check_name(g, False, ()).split(":")[0] + ":",))
     for g in bgrads:

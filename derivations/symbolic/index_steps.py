@@ -26,7 +26,7 @@ from .common import _BookLatex
 from .index_notation import _opaque_entries, entry, prove_identity, scalar
 
 __all__ = ["Partial", "entry_of", "step_tex", "definitions_written_in", "evaluator", "sums_written_out",
-           "StepChain", "products_of_shape", "shape_tex"]
+           "StepChain", "products_of_shape"]
 
 
 class Partial(sp.Function):
@@ -240,8 +240,3 @@ def products_of_shape(factors, shape) -> list:
                     if A.shape[1] == B.shape[0] and (A.shape[0], B.shape[1]) == tuple(shape):
                         out.append(A * B)
     return out
-
-
-def shape_tex(M) -> str:
-    """``p \\times m`` for a matrix expression of that shape."""
-    return rf"{sp.latex(M.shape[0])} \times {sp.latex(M.shape[1])}"

@@ -34,6 +34,7 @@ from .common import explicit, matrix, vector
 from .common import tex as common_tex
 from .backprop import fprime
 from .index_notation import GradientClaim, vjp_claim
+from .index_steps import Partial, StepChain, entry_of, evaluator
 from .initialization import squared_norm_through_transpose
 
 __all__ = ["layer", "jacobian_product", "jacobian_product_proof", "F_MAX", "bound_rhs",
@@ -220,7 +221,6 @@ class HandStack:
 def hand_stack(depth: int, first: int = 1, width=n) -> HandStack:
     """The layers ``first`` .. ``first + depth - 1`` of a stack (first = "ell": one layer l, its
     input h_{l-1}), as matrix symbols, and the evaluator of its hand steps."""
-    from .index_steps import Partial, evaluator
     labels = ([r"\ell - 1", r"\ell"] if first == "ell" else [str(k) for k in range(first - 1, first + depth)])
     keys = ["prev", "ell"] if first == "ell" else labels
     h = tuple(sp.MatrixSymbol(f"h_{k}", width, 1) for k in keys)
@@ -249,7 +249,6 @@ def hand_steps() -> dict:
     """The hand steps from the chain rule to the product of Jacobians: one layer's chain rule
     (dL/dh_{l-1} = J_l^T dL/dh_l) and its Jacobian (J_l = D_l W_l), entry by entry at any width
     n; and the product unrolled over a stack of depth 3 (and 2), written out at widths 2 and 3."""
-    from .index_steps import Partial, StepChain, entry_of
     s = hand_stack(1, "ell")
     (hp, h1), W1, z1, J1, D1, G1 = s.h, s.W[1], s.z[1], s.J[1], s.D[1], s.G[1]
     j, k, c, u = _j, _k, _c, _u
