@@ -393,7 +393,7 @@ _DELTAS = {False: {"delta2": "y_hat", "delta1": "z1"}, True: {"Delta2": "Y_hat",
 
 def hand_step_evaluator(batch: bool = False):
     """The function that makes a displayed row of the network's hand derivations computable
-    (:func:`index_steps.evaluator`): a delta is the partial derivative it is defined as
+    (:func:`~derivations.symbolic.index_steps.evaluator`): a delta is the partial derivative it is defined as
     (delta2_k = dL/dy_hat_k), f'(z1) its definition, the column of ones a OneMatrix."""
     S, grads = batched(*BATCH_DISPLAY_DIMS) if batch else single_sample(*DISPLAY_DIMS)
     ones = {S["ones"]: sp.OneMatrix(BATCH_DISPLAY_DIMS[0], 1)} if batch else {}
@@ -414,7 +414,7 @@ def _chain(name, rows, steps, sizes, evaluate, size_names="n, m, p", instance=No
 def hand_steps() -> dict:
     """The hand derivations of the two-layer network's gradients, entry by entry: dL/dW2,
     dL/dh, dL/dz1 (= delta1) and dL/dW1 for one sample, and dL/dW2 for a batch; each a
-    :class:`index_steps.StepChain` whose every equality is proved at symbolic size."""
+    :class:`~derivations.symbolic.index_steps.StepChain` whose every equality is proved at symbolic size."""
     n, m, p = DISPLAY_DIMS
     S, grads = single_sample(n, m, p)
     g = _by_of(grads)

@@ -4,7 +4,7 @@ A student derives a gradient entry by entry: dL/dW_ij = sum_k dL/dy_k dy_k/dW_ij
 sum_k delta_k delta_ki x_j = delta_i x_j, hence dL/dW = delta x^T. A :class:`StepChain` holds
 such a chain as the objects the page prints (sums kept as sums, Kronecker deltas kept, each
 partial derivative a :class:`Partial`), and its checks prove every equality of the chain at
-symbolic size with :func:`index_notation.prove_identity`: both sides are made computable by a
+symbolic size with :func:`~derivations.symbolic.index_notation.prove_identity`: both sides are made computable by a
 topic's ``evaluate`` (the partial derivatives taken by SymPy, named quantities replaced by their
 definitions) and the sizes are written ``index + 1 + slack`` so the indices are in range by
 construction. :func:`step_tex` prints the chain the way a blackboard does: ``(W_2)_{ij}``,
