@@ -71,7 +71,7 @@ class _StepLatex(_BookLatex):
     def _print_Function(self, e, exp=None):
         name = e.func.__name__
         if name.endswith("'") and len(e.args) == 1:     # f'(z), as a blackboard writes it
-            return rf"{name}\left({self._print(e.args[0])}\right)"
+            return rf"{name}({self._print(e.args[0])})"
         return super()._print_Function(e, exp)
 
     def _print_KroneckerDelta(self, e, exp=None):
