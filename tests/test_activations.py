@@ -254,3 +254,36 @@ def test_the_gates_sigmoid_matches_mpmath_in_place_and_in_the_tails():
     activations_np._sigmoid(a[:, ::2], out=a[:, ::2])
     np.testing.assert_allclose(a[:, ::2], activations_np.sigmoid(before[:, ::2]), rtol=4 * np.finfo(float).eps)
     np.testing.assert_array_equal(a[:, 1::2], before[:, 1::2])
+
+
+def _mutated(act, k, row):
+    rows, steps = activations_sym.HAND_STEPS[act]
+    rows = list(rows)
+    rows[k] = row
+    return {act: (tuple(rows), steps)}
+
+
+@pytest.mark.parametrize("act", ["sigmoid", "tanh", "softplus"])
+def test_the_hand_steps_are_proved_and_shown(act, exhibits_of):
+    assert all(c.passed for c in activations_sym.hand_step_checks({act: activations_sym.HAND_STEPS[act]}))
+    assert exhibits_of("activations")[f"eq_hand_{act}"].tex == activations_sym.hand_step_latex(act)
+    # the chain starts at f'(z) and ends at the textbook form the page proves
+    rows = activations_sym.HAND_STEPS[act][0]
+    assert rows[0] == sp.Derivative(activations_sym.ACTIVATIONS[act].symbol(activations_sym.z), activations_sym.z)
+    assert verify.symbolic_identity("t", "end", activations_sym.hand_step_value(rows[-1]),
+                                    activations_sym.ACTIVATIONS[act].closed_form).passed
+
+
+def test_a_dropped_sign_in_the_sigmoid_steps_is_refuted():
+    checks = activations_sym.hand_step_checks(_mutated("sigmoid", 3, activations_sym.SIGN_DROPPED))
+    assert [c.passed for c in checks] == [True, True, False, False, True]
+    assert activations_sym.sign_dropped_check().passed
+
+
+def test_the_quotient_rule_in_the_wrong_order_is_refuted():
+    rows = activations_sym.HAND_STEPS["tanh"][0]
+    numerator, denominator = rows[2].args[0], rows[2].args[1]
+    first, second = numerator.args
+    wrong = sp.Mul(sp.Add(-second, -first, evaluate=False), denominator, evaluate=False)
+    checks = activations_sym.hand_step_checks(_mutated("tanh", 2, wrong))
+    assert not checks[1].passed and not checks[2].passed

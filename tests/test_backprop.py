@@ -206,3 +206,112 @@ def test_two_layer_init_default_scale_is_one_over_sqrt_fan_in():
 def test_two_layer_init_uses_the_scale_it_is_given():
     p = backprop_np.two_layer_init(400, 300, 200, np.random.default_rng(0), scale=2.0)
     assert p["W1"].std() == pytest.approx(2.0, rel=0.02) and p["W2"].std() == pytest.approx(2.0, rel=0.02)
+
+
+# ----------------------------------------------------------------------------- hand steps
+
+def _mutated_step(chain, k, row):
+    """The chain with row k replaced: the checks of the equalities on either side of it."""
+    import dataclasses
+    rows = list(chain.rows)
+    rows[k] = row
+    mutated = dataclasses.replace(chain, rows=tuple(rows))
+    return [mutated.prove_step("t", j) for j in (k - 1, k) if 0 <= j < len(mutated.steps)]
+
+
+def test_the_hand_steps_are_proved_and_printed_from_the_chains(exhibits_of):
+    chains = backprop_sym.hand_steps()
+    assert all(c.passed for chain in chains.values() for c in chain.checks("t"))
+    shown = exhibits_of("backprop")
+    S = backprop_sym.single_sample(*backprop_sym.DISPLAY_DIMS)[0]
+    assert shown["eq_hand_W2"].tex == chains["W2"].tex(backprop_sym._names(S))
+    assert r"\delta_{ik} (\delta_2)_{k} h_{j}" in shown["eq_hand_W2"].tex
+    assert r"\left(\delta_2 h^{\top}\right)_{ij}" in shown["eq_hand_W2"].tex
+
+
+def test_a_dropped_kronecker_delta_is_refuted():
+    # dy_hat_k/dW2_ij taken as h_j for every k: step 2 (and the sum after it) fail
+    import sympy as sp
+    chain = backprop_sym.hand_steps()["W2"]
+    (k, _, _), = chain.rows[2].limits
+    d2, h = (backprop_sym.single_sample(*backprop_sym.DISPLAY_DIMS)[0][s] for s in ("delta2", "h"))
+    j = sp.Symbol("j", integer=True, nonnegative=True)
+    wrong = sp.Sum(d2[k, 0] * h[j, 0], chain.rows[2].limits[0])
+    checks = _mutated_step(chain, 2, wrong)
+    assert not any(c.passed for c in checks)
+    assert all("the difference is" in c.detail or "undecided" in c.detail for c in checks)
+
+
+@pytest.mark.parametrize("key", ["W2", "W1"])
+def test_the_outer_product_read_transposed_is_refuted_at_the_last_step(key):
+    # (delta x^T)_ji in place of (delta x^T)_ij: the last step fails at symbolic size
+    from derivations.symbolic.index_steps import entry_of
+    chain = backprop_sym.hand_steps()[key]
+    last = chain.rows[-1]
+    (check,) = _mutated_step(chain, len(chain.rows) - 1, entry_of(last.parent, last.j, last.i))
+    assert not check.passed
+
+
+def test_w2_without_the_transpose_is_refuted_at_the_last_step_of_dh():
+    # W2 delta2 in place of W2^T delta2, with p = m so that it has the shape of h
+    import dataclasses
+
+    import sympy as sp
+    from derivations.symbolic.index_steps import entry_of
+    n, m, p = backprop_sym.DISPLAY_DIMS
+    chain = backprop_sym.hand_steps()["h"]
+    j = chain.rows[-1].i
+    square = tuple(r.xreplace({p: m}) for r in chain.rows)
+    W2, d2 = sp.MatrixSymbol("W2", m, m), sp.MatrixSymbol("delta2", m, 1)
+    v = sp.Symbol("v", integer=True, nonnegative=True)
+    right = dataclasses.replace(chain, rows=square, sizes={m: j + 1 + v})
+    wrong = dataclasses.replace(right, rows=square[:-1] + (entry_of(W2 * d2, j),))
+    assert right.prove_step("t", len(right.steps) - 1).passed
+    assert not wrong.prove_step("t", len(wrong.steps) - 1).passed
+
+
+def test_the_shape_match_finds_one_product_and_fails_for_a_wrong_claim(monkeypatch):
+    assert all(c.passed for c in backprop_sym.shape_match_checks())
+    S, grads = backprop_sym.single_sample(*backprop_sym.DISPLAY_DIMS)
+    wrong = [backprop_sym.Gradient(g.name, g.of, S["h"] * S["delta2"].T) if g.of == "W2" else g for g in grads]
+    monkeypatch.setattr(backprop_sym, "single_sample", lambda *dims: (S, wrong))
+    failed = [c for c in backprop_sym.shape_match_checks() if not c.passed]
+    assert len(failed) == 1 and "W2" in failed[0].name
+
+
+def test_the_shape_match_of_a_square_layer_is_ambiguous():
+    # with p = m, h delta2^T has the shape of W2 too: the check assumes distinct sizes
+    import sympy as sp
+    from derivations.symbolic.index_steps import products_of_shape
+    m = sp.Symbol("m", positive=True, integer=True)
+    d2, h = sp.MatrixSymbol("delta2", m, 1), sp.MatrixSymbol("h", m, 1)
+    assert len(products_of_shape([d2, h], (m, m))) == 2
+
+
+def test_the_dropped_delta_pitfall_measures_a_wrong_gradient():
+    assert backprop_sym.dropped_delta_check(np.random.default_rng(19)).passed
+
+
+def test_step_tex_writes_entries_sums_and_deltas_as_on_paper():
+    import sympy as sp
+    from derivations.symbolic.index_steps import Partial, StepChain, step_tex
+    n = sp.Symbol("n", positive=True, integer=True)
+    i, k = sp.symbols("i k", integer=True, nonnegative=True)
+    W, x = sp.MatrixSymbol("W", n, n), sp.MatrixSymbol("x", n, 1)
+    e = sp.Sum(Partial(sp.Symbol("L"), x[k, 0]) * W[k, i] * sp.KroneckerDelta(k, i), (k, 0, n - 1))
+    assert step_tex(e, {W: "W_1"}) == r"\sum_{k} \delta_{ik} \frac{\partial L}{\partial x_{k}} (W_1)_{ki}"
+    with pytest.raises(ValueError, match="rows need"):
+        StepChain("c", (e, e), (), {}, lambda r: r, "n")
+
+
+def test_sums_written_out_writes_every_sum_and_refuses_a_symbolic_range():
+    import sympy as sp
+    from derivations.symbolic.index_steps import sums_written_out
+    n, N = sp.symbols("n N", positive=True, integer=True)
+    k, s = sp.symbols("k s", integer=True, nonnegative=True)
+    x = sp.MatrixSymbol("x", n, n)
+    e = sp.Sum(x[s, k] * sp.KroneckerDelta(k, 1), (k, 0, n - 1), (s, 0, n - 1))
+    x2 = x.xreplace({n: 2})
+    assert sums_written_out(e, {n: 2}) == x2[0, 1] + x2[1, 1]
+    with pytest.raises(ValueError, match="not explicit"):
+        sums_written_out(sp.Sum(x[k, k], (k, 0, N - 1)), {n: 2})

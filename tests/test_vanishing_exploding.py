@@ -141,3 +141,80 @@ def test_layer_gradient_norms_draws_its_upstream_gradient_from_rng():
     np.testing.assert_array_equal(vanishing_exploding_np.layer_gradient_norms(x, weights), vanishing_exploding_np.layer_gradient_norms(x, weights, rng=np.random.default_rng(0)))
     with pytest.raises(ValueError, match=r"weights\[1\] must have shape \(n, n\) = \(3, 3\), got \(3, 2\)"):
         vanishing_exploding_np.stack_forward(x, [R(3, 3), R(3, 2)])
+
+
+# ------------------------------------------------------------------ hand steps
+
+def _with_row(chain, k, row):
+    import dataclasses
+    rows = list(chain.rows)
+    rows[k] = row
+    return dataclasses.replace(chain, rows=tuple(rows))
+
+
+def test_the_hand_steps_are_proved_and_shown(exhibits_of):
+    chains = vanishing_exploding_sym.hand_steps()
+    assert all(c.passed for key in ("layer", "jacobian") for c in chains[key].checks("t"))
+    shown = exhibits_of("vanishing_exploding")
+    names = vanishing_exploding_sym.hand_step_names()
+    for key in ("layer", "jacobian", "depth3"):
+        assert shown[f"eq_hand_{key}"].tex == chains[key.replace("depth3", "depth 3")].tex(names)
+    assert r"W_{1}^{\top} D_{1} W_{2}^{\top} D_{2} W_{3}^{\top} D_{3}" in shown["eq_hand_depth3"].tex
+
+
+def test_the_jacobian_with_the_diagonal_on_the_right_is_refuted_in_both_cases():
+    # (W D)_kj = W_kj f'(z_j): wrong for every entry off the diagonal, k < j and k > j
+    from derivations.symbolic.index_steps import entry_of
+    chain = vanishing_exploding_sym.hand_steps()["jacobian"]
+    last = chain.rows[-1]
+    D, W = last.parent.args
+    wrong = _with_row(chain, len(chain.rows) - 1, entry_of(W * D, last.i, last.j))
+    assert not wrong.prove_step("t", len(wrong.steps) - 1).passed
+    for case in chain.sizes:                     # each case alone refutes it
+        import dataclasses
+        assert not dataclasses.replace(wrong, sizes=case).prove_step("t", len(wrong.steps) - 1).passed
+
+
+def test_the_layer_step_without_the_transpose_is_refuted():
+    from derivations.symbolic.index_steps import entry_of
+    chain = vanishing_exploding_sym.hand_steps()["layer"]
+    JT, G = chain.rows[-1].parent.args          # J_ell^T and dL/dh_ell
+    wrong = _with_row(chain, len(chain.rows) - 1, entry_of(JT.arg * G, chain.rows[-1].i))
+    assert not wrong.prove_step("t", len(wrong.steps) - 1).passed
+
+
+def test_the_unrolled_product_with_the_diagonal_first_is_refuted():
+    # D_l W_l^T at every layer in place of W_l^T D_l, written out at width 2, depth 2
+    import dataclasses
+
+    import sympy as sp
+    chain = vanishing_exploding_sym.hand_steps()["depth 2"]
+    right = dataclasses.replace(chain, explicit=({vanishing_exploding_sym.n: 2, vanishing_exploding_sym._j: 1},))
+    last = right.rows[-1]
+    factors = list(last.args)
+    swapped = [factors[1], factors[0], factors[3], factors[2], factors[4]]
+    wrong = _with_row(right, len(right.rows) - 1, sp.MatMul(*swapped))
+    assert right.prove_step("t", len(right.steps) - 1).passed
+    assert not wrong.prove_step("t", len(wrong.steps) - 1).passed
+
+
+def test_the_norm_facts_and_a_wrong_one(rng):
+    a, b, eig, squares = vanishing_exploding_sym.norm_facts(2)
+    assert verify.symbolic_identity("t", "charpoly", a, b).passed
+    assert verify.symbolic_identity("t", "eig", sp.Matrix(eig), sp.Matrix(squares)).passed
+    W = vanishing_exploding_sym.matrix("w", 2, 2)
+    lam = sp.Symbol("lambda")
+    assert not verify.symbolic_identity("t", "W W", a, (W * W).charpoly(lam).as_expr()).passed
+
+
+def test_each_step_of_the_bound_is_what_the_rows_say(rng):
+    terms = vanishing_exploding_sym.bound_step_terms("tanh", rng)
+    assert terms.shape == (5, 6 * 8)
+    np.testing.assert_allclose(terms[0], terms[1], rtol=1e-12)
+    assert np.all(terms[1] <= terms[2] * (1 + 1e-12)) and np.all(terms[3] <= terms[4])
+    # the bound is not an equality: the first inequality is strict somewhere
+    assert np.any(terms[1] < 0.9 * terms[2])
+
+
+def test_the_diagonal_on_the_wrong_side_pitfall():
+    assert vanishing_exploding_sym.wrong_side_check(np.random.default_rng(19)).passed

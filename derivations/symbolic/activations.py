@@ -259,6 +259,103 @@ def one_sided_derivatives(act: Activation, at=0) -> tuple[sp.Expr, sp.Expr]:
     return left, right
 
 
+# ------------------------------------------------------------ the derivatives by hand
+def _frac(expr):
+    """A factor kept as written (a fraction inside a product is not merged into one)."""
+    return sp.UnevaluatedExpr(expr)
+
+
+def _d(expr):
+    return sp.Derivative(expr, z)
+
+
+_E = sp.exp
+_den_s = sp.Add(1, _E(-z), evaluate=False)                   # 1 + e^{-z}
+_num_t, _den_t = sp.Add(_E(z), -_E(-z), evaluate=False), sp.Add(_E(z), _E(-z), evaluate=False)
+
+
+def _over(a, b):
+    return sp.Mul(a, sp.Pow(b, -1, evaluate=False), evaluate=False)
+
+
+#: The hand derivations of the three derivatives the page states, name -> (rows, steps), each
+#: row equal to the next; steps[k] names the equality rows[k] = rows[k + 1].
+HAND_STEPS = {
+    "sigmoid": ((
+        _d(_sigma(z)),
+        _d(sp.Pow(_den_s, -1, evaluate=False)),
+        sp.Mul(-1, _over(_d(_den_s), sp.Pow(_den_s, 2, evaluate=False)), evaluate=False),
+        _over(_E(-z), sp.Pow(_den_s, 2, evaluate=False)),
+        sp.Mul(_frac(sp.Pow(_den_s, -1, evaluate=False)), _frac(_over(_E(-z), _den_s)), evaluate=False),
+        sp.Mul(_sigma(z), 1 - _sigma(z), evaluate=False)),
+        ("the definition sigma(z) = 1/(1 + e^-z)",
+         "the chain rule: (1/u)' = -u'/u^2 with u = 1 + e^-z",
+         "(1 + e^-z)' = -e^-z",
+         "the fraction split into two factors",
+         "e^-z/(1 + e^-z) = 1 - 1/(1 + e^-z) = 1 - sigma(z)")),
+    "tanh": ((
+        _d(sp.tanh(z)),
+        _d(_over(_num_t, _den_t)),
+        _over(sp.Add(sp.Pow(_den_t, 2, evaluate=False), -sp.Pow(_num_t, 2, evaluate=False), evaluate=False),
+              sp.Pow(_den_t, 2, evaluate=False)),
+        sp.Add(1, -_over(sp.Pow(_num_t, 2, evaluate=False), sp.Pow(_den_t, 2, evaluate=False)), evaluate=False),
+        sp.Add(1, -sp.tanh(z) ** 2, evaluate=False)),
+        ("the definition tanh(z) = (e^z - e^-z)/(e^z + e^-z)",
+         "the quotient rule, (e^z - e^-z)' = e^z + e^-z and (e^z + e^-z)' = e^z - e^-z",
+         "the fraction split, the first term 1",
+         "the definition of tanh again")),
+    "softplus": ((
+        _d(sp.Function("softplus")(z)),
+        _d(sp.log(sp.Add(1, _E(z), evaluate=False))),
+        sp.Mul(_frac(sp.Pow(sp.Add(1, _E(z), evaluate=False), -1, evaluate=False)), _E(z), evaluate=False),
+        sp.Pow(_den_s, -1, evaluate=False),
+        _sigma(z)),
+        ("the definition softplus(z) = log(1 + e^z)",
+         "the chain rule: (log u)' = u'/u with u = 1 + e^z, and (1 + e^z)' = e^z",
+         "numerator and denominator divided by e^z",
+         "the definition of sigma")),
+}
+
+
+def hand_step_value(expr):
+    """A row of a hand derivation made computable: sigma and softplus replaced by their
+    definitions, derivatives taken, kept factors released, tanh written with exponentials."""
+    e = expr.replace(sp.Function("softplus"), lambda a: ACTIVATIONS["softplus"].definition.subs(z, a))
+    return _expand_sigma(e).doit().rewrite(sp.exp)
+
+
+def hand_step_name(act: str, k: int) -> str:
+    return f"{act}' by hand, step {k + 1}, {HAND_STEPS[act][1][k]}"
+
+
+def hand_step_checks(steps: dict | None = None) -> list[verify.Check]:
+    """Every equality of every hand derivation, proved by SymPy (``steps``: HAND_STEPS, or a
+    mutated copy in the tests)."""
+    out = []
+    for act, (rows, _) in (steps or HAND_STEPS).items():
+        for k, (a, b) in enumerate(zip(rows, rows[1:])):
+            out.append(verify.symbolic_identity(TOPIC, hand_step_name(act, k), hand_step_value(a),
+                                                hand_step_value(b)))
+    return out
+
+
+#: The pitfall of the sigmoid's steps, the inner derivative (1 + e^-z)' taken as +e^-z.
+SIGN_DROPPED = sp.Mul(-1, _over(_E(-z), sp.Pow(_den_s, 2, evaluate=False)), evaluate=False)
+
+
+def sign_dropped_check() -> verify.Check:
+    """Step 3 of the sigmoid's derivation with the minus sign of (1 + e^-z)' dropped gives
+    -sigma(1 - sigma), negative where sigma' is positive (its range)."""
+    return verify.symbolic_identity(
+        TOPIC, "sigma' by hand with the sign of (1 + e^-z)' = -e^-z dropped gives -sigma(z)(1 - sigma(z))",
+        hand_step_value(SIGN_DROPPED), -hand_step_value(HAND_STEPS["sigmoid"][0][-1]))
+
+
+def hand_step_latex(act: str) -> str:
+    """The hand derivation of one activation's derivative, one relation per row."""
+    return " = ".join(tex(r, order="none") for r in HAND_STEPS[act][0])
+
+
 # --------------------------------------------------------------- floating-point limits
 def first_true(pred: Callable[[float], bool], lo: float, hi: float) -> float:
     """The smallest s in [lo, hi] with pred(s), by bisection to one ulp (pred false at lo,
@@ -452,6 +549,7 @@ def checks(seed: int = 0) -> list[verify.Check]:
         out.append(verify.check_against_sympy(
             TOPIC, f"{n}_grad equals SymPy's derivative at 200 points",
             act.grad(pts), d.subs(alpha, ALPHA), z, pts))
+    out += hand_step_checks() + [sign_dropped_check()]
     out += _sigmoid_tanh_checks(rng)
     out += _kink_checks(rng)
     out += _float_checks()
@@ -650,6 +748,8 @@ def exhibits() -> dict:
     for name in SMOOTH:
         z0, peak = derivative_maximum(ACTIVATIONS[name])
         out[f"{name}_argmax"], out[f"{name}_max"] = str(z0), str(peak)
+    for name in HAND_STEPS:
+        out[f"eq_hand_{name}"] = Equation(hand_step_latex(name), proofs=(f"{name}' by hand,",))
     out["n_activations"] = str(len(ACTIVATIONS))
     out["tanh_as_sigmoid"] = Markdown(f"${tex(sp.Eq(sp.tanh(z), tanh_as_sigmoid, evaluate=False), order='none')}$")
     out["saturation_table"] = _saturation_table()

@@ -36,6 +36,7 @@ from ..numeric import backprop as backprop_np
 from ..numeric.hadamard import elementwise_backward
 from .common import explicit, matrix, tex, vector
 from .index_notation import GradientClaim, vjp_claim
+from .index_steps import Partial, StepChain, entry_of, evaluator, products_of_shape
 
 __all__ = ["Gradient", "single_sample", "batched", "model", "auxiliary", "prove",
            "jacobian_chain_rule", "vector_chain_rule", "pass_costs", "formula_costs",
@@ -377,6 +378,165 @@ def chain_rule_checks() -> list[verify.Check]:
     return out
 
 
+# ----------------------------------------------------------------------------- hand steps
+
+# The entry indices of the hand derivations (i, j), the summation indices (k, and s over the
+# samples of a batch), and the slacks that put the indices in range (index_steps).
+_i, _j = sp.symbols("i j", integer=True, nonnegative=True)
+_k, _r = sp.symbols("k s", integer=True, nonnegative=True)
+_slack = sp.symbols("u v", integer=True, nonnegative=True)
+# The quantities of each network in the order of the forward pass, each defined from the one
+# before it (model); the deltas are the gradients at the pre-activations (notation).
+_FORWARD = {False: ("z1", "h", "y_hat"), True: ("Z1", "H", "Y_hat")}
+_DELTAS = {False: {"delta2": "y_hat", "delta1": "z1"}, True: {"Delta2": "Y_hat", "Delta1": "Z1"}}
+
+
+def hand_step_evaluator(batch: bool = False):
+    """The function that makes a displayed row of the network's hand derivations computable
+    (:func:`~derivations.symbolic.index_steps.evaluator`): a delta is the partial derivative it is defined as
+    (delta2_k = dL/dy_hat_k), f'(z1) its definition, the column of ones a OneMatrix."""
+    S, grads = batched(*BATCH_DISPLAY_DIMS) if batch else single_sample(*DISPLAY_DIMS)
+    ones = {S["ones"]: sp.OneMatrix(BATCH_DISPLAY_DIMS[0], 1)} if batch else {}
+    defs = {q: d.xreplace(ones) for q, d in model(S)}
+    fprime_of = S["fprime_Z1" if batch else "fprime_z1"]
+    aux = dict(auxiliary(S, grads))[fprime_of]
+    named = {S[d]: (lambda i, j, q=S[q]: Partial(LOSS, q[i, j])) for d, q in _DELTAS[batch].items()}
+    named[fprime_of] = lambda i, j: aux[i, j]
+    evaluate = evaluator(defs, [S[k] for k in _FORWARD[batch]], LOSS, named)
+    return lambda expr: evaluate(sp.sympify(expr).xreplace(ones))
+
+
+def _chain(name, rows, steps, sizes, evaluate, size_names="n, m, p", instance=None) -> StepChain:
+    """A hand derivation of this page; an undecided step is evaluated at the small instance."""
+    return StepChain(name, tuple(rows), tuple(steps), sizes, evaluate, size_names, (instance,))
+
+
+def hand_steps() -> dict:
+    """The hand derivations of the two-layer network's gradients, entry by entry: dL/dW2,
+    dL/dh, dL/dz1 (= delta1) and dL/dW1 for one sample, and dL/dW2 for a batch; each a
+    :class:`~derivations.symbolic.index_steps.StepChain` whose every equality is proved at symbolic size."""
+    n, m, p = DISPLAY_DIMS
+    S, grads = single_sample(n, m, p)
+    g = _by_of(grads)
+    W1, W2, x, h, z1, y_hat, d1, d2 = (S[k] for k in ("W1", "W2", "x", "h", "z1", "y_hat", "delta1", "delta2"))
+    i, j, k, s = _i, _j, _k, _r
+    u, v = _slack
+    single = hand_step_evaluator()
+    at = {n: 2, m: 2, p: 2, u: 1, v: 0, i: 0, j: 1}
+    delta = sp.KroneckerDelta
+    out = {
+        "W2": _chain("dL/dW2 by hand", [
+            Partial(LOSS, W2[i, j]),
+            sp.Sum(Partial(LOSS, y_hat[k, 0]) * Partial(y_hat[k, 0], W2[i, j]), (k, 0, p - 1)),
+            sp.Sum(d2[k, 0] * delta(k, i) * h[j, 0], (k, 0, p - 1)),
+            d2[i, 0] * h[j, 0],
+            entry_of(g["W2"].closed_form, i, j)],
+            ["the chain rule through y_hat: dL/dW2_ij = sum_k dL/dy_hat_k dy_hat_k/dW2_ij",
+             "dL/dy_hat_k = delta2_k and dy_hat_k/dW2_ij = delta_ki h_j",
+             "only k = i remains: sum_k delta2_k delta_ki h_j = delta2_i h_j",
+             "delta2_i h_j = (delta2 h^T)_ij"],
+            {p: i + 1 + u, m: j + 1 + v}, single, instance=at),
+        "h": _chain("dL/dh by hand", [
+            Partial(LOSS, h[j, 0]),
+            sp.Sum(Partial(LOSS, y_hat[i, 0]) * Partial(y_hat[i, 0], h[j, 0]), (i, 0, p - 1)),
+            sp.Sum(d2[i, 0] * W2[i, j], (i, 0, p - 1)),
+            entry_of(g["h"].closed_form, j)],
+            ["the chain rule through y_hat: dL/dh_j = sum_i dL/dy_hat_i dy_hat_i/dh_j",
+             "dL/dy_hat_i = delta2_i and dy_hat_i/dh_j = W2_ij",
+             "sum_i delta2_i W2_ij = (W2^T delta2)_j"],
+            {m: j + 1 + v}, single, instance=at),
+        "z1": _chain("dL/dz1 by hand", [
+            Partial(LOSS, z1[j, 0]),
+            sp.Sum(Partial(LOSS, h[k, 0]) * Partial(h[k, 0], z1[j, 0]), (k, 0, m - 1)),
+            sp.Sum(Partial(LOSS, h[k, 0]) * fprime(_f)(z1[k, 0]) * delta(k, j), (k, 0, m - 1)),
+            Partial(LOSS, h[j, 0]) * fprime(_f)(z1[j, 0]),
+            entry_of(g["z1"].closed_form, j)],
+            ["the chain rule through h: dL/dz1_j = sum_k dL/dh_k dh_k/dz1_j",
+             "h_k = f(z1_k) depends on z1_j only if k = j: dh_k/dz1_j = f'(z1_k) delta_kj",
+             "only k = j remains: dL/dz1_j = dL/dh_j f'(z1_j)",
+             "dL/dh_j f'(z1_j) = ((W2^T delta2) ⊙ f'(z1))_j"],
+            {m: j + 1 + v}, single, instance=at),
+        "W1": _chain("dL/dW1 by hand", [
+            Partial(LOSS, W1[i, j]),
+            sp.Sum(Partial(LOSS, z1[k, 0]) * Partial(z1[k, 0], W1[i, j]), (k, 0, m - 1)),
+            sp.Sum(d1[k, 0] * delta(k, i) * x[j, 0], (k, 0, m - 1)),
+            d1[i, 0] * x[j, 0],
+            entry_of(g["W1"].closed_form, i, j)],
+            ["the chain rule through z1: dL/dW1_ij = sum_k dL/dz1_k dz1_k/dW1_ij",
+             "dL/dz1_k = delta1_k and dz1_k/dW1_ij = delta_ki x_j",
+             "only k = i remains: sum_k delta1_k delta_ki x_j = delta1_i x_j",
+             "delta1_i x_j = (delta1 x^T)_ij"],
+            {m: i + 1 + u, n: j + 1 + v}, single, instance=at),
+    }
+    N = BATCH_DISPLAY_DIMS[0]
+    SB, bgrads = batched(*BATCH_DISPLAY_DIMS)
+    Y_hat, H, D2, W2 = SB["Y_hat"], SB["H"], SB["Delta2"], SB["W2"]
+    out["batch W2"] = _chain("dL/dW2 for a batch by hand", [
+        Partial(LOSS, W2[i, j]),
+        sp.Sum(Partial(LOSS, Y_hat[s, k]) * Partial(Y_hat[s, k], W2[i, j]), (k, 0, p - 1), (s, 0, N - 1)),
+        sp.Sum(D2[s, k] * delta(k, i) * H[s, j], (k, 0, p - 1), (s, 0, N - 1)),
+        sp.Sum(D2[s, i] * H[s, j], (s, 0, N - 1)),
+        entry_of(_by_of(bgrads)["W2"].closed_form, i, j)],
+        ["the chain rule through every entry of Y_hat: dL/dW2_ij = sum_s sum_k dL/dY_hat_sk dY_hat_sk/dW2_ij",
+         "dL/dY_hat_sk = Delta2_sk and dY_hat_sk/dW2_ij = delta_ki H_sj",
+         "only k = i remains: the sum over the samples s of Delta2_si H_sj",
+         "sum_s Delta2_si H_sj = (Delta2^T H)_ij"],
+        {p: i + 1 + u, m: j + 1 + v}, hand_step_evaluator(batch=True), "N, n, m, p",
+        instance={N: 2, n: 2, u: 1, v: 0, i: 0, j: 1})
+    return out
+
+
+#: The gradients whose one product of the right shape the page's table shows, as pairs of the
+#: quantity and the factors the hand steps leave (keys of the symbols dict).
+SHAPE_MATCHES = (("W2", ("delta2", "h")), ("h", ("W2", "delta2")), ("W1", ("delta1", "x")))
+
+
+def shape_match_checks() -> list[verify.Check]:
+    """The shape-matching check, as a claim: of the products of two of the factors, each as it
+    is or transposed, exactly one has the shape of the quantity, and it is the closed form
+    (with n, m, p distinct symbols)."""
+    S, grads = single_sample(*DISPLAY_DIMS)
+    g = _by_of(grads)
+    out = []
+    for of, factors in SHAPE_MATCHES:
+        found = products_of_shape([S[f] for f in factors], S[of].shape)
+        claim = g[of].closed_form
+        ok = found == [claim]
+        out.append(verify.Check(
+            TOPIC, f"shape matching: {_PLAIN[g[of].name]} is the only product of {' and '.join(factors)} "
+                   f"(or their transposes) with the shape {S[of].shape[0]} x {S[of].shape[1]} of {of}",
+            "symbolic", 0.0 if ok else float("inf"), 0.0, ok,
+            "" if ok else f"the products of that shape are {found}"))
+    # with p = m the check cannot decide: both orders of the outer product have W2's shape
+    m = DISPLAY_DIMS[1]
+    square = {DISPLAY_DIMS[2]: m}
+    found = products_of_shape([S["delta2"].xreplace(square), S["h"]], S["W2"].xreplace(square).shape)
+    want = [S["delta2"].xreplace(square) * S["h"].T, S["h"] * S["delta2"].xreplace(square).T]
+    ok = set(found) == set(want) and len(found) == 2
+    out.append(verify.Check(TOPIC, "shape matching with p = m: delta2 h^T and h delta2^T both have the shape of W2",
+                            "symbolic", 0.0 if ok else float("inf"), 0.0, ok, "" if ok else f"found {found}"))
+    return out
+
+
+def hand_step_checks() -> list[verify.Check]:
+    """Every equality of every hand derivation, proved at symbolic size, and the shape matching."""
+    return [c for chain in hand_steps().values() for c in chain.checks(TOPIC)] + shape_match_checks()
+
+
+def dropped_delta_check(rng) -> verify.Check:
+    """The pitfall of step 2: dy_hat_k/dW2_ij taken as h_j for every k (the Kronecker delta
+    dropped) gives (sum_k delta2_k) h_j in every row, not delta2_i h_j."""
+    params = backprop_np.two_layer_init(3, 4, 2, rng, scale=1.0)
+    x, y = rng.standard_normal((1, 3)), rng.standard_normal((1, 2))
+    _, grads = backprop_np.two_layer_loss_and_grads(params, x, y, "tanh")
+    delta2 = grads["b2"]                         # dL/db2 = delta2 for one sample
+    h = np.tanh(x[0] @ params["W1"].T + params["b1"])
+    wrong = np.outer(np.full(delta2.shape, delta2.sum()), h)
+    return verify.check_bound(TOPIC, "dropping the Kronecker delta in dy_hat_k/dW2_ij gives a dL/dW2 that "
+                              "differs from delta2 h^T by more than 10%, (n, m, p) = (3, 4, 2)", 0.1,
+                              verify.rel_error(wrong, grads["W2"]), strict=True)
+
+
 # ----------------------------------------------------------------------------- cost
 
 
@@ -709,10 +869,10 @@ def checks(seed: int = 0) -> list[verify.Check]:
     matrices at two sizes each (PROOF_SIZES, BATCH_PROOF_SIZES, ...), NumPy compared, costs
     counted."""
     rng = np.random.default_rng(seed)
-    out = chain_rule_checks() + prove_single_sample() + prove_batched()
+    out = chain_rule_checks() + hand_step_checks() + prove_single_sample() + prove_batched()
     out += [c for claim in size_claims() for c in claim.checks(TOPIC)]
     out += [model_against_numpy(a, PROOF_SIZES[0], rng) for a in backprop_np.ACTIVATION_PAIRS]
-    out += cost_checks() + pitfall_checks(rng)
+    out += cost_checks() + pitfall_checks(rng) + [dropped_delta_check(np.random.default_rng(seed + 19))]
     out.append(batch_mean_check(rng))
     for N, n, m in [(4, 3, 2), (32, 50, 20)]:
         x = rng.standard_normal((N, n))
@@ -854,6 +1014,19 @@ def _shape(M) -> str:
     return rf"{tex(M.shape[0])} \times {tex(M.shape[1])}"
 
 
+def _shape_table(S) -> Table:
+    """The shape-matching check as a table: each gradient's shape, and the one product of the
+    factors with that shape (SHAPE_MATCHES), with its factors' shapes."""
+    names = _names(S)
+    rows = []
+    for of, factors in SHAPE_MATCHES:
+        (product,) = products_of_shape([S[f] for f in factors], S[of].shape)
+        shapes = "$" + "".join(f"({_shape(a)})" for a in product.args) + "$"
+        rows.append((rf"$\partial L / \partial {names[S[of]]}$, ${_shape(S[of])}$",
+                     f"${tex(product, names)}$", shapes))
+    return Table(["gradient, shape", "product", "shapes"], rows, "lll")
+
+
 def exhibits() -> dict:
     """Everything the backprop page shows, each formula printed from the object a check proved."""
     n, m, p = DISPLAY_DIMS
@@ -891,6 +1064,11 @@ def exhibits() -> dict:
         "wrong_shape": Markdown(f"${_shape(S['x'] * S['delta1'].T)}$"),
         "right_shape": Markdown(f"${_shape(S['W1'])}$"),
     }
+    chains = hand_steps()
+    for key, chain in chains.items():
+        names = _names(SB if key.startswith("batch") else S)
+        out[f"eq_hand_{key.replace(' ', '_')}"] = Equation(chain.tex(names), proofs=(chain.name + ",",))
+    out["shape_table"] = _shape_table(S)
     for g in grads:
         out[f"eq_{g.of}"] = Equation(gradient_latex(g, S), proofs=(_check_name(g, False, ()).split(":")[0] + ":",))
     for g in bgrads:

@@ -34,6 +34,7 @@ from .common import explicit, matrix, vector
 from .common import tex as common_tex
 from .backprop import fprime
 from .index_notation import GradientClaim, vjp_claim
+from .index_steps import Partial, StepChain, entry_of, evaluator
 from .initialization import squared_norm_through_transpose
 
 __all__ = ["layer", "jacobian_product", "jacobian_product_proof", "F_MAX", "bound_rhs",
@@ -185,6 +186,220 @@ def depth_induction_checks() -> list[verify.Check]:
     claim = one_layer_claim()
     proof = claim.prove(TOPIC)
     return [dataclasses.replace(proof, name=DEPTH_INDUCTION, method="induction"), *claim.instance_checks(TOPIC)]
+
+
+# ------------------------------------------------------------------ the product, by hand
+# The entry indices of the hand steps, and the slacks that put them in range (index_steps).
+_j, _k = sp.symbols("j k", integer=True, nonnegative=True)
+_c, _u = sp.symbols("c u", integer=True, nonnegative=True)
+_q = sp.Symbol("q", integer=True, nonnegative=True)
+LOSS = sp.Symbol("L")
+_phi = sp.Function("phi")
+#: The depths of the unrolled product and the explicit widths at which its steps are proved
+#: written out (depth 3 at width 3 would take seconds).
+UNROLLED_WIDTHS = {3: (2,), 2: (3,)}
+
+
+@dataclass(frozen=True)
+class HandStack:
+    """A stack of ``depth`` layers h_l = f(W_l h_{l-1}), z_l = W_l h_{l-1}, for the hand steps,
+    with the loss L = sum_q phi(h_depth,q) (phi undefined: a loss that is not linear in the
+    output, whose partial derivatives are phi'); ``G[l]`` stands for dL/dh_l, ``J[l]`` for the
+    Jacobian dh_l/dh_{l-1} and ``D[l]`` for diag(f'(z_l)), each defined by what ``evaluate``
+    writes for its entries."""
+
+    h: tuple
+    W: tuple
+    z: tuple
+    J: tuple
+    D: tuple
+    G: tuple
+    evaluate: object
+    names: dict
+
+
+def hand_stack(depth: int, first: int = 1, width=n) -> HandStack:
+    """The layers ``first`` .. ``first + depth - 1`` of a stack (first = "ell": one layer l, its
+    input h_{l-1}), as matrix symbols, and the evaluator of its hand steps."""
+    labels = ([r"\ell - 1", r"\ell"] if first == "ell" else [str(k) for k in range(first - 1, first + depth)])
+    keys = ["prev", "ell"] if first == "ell" else labels
+    h = tuple(sp.MatrixSymbol(f"h_{k}", width, 1) for k in keys)
+    W, z, J, D = ((None,) + tuple(sp.MatrixSymbol(f"{s}_{k}", *shape) for k in keys[1:])
+                  for s, shape in (("W", (width, width)), ("z", (width, 1)), ("J", (width, width)), ("D", (width, width))))
+    G = tuple(sp.MatrixSymbol(f"G_{k}", width, 1) for k in keys)
+    defs, order = {}, []
+    for l in range(1, len(keys)):
+        defs[z[l]], defs[h[l]] = W[l] * h[l - 1], ElementwiseApplyFunction(_f, z[l])
+        order += [z[l], h[l]]
+    defs[LOSS] = sp.Sum(_phi(h[-1][_q, 0]), (_q, 0, width - 1))
+    named = {G[l]: (lambda a, b, l=l: Partial(LOSS, h[l][a, 0])) for l in range(len(keys))}
+    for l in range(1, len(keys)):
+        named[J[l]] = lambda a, b, l=l: Partial(h[l][a, 0], h[l - 1][b, 0])
+        named[D[l]] = lambda a, b, l=l: sp.KroneckerDelta(a, b) * fprime(_f)(z[l][a, 0])
+    names = {}
+    for l, label in enumerate(labels):
+        names[h[l]] = f"h_{{{label}}}"
+        names[G[l]] = rf"\frac{{\partial L}}{{\partial h_{{{label}}}}}"
+        if l:
+            names.update({W[l]: f"W_{{{label}}}", z[l]: f"z_{{{label}}}", J[l]: f"J_{{{label}}}", D[l]: f"D_{{{label}}}"})
+    return HandStack(h, W, z, J, D, G, evaluator(defs, order, LOSS, named), names)
+
+
+def hand_steps() -> dict:
+    """The hand steps from the chain rule to the product of Jacobians: one layer's chain rule
+    (dL/dh_{l-1} = J_l^T dL/dh_l) and its Jacobian (J_l = D_l W_l), entry by entry at any width
+    n; and the product unrolled over a stack of depth 3 (and 2), written out at widths 2 and 3."""
+    s = hand_stack(1, "ell")
+    (hp, h1), W1, z1, J1, D1, G1 = s.h, s.W[1], s.z[1], s.J[1], s.D[1], s.G[1]
+    j, k, c, u = _j, _k, _c, _u
+    square = ({j: k + c, n: k + c + 1 + u}, {k: j + 1 + c, n: j + c + 2 + u})
+    out = {
+        "layer": StepChain("one layer's chain rule by hand", (
+            Partial(LOSS, hp[j, 0]),
+            sp.Sum(Partial(LOSS, h1[k, 0]) * Partial(h1[k, 0], hp[j, 0]), (k, 0, n - 1)),
+            sp.Sum(Partial(LOSS, h1[k, 0]) * J1[k, j], (k, 0, n - 1)),
+            entry_of(J1.T * G1, j)),
+            ("the chain rule through h_ell: dL/dh_{ell-1,j} = sum_k dL/dh_ell,k dh_ell,k/dh_{ell-1,j}",
+             "dh_ell,k/dh_{ell-1,j} = (J_ell)_kj, the Jacobian's entry",
+             "sum_k dL/dh_ell,k (J_ell)_kj = (J_ell^T dL/dh_ell)_j"),
+            {n: j + 1 + u}, s.evaluate, "n", ({j: 0, u: 1},)),
+        "jacobian": StepChain("the layer's Jacobian by hand", (
+            Partial(h1[k, 0], hp[j, 0]),
+            fprime(_f)(z1[k, 0]) * Partial(z1[k, 0], hp[j, 0]),
+            fprime(_f)(z1[k, 0]) * W1[k, j],
+            entry_of(D1 * W1, k, j)),
+            ("the chain rule through z_ell,k: dh_ell,k/dh_{ell-1,j} = f'(z_ell,k) dz_ell,k/dh_{ell-1,j}",
+             "dz_ell,k/dh_{ell-1,j} = (W_ell)_kj",
+             "f'(z_ell,k) (W_ell)_kj = (D_ell W_ell)_kj"),
+            square, s.evaluate, "n", ({j: 0, k: 1, c: 0, u: 1},)),
+    }
+    for depth, widths in UNROLLED_WIDTHS.items():
+        t = hand_stack(depth)
+        rows = [t.G[0]] + [sp.MatMul(*[t.J[a].T for a in range(1, l + 1)], t.G[l]) for l in range(1, depth + 1)]
+        rows.append(sp.MatMul(*[x for a in range(1, depth + 1) for x in (t.W[a].T, t.D[a])], t.G[depth]))
+        steps = tuple(f"dL/dh_{l - 1} = J_{l}^T dL/dh_{l}, one layer's chain rule" for l in range(1, depth + 1))
+        out[f"depth {depth}"] = StepChain(
+            f"the product of Jacobians by hand, depth {depth}", tuple(rows),
+            steps + ("J_l^T = W_l^T D_l at every layer",), {}, lambda r, t=t: t.evaluate(entry_of(r, _j)),
+            "n = " + " and ".join(map(str, widths)), (), tuple({n: w, _j: w - 1} for w in widths))
+    return out
+
+
+def hand_step_names() -> dict:
+    """The display names of the hand steps' symbols (one layer, and the stack of depth 3)."""
+    return {**hand_stack(1, "ell").names, **hand_stack(3).names}
+
+
+def hand_step_checks() -> list[verify.Check]:
+    return [c for chain in hand_steps().values() for c in chain.checks(TOPIC)]
+
+
+# ------------------------------------------------------------------ the bound, by hand
+#: The stacks on which each step of the one-layer bound is measured (depth, width, batch).
+BOUND_STEP_STACK = (6, 16, 8)
+#: The explicit sizes at which the two norm facts are proved.
+NORM_SIZES = (2, 3)
+
+
+def bound_step_rows():
+    """The one-layer bound as rows, each related to the next by the relation before it:
+    norm(dL/dh_{l-1}) = norm(W_l^T D_l dL/dh_l) <= norm2(W_l^T) norm2(D_l) norm(dL/dh_l)
+    = norm2(W_l) norm2(D_l) norm(dL/dh_l) <= norm2(W_l) max(abs(f')) norm(dL/dh_l)."""
+    s = hand_stack(1, "ell")
+    (hp_grad, g), Wl, Dl = s.G, s.W[1], s.D[1]
+    rows = [Norm(hp_grad), Norm(sp.MatMul(Wl.T, Dl, g)),
+            sp.Mul(SpectralNorm(Wl.T), SpectralNorm(Dl), Norm(g), evaluate=False),
+            sp.Mul(SpectralNorm(Wl), SpectralNorm(Dl), Norm(g), evaluate=False),
+            sp.Mul(SpectralNorm(Wl), fmax, Norm(g), evaluate=False)]
+    return rows, ("=", r"\le", "=", r"\le"), s.names
+
+
+def bound_step_tex() -> str:
+    rows, relations, names = bound_step_rows()
+    out = tex(rows[0], names, order="none")
+    for rel, row in zip(relations, rows[1:]):
+        out += f" {rel} {tex(row, names, order='none')}"
+    return out
+
+
+def bound_step_terms(activation: str, rng) -> np.ndarray:
+    """The five rows of :func:`bound_step_rows` for every layer and sample of a stack of
+    BOUND_STEP_STACK (He's variance), from NumPy: the first from stack_backward, the others
+    from the weights and f'(z) of the forward pass; shape (5, layers x samples)."""
+    depth, width, batch = BOUND_STEP_STACK
+    weights = vanishing_exploding_np.init_stack(depth, width, "he", rng)
+    x = rng.standard_normal((batch, width))
+    out, cache = vanishing_exploding_np.stack_forward(x, weights, activation)
+    grads = vanishing_exploding_np.stack_backward(rng.standard_normal(out.shape), cache)
+    f_grad = backprop_np.ACTIVATION_PAIRS[activation][1]
+    rows = []
+    for l, (W, z) in enumerate(zip(weights, cache[0])):
+        for s in range(batch):
+            D, g = np.diag(f_grad(z[s])), grads[l + 1][s]
+            norm_W, norm_WT, norm_D, norm_g = (np.linalg.norm(M, 2) for M in (W, W.T, D, g[:, None]))
+            rows.append([np.linalg.norm(grads[l][s]), np.linalg.norm(W.T @ D @ g),
+                         norm_WT * norm_D * norm_g, norm_W * norm_D * norm_g,
+                         norm_W * float(F_MAX[activation]) * norm_g])
+    return np.array(rows).T
+
+
+def norm_facts(size: int):
+    """(charpoly of W^T W, of W W^T) for an explicit size x size W of symbols, and (the
+    eigenvalues of D^T D, the squares d_i^2) for D = diag(d_1, ..., d_size): the two facts
+    behind the equality and the last step of the bound (norm2(W^T) = norm2(W), and
+    norm2(D) = max abs(d_i))."""
+    Wm = matrix("w", size, size)
+    lam = sp.Symbol("lambda")
+    d = vector("d", size)
+    Dm = sp.diag(*d)
+    eig = (Dm.T * Dm).eigenvals(multiple=True)
+    return ((Wm.T * Wm).charpoly(lam).as_expr(), (Wm * Wm.T).charpoly(lam).as_expr(),
+            sorted(eig, key=sp.default_sort_key), sorted([e ** 2 for e in d], key=sp.default_sort_key))
+
+
+def wrong_side_check(rng) -> verify.Check:
+    """The pitfall of the Jacobian's hand steps: D_l scales the rows of W_l (the index of the
+    output, k); J_l = W_l D_l, the columns scaled, passes back D_l W_l^T g instead of
+    W_l^T D_l g."""
+    W = rng.standard_normal((5, 5)) / np.sqrt(5)
+    x, g = rng.standard_normal((1, 5)), rng.standard_normal((1, 5))
+    _, cache = vanishing_exploding_np.stack_forward(x, [W], "tanh")
+    right = vanishing_exploding_np.stack_backward(g, cache)[0][0]
+    D = np.diag(backprop_np.ACTIVATION_PAIRS["tanh"][1](cache[0][0][0]))
+    wrong = D @ W.T @ g[0]
+    return verify.check_bound(TOPIC, "the diagonal on the wrong side: D_l W_l^T dL/dh_l differs from "
+                              "stack_backward's W_l^T D_l dL/dh_l by more than 10%, tanh, width 5",
+                              0.1, verify.rel_error(wrong, right), strict=True)
+
+
+def bound_step_checks(seed: int = 0) -> list[verify.Check]:
+    """Each step of the one-layer bound: the two norm facts proved at NORM_SIZES, and every
+    relation measured at every layer and sample of the three activations' stacks."""
+    out = []
+    for size in NORM_SIZES:
+        a, b, eig, squares = norm_facts(size)
+        out.append(verify.symbolic_identity(
+            TOPIC, f"the bound by hand: W^T W and W W^T have the same characteristic polynomial, so "
+                   f"norm2(W^T) = norm2(W), W {size}x{size}", a, b))
+        out.append(verify.symbolic_identity(
+            TOPIC, f"the bound by hand: the eigenvalues of D^T D are d_i^2, so norm2(D) = max abs(d_i), "
+                   f"D = diag(d) {size}x{size}", sp.Matrix(eig), sp.Matrix(squares)))
+    rng = np.random.default_rng(seed + 19)
+    out.append(wrong_side_check(rng))
+    terms = np.concatenate([bound_step_terms(a, rng) for a in ACTIVATION_NAMES], axis=1)
+    depth, width, batch = BOUND_STEP_STACK
+    where = f"sigmoid, tanh and relu stacks of depth {depth}, width {width}, every layer and sample"
+    out += [
+        verify.check_values(TOPIC, f"the bound by hand, step 1: norm(dL/dh_(l-1)) = norm(W_l^T D_l dL/dh_l), {where}",
+                            "float64", terms[0], terms[1]),
+        verify.check_bound(TOPIC, f"the bound by hand, step 2: norm(W_l^T D_l g) <= norm2(W_l^T) norm2(D_l) norm(g), {where}",
+                           terms[1], terms[2]),
+        verify.check_values(TOPIC, f"the bound by hand, step 3: norm2(W_l^T) = norm2(W_l), {where}",
+                            "float64", terms[2], terms[3]),
+        verify.check_bound(TOPIC, f"the bound by hand, step 4: norm2(D_l) <= max abs(f'), {where}",
+                           terms[3], terms[4]),
+    ]
+    return out
 
 
 def sigmoid_derivative_maximum() -> tuple[sp.Expr, sp.Expr]:
@@ -468,7 +683,7 @@ def checks(seed: int = 0) -> list[verify.Check]:
         TOPIC, f"dL/dh_0 = {' '.join(f'W{k}^T D{k}' for k in range(1, depth + 1))} dL/dh_{depth}, "
         f"depth {depth}, width {width}, f undefined", *jacobian_product_proof(depth, width)))
         for depth, width in PROOF_SIZES]
-    out += depth_induction_checks()
+    out += depth_induction_checks() + hand_step_checks() + bound_step_checks(seed)
     for activation in ACTIVATION_NAMES:
         for residual in (False, True):
             weights = vanishing_exploding_np.init_stack(3, 6, "he", rng)
@@ -620,7 +835,12 @@ def exhibits() -> dict:
     too_small_bounds = {a: float(bound_value(runs[(a, "too small")].spectral, F_MAX[a], [1.0])[0])
                         for a in ACTIVATION_NAMES}
     xav_sig = runs[("sigmoid", "xavier")]
+    chains, names = hand_steps(), hand_step_names()
+    hand = {f"eq_hand_{key.replace(' ', '')}": Equation(chain.tex(names), proofs=(chain.name + ",",))
+            for key, chain in chains.items() if key != "depth 2"}     # depth 2: checked, not shown
     return {
+        **hand,
+        "eq_bound_step": Equation(bound_step_tex(), proofs=("the bound by hand",)),
         "eq_model": Equation(model, definition=True),
         "eq_jacobian_product": Equation(rf"\frac{{\partial L}}{{\partial h_0}} = {product}",
                                         proofs=("dL/dh_0 = W1^T D1", "one layer:")),
