@@ -64,6 +64,11 @@ CASES.update({
     "backprop.mlp_forward": (backprop.mlp_forward, lambda: {"layers": _layers(), "X": R(6, 3)}, None),
     "backprop.mlp_backward": (backprop.mlp_backward, lambda: {
         "dA": R(6, 2), "caches": _cache(backprop.mlp_forward, _layers(), R(6, 3))}, None),
+    "initialization.tanh_stack_forward": (initialization.tanh_stack_forward,
+                                          lambda: {"x": R(5, 3), "weights": [R(4, 3), R(4, 4)]}, None),
+    "initialization.tanh_stack_backward": (initialization.tanh_stack_backward, lambda: {
+        "dout": R(5, 4), "hs": initialization.tanh_stack_forward(R(5, 3), [R(4, 3), R(4, 4)]),
+        "weights": [R(4, 3), R(4, 4)]}, None),
     "losses.mse": (losses.mse, lambda: {"y_hat": R(6, 2), "y": R(6, 2)}, None),
     "losses.log_softmax": (losses.log_softmax, lambda: {"logits": R(6, 3)}, "logits"),
     "losses.softmax": (losses.softmax, lambda: {"logits": R(6, 3)}, "logits"),
@@ -99,6 +104,8 @@ CASES.update({
         "x": R(5, 2, 3), "h0": R(2, 4), "W_hx": R(4, 3), "W_hh": 0.5 * R(4, 4), "b_h": R(4)}, None),
     "rnn.rnn_backward": (rnn.rnn_backward, lambda: {"dh": R(5, 2, 4), "cache": _cache(
         rnn.rnn_forward, R(5, 2, 3), R(2, 4), R(4, 3), 0.5 * R(4, 4), R(4))}, None),
+    "rnn.rnn_backward_chunked": (rnn.rnn_backward_chunked, lambda: {"dh": R(5, 2, 4), "cache": _cache(
+        rnn.rnn_forward, R(5, 2, 3), R(2, 4), R(4, 3), 0.5 * R(4, 4), R(4)), "chunk": 2}, None),
     "rnn.bptt_deltas": (rnn.bptt_deltas, lambda: {
         "dh": R(5, 2, 4), "h": np.tanh(R(5, 2, 4)), "W_hh": 0.5 * R(4, 4)}, None),
     "rnn.rnn_loss_and_grads": (rnn.rnn_loss_and_grads, lambda: {
@@ -219,7 +226,11 @@ def test_every_public_numeric_function_is_in_the_table():
     # tested in their own files
     untested = {"backprop.two_layer_init", "backprop.activation_pair", "backprop.mlp_init", "backprop.cached_bytes", "vanishing_exploding.init_stack", "gradient_descent.gradient_descent",
                 "gradient_descent.sgd", "initialization.xavier_variance", "initialization.he_variance",
-                "initialization.xavier_normal", "initialization.he_normal", "initialization.normal_weights"}
+                "initialization.xavier_normal", "initialization.he_normal", "initialization.normal_weights",
+                # sizes, a name and a gain, not arrays: their bad arguments are tested in test_initialization
+                "initialization.calculate_gain", "initialization.fans", "initialization.fan",
+                "initialization.init_std", "initialization.uniform_bound", "initialization.normal_init",
+                "initialization.uniform_init", "initialization.xavier_uniform", "initialization.he_uniform"}
     assert public - untested - set(CASES) == set()
 
 

@@ -11,6 +11,7 @@ forward pass's second moment), ``"fan_out"`` (n_out, keeps the backward pass's) 
 from __future__ import annotations
 
 import math
+from typing import Sequence
 
 import numpy as np
 from numpy.typing import ArrayLike
@@ -66,7 +67,7 @@ def calculate_gain(nonlinearity: str, negative_slope: float = 0.01) -> float:
     raise ValueError(f"nonlinearity must be 'linear', 'relu', 'leaky_relu' or 'tanh', got {nonlinearity!r}")
 
 
-def fans(shape) -> tuple[int, int]:
+def fans(shape: Sequence[int]) -> tuple[int, int]:
     """(fan_in, fan_out) of a weight of shape ``(n_out, n_in, *kernel)``: fan_in = n_in times the
     kernel's size (shape[1], not shape[0]), fan_out = n_out times it (PyTorch's rule)."""
     shape = tuple(shape)
@@ -153,7 +154,7 @@ def _stack_weights(weights, width: int) -> list[np.ndarray]:
     return out
 
 
-def tanh_stack_forward(x: ArrayLike, weights) -> list[np.ndarray]:
+def tanh_stack_forward(x: ArrayLike, weights: Sequence[ArrayLike]) -> list[np.ndarray]:
     """The activations [h_0, ..., h_L] of h_l = tanh(h_{l-1} W_l^T) (no biases) for a batch x
     (N, n_0) and weights W_l of shape (n_l, n_{l-1})."""
     x = float_array(x, "x")
@@ -164,10 +165,18 @@ def tanh_stack_forward(x: ArrayLike, weights) -> list[np.ndarray]:
     return hs
 
 
-def tanh_stack_backward(dout: ArrayLike, hs, weights) -> list[np.ndarray]:
+def tanh_stack_backward(dout: ArrayLike, hs: Sequence[np.ndarray], weights: Sequence[ArrayLike]) -> list[np.ndarray]:
     """[dL/dh_0, ..., dL/dh_L] from dout = dL/dh_L and the forward's activations: through
     tanh, dL/dz_l = dL/dh_l (1 - h_l^2); through the layer, dL/dh_{l-1} = dL/dz_l W_l."""
+    if not isinstance(hs, (list, tuple)) or not hs:
+        raise ValueError("hs must be the non-empty list of activations tanh_stack_forward returned")
+    hs = [float_array(h, f"hs[{k}]") for k, h in enumerate(hs)]
+    for k, h in enumerate(hs):
+        ndim(h, f"hs[{k}]", 2, "(N, n_l)")
     weights = _stack_weights(weights, hs[0].shape[1])
+    if len(hs) != len(weights) + 1 or any(h.shape != (hs[0].shape[0], W.shape[0]) for h, W in zip(hs[1:], weights)):
+        raise ValueError(f"hs must hold h_0 and one activation (N, n_l) per weight: shapes "
+                         f"{[h.shape for h in hs]} for weights {[W.shape for W in weights]}")
     dout = float_array(dout, "dout")
     if dout.shape != hs[-1].shape:
         raise ValueError(f"dout must have the shape of h_L, {hs[-1].shape}, got {dout.shape}")
