@@ -6,6 +6,10 @@ from __future__ import annotations
 import sympy as sp
 from sympy.printing.latex import LatexPrinter
 
+# FORK_X and FORK_F (the fork rule's x and f) are left out: FORK_F is a SymPy function class,
+# which autodoc would document as a class alias of a module-less "f".
+__all__ = ["matrix", "vector", "tex", "explicit", "partial", "as_partials", "fork_rule"]
+
 
 def matrix(name: str, rows: int, cols: int) -> sp.Matrix:
     """An explicit rows x cols matrix of real symbols name_ij (1-based), not a MatrixSymbol:
@@ -64,25 +68,27 @@ FORK_X = sp.Symbol("x", real=True)
 FORK_F = sp.Function("f")
 
 
-def partial(k: int, f=FORK_F):
-    """f_k, the derivative of f with respect to its k-th argument (1-based), as a function."""
-    return sp.Function(f"{f}_{k}")
+def partial(k: int) -> type:
+    """f_k, the derivative of f (``FORK_F``) with respect to its k-th argument (1-based), as a function."""
+    return sp.Function(f"{FORK_F}_{k}")
 
 
-def as_partials(expr, f=FORK_F):
-    """``expr`` with every derivative of ``f`` at a point, Subs(Derivative(f(...), v), v, p) as
-    SymPy writes it, replaced by f_k at that point (k the place of v among f's arguments)."""
+def as_partials(expr: sp.Basic) -> sp.Basic:
+    """``expr`` with every derivative of f (``FORK_F``) at a point, Subs(Derivative(f(...), v), v, p)
+    as SymPy writes it, replaced by f_k at that point (k the place of v among f's arguments)."""
+    f = FORK_F
+
     def rewrite(s):
         d = s.expr
         if not (isinstance(d, sp.Derivative) and d.expr.func == f and len(d.variables) == 1):
             return s
         (v,) = d.variables
         args = d.expr.args
-        return partial(args.index(v) + 1, f)(*[a.xreplace(dict(zip(s.variables, s.point))) for a in args])
+        return partial(args.index(v) + 1)(*[a.xreplace(dict(zip(s.variables, s.point))) for a in args])
     return expr.replace(lambda e: isinstance(e, sp.Subs), rewrite)
 
 
-def fork_rule():
+def fork_rule() -> tuple:
     """(d/dx f(x, x) unevaluated, as SymPy computes it in partials, the claim f_1(x, x) + f_2(x, x))."""
     x, f = FORK_X, FORK_F
     return sp.Derivative(f(x, x), x), as_partials(sp.diff(f(x, x), x)), partial(1)(x, x) + partial(2)(x, x)
