@@ -1106,7 +1106,8 @@ def gru_hand_steps(model: Model | None = None) -> dict[str, HandStep]:
     h_next = add(had(one_minus(u_next), ht_next), had(u_next, h))
     a_hh_next = add(mul(W_hh, h), b_hh)
     J_h = _sym(r"\left(\frac{\partial h_{t + 1}}{\partial h_{t}}\right)_{u, \tilde{h}}", mw, mw)
-    J_a = _jacobian("a^{hh}_{t + 1}", "h_{t}", 3 * mw, mw)
+    # the printer puts a name with a superscript in parentheses itself
+    J_a = _sym(r"\frac{\partial a^{hh}_{t + 1}}{\partial h_{t}}", 3 * mw, mw)
     via_diag = add(dl, mul(diag(u_next), dh_next), mul(W_hh.T, d_hh_next))
     out["h"] = HandStep(dh, (add(dl, mul(J_h.T, dh_next), mul(J_a.T, d_hh_next)), via_diag, bw[dh]), (
         GradientClaim("GRU by hand, dL/dh_t: the gradients of h_t's three uses, l_t, h_t+1 and a^hh_t+1, add",
@@ -1812,6 +1813,24 @@ def _hand_exhibits() -> dict:
     }
 
 
+def _gru_hand_exhibits() -> dict:
+    steps = gru_hand_steps()
+    G_ = gru_model()
+    chain = lambda *keys: aligned([r for k in keys for r in _chain(steps[k].lhs, steps[k].rows)])  # noqa: E731
+    lhs, rows, _, _ = weight_steps("GRU")
+    return {
+        "eq_gru_hand_h": Equation(chain("h"), proofs=("GRU by hand, dL/dh_t: the gradients", "GRU by hand, dL/dh_t: (d",
+                                                      "GRU by hand, dL/dh_t: diag")),
+        "eq_gru_hand_hh": Equation(chain("hh"), proofs=("GRU by hand, dL/dh_t: the pre-activations",
+                                                        "GRU by hand, dL/dh_t: W_hh^T")),
+        "eq_gru_hand_values": Equation(chain(*(f"value {g}" for g in G_.gates[::-1])), proofs=("GRU by hand: dL/d",)),
+        "eq_gru_hand_deltas": Equation(chain(*(f"delta {g}" for g in G_.gates[::-1])),
+                                       proofs=("GRU by hand: delta^", "LSTM by hand: the VJP of")),
+        "eq_gru_hand_reset": Equation(chain("reset", "reset ih"), proofs=("GRU by hand: the candidate's block",)),
+        "eq_gru_hand_w": Equation(aligned(_chain(lhs, rows, _index_tex)), proofs=("GRU by hand, dL/d(W_hh)_jk",)),
+    }
+
+
 def _cell_exhibits() -> dict:
     p = cell_paths()
     fmt = lambda v: "0" if v == 0 else (f"{v:.3f}" if v >= 0.01 else f"{v:.1e}")  # noqa: E731
@@ -1917,4 +1936,4 @@ def exhibits() -> dict:
         "explode_table": Table(["model", "$\\rho$", "measured per step", "at lag 100"], rest_rows, "lrrr"),
         "fig_gates": _gates_figure(),
         "fig_explode": _explode_figure(),
-    } | _hand_exhibits() | _cell_exhibits()
+    } | _hand_exhibits() | _gru_hand_exhibits() | _cell_exhibits()
