@@ -1732,12 +1732,16 @@ def _tex(expr) -> str:
     return tex(expr, names={T: "{T}"})
 
 
-def _rows(pairs, split=()) -> list[str]:
+def _rows(pairs, split=(), products=False) -> list[str]:
     """One aligned row per equation; a sum whose left-hand side is in ``split`` puts each of
-    its further terms on a line of its own (narrow screens)."""
+    its further terms on a line of its own (narrow screens), and with ``products`` so does a ⊙
+    product of four or more factors, after its first two (:func:`_split_products`)."""
     rows = []
     for lhs, rhs in pairs:
-        if lhs in split and isinstance(rhs, sp.MatAdd):
+        if products and isinstance(rhs, HadamardProduct) and len(rhs.args) >= 4:
+            first, rest = _split_products(rhs)
+            rows += [f"{_tex(lhs)} &= {first}", f"&{rest}"]
+        elif lhs in split and isinstance(rhs, sp.MatAdd):
             first, *rest = rhs.args
             rows.append(f"{_tex(lhs)} &= {_tex(first)}")
             rows += [f"&\\quad {{}} + {_tex(term)}" for term in rest]
@@ -1788,11 +1792,19 @@ def _split(expr) -> list[str]:
     return [_tex(expr)]
 
 
-def _chain(lhs, rows, printed=None) -> list[str]:
+def _split_products(expr) -> list[str]:
+    """:func:`_split`, and a ⊙ product of four or more factors with its first two factors on the
+    relation's row and the others on a row of their own."""
+    if isinstance(expr, HadamardProduct) and len(expr.args) >= 4:
+        return [_tex(had(*expr.args[:2])), rf"\qquad {{}} \odot {_tex(had(*expr.args[2:]))}"]
+    return _split(expr)
+
+
+def _chain(lhs, rows, printed=None, split=_split) -> list[str]:
     """lhs = rows[0] = rows[1] = ..., one relation per row, long sums split (narrow screens)."""
     out = []
     for k, row in enumerate(rows):
-        first, *more = [printed(row)] if printed else _split(row)
+        first, *more = [printed(row)] if printed else split(row)
         out.append(f"{(printed or _tex)(lhs) if k == 0 else ''} &= {first}")
         out += [f"&{term}" for term in more]
     return out
@@ -1816,7 +1828,8 @@ def _hand_exhibits() -> dict:
 def _gru_hand_exhibits() -> dict:
     steps = gru_hand_steps()
     G_ = gru_model()
-    chain = lambda *keys: aligned([r for k in keys for r in _chain(steps[k].lhs, steps[k].rows)])  # noqa: E731
+    chain = lambda *keys: aligned([r for k in keys for r in _chain(steps[k].lhs, steps[k].rows,  # noqa: E731
+                                                                    split=_split_products)])
     lhs, rows, _, _ = weight_steps("GRU")
     return {
         "eq_gru_hand_h": Equation(chain("h"), proofs=("GRU by hand, dL/dh_t: the gradients", "GRU by hand, dL/dh_t: (d",
@@ -1904,7 +1917,8 @@ def exhibits() -> dict:
         "eq_lstm_grads": Equation(aligned(_rows(L.gradients)), proofs=backward["LSTM"]),
         "eq_gru": Equation(aligned(_rows(G_.forward)), definition=True),
         "eq_gru_stack": Equation(_stacking(G_), definition=True),
-        "eq_gru_backward": Equation(aligned(_rows(G_.backward, split=[G_.lhs("dh")])), proofs=backward["GRU"]),
+        "eq_gru_backward": Equation(aligned(_rows(G_.backward, split=[G_.lhs("dh")], products=True)),
+                                    proofs=backward["GRU"]),
         "eq_gru_grads": Equation(aligned(_rows(G_.gradients)), proofs=backward["GRU"]),
         "eq_lstm_path": Equation(_path_lines(L), proofs=("LSTM dc_t/dc_t-1 = diag(f_t) + the paths through h_t-1",)),
         "eq_gru_path": Equation(_path_lines(G_), proofs=("GRU dh_t/dh_t-1 = diag(u_t) + the paths through the gates",)),
