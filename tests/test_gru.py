@@ -72,3 +72,26 @@ def test_bad_input(bad, message, rng):
     kw.update(bad)
     with pytest.raises(ValueError, match=message):
         gru.gru_forward(**kw)
+
+
+def test_the_hand_steps_in_numpy_against_autograd(rng):
+    """The page's hand steps for one step, written out in NumPy from the forward values (column
+    vectors, one sequence): dL/dh_0 = u_1 ⊙ dL/dh_1 + W_hh^T delta^hh_1 with the deltas of the
+    values and activations, against autograd's gradient of h_1 with respect to h_0."""
+    D, H = 3, 4
+    W_ih, W_hh, b_ih, b_hh = params(D, H, rng)
+    x, h0 = rng.standard_normal((1, 1, D)), rng.standard_normal((1, H))
+    g = rng.standard_normal(H)                                    # dL/dh_1
+    sig = lambda v: 1 / (1 + np.exp(-v))  # noqa: E731
+    ai, ah = W_ih @ x[0, 0] + b_ih, W_hh @ h0[0] + b_hh          # a^ih_1, a^hh_1
+    r, u = sig(ai[:H] + ah[:H]), sig(ai[H:2 * H] + ah[H:2 * H])
+    cand = np.tanh(ai[2 * H:] + r * ah[2 * H:])
+    d_cand = g * (1 - u) * (1 - cand**2)                          # dL/dh~ ⊙ tanh'
+    d_u = g * (h0[0] - cand) * u * (1 - u)                        # u's two uses, through sigma
+    d_r = d_cand * ah[2 * H:] * r * (1 - r)                       # r is a factor of a^h~
+    delta_hh = np.concatenate([d_r, d_u, r * d_cand])             # the reset gate on the hh block only
+    by_hand = u * g + W_hh.T @ delta_hh
+    ref = grad(lambda v: anp.sum(g * autograd_gru(x, v, W_ih, W_hh, b_ih, b_hh)[0]))(h0)[0]
+    np.testing.assert_allclose(by_hand, ref, rtol=1e-12, atol=1e-14)
+    wrong = (1 - u) * g + W_hh.T @ delta_hh                       # the candidate's weight on the direct path
+    assert np.max(np.abs(wrong - ref)) > 1e-3

@@ -148,3 +148,114 @@ def test_cell_path_numbers_recomputed_from_the_forward_pass():
         J[:, j] = (plus - minus) / 2e-6
     assert np.linalg.norm(J, 2) == __import__("pytest").approx(p.full[list(p.lags).index(s)], rel=1e-6)
     assert p.without_cell[0] == 0 and p.full[0] == p.cell_only[0]
+
+
+# ------------------------------------------------------------------ the GRU's hand steps
+
+def _gru_claim(step, part=""):
+    return next(c for c in lg.gru_hand_steps()[step].claims if part in c.name)
+
+
+def _gru_symbols():
+    return lg._hand_symbols(lg.gru_model())
+
+
+def _refuted(claim, wrong):
+    from dataclasses import replace
+    field = "rhs" if isinstance(claim, lg.IdentityClaim) else "claim"
+    return not replace(claim, **{field: wrong}).prove("t").passed
+
+
+def test_every_gru_hand_step_is_proved():
+    for step in lg.gru_hand_steps().values():
+        for claim in step.claims:
+            assert all(c.passed for c in claim.checks("t")), claim.name
+    assert all(c.passed for c in lg.weight_checks("GRU"))
+
+
+def test_dropping_a_use_of_h_t_is_refuted():
+    claim = _gru_claim("h", "three uses")
+    terms = claim.claim.args                         # dl_t/dh_t, u_t+1 ⊙ dL/dh_t+1, W_hh^T delta^hh_t+1
+    assert len(terms) == 3
+    for k in range(3):
+        assert _refuted(claim, lg.add(*(terms[:k] + terms[k + 1:]))), k
+    # inside a^hh_t+1: each gate's block, the candidate's (through the reset product) included
+    claim = _gru_claim("hh", "pre-activations")
+    blocks = claim.claim.args
+    for k in range(3):
+        assert _refuted(claim, lg.add(*(blocks[:k] + blocks[k + 1:]))), k
+
+
+def test_u_t_for_u_t_plus_1_is_refuted():
+    S = _gru_symbols()
+    u_t, u_next, G = S["u_{t}"], S["u_{t + 1}"], sp.MatrixSymbol("g", lg.m, 1)
+    assert _refuted(_gru_claim("h", "three uses"), lg._wrong_step_on_direct_path(S, None))
+    assert _refuted(_gru_claim("h", "diag(u_t+1) g at fixed"), lg.mul(lg.diag(u_t), G))
+    assert not _refuted(_gru_claim("h", "diag(u_t+1) g at fixed"), lg.mul(lg.diag(u_next), G))
+
+
+def test_the_reset_gate_at_the_wrong_place_is_refuted():
+    S = _gru_symbols()
+    r, d_cand = S["r_{t}"], S[r"\delta^{\tilde{h}}_{t}"]
+    assert _refuted(_gru_claim("reset", "delta^hh_t"), d_cand)                   # r_t dropped from the hh block
+    assert _refuted(_gru_claim("reset", "delta^ih_t"), lg.had(r, d_cand))        # r_t on the ih block
+    claim = _gru_claim("hh", "pre-activations")                                  # W_hh~^T delta^h~ without r_t+1
+    r_next, W = S["r_{t + 1}"], S[r"W_{h\tilde{h}}"]
+    wrong = claim.claim.xreplace({lg.had(r_next, S[r"\delta^{\tilde{h}}_{t + 1}"]): S[r"\delta^{\tilde{h}}_{t + 1}"]})
+    assert wrong != claim.claim and W in wrong.free_symbols
+    assert _refuted(claim, wrong)
+    # the recursion's delta^hh with r_t dropped from its candidate block: the stacking identity fails
+    model = lg.gru_model()
+    lhs = model.lhs("delta_hh")
+    blocks = dict(model.backward)[lhs].blocks
+    wrong_hh = sp.BlockMatrix([[blocks[0, 0]], [blocks[1, 0]], [d_cand]])
+    model.backward = [(l, wrong_hh if l == lhs else r_) for l, r_ in model.backward]
+    claim = next(c for c in lg.gru_hand_steps(model)["hh"].claims if "recursion's blocks" in c.name)
+    assert not claim.prove("t").passed
+
+
+def test_one_minus_u_swapped_with_u_is_refuted():
+    S = _gru_symbols()
+    u, dh = S["u_{t}"], S[r"\frac{\partial L}{\partial h_{t}}"]
+    h_prev, ht = S["h_{t - 1}"], S[r"\tilde{h}_{t}"]
+    assert _refuted(_gru_claim(r"value \tilde{h}"), lg.had(dh, u))                     # u_t for 1 - u_t
+    assert _refuted(_gru_claim("value u", "two uses"), lg.had(dh, lg.add(ht, lg.neg(h_prev))))
+    assert _refuted(_gru_claim("h", "three uses"), lg._candidate_weight_on_direct_path(S, None))
+    claim = _gru_claim(r"delta \tilde{h}")
+    wrong = claim.claim.xreplace({lg.one_minus(u): u})
+    assert wrong != claim.claim and _refuted(claim, wrong)
+
+
+def test_the_gru_weight_step_with_h_t_for_h_t_minus_1_is_refuted():
+    from derivations.symbolic.index_notation import prove_identity
+    lhs, steps, _, _ = lg.weight_steps("GRU")
+    u, s = sp.symbols("u s", integer=True, nonnegative=True)
+    in_range = {3 * lg.m: lg._j + u, lg.m: lg._k + s}
+    wrong = steps[-1].xreplace({lg.t - 1: lg.t})
+    assert wrong != steps[-1]
+    check = prove_identity("t", "w", steps[1].xreplace(in_range), wrong.xreplace(in_range),
+                           ({lg.T: 2, u: 0, s: 0, lg._j: 1, lg._k: 1},))
+    assert not check.passed
+
+
+def test_the_gru_pitfall_checks_need_a_wrong_formula(monkeypatch):
+    """The pitfall checks pass, and one whose 'wrong' formula is the right one fails: the
+    refutation is measured, not assumed."""
+    checks = [c for c in lg._pitfall_checks() if "GRU" in c.name or "u_t" in c.name]
+    assert len(checks) == 4 and all(c.passed for c in checks)
+    right = lambda S, X: lg._direct_path(S, S["u_{t + 1}"])  # noqa: E731
+    monkeypatch.setattr(lg, "GRU_PITFALLS", (("h", "the right u_t+1 in place of u_t+1 on the GRU's direct path", right),))
+    failed = [c for c in lg._pitfall_checks() if not c.passed]
+    assert [c.name for c in failed] == ["pitfall: the right u_t+1 in place of u_t+1 on the GRU's direct path is refuted "
+                                        "by the hand step's derivative, m = 2"]
+
+
+def test_the_gru_hand_equations_are_printed_from_the_proved_objects(exhibits_of):
+    ex = exhibits_of("lstm_gru")
+    model = lg.gru_model()
+    direct = dict(model.backward)[model.lhs("dh")].args[1]
+    assert lg._tex(direct) in ex["eq_gru_hand_h"].tex
+    assert r"\operatorname{diag}\left(u_{t + 1}\right)" in ex["eq_gru_hand_h"].tex
+    assert r"W_{h\tilde{h}}^{\top} \left(r_{t + 1} \odot \delta^{\tilde{h}}_{t + 1}\right)" in ex["eq_gru_hand_hh"].tex
+    assert r"r_{t} \odot \delta^{\tilde{h}}_{t}" in ex["eq_gru_hand_reset"].tex
+    assert r"\delta^{hh}_{t,l}" in ex["eq_gru_hand_w"].tex and r"\sum_{l=1}^{3 m}" in ex["eq_gru_hand_w"].tex

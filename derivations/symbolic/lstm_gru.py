@@ -583,12 +583,13 @@ def proofs() -> tuple[verify.Check, ...]:
         out.append(ident(f"{model.name} {lhs}, m = {JACOBIAN_WIDTH}", derived, direct + others))
         derived, formula = rest_jacobian(model, jacobians(model.name))
         out.append(ident(f"{model.name} {lhs.split(' =')[0]} at rest, m = {JACOBIAN_WIDTH}", derived, formula))
-    for step in lstm_hand_steps().values():
-        for claim in step.claims:
-            out += claim.checks(TOPIC)
+    for steps in (lstm_hand_steps(), gru_hand_steps()):
+        for step in steps.values():
+            for claim in step.claims:
+                out += claim.checks(TOPIC)
     for claim in activation_claims():
         out += claim.checks(TOPIC)
-    out += weight_checks() + _pitfall_checks()
+    out += weight_checks() + weight_checks("GRU") + _pitfall_checks()
     for build in (lstm_model, gru_model):
         for _, claim in induction_claims(build()):
             out += [replace(claim.prove(TOPIC), method="induction"), *claim.instance_checks(TOPIC)]
@@ -818,13 +819,14 @@ def _hand_symbols(model: Model) -> dict:
     out = {s.name: s for lhs, rhs in model.forward + model.backward for e in (lhs, rhs)
            for s in e.atoms(sp.MatrixSymbol)}
     out |= {sym.name: sym for sym, _ in model.stacking}
-    out |= {name: _sym(name) for name in ("i_{t + 1}", r"\tilde{c}_{t + 1}")}
+    out |= {name: _sym(name, model.width) for g in model.gates
+            for name in (f"{g}_{{t + 1}}", rf"\delta^{{{g}}}_{{t + 1}}")}
     out["x_{t + 1}"] = _sym("x_{t + 1}", model.inputs)
     return out
 
 
 #: Plain-text names of the hand steps' quantities, for the checks' names.
-_PLAIN = {"i": "i", "f": "f", "o": "o", r"\tilde{c}": "c̃"}
+_PLAIN = {"i": "i", "f": "f", "o": "o", r"\tilde{c}": "c̃", "r": "r", "u": "u", r"\tilde{h}": "h̃"}
 
 
 def _proved(expr):
@@ -910,16 +912,24 @@ _l, _p = sp.symbols("l p", integer=True, positive=True)
 WEIGHT_INSTANCES = ((2, 1), (3, 2))          # (T, m)
 
 
-def weight_steps():
+#: Per model, the stacked pre-activation that W_hh enters (its delta, its name, its bias, whether
+#: W_ih x_t enters it too) and the number of gate blocks stacked in it.
+_WEIGHT_STACKS = {"LSTM": (r"\delta", "a", "b", True, 4), "GRU": (r"\delta^{hh}", "a^{hh}", "b_{hh}", False, 3)}
+
+
+def weight_steps(model_name: str = "LSTM"):
     """dL/d(W_hh)_jk in index notation, step by step: (lhs, rows, the pre-activation a_t,l written
     out). The entries are 1-based; delta_t,l is entry l of delta_t, h_t-1,k entry k of h_t-1, and
-    KroneckerDelta(l, j) the derivative of (W_hh)_lp by (W_hh)_jk at p = k."""
-    delta, h, x = sp.IndexedBase(r"\delta"), sp.IndexedBase("h"), sp.IndexedBase("x")
-    a, b = sp.IndexedBase("a"), sp.IndexedBase("b")
+    KroneckerDelta(l, j) the derivative of (W_hh)_lp by (W_hh)_jk at p = k. For the GRU, delta and
+    a are delta^hh and a^hh = W_hh h_t-1 + b_hh (3m rows)."""
+    d_name, a_name, b_name, with_input, gates = _WEIGHT_STACKS[model_name]
+    delta, h, x = sp.IndexedBase(d_name), sp.IndexedBase("h"), sp.IndexedBase("x")
+    a, b = sp.IndexedBase(a_name), sp.IndexedBase(b_name)
     W_hh, W_ih = sp.IndexedBase("W_{hh}"), sp.IndexedBase("W_{ih}")
-    rows = 4 * m
-    a_tl = (sp.Sum(W_ih[_l, _p] * x[t, _p], (_p, 1, n)) + sp.Sum(W_hh[_l, _p] * h[t - 1, _p], (_p, 1, m))
-            + b[_l])
+    rows = gates * m
+    a_tl = sp.Sum(W_hh[_l, _p] * h[t - 1, _p], (_p, 1, m)) + b[_l]
+    if with_input:
+        a_tl = sp.Sum(W_ih[_l, _p] * x[t, _p], (_p, 1, n)) + a_tl
     over = lambda e: sp.Sum(sp.Sum(e, (_l, 1, rows)), (t, 1, T))  # noqa: E731
     lhs = sp.Symbol(r"\frac{\partial L}{\partial (W_{hh})_{j,k}}")
     product = lambda *factors: sp.Mul(*factors, evaluate=False)  # noqa: E731  (kept in the order written)
@@ -952,31 +962,33 @@ def _index_tex(expr) -> str:
     return _IndexLatex({"symbol_names": {T: "{T}"}, "order": "none"}).doprint(expr)
 
 
-def weight_checks() -> list[verify.Check]:
-    """Each equality of :func:`weight_steps` at symbolic size (T, the 4m stacked rows and m left
-    as symbols, the entry (j, k) in range by construction), and the chain's end against SymPy's
-    derivative of sum_t delta_t^T a_t written out at the explicit (T, m) of WEIGHT_INSTANCES:
-    W_hh is used at every step, and the steps' terms add."""
-    lhs, steps, definition, (delta, W_hh) = weight_steps()
+def weight_checks(model_name: str = "LSTM") -> list[verify.Check]:
+    """Each equality of :func:`weight_steps` at symbolic size (T, the stacked rows (4m for the
+    LSTM, 3m for the GRU) and m left as symbols, the entry (j, k) in range by construction), and
+    the chain's end against SymPy's derivative of sum_t delta_t^T a_t written out at the explicit
+    (T, m) of WEIGHT_INSTANCES: W_hh is used at every step, and the steps' terms add."""
+    lhs, steps, definition, (delta, W_hh) = weight_steps(model_name)
+    rows = _WEIGHT_STACKS[model_name][-1] * m
+    d, a = {"LSTM": ("delta", "a"), "GRU": ("delta^hh", "a^hh")}[model_name]
     u, s = sp.symbols("u s", integer=True, nonnegative=True)
-    in_range = {4 * m: _j + u, m: _k + s}            # 1 <= j <= 4m, 1 <= k <= m, for any sizes
+    in_range = {rows: _j + u, m: _k + s}             # 1 <= j <= rows, 1 <= k <= m, for any sizes
     proved = [steps[0].xreplace(definition).doit(), *steps[1:]]
-    label = "LSTM by hand, dL/d(W_hh)_jk: "
-    names = ("sum over t and l of delta_t,l da_t,l/d(W_hh)_jk = of delta_t,l [l = j] h_t-1,k",
-             "only l = j survives: sum over t of delta_t,j h_t-1,k")
+    label = f"{model_name} by hand, dL/d(W_hh)_jk: "
+    names = (f"sum over t and l of {d}_t,l d{a}_t,l/d(W_hh)_jk = of {d}_t,l [l = j] h_t-1,k",
+             f"only l = j survives: sum over t of {d}_t,j h_t-1,k")
     out = [prove_identity(TOPIC, f"{label}{name}, any T, m", a_.xreplace(in_range), b_.xreplace(in_range),
                           ({T: 2, u: 0, s: 0, _j: 1, _k: 1},))
            for name, a_, b_ in zip(names, proved, proved[1:])]
     got, want = [], []
     for T_, m_ in WEIGHT_INSTANCES:
-        phi = written_out(sp.Sum(sp.Sum(delta[t, _l] * definition[next(iter(definition))], (_l, 1, 4 * m)),
+        phi = written_out(sp.Sum(sp.Sum(delta[t, _l] * definition[next(iter(definition))], (_l, 1, rows)),
                                  (t, 1, T)), {T: T_, m: m_, n: 1})
-        for j_, k_ in itertools.product(range(1, 4 * m_ + 1), range(1, m_ + 1)):
+        for j_, k_ in itertools.product(range(1, int(rows.subs(m, m_)) + 1), range(1, m_ + 1)):
             got.append(sp.diff(phi, W_hh[j_, k_]))
             want.append(written_out(steps[-1].xreplace({_j: j_, _k: k_}), {T: T_}))
     sizes = " and ".join(f"(T, m) = ({T_}, {m_})" for T_, m_ in WEIGHT_INSTANCES)
     out.append(verify.symbolic_identity(TOPIC, f"{label}W_hh is used at every step: SymPy's derivative of sum_t "
-                                        f"delta_t^T a_t is sum over t of delta_t,j h_t-1,k, {sizes}",
+                                        f"{d}_t^T {a}_t is sum over t of {d}_t,j h_t-1,k, {sizes}",
                                         sp.Matrix(got), sp.Matrix(want)))
     return out
 
@@ -998,8 +1010,8 @@ def _wrong_forget_delta(S, X):
     return had(dc, c, dsigma(Apply(sigma, X)))
 
 
-PITFALLS = {"c": ("f_t in place of f_t+1 on the cell path", _wrong_cell_path),
-            "delta f": ("c_t in place of c_t-1 in delta^f_t", _wrong_forget_delta)}
+PITFALLS = (("c", "f_t in place of f_t+1 on the cell path", _wrong_cell_path),
+            ("delta f", "c_t in place of c_t-1 in delta^f_t", _wrong_forget_delta))
 
 
 def refuted_by(step: HandStep, wrong, seed: int = 0) -> float:
@@ -1017,12 +1029,40 @@ def refuted_by(step: HandStep, wrong, seed: int = 0) -> float:
     return float(max(abs((derived - shown).xreplace(point).evalf(30))))
 
 
+def _direct_path(S, gate):
+    """dL/dh_t of the GRU with ``gate`` on the direct path from h_t+1."""
+    return add(S[r"\frac{\partial \ell_{t}}{\partial h_{t}}"], had(gate, S[r"\frac{\partial L}{\partial h_{t + 1}}"]),
+               mul(S["W_{hh}"].T, S[r"\delta^{hh}_{t + 1}"]))
+
+
+def _wrong_step_on_direct_path(S, X):
+    """dL/dh_t with u_t in place of u_t+1 on the direct path."""
+    return _direct_path(S, S["u_{t}"])
+
+
+def _candidate_weight_on_direct_path(S, X):
+    """dL/dh_t with 1 - u_t+1, the candidate's weight, in place of u_t+1 on the direct path."""
+    return _direct_path(S, one_minus(S["u_{t + 1}"]))
+
+
+GRU_PITFALLS = (("h", "u_t in place of u_t+1 on the GRU's direct path", _wrong_step_on_direct_path),
+                ("h", "1 - u_t+1 in place of u_t+1 on the GRU's direct path", _candidate_weight_on_direct_path))
+
+
 def _pitfall_checks() -> list[verify.Check]:
-    model = lstm_model(PITFALL_WIDTH, 1)
-    steps = lstm_hand_steps(model)
+    out = []
+    for build, hand_steps, pitfalls in ((lstm_model, lstm_hand_steps, PITFALLS),
+                                        (gru_model, gru_hand_steps, GRU_PITFALLS)):
+        out += _pitfalls_of(build(PITFALL_WIDTH, 1), hand_steps, pitfalls)
+    return out
+
+
+def _pitfalls_of(model: Model, hand_steps, pitfalls: tuple) -> list[verify.Check]:
+    """Each wrong formula refuted by its hand step's derivative, and the right one beside it agreeing."""
+    steps = hand_steps(model)
     S = _hand_symbols(model)
     out = []
-    for key, (words, wrong) in PITFALLS.items():
+    for key, words, wrong in pitfalls:
         out.append(verify.check_bound(TOPIC, f"pitfall: {words} is refuted by the hand step's derivative, "
                                       f"m = {PITFALL_WIDTH}", 1e-6, refuted_by(steps[key], wrong(S, steps[key].claims[0].X)),
                                       strict=True))
@@ -1030,6 +1070,120 @@ def _pitfall_checks() -> list[verify.Check]:
                                       f" case, m = {PITFALL_WIDTH}",
                                       refuted_by(steps[key], steps[key].claims[0].claim), 1e-25))
     return out
+
+# ---------------------------------------------------------------- the GRU backward pass by hand
+
+def gru_hand_steps(model: Model | None = None) -> dict[str, HandStep]:
+    """The GRU backward recursion derived step by step, as the page shows it: dL/dh_t (h_t's
+    three uses add: l_t, h_t+1's term u_t+1 ⊙ h_t, the stacked pre-activations a^hh_t+1, whose
+    three blocks are the gates' and the candidate's, inside the reset product), the gradients of
+    the gate values and the candidate, the deltas at the pre-activations, and where the reset
+    gate acts in the candidate's two blocks. Claims as in :func:`lstm_hand_steps`."""
+    G_ = model or gru_model()
+    fw, bw = dict(G_.forward), dict(G_.backward)
+    S = _hand_symbols(G_)
+    mw, nw = G_.width, G_.inputs
+    sizes = (mw,) if not isinstance(mw, sp.Symbol) else (m,)
+    both = (nw, mw) if isinstance(nw, sp.Symbol) else sizes
+    cand = r"\tilde{h}"
+    h, h_prev = G_.lhs("h"), S["h_{t - 1}"]
+    r, u, ht = (G_.lhs(g) for g in G_.gates)
+    dh, d_ih, d_hh = G_.lhs("dh"), G_.lhs("delta_ih"), G_.lhs("delta_hh")
+    dl = S[r"\frac{\partial \ell_{t}}{\partial h_{t}}"]
+    dh_next, d_hh_next = S[r"\frac{\partial L}{\partial h_{t + 1}}"], S[r"\delta^{hh}_{t + 1}"]
+    r_next, u_next, ht_next = (S[f"{g}_{{t + 1}}"] for g in G_.gates)
+    d_next = {g: S[rf"\delta^{{{g}}}_{{t + 1}}"] for g in G_.gates}
+    W = {g: S[f"W_{{h{g}}}"] for g in G_.gates}
+    Wx = {g: S[f"W_{{x{g}}}"] for g in G_.gates}
+    bx = {g: S[f"b_{{x{g}}}"] for g in G_.gates}
+    bh = {g: S[f"b_{{h{g}}}"] for g in G_.gates}
+    W_hh, b_hh = S["W_{hh}"], S["b_{hh}"]
+    x_next = S["x_{t + 1}"]
+    G = _sym("g", mw)                                   # an upstream gradient, any value
+    out = {}
+    # h_t's uses at step t + 1: the convex combination's second term (u_t+1 and h~_t+1 are uses
+    # of their own, counted in a^hh_t+1) and the stacked pre-activations W_hh h_t + b_hh
+    h_next = add(had(one_minus(u_next), ht_next), had(u_next, h))
+    a_hh_next = add(mul(W_hh, h), b_hh)
+    J_h = _sym(r"\left(\frac{\partial h_{t + 1}}{\partial h_{t}}\right)_{u, \tilde{h}}", mw, mw)
+    # the printer puts a name with a superscript in parentheses itself
+    J_a = _sym(r"\frac{\partial a^{hh}_{t + 1}}{\partial h_{t}}", 3 * mw, mw)
+    via_diag = add(dl, mul(diag(u_next), dh_next), mul(W_hh.T, d_hh_next))
+    out["h"] = HandStep(dh, (add(dl, mul(J_h.T, dh_next), mul(J_a.T, d_hh_next)), via_diag, bw[dh]), (
+        GradientClaim("GRU by hand, dL/dh_t: the gradients of h_t's three uses, l_t, h_t+1 and a^hh_t+1, add",
+                      inner(dl, h) + inner(dh_next, h_next) + inner(d_hh_next, a_hh_next), h, bw[dh], sizes,
+                      ((2,),)),
+        vjp_claim("GRU by hand, dL/dh_t: (dh_t+1/dh_t)^T g = diag(u_t+1) g at fixed u_t+1 and h̃_t+1",
+                  h_next, h, G, mul(diag(u_next), G), sizes),
+        vjp_claim("GRU by hand, dL/dh_t: (da^hh_t+1/dh_t)^T delta^hh_t+1 = W_hh^T delta^hh_t+1",
+                  a_hh_next, h, d_hh_next, mul(W_hh.T, d_hh_next), sizes),
+        IdentityClaim("GRU by hand, dL/dh_t: diag(u_t+1) dL/dh_t+1 = u_t+1 ⊙ dL/dh_t+1, the recursion's direct path",
+                      via_diag, bw[dh], sizes, ((2,),))))
+    # the stacked use a^hh_t+1 unstacked: the reset gate's, the update gate's, and the candidate's
+    # pre-activation, in which W_hh~ h_t + b_hh~ is multiplied by r_t+1
+    pre_next = {g: add(mul(Wx[g], x_next), bx[g], mul(W[g], h), bh[g]) for g in G_.gates[:2]}
+    pre_next[cand] = add(mul(Wx[cand], x_next), bx[cand], had(r_next, add(mul(W[cand], h), bh[cand])))
+    blocks = add(mul(W["r"].T, d_next["r"]), mul(W["u"].T, d_next["u"]),
+                 mul(W[cand].T, had(r_next, d_next[cand])))
+    stacked = dict(G_.stacking)[W_hh]
+    recursion_hh = _at(G_, bw[d_hh], {0: {"dr": d_next["r"], "du": d_next["u"], "d" + cand: d_next[cand],
+                                          "r": r_next}})
+    out["hh"] = HandStep(mul(W_hh.T, d_hh_next), (blocks,), (
+        GradientClaim("GRU by hand, dL/dh_t: the pre-activations of r_t+1, u_t+1 and h̃_t+1 use h_t, the "
+                      "candidate's inside r_t+1 ⊙ (W_hh̃ h_t + b_hh̃)",
+                      sum((inner(d_next[g], pre_next[g]) for g in G_.gates), sp.Integer(0)), h, blocks, both,
+                      ((1, 2),)),
+        IdentityClaim("GRU by hand, dL/dh_t: W_hh^T delta^hh_t+1 with the recursion's blocks of delta^hh_t+1 is "
+                      "the sum of the three blocks' products", _collapse_blocks(mul(stacked.T, recursion_hh)),
+                      blocks, sizes, ((2,),))))
+    # the values: h_t = (1 - u_t) ⊙ h~_t + u_t ⊙ h_t-1 uses h~_t once and u_t twice; r_t is a factor
+    # of the candidate's pre-activation a^h~_t
+    a_cand = fw[ht].expr
+    recurrent = add(mul(W[cand], h_prev), bh[cand])
+    d_cand = G_.lhs("d" + cand)
+    two_terms = add(had(dh, neg(ht)), had(dh, h_prev))
+    uses = {cand: (fw[h], dh, (had(dh, one_minus(u)),), "dL/dh_t ⊙ (1 - u_t)"),
+            "u": (fw[h], dh, (two_terms, had(dh, add(h_prev, neg(ht)))), "dL/dh_t ⊙ (-h̃_t) + dL/dh_t ⊙ h_t-1"),
+            "r": (a_cand, d_cand, (had(d_cand, recurrent),), "delta^h̃_t ⊙ (W_hh̃ h_t-1 + b_hh̃)")}
+    gate = {"r": r, "u": u, cand: ht}
+    value_grads = {}
+    for g, (use, upstream, rows, plain) in uses.items():
+        lhs = _sym(rf"\frac{{\partial L}}{{\partial {g}_{{t}}}}", mw)      # of the value, not the pre-activation
+        value_grads[g] = lhs
+        claims = [vjp_claim(f"GRU by hand: dL/d{_PLAIN[g]}_t = {plain}", _proved(use), gate[g], upstream,
+                            _proved(rows[0]), sizes)]
+        if len(rows) > 1:
+            claims.append(IdentityClaim("GRU by hand: dL/du_t, u_t's two uses' terms collect into "
+                                        "dL/dh_t ⊙ (h_t-1 - h̃_t)", rows[0], rows[1], sizes))
+        out[f"value {g}"] = HandStep(lhs, rows, tuple(claims))
+    # the deltas: through each activation at its pre-activation a^g_t. For r_t, the factor
+    # W_hh~ h_t-1 + b_hh~ is held as a free vector q (it does not depend on a^r_t; written out,
+    # SymPy's derivative leaves a sum of zeros that index_notation does not reduce)
+    p_, q_ = _sym(r"a^{ih,\tilde{h}}_{t}", mw), _sym(r"a^{hh,\tilde{h}}_{t}", mw)
+    for g in (cand, "u", "r"):
+        d = G_.lhs("d" + g)
+        a_g = _sym(rf"a^{{{g}}}_{{t}}", mw)
+        act = sp.tanh if g == cand else sigma
+        use, upstream, *_ = uses[g]
+        local = dtanh(gate[g]) if act is sp.tanh else dsigma(gate[g])
+        at_a = {gate[g]: Apply(act, a_g)} | ({recurrent: q_} if g == "r" else {})
+        use_at_a, shown_at_a = use.xreplace(at_a), bw[d].xreplace(at_a)
+        assert g != "r" or not (use_at_a.has(W[cand]) or shown_at_a.has(W[cand])), "q stands for W_hh~ h_t-1 + b_hh~"
+        out[f"delta {g}"] = HandStep(d, (had(value_grads[g], local), bw[d]), (
+            GradientClaim(f"GRU by hand: delta^{_PLAIN[g]}_t is the gradient at {_PLAIN[g]}_t's pre-activation",
+                          inner(upstream, _proved(use_at_a)), a_g, _proved(shown_at_a), sizes, ((2,),)),))
+    # where the reset gate acts: the candidate's pre-activation is p + r_t ⊙ q with p = W_xh~ x_t +
+    # b_xh~ (block 3 of a^ih_t) and q = W_hh~ h_t-1 + b_hh~ (block 3 of a^hh_t)
+    split = add(p_, had(r, q_))
+    ih_block, hh_block = bw[d_ih].blocks[2, 0], bw[d_hh].blocks[2, 0]
+    out["reset"] = HandStep(_sym(r"\frac{\partial L}{\partial a^{hh,\tilde{h}}_{t}}", mw), (hh_block,), (
+        vjp_claim("GRU by hand: the candidate's block of delta^hh_t is r_t ⊙ delta^h̃_t, the gradient at "
+                  "W_hh̃ h_t-1 + b_hh̃", split, q_, d_cand, hh_block, sizes),
+        vjp_claim("GRU by hand: the candidate's block of delta^ih_t is delta^h̃_t, the gradient at "
+                  "W_xh̃ x_t + b_xh̃", split, p_, d_cand, ih_block, sizes)))
+    out["reset ih"] = HandStep(_sym(r"\frac{\partial L}{\partial a^{ih,\tilde{h}}_{t}}", mw), (ih_block,), ())
+    return out
+
 
 def activation_claims(width=m) -> list[GradientClaim]:
     """sigma' and tanh' at the pre-activation, written through the value: the VJP of s = act(a)
@@ -1578,12 +1732,16 @@ def _tex(expr) -> str:
     return tex(expr, names={T: "{T}"})
 
 
-def _rows(pairs, split=()) -> list[str]:
+def _rows(pairs, split=(), products=False) -> list[str]:
     """One aligned row per equation; a sum whose left-hand side is in ``split`` puts each of
-    its further terms on a line of its own (narrow screens)."""
+    its further terms on a line of its own (narrow screens), and with ``products`` so does a ⊙
+    product of four or more factors, after its first two (:func:`_split_products`)."""
     rows = []
     for lhs, rhs in pairs:
-        if lhs in split and isinstance(rhs, sp.MatAdd):
+        if products and isinstance(rhs, HadamardProduct) and len(rhs.args) >= 4:
+            first, rest = _split_products(rhs)
+            rows += [f"{_tex(lhs)} &= {first}", f"&{rest}"]
+        elif lhs in split and isinstance(rhs, sp.MatAdd):
             first, *rest = rhs.args
             rows.append(f"{_tex(lhs)} &= {_tex(first)}")
             rows += [f"&\\quad {{}} + {_tex(term)}" for term in rest]
@@ -1634,11 +1792,19 @@ def _split(expr) -> list[str]:
     return [_tex(expr)]
 
 
-def _chain(lhs, rows, printed=None) -> list[str]:
+def _split_products(expr) -> list[str]:
+    """:func:`_split`, and a ⊙ product of four or more factors with its first two factors on the
+    relation's row and the others on a row of their own."""
+    if isinstance(expr, HadamardProduct) and len(expr.args) >= 4:
+        return [_tex(had(*expr.args[:2])), rf"\qquad {{}} \odot {_tex(had(*expr.args[2:]))}"]
+    return _split(expr)
+
+
+def _chain(lhs, rows, printed=None, split=_split) -> list[str]:
     """lhs = rows[0] = rows[1] = ..., one relation per row, long sums split (narrow screens)."""
     out = []
     for k, row in enumerate(rows):
-        first, *more = [printed(row)] if printed else _split(row)
+        first, *more = [printed(row)] if printed else split(row)
         out.append(f"{(printed or _tex)(lhs) if k == 0 else ''} &= {first}")
         out += [f"&{term}" for term in more]
     return out
@@ -1656,6 +1822,25 @@ def _hand_exhibits() -> dict:
         "eq_hand_deltas": Equation(aligned([r for g in L_.gates for r in _chain(steps[f"delta {g}"].lhs, steps[f"delta {g}"].rows)]),
                                    proofs=("LSTM by hand: delta^", "LSTM by hand: the VJP of")),
         "eq_hand_w": Equation(aligned(_chain(lhs, rows, _index_tex)), proofs=("LSTM by hand, dL/d(W_hh)_jk",)),
+    }
+
+
+def _gru_hand_exhibits() -> dict:
+    steps = gru_hand_steps()
+    G_ = gru_model()
+    chain = lambda *keys: aligned([r for k in keys for r in _chain(steps[k].lhs, steps[k].rows,  # noqa: E731
+                                                                    split=_split_products)])
+    lhs, rows, _, _ = weight_steps("GRU")
+    return {
+        "eq_gru_hand_h": Equation(chain("h"), proofs=("GRU by hand, dL/dh_t: the gradients", "GRU by hand, dL/dh_t: (d",
+                                                      "GRU by hand, dL/dh_t: diag")),
+        "eq_gru_hand_hh": Equation(chain("hh"), proofs=("GRU by hand, dL/dh_t: the pre-activations",
+                                                        "GRU by hand, dL/dh_t: W_hh^T")),
+        "eq_gru_hand_values": Equation(chain(*(f"value {g}" for g in G_.gates[::-1])), proofs=("GRU by hand: dL/d",)),
+        "eq_gru_hand_deltas": Equation(chain(*(f"delta {g}" for g in G_.gates[::-1])),
+                                       proofs=("GRU by hand: delta^", "LSTM by hand: the VJP of")),
+        "eq_gru_hand_reset": Equation(chain("reset", "reset ih"), proofs=("GRU by hand: the candidate's block",)),
+        "eq_gru_hand_w": Equation(aligned(_chain(lhs, rows, _index_tex)), proofs=("GRU by hand, dL/d(W_hh)_jk",)),
     }
 
 
@@ -1733,7 +1918,8 @@ def exhibits() -> dict:
         "eq_lstm_grads": Equation(aligned(_rows(L.gradients)), proofs=backward["LSTM"]),
         "eq_gru": Equation(aligned(_rows(G_.forward)), definition=True),
         "eq_gru_stack": Equation(_stacking(G_), definition=True),
-        "eq_gru_backward": Equation(aligned(_rows(G_.backward, split=[G_.lhs("dh")])), proofs=backward["GRU"]),
+        "eq_gru_backward": Equation(aligned(_rows(G_.backward, split=[G_.lhs("dh")], products=True)),
+                                    proofs=backward["GRU"]),
         "eq_gru_grads": Equation(aligned(_rows(G_.gradients)), proofs=backward["GRU"]),
         "eq_lstm_path": Equation(_path_lines(L), proofs=("LSTM dc_t/dc_t-1 = diag(f_t) + the paths through h_t-1",)),
         "eq_gru_path": Equation(_path_lines(G_), proofs=("GRU dh_t/dh_t-1 = diag(u_t) + the paths through the gates",)),
@@ -1765,7 +1951,7 @@ def exhibits() -> dict:
         "explode_table": Table(["model", "$\\rho$", "measured per step", "at lag 100"], rest_rows, "lrrr"),
         "fig_gates": _gates_figure(),
         "fig_explode": _explode_figure(),
-    } | _hand_exhibits() | _cell_exhibits()
+    } | _hand_exhibits() | _gru_hand_exhibits() | _cell_exhibits()
 
 
 def cell_path_graph(paths: CellPaths | None = None) -> Graph:
