@@ -119,3 +119,24 @@ def test_f_prime_at_the_activation_is_rejected_and_at_the_pre_activation_accepte
         assert c.passed is ok, (ok, c)
     (row,) = [c for c in hadamard_sym.checks() if c.name.startswith("elementwise_backward given h")]
     assert row.passed and row.method == "bound"
+
+
+@pytest.mark.parametrize("wrong", ["no f'", "twice f'", "delta dropped"])
+def test_a_wrong_hand_step_is_refuted(wrong):
+    from dataclasses import replace as replaced
+
+    import sympy as sp
+
+    from derivations.symbolic import hadamard as hadamard_sym
+    from derivations.symbolic.backprop import fprime
+    chain = hadamard_sym.hand_steps()
+    assert all(c.passed for c in chain.checks("t"))
+    L, h, z, f, n = hadamard_sym._hL, hadamard_sym._hh, hadamard_sym._hz, hadamard_sym._hf, hadamard_sym._hn
+    i, j = hadamard_sym._hi, hadamard_sym._hj
+    from derivations.symbolic.index_steps import Partial
+    term = {"no f'": sp.KroneckerDelta(i, j), "twice f'": sp.KroneckerDelta(i, j) * fprime(f)(z[i, 0]) * 2,
+            "delta dropped": fprime(f)(z[j, 0])}[wrong]
+    rows = list(chain.rows)
+    rows[2] = sp.Sum(Partial(L, h[i, 0]) * term, (i, 0, n - 1))
+    bad = replaced(chain, rows=tuple(rows))
+    assert not all(c.passed for c in bad.checks("t"))

@@ -21,6 +21,7 @@ from functools import lru_cache
 import numpy as np
 import sympy as sp
 from sympy.matrices.expressions.diagonal import DiagMatrix
+from sympy.matrices.expressions.applyfunc import ElementwiseApplyFunction
 from sympy.matrices.expressions.matexpr import MatrixElement
 
 from .. import verify
@@ -29,9 +30,11 @@ from ..numeric import activations as activations_np
 from ..numeric import backprop as backprop_np
 from ..numeric import hadamard as hadamard_np
 from . import index_notation as ix
+from .backprop import fprime
 from .common import explicit, matrix, tex, vector
+from .index_steps import Partial, StepChain, entry_of, evaluator
 
-__all__ = ["size_claims", "EXTRA", "SHAPES", "LENGTHS", "PROPERTIES", "DEFINITION", "prove", "matrix_product_commutes",
+__all__ = ["size_claims", "hand_steps", "EXTRA", "SHAPES", "LENGTHS", "PROPERTIES", "DEFINITION", "prove", "matrix_product_commutes",
            "operation_counts", "checks", "exhibits"]
 
 TOPIC = "hadamard"
@@ -268,6 +271,38 @@ def _shapes_of_the_wrong_forms(size: int) -> tuple[list[int], list[int]]:
 WRONG_POINT_SHAPE = (7,)
 
 
+# ----------------------------------------------------------------------------- by hand
+# The elementwise layer h = f(z) of length n, with a loss L = sum_q phi(h_q) (phi undefined: a
+# loss not linear in h); dL/dh stands for the partial derivatives dL/dh_i, f'(z) for the column
+# of f's derivatives. Entry j, summation index i, the slack u puts j in range (n = j + 1 + u).
+_hn = sp.Symbol("n", positive=True, integer=True)
+_hj, _hi, _hq = sp.symbols("j i q", integer=True, nonnegative=True)
+_hu = sp.Symbol("u", integer=True, nonnegative=True)
+_hz, _hh = sp.MatrixSymbol("z", _hn, 1), sp.MatrixSymbol("h", _hn, 1)
+_hG, _hFp = sp.MatrixSymbol(r"\frac{\partial L}{\partial h}", _hn, 1), sp.MatrixSymbol("f'(z)", _hn, 1)
+_hf, _hphi, _hL = sp.Function("f"), sp.Function("phi"), sp.Symbol("L")
+
+
+def hand_steps() -> StepChain:
+    """dL/dz_j = sum_i dL/dh_i dh_i/dz_j = sum_i dL/dh_i [i = j] f'(z_j) = dL/dh_j f'(z_j) =
+    (dL/dh ⊙ f'(z))_j for h = f(z) elementwise, each equality proved at any n."""
+    defs = {_hh: ElementwiseApplyFunction(_hf, _hz),
+            _hL: sp.Sum(_hphi(_hh[_hq, 0]), (_hq, 0, _hn - 1))}
+    named = {_hG: lambda a, b: Partial(_hL, _hh[a, 0]), _hFp: lambda a, b: fprime(_hf)(_hz[a, 0])}
+    j, i = _hj, _hi
+    rows = (Partial(_hL, _hz[j, 0]),
+            sp.Sum(Partial(_hL, _hh[i, 0]) * Partial(_hh[i, 0], _hz[j, 0]), (i, 0, _hn - 1)),
+            sp.Sum(Partial(_hL, _hh[i, 0]) * sp.KroneckerDelta(i, j) * fprime(_hf)(_hz[j, 0]), (i, 0, _hn - 1)),
+            Partial(_hL, _hh[j, 0]) * fprime(_hf)(_hz[j, 0]),
+            entry_of(sp.HadamardProduct(_hG, _hFp), j))
+    steps = ("the chain rule through h: dL/dz_j = sum_i dL/dh_i dh_i/dz_j",
+             "h_i = f(z_i) depends on z_j only when i = j: dh_i/dz_j = [i = j] f'(z_j)",
+             "only i = j survives the sum",
+             "dL/dh_j f'(z_j) is entry j of dL/dh ⊙ f'(z)")
+    return StepChain("dL/dz of h = f(z) by hand", rows, steps, {_hn: j + 1 + _hu},
+                     evaluator(defs, [_hh], _hL, named), "n", ({j: 0, _hu: 1},))
+
+
 def checks(seed: int = 0) -> list[verify.Check]:
     """Every witness of this topic: the properties proved at two sizes, NumPy against the
     definition, the counts."""
@@ -284,6 +319,7 @@ def checks(seed: int = 0) -> list[verify.Check]:
             "sympy-vs-numpy", hadamard_np.hadamard(An, Bn), entries))
     out += [verify.timed(prove, name) for name in PROPERTIES]
     out += [c for claim in size_claims() for c in claim.checks(TOPIC)]
+    out += hand_steps().checks(TOPIC)
     got, shown = commutator_entry()
     out.append(verify.symbolic_identity(
         TOPIC, "the (1, 1) entry of PQ - QP is p12 q21 - p21 q12, for 2 x 2 matrices of symbols", got, shown))
@@ -377,6 +413,8 @@ def exhibits() -> dict:
                  for name, (words, _, _) in PROPERTIES.items()}
     out["eq_backprop"] = Equation(rf"\frac{{\partial L}}{{\partial z}} = {property_latex('backprop')}",
                                   proofs=(f"backprop: {PROPERTIES['backprop'][0]}", f"layer: {EXTRA['layer'][0]}"))
+    chain = hand_steps()
+    out["eq_hand"] = Equation(chain.tex(), proofs=(chain.name + ",",))
     lhs, rhs = DEFINITION
     out["eq_definition"] = Equation(f"{tex(lhs)} = {tex(rhs)}", definition=True)
     SA, SB = sp.Matrix(EXAMPLE_A.astype(int)), sp.Matrix(EXAMPLE_B.astype(int))
