@@ -108,9 +108,9 @@ def test_feed_forward_pages_show_the_proved_formulas(book, exhibits_of):
 
 
 @pytest.mark.parametrize("page,figures", [
-    ("hadamard", 1), ("backprop", 1), ("losses", 1), ("gradient_descent", 3), ("verification", 1),
-    ("vanishing_exploding", 1), ("initialization", 1), ("normalization", 1), ("residual", 1),
-    ("bptt", 1), ("clipping", 1), ("lstm_gru", 2)])
+    ("hadamard", 1), ("backprop", 1), ("computational_graph", 4), ("losses", 1), ("gradient_descent", 3),
+    ("verification", 1), ("vanishing_exploding", 1), ("initialization", 4), ("normalization", 1),
+    ("residual", 1), ("bptt", 1), ("clipping", 1), ("lstm_gru", 3)])
 def test_figures_of_the_other_pages_exist(book, page, figures):
     srcs = re.findall(r'<figure[^>]*>.*?<img[^>]+src="([^"]+)"', read(book, page), re.S)
     assert len(srcs) == figures
@@ -204,10 +204,11 @@ def test_edits_re_execute_exactly_the_pages_that_need_it(book_project, book, che
     assert module_edit.returncode == 0, module_edit.log[-3000:]
     # exactly the pages importing numeric.normalization: directly (the chapter, and the
     # errata page's evidence), through the deep stacks, which can batch-normalize their layers
-    # (the vanishing/exploding and residual chapters), or (the report and the proofs page)
-    # through the registry of every symbolic topic
+    # (the vanishing/exploding and residual chapters), the computational-graph chapter (its
+    # graph of batch norm), or (the report and the proofs page) through the registry of every
+    # symbolic topic
     assert executed(module_edit.log) == {"normalization", "vanishing_exploding", "residual", "errata",
-                                         "report", "proofs"}
+                                         "computational_graph", "report", "proofs"}
     # Reproducible execution: the pages ran again and wrote the same bytes (their
     # figures, the errata table, the report); only the page whose text was edited changed,
     # and the proofs page's measured times (the proofs ran again)
