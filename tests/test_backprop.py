@@ -225,7 +225,7 @@ def test_the_hand_steps_are_proved_and_printed_from_the_chains(exhibits_of):
     shown = exhibits_of("backprop")
     S = backprop_sym.single_sample(*backprop_sym.DISPLAY_DIMS)[0]
     assert shown["eq_hand_W2"].tex == chains["W2"].tex(backprop_sym._names(S))
-    assert r"\delta_{ik} (\delta_2)_{k} h_{j}" in shown["eq_hand_W2"].tex
+    assert r"{[i = k]} (\delta_2)_{k} h_{j}" in shown["eq_hand_W2"].tex
     assert r"\left(\delta_2 h^{\top}\right)_{ij}" in shown["eq_hand_W2"].tex
 
 
@@ -299,7 +299,7 @@ def test_step_tex_writes_entries_sums_and_deltas_as_on_paper():
     i, k = sp.symbols("i k", integer=True, nonnegative=True)
     W, x = sp.MatrixSymbol("W", n, n), sp.MatrixSymbol("x", n, 1)
     e = sp.Sum(Partial(sp.Symbol("L"), x[k, 0]) * W[k, i] * sp.KroneckerDelta(k, i), (k, 0, n - 1))
-    assert step_tex(e, {W: "W_1"}) == r"\sum_{k} \delta_{ik} \frac{\partial L}{\partial x_{k}} (W_1)_{ki}"
+    assert step_tex(e, {W: "W_1"}) == r"\sum_{k} {[i = k]} \frac{\partial L}{\partial x_{k}} (W_1)_{ki}"
     with pytest.raises(ValueError, match="rows need"):
         StepChain("c", (e, e), (), {}, lambda r: r, "n")
 

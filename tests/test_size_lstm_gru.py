@@ -111,7 +111,7 @@ def test_the_hand_equations_are_printed_from_the_proved_objects(exhibits_of):
     ex = exhibits_of("lstm_gru")
     assert r"\operatorname{diag}\left(f_{t + 1}\right)" in ex["eq_hand_c"].tex
     assert r"W_{hh}^{\top} \delta_{t + 1}" in ex["eq_hand_h"].tex
-    assert r"\delta_{j l}" in ex["eq_hand_w"].tex and r"\sum_{t=1}^{{T}}" in ex["eq_hand_w"].tex
+    assert r"{[j = l]}" in ex["eq_hand_w"].tex and r"\sum_{t=1}^{{T}}" in ex["eq_hand_w"].tex
     assert lg._tex(lg.lstm_model().backward[1][1].args[1]) in ex["eq_hand_c"].tex
 
 

@@ -243,9 +243,6 @@ class _HandLatex(_BookLatex):
         body = self._print(expr.function)
         return signs + (rf"\left({body}\right)" if isinstance(expr.function, sp.Add) else body)
 
-    def _print_KroneckerDelta(self, expr, exp=None):
-        return rf"[{self._print(expr.args[0])} = {self._print(expr.args[1])}]"
-
 
 def hand_tex(expr) -> str:
     """LaTeX of a hand step's row, its terms and factors in the order built."""

@@ -29,6 +29,11 @@ class _BookLatex(LatexPrinter):
         return self._print(lam.expr.xreplace({lam.variables[0]: arg})).replace(
             self._print(arg), self._print(expr.expr))
 
+    def _print_KroneckerDelta(self, expr, exp=None):
+        # Iverson's bracket [i = j]: the letter delta is the book's gradient (delta_l = dL/dz_l);
+        # in a group, so that its = is not a relation of the formula (book.relation_rows)
+        return rf"{{[{self._print(expr.args[0])} = {self._print(expr.args[1])}]}}"
+
     def _print_MatAdd(self, expr):
         # SymPy orders a matrix sum's terms canonically (-y + y_hat); a book writes y_hat - y.
         terms = sorted(expr.args, key=lambda t: t.could_extract_minus_sign())

@@ -74,9 +74,6 @@ class _StepLatex(_BookLatex):
             return rf"{name}({self._print(e.args[0])})"
         return super()._print_Function(e, exp)
 
-    def _print_KroneckerDelta(self, e, exp=None):
-        return rf"\delta_{{{self._print(e.args[0])}{self._print(e.args[1])}}}"
-
 
 def _primed(expr):
     """f'(t) evaluated at a (SymPy's Subs of a derivative of an undefined f) written f'(a)."""
