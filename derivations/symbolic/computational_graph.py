@@ -165,9 +165,9 @@ BN_EXAMPLE = {"x": (1.0, 2.0, 6.0), "gamma": 2.0, "beta": 0.5, "dout": (1.0, 0.5
 
 
 def batchnorm_paths(x, gamma: float, beta: float, dout, eps: float = 1e-5) -> dict[str, np.ndarray]:
-    """Batch norm of one feature computed node by node, forward and backward: mu, d = x - mu,
-    v = mean(d^2), s = sqrt(v + eps), x_hat = d / s, o = gamma x_hat + beta; then each edge's
-    gradient, with the two forks summed: x feeds mu and d, d feeds v and x_hat."""
+    """Batch norm of one feature computed node by node, forward and backward: mu, u = x - mu
+    (key "d"), v = mean(u^2), s = sqrt(v + eps), x_hat = u / s, o = gamma x_hat + beta; then each
+    edge's gradient, with the two forks summed: x feeds mu and u, u feeds v and x_hat."""
     x, g = np.asarray(x, dtype=float), np.asarray(dout, dtype=float)
     N = len(x)
     mu = x.mean()
@@ -189,7 +189,7 @@ def batchnorm_paths(x, gamma: float, beta: float, dout, eps: float = 1e-5) -> di
 
 
 def batchnorm_graph() -> Graph:
-    """Batch norm of one feature as a graph: x forks into the mean and the difference, d into
+    """Batch norm of one feature as a graph: x forks into the mean and the difference, u into
     the variance and the division; each edge carries its value and gradient from a run."""
     e = BN_EXAMPLE
     p = batchnorm_paths(e["x"], e["gamma"], e["beta"], e["dout"])
@@ -203,7 +203,7 @@ def batchnorm_graph() -> Graph:
              Edge("x", "sub", f"x = {t(e['x'])}", t(p["dx_direct"])),
              Edge("mean", "sub", f"\u03bc = {t(p['mu'])}", t(p["dmu"]), side="left", shift=(-0.05, 0.25)),
              Edge("sub", "sq", "", t(p["dd_via_v"]), shift=(0.1, -0.35)),
-             Edge("sub", "div", f"d = {t(p['d'])}", t(p["dd_via_x_hat"]), side="left"),
+             Edge("sub", "div", f"u = {t(p['d'])}", t(p["dd_via_x_hat"]), side="left"),
              Edge("sq", "sqrt", f"v = {t(p['v'])}", t(p["dv"])),
              Edge("sqrt", "div", f"s = {t(p['s'])}", t(p["ds"]), shift=(0.05, 0.2)),
              Edge("div", "aff", f"x\u0302 = {t(p['x_hat'])}", t(p["dx_hat"])),
@@ -361,7 +361,7 @@ def _complex_mlp(layers, X, activation):
 
 
 def _mlp_matches_two_layer() -> verify.Check:
-    """mlp_forward/mlp_backward with L = 2 against two_layer_loss_and_grads (the loss's gradient
+    """mlp_forward/mlp_backward with d = 2 layers against two_layer_loss_and_grads (the loss's gradient
     passed in as dL/dY_hat = (Y_hat - Y)/N)."""
     rng = np.random.default_rng(5)
     params = backprop_np.two_layer_init(4, 3, 2, rng)
@@ -371,7 +371,7 @@ def _mlp_matches_two_layer() -> verify.Check:
     Y_hat, caches = backprop_np.mlp_forward(layers, X, "tanh")
     _, grads = backprop_np.mlp_backward((Y_hat - Y) / len(X), caches, "tanh")
     got = {"W1": grads[0][0], "b1": grads[0][1], "W2": grads[1][0], "b2": grads[1][1]}
-    return verify.check_values(TOPIC, "mlp_backward with L = 2 equals two_layer_loss_and_grads, tanh, N = 6",
+    return verify.check_values(TOPIC, "mlp_backward with d = 2 layers equals two_layer_loss_and_grads, tanh, N = 6",
                                "float64", np.concatenate([got[k].ravel() for k in backprop_np.PARAMS]),
                                np.concatenate([want[k].ravel() for k in backprop_np.PARAMS]))
 
@@ -516,6 +516,13 @@ def exhibits() -> dict:
                                       xlabel="layers d", ylabel="bytes held (MiB)", legend_loc="upper left")],
                                size=(5.0, 3.4))
     out["mem_width"], out["mem_batch"] = str(MEMORY_WIDTH), str(MEMORY_BATCH)
+    e, r = BN_EXAMPLE, RNN_EXAMPLE
+    m = lambda v: Markdown(_math_vector(np.reshape(v, (-1, 1))))       # noqa: E731
+    out["bn_x"], out["bn_dout"], out["bn_gamma"], out["bn_beta"] = m(e["x"]), m(e["dout"]), m(e["gamma"]), m(e["beta"])
+    paths = batchnorm_paths(e["x"], e["gamma"], e["beta"], e["dout"])
+    out["bn_dx"] = Markdown(_math_vector(np.round(paths["dx"], 3).reshape(-1, 1)))
+    out["rnn_x"], out["rnn_c"] = m(r["x"]), m(r["c"])
+    out["rnn_w_hh"], out["rnn_w_hx"] = m(r["w_hh"]), m(r["w_hx"])
     out["mem_per_layer"] = f"{cache_bytes_formula([MEMORY_WIDTH] * 2, MEMORY_BATCH) / 2 ** 20:.3g} MiB"
     out["mem_train_max"] = f"{counts['train'][-1] / 2 ** 20:.3g} MiB"
     out["mem_infer_max"] = f"{counts['infer'][-1] / 2 ** 20:.3g} MiB"

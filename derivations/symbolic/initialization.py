@@ -1160,7 +1160,7 @@ def standard_exhibits() -> dict:
     gain_rows = [("linear", "$1$", f"${tex(GAIN_CLAIMS['linear'])}$"),
                  ("ReLU", f"${tex(SECOND_MOMENT_RATIO['relu'])}$", f"${tex(GAIN_CLAIMS['relu'])}$"),
                  ("leaky ReLU", f"${tex(SECOND_MOMENT_RATIO['leaky_relu'])}$", f"${tex(GAIN_CLAIMS['leaky_relu'])}$"),
-                 ("tanh", "depends on $q$", f"$5/3$ (PyTorch's choice)")]
+                 ("tanh", r"depends on $\operatorname{Var}(z)$", f"$5/3$ (PyTorch's choice)")]
     out = {
         "eq_uniform_var": Equation(rf"{NAMES[var_w]} = {tex(second)} = {bracket} = {tex(result)}",
                                    proofs=("Var U(-a, a)",)),

@@ -667,7 +667,7 @@ def raw_terms_check() -> verify.Check:
 
 # ------------------------------------------------------------------ inference mode, by hand
 o = sp.IndexedBase("o", real=True)
-momentum_sym = sp.Symbol("m", positive=True)
+momentum_sym = sp.Symbol(r"\alpha", positive=True)
 #: dL/dx_k in inference mode: the chain rule over the outputs, the diagonal Jacobian, the delta.
 INF_STEPS = (
     sp.Sum(sp.Mul(Upstream(i), Partial(o[i], x[k]), evaluate=False), (i, 1, N)),
@@ -1329,8 +1329,8 @@ def checks(seed: int = 0) -> list[verify.Check]:
         np.array(batch, dtype=float)[:, None], np.ones(1), np.zeros(1), momentum=float(m_),
         running=normalization_np.RunningStats(np.array([float(r_mean)]), np.array([float(r_var)])))
     out.append(verify.check_values(
-        TOPIC, "running statistics after a batch: (1 - m) r + m mu, and for the variance (1 - m) v + m N/(N - 1) s2, "
-        "m = 0.1, N = 5", "sympy-vs-numpy", [updated.mean[0], updated.var[0]], [float(w) for w in want]))
+        TOPIC, "running statistics after a batch: (1 - alpha) r + alpha mu, and for the variance (1 - alpha) v + alpha N/(N - 1) s2, "
+        "alpha = 0.1, N = 5", "sympy-vs-numpy", [updated.mean[0], updated.var[0]], [float(w) for w in want]))
     out += hand_step_checks()
     out.append(raw_terms_check())
     out += inference_step_checks()
