@@ -1,0 +1,158 @@
+"""The exercise grader: every reference solution grades correct, every catalogued mistake gets its
+own diagnosis, a random perturbation gets none, bad input gets a sentence (never a crash), the
+reference solutions agree with the complex step, and the command line grades a file."""
+
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import sympy as sp
+
+from derivations import verify
+from derivations.exercises import EXERCISES, Grade, grade
+from derivations.exercises import backprop as ex_backprop
+from derivations.exercises import normalization as ex_norm
+from derivations.numeric import normalization as normalization_np
+
+from .conftest import ROOT
+
+IDS = sorted(EXERCISES)
+MISTAKES = [(e, m.name) for e in IDS for m in EXERCISES[e].mistakes]
+
+
+@pytest.mark.parametrize("eid", IDS)
+def test_the_solution_grades_correct(eid):
+    g = grade(eid, EXERCISES[eid].solution)
+    assert isinstance(g, Grade) and g.correct, g
+
+
+@pytest.mark.parametrize("eid,name", MISTAKES)
+def test_each_mistake_gets_its_own_diagnosis(eid, name):
+    mistake = next(m for m in EXERCISES[eid].mistakes if m.name == name)
+    g = grade(eid, mistake.answer)
+    assert not g.correct and g.diagnosis == mistake.diagnosis and mistake.section in g.detail, g
+
+
+def test_the_diagnoses_differ_within_an_exercise():
+    for e in EXERCISES.values():
+        assert len({m.diagnosis for m in e.mistakes}) == len(e.mistakes), e.id
+
+
+@pytest.mark.parametrize("eid", IDS)
+def test_a_random_perturbation_is_incorrect_with_no_diagnosis(eid):
+    e = EXERCISES[eid]
+    if e.kind == "symbolic":
+        z = e.symbols["z"]
+        answer = e.solution + sp.Rational(1, 1000) * sp.sin(z)
+    else:
+        rng = np.random.default_rng(7)
+
+        def answer(*args):
+            out = np.asarray(e.solution(*args), dtype=float)
+            return out * (1 + 1e-3 * rng.standard_normal(out.shape))
+    g = grade(eid, answer)
+    assert not g.correct and g.diagnosis == "not one of the catalogued mistakes", g
+
+
+def test_an_answer_right_at_one_size_only_fails():
+    first = {}
+
+    def memorized(X, Y, W1, b1, W2, b2):   # right at the first size it sees, zeros elsewhere
+        first.setdefault("shape", X.shape)
+        return ex_backprop.dW1(X, Y, W1, b1, W2, b2) if X.shape == first["shape"] else np.zeros(W1.shape)
+    assert not grade("backprop.dW1", memorized).correct
+
+
+@pytest.mark.parametrize("answer,says", [
+    (3, "must be a function"),
+    (lambda X: X, "must take 6 arguments"),
+    (lambda X, Y, W1, b1, W2, b2: 1 / 0, "raised ZeroDivisionError"),
+    (lambda X, Y, W1, b1, W2, b2: np.full(W1.shape, np.nan), "NaN or inf"),
+    (lambda X, Y, W1, b1, W2, b2: np.zeros((2, 2, 2)), "returned shape (2, 2, 2)"),
+    (lambda X, Y, W1, b1, W2, b2: "text", "not an array of numbers"),
+])
+def test_bad_numeric_answers_get_a_sentence(answer, says):
+    g = grade("backprop.dW1", answer)
+    assert not g.correct and says in g.diagnosis, g
+
+
+def test_the_readers_traceback_is_shown_without_the_graders_frame():
+    def mine(X, Y, W1, b1, W2, b2):
+        return helper_that_fails()
+
+    def helper_that_fails():
+        raise RuntimeError("boom")
+    g = grade("backprop.dW1", mine)
+    assert "helper_that_fails" in g.detail and "RuntimeError: boom" in g.detail
+    assert "_call" not in g.detail
+
+
+@pytest.mark.parametrize("answer,says", [
+    ("exp(-z)/(1 + exp(-z)", "cannot parse"),
+    ("exp(-y)", "uses y"),
+    (3.5, "must be a SymPy expression or a string"),
+])
+def test_bad_symbolic_answers_get_a_sentence(answer, says):
+    g = grade("activations.sigmoid_prime", answer)
+    assert not g.correct and says in g.diagnosis, g
+
+
+def test_an_unknown_exercise_is_a_grade_too():
+    g = grade("nowhere.x", lambda: 0)
+    assert not g.correct and "no exercise 'nowhere.x'" in g.diagnosis
+
+
+def test_the_symbolic_solution_in_another_form_is_correct():
+    z = EXERCISES["activations.sigmoid_prime"].symbols["z"]
+    s = 1 / (1 + sp.exp(-z))
+    assert grade("activations.sigmoid_prime", s * (1 - s)).correct
+    assert grade("activations.sigmoid_prime", "exp(-z)/(1 + exp(-z))**2").correct
+
+
+@pytest.mark.parametrize("which", ["dW1", "dX"])
+def test_the_backprop_solutions_agree_with_the_complex_step(which):
+    """The reference solutions are the book's formulas: each agrees, entry by entry, with the
+    complex step of the mean loss."""
+    rng = np.random.default_rng(3)
+    X, Y, W1, b1, W2, b2 = ex_backprop._inputs(rng, (5, 3, 4, 2))
+
+    def loss(X, W1):
+        H = np.tanh(X @ W1.T + b1)
+        return 0.5 * np.sum((H @ W2.T + b2 - Y) ** 2) / len(X)
+    want = ex_backprop.dW1(X, Y, W1, b1, W2, b2) if which == "dW1" else ex_backprop.dX(X, Y, W1, b1, W2, b2)
+    arg = W1 if which == "dW1" else X
+    f = (lambda W: loss(X, W)) if which == "dW1" else (lambda Xv: loss(Xv, W1))
+    check = verify.check_gradient(f, want, arg, method="complex-step")
+    assert check.passed, check
+
+
+def test_the_batchnorm_solution_agrees_with_the_kernel():
+    rng = np.random.default_rng(4)
+    dout, x, gamma = ex_norm._inputs(rng, (6, 3))
+    _, cache = normalization_np.batchnorm_forward(x, gamma, np.zeros(3), eps=ex_norm.EPS)
+    want, _, _ = normalization_np.batchnorm_backward(dout, cache)
+    assert np.max(np.abs(ex_norm.dx(dout, x, gamma) - want)) <= 1e-12 * np.max(np.abs(want))
+
+
+def _run_grade(*args):
+    return subprocess.run([sys.executable, "-m", "derivations", "grade", *args], cwd=ROOT,
+                          capture_output=True, text=True, timeout=120)
+
+
+def test_the_command_line_grades_a_file(tmp_path):
+    right, wrong = tmp_path / "right.py", tmp_path / "wrong.py"
+    body = ("import numpy as np\n\ndef dX(X, Y, W1, b1, W2, b2):\n    H = np.tanh(X @ W1.T + b1)\n"
+            "    D2 = (H @ W2.T + b2 - Y){scale}\n    return ((D2 @ W2) * (1 - H ** 2)) @ W1\n")
+    right.write_text(body.format(scale=" / len(X)"))
+    wrong.write_text(body.format(scale=""))
+    ok = _run_grade("backprop.dX", str(right))
+    assert ok.returncode == 0 and ok.stdout.startswith("correct"), ok.stdout + ok.stderr
+    bad = _run_grade("backprop.dX", str(wrong))
+    assert bad.returncode == 1 and "1/N of the mean loss is missing" in bad.stdout, bad.stdout + bad.stderr
+    broken = tmp_path / "broken.py"
+    broken.write_text("def dX(:\n")
+    crash = _run_grade("backprop.dX", str(broken))
+    assert crash.returncode == 2 and "could not be run" in crash.stderr
+    unknown = _run_grade("nowhere.x", str(right))
+    assert unknown.returncode == 2 and "unknown exercise" in unknown.stderr
