@@ -17,7 +17,7 @@ from .conftest import ROOT, copy_project, executed, make_html, make_html_command
 
 pytestmark = pytest.mark.book
 PAGES = ["index", "notation", *TOPICS, "proofs", "report", "api", "references"]
-NOTEBOOKS = {*TOPICS, "proofs", "report"}
+NOTEBOOKS = {*TOPICS, "exercises", "proofs", "report"}
 
 #: A passed row's result cell: "pass", or "pass (k of n unresolved)" when a numerical method
 #: could not resolve some entries (reported, not counted).

@@ -23,7 +23,7 @@ from .conftest import ROOT
 
 pytestmark = pytest.mark.browser
 
-PAGES = ["index", "notation", *TOPICS, "proofs", "report", "api", "references"]
+PAGES = ["index", "notation", *TOPICS, "exercises", "proofs", "report", "api", "references"]
 SHOTS = ROOT / "_build" / "screenshots"
 
 

@@ -156,3 +156,11 @@ def test_the_command_line_grades_a_file(tmp_path):
     assert crash.returncode == 2 and "could not be run" in crash.stderr
     unknown = _run_grade("nowhere.x", str(right))
     assert unknown.returncode == 2 and "unknown exercise" in unknown.stderr
+
+
+def test_the_index_lists_every_exercise_once():
+    from derivations import exercises
+    table = exercises.exhibits()["exercise_table"]
+    listed = [row[0].split("`")[1] for row in table.rows]
+    assert listed == list(EXERCISES)
+    assert exercises.exhibits()["n_exercises"] == str(len(EXERCISES))

@@ -30,7 +30,7 @@ import sympy as sp
 
 from .. import verify
 
-__all__ = ["Mistake", "Exercise", "Grade", "EXERCISES", "grade", "relative_error", "RTOL"]
+__all__ = ["Mistake", "Exercise", "Grade", "EXERCISES", "grade", "relative_error", "RTOL", "exhibits"]
 
 #: The entry-wise tolerance of a numeric grade, relative to the largest entry of the solution
 #: (an answer computed by another float64 formula of the same quantity agrees to about 1e-14).
@@ -237,3 +237,18 @@ def _registry() -> dict[str, Exercise]:
 
 #: Every exercise, by id, in the book's order.
 EXERCISES: dict[str, Exercise] = _registry()
+
+
+def exhibits() -> dict:
+    """What the exercises page shows: every exercise with its difficulty (stars), what it asks,
+    the form of its answer and its chapter; and the counts."""
+    from ..book import Table
+
+    stars = "\N{BLACK STAR}"
+    rows = [[f"`{e.id}` {stars * e.difficulty}",
+             f"{e.title} ({'a function' if e.kind == 'numeric' else 'an expression'}; "
+             f"{{doc}}`chapter <{e.chapter}>`)"]
+            for e in EXERCISES.values()]
+    return {"exercise_table": Table(["exercise", "what (the answer; where)"], rows),
+            "n_exercises": str(len(EXERCISES)),
+            "n_mistakes": str(sum(len(e.mistakes) for e in EXERCISES.values()))}
