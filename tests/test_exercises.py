@@ -164,3 +164,20 @@ def test_the_index_lists_every_exercise_once():
     listed = [row[0].split("`")[1] for row in table.rows]
     assert listed == list(EXERCISES)
     assert exercises.exhibits()["n_exercises"] == str(len(EXERCISES))
+
+
+def test_the_bptt_solution_agrees_with_the_complex_step():
+    from derivations.exercises import bptt as ex_bptt
+    rng = np.random.default_rng(5)
+    dh, x, h0, W_hx, W_hh, b_h = ex_bptt._inputs(rng, (4, 2, 3, 3))
+
+    def loss(W):
+        h = h0.astype(complex)
+        total = 0.0
+        for t in range(len(x)):
+            h = np.tanh(x[t] @ W_hx.T + h @ W.T + b_h)
+            total = total + np.sum(dh[t] * h)
+        return total
+    check = verify.check_gradient(loss, ex_bptt.dW_hh(dh, x, h0, W_hx, W_hh, b_h), W_hh, method="complex-step")
+    assert check.passed, check
+    assert np.allclose(sum(ex_bptt._terms(dh, x, h0, W_hx, W_hh, b_h)), ex_bptt.dW_hh(dh, x, h0, W_hx, W_hh, b_h))

@@ -227,9 +227,9 @@ def grade(exercise_id: str, answer) -> Grade:
 
 
 def _registry() -> dict[str, Exercise]:
-    from . import activations, backprop, normalization
+    from . import activations, backprop, bptt, normalization
     out = {}
-    for module in (activations, backprop, normalization):
+    for module in (activations, backprop, normalization, bptt):
         for e in module.EXERCISES:
             out[e.id] = e
     return out
