@@ -172,7 +172,7 @@ def test_the_bptt_solution_agrees_with_the_complex_step():
     dh, x, h0, W_hx, W_hh, b_h = ex_bptt._inputs(rng, (4, 2, 3, 3))
 
     def loss(W):
-        h = h0.astype(complex)
+        h = h0
         total = 0.0
         for t in range(len(x)):
             h = np.tanh(x[t] @ W_hx.T + h @ W.T + b_h)
