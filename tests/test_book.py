@@ -256,3 +256,11 @@ def test_breaking_a_formula_fails_make_html(project):
     named_check = re.search(r"CheckFailed.*?check failed:\s*\n\s*\w+: [^\n]+ \[[\w-]+\] "
                             r"error \S+ > tol", log, re.S)
     assert named_check, log[-8000:]
+
+
+def test_every_catalogued_mistake_links_a_section_that_exists(book):
+    from derivations.exercises import EXERCISES
+    for e in EXERCISES.values():
+        for m in e.mistakes:
+            page, anchor = m.section.split("#")
+            assert f'id="{anchor}"' in read(book, page.removesuffix(".html")), (e.id, m.section)

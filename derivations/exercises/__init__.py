@@ -227,9 +227,9 @@ def grade(exercise_id: str, answer) -> Grade:
 
 
 def _registry() -> dict[str, Exercise]:
-    from . import activations, backprop, bptt, normalization
+    from . import activations, backprop, bptt, initialization, losses, normalization
     out = {}
-    for module in (activations, backprop, normalization, bptt):
+    for module in (activations, backprop, losses, initialization, normalization, bptt):
         for e in module.EXERCISES:
             out[e.id] = e
     return out
