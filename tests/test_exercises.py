@@ -181,3 +181,16 @@ def test_the_bptt_solution_agrees_with_the_complex_step():
     check = verify.check_gradient(loss, ex_bptt.dW_hh(dh, x, h0, W_hx, W_hh, b_h), W_hh, method="complex-step")
     assert check.passed, check
     assert np.allclose(sum(ex_bptt._terms(dh, x, h0, W_hx, W_hh, b_h)), ex_bptt.dW_hh(dh, x, h0, W_hx, W_hh, b_h))
+
+
+def test_the_softmax_ce_solution_agrees_with_the_complex_step():
+    from derivations.exercises import losses as ex_losses
+    rng = np.random.default_rng(6)
+    Z, Q = ex_losses._inputs(rng, (4, 3))
+
+    def loss(Zv):
+        shifted = Zv - np.max(Zv.real, axis=1, keepdims=True)
+        log_softmax = shifted - np.log(np.sum(np.exp(shifted), axis=1, keepdims=True))
+        return -np.sum(Q * log_softmax) / len(Zv)
+    check = verify.check_gradient(loss, ex_losses.dZ(Z, Q), Z, method="complex-step")
+    assert check.passed, check

@@ -242,7 +242,7 @@ EXERCISES: dict[str, Exercise] = _registry()
 def exhibits() -> dict:
     """What the exercises page shows: every exercise with its difficulty (stars), what it asks,
     the form of its answer and its chapter; and the counts."""
-    from ..book import Table
+    from ..book import Markdown, Table
 
     stars = "\N{BLACK STAR}"
     rows = [[f"`{e.id}` {stars * e.difficulty}",
@@ -250,5 +250,26 @@ def exhibits() -> dict:
              f"{{doc}}`chapter <{e.chapter}>`)"]
             for e in EXERCISES.values()]
     return {"exercise_table": Table(["exercise", "what (the answer; where)"], rows),
+            "exercise_list": Markdown("\n\n".join(_exercise_text(e) for e in EXERCISES.values())),
             "n_exercises": str(len(EXERCISES)),
             "n_mistakes": str(sum(len(e.mistakes) for e in EXERCISES.values()))}
+
+
+def _solution_text(e: Exercise) -> str:
+    """The reference solution as the page shows it: a function's source, an expression's LaTeX."""
+    if e.kind == "symbolic":
+        from ..symbolic.common import tex
+        return f"$$\n{tex(e.solution)}\n$$"
+    return "```python\n" + inspect.getsource(e.solution).rstrip() + "\n```"
+
+
+def _exercise_text(e: Exercise) -> str:
+    """One exercise in MyST: its id as a heading, the statement, and the hint, the solution and
+    the catalogued mistakes in collapsed boxes."""
+    mistakes = "\n".join(f"* {m.diagnosis}" for m in e.mistakes)
+    return (f"### `{e.id}`: {e.title}\n\n{e.statement}\n\n"
+            f"Grade it with `grade(\"{e.id}\", your_answer)` or "
+            f"`python -m derivations grade {e.id} file.py`.\n\n"
+            f":::{{dropdown}} Hint\n{e.hint}\n:::\n\n"
+            f"::::{{dropdown}} Solution\n{_solution_text(e)}\n::::\n\n"
+            f":::{{dropdown}} The mistakes the grader names\n{mistakes}\n:::")
