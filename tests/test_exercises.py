@@ -194,3 +194,9 @@ def test_the_softmax_ce_solution_agrees_with_the_complex_step():
         return -np.sum(Q * log_softmax) / len(Zv)
     check = verify.check_gradient(loss, ex_losses.dZ(Z, Q), Z, method="complex-step")
     assert check.passed, check
+
+
+def test_the_pages_example_answer_is_diagnosed():
+    from derivations.exercises.examples import dX_forgot_1_over_N
+    g = grade("backprop.dX", dX_forgot_1_over_N)
+    assert not g.correct and "1/N of the mean loss is missing" in g.diagnosis

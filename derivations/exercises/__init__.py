@@ -243,6 +243,7 @@ def exhibits() -> dict:
     """What the exercises page shows: every exercise with its difficulty (stars), what it asks,
     the form of its answer and its chapter; and the counts."""
     from ..book import Markdown, Table
+    from . import examples
 
     stars = "\N{BLACK STAR}"
     rows = [[f"`{e.id}` {stars * e.difficulty}",
@@ -250,6 +251,7 @@ def exhibits() -> dict:
              f"{{doc}}`chapter <{e.chapter}>`)"]
             for e in EXERCISES.values()]
     return {"exercise_table": Table(["exercise", "what (the answer; where)"], rows),
+            "example_code": Markdown("```python\n" + inspect.getsource(examples.dX_forgot_1_over_N).rstrip() + "\n```"),
             "exercise_list": Markdown("\n\n".join(_exercise_text(e) for e in EXERCISES.values())),
             "n_exercises": str(len(EXERCISES)),
             "n_mistakes": str(sum(len(e.mistakes) for e in EXERCISES.values()))}
