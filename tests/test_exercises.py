@@ -200,3 +200,10 @@ def test_the_pages_example_answer_is_diagnosed():
     from derivations.exercises.examples import dX_forgot_1_over_N
     g = grade("backprop.dX", dX_forgot_1_over_N)
     assert not g.correct and "1/N of the mean loss is missing" in g.diagnosis
+
+
+def test_no_two_dimensions_of_a_size_are_equal():
+    """The exercises page says so: a transposed rectangular answer has the wrong shape."""
+    for e in EXERCISES.values():
+        for size in e.sizes:
+            assert len(set(size)) == len(size), (e.id, size)
