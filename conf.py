@@ -54,6 +54,7 @@ extensions = [
     "fresh_pages",
     "check_citations",
     "proof_links",
+    "exercise_notebooks",
 ]
 
 exclude_patterns = ["_ext", "_static", "_jupyter", "**.ipynb_checkpoints", "matplotlibrc", "search_scorer.js"]

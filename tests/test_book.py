@@ -264,3 +264,12 @@ def test_every_catalogued_mistake_links_a_section_that_exists(book):
         for m in e.mistakes:
             page, anchor = m.section.split("#")
             assert f'id="{anchor}"' in read(book, page.removesuffix(".html")), (e.id, m.section)
+
+
+def test_each_chapter_notebook_is_beside_the_html_and_linked(book):
+    from derivations.exercises import notebooks
+    page = read(book, "exercises")
+    for chapter in notebooks.chapters():
+        path = book.html / notebooks.filename(chapter)
+        assert path.read_text(encoding="utf-8") == notebooks.notebook_json(chapter), chapter
+        assert f'href="{notebooks.filename(chapter)}"' in page, chapter

@@ -207,3 +207,46 @@ def test_no_two_dimensions_of_a_size_are_equal():
     for e in EXERCISES.values():
         for size in e.sizes:
             assert len(set(size)) == len(size), (e.id, size)
+
+
+def _run_cells(cells, replace=None):
+    """Executes a notebook's code cells in one namespace (``replace``: cell index -> source),
+    returning what they printed."""
+    import contextlib
+    import io
+    namespace, out = {}, io.StringIO()
+    with contextlib.redirect_stdout(out):
+        for k, cell in enumerate(cells):
+            if cell["cell_type"] == "code":
+                exec((replace or {}).get(k, "".join(cell["source"])), namespace)
+    return out.getvalue()
+
+
+@pytest.mark.parametrize("chapter", sorted({e.chapter for e in EXERCISES.values()}))
+def test_each_chapter_notebook_is_valid_and_grades(chapter):
+    import nbformat
+    from derivations.exercises import notebooks
+    text = notebooks.notebook_json(chapter)
+    nbformat.validate(nbformat.reads(text, as_version=4))
+    cells = nbformat.reads(text, as_version=4)["cells"]
+    exercises = [e for e in EXERCISES.values() if e.chapter == chapter]
+    # as downloaded: every stub grades incorrect, with a sentence (the grader does not raise)
+    printed = _run_cells(cells)
+    assert printed.count("incorrect: ") == len(exercises), printed
+    # with each stub replaced by the reference solution: every grade is correct
+    stubs = [k for k, c in enumerate(cells) if c["cell_type"] == "code" and "grade(" not in "".join(c["source"])]
+    replace = {}
+    for k, e in zip(stubs, exercises):
+        if e.kind == "symbolic":
+            replace[k] = f"answer = {str(e.solution)!r}"
+        else:
+            name = e.signature.split("(")[0]
+            replace[k] = f"from derivations.exercises.{chapter} import {e.solution.__name__} as {name}"
+    printed = _run_cells(cells, replace)
+    assert printed.count("correct: ") == len(exercises) and "incorrect" not in printed, printed
+
+
+def test_a_chapter_without_exercises_has_no_notebook():
+    from derivations.exercises import notebooks
+    with pytest.raises(ValueError, match="no graded exercise in chapter 'clipping'"):
+        notebooks.notebook("clipping")

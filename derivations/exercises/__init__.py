@@ -243,7 +243,7 @@ def exhibits() -> dict:
     """What the exercises page shows: every exercise with its difficulty (stars), what it asks,
     the form of its answer and its chapter; and the counts."""
     from ..book import Markdown, Table
-    from . import examples
+    from . import examples, notebooks
 
     stars = "\N{BLACK STAR}"
     rows = [[f"`{e.id}` {stars * e.difficulty}",
@@ -253,6 +253,8 @@ def exhibits() -> dict:
     return {"exercise_table": Table(["exercise", "what (the answer; where)"], rows),
             "example_code": Markdown("```python\n" + inspect.getsource(examples.dX_forgot_1_over_N).rstrip() + "\n```"),
             "exercise_list": Markdown("\n\n".join(_exercise_text(e) for e in EXERCISES.values())),
+            "notebook_links": Markdown(", ".join(
+                f'<a href="{notebooks.filename(c)}" download>{c}</a>' for c in notebooks.chapters())),
             "n_exercises": str(len(EXERCISES)),
             "n_mistakes": str(sum(len(e.mistakes) for e in EXERCISES.values()))}
 
