@@ -248,5 +248,32 @@ def test_each_chapter_notebook_is_valid_and_grades(chapter):
 
 def test_a_chapter_without_exercises_has_no_notebook():
     from derivations.exercises import notebooks
-    with pytest.raises(ValueError, match="no graded exercise in chapter 'clipping'"):
-        notebooks.notebook("clipping")
+    with pytest.raises(ValueError, match="no graded exercise in chapter 'residual'"):
+        notebooks.notebook("residual")
+
+
+def test_the_sigmoid_layer_solution_agrees_with_the_complex_step():
+    from derivations.exercises import hadamard as ex_had
+    rng = np.random.default_rng(8)
+    dh, z = ex_had._inputs(rng, (3, 4))
+    check = verify.check_vjp(lambda z: 1 / (1 + np.exp(-z)), lambda dout: ex_had.dz(dout, z), z, dout=dh,
+                             method="complex-step")
+    assert check.passed, check
+
+
+def test_the_clipping_exercise_tries_both_branches_and_matches_the_kernel():
+    from derivations.exercises import clipping as ex_clip
+    from derivations.exercises import _cases
+    from derivations.numeric import clipping as clipping_np
+    cases = [args for _, args in _cases(EXERCISES["clipping.clip_norm"])]
+    above = [c < np.linalg.norm(g) for g, c in cases]
+    assert any(above) and not all(above)
+    for g, c in cases:
+        clipped, _ = clipping_np.clip_grad_norm({"g": g}, c)
+        assert np.allclose(ex_clip.clip(g, c), clipped["g"], rtol=1e-5)
+
+
+def test_the_step_bound_is_where_the_contraction_factor_reaches_minus_one():
+    a = EXERCISES["gradient_descent.step_bound"].symbols["a"]
+    eta = EXERCISES["gradient_descent.step_bound"].solution
+    assert sp.simplify(1 - eta * a) == -1

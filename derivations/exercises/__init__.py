@@ -227,9 +227,11 @@ def grade(exercise_id: str, answer) -> Grade:
 
 
 def _registry() -> dict[str, Exercise]:
-    from . import activations, backprop, bptt, initialization, losses, normalization
+    from . import (activations, backprop, bptt, clipping, gradient_descent, hadamard, initialization,
+                   losses, normalization)
     out = {}
-    for module in (activations, backprop, losses, initialization, normalization, bptt):
+    for module in (activations, hadamard, backprop, losses, gradient_descent, initialization, normalization,
+                   bptt, clipping):
         for e in module.EXERCISES:
             out[e.id] = e
     return out
