@@ -277,3 +277,10 @@ def test_the_step_bound_is_where_the_contraction_factor_reaches_minus_one():
     a = EXERCISES["gradient_descent.step_bound"].symbols["a"]
     eta = EXERCISES["gradient_descent.step_bound"].solution
     assert sp.simplify(1 - eta * a) == -1
+
+
+def test_each_chapter_links_its_graded_exercises():
+    from derivations.exercises import label
+    for e in EXERCISES.values():
+        page = (ROOT / "docs" / f"{e.chapter}.md").read_text(encoding="utf-8")
+        assert f"<{label(e)}>`" in page, (e.id, e.chapter)

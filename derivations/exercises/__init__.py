@@ -30,7 +30,7 @@ import sympy as sp
 
 from .. import verify
 
-__all__ = ["Mistake", "Exercise", "Grade", "EXERCISES", "grade", "relative_error", "RTOL", "exhibits"]
+__all__ = ["Mistake", "Exercise", "Grade", "EXERCISES", "grade", "relative_error", "RTOL", "exhibits", "label"]
 
 #: The entry-wise tolerance of a numeric grade, relative to the largest entry of the solution
 #: (an answer computed by another float64 formula of the same quantity agrees to about 1e-14).
@@ -269,11 +269,16 @@ def _solution_text(e: Exercise) -> str:
     return "```python\n" + inspect.getsource(e.solution).rstrip() + "\n```"
 
 
+def label(e: Exercise) -> str:
+    """The exercise's label on the exercises page, for {ref} from its chapter: exercise-<id>."""
+    return "exercise-" + e.id.replace(".", "-").replace("_", "-").lower()
+
+
 def _exercise_text(e: Exercise) -> str:
     """One exercise in MyST: its id as a heading, the statement, and the hint, the solution and
     the catalogued mistakes in collapsed boxes."""
     mistakes = "\n".join(f"* {m.diagnosis}" for m in e.mistakes)
-    return (f"### `{e.id}`: {e.title}\n\n{e.statement}\n\n"
+    return (f"({label(e)})=\n### `{e.id}`: {e.title}\n\n{e.statement}\n\n"
             f"Grade it with `grade(\"{e.id}\", your_answer)` or "
             f"`python -m derivations grade {e.id} file.py`.\n\n"
             f":::{{dropdown}} Hint\n{e.hint}\n:::\n\n"
