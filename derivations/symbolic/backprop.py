@@ -418,24 +418,32 @@ def hand_steps() -> dict:
     n, m, p = DISPLAY_DIMS
     S, grads = single_sample(n, m, p)
     g = _by_of(grads)
-    W1, W2, x, h, z1, y_hat, d1, d2 = (S[k] for k in ("W1", "W2", "x", "h", "z1", "y_hat", "delta1", "delta2"))
+    W2, h, z1, y_hat, d2 = (S[k] for k in ("W2", "h", "z1", "y_hat", "delta2"))
     i, j, k, s = _i, _j, _k, _r
     u, v = _slack
     single = hand_step_evaluator()
     at = {n: 2, m: 2, p: 2, u: 1, v: 0, i: 0, j: 1}
     delta = sp.KroneckerDelta
+
+    def weight_chain(w, z, d, a, sizes):
+        """dL/dw_ij of the layer z = w a + b (keys of S), by hand: the chain rule through z,
+        d = dL/dz and dz_k/dw_ij = [k = i] a_j, only k = i remains, an entry of d a^T."""
+        W, Z, D, A = (S[key] for key in (w, z, d, a))
+        rows = Z.shape[0]
+        return _chain(f"dL/d{w} by hand", [
+            Partial(LOSS, W[i, j]),
+            sp.Sum(Partial(LOSS, Z[k, 0]) * Partial(Z[k, 0], W[i, j]), (k, 0, rows - 1)),
+            sp.Sum(D[k, 0] * delta(k, i) * A[j, 0], (k, 0, rows - 1)),
+            D[i, 0] * A[j, 0],
+            entry_of(g[w].closed_form, i, j)],
+            [f"the chain rule through {z}: dL/d{w}_ij = sum_k dL/d{z}_k d{z}_k/d{w}_ij",
+             f"dL/d{z}_k = {d}_k and d{z}_k/d{w}_ij = delta_ki {a}_j",
+             f"only k = i remains: sum_k {d}_k delta_ki {a}_j = {d}_i {a}_j",
+             f"{d}_i {a}_j = ({d} {a}^T)_ij"],
+            sizes, single, instance=at)
+
     out = {
-        "W2": _chain("dL/dW2 by hand", [
-            Partial(LOSS, W2[i, j]),
-            sp.Sum(Partial(LOSS, y_hat[k, 0]) * Partial(y_hat[k, 0], W2[i, j]), (k, 0, p - 1)),
-            sp.Sum(d2[k, 0] * delta(k, i) * h[j, 0], (k, 0, p - 1)),
-            d2[i, 0] * h[j, 0],
-            entry_of(g["W2"].closed_form, i, j)],
-            ["the chain rule through y_hat: dL/dW2_ij = sum_k dL/dy_hat_k dy_hat_k/dW2_ij",
-             "dL/dy_hat_k = delta2_k and dy_hat_k/dW2_ij = delta_ki h_j",
-             "only k = i remains: sum_k delta2_k delta_ki h_j = delta2_i h_j",
-             "delta2_i h_j = (delta2 h^T)_ij"],
-            {p: i + 1 + u, m: j + 1 + v}, single, instance=at),
+        "W2": weight_chain("W2", "y_hat", "delta2", "h", {p: i + 1 + u, m: j + 1 + v}),
         "h": _chain("dL/dh by hand", [
             Partial(LOSS, h[j, 0]),
             sp.Sum(Partial(LOSS, y_hat[i, 0]) * Partial(y_hat[i, 0], h[j, 0]), (i, 0, p - 1)),
@@ -456,17 +464,7 @@ def hand_steps() -> dict:
              "only k = j remains: dL/dz1_j = dL/dh_j f'(z1_j)",
              "dL/dh_j f'(z1_j) = ((W2^T delta2) ⊙ f'(z1))_j"],
             {m: j + 1 + v}, single, instance=at),
-        "W1": _chain("dL/dW1 by hand", [
-            Partial(LOSS, W1[i, j]),
-            sp.Sum(Partial(LOSS, z1[k, 0]) * Partial(z1[k, 0], W1[i, j]), (k, 0, m - 1)),
-            sp.Sum(d1[k, 0] * delta(k, i) * x[j, 0], (k, 0, m - 1)),
-            d1[i, 0] * x[j, 0],
-            entry_of(g["W1"].closed_form, i, j)],
-            ["the chain rule through z1: dL/dW1_ij = sum_k dL/dz1_k dz1_k/dW1_ij",
-             "dL/dz1_k = delta1_k and dz1_k/dW1_ij = delta_ki x_j",
-             "only k = i remains: sum_k delta1_k delta_ki x_j = delta1_i x_j",
-             "delta1_i x_j = (delta1 x^T)_ij"],
-            {m: i + 1 + u, n: j + 1 + v}, single, instance=at),
+        "W1": weight_chain("W1", "z1", "delta1", "x", {m: i + 1 + u, n: j + 1 + v}),
     }
     N = BATCH_DISPLAY_DIMS[0]
     SB, bgrads = batched(*BATCH_DISPLAY_DIMS)
