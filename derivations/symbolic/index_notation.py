@@ -420,13 +420,10 @@ def instances_agree(topic: str, name: str, L, X, sizes: dict) -> verify.Check:
     L_explicit = instantiate(L, sizes)
     got, want = sp.zeros(rows, cols), sp.zeros(rows, cols)
     for r, c in itertools.product(range(rows), range(cols)):
-        for case, derivative in cases:
-            values = _solve_case(case, (r, c), sizes)
-            if values is not None:
-                break
-        else:
-            return verify.Check(topic, name, "symbolic size, instantiated", float("inf"), 0.0, False,
-                                f"no case covers entry ({r}, {c})")
+        covered = _covering(cases, (r, c), sizes)
+        if covered is None:
+            return _uncovered(topic, name, (r, c))
+        derivative, values = covered
         got[r, c] = instantiate(derivative, values).doit()
         want[r, c] = sp.diff(L_explicit, sp.Symbol(f"{X.name}_{r}_{c}", real=True)).doit()
     return replace(verify.symbolic_identity(topic, name, got, want), method="symbolic size, instantiated",
@@ -460,6 +457,21 @@ def _solve_case(case: Entry, rc, sizes):
         elif rest != want:
             return None
     return {**{s: v for s, v in sizes.items() if s not in case.sizes}, **values}
+
+
+def _covering(cases, rc, sizes):
+    """(what the first case covering the explicit entry ``rc`` holds, the values of that case's
+    indices and sizes) for ``cases``, pairs (case, what it holds); None when no case covers it."""
+    for case, held in cases:
+        values = _solve_case(case, rc, sizes)
+        if values is not None:
+            return held, values
+    return None
+
+
+def _uncovered(topic: str, name: str, rc) -> verify.Check:
+    return verify.Check(topic, name, "symbolic size, instantiated", float("inf"), 0.0, False,
+                        f"no case covers entry ({rc[0]}, {rc[1]})")
 
 
 def sizes_at(sizes, values) -> str:
@@ -525,13 +537,10 @@ def entries_instances_agree(topic: str, name: str, exprs, sizes: dict) -> verify
     symbolic = [(case, [entry_in_case(e, case) for e in exprs]) for case in result_cases(shape)]
     got, want = [], []
     for r, c in itertools.product(*map(range, explicit[0].shape)):
-        for case, entries in symbolic:
-            values = _solve_case(case, (r, c), sizes)
-            if values is not None:
-                break
-        else:
-            return verify.Check(topic, name, "symbolic size, instantiated", float("inf"), 0.0, False,
-                                f"no case covers entry ({r}, {c})")
+        covered = _covering(symbolic, (r, c), sizes)
+        if covered is None:
+            return _uncovered(topic, name, (r, c))
+        entries, values = covered
         got += [instantiate(e, values) for e in entries]
         want += [instantiate(M[r, c], sizes) for M in explicit]
     return replace(verify.symbolic_identity(topic, name, sp.Matrix(got), sp.Matrix(want)),
