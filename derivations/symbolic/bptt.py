@@ -220,7 +220,7 @@ USE_SIZES = ((2, 1, 2, 1), (3, 1, 2, 1))
 
 class _HandLatex(_BookLatex):
     """The book's printer with the hand steps' notation: dA/dB as a partial-derivative fraction,
-    h[t, a] as h_{t,a} (a named matrix in parentheses), the Kronecker delta as [a = r]."""
+    h[t, a] as h_{t,a} (a named matrix in parentheses), nested sums with their ranges."""
 
     def _print_Derivative(self, expr):
         (var, order), = expr.variable_count
@@ -237,11 +237,8 @@ class _HandLatex(_BookLatex):
         return rf"({name})_{{{','.join(idx)}}}" if "_" in name else rf"{name}_{{{','.join(idx)}}}"
 
     def _print_Sum(self, expr):
-        # nested sums as the book writes them, outermost (SymPy's last limit) first
-        signs = "".join(rf"\sum_{{{self._print(v)}={self._print(lo)}}}^{{{self._print(hi_)}}} "
-                        for v, lo, hi_ in reversed(expr.limits))
         body = self._print(expr.function)
-        return signs + (rf"\left({body}\right)" if isinstance(expr.function, sp.Add) else body)
+        return self._nested_sums(expr) + (rf"\left({body}\right)" if isinstance(expr.function, sp.Add) else body)
 
 
 def hand_tex(expr) -> str:

@@ -29,6 +29,12 @@ class _BookLatex(LatexPrinter):
         return self._print(lam.expr.xreplace({lam.variables[0]: arg})).replace(
             self._print(arg), self._print(expr.expr))
 
+    def _nested_sums(self, expr) -> str:
+        """The signs of a Sum's limits as nested sums with their ranges, the outermost (SymPy's
+        last limit) first: a hand step's printer writes its body after them."""
+        return "".join(rf"\sum_{{{self._print(v)}={self._print(lo)}}}^{{{self._print(hi)}}} "
+                       for v, lo, hi in reversed(expr.limits))
+
     def _print_KroneckerDelta(self, expr, exp=None):
         # Iverson's bracket [i = j]: the letter delta is the book's gradient (delta_l = dL/dz_l);
         # in a group, so that its = is not a relation of the formula (book.relation_rows)

@@ -944,9 +944,7 @@ class _IndexLatex(_BookLatex):
     factors in the order given; d a_t,l / d (W_hh)_jk as one fraction."""
 
     def _print_Sum(self, expr):
-        sums = "".join(rf"\sum_{{{self._print(v)}={self._print(lo)}}}^{{{self._print(hi)}}} "
-                       for v, lo, hi in reversed(expr.limits))
-        return sums + self._print(expr.function)
+        return self._nested_sums(expr) + self._print(expr.function)
 
     def _print_Derivative(self, expr):
         (var, _), = expr.variable_count
