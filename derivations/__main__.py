@@ -36,7 +36,7 @@ def grade_main(argv: list[str]) -> int:
     except Exception as e:   # the reader's file: reported, not raised
         print(f"{args.file} could not be run: {type(e).__name__}: {e}", file=sys.stderr)
         return 2
-    name = exercise.signature.split("(")[0]
+    name = exercise.signature.split("(")[0] if exercise.kind == "numeric" else "answer"
     if name not in namespace and "answer" not in namespace:
         print(f"{args.file} defines neither {name} nor answer", file=sys.stderr)
         return 2

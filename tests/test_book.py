@@ -273,3 +273,12 @@ def test_each_chapter_notebook_is_beside_the_html_and_linked(book):
         path = book.html / notebooks.filename(chapter)
         assert path.read_text(encoding="utf-8") == notebooks.notebook_json(chapter), chapter
         assert f'href="{notebooks.filename(chapter)}"' in page, chapter
+        assert f'href="{notebooks.filename(chapter)}"' in read(book, chapter), chapter
+
+
+def test_each_exercise_is_in_its_chapter_and_linked_from_the_index(book):
+    from derivations.exercises import EXERCISES, label
+    index = read(book, "exercises")
+    for e in EXERCISES.values():
+        assert f'id="{label(e)}"' in read(book, e.chapter), e.id
+        assert f'href="{e.chapter}.html#{label(e)}"' in index, e.id

@@ -45,6 +45,8 @@ def test_a_random_perturbation_is_incorrect_with_no_diagnosis(eid):
     if e.kind == "symbolic":
         first = next(iter(e.symbols.values()))
         answer = e.solution * (1 + sp.Rational(1, 1000) * sp.sin(first))
+    elif e.kind == "number":
+        answer = float(e.solution) * (1 + 10 * e.tolerance + 1e-3)
     else:
         rng = np.random.default_rng(7)
 
@@ -110,23 +112,6 @@ def test_the_symbolic_solution_in_another_form_is_correct():
     assert grade("activations.sigmoid_prime", "exp(-z)/(1 + exp(-z))**2").correct
 
 
-@pytest.mark.parametrize("which", ["dW1", "dX"])
-def test_the_backprop_solutions_agree_with_the_complex_step(which):
-    """The reference solutions are the book's formulas: each agrees, entry by entry, with the
-    complex step of the mean loss."""
-    rng = np.random.default_rng(3)
-    X, Y, W1, b1, W2, b2 = ex_backprop._inputs(rng, (5, 3, 4, 2))
-
-    def loss(X, W1):
-        H = np.tanh(X @ W1.T + b1)
-        return 0.5 * np.sum((H @ W2.T + b2 - Y) ** 2) / len(X)
-    want = ex_backprop.dW1(X, Y, W1, b1, W2, b2) if which == "dW1" else ex_backprop.dX(X, Y, W1, b1, W2, b2)
-    arg = W1 if which == "dW1" else X
-    f = (lambda W: loss(X, W)) if which == "dW1" else (lambda Xv: loss(Xv, W1))
-    check = verify.check_gradient(f, want, arg, method="complex-step")
-    assert check.passed, check
-
-
 def test_the_batchnorm_solution_agrees_with_the_kernel():
     rng = np.random.default_rng(4)
     dout, x, gamma = ex_norm._inputs(rng, (6, 3))
@@ -161,39 +146,9 @@ def test_the_command_line_grades_a_file(tmp_path):
 def test_the_index_lists_every_exercise_once():
     from derivations import exercises
     table = exercises.exhibits()["exercise_table"]
-    listed = [row[0].split("`")[1] for row in table.rows]
+    listed = [row[0].split("`")[1].split(" <")[0] for row in table.rows]
     assert listed == list(EXERCISES)
     assert exercises.exhibits()["n_exercises"] == str(len(EXERCISES))
-
-
-def test_the_bptt_solution_agrees_with_the_complex_step():
-    from derivations.exercises import bptt as ex_bptt
-    rng = np.random.default_rng(5)
-    dh, x, h0, W_hx, W_hh, b_h = ex_bptt._inputs(rng, (4, 2, 3, 3))
-
-    def loss(W):
-        h = h0
-        total = 0.0
-        for t in range(len(x)):
-            h = np.tanh(x[t] @ W_hx.T + h @ W.T + b_h)
-            total = total + np.sum(dh[t] * h)
-        return total
-    check = verify.check_gradient(loss, ex_bptt.dW_hh(dh, x, h0, W_hx, W_hh, b_h), W_hh, method="complex-step")
-    assert check.passed, check
-    assert np.allclose(sum(ex_bptt._terms(dh, x, h0, W_hx, W_hh, b_h)), ex_bptt.dW_hh(dh, x, h0, W_hx, W_hh, b_h))
-
-
-def test_the_softmax_ce_solution_agrees_with_the_complex_step():
-    from derivations.exercises import losses as ex_losses
-    rng = np.random.default_rng(6)
-    Z, Q = ex_losses._inputs(rng, (4, 3))
-
-    def loss(Zv):
-        shifted = Zv - np.max(Zv.real, axis=1, keepdims=True)
-        log_softmax = shifted - np.log(np.sum(np.exp(shifted), axis=1, keepdims=True))
-        return -np.sum(Q * log_softmax) / len(Zv)
-    check = verify.check_gradient(loss, ex_losses.dZ(Z, Q), Z, method="complex-step")
-    assert check.passed, check
 
 
 def test_the_pages_example_answer_is_diagnosed():
@@ -239,6 +194,8 @@ def test_each_chapter_notebook_is_valid_and_grades(chapter):
     for k, e in zip(stubs, exercises):
         if e.kind == "symbolic":
             replace[k] = f"answer = {str(e.solution)!r}"
+        elif e.kind == "number":
+            replace[k] = f"answer = {float(e.solution)!r}"
         else:
             name = e.signature.split("(")[0]
             replace[k] = f"from derivations.exercises.{chapter} import {e.solution.__name__} as {name}"
@@ -250,15 +207,6 @@ def test_a_chapter_without_exercises_has_no_notebook():
     from derivations.exercises import notebooks
     with pytest.raises(ValueError, match="no graded exercise in chapter 'residual'"):
         notebooks.notebook("residual")
-
-
-def test_the_sigmoid_layer_solution_agrees_with_the_complex_step():
-    from derivations.exercises import hadamard as ex_had
-    rng = np.random.default_rng(8)
-    dh, z = ex_had._inputs(rng, (3, 4))
-    check = verify.check_vjp(lambda z: 1 / (1 + np.exp(-z)), lambda dout: ex_had.dz(dout, z), z, dout=dh,
-                             method="complex-step")
-    assert check.passed, check
 
 
 def test_the_clipping_exercise_tries_both_branches_and_matches_the_kernel():
@@ -273,14 +221,53 @@ def test_the_clipping_exercise_tries_both_branches_and_matches_the_kernel():
         assert np.allclose(ex_clip.clip(g, c), clipped["g"], rtol=1e-5)
 
 
-def test_the_step_bound_is_where_the_contraction_factor_reaches_minus_one():
-    a = EXERCISES["gradient_descent.step_bound"].symbols["a"]
-    eta = EXERCISES["gradient_descent.step_bound"].solution
-    assert sp.simplify(1 - eta * a) == -1
+def test_each_chapter_page_shows_its_exercises():
+    for chapter in {e.chapter for e in EXERCISES.values()}:
+        page = (ROOT / "docs" / f"{chapter}.md").read_text(encoding="utf-8")
+        assert f'glue_all(chapter_exhibits("{chapter}"))' in page and "{glue:md} chapter_exercises" in page, chapter
 
 
-def test_each_chapter_links_its_graded_exercises():
-    from derivations.exercises import label
-    for e in EXERCISES.values():
-        page = (ROOT / "docs" / f"{e.chapter}.md").read_text(encoding="utf-8")
-        assert f"<{label(e)}>`" in page, (e.id, e.chapter)
+@pytest.mark.parametrize("eid", IDS)
+def test_each_solution_passes_its_witness_and_each_mistake_fails_it(eid):
+    """witnessed() is what the chapter pages run: the solution passes an independent computation,
+    every mistake fails it and is diagnosed as itself."""
+    from derivations.exercises import witnessed
+    assert witnessed(EXERCISES[eid]) == []
+
+
+def test_a_wrong_solution_fails_the_chapter_page():
+    """Principle 4: break a reference solution and the page's exhibit raises."""
+    import dataclasses
+    from derivations import exercises
+    e = EXERCISES["backprop.dX"]
+    broken = dataclasses.replace(e, solution=lambda *a: 2 * e.solution(*a))
+    saved = exercises.EXERCISES[e.id]
+    exercises.EXERCISES[e.id] = broken
+    try:
+        with pytest.raises(RuntimeError, match="backprop.dX: the reference solution fails its witness"):
+            exercises.chapter_exhibits("backprop")
+    finally:
+        exercises.EXERCISES[e.id] = saved
+
+
+@pytest.mark.parametrize("answer,correct,says", [
+    (0.25 ** 10, True, "equals the solution"),
+    ("1/4**10", True, "equals the solution"),
+    ("2**-20 * (1 + 1e-4)", True, "equals the solution"),
+    (0.25 ** 9, False, "one factor short"),
+    (0.5 ** 10, False, "not one of the catalogued mistakes"),
+    ("x/4", False, "must be a number; it uses x"),
+    ("sqrt(-1)", False, "is not a real number"),
+    ([1.0], False, "must be a number"),
+    (True, False, "must be a number"),
+    (float("nan"), False, "NaN or inf"),
+])
+def test_a_number_exercise_grades_to_its_tolerance(monkeypatch, answer, correct, says):
+    from derivations import exercises
+    from derivations.exercises import Exercise, Mistake
+    e = Exercise(id="test.number", chapter="test", title="t", statement="s", hint="h", signature="a number",
+                 solution=0.25 ** 10, kind="number", tolerance=1e-3,
+                 mistakes=(Mistake("short", "one factor short", "x.html#y", 0.25 ** 9),))
+    monkeypatch.setitem(exercises.EXERCISES, e.id, e)
+    g = grade(e.id, answer)
+    assert g.correct == correct and says in g.diagnosis, g

@@ -9,13 +9,20 @@ a :class:`Grade`:
   the solution entry by entry on random inputs of several shapes (an answer that works at one
   shape only fails);
 * a **symbolic** exercise takes a SymPy expression or a string SymPy parses, and proves it equal
-  to the solution (``verify.symbolic_identity``).
+  to the solution (``verify.symbolic_identity``);
+* a **number** exercise (predict a number the book computes) takes a number, or a string SymPy
+  evaluates to one, and compares it with the solution to the exercise's relative ``tolerance``.
 
 A wrong answer is compared with each catalogued mistake in the same way: if it equals one, the
 grade names it and links the section that explains it; if it equals none, the grade says
 "not one of the catalogued mistakes" and gives the worst entry, never a guessed diagnosis. Bad input (not callable, the
 wrong signature or output shape, an exception or a NaN in the reader's code, a string SymPy
 cannot parse) gets a grade that says so; the grader does not raise.
+
+Each exercise also names its ``witness``: an independent computation of the same quantity (the
+complex step of the loss, SymPy's derivative, the book's kernel) that accepts the reference
+solution and rejects every catalogued mistake. The chapter pages call :func:`chapter_exhibits`,
+which runs them: a solution that is wrong fails the book's build.
 """
 
 from __future__ import annotations
@@ -30,7 +37,8 @@ import sympy as sp
 
 from .. import verify
 
-__all__ = ["Mistake", "Exercise", "Grade", "EXERCISES", "grade", "relative_error", "RTOL", "exhibits", "label"]
+__all__ = ["Mistake", "Exercise", "Grade", "EXERCISES", "CHAPTERS", "grade", "relative_error", "RTOL",
+           "exhibits", "chapter_exhibits", "witnessed", "label"]
 
 #: The entry-wise tolerance of a numeric grade, relative to the largest entry of the solution
 #: (an answer computed by another float64 formula of the same quantity agrees to about 1e-14).
@@ -51,8 +59,11 @@ class Mistake:
 @dataclass(frozen=True)
 class Exercise:
     """One exercise. ``kind`` is "numeric" (``signature`` names a function: ``inputs(rng, size)``
-    draws its arguments at one of ``sizes``) or "symbolic" (``symbols`` are the names a string
-    answer may use)."""
+    draws its arguments at one of ``sizes``), "symbolic" (``symbols`` are the names a string
+    answer may use) or "number" (the answer is a number, right to the relative ``tolerance``).
+    ``statement`` and ``hint`` are Markdown with ``$...$`` math; ``witness(answer)`` is the
+    independent check (a ``verify`` result or a bool) that the solution passes and each mistake
+    fails."""
 
     id: str
     chapter: str
@@ -68,6 +79,8 @@ class Exercise:
     symbols: dict = field(default_factory=dict)
     difficulty: int = 1
     seeds: int = 2
+    witness: Callable | None = None
+    tolerance: float = RTOL
 
 
 class Grade(NamedTuple):
@@ -152,7 +165,7 @@ def _grade_numeric(exercise: Exercise, answer) -> Grade:
         return diagnosed or Grade(False, r.diagnosis, r.detail)
     errors = [relative_error(g, w) for g, w in zip(got, want)]
     worst = int(np.argmax([e for e, _ in errors]))
-    if errors[worst][0] <= RTOL:
+    if errors[worst][0] <= exercise.tolerance:
         sizes = sorted({s for s, _ in cases})
         return Grade(True, f"equals the solution entry by entry at {len(cases)} random inputs, sizes {sizes}")
     diagnosed = _diagnose_numeric(exercise, answer, cases, got)
@@ -175,7 +188,7 @@ def _diagnose_numeric(exercise: Exercise, answer, cases, got=None) -> Grade | No
             except _Rejected:
                 ok = False
                 break
-            if relative_error(mine, expected)[0] > RTOL:
+            if relative_error(mine, expected)[0] > exercise.tolerance:
                 ok = False
                 break
         if ok:
@@ -216,6 +229,41 @@ def _grade_symbolic(exercise: Exercise, answer) -> Grade:
                  f"your answer minus the solution is {sp.simplify(expr - exercise.solution)}, not 0")
 
 
+def _number(answer, exercise: Exercise) -> float:
+    if isinstance(answer, (str, sp.Basic)):
+        expr = _parse(answer, exercise)
+        if expr.free_symbols:
+            raise _Rejected(f"the answer must be a number; it uses {', '.join(sorted(map(str, expr.free_symbols)))}")
+        try:
+            return float(sp.N(expr, 30))
+        except TypeError:
+            raise _Rejected(f"the answer {answer!r} is not a real number") from None
+    if isinstance(answer, bool) or not isinstance(answer, (int, float, np.integer, np.floating)):
+        raise _Rejected(f"the answer must be a number (or a string SymPy evaluates), got {type(answer).__name__}")
+    return float(answer)
+
+
+def _near(value: float, want: float, tolerance: float) -> bool:
+    return abs(value - want) <= tolerance * abs(want)
+
+
+def _grade_number(exercise: Exercise, answer) -> Grade:
+    try:
+        value = _number(answer, exercise)
+    except _Rejected as r:
+        return Grade(False, r.diagnosis)
+    if not np.isfinite(value):
+        return Grade(False, "the answer is NaN or inf")
+    want = float(exercise.solution)
+    if _near(value, want, exercise.tolerance):
+        return Grade(True, f"equals the solution to a relative {exercise.tolerance:g}")
+    for mistake in exercise.mistakes:
+        if _near(value, float(mistake.answer), exercise.tolerance):
+            return Grade(False, mistake.diagnosis, f"read: {mistake.section}")
+    return Grade(False, "not one of the catalogued mistakes",
+                 f"your answer {value:.6g} is off the solution by a relative {abs(value - want) / abs(want):.2e}")
+
+
 def grade(exercise_id: str, answer) -> Grade:
     """Grade ``answer`` to the exercise ``exercise_id`` (a key of :data:`EXERCISES`)."""
     if exercise_id not in EXERCISES:
@@ -223,16 +271,50 @@ def grade(exercise_id: str, answer) -> Grade:
     exercise = EXERCISES[exercise_id]
     if exercise.kind == "symbolic":
         return _grade_symbolic(exercise, answer)
+    if exercise.kind == "number":
+        return _grade_number(exercise, answer)
     return _grade_numeric(exercise, answer)
 
 
+def gradient_witness(loss: Callable, wrt: int, inputs: Callable, size: tuple, seed: int = 11) -> Callable:
+    """A witness for an answer that is the gradient of the scalar ``loss(*args)`` with respect to
+    ``args[wrt]`` (``args`` the answer's own arguments, drawn by ``inputs`` at ``size``): the answer
+    agrees with the complex step of ``loss`` entry by entry (``verify.check_gradient``)."""
+    def witness(answer) -> bool:
+        args = inputs(np.random.default_rng(seed), size)
+        got = np.asarray(answer(*args), dtype=float)
+        if got.shape != np.shape(args[wrt]):
+            return False
+        return verify.check_gradient(lambda v: loss(*args[:wrt], v, *args[wrt + 1:]), got, args[wrt],
+                                     method="complex-step").passed
+    return witness
+
+
+def derivative_witness(f: Callable, symbol: sp.Symbol, points) -> Callable:
+    """A witness for an expression in ``symbol`` claimed to be the derivative of the NumPy function
+    ``f``: its values at ``points`` agree with the complex step of ``f`` (``verify.check_derivative``)."""
+    def witness(answer) -> bool:
+        expr = sp.sympify(answer, locals={str(symbol): symbol})
+        df = sp.lambdify(symbol, expr, "numpy")
+        x = np.asarray(points, dtype=float)
+        return verify.check_derivative(f, lambda v: np.broadcast_to(df(v), np.shape(v)), x,
+                                       method="complex-step").passed
+    return witness
+
+
+#: The chapters, in the book's order; each has a module here of the same name.
+CHAPTERS = ("verification", "activations", "hadamard", "backprop", "computational_graph", "losses",
+            "gradient_descent", "vanishing_exploding", "initialization", "normalization", "residual",
+            "bptt", "clipping", "lstm_gru")
+
+
 def _registry() -> dict[str, Exercise]:
-    from . import (activations, backprop, bptt, clipping, gradient_descent, hadamard, initialization,
-                   losses, normalization)
+    import importlib
     out = {}
-    for module in (activations, hadamard, backprop, losses, gradient_descent, initialization, normalization,
-                   bptt, clipping):
-        for e in module.EXERCISES:
+    for chapter in CHAPTERS:
+        for e in importlib.import_module(f"{__name__}.{chapter}").EXERCISES:
+            if e.id in out or e.chapter != chapter:
+                raise ValueError(f"exercise {e.id!r}: a duplicate id, or not in its module's chapter {chapter!r}")
             out[e.id] = e
     return out
 
@@ -241,46 +323,101 @@ def _registry() -> dict[str, Exercise]:
 EXERCISES: dict[str, Exercise] = _registry()
 
 
+def witnessed(e: Exercise) -> list[str]:
+    """What is wrong with the exercise's own witness, as sentences (empty: nothing): the reference
+    solution must pass it and grade correct, each catalogued mistake must fail it and be
+    diagnosed as itself."""
+    def passes(answer) -> bool:
+        result = e.witness(answer)
+        return bool(getattr(result, "passed", result))
+
+    problems = []
+    if e.witness is None:
+        return [f"{e.id}: no witness"]
+    if not passes(e.solution):
+        problems.append(f"{e.id}: the reference solution fails its witness")
+    if not grade(e.id, e.solution).correct:
+        problems.append(f"{e.id}: the reference solution does not grade correct")
+    for m in e.mistakes:
+        if passes(m.answer):
+            problems.append(f"{e.id}: the mistake {m.name!r} passes the witness")
+        if grade(e.id, m.answer).diagnosis != m.diagnosis:
+            problems.append(f"{e.id}: the mistake {m.name!r} is not diagnosed as itself")
+    return problems
+
+
+def _stars(e: Exercise) -> str:
+    return "\N{BLACK STAR}" * e.difficulty
+
+
+_KIND = {"numeric": "a function", "symbolic": "an expression", "number": "a number"}
+
+
 def exhibits() -> dict:
-    """What the exercises page shows: every exercise with its difficulty (stars), what it asks,
-    the form of its answer and its chapter; and the counts."""
+    """What the exercises page shows: every exercise, linked to its place in its chapter, with
+    its difficulty (stars), what it asks and the form of its answer; and the counts."""
     from ..book import Markdown, Table
     from . import examples, notebooks
 
-    stars = "\N{BLACK STAR}"
-    rows = [[f"`{e.id}` {stars * e.difficulty}",
-             f"{e.title} ({'a function' if e.kind == 'numeric' else 'an expression'}; "
-             f"{{doc}}`chapter <{e.chapter}>`)"]
+    rows = [[f"{{ref}}`{e.id} <{label(e)}>` {_stars(e)}",
+             f"{e.title} ({_KIND[e.kind]}; {{doc}}`{e.chapter}`)"]
             for e in EXERCISES.values()]
-    return {"exercise_table": Table(["exercise", "what (the answer; where)"], rows),
+    return {"exercise_table": Table(["exercise", "what (the answer; chapter)"], rows),
             "example_code": Markdown("```python\n" + inspect.getsource(examples.dX_forgot_1_over_N).rstrip() + "\n```"),
-            "exercise_list": Markdown("\n\n".join(_exercise_text(e) for e in EXERCISES.values())),
             "notebook_links": Markdown(", ".join(
                 f'<a href="{notebooks.filename(c)}" download>{c}</a>' for c in notebooks.chapters())),
             "n_exercises": str(len(EXERCISES)),
+            "n_chapters": str(len({e.chapter for e in EXERCISES.values()})),
             "n_mistakes": str(sum(len(e.mistakes) for e in EXERCISES.values()))}
 
 
+def chapter_exhibits(chapter: str) -> dict:
+    """A chapter's graded exercises as its Exercises section shows them (``chapter_exercises``):
+    each with its statement, how to grade it, and the hint, the solution and the mistakes the
+    grader names in collapsed boxes. Runs every exercise's witness first, and raises if one
+    fails: a wrong solution or an undiagnosed mistake fails the book's build."""
+    from ..book import Markdown
+    from . import notebooks
+
+    exercises = [e for e in EXERCISES.values() if e.chapter == chapter]
+    if not exercises:
+        raise ValueError(f"no graded exercise in chapter {chapter!r}")
+    problems = [p for e in exercises for p in witnessed(e)]
+    if problems:
+        raise RuntimeError("; ".join(problems))
+    intro = (f"Each exercise below is graded: write the answer, then "
+             f"`grade(\"<id>\", answer)` (from `derivations.exercises`) or "
+             f"`python -m derivations grade <id> answer.py` says whether it is right, and names the "
+             f"mistake when it is one the book has catalogued. "
+             f'<a href="{notebooks.filename(chapter)}" download>Download them as a notebook</a>; '
+             f"all the book's exercises are listed on {{doc}}`the exercises page <exercises>`.")
+    return {"chapter_exercises": Markdown("\n\n".join([intro, *(_exercise_text(e) for e in exercises)]))}
+
+
 def _solution_text(e: Exercise) -> str:
-    """The reference solution as the page shows it: a function's source, an expression's LaTeX."""
+    """The reference solution as the page shows it: a function's source, an expression's LaTeX,
+    a number."""
     if e.kind == "symbolic":
         from ..symbolic.common import tex
         return f"$$\n{tex(e.solution)}\n$$"
+    if e.kind == "number":
+        return f"${sp.latex(e.solution) if isinstance(e.solution, sp.Basic) else f'{float(e.solution):.6g}'}$"
     return "```python\n" + inspect.getsource(e.solution).rstrip() + "\n```"
 
 
 def label(e: Exercise) -> str:
-    """The exercise's label on the exercises page, for {ref} from its chapter: exercise-<id>."""
+    """The exercise's label in its chapter, for {ref}: exercise-<id>."""
     return "exercise-" + e.id.replace(".", "-").replace("_", "-").lower()
 
 
 def _exercise_text(e: Exercise) -> str:
-    """One exercise in MyST: its id as a heading, the statement, and the hint, the solution and
-    the catalogued mistakes in collapsed boxes."""
+    """One exercise in MyST: its title (with its label) as a heading, the statement, the id to
+    grade it with, and the hint, the solution and the catalogued mistakes in collapsed boxes."""
     mistakes = "\n".join(f"* {m.diagnosis}" for m in e.mistakes)
-    return (f"({label(e)})=\n### `{e.id}`: {e.title}\n\n{e.statement}\n\n"
-            f"Grade it with `grade(\"{e.id}\", your_answer)` or "
-            f"`python -m derivations grade {e.id} file.py`.\n\n"
+    answer = {"numeric": f"a function `{e.signature}`", "symbolic": f"an expression: {e.signature}",
+              "number": f"a number: {e.signature}"}[e.kind]
+    return (f"({label(e)})=\n### {e.title} {_stars(e)}\n\n{e.statement}\n\n"
+            f"Answer: {answer}; grade it as `{e.id}`.\n\n"
             f":::{{dropdown}} Hint\n{e.hint}\n:::\n\n"
             f"::::{{dropdown}} Solution\n{_solution_text(e)}\n::::\n\n"
             f":::{{dropdown}} The mistakes the grader names\n{mistakes}\n:::")

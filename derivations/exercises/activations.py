@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import numpy as np
 import sympy as sp
 
-from . import Exercise, Mistake
+from . import Exercise, Mistake, derivative_witness
 
 z = sp.Symbol("z", real=True)
 sigma = 1 / (1 + sp.exp(-z))
@@ -17,6 +18,7 @@ EXERCISES = (
                   "(a SymPy expression, or a string such as \"exp(-z)/(1 + exp(-z))**2\").",
         hint="The chain rule on (1 + e^(-z))^(-1); the result can be written σ(z)(1 - σ(z)).",
         signature="an expression in z", solution=sp.diff(sigma, z), symbols={"z": z},
+        witness=derivative_witness(lambda v: 1 / (1 + np.exp(-v)), z, [-3.0, -0.5, 0.0, 1.2, 4.0]),
         mistakes=(
             Mistake("inner derivative's sign", "the inner derivative's sign is lost: the derivative "
                     "of e^(-z) is -e^(-z), so the two minus signs cancel", "activations.html#pitfalls",

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import Exercise, Mistake
+from . import Exercise, Mistake, gradient_witness
 
 #: The sizes (N, n, m, p) at which an answer is tried: n != m != p, so that a transpose shows.
 SIZES = ((4, 3, 5, 2), (7, 6, 4, 3), (1, 2, 3, 4))
@@ -33,6 +33,11 @@ def _delta1(X, Y, W1, b1, W2, b2, *, scale=1.0, fprime_at="Z1"):
     return (Delta2 @ W2) * (1 - np.tanh(at) ** 2)
 
 
+def _loss(X, Y, W1, b1, W2, b2):
+    """The mean loss (1/N) sum_n 1/2 ||y_hat_n - y_n||^2, complex-step safe (the witnesses')."""
+    return 0.5 * np.sum((_forward(X, Y, W1, b1, W2, b2)[2] - Y) ** 2) / len(X)
+
+
 def dW1(X, Y, W1, b1, W2, b2):
     """dL/dW1 = Delta1^T X, Delta1 = (Delta2 W2) * tanh'(Z1), Delta2 = (Y_hat - Y)/N; (m, n)."""
     return _delta1(X, Y, W1, b1, W2, b2).T @ X
@@ -53,7 +58,7 @@ EXERCISES = (
         hint="Delta2 = (Y_hat - Y)/N; Delta1 = (Delta2 W2) ⊙ f'(Z1); the weight gradient is an "
              "outer product summed over the batch, with the shape of W1.",
         signature="dW1(X, Y, W1, b1, W2, b2) -> array (m, n)", solution=dW1,
-        inputs=_inputs, sizes=SIZES, difficulty=2,
+        inputs=_inputs, sizes=SIZES, difficulty=2, witness=gradient_witness(_loss, 2, _inputs, (5, 3, 4, 2)),
         mistakes=(
             Mistake("transposed", "the transpose of dL/dW1: X^T Delta1 has shape (n, m), W1 has (m, n)",
                     "backprop.html#pitfalls", lambda *a: dW1(*a).T),
@@ -74,7 +79,7 @@ EXERCISES = (
                   "backward pass usually skips. " + _ARGS + ".",
         hint="The chain rule through Z1 = X W1^T + b1: the row vector of each sample's delta times W1.",
         signature="dX(X, Y, W1, b1, W2, b2) -> array (N, n)", solution=dX,
-        inputs=_inputs, sizes=SIZES, difficulty=1,
+        inputs=_inputs, sizes=SIZES, difficulty=1, witness=gradient_witness(_loss, 0, _inputs, (5, 3, 4, 2)),
         mistakes=(
             Mistake("no 1/N", "the 1/N of the mean loss is missing: this is the gradient of the sum",
                     "backprop.html#a-batch-of-samples", lambda *a: len(a[0]) * dX(*a)),

@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..numeric import rnn as rnn_np
-from . import Exercise, Mistake
+from . import Exercise, Mistake, gradient_witness
 
 #: The sizes (T, N, n, m) at which an answer is tried.
 SIZES = ((5, 3, 2, 4), (3, 2, 4, 5), (6, 1, 3, 2))
@@ -20,6 +20,15 @@ def _inputs(rng, size):
     return (rng.standard_normal((T, N, m)), rng.standard_normal((T, N, n)), rng.standard_normal((N, m)),
             rng.standard_normal((m, n)) / np.sqrt(n), 0.5 * rng.standard_normal((m, m)) / np.sqrt(m),
             rng.standard_normal(m))
+
+
+def _loss(dh, x, h0, W_hx, W_hh, b_h):
+    """sum_t sum(dh_t * h_t): its gradient on h_t is dh_t (the exercise's given gradients)."""
+    h, total = h0, 0.0
+    for t in range(len(x)):
+        h = np.tanh(x[t] @ W_hx.T + h @ W_hh.T + b_h)
+        total = total + np.sum(dh[t] * h)
+    return total
 
 
 def dW_hh(dh, x, h0, W_hx, W_hh, b_h):
@@ -50,7 +59,7 @@ EXERCISES = (
         hint="W_hh is used at every step: its gradient is a sum over t of delta_t^T h_{t-1}, and "
              "delta_t collects the gradient from step t's own loss and from step t + 1.",
         signature="dW_hh(dh, x, h0, W_hx, W_hh, b_h) -> array (m, m)", solution=dW_hh, inputs=_inputs,
-        sizes=SIZES, difficulty=3,
+        sizes=SIZES, difficulty=3, witness=gradient_witness(_loss, 4, _inputs, (4, 2, 3, 5)),
         mistakes=(
             Mistake("transposed", "the transpose of dL/dW_hh: the outer products are delta_t^T h_{t-1}, "
                     "rows indexed by the output", "bptt.html#bptt-pitfalls", lambda *a: dW_hh(*a).T),

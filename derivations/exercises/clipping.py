@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..numeric import clipping as clipping_np
 from . import Exercise, Mistake
 
 #: The sizes (n,) at which an answer is tried; the threshold is above the norm in some draws
@@ -21,13 +22,25 @@ def clip(g, c):
     return g * min(1.0, c / np.linalg.norm(g))
 
 
+def _agrees_with_the_kernel(answer) -> bool:
+    """The answer equals the book's kernel, clip_grad_norm, below and above the threshold."""
+    rng = np.random.default_rng(11)
+    for c_over_norm in (0.5, 2.0):
+        g = rng.standard_normal(5)
+        c = c_over_norm * float(np.linalg.norm(g))
+        want = clipping_np.clip_grad_norm({"g": g}, c)[0]["g"]
+        if not np.allclose(answer(g, c), want, rtol=1e-5, atol=0):
+            return False
+    return True
+
+
 EXERCISES = (
     Exercise(
         id="clipping.clip_norm", chapter="clipping", title="Clipping a gradient's norm",
         statement="Write `clip(g, c)` returning the gradient g (n,) clipped to the norm c > 0: "
                   "unchanged when its norm is at most c, scaled to norm c otherwise.",
         hint="One factor, min(1, c / norm(g)), multiplies every entry: the direction is kept.",
-        signature="clip(g, c) -> array (n,)", solution=clip, inputs=_inputs, sizes=SIZES,
+        signature="clip(g, c) -> array (n,)", solution=clip, inputs=_inputs, sizes=SIZES, witness=_agrees_with_the_kernel,
         mistakes=(
             Mistake("value clipping", "each entry is clipped to [-c, c]: that is value clipping, "
                     "which changes the direction; norm clipping scales the whole vector",

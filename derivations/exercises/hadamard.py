@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import Exercise, Mistake
+from . import Exercise, Mistake, gradient_witness
 
 #: The sizes (N, D) at which an answer is tried.
 SIZES = ((4, 3), (1, 6), (5, 2))
@@ -31,6 +31,7 @@ EXERCISES = (
                   "`dz(dh, z)` returning dL/dz from dh = dL/dh (N, D).",
         hint="The layer's Jacobian is diagonal; its product with dL/dh is a Hadamard product.",
         signature="dz(dh, z) -> array (N, D)", solution=dz, inputs=_inputs, sizes=SIZES,
+        witness=gradient_witness(lambda dh, z: np.sum(dh / (1 + np.exp(-z))), 1, _inputs, (3, 4)),
         mistakes=(
             Mistake("f' at the output", "sigma' is evaluated at h = sigma(z), not at the "
                     "pre-activation z", "hadamard.html#pitfalls",

@@ -8,6 +8,13 @@ from . import Exercise, Mistake
 
 n_in, n_out = sp.symbols("n_in n_out", positive=True, integer=True)
 
+def _variance_is_xaviers(answer) -> bool:
+    """The variance of U(-a, a), integrated, equals 2/(n_in + n_out)."""
+    bound, x = sp.sympify(answer, locals={"n_in": n_in, "n_out": n_out}), sp.Symbol("x", real=True)
+    variance = sp.integrate(x ** 2 / (2 * bound), (x, -bound, bound))
+    return sp.simplify(variance - 2 / (n_in + n_out)) == 0
+
+
 EXERCISES = (
     Exercise(
         id="initialization.xavier_uniform_bound", chapter="initialization", kind="symbolic",
@@ -16,7 +23,7 @@ EXERCISES = (
                   "a as an expression in n_in and n_out.",
         hint="The variance of U(-a, a) is a^2/3.",
         signature="an expression in n_in, n_out", solution=sp.sqrt(6 / (n_in + n_out)),
-        symbols={"n_in": n_in, "n_out": n_out},
+        symbols={"n_in": n_in, "n_out": n_out}, witness=_variance_is_xaviers,
         mistakes=(
             Mistake("the standard deviation as the bound", "this is the standard deviation "
                     "sqrt(2/(n_in + n_out)), not the bound: Var U(-a, a) = a^2/3, so a = sqrt(3) times it",

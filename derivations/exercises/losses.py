@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import Exercise, Mistake
+from . import Exercise, Mistake, gradient_witness
 
 #: The sizes (N, C) at which an answer is tried.
 SIZES = ((4, 3), (1, 5), (6, 2))
@@ -25,6 +25,12 @@ def _softmax(Z):
     return e / e.sum(axis=1, keepdims=True)
 
 
+def _loss(Z, Q):
+    """The mean softmax cross-entropy, complex-step safe (the shift by the row maximum uses its real part)."""
+    shifted = Z - np.max(Z.real, axis=1, keepdims=True)
+    return -np.sum(Q * (shifted - np.log(np.sum(np.exp(shifted), axis=1, keepdims=True)))) / len(Z)
+
+
 def dZ(Z, Q):
     """dL/dZ = (softmax(Z) - Q)/N, (N, C)."""
     return (_softmax(Z) - Q) / len(Z)
@@ -39,6 +45,7 @@ EXERCISES = (
         hint="Through the softmax's Jacobian the sum over classes collapses; where does the "
              "targets' summing to 1 enter?",
         signature="dZ(Z, Q) -> array (N, C)", solution=dZ, inputs=_inputs, sizes=SIZES, difficulty=2,
+        witness=gradient_witness(_loss, 0, _inputs, (4, 3)),
         mistakes=(
             Mistake("no 1/N", "the 1/N of the mean is missing: this is the gradient of the summed loss",
                     "losses.html#softmax-and-cross-entropy", lambda Z, Q: _softmax(Z) - Q),

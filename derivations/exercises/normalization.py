@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import Exercise, Mistake
+from . import Exercise, Mistake, gradient_witness
 
 EPS = 1e-5
 #: The sizes (N, D) at which an answer is tried.
@@ -24,6 +24,13 @@ def _stats(x, ddof=0):
     mu = x.mean(axis=0)
     s = np.sqrt(x.var(axis=0, ddof=ddof) + EPS)
     return (x - mu) / s, s
+
+
+def _loss(dout, x, gamma):
+    """sum(dout * o) for o = gamma x_hat (beta drops out), complex-step safe: the variance is a mean
+    of squares, not np.var (which takes absolute values)."""
+    d = x - x.mean(axis=0)
+    return np.sum(dout * gamma * d / np.sqrt((d ** 2).mean(axis=0) + EPS))
 
 
 def dx(dout, x, gamma):
@@ -57,7 +64,7 @@ EXERCISES = (
         hint="Three paths from x_i to the loss: directly, through the mean, through the variance; "
              "the deviations from the batch mean sum to zero.",
         signature="dx(dout, x, gamma) -> array (N, D)", solution=dx, inputs=_inputs, sizes=SIZES,
-        difficulty=3,
+        difficulty=3, witness=gradient_witness(_loss, 1, _inputs, (6, 3)),
         mistakes=(
             Mistake("statistics held constant", "the mean and the variance are treated as constants: "
                     "only the first of the three terms", "normalization.html#batch-normalization",

@@ -33,6 +33,8 @@ def _stub(e: Exercise) -> str:
     """The answer cell the reader fills in."""
     if e.kind == "symbolic":
         return f'answer = ""   # {e.signature}, as a string SymPy parses (e.g. "z**2 + 1")'
+    if e.kind == "number":
+        return f"answer = None   # {e.signature}: a number, or a string SymPy evaluates (e.g. \"2**-10\")"
     name, rest = e.signature.split("(", 1)
     arguments = rest.split(")", 1)[0]
     return (f"import numpy as np\n\n\ndef {name}({arguments}):\n"
@@ -49,7 +51,7 @@ def notebook(chapter: str) -> dict:
                                "statement, then run the grading cell. It needs the book's package "
                                "(`pip install -e .` in a clone of the book).")]
     for e in exercises:
-        name = "answer" if e.kind == "symbolic" else e.signature.split("(")[0]
+        name = e.signature.split("(")[0] if e.kind == "numeric" else "answer"
         cells += [_cell("markdown", f"## `{e.id}`: {e.title}\n\n{e.statement}\n\n*Hint:* {e.hint}"),
                   _cell("code", _stub(e)),
                   _cell("code", f"from derivations.exercises import grade\n\nprint(grade(\"{e.id}\", {name}))")]

@@ -1,0 +1,3 @@
+"""Exercises of the computational_graph chapter (computational_graph.html)."""
+
+EXERCISES = ()

@@ -1,0 +1,3 @@
+"""Exercises of the lstm_gru chapter (lstm_gru.html)."""
+
+EXERCISES = ()

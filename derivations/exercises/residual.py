@@ -1,0 +1,3 @@
+"""Exercises of the residual chapter (residual.html)."""
+
+EXERCISES = ()

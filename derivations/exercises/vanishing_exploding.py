@@ -1,0 +1,3 @@
+"""Exercises of the vanishing_exploding chapter (vanishing_exploding.html)."""
+
+EXERCISES = ()

@@ -1,0 +1,3 @@
+"""Exercises of the verification chapter (verification.html)."""
+
+EXERCISES = ()
