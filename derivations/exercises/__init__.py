@@ -354,20 +354,23 @@ _KIND = {"numeric": "a function", "symbolic": "an expression", "number": "a numb
 
 
 def exhibits() -> dict:
-    """What the exercises page shows: every exercise, linked to its place in its chapter, with
-    its difficulty (stars), what it asks and the form of its answer; and the counts."""
-    from ..book import Markdown, Table
+    """What the exercises page shows: every exercise under its chapter, linked to its place there,
+    with its difficulty (stars), the form of its answer and its id; and the counts."""
+    from ..book import Markdown
     from . import examples, notebooks
 
-    rows = [[f"{{ref}}`{e.id} <{label(e)}>` {_stars(e)}",
-             f"{e.title} ({_KIND[e.kind]}; {{doc}}`{e.chapter}`)"]
-            for e in EXERCISES.values()]
-    return {"exercise_table": Table(["exercise", "what (the answer; chapter)"], rows),
+    def item(e: Exercise) -> str:
+        return f"* {{ref}}`{e.title} <{label(e)}>` {_stars(e)} ({_KIND[e.kind]}; `{e.id}`)"
+
+    chapters = dict.fromkeys(e.chapter for e in EXERCISES.values())
+    index = "\n\n".join(f"{{doc}}`{c}`\n\n" + "\n".join(item(e) for e in EXERCISES.values() if e.chapter == c)
+                         for c in chapters)
+    return {"exercise_index": Markdown(index),
             "example_code": Markdown("```python\n" + inspect.getsource(examples.dX_forgot_1_over_N).rstrip() + "\n```"),
             "notebook_links": Markdown(", ".join(
                 f'<a href="{notebooks.filename(c)}" download>{c}</a>' for c in notebooks.chapters())),
             "n_exercises": str(len(EXERCISES)),
-            "n_chapters": str(len({e.chapter for e in EXERCISES.values()})),
+            "n_chapters": str(len(chapters)),
             "n_mistakes": str(sum(len(e.mistakes) for e in EXERCISES.values()))}
 
 
