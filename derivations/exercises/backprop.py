@@ -57,7 +57,8 @@ _ARGS = (r"$X \in \mathbb{R}^{N \times n}$, $Y \in \mathbb{R}^{N \times p}$, "
          r"$W_1 \in \mathbb{R}^{m \times n}$, `b1` of shape $(m,)$, $W_2 \in \mathbb{R}^{p \times m}$, "
          r"`b2` of shape $(p,)$; the chapter's network $Z_1 = X W_1^\top + \mathbf{1} b_1^\top$, "
          r"$H = \tanh(Z_1)$, $\hat Y = H W_2^\top + \mathbf{1} b_2^\top$, with the mean loss "
-         r"$L = \frac{1}{N} \sum_{n} \frac{1}{2} \lVert \hat y_n - y_n \rVert^2$ over the rows")
+         r"$L = \frac{1}{N} \sum_{s=1}^{N} \frac{1}{2} \lVert \hat y_s - y_s \rVert^2$ over the "
+         r"samples $s$, the rows")
 
 
 def db1(X, Y, W1, b1, W2, b2):
