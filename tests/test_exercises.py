@@ -271,3 +271,27 @@ def test_a_number_exercise_grades_to_its_tolerance(monkeypatch, answer, correct,
     monkeypatch.setitem(exercises.EXERCISES, e.id, e)
     g = grade(e.id, answer)
     assert g.correct == correct and says in g.diagnosis, g
+
+
+# backprop
+def test_the_backward_cost_in_the_chapters_form_grades_correct():
+    """The chapter states the count as B = 2F - n0 n1: that form is proved equal to the solution."""
+    assert grade("backprop.backward_cost", "2*(n0*n1 + n1*n2 + n2*n3) - n0*n1").correct
+
+
+# losses
+def test_the_overflow_exercise_is_where_exp_overflows_float64():
+    from derivations.symbolic import losses as losses_sym
+    assert abs(EXERCISES["losses.naive_overflow"].solution / losses_sym.EXP_OVERFLOW - 1) < 1e-12
+
+
+# gradient_descent
+def test_the_best_step_witness_finds_the_chapters_step_on_its_matrix():
+    """The witnesses' numeric search over the step, run on the eigenvalues of the chapter's 5 x 5
+    matrix, finds the page's best step 2/(lambda_max + lambda_min) and its factor."""
+    from derivations.exercises import gradient_descent as ex_gd
+    from derivations.symbolic import gradient_descent as gd_sym
+    S = gd_sym.spd_problem()
+    best, radius = ex_gd._best_radius(S["lam"])
+    assert abs(best / S["best"] - 1) < 1e-7
+    assert abs(radius / gd_sym.iteration_radius(S["A"], S["best"]) - 1) < 1e-9
