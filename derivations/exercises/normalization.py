@@ -38,8 +38,9 @@ def _loss(dout, x, gamma):
 
 
 def dx(dout, x, gamma):
-    """dL/dx = gamma/s (dout - mean(dout) - x_hat mean(dout x_hat)), per column; (N, D)."""
-    x_hat, s = _stats(x)
+    """dL/dx = gamma/s (dout - mean(dout) - x_hat mean(dout x_hat)), per column; (N, n)."""
+    s = np.sqrt(x.var(axis=0) + EPS)
+    x_hat = (x - x.mean(axis=0)) / s
     return gamma / s * (dout - dout.mean(axis=0) - x_hat * (dout * x_hat).mean(axis=0))
 
 
@@ -75,11 +76,12 @@ def _ln_loss(dout, x, gamma):
     return np.sum(dout * gamma * d / np.sqrt((d ** 2).mean(axis=1, keepdims=True) + EPS))
 
 
-def ln_dx(dout, x, gamma):
+def layernorm_dx(dout, x, gamma):
     """dL/dx for layer norm, per row: with g = gamma dout (the gradient on x_hat),
     (g - mean(g) - x_hat mean(g x_hat)) / s, the means over the row's n features; (N, n)."""
-    x_hat, s = _row_stats(x)
-    g = dout * gamma
+    mu = x.mean(axis=1, keepdims=True)
+    s = np.sqrt(x.var(axis=1, keepdims=True) + EPS)
+    x_hat, g = (x - mu) / s, gamma * dout
     return (g - g.mean(axis=1, keepdims=True) - x_hat * (g * x_hat).mean(axis=1, keepdims=True)) / s
 
 
@@ -118,7 +120,8 @@ def _dgamma_inputs(rng, size):
 
 def dgamma(dout, x):
     """dL/dgamma = sum over the batch of dout x_hat, per feature; (n,)."""
-    return (dout * _stats(x)[0]).sum(axis=0)
+    x_hat = (x - x.mean(axis=0)) / np.sqrt(x.var(axis=0) + EPS)
+    return (dout * x_hat).sum(axis=0)
 
 
 def _dgamma_witness(answer) -> bool:
@@ -158,7 +161,7 @@ def _eval_loss(dout, x, gamma, m_r, v_r):
                                                             running=running, training=False)[0])
 
 
-def eval_dx(dout, x, gamma, m_r, v_r):
+def inference_dx(dout, x, gamma, m_r, v_r):
     """dL/dx in inference mode: the running statistics are constants, so the layer is the affine
     map gamma (x - m_r)/sqrt(v_r + eps) + beta, entry by entry; (N, n)."""
     return gamma * dout / np.sqrt(v_r + EPS)
@@ -195,7 +198,7 @@ EXERCISES = (
     Exercise(
         id="normalization.layernorm_dx", chapter="normalization",
         title="Layer norm's backward pass",
-        statement="Write `dx(dout, x, gamma)` returning $\\partial L / \\partial x$, shape $(N, n)$, "
+        statement="Write `layernorm_dx(dout, x, gamma)` returning $\\partial L / \\partial x$, shape $(N, n)$, "
                   "for layer norm: each sample (row) of $x \\in \\mathbb{R}^{N \\times n}$ is normalized "
                   "with the mean $\\mu$ and the biased variance $s^2$ (dividing by $n$) of its own $n$ "
                   "features, $\\hat x = (x - \\mu)/\\sqrt{s^2 + \\epsilon}$ with $\\epsilon = 10^{-5}$, "
@@ -204,7 +207,7 @@ EXERCISES = (
         hint="Batch norm's three-term formula, applied to each row instead of each column; with a "
              "$\\gamma_j$ per feature, the gradient on $\\hat x_j$ is $\\gamma_j \\, \\partial L / \\partial o_j$, "
              "and that is what the means over the features average.",
-        signature="dx(dout, x, gamma) -> array (N, n)", solution=ln_dx, inputs=_inputs, sizes=LN_SIZES,
+        signature="layernorm_dx(dout, x, gamma) -> array (N, n)", solution=layernorm_dx, inputs=_inputs, sizes=LN_SIZES,
         difficulty=2, witness=gradient_witness(_ln_loss, 1, _inputs, (5, 4)),
         mistakes=(
             Mistake("batch norm's axis", "the statistics are taken per feature over the batch, as "
@@ -247,14 +250,14 @@ EXERCISES = (
     Exercise(
         id="normalization.inference_dx", chapter="normalization",
         title="Batch norm's backward pass in inference mode",
-        statement="Write `dx(dout, x, gamma, m_r, v_r)` returning $\\partial L / \\partial x$, shape "
+        statement="Write `inference_dx(dout, x, gamma, m_r, v_r)` returning $\\partial L / \\partial x$, shape "
                   "$(N, n)$, for batch norm in inference mode, "
                   "$o = \\gamma (x - m_r)/\\sqrt{v_r + \\epsilon} + \\beta$ per feature, with the running "
                   "mean and variance `m_r`, `v_r` $\\in \\mathbb{R}^{n}$ and $\\epsilon = 10^{-5}$; "
                   "$x \\in \\mathbb{R}^{N \\times n}$ (a batch of any size, one sample included), "
                   "`gamma` $\\in \\mathbb{R}^{n}$, `dout` $= \\partial L / \\partial o \\in \\mathbb{R}^{N \\times n}$.",
         hint="What do $m_r$ and $v_r$ depend on? The layer's Jacobian is diagonal.",
-        signature="dx(dout, x, gamma, m_r, v_r) -> array (N, n)", solution=eval_dx, inputs=_eval_inputs,
+        signature="inference_dx(dout, x, gamma, m_r, v_r) -> array (N, n)", solution=inference_dx, inputs=_eval_inputs,
         sizes=EVAL_SIZES, witness=gradient_witness(_eval_loss, 1, _eval_inputs, (5, 3)),
         mistakes=(
             Mistake("the training formula", "the training-mode formula, with paths through the "

@@ -110,10 +110,11 @@ EXERCISES = (
         id="vanishing_exploding.sigmoid_bound", chapter="vanishing_exploding", kind="symbolic",
         title="The bound on a sigmoid stack's gradient",
         statement="A stack of $d$ sigmoid layers $h_\\ell = \\sigma(W_\\ell h_{\\ell-1})$ has "
-                  "$\\lVert W_\\ell \\rVert_2 \\le r$ at every layer. Give the bound that "
-                  "the chapter's bound (the product of the spectral norms and of $\\max\\lvert f' \\rvert$ over the layers) puts on the ratio "
-                  "$\\lVert \\partial L / \\partial h_0 \\rVert / \\lVert \\partial L / \\partial h_d \\rVert$, "
-                  "as an expression in `r` and `d` (for instance the string `\"r**d\"`).",
+                  "$\\lVert W_\\ell \\rVert_2 \\le r$ at every layer. The chapter bounds "
+                  "$\\lVert \\partial L / \\partial h_0 \\rVert / \\lVert \\partial L / \\partial h_d \\rVert$ "
+                  "by the product over the layers of $\\lVert W_\\ell \\rVert_2$ and of "
+                  "$\\max\\lvert f' \\rvert$. Give that bound for this stack, as an expression in `r` "
+                  "and `d` (for instance the string `\"r**d\"`).",
         hint="Each layer contributes $\\lVert W_\\ell^\\top \\rVert_2 \\lVert D_\\ell \\rVert_2$, and "
              "$\\lVert D_\\ell \\rVert_2$ is at most the maximum of $\\sigma'$. Where is $\\sigma'$ "
              "largest, and what is its value there? (For which $r$ does the bound stop decaying "
