@@ -295,3 +295,44 @@ def test_the_best_step_witness_finds_the_chapters_step_on_its_matrix():
     best, radius = ex_gd._best_radius(S["lam"])
     assert abs(best / S["best"] - 1) < 1e-7
     assert abs(radius / gd_sym.iteration_radius(S["A"], S["best"]) - 1) < 1e-9
+
+
+# vanishing_exploding
+def test_the_stack_solution_agrees_with_stack_backward():
+    from derivations.exercises import vanishing_exploding as ex_ve
+    from derivations.numeric import vanishing_exploding as ve_np
+    rng = np.random.default_rng(5)
+    dh3, h0, *Ws = ex_ve._inputs(rng, (4, 3))
+    _, cache = ve_np.stack_forward(h0, Ws, "tanh")
+    want = ve_np.stack_backward(dh3, cache)[0]
+    assert np.max(np.abs(ex_ve.dh0(dh3, h0, *Ws) - want)) <= 1e-12 * np.max(np.abs(want))
+
+
+# initialization
+def test_the_relu_xavier_recursion_halves_the_mean_square_at_every_layer():
+    """The recursion the number exercise takes its solution from is exact for ReLU: (1/2)^d."""
+    e = EXERCISES["initialization.relu_xavier_depth"]
+    from derivations.exercises import initialization as ex_init
+    assert abs(e.solution - 0.5 ** ex_init.DEPTH) <= 1e-12 * 0.5 ** ex_init.DEPTH
+
+
+# normalization
+def test_the_layernorm_solution_agrees_with_the_kernel():
+    rng = np.random.default_rng(6)
+    dout, x, gamma = ex_norm._inputs(rng, (5, 4))
+    _, cache = normalization_np.layernorm_forward(x, gamma, np.zeros(4), eps=ex_norm.EPS)
+    want, _, _ = normalization_np.layernorm_backward(dout, cache)
+    assert np.max(np.abs(ex_norm.layernorm_dx(dout, x, gamma) - want)) <= 1e-12 * np.max(np.abs(want))
+
+
+def test_the_dgamma_and_inference_solutions_agree_with_the_kernel():
+    rng = np.random.default_rng(7)
+    dout, x, gamma, m_r, v_r = ex_norm._eval_inputs(rng, (5, 3))
+    _, cache = normalization_np.batchnorm_forward(x, gamma, np.zeros(3), eps=ex_norm.EPS)
+    _, dgamma, _ = normalization_np.batchnorm_backward(dout, cache)
+    assert np.max(np.abs(ex_norm.dgamma(dout, x) - dgamma)) <= 1e-12 * np.max(np.abs(dgamma))
+    running = normalization_np.RunningStats(m_r, v_r)
+    _, cache, _ = normalization_np.batchnorm_forward(x, gamma, np.zeros(3), eps=ex_norm.EPS,
+                                                     running=running, training=False)
+    want, _, _ = normalization_np.batchnorm_backward(dout, cache)
+    assert np.max(np.abs(ex_norm.inference_dx(dout, x, gamma, m_r, v_r) - want)) <= 1e-12 * np.max(np.abs(want))
