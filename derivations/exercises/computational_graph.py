@@ -7,6 +7,7 @@ Batches are rows (docs/notation.md): a layer computes Z = A W^T + b, W (n_out, n
 from __future__ import annotations
 
 import numpy as np
+import sympy as sp
 
 from ..numeric import activations as activations_np
 from ..numeric import backprop as backprop_np
@@ -101,13 +102,13 @@ def _the_complex_step_of_the_worked_loss(answer) -> bool:
 MEM_DEPTH = 4
 _COUNTS = graph_sym.memory_counts()
 _AT = graph_sym.MEMORY_DEPTHS.index(MEM_DEPTH)
-W, B = graph_sym.MEMORY_WIDTH, graph_sym.MEMORY_BATCH
+MEM_WIDTH, MEM_BATCH = graph_sym.MEMORY_WIDTH, graph_sym.MEMORY_BATCH
 
 
 def _the_formula(answer) -> bool:
     """The answer equals the page's formula for the cached activations, 8 N sum_l (n_{l-1} + n_l)
     (cache_bytes_formula; the solution counts the arrays' bytes)."""
-    return float(answer) == float(graph_sym.cache_bytes_formula([W] * (MEM_DEPTH + 1), B))
+    return float(answer) == float(graph_sym.cache_bytes_formula([MEM_WIDTH] * (MEM_DEPTH + 1), MEM_BATCH))
 
 
 _MLP_ARGS = ("the network of $d = 3$ layers $Z_\\ell = A_{\\ell-1} W_\\ell^\\top + \\mathbf{1} b_\\ell^\\top$, "
@@ -150,7 +151,7 @@ EXERCISES = (
     Exercise(
         id="computational_graph.mlp_dW2", chapter="computational_graph",
         title="The backward pass of a ReLU network of three layers",
-        statement="For " + _MLP_ARGS + ", write `dW2(dY, X, W1, b1, W2, b2, W3, b3)` returning "
+        statement="Take " + _MLP_ARGS + ". Write `dW2(dY, X, W1, b1, W2, b2, W3, b3)` returning "
                   "$\\partial L / \\partial W_2 \\in \\mathbb{R}^{n_2 \\times n_1}$: run the forward pass, then "
                   "the backward step from the last layer down to layer 2.",
         hint="$\\Delta_3 = \\partial L / \\partial \\hat Y$ (the output is affine), "
@@ -183,7 +184,7 @@ EXERCISES = (
         hint="Start again from $z_1 = W_1 x + b_1$: is the first unit still switched off? Then "
              "$\\delta_2 = \\hat y - y$, $\\delta_1 = (W_2^\\top \\delta_2) \\odot \\mathrm{ReLU}'(z_1)$ and "
              "$\\partial L / \\partial W_1 = \\delta_1 x^\\top$.",
-        signature="a number", solution=float(REDONE["dW1"][ROW, COL]), difficulty=1,
+        signature="the entry (dL/dW1)_12", solution=float(REDONE["dW1"][ROW, COL]), difficulty=1,
         witness=_the_complex_step_of_the_worked_loss,
         mistakes=(
             Mistake("transposed", "this is the entry in row 2, column 1: (dL/dW1)_12 is delta_1,1 times x_2",
@@ -201,14 +202,14 @@ EXERCISES = (
     Exercise(
         id="computational_graph.cache_bytes", chapter="computational_graph", kind="number",
         title="What the backward pass must keep",
-        statement=f"A network of $d = {MEM_DEPTH}$ layers, every width $n_\\ell = {W}$, runs on a batch of "
-                  f"$N = {B}$ in float64 (8 bytes a number). How many bytes of activations do the caches of "
+        statement=f"A network of $d = {MEM_DEPTH}$ layers, every width $n_\\ell = {MEM_WIDTH}$, runs on a batch of "
+                  f"$N = {MEM_BATCH}$ in float64 (8 bytes a number). How many bytes of activations do the caches of "
                   "the forward pass hold when the backward pass starts: for every layer, what its backward "
                   "step reads other than the weights? Give the number of bytes.",
         hint="Layer $\\ell$'s backward step needs its input $A_{\\ell-1}$ for "
              "$\\partial L / \\partial W_\\ell$ and its pre-activation $Z_\\ell$ for $f'(Z_\\ell)$, each "
              "$N \\times n$.",
-        signature="a number", solution=float(_COUNTS["activations"][_AT]), difficulty=1, witness=_the_formula,
+        signature="the number of bytes", solution=sp.Integer(int(_COUNTS["activations"][_AT])), difficulty=1, witness=_the_formula,
         mistakes=(
             Mistake("inputs only", "only the layers' inputs A_(l-1) are counted: each layer also keeps its "
                     "pre-activation Z_l, for f'(Z_l)", "computational_graph.html#what-backprop-costs-in-memory",
@@ -219,6 +220,6 @@ EXERCISES = (
             Mistake("weights counted", "the copies of the weights W_l are counted too: the question asks "
                     "for the activations, the part that grows with the batch",
                     "computational_graph.html#what-backprop-costs-in-memory",
-                    float(_COUNTS["activations"][_AT] + MEM_DEPTH * W * W * 8)),
+                    float(_COUNTS["activations"][_AT] + MEM_DEPTH * MEM_WIDTH ** 2 * 8)),
         )),
 )

@@ -162,8 +162,8 @@ EXERCISES = (
         )),
     Exercise(
         id="residual.dW", chapter="residual", title="The branch's weights in a ReLU residual layer",
-        statement="The residual layer $Y = X + \\mathrm{ReLU}(Z)$, $Z = X W^\\top + \\mathbf{1} b^\\top$, "
-                  "for " + _BATCH + ", and $b \\in \\mathbb{R}^{n}$ (a 1-D array). Write `dW(G, X, W, b)` "
+        statement="The residual layer $Y = X + \\mathrm{ReLU}(Z)$, $Z = X W^\\top + \\mathbf{1} b^\\top$ with "
+                  "$b \\in \\mathbb{R}^{n}$ (a 1-D array), for " + _BATCH + ". Write `dW(G, X, W, b)` "
                   "returning $\\partial L / \\partial W \\in \\mathbb{R}^{n \\times n}$.",
         hint="The skip does not involve $W$: $W$ gets the gradient of a plain layer, "
              "$\\Delta^\\top X$ with $\\Delta = \\mathrm{ReLU}'(Z) \\odot G$, an outer product summed over "
@@ -239,7 +239,7 @@ EXERCISES = (
                   "(Compare it with the ratio the chapter's table measures.)",
         hint="Every factor is the same: the identity's 1 plus the branch's $2 \\cdot \\tfrac{1}{2}$, "
              "under a square root.",
-        signature="a number", solution=RELU_ESTIMATE, difficulty=1, witness=_the_estimate_exactly,
+        signature="the estimated ratio", solution=sp.nsimplify(RELU_ESTIMATE), difficulty=1, witness=_the_estimate_exactly,
         mistakes=(
             Mistake("no square root", "this is the estimate of the squared norm's ratio: each factor "
                     "of the norm's estimate is a square root", "residual.html#an-estimate-and-the-measurements",
