@@ -205,8 +205,8 @@ def test_each_chapter_notebook_is_valid_and_grades(chapter):
 
 def test_a_chapter_without_exercises_has_no_notebook():
     from derivations.exercises import notebooks
-    with pytest.raises(ValueError, match="no graded exercise in chapter 'residual'"):
-        notebooks.notebook("residual")
+    with pytest.raises(ValueError, match="no graded exercise in chapter 'nowhere'"):
+        notebooks.notebook("nowhere")
 
 
 def test_the_clipping_exercise_tries_both_branches_and_matches_the_kernel():
@@ -336,3 +336,43 @@ def test_the_dgamma_and_inference_solutions_agree_with_the_kernel():
                                                      running=running, training=False)
     want, _, _ = normalization_np.batchnorm_backward(dout, cache)
     assert np.max(np.abs(ex_norm.inference_dx(dout, x, gamma, m_r, v_r) - want)) <= 1e-12 * np.max(np.abs(want))
+
+
+# residual
+def test_the_relu_residual_exercise_has_units_on_and_off_at_every_input():
+    """ReLU' matters only if some units are off: at every graded input Z has both signs."""
+    from derivations.exercises import _cases
+    for _, (G, X, W, b) in _cases(EXERCISES["residual.dW"]):
+        Z = X @ W.T + b
+        assert (Z > 0).any() and (Z < 0).any()
+
+
+def test_the_residual_dx_solution_agrees_with_the_stack_kernel():
+    """One residual tanh layer of the package's stack_backward gives the same dL/dX."""
+    from derivations.exercises import _cases
+    from derivations.exercises import residual as ex_res
+    from derivations.numeric import vanishing_exploding as ve_np
+    for _, (G, X, W) in _cases(EXERCISES["residual.dx"]):
+        _, cache = ve_np.stack_forward(X, [W], "tanh", residual=True)
+        want = ve_np.stack_backward(G, cache)[0]
+        assert np.max(np.abs(ex_res.dx(G, X, W) - want)) <= 1e-12 * np.max(np.abs(want))
+
+
+# computational_graph
+def test_the_relu_network_exercise_has_units_on_and_off_in_both_hidden_layers():
+    from derivations.exercises import _cases
+    for _, (dY, X, W1, b1, W2, b2, W3, b3) in _cases(EXERCISES["computational_graph.mlp_dW2"]):
+        Z1 = X @ W1.T + b1
+        Z2 = np.maximum(Z1, 0) @ W2.T + b2
+        Z3 = np.maximum(Z2, 0) @ W3.T + b3
+        for Z in (Z1, Z2, Z3):      # Z3 < 0 somewhere: ReLU' at the output would change the answer
+            assert (Z > 0).any() and (Z < 0).any()
+
+
+def test_the_worked_example_redone_switches_the_first_unit_on():
+    """The page's worked example has the first unit off; at the exercise's x both are on, and
+    the default worked numbers are unchanged by the exercise's keyword."""
+    from derivations.exercises import computational_graph as ex_cg
+    from derivations.symbolic import computational_graph as cg
+    assert cg.worked_numbers()["z1"][0, 0] < 0 < cg.worked_numbers(x=ex_cg.X_REDONE)["z1"][0, 0]
+    assert cg.worked_numbers()["dW1"][0, 1] == 0 != ex_cg.REDONE["dW1"][0, 1]

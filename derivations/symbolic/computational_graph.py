@@ -49,10 +49,11 @@ def _worked_arrays() -> dict[str, np.ndarray]:
     return {k: np.array([[float(v) for v in row] for row in rows]) for k, rows in WORKED.items()}
 
 
-def worked_numbers() -> dict[str, np.ndarray]:
+def worked_numbers(**inputs) -> dict[str, np.ndarray]:
     """Every intermediate of the worked example, computed by the NumPy kernels one step at a
-    time, as column vectors and matrices in the book's shapes (z1 (2, 1), dW1 (2, 2), ...)."""
-    a = _worked_arrays()
+    time, as column vectors and matrices in the book's shapes (z1 (2, 1), dW1 (2, 2), ...);
+    ``inputs`` replaces some of WORKED's arrays, in its shapes (x=[[2], [1]]: an exercise's)."""
+    a = {**_worked_arrays(), **{k: np.array(v, dtype=float) for k, v in inputs.items()}}
     relu, relu_grad = backprop_np.activation_pair("relu")
     x = a["x"].T                                                   # the batch of one sample: (1, n)
     z1, cache1 = backprop_np.affine_forward(x, a["W1"], a["b1"][:, 0])
