@@ -14,6 +14,7 @@ import numpy as np
 
 from ..numeric import gru as gru_np
 from ..numeric import lstm as lstm_np
+from ..symbolic import lstm_gru as lstm_gru_sym
 from . import Exercise, Mistake, gradient_witness
 
 #: The sizes (N, n, m) of the one-step exercises and (T, N, n, m) of the sequence exercises.
@@ -231,6 +232,70 @@ def _gru_direct(dh, x, h0, W_ih, W_hh, b_ih, b_hh, *, direct):
     return carry
 
 
+# ------------------------------------------------------------------ the forget bias of the figure
+
+#: The gradient norm to reach at lag T_MEASURE, and the relative precision asked for the bias.
+BIAS_TARGET, BIAS_TOLERANCE = 1e-3, 1e-3
+
+
+def _kernel_pair(bias: float) -> tuple[np.ndarray, np.ndarray]:
+    """(dL/dh_0, dL/dc_0) for L = u^T h_T over the figure's sequence from rest, from lstm_backward."""
+    x, u, _ = lstm_gru_sym.driven_input()
+    zeros = np.zeros((1, lstm_gru_sym.M_HIDDEN))
+    h, cache = lstm_np.lstm_forward(x, zeros, zeros, *lstm_gru_sym._lstm(forget_bias=bias))
+    dh = np.zeros_like(h)
+    dh[-1] = u
+    grads = lstm_np.lstm_backward(dh, cache)
+    return grads.dh0, grads.dc0
+
+
+def _threshold(norm_at) -> float:
+    """The bias at which norm_at(bias) reaches BIAS_TARGET: the root of log(norm_at / BIAS_TARGET),
+    which grows smoothly with the bias, by regula falsi (Illinois) in [1, 4], to a relative 1e-10."""
+    f = lambda b: float(np.log(norm_at(b) / BIAS_TARGET))  # noqa: E731
+    lo, hi = 1.0, 4.0
+    f_lo, f_hi, side = f(lo), f(hi), 0
+    for _ in range(60):
+        mid = hi - f_hi * (hi - lo) / (f_hi - f_lo)
+        f_mid = f(mid)
+        if f_mid < 0:
+            lo, f_lo = mid, f_mid
+            f_hi, side = (f_hi / 2 if side == -1 else f_hi), -1
+        else:
+            hi, f_hi = mid, f_mid
+            f_lo, side = (f_lo / 2 if side == 1 else f_lo), 1
+        if abs(f_mid) < 1e-12 or hi - lo < 1e-10 * hi:
+            return mid
+    raise RuntimeError("the bias's bisection did not converge")
+
+
+def _lag_norm(bias: float, **kw) -> float:
+    """The figure's gradient norm at lag T_MEASURE, from state_gradient_by_lag (the figure's function)."""
+    x, u, _ = lstm_gru_sym.driven_input()
+    params = lstm_gru_sym._lstm(forget_bias=bias)
+    return float(lstm_gru_sym.state_gradient_by_lag("LSTM", x, params, u, [lstm_gru_sym.T_MEASURE], **kw)[0])
+
+
+def _complex_step_norm(bias: float) -> float:
+    """||(dL/dh_0, dL/dc_0)|| for L = u^T h_T, by the complex step through the LSTM written out
+    here: one batch row per entry of (h_0, c_0), stepped by i 1e-30."""
+    x, u, _ = lstm_gru_sym.driven_input()
+    m = lstm_gru_sym.M_HIDDEN
+    W_ih, W_hh, b = lstm_gru_sym._lstm(forget_bias=bias)
+    start = 1e-30j * np.eye(2 * m)
+    h, c = start[:, :m], start[:, m:]
+    for t in range(len(x)):
+        h, c = _lstm_cell(np.repeat(x[t], 2 * m, axis=0), h, c, W_ih, W_hh, b)
+    return float(np.linalg.norm(np.imag(h @ u[0]) / 1e-30))
+
+
+def _bias_witness(answer) -> bool:
+    """A hair below the answer the complex-step norm is below the target, a hair above it is not."""
+    bias = float(answer)
+    return (_complex_step_norm(bias * (1 - BIAS_TOLERANCE / 10)) < BIAS_TARGET
+            <= _complex_step_norm(bias * (1 + BIAS_TOLERANCE / 10)))
+
+
 # ------------------------------------------------------------------ the exercises
 
 _LAYOUT = (r"in PyTorch's layout: the rows of `W_ih` $\in \mathbb{R}^{4m \times n}$, "
@@ -359,5 +424,32 @@ EXERCISES = (
             Mistake("1 - u on the direct path", "the direct path carries (1 - u_t) ⊙ dL/dh_t, the "
                     "candidate's weight; h_{t-1} is weighted by u_t", "lstm_gru.html#pitfalls",
                     lambda *a: _gru_direct(*a, direct="one minus")),
+        )),
+    Exercise(
+        id="lstm_gru.forget_bias", chapter="lstm_gru", kind="number", difficulty=2,
+        title="The forget bias that keeps the gradient",
+        statement=r"Take the measurement of the chapter's figure of the gradient against the lag: "
+                  r"`x, u, _ = driven_input()` (the figure's sequence, $T = 100$, and its unit gradient on "
+                  r"$h_T$) and `params = init_lstm(8, 32, np.random.default_rng(1), forget_bias=b)`, all "
+                  r"from `derivations.symbolic.lstm_gru`. `state_gradient_by_lag(\"LSTM\", x, params, u, "
+                  r"[100])` is the norm of the gradient that reaches the LSTM's state $(h_0, c_0)$, lag 100. "
+                  r"It grows with the forget gate's bias $b$. Give the smallest $b$ at which it reaches "
+                  r"$10^{-3}$, to a relative $10^{-3}$.",
+        hint=r"At $b = 0$ the norm is about $10^{-20}$, at $b = 3$ about $0.7$; bisect on $b$ (about "
+             r"twenty halvings give the precision asked), or solve for the root of the logarithm of the "
+             r"norm, which is nearly linear in $b$.",
+        signature="a number (the bias b)", solution=_threshold(_lag_norm), witness=_bias_witness,
+        tolerance=BIAS_TOLERANCE,
+        mistakes=(
+            Mistake("direct path alone", "this is the bias at which the direct path alone, the product "
+                    "of the forget gates, carries 1e-3; the whole gradient, every path, reaches it at a "
+                    "smaller bias", "lstm_gru.html#what-the-gates-do-to-the-gradient-measured",
+                    _threshold(lambda b: _lag_norm(b, direct_only=True))),
+            Mistake("h_0 only", "this measures the gradient on h_0 alone; the LSTM's state is the pair "
+                    "(h_0, c_0), and the norm is that of both", "lstm_gru.html#what-the-gates-do-to-the-gradient-measured",
+                    _threshold(lambda b: float(np.linalg.norm(_kernel_pair(b)[0])))),
+            Mistake("c_0 only", "this measures the gradient on c_0 alone; the LSTM's state is the pair "
+                    "(h_0, c_0), and the norm is that of both", "lstm_gru.html#what-the-gates-do-to-the-gradient-measured",
+                    _threshold(lambda b: float(np.linalg.norm(_kernel_pair(b)[1])))),
         )),
 )
