@@ -251,9 +251,10 @@ def _kernel_pair(bias: float) -> tuple[np.ndarray, np.ndarray]:
 
 def _threshold(norm_at) -> float:
     """The bias at which norm_at(bias) reaches BIAS_TARGET: the root of log(norm_at / BIAS_TARGET),
-    which grows smoothly with the bias, by regula falsi (Illinois) in [1, 4], to a relative 1e-10."""
+    which grows smoothly with the bias in [0, 3], by regula falsi (Illinois) in [1, 3], to a relative
+    1e-10."""
     f = lambda b: float(np.log(norm_at(b) / BIAS_TARGET))  # noqa: E731
-    lo, hi = 1.0, 4.0
+    lo, hi = 1.0, 3.0
     f_lo, f_hi, side = f(lo), f(hi), 0
     for _ in range(60):
         mid = hi - f_hi * (hi - lo) / (f_hi - f_lo)
@@ -433,8 +434,8 @@ EXERCISES = (
                   r"$h_T$) and `params = init_lstm(8, 32, np.random.default_rng(1), forget_bias=b)`, all "
                   r"from `derivations.symbolic.lstm_gru`. `state_gradient_by_lag(\"LSTM\", x, params, u, "
                   r"[100])` is the norm of the gradient that reaches the LSTM's state $(h_0, c_0)$, lag 100. "
-                  r"It grows with the forget gate's bias $b$. Give the smallest $b$ at which it reaches "
-                  r"$10^{-3}$, to a relative $10^{-3}$.",
+                  r"For a forget gate's bias $b$ between 0 and 3 it grows with $b$. Give the $b$ in $[0, 3]$ "
+                  r"at which it equals $10^{-3}$, to a relative $10^{-3}$.",
         hint=r"At $b = 0$ the norm is about $10^{-20}$, at $b = 3$ about $0.7$; bisect on $b$ (about "
              r"twenty halvings give the precision asked), or solve for the root of the logarithm of the "
              r"norm, which is nearly linear in $b$.",
