@@ -376,3 +376,46 @@ def test_the_worked_example_redone_switches_the_first_unit_on():
     from derivations.symbolic import computational_graph as cg
     assert cg.worked_numbers()["z1"][0, 0] < 0 < cg.worked_numbers(x=ex_cg.X_REDONE)["z1"][0, 0]
     assert cg.worked_numbers()["dW1"][0, 1] == 0 != ex_cg.REDONE["dW1"][0, 1]
+
+
+# bptt
+
+def test_the_window_exercise_truncates_at_every_size():
+    """k + 1 < T at every size: the window one step too long is not yet full BPTT."""
+    from derivations.exercises import bptt as ex_bptt
+    assert all(1 < k < T - 1 for T, _, _, _, k in ex_bptt.WINDOW_SIZES)
+
+
+# clipping
+
+def test_the_global_clipping_exercise_tries_both_branches():
+    from derivations.exercises import _cases
+    cases = [args for _, args in _cases(EXERCISES["clipping.global_norm"])]
+    above = [c < np.sqrt(np.sum(dW ** 2) + np.sum(db ** 2)) for dW, db, c in cases]
+    assert any(above) and not all(above)
+
+
+# lstm_gru
+
+def test_the_lstm_gru_mistakes_are_one_slip_each():
+    """Each mistake's function, with no slip asked for, is the solution (or the kernel)."""
+    from derivations.exercises import lstm_gru as ex
+    rng = np.random.default_rng(3)
+    step = ex._step_inputs(rng, (2, 3, 4))
+    assert np.allclose(ex._step_variant(*step), ex.lstm_step(*step), rtol=1e-13, atol=0)
+    one = ex._one_step_inputs(rng, (2, 3, 4))
+    assert np.allclose(ex._dc_prev_variant(*one), ex.dc_prev(*one), rtol=1e-13, atol=0)
+    seq = ex._sequence_inputs(rng, (4, 2, 3, 5))
+    assert np.allclose(ex._dW_hh_variant(*seq), ex.dW_hh(*seq), rtol=1e-12, atol=1e-15)
+    gru = ex._gru_inputs(rng, (4, 2, 3, 5))
+    assert np.allclose(ex._gru_direct(*gru, direct="next"), ex.gru_dh0(*gru), rtol=1e-12, atol=1e-15)
+
+
+def test_the_forget_bias_gradient_grows_with_the_bias():
+    """The exercise asks for the bias in [0, 3] where the norm equals 1e-3 and says the norm grows
+    with the bias there: on a grid of [0, 3] it does, so it crosses 1e-3 once."""
+    from derivations.exercises import lstm_gru as ex
+    grid = np.linspace(0.0, 3.0, 13)
+    norms = np.array([ex._lag_norm(b) for b in grid])
+    assert np.all(np.diff(norms) > 0)
+    assert ex._lag_norm(EXERCISES["lstm_gru.forget_bias"].solution) == pytest.approx(ex.BIAS_TARGET, rel=1e-8)

@@ -1378,13 +1378,19 @@ def _gru(**kw):
     return init_gru(N_IN, M_HIDDEN, np.random.default_rng(1), **kw)
 
 
-@lru_cache(maxsize=1)
-def driven():
-    """({label: Run} on one random input sequence, the sequence x, the unit gradient u)."""
+def driven_input():
+    """The measurement's input sequence x (T_MEASURE, 1, N_IN) and unit gradient u (1, M_HIDDEN),
+    and the generator that drew them (the RNN's weights are drawn from it next)."""
     rng = np.random.default_rng(0)
     x = rng.standard_normal((T_MEASURE, 1, N_IN))
     u = rng.standard_normal((1, M_HIDDEN))
-    u /= np.linalg.norm(u)
+    return x, u / np.linalg.norm(u), rng
+
+
+@lru_cache(maxsize=1)
+def driven():
+    """({label: Run} on one random input sequence, the sequence x, the unit gradient u)."""
+    x, u, rng = driven_input()
     models = {"RNN": ("RNN", init_rnn(N_IN, M_HIDDEN, rng, RNN_RADIUS))}
     models |= {f"LSTM, forget bias {fb:g}": ("LSTM", _lstm(forget_bias=fb)) for fb in FORGET_BIASES}
     models |= {f"GRU, update bias {ub:g}": ("GRU", _gru(update_bias=ub)) for ub in UPDATE_BIASES}
