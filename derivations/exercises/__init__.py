@@ -81,6 +81,7 @@ class Exercise:
     seeds: int = 2
     witness: Callable | None = None
     tolerance: float = RTOL
+    names: dict = field(default_factory=dict)   # a symbol's LaTeX where its name is not it (lamda_min)
 
 
 class Grade(NamedTuple):
@@ -204,7 +205,8 @@ def _parse(answer, exercise: Exercise) -> sp.Expr:
     try:
         return sp.sympify(answer, locals=exercise.symbols)
     except (sp.SympifyError, SyntaxError, TypeError, ValueError) as e:
-        raise _Rejected(f"SymPy cannot parse the answer {answer!r}: {e}") from None
+        keyword = " (lambda is a Python keyword: write lamda for λ)" if "lambda" in answer else ""
+        raise _Rejected(f"SymPy cannot parse the answer {answer!r}{keyword}: {e}") from None
 
 
 def _equal(a: sp.Expr, b: sp.Expr) -> bool:
@@ -402,9 +404,9 @@ def _solution_text(e: Exercise) -> str:
     a number."""
     if e.kind == "symbolic":
         from ..symbolic.common import tex
-        return f"$$\n{tex(e.solution)}\n$$"
+        return f"$$\n{tex(e.solution, e.names)}\n$$"
     if e.kind == "number":
-        return f"${sp.latex(e.solution) if isinstance(e.solution, sp.Basic) else f'{float(e.solution):.6g}'}$"
+        return f"${sp.latex(e.solution) if isinstance(e.solution, sp.Basic) else f'{float(e.solution):.10g}'}$"
     return "```python\n" + inspect.getsource(e.solution).rstrip() + "\n```"
 
 
@@ -417,8 +419,9 @@ def _exercise_text(e: Exercise) -> str:
     """One exercise in MyST: its title (with its label) as a heading, the statement, the id to
     grade it with, and the hint, the solution and the catalogued mistakes in collapsed boxes."""
     mistakes = "\n".join(f"* {m.diagnosis}" for m in e.mistakes)
-    answer = {"numeric": f"a function `{e.signature}`", "symbolic": f"an expression: {e.signature}",
-              "number": f"a number: {e.signature}"}[e.kind]
+    answer = {"numeric": f"a function `{e.signature}`",
+              "symbolic": f"{e.signature} (a SymPy expression, or a string SymPy parses)",
+              "number": f"{e.signature} (a number, or a string SymPy evaluates)"}[e.kind]
     return (f"({label(e)})=\n### {e.title} {_stars(e)}\n\n{e.statement}\n\n"
             f"Answer: {answer}; grade it as `{e.id}`.\n\n"
             f":::{{dropdown}} Hint\n{e.hint}\n:::\n\n"

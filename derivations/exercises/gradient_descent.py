@@ -140,6 +140,7 @@ EXERCISES = (
              r"eigenvalues matter. One of the two terms decreases with $\eta$, the other increases.",
         signature="an expression in lamda_min, lamda_max", solution=2 / (lam_min + lam_max),
         symbols={"lamda_min": lam_min, "lamda_max": lam_max}, difficulty=2, witness=_is_the_best_step,
+        names={lam_min: r"\lambda_{\min}", lam_max: r"\lambda_{\max}"},
         mistakes=(
             Mistake("the limit", "2/lambda_max is the largest step that converges, where the sharpest "
                     "direction stops contracting (its factor is -1); the best step balances it "
