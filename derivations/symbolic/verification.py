@@ -42,10 +42,10 @@ X0 = 0.7
 N_DIRECTIONS_DEMO = 10_000
 
 
-#: |f''|, the scale of the forward difference's truncation error.
+#: The scale abs(f'') of the forward difference's truncation error.
 M2 = sp.Symbol("M_2", positive=True)
-#: The forward difference's error model (f(x + h) - f(x)) / h: truncation h M_2 / 2, rounding
-#: 2 eps F / h (two evaluations, each good to eps F, divided by h).
+#: The forward difference's error model E(h) = h M_2 / 2 + 2 eps F / h (truncation plus the
+#: rounding of two evaluations, each good to eps F, divided by h).
 forward_step_error = h * M2 / 2 + 2 * eps * F / h
 
 
