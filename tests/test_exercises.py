@@ -419,3 +419,38 @@ def test_the_forget_bias_gradient_grows_with_the_bias():
     norms = np.array([ex._lag_norm(b) for b in grid])
     assert np.all(np.diff(norms) > 0)
     assert ex._lag_norm(EXERCISES["lstm_gru.forget_bias"].solution) == pytest.approx(ex.BIAS_TARGET, rel=1e-8)
+
+
+# verification
+
+def test_the_bn_check_sees_right_and_wrong_candidates_as_its_statement_promises():
+    """Every grading run hands the checker the right backward pass and wrong ones (both verdicts
+    occur), each wrong one off by more than 5 % of its largest entry for a random upstream
+    gradient, the right one equal to the kernel; and the all-ones checker's blind spot is in the
+    graded cases: the candidate without the variance path returns 0 for an upstream gradient of ones."""
+    from derivations.exercises import _cases
+    from derivations.exercises import verification as ex_ver
+    verdicts = []
+    for _, (backward, x, gamma) in _cases(EXERCISES["verification.bn_check"]):
+        dout = np.random.default_rng(12345).standard_normal(x.shape)
+        right = ex_ver._right(dout, x, gamma)
+        off = np.max(np.abs(backward(dout, x, gamma) - right)) / np.max(np.abs(right))
+        verdicts.append(ex_ver.right_by_check_vjp(backward, x, gamma))
+        assert (off <= 1e-12) if backward is ex_ver._right else (off > 0.05), (backward.__name__, off)
+        assert np.max(np.abs(ex_norm.dx(dout, x, gamma) - right)) <= 1e-12 * np.max(np.abs(right))
+        if backward is ex_ver._no_variance_path:
+            assert np.max(np.abs(backward(np.ones_like(x), x, gamma))) < 1e-13
+    assert any(verdicts) and not all(verdicts)
+
+
+# hadamard
+
+def test_the_hadamard_solutions_agree_with_elementwise_backward():
+    from derivations.exercises import hadamard as ex_had
+    from derivations.numeric.activations import sigmoid, sigmoid_grad, tanh_grad
+    from derivations.numeric.hadamard import elementwise_backward
+    rng = np.random.default_rng(2)
+    dh, z, c = rng.standard_normal((3, 4)), 2 * rng.standard_normal((3, 4)), rng.standard_normal((3, 4))
+    two = elementwise_backward(elementwise_backward(dh, sigmoid(z), tanh_grad), z, sigmoid_grad)
+    assert np.allclose(ex_had.dz_chain(dh, z), two, rtol=1e-12, atol=0)
+    assert np.allclose(ex_had.ds(dh, z, c), elementwise_backward(dh * c, z, sigmoid_grad), rtol=1e-12, atol=0)

@@ -22,7 +22,7 @@ from ..numeric import activations as activations_np
 from ..numeric import rnn as rnn_np
 from .common import tex, vector
 
-__all__ = ["step_error", "optimal_step", "entry_passes", "entry_unresolved", "resolution_central",
+__all__ = ["step_error", "forward_step_error", "optimal_step", "entry_passes", "entry_unresolved", "resolution_central",
            "resolution_complex", "verdict_by_formula", "scaled_example", "vanishing_rnn_example", "EXAMPLES",
            "example_verdict",
            "rel_error_formula", "wrong_claims", "index_example", "index_steps", "index_checks", "pitfall_checks",
@@ -42,10 +42,18 @@ X0 = 0.7
 N_DIRECTIONS_DEMO = 10_000
 
 
-def optimal_step():
-    """h* solving dE/dh = 0, and E(h*)."""
-    h_star = sp.solve(sp.diff(step_error, h), h)[0]
-    return h_star, sp.simplify(step_error.subs(h, h_star))
+#: The scale abs(f'') of the forward difference's truncation error.
+M2 = sp.Symbol("M_2", positive=True)
+#: The forward difference's error model E(h) = h M_2 / 2 + 2 eps F / h (truncation plus the
+#: rounding of two evaluations, each good to eps F, divided by h).
+forward_step_error = h * M2 / 2 + 2 * eps * F / h
+
+
+def optimal_step(error: sp.Expr = step_error):
+    """h* solving dE/dh = 0 for the error model ``error`` (the central difference's by default),
+    and E(h*)."""
+    h_star = sp.solve(sp.diff(error, h), h)[0]
+    return h_star, sp.simplify(error.subs(h, h_star))
 
 
 def _at_float64(expr) -> float:
