@@ -21,16 +21,17 @@ def grade_main(argv: list[str]) -> int:
     """``python -m derivations grade <exercise-id> <file.py>``."""
     import runpy
 
-    from .exercises import EXERCISES, grade
+    from . import exercises
 
     parser = argparse.ArgumentParser(prog="python -m derivations grade",
                                      description="grade the answer to an exercise")
-    parser.add_argument("exercise", help=f"one of {', '.join(EXERCISES)}")
+    parser.add_argument("exercise", help="an exercise's id, such as backprop.dX (the book's exercises page "
+                                         "lists them all)")
     parser.add_argument("file", help="a Python file defining the answer")
     args = parser.parse_args(argv)
-    if args.exercise not in EXERCISES:
-        parser.error(f"unknown exercise {args.exercise!r}; the exercises are {', '.join(EXERCISES)}")
-    exercise = EXERCISES[args.exercise]
+    exercise = exercises.find(args.exercise)
+    if exercise is None:
+        parser.error(f"unknown exercise {args.exercise!r}; the exercises are {', '.join(exercises.EXERCISES)}")
     try:
         namespace = runpy.run_path(args.file)
     except Exception as e:   # the reader's file: reported, not raised
@@ -40,7 +41,7 @@ def grade_main(argv: list[str]) -> int:
     if name not in namespace and "answer" not in namespace:
         print(f"{args.file} defines neither {name} nor answer", file=sys.stderr)
         return 2
-    result = grade(args.exercise, namespace.get(name, namespace.get("answer")))
+    result = exercises.grade(args.exercise, namespace.get(name, namespace.get("answer")))
     print(result)
     return 0 if result.correct else 1
 

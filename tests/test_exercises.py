@@ -454,3 +454,24 @@ def test_the_hadamard_solutions_agree_with_elementwise_backward():
     two = elementwise_backward(elementwise_backward(dh, sigmoid(z), tanh_grad), z, sigmoid_grad)
     assert np.allclose(ex_had.dz_chain(dh, z), two, rtol=1e-12, atol=0)
     assert np.allclose(ex_had.ds(dh, z, c), elementwise_backward(dh * c, z, sigmoid_grad), rtol=1e-12, atol=0)
+
+
+def test_every_chapter_has_three_to_six_graded_exercises():
+    from collections import Counter
+    from derivations.exercises import CHAPTERS
+    per_chapter = Counter(e.chapter for e in EXERCISES.values())
+    assert set(per_chapter) == set(CHAPTERS) and all(3 <= per_chapter[c] <= 6 for c in CHAPTERS), per_chapter
+    index = (ROOT / "docs" / "index.md").read_text(encoding="utf-8")
+    chapters = index.split(":caption: Chapters", 1)[1].split("```", 1)[0].splitlines()
+    chapters = [line for line in chapters if line.strip() and not line.startswith(":")]
+    assert chapters == list(CHAPTERS)
+
+
+def test_a_chapter_page_imports_only_its_own_exercises():
+    """A chapter's page (chapter_exhibits) and the command line import one chapter's module, not
+    every chapter's: the others' number solutions and symbolic modules cost seconds."""
+    code = ("import sys\nfrom derivations import exercises\nexercises.chapter_exhibits('backprop')\n"
+            "exercises.grade('backprop.dX', exercises.find('backprop.dX').solution)\n"
+            "print(sorted(m for m in sys.modules if m.startswith('derivations.exercises.')))")
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert out.stdout.strip() == "['derivations.exercises.backprop', 'derivations.exercises.notebooks']", out

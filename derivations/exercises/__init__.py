@@ -38,7 +38,8 @@ import sympy as sp
 from .. import verify
 
 __all__ = ["Mistake", "Exercise", "Grade", "EXERCISES", "CHAPTERS", "grade", "relative_error", "RTOL",
-           "exhibits", "chapter_exhibits", "witnessed", "label"]
+           "exhibits", "chapter_exhibits", "chapter_exercises", "find", "witnessed", "label",
+           "gradient_witness", "derivative_witness"]
 
 #: The entry-wise tolerance of a numeric grade, relative to the largest entry of the solution
 #: (an answer computed by another float64 formula of the same quantity agrees to about 1e-14).
@@ -267,10 +268,10 @@ def _grade_number(exercise: Exercise, answer) -> Grade:
 
 
 def grade(exercise_id: str, answer) -> Grade:
-    """Grade ``answer`` to the exercise ``exercise_id`` (a key of :data:`EXERCISES`)."""
-    if exercise_id not in EXERCISES:
-        return Grade(False, f"no exercise {exercise_id!r}; the exercises are {', '.join(EXERCISES)}")
-    exercise = EXERCISES[exercise_id]
+    """Grade ``answer`` to the exercise ``exercise_id`` (a key of ``EXERCISES``)."""
+    exercise = find(exercise_id)
+    if exercise is None:
+        return Grade(False, f"no exercise {exercise_id!r}; the exercises are {', '.join(__getattr__('EXERCISES'))}")
     if exercise.kind == "symbolic":
         return _grade_symbolic(exercise, answer)
     if exercise.kind == "number":
@@ -310,19 +311,51 @@ CHAPTERS = ("verification", "activations", "hadamard", "backprop", "computationa
             "bptt", "clipping", "lstm_gru")
 
 
-def _registry() -> dict[str, Exercise]:
+#: The exercises of the chapters imported so far, by id. A chapter's module is imported when
+#: one of its exercises is asked for (a chapter's page and the command line import one chapter's;
+#: ``EXERCISES`` imports them all).
+_LOADED: dict[str, Exercise] = {}
+_IMPORTED: set[str] = set()
+
+
+def _load(chapter: str) -> None:
+    if chapter in _IMPORTED:
+        return
     import importlib
-    out = {}
+    for e in importlib.import_module(f"{__name__}.{chapter}").EXERCISES:
+        if e.id in _LOADED or e.chapter != chapter or not e.id.startswith(chapter + "."):
+            raise ValueError(f"exercise {e.id!r}: a duplicate id, or not in its module's chapter {chapter!r}")
+        _LOADED[e.id] = e
+    _IMPORTED.add(chapter)
+
+
+def chapter_exercises(chapter: str) -> list[Exercise]:
+    """The chapter's exercises, in its order (imports its module only)."""
+    if chapter not in CHAPTERS:
+        raise ValueError(f"no chapter {chapter!r}; the chapters are {', '.join(CHAPTERS)}")
+    _load(chapter)
+    return [e for e in _LOADED.values() if e.chapter == chapter]
+
+
+def find(exercise_id: str) -> Exercise | None:
+    """The exercise of that id (its chapter is the id's first part), or None."""
+    chapter = exercise_id.split(".")[0]
+    if chapter in CHAPTERS:
+        _load(chapter)
+    return _LOADED.get(exercise_id)
+
+
+def __getattr__(name: str):
+    """``EXERCISES``: every exercise, by id, in the book's order (imports every chapter's module)."""
+    if name != "EXERCISES":
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
     for chapter in CHAPTERS:
-        for e in importlib.import_module(f"{__name__}.{chapter}").EXERCISES:
-            if e.id in out or e.chapter != chapter:
-                raise ValueError(f"exercise {e.id!r}: a duplicate id, or not in its module's chapter {chapter!r}")
-            out[e.id] = e
-    return out
-
-
-#: Every exercise, by id, in the book's order.
-EXERCISES: dict[str, Exercise] = _registry()
+        _load(chapter)
+    ordered = sorted(_LOADED.items(), key=lambda item: CHAPTERS.index(item[1].chapter))
+    _LOADED.clear()
+    _LOADED.update(ordered)
+    globals()["EXERCISES"] = _LOADED
+    return _LOADED
 
 
 def witnessed(e: Exercise) -> list[str]:
@@ -364,16 +397,17 @@ def exhibits() -> dict:
     def item(e: Exercise) -> str:
         return f"* {{ref}}`{e.title} <{label(e)}>` {_stars(e)} ({_KIND[e.kind]}; `{e.id}`)"
 
-    chapters = dict.fromkeys(e.chapter for e in EXERCISES.values())
-    index = "\n\n".join(f"{{doc}}`{c}`\n\n" + "\n".join(item(e) for e in EXERCISES.values() if e.chapter == c)
+    everything = __getattr__("EXERCISES")
+    chapters = dict.fromkeys(e.chapter for e in everything.values())
+    index = "\n\n".join(f"{{doc}}`{c}`\n\n" + "\n".join(item(e) for e in everything.values() if e.chapter == c)
                          for c in chapters)
     return {"exercise_index": Markdown(index),
             "example_code": Markdown("```python\n" + inspect.getsource(examples.dX_forgot_1_over_N).rstrip() + "\n```"),
             "notebook_links": Markdown(", ".join(
                 f'<a href="{notebooks.filename(c)}" download>{c}</a>' for c in notebooks.chapters())),
-            "n_exercises": str(len(EXERCISES)),
+            "n_exercises": str(len(everything)),
             "n_chapters": str(len(chapters)),
-            "n_mistakes": str(sum(len(e.mistakes) for e in EXERCISES.values()))}
+            "n_mistakes": str(sum(len(e.mistakes) for e in everything.values()))}
 
 
 def chapter_exhibits(chapter: str) -> dict:
@@ -384,9 +418,7 @@ def chapter_exhibits(chapter: str) -> dict:
     from ..book import Markdown
     from . import notebooks
 
-    exercises = [e for e in EXERCISES.values() if e.chapter == chapter]
-    if not exercises:
-        raise ValueError(f"no graded exercise in chapter {chapter!r}")
+    exercises = chapter_exercises(chapter)
     problems = [p for e in exercises for p in witnessed(e)]
     if problems:
         raise RuntimeError("; ".join(problems))

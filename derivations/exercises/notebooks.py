@@ -6,15 +6,15 @@ from __future__ import annotations
 
 import json
 
-from . import EXERCISES, Exercise
+from . import CHAPTERS, Exercise, chapter_exercises
 
 #: Where the book's HTML keeps the notebooks, relative to its root.
 FOLDER = "notebooks"
 
 
 def chapters() -> list[str]:
-    """The chapters that have graded exercises, in the order of EXERCISES."""
-    return list(dict.fromkeys(e.chapter for e in EXERCISES.values()))
+    """The chapters that have graded exercises, in the book's order."""
+    return [c for c in CHAPTERS if chapter_exercises(c)]
 
 
 def filename(chapter: str) -> str:
@@ -44,7 +44,7 @@ def _stub(e: Exercise) -> str:
 def notebook(chapter: str) -> dict:
     """The chapter's exercises as a notebook: per exercise its statement and hint, an answer
     stub, and a cell that grades the answer."""
-    exercises = [e for e in EXERCISES.values() if e.chapter == chapter]
+    exercises = chapter_exercises(chapter) if chapter in CHAPTERS else []
     if not exercises:
         raise ValueError(f"no graded exercise in chapter {chapter!r}; the chapters are {', '.join(chapters())}")
     cells = [_cell("markdown", f"# Exercises: {chapter}\n\nWrite each answer in the cell after its "
