@@ -195,7 +195,7 @@ EXERCISES = (
                   r"(value clipping, `clip_grad_value`), giving $v$. Give the cosine of the angle "
                   r"between $g$ and $v$, $g \cdot v / (\lVert g \rVert \lVert v \rVert)$.",
         hint=r"Each entry is clipped on its own, keeping its sign: $v_i = \max(-c, \min(c, g_i))$.",
-        signature="a number (the cosine)", solution=_value_cosine(), witness=_value_cosine_exact,
+        signature="the cosine", solution=_value_cosine(), witness=_value_cosine_exact,
         tolerance=1e-9,
         mistakes=(
             Mistake("direction kept", "1 is the cosine of norm clipping, which scales the whole "
@@ -219,7 +219,7 @@ EXERCISES = (
                    r"(the $\varepsilon = 10^{-6}$ of `clip_grad_norm` moves it by less)."),
         hint=r"A clipped gradient has norm $c \lVert g \rVert / (\lVert g \rVert + \varepsilon)$, "
              r"just under $c$, and the step multiplies it by $\eta$.",
-        signature="a number (a length)", solution=_first_step(), witness=_step_witness, tolerance=1e-6,
+        signature="the step's length", solution=_first_step(), witness=_step_witness, tolerance=1e-6,
         mistakes=(
             Mistake("not clipped", "this is the unclipped step, eta times the gradient's norm: "
                     "above the threshold the clipped gradient has norm c",

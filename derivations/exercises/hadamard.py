@@ -8,7 +8,7 @@ import numpy as np
 from .. import verify
 from . import Exercise, Mistake, gradient_witness
 
-#: The sizes (N, D) at which an answer is tried.
+#: The sizes (N, n) at which an answer is tried.
 SIZES = ((4, 3), (1, 6), (5, 2))
 #: The sizes (n, k) of the product rule's Jacobians.
 JACOBIAN_SIZES = ((4, 3), (2, 5), (6, 1))
@@ -82,12 +82,12 @@ _DH = "$\\partial L / \\partial h$ (`dh`, the shape of $h$)"
 EXERCISES = (
     Exercise(
         id="hadamard.sigmoid_layer_dz", chapter="hadamard", title="An elementwise layer's backward pass",
-        statement="For the layer $h = \\sigma(z)$, applied entry by entry to $z \\in \\mathbb{R}^{N \\times D}$, "
-                  "write `dz(dh, z)` returning $\\partial L / \\partial z$ $(N \\times D)$ from "
+        statement="For the layer $h = \\sigma(z)$, applied entry by entry to $z \\in \\mathbb{R}^{N \\times n}$, "
+                  "write `dz(dh, z)` returning $\\partial L / \\partial z$ $(N \\times n)$ from "
                   + _DH + ".",
         hint="The layer's Jacobian is diagonal; its product with $\\partial L / \\partial h$ is a "
              "Hadamard product.",
-        signature="dz(dh, z) -> array (N, D)", solution=dz, inputs=_inputs, sizes=SIZES,
+        signature="dz(dh, z) -> array (N, n)", solution=dz, inputs=_inputs, sizes=SIZES,
         witness=gradient_witness(lambda dh, z: np.sum(dh / (1 + np.exp(-z))), 1, _inputs, (3, 4)),
         mistakes=(
             Mistake("f' at the output", "sigma' is evaluated at h = sigma(z), not at the "
@@ -103,12 +103,12 @@ EXERCISES = (
     Exercise(
         id="hadamard.two_layers_dz", chapter="hadamard", title="Two elementwise layers in a row",
         statement="For $h = \\tanh(\\sigma(z))$, the sigmoid and then tanh applied entry by entry to "
-                  "$z \\in \\mathbb{R}^{N \\times D}$, write `dz_chain(dh, z)` returning "
-                  "$\\partial L / \\partial z$ $(N \\times D)$ from " + _DH + ".",
+                  "$z \\in \\mathbb{R}^{N \\times n}$, write `dz_chain(dh, z)` returning "
+                  "$\\partial L / \\partial z$ $(N \\times n)$ from " + _DH + ".",
         hint="The Jacobian is $\\operatorname{diag}(\\tanh'(\\sigma(z)))\\,\\operatorname{diag}(\\sigma'(z)) "
              "= \\operatorname{diag}(\\tanh'(\\sigma(z)) \\odot \\sigma'(z))$: each derivative at its "
              "own layer's input.",
-        signature="dz_chain(dh, z) -> array (N, D)", solution=dz_chain, inputs=_inputs, sizes=SIZES,
+        signature="dz_chain(dh, z) -> array (N, n)", solution=dz_chain, inputs=_inputs, sizes=SIZES,
         difficulty=2,
         witness=gradient_witness(lambda dh, z: np.sum(dh * np.tanh(1 / (1 + np.exp(-z)))), 1, _inputs, (3, 4)),
         mistakes=(
@@ -124,10 +124,10 @@ EXERCISES = (
     Exercise(
         id="hadamard.gate_ds", chapter="hadamard", title="A gate's backward pass",
         statement="A gate multiplies a signal $c$ by $\\sigma(s)$ entry by entry: $h = \\sigma(s) \\odot c$, "
-                  "with $s, c \\in \\mathbb{R}^{N \\times D}$ (as the LSTM's gates do). Write "
-                  "`ds(dh, s, c)` returning $\\partial L / \\partial s$ $(N \\times D)$ from " + _DH + ".",
+                  "with $s, c \\in \\mathbb{R}^{N \\times n}$ (as the LSTM's gates do). Write "
+                  "`ds(dh, s, c)` returning $\\partial L / \\partial s$ $(N \\times n)$ from " + _DH + ".",
         hint="Entry by entry $h_{ij} = \\sigma(s_{ij})\\, c_{ij}$, and $c$ does not depend on $s$.",
-        signature="ds(dh, s, c) -> array (N, D)", solution=ds, inputs=_gate_inputs, sizes=SIZES,
+        signature="ds(dh, s, c) -> array (N, n)", solution=ds, inputs=_gate_inputs, sizes=SIZES,
         witness=gradient_witness(lambda dh, s, c: np.sum(dh * c / (1 + np.exp(-s))), 1, _gate_inputs, (3, 4)),
         mistakes=(
             Mistake("dL/dc", "dL/dh ⊙ sigma(s) is the gradient with respect to c, the other factor",

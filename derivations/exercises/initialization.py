@@ -147,7 +147,7 @@ EXERCISES = (
                   f"`\"0.5**10\"`.)",
         hint="$\\mathbb{E}[z_\\ell^2] = n \\operatorname{Var}(w)\\, \\mathbb{E}[h_{\\ell-1}^2]$, "
              "and ReLU keeps half of it.",
-        signature="the mean square, a number", solution=_recursion(C_XAVIER), tolerance=1e-3,
+        signature="the mean square", solution=_recursion(C_XAVIER), tolerance=1e-3,
         witness=_near_the_simulated_stack,
         mistakes=(
             Mistake("Xavier keeps it", "Xavier's variance keeps the second moment of an activation "

@@ -432,14 +432,14 @@ EXERCISES = (
         statement=r"Take the measurement of the chapter's figure of the gradient against the lag: "
                   r"`x, u, _ = driven_input()` (the figure's sequence, $T = 100$, and its unit gradient on "
                   r"$h_T$) and `params = init_lstm(8, 32, np.random.default_rng(1), forget_bias=b)`, all "
-                  r"from `derivations.symbolic.lstm_gru`. `state_gradient_by_lag(\"LSTM\", x, params, u, "
+                  r"from `derivations.symbolic.lstm_gru`. `state_gradient_by_lag('LSTM', x, params, u, "
                   r"[100])` is the norm of the gradient that reaches the LSTM's state $(h_0, c_0)$, lag 100. "
                   r"For a forget gate's bias $b$ between 0 and 3 it grows with $b$. Give the $b$ in $[0, 3]$ "
                   r"at which it equals $10^{-3}$, to a relative $10^{-3}$.",
         hint=r"At $b = 0$ the norm is about $10^{-20}$, at $b = 3$ about $0.7$; bisect on $b$ (about "
              r"twenty halvings give the precision asked), or solve for the root of the logarithm of the "
              r"norm, which is nearly linear in $b$.",
-        signature="a number (the bias b)", solution=_threshold(_lag_norm), witness=_bias_witness,
+        signature="the bias b", solution=_threshold(_lag_norm), witness=_bias_witness,
         tolerance=BIAS_TOLERANCE,
         mistakes=(
             Mistake("direct path alone", "this is the bias at which the direct path alone, the product "

@@ -171,7 +171,7 @@ EXERCISES = (
                   f"`1e-12` or the string `\"0.5**20\"`.)",
         hint="Each layer multiplies the gradient's norm, not its squared norm, by "
              "$\\sqrt{n \\operatorname{Var}(w)\\, \\overline{f'(z_\\ell)^2}}$.",
-        signature="the ratio, a number", solution=ve.mean_field_value(C_SMALL, np.ones(DEPTH)),
+        signature="the ratio", solution=ve.mean_field_value(C_SMALL, np.ones(DEPTH)),
         tolerance=1e-3, witness=_within_the_mean_field_factor,
         mistakes=(
             Mistake("no square root", "c^d multiplies the squared norm: the norm's factor per "

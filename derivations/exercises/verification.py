@@ -2,7 +2,7 @@
 reader, and the errors of numerical derivatives.
 
 ``verification.bn_check`` grades a checker: ``passes(backward, x, gamma)`` must say whether
-``backward`` is batch norm's backward pass. The grader hands it, at each size (N, D, k), the
+``backward`` is batch norm's backward pass. The grader hands it, at each size (N, n, k), the
 candidate number k of :data:`CANDIDATES`, right or wrong, so every grading run sees both
 verdicts; the witness knows which candidates are right from ``verify.check_vjp`` (the complex
 step, a random upstream gradient), not from the reference checker.
@@ -37,15 +37,15 @@ def _no_variance_path(dout, x, gamma):
     return gamma / s * (dout - dout.mean(axis=0))
 
 
-#: The candidate backward passes, by the k of a size (N, D, k): the right one and four wrong ones.
+#: The candidate backward passes, by the k of a size (N, n, k): the right one and four wrong ones.
 CANDIDATES = (_right, _no_variance_path, ex_norm._constant_statistics, ex_norm._no_mean_path, ex_norm._unbiased)
-#: The sizes (N, D, k) at which an answer is tried; k names the candidate (every one appears).
+#: The sizes (N, n, k) at which an answer is tried; k names the candidate (every one appears).
 CHECK_SIZES = ((5, 3, 0), (4, 2, 1), (6, 3, 2), (5, 4, 3), (3, 2, 4))
 
 
 def _check_inputs(rng, size):
-    N, D, k = size
-    return CANDIDATES[k], rng.standard_normal((N, D)), rng.uniform(0.5, 2.0, D)
+    N, n, k = size
+    return CANDIDATES[k], rng.standard_normal((N, n)), rng.uniform(0.5, 2.0, n)
 
 
 def _batchnorm(x, gamma, ddof=0):
@@ -184,12 +184,12 @@ _EXERCISES_NUMERIC = (
         statement="Write `passes(backward, x, gamma)` returning `True` when `backward(dout, x, gamma)` "
                   "is batch norm's backward pass and `False` otherwise. Batch norm here is the "
                   "training-mode forward of the normalization chapter, per feature (column) of "
-                  "$x \\in \\mathbb{R}^{N \\times D}$: $\\hat x = (x - \\mu)/\\sqrt{s^2 + \\epsilon}$ "
+                  "$x \\in \\mathbb{R}^{N \\times n}$: $\\hat x = (x - \\mu)/\\sqrt{s^2 + \\epsilon}$ "
                   "with the batch mean $\\mu$, the biased (1/N) batch variance $s^2$ and "
                   "$\\epsilon = 10^{-5}$, and $o = \\gamma \\odot \\hat x$ ($\\beta = 0$), "
-                  "$\\gamma \\in \\mathbb{R}^{D}$. `backward` takes the upstream gradient "
-                  "`dout` $= \\partial L / \\partial o$ $(N \\times D)$ and claims to return "
-                  "$\\partial L / \\partial x$ $(N \\times D)$. Compare it with central differences of "
+                  "$\\gamma \\in \\mathbb{R}^{n}$. `backward` takes the upstream gradient "
+                  "`dout` $= \\partial L / \\partial o$ $(N \\times n)$ and claims to return "
+                  "$\\partial L / \\partial x$ $(N \\times n)$. Compare it with central differences of "
                   "the forward you write, for an upstream gradient of your choice. Each `backward` the "
                   "grader passes is either right to rounding or wrong by more than 5 % of its "
                   "largest entry for a random upstream gradient.",
