@@ -475,3 +475,51 @@ def test_a_chapter_page_imports_only_its_own_exercises():
             "print(sorted(m for m in sys.modules if m.startswith('derivations.exercises.')))")
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert out.stdout.strip() == "['derivations.exercises.backprop', 'derivations.exercises.notebooks']", out
+
+
+@pytest.mark.parametrize("eid,answer", [
+    ("activations.sigmoid_prime", "1/(4*cosh(z/2)**2)"),          # proved once rewritten in exponentials
+    ("activations.softplus_prime", "(tanh(z/2) + 1)/2"),
+    ("initialization.xavier_uniform_bound", "(6/(n_in + n_out))**0.5"),   # decimals as fractions
+    ("vanishing_exploding.sigmoid_bound", "(0.25*r)**d"),
+    ("residual.estimate_limit", "exp(0.5*a)"),
+])
+def test_a_right_answer_in_another_form_is_correct(eid, answer):
+    g = grade(eid, answer)
+    assert g.correct and "proved" in g.diagnosis, g
+
+
+def test_an_identity_sympy_cannot_prove_is_graded_at_random_points(monkeypatch):
+    """When no proof succeeds, the difference at random points decides, and the grade says so;
+    a wrong answer is still wrong."""
+    from derivations import verify as verify_module
+    from derivations.verify import Check
+    monkeypatch.setattr(verify_module, "symbolic_identity",
+                        lambda topic, name, a, b: Check(topic, name, "symbolic", np.inf, 0.0, False, "undecided"))
+    right = grade("activations.sigmoid_prime", "exp(-z)/(1 + exp(-z))**2")
+    assert right.correct and "random points" in right.diagnosis, right
+    assert not grade("activations.sigmoid_prime", "exp(-z)/(1 + exp(-z))").correct
+
+
+def test_numbers_are_printed_as_powers_of_ten():
+    from derivations.exercises import number_tex
+    assert [number_tex(x) for x in (1e-30, 2 ** -20, 709.782712893384, 1e-4)] == [
+        "10^{-30}", r"9.536743164 \times 10^{-7}", "709.7827129", "10^{-4}"]
+
+
+@pytest.mark.parametrize("eid", [e for e in IDS if EXERCISES[e].kind == "numeric"])
+def test_the_solution_shown_runs_as_it_is_and_is_the_solution(eid):
+    """The Solution box's code (the function with the imports, constants and helpers it uses)
+    defines the function, which equals the reference solution."""
+    from derivations.exercises import _cases, _source_with_helpers
+    e = EXERCISES[eid]
+    namespace = {}
+    exec(_source_with_helpers(e.solution), namespace)
+    _, args = next(_cases(e))
+    assert np.array_equal(np.asarray(namespace[e.solution.__name__](*args)), np.asarray(e.solution(*args)))
+
+
+def test_a_derivatives_prime_is_printed_as_a_prime_not_an_apostrophe():
+    from derivations.exercises import _page_text
+    assert _page_text("f' at H, sigma''(z), (log u)' = u'/u; the layer's ReLU's") == \
+        "f\u2032 at H, sigma\u2032\u2032(z), (log u)\u2032 = u\u2032/u; the layer's ReLU's"

@@ -28,6 +28,7 @@ which runs them: a solution that is wrong fails the book's build.
 from __future__ import annotations
 
 import inspect
+import re
 import traceback
 from dataclasses import dataclass, field
 from typing import Any, Callable, NamedTuple
@@ -204,14 +205,46 @@ def _parse(answer, exercise: Exercise) -> sp.Expr:
     if not isinstance(answer, str):
         raise _Rejected(f"the answer must be a SymPy expression or a string, got {type(answer).__name__}")
     try:
-        return sp.sympify(answer, locals=exercise.symbols)
+        # decimals as the rationals they write (0.25 is 1/4, x**0.5 is sqrt(x)), before SymPy
+        # evaluates 6**0.5 to a float that no longer equals sqrt(6)
+        return sp.sympify(answer, locals=exercise.symbols, rational=True)
     except (sp.SympifyError, SyntaxError, TypeError, ValueError) as e:
         keyword = " (lambda is a Python keyword: write lamda for λ)" if "lambda" in answer else ""
         raise _Rejected(f"SymPy cannot parse the answer {answer!r}{keyword}: {e}") from None
 
 
-def _equal(a: sp.Expr, b: sp.Expr) -> bool:
-    return verify.symbolic_identity("exercises", "grade", a, b).passed
+#: The random points at which an identity SymPy cannot prove is tested, and the digits.
+POINTS, DIGITS = 5, 50
+
+
+def _numerically_zero(d: sp.Expr) -> bool:
+    """``d`` is below 1e-30 at POINTS random points of its symbols (positive ones positive),
+    evaluated to DIGITS digits."""
+    rng = np.random.default_rng(0)
+    symbols = sorted(d.free_symbols, key=str)
+    for _ in range(POINTS):
+        point = {x: sp.Rational(int(rng.integers(100, 2000)), 1000) * (1 if x.is_positive or x.is_nonnegative
+                                                                       else int(rng.choice([-1, 1])))
+                 for x in symbols}
+        value = sp.N(d.xreplace(point), DIGITS)
+        if not value.is_number or value.has(sp.zoo, sp.nan) or abs(complex(value)) > 1e-30:
+            return False
+    return True
+
+
+def _equal(a: sp.Expr, b: sp.Expr) -> str:
+    """"proved" (SymPy proves a = b, as written or with both rewritten in exponentials, which
+    settles forms with cosh or tanh), "numerically" (SymPy cannot prove it, but a - b vanishes
+    at POINTS random points to DIGITS digits) or "" (not equal)."""
+    if verify.symbolic_identity("exercises", "grade", a, b).passed:
+        return "proved"
+    rewritten = (sp.sympify(a).rewrite(sp.exp), sp.sympify(b).rewrite(sp.exp))
+    if verify.symbolic_identity("exercises", "grade", *rewritten).passed:
+        return "proved"
+    try:
+        return "numerically" if _numerically_zero(sp.sympify(a) - sp.sympify(b)) else ""
+    except (TypeError, ValueError):
+        return ""
 
 
 def _grade_symbolic(exercise: Exercise, answer) -> Grade:
@@ -223,8 +256,14 @@ def _grade_symbolic(exercise: Exercise, answer) -> Grade:
     if unknown:
         return Grade(False, f"the answer uses {', '.join(unknown)}; it may use only "
                             f"{', '.join(exercise.symbols)}")
-    if _equal(expr, exercise.solution):
+    # an expression's decimals as the rationals they write, as a string's (_parse)
+    expr = sp.nsimplify(expr, rational=True) if expr.has(sp.Float) else expr
+    verdict = _equal(expr, exercise.solution)
+    if verdict == "proved":
         return Grade(True, "proved equal to the solution by SymPy")
+    if verdict == "numerically":
+        return Grade(True, f"equal to the solution at {POINTS} random points to {DIGITS} digits "
+                           "(SymPy could not prove the identity)")
     for mistake in exercise.mistakes:
         if _equal(expr, mistake.answer):
             return Grade(False, mistake.diagnosis, f"read: {mistake.section}")
@@ -431,15 +470,73 @@ def chapter_exhibits(chapter: str) -> dict:
     return {"chapter_exercises": Markdown("\n\n".join([intro, *(_exercise_text(e) for e in exercises)]))}
 
 
+def number_tex(x: float) -> str:
+    """A number as the page prints it: 10 significant digits, a power of ten as 10^{k} (never
+    Python's 1e-30)."""
+    x = float(x)
+    if x == 0 or 1e-3 <= abs(x) < 1e10:
+        return f"{x:.10g}"
+    mantissa, exponent = f"{x:.9e}".split("e")
+    mantissa = mantissa.rstrip("0").rstrip(".")
+    power = f"10^{{{int(exponent)}}}"
+    return power if mantissa == "1" else f"{mantissa} \\times {power}"
+
+
+def _names(code) -> set[str]:
+    """The global names a code object uses, with those of the functions, lambdas and
+    comprehensions nested in it."""
+    names = set(code.co_names)
+    for const in code.co_consts:
+        if inspect.iscode(const):
+            names |= _names(const)
+    return names
+
+
+def _source_with_helpers(fn: Callable) -> str:
+    """``fn``'s source, preceded by what it uses from its module: the imports of the modules
+    it names (numpy, the book's kernels), the constants, and the module's own functions it calls
+    (theirs too, recursively), so that the solution shown runs as it is."""
+    module = inspect.getmodule(fn)
+    imports, constants, helpers, seen = [], [], [], set()
+
+    def visit(f):
+        for name in sorted(_names(f.__code__)):
+            if name in seen:
+                continue
+            seen.add(name)
+            value = f.__globals__.get(name)
+            if inspect.ismodule(value):
+                parent, _, child = value.__name__.rpartition(".")
+                imports.append(f"import {value.__name__} as {name}" if not parent else
+                               f"from {parent} import {child}" + (f" as {name}" if name != child else ""))
+            elif isinstance(value, (int, float)) and not isinstance(value, bool):
+                constants.append(f"{name} = {value!r}")
+            elif inspect.isfunction(value) and inspect.getmodule(value) is module and value is not fn:
+                visit(value)
+                helpers.append(inspect.getsource(value).rstrip())
+    visit(fn)
+    parts = ["\n".join(sorted(imports)), "\n".join(constants), *helpers, inspect.getsource(fn).rstrip()]
+    return "\n\n\n".join(part for part in parts if part)
+
+
 def _solution_text(e: Exercise) -> str:
-    """The reference solution as the page shows it: a function's source, an expression's LaTeX,
-    a number."""
+    """The reference solution as the page shows it: a function's source with what it uses from
+    its module, an expression's LaTeX, a number."""
     if e.kind == "symbolic":
         from ..symbolic.common import tex
         return f"$$\n{tex(e.solution, e.names)}\n$$"
     if e.kind == "number":
-        return f"${sp.latex(e.solution) if isinstance(e.solution, sp.Basic) else f'{float(e.solution):.10g}'}$"
-    return "```python\n" + inspect.getsource(e.solution).rstrip() + "\n```"
+        return f"${sp.latex(e.solution) if isinstance(e.solution, sp.Basic) else number_tex(e.solution)}$"
+    return "```python\n" + _source_with_helpers(e.solution) + "\n```"
+
+
+#: A derivative's prime after a function's name in a diagnosis (f', sigma', tanh''), which the page
+#: prints as a prime: Sphinx's smart quotes would make it an apostrophe.
+_PRIME = re.compile(r"(\b(?:f|g|u|sigma|tanh|relu|ReLU|phi|psi|softplus)|[\u03c3\u03c6)])('+)(?![a-z])")
+
+
+def _page_text(diagnosis: str) -> str:
+    return _PRIME.sub(lambda m: m.group(1) + "\u2032" * len(m.group(2)), diagnosis)
 
 
 def label(e: Exercise) -> str:
@@ -450,10 +547,11 @@ def label(e: Exercise) -> str:
 def _exercise_text(e: Exercise) -> str:
     """One exercise in MyST: its title (with its label) as a heading, the statement, the id to
     grade it with, and the hint, the solution and the catalogued mistakes in collapsed boxes."""
-    mistakes = "\n".join(f"* {m.diagnosis}" for m in e.mistakes)
+    mistakes = "\n".join(f"* {_page_text(m.diagnosis)}" for m in e.mistakes)
     answer = {"numeric": f"a function `{e.signature}`",
               "symbolic": f"{e.signature} (a SymPy expression, or a string SymPy parses)",
-              "number": f"{e.signature} (a number, or a string SymPy evaluates)"}[e.kind]
+              "number": f"{e.signature}: a number, or a string SymPy evaluates, right to a relative "
+                        f"${number_tex(e.tolerance)}$"}[e.kind]
     return (f"({label(e)})=\n### {e.title} {_stars(e)}\n\n{e.statement}\n\n"
             f"Answer: {answer}; grade it as `{e.id}`.\n\n"
             f":::{{dropdown}} Hint\n{e.hint}\n:::\n\n"

@@ -32,7 +32,8 @@ def _cell(kind: str, text: str) -> dict:
 def _stub(e: Exercise) -> str:
     """The answer cell the reader fills in."""
     if e.kind == "symbolic":
-        return f'answer = ""   # {e.signature}, as a string SymPy parses (e.g. "z**2 + 1")'
+        first = next(iter(e.symbols), "x")
+        return f'answer = ""   # {e.signature}, as a string SymPy parses (e.g. "{first}**2 + 1")'
     if e.kind == "number":
         return f"answer = None   # {e.signature}: a number, or a string SymPy evaluates (e.g. \"2**-10\")"
     name, rest = e.signature.split("(", 1)
