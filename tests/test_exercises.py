@@ -273,6 +273,38 @@ def test_a_number_exercise_grades_to_its_tolerance(monkeypatch, answer, correct,
     assert g.correct == correct and says in g.diagnosis, g
 
 
+NUMBER_IDS = [e for e in IDS if EXERCISES[e].kind == "number"]
+
+
+@pytest.mark.parametrize("eid", NUMBER_IDS)
+def test_a_number_exercise_takes_five_significant_figures(eid):
+    """A reader who computes by hand and gives five significant figures grades correct, however
+    the rounding falls (half a unit of the fifth figure either side): the tolerance is 1e-4, every
+    catalogued mistake outside it."""
+    e = EXERCISES[eid]
+    assert e.tolerance == 1e-4, eid
+    want = float(e.solution)
+    half_unit = 0.5 * 10.0 ** (np.floor(np.log10(abs(want))) - 4)
+    for answer in (float(f"{want:.5g}"), want - half_unit, want + half_unit):
+        assert grade(eid, answer).correct, (eid, answer)
+    for m in e.mistakes:
+        assert abs(float(m.answer) - want) > e.tolerance * abs(want), (eid, m.name)
+
+
+def test_the_redone_worked_example_needs_the_factor_x2():
+    """x_2 != 1, so dL/dW1 entry (1, 2) is not (dL/db1)_1, and the first unit is on."""
+    from derivations.exercises import computational_graph as ex_graph
+    assert ex_graph.X_REDONE[1][0] != 1 and ex_graph.REDONE["z1"][0, 0] > 0
+    assert not grade("computational_graph.worked_redone", float(ex_graph.REDONE["db1"][0, 0])).correct
+
+
+def test_the_lstm_layout_mistake_names_what_it_is():
+    """Keras's LSTM stacks i, f, c, o like PyTorch: the swapped-blocks mistake does not name Keras."""
+    for eid in ("lstm_gru.lstm_step", "lstm_gru.dc_prev", "lstm_gru.dW_hh"):
+        for m in EXERCISES[eid].mistakes:
+            assert "Keras" not in m.name and "Keras" not in m.diagnosis, (eid, m.name)
+
+
 # backprop
 def test_the_backward_cost_in_the_chapters_form_grades_correct():
     """The chapter states the count as B = 2F - n0 n1: that form is proved equal to the solution."""

@@ -100,7 +100,7 @@ EXERCISES = (
                   "over the real line. Give that value as a number.",
         hint="$\\sigma'(z) = \\sigma(z)(1 - \\sigma(z))$, a product of two numbers whose sum is 1.",
         signature="the maximum of sigma'", solution=derivative_maximum(ACTIVATIONS["sigmoid"])[1],
-        witness=_largest_derivative,
+        witness=_largest_derivative, tolerance=1e-4,
         mistakes=(
             Mistake("sigma(0)", "1/2 is the sigmoid's value at 0, where its derivative is largest; "
                     "the derivative there is σ(0)(1 - σ(0))", "activations.html#the-sigmoid", 0.5),

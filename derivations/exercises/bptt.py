@@ -42,7 +42,8 @@ def _loss(dh, x, h0, W_hx, W_hh, b_h):
 
 
 def dW_hh(dh, x, h0, W_hx, W_hh, b_h):
-    """dL/dW_hh = sum_t delta_t^T h_{t-1} (m, m), from the package's rnn_backward."""
+    """dL/dW_hh = sum_t delta_t h_{t-1}^T (m, m), in the batch sum_t Delta_t^T H_{t-1} (rows are
+    samples), from the package's rnn_backward."""
     _, cache = rnn_np.rnn_forward(x, h0, W_hx, W_hh, b_h)
     return rnn_np.rnn_backward(dh, cache).dW_hh
 
@@ -65,11 +66,11 @@ def _deltas(dh, x, h0, W_hx, W_hh, b_h, *, W=None, fprime=None):
     return rnn_np.bptt_deltas(dh, h, W_hh if W is None else W, None if fprime is None else fprime(h))
 
 
-def _terms(dh, x, h0, W_hx, W_hh, b_h):
-    """The per-step terms delta_t^T h_{t-1}, t = 1..T."""
+def _terms(dh, x, h0, W_hx, W_hh, b_h, *, state="previous"):
+    """The per-step terms Delta_t^T H_{t-1}, t = 1..T (or Delta_t^T H_t, state="own": the pitfall)."""
     h, _ = rnn_np.rnn_forward(x, h0, W_hx, W_hh, b_h)
     deltas, _ = rnn_np.bptt_deltas(dh, h, W_hh)
-    previous = np.concatenate([h0[None], h[:-1]])
+    previous = np.concatenate([h0[None], h[:-1]]) if state == "previous" else h
     return [d.T @ p for d, p in zip(deltas, previous)]
 
 
@@ -151,18 +152,23 @@ EXERCISES = (
         id="bptt.dW_hh", chapter="bptt", title="The recurrent weight's gradient",
         statement=r"Write `dW_hh(dh, x, h0, W_hx, W_hh, b_h)` returning $\partial L / \partial W_{hh}$, "
                   r"shape $(m, m)$, " + _RNN + ".",
-        hint=r"$W_{hh}$ is used at every step: its gradient is a sum over $t = 1, \dots, T$ of "
-             r"$\delta_t^\top h_{t-1}$ (rows are samples), and $\delta_t$ collects the gradient from "
-             r"step $t$'s own loss and from step $t + 1$.",
+        hint=r"$W_{hh}$ is used at every step: its gradient is $\sum_{t=1}^{T} \delta_t h_{t-1}^\top$, "
+             r"in the batch $\sum_t \Delta_t^\top H_{t-1}$ ($\Delta_t$ and $H_{t-1}$ one row per "
+             r"sample), and $\delta_t$ collects the gradient from step $t$'s own loss and from step "
+             r"$t + 1$.",
         signature="dW_hh(dh, x, h0, W_hx, W_hh, b_h) -> array (m, m)", solution=dW_hh, inputs=_inputs,
         sizes=SIZES, difficulty=3, witness=gradient_witness(_loss, 4, _inputs, (4, 2, 3, 5)),
         mistakes=(
-            Mistake("transposed", "the transpose of dL/dW_hh: the outer products are delta_t^T h_{t-1}, "
-                    "rows indexed by the output", "bptt.html#bptt-pitfalls", lambda *a: dW_hh(*a).T),
+            Mistake("transposed", "the transpose of dL/dW_hh: the outer products are delta_t h_{t-1}^T "
+                    "(in the batch Delta_t^T H_{t-1}), rows indexed by the output",
+                    "bptt.html#the-recursion-and-the-gradients", lambda *a: dW_hh(*a).T),
+            Mistake("h_t for h_t-1", "delta_t is paired with h_t, the state after its step: W_hh "
+                    "multiplies the state before it, so the terms are delta_t h_{t-1}^T",
+                    "bptt.html#bptt-pitfalls", lambda *a: sum(_terms(*a, state="own"))),
             Mistake("next step dropped", "each delta_t has only its own step's gradient: the gradient "
                     "arriving from step t + 1 through W_hh is missing", "bptt.html#bptt-pitfalls",
                     _window_one),
-            Mistake("h_0 term dropped", "the first step's term delta_1^T h_0 is missing: the sum over "
+            Mistake("h_0 term dropped", "the first step's term delta_1 h_0^T is missing: the sum over "
                     "the uses of W_hh starts at t = 1", "bptt.html#bptt-pitfalls",
                     lambda *a: sum(_terms(*a)[1:])),
             Mistake("last step only", "only the last step's use of W_hh is counted: W_hh is used at "
@@ -233,7 +239,7 @@ EXERCISES = (
         hint=r"`np.linalg.norm(A, 2)` is the spectral norm (the default, `np.linalg.norm(A)`, is the "
              r"Frobenius norm). The sequence of norms need not fall monotonically: a norm can dip "
              r"below 1 and rise above it again.",
-        signature="the integer j", solution=_stays_below_one_from(_power_norms()), witness=_powers_witness,
+        signature="the integer j", solution=_stays_below_one_from(_power_norms()), witness=_powers_witness, tolerance=1e-4,
         mistakes=(
             Mistake("first dip", "this is the first j with a norm below 1; the norms rise above 1 "
                     "again after it, and the answer is the j from which they stay below 1",

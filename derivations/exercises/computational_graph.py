@@ -80,14 +80,16 @@ def _by_hand(dY, X, W1, b1, W2, b2, W3, b3, *, relu_at_output=False, relu_at_2=T
 
 
 # ------------------------------------------------------------------ the worked example, redone
-X_REDONE = [[2.0], [1.0]]
-#: (dL/dW1)_{12} of the worked example at x = (2, 1)^T, by the package's kernels, step by step.
+#: The exercise's input: x_2 != 1, so that forgetting the factor x_2 gives another number, and
+#: both units on (z_1 = (0.35, 1.875)^T).
+X_REDONE = [[2.0], [1.5]]
+#: Every intermediate of the worked example at x = X_REDONE, by the package's kernels, step by step.
 REDONE = graph_sym.worked_numbers(x=X_REDONE)
 ROW, COL = 0, 1
 
 
 def _the_complex_step_of_the_worked_loss(answer) -> bool:
-    """The complex step of L = 1/2 (y_hat - y)^2 with respect to (W1)_{12}, at x = (2, 1)^T and
+    """The complex step of L = 1/2 (y_hat - y)^2 with respect to (W1)_{12}, at x = X_REDONE and
     the worked example's other inputs, equals the answer to 1e-9."""
     w = {k: np.array([[float(v) for v in row] for row in rows]) for k, rows in graph_sym.WORKED.items()}
     x, h = np.array(X_REDONE), 1e-30
@@ -178,13 +180,14 @@ EXERCISES = (
         id="computational_graph.worked_redone", chapter="computational_graph", kind="number",
         title="The worked example at another input",
         statement="Redo the chapter's worked example (two inputs, two ReLU units, one output, "
-                  "$L = \\tfrac{1}{2}(\\hat y - y)^2$) with $x = (2,\\ 1)^\\top$ and every other input "
+                  "$L = \\tfrac{1}{2}(\\hat y - y)^2$) with "
+                  f"$x = ({X_REDONE[0][0]:g},\\ {X_REDONE[1][0]:g})^\\top$ and every other input "
                   "unchanged. What is $(\\partial L / \\partial W_1)_{12}$, the entry in row 1, column 2: "
                   "the derivative with respect to the weight from $x_2$ into the first hidden unit?",
         hint="Start again from $z_1 = W_1 x + b_1$: is the first unit still switched off? Then "
              "$\\delta_2 = \\hat y - y$, $\\delta_1 = (W_2^\\top \\delta_2) \\odot \\mathrm{ReLU}'(z_1)$ and "
              "$\\partial L / \\partial W_1 = \\delta_1 x^\\top$.",
-        signature="the entry (dL/dW1)_12", solution=float(REDONE["dW1"][ROW, COL]), difficulty=1,
+        signature="the entry (dL/dW1)_12", solution=float(REDONE["dW1"][ROW, COL]), difficulty=1, tolerance=1e-4,
         witness=_the_complex_step_of_the_worked_loss,
         mistakes=(
             Mistake("transposed", "this is the entry in row 2, column 1: (dL/dW1)_12 is delta_1,1 times x_2",
@@ -195,6 +198,10 @@ EXERCISES = (
             Mistake("unit still off", "the first unit is on at this input: z_1,1 is positive, so its row "
                     "of dL/dW1 is not zero", "computational_graph.html#a-network-small-enough-to-do-by-hand",
                     0.0),
+            Mistake("x_2 forgotten", "this is delta_1,1 = (dL/db1)_1: the weight from x_2 multiplies x_2, "
+                    "so its gradient is delta_1,1 times x_2",
+                    "computational_graph.html#a-network-small-enough-to-do-by-hand",
+                    float(REDONE["db1"][ROW, 0])),
             Mistake("the 1/2 dropped", "the loss's 1/2 is dropped: for L = (1/2)(y_hat - y)^2, delta_2 "
                     "is y_hat - y, not 2 (y_hat - y)", "losses.html#mean-squared-error",
                     2 * float(REDONE["dW1"][ROW, COL])),
@@ -203,17 +210,24 @@ EXERCISES = (
         id="computational_graph.cache_bytes", chapter="computational_graph", kind="number",
         title="What the backward pass must keep",
         statement=f"A network of $d = {MEM_DEPTH}$ layers, every width $n_\\ell = {MEM_WIDTH}$, runs on a batch of "
-                  f"$N = {MEM_BATCH}$ in float64 (8 bytes a number). How many bytes of activations do the caches of "
-                  "the forward pass hold when the backward pass starts: for every layer, what its backward "
-                  "step reads other than the weights? Give the number of bytes.",
-        hint="Layer $\\ell$'s backward step needs its input $A_{\\ell-1}$ for "
-             "$\\partial L / \\partial W_\\ell$ and its pre-activation $Z_\\ell$ for $f'(Z_\\ell)$, each "
-             "$N \\times n$.",
+                  f"$N = {MEM_BATCH}$ in float64 (8 bytes a number). `mlp_forward` keeps, for every layer $\\ell$, "
+                  "a cache holding its input $A_{\\ell-1}$ and its pre-activation $Z_\\ell$ (and the weights). "
+                  "How many bytes do these arrays $A_{\\ell-1}$ and $Z_\\ell$, over all the layers, hold when "
+                  "the backward pass starts? Give the number of bytes.",
+        hint="Each of the $d$ caches holds two arrays of $N \\times n$ numbers: $A_{\\ell-1}$, which "
+             "the backward step reads for $\\partial L / \\partial W_\\ell$, and $Z_\\ell$, which it reads "
+             "for $f'(Z_\\ell)$ in the hidden layers; the output layer is affine, so its $Z_d$ is cached "
+             "but never read.",
         signature="the number of bytes", solution=sp.Integer(int(_COUNTS["activations"][_AT])), difficulty=1, witness=_the_formula,
+        tolerance=1e-4,
         mistakes=(
-            Mistake("inputs only", "only the layers' inputs A_(l-1) are counted: each layer also keeps its "
-                    "pre-activation Z_l, for f'(Z_l)", "computational_graph.html#what-backprop-costs-in-memory",
+            Mistake("inputs only", "only the layers' inputs A_(l-1) are counted: each layer's cache also holds "
+                    "its pre-activation Z_l (a hidden layer's for f'(Z_l))", "computational_graph.html#what-backprop-costs-in-memory",
                     float(_COUNTS["activations"][_AT]) / 2),
+            Mistake("output's Z left out", "the output layer's Z_d is left out: the backward pass of "
+                    "the affine output does not read it, but mlp_forward caches it like every layer's",
+                    "computational_graph.html#what-backprop-costs-in-memory",
+                    float(_COUNTS["activations"][_AT] - 8 * MEM_BATCH * MEM_WIDTH)),
             Mistake("inference", "this is what inference holds, one layer's input and output at a time: "
                     "training keeps every layer's until the backward pass has used them",
                     "computational_graph.html#what-backprop-costs-in-memory", float(_COUNTS["infer"][_AT])),

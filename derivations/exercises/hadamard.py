@@ -137,7 +137,7 @@ EXERCISES = (
                     "hadamard.html#hadamard-two-rules", lambda dh, s, c: dh * _sigmoid_grad(s)),
             Mistake("sigma' missing", "the sigmoid's derivative is missing: dL/dh ⊙ c is the "
                     "gradient with respect to the gate's value sigma(s), not its pre-activation s",
-                    "hadamard.html#pitfalls", lambda dh, s, c: dh * c),
+                    "hadamard.html#why-it-appears-in-backpropagation", lambda dh, s, c: dh * c),
         )),
     Exercise(
         id="hadamard.product_jacobian", chapter="hadamard", title="The product rule of the Hadamard product",

@@ -68,7 +68,8 @@ EXERCISES = (
         id="initialization.xavier_uniform_bound", chapter="initialization", kind="symbolic",
         title="Xavier's uniform bound",
         statement="Weights drawn from $U(-a, a)$ are to have Xavier's variance "
-                  "$2/(n_{\\text{in}} + n_{\\text{out}})$. Give $a$ as an expression in `n_in` and "
+                  "$2/(n_{\\text{in}} + n_{\\text{out}})$, with $n_{\\text{in}} = n$ the fan-in and "
+                  "$n_{\\text{out}} = m$ the fan-out of $W \\in \\mathbb{R}^{m \\times n}$. Give $a$ as an expression in `n_in` and "
                   "`n_out` (for instance the string `\"sqrt(2/(n_in + n_out))\"`).",
         hint="The variance of $U(-a, a)$ is $a^2/3$.",
         signature="an expression in n_in, n_out", solution=sp.sqrt(6 / (n_in + n_out)),
@@ -79,9 +80,9 @@ EXERCISES = (
                     "initialization.html#pitfalls", sp.sqrt(2 / (n_in + n_out))),
             Mistake("fan-in only", "this is the bound for the fan-in variance 1/n_in, sqrt(3/n_in): "
                     "Xavier's variance averages the fan-in and the fan-out",
-                    "initialization.html#pitfalls", sp.sqrt(3 / n_in)),
+                    "initialization.html#xavier-glorot-initialization", sp.sqrt(3 / n_in)),
             Mistake("a^2/2", "the variance of U(-a, a) is a^2/3, not a^2/2",
-                    "initialization.html#pitfalls", sp.sqrt(4 / (n_in + n_out))),
+                    "initialization.html#uniform-weights", sp.sqrt(4 / (n_in + n_out))),
         )),
     Exercise(
         id="initialization.he_variance", chapter="initialization", kind="symbolic",
@@ -108,8 +109,8 @@ EXERCISES = (
             Mistake("the fan-out", "the forward pass sums over the n inputs, so its variance uses "
                     "the fan-in n; the fan-out m is the backward pass's",
                     "initialization.html#fan-in-or-fan-out", 2 / m),
-            Mistake("the zero-mean form", "Var(x) was used where E[x^2] belongs: ReLU's outputs "
-                    "have a positive mean, and Var(z') = n Var(w) E[x^2]",
+            Mistake("the zero-mean form", "Var(x) was used where E[x^2] belongs, which gives this "
+                    "for a normal z: ReLU's outputs have a positive mean, and Var(z') = n Var(w) E[x^2]",
                     "initialization.html#variance-through-one-layer", init_sym.he_from_zero_mean_form()),
         )),
     Exercise(
@@ -147,7 +148,7 @@ EXERCISES = (
                   f"`\"0.5**10\"`.)",
         hint="$\\mathbb{E}[z_\\ell^2] = n \\operatorname{Var}(w)\\, \\mathbb{E}[h_{\\ell-1}^2]$, "
              "and ReLU keeps half of it.",
-        signature="the mean square", solution=_recursion(C_XAVIER), tolerance=1e-3,
+        signature="the mean square", solution=_recursion(C_XAVIER), tolerance=1e-4,
         witness=_near_the_simulated_stack,
         mistakes=(
             Mistake("Xavier keeps it", "Xavier's variance keeps the second moment of an activation "

@@ -140,8 +140,9 @@ EXERCISES = (
         statement="The residual layer $Y = X + \\tanh(Z)$, $Z = X W^\\top$, for " + _BATCH + ". Write "
                   "`dx(G, X, W)` returning $\\partial L / \\partial X \\in \\mathbb{R}^{N \\times n}$.",
         hint="$X$ is used twice, by the skip and by the branch: the skip passes $G$ back unchanged, the "
-             "branch its vector-Jacobian product $(\\tanh'(Z) \\odot G)\\, W$ (rows are samples, so "
-             "$W^\\top$ acts from the right), and the two add.",
+             "branch its vector-Jacobian product, per sample $W^\\top (\\tanh'(z) \\odot g)$ and with "
+             "rows as samples the row $\\tanh'(z) \\odot g$ times $W$: $(\\tanh'(Z) \\odot G)\\, W$. "
+             "The two add.",
         signature="dx(G, X, W) -> array (N, n)", solution=dx, inputs=_inputs_tanh, sizes=SIZES, difficulty=2,
         witness=gradient_witness(_loss_tanh, 1, _inputs_tanh, (5, 4)),
         mistakes=(
@@ -239,7 +240,7 @@ EXERCISES = (
                   "(Compare it with the ratio the chapter's table measures.)",
         hint="Every factor is the same: the identity's 1 plus the branch's $2 \\cdot \\tfrac{1}{2}$, "
              "under a square root.",
-        signature="the estimated ratio", solution=sp.nsimplify(RELU_ESTIMATE), difficulty=1, witness=_the_estimate_exactly,
+        signature="the estimated ratio", solution=sp.nsimplify(RELU_ESTIMATE), difficulty=1, witness=_the_estimate_exactly, tolerance=1e-4,
         mistakes=(
             Mistake("no square root", "this is the estimate of the squared norm's ratio: each factor "
                     "of the norm's estimate is a square root", "residual.html#an-estimate-and-the-measurements",

@@ -172,7 +172,7 @@ EXERCISES = (
         hint="Each layer multiplies the gradient's norm, not its squared norm, by "
              "$\\sqrt{n \\operatorname{Var}(w)\\, \\overline{f'(z_\\ell)^2}}$.",
         signature="the ratio", solution=ve.mean_field_value(C_SMALL, np.ones(DEPTH)),
-        tolerance=1e-3, witness=_within_the_mean_field_factor,
+        tolerance=1e-4, witness=_within_the_mean_field_factor,
         mistakes=(
             Mistake("no square root", "c^d multiplies the squared norm: the norm's factor per "
                     "layer is the square root of n Var(w) times the mean of f'^2",

@@ -184,9 +184,9 @@ _EXERCISES_NUMERIC = (
         statement="Write `passes(backward, x, gamma)` returning `True` when `backward(dout, x, gamma)` "
                   "is batch norm's backward pass and `False` otherwise. Batch norm here is the "
                   "training-mode forward of the normalization chapter, per feature (column) of "
-                  "$x \\in \\mathbb{R}^{N \\times n}$: $\\hat x = (x - \\mu)/\\sqrt{s^2 + \\epsilon}$ "
+                  "$x \\in \\mathbb{R}^{N \\times n}$: $\\hat x = (x - \\mu)/\\sqrt{s^2 + \\mathrm{eps}}$ "
                   "with the batch mean $\\mu$, the biased (1/N) batch variance $s^2$ and "
-                  "$\\epsilon = 10^{-5}$, and $o = \\gamma \\odot \\hat x$ ($\\beta = 0$), "
+                  "`eps` $= 10^{-5}$ (batch norm's constant, not the machine epsilon), and $o = \\gamma \\odot \\hat x$ ($\\beta = 0$), "
                   "$\\gamma \\in \\mathbb{R}^{n}$. `backward` takes the upstream gradient "
                   "`dout` $= \\partial L / \\partial o$ $(N \\times n)$ and claims to return "
                   "$\\partial L / \\partial x$ $(N \\times n)$. Compare it with central differences of "
@@ -201,16 +201,17 @@ _EXERCISES_NUMERIC = (
         sizes=CHECK_SIZES, difficulty=3, witness=_agrees_with_check_vjp,
         mistakes=(
             Mistake("upstream gradient of ones", "the upstream gradient is all ones: the outputs of a "
-                    "normalization sum to a constant, so the check compares with zero and accepts a "
-                    "backward pass without the path through the variance",
+                    "normalization sum to a constant, so the check compares with zero and accepts every "
+                    "wrong backward pass that is right for a constant upstream gradient: here the one "
+                    "without the path through the variance and the one of the unbiased variance",
                     "normalization.html#why-an-upstream-gradient-of-ones-proves-nothing", _passes_with_ones),
             Mistake("unbiased variance in the forward", "the check's forward normalizes with the "
                     "unbiased (N - 1) variance: training mode uses the biased one, so only the "
                     "backward pass of the wrong forward is accepted", "normalization.html#pitfalls",
                     _passes_unbiased_forward),
             Mistake("cached statistics", "the check's forward reuses the mean and variance of the "
-                    "unperturbed x, so its differences hold the statistics constant and accept the "
-                    "backward pass without the paths through them",
+                    "unperturbed x, so its differences hold the statistics constant: it accepts the "
+                    "backward pass without the paths through them and rejects the right one",
                     "normalization.html#batch-normalization", _passes_cached_statistics),
         )),
 )
@@ -272,7 +273,7 @@ _EXERCISES_SYMBOLIC = (
                   "$\\epsilon = 2^{-52}$ and $F = M = 1$, give the best step $h^*$ as a number.",
         hint="$\\mathrm{d}E/\\mathrm{d}h = h M / 3 - \\epsilon F / h^2$.",
         signature="the step h*",
-        solution=verification_sym._at_float64(verification_sym.optimal_step()[0]), tolerance=1e-6,
+        solution=verification_sym._at_float64(verification_sym.optimal_step()[0]), tolerance=1e-4,
         witness=lambda answer: abs(float(answer) - _golden_minimum(
             lambda v: v ** 2 / 6 + EPS64 / v, 1e-14, 1.0)) <= 1e-6 * float(answer),
         mistakes=(
