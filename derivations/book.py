@@ -354,20 +354,15 @@ def topic_checks(module: ModuleType) -> list[verify.Check]:
 
 def glue_page(module: ModuleType) -> None:
     """A topic page's one hidden cell: the topic's checks (:func:`topic_checks`; a failure
-    raises and fails the build), then glue ``module.exhibits()``, the Verified box and, for a
-    chapter, its graded exercises (``chapter_exercises``: ``exercises.chapter_exhibits``, which
-    raises when a solution fails its witness). The page's equations and the checks that prove
-    them are stored for the proofs page (:func:`topic_equations`)."""
-    from . import exercises
-
+    raises and fails the build), then glue ``module.exhibits()`` and the Verified box. The
+    page's equations and the checks that prove them are stored for the proofs page
+    (:func:`topic_equations`)."""
     checks = verify.require(topic_checks(module))
     exhibits = module.exhibits()
     for equation in (v for v in exhibits.values() if isinstance(v, Equation)):
         proving_checks(equation, checks)      # a proof named that is not a check fails the build
     topic_equations(module, exhibits)
-    chapter = module.__name__.rsplit(".", 1)[-1]
-    graded = exercises.chapter_exhibits(chapter) if chapter in exercises.CHAPTERS else {}
-    glue_all({**exhibits, **verified_box(checks), **graded})
+    glue_all({**exhibits, **verified_box(checks)})
 
 
 def equation_records(exhibits: dict) -> list[dict]:

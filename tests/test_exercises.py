@@ -224,7 +224,7 @@ def test_the_clipping_exercise_tries_both_branches_and_matches_the_kernel():
 def test_each_chapter_page_shows_its_exercises():
     for chapter in {e.chapter for e in EXERCISES.values()}:
         page = (ROOT / "docs" / f"{chapter}.md").read_text(encoding="utf-8")
-        assert f"glue_page({chapter})" in page and "{glue:md} chapter_exercises" in page, chapter
+        assert f'glue_all(chapter_exhibits("{chapter}"))' in page and "{glue:md} chapter_exercises" in page, chapter
 
 
 @pytest.mark.parametrize("eid", IDS)
