@@ -80,7 +80,9 @@ def test_a_page_cites_only_its_checks(checks_of, topic):
 def test_a_page_glues_exactly_its_exhibits(exhibits_of, topic):
     glued = set(re.findall(r"\{glue:(?:text|md|math|figure)\}`?\s*(\w+)", page(topic)))
     glued |= set(re.findall(r"```\{glue:(?:math|md|figure)\} (\w+)", page(topic)))
-    assert glued == set(exhibits_of(topic)) | {"n_checks", "checks_table"}   # the Verified box's two
+    from derivations.exercises import CHAPTERS
+    graded = {"chapter_exercises"} if topic in CHAPTERS else set()    # its Exercises section's cell
+    assert glued == set(exhibits_of(topic)) | {"n_checks", "checks_table"} | graded   # + the Verified box's two
 
 
 @pytest.mark.parametrize("name", ACTIVATIONS)

@@ -555,3 +555,15 @@ def test_a_derivatives_prime_is_printed_as_a_prime_not_an_apostrophe():
     from derivations.exercises import _page_text
     assert _page_text("f' at H, sigma''(z), (log u)' = u'/u; the layer's ReLU's") == \
         "f\u2032 at H, sigma\u2032\u2032(z), (log u)\u2032 = u\u2032/u; the layer's ReLU's"
+
+
+def test_a_topics_stored_checks_do_not_depend_on_the_exercises():
+    """The check store's key for a topic digests the sources its module imports: the exercises
+    import the topics, never the other way (an import of the exercises in book.py once made every
+    topic's key depend on every chapter's sources, and a clean build redo or rehash them all)."""
+    from derivations.exercises import CHAPTERS
+    from derivations.provenance import ModuleGraph
+    graph = ModuleGraph()
+    for chapter in CHAPTERS:
+        closure = graph.closure({f"derivations.symbolic.{chapter}"})
+        assert not any(m.startswith("derivations.exercises") for m in closure), chapter
