@@ -515,6 +515,7 @@ def test_a_chapter_page_imports_only_its_own_exercises():
     ("initialization.xavier_uniform_bound", "(6/(n_in + n_out))**0.5"),   # decimals as fractions
     ("vanishing_exploding.sigmoid_bound", "(0.25*r)**d"),
     ("residual.estimate_limit", "exp(0.5*a)"),
+    ("gradient_descent.best_step", "2/(lambda_min + lambda_max)"),   # lambda read as SymPy's lamda
 ])
 def test_a_right_answer_in_another_form_is_correct(eid, answer):
     g = grade(eid, answer)

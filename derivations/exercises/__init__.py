@@ -204,6 +204,8 @@ def _parse(answer, exercise: Exercise) -> sp.Expr:
         return answer
     if not isinstance(answer, str):
         raise _Rejected(f"the answer must be a SymPy expression or a string, got {type(answer).__name__}")
+    if any("lamda" in name for name in exercise.symbols):   # SymPy's spelling of λ, which Python reserves
+        answer = re.sub(r"\blambda", "lamda", answer)
     try:
         # decimals as the rationals they write (0.25 is 1/4, x**0.5 is sqrt(x)), before SymPy
         # evaluates 6**0.5 to a float that no longer equals sqrt(6)
