@@ -179,8 +179,8 @@ EXERCISES = (
         id="bptt.dh0", chapter="bptt", title="The initial state's gradient",
         statement=r"Write `dh0(dh, x, h0, W_hx, W_hh, b_h)` returning $\partial L / \partial h_0$, "
                   r"shape $(N, m)$ (row $b$ the gradient on sequence $b$'s initial state), " + _RNN + ".",
-        hint=r"Run the recursion $\delta_t = (1 - h_t^{\odot 2}) \odot (\partial \ell_t / \partial h_t "
-             r"+ W_{hh}^\top \delta_{t+1})$ back to $t = 1$ (with $\delta_{T+1} = 0$); $h_0$ is used "
+        hint=r"Run the recursion $\delta_t = (1 - h_t^{\odot 2}) \odot g_t$, with "
+             r"$g_t = \partial \ell_t / \partial h_t + W_{hh}^\top \delta_{t+1}$, back to $t = 1$ (with $\delta_{T+1} = 0$); $h_0$ is used "
              r"once, by $z_1 = W_{hx} x_1 + W_{hh} h_0 + b_h$. With rows as samples, "
              r"$W_{hh}^\top \delta$ is the row vector $\delta W_{hh}$.",
         signature="dh0(dh, x, h0, W_hx, W_hh, b_h) -> array (N, m)", solution=dh0, inputs=_inputs,

@@ -105,8 +105,8 @@ EXERCISES = (
         statement="For $h = \\tanh(\\sigma(z))$, the sigmoid and then tanh applied entry by entry to "
                   "$z \\in \\mathbb{R}^{N \\times n}$, write `dz_chain(dh, z)` returning "
                   "$\\partial L / \\partial z$ $(N \\times n)$ from " + _DH + ".",
-        hint="The Jacobian is $\\operatorname{diag}(\\tanh'(\\sigma(z)))\\,\\operatorname{diag}(\\sigma'(z)) "
-             "= \\operatorname{diag}(\\tanh'(\\sigma(z)) \\odot \\sigma'(z))$: each derivative at its "
+        hint="The Jacobian is the product $\\operatorname{diag}(\\tanh'(\\sigma(z)))\\,\\operatorname{diag}(\\sigma'(z))$, "
+             "which is $\\operatorname{diag}(u)$ with $u = \\tanh'(\\sigma(z)) \\odot \\sigma'(z)$: each derivative at its "
              "own layer's input.",
         signature="dz_chain(dh, z) -> array (N, n)", solution=dz_chain, inputs=_inputs, sizes=SIZES,
         difficulty=2,

@@ -345,7 +345,7 @@ EXERCISES = (
                   r"is the whole gradient on $h_t$ and `dc` $\in \mathbb{R}^{N \times m}$ the gradient that "
                   r"reaches $c_t$ from the next step, $h_{t-1}$ held fixed.",
         hint=r"$c_t$ is used twice, by $h_t$ and by the next step: "
-             r"$\partial L / \partial c_t = dc + dh \odot o_t \odot (1 - \tanh^2(c_t))$; then "
+             r"$\partial L / \partial c_t$ is `dc` plus $dh \odot o_t \odot (1 - \tanh^2(c_t))$; then "
              r"$c_t = f_t \odot c_{t-1} + \dots$ passes it to $c_{t-1}$ multiplied by $f_t$.",
         signature="dc_prev(dh, dc, x, h_prev, c_prev, W_ih, W_hh, b) -> array (N, m)", solution=dc_prev,
         inputs=_one_step_inputs, sizes=STEP_SIZES, difficulty=2,

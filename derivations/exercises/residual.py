@@ -209,10 +209,11 @@ EXERCISES = (
     Exercise(
         id="residual.estimate_limit", chapter="residual", kind="symbolic",
         title="The estimate when the branches shrink with depth",
-        statement="In the chapter's mean-field estimate, "
-                  "$\\lVert \\partial L / \\partial h_0 \\rVert / \\lVert \\partial L / \\partial h_d \\rVert "
-                  "\\approx \\prod_{\\ell=1}^{d} \\sqrt{1 + n \\operatorname{Var}(w)\\, \\overline{f'(z_\\ell)^2}}$, "
-                  "put $n \\operatorname{Var}(w)\\, \\overline{f'(z_\\ell)^2} = a / d$ at every layer, $a > 0$ "
+        statement="In the chapter's mean-field estimate, the ratio "
+                  "$\\lVert \\partial L / \\partial h_0 \\rVert / \\lVert \\partial L / \\partial h_d \\rVert$ "
+                  "is about $\\prod_{\\ell=1}^{d} \\sqrt{1 + c_\\ell}$ with "
+                  "$c_\\ell = n \\operatorname{Var}(w)\\, \\overline{f'(z_\\ell)^2}$; "
+                  "put $c_\\ell = a / d$ at every layer, $a > 0$ "
                   "(scaling each branch's weights by $1/\\sqrt{d}$ divides $\\operatorname{Var}(w)$ by $d$). "
                   "What does the estimate tend to as $d \\to \\infty$? Give an expression in $a$.",
         hint="The product is $(1 + a/d)^{d/2}$; recall $(1 + a/d)^{d} \\to e^{a}$.",
