@@ -46,7 +46,7 @@ def test_a_random_perturbation_is_incorrect_with_no_diagnosis(eid):
         first = next(iter(e.symbols.values()))
         answer = e.solution * (1 + sp.Rational(1, 1000) * sp.sin(first))
     elif e.kind == "number":
-        answer = float(e.solution) * (1 + 10 * e.tolerance + 1e-3)
+        answer = float(e.solution) + 1 if e.whole else float(e.solution) * (1 + 10 * e.tolerance + 1e-3)
     else:
         rng = np.random.default_rng(7)
 
@@ -282,6 +282,12 @@ def test_a_number_exercise_takes_five_significant_figures(eid):
     the rounding falls (half a unit of the fifth figure either side): the tolerance is 1e-4, every
     catalogued mistake outside it."""
     e = EXERCISES[eid]
+    if e.whole:     # a count: exactly, and a value on the way to it (before rounding up) is not one
+        want = float(e.solution)
+        assert want.is_integer() and grade(eid, int(want)).correct
+        assert "not one" in grade(eid, want + 0.25).diagnosis and not grade(eid, want + 1).correct
+        assert all(float(m.answer) != want for m in e.mistakes)
+        return
     assert e.tolerance == 1e-4, eid
     want = float(e.solution)
     half_unit = 0.5 * 10.0 ** (np.floor(np.log10(abs(want))) - 4)
@@ -516,6 +522,7 @@ def test_a_chapter_page_imports_only_its_own_exercises():
     ("vanishing_exploding.sigmoid_bound", "(0.25*r)**d"),
     ("residual.estimate_limit", "exp(0.5*a)"),
     ("gradient_descent.best_step", "2/(lambda_min + lambda_max)"),   # lambda read as SymPy's lamda
+    ("residual.product_terms", "Sum(binomial(d, k), (k, 0, d))"),      # an unevaluated sum, evaluated
 ])
 def test_a_right_answer_in_another_form_is_correct(eid, answer):
     g = grade(eid, answer)
@@ -532,6 +539,16 @@ def test_an_identity_sympy_cannot_prove_is_graded_at_random_points(monkeypatch):
     right = grade("activations.sigmoid_prime", "exp(-z)/(1 + exp(-z))**2")
     assert right.correct and "random points" in right.diagnosis, right
     assert not grade("activations.sigmoid_prime", "exp(-z)/(1 + exp(-z))").correct
+    # relative to the answer's size, to 40 digits: a term 1e-35 of it is caught
+    assert not grade("activations.sigmoid_prime", "exp(-z)/(1 + exp(-z))**2 * (1 + 10**-35)").correct
+
+
+def test_a_symbolic_answer_sympy_cannot_decide_in_time_gets_a_sentence(monkeypatch):
+    from derivations import exercises
+    monkeypatch.setattr(exercises, "TIME_LIMIT", 0.01)
+    monkeypatch.setattr(exercises, "_decide_symbolic", lambda e, expr: __import__("time").sleep(5))
+    g = grade("activations.sigmoid_prime", "exp(-z)")
+    assert not g.correct and "could not decide within" in g.diagnosis, g
 
 
 def test_numbers_are_printed_as_powers_of_ten():

@@ -84,6 +84,7 @@ class Exercise:
     witness: Callable | None = None
     tolerance: float = RTOL
     names: dict = field(default_factory=dict)   # a symbol's LaTeX where its name is not it (lamda_min)
+    whole: bool = False                          # a number exercise whose answer is a whole number, exactly
 
 
 class Grade(NamedTuple):
@@ -215,36 +216,65 @@ def _parse(answer, exercise: Exercise) -> sp.Expr:
         raise _Rejected(f"SymPy cannot parse the answer {answer!r}{keyword}: {e}") from None
 
 
-#: The random points at which an identity SymPy cannot prove is tested, and the digits.
-POINTS, DIGITS = 5, 50
+#: The random points at which an identity SymPy cannot prove is tested, the digits it is
+#: evaluated to, and the digits the two sides must agree to.
+POINTS, DIGITS, AGREE = 5, 60, 40
+#: Seconds SymPy is given to decide an answer (where the platform can interrupt it).
+TIME_LIMIT = 30
 
 
-def _numerically_zero(d: sp.Expr) -> bool:
-    """``d`` is below 1e-30 at POINTS random points of its symbols (positive ones positive),
-    evaluated to DIGITS digits."""
+def _numerically_equal(a: sp.Expr, b: sp.Expr) -> bool:
+    """``a`` and ``b`` agree to AGREE significant digits (relative to the larger) at POINTS
+    random points of their symbols (positive ones positive), evaluated to DIGITS digits."""
     rng = np.random.default_rng(0)
-    symbols = sorted(d.free_symbols, key=str)
+    symbols = sorted(a.free_symbols | b.free_symbols, key=str)
     for _ in range(POINTS):
         point = {x: sp.Rational(int(rng.integers(100, 2000)), 1000) * (1 if x.is_positive or x.is_nonnegative
                                                                        else int(rng.choice([-1, 1])))
                  for x in symbols}
-        value = sp.N(d.xreplace(point), DIGITS)
-        if not value.is_number or value.has(sp.zoo, sp.nan) or abs(complex(value)) > 1e-30:
+        va, vb = (sp.N(v.xreplace(point), DIGITS) for v in (a, b))
+        if not (va.is_number and vb.is_number) or any(v.has(sp.zoo, sp.nan, sp.oo, -sp.oo) for v in (va, vb)):
+            return False
+        # in SymPy's DIGITS-digit numbers: a Python complex would keep only 16
+        if sp.Abs(va - vb) > sp.Float(10, DIGITS) ** -AGREE * sp.Max(sp.Abs(va), sp.Abs(vb)):
             return False
     return True
 
 
+class _OutOfTime(Exception):
+    pass
+
+
+def _time_limited(fn: Callable, *args):
+    """``fn(*args)``, interrupted after TIME_LIMIT seconds (_OutOfTime) where a signal can do it:
+    the main thread on a platform with SIGALRM; elsewhere without a limit."""
+    import signal
+    import threading
+    if not hasattr(signal, "SIGALRM") or threading.current_thread() is not threading.main_thread():
+        return fn(*args)
+
+    def interrupt(signum, frame):
+        raise _OutOfTime()
+    previous = signal.signal(signal.SIGALRM, interrupt)
+    signal.setitimer(signal.ITIMER_REAL, TIME_LIMIT)
+    try:
+        return fn(*args)
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
 def _equal(a: sp.Expr, b: sp.Expr) -> str:
     """"proved" (SymPy proves a = b, as written or with both rewritten in exponentials, which
-    settles forms with cosh or tanh), "numerically" (SymPy cannot prove it, but a - b vanishes
-    at POINTS random points to DIGITS digits) or "" (not equal)."""
+    settles forms with cosh or tanh), "numerically" (SymPy cannot prove it, but a and b agree
+    to AGREE digits at POINTS random points) or "" (not equal)."""
     if verify.symbolic_identity("exercises", "grade", a, b).passed:
         return "proved"
     rewritten = (sp.sympify(a).rewrite(sp.exp), sp.sympify(b).rewrite(sp.exp))
     if verify.symbolic_identity("exercises", "grade", *rewritten).passed:
         return "proved"
     try:
-        return "numerically" if _numerically_zero(sp.sympify(a) - sp.sympify(b)) else ""
+        return "numerically" if _numerically_equal(sp.sympify(a), sp.sympify(b)) else ""
     except (TypeError, ValueError):
         return ""
 
@@ -258,13 +288,22 @@ def _grade_symbolic(exercise: Exercise, answer) -> Grade:
     if unknown:
         return Grade(False, f"the answer uses {', '.join(unknown)}; it may use only "
                             f"{', '.join(exercise.symbols)}")
-    # an expression's decimals as the rationals they write, as a string's (_parse)
+    # an expression's decimals as the rationals they write, as a string's (_parse); sums and
+    # integrals the answer leaves unevaluated, evaluated
     expr = sp.nsimplify(expr, rational=True) if expr.has(sp.Float) else expr
+    try:
+        return _time_limited(_decide_symbolic, exercise, expr.doit())
+    except _OutOfTime:
+        return Grade(False, f"SymPy could not decide within {TIME_LIMIT} s whether the answer equals the "
+                            "solution; write it in a simpler closed form")
+
+
+def _decide_symbolic(exercise: Exercise, expr: sp.Expr) -> Grade:
     verdict = _equal(expr, exercise.solution)
     if verdict == "proved":
         return Grade(True, "proved equal to the solution by SymPy")
     if verdict == "numerically":
-        return Grade(True, f"equal to the solution at {POINTS} random points to {DIGITS} digits "
+        return Grade(True, f"equal to the solution to {AGREE} digits at {POINTS} random points "
                            "(SymPy could not prove the identity)")
     for mistake in exercise.mistakes:
         if _equal(expr, mistake.answer):
@@ -299,6 +338,15 @@ def _grade_number(exercise: Exercise, answer) -> Grade:
     if not np.isfinite(value):
         return Grade(False, "the answer is NaN or inf")
     want = float(exercise.solution)
+    if exercise.whole:
+        if not value.is_integer():
+            return Grade(False, f"the answer is a whole number, and {value:g} is not one")
+        if value == want:
+            return Grade(True, "equals the solution")
+        for mistake in exercise.mistakes:
+            if value == float(mistake.answer):
+                return Grade(False, mistake.diagnosis, f"read: {mistake.section}")
+        return Grade(False, "not one of the catalogued mistakes", f"your answer {value:g} is not the solution")
     if _near(value, want, exercise.tolerance):
         return Grade(True, f"equals the solution to a relative {exercise.tolerance:g}")
     for mistake in exercise.mistakes:
@@ -538,7 +586,10 @@ _PRIME = re.compile(r"(\b(?:f|g|u|sigma|tanh|relu|ReLU|phi|psi|softplus)|[\u03c3
 
 
 def _page_text(diagnosis: str) -> str:
-    return _PRIME.sub(lambda m: m.group(1) + "\u2032" * len(m.group(2)), diagnosis)
+    """A diagnosis (plain text, as the terminal prints it) as the page shows it: primes as
+    primes, and Markdown's emphasis characters escaped (h_t + ... h_{t-1} is not italics)."""
+    text = _PRIME.sub(lambda m: m.group(1) + "\u2032" * len(m.group(2)), diagnosis)
+    return re.sub(r"([_*\\`])", r"\\\1", text)
 
 
 def label(e: Exercise) -> str:
@@ -552,8 +603,8 @@ def _exercise_text(e: Exercise) -> str:
     mistakes = "\n".join(f"* {_page_text(m.diagnosis)}" for m in e.mistakes)
     answer = {"numeric": f"a function `{e.signature}`",
               "symbolic": f"{e.signature} (a SymPy expression, or a string SymPy parses)",
-              "number": f"{e.signature}: a number, or a string SymPy evaluates, right to a relative "
-                        f"${number_tex(e.tolerance)}$"}[e.kind]
+              "number": f"{e.signature}: " + ("a whole number" if e.whole else
+                        f"a number, or a string SymPy evaluates, right to a relative ${number_tex(e.tolerance)}$")}[e.kind]
     return (f"({label(e)})=\n### {e.title} {_stars(e)}\n\n{e.statement}\n\n"
             f"Answer: {answer}; grade it as `{e.id}`.\n\n"
             f":::{{dropdown}} Hint\n{e.hint}\n:::\n\n"

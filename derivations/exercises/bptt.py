@@ -239,7 +239,7 @@ EXERCISES = (
         hint=r"`np.linalg.norm(A, 2)` is the spectral norm (the default, `np.linalg.norm(A)`, is the "
              r"Frobenius norm). The sequence of norms need not fall monotonically: a norm can dip "
              r"below 1 and rise above it again.",
-        signature="the integer j", solution=_stays_below_one_from(_power_norms()), witness=_powers_witness, tolerance=1e-4,
+        signature="the integer j", solution=_stays_below_one_from(_power_norms()), witness=_powers_witness, whole=True,
         mistakes=(
             Mistake("first dip", "this is the first j with a norm below 1; the norms rise above 1 "
                     "again after it, and the answer is the j from which they stay below 1",

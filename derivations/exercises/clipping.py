@@ -215,8 +215,8 @@ EXERCISES = (
                    rf"its first gradient-descent step with $\eta = {clipping_sym.EXPERIMENT['lr']:g}$ and "
                    rf"$c = {clipping_sym.EXPERIMENT['max_norm']:g}$. How long (the global norm of the change "
                    rf"of all parameters) would that first step be with $\eta = {STEP_LR:g}$ and "
-                   rf"$c = {STEP_C:g}$, everything else the same? Give the length to five significant "
-                   r"figures (the $\varepsilon = 10^{-6}$ of `clip_grad_norm` moves it by far less)."),
+                   rf"$c = {STEP_C:g}$, everything else the same? Give the length to a relative $10^{-4}$ "
+                   r"(the $\varepsilon = 10^{-6}$ of `clip_grad_norm` moves it by far less)."),
         hint=r"A clipped gradient has norm $c \lVert g \rVert / (\lVert g \rVert + \varepsilon)$, "
              r"just under $c$, and the step multiplies it by $\eta$.",
         signature="the step's length", solution=_first_step(), witness=_step_witness, tolerance=1e-4,

@@ -217,9 +217,9 @@ EXERCISES = (
         hint="Each of the $d$ caches holds two arrays of $N \\times n$ numbers: $A_{\\ell-1}$, which "
              "the backward step reads for $\\partial L / \\partial W_\\ell$, and $Z_\\ell$, which it reads "
              "for $f'(Z_\\ell)$ in the hidden layers; the output layer is affine, so its $Z_d$ is cached "
-             "but never read.",
+             "but its values are never read.",
         signature="the number of bytes", solution=sp.Integer(int(_COUNTS["activations"][_AT])), difficulty=1, witness=_the_formula,
-        tolerance=1e-4,
+        whole=True,
         mistakes=(
             Mistake("inputs only", "only the layers' inputs A_(l-1) are counted: each layer's cache also holds "
                     "its pre-activation Z_l (a hidden layer's for f'(Z_l))", "computational_graph.html#what-backprop-costs-in-memory",

@@ -186,7 +186,7 @@ EXERCISES = (
              r"$\rho = (\kappa - 1)/(\kappa + 1)$: every step multiplies the error's norm by exactly "
              r"$\rho$, whatever the start. Solve $\rho^s \le 10^{-6}$ for the integer $s$.",
         signature="a whole number of steps",
-        solution=_steps(gd_sym.iteration_radius(_A, _BEST)), tolerance=1e-4,
+        solution=_steps(gd_sym.iteration_radius(_A, _BEST)), whole=True,
         difficulty=1, witness=_takes_as_many_steps_as_the_run,
         mistakes=(
             Mistake("the rate 1 - 1/kappa", "this count is for the factor 1 - 1/kappa of the step "

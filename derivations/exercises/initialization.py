@@ -70,7 +70,7 @@ EXERCISES = (
         statement="Weights drawn from $U(-a, a)$ are to have Xavier's variance "
                   "$2/(n_{\\text{in}} + n_{\\text{out}})$, with $n_{\\text{in}} = n$ the fan-in and "
                   "$n_{\\text{out}} = m$ the fan-out of $W \\in \\mathbb{R}^{m \\times n}$. Give $a$ as an expression in `n_in` and "
-                  "`n_out` (for instance the string `\"sqrt(2/(n_in + n_out))\"`).",
+                  "`n_out` (for instance the string `\"sqrt(1/n_in)\"`).",
         hint="The variance of $U(-a, a)$ is $a^2/3$.",
         signature="an expression in n_in, n_out", solution=sp.sqrt(6 / (n_in + n_out)),
         symbols={"n_in": n_in, "n_out": n_out}, witness=_variance_is_xaviers,

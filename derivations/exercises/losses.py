@@ -88,7 +88,7 @@ def _bce_agrees_with_the_kernel(answer) -> bool:
     return True
 
 
-#: The relative tolerance of the overflow exercise: five significant figures.
+#: The relative tolerance of the overflow exercise.
 OVERFLOW_TOLERANCE = 1e-4
 
 
@@ -179,7 +179,7 @@ EXERCISES = (
         statement=r"The left panel of the chapter's figure computes softmax cross-entropy naively, "
                   r"$-\log(e^{z_3} / \sum_j e^{z_j})$, exponentials first, in float64, at the logits "
                   r"$z = (s, -s, 0)$ with the third class the label. From which $s > 0$ on does it "
-                  r"return inf? Give $s$ to five significant figures.",
+                  r"return inf? Give $s$ to a relative $10^{-4}$.",
         hint=r"Which of the exponentials overflows first, and at which exponent does float64, whose "
              r"largest number is about $1.8 \times 10^{308}$, overflow?",
         signature="the smallest s at which the naive loss is inf",

@@ -439,10 +439,9 @@ EXERCISES = (
                   r"from `derivations.symbolic.lstm_gru`. `state_gradient_by_lag('LSTM', x, params, u, "
                   r"[100])` is the norm of the gradient that reaches the LSTM's state $(h_0, c_0)$, lag 100. "
                   r"For a forget gate's bias $b$ between 0 and 3 it grows with $b$. Give the $b$ in $[0, 3]$ "
-                  r"at which it equals $10^{-3}$, to five significant figures.",
+                  r"at which it equals $10^{-3}$, to a relative $10^{-4}$.",
         hint=r"At $b = 0$ the norm is about $10^{-20}$, at $b = 3$ about $0.7$; bisect on $b$ (thirteen "
-             r"halvings of $[0, 3]$ put the midpoint within $2 \cdot 10^{-4}$ of the root, five significant "
-             r"figures). The logarithm of the norm rises smoothly but is not linear in $b$: its "
+             r"halvings of $[0, 3]$ put the midpoint within $2 \cdot 10^{-4}$ of the root, a relative $10^{-4}$). The logarithm of the norm rises smoothly but is not linear in $b$: its "
              r"$\log_{10}$ climbs about 13 per unit of $b$ near 0 and about 3 near 3, so a secant or "
              r"regula falsi step on it needs a few iterations, not one.",
         signature="the bias b", solution=_threshold(_lag_norm), witness=_bias_witness,
