@@ -185,7 +185,7 @@ EXERCISES = (
         hint=r"At this step both eigen-factors $1 - \eta \lambda$ are $\pm \rho$, "
              r"$\rho = (\kappa - 1)/(\kappa + 1)$: every step multiplies the error's norm by exactly "
              r"$\rho$, whatever the start. Solve $\rho^s \le 10^{-6}$ for the integer $s$.",
-        signature="a whole number of steps",
+        signature="the number of steps",
         solution=_steps(gd_sym.iteration_radius(_A, _BEST)), whole=True,
         difficulty=1, witness=_takes_as_many_steps_as_the_run,
         mistakes=(
