@@ -55,6 +55,7 @@ extensions = [
     "check_citations",
     "proof_links",
     "exercise_notebooks",
+    "executed_notebooks",
 ]
 
 exclude_patterns = ["_ext", "_static", "_jupyter", "**.ipynb_checkpoints", "matplotlibrc", "search_scorer.js"]
