@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 import sympy as sp
 
+from ..numeric import activations as activations_np
 from ..symbolic.activations import ACTIVATIONS, derivative, derivative_maximum
 from . import Exercise, Mistake, derivative_witness
 
@@ -14,10 +15,6 @@ z = sp.Symbol("z", real=True)
 t = sp.Symbol("t", real=True)
 sigma = 1 / (1 + sp.exp(-z))
 _POINTS = [-3.0, -0.5, 0.0, 1.2, 4.0]
-
-
-def _sigmoid(v):
-    return 1 / (1 + np.exp(-v))
 
 
 def _tanh_derivative_in_t(answer) -> bool:
@@ -30,7 +27,7 @@ def _largest_derivative(answer) -> bool:
     """The answer is the largest complex-step derivative of the sigmoid's definition on a grid of
     [-10, 10] that contains 0, to 1e-12."""
     grid = np.linspace(-10, 10, 20001)
-    largest = float(np.max(np.imag(_sigmoid(grid + 1e-20j)) / 1e-20))
+    largest = float(np.max(np.imag(activations_np.sigmoid(grid + 1e-20j)) / 1e-20))
     return abs(float(answer) - largest) <= 1e-12 * largest
 
 
@@ -44,7 +41,7 @@ EXERCISES = (
         hint="The chain rule on $(1 + e^{-z})^{-1}$; the result can be written "
              "$\\sigma(z)(1 - \\sigma(z))$.",
         signature="an expression in z", solution=derivative(ACTIVATIONS["sigmoid"]), symbols={"z": z},
-        witness=derivative_witness(_sigmoid, z, _POINTS),
+        witness=derivative_witness(activations_np.sigmoid, z, _POINTS),
         mistakes=(
             Mistake("inner derivative's sign", "the inner derivative's sign is lost: the derivative "
                     "of e^(-z) is -e^(-z), so the two minus signs cancel", "activations.html#pitfalls",

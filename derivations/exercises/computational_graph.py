@@ -48,15 +48,10 @@ def _inputs_mlp(rng, size):
     return tuple(out)
 
 
-def _relu_c(z):
-    """ReLU that accepts a complex z (the complex step): z where Re z > 0, else 0."""
-    return np.where(np.real(z) > 0, z, 0)
-
-
 def _loss_mlp(dY, X, W1, b1, W2, b2, W3, b3):
     """sum(dY * Y_hat) for the 3-layer ReLU network with an affine output (complex-step safe)."""
-    A1 = _relu_c(X @ W1.T + b1)
-    A2 = _relu_c(A1 @ W2.T + b2)
+    A1 = activations_np.relu(X @ W1.T + b1)
+    A2 = activations_np.relu(A1 @ W2.T + b2)
     return np.sum(dY * (A2 @ W3.T + b3))
 
 
@@ -95,7 +90,7 @@ def _the_complex_step_of_the_worked_loss(answer) -> bool:
     x, h = np.array(X_REDONE), 1e-30
     W1 = w["W1"].astype(complex)
     W1[ROW, COL] += 1j * h
-    y_hat = w["W2"] @ _relu_c(W1 @ x + w["b1"]) + w["b2"]
+    y_hat = w["W2"] @ activations_np.relu(W1 @ x + w["b1"]) + w["b2"]
     want = np.imag(0.5 * (y_hat - w["y"]) ** 2).item() / h
     return abs(float(answer) - want) <= 1e-9 * abs(want)
 

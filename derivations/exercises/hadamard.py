@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import verify
+from ..numeric import activations as activations_np
 from . import Exercise, Mistake, gradient_witness
 
 #: The sizes (N, n) at which an answer is tried.
@@ -25,19 +26,6 @@ def _gate_inputs(rng, size):
 def _jacobian_inputs(rng, size):
     n, k = size
     return rng.standard_normal(n), rng.standard_normal(n), rng.standard_normal((n, k)), rng.standard_normal((n, k))
-
-
-def _sigmoid(z):
-    return 1 / (1 + np.exp(-z))
-
-
-def _sigmoid_grad(z):
-    s = _sigmoid(z)
-    return s * (1 - s)
-
-
-def _tanh_grad(z):
-    return 1 - np.tanh(z) ** 2
 
 
 def dz(dh, z):
@@ -92,13 +80,13 @@ EXERCISES = (
         mistakes=(
             Mistake("f' at the output", "sigma' is evaluated at h = sigma(z), not at the "
                     "pre-activation z", "hadamard.html#pitfalls",
-                    lambda dh, z: dz(dh, _sigmoid(z))),
+                    lambda dh, z: dz(dh, activations_np.sigmoid(z))),
             Mistake("sigma for sigma'", "the sigmoid itself is used where its derivative "
                     "sigma(1 - sigma) belongs", "activations.html#the-sigmoid",
-                    lambda dh, z: dh * _sigmoid(z)),
+                    lambda dh, z: dh * activations_np.sigmoid(z)),
             Mistake("tanh's derivative", "1 - sigma^2 has the form of tanh's derivative, "
                     "1 - tanh^2; the sigmoid's is sigma(1 - sigma)", "activations.html#the-sigmoid",
-                    lambda dh, z: dh * (1 - _sigmoid(z) ** 2)),
+                    lambda dh, z: dh * (1 - activations_np.sigmoid(z) ** 2)),
         )),
     Exercise(
         id="hadamard.two_layers_dz", chapter="hadamard", title="Two elementwise layers in a row",
@@ -113,13 +101,13 @@ EXERCISES = (
         witness=gradient_witness(lambda dh, z: np.sum(dh * np.tanh(1 / (1 + np.exp(-z)))), 1, _inputs, (3, 4)),
         mistakes=(
             Mistake("tanh' at z", "tanh' is evaluated at z; its layer's input is sigma(z)",
-                    "hadamard.html#hadamard-two-rules", lambda dh, z: dh * _tanh_grad(z) * _sigmoid_grad(z)),
+                    "hadamard.html#hadamard-two-rules", lambda dh, z: dh * activations_np.tanh_grad(z) * activations_np.sigmoid_grad(z)),
             Mistake("tanh' at the output", "tanh' is evaluated at the output h = tanh(sigma(z)); its "
                     "layer's input is sigma(z)", "hadamard.html#pitfalls",
-                    lambda dh, z: dh * _tanh_grad(np.tanh(_sigmoid(z))) * _sigmoid_grad(z)),
+                    lambda dh, z: dh * activations_np.tanh_grad(np.tanh(activations_np.sigmoid(z))) * activations_np.sigmoid_grad(z)),
             Mistake("sigma' missing", "only the outer layer's derivative: the chain rule multiplies "
                     "by the inner layer's sigma'(z) too", "hadamard.html#hadamard-two-rules",
-                    lambda dh, z: dh * _tanh_grad(_sigmoid(z))),
+                    lambda dh, z: dh * activations_np.tanh_grad(activations_np.sigmoid(z))),
         )),
     Exercise(
         id="hadamard.gate_ds", chapter="hadamard", title="A gate's backward pass",
@@ -131,10 +119,10 @@ EXERCISES = (
         witness=gradient_witness(lambda dh, s, c: np.sum(dh * c / (1 + np.exp(-s))), 1, _gate_inputs, (3, 4)),
         mistakes=(
             Mistake("dL/dc", "dL/dh ⊙ sigma(s) is the gradient with respect to c, the other factor",
-                    "hadamard.html#hadamard-two-rules", lambda dh, s, c: dh * _sigmoid(s)),
+                    "hadamard.html#hadamard-two-rules", lambda dh, s, c: dh * activations_np.sigmoid(s)),
             Mistake("c missing", "the factor c is missing: it multiplies sigma(s) in the forward "
                     "pass, so it multiplies sigma'(s) in the backward pass",
-                    "hadamard.html#hadamard-two-rules", lambda dh, s, c: dh * _sigmoid_grad(s)),
+                    "hadamard.html#hadamard-two-rules", lambda dh, s, c: dh * activations_np.sigmoid_grad(s)),
             Mistake("sigma' missing", "the sigmoid's derivative is missing: dL/dh ⊙ c is the "
                     "gradient with respect to the gate's value sigma(s), not its pre-activation s",
                     "hadamard.html#why-it-appears-in-backpropagation", lambda dh, s, c: dh * c),

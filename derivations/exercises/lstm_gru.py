@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..numeric import activations as activations_np
 from ..numeric import gru as gru_np
 from ..numeric import lstm as lstm_np
 from ..symbolic import lstm_gru as lstm_gru_sym
@@ -24,10 +25,6 @@ SEQUENCE_SIZES = ((4, 3, 2, 5), (3, 1, 4, 2), (5, 2, 3, 4))
 #: output gate's swapped), the GRU's as u, r, h~ (Keras's GRU order: r and u swapped). As an index
 #: array on the blocks, each its own inverse.
 G_O_SWAPPED, KERAS_GRU = (0, 1, 3, 2), (1, 0, 2)
-
-
-def _sigmoid(a):
-    return 1 / (1 + np.exp(-a))          # complex-safe (the witnesses' complex step)
 
 
 def _blocks(A, order):
@@ -51,8 +48,8 @@ def _lstm_cell(x, h_prev, c_prev, W_ih, W_hh, b):
     """One LSTM step written out (PyTorch's layout), complex-safe: (h_t, c_t)."""
     a = x @ W_ih.T + h_prev @ W_hh.T + b
     i, f, g, o = np.split(a, 4, axis=1)
-    c = _sigmoid(f) * c_prev + _sigmoid(i) * np.tanh(g)
-    return _sigmoid(o) * np.tanh(c), c
+    c = activations_np.sigmoid(f) * c_prev + activations_np.sigmoid(i) * np.tanh(g)
+    return activations_np.sigmoid(o) * np.tanh(c), c
 
 
 # ------------------------------------------------------------------ one LSTM step forward
@@ -72,8 +69,8 @@ def _step_variant(x, h_prev, c_prev, W_ih, W_hh, b, *, order=(0, 1, 2, 3), cell_
     activation for the candidate."""
     a = x @ _blocks(W_ih, order).T + h_prev @ _blocks(W_hh, order).T + _blocks(b, order)
     i, f, g, o = np.split(a, 4, axis=1)
-    c = _sigmoid(f) * c_prev + _sigmoid(i) * candidate(g)
-    return _sigmoid(o) * (np.tanh(c) if cell_tanh else c)
+    c = activations_np.sigmoid(f) * c_prev + activations_np.sigmoid(i) * candidate(g)
+    return activations_np.sigmoid(o) * (np.tanh(c) if cell_tanh else c)
 
 
 def _agrees_with_lstm_forward(answer) -> bool:
@@ -193,7 +190,7 @@ def _gru_loss(dh, x, h0, W_ih, W_hh, b_ih, b_hh):
     for t in range(len(x)):
         gi, gh = x[t] @ W_ih.T + b_ih, h @ W_hh.T + b_hh
         (ir, iu, ih), (hr, hu, hh) = np.split(gi, 3, axis=1), np.split(gh, 3, axis=1)
-        r, u = _sigmoid(ir + hr), _sigmoid(iu + hu)
+        r, u = activations_np.sigmoid(ir + hr), activations_np.sigmoid(iu + hu)
         candidate = np.tanh(ih + r * hh)
         h = (1 - u) * candidate + u * h
         total = total + np.sum(dh[t] * h)
@@ -334,7 +331,7 @@ EXERCISES = (
                     lambda *a: _step_variant(*a, cell_tanh=False)),
             Mistake("sigmoid candidate", "the candidate goes through the sigmoid; it is tanh, so that "
                     "the cell can decrease as well as increase", "lstm_gru.html#the-lstm-cell",
-                    lambda *a: _step_variant(*a, candidate=_sigmoid)),
+                    lambda *a: _step_variant(*a, candidate=activations_np.sigmoid)),
         )),
     Exercise(
         id="lstm_gru.dc_prev", chapter="lstm_gru", title="The gradient on the previous cell state",

@@ -63,14 +63,9 @@ def _inputs_relu(rng, size):
             0.1 * rng.standard_normal(n))
 
 
-def _relu_c(z):
-    """ReLU that accepts a complex z (the complex step): z where Re z > 0, else 0."""
-    return np.where(np.real(z) > 0, z, 0)
-
-
 def _loss_relu(G, X, W, b):
     """sum(G * Y) for Y = X + ReLU(X W^T + b) (complex-step safe)."""
-    return np.sum(G * (X + _relu_c(X @ W.T + b)))
+    return np.sum(G * (X + activations_np.relu(X @ W.T + b)))
 
 
 def _delta(G, X, W, b):
