@@ -338,21 +338,16 @@ def _grade_number(exercise: Exercise, answer) -> Grade:
     if not np.isfinite(value):
         return Grade(False, "the answer is NaN or inf")
     want = float(exercise.solution)
-    if exercise.whole:
-        if not value.is_integer():
-            return Grade(False, f"the answer is a whole number, and {value:g} is not one")
-        if value == want:
-            return Grade(True, "equals the solution")
-        for mistake in exercise.mistakes:
-            if value == float(mistake.answer):
-                return Grade(False, mistake.diagnosis, f"read: {mistake.section}")
-        return Grade(False, "not one of the catalogued mistakes", f"your answer {value:g} is not the solution")
-    if _near(value, want, exercise.tolerance):
-        return Grade(True, f"equals the solution to a relative {exercise.tolerance:g}")
+    if exercise.whole and not value.is_integer():
+        return Grade(False, f"the answer is a whole number, and {value:g} is not one")
+    tolerance = 0.0 if exercise.whole else exercise.tolerance     # a count: exactly
+    if _near(value, want, tolerance):
+        return Grade(True, "equals the solution" if exercise.whole else f"equals the solution to a relative {tolerance:g}")
     for mistake in exercise.mistakes:
-        if _near(value, float(mistake.answer), exercise.tolerance):
+        if _near(value, float(mistake.answer), tolerance):
             return Grade(False, mistake.diagnosis, f"read: {mistake.section}")
     return Grade(False, "not one of the catalogued mistakes",
+                 f"your answer {value:g} is not the solution" if exercise.whole else
                  f"your answer {value:.6g} is off the solution by a relative {abs(value - want) / abs(want):.2e}")
 
 
@@ -360,7 +355,7 @@ def grade(exercise_id: str, answer) -> Grade:
     """Grade ``answer`` to the exercise ``exercise_id`` (a key of ``EXERCISES``)."""
     exercise = find(exercise_id)
     if exercise is None:
-        return Grade(False, f"no exercise {exercise_id!r}; the exercises are {', '.join(__getattr__('EXERCISES'))}")
+        return Grade(False, f"no exercise {exercise_id!r}; the exercises are {', '.join(_every_exercise())}")
     if exercise.kind == "symbolic":
         return _grade_symbolic(exercise, answer)
     if exercise.kind == "number":
@@ -434,10 +429,8 @@ def find(exercise_id: str) -> Exercise | None:
     return _LOADED.get(exercise_id)
 
 
-def __getattr__(name: str):
-    """``EXERCISES``: every exercise, by id, in the book's order (imports every chapter's module)."""
-    if name != "EXERCISES":
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+def _every_exercise() -> dict[str, Exercise]:
+    """Every exercise, by id, in the book's order (imports every chapter's module)."""
     for chapter in CHAPTERS:
         _load(chapter)
     ordered = sorted(_LOADED.items(), key=lambda item: CHAPTERS.index(item[1].chapter))
@@ -445,6 +438,13 @@ def __getattr__(name: str):
     _LOADED.update(ordered)
     globals()["EXERCISES"] = _LOADED
     return _LOADED
+
+
+def __getattr__(name: str):
+    """``EXERCISES``: :func:`_every_exercise`, on first use."""
+    if name != "EXERCISES":
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return _every_exercise()
 
 
 def witnessed(e: Exercise) -> list[str]:
@@ -486,7 +486,7 @@ def exhibits() -> dict:
     def item(e: Exercise) -> str:
         return f"* {{ref}}`{e.title} <{label(e)}>` {_stars(e)} ({_KIND[e.kind]}; `{e.id}`)"
 
-    everything = __getattr__("EXERCISES")
+    everything = _every_exercise()
     chapters = dict.fromkeys(e.chapter for e in everything.values())
     index = "\n\n".join(f"{{doc}}`{c}`\n\n" + "\n".join(item(e) for e in everything.values() if e.chapter == c)
                          for c in chapters)
