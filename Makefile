@@ -1,16 +1,21 @@
-# make html | test | check | serve | clean | mutation | mutation-core | bench     (the first target run creates .venv)
+# make html | pdf | epub | test | check | serve | clean | mutation | mutation-core | bench     (the first target run creates .venv)
 PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 SPHINXOPTS ?= -j auto -q
+# the PDF's and the EPUB's file name (conf.py: latex_documents, epub_basename)
+BOOKNAME   := backprop-derived-and-verified
 # The book is always built strictly: nitpicky, warnings are errors, report them all,
 # and a failure prints its whole traceback (the failed check by name), not a temp file.
 # Sphinx's parsed pages (.doctrees) live beside the HTML, not in it: removing _build/html
 # rewrites the HTML from them without reading (or executing) a page again.
 SPHINXBUILD = $(BIN)/sphinx-build -c . docs _build/html -d _build/.doctrees -n -W --keep-going -T $(SPHINXOPTS)
+# The PDF and the EPUB are built from the same parsed pages and execution cache as the HTML
+# (after `make html` they read and execute nothing again), each by its own Sphinx builder.
+SPHINXFORMAT = $(BIN)/sphinx-build -c . docs -d _build/.doctrees -n -W --keep-going -T $(SPHINXOPTS)
 
-.PHONY: html test check serve clean distclean venv mutation mutation-core bench
+.PHONY: html pdf epub test check serve clean distclean venv mutation mutation-core bench
 .DEFAULT_GOAL := html
 
 venv: $(STAMP)
@@ -23,6 +28,21 @@ $(STAMP): pyproject.toml
 html: $(STAMP)
 	$(SPHINXBUILD)
 	@echo "The book is in _build/html/index.html"
+
+# The whole book as one PDF, typeset by xelatex (Debian: latexmk texlive-xetex
+# texlive-latex-extra texlive-fonts-recommended fonts-freefont-otf tex-gyre xindy; .ci/run
+# installs them). Any LaTeX error, or an undefined reference or citation (-Werror), fails it.
+pdf: $(STAMP)
+	$(SPHINXFORMAT) -b latex _build/latex
+	$(MAKE) --no-print-directory -C _build/latex all-pdf LATEXMKOPTS="-silent -Werror" \
+	  LATEXOPTS="-halt-on-error -interaction=nonstopmode -file-line-error"
+	@echo "The book is in _build/latex/$(BOOKNAME).pdf"
+
+# The book as an EPUB 3, its math as MathML (no JavaScript), checked by epubcheck (Debian).
+epub: $(STAMP)
+	$(SPHINXFORMAT) -b epub _build/epub
+	epubcheck -q _build/epub/$(BOOKNAME).epub
+	@echo "The book is in _build/epub/$(BOOKNAME).epub"
 
 # One BLAS thread per process, as the book's kernels (conf.py): the tests and the book they
 # build share stored check results, which are keyed by the thread counts.

@@ -122,3 +122,7 @@ copybutton_prompt_is_regexp = True
 # is regenerated on every build (0.6 s of a no-change rebuild).
 html_use_index = False
 html_domain_indices = False
+
+# --- PDF (make pdf: LaTeX, xelatex) and EPUB (make epub); the file name is the Makefile's BOOKNAME
+BOOKNAME = "backprop-derived-and-verified"
+epub_basename = BOOKNAME

@@ -66,10 +66,12 @@ class Build:
     html: Path
 
 
-def make_html_command(root: Path, check_store: Path | None = None) -> tuple[list[str], dict[str, str]]:
-    """The command line and environment of ``make html`` in the project at ``root`` (the
-    Makefile holds the one build command), with this venv and without reinstalling; its pages
-    store their checks in ``check_store`` if given, else beside the build's execution cache."""
+def make_html_command(root: Path, check_store: Path | None = None,
+                      target: str = "html") -> tuple[list[str], dict[str, str]]:
+    """The command line and environment of ``make html`` (or ``make <target>``: pdf, epub) in
+    the project at ``root`` (the Makefile holds the one build command), with this venv and
+    without reinstalling; its pages store their checks in ``check_store`` if given, else beside
+    the build's execution cache."""
     from derivations.provenance import STORE_ENV
 
     env = {k: v for k, v in os.environ.items() if k not in ("MPLBACKEND", "MAKEFLAGS", STORE_ENV)}
@@ -83,7 +85,7 @@ def make_html_command(root: Path, check_store: Path | None = None) -> tuple[list
     # -o: never reinstall from this copy (an editable install would point the venv's
     # `derivations` at a temporary directory), even when pyproject.toml is newer. SPHINXOPTS
     # without -q: the tests read which pages were executed from the log.
-    cmd = ["make", "--no-print-directory", "-C", str(root), "html", f"VENV={venv}",
+    cmd = ["make", "--no-print-directory", "-C", str(root), target, f"VENV={venv}",
            "-o", f"{venv}/.installed-stamp", "SPHINXOPTS=-j auto"]
     return cmd, env
 
@@ -190,6 +192,28 @@ def book(session_path, check_store) -> Build:
         built = json.loads(record.read_text())
     assert built["returncode"] == 0, built["log"][-5000:]
     return Build(built["returncode"], built["log"], root / "html")
+
+
+@pytest.fixture(scope="session")
+def book_format(book, session_path, check_store):
+    """``book_format("pdf")`` or ``book_format("epub")``: ``make pdf`` / ``make epub`` run once
+    per session in the session's book project right after its ``make html``, as a reader would
+    (it shares the build's parsed pages and execution cache); a :class:`Build` whose ``html``
+    is the project's ``_build`` directory. The edit test builds both before it edits the project."""
+    from derivations.provenance import exclusive
+
+    def build(fmt: str) -> Build:
+        root = session_path / "book" / "project"
+        # one at a time: the builds share the parsed pages (_build/.doctrees)
+        with exclusive(session_path / "book" / "formats.lock"):
+            record = session_path / "book" / f"{fmt}.json"
+            if not record.exists():
+                returncode, log = run_group(*make_html_command(root, check_store, target=fmt), timeout=900)
+                record.write_text(json.dumps({"returncode": returncode, "log": log}))
+            built = json.loads(record.read_text())
+        assert built["returncode"] == 0, built["log"][-8000:]
+        return Build(built["returncode"], built["log"], root / "_build")
+    return build
 
 
 @pytest.fixture(scope="session")

@@ -178,10 +178,12 @@ def project(tmp_path_factory):
     return copy_project(tmp_path_factory.mktemp("project") / "book")
 
 
-def test_edits_re_execute_exactly_the_pages_that_need_it(book_project, book, check_store):
+def test_edits_re_execute_exactly_the_pages_that_need_it(book_project, book, book_format, check_store):
     """It edits the project the session's book was built in and builds it again (the other
-    tests read the book's HTML as first built, kept apart: conftest.book)."""
+    tests read the book's HTML as first built, kept apart: conftest.book; the PDF and the EPUB
+    are built from the project before it is edited: conftest.book_format)."""
     project = book_project
+    book_format("pdf"), book_format("epub")
     assert executed(book.log) == NOTEBOOKS
     before = tree_digest(book.html)
 
