@@ -56,6 +56,9 @@ extensions = [
     "proof_links",
     "exercise_notebooks",
     "executed_notebooks",
+    # the PDF: the figures (SVG) converted to PDF by cairosvg, for LaTeX; the book's structure
+    "sphinxcontrib.cairosvgconverter",
+    "latex_book",
 ]
 
 exclude_patterns = ["_ext", "_static", "_jupyter", "**.ipynb_checkpoints", "matplotlibrc", "search_scorer.js"]
@@ -126,3 +129,43 @@ html_domain_indices = False
 # --- PDF (make pdf: LaTeX, xelatex) and EPUB (make epub); the file name is the Makefile's BOOKNAME
 BOOKNAME = "backprop-derived-and-verified"
 epub_basename = BOOKNAME
+
+# The figures are SVG (vector); LaTeX takes them as PDF, which sphinxcontrib.cairosvgconverter
+# makes from the SVG. Without this myst-nb would give LaTeX a figure's text/plain repr.
+nb_mime_priority_overrides = [("latex", "image/svg+xml", 15)]
+latex_engine = "xelatex"   # Unicode text (the checks' names: ρ, ‖, ≤) in the Free fonts
+# The root page's introduction becomes the preface; its toctrees become the front matter
+# (notation), the chapters, numbered as in the HTML, and the appendices (docs/_ext/latex_book.py).
+latex_documents = [("index", f"{BOOKNAME}.tex", project, author, "manual", False)]
+latex_docclass = {"manual": "book"}    # \frontmatter, \mainmatter, \backmatter
+latex_toplevel_sectioning = "chapter"
+latex_show_urls = "no"
+latex_elements = {
+    "papersize": "a4paper",
+    "pointsize": "10pt",
+    "extraclassoptions": "openany,oneside",   # read on a screen: no blank pages
+    # the contents pages are the first of the front matter (roman page numbers, no reset later)
+    "preamble": r"""
+% A citation in a figure's caption: \DUrole must survive the caption's trip to the list of figures
+\usepackage{etoolbox}
+\robustify{\DUrole}
+% the Chinese of the posts the errata page quotes (Debian: texlive-lang-cjk fonts-wqy-microhei);
+% quotation marks, dashes and ellipses stay in the Latin fonts, as English sets them
+\usepackage{xeCJK}
+\setCJKmainfont{WenQuanYi Micro Hei}
+\setCJKsansfont{WenQuanYi Micro Hei}
+\setCJKmonofont{WenQuanYi Micro Hei Mono}
+\xeCJKDeclareCharClass{Default}{"2018, "2019, "201C, "201D, "2013, "2014, "2026, "00B7}
+% characters the Free fonts lack in some faces (make pdf fails on any other missing one)
+\usepackage{newunicodechar}
+\newunicodechar{⊙}{\ensuremath{\odot}}
+\newunicodechar{★}{\ensuremath{\bigstar}}
+\newunicodechar{ᵀ}{\textsuperscript{T}}
+\makeatletter
+\renewcommand{\sphinxtableofcontents}{%
+  \frontmatter
+  \begingroup\parskip\z@skip\sphinxtableofcontentshook\tableofcontents\endgroup}
+\makeatother
+""",
+    "sphinxsetup": "verbatimwrapslines=true, verbatimforcewraps=true",
+}

@@ -10,6 +10,7 @@ into a failure.
 from __future__ import annotations
 
 from docutils import nodes
+from sphinx import addnodes
 from sphinx.util import logging
 
 logger = logging.getLogger(__name__)
@@ -33,10 +34,10 @@ def check_role(name, rawtext, text, lineno, inliner, options=None, content=None)
     return [node], []
 
 
-def _verified_names(doctree) -> set[str] | None:
+def _verified_names(page: list) -> set[str] | None:
     """The check names in the Verified box's table (its second column), or None if no box."""
-    for section in doctree.findall(nodes.section):
-        if VERIFIED_SECTION not in section["ids"]:
+    for section in page:
+        if not isinstance(section, nodes.section) or VERIFIED_SECTION not in section["ids"]:
             continue
         names = set()
         for table in section.findall(nodes.table):
@@ -48,11 +49,28 @@ def _verified_names(doctree) -> set[str] | None:
     return None
 
 
+def _own_nodes(node) -> list:
+    """The nodes of one page: all under ``node`` but the pages inlined into it. (The LaTeX
+    builder makes the whole book one doctree, each page in a ``start_of_file`` node; its nodes'
+    ``parent`` still names the page's own doctree, so a page is found going down, not up.)"""
+    found = []
+    for child in node.children:
+        if not isinstance(child, addnodes.start_of_file):
+            found.append(child)
+            if isinstance(child, nodes.Element):
+                found.extend(_own_nodes(child))
+    return found
+
+
 def _verify_citations(app, doctree, docname) -> None:
-    cited = [r for r in doctree.findall(nodes.reference) if "check_name" in r]
-    if not cited:
-        return
-    names = _verified_names(doctree)
+    for page in (doctree, *doctree.findall(addnodes.start_of_file)):
+        own = _own_nodes(page)
+        cited = [n for n in own if isinstance(n, nodes.reference) and "check_name" in n]
+        if cited:
+            _verify_page(_verified_names(own), cited)
+
+
+def _verify_page(names: set[str] | None, cited: list) -> None:
     for ref in cited:
         if names is None:
             logger.warning("check %r is cited, but the page has no Verified box",
