@@ -140,6 +140,7 @@ latex_documents = [("index", f"{BOOKNAME}.tex", project, author, "manual", False
 latex_docclass = {"manual": "book"}    # \frontmatter, \mainmatter, \backmatter
 latex_toplevel_sectioning = "chapter"
 latex_show_urls = "no"
+latex_domain_indices = False
 latex_elements = {
     "papersize": "a4paper",
     "pointsize": "10pt",
@@ -161,11 +162,19 @@ latex_elements = {
 \newunicodechar{⊙}{\ensuremath{\odot}}
 \newunicodechar{★}{\ensuremath{\bigstar}}
 \newunicodechar{ᵀ}{\textsuperscript{T}}
+% The bibliography is the chapter of the references page (the back matter), not one of its own
+\renewcommand{\bibname}{References}
 \makeatletter
+\renewenvironment{sphinxthebibliography}[1]{\def\chapter*##1{}\begin{thebibliography}{#1}}{\end{thebibliography}}
+% the contents begin the front matter, whose sections are not numbered (latex_book.py)
 \renewcommand{\sphinxtableofcontents}{%
-  \frontmatter
+  \frontmatter\renewcommand{\contentsname}{Contents}%
+  \edef\booksecnumdepth{\the\c@secnumdepth}\setcounter{secnumdepth}{-1}%
   \begingroup\parskip\z@skip\sphinxtableofcontentshook\tableofcontents\endgroup}
 \makeatother
 """,
+    # the HTML has search, no index pages
+    "makeindex": "",
+    "printindex": "",
     "sphinxsetup": "verbatimwrapslines=true, verbatimforcewraps=true",
 }

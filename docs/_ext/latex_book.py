@@ -9,8 +9,10 @@ every page a section of the last one. Here, once the whole book is one doctree, 
 becomes the chapter "Preface" and each toctree's pages become chapters: before the numbered
 toctree, the front matter (unnumbered, roman page numbers); the numbered toctree, the main matter
 (chapters 1, 2, ... in the HTML's order, so that LaTeX's equation 4.3 is the HTML's (4.3)); after
-it, the appendices A, B, ...; the page that holds the bibliography (its citations), the back
-matter.
+it, the appendices A, B, ...; the page of the bibliography directive, the back matter. Sections
+are numbered in the main matter and the appendices only, as in the HTML.
+
+The checks' tables (the Verified boxes, the report) get a wide column for the check's name.
 """
 
 from __future__ import annotations
@@ -27,6 +29,30 @@ PREFACE = "Preface"
 
 def _latex(command: str) -> nodes.raw:
     return nodes.raw("", f"\n{command}\n", format="latex")
+
+
+# in the front and back matter no section is numbered (the preamble's \sphinxtableofcontents
+# begins the front matter and saves the main matter's depth in \booksecnumdepth)
+MAIN_MATTER = r"\mainmatter\setcounter{secnumdepth}{\booksecnumdepth}"
+APPENDIX = r"\appendix"
+BACK_MATTER = r"\backmatter\setcounter{secnumdepth}{-1}"
+
+# relative widths of the checks' table columns, by header; a column not named here gets 1
+CHECK_TABLE_WIDTHS = {"topic": 1.6, "check": 6.0, "method": 1.6, "error": 1.1, "tolerance": 1.1,
+                      "result": 1.0}
+
+
+def _widen_check_tables(doctree) -> None:
+    """The checks' tables (first or second header "check") with explicit column widths: LaTeX
+    would give the long names of the checks a fifth of the line, the same as the numbers."""
+    for table in doctree.findall(nodes.table):
+        heads = [e.astext().strip().lower() for e in next(iter(table.findall(nodes.thead)), nodes.thead()).findall(nodes.entry)]
+        if "check" not in heads[:2]:
+            continue
+        widths = [CHECK_TABLE_WIDTHS.get(h, 1.0) for h in heads]
+        for colspec, width in zip(table.findall(nodes.colspec), widths):
+            colspec["colwidth"] = round(100 * width / sum(widths))
+        table["classes"].append("colwidths-given")
 
 
 def _toctree_groups(app) -> list[tuple[bool, list[str]]]:
@@ -59,40 +85,41 @@ def _as_book(app, doctree, docname) -> None:
     matter = "front"
     for (numbered, _), wrapper in zip(groups, wrappers):
         if numbered:
-            book += _latex(r"\mainmatter")
+            book += _latex(MAIN_MATTER)
             matter = "main"
         elif matter == "main":
-            book += _latex(r"\appendix")
+            book += _latex(APPENDIX)
             matter = "appendix"
         book += wrapper
+    bibliographies = {key.docname for key in app.env.get_domain("cite").bibliographies}
     for page in list(book.findall(addnodes.start_of_file)):
-        if next(iter(page.findall(nodes.citation)), None) is not None:
-            page.parent.insert(page.parent.index(page), _latex(r"\backmatter"))
+        if page["docname"] in bibliographies:
+            page.parent.insert(page.parent.index(page), _latex(BACK_MATTER))
+    _widen_check_tables(doctree)
 
 
-def _source_version(root: Path) -> str:
-    """The release and, in a git checkout, the commit (marked when the tree has changes)."""
-    from derivations import __version__
-
+def _commit(root: Path) -> str:
+    """The sources' git commit, marked when the checkout has uncommitted changes, or why none."""
     def git(*args: str) -> str:
         return subprocess.run(["git", "-C", str(root), *args], capture_output=True, text=True,
                               check=True, timeout=10).stdout.strip()
     try:
         commit = git("rev-parse", "--short=12", "HEAD")
         changed = " with uncommitted changes" if git("status", "--porcelain", "--untracked-files=no") else ""
-        return f"{__version__}, commit {commit}{changed}"
+        return f"commit {commit}{changed}"
     except (OSError, subprocess.SubprocessError):
-        return f"{__version__} (not a git checkout)"
+        return "sources outside a git checkout"
 
 
 def _title_page(app) -> None:
+    """The title page: "Version <release>" (derivations.__version__, also in the page headers)
+    and "Built on <date> from <commit>"; the build's own date, not SOURCE_DATE_EPOCH (conf.py
+    fixes that for the figures' bytes)."""
     if app.builder.name != "latex":
         return
-    # the build's own date, not SOURCE_DATE_EPOCH (conf.py fixes that for the figures' bytes)
     built = datetime.datetime.now(datetime.timezone.utc).strftime("%-d %B %Y")
-    app.builder.context["release"] = _source_version(Path(app.confdir))
     app.builder.context["releasename"] = "Version"
-    app.builder.context["date"] = f"Built on {built}"
+    app.builder.context["date"] = f"Built on {built} from {_commit(Path(app.confdir))}"
 
 
 def setup(app):
