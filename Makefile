@@ -41,10 +41,14 @@ pdf: $(STAMP)
 	  _build/latex/$(BOOKNAME).log
 	@echo "The book is in _build/latex/$(BOOKNAME).pdf"
 
-# The book as an EPUB 3, its math as MathML (no JavaScript), checked by epubcheck (Debian).
+# The book as an EPUB 3, its math as MathML (no JavaScript: docs/_ext/mathml.py), checked by
+# epubcheck (Debian: apt-get install epubcheck), whose any error fails it. Debian's
+# /usr/bin/epubcheck is the jar itself, which runs only where binfmt_misc knows jars (not in
+# most containers): it is run by java.
+EPUBCHECK ?= java -jar /usr/share/java/epubcheck.jar
 epub: $(STAMP)
 	$(SPHINXFORMAT) -b epub _build/epub
-	epubcheck -q _build/epub/$(BOOKNAME).epub
+	$(EPUBCHECK) -q _build/epub/$(BOOKNAME).epub
 	@echo "The book is in _build/epub/$(BOOKNAME).epub"
 
 # One BLAS thread per process, as the book's kernels (conf.py): the tests and the book they

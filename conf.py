@@ -59,6 +59,9 @@ extensions = [
     # the PDF: the figures (SVG) converted to PDF by cairosvg, for LaTeX; the book's structure
     "sphinxcontrib.cairosvgconverter",
     "latex_book",
+    # the EPUB: its math as MathML, its builder
+    "mathml",
+    "epub_book",
 ]
 
 exclude_patterns = ["_ext", "_static", "_jupyter", "**.ipynb_checkpoints", "matplotlibrc", "search_scorer.js"]
@@ -102,6 +105,8 @@ nitpick_ignore_regex = [
 
 # --- HTML
 html_theme = "sphinx_book_theme"
+# MathJax, named: with a second renderer registered (mathml, the EPUB's) Sphinx would pick that
+html_math_renderer = "mathjax"
 html_title = project
 html_theme_options = {
     "show_toc_level": 2,
@@ -178,3 +183,19 @@ latex_elements = {
     "printindex": "",
     "sphinxsetup": "verbatimwrapslines=true, verbatimforcewraps=true",
 }
+
+# The EPUB's math is MathML (docs/_ext/mathml.py: epub_math_renderer), its builder the one of
+# docs/_ext/epub_book.py; its package metadata:
+epub_title = project
+epub_author = author
+epub_publisher = author
+epub_contributor = author
+epub_copyright = copyright
+epub_description = ("The mathematics of training neural networks, derived by SymPy and checked "
+                    "by NumPy: every formula of the book was verified before it was printed.")
+# the book's identifier, which toc.ncx names by epub_uid and content.opf by epub_identifier:
+# epubcheck requires the two to be the same (and epub_uid is an XML name)
+epub_identifier = epub_uid = f"{BOOKNAME}-{release}"
+epub_show_urls = "no"          # a link is a link in an e-reader: no URL printed after it
+# the HTML's own files that no page of the EPUB uses (the favicon, the copy button's icons)
+epub_exclude_files = ["_static/favicon.svg", "_static/check-solid.svg", "_static/copy-button.svg"]

@@ -493,7 +493,7 @@ def exhibits() -> dict:
     return {"exercise_index": Markdown(index),
             "example_code": Markdown("```python\n" + inspect.getsource(examples.dX_forgot_1_over_N).rstrip() + "\n```"),
             "notebook_links": Markdown(", ".join(
-                f'<a href="{notebooks.filename(c)}" download>{c}</a>' for c in notebooks.chapters())),
+                f'<a href="{notebooks.filename(c)}" download="">{c}</a>' for c in notebooks.chapters())),
             "n_exercises": str(len(everything)),
             "n_chapters": str(len(chapters)),
             "n_mistakes": str(sum(len(e.mistakes) for e in everything.values()))}
@@ -515,9 +515,13 @@ def chapter_exhibits(chapter: str) -> dict:
              f"`grade(\"<id>\", answer)` (from `derivations.exercises`) or "
              f"`python -m derivations grade <id> answer.py` says whether it is right, and names the "
              f"mistake when it is one the book has catalogued. "
-             f'<a href="{notebooks.filename(chapter)}" download>Download them as a notebook</a>; '
-             f"all the book's exercises are listed on {{doc}}`the exercises page <exercises>`.")
-    return {"chapter_exercises": Markdown("\n\n".join([intro, *(_exercise_text(e) for e in exercises)]))}
+             f"All the book's exercises are listed on {{doc}}`the exercises page <exercises>`.")
+    # the notebook is a download beside the HTML: the EPUB and the PDF have no such file
+    download = (f":::{{only}} builder_html\n"
+                f'<a href="{notebooks.filename(chapter)}" download="">Download them as a notebook</a>.\n'
+                f":::")
+    return {"chapter_exercises": Markdown("\n\n".join([intro, download,
+                                                         *(_exercise_text(e) for e in exercises)]))}
 
 
 def number_tex(x: float) -> str:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 
 def _offer(app, pagename, templatename, context, doctree) -> None:
-    if app.builder.format != "html":
+    if app.builder.format != "html" or app.builder.name == "epub":   # an EPUB has no downloads
         return
     executed = Path(app.outdir).parent / "jupyter_execute" / f"{pagename}.ipynb"
     if not executed.is_file():

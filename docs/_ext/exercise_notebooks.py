@@ -1,5 +1,6 @@
 """Writes one notebook per chapter with graded exercises beside the HTML
-(``derivations.exercises.notebooks``), which the exercises page links for download."""
+(``derivations.exercises.notebooks``), which the exercises page links for download (the HTML only: an EPUB has no downloads, and the
+pages show the links to the HTML builder alone, in ``{only} builder_html`` blocks)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from pathlib import Path
 
 
 def _write(app, exception) -> None:
-    if exception is not None or app.builder.format != "html":
+    if exception is not None or app.builder.format != "html" or app.builder.name == "epub":
         return
     from derivations.exercises import notebooks
 

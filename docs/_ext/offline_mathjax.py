@@ -34,7 +34,8 @@ def _use_local_mathjax(app, config) -> None:
 
 
 def _copy(app, exc) -> None:
-    if exc is not None or app.builder.format != "html":
+    # not for the EPUB, whose math is MathML (mathml.py)
+    if exc is not None or getattr(app.builder, "math_renderer_name", None) != "mathjax":
         return
     src = mathjax_dir()
 

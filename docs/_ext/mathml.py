@@ -1,0 +1,196 @@
+"""Math as MathML, for the EPUB: e-readers run no JavaScript, so MathJax would show raw TeX.
+
+This registers the HTML math renderer ``mathml``, which converts each formula with docutils'
+own LaTeX-to-MathML converter (``docutils.utils.math.latex2mathml``) when the page is written,
+and selects it for the EPUB builder only (``epub_math_renderer``, which Sphinx's HTML builders
+read before ``html_math_renderer``); the HTML keeps MathJax.
+
+docutils parses the book's formulas but for three amsmath commands. Each is rewritten to an
+equivalent it knows, before the conversion, only where the rewrite means the same:
+
+* ``\\dots`` by amsmath's own rule, from the token that follows it: ``\\cdots`` before a binary
+  operator or a relation (``a + \\dots + b``), ``\\ldots`` otherwise (``1, \\dots, n``);
+* ``\\substack{a \\\\ b}`` (lines centred in script style, as SymPy writes a sum over two
+  indices) by ``\\begin{smallmatrix} a \\\\ b \\end{smallmatrix}``;
+* a style declaration (``\\textstyle``) that is not the first thing in its group, whose scope
+  is the rest of the group, by a group of its own around that rest: ``a \\textstyle b`` is
+  ``a {\\textstyle b}``; not rewritten (so failing) when the rest crosses a cell (``&``, ``\\\\``);
+* a sized delimiter pair split over the lines of an alignment (``\\Biggl( a \\\\ b \\Biggr)``,
+  which TeX allows since ``\\Biggl`` opens no group, but docutils nests the rows in): each line
+  closes and reopens it with the empty delimiter, ``\\Biggl( a \\Biggr. \\\\ \\Biggl. b \\Biggr)``
+  (after the ``&`` that begins the next line, if any).
+
+docutils writes MathML Core; EPUB 3 asks for MathML 3, in which only ``<mstyle>`` (and
+``<math>``) take ``displaystyle`` and ``scriptlevel``: an element with them is wrapped in an
+``<mstyle>`` that carries them (:func:`mathml3`), and the invisible function application is the
+character itself, not the HTML entity ``&ApplyFunction;``, unknown to XHTML.
+
+A formula docutils still cannot convert fails the build, named with its page and line: the
+EPUB never shows raw TeX in place of a formula.
+"""
+
+from __future__ import annotations
+
+import re
+
+from docutils import nodes
+from docutils.utils.math import MathError, mathml_elements, toplevel_code
+from docutils.utils.math.latex2mathml import parse_latex_math
+from sphinx.locale import _
+from sphinx.util import logging
+from sphinx.util.math import get_node_equation_number
+
+logger = logging.getLogger(__name__)
+
+#: What follows a ``\dots`` that amsmath centres (``\dotsb``): binary operators and relations.
+CENTRED_BEFORE = re.compile(
+    r"\s*([-+=<>*/]|\\(cdot|times|pm|mp|circ|odot|otimes|oplus|le|leq|ge|geq|ne|neq|approx"
+    r"|equiv|sim|simeq|to|in)(?![a-zA-Z]))")
+DOTS = re.compile(r"\\dots(?![a-zA-Z])")
+SUBSTACK = re.compile(r"\\substack\s*\{")
+DECLARATION = re.compile(r"\\(displaystyle|textstyle|scriptstyle|scriptscriptstyle)(?![a-zA-Z])")
+
+
+def _dots(tex: str) -> str:
+    return DOTS.sub(lambda m: r"\cdots" if CENTRED_BEFORE.match(tex, m.end()) else r"\ldots", tex)
+
+
+def _group_end(tex: str, i: int) -> int:
+    """The index of the ``}`` that closes the group open at ``i`` (just after its ``{``); the
+    length of ``tex`` if the group is the whole formula and not closed."""
+    depth = 0
+    while i < len(tex):
+        if tex[i] == "\\":
+            i += 2
+            continue
+        if tex[i] == "{":
+            depth += 1
+        elif tex[i] == "}":
+            if depth == 0:
+                return i
+            depth -= 1
+        i += 1
+    return len(tex)
+
+
+def _substack(tex: str) -> str:
+    while m := SUBSTACK.search(tex):
+        end = _group_end(tex, m.end())
+        tex = (tex[:m.start()] + r"\begin{smallmatrix}" + tex[m.end():end] + r"\end{smallmatrix}"
+               + tex[end + 1:])
+    return tex
+
+
+def _declarations(tex: str) -> str:
+    for m in reversed(list(DECLARATION.finditer(tex))):
+        if not tex[:m.start()].rstrip().endswith("{") and tex[:m.start()].strip():
+            end = _group_end(tex, m.end())
+            rest = tex[m.start():end]
+            if "&" not in rest and r"\\" not in rest and r"\end" not in rest:
+                tex = tex[:m.start()] + "{" + rest + "}" + tex[end:]
+    return tex
+
+
+SIZED = re.compile(r"\\(big|Big|bigg|Bigg)([lr])(?![a-zA-Z])\s*(\\[a-zA-Z]+|\\.|.)|\\\\|\\[{}]|\\begin|\\end|[{}]")
+
+
+def _sized_across_rows(tex: str) -> str:
+    out, last, open_, depth = [], 0, [], 0     # open_: (size, depth) of the unclosed \Xl
+    for m in SIZED.finditer(tex):
+        token = m.group(0)
+        if m.group(2) == "l":
+            open_.append((m.group(1), depth))
+        elif m.group(2) == "r":
+            if open_:
+                open_.pop()
+        elif token in ("{", r"\begin"):
+            depth += 1
+        elif token in ("}", r"\end"):
+            depth -= 1
+        elif token == "\\\\" and open_ and all(d == depth for _, d in open_):
+            closing = "".join(rf"\{size}r. " for size, _ in reversed(open_))
+            opening = "".join(rf" \{size}l." for size, _ in open_)
+            cells = re.compile(r"[\s&]*").match(tex, m.end()).end()   # reopened in the line's cell
+            out += [tex[last:m.start()], closing, tex[m.start():cells], opening + " "]
+            last = cells
+    return "".join(out) + tex[last:]
+
+
+def supported(tex: str) -> str:
+    """``tex`` with the amsmath commands docutils lacks rewritten to their equivalents."""
+    return _sized_across_rows(_declarations(_substack(_dots(tex))))
+
+
+STYLE = ("displaystyle", "scriptlevel")
+
+
+def mathml3(tree: mathml_elements.MathElement) -> None:
+    """Moves ``displaystyle`` and ``scriptlevel`` of any element but ``<math>`` and ``<mstyle>``
+    to an ``<mstyle>`` around it, or around its content if it is a table cell (MathML 3)."""
+    for parent in list(tree.iter()):
+        for i, child in enumerate(list(parent)):
+            if child.tag in ("math", "mstyle") or not any(a in child.attrib for a in STYLE):
+                continue
+            style = mathml_elements.mstyle(**{a: child.attrib.pop(a) for a in STYLE if a in child.attrib})
+            if child.tag in ("mtd", "mtr"):
+                for grandchild in list(child):
+                    child.remove(grandchild)
+                    style.append(grandchild)
+                child.append(style)
+            else:
+                parent[i] = style
+                style.append(child)
+
+
+def to_mathml(tex: str, block: bool) -> str:
+    """docutils' ``tex2mathml``, with :func:`mathml3` applied before the tree is written."""
+    tree = mathml_elements.math(xmlns="http://www.w3.org/1998/Math/MathML")
+    node = tree
+    if block:
+        tree.set("display", "block")
+        if len(toplevel_code(tex).split(r"\\")) > 1:    # rows: an "align*", as tex2mathml
+            node = mathml_elements.mtd()
+            tree.append(mathml_elements.mtable(mathml_elements.mtr(node), CLASS="ams-align",
+                                               displaystyle=True))
+    parse_latex_math(node, tex)
+    mathml3(tree)
+    tree.indent_xml()
+    return tree.toxml().replace("&ApplyFunction;", "&#x2061;")
+
+
+def mathml(translator, node: nodes.Element, tex: str, block: bool) -> str:
+    """The MathML of ``tex``; logs an error naming the formula (which fails the build) if
+    docutils cannot convert it."""
+    try:
+        return to_mathml(supported(tex), block)
+    except MathError as error:
+        logger.error("formula not convertible to MathML (%s): %s", error, tex,
+                     location=node, type="mathml")
+        return '<span class="math-error"></span>'
+
+
+def visit_math(self, node: nodes.math) -> None:
+    self.body.append(self.starttag(node, "span", "", CLASS="math"))
+    self.body.append(mathml(self, node, node.astext(), block=False) + "</span>")
+    raise nodes.SkipNode
+
+
+def visit_displaymath(self, node: nodes.math_block) -> None:
+    """As ``sphinx.ext.mathjax`` writes a display: the number in ``<span class="eqno">`` first,
+    the id on the ``<div>``; formulas separated by blank lines are rows of one alignment."""
+    self.body.append(self.starttag(node, "div", CLASS="math"))
+    if node["number"]:
+        self.body.append(f'<span class="eqno">({get_node_equation_number(self, node)})')
+        self.add_permalink_ref(node, _("Link to this equation"))
+        self.body.append("</span>")
+    parts = [part for part in node.astext().split("\n\n") if part.strip()]
+    self.body.append(mathml(self, node, r" \\ ".join(parts), block=True) + "</div>\n")
+    raise nodes.SkipNode
+
+
+def setup(app):
+    app.add_html_math_renderer("mathml", (visit_math, None), (visit_displaymath, None))
+    # read by the EPUB builder before html_math_renderer (Builder.get_builder_config); its own
+    # rebuild scope, so that `make epub` after `make html` reads no page again
+    app.add_config_value("epub_math_renderer", "mathml", "epub", types=frozenset({str}))
+    return {"parallel_read_safe": True, "parallel_write_safe": True, "version": "1"}
