@@ -38,8 +38,9 @@ APPENDIX = r"\appendix"
 BACK_MATTER = r"\backmatter\setcounter{secnumdepth}{-1}"
 
 # relative widths of the checks' table columns, by header; a column not named here gets 1
-CHECK_TABLE_WIDTHS = {"topic": 1.6, "check": 6.0, "method": 1.6, "error": 1.1, "tolerance": 1.1,
-                      "result": 1.0}
+# (an error such as -3.5e-01 must fit its column: LaTeX would break it at its minus sign)
+CHECK_TABLE_WIDTHS = {"topic": 1.6, "check": 5.0, "method": 1.9, "error": 1.6, "tolerance": 1.6,
+                      "result": 1.2}
 
 
 def _widen_check_tables(doctree) -> None:
