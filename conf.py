@@ -167,6 +167,13 @@ latex_elements = {
 \newunicodechar{⊙}{\ensuremath{\odot}}
 \newunicodechar{★}{\ensuremath{\bigstar}}
 \newunicodechar{ᵀ}{\textsuperscript{T}}
+% No table of the book has a caption (the HTML numbers none): a table continued on the next page
+% says "continued from previous page" without a number found nowhere else. (Sphinx's longtable
+% writes \sphinxtablecontinued{\tablename\ \thetable{} \textendash{} continued ...}; within
+% it, and only there, the name is empty and \thetable eats the rest up to the dash.)
+\let\booktablecontinued\sphinxtablecontinued
+\renewcommand*{\sphinxtablecontinued}[1]{%
+  \begingroup\def\tablename{}\def\thetable##1\textendash##2{}\booktablecontinued{#1}\endgroup}
 % The bibliography is the chapter of the references page (the back matter), not one of its own
 \renewcommand{\bibname}{References}
 \makeatletter

@@ -21,8 +21,10 @@ pytestmark = [pytest.mark.book,
                                  reason="make pdf needs TeX Live's xelatex and poppler-utils (.ci/run installs them)")]
 
 BOOKNAME = "backprop-derived-and-verified"
+# an error; a reference left undefined; a glyph no font has; a page whose content is taller than
+# the page (a table that cannot break runs off it and loses its last rows)
 LATEX_TROUBLE = re.compile(r"^! |Reference .* undefined|Citation .* undefined|There were undefined"
-                           r"|Missing character", re.M)
+                           r"|Missing character|Overfull \\vbox", re.M)
 
 
 @pytest.fixture(scope="module")
@@ -71,7 +73,7 @@ def test_make_pdf_after_make_html_executes_and_reads_nothing_again(pdf):
     assert "updating environment: 0 added, 0 changed, 0 removed" in pdf.log, pdf.log[-3000:]
 
 
-def test_the_pdf_has_no_latex_error_no_undefined_reference_and_no_missing_character(latex):
+def test_the_pdf_has_no_latex_error_undefined_reference_missing_character_or_overfull_page(latex):
     log = (latex / f"{BOOKNAME}.log").read_text(encoding="utf-8", errors="replace")
     assert "Output written on" in log
     assert not LATEX_TROUBLE.findall(log), LATEX_TROUBLE.findall(log)[:10]
@@ -122,6 +124,14 @@ def test_the_pdf_states_the_reports_check_count(book, text):
     count = re.search(r"(\d+) of (\d+) checks passed", html.unescape(re.sub(r"<[^>]+>", "", read(book, "report"))))
     assert count, "the report page states no count"
     assert count.group(0) in text
+
+
+def test_every_figure_of_the_html_is_in_the_pdf_text_with_its_number(book, text):
+    """(LaTeX can lose a float it cannot place: its caption would be missing from the text.)"""
+    numbers = {n for p in book.html.glob("*.html")
+               for n in re.findall(r'caption-number">Fig\. (\d+\.\d+) ', p.read_text(encoding="utf-8"))}
+    assert len(numbers) > 20
+    assert sorted(n for n in numbers if f"Fig. {n}:" not in text) == []
 
 
 def test_every_figure_of_the_html_is_in_the_pdf_as_vector_graphics(book, latex):

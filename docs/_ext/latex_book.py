@@ -12,7 +12,7 @@ toctree, the front matter (unnumbered, roman page numbers); the numbered toctree
 it, the appendices A, B, ...; the page of the bibliography directive, the back matter. Sections
 are numbered in the main matter and the appendices only, as in the HTML.
 
-The checks' tables (the Verified boxes, the report) get a wide column for the check's name.
+The generated tables (the checks, the proofs) get column widths and may break across pages.
 """
 
 from __future__ import annotations
@@ -37,23 +37,28 @@ MAIN_MATTER = r"\mainmatter\setcounter{secnumdepth}{\booksecnumdepth}"
 APPENDIX = r"\appendix"
 BACK_MATTER = r"\backmatter\setcounter{secnumdepth}{-1}"
 
-# relative widths of the checks' table columns, by header; a column not named here gets 1
-# (an error such as -3.5e-01 must fit its column: LaTeX would break it at its minus sign)
-CHECK_TABLE_WIDTHS = {"topic": 1.6, "check": 5.0, "method": 1.9, "error": 1.6, "tolerance": 1.6,
-                      "result": 1.2}
+# Relative column widths of the book's generated tables, by their headers: LaTeX would give the
+# long names of the checks (the formulas' proofs) as little of the line as a number, and break
+# an error such as -3.5e-01 at its minus sign.
+COLUMN_WIDTHS = {
+    ("check", "method", "error", "tolerance", "result"): (5.0, 1.9, 1.6, 1.6, 1.2),
+    ("equation", "proved", "by", "time"): (1.6, 2.0, 8.0, 1.0),
+}
 
 
-def _widen_check_tables(doctree) -> None:
-    """The checks' tables (first or second header "check") with explicit column widths: LaTeX
-    would give the long names of the checks a fifth of the line, the same as the numbers."""
+def _set_tables(doctree) -> None:
+    """The generated tables (COLUMN_WIDTHS) get their column widths and may break across pages:
+    Sphinx gives a table of fewer than 30 rows LaTeX's tabulary, which cannot, and a proofs
+    table of tall rows ran off the page and lost its last rows. (The short tables of numbers
+    keep tabulary, which sets them no wider than they need.)"""
     for table in doctree.findall(nodes.table):
-        heads = [e.astext().strip().lower() for e in next(iter(table.findall(nodes.thead)), nodes.thead()).findall(nodes.entry)]
-        if "check" not in heads[:2]:
-            continue
-        widths = [CHECK_TABLE_WIDTHS.get(h, 1.0) for h in heads]
-        for colspec, width in zip(table.findall(nodes.colspec), widths):
-            colspec["colwidth"] = round(100 * width / sum(widths))
-        table["classes"].append("colwidths-given")
+        thead = next(iter(table.findall(nodes.thead)), None)
+        heads = tuple(e.astext().strip() for e in thead.findall(nodes.entry)) if thead else ()
+        if heads in COLUMN_WIDTHS:
+            widths = COLUMN_WIDTHS[heads]
+            for colspec, width in zip(table.findall(nodes.colspec), widths):
+                colspec["colwidth"] = round(100 * width / sum(widths))
+            table["classes"] += ["longtable", "colwidths-given"]
 
 
 def _toctree_groups(app) -> list[tuple[bool, list[str]]]:
@@ -96,7 +101,7 @@ def _as_book(app, doctree, docname) -> None:
     for page in list(book.findall(addnodes.start_of_file)):
         if page["docname"] in bibliographies:
             page.parent.insert(page.parent.index(page), _latex(BACK_MATTER))
-    _widen_check_tables(doctree)
+    _set_tables(doctree)
 
 
 def _commit(root: Path) -> str:
