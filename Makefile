@@ -30,9 +30,10 @@ html: $(STAMP)
 	@echo "The book is in _build/html/index.html"
 
 # The whole book as one PDF, typeset by xelatex (Debian: latexmk texlive-xetex
-# texlive-latex-extra texlive-fonts-recommended fonts-freefont-otf tex-gyre xindy; .ci/run
-# installs them). A LaTeX error fails it, and so does, once latexmk has run LaTeX as often as
-# it takes, a reference or citation left undefined or a character missing from the fonts.
+# texlive-latex-recommended texlive-latex-extra texlive-fonts-recommended texlive-lang-chinese
+# texlive-lang-cjk fonts-freefont-otf fonts-wqy-microhei libcairo2; .ci/run installs them).
+# A LaTeX error fails it, and so does, once latexmk has run LaTeX as often as it takes, a
+# reference or citation left undefined or a character missing from the fonts.
 pdf: $(STAMP)
 	$(SPHINXFORMAT) -b latex _build/latex
 	$(MAKE) --no-print-directory -C _build/latex $(BOOKNAME).pdf LATEXMKOPTS="-silent" \

@@ -175,9 +175,10 @@ latex_elements = {
 \renewcommand*{\sphinxtablecontinued}[1]{%
   \begingroup\def\tablename{}\def\thetable##1\textendash##2{}\booktablecontinued{#1}\endgroup}
 % The bibliography is the chapter of the references page (the back matter), not one of its own
-\renewcommand{\bibname}{References}
+% (and its running head says so: babel would reset a \bibname set in the preamble)
 \makeatletter
-\renewenvironment{sphinxthebibliography}[1]{\def\chapter*##1{}\begin{thebibliography}{#1}}{\end{thebibliography}}
+\renewenvironment{sphinxthebibliography}[1]{%
+  \renewcommand{\bibname}{References}\def\chapter*##1{}\begin{thebibliography}{#1}}{\end{thebibliography}}
 % the contents begin the front matter, whose sections are not numbered (latex_book.py)
 \renewcommand{\sphinxtableofcontents}{%
   \frontmatter\renewcommand{\contentsname}{Contents}%
