@@ -109,6 +109,12 @@ def test_each_chapter_has_a_pdf_bookmark_to_its_numbered_chapter(book, latex):
         assert (0, f"chapter.{number}", title) in bookmarks, (number, title)
 
 
+def test_the_reference_pages_are_appendices_and_the_report_is_one_of_them(latex):
+    appendices = [title for level, dest, title in _bookmarks(latex) if level == 0 and dest.startswith("appendix.")]
+    assert "Verification report" in appendices, appendices
+    assert "What popular explanations get wrong" in appendices, appendices
+
+
 def test_every_numbered_equation_has_the_number_it_has_in_the_html(book, latex, text):
     html_numbers = _html_equations(book)
     assert len(html_numbers) > 100
