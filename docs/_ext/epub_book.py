@@ -15,6 +15,8 @@ pages are XHTML and whose package file (``content.opf``) must declare what each 
 * myst-nb's stylesheet is written in CSS that epubcheck's parser rejects (``:is()``, ``:has()``,
   custom properties), and copied only after the EPUB was zipped: the EPUB's pages do not link
   it (:func:`_without_mystnb_css`); Sphinx's and the EPUB theme's stylesheets style the cells.
+  The copy a previous build left in the output directory is removed before the EPUB's files
+  are listed, or a second ``make epub`` would zip it in (:meth:`BookEpub.build_content`).
 """
 
 from __future__ import annotations
@@ -44,6 +46,8 @@ class BookEpub(Epub3Builder):
     """Sphinx's EPUB 3 builder, with manifest properties and figures epubcheck accepts."""
 
     def build_content(self) -> None:
+        for stale in Path(self.outdir, "_static").glob("mystnb.*.css"):    # a previous build's
+            stale.unlink()
         super().build_content()
         opf = Path(self.outdir, "content.opf")
 
