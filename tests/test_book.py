@@ -360,3 +360,45 @@ def test_make_epub_writes_a_valid_epub_of_every_chapter_with_mathml_and_figures(
         for src in re.findall(r'<img [^>]*src="([^"]+)"', xhtml):
             assert posixpath.normpath(posixpath.join(posixpath.dirname(name), src)) in files, (name, src)
     assert sum(name.startswith("_images/") and name.endswith(".svg") for name in files) >= 20
+
+
+def _epub(build) -> tuple[set[str], dict[str, str]]:
+    """The EPUB's file names and its pages' XHTML."""
+    import zipfile
+
+    with zipfile.ZipFile(build.html / "epub" / "backprop-derived-and-verified.epub") as epub:
+        files = set(epub.namelist())
+        return files, {n: epub.read(n).decode("utf-8") for n in files if n.endswith((".xhtml", ".ncx", ".css"))}
+
+
+def _toctrees() -> list[str]:
+    """Every page of docs/index.md's toctrees, in order."""
+    index = (ROOT / "docs" / "index.md").read_text(encoding="utf-8")
+    return [line.strip() for block in re.findall(r"```\{toctree\}\n(.*?)```", index, re.S)
+            for line in block.splitlines() if line.strip() and not line.startswith(":")]
+
+
+#: docutils' accent marks (\hat, \tilde, \bar, ...; \overline) over an <mover>'s base
+ACCENT_MARKS = set("´ˉ˘ˇ˙¨`ˆ˚~→") | {"˙˙˙", "˙˙˙˙", "_", "←", "↔", "^"}
+
+
+def test_epub_sets_an_accented_letters_subscript_beside_it(book_format):
+    """x̂ᵢ is ``<msub><mover>x ˆ</mover> i</msub>``: no accent is the upper mark of an
+    ``<munderover>`` (docutils' layout of ``\\hat{x}_i``, which puts the i under the x)."""
+    import xml.etree.ElementTree as ET
+
+    m = "{http://www.w3.org/1998/Math/MathML}"
+    _, pages = _epub(book_format("epub"))
+    accented = {}
+    for name, xhtml in pages.items():
+        if not name.endswith(".xhtml") or "<math" not in xhtml:
+            continue
+        root = ET.fromstring(xhtml)
+        under = [e for e in root.iter(f"{m}munderover") if e[2].tag == f"{m}mo" and e[2].text in ACCENT_MARKS
+                 and (e[2].get("stretchy") == "false" or e[2].get("accent") == "true")]
+        assert not under, (name, len(under), ET.tostring(under[0], encoding="unicode"))
+        accented[name] = sum(e.tag in (f"{m}msub", f"{m}msubsup") and e[0].tag == f"{m}mover"
+                             and e[0].get("accent") == "true" for e in root.iter())
+    # the pages the reviewer found them set under: x̂ᵢ, ŷₖ, c̃ₜ, ... now beside
+    for page in ["losses", "normalization", "lstm_gru", "bptt", "backprop", "errata"]:
+        assert accented[f"{page}.xhtml"] >= 5, (page, accented[f"{page}.xhtml"])

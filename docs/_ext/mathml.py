@@ -20,6 +20,14 @@ equivalent it knows, before the conversion, only where the rewrite means the sam
   closes and reopens it with the empty delimiter, ``\\Biggl( a \\Biggr. \\\\ \\Biggl. b \\Biggr)``
   (after the ``&`` that begins the next line, if any).
 
+One of docutils' layouts is corrected in the tree it builds, before it is written. An accent
+with a subscript (``\\hat{x}_i``, ``\\tilde c_t``, ``\\overline{y}_j``): docutils turns the
+accent's ``<mover>`` and the subscript into one ``<munderover>``, which sets the subscript
+*under* the letter, as for a limit; TeX sets it beside the accented letter, as
+``<msub><mover>x ˆ</mover> i</msub>`` does (:func:`accent_scripts`). ``\\overbrace`` is a big
+operator in TeX, whose subscript is a limit under it: left as docutils writes it. (No TeX gives
+docutils that structure: ``{\\hat{x}}_i`` is parsed as ``\\hat{x}_i``.)
+
 docutils writes MathML Core; EPUB 3 asks for MathML 3, in which only ``<mstyle>`` (and
 ``<math>``) take ``displaystyle`` and ``scriptlevel``: an element with them is wrapped in an
 ``<mstyle>`` that carries them (:func:`mathml3`), and the invisible function application is the
@@ -35,7 +43,7 @@ import re
 
 from docutils import nodes
 from docutils.utils.math import MathError, mathml_elements, toplevel_code
-from docutils.utils.math.latex2mathml import parse_latex_math
+from docutils.utils.math.latex2mathml import accents, over, parse_latex_math
 from sphinx.locale import _
 from sphinx.util import logging
 from sphinx.util.math import get_node_equation_number
@@ -121,6 +129,46 @@ def supported(tex: str) -> str:
     return _sized_across_rows(_declarations(_substack(_dots(tex))))
 
 
+#: docutils' accents (``\hat``: ``<mo stretchy="false">ˆ</mo>`` in ``<mover accent="true">``) and
+#: the other marks it sets over a base (``\overline``: ``<mo accent="true">_</mo>`` in ``<mover
+#: accent="false">``), whose subscript TeX sets beside; not ``\overbrace``, a limit's operator
+ACCENTS = frozenset(accents.values())
+OVER_MARKS = frozenset(mark for name, (mark, _) in over.items() if name != "overbrace")
+
+
+def _mover_of(mark: mathml_elements.MathElement) -> dict | None:
+    """The attributes of the ``<mover>`` docutils made for ``mark``, the third child of an
+    ``<munderover>``, if it is an accent's or an over-mark's; None if it is an upper limit."""
+    if mark.tag != "mo":
+        return None
+    if mark.get("stretchy") == "false" and mark.text in ACCENTS:
+        return {"accent": True}
+    if mark.get("accent") == "true" and mark.text in OVER_MARKS:
+        return {"accent": False}
+    return None
+
+
+def accent_scripts(tree: mathml_elements.MathElement) -> None:
+    """``<munderover>`` base sub mark ``</munderover>`` that docutils made of an accented base and
+    its subscript: ``<msub>`` of the accented base and the subscript, or ``<msubsup>`` if a
+    superscript followed (which docutils put in an ``<msup>`` around the ``<munderover>``)."""
+    parents = {child: parent for parent in tree.iter() for child in parent}
+    for node in reversed(list(tree.iter("munderover"))):     # the innermost first
+        accent = _mover_of(node[2]) if len(node) == 3 else None
+        if accent is None:
+            continue
+        base, sub, mark = list(node)
+        accented = mathml_elements.mover(base, mark, **accent)
+        parent = parents[node]
+        if parent.tag == "msup" and parent[0] is node:    # \hat{x}_i^2
+            node, fixed = parent, mathml_elements.msubsup(accented, sub, parent[1])
+            parent = parents[node]
+        else:
+            fixed = mathml_elements.msub(accented, sub)
+        parent[list(parent).index(node)] = fixed
+        parents.update({fixed: parent} | {child: fixed for child in fixed})
+
+
 STYLE = ("displaystyle", "scriptlevel")
 
 
@@ -153,6 +201,7 @@ def to_mathml(tex: str, block: bool) -> str:
             tree.append(mathml_elements.mtable(mathml_elements.mtr(node), CLASS="ams-align",
                                                displaystyle=True))
     parse_latex_math(node, tex)
+    accent_scripts(tree)
     mathml3(tree)
     tree.indent_xml()
     return tree.toxml().replace("&ApplyFunction;", "&#x2061;")
