@@ -378,6 +378,39 @@ def _toctrees() -> list[str]:
             for line in block.splitlines() if line.strip() and not line.startswith(":")]
 
 
+def test_epub_menu_lists_every_page_of_the_index_with_its_sections(book_format):
+    """The index's toctrees are all hidden (the index lists the chapters in its own words); the
+    e-reader's menu (nav.xhtml, and toc.ncx for EPUB 2 readers) lists the front page and every
+    page of them, in order, each with its sections, a chapter with its number as its heading."""
+    import xml.etree.ElementTree as ET
+
+    _, pages = _epub(book_format("epub"))
+    x = "{http://www.w3.org/1999/xhtml}"
+    menu = ET.fromstring(pages["nav.xhtml"]).find(f".//{x}nav/{x}ol")
+    top = [li.find(f"{x}a") for li in menu.findall(f"{x}li")]
+    assert [a.get("href") for a in top] == [f"{p}.xhtml" for p in ["index", *_toctrees()]]
+    chapters = _chapters()
+    for a in top:
+        page = a.get("href").removesuffix(".xhtml")
+        heading = re.search(r"<h1>(.*?)</h1>", pages[f"{page}.xhtml"], re.S).group(1)
+        assert a.text == html.unescape(re.sub(r"<[^>]+>", "", heading)).strip(), (a.text, heading)
+        if page in chapters:
+            assert a.text.startswith(f"{chapters.index(page) + 1}. "), a.text
+    sections = {li.find(f"{x}a").get("href"): [s.find(f"{x}a").get("href") for s in li.findall(f"{x}ol/{x}li")]
+                for li in menu.findall(f"{x}li")}
+    for chapter in chapters:
+        entries = sections[f"{chapter}.xhtml"]
+        assert len(entries) >= 5 and all(e.startswith(f"{chapter}.xhtml#") for e in entries), chapter
+        assert f"{chapter}.xhtml#pitfalls" in entries or f"{chapter}.xhtml#bptt-pitfalls" in entries
+        ids = set(re.findall(r'<section id="([^"]+)"', pages[f"{chapter}.xhtml"]))
+        assert {e.split("#")[1] for e in entries} <= ids, chapter
+    assert not any(li.findall(f"{x}ol/{x}li/{x}ol") for li in menu.findall(f"{x}li")), "sections only"
+    ncx = ET.fromstring(pages["toc.ncx"])
+    n = "{http://www.daisy.org/z3986/2005/ncx/}"
+    srcs = [p.find(f"{n}content").get("src") for p in ncx.find(f"{n}navMap").findall(f"{n}navPoint")]
+    assert srcs == [f"{p}.xhtml" for p in ["index", *_toctrees()]]
+
+
 #: docutils' accent marks (\hat, \tilde, \bar, ...; \overline) over an <mover>'s base
 ACCENT_MARKS = set("´ˉ˘ˇ˙¨`ˆ˚~→") | {"˙˙˙", "˙˙˙˙", "_", "←", "↔", "^"}
 
