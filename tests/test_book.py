@@ -435,3 +435,33 @@ def test_epub_sets_an_accented_letters_subscript_beside_it(book_format):
     # the pages the reviewer found them set under: x̂ᵢ, ŷₖ, c̃ₜ, ... now beside
     for page in ["losses", "normalization", "lstm_gru", "bptt", "backprop", "errata"]:
         assert accented[f"{page}.xhtml"] >= 5, (page, accented[f"{page}.xhtml"])
+
+
+def test_epub_aligned_equations_line_up_at_their_relations_in_display_style(book_format):
+    """Every ``aligned`` table's columns are right, left, right, ... (each ``a &= b`` meets at the
+    "="), without space inside a pair, and its cells in display style; the EPUB's stylesheet
+    aligns them too, for readers that ignore MathML's columnalign."""
+    import xml.etree.ElementTree as ET
+
+    m = "{http://www.w3.org/1998/Math/MathML}"
+    _, pages = _epub(book_format("epub"))
+    tables = 0
+    for chapter in _chapters():
+        for table in ET.fromstring(pages[f"{chapter}.xhtml"]).iter(f"{m}mtable"):
+            if table.get("class") != "ams-align":
+                continue
+            tables += 1
+            columns = max(len(row) for row in table.findall(f"{m}mtr"))
+            assert table.get("columnalign", "").split() == ["right", "left"] * (columns // 2) + ["right"] * (columns % 2)
+            assert table.get("displaystyle") == "true", chapter
+            if columns > 1:
+                assert table.get("columnspacing").split()[0] == "0", chapter
+    assert tables >= 50
+    # an equation of the LSTM's backward pass: the rows' "=" in the second column, left-aligned
+    lstm = ET.fromstring(pages["lstm_gru.xhtml"])
+    assert any(t.get("columnalign") == "right left" and t.find(f"{m}mtr/{m}mtd[2]/{m}mo").text == "="
+               for t in lstm.iter(f"{m}mtable") if t.find(f"{m}mtr/{m}mtd[2]/{m}mo") is not None)
+    css = pages["_static/book.css"]
+    assert "mtable.ams-align > mtr > mtd:nth-child(odd) { text-align: right; }" in css
+    assert "mtable.ams-align > mtr > mtd:nth-child(even) { text-align: left; }" in css
+    assert '_static/book.css' in pages["lstm_gru.xhtml"]

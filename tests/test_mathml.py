@@ -65,3 +65,32 @@ def test_an_accented_letter_with_both_scripts_and_accents_in_a_formula_from_the_
 def test_a_braces_subscript_stays_a_limit_under_it():
     """``\\overbrace`` is a big operator in TeX: its subscript is a limit, under it."""
     assert tags(tree(r"\overbrace{a+b}_i")) == ["munderover"]
+
+
+@pytest.mark.parametrize("tex, columns", [
+    (r"\begin{aligned} a &= \sum_i b_i \\ &= \frac{c}{d} \end{aligned}", "right left"),
+    (r"\begin{split} a &= b \\ &= c \end{split}", "right left"),
+    (r"\begin{aligned} a &= b, \qquad & c &= d \\ e &= f \end{aligned}", "right left right left"),
+    (r"a &= b \\ c &= d", "right left"),        # a display's rows, as docutils' "align*"
+])
+def test_aligned_columns_alternate_right_and_left_in_display_style(tex, columns):
+    """amsmath's ``aligned``: a pair of columns meets at the ``&``, the left one flush right, the
+    right one flush left, so the rows line up at their "="; its cells are in display style (a
+    sum's limits under it, a fraction full size). docutils centres the columns, in text style."""
+    math = tree(tex, block=True)
+    [table] = math.iter(M + "mtable")
+    assert table.get("class") == "ams-align"
+    assert table.get("columnalign") == columns
+    assert table.get("columnspacing").split()[0] == "0"
+    assert table.get("displaystyle") == "true"          # MathML 3 allows it on <mtable>
+    assert not list(math.iter(M + "mstyle")), "display style on the table itself, for MathML Core"
+    if r"\sum" in tex:
+        assert list(table.iter(M + "munder"))           # the limit under the sum
+
+
+def test_other_tables_keep_their_own_layout():
+    matrix = tree(r"\begin{pmatrix} a & b \\ c & d \end{pmatrix}", block=True)
+    [table] = matrix.iter(M + "mtable")
+    assert table.get("columnalign") is None and table.get("displaystyle") is None
+    small = tree(r"\begin{smallmatrix} a \\ b \end{smallmatrix}")
+    assert tags(small) == ["mstyle"] and small[0].get("scriptlevel") == "1"   # MathML 3: not on mtable
