@@ -204,6 +204,12 @@ epub_description = ("The mathematics of training neural networks, derived by Sym
 # the book's identifier, which toc.ncx names by epub_uid and content.opf by epub_identifier:
 # epubcheck requires the two to be the same (and epub_uid is an XML name)
 epub_identifier = epub_uid = f"{BOOKNAME}-{release}"
+# The e-reader's menu (nav.xhtml, toc.ncx) from every toctree of the index, which are all
+# hidden (the index lists the chapters in its own words): the front page, notation, the
+# chapters and the reference pages, each with its sections; not their subsections, which on
+# the API page are its 400 functions and classes
+epub_tocscope = "includehidden"
+epub_tocdepth = 2
 epub_show_urls = "no"          # a link is a link in an e-reader: no URL printed after it
 # the HTML's own files that no page of the EPUB uses (the favicon, the copy button's icons)
 epub_exclude_files = ["_static/favicon.svg", "_static/check-solid.svg", "_static/copy-button.svg"]

@@ -360,3 +360,108 @@ def test_make_epub_writes_a_valid_epub_of_every_chapter_with_mathml_and_figures(
         for src in re.findall(r'<img [^>]*src="([^"]+)"', xhtml):
             assert posixpath.normpath(posixpath.join(posixpath.dirname(name), src)) in files, (name, src)
     assert sum(name.startswith("_images/") and name.endswith(".svg") for name in files) >= 20
+
+
+def _epub(build) -> tuple[set[str], dict[str, str]]:
+    """The EPUB's file names and its pages' XHTML."""
+    import zipfile
+
+    with zipfile.ZipFile(build.html / "epub" / "backprop-derived-and-verified.epub") as epub:
+        files = set(epub.namelist())
+        return files, {n: epub.read(n).decode("utf-8") for n in files if n.endswith((".xhtml", ".ncx", ".css"))}
+
+
+def _toctrees() -> list[str]:
+    """Every page of docs/index.md's toctrees, in order."""
+    index = (ROOT / "docs" / "index.md").read_text(encoding="utf-8")
+    return [line.strip() for block in re.findall(r"```\{toctree\}\n(.*?)```", index, re.S)
+            for line in block.splitlines() if line.strip() and not line.startswith(":")]
+
+
+def test_epub_menu_lists_every_page_of_the_index_with_its_sections(book_format):
+    """The index's toctrees are all hidden (the index lists the chapters in its own words); the
+    e-reader's menu (nav.xhtml, and toc.ncx for EPUB 2 readers) lists the front page and every
+    page of them, in order, each with its sections, a chapter with its number as its heading."""
+    import xml.etree.ElementTree as ET
+
+    _, pages = _epub(book_format("epub"))
+    x = "{http://www.w3.org/1999/xhtml}"
+    menu = ET.fromstring(pages["nav.xhtml"]).find(f".//{x}nav/{x}ol")
+    top = [li.find(f"{x}a") for li in menu.findall(f"{x}li")]
+    assert [a.get("href") for a in top] == [f"{p}.xhtml" for p in ["index", *_toctrees()]]
+    chapters = _chapters()
+    for a in top:
+        page = a.get("href").removesuffix(".xhtml")
+        heading = re.search(r"<h1>(.*?)</h1>", pages[f"{page}.xhtml"], re.S).group(1)
+        assert a.text == html.unescape(re.sub(r"<[^>]+>", "", heading)).strip(), (a.text, heading)
+        if page in chapters:
+            assert a.text.startswith(f"{chapters.index(page) + 1}. "), a.text
+    sections = {li.find(f"{x}a").get("href"): [s.find(f"{x}a").get("href") for s in li.findall(f"{x}ol/{x}li")]
+                for li in menu.findall(f"{x}li")}
+    for chapter in chapters:
+        entries = sections[f"{chapter}.xhtml"]
+        assert len(entries) >= 5 and all(e.startswith(f"{chapter}.xhtml#") for e in entries), chapter
+        assert f"{chapter}.xhtml#pitfalls" in entries or f"{chapter}.xhtml#bptt-pitfalls" in entries
+        ids = set(re.findall(r'<section id="([^"]+)"', pages[f"{chapter}.xhtml"]))
+        assert {e.split("#")[1] for e in entries} <= ids, chapter
+    assert not any(li.findall(f"{x}ol/{x}li/{x}ol") for li in menu.findall(f"{x}li")), "sections only"
+    ncx = ET.fromstring(pages["toc.ncx"])
+    n = "{http://www.daisy.org/z3986/2005/ncx/}"
+    srcs = [p.find(f"{n}content").get("src") for p in ncx.find(f"{n}navMap").findall(f"{n}navPoint")]
+    assert srcs == [f"{p}.xhtml" for p in ["index", *_toctrees()]]
+
+
+#: docutils' accent marks (\hat, \tilde, \bar, ...; \overline) over an <mover>'s base
+ACCENT_MARKS = set("´ˉ˘ˇ˙¨`ˆ˚~→") | {"˙˙˙", "˙˙˙˙", "_", "←", "↔", "^"}
+
+
+def test_epub_sets_an_accented_letters_subscript_beside_it(book_format):
+    """x̂ᵢ is ``<msub><mover>x ˆ</mover> i</msub>``: no accent is the upper mark of an
+    ``<munderover>`` (docutils' layout of ``\\hat{x}_i``, which puts the i under the x)."""
+    import xml.etree.ElementTree as ET
+
+    m = "{http://www.w3.org/1998/Math/MathML}"
+    _, pages = _epub(book_format("epub"))
+    accented = {}
+    for name, xhtml in pages.items():
+        if not name.endswith(".xhtml") or "<math" not in xhtml:
+            continue
+        root = ET.fromstring(xhtml)
+        under = [e for e in root.iter(f"{m}munderover") if e[2].tag == f"{m}mo" and e[2].text in ACCENT_MARKS
+                 and (e[2].get("stretchy") == "false" or e[2].get("accent") == "true")]
+        assert not under, (name, len(under), ET.tostring(under[0], encoding="unicode"))
+        accented[name] = sum(e.tag in (f"{m}msub", f"{m}msubsup") and e[0].tag == f"{m}mover"
+                             and e[0].get("accent") == "true" for e in root.iter())
+    # the pages the reviewer found them set under: x̂ᵢ, ŷₖ, c̃ₜ, ... now beside
+    for page in ["losses", "normalization", "lstm_gru", "bptt", "backprop", "errata"]:
+        assert accented[f"{page}.xhtml"] >= 5, (page, accented[f"{page}.xhtml"])
+
+
+def test_epub_aligned_equations_line_up_at_their_relations_in_display_style(book_format):
+    """Every ``aligned`` table's columns are right, left, right, ... (each ``a &= b`` meets at the
+    "="), without space inside a pair, and its cells in display style; the EPUB's stylesheet
+    aligns them too, for readers that ignore MathML's columnalign."""
+    import xml.etree.ElementTree as ET
+
+    m = "{http://www.w3.org/1998/Math/MathML}"
+    _, pages = _epub(book_format("epub"))
+    tables = 0
+    for chapter in _chapters():
+        for table in ET.fromstring(pages[f"{chapter}.xhtml"]).iter(f"{m}mtable"):
+            if table.get("class") != "ams-align":
+                continue
+            tables += 1
+            columns = max(len(row) for row in table.findall(f"{m}mtr"))
+            assert table.get("columnalign", "").split() == ["right", "left"] * (columns // 2) + ["right"] * (columns % 2)
+            assert table.get("displaystyle") == "true", chapter
+            if columns > 1:
+                assert table.get("columnspacing").split()[0] == "0", chapter
+    assert tables >= 50
+    # an equation of the LSTM's backward pass: the rows' "=" in the second column, left-aligned
+    lstm = ET.fromstring(pages["lstm_gru.xhtml"])
+    assert any(t.get("columnalign") == "right left" and t.find(f"{m}mtr/{m}mtd[2]/{m}mo").text == "="
+               for t in lstm.iter(f"{m}mtable") if t.find(f"{m}mtr/{m}mtd[2]/{m}mo") is not None)
+    css = pages["_static/book.css"]
+    assert "mtable.ams-align > mtr > mtd:nth-child(odd) { text-align: right; }" in css
+    assert "mtable.ams-align > mtr > mtd:nth-child(even) { text-align: left; }" in css
+    assert '_static/book.css' in pages["lstm_gru.xhtml"]

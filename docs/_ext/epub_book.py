@@ -3,6 +3,9 @@
 The HTML the book's pages are written as is valid HTML but not all of it valid in an EPUB, whose
 pages are XHTML and whose package file (``content.opf``) must declare what each page holds:
 
+* The e-reader's menu (``nav.xhtml``, ``toc.ncx``) names a chapter as its page's heading does,
+  with its number (``1. How a formula is verified``), as the HTML's sidebar does; Sphinx's
+  EPUB builder drops the numbers of a numbered toctree (:meth:`BookEpub.get_refnodes`).
 * A page holding MathML (``mathml.py``) or inline SVG must say so in its manifest item
   (``properties="mathml svg"``); Sphinx's ``content.opf`` template has no such attribute, so
   :class:`BookEpub` (the ``epub`` builder) adds it after Sphinx wrote the file, from the pages.
@@ -15,10 +18,13 @@ pages are XHTML and whose package file (``content.opf``) must declare what each 
 * myst-nb's stylesheet is written in CSS that epubcheck's parser rejects (``:is()``, ``:has()``,
   custom properties), and copied only after the EPUB was zipped: the EPUB's pages do not link
   it (:func:`_without_mystnb_css`); Sphinx's and the EPUB theme's stylesheets style the cells.
+  The copy a previous build left in the output directory is removed before the EPUB's files
+  are listed, or a second ``make epub`` would zip it in (:meth:`BookEpub.build_content`).
 """
 
 from __future__ import annotations
 
+import html
 import posixpath
 import re
 from pathlib import Path
@@ -44,6 +50,8 @@ class BookEpub(Epub3Builder):
     """Sphinx's EPUB 3 builder, with manifest properties and figures epubcheck accepts."""
 
     def build_content(self) -> None:
+        for stale in Path(self.outdir, "_static").glob("mystnb.*.css"):    # a previous build's
+            stale.unlink()
         super().build_content()
         opf = Path(self.outdir, "content.opf")
 
@@ -51,6 +59,15 @@ class BookEpub(Epub3Builder):
             props = page_properties(Path(self.outdir, m.group(2)).read_text(encoding="utf-8"))
             return f'{m.group(1)} properties="{" ".join(props)}" />' if props else m.group(0)
         opf.write_text(PAGE_ITEM.sub(declare, opf.read_text(encoding="utf-8")), encoding="utf-8")
+
+    def get_refnodes(self, doctree: nodes.Node, result: list[dict]) -> list[dict]:
+        """Sphinx's entries of the menu, a numbered chapter's text preceded by its number."""
+        before = len(result)
+        result = super().get_refnodes(doctree, result)
+        if isinstance(doctree, nodes.reference) and doctree.get("secnumber") and len(result) > before:
+            number = ".".join(map(str, doctree["secnumber"])) + self.config.html_secnumber_suffix
+            result[-1]["text"] = html.escape(number) + result[-1]["text"]
+        return result
 
     def copy_image_files(self) -> None:
         super().copy_image_files()

@@ -5,7 +5,7 @@ own LaTeX-to-MathML converter (``docutils.utils.math.latex2mathml``) when the pa
 and selects it for the EPUB builder only (``epub_math_renderer``, which Sphinx's HTML builders
 read before ``html_math_renderer``); the HTML keeps MathJax.
 
-docutils parses the book's formulas but for three amsmath commands. Each is rewritten to an
+docutils parses the book's formulas but for a few amsmath commands. Each is rewritten to an
 equivalent it knows, before the conversion, only where the rewrite means the same:
 
 * ``\\dots`` by amsmath's own rule, from the token that follows it: ``\\cdots`` before a binary
@@ -18,12 +18,30 @@ equivalent it knows, before the conversion, only where the rewrite means the sam
 * a sized delimiter pair split over the lines of an alignment (``\\Biggl( a \\\\ b \\Biggr)``,
   which TeX allows since ``\\Biggl`` opens no group, but docutils nests the rows in): each line
   closes and reopens it with the empty delimiter, ``\\Biggl( a \\Biggr. \\\\ \\Biggl. b \\Biggr)``
-  (after the ``&`` that begins the next line, if any).
+  (after the ``&`` that begins the next line, if any);
+* ``split`` (which docutils does not know) by ``aligned``, the same layout in a display: its
+  rows' columns right and left, aligned at the ``&``.
 
-docutils writes MathML Core; EPUB 3 asks for MathML 3, in which only ``<mstyle>`` (and
-``<math>``) take ``displaystyle`` and ``scriptlevel``: an element with them is wrapped in an
-``<mstyle>`` that carries them (:func:`mathml3`), and the invisible function application is the
-character itself, not the HTML entity ``&ApplyFunction;``, unknown to XHTML.
+Two of docutils' layouts are corrected in the tree it builds, before it is written:
+
+* an accent with a subscript (``\\hat{x}_i``, ``\\tilde c_t``, ``\\overline{y}_j``): docutils turns
+  the accent's ``<mover>`` and the subscript into one ``<munderover>``, which sets the subscript
+  *under* the letter, as for a limit; TeX sets it beside the accented letter, as
+  ``<msub><mover>x ˆ</mover> i</msub>`` does (:func:`accent_scripts`). ``\\overbrace`` is a
+  big operator in TeX, whose subscript is a limit under it: left as docutils writes it.
+  (No TeX gives docutils that structure: ``{\\hat{x}}_i`` is parsed as ``\\hat{x}_i``.)
+* an ``aligned`` environment (and the rows of a display, which docutils writes as one): its
+  ``<mtable class="ams-align">`` has centred columns and cells in text style; amsmath's columns
+  alternate right and left, meeting without space at the ``&`` (so the rows line up at their
+  "="), and its cells are in display style (:func:`aligned_tables`). Readers that ignore
+  MathML's ``columnalign`` (Chromium's MathML Core) align the cells by the EPUB's stylesheet
+  (``book.css``, ``mtable.ams-align``).
+
+docutils writes MathML Core; EPUB 3 asks for MathML 3, in which only ``<mstyle>`` and
+``<math>`` take ``displaystyle`` and ``scriptlevel`` (and ``<mtable>`` ``displaystyle``, its cells'
+style): any other element with them is wrapped in an ``<mstyle>`` that carries them
+(:func:`mathml3`), and the invisible function application is the character itself, not the HTML
+entity ``&ApplyFunction;``, unknown to XHTML.
 
 A formula docutils still cannot convert fails the build, named with its page and line: the
 EPUB never shows raw TeX in place of a formula.
@@ -35,7 +53,7 @@ import re
 
 from docutils import nodes
 from docutils.utils.math import MathError, mathml_elements, toplevel_code
-from docutils.utils.math.latex2mathml import parse_latex_math
+from docutils.utils.math.latex2mathml import accents, over, parse_latex_math
 from sphinx.locale import _
 from sphinx.util import logging
 from sphinx.util.math import get_node_equation_number
@@ -116,22 +134,86 @@ def _sized_across_rows(tex: str) -> str:
     return "".join(out) + tex[last:]
 
 
+SPLIT = re.compile(r"\\(begin|end)\s*\{split\}")
+
+
 def supported(tex: str) -> str:
     """``tex`` with the amsmath commands docutils lacks rewritten to their equivalents."""
+    tex = SPLIT.sub(r"\\\1{aligned}", tex)
     return _sized_across_rows(_declarations(_substack(_dots(tex))))
 
 
+#: docutils' accents (``\hat``: ``<mo stretchy="false">ˆ</mo>`` in ``<mover accent="true">``) and
+#: the other marks it sets over a base (``\overline``: ``<mo accent="true">_</mo>`` in ``<mover
+#: accent="false">``), whose subscript TeX sets beside; not ``\overbrace``, a limit's operator
+ACCENTS = frozenset(accents.values())
+OVER_MARKS = frozenset(mark for name, (mark, _) in over.items() if name != "overbrace")
+
+
+def _mover_of(mark: mathml_elements.MathElement) -> dict | None:
+    """The attributes of the ``<mover>`` docutils made for ``mark``, the third child of an
+    ``<munderover>``, if it is an accent's or an over-mark's; None if it is an upper limit."""
+    if mark.tag != "mo":
+        return None
+    if mark.get("stretchy") == "false" and mark.text in ACCENTS:
+        return {"accent": True}
+    if mark.get("accent") == "true" and mark.text in OVER_MARKS:
+        return {"accent": False}
+    return None
+
+
+def accent_scripts(tree: mathml_elements.MathElement) -> None:
+    """``<munderover>`` base sub mark ``</munderover>`` that docutils made of an accented base and
+    its subscript: ``<msub>`` of the accented base and the subscript, or ``<msubsup>`` if a
+    superscript followed (which docutils put in an ``<msup>`` around the ``<munderover>``)."""
+    parents = {child: parent for parent in tree.iter() for child in parent}
+    for node in reversed(list(tree.iter("munderover"))):     # the innermost first
+        accent = _mover_of(node[2]) if len(node) == 3 else None
+        if accent is None:
+            continue
+        base, sub, mark = list(node)
+        accented = mathml_elements.mover(base, mark, **accent)
+        parent = parents[node]
+        if parent.tag == "msup" and parent[0] is node:    # \hat{x}_i^2
+            node, fixed = parent, mathml_elements.msubsup(accented, sub, parent[1])
+            parent = parents[node]
+        else:
+            fixed = mathml_elements.msub(accented, sub)
+        parent[list(parent).index(node)] = fixed
+        parents.update({fixed: parent} | {child: fixed for child in fixed})
+
+
+def aligned_tables(tree: mathml_elements.MathElement) -> None:
+    """Every ``<mtable class="ams-align">`` (``aligned``, or a display's rows) laid out as amsmath's
+    ``aligned``: its columns right, left, right, left, ... (a pair of columns is one ``a &= b``),
+    no space between the two columns of a pair and 1em between pairs (amsmath's
+    ``\\minalignsep``, 10 pt), its cells in display style. The table's class, which the EPUB's
+    stylesheet aligns by, is docutils'."""
+    for table in tree.iter("mtable"):
+        if "ams-align" not in table.get("class", "").split():
+            continue
+        columns = max((len(row) for row in table if row.tag == "mtr"), default=1)
+        table.set("columnalign", " ".join(["right", "left"][k % 2] for k in range(max(columns, 1))))
+        if columns > 1:
+            table.set("columnspacing", " ".join(["0", "1em"][k % 2] for k in range(columns - 1)))
+        table.set("displaystyle", True)
+
+
+#: the attributes of layout style, and the elements MathML 3 allows them on (``<mtable>``:
+#: ``displaystyle``, the style of its cells)
 STYLE = ("displaystyle", "scriptlevel")
+STYLED = {"math": STYLE, "mstyle": STYLE, "mtable": ("displaystyle",)}
 
 
 def mathml3(tree: mathml_elements.MathElement) -> None:
-    """Moves ``displaystyle`` and ``scriptlevel`` of any element but ``<math>`` and ``<mstyle>``
-    to an ``<mstyle>`` around it, or around its content if it is a table cell (MathML 3)."""
+    """Moves ``displaystyle`` and ``scriptlevel`` of any element that may not have them (MathML 3:
+    :data:`STYLED`) to an ``<mstyle>`` around it, or around its content if it is a table cell."""
     for parent in list(tree.iter()):
         for i, child in enumerate(list(parent)):
-            if child.tag in ("math", "mstyle") or not any(a in child.attrib for a in STYLE):
+            moved = [a for a in STYLE if a in child.attrib and a not in STYLED.get(child.tag, ())]
+            if not moved:
                 continue
-            style = mathml_elements.mstyle(**{a: child.attrib.pop(a) for a in STYLE if a in child.attrib})
+            style = mathml_elements.mstyle(**{a: child.attrib.pop(a) for a in moved})
             if child.tag in ("mtd", "mtr"):
                 for grandchild in list(child):
                     child.remove(grandchild)
@@ -153,6 +235,8 @@ def to_mathml(tex: str, block: bool) -> str:
             tree.append(mathml_elements.mtable(mathml_elements.mtr(node), CLASS="ams-align",
                                                displaystyle=True))
     parse_latex_math(node, tex)
+    accent_scripts(tree)
+    aligned_tables(tree)
     mathml3(tree)
     tree.indent_xml()
     return tree.toxml().replace("&ApplyFunction;", "&#x2061;")
