@@ -45,10 +45,11 @@ pdf: $(STAMP)
 # The book as an EPUB 3, its math as MathML (no JavaScript: docs/_ext/mathml.py), checked by
 # epubcheck (Debian: apt-get install epubcheck), whose any error fails it. Debian's
 # /usr/bin/epubcheck is the jar itself, which runs only where binfmt_misc knows jars (not in
-# most containers): it is run by java.
+# most containers): it is run by java. Every page is written again (-a: 10 s), so that a change
+# to the math's conversion (docs/_ext/mathml.py), which Sphinx does not track, leaves no stale page.
 EPUBCHECK ?= java -jar /usr/share/java/epubcheck.jar
 epub: $(STAMP)
-	$(SPHINXFORMAT) -b epub _build/epub
+	$(SPHINXFORMAT) -b epub -a _build/epub
 	$(EPUBCHECK) -q _build/epub/$(BOOKNAME).epub
 	@echo "The book is in _build/epub/$(BOOKNAME).epub"
 
