@@ -152,6 +152,8 @@ latex_elements = {
     "extraclassoptions": "openany,oneside",   # read on a screen: no blank pages
     # the contents pages are the first of the front matter (roman page numbers, no reset later)
     "preamble": r"""
+% chapters are numbered, sections not: as in the HTML (latex_book.py)
+\setcounter{secnumdepth}{0}
 % A citation in a figure's caption: \DUrole must survive the caption's trip to the list of figures
 \usepackage{etoolbox}
 \robustify{\DUrole}
@@ -179,10 +181,12 @@ latex_elements = {
 \makeatletter
 \renewenvironment{sphinxthebibliography}[1]{%
   \renewcommand{\bibname}{References}\def\chapter*##1{}\begin{thebibliography}{#1}}{\end{thebibliography}}
-% the contents begin the front matter, whose sections are not numbered (latex_book.py)
+% One-sided (read on a screen: no blank page before a chapter). sphinxmanual.cls takes the
+% "oneside" option for itself and does not pass it on to the book class, whose default is twoside.
+\@twosidefalse\@mparswitchfalse
+% the contents begin the front matter (latex_book.py)
 \renewcommand{\sphinxtableofcontents}{%
   \frontmatter\renewcommand{\contentsname}{Contents}%
-  \edef\booksecnumdepth{\the\c@secnumdepth}\setcounter{secnumdepth}{-1}%
   \begingroup\parskip\z@skip\sphinxtableofcontentshook\tableofcontents\endgroup}
 \makeatother
 """,

@@ -9,8 +9,8 @@ every page a section of the last one. Here, once the whole book is one doctree, 
 becomes the chapter "Preface" and each toctree's pages become chapters: before the numbered
 toctree, the front matter (unnumbered, roman page numbers); the numbered toctree, the main matter
 (chapters 1, 2, ... in the HTML's order, so that LaTeX's equation 4.3 is the HTML's (4.3)); after
-it, the appendices A, B, ...; the page of the bibliography directive, the back matter. Sections
-are numbered in the main matter and the appendices only, as in the HTML.
+it, the appendices A, B, ...; the page of the bibliography directive, the back matter. No section
+is numbered, as in the HTML.
 
 The generated tables (the checks, the proofs) get column widths and may break across pages.
 """
@@ -31,11 +31,11 @@ def _latex(command: str) -> nodes.raw:
     return nodes.raw("", f"\n{command}\n", format="latex")
 
 
-# in the front and back matter no section is numbered (the preamble's \sphinxtableofcontents
-# begins the front matter and saves the main matter's depth in \booksecnumdepth)
-MAIN_MATTER = r"\mainmatter\setcounter{secnumdepth}{\booksecnumdepth}"
+# Only chapters are numbered, as in the HTML (its toctree is :numbered: 1): a section has no
+# number that the HTML would not show, and "4.3" is only ever an equation or a figure.
+MAIN_MATTER = r"\mainmatter"
 APPENDIX = r"\appendix"
-BACK_MATTER = r"\backmatter\setcounter{secnumdepth}{-1}"
+BACK_MATTER = r"\backmatter"
 
 # Relative column widths of the book's generated tables, by their headers: LaTeX would give the
 # long names of the checks (the formulas' proofs) as little of the line as a number, and break
