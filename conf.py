@@ -214,6 +214,9 @@ epub_identifier = epub_uid = f"{BOOKNAME}-{release}"
 # the API page are its 400 functions and classes
 epub_tocscope = "includehidden"
 epub_tocdepth = 2
+# the EPUB's stylesheets, in place of html_css_files: the book's, and one that fits figures and
+# code to an e-reader's page
+epub_css_files = ["book.css", "epub-book.css"]
 epub_show_urls = "no"          # a link is a link in an e-reader: no URL printed after it
 # the HTML's own files that no page of the EPUB uses (the favicon, the copy button's icons)
 epub_exclude_files = ["_static/favicon.svg", "_static/check-solid.svg", "_static/copy-button.svg"]

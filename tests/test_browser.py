@@ -245,3 +245,34 @@ def test_search_snippet_is_the_pages_prose(site, term, title):
     finally:
         p.set_viewport_size({"width": 1280, "height": 900})
     assert width[0] <= width[1] and phone[0] <= phone[1], (width, phone)
+
+
+# ----------------------------------------------------------------- the EPUB in an e-reader's page
+
+#: The elements of a page that end right of its body's right edge, each but inside another such.
+OVERFLOW = """() => {
+  const right = document.documentElement.clientWidth;
+  return [...document.querySelectorAll('body *')].filter(e => {
+    const outside = x => x && x.getBoundingClientRect().right > right + 1 && x.getBoundingClientRect().width > 0;
+    return outside(e) && !outside(e.parentElement);
+  }).map(e => `${e.tagName.toLowerCase()}.${e.className} ends at ${Math.round(e.getBoundingClientRect().right)} px`);
+}"""
+
+
+def test_epub_chapters_fit_an_e_readers_page(book_format, chromium, tmp_path):
+    """Each chapter of the EPUB, unzipped and opened at 600 px wide (a small e-reader's page):
+    nothing, figure, code or formula, runs off its right edge (an e-reader does not scroll sideways)."""
+    import zipfile
+
+    from derivations.exercises import CHAPTERS
+
+    epub = book_format("epub").html / "epub" / "backprop-derived-and-verified.epub"
+    zipfile.ZipFile(epub).extractall(tmp_path)
+    wide = {}
+    with serve(tmp_path) as url, offline_page(chromium, url) as page:
+        page.set_viewport_size({"width": 600, "height": 900})
+        for chapter in CHAPTERS:
+            page.goto(f"{url}/{chapter}.xhtml", wait_until="load")
+            if overflow := page.evaluate(OVERFLOW):
+                wide[chapter] = overflow[:5]
+    assert wide == {}
