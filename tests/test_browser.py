@@ -259,9 +259,10 @@ OVERFLOW = """() => {
 }"""
 
 
-def test_epub_chapters_fit_an_e_readers_page(book_format, chromium, tmp_path):
+def test_epub_chapters_fit_an_e_readers_page(site, book_format, tmp_path):
     """Each chapter of the EPUB, unzipped and opened at 600 px wide (a small e-reader's page):
-    nothing, figure, code or formula, runs off its right edge (an e-reader does not scroll sideways)."""
+    nothing, figure, code or formula, runs off its right edge (an e-reader does not scroll sideways).
+    (In a context of its own of the module's browser: one Playwright per process.)"""
     import zipfile
 
     from derivations.exercises import CHAPTERS
@@ -269,10 +270,17 @@ def test_epub_chapters_fit_an_e_readers_page(book_format, chromium, tmp_path):
     epub = book_format("epub").html / "epub" / "backprop-derived-and-verified.epub"
     zipfile.ZipFile(epub).extractall(tmp_path)
     wide = {}
-    with serve(tmp_path) as url, offline_page(chromium, url) as page:
-        page.set_viewport_size({"width": 600, "height": 900})
-        for chapter in CHAPTERS:
-            page.goto(f"{url}/{chapter}.xhtml", wait_until="load")
-            if overflow := page.evaluate(OVERFLOW):
-                wide[chapter] = overflow[:5]
+    context = site[1].context.browser.new_context(viewport={"width": 600, "height": 900})
+    requested = []
+    context.on("request", lambda r: requested.append(r.url))
+    try:
+        page = context.new_page()
+        with serve(tmp_path) as url:
+            for chapter in CHAPTERS:
+                page.goto(f"{url}/{chapter}.xhtml", wait_until="load")
+                if overflow := page.evaluate(OVERFLOW):
+                    wide[chapter] = overflow[:5]
+    finally:
+        context.close()
     assert wide == {}
+    assert [r for r in requested if not r.startswith(url)] == []   # an EPUB holds all it shows
