@@ -194,15 +194,32 @@ def book(session_path, check_store) -> Build:
     return Build(built["returncode"], built["log"], root / "html")
 
 
+#: The tools ``make pdf`` and ``make epub`` and their tests call (Debian packages: .ci/run).
+FORMAT_TOOLS = {"pdf": ("xelatex", "latexmk", "pdftotext"), "epub": ("java",)}
+EPUBCHECK_JAR = Path("/usr/share/java/epubcheck.jar")   # the Makefile's EPUBCHECK
+
+
+def missing_tools(fmt: str) -> list[str]:
+    missing = [tool for tool in FORMAT_TOOLS[fmt] if shutil.which(tool) is None]
+    return missing + (["epubcheck"] if fmt == "epub" and not EPUBCHECK_JAR.exists() else [])
+
+
 @pytest.fixture(scope="session")
 def book_format(book, session_path, check_store):
     """``book_format("pdf")`` or ``book_format("epub")``: ``make pdf`` / ``make epub`` run once
     per session in the session's book project right after its ``make html``, as a reader would
     (it shares the build's parsed pages and execution cache); a :class:`Build` whose ``html``
-    is the project's ``_build`` directory. The edit test builds both before it edits the project."""
+    is the project's ``_build`` directory. The edit test builds both before it edits the project
+    (``check=False``: it neither needs them to succeed nor skips without them). Without the tools
+    a format needs, its tests are skipped, and fail in CI (which installs them)."""
     from derivations.provenance import exclusive
 
-    def build(fmt: str) -> Build:
+    def build(fmt: str, check: bool = True) -> Build | None:
+        if missing := missing_tools(fmt):
+            if not check:
+                return None
+            message = f"make {fmt} needs {', '.join(missing)} (Debian packages; .ci/run installs them)"
+            pytest.fail(message) if os.environ.get("CI") else pytest.skip(message)
         root = session_path / "book" / "project"
         # one at a time: the builds share the parsed pages (_build/.doctrees)
         with exclusive(session_path / "book" / "formats.lock"):
@@ -210,9 +227,10 @@ def book_format(book, session_path, check_store):
             if not record.exists():
                 returncode, log = run_group(*make_html_command(root, check_store, target=fmt), timeout=900)
                 record.write_text(json.dumps({"returncode": returncode, "log": log}))
-            built = json.loads(record.read_text())
-        assert built["returncode"] == 0, built["log"][-8000:]
-        return Build(built["returncode"], built["log"], root / "_build")
+            built = Build(**json.loads(record.read_text()), html=root / "_build")
+        if check:
+            assert built.returncode == 0, built.log[-8000:]
+        return built
     return build
 
 

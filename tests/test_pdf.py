@@ -4,7 +4,6 @@ HTML, the figures as vector graphics."""
 
 import html
 import re
-import shutil
 import subprocess
 import unicodedata
 from pathlib import Path
@@ -16,9 +15,7 @@ from derivations import __version__
 from .conftest import executed
 from .test_book import read
 
-pytestmark = [pytest.mark.book,
-              pytest.mark.skipif(shutil.which("xelatex") is None or shutil.which("pdftotext") is None,
-                                 reason="make pdf needs TeX Live's xelatex and poppler-utils (.ci/run installs them)")]
+pytestmark = pytest.mark.book   # (conftest.book_format skips them without TeX Live, and fails in CI)
 
 BOOKNAME = "backprop-derived-and-verified"
 # an error; a reference left undefined; a glyph no font has; a page whose content is taller than
