@@ -194,6 +194,8 @@ def book(session_path, check_store) -> Build:
     return Build(built["returncode"], built["log"], root / "html")
 
 
+#: The PDF's and the EPUB's file name (conf.py's and the Makefile's BOOKNAME)
+BOOKNAME = "backprop-derived-and-verified"
 #: The tools ``make pdf`` and ``make epub`` and their tests call (Debian packages: .ci/run).
 FORMAT_TOOLS = {"pdf": ("xelatex", "latexmk", "pdftotext"), "epub": ("java",)}
 EPUBCHECK_JAR = Path("/usr/share/java/epubcheck.jar")   # the Makefile's EPUBCHECK

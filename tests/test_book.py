@@ -14,7 +14,7 @@ from derivations.symbolic import errata as errata_sym
 from derivations.symbolic import hadamard as hadamard_sym
 from derivations.symbolic.topics import TOPICS
 
-from .conftest import EPUBCHECK_JAR, ROOT, copy_project, executed, make_html, make_html_command, run_group, tree_digest
+from .conftest import BOOKNAME, EPUBCHECK_JAR, ROOT, copy_project, executed, make_html, make_html_command, run_group, tree_digest
 
 pytestmark = pytest.mark.book
 PAGES = ["index", "notation", *TOPICS, "proofs", "report", "api", "references"]
@@ -321,11 +321,17 @@ def test_each_chapter_offers_its_executed_notebook_which_runs_again_to_the_same_
         assert _outputs(fresh.cells[k]) == outputs, (chapter, k)
 
 
+def _toctrees(caption: str | None = None) -> list[str]:
+    """The pages of docs/index.md's toctrees (only the one of that caption, if given), in order."""
+    index = (ROOT / "docs" / "index.md").read_text(encoding="utf-8")
+    head = r"```\{toctree\}\n" + (rf":caption: {caption}\n" if caption else "")
+    return [line.strip() for block in re.findall(head + r"(.*?)```", index, re.S)
+            for line in block.splitlines() if line.strip() and not line.startswith(":")]
+
+
 def _chapters() -> list[str]:
     """The pages of docs/index.md's Chapters toctree, in order."""
-    index = (ROOT / "docs" / "index.md").read_text(encoding="utf-8")
-    block = re.search(r"```\{toctree\}\n:caption: Chapters\n(.*?)```", index, re.S).group(1)
-    return [line.strip() for line in block.splitlines() if line.strip() and not line.startswith(":")]
+    return _toctrees("Chapters")
 
 
 def test_make_epub_writes_a_valid_epub_of_every_chapter_with_mathml_and_figures(book_format):
@@ -333,17 +339,13 @@ def test_make_epub_writes_a_valid_epub_of_every_chapter_with_mathml_and_figures(
     every chapter is in the EPUB with its math as MathML (no MathJax), every numbered equation of
     its HTML page keeps its number, and every image a page shows is in the EPUB."""
     import subprocess
-    import zipfile
 
     build = book_format("epub")
     assert "updating environment: 0 added, 0 changed, 0 removed" in build.log, build.log[-3000:]
-    path = build.html / "epub" / "backprop-derived-and-verified.epub"
-    check = subprocess.run(["java", "-jar", str(EPUBCHECK_JAR), str(path)],
+    check = subprocess.run(["java", "-jar", str(EPUBCHECK_JAR), str(build.html / "epub" / f"{BOOKNAME}.epub")],
                            capture_output=True, text=True, timeout=300)
     assert check.returncode == 0, check.stdout + check.stderr
-    with zipfile.ZipFile(path) as epub:
-        files = set(epub.namelist())
-        pages = {name: epub.read(name).decode("utf-8") for name in files if name.endswith(".xhtml")}
+    files, pages = _epub(build)
     chapters = _chapters()
     assert len(chapters) == 14 and {f"{c}.xhtml" for c in chapters} <= set(pages), sorted(pages)
     for chapter in chapters:
@@ -366,16 +368,9 @@ def _epub(build) -> tuple[set[str], dict[str, str]]:
     """The EPUB's file names and its pages' XHTML."""
     import zipfile
 
-    with zipfile.ZipFile(build.html / "epub" / "backprop-derived-and-verified.epub") as epub:
+    with zipfile.ZipFile(build.html / "epub" / f"{BOOKNAME}.epub") as epub:
         files = set(epub.namelist())
         return files, {n: epub.read(n).decode("utf-8") for n in files if n.endswith((".xhtml", ".ncx", ".css"))}
-
-
-def _toctrees() -> list[str]:
-    """Every page of docs/index.md's toctrees, in order."""
-    index = (ROOT / "docs" / "index.md").read_text(encoding="utf-8")
-    return [line.strip() for block in re.findall(r"```\{toctree\}\n(.*?)```", index, re.S)
-            for line in block.splitlines() if line.strip() and not line.startswith(":")]
 
 
 def test_epub_menu_lists_every_page_of_the_index_with_its_sections(book_format):

@@ -19,7 +19,7 @@ import pytest
 from derivations.symbolic.topics import TOPICS
 
 from .browser import find_chromium, offline_page, serve
-from .conftest import ROOT
+from .conftest import BOOKNAME, ROOT
 
 pytestmark = pytest.mark.browser
 
@@ -267,7 +267,7 @@ def test_epub_chapters_fit_an_e_readers_page(site, book_format, tmp_path):
 
     from derivations.exercises import CHAPTERS
 
-    epub = book_format("epub").html / "epub" / "backprop-derived-and-verified.epub"
+    epub = book_format("epub").html / "epub" / f"{BOOKNAME}.epub"
     zipfile.ZipFile(epub).extractall(tmp_path)
     wide = {}
     context = site[1].context.browser.new_context(viewport={"width": 600, "height": 900})

@@ -12,12 +12,11 @@ import pytest
 
 from derivations import __version__
 
-from .conftest import executed
+from .conftest import BOOKNAME, executed
 from .test_book import read
 
 pytestmark = pytest.mark.book   # (conftest.book_format skips them without TeX Live, and fails in CI)
 
-BOOKNAME = "backprop-derived-and-verified"
 # an error; a reference left undefined; a glyph no font has; a page whose content is taller than
 # the page (a table that cannot break runs off it and loses its last rows)
 LATEX_TROUBLE = re.compile(r"^! |Reference .* undefined|Citation .* undefined|There were undefined"
@@ -42,7 +41,7 @@ def text(latex) -> str:
     return " ".join(unicodedata.normalize("NFKC", out).split())
 
 
-def _chapters(book) -> list[tuple[str, str]]:
+def _chapter_titles(book) -> list[tuple[str, str]]:
     """(number, title) of each chapter of the HTML, from its <title> ("4. The chain rule ...")."""
     from derivations.exercises import CHAPTERS
     titles = []
@@ -85,7 +84,7 @@ def test_the_title_page_names_the_version_and_the_build(text):
 def test_the_contents_number_the_chapters_as_the_html_does(book, text):
     start = re.search("contents", text, re.I).start()      # (the heading's style may capitalise it)
     contents = text[start:text.index("Popular explanations", start)]   # the preface's first words
-    for number, title in _chapters(book):
+    for number, title in _chapter_titles(book):
         assert re.search(rf"\b{number} {re.escape(title)} \d+\b", contents), (number, title)
 
 
@@ -102,7 +101,7 @@ def _bookmarks(latex) -> list[tuple[int, str, str]]:
 
 def test_each_chapter_has_a_pdf_bookmark_to_its_numbered_chapter(book, latex):
     bookmarks = _bookmarks(latex)
-    for number, title in _chapters(book):
+    for number, title in _chapter_titles(book):
         assert (0, f"chapter.{number}", title) in bookmarks, (number, title)
 
 

@@ -10,7 +10,8 @@ becomes the chapter "Preface" and each toctree's pages become chapters: before t
 toctree, the front matter (unnumbered, roman page numbers); the numbered toctree, the main matter
 (chapters 1, 2, ... in the HTML's order, so that LaTeX's equation 4.3 is the HTML's (4.3)); after
 it, the appendices A, B, ...; the page of the bibliography directive, the back matter. No section
-is numbered, as in the HTML.
+is numbered (conf.py's preamble), as in the HTML (its toctree is :numbered: 1): "4.3" is only
+ever an equation or a figure.
 
 The generated tables (the checks, the proofs) get column widths and may break across pages.
 """
@@ -30,12 +31,6 @@ PREFACE = "Preface"
 def _latex(command: str) -> nodes.raw:
     return nodes.raw("", f"\n{command}\n", format="latex")
 
-
-# Only chapters are numbered, as in the HTML (its toctree is :numbered: 1): a section has no
-# number that the HTML would not show, and "4.3" is only ever an equation or a figure.
-MAIN_MATTER = r"\mainmatter"
-APPENDIX = r"\appendix"
-BACK_MATTER = r"\backmatter"
 
 # Relative column widths of the book's generated tables, by their headers: LaTeX would give the
 # long names of the checks (the formulas' proofs) as little of the line as a number, and break
@@ -61,11 +56,10 @@ def _set_tables(doctree) -> None:
             table["classes"] += ["longtable", "colwidths-given"]
 
 
-def _toctree_groups(app) -> list[tuple[bool, list[str]]]:
-    """(numbered, docnames) of each toctree of the root page, in order."""
+def _numbered_toctrees(app) -> list[bool]:
+    """Whether each toctree of the root page is :numbered:, in order."""
     root = app.env.get_doctree(app.config.root_doc)
-    return [(bool(t.get("numbered")), [doc for _, doc in t["entries"]])
-            for t in root.findall(addnodes.toctree)]
+    return [bool(t.get("numbered")) for t in root.findall(addnodes.toctree)]
 
 
 def _as_book(app, doctree, docname) -> None:
@@ -73,10 +67,10 @@ def _as_book(app, doctree, docname) -> None:
         return
     book = next(iter(doctree.findall(nodes.section)))      # the root page's title section
     wrappers = [c for c in book.findall(nodes.compound) if "toctree-wrapper" in c["classes"]]
-    groups = _toctree_groups(app)
-    if len(wrappers) != len(groups) or sum(numbered for numbered, _ in groups) != 1:
+    numbered = _numbered_toctrees(app)
+    if len(wrappers) != len(numbered) or sum(numbered) != 1:
         raise RuntimeError(f"latex_book: expected the root page's toctrees, one of them "
-                           f":numbered:, found {len(groups)} toctrees and {len(wrappers)} wrappers")
+                           f":numbered:, found {len(numbered)} toctrees and {len(wrappers)} wrappers")
     for wrapper in wrappers:
         wrapper.parent.remove(wrapper)
 
@@ -89,18 +83,18 @@ def _as_book(app, doctree, docname) -> None:
     book += preface
 
     matter = "front"
-    for (numbered, _), wrapper in zip(groups, wrappers):
-        if numbered:
-            book += _latex(MAIN_MATTER)
+    for is_numbered, wrapper in zip(numbered, wrappers):
+        if is_numbered:
+            book += _latex(r"\mainmatter")
             matter = "main"
         elif matter == "main":
-            book += _latex(APPENDIX)
+            book += _latex(r"\appendix")
             matter = "appendix"
         book += wrapper
     bibliographies = {key.docname for key in app.env.get_domain("cite").bibliographies}
     for page in list(book.findall(addnodes.start_of_file)):
         if page["docname"] in bibliographies:
-            page.parent.insert(page.parent.index(page), _latex(BACK_MATTER))
+            page.parent.insert(page.parent.index(page), _latex(r"\backmatter"))
     _set_tables(doctree)
 
 
