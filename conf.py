@@ -154,9 +154,6 @@ latex_elements = {
     "preamble": r"""
 % chapters are numbered, sections not: as in the HTML (latex_book.py)
 \setcounter{secnumdepth}{0}
-% A citation in a figure's caption: \DUrole must survive the caption's trip to the list of figures
-\usepackage{etoolbox}
-\robustify{\DUrole}
 % the Chinese of the posts the errata page quotes (Debian: texlive-lang-cjk fonts-wqy-microhei);
 % quotation marks, dashes and ellipses stay in the Latin fonts, as English sets them
 \usepackage{xeCJK}
