@@ -9,11 +9,10 @@ BOOKNAME   := backprop-derived-and-verified
 # The book is always built strictly: nitpicky, warnings are errors, report them all,
 # and a failure prints its whole traceback (the failed check by name), not a temp file.
 # Sphinx's parsed pages (.doctrees) live beside the HTML, not in it: removing _build/html
-# rewrites the HTML from them without reading (or executing) a page again.
-SPHINXBUILD = $(BIN)/sphinx-build -c . docs _build/html -d _build/.doctrees -n -W --keep-going -T $(SPHINXOPTS)
-# The PDF and the EPUB are built from the same parsed pages and execution cache as the HTML
-# (after `make html` they read and execute nothing again), each by its own Sphinx builder.
-SPHINXFORMAT = $(BIN)/sphinx-build -c . docs -d _build/.doctrees -n -W --keep-going -T $(SPHINXOPTS)
+# rewrites the HTML from them without reading (or executing) a page again. The PDF and the
+# EPUB are built by the same command, from the same parsed pages and execution cache (after
+# `make html` they read and execute nothing again), each by its own Sphinx builder (-b).
+SPHINXBUILD = $(BIN)/sphinx-build -c . docs -d _build/.doctrees -n -W --keep-going -T $(SPHINXOPTS)
 
 .PHONY: html pdf epub test check serve clean distclean venv mutation mutation-core bench
 .DEFAULT_GOAL := html
@@ -26,7 +25,7 @@ $(STAMP): pyproject.toml
 	touch $@
 
 html: $(STAMP)
-	$(SPHINXBUILD)
+	$(SPHINXBUILD) _build/html
 	@echo "The book is in _build/html/index.html"
 
 # The whole book as one PDF, typeset by xelatex (Debian: latexmk texlive-xetex
@@ -35,7 +34,7 @@ html: $(STAMP)
 # A LaTeX error fails it, and so does, once latexmk has run LaTeX as often as it takes, a
 # reference or citation left undefined or a character missing from the fonts.
 pdf: $(STAMP)
-	$(SPHINXFORMAT) -b latex _build/latex
+	$(SPHINXBUILD) -b latex _build/latex
 	$(MAKE) --no-print-directory -C _build/latex $(BOOKNAME).pdf LATEXMKOPTS="-silent" \
 	  LATEXOPTS="-halt-on-error -interaction=nonstopmode -file-line-error"
 	@! grep -E -A2 "undefined (references|citations)|Reference .* undefined|Citation .* undefined|Missing character" \
@@ -49,7 +48,7 @@ pdf: $(STAMP)
 # to the math's conversion (docs/_ext/mathml.py), which Sphinx does not track, leaves no stale page.
 EPUBCHECK ?= java -jar /usr/share/java/epubcheck.jar
 epub: $(STAMP)
-	$(SPHINXFORMAT) -b epub -a _build/epub
+	$(SPHINXBUILD) -b epub -a _build/epub
 	$(EPUBCHECK) -q _build/epub/$(BOOKNAME).epub
 	@echo "The book is in _build/epub/$(BOOKNAME).epub"
 
