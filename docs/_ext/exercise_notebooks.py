@@ -1,6 +1,7 @@
 """Writes one notebook per chapter with graded exercises beside the HTML
-(``derivations.exercises.notebooks``), which the exercises page links for download (the HTML only: an EPUB has no downloads, and the
-pages show the links to the HTML builder alone, in ``{only} builder_html`` blocks)."""
+(``derivations.exercises.notebooks``), which the exercises page links for download: the HTML
+only (an EPUB has no downloads, and the pages show the links to the HTML builder alone, in
+``{only} builder_html`` blocks)."""
 
 from __future__ import annotations
 
